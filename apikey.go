@@ -1,0 +1,78 @@
+package switchboard
+
+import (
+	"strings"
+	"time"
+)
+
+// Scopes a key can carry. A key holds either ScopeAll or a list of these; each
+// API route names the one it needs. Later dialects add their vendors' scope names
+// (e.g. Voiso's voice.call.manage) to this list.
+const (
+	ScopeAll           = "*"
+	ScopeTenantRead    = "tenant.read"
+	ScopeTenantManage  = "tenant.manage"
+	ScopeUsersRead     = "users.read"
+	ScopeUsersManage   = "users.manage"
+	ScopeRoutingRead   = "routing.read"   // teams, skills, statuses, queues
+	ScopeRoutingManage = "routing.manage" // teams, skills, statuses, queues
+	ScopeNumbersRead   = "numbers.read"
+	ScopeNumbersManage = "numbers.manage"
+	ScopeKeysManage    = "keys.manage"
+)
+
+// Scopes lists every scope name a key may be given.
+var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRead,
+	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
+	ScopeNumbersManage, ScopeKeysManage}
+
+// APIKey is a credential for the REST APIs. Only a SHA-256 hash of the secret is
+// stored; Prefix, the secret's first characters, finds the row without scanning
+// and lets people tell their keys apart in lists.
+type APIKey struct {
+	ID       int64 `json:"id"`
+	TenantID int64 `json:"tenant_id"`
+	// UserID makes this a user key: actions taken with it are the user's own
+	// (Voice360 "User API Key"); nil makes it a tenant-wide developer key.
+	UserID     *int64     `json:"user_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Hash       []byte     `json:"-"`
+	Scopes     []string   `json:"scopes"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// Allows reports whether the key carries scope.
+func (k *APIKey) Allows(scope string) bool {
+	for _, s := range k.Scopes {
+		if s == ScopeAll || s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// Usable reports whether the key may authenticate a request at now.
+func (k *APIKey) Usable(now time.Time) bool {
+	return k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt))
+}
+
+// Validate reports every invalid field of k. An empty scope list means every
+// scope, which is what a key created without scopes is documented to have.
+func (k *APIKey) Validate() error {
+	p := Problems{}
+	k.Name = strings.TrimSpace(k.Name)
+	checkName(p, "name", k.Name, false)
+	if len(k.Scopes) == 0 {
+		k.Scopes = []string{ScopeAll}
+	}
+	for _, s := range k.Scopes {
+		if !contains(Scopes, s) {
+			p.Add("scopes", "unknown scope "+s+"; valid scopes are "+strings.Join(Scopes, ", "))
+		}
+	}
+	return p.Err()
+}

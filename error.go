@@ -1,0 +1,100 @@
+package switchboard
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Code classifies an Error. Codes are part of the API contract: every dialect maps
+// them to its own status codes and envelopes in one table, so new codes are only
+// ever appended and existing ones never change meaning.
+type Code string
+
+// The error codes. Their string values appear on the native API's wire.
+const (
+	CodeInvalid      Code = "invalid"      // the request is malformed or fails validation
+	CodeNotFound     Code = "not_found"    // the object does not exist in the caller's tenant
+	CodeConflict     Code = "conflict"     // the change collides with existing state (e.g. a duplicate)
+	CodeUnauthorized Code = "unauthorized" // no credential, or one that is unknown, expired or revoked
+	CodeForbidden    Code = "forbidden"    // the credential lacks the scope or role for the action
+	CodeRateLimited  Code = "rate_limited" // the credential has spent its request budget for now
+	CodeTooLarge     Code = "too_large"    // the request body exceeds the configured limit
+	CodeInternal     Code = "internal"     // anything else; details are logged, never shown
+)
+
+// Error is the one error type that crosses package boundaries. Message is safe to
+// show to the API caller; Fields names each offending input field with the reason,
+// so a client can point at the exact input that was wrong.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  map[string]string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	}
+	names := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = k + " " + e.Fields[k]
+	}
+	return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, strings.Join(parts, "; "))
+}
+
+// Errorf returns an Error with the given code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first Error in err's chain; any other non-nil
+// error is CodeInternal, because an error we did not classify is our fault.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorMessage returns the caller-safe message of err. Unclassified errors hide
+// their text, since it may carry SQL, paths or other internals.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// Problems collects per-field validation failures so that one response can name
+// every bad field at once instead of making the caller fix them one by one.
+type Problems map[string]string
+
+// Add records why field is invalid. The first reason for a field wins, since it
+// is usually the most basic one ("is required" before "is too long").
+func (p Problems) Add(field, reason string) {
+	if _, ok := p[field]; !ok {
+		p[field] = reason
+	}
+}
+
+// Err returns nil when nothing was recorded, or a CodeInvalid Error listing the
+// fields otherwise.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &Error{Code: CodeInvalid, Message: "validation failed", Fields: map[string]string(p)}
+}

@@ -1,0 +1,37 @@
+// Package phone normalizes telephone numbers to E.164 with
+// github.com/nyaruka/phonenumbers, the Go port of Google's libphonenumber, so that
+// every number Switchboard stores or compares has exactly one spelling.
+package phone
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Normalize returns the E.164 form of input. Numbers without a leading + are read
+// as national numbers of region (an ISO 3166 code such as "IT"); when region is
+// empty, a bare string of digits is taken as already international, which is how
+// most CRMs store numbers ("390112121212").
+func Normalize(input, region string) (string, error) {
+	s := strings.TrimSpace(input)
+	if s == "" {
+		return "", fmt.Errorf("empty number")
+	}
+	if !strings.HasPrefix(s, "+") && region == "" {
+		if strings.HasPrefix(s, "00") {
+			s = "+" + s[2:]
+		} else {
+			s = "+" + s
+		}
+	}
+	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	if err != nil {
+		return "", fmt.Errorf("parse %q: %w", input, err)
+	}
+	if !phonenumbers.IsPossibleNumber(n) {
+		return "", fmt.Errorf("%q is not a possible phone number", input)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}

@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"switchboard"
+)
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }
+
+// listQuery describes one paged list: the columns, the FROM…WHERE clause with its
+// arguments, and the integer key column that orders the list and the cursor.
+type listQuery struct {
+	cols string
+	from string
+	args []any
+	key  string
+}
+
+// listPage runs q as one page of opt. The cursor is the last key of the page,
+// wrapped so that clients treat it as opaque.
+func listPage[T any](ctx context.Context, db *DB, q listQuery, opt switchboard.ListOptions, scan func(scanner) (T, error), keyOf func(T) int64) (switchboard.Page[T], error) {
+	var page switchboard.Page[T]
+	if err := opt.Validate(); err != nil {
+		return page, err
+	}
+	if err := db.queryRow(ctx, "SELECT COUNT(*) "+q.from, q.args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count: %w", err)
+	}
+	sel := "SELECT " + q.cols + " " + q.from
+	args := append([]any(nil), q.args...)
+	switch {
+	case opt.Cursor != "":
+		after, err := decodeCursor(opt.Cursor)
+		if err != nil {
+			return page, err
+		}
+		sel += " AND " + q.key + " > ?"
+		args = append(args, after)
+		sel += " ORDER BY " + q.key + " LIMIT ?"
+		args = append(args, opt.Limit+1)
+	default:
+		sel += " ORDER BY " + q.key + " LIMIT ? OFFSET ?"
+		args = append(args, opt.Limit+1, opt.Offset)
+	}
+	rows, err := db.query(ctx, sel, args...)
+	if err != nil {
+		return page, fmt.Errorf("list: %w", err)
+	}
+	defer rows.Close()
+	page.Items = make([]T, 0, min(opt.Limit, 64))
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return page, fmt.Errorf("list: %w", err)
+		}
+		page.Items = append(page.Items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list: %w", err)
+	}
+	if len(page.Items) > opt.Limit {
+		page.Items = page.Items[:opt.Limit]
+		page.NextCursor = encodeCursor(keyOf(page.Items[len(page.Items)-1]))
+	}
+	return page, nil
+}
+
+func encodeCursor(key int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("k" + strconv.FormatInt(key, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	bad := &switchboard.Error{Code: switchboard.CodeInvalid, Message: "invalid cursor",
+		Fields: map[string]string{"cursor": "is not a cursor returned by this API"}}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(b), "k") {
+		return 0, bad
+	}
+	v, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || v < 0 {
+		return 0, bad
+	}
+	return v, nil
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// checkOwned verifies that every id in ids names a row of table in tenantID. It
+// is how references stay inside a tenant: a foreign id looks like a missing one.
+func (t *tx) checkOwned(ctx context.Context, tenantID int64, table, field string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	uniq := map[int64]bool{}
+	args := []any{tenantID}
+	for _, id := range ids {
+		if !uniq[id] {
+			uniq[id] = true
+			args = append(args, id)
+		}
+	}
+	var n int
+	q := "SELECT COUNT(*) FROM " + table + " WHERE tenant_id = ? AND id IN (" + placeholders(len(uniq)) + ")"
+	if err := t.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return fmt.Errorf("check %s: %w", table, err)
+	}
+	if n != len(uniq) {
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "reference to an unknown object",
+			Fields: map[string]string{field: "refers to a " + strings.TrimSuffix(table, "s") + " that does not exist"}}
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"switchboard"
+)
+
+const teamCols = "id, tenant_id, name, parent_id, created_at, updated_at"
+
+func scanTeam(s scanner) (switchboard.Team, error) {
+	var t switchboard.Team
+	var parent sql.NullInt64
+	var created, updated int64
+	err := s.Scan(&t.ID, &t.TenantID, &t.Name, &parent, &created, &updated)
+	t.ParentID, t.CreatedAt, t.UpdatedAt = idPtr(parent), fromMicros(created), fromMicros(updated)
+	return t, err
+}
+
+// checkTeamParent refuses parents outside the tenant and parents that would
+// close a loop in the team tree.
+func (t *tx) checkTeamParent(ctx context.Context, tenantID int64, team switchboard.Team) error {
+	if team.ParentID == nil {
+		return nil
+	}
+	if err := t.checkOwned(ctx, tenantID, "teams", "parent_id", []int64{*team.ParentID}); err != nil {
+		return err
+	}
+	for id, hops := *team.ParentID, 0; ; hops++ {
+		if id == team.ID || hops > 1000 {
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "team tree would contain a loop",
+				Fields: map[string]string{"parent_id": "is the team itself or one of its sub-teams"}}
+		}
+		var parent sql.NullInt64
+		if err := t.queryRow(ctx, "SELECT parent_id FROM teams WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&parent); err != nil {
+			return fmt.Errorf("walk team tree: %w", err)
+		}
+		if !parent.Valid {
+			return nil
+		}
+		id = parent.Int64
+	}
+}
+
+// CreateTeam implements switchboard.Store.
+func (db *DB) CreateTeam(ctx context.Context, tenantID int64, team switchboard.Team) (switchboard.Team, error) {
+	team.ID = 0
+	if err := team.Validate(); err != nil {
+		return team, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		if err := t.checkTeamParent(ctx, tenantID, team); err != nil {
+			return err
+		}
+		team.TenantID, team.CreatedAt, team.UpdatedAt = tenantID, t.now, t.now
+		id, err := t.insert(ctx, "INSERT INTO teams (tenant_id, name, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+			tenantID, team.Name, nullID(team.ParentID), micros(t.now), micros(t.now))
+		if err != nil {
+			return fmt.Errorf("insert team: %w", err)
+		}
+		team.ID = id
+		return t.appendEvent(ctx, tenantID, switchboard.EventTeamCreated, "team", id, team)
+	})
+	return team, err
+}
+
+// Team implements switchboard.Store.
+func (db *DB) Team(ctx context.Context, tenantID, id int64) (switchboard.Team, error) {
+	return getOne(ctx, db, "teams", teamCols, "team", scanTeam, tenantID, id)
+}
+
+// Teams implements switchboard.Store.
+func (db *DB) Teams(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.Team], error) {
+	return listAll(ctx, db, "teams", teamCols, scanTeam, func(t switchboard.Team) int64 { return t.ID }, tenantID, opt)
+}
+
+// UpdateTeam implements switchboard.Store.
+func (db *DB) UpdateTeam(ctx context.Context, tenantID int64, team switchboard.Team) (switchboard.Team, error) {
+	if err := team.Validate(); err != nil {
+		return team, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		old, err := getOneTx(ctx, t, "teams", teamCols, "team", scanTeam, tenantID, team.ID)
+		if err != nil {
+			return err
+		}
+		if err := t.checkTeamParent(ctx, tenantID, team); err != nil {
+			return err
+		}
+		team.TenantID, team.CreatedAt, team.UpdatedAt = tenantID, old.CreatedAt, t.now
+		if _, err := t.exec(ctx, "UPDATE teams SET name = ?, parent_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+			team.Name, nullID(team.ParentID), micros(t.now), tenantID, team.ID); err != nil {
+			return fmt.Errorf("update team: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventTeamUpdated, "team", team.ID, team)
+	})
+	return team, err
+}
+
+// DeleteTeam implements switchboard.Store. Members stay; they just leave the
+// team, and sub-teams move up to the top level.
+func (db *DB) DeleteTeam(ctx context.Context, tenantID, id int64) error {
+	return db.deleteOne(ctx, tenantID, id, "teams", "team", switchboard.EventTeamDeleted, func(t *tx) (any, error) {
+		return getOneTx(ctx, t, "teams", teamCols, "team", scanTeam, tenantID, id)
+	})
+}
+
+const skillCols = "id, tenant_id, name, created_at, updated_at"
+
+func scanSkill(s scanner) (switchboard.Skill, error) {
+	var k switchboard.Skill
+	var created, updated int64
+	err := s.Scan(&k.ID, &k.TenantID, &k.Name, &created, &updated)
+	k.CreatedAt, k.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return k, err
+}
+
+// CreateSkill implements switchboard.Store.
+func (db *DB) CreateSkill(ctx context.Context, tenantID int64, k switchboard.Skill) (switchboard.Skill, error) {
+	if err := k.Validate(); err != nil {
+		return k, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		k.TenantID, k.CreatedAt, k.UpdatedAt = tenantID, t.now, t.now
+		id, err := t.insert(ctx, "INSERT INTO skills (tenant_id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+			tenantID, k.Name, micros(t.now), micros(t.now))
+		if err != nil {
+			return fmt.Errorf("insert skill: %w", err)
+		}
+		k.ID = id
+		return t.appendEvent(ctx, tenantID, switchboard.EventSkillCreated, "skill", id, k)
+	})
+	return k, err
+}
+
+// Skill implements switchboard.Store.
+func (db *DB) Skill(ctx context.Context, tenantID, id int64) (switchboard.Skill, error) {
+	return getOne(ctx, db, "skills", skillCols, "skill", scanSkill, tenantID, id)
+}
+
+// Skills implements switchboard.Store.
+func (db *DB) Skills(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.Skill], error) {
+	return listAll(ctx, db, "skills", skillCols, scanSkill, func(k switchboard.Skill) int64 { return k.ID }, tenantID, opt)
+}
+
+// UpdateSkill implements switchboard.Store.
+func (db *DB) UpdateSkill(ctx context.Context, tenantID int64, k switchboard.Skill) (switchboard.Skill, error) {
+	if err := k.Validate(); err != nil {
+		return k, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		old, err := getOneTx(ctx, t, "skills", skillCols, "skill", scanSkill, tenantID, k.ID)
+		if err != nil {
+			return err
+		}
+		k.TenantID, k.CreatedAt, k.UpdatedAt = tenantID, old.CreatedAt, t.now
+		if _, err := t.exec(ctx, "UPDATE skills SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+			k.Name, micros(t.now), tenantID, k.ID); err != nil {
+			return fmt.Errorf("update skill: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventSkillUpdated, "skill", k.ID, k)
+	})
+	return k, err
+}
+
+// DeleteSkill implements switchboard.Store. Users and queues lose the skill.
+func (db *DB) DeleteSkill(ctx context.Context, tenantID, id int64) error {
+	return db.deleteOne(ctx, tenantID, id, "skills", "skill", switchboard.EventSkillDeleted, func(t *tx) (any, error) {
+		return getOneTx(ctx, t, "skills", skillCols, "skill", scanSkill, tenantID, id)
+	})
+}
+
+const statusCols = "id, tenant_id, name, system, available, created_at, updated_at"
+
+func scanStatus(s scanner) (switchboard.AgentStatus, error) {
+	var a switchboard.AgentStatus
+	var created, updated int64
+	err := s.Scan(&a.ID, &a.TenantID, &a.Name, &a.System, &a.Available, &created, &updated)
+	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return a, err
+}
+
+var errSystemStatus = &switchboard.Error{Code: switchboard.CodeForbidden,
+	Message: "system statuses cannot be changed or deleted"}
+
+// CreateStatus implements switchboard.Store.
+func (db *DB) CreateStatus(ctx context.Context, tenantID int64, a switchboard.AgentStatus) (switchboard.AgentStatus, error) {
+	if err := a.Validate(); err != nil {
+		return a, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		a.TenantID, a.System, a.CreatedAt, a.UpdatedAt = tenantID, false, t.now, t.now
+		id, err := t.insert(ctx, `INSERT INTO agent_statuses (tenant_id, name, system, available, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, tenantID, a.Name, false, a.Available, micros(t.now), micros(t.now))
+		if err != nil {
+			return fmt.Errorf("insert status: %w", err)
+		}
+		a.ID = id
+		return t.appendEvent(ctx, tenantID, switchboard.EventStatusCreated, "agent_status", id, a)
+	})
+	return a, err
+}
+
+// Status implements switchboard.Store.
+func (db *DB) Status(ctx context.Context, tenantID, id int64) (switchboard.AgentStatus, error) {
+	return getOne(ctx, db, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, id)
+}
+
+// Statuses implements switchboard.Store.
+func (db *DB) Statuses(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.AgentStatus], error) {
+	return listAll(ctx, db, "agent_statuses", statusCols, scanStatus, func(a switchboard.AgentStatus) int64 { return a.ID }, tenantID, opt)
+}
+
+// UpdateStatus implements switchboard.Store. System statuses are refused with
+// CodeForbidden.
+func (db *DB) UpdateStatus(ctx context.Context, tenantID int64, a switchboard.AgentStatus) (switchboard.AgentStatus, error) {
+	err := db.inTx(ctx, func(t *tx) error {
+		old, err := getOneTx(ctx, t, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, a.ID)
+		if err != nil {
+			return err
+		}
+		if old.System {
+			return errSystemStatus
+		}
+		if err := a.Validate(); err != nil {
+			return err
+		}
+		a.TenantID, a.System, a.CreatedAt, a.UpdatedAt = tenantID, false, old.CreatedAt, t.now
+		if _, err := t.exec(ctx, "UPDATE agent_statuses SET name = ?, available = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+			a.Name, a.Available, micros(t.now), tenantID, a.ID); err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventStatusUpdated, "agent_status", a.ID, a)
+	})
+	return a, err
+}
+
+// DeleteStatus implements switchboard.Store. System statuses are refused with
+// CodeForbidden.
+func (db *DB) DeleteStatus(ctx context.Context, tenantID, id int64) error {
+	return db.deleteOne(ctx, tenantID, id, "agent_statuses", "agent_status", switchboard.EventStatusDeleted, func(t *tx) (any, error) {
+		old, err := getOneTx(ctx, t, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, id)
+		if err == nil && old.System {
+			return nil, errSystemStatus
+		}
+		return old, err
+	})
+}

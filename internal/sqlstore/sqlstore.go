@@ -1,0 +1,428 @@
+// Package sqlstore implements switchboard.Store on SQLite (modernc.org/sqlite, the
+// embedded default) and PostgreSQL (pgx). Both engines run the same Go code and
+// the same SQL, written with ? placeholders and rewritten for PostgreSQL; only the
+// migrations differ, one embedded directory per engine.
+//
+// Every method that changes state appends its switchboard.Event in the same
+// transaction (the outbox the webhook dispatcher, CDR projection and live stream
+// read). Every query is scoped by tenant_id, so a caller holding tenant A can
+// never read or change a row of tenant B: such rows are reported as not found.
+//
+// On SQLite the store holds two pools on one file: a single writer connection,
+// so that writers queue in Go rather than fail with SQLITE_BUSY, and a read-only
+// pool for concurrent reads (WAL lets them run beside the writer).
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"switchboard"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Engine names the database behind a DB.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is the SQL-backed switchboard.Store.
+type DB struct {
+	engine Engine
+	write  *sql.DB // the one writer on SQLite; the pool on PostgreSQL
+	read   *sql.DB // read-only pool on SQLite; the same pool on PostgreSQL
+	now    func() time.Time
+	// rebound caches queries rewritten from ? to $n placeholders.
+	rebound syncMap
+}
+
+// Options tune Open.
+type Options struct {
+	// Now is the clock stamped on rows and events; time.Now when nil.
+	Now func() time.Time
+	// Logger reports migrations; slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// ParseURL splits a database URL into its engine and driver DSN. "sqlite:PATH"
+// (or "sqlite://PATH", or a bare path ending in .db) selects SQLite;
+// "postgres://…" and "postgresql://…" select PostgreSQL.
+func ParseURL(dbURL string) (Engine, string, error) {
+	switch {
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return Postgres, dbURL, nil
+	case strings.HasPrefix(dbURL, "sqlite://"):
+		return SQLite, strings.TrimPrefix(dbURL, "sqlite://"), nil
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		return SQLite, strings.TrimPrefix(dbURL, "sqlite:"), nil
+	case strings.HasSuffix(dbURL, ".db") && !strings.Contains(dbURL, "://"):
+		return SQLite, dbURL, nil
+	}
+	return "", "", fmt.Errorf("database URL %q: want sqlite:PATH or postgres://…", dbURL)
+}
+
+// Open connects to the database named by dbURL (see ParseURL) and applies any
+// pending migrations, so that a store returned by Open is always ready to use.
+func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
+	engine, dsn, err := ParseURL(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{engine: engine, now: opt.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	switch engine {
+	case SQLite:
+		err = db.openSQLite(dsn)
+	case Postgres:
+		err = db.openPostgres(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, opt.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(path string) error {
+	if path == "" {
+		return errors.New("sqlite: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("sqlite: create directory for %s: %w", path, err)
+		}
+	}
+	// busy_timeout comes first so that switching to WAL waits for a lock rather
+	// than failing; synchronous=FULL because with WAL+NORMAL a committed
+	// transaction can vanish on power loss, and a CDR or event must not.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+	u := "file:" + (&url.URL{Path: path}).EscapedPath()
+	w, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.write, db.read = w, r
+	return nil
+}
+
+func (db *DB) openPostgres(dsn string) error {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("postgres: open: %w", err)
+	}
+	p.SetMaxOpenConns(20)
+	p.SetMaxIdleConns(20)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	if err := p.Ping(); err != nil {
+		p.Close()
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	db.write, db.read = p, p
+	return nil
+}
+
+// Engine reports which database the store runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers; /readyz relies on it.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded migrations that the database has not seen yet,
+// each in its own transaction, in file-name order. It is safe to run on every
+// start and from several processes at once on PostgreSQL (an advisory lock
+// serializes them).
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	dir := "migrations/" + string(db.engine)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if db.engine == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(727274)"); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727274)")
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, name := range names {
+		var seen int
+		q := db.rebind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?")
+		if err := conn.QueryRowContext(ctx, q, name).Scan(&seen); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if seen > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(dir + "/" + name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		ins := db.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+		if _, err := tx.ExecContext(ctx, ins, name, db.now().UnixMicro()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		log.Info("applied migration", "engine", db.engine, "version", name)
+	}
+	return nil
+}
+
+// rebind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold a
+// literal question mark, so a plain scan is enough.
+func (db *DB) rebind(q string) string {
+	if db.engine != Postgres {
+		return q
+	}
+	if v, ok := db.rebound.Load(q); ok {
+		return v
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	out := b.String()
+	db.rebound.Store(q, out)
+	return out
+}
+
+// tx is a write transaction together with the store it belongs to, so helpers
+// can rebind queries and stamp times.
+type tx struct {
+	db  *DB
+	sql *sql.Tx
+	now time.Time
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.sql.ExecContext(ctx, t.db.rebind(q), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.sql.QueryRowContext(ctx, t.db.rebind(q), args...)
+}
+
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.sql.QueryContext(ctx, t.db.rebind(q), args...)
+}
+
+// insert runs an INSERT … RETURNING id and returns the new id.
+func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	if err := t.queryRow(ctx, q+" RETURNING id", args...).Scan(&id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+// Database errors are translated into switchboard errors on the way out.
+func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
+	stx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.translate(fmt.Errorf("begin: %w", err))
+	}
+	t := &tx{db: db, sql: stx, now: db.now().UTC().Truncate(time.Microsecond)}
+	if err := fn(t); err != nil {
+		stx.Rollback()
+		return db.translate(err)
+	}
+	if err := stx.Commit(); err != nil {
+		return db.translate(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(q), args...)
+}
+
+func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.rebind(q), args...)
+}
+
+// translate turns driver errors into switchboard errors: unique violations
+// become CodeConflict naming the field, everything else stays internal.
+func (db *DB) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *switchboard.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if field, ok := uniqueViolation(err); ok {
+		return &switchboard.Error{Code: switchboard.CodeConflict,
+			Message: field + " is already in use",
+			Fields:  map[string]string{field: "is already in use"}}
+	}
+	return err
+}
+
+// uniqueViolation reports whether err is a unique-constraint failure and, if so,
+// which field collided. Unique indexes are named TABLE_FIELD_key, and SQLite
+// lists the indexed columns, the last of which is the field.
+func uniqueViolation(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		name := strings.TrimSuffix(pe.ConstraintName, "_key")
+		if i := strings.Index(name, "_"); i >= 0 && pe.TableName != "" {
+			name = strings.TrimPrefix(name, pe.TableName+"_")
+		}
+		return name, true
+	}
+	var le *sqlite.Error
+	if errors.As(err, &le) && (le.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || le.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		msg := le.Error()
+		if i := strings.LastIndex(msg, "."); i >= 0 {
+			f := msg[i+1:]
+			if j := strings.IndexAny(f, " )"); j >= 0 {
+				f = f[:j]
+			}
+			return f, true
+		}
+		return "id", true
+	}
+	return "", false
+}
+
+func notFound(what string, id int64) error {
+	return switchboard.Errorf(switchboard.CodeNotFound, "%s %d not found", what, id)
+}
+
+// micros converts a time to the stored Unix-microsecond form.
+func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+// fromMicros converts a stored Unix-microsecond value back to UTC time.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// nullMicros converts an optional time for storage.
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
+// timePtr converts an optional stored time back.
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func nullID(id *int64) any {
+	if id == nil {
+		return nil
+	}
+	return *id
+}
+
+func idPtr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	id := v.Int64
+	return &id
+}
+
+var _ switchboard.Store = (*DB)(nil)

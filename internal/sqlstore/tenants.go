@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"switchboard"
+)
+
+const tenantCols = "id, slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at"
+
+func scanTenant(s scanner) (switchboard.Tenant, error) {
+	var t switchboard.Tenant
+	var created, updated int64
+	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated)
+	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return t, err
+}
+
+// CreateTenant implements switchboard.Store. The new tenant gets the system agent
+// statuses, so that presence works from its first minute.
+func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboard.Tenant, error) {
+	t.Normalize()
+	if err := t.Validate(); err != nil {
+		return t, err
+	}
+	err := db.inTx(ctx, func(tx *tx) error {
+		t.CreatedAt, t.UpdatedAt = tx.now, tx.now
+		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now))
+		if err != nil {
+			return fmt.Errorf("insert tenant: %w", err)
+		}
+		t.ID = id
+		for _, s := range switchboard.SystemStatuses {
+			if _, err := tx.exec(ctx, `INSERT INTO agent_statuses (tenant_id, name, system, available, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, id, s.Name, true, s.Available, micros(tx.now), micros(tx.now)); err != nil {
+				return fmt.Errorf("insert system status: %w", err)
+			}
+		}
+		return tx.appendEvent(ctx, id, switchboard.EventTenantCreated, "tenant", id, t)
+	})
+	return t, err
+}
+
+// Tenant implements switchboard.Store.
+func (db *DB) Tenant(ctx context.Context, id int64) (switchboard.Tenant, error) {
+	t, err := scanTenant(db.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFound("tenant", id)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get tenant: %w", err)
+	}
+	return t, nil
+}
+
+// TenantBySlug implements switchboard.Store.
+func (db *DB) TenantBySlug(ctx context.Context, slug string) (switchboard.Tenant, error) {
+	t, err := scanTenant(db.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE slug = ?", slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, switchboard.Errorf(switchboard.CodeNotFound, "tenant %q not found", slug)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get tenant: %w", err)
+	}
+	return t, nil
+}
+
+// Tenants implements switchboard.Store.
+func (db *DB) Tenants(ctx context.Context, opt switchboard.ListOptions) (switchboard.Page[switchboard.Tenant], error) {
+	return listPage(ctx, db, listQuery{cols: tenantCols, from: "FROM tenants WHERE 1 = 1", key: "id"}, opt, scanTenant,
+		func(t switchboard.Tenant) int64 { return t.ID })
+}
+
+// UpdateTenant implements switchboard.Store.
+func (db *DB) UpdateTenant(ctx context.Context, t switchboard.Tenant) (switchboard.Tenant, error) {
+	t.Normalize()
+	if err := t.Validate(); err != nil {
+		return t, err
+	}
+	err := db.inTx(ctx, func(tx *tx) error {
+		old, err := scanTenant(tx.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE id = ?", t.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("tenant", t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("get tenant: %w", err)
+		}
+		t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
+		if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
+			currency = ?, updated_at = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
+			micros(tx.now), t.ID); err != nil {
+			return fmt.Errorf("update tenant: %w", err)
+		}
+		return tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)
+	})
+	return t, err
+}

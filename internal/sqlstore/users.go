@@ -1,0 +1,318 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"switchboard"
+	"switchboard/internal/phone"
+)
+
+const userCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
+	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at`
+
+func scanUser(s scanner) (switchboard.User, error) {
+	var u switchboard.User
+	var roles, numbers string
+	var created, updated int64
+	var deactivated sql.NullInt64
+	err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
+		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername, &u.SIPPassword,
+		&created, &updated, &deactivated)
+	if err != nil {
+		return u, err
+	}
+	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+		return u, fmt.Errorf("user %d roles: %w", u.ID, err)
+	}
+	if err := json.Unmarshal([]byte(numbers), &u.PhoneNumbers); err != nil {
+		return u, fmt.Errorf("user %d phone numbers: %w", u.ID, err)
+	}
+	u.CreatedAt, u.UpdatedAt, u.DeactivatedAt = fromMicros(created), fromMicros(updated), timePtr(deactivated)
+	u.TeamIDs, u.Skills = []int64{}, []switchboard.UserSkill{}
+	return u, nil
+}
+
+// prepareUser normalizes and validates u, including its phone numbers, which
+// need the phone-number parser the domain package cannot import.
+func prepareUser(u *switchboard.User) error {
+	u.Normalize()
+	err := u.Validate()
+	p := switchboard.Problems{}
+	var se *switchboard.Error
+	if errors.As(err, &se) {
+		for k, v := range se.Fields {
+			p.Add(k, v)
+		}
+	} else if err != nil {
+		return err
+	}
+	for i, n := range u.PhoneNumbers {
+		e164, err := phone.Normalize(n, "")
+		if err != nil {
+			p.Add("phone_numbers", fmt.Sprintf("item %d (%q) is not a valid phone number", i, n))
+			continue
+		}
+		u.PhoneNumbers[i] = e164
+	}
+	if u.OutboundNumber != "" {
+		e164, err := phone.Normalize(u.OutboundNumber, "")
+		if err != nil {
+			p.Add("outbound_number", "is not a valid phone number")
+		} else {
+			u.OutboundNumber = e164
+		}
+	}
+	return p.Err()
+}
+
+// CreateUser implements switchboard.Store.
+func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User) (switchboard.User, error) {
+	if err := prepareUser(&u); err != nil {
+		return u, err
+	}
+	err := db.inTx(ctx, func(tx *tx) error {
+		if err := tx.checkUserRefs(ctx, tenantID, &u, 0); err != nil {
+			return err
+		}
+		u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, uuid.NewString(), tx.now, tx.now
+		roles, _ := json.Marshal(u.Roles)
+		numbers, _ := json.Marshal(u.PhoneNumbers)
+		id, err := tx.insert(ctx, `INSERT INTO users (tenant_id, uuid, email, first_name, last_name, agent_number, extension,
+			location, roles, max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at,
+			updated_at, deactivated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tenantID, u.UUID, u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles),
+			u.MaxChats, string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
+			micros(tx.now), nullMicros(u.DeactivatedAt))
+		if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		u.ID = id
+		if err := tx.writeUserLinks(ctx, &u); err != nil {
+			return err
+		}
+		return tx.appendEvent(ctx, tenantID, switchboard.EventUserCreated, "user", id, u)
+	})
+	return u, err
+}
+
+// checkUserRefs checks that u's teams and skills belong to the tenant and that
+// its extension is not a queue's: users and queues share one dial plan.
+func (t *tx) checkUserRefs(ctx context.Context, tenantID int64, u *switchboard.User, self int64) error {
+	if err := t.checkOwned(ctx, tenantID, "teams", "team_ids", u.TeamIDs); err != nil {
+		return err
+	}
+	skillIDs := make([]int64, len(u.Skills))
+	for i, s := range u.Skills {
+		skillIDs[i] = s.SkillID
+	}
+	if err := t.checkOwned(ctx, tenantID, "skills", "skills", skillIDs); err != nil {
+		return err
+	}
+	return t.checkExtensionFree(ctx, tenantID, u.Extension, "users", self)
+}
+
+// checkExtensionFree fails with CodeConflict when ext is taken by a user or queue
+// other than the row self of table.
+func (t *tx) checkExtensionFree(ctx context.Context, tenantID int64, ext, table string, self int64) error {
+	if ext == "" {
+		return nil
+	}
+	var n int
+	err := t.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE tenant_id = ? AND extension = ? AND NOT (? = 'users' AND id = ?))
+		+ (SELECT COUNT(*) FROM queues WHERE tenant_id = ? AND extension = ? AND NOT (? = 'queues' AND id = ?))`,
+		tenantID, ext, table, self, tenantID, ext, table, self).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("check extension: %w", err)
+	}
+	if n > 0 {
+		return &switchboard.Error{Code: switchboard.CodeConflict, Message: "extension is already in use",
+			Fields: map[string]string{"extension": "is already in use by a user or queue"}}
+	}
+	return nil
+}
+
+// writeUserLinks replaces the user's team memberships and skills.
+func (t *tx) writeUserLinks(ctx context.Context, u *switchboard.User) error {
+	if _, err := t.exec(ctx, "DELETE FROM user_teams WHERE user_id = ?", u.ID); err != nil {
+		return fmt.Errorf("clear user teams: %w", err)
+	}
+	seen := map[int64]bool{}
+	teams := u.TeamIDs[:0:0]
+	for _, id := range u.TeamIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		teams = append(teams, id)
+		if _, err := t.exec(ctx, "INSERT INTO user_teams (user_id, team_id) VALUES (?, ?)", u.ID, id); err != nil {
+			return fmt.Errorf("add user team: %w", err)
+		}
+	}
+	u.TeamIDs = teams
+	if _, err := t.exec(ctx, "DELETE FROM user_skills WHERE user_id = ?", u.ID); err != nil {
+		return fmt.Errorf("clear user skills: %w", err)
+	}
+	for _, s := range u.Skills {
+		if _, err := t.exec(ctx, "INSERT INTO user_skills (user_id, skill_id, proficiency) VALUES (?, ?, ?)",
+			u.ID, s.SkillID, s.Proficiency); err != nil {
+			return fmt.Errorf("add user skill: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadUserLinks fills TeamIDs and Skills of users with two queries for the whole
+// page rather than two per user.
+func (db *DB) loadUserLinks(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, users []switchboard.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*switchboard.User, len(users))
+	args := make([]any, len(users))
+	for i := range users {
+		byID[users[i].ID] = &users[i]
+		args[i] = users[i].ID
+	}
+	in := "(" + placeholders(len(users)) + ")"
+	rows, err := q.QueryContext(ctx, db.rebind("SELECT user_id, team_id FROM user_teams WHERE user_id IN "+in+" ORDER BY user_id, team_id"), args...)
+	if err != nil {
+		return fmt.Errorf("load user teams: %w", err)
+	}
+	for rows.Next() {
+		var uid, tid int64
+		if err := rows.Scan(&uid, &tid); err != nil {
+			rows.Close()
+			return fmt.Errorf("load user teams: %w", err)
+		}
+		byID[uid].TeamIDs = append(byID[uid].TeamIDs, tid)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load user teams: %w", err)
+	}
+	rows, err = q.QueryContext(ctx, db.rebind("SELECT user_id, skill_id, proficiency FROM user_skills WHERE user_id IN "+in+" ORDER BY user_id, skill_id"), args...)
+	if err != nil {
+		return fmt.Errorf("load user skills: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid int64
+		var s switchboard.UserSkill
+		if err := rows.Scan(&uid, &s.SkillID, &s.Proficiency); err != nil {
+			return fmt.Errorf("load user skills: %w", err)
+		}
+		byID[uid].Skills = append(byID[uid].Skills, s)
+	}
+	return rows.Err()
+}
+
+func (db *DB) userWhere(ctx context.Context, where string, args ...any) (switchboard.User, error) {
+	u, err := scanUser(db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+where, args...))
+	if err != nil {
+		return u, err
+	}
+	users := []switchboard.User{u}
+	if err := db.loadUserLinks(ctx, db.read, users); err != nil {
+		return u, err
+	}
+	return users[0], nil
+}
+
+// User implements switchboard.Store.
+func (db *DB) User(ctx context.Context, tenantID, id int64) (switchboard.User, error) {
+	u, err := db.userWhere(ctx, "tenant_id = ? AND id = ?", tenantID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, notFound("user", id)
+	}
+	if err != nil {
+		return u, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail implements switchboard.Store.
+func (db *DB) UserByEmail(ctx context.Context, tenantID int64, email string) (switchboard.User, error) {
+	u, err := db.userWhere(ctx, "tenant_id = ? AND email = ?", tenantID, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, switchboard.Errorf(switchboard.CodeNotFound, "user %q not found", email)
+	}
+	if err != nil {
+		return u, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}
+
+// Users implements switchboard.Store.
+func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+	q := listQuery{cols: userCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
+	if !f.IncludeDeactivated {
+		q.from += " AND deactivated_at IS NULL"
+	}
+	if f.Email != "" {
+		q.from += " AND email = ?"
+		q.args = append(q.args, f.Email)
+	}
+	if f.TeamID != 0 {
+		q.from += " AND id IN (SELECT user_id FROM user_teams WHERE team_id = ?)"
+		q.args = append(q.args, f.TeamID)
+	}
+	page, err := listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
+	if err != nil {
+		return page, err
+	}
+	return page, db.loadUserLinks(ctx, db.read, page.Items)
+}
+
+// UpdateUser implements switchboard.Store.
+func (db *DB) UpdateUser(ctx context.Context, tenantID int64, u switchboard.User) (switchboard.User, error) {
+	if err := prepareUser(&u); err != nil {
+		return u, err
+	}
+	err := db.inTx(ctx, func(tx *tx) error {
+		old, err := scanUser(tx.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE tenant_id = ? AND id = ?", tenantID, u.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user", u.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("get user: %w", err)
+		}
+		if err := tx.checkUserRefs(ctx, tenantID, &u, u.ID); err != nil {
+			return err
+		}
+		u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, old.UUID, old.CreatedAt, tx.now
+		if u.SIPPassword == "" {
+			u.SIPPassword = old.SIPPassword
+		}
+		event := switchboard.EventUserUpdated
+		switch {
+		case u.DeactivatedAt != nil && old.DeactivatedAt != nil:
+			u.DeactivatedAt = old.DeactivatedAt
+		case u.DeactivatedAt != nil:
+			u.DeactivatedAt = &tx.now
+			event = switchboard.EventUserDeactivated
+		}
+		roles, _ := json.Marshal(u.Roles)
+		numbers, _ := json.Marshal(u.PhoneNumbers)
+		if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
+			location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
+			sip_password = ?, updated_at = ?, deactivated_at = ? WHERE tenant_id = ? AND id = ?`,
+			u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
+			string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
+			nullMicros(u.DeactivatedAt), tenantID, u.ID); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := tx.writeUserLinks(ctx, &u); err != nil {
+			return err
+		}
+		return tx.appendEvent(ctx, tenantID, event, "user", u.ID, u)
+	})
+	return u, err
+}

@@ -1,0 +1,131 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// ListOptions selects one page of a list. Cursor, when set, continues after the
+// last item of the previous page and is the efficient choice; Offset exists for
+// clients written against offset-paged vendor APIs and is ignored when Cursor is
+// set.
+type ListOptions struct {
+	Limit  int
+	Cursor string
+	Offset int
+}
+
+// Page limits shared by every list endpoint.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 1000
+)
+
+// Validate checks and defaults the options.
+func (o *ListOptions) Validate() error {
+	p := Problems{}
+	switch {
+	case o.Limit == 0:
+		o.Limit = DefaultPageLimit
+	case o.Limit < 0 || o.Limit > MaxPageLimit:
+		p.Add("limit", "must be between 1 and 1000")
+	}
+	if o.Offset < 0 {
+		p.Add("offset", "must not be negative")
+	}
+	return p.Err()
+}
+
+// Page is one page of a list: its items, the total across all pages, and the
+// cursor of the next page ("" on the last one).
+type Page[T any] struct {
+	Items      []T
+	Total      int
+	NextCursor string
+}
+
+// UserFilter narrows a user list.
+type UserFilter struct {
+	TeamID             int64 // 0: any team
+	Email              string
+	IncludeDeactivated bool
+}
+
+// NewAPIKey is a freshly minted key: the stored record plus its secret, which
+// exists only here and is shown to the caller once.
+type NewAPIKey struct {
+	APIKey
+	Secret string
+}
+
+// Store is the contract of the persistent core: every method validates its input,
+// checks that every referenced object belongs to tenantID, writes the change and
+// its Event in one transaction, and returns *Error values with the codes its doc
+// names (CodeNotFound for objects outside the tenant, as if they did not exist).
+type Store interface {
+	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
+	Tenant(ctx context.Context, id int64) (Tenant, error)
+	TenantBySlug(ctx context.Context, slug string) (Tenant, error)
+	Tenants(ctx context.Context, opt ListOptions) (Page[Tenant], error)
+	UpdateTenant(ctx context.Context, t Tenant) (Tenant, error)
+
+	CreateUser(ctx context.Context, tenantID int64, u User) (User, error)
+	User(ctx context.Context, tenantID, id int64) (User, error)
+	UserByEmail(ctx context.Context, tenantID int64, email string) (User, error)
+	Users(ctx context.Context, tenantID int64, f UserFilter, opt ListOptions) (Page[User], error)
+	// UpdateUser replaces the user's writable fields with u's; setting or clearing
+	// DeactivatedAt deactivates or reactivates the user.
+	UpdateUser(ctx context.Context, tenantID int64, u User) (User, error)
+
+	CreateTeam(ctx context.Context, tenantID int64, t Team) (Team, error)
+	Team(ctx context.Context, tenantID, id int64) (Team, error)
+	Teams(ctx context.Context, tenantID int64, opt ListOptions) (Page[Team], error)
+	UpdateTeam(ctx context.Context, tenantID int64, t Team) (Team, error)
+	DeleteTeam(ctx context.Context, tenantID, id int64) error
+
+	CreateSkill(ctx context.Context, tenantID int64, s Skill) (Skill, error)
+	Skill(ctx context.Context, tenantID, id int64) (Skill, error)
+	Skills(ctx context.Context, tenantID int64, opt ListOptions) (Page[Skill], error)
+	UpdateSkill(ctx context.Context, tenantID int64, s Skill) (Skill, error)
+	DeleteSkill(ctx context.Context, tenantID, id int64) error
+
+	CreateStatus(ctx context.Context, tenantID int64, s AgentStatus) (AgentStatus, error)
+	Status(ctx context.Context, tenantID, id int64) (AgentStatus, error)
+	Statuses(ctx context.Context, tenantID int64, opt ListOptions) (Page[AgentStatus], error)
+	UpdateStatus(ctx context.Context, tenantID int64, s AgentStatus) (AgentStatus, error)
+	DeleteStatus(ctx context.Context, tenantID, id int64) error
+
+	CreateQueue(ctx context.Context, tenantID int64, q Queue) (Queue, error)
+	Queue(ctx context.Context, tenantID, id int64) (Queue, error)
+	Queues(ctx context.Context, tenantID int64, opt ListOptions) (Page[Queue], error)
+	UpdateQueue(ctx context.Context, tenantID int64, q Queue) (Queue, error)
+	DeleteQueue(ctx context.Context, tenantID, id int64) error
+	AddQueueMember(ctx context.Context, tenantID int64, m QueueMember) (QueueMember, error)
+	UpdateQueueMember(ctx context.Context, tenantID int64, m QueueMember) (QueueMember, error)
+	RemoveQueueMember(ctx context.Context, tenantID, queueID, userID int64) error
+	QueueMembers(ctx context.Context, tenantID, queueID int64, opt ListOptions) (Page[QueueMember], error)
+
+	CreatePhoneNumber(ctx context.Context, tenantID int64, n PhoneNumber) (PhoneNumber, error)
+	PhoneNumber(ctx context.Context, tenantID, id int64) (PhoneNumber, error)
+	PhoneNumbers(ctx context.Context, tenantID int64, opt ListOptions) (Page[PhoneNumber], error)
+	UpdatePhoneNumber(ctx context.Context, tenantID int64, n PhoneNumber) (PhoneNumber, error)
+	DeletePhoneNumber(ctx context.Context, tenantID, id int64) error
+
+	CreateAPIKey(ctx context.Context, tenantID int64, k APIKey) (NewAPIKey, error)
+	APIKey(ctx context.Context, tenantID, id int64) (APIKey, error)
+	APIKeys(ctx context.Context, tenantID int64, opt ListOptions) (Page[APIKey], error)
+	RevokeAPIKey(ctx context.Context, tenantID, id int64) (APIKey, error)
+	// AuthenticateKey finds the usable key whose secret is secret, or fails with
+	// CodeUnauthorized. It is the only lookup that is not scoped by tenant, since
+	// the secret is what tells the tenant.
+	AuthenticateKey(ctx context.Context, secret string) (APIKey, error)
+	// TouchAPIKey records that the key was used at t.
+	TouchAPIKey(ctx context.Context, id int64, t time.Time) error
+
+	// Events returns a tenant's events with Seq greater than afterSeq, oldest
+	// first, at most limit of them.
+	Events(ctx context.Context, tenantID, afterSeq int64, limit int) ([]Event, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,89 @@
+package switchboard
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Tenant is one contact center hosted on a Switchboard installation. Every other
+// object belongs to exactly one tenant, and the store never lets a query cross
+// from one tenant into another.
+type Tenant struct {
+	ID         int64  `json:"id"`
+	Slug       string `json:"slug"`
+	Name       string `json:"name"`
+	AdminEmail string `json:"admin_email"`
+	Timezone   string `json:"timezone"`
+	// BalanceCents is the prepaid billing balance in minor units of Currency, kept
+	// as an integer so that no rounding ever creeps into money.
+	BalanceCents int64     `json:"balance_cents"`
+	Currency     string    `json:"currency"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+var (
+	slugPattern     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// Normalize fills defaults and trims input; Validate expects a normalized tenant.
+func (t *Tenant) Normalize() {
+	t.Slug = strings.ToLower(strings.TrimSpace(t.Slug))
+	t.Name = strings.TrimSpace(t.Name)
+	t.AdminEmail = strings.TrimSpace(t.AdminEmail)
+	if t.Timezone == "" {
+		t.Timezone = "UTC"
+	}
+	if t.Currency == "" {
+		t.Currency = "USD"
+	}
+	t.Currency = strings.ToUpper(t.Currency)
+}
+
+// Validate reports every invalid field of t.
+func (t *Tenant) Validate() error {
+	p := Problems{}
+	switch {
+	case t.Slug == "":
+		p.Add("slug", "is required")
+	case !slugPattern.MatchString(t.Slug):
+		p.Add("slug", "must be 1-63 lower-case letters, digits or inner hyphens")
+	}
+	checkName(p, "name", t.Name, true)
+	if t.AdminEmail != "" {
+		checkEmail(p, "admin_email", t.AdminEmail)
+	}
+	checkTimezone(p, "timezone", t.Timezone)
+	if !currencyPattern.MatchString(t.Currency) {
+		p.Add("currency", "must be a three-letter ISO 4217 code")
+	}
+	return p.Err()
+}
+
+func checkName(p Problems, field, v string, required bool) {
+	switch {
+	case v == "" && required:
+		p.Add(field, "is required")
+	case len(v) > 200:
+		p.Add(field, "must be at most 200 characters")
+	}
+}
+
+func checkEmail(p Problems, field, v string) {
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v || !strings.Contains(v, "@") {
+		p.Add(field, "must be a plain e-mail address such as agent@example.com")
+	}
+}
+
+func checkTimezone(p Problems, field, v string) {
+	if v == "" {
+		return
+	}
+	if _, err := time.LoadLocation(v); err != nil {
+		p.Add(field, "must be an IANA time zone such as Europe/Rome")
+	}
+}

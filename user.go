@@ -1,0 +1,152 @@
+package switchboard
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Roles a user can hold. An agent takes interactions; a supervisor also watches
+// and steers them; an admin manages the tenant's configuration.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Roles lists every role name accepted on a user.
+var Roles = []string{RoleAgent, RoleSupervisor, RoleAdmin}
+
+// User is a person who signs in to Switchboard, usually an agent. Users are never
+// deleted, only deactivated, because calls and reports keep pointing at them.
+type User struct {
+	ID             int64       `json:"id"`
+	TenantID       int64       `json:"tenant_id"`
+	UUID           string      `json:"uuid"`
+	Email          string      `json:"email"`
+	FirstName      string      `json:"first_name"`
+	LastName       string      `json:"last_name"`
+	AgentNumber    string      `json:"agent_number"`
+	Extension      string      `json:"extension"`
+	Location       string      `json:"location"`
+	Roles          []string    `json:"roles"`
+	TeamIDs        []int64     `json:"team_ids"`
+	Skills         []UserSkill `json:"skills"`
+	MaxChats       int         `json:"max_chats"`
+	PhoneNumbers   []string    `json:"phone_numbers"`
+	OutboundNumber string      `json:"outbound_number"`
+	TimeZone       string      `json:"time_zone"`
+	SIPUsername    string      `json:"sip_username"`
+	// SIPPassword authenticates the agent's phone once SIP exists; it is write-only
+	// on every API and never rendered.
+	SIPPassword   string     `json:"-"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	DeactivatedAt *time.Time `json:"deactivated_at"`
+}
+
+// UserSkill is a skill held by a user with a proficiency from 0 (novice) to 5
+// (expert); skills-based routing offers calls to the most proficient first.
+type UserSkill struct {
+	SkillID     int64 `json:"skill_id"`
+	Proficiency int   `json:"proficiency"`
+}
+
+// MaxProficiency is the highest skill proficiency.
+const MaxProficiency = 5
+
+var (
+	dialablePattern = regexp.MustCompile(`^[0-9*#]{1,20}$`)
+	sipUserPattern  = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,64}$`)
+)
+
+// Name is the user's display name.
+func (u *User) Name() string {
+	return strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// Normalize trims input and fills defaults; Validate expects a normalized user.
+func (u *User) Normalize() {
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	u.FirstName = strings.TrimSpace(u.FirstName)
+	u.LastName = strings.TrimSpace(u.LastName)
+	u.AgentNumber = strings.TrimSpace(u.AgentNumber)
+	u.Extension = strings.TrimSpace(u.Extension)
+	u.Location = strings.TrimSpace(u.Location)
+	if len(u.Roles) == 0 {
+		u.Roles = []string{RoleAgent}
+	}
+	if u.TeamIDs == nil {
+		u.TeamIDs = []int64{}
+	}
+	if u.Skills == nil {
+		u.Skills = []UserSkill{}
+	}
+	if u.PhoneNumbers == nil {
+		u.PhoneNumbers = []string{}
+	}
+	if u.MaxChats == 0 {
+		u.MaxChats = 3
+	}
+	if u.SIPUsername == "" && u.Extension != "" {
+		u.SIPUsername = u.Extension
+	}
+}
+
+// Validate reports every invalid field of u. Phone numbers are checked for shape
+// here and normalized to E.164 by the store's number parser.
+func (u *User) Validate() error {
+	p := Problems{}
+	if u.Email == "" {
+		p.Add("email", "is required")
+	} else {
+		checkEmail(p, "email", u.Email)
+	}
+	checkName(p, "first_name", u.FirstName, false)
+	checkName(p, "last_name", u.LastName, false)
+	if u.FirstName == "" && u.LastName == "" {
+		p.Add("first_name", "is required unless last_name is given")
+	}
+	if u.Extension != "" && !dialablePattern.MatchString(u.Extension) {
+		p.Add("extension", "must be 1-20 digits")
+	}
+	if len(u.AgentNumber) > 32 {
+		p.Add("agent_number", "must be at most 32 characters")
+	}
+	checkName(p, "location", u.Location, false)
+	for _, r := range u.Roles {
+		if !contains(Roles, r) {
+			p.Add("roles", "must contain only "+strings.Join(Roles, ", "))
+		}
+	}
+	seen := map[int64]bool{}
+	for _, s := range u.Skills {
+		if s.SkillID <= 0 {
+			p.Add("skills", "each skill needs a skill_id")
+		}
+		if s.Proficiency < 0 || s.Proficiency > MaxProficiency {
+			p.Add("skills", "proficiency must be between 0 and 5")
+		}
+		if seen[s.SkillID] {
+			p.Add("skills", "lists a skill twice")
+		}
+		seen[s.SkillID] = true
+	}
+	if u.MaxChats < 0 || u.MaxChats > 50 {
+		p.Add("max_chats", "must be between 0 and 50")
+	}
+	checkTimezone(p, "time_zone", u.TimeZone)
+	if u.SIPUsername != "" && !sipUserPattern.MatchString(u.SIPUsername) {
+		p.Add("sip_username", "must be 1-64 letters, digits or ._~-")
+	}
+	return p.Err()
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
