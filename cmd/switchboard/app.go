@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/httpapi"
+	"switchboard/internal/native"
+	"switchboard/internal/sqlstore"
+)
+
+// Main is the program with its inputs and outputs made explicit, so that tests
+// run the real server and the real commands in-process.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads the environment; tests replace it to stay hermetic.
+	Getenv func(string) string
+
+	Config Config
+	log    *slog.Logger
+	store  *sqlstore.DB
+	server *http.Server
+	ln     net.Listener
+	served chan error
+}
+
+// NewMain returns a Main on the given streams and the process environment.
+func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
+	return &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Config: defaultConfig()}
+}
+
+// usageError marks errors in how the command was called; they exit with 2.
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const helpText = `Switchboard: a self-hostable contact-center platform.
+
+Usage: switchboard COMMAND [flags]
+
+Commands:
+  serve            run the HTTP server (add --demo for a ready-made demo tenant)
+  migrate          apply pending database migrations and exit
+  tenant create    create a tenant; prints it as JSON
+  key create       create an API key; prints only its secret
+  user create      create a user; prints it as JSON
+  user import      import users from a JSON array or a CSV file
+  version          print the version
+
+Run "switchboard COMMAND -h" for the flags of a command. Every flag can also be
+set with a SWITCHBOARD_* environment variable or in a JSON --config file.
+`
+
+// Run runs the command named by args[0]. For serve it returns when ctx is done
+// and the server has shut down.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, helpText)
+		return usageError{errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	if (cmd == "tenant" || cmd == "key" || cmd == "user") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		if err := m.Start(ctx, rest); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case err := <-m.served:
+			m.Close()
+			return err
+		}
+		return m.Close()
+	case "migrate":
+		return m.withStore(ctx, "migrate", rest, false, nil, func(fs *flag.FlagSet) error {
+			fmt.Fprintln(m.Stderr, "database is up to date")
+			return nil
+		})
+	case "tenant create":
+		return m.tenantCreate(ctx, rest)
+	case "key create":
+		return m.keyCreate(ctx, rest)
+	case "user create":
+		return m.userCreate(ctx, rest)
+	case "user import":
+		return m.userImport(ctx, rest)
+	case "version":
+		fmt.Fprintln(m.Stdout, switchboard.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, helpText)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, helpText)
+	return usageError{fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))}
+}
+
+func (m *Main) newLogger() *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(m.Config.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if m.Config.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+}
+
+// Start opens the store, builds the server and starts listening; it returns
+// once the server accepts connections (see Addr). Close stops it.
+func (m *Main) Start(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	if err := m.Config.load(fs, args, false, m.Getenv); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	m.log = m.newLogger()
+	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: m.log})
+	if err != nil {
+		return err
+	}
+	m.store = store
+	if m.Config.Demo && m.Config.AdminToken == "" {
+		m.Config.AdminToken = randomToken()
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.ln = ln
+	if m.Config.Demo {
+		d, err := seedDemo(ctx, store)
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return fmt.Errorf("seed demo tenant: %w", err)
+		}
+		d.print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
+	}
+	m.server = &http.Server{
+		Handler:           m.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() {
+		// This goroutine lives until Close shuts the server down.
+		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.served <- fmt.Errorf("serve: %w", err)
+		}
+		close(m.served)
+	}()
+	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", redactDB(m.Config.DB),
+		"engine", store.Engine(), "version", switchboard.Version)
+	return nil
+}
+
+// handler assembles every surface of the server on one mux.
+func (m *Main) handler() http.Handler {
+	metrics := httpapi.NewMetrics()
+	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
+	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
+	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
+	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken, Log: m.log})
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": switchboard.Version})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := m.store.Ping(ctx); err != nil {
+			m.log.Warn("readiness check failed", "err", err)
+			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
+			return
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", metrics.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
+			"native_api": "/v1", "openapi": "/v1/openapi.json"})
+	})
+	return mux
+}
+
+// Addr is the address the server listens on, e.g. "127.0.0.1:41234".
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Close stops accepting requests, lets in-flight ones finish within the
+// shutdown timeout, and closes the store. It is safe to call more than once.
+func (m *Main) Close() error {
+	var err error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		defer cancel()
+		m.log.Info("shutting down", "timeout", m.Config.ShutdownTimeout)
+		err = m.server.Shutdown(ctx)
+		m.server = nil
+	}
+	if m.store != nil {
+		err = errors.Join(err, m.store.Close())
+		m.store = nil
+	}
+	return err
+}
+
+// redactDB hides the password of a PostgreSQL URL in logs.
+func redactDB(db string) string {
+	if i := strings.Index(db, "://"); i >= 0 {
+		if at := strings.LastIndex(db, "@"); at > i {
+			if colon := strings.Index(db[i+3:at], ":"); colon >= 0 {
+				return db[:i+3+colon] + ":***" + db[at:]
+			}
+		}
+	}
+	return db
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server. It is filled once, in this order:
+// defaults, then the JSON file named by --config (or SWITCHBOARD_CONFIG), then
+// SWITCHBOARD_* environment variables, then flags; and then passed explicitly
+// to whatever needs it. Nothing reads configuration from anywhere else.
+type Config struct {
+	Addr            string
+	DB              string
+	AdminToken      string
+	LogFormat       string
+	LogLevel        string
+	RateLimit       float64
+	RateBurst       int
+	MaxBodyBytes    int64
+	AuthCacheTTL    time.Duration
+	ShutdownTimeout time.Duration
+	Demo            bool
+}
+
+// setting describes one Config field on every surface: its flag, its variable,
+// its key in the config file and its documentation.
+type setting struct {
+	name  string // flag name and config-file key (with - replaced by _)
+	doc   string
+	value flag.Value
+}
+
+func (s setting) env() string {
+	return "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+// defaultDB is a SQLite file in the user's data directory, so a plain
+// "switchboard serve" keeps its data between runs without any setup.
+func defaultDB() string {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "sqlite:switchboard.db"
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return "sqlite:" + filepath.Join(dir, "switchboard", "switchboard.db")
+}
+
+func defaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DB:              defaultDB(),
+		LogFormat:       "text",
+		LogLevel:        "info",
+		RateLimit:       20,
+		RateBurst:       40,
+		MaxBodyBytes:    1 << 20,
+		AuthCacheTTL:    5 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// settings binds c's fields. dbOnly limits them to the database, for the
+// administration commands.
+func (c *Config) settings(dbOnly bool) []setting {
+	db := []setting{{"db", "database URL: sqlite:PATH or postgres://user:pass@host/db", (*stringValue)(&c.DB)}}
+	if dbOnly {
+		return db
+	}
+	return append(db,
+		setting{"addr", "address to listen on, host:port (port 0 picks a free one)", (*stringValue)(&c.Addr)},
+		setting{"admin-token", "bearer token of the platform-admin API under /v1/admin; empty disables it", (*stringValue)(&c.AdminToken)},
+		setting{"log-format", "access and server log format: text or json", (*stringValue)(&c.LogFormat)},
+		setting{"log-level", "least severe log level written: debug, info, warn or error", (*stringValue)(&c.LogLevel)},
+		setting{"rate-limit", "requests per second allowed per API key on average; 0 disables the limit", (*floatValue)(&c.RateLimit)},
+		setting{"rate-burst", "requests an API key may send at once above its rate", (*intValue)(&c.RateBurst)},
+		setting{"max-body-bytes", "largest request body accepted, in bytes", (*int64Value)(&c.MaxBodyBytes)},
+		setting{"auth-cache-ttl", "how long a verified API key is trusted before it is checked again (revocation on another node waits this long)", (*durationValue)(&c.AuthCacheTTL)},
+		setting{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", (*durationValue)(&c.ShutdownTimeout)},
+		setting{"demo", "seed the demo tenant (idempotently) and print a key per dialect", (*boolValue)(&c.Demo)},
+	)
+}
+
+// load applies the config file, the environment and then args to c.
+func (c *Config) load(fs *flag.FlagSet, args []string, dbOnly bool, getenv func(string) string) error {
+	settings := c.settings(dbOnly)
+	file := getenv("SWITCHBOARD_CONFIG")
+	for i, a := range args {
+		switch {
+		case a == "--config" || a == "-config":
+			if i+1 < len(args) {
+				file = args[i+1]
+			}
+		case strings.HasPrefix(a, "--config="), strings.HasPrefix(a, "-config="):
+			_, file, _ = strings.Cut(a, "=")
+		}
+	}
+	if file != "" {
+		if err := c.loadFile(file, settings); err != nil {
+			return err
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env()); v != "" {
+			if err := s.value.Set(v); err != nil {
+				return fmt.Errorf("%s=%q: %w", s.env(), v, err)
+			}
+		}
+	}
+	for _, s := range settings {
+		fs.Var(s.value, s.name, s.doc+" (env "+s.env()+")")
+	}
+	var ignored string
+	fs.StringVar(&ignored, "config", file, "JSON file of settings, keyed by flag name with _ for - (env SWITCHBOARD_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return c.validate(dbOnly)
+}
+
+// loadFile applies a JSON config file. Unknown keys are errors: a misspelt
+// setting that silently does nothing is worse than a refusal to start.
+func (c *Config) loadFile(path string, settings []setting) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var values map[string]any
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	byKey := map[string]setting{}
+	for _, s := range settings {
+		byKey[strings.ReplaceAll(s.name, "-", "_")] = s
+	}
+	for k, v := range values {
+		s, ok := byKey[k]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q", path, k)
+		}
+		if err := s.value.Set(fmt.Sprint(v)); err != nil {
+			return fmt.Errorf("config file %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validate(dbOnly bool) error {
+	var errs []error
+	if c.DB == "" {
+		errs = append(errs, errors.New("--db is required"))
+	}
+	if dbOnly {
+		return errors.Join(errs...)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.RateLimit < 0 {
+		errs = append(errs, errors.New("--rate-limit must not be negative"))
+	}
+	if c.RateBurst < 1 {
+		errs = append(errs, errors.New("--rate-burst must be at least 1"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("--max-body-bytes must be at least 1024"))
+	}
+	if c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 {
+		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+type (
+	stringValue   string
+	boolValue     bool
+	intValue      int
+	int64Value    int64
+	floatValue    float64
+	durationValue time.Duration
+)
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v = boolValue(b)
+	return err
+}
+func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) IsBoolFlag() bool { return true }
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	*v = intValue(n)
+	return err
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	*v = int64Value(n)
+	return err
+}
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	*v = floatValue(f)
+	return err
+}
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	*v = durationValue(d)
+	return err
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }

@@ -1,0 +1,214 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard"
+)
+
+// KeyStore is what the authenticator needs from the store.
+type KeyStore interface {
+	AuthenticateKey(ctx context.Context, secret string) (switchboard.APIKey, error)
+	Tenant(ctx context.Context, id int64) (switchboard.Tenant, error)
+	TouchAPIKey(ctx context.Context, id int64, t time.Time) error
+}
+
+// Principal is the authenticated caller of a request: its key and its tenant.
+type Principal struct {
+	Key    switchboard.APIKey
+	Tenant switchboard.Tenant
+}
+
+// Credential styles, as the dialects' vendors define them.
+const (
+	StyleBearer     = "bearer"      // Authorization: Bearer <key> (native, Voiso)
+	StyleVovercAuth = "voverc-auth" // Voverc-Auth: <key> (Voxloud)
+	StyleAPIKey     = "x-api-key"   // X-API-Key: <key> (Voice360)
+	StyleBasic      = "basic"       // Authorization: Basic base64(tenant-slug:key) (UJET)
+)
+
+// Credential is the secret a request presents and how it presented it.
+type Credential struct {
+	Style  string
+	Secret string
+	// Slug is the tenant named by HTTP Basic credentials; it must match the key's.
+	Slug string
+}
+
+// ExtractCredential finds the caller's key in r, trying every style the dialects
+// use, so one key works on every dialect. It fails with CodeUnauthorized when
+// no credential is present or one is malformed.
+func ExtractCredential(r *http.Request) (Credential, error) {
+	if v := strings.TrimSpace(r.Header.Get("Voverc-Auth")); v != "" {
+		return Credential{Style: StyleVovercAuth, Secret: v}, nil
+	}
+	if v := strings.TrimSpace(r.Header.Get("X-API-Key")); v != "" {
+		return Credential{Style: StyleAPIKey, Secret: v}, nil
+	}
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, rest, _ := strings.Cut(auth, " ")
+	rest = strings.TrimSpace(rest)
+	switch {
+	case auth == "":
+		return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized,
+			"missing credential: send Authorization: Bearer <key>")
+	case strings.EqualFold(scheme, "Bearer") && rest != "":
+		return Credential{Style: StyleBearer, Secret: rest}, nil
+	case strings.EqualFold(scheme, "Basic") && rest != "":
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized, "malformed Basic credential: not base64")
+		}
+		slug, key, ok := strings.Cut(string(raw), ":")
+		if !ok || slug == "" || key == "" {
+			return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized, "malformed Basic credential: want tenant-slug:key")
+		}
+		return Credential{Style: StyleBasic, Secret: key, Slug: slug}, nil
+	}
+	return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized, "unsupported Authorization scheme %q", scheme)
+}
+
+// Authenticator turns credentials into principals. It caches successful lookups
+// for a short time, because a database round trip per request would dominate
+// the cost of simple reads; revocation through Forget takes effect at once on
+// this node and within the cache lifetime on others.
+type Authenticator struct {
+	store KeyStore
+	ttl   time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	cache   map[[32]byte]cached
+	touched map[int64]time.Time
+}
+
+type cached struct {
+	p       Principal
+	expires time.Time
+}
+
+// touchEvery is how often a key's last-used time is written: often enough to
+// tell a live integration from a dead one, rarely enough to cost nothing.
+const touchEvery = time.Minute
+
+// NewAuthenticator returns an authenticator over store whose cache entries live
+// for ttl (0 disables the cache).
+func NewAuthenticator(store KeyStore, ttl time.Duration, log *slog.Logger) *Authenticator {
+	return &Authenticator{store: store, ttl: ttl, now: time.Now, log: log,
+		cache: map[[32]byte]cached{}, touched: map[int64]time.Time{}}
+}
+
+// Authenticate returns the principal behind r's credential.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	cred, err := ExtractCredential(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	p, err := a.lookup(r.Context(), cred.Secret)
+	if err != nil {
+		return Principal{}, err
+	}
+	if cred.Style == StyleBasic && cred.Slug != p.Tenant.Slug {
+		return Principal{}, switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API key for tenant %q", cred.Slug)
+	}
+	info := InfoFrom(r.Context())
+	info.TenantID, info.KeyID = p.Tenant.ID, p.Key.ID
+	return p, nil
+}
+
+func (a *Authenticator) lookup(ctx context.Context, secret string) (Principal, error) {
+	h := sha256.Sum256([]byte(secret))
+	now := a.now()
+	a.mu.Lock()
+	c, ok := a.cache[h]
+	a.mu.Unlock()
+	if ok && now.Before(c.expires) && c.p.Key.Usable(now) {
+		a.touch(ctx, c.p.Key.ID, now)
+		return c.p, nil
+	}
+	key, err := a.store.AuthenticateKey(ctx, secret)
+	if err != nil {
+		return Principal{}, err
+	}
+	tenant, err := a.store.Tenant(ctx, key.TenantID)
+	if err != nil {
+		return Principal{}, err
+	}
+	p := Principal{Key: key, Tenant: tenant}
+	if a.ttl > 0 {
+		a.mu.Lock()
+		if len(a.cache) > 10000 {
+			clear(a.cache) // a flood of distinct keys must not grow memory without bound
+		}
+		a.cache[h] = cached{p: p, expires: now.Add(a.ttl)}
+		a.mu.Unlock()
+	}
+	a.touch(ctx, key.ID, now)
+	return p, nil
+}
+
+// touch records the key's use at most once per touchEvery.
+func (a *Authenticator) touch(ctx context.Context, keyID int64, now time.Time) {
+	a.mu.Lock()
+	last, ok := a.touched[keyID]
+	due := !ok || now.Sub(last) >= touchEvery
+	if due {
+		a.touched[keyID] = now
+	}
+	a.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := a.store.TouchAPIKey(context.WithoutCancel(ctx), keyID, now); err != nil {
+		a.log.Warn("record API key use", "key_id", keyID, "err", err)
+	}
+}
+
+// Forget drops every cached principal of the key, so that a revocation or a
+// change of scopes applies to the next request.
+func (a *Authenticator) Forget(keyID int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, c := range a.cache {
+		if c.p.Key.ID == keyID {
+			delete(a.cache, h)
+		}
+	}
+}
+
+// ForgetTenant drops every cached principal of the tenant, so that a renamed
+// slug or a changed setting applies to the next request.
+func (a *Authenticator) ForgetTenant(tenantID int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, c := range a.cache {
+		if c.p.Tenant.ID == tenantID {
+			delete(a.cache, h)
+		}
+	}
+}
+
+// AdminToken checks the platform operator's bearer token, compared in constant
+// time. An empty configured token disables the admin API altogether.
+func AdminToken(r *http.Request, token string) error {
+	if token == "" {
+		return switchboard.Errorf(switchboard.CodeForbidden, "the admin API is disabled: set SWITCHBOARD_ADMIN_TOKEN to enable it")
+	}
+	cred, err := ExtractCredential(r)
+	if err != nil {
+		return err
+	}
+	if cred.Style != StyleBearer || subtle.ConstantTimeCompare([]byte(cred.Secret), []byte(token)) != 1 {
+		return switchboard.Errorf(switchboard.CodeUnauthorized, "invalid admin token")
+	}
+	return nil
+}

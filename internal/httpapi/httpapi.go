@@ -1,0 +1,152 @@
+// Package httpapi is the HTTP plumbing every API dialect shares: finding the
+// caller's key in any of the credential styles the dialects use, rate limits per
+// key, request-body limits, request IDs, the access log, Prometheus metrics and
+// strict JSON decoding. It knows nothing of any dialect's wire format: each
+// dialect passes in the function that renders its own errors.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"switchboard"
+)
+
+// ErrorWriter renders err in a dialect's own error envelope and status code.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// Info is what the layers of one request learn about it, shared by pointer so
+// that the access log and the metrics (outermost) can report what the router
+// and the authenticator (innermost) found out.
+type Info struct {
+	RequestID string
+	Dialect   string
+	Route     string // the matched pattern, e.g. "GET /v1/users/{id}"
+	TenantID  int64
+	KeyID     int64
+}
+
+type infoKey struct{}
+
+// InfoFrom returns the request's Info; a fresh one when the request did not
+// pass through Observe (as in unit tests), so callers never need a nil check.
+func InfoFrom(ctx context.Context) *Info {
+	if i, ok := ctx.Value(infoKey{}).(*Info); ok {
+		return i
+	}
+	return &Info{}
+}
+
+// Observer wraps a dialect's handler with the request ID, the body limit, panic
+// recovery, the access log and the metrics.
+type Observer struct {
+	Log     *slog.Logger
+	Metrics *Metrics
+	// MaxBody caps request bodies in bytes; larger ones fail with CodeTooLarge.
+	MaxBody int64
+}
+
+// Wrap returns h observed as part of dialect; writeErr renders the errors the
+// wrapper itself raises (a panic becomes CodeInternal).
+func (o *Observer) Wrap(dialect string, h http.Handler, writeErr ErrorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 128 {
+			id = newRequestID()
+		}
+		info := &Info{RequestID: id, Dialect: dialect}
+		w.Header().Set("X-Request-Id", id)
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		if o.MaxBody > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(rec, r.Body, o.MaxBody)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				o.Log.Error("panic serving request", "request_id", id, "panic", p, "stack", string(debug.Stack()))
+				if !rec.wrote {
+					writeErr(rec, r, switchboard.Errorf(switchboard.CodeInternal, "internal error"))
+				}
+			}
+			elapsed := time.Since(start)
+			route := info.Route
+			if route == "" {
+				route = "unmatched"
+			}
+			if o.Metrics != nil {
+				o.Metrics.observe(dialect, route, rec.status, elapsed)
+			}
+			level := slog.LevelInfo
+			if rec.status >= 500 {
+				level = slog.LevelError
+			}
+			o.Log.LogAttrs(r.Context(), level, "request",
+				slog.String("request_id", id), slog.String("dialect", dialect),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("route", route), slog.Int("status", rec.status),
+				slog.Int64("bytes", rec.bytes), slog.Duration("duration", elapsed),
+				slog.Int64("tenant_id", info.TenantID), slog.Int64("key_id", info.KeyID),
+				slog.String("remote", r.RemoteAddr))
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// recorder remembers the status and size of a response for the log and metrics.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Flush lets streaming responses (CSV exports, SSE) through the recorder.
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		r.wrote = true
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController access to the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// SetRetryAfter sets the Retry-After header to d rounded up to whole seconds, the
+// only form every HTTP client understands.
+func SetRetryAfter(h http.Header, d time.Duration) {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	h.Set("Retry-After", strconv.Itoa(secs))
+}

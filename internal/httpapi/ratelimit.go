@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// RateLimiter gives every API key its own token bucket, so that one runaway
+// integration cannot starve the others. It is in-process: with several nodes,
+// each enforces the limit on its own share of the traffic.
+type RateLimiter struct {
+	limit rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu        sync.Mutex
+	buckets   map[int64]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// NewRateLimiter allows perSecond requests per key on average with bursts of
+// burst. perSecond <= 0 disables limiting.
+func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
+	if burst < 1 {
+		burst = 1
+	}
+	return &RateLimiter{limit: rate.Limit(perSecond), burst: burst, now: time.Now, buckets: map[int64]*bucket{}}
+}
+
+// Limit reports the configured requests per second and burst.
+func (l *RateLimiter) Limit() (float64, int) { return float64(l.limit), l.burst }
+
+// Allow spends one token of key's bucket. When the bucket is empty it reports
+// how long until the next token.
+func (l *RateLimiter) Allow(key int64) (ok bool, retryAfter time.Duration, remaining int) {
+	if l == nil || l.limit <= 0 {
+		return true, 0, -1
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	b, found := l.buckets[key]
+	if !found {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	if b.lim.AllowN(now, 1) {
+		return true, 0, int(b.lim.TokensAt(now))
+	}
+	r := b.lim.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	r.CancelAt(now)
+	return false, wait, 0
+}
+
+// sweep forgets buckets idle long enough to have refilled, keeping memory
+// proportional to the keys in use rather than every key ever seen.
+func (l *RateLimiter) sweep(now time.Time) {
+	if now.Sub(l.lastSweep) < time.Minute {
+		return
+	}
+	l.lastSweep = now
+	full := time.Duration(float64(l.burst)/float64(l.limit)*float64(time.Second)) + time.Minute
+	for k, b := range l.buckets {
+		if now.Sub(b.seen) > full {
+			delete(l.buckets, k)
+		}
+	}
+}

@@ -1,0 +1,357 @@
+// Package native serves Switchboard's own REST API under /v1: JSON in snake_case,
+// one error envelope, cursor pagination, and an OpenAPI 3.1 document generated
+// from the same route table that serves the requests, so the two cannot drift.
+//
+// Every route is declared once with its method, path, scope, request and
+// response types (see routes.go); the table drives routing, authentication,
+// scope checks, strict decoding and the OpenAPI document. The package holds no
+// business rules: it parses, calls the store, and renders.
+package native
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"switchboard"
+	"switchboard/internal/httpapi"
+)
+
+// Options wires the API to the rest of the server.
+type Options struct {
+	Store   switchboard.Store
+	Auth    *httpapi.Authenticator
+	Limiter *httpapi.RateLimiter
+	// AdminToken guards the platform-admin routes; empty disables them.
+	AdminToken string
+	Log        *slog.Logger
+}
+
+// API is the /v1 handler.
+type API struct {
+	opt    Options
+	mux    *http.ServeMux
+	routes []*route
+
+	specOnce sync.Once
+	spec     []byte // the OpenAPI document, built on first use
+}
+
+// New returns the API with every route registered.
+func New(opt Options) *API {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	a := &API{opt: opt, mux: http.NewServeMux()}
+	a.registerRoutes()
+	a.mux.HandleFunc("GET /v1/openapi.json", a.serveOpenAPI)
+	a.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path))
+	})
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// access says who may call a route.
+type access int
+
+const (
+	tenantKey  access = iota // an API key of the tenant, with the route's scope
+	adminToken               // the platform operator's token
+)
+
+// route is one operation of the API. The fields other than serve document it.
+type route struct {
+	Method, Path, Summary, Tag string
+	Access                     access
+	Scope                      string
+	Status                     int          // success status; 204 has no body
+	Body                       reflect.Type // nil: no request body
+	Result                     reflect.Type // nil: no response body
+	Paged                      bool         // takes limit, cursor and offset
+	Query                      []param      // other query parameters
+	serve                      func(w http.ResponseWriter, r *http.Request, c *call)
+}
+
+type param struct {
+	Name, Type, Doc string
+}
+
+// call is one request on its way through a route.
+type call struct {
+	r         *http.Request
+	principal httpapi.Principal
+}
+
+func (c *call) tenantID() int64 { return c.principal.Tenant.ID }
+
+// pathID parses the path parameter name as a positive integer id.
+func (c *call) pathID(name string) (int64, error) {
+	v := c.r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
+			Fields: map[string]string{name: "must be a positive integer, not " + strconv.Quote(v)}}
+	}
+	return id, nil
+}
+
+// queryInt parses an optional integer query parameter.
+func (c *call) queryInt(name string) (int64, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be an integer",
+			Fields: map[string]string{name: "must be an integer, not " + strconv.Quote(v)}}
+	}
+	return n, nil
+}
+
+// queryBool parses an optional boolean query parameter.
+func (c *call) queryBool(name string) (bool, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be true or false",
+			Fields: map[string]string{name: "must be true or false, not " + strconv.Quote(v)}}
+	}
+	return b, nil
+}
+
+// listOptions reads limit, cursor and offset.
+func (c *call) listOptions() (switchboard.ListOptions, error) {
+	limit, err := c.queryInt("limit")
+	if err != nil {
+		return switchboard.ListOptions{}, err
+	}
+	offset, err := c.queryInt("offset")
+	if err != nil {
+		return switchboard.ListOptions{}, err
+	}
+	opt := switchboard.ListOptions{Limit: int(limit), Offset: int(offset), Cursor: c.r.URL.Query().Get("cursor")}
+	if limit == 0 && c.r.URL.Query().Has("limit") {
+		opt.Limit = -1 // an explicit limit=0 is an error, not the default
+	}
+	return opt, opt.Validate()
+}
+
+// noBody marks a route without a request body, noContent one without a
+// response body.
+type (
+	noBody    struct{}
+	noContent struct{}
+)
+
+// handle registers rt, decoding the request body into a fresh In (unless In is
+// noBody) and rendering fn's Out with rt.Status.
+func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
+	a.add(&rt, reflect.TypeFor[In](), reflect.TypeFor[Out](), func(w http.ResponseWriter, r *http.Request, c *call) {
+		in := new(In)
+		if rt.Body != nil {
+			if err := httpapi.DecodeJSON(r, in, true); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
+		out, err := fn(r.Context(), c, in)
+		a.respond(w, r, &rt, out, err)
+	})
+}
+
+// handlePatch registers a partial update: load renders the current object as a
+// request body, the request's fields are decoded over it, and fn stores the
+// result. Fields the request leaves out keep their values.
+func handlePatch[In, Out any](a *API, rt route, load func(ctx context.Context, c *call) (In, error), fn func(ctx context.Context, c *call, in *In) (Out, error)) {
+	a.add(&rt, reflect.TypeFor[In](), reflect.TypeFor[Out](), func(w http.ResponseWriter, r *http.Request, c *call) {
+		in, err := load(r.Context(), c)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if err := httpapi.DecodeJSON(r, &in, true); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		out, err := fn(r.Context(), c, &in)
+		a.respond(w, r, &rt, out, err)
+	})
+}
+
+func (a *API) add(rt *route, in, out reflect.Type, serve func(http.ResponseWriter, *http.Request, *call)) {
+	if in != reflect.TypeFor[noBody]() {
+		rt.Body = in
+	}
+	if out != reflect.TypeFor[noContent]() {
+		rt.Result = out
+	}
+	if rt.Status == 0 {
+		rt.Status = http.StatusOK
+	}
+	rt.serve = serve
+	a.routes = append(a.routes, rt)
+	pattern := rt.Method + " " + rt.Path
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.InfoFrom(r.Context()).Route = pattern
+		c := &call{r: r}
+		if err := a.authorize(w, r, rt, c); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		rt.serve(w, r, c)
+	})
+}
+
+// authorize authenticates the caller, spends a token of its rate limit and
+// checks the route's scope, in that order: an unknown caller learns nothing
+// about limits, and a throttled one is not told about scopes.
+func (a *API) authorize(w http.ResponseWriter, r *http.Request, rt *route, c *call) error {
+	if rt.Access == adminToken {
+		return httpapi.AdminToken(r, a.opt.AdminToken)
+	}
+	p, err := a.opt.Auth.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	c.principal = p
+	ok, retry, remaining := a.opt.Limiter.Allow(p.Key.ID)
+	if perSec, burst := a.opt.Limiter.Limit(); perSec > 0 {
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(burst))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
+	}
+	if !ok {
+		httpapi.SetRetryAfter(w.Header(), retry)
+		return switchboard.Errorf(switchboard.CodeRateLimited, "rate limit exceeded; retry after %s", retry.Round(1e6))
+	}
+	if rt.Scope != "" && !p.Key.Allows(rt.Scope) {
+		return switchboard.Errorf(switchboard.CodeForbidden, "this API key lacks the %s scope", rt.Scope)
+	}
+	return nil
+}
+
+func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any, err error) {
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if rt.Result == nil {
+		w.WriteHeader(rt.Status)
+		return
+	}
+	httpapi.WriteJSON(w, rt.Status, out)
+}
+
+// statusOf is the one table from error codes to HTTP status on the native API.
+var statusOf = map[switchboard.Code]int{
+	switchboard.CodeBadRequest:   http.StatusBadRequest,
+	switchboard.CodeInvalid:      http.StatusUnprocessableEntity,
+	switchboard.CodeNotFound:     http.StatusNotFound,
+	switchboard.CodeConflict:     http.StatusConflict,
+	switchboard.CodeUnauthorized: http.StatusUnauthorized,
+	switchboard.CodeForbidden:    http.StatusForbidden,
+	switchboard.CodeRateLimited:  http.StatusTooManyRequests,
+	switchboard.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	switchboard.CodeInternal:     http.StatusInternalServerError,
+}
+
+// ErrorBody is the native error envelope.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: a stable code, a message for people, each
+// offending field with its reason, and the request ID to quote to support.
+type ErrorDetail struct {
+	Code      switchboard.Code  `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id"`
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(a.opt.Log)(w, r, err)
+}
+
+// WriteError returns the httpapi.ErrorWriter of the native dialect. Internal
+// errors are logged in full and shown only as "internal error".
+func WriteError(log *slog.Logger) httpapi.ErrorWriter {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		code := switchboard.ErrorCode(err)
+		status, ok := statusOf[code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		info := httpapi.InfoFrom(r.Context())
+		body := ErrorBody{Error: ErrorDetail{Code: code, Message: switchboard.ErrorMessage(err), RequestID: info.RequestID}}
+		var se *switchboard.Error
+		if errors.As(err, &se) {
+			body.Error.Fields = se.Fields
+		}
+		if status >= 500 {
+			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+		}
+		httpapi.WriteJSON(w, status, body)
+	}
+}
+
+// listBody is the envelope of every list response.
+type listBody[T any] struct {
+	Items    []T      `json:"items"`
+	Metadata listMeta `json:"metadata"`
+}
+
+type listMeta struct {
+	Total int `json:"total"`
+	Limit int `json:"limit"`
+	// NextCursor continues the list; it is empty on the last page.
+	NextCursor string `json:"next_cursor"`
+}
+
+func toList[T any](p switchboard.Page[T], opt switchboard.ListOptions) listBody[T] {
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return listBody[T]{Items: p.Items, Metadata: listMeta{Total: p.Total, Limit: opt.Limit, NextCursor: p.NextCursor}}
+}
+
+// listed wraps a store list call as a route function.
+func listed[T any](list func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[T], error)) func(context.Context, *call, *noBody) (listBody[T], error) {
+	return func(ctx context.Context, c *call, _ *noBody) (listBody[T], error) {
+		opt, err := c.listOptions()
+		if err != nil {
+			return listBody[T]{}, err
+		}
+		p, err := list(ctx, c, opt)
+		return toList(p, opt), err
+	}
+}
+
+// routeName turns "GET /v1/users/{id}" into a stable operation id.
+func routeName(rt *route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.Method))
+	for _, part := range strings.Split(strings.TrimPrefix(rt.Path, "/v1/"), "/") {
+		part = strings.Trim(part, "{}")
+		for _, w := range strings.Split(part, "_") {
+			if w != "" {
+				b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+			}
+		}
+	}
+	return b.String()
+}

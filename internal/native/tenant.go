@@ -1,0 +1,196 @@
+package native
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"switchboard"
+)
+
+func nowUTC() time.Time { return time.Now().UTC() }
+
+// settingsBody is what a tenant may change about itself; the slug and the
+// balance belong to the platform operator.
+type settingsBody struct {
+	Name       string `json:"name"`
+	AdminEmail string `json:"admin_email"`
+	Timezone   string `json:"timezone"`
+	Currency   string `json:"currency"`
+}
+
+// tenantBody is the operator's view of a tenant.
+type tenantBody struct {
+	Slug         string `json:"slug"`
+	Name         string `json:"name"`
+	AdminEmail   string `json:"admin_email"`
+	Timezone     string `json:"timezone"`
+	BalanceCents int64  `json:"balance_cents"`
+	Currency     string `json:"currency"`
+}
+
+func (b *tenantBody) apply(t *switchboard.Tenant) {
+	t.Slug, t.Name, t.AdminEmail, t.Timezone = b.Slug, b.Name, b.AdminEmail, b.Timezone
+	t.BalanceCents, t.Currency = b.BalanceCents, b.Currency
+}
+
+func (a *API) tenantRoutes() {
+	s := a.opt.Store
+	handle(a, route{Method: "GET", Path: "/v1/tenant", Summary: "Get the caller's tenant", Tag: "Tenant", Scope: switchboard.ScopeTenantRead},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.Tenant, error) {
+			return s.Tenant(ctx, c.tenantID())
+		})
+	handlePatch(a, route{Method: "PATCH", Path: "/v1/tenant", Summary: "Update the caller's tenant settings", Tag: "Tenant", Scope: switchboard.ScopeTenantManage},
+		func(ctx context.Context, c *call) (settingsBody, error) {
+			t, err := s.Tenant(ctx, c.tenantID())
+			return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency}, err
+		},
+		func(ctx context.Context, c *call, in *settingsBody) (switchboard.Tenant, error) {
+			t, err := s.Tenant(ctx, c.tenantID())
+			if err != nil {
+				return t, err
+			}
+			t.Name, t.AdminEmail, t.Timezone, t.Currency = in.Name, in.AdminEmail, in.Timezone, in.Currency
+			t, err = s.UpdateTenant(ctx, t)
+			a.opt.Auth.ForgetTenant(t.ID)
+			return t, err
+		})
+}
+
+// keyBody creates an API key. Scopes default to every scope the creating key
+// holds; a key can never grant more than its creator has.
+type keyBody struct {
+	Name      string     `json:"name"`
+	UserID    *int64     `json:"user_id"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// createdKey is an API key with its secret, shown this once only.
+type createdKey struct {
+	switchboard.APIKey
+	Secret string `json:"secret"`
+}
+
+func (a *API) keyRoutes() {
+	s := a.opt.Store
+	manage := switchboard.ScopeKeysManage
+	handle(a, route{Method: "GET", Path: "/v1/api_keys", Summary: "List API keys (never their secrets)", Tag: "API keys", Scope: manage, Paged: true},
+		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.APIKey], error) {
+			return s.APIKeys(ctx, c.tenantID(), opt)
+		}))
+	handle(a, route{Method: "POST", Path: "/v1/api_keys", Summary: "Create an API key; the response holds its secret, shown only once", Tag: "API keys", Scope: manage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *keyBody) (createdKey, error) {
+			creator := c.principal.Key
+			if len(in.Scopes) == 0 {
+				in.Scopes = creator.Scopes
+			}
+			if !creator.Allows(switchboard.ScopeAll) {
+				for _, sc := range in.Scopes {
+					if !slices.Contains(creator.Scopes, sc) {
+						return createdKey{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "a key cannot grant a scope it lacks",
+							Fields: map[string]string{"scopes": "includes " + sc + ", which the calling key does not hold"}}
+					}
+				}
+			}
+			k, err := s.CreateAPIKey(ctx, c.tenantID(), switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt})
+			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
+		})
+	handle(a, route{Method: "GET", Path: "/v1/api_keys/{id}", Summary: "Get an API key", Tag: "API keys", Scope: manage}, getter(byID(s.APIKey)))
+	handle(a, route{Method: "DELETE", Path: "/v1/api_keys/{id}", Summary: "Revoke an API key; it stops working at once", Tag: "API keys", Scope: manage},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.APIKey, error) {
+			id, err := c.pathID("id")
+			if err != nil {
+				return switchboard.APIKey{}, err
+			}
+			k, err := s.RevokeAPIKey(ctx, c.tenantID(), id)
+			a.opt.Auth.Forget(id)
+			return k, err
+		})
+}
+
+type eventsBody struct {
+	Items []switchboard.Event `json:"items"`
+	// NextAfterSeq is the after_seq that continues the log from here.
+	NextAfterSeq int64 `json:"next_after_seq"`
+}
+
+func (a *API) eventRoutes() {
+	handle(a, route{Method: "GET", Path: "/v1/events", Summary: "Read the tenant's event log in order", Tag: "Events", Scope: switchboard.ScopeTenantRead,
+		Query: []param{{"after_seq", "integer", "return events after this sequence number (0: from the start)"},
+			{"limit", "integer", "at most this many events (default 50, max 1000)"}}},
+		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {
+			after, err := c.queryInt("after_seq")
+			if err != nil {
+				return eventsBody{}, err
+			}
+			opt, err := c.listOptions()
+			if err != nil {
+				return eventsBody{}, err
+			}
+			evs, err := a.opt.Store.Events(ctx, c.tenantID(), after, opt.Limit)
+			if evs == nil {
+				evs = []switchboard.Event{}
+			}
+			next := after
+			if len(evs) > 0 {
+				next = evs[len(evs)-1].Seq
+			}
+			return eventsBody{Items: evs, NextAfterSeq: next}, err
+		})
+}
+
+// adminKeyBody creates a key for a tenant from the admin API.
+type adminKeyBody struct {
+	Name      string     `json:"name"`
+	UserID    *int64     `json:"user_id"`
+	Scopes    []string   `json:"scopes"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (a *API) adminRoutes() {
+	s := a.opt.Store
+	tag := "Platform admin"
+	handle(a, route{Method: "GET", Path: "/v1/admin/tenants", Summary: "List tenants", Tag: tag, Access: adminToken, Paged: true},
+		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.Tenant], error) {
+			return s.Tenants(ctx, opt)
+		}))
+	handle(a, route{Method: "POST", Path: "/v1/admin/tenants", Summary: "Create a tenant", Tag: tag, Access: adminToken, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *tenantBody) (switchboard.Tenant, error) {
+			var t switchboard.Tenant
+			in.apply(&t)
+			return s.CreateTenant(ctx, t)
+		})
+	get := func(ctx context.Context, c *call) (switchboard.Tenant, error) {
+		id, err := c.pathID("id")
+		if err != nil {
+			return switchboard.Tenant{}, err
+		}
+		return s.Tenant(ctx, id)
+	}
+	handle(a, route{Method: "GET", Path: "/v1/admin/tenants/{id}", Summary: "Get a tenant", Tag: tag, Access: adminToken}, getter(get))
+	handlePatch(a, route{Method: "PATCH", Path: "/v1/admin/tenants/{id}", Summary: "Update a tenant, including its slug and balance", Tag: tag, Access: adminToken},
+		loader(get, func(t switchboard.Tenant) tenantBody {
+			return tenantBody{Slug: t.Slug, Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, BalanceCents: t.BalanceCents, Currency: t.Currency}
+		}),
+		func(ctx context.Context, c *call, in *tenantBody) (switchboard.Tenant, error) {
+			t, err := get(ctx, c)
+			if err != nil {
+				return t, err
+			}
+			in.apply(&t)
+			t, err = s.UpdateTenant(ctx, t)
+			a.opt.Auth.ForgetTenant(t.ID)
+			return t, err
+		})
+	handle(a, route{Method: "POST", Path: "/v1/admin/tenants/{id}/api_keys", Summary: "Create an API key for a tenant", Tag: tag, Access: adminToken, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *adminKeyBody) (createdKey, error) {
+			t, err := get(ctx, c)
+			if err != nil {
+				return createdKey{}, err
+			}
+			k, err := s.CreateAPIKey(ctx, t.ID, switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt})
+			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
+		})
+}
