@@ -206,11 +206,13 @@ func scanMember(s scanner) (switchboard.QueueMember, error) {
 // AddQueueMember implements switchboard.Store. Adding a user twice is a
 // CodeConflict; deactivated users cannot join.
 func (db *DB) AddQueueMember(ctx context.Context, tenantID int64, m switchboard.QueueMember) (switchboard.QueueMember, error) {
-	if err := m.Validate(); err != nil {
-		return m, err
-	}
 	err := db.inTx(ctx, func(t *tx) error {
+		// The queue is checked before the input, so that a caller probing
+		// another tenant's queue learns nothing but "not found".
 		if _, err := getOneTx(ctx, t, "queues", queueCols, "queue", scanQueue, tenantID, m.QueueID); err != nil {
+			return err
+		}
+		if err := m.Validate(); err != nil {
 			return err
 		}
 		if err := t.checkOwned(ctx, tenantID, "users", "user_id", []int64{m.UserID}); err != nil {

@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -84,6 +86,9 @@ func PostgresURL(tb testing.TB) string {
 // Open opens the store at dbURL and closes it when tb ends.
 func Open(tb testing.TB, dbURL string, opt sqlstore.Options) *sqlstore.DB {
 	tb.Helper()
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	db, err := sqlstore.Open(context.Background(), dbURL, opt)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
