@@ -56,13 +56,29 @@ func (a *API) OpenAPI() []byte {
 
 type object = map[string]any
 
+// errorResponses are the shared error responses, by component name.
+var errorResponses = map[string]string{
+	"Unauthorized": "missing, unknown, expired or revoked credential",
+	"Forbidden":    "the key lacks the required scope",
+	"RateLimited":  "rate limit exceeded; see Retry-After",
+	"BadRequest":   "unparsable body or parameter: bad JSON, unknown field or wrong type",
+	"TooLarge":     "request body too large",
+	"Invalid":      "validation failed; error.fields names each bad field",
+	"NotFound":     "no such object in the caller's tenant",
+	"Error":        "any other error; see error.code",
+}
+
 type specBuilder struct {
 	schemas object
 }
 
 func (a *API) buildSpec() object {
 	sb := &specBuilder{schemas: object{}}
-	sb.schemas["Error"] = sb.schemaOf(reflect.TypeFor[ErrorBody](), false)
+	errSchema := sb.schemaOf(reflect.TypeFor[ErrorBody](), false)
+	responses := object{}
+	for name, why := range errorResponses {
+		responses[name] = object{"description": why, "content": object{"application/json": object{"schema": errSchema}}}
+	}
 	paths := object{}
 	for _, rt := range a.routes {
 		p, ok := paths[rt.Path].(object)
@@ -81,7 +97,8 @@ func (a *API) buildSpec() object {
 		},
 		"paths": paths,
 		"components": object{
-			"schemas": sb.schemas,
+			"schemas":   sb.schemas,
+			"responses": responses,
 			"securitySchemes": object{
 				"apiKey":     object{"type": "http", "scheme": "bearer", "description": "A tenant API key. Voverc-Auth, X-API-Key and HTTP Basic tenant-slug:key are accepted too."},
 				"adminToken": object{"type": "http", "scheme": "bearer", "description": "The platform operator's SWITCHBOARD_ADMIN_TOKEN."},
@@ -131,24 +148,19 @@ func (sb *specBuilder) operation(rt *route) object {
 	if rt.Result != nil {
 		resp["content"] = object{"application/json": object{"schema": sb.schemaOf(rt.Result, false)}}
 	}
-	errRef := object{"$ref": "#/components/schemas/Error"}
-	errResp := func(why string) object {
-		return object{"description": why, "content": object{"application/json": object{"schema": errRef}}}
-	}
-	responses := object{strconv.Itoa(rt.Status): resp,
-		"401":     errResp("missing, unknown, expired or revoked credential"),
-		"default": errResp("error; see error.code")}
+	ref := func(name string) object { return object{"$ref": "#/components/responses/" + name} }
+	responses := object{strconv.Itoa(rt.Status): resp, "401": ref("Unauthorized"), "default": ref("Error")}
 	if rt.Access == tenantKey {
-		responses["403"] = errResp("the key lacks the required scope")
-		responses["429"] = errResp("rate limit exceeded; see Retry-After")
+		responses["403"] = ref("Forbidden")
+		responses["429"] = ref("RateLimited")
 	}
 	if rt.Body != nil {
-		responses["400"] = errResp("unparsable body: bad JSON, unknown field or wrong type")
-		responses["413"] = errResp("body too large")
-		responses["422"] = errResp("validation failed; error.fields names each bad field")
+		responses["400"] = ref("BadRequest")
+		responses["413"] = ref("TooLarge")
+		responses["422"] = ref("Invalid")
 	}
 	if strings.Contains(rt.Path, "{") {
-		responses["404"] = errResp("no such object in the caller's tenant")
+		responses["404"] = ref("NotFound")
 	}
 	op["responses"] = responses
 	return op

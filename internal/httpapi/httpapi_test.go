@@ -1,0 +1,162 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/httpapi"
+	"switchboard/internal/sqlstore"
+	"switchboard/internal/sqlstore/sqlstoretest"
+)
+
+func TestExtractCredential(t *testing.T) {
+	basic := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    httpapi.Credential
+		wantErr bool
+	}{
+		{"bearer", map[string]string{"Authorization": "Bearer k1"}, httpapi.Credential{Style: httpapi.StyleBearer, Secret: "k1"}, false},
+		{"bearer any case", map[string]string{"Authorization": "bearer  k1 "}, httpapi.Credential{Style: httpapi.StyleBearer, Secret: "k1"}, false},
+		{"voverc", map[string]string{"Voverc-Auth": "k2"}, httpapi.Credential{Style: httpapi.StyleVovercAuth, Secret: "k2"}, false},
+		{"x-api-key", map[string]string{"X-API-Key": "k3"}, httpapi.Credential{Style: httpapi.StyleAPIKey, Secret: "k3"}, false},
+		{"basic", map[string]string{"Authorization": basic("acme:k4")}, httpapi.Credential{Style: httpapi.StyleBasic, Secret: "k4", Slug: "acme"}, false},
+		{"basic with colon in key", map[string]string{"Authorization": basic("acme:k:5")}, httpapi.Credential{Style: httpapi.StyleBasic, Secret: "k:5", Slug: "acme"}, false},
+		{"basic without slug", map[string]string{"Authorization": basic("k4")}, httpapi.Credential{}, true},
+		{"basic not base64", map[string]string{"Authorization": "Basic !!!"}, httpapi.Credential{}, true},
+		{"none", nil, httpapi.Credential{}, true},
+		{"digest", map[string]string{"Authorization": "Digest x"}, httpapi.Credential{}, true},
+		{"empty bearer", map[string]string{"Authorization": "Bearer"}, httpapi.Credential{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			got, err := httpapi.ExtractCredential(r)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ExtractCredential() error = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && switchboard.ErrorCode(err) != switchboard.CodeUnauthorized {
+				t.Errorf("error code %q, want unauthorized", switchboard.ErrorCode(err))
+			}
+			if got != tt.want {
+				t.Errorf("ExtractCredential() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthenticatorStylesAndCache(t *testing.T) {
+	ctx := context.Background()
+	store := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
+	tn, _ := store.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
+	k, err := store.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := httpapi.NewAuthenticator(store, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	req := func(h, v string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set(h, v)
+		return r
+	}
+	basic := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, r := range []*http.Request{
+		req("Authorization", "Bearer "+k.Secret), req("Voverc-Auth", k.Secret), req("X-API-Key", k.Secret),
+		req("Authorization", basic("acme:"+k.Secret)),
+	} {
+		p, err := auth.Authenticate(r)
+		if err != nil || p.Tenant.ID != tn.ID || p.Key.ID != k.ID {
+			t.Errorf("Authenticate(%v) = %+v, %v", r.Header, p, err)
+		}
+	}
+	if _, err := auth.Authenticate(req("Authorization", basic("other:"+k.Secret))); switchboard.ErrorCode(err) != switchboard.CodeUnauthorized {
+		t.Errorf("Basic with another tenant's slug: %v, want unauthorized", err)
+	}
+	if got, _ := store.APIKey(ctx, tn.ID, k.ID); got.LastUsedAt == nil {
+		t.Errorf("key use was not recorded")
+	}
+	// Revoked in the store: the cache still trusts it until Forget.
+	if _, err := store.RevokeAPIKey(ctx, tn.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	auth.Forget(k.ID)
+	if _, err := auth.Authenticate(req("Authorization", "Bearer "+k.Secret)); switchboard.ErrorCode(err) != switchboard.CodeUnauthorized {
+		t.Errorf("revoked and forgotten key: %v, want unauthorized", err)
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	l := httpapi.NewRateLimiter(2, 2)
+	for i := range 2 {
+		if ok, _, _ := l.Allow(1); !ok {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	ok, retry, _ := l.Allow(1)
+	if ok || retry <= 0 || retry > time.Second {
+		t.Fatalf("third request: ok %v retry %v, want refusal with a retry under 1s", ok, retry)
+	}
+	if ok, _, _ := l.Allow(2); !ok {
+		t.Errorf("another key shares the bucket")
+	}
+	if ok, _, _ := httpapi.NewRateLimiter(0, 1).Allow(1); !ok {
+		t.Errorf("a zero rate must disable limiting")
+	}
+	h := http.Header{}
+	httpapi.SetRetryAfter(h, 1500*time.Millisecond)
+	if h.Get("Retry-After") != "2" {
+		t.Errorf("Retry-After = %q, want 2 (rounded up)", h.Get("Retry-After"))
+	}
+}
+
+func TestObserverRecoversAndMeasures(t *testing.T) {
+	m := httpapi.NewMetrics()
+	obs := &httpapi.Observer{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m, MaxBody: 10}
+	var gotErr error
+	h := obs.Wrap("native", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.InfoFrom(r.Context()).Route = "POST /boom"
+		if r.URL.Path == "/big" {
+			var v map[string]any
+			gotErr = httpapi.DecodeJSON(r, &v, true)
+			return
+		}
+		panic("boom")
+	}), func(w http.ResponseWriter, r *http.Request, err error) {
+		w.WriteHeader(599)
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/boom", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 599 || res.Header.Get("X-Request-Id") == "" {
+		t.Errorf("panic: status %d request id %q", res.StatusCode, res.Header.Get("X-Request-Id"))
+	}
+	res, err = http.Post(srv.URL+"/big", "application/json", strings.NewReader(`{"a":"0123456789"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if switchboard.ErrorCode(gotErr) != switchboard.CodeTooLarge {
+		t.Errorf("oversized body: %v, want too_large", gotErr)
+	}
+	mres := httptest.NewRecorder()
+	m.Handler().ServeHTTP(mres, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(mres.Body.String(), `switchboard_http_requests_total{code="599",dialect="native",route="POST /boom"} 1`) {
+		t.Errorf("metrics do not count the requests:\n%s", mres.Body.String())
+	}
+}
