@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,7 +12,7 @@ import (
 	"switchboard"
 )
 
-const queueCols = `id, tenant_id, uuid, name, extension, strategy, timeout_seconds, retry_seconds, wrap_up_seconds,
+const queueBaseCols = `id, tenant_id, uuid, name, extension, strategy, timeout_seconds, retry_seconds, wrap_up_seconds,
 	max_length, join_empty, leave_when_empty, ring_in_use, music_on_hold, service_level_seconds, channel, language,
 	parent_id, created_at, updated_at`
 
@@ -19,12 +20,18 @@ func scanQueue(s scanner) (switchboard.Queue, error) {
 	var q switchboard.Queue
 	var parent sql.NullInt64
 	var created, updated int64
+	var skills string
 	err := s.Scan(&q.ID, &q.TenantID, &q.UUID, &q.Name, &q.Extension, &q.Strategy, &q.TimeoutSeconds, &q.RetrySeconds,
 		&q.WrapUpSeconds, &q.MaxLength, &q.JoinEmpty, &q.LeaveWhenEmpty, &q.RingInUse, &q.MusicOnHold,
-		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated)
+		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated, &skills)
+	if err != nil {
+		return q, err
+	}
 	q.ParentID, q.CreatedAt, q.UpdatedAt = idPtr(parent), fromMicros(created), fromMicros(updated)
-	q.RequiredSkills = []switchboard.QueueSkill{}
-	return q, err
+	if err := json.Unmarshal([]byte(skills), &q.RequiredSkills); err != nil {
+		return q, fmt.Errorf("queue %d skills: %w", q.ID, err)
+	}
+	return q, nil
 }
 
 // checkQueueRefs keeps a queue's parent, skills and extension inside its tenant
@@ -106,51 +113,14 @@ func (db *DB) CreateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 	return q, err
 }
 
-func (db *DB) loadQueueSkills(ctx context.Context, queues []switchboard.Queue) error {
-	if len(queues) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*switchboard.Queue, len(queues))
-	args := make([]any, len(queues))
-	for i := range queues {
-		byID[queues[i].ID] = &queues[i]
-		args[i] = queues[i].ID
-	}
-	rows, err := db.query(ctx, "SELECT queue_id, skill_id, min_proficiency FROM queue_skills WHERE queue_id IN ("+
-		placeholders(len(args))+") ORDER BY queue_id, skill_id", args...)
-	if err != nil {
-		return fmt.Errorf("load queue skills: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var qid int64
-		var s switchboard.QueueSkill
-		if err := rows.Scan(&qid, &s.SkillID, &s.MinProficiency); err != nil {
-			return fmt.Errorf("load queue skills: %w", err)
-		}
-		byID[qid].RequiredSkills = append(byID[qid].RequiredSkills, s)
-	}
-	return rows.Err()
-}
-
 // Queue implements switchboard.Store.
 func (db *DB) Queue(ctx context.Context, tenantID, id int64) (switchboard.Queue, error) {
-	q, err := getOne(ctx, db, "queues", queueCols, "queue", scanQueue, tenantID, id)
-	if err != nil {
-		return q, err
-	}
-	qs := []switchboard.Queue{q}
-	err = db.loadQueueSkills(ctx, qs)
-	return qs[0], err
+	return getOne(ctx, db, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
 }
 
 // Queues implements switchboard.Store.
 func (db *DB) Queues(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.Queue], error) {
-	page, err := listAll(ctx, db, "queues", queueCols, scanQueue, func(q switchboard.Queue) int64 { return q.ID }, tenantID, opt)
-	if err != nil {
-		return page, err
-	}
-	return page, db.loadQueueSkills(ctx, page.Items)
+	return listAll(ctx, db, "queues", db.queueCols, scanQueue, func(q switchboard.Queue) int64 { return q.ID }, tenantID, opt)
 }
 
 // UpdateQueue implements switchboard.Store.
@@ -160,7 +130,7 @@ func (db *DB) UpdateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 		return q, err
 	}
 	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "queues", queueCols, "queue", scanQueue, tenantID, q.ID)
+		old, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, q.ID)
 		if err != nil {
 			return err
 		}
@@ -189,7 +159,7 @@ func (db *DB) UpdateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 // numbers that pointed at it are left unassigned.
 func (db *DB) DeleteQueue(ctx context.Context, tenantID, id int64) error {
 	return db.deleteOne(ctx, tenantID, id, "queues", "queue", switchboard.EventQueueDeleted, func(t *tx) (any, error) {
-		return getOneTx(ctx, t, "queues", queueCols, "queue", scanQueue, tenantID, id)
+		return getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
 	})
 }
 
@@ -209,7 +179,7 @@ func (db *DB) AddQueueMember(ctx context.Context, tenantID int64, m switchboard.
 	err := db.inTx(ctx, func(t *tx) error {
 		// The queue is checked before the input, so that a caller probing
 		// another tenant's queue learns nothing but "not found".
-		if _, err := getOneTx(ctx, t, "queues", queueCols, "queue", scanQueue, tenantID, m.QueueID); err != nil {
+		if _, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, m.QueueID); err != nil {
 			return err
 		}
 		if err := m.Validate(); err != nil {

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,6 +59,12 @@ type DB struct {
 	now    func() time.Time
 	// rebound caches queries rewritten from ? to $n placeholders.
 	rebound syncMap
+	// stmts caches prepared read statements by query text: parsing SQL is a
+	// large share of a short read on SQLite.
+	stmts sync.Map // string -> *sql.Stmt
+	// userCols and queueCols select a user or queue with its linked rows
+	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
+	userCols, queueCols string
 }
 
 // Options tune Open.
@@ -109,6 +116,11 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.userCols = userBaseCols + ", " +
+		db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
+		db.jsonAgg(db.jsonObject("skill_id", "proficiency"), "user_skills WHERE user_id = users.id", "skill_id")
+	db.queueCols = queueBaseCols + ", " +
+		db.jsonAgg(db.jsonObject("skill_id", "min_proficiency"), "queue_skills WHERE queue_id = queues.id", "skill_id")
 	return db, nil
 }
 
@@ -167,8 +179,38 @@ func (db *DB) openPostgres(dsn string) error {
 // Engine reports which database the store runs on.
 func (db *DB) Engine() Engine { return db.engine }
 
+// jsonAgg returns a scalar subquery that yields, as JSON text, the array of
+// value over the rows of from (a table and its WHERE clause), ordered by order.
+func (db *DB) jsonAgg(value, from, order string) string {
+	if db.engine == Postgres {
+		return "(SELECT COALESCE(json_agg(" + value + " ORDER BY " + order + "), '[]')::text FROM " + from + ")"
+	}
+	// SQLite aggregates in scan order; the link tables' primary keys lead with
+	// the owner's id and then order, so the index scan already yields order and
+	// an ORDER BY subquery would only add a materialization per row.
+	return "(SELECT COALESCE(json_group_array(" + value + "), '[]') FROM " + from + ")"
+}
+
+// jsonObject returns an expression building a JSON object of the columns,
+// keyed by their names.
+func (db *DB) jsonObject(cols ...string) string {
+	fn := "json_object("
+	if db.engine == Postgres {
+		fn = "json_build_object("
+	}
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "'" + c + "', " + c
+	}
+	return fn + strings.Join(parts, ", ") + ")"
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -330,12 +372,47 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	return nil
 }
 
-func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.read.QueryRowContext(ctx, db.rebind(q), args...)
+// stmt returns the cached prepared statement for q on the read pool.
+func (db *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	q = db.rebind(q)
+	if st, ok := db.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
+// errRow is a row that fails to scan with err, for statements that failed to
+// prepare.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// queryRow runs a single-row read through the statement cache. Only queries
+// whose text is fixed may come here, or the cache would grow without bound.
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) scanner {
+	st, err := db.stmt(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a read through the statement cache, under the same rule as
+// queryRow.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.read.QueryContext(ctx, db.rebind(q), args...)
+	st, err := db.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // translate turns driver errors into switchboard errors: unique violations

@@ -13,19 +13,25 @@ import (
 	"switchboard/internal/phone"
 )
 
-const userCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
+const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
 	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at`
 
 func scanUser(s scanner) (switchboard.User, error) {
 	var u switchboard.User
-	var roles, numbers string
+	var roles, numbers, teams, skills string
 	var created, updated int64
 	var deactivated sql.NullInt64
 	err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
 		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername, &u.SIPPassword,
-		&created, &updated, &deactivated)
+		&created, &updated, &deactivated, &teams, &skills)
 	if err != nil {
 		return u, err
+	}
+	if err := json.Unmarshal([]byte(teams), &u.TeamIDs); err != nil {
+		return u, fmt.Errorf("user %d teams: %w", u.ID, err)
+	}
+	if err := json.Unmarshal([]byte(skills), &u.Skills); err != nil {
+		return u, fmt.Errorf("user %d skills: %w", u.ID, err)
 	}
 	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
 		return u, fmt.Errorf("user %d roles: %w", u.ID, err)
@@ -34,7 +40,6 @@ func scanUser(s scanner) (switchboard.User, error) {
 		return u, fmt.Errorf("user %d phone numbers: %w", u.ID, err)
 	}
 	u.CreatedAt, u.UpdatedAt, u.DeactivatedAt = fromMicros(created), fromMicros(updated), timePtr(deactivated)
-	u.TeamIDs, u.Skills = []int64{}, []switchboard.UserSkill{}
 	return u, nil
 }
 
@@ -167,63 +172,8 @@ func (t *tx) writeUserLinks(ctx context.Context, u *switchboard.User) error {
 	return nil
 }
 
-// loadUserLinks fills TeamIDs and Skills of users with two queries for the whole
-// page rather than two per user.
-func (db *DB) loadUserLinks(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, users []switchboard.User) error {
-	if len(users) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*switchboard.User, len(users))
-	args := make([]any, len(users))
-	for i := range users {
-		byID[users[i].ID] = &users[i]
-		args[i] = users[i].ID
-	}
-	in := "(" + placeholders(len(users)) + ")"
-	rows, err := q.QueryContext(ctx, db.rebind("SELECT user_id, team_id FROM user_teams WHERE user_id IN "+in+" ORDER BY user_id, team_id"), args...)
-	if err != nil {
-		return fmt.Errorf("load user teams: %w", err)
-	}
-	for rows.Next() {
-		var uid, tid int64
-		if err := rows.Scan(&uid, &tid); err != nil {
-			rows.Close()
-			return fmt.Errorf("load user teams: %w", err)
-		}
-		byID[uid].TeamIDs = append(byID[uid].TeamIDs, tid)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load user teams: %w", err)
-	}
-	rows, err = q.QueryContext(ctx, db.rebind("SELECT user_id, skill_id, proficiency FROM user_skills WHERE user_id IN "+in+" ORDER BY user_id, skill_id"), args...)
-	if err != nil {
-		return fmt.Errorf("load user skills: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var uid int64
-		var s switchboard.UserSkill
-		if err := rows.Scan(&uid, &s.SkillID, &s.Proficiency); err != nil {
-			return fmt.Errorf("load user skills: %w", err)
-		}
-		byID[uid].Skills = append(byID[uid].Skills, s)
-	}
-	return rows.Err()
-}
-
 func (db *DB) userWhere(ctx context.Context, where string, args ...any) (switchboard.User, error) {
-	u, err := scanUser(db.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+where, args...))
-	if err != nil {
-		return u, err
-	}
-	users := []switchboard.User{u}
-	if err := db.loadUserLinks(ctx, db.read, users); err != nil {
-		return u, err
-	}
-	return users[0], nil
+	return scanUser(db.queryRow(ctx, "SELECT "+db.userCols+" FROM users WHERE "+where, args...))
 }
 
 // User implements switchboard.Store.
@@ -252,7 +202,7 @@ func (db *DB) UserByEmail(ctx context.Context, tenantID int64, email string) (sw
 
 // Users implements switchboard.Store.
 func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
-	q := listQuery{cols: userCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
+	q := listQuery{cols: db.userCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
 	if !f.IncludeDeactivated {
 		q.from += " AND deactivated_at IS NULL"
 	}
@@ -264,11 +214,7 @@ func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilte
 		q.from += " AND id IN (SELECT user_id FROM user_teams WHERE team_id = ?)"
 		q.args = append(q.args, f.TeamID)
 	}
-	page, err := listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
-	if err != nil {
-		return page, err
-	}
-	return page, db.loadUserLinks(ctx, db.read, page.Items)
+	return listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
 }
 
 // UpdateUser implements switchboard.Store.
@@ -277,7 +223,7 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID int64, u switchboard.User
 		return u, err
 	}
 	err := db.inTx(ctx, func(tx *tx) error {
-		old, err := scanUser(tx.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE tenant_id = ? AND id = ?", tenantID, u.ID))
+		old, err := scanUser(tx.queryRow(ctx, "SELECT "+db.userCols+" FROM users WHERE tenant_id = ? AND id = ?", tenantID, u.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("user", u.ID)
 		}
