@@ -35,6 +35,8 @@ CREATE TABLE users (
     updated_at      INTEGER NOT NULL,
     deactivated_at  INTEGER
 );
+-- Lists page by (tenant_id, id); without this index every page sorts the tenant.
+CREATE INDEX users_tenant ON users (tenant_id, id);
 CREATE UNIQUE INDEX users_uuid_key ON users (uuid);
 CREATE UNIQUE INDEX users_email_key ON users (tenant_id, email);
 CREATE UNIQUE INDEX users_extension_key ON users (tenant_id, extension) WHERE extension <> '';
@@ -50,6 +52,7 @@ CREATE TABLE teams (
     updated_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX teams_name_key ON teams (tenant_id, name);
+CREATE INDEX teams_tenant ON teams (tenant_id, id);
 
 CREATE TABLE user_teams (
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -66,6 +69,7 @@ CREATE TABLE skills (
     updated_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX skills_name_key ON skills (tenant_id, name);
+CREATE INDEX skills_tenant ON skills (tenant_id, id);
 
 CREATE TABLE user_skills (
     user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -84,6 +88,7 @@ CREATE TABLE agent_statuses (
     updated_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX agent_statuses_name_key ON agent_statuses (tenant_id, name);
+CREATE INDEX agent_statuses_tenant ON agent_statuses (tenant_id, id);
 
 CREATE TABLE queues (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,6 +113,7 @@ CREATE TABLE queues (
     updated_at            INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX queues_uuid_key ON queues (uuid);
+CREATE INDEX queues_tenant ON queues (tenant_id, id);
 CREATE UNIQUE INDEX queues_name_key ON queues (tenant_id, name);
 CREATE UNIQUE INDEX queues_extension_key ON queues (tenant_id, extension) WHERE extension <> '';
 

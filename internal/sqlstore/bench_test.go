@@ -1,0 +1,52 @@
+package sqlstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"testing"
+
+	"switchboard"
+	"switchboard/internal/sqlstore"
+	"switchboard/internal/sqlstore/sqlstoretest"
+)
+
+// BenchmarkUsers measures one page of 50 users on SQLite, with and without the
+// JSON encoding a handler adds, to show where the time of a list goes.
+func BenchmarkUsers(b *testing.B) {
+	ctx := context.Background()
+	db := sqlstoretest.Open(b, sqlstoretest.SQLiteURL(b), sqlstore.Options{})
+	tn, _ := db.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
+	team, _ := db.CreateTeam(ctx, tn.ID, switchboard.Team{Name: "Sales"})
+	skill, _ := db.CreateSkill(ctx, tn.ID, switchboard.Skill{Name: "English"})
+	for i := range 200 {
+		if _, err := db.CreateUser(ctx, tn.ID, switchboard.User{Email: fmt.Sprintf("a%03d@b.test", i), FirstName: "A",
+			TeamIDs: []int64{team.ID}, Skills: []switchboard.UserSkill{{SkillID: skill.ID, Proficiency: 3}}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.Users(ctx, tn.ID, switchboard.UserFilter{}, switchboard.ListOptions{Limit: 50}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("list+encode", func(b *testing.B) {
+		for b.Loop() {
+			p, err := db.Users(ctx, tn.ID, switchboard.UserFilter{}, switchboard.ListOptions{Limit: 50})
+			if err != nil {
+				b.Fatal(err)
+			}
+			json.NewEncoder(io.Discard).Encode(p.Items)
+		}
+	})
+	b.Run("get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.User(ctx, tn.ID, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
