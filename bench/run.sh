@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs Switchboard's benchmarks and prints their ratios to baselines measured in
+# the same process. Figures from a shared 2-core machine move by ±20 % between
+# runs; compare ratios, not absolute numbers. Usage: bash bench/run.sh [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite)"
+go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
+echo "== one page of 50 users from the store alone (SQLite)"
+go test -run '^$' -bench 'Users' -benchmem -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'
