@@ -176,22 +176,20 @@ func (a *Authenticator) touch(ctx context.Context, keyID int64, now time.Time) {
 // Forget drops every cached principal of the key, so that a revocation or a
 // change of scopes applies to the next request.
 func (a *Authenticator) Forget(keyID int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for h, c := range a.cache {
-		if c.p.Key.ID == keyID {
-			delete(a.cache, h)
-		}
-	}
+	a.forget(func(p Principal) bool { return p.Key.ID == keyID })
 }
 
 // ForgetTenant drops every cached principal of the tenant, so that a renamed
 // slug or a changed setting applies to the next request.
 func (a *Authenticator) ForgetTenant(tenantID int64) {
+	a.forget(func(p Principal) bool { return p.Tenant.ID == tenantID })
+}
+
+func (a *Authenticator) forget(match func(Principal) bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for h, c := range a.cache {
-		if c.p.Tenant.ID == tenantID {
+		if match(c.p) {
 			delete(a.cache, h)
 		}
 	}

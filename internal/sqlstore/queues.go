@@ -47,26 +47,7 @@ func (t *tx) checkQueueRefs(ctx context.Context, tenantID int64, q *switchboard.
 	if err := t.checkExtensionFree(ctx, tenantID, q.Extension, "queues", q.ID); err != nil {
 		return err
 	}
-	if q.ParentID == nil {
-		return nil
-	}
-	if err := t.checkOwned(ctx, tenantID, "queues", "parent_id", []int64{*q.ParentID}); err != nil {
-		return err
-	}
-	for id, hops := *q.ParentID, 0; ; hops++ {
-		if id == q.ID || hops > 1000 {
-			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "queue tree would contain a loop",
-				Fields: map[string]string{"parent_id": "is the queue itself or one of its sub-queues"}}
-		}
-		var parent sql.NullInt64
-		if err := t.queryRow(ctx, "SELECT parent_id FROM queues WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&parent); err != nil {
-			return fmt.Errorf("walk queue tree: %w", err)
-		}
-		if !parent.Valid {
-			return nil
-		}
-		id = parent.Int64
-	}
+	return t.checkParent(ctx, tenantID, "queues", "queue", q.ID, q.ParentID)
 }
 
 func (t *tx) writeQueueSkills(ctx context.Context, q *switchboard.Queue) error {

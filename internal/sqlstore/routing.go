@@ -22,25 +22,31 @@ func scanTeam(s scanner) (switchboard.Team, error) {
 // checkTeamParent refuses parents outside the tenant and parents that would
 // close a loop in the team tree.
 func (t *tx) checkTeamParent(ctx context.Context, tenantID int64, team switchboard.Team) error {
-	if team.ParentID == nil {
+	return t.checkParent(ctx, tenantID, "teams", "team", team.ID, team.ParentID)
+}
+
+// checkParent verifies that parent names a row of table in the tenant and that
+// making it the parent of row self keeps the table's tree free of loops.
+func (t *tx) checkParent(ctx context.Context, tenantID int64, table, what string, self int64, parent *int64) error {
+	if parent == nil {
 		return nil
 	}
-	if err := t.checkOwned(ctx, tenantID, "teams", "parent_id", []int64{*team.ParentID}); err != nil {
+	if err := t.checkOwned(ctx, tenantID, table, "parent_id", []int64{*parent}); err != nil {
 		return err
 	}
-	for id, hops := *team.ParentID, 0; ; hops++ {
-		if id == team.ID || hops > 1000 {
-			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "team tree would contain a loop",
-				Fields: map[string]string{"parent_id": "is the team itself or one of its sub-teams"}}
+	for id, hops := *parent, 0; ; hops++ {
+		if id == self || hops > 1000 {
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: what + " tree would contain a loop",
+				Fields: map[string]string{"parent_id": "is the " + what + " itself or one of its descendants"}}
 		}
-		var parent sql.NullInt64
-		if err := t.queryRow(ctx, "SELECT parent_id FROM teams WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&parent); err != nil {
-			return fmt.Errorf("walk team tree: %w", err)
+		var up sql.NullInt64
+		if err := t.queryRow(ctx, "SELECT parent_id FROM "+table+" WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&up); err != nil {
+			return fmt.Errorf("walk %s tree: %w", what, err)
 		}
-		if !parent.Valid {
+		if !up.Valid {
 			return nil
 		}
-		id = parent.Int64
+		id = up.Int64
 	}
 }
 
