@@ -14,15 +14,16 @@ type Code string
 
 // The error codes. Their string values appear on the native API's wire.
 const (
-	CodeInvalid      Code = "invalid"      // the request was understood but fails validation
-	CodeNotFound     Code = "not_found"    // the object does not exist in the caller's tenant
-	CodeConflict     Code = "conflict"     // the change collides with existing state (e.g. a duplicate)
-	CodeUnauthorized Code = "unauthorized" // no credential, or one that is unknown, expired or revoked
-	CodeForbidden    Code = "forbidden"    // the credential lacks the scope or role for the action
-	CodeRateLimited  Code = "rate_limited" // the credential has spent its request budget for now
-	CodeTooLarge     Code = "too_large"    // the request body exceeds the configured limit
-	CodeInternal     Code = "internal"     // anything else; details are logged, never shown
-	CodeBadRequest   Code = "bad_request"  // the request cannot be parsed: bad JSON, unknown field, wrong type
+	CodeInvalid          Code = "invalid"            // the request was understood but fails validation
+	CodeNotFound         Code = "not_found"          // the object does not exist in the caller's tenant
+	CodeConflict         Code = "conflict"           // the change collides with existing state (e.g. a duplicate)
+	CodeUnauthorized     Code = "unauthorized"       // no credential, or one that is unknown, expired or revoked
+	CodeForbidden        Code = "forbidden"          // the credential lacks the scope or role for the action
+	CodeRateLimited      Code = "rate_limited"       // the credential has spent its request budget for now
+	CodeTooLarge         Code = "too_large"          // the request body exceeds the configured limit
+	CodeInternal         Code = "internal"           // anything else; details are logged, never shown
+	CodeBadRequest       Code = "bad_request"        // the request cannot be parsed: bad JSON, unknown field, wrong type
+	CodeMethodNotAllowed Code = "method_not_allowed" // the resource exists but not with this method
 )
 
 // Error is the one error type that crosses package boundaries. Message is safe to

@@ -287,6 +287,8 @@ func TestBadInput(t *testing.T) {
 		{"bad cursor", "GET", "/v1/users?cursor=zzz", ``, 422, "cursor"},
 		{"unknown member", "PATCH", fmt.Sprintf("/v1/queues/%d/members/%d", a.queue, a.user2), `{"penalty":1}`, 404, ""},
 		{"no such route", "GET", "/v1/nothing", ``, 404, ""},
+		{"wrong method", "PUT", "/v1/users", `{}`, 405, ""},
+		{"wrong method on an item", "POST", fmt.Sprintf("/v1/users/%d", a.user), `{}`, 405, ""},
 		{"patch unknown field", "PATCH", fmt.Sprintf("/v1/teams/%d", a.team), `{"colour":"red"}`, 400, "colour"},
 		{"patch read-only field", "PATCH", fmt.Sprintf("/v1/users/%d", a.user), `{"id":7}`, 400, "id"},
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,10 +51,46 @@ func New(opt Options) *API {
 	a := &API{opt: opt, mux: http.NewServeMux()}
 	a.registerRoutes()
 	a.mux.HandleFunc("GET /v1/openapi.json", a.serveOpenAPI)
-	a.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path))
-	})
+	a.mux.HandleFunc("/v1/", a.noRoute)
 	return a
+}
+
+// noRoute answers requests no route matched: 405 with an Allow header when the
+// path exists under other methods, 404 otherwise, both in the native envelope
+// (the mux's own plain-text answers would break JSON clients).
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, rt := range a.routes {
+		if pathMatches(rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
+			allowed = append(allowed, rt.Method)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
+			r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		return
+	}
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path))
+}
+
+// pathMatches reports whether path fits pattern, whose {name} segments match
+// any one non-empty segment.
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // ServeHTTP implements http.Handler.
@@ -255,15 +292,16 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any
 
 // statusOf is the one table from error codes to HTTP status on the native API.
 var statusOf = map[switchboard.Code]int{
-	switchboard.CodeBadRequest:   http.StatusBadRequest,
-	switchboard.CodeInvalid:      http.StatusUnprocessableEntity,
-	switchboard.CodeNotFound:     http.StatusNotFound,
-	switchboard.CodeConflict:     http.StatusConflict,
-	switchboard.CodeUnauthorized: http.StatusUnauthorized,
-	switchboard.CodeForbidden:    http.StatusForbidden,
-	switchboard.CodeRateLimited:  http.StatusTooManyRequests,
-	switchboard.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	switchboard.CodeInternal:     http.StatusInternalServerError,
+	switchboard.CodeBadRequest:       http.StatusBadRequest,
+	switchboard.CodeInvalid:          http.StatusUnprocessableEntity,
+	switchboard.CodeNotFound:         http.StatusNotFound,
+	switchboard.CodeConflict:         http.StatusConflict,
+	switchboard.CodeUnauthorized:     http.StatusUnauthorized,
+	switchboard.CodeForbidden:        http.StatusForbidden,
+	switchboard.CodeRateLimited:      http.StatusTooManyRequests,
+	switchboard.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	switchboard.CodeInternal:         http.StatusInternalServerError,
+	switchboard.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 // ErrorBody is the native error envelope.

@@ -25,7 +25,7 @@ var (
 		reflect.TypeFor[switchboard.Code](): {string(switchboard.CodeInvalid), string(switchboard.CodeNotFound),
 			string(switchboard.CodeConflict), string(switchboard.CodeUnauthorized), string(switchboard.CodeForbidden),
 			string(switchboard.CodeRateLimited), string(switchboard.CodeTooLarge), string(switchboard.CodeInternal),
-			string(switchboard.CodeBadRequest)},
+			string(switchboard.CodeBadRequest), string(switchboard.CodeMethodNotAllowed)},
 	}
 )
 
