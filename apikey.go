@@ -9,22 +9,25 @@ import (
 // API route names the one it needs. Later dialects add their vendors' scope names
 // (e.g. Voiso's voice.call.manage) to this list.
 const (
-	ScopeAll           = "*"
-	ScopeTenantRead    = "tenant.read"
-	ScopeTenantManage  = "tenant.manage"
-	ScopeUsersRead     = "users.read"
-	ScopeUsersManage   = "users.manage"
-	ScopeRoutingRead   = "routing.read"   // teams, skills, statuses, queues
-	ScopeRoutingManage = "routing.manage" // teams, skills, statuses, queues
-	ScopeNumbersRead   = "numbers.read"
-	ScopeNumbersManage = "numbers.manage"
-	ScopeKeysManage    = "keys.manage"
+	ScopeAll            = "*"
+	ScopeTenantRead     = "tenant.read"
+	ScopeTenantManage   = "tenant.manage"
+	ScopeUsersRead      = "users.read"
+	ScopeUsersManage    = "users.manage"
+	ScopeRoutingRead    = "routing.read"   // teams, skills, statuses, queues
+	ScopeRoutingManage  = "routing.manage" // teams, skills, statuses, queues
+	ScopeNumbersRead    = "numbers.read"
+	ScopeNumbersManage  = "numbers.manage"
+	ScopeKeysManage     = "keys.manage"
+	ScopeWebhooksRead   = "webhooks.read"
+	ScopeWebhooksManage = "webhooks.manage"
+	ScopeEventsRead     = "events.read"
 )
 
 // Scopes lists every scope name a key may be given.
 var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRead,
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
-	ScopeNumbersManage, ScopeKeysManage}
+	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead}
 
 // APIKey is a credential for the REST APIs. Only a SHA-256 hash of the secret is
 // stored; Prefix, the secret's first characters, finds the row without scanning

@@ -122,9 +122,32 @@ type Store interface {
 	// TouchAPIKey records that the key was used at t.
 	TouchAPIKey(ctx context.Context, id int64, t time.Time) error
 
+	CreateWebhook(ctx context.Context, tenantID int64, w Webhook) (Webhook, error)
+	Webhook(ctx context.Context, tenantID, id int64) (Webhook, error)
+	Webhooks(ctx context.Context, tenantID int64, opt ListOptions) (Page[Webhook], error)
+	// UpdateWebhook changes the subscription's settings and its Enabled flag;
+	// statistics and secrets are the store's own.
+	UpdateWebhook(ctx context.Context, tenantID int64, w Webhook) (Webhook, error)
+	DeleteWebhook(ctx context.Context, tenantID, id int64) error
+	// RotateWebhookSecret replaces the signing secret; the old one keeps
+	// signing beside the new one for overlap.
+	RotateWebhookSecret(ctx context.Context, tenantID, id int64, overlap time.Duration) (Webhook, error)
+	Deliveries(ctx context.Context, tenantID int64, f DeliveryFilter, opt ListOptions) (Page[Delivery], error)
+	Delivery(ctx context.Context, tenantID, id int64) (Delivery, error)
+	// RetryDelivery queues one delivery again with a fresh attempt budget.
+	RetryDelivery(ctx context.Context, tenantID, id int64) (Delivery, error)
+	// ReplayWebhook queues again every event in [since, until) the webhook
+	// wants, and reports how many.
+	ReplayWebhook(ctx context.Context, tenantID, id int64, since, until time.Time) (int, error)
+
+	// AppendEvent records an event that is not the side effect of another
+	// change, with its deliveries, in one transaction.
+	AppendEvent(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (Event, error)
 	// Events returns a tenant's events with Seq greater than afterSeq, oldest
 	// first, at most limit of them.
 	Events(ctx context.Context, tenantID, afterSeq int64, limit int) ([]Event, error)
+	// Changes signals after commits that appended events (see sqlstore).
+	Changes() (<-chan struct{}, func())
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/webhook"
 )
 
 // Main is the program with its inputs and outputs made explicit, so that tests
@@ -33,6 +34,9 @@ type Main struct {
 	server *http.Server
 	ln     net.Listener
 	served chan error
+
+	stopDispatch func()        // ends the webhook dispatcher
+	dispatchDone chan struct{} // closed when it has written its last outcomes
 }
 
 // NewMain returns a Main on the given streams and the process environment.
@@ -161,12 +165,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		d.print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
 	}
 	m.server = &http.Server{
-		Handler:           m.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
+	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
+	m.server.Handler = m.handler(guard)
+	m.startDispatcher(guard)
 	m.served = make(chan error, 1)
 	go func() {
 		// This goroutine lives until Close shuts the server down.
@@ -181,12 +187,13 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 }
 
 // handler assembles every surface of the server on one mux.
-func (m *Main) handler() http.Handler {
+func (m *Main) handler(guard *webhook.Guard) http.Handler {
 	metrics := httpapi.NewMetrics()
 	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
-	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken, Log: m.log})
+	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
+		URLChecker: guard, Log: m.log})
 
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
@@ -211,6 +218,28 @@ func (m *Main) handler() http.Handler {
 	return mux
 }
 
+// startDispatcher runs the webhook dispatcher until Close.
+func (m *Main) startDispatcher(guard *webhook.Guard) {
+	var notifier webhook.Notifier
+	if m.Config.SMTPAddr != "" {
+		notifier = &webhook.SMTP{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom}
+	}
+	d := webhook.New(webhook.Options{
+		Store: m.store, Log: m.log, Guard: guard, Notifier: notifier,
+		Schedule: m.Config.WebhookSchedule, Timeout: m.Config.WebhookTimeout,
+		Workers: m.Config.WebhookWorkers, PerEndpoint: m.Config.WebhookPerEndpoint,
+		EndpointRate: m.Config.WebhookEndpointRate, Poll: m.Config.WebhookPoll,
+		Disable: sqlstore.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopDispatch, m.dispatchDone = cancel, make(chan struct{})
+	go func() {
+		// The dispatcher lives until Close cancels it.
+		defer close(m.dispatchDone)
+		d.Run(ctx)
+	}()
+}
+
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
@@ -224,6 +253,11 @@ func (m *Main) Close() error {
 		m.log.Info("shutting down", "timeout", m.Config.ShutdownTimeout)
 		err = m.server.Shutdown(ctx)
 		m.server = nil
+	}
+	if m.stopDispatch != nil {
+		m.stopDispatch()
+		<-m.dispatchDone
+		m.stopDispatch = nil
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())

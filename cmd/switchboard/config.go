@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,6 +30,18 @@ type Config struct {
 	AuthCacheTTL    time.Duration
 	ShutdownTimeout time.Duration
 	Demo            bool
+
+	WebhookAllowCIDRs    []netip.Prefix
+	WebhookTimeout       time.Duration
+	WebhookWorkers       int
+	WebhookPerEndpoint   int
+	WebhookEndpointRate  float64
+	WebhookSchedule      []time.Duration
+	WebhookDisableAfter  time.Duration
+	WebhookDisableEvents int
+	WebhookPoll          time.Duration
+	SMTPAddr             string
+	SMTPFrom             string
 }
 
 // setting describes one Config field on every surface: its flag, its variable,
@@ -68,6 +81,15 @@ func defaultConfig() Config {
 		MaxBodyBytes:    1 << 20,
 		AuthCacheTTL:    5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+
+		WebhookTimeout:       15 * time.Second,
+		WebhookWorkers:       64,
+		WebhookPerEndpoint:   8,
+		WebhookSchedule:      []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+		WebhookDisableAfter:  5 * 24 * time.Hour,
+		WebhookDisableEvents: 100,
+		WebhookPoll:          time.Second,
+		SMTPFrom:             "switchboard@localhost",
 	}
 }
 
@@ -89,6 +111,17 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"auth-cache-ttl", "how long a verified API key is trusted before it is checked again (revocation on another node waits this long)", (*durationValue)(&c.AuthCacheTTL)},
 		setting{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"demo", "seed the demo tenant (idempotently) and print a key per dialect", (*boolValue)(&c.Demo)},
+		setting{"webhook-allow-cidr", "a non-public address range webhooks may reach, e.g. 127.0.0.0/8 or 10.1.0.0/16 (repeatable; env: comma-separated)", (*prefixList)(&c.WebhookAllowCIDRs)},
+		setting{"webhook-timeout", "how long one webhook attempt may take", (*durationValue)(&c.WebhookTimeout)},
+		setting{"webhook-workers", "webhook attempts in flight at once, across all endpoints", (*intValue)(&c.WebhookWorkers)},
+		setting{"webhook-per-endpoint", "webhook attempts in flight at once to one subscription", (*intValue)(&c.WebhookPerEndpoint)},
+		setting{"webhook-endpoint-rate", "webhook attempts per second to one subscription; 0 for no limit", (*floatValue)(&c.WebhookEndpointRate)},
+		setting{"webhook-retry-schedule", "comma-separated delays before each webhook attempt; its length is the most attempts", (*durationList)(&c.WebhookSchedule)},
+		setting{"webhook-disable-after", "disable a webhook whose deliveries have all failed for this long; 0 never", (*durationValue)(&c.WebhookDisableAfter)},
+		setting{"webhook-disable-failed-events", "disable a webhook after this many events in a row failed every attempt; 0 never", (*intValue)(&c.WebhookDisableEvents)},
+		setting{"webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", (*durationValue)(&c.WebhookPoll)},
+		setting{"smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", (*stringValue)(&c.SMTPAddr)},
+		setting{"smtp-from", "sender address of notification e-mails", (*stringValue)(&c.SMTPFrom)},
 	)
 }
 
@@ -181,8 +214,23 @@ func (c *Config) validate(dbOnly bool) error {
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("--max-body-bytes must be at least 1024"))
 	}
-	if c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 {
+	if c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 || c.WebhookDisableAfter < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	if c.WebhookTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("--webhook-timeout must be at least 100ms"))
+	}
+	if c.WebhookWorkers < 1 || c.WebhookPerEndpoint < 1 {
+		errs = append(errs, errors.New("--webhook-workers and --webhook-per-endpoint must be at least 1"))
+	}
+	if c.WebhookEndpointRate < 0 || c.WebhookDisableEvents < 0 {
+		errs = append(errs, errors.New("--webhook-endpoint-rate and --webhook-disable-failed-events must not be negative"))
+	}
+	if len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20 {
+		errs = append(errs, errors.New("--webhook-retry-schedule must list 1 to 20 delays"))
+	}
+	if c.WebhookPoll < 10*time.Millisecond {
+		errs = append(errs, errors.New("--webhook-poll must be at least 10ms"))
 	}
 	return errors.Join(errs...)
 }
@@ -239,4 +287,55 @@ func newFlagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// prefixList is a repeatable flag of CIDR prefixes; each value may itself be a
+// comma-separated list, which is how the environment variable carries several.
+type prefixList []netip.Prefix
+
+func (v *prefixList) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return fmt.Errorf("%q is not a CIDR prefix such as 127.0.0.0/8", part)
+		}
+		*v = append(*v, p.Masked())
+	}
+	return nil
+}
+
+func (v *prefixList) String() string {
+	parts := make([]string, len(*v))
+	for i, p := range *v {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// durationList is a comma-separated list of durations; setting it replaces
+// the whole list.
+type durationList []time.Duration
+
+func (v *durationList) Set(s string) error {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration such as 5s or 2h", part)
+		}
+		out = append(out, d)
+	}
+	*v = out
+	return nil
+}
+
+func (v *durationList) String() string {
+	parts := make([]string, len(*v))
+	for i, d := range *v {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
 }

@@ -107,6 +107,7 @@ type fixture struct {
 	key                          string
 	user, team, skill, status    int64
 	queue, number, apiKey, user2 int64
+	webhook, delivery            int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -139,8 +140,16 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	must(err)
 	n, err := s.CreatePhoneNumber(ctx, id, switchboard.PhoneNumber{Number: fmt.Sprintf("+1415555%04d", id)})
 	must(err)
+	wh, err := s.CreateWebhook(ctx, id, switchboard.Webhook{URL: "http://127.0.0.1:9/hook"})
+	must(err)
 	k, err := s.CreateAPIKey(ctx, id, switchboard.APIKey{Name: "all"})
 	must(err)
+	dl, err := s.Deliveries(ctx, id, switchboard.DeliveryFilter{WebhookID: wh.ID}, switchboard.ListOptions{})
+	must(err)
+	if len(dl.Items) == 0 {
+		t.Fatal("the webhook got no delivery of the events after it")
+	}
+	f.webhook, f.delivery = wh.ID, dl.Items[0].ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -149,7 +158,8 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 // path fills rt's path parameters with f's objects.
 func (f fixture) path(rt *route) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
-		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID}
+		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

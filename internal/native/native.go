@@ -30,6 +30,8 @@ type Options struct {
 	Limiter *httpapi.RateLimiter
 	// AdminToken guards the platform-admin routes; empty disables them.
 	AdminToken string
+	// URLChecker vets webhook URLs at subscription time; nil accepts any.
+	URLChecker URLChecker
 	Log        *slog.Logger
 }
 
@@ -113,6 +115,7 @@ type route struct {
 	Body                       reflect.Type // nil: no request body
 	Result                     reflect.Type // nil: no response body
 	Paged                      bool         // takes limit, cursor and offset
+	Stream                     bool         // answers with Server-Sent Events
 	Query                      []param      // other query parameters
 	serve                      func(w http.ResponseWriter, r *http.Request, c *call)
 }

@@ -145,6 +145,10 @@ func (sb *specBuilder) operation(rt *route) object {
 		op["requestBody"] = object{"required": true, "content": object{"application/json": object{"schema": sb.schemaOf(rt.Body, true)}}}
 	}
 	resp := object{"description": http.StatusText(rt.Status)}
+	if rt.Stream {
+		resp["content"] = object{"text/event-stream": object{"schema": object{"type": "string",
+			"description": "id: the event's seq; event: its type; data: the event as JSON"}}}
+	}
 	if rt.Result != nil {
 		resp["content"] = object{"application/json": object{"schema": sb.schemaOf(rt.Result, false)}}
 	}

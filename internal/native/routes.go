@@ -19,6 +19,7 @@ func (a *API) registerRoutes() {
 	a.numberRoutes()
 	a.keyRoutes()
 	a.eventRoutes()
+	a.webhookRoutes()
 	a.adminRoutes()
 }
 

@@ -117,7 +117,10 @@ type eventsBody struct {
 }
 
 func (a *API) eventRoutes() {
-	handle(a, route{Method: "GET", Path: "/v1/events", Summary: "Read the tenant's event log in order", Tag: "Events", Scope: switchboard.ScopeTenantRead,
+	handleStream(a, route{Method: "GET", Path: "/v1/events/stream", Summary: "Follow the event log live as Server-Sent Events; resume with Last-Event-ID", Tag: "Events",
+		Scope: switchboard.ScopeEventsRead, Query: []param{{"types", "string", "comma-separated event types or prefixes (user.*); all when absent"},
+			{"after_seq", "integer", "start after this sequence number (Last-Event-ID takes precedence)"}}}, a.streamEvents)
+	handle(a, route{Method: "GET", Path: "/v1/events", Summary: "Read the tenant's event log in order", Tag: "Events", Scope: switchboard.ScopeEventsRead,
 		Query: []param{{"after_seq", "integer", "return events after this sequence number (0: from the start)"},
 			{"limit", "integer", "at most this many events (default 50, max 1000)"}}},
 		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {

@@ -2,29 +2,95 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"switchboard"
 )
 
-// appendEvent writes one event inside t. The tenant row's counter hands out the
-// sequence number; its row lock (PostgreSQL) or the single writer (SQLite) makes
-// the numbers gapless and in commit order.
+// appendEvent writes one event inside t, together with a pending delivery for
+// every enabled webhook of the tenant that wants it: the outbox that lets the
+// dispatcher neither miss an event nor deliver one that rolled back. The tenant
+// row's counter hands out the sequence number; its row lock (PostgreSQL) or the
+// single writer (SQLite) makes the numbers gapless and in commit order.
 func (t *tx) appendEvent(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) error {
+	_, err := t.appendEventReturning(ctx, tenantID, typ, subjectType, subjectID, payload)
+	return err
+}
+
+func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (switchboard.Event, error) {
+	e := switchboard.Event{TenantID: tenantID, Type: typ, Time: t.now, SubjectType: subjectType, SubjectID: subjectID}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("event %s: encode payload: %w", typ, err)
+		return e, fmt.Errorf("event %s: encode payload: %w", typ, err)
 	}
-	var seq int64
-	if err := t.queryRow(ctx, "UPDATE tenants SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq", tenantID).Scan(&seq); err != nil {
-		return fmt.Errorf("event %s: next sequence: %w", typ, err)
+	e.Payload = body
+	if err := t.queryRow(ctx, "UPDATE tenants SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq", tenantID).Scan(&e.Seq); err != nil {
+		return e, fmt.Errorf("event %s: next sequence: %w", typ, err)
 	}
-	if _, err := t.exec(ctx, `INSERT INTO events (tenant_id, seq, type, time, subject_type, subject_id, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, seq, typ, micros(t.now), subjectType, subjectID, string(body)); err != nil {
-		return fmt.Errorf("event %s: insert: %w", typ, err)
+	e.ID, err = t.insert(ctx, `INSERT INTO events (tenant_id, seq, type, time, subject_type, subject_id, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, e.Seq, typ, micros(t.now), subjectType, subjectID, string(body))
+	if err != nil {
+		return e, fmt.Errorf("event %s: insert: %w", typ, err)
 	}
-	return nil
+	rows, err := t.query(ctx, "SELECT id, event_types FROM webhooks WHERE tenant_id = ? AND enabled = ?", tenantID, true)
+	if err != nil {
+		return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)
+	}
+	var targets []int64
+	for rows.Next() {
+		var w switchboard.Webhook
+		var types string
+		if err := rows.Scan(&w.ID, &types); err != nil {
+			rows.Close()
+			return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)
+		}
+		if err := unmarshalList(types, &w.EventTypes); err != nil {
+			rows.Close()
+			return e, err
+		}
+		if w.Matches(typ) {
+			targets = append(targets, w.ID)
+		}
+	}
+	rows.Close()
+	for _, wid := range targets {
+		if _, err := t.exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, status, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, wid, e.ID, switchboard.DeliveryPending, micros(t.now), micros(t.now), micros(t.now)); err != nil {
+			return e, fmt.Errorf("event %s: queue delivery: %w", typ, err)
+		}
+	}
+	t.appended++
+	return e, nil
+}
+
+// AppendEvent records an event that is not the side effect of another store
+// change (the call engine's own events, tests and benchmarks).
+func (db *DB) AppendEvent(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (switchboard.Event, error) {
+	var e switchboard.Event
+	if typ == "" {
+		return e, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{"type": "is required"}}
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		var err error
+		e, err = t.appendEventReturning(ctx, tenantID, typ, subjectType, subjectID, payload)
+		return err
+	})
+	return e, err
+}
+
+// EventsBetween returns a tenant's events with times in [since, until), oldest
+// first, at most limit of them after afterSeq.
+func (db *DB) EventsBetween(ctx context.Context, tenantID int64, since, until time.Time, afterSeq int64, limit int) ([]switchboard.Event, error) {
+	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
+		FROM events WHERE tenant_id = ? AND time >= ? AND time < ? AND seq > ? ORDER BY seq LIMIT ?`,
+		tenantID, micros(since), micros(until), afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return scanEvents(rows)
 }
 
 // Events implements switchboard.Store.
@@ -37,6 +103,10 @@ func (db *DB) Events(ctx context.Context, tenantID, afterSeq int64, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+func scanEvents(rows *sql.Rows) ([]switchboard.Event, error) {
 	defer rows.Close()
 	var out []switchboard.Event
 	for rows.Next() {

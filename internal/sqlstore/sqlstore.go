@@ -61,7 +61,8 @@ type DB struct {
 	rebound syncMap
 	// stmts caches prepared read statements by query text: parsing SQL is a
 	// large share of a short read on SQLite.
-	stmts sync.Map // string -> *sql.Stmt
+	stmts   sync.Map // string -> *sql.Stmt
+	changes broadcaster
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
@@ -331,6 +332,9 @@ type tx struct {
 	db  *DB
 	sql *sql.Tx
 	now time.Time
+	// appended counts the events written, so that a commit can wake the
+	// readers of the event log.
+	appended int
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -369,8 +373,17 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if err := stx.Commit(); err != nil {
 		return db.translate(fmt.Errorf("commit: %w", err))
 	}
+	if t.appended > 0 {
+		db.changes.notify()
+	}
 	return nil
 }
+
+// Changes returns a channel that receives a value after commits that appended
+// events, and a function to stop receiving. Signals coalesce: a reader that
+// wakes must read everything new, not one event per signal. Other nodes' commits
+// do not signal, so readers also poll.
+func (db *DB) Changes() (<-chan struct{}, func()) { return db.changes.subscribe() }
 
 // stmt returns the cached prepared statement for q on the read pool.
 func (db *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -503,3 +516,38 @@ func idPtr(v sql.NullInt64) *int64 {
 }
 
 var _ switchboard.Store = (*DB)(nil)
+
+// broadcaster wakes any number of subscribers without ever blocking the sender.
+type broadcaster struct {
+	mu   sync.Mutex
+	next int
+	subs map[int]chan struct{}
+}
+
+func (b *broadcaster) subscribe() (<-chan struct{}, func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.subs == nil {
+		b.subs = map[int]chan struct{}{}
+	}
+	id := b.next
+	b.next++
+	ch := make(chan struct{}, 1)
+	b.subs[id] = ch
+	return ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.subs, id)
+	}
+}
+
+func (b *broadcaster) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ch := range b.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

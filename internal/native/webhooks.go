@@ -1,0 +1,289 @@
+package native
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard"
+)
+
+// URLChecker refuses webhook URLs the dispatcher would never be allowed to
+// reach (the SSRF guard), so the tenant hears it at once.
+type URLChecker interface {
+	CheckURL(ctx context.Context, url string) error
+}
+
+// webhookBody is the writable view of a subscription.
+type webhookBody struct {
+	URL string `json:"url"`
+	// Method is POST (default) or GET.
+	Method  string `json:"method"`
+	Dialect string `json:"dialect"`
+	// EventTypes selects events by type or prefix ("user.*"); empty means all.
+	EventTypes  []string          `json:"event_types"`
+	MaxAttempts int               `json:"max_attempts"`
+	NotifyEmail string            `json:"notify_email"`
+	Headers     map[string]string `json:"headers"`
+	// Enabled turns delivery off and on; enabling clears a failure run.
+	Enabled *bool `json:"enabled"`
+}
+
+func webhookToBody(w switchboard.Webhook) webhookBody {
+	enabled := w.Enabled
+	return webhookBody{URL: w.URL, Method: w.Method, Dialect: w.Dialect, EventTypes: w.EventTypes, MaxAttempts: w.MaxAttempts,
+		NotifyEmail: w.NotifyEmail, Headers: w.Headers, Enabled: &enabled}
+}
+
+func (b *webhookBody) apply(w *switchboard.Webhook) {
+	w.URL, w.Method, w.Dialect, w.EventTypes = b.URL, b.Method, b.Dialect, b.EventTypes
+	w.MaxAttempts, w.NotifyEmail, w.Headers = b.MaxAttempts, b.NotifyEmail, b.Headers
+	w.Enabled = b.Enabled == nil || *b.Enabled
+}
+
+// createdWebhook is a subscription with its signing secret, shown when it is
+// created or rotated and never again.
+type createdWebhook struct {
+	switchboard.Webhook
+	Secret string `json:"secret"`
+}
+
+type replayBody struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+}
+
+type replayResult struct {
+	Queued int `json:"queued"`
+}
+
+// secretOverlap is how long a rotated-out secret keeps signing.
+const secretOverlap = 24 * time.Hour
+
+func (a *API) webhookRoutes() {
+	s := a.opt.Store
+	read, manage := switchboard.ScopeWebhooksRead, switchboard.ScopeWebhooksManage
+	checkURL := func(ctx context.Context, url string) error {
+		if a.opt.URLChecker == nil {
+			return nil
+		}
+		return a.opt.URLChecker.CheckURL(ctx, url)
+	}
+	handle(a, route{Method: "GET", Path: "/v1/webhooks", Summary: "List webhook subscriptions", Tag: "Webhooks", Scope: read, Paged: true},
+		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.Webhook], error) {
+			return s.Webhooks(ctx, c.tenantID(), opt)
+		}))
+	handle(a, route{Method: "POST", Path: "/v1/webhooks", Summary: "Subscribe a URL to events; the response holds the signing secret, shown only once", Tag: "Webhooks", Scope: manage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *webhookBody) (createdWebhook, error) {
+			var w switchboard.Webhook
+			in.apply(&w)
+			w.Normalize()
+			if err := w.Validate(); err != nil {
+				return createdWebhook{}, err
+			}
+			if err := checkURL(ctx, w.URL); err != nil {
+				return createdWebhook{}, err
+			}
+			w, err := s.CreateWebhook(ctx, c.tenantID(), w)
+			return createdWebhook{Webhook: w, Secret: w.Secret}, err
+		})
+	get := byID(s.Webhook)
+	handle(a, route{Method: "GET", Path: "/v1/webhooks/{id}", Summary: "Get a webhook subscription with its delivery statistics", Tag: "Webhooks", Scope: read}, getter(get))
+	handlePatch(a, route{Method: "PATCH", Path: "/v1/webhooks/{id}", Summary: "Update, disable or re-enable a webhook subscription", Tag: "Webhooks", Scope: manage},
+		loader(get, webhookToBody),
+		func(ctx context.Context, c *call, in *webhookBody) (switchboard.Webhook, error) {
+			w, err := get(ctx, c)
+			if err != nil {
+				return w, err
+			}
+			oldURL := w.URL
+			in.apply(&w)
+			if w.URL != oldURL {
+				w.Normalize()
+				if err := w.Validate(); err != nil {
+					return w, err
+				}
+				if err := checkURL(ctx, w.URL); err != nil {
+					return w, err
+				}
+			}
+			return s.UpdateWebhook(ctx, c.tenantID(), w)
+		})
+	handle(a, route{Method: "DELETE", Path: "/v1/webhooks/{id}", Summary: "Delete a webhook subscription and its delivery log", Tag: "Webhooks", Scope: manage, Status: http.StatusNoContent},
+		deleter(s.DeleteWebhook))
+	handle(a, route{Method: "POST", Path: "/v1/webhooks/{id}/rotate_secret", Summary: "Replace the signing secret; the old one keeps signing beside it for 24 hours", Tag: "Webhooks", Scope: manage},
+		func(ctx context.Context, c *call, _ *noBody) (createdWebhook, error) {
+			id, err := c.pathID("id")
+			if err != nil {
+				return createdWebhook{}, err
+			}
+			w, err := s.RotateWebhookSecret(ctx, c.tenantID(), id, secretOverlap)
+			return createdWebhook{Webhook: w, Secret: w.Secret}, err
+		})
+	handle(a, route{Method: "POST", Path: "/v1/webhooks/{id}/replay", Summary: "Send again every event of a time range that the subscription wants", Tag: "Webhooks", Scope: manage, Status: http.StatusAccepted},
+		func(ctx context.Context, c *call, in *replayBody) (replayResult, error) {
+			w, err := get(ctx, c)
+			if err != nil {
+				return replayResult{}, err
+			}
+			p := switchboard.Problems{}
+			if in.Since.IsZero() {
+				p.Add("since", "is required")
+			}
+			if in.Until.IsZero() {
+				p.Add("until", "is required")
+			}
+			if err := p.Err(); err != nil {
+				return replayResult{}, err
+			}
+			n, err := s.ReplayWebhook(ctx, c.tenantID(), w.ID, in.Since, in.Until)
+			return replayResult{Queued: n}, err
+		})
+	handle(a, route{Method: "GET", Path: "/v1/webhook_deliveries", Summary: "The delivery log, newest last", Tag: "Webhooks", Scope: read, Paged: true,
+		Query: []param{{"webhook_id", "integer", "only deliveries to this subscription"},
+			{"status", "string", "pending, succeeded or failed"},
+			{"since", "string", "created at or after this RFC 3339 time"}, {"until", "string", "created before this RFC 3339 time"}}},
+		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.Delivery], error) {
+			var f switchboard.DeliveryFilter
+			var err error
+			if f.WebhookID, err = c.queryInt("webhook_id"); err != nil {
+				return listBody[switchboard.Delivery]{}, err
+			}
+			f.Status = switchboard.DeliveryStatus(c.r.URL.Query().Get("status"))
+			switch f.Status {
+			case "", switchboard.DeliveryPending, switchboard.DeliverySucceeded, switchboard.DeliveryFailed:
+			default:
+				return listBody[switchboard.Delivery]{}, badParam("status", "must be pending, succeeded or failed")
+			}
+			if f.Since, err = c.queryTime("since"); err != nil {
+				return listBody[switchboard.Delivery]{}, err
+			}
+			if f.Until, err = c.queryTime("until"); err != nil {
+				return listBody[switchboard.Delivery]{}, err
+			}
+			opt, err := c.listOptions()
+			if err != nil {
+				return listBody[switchboard.Delivery]{}, err
+			}
+			p, err := s.Deliveries(ctx, c.tenantID(), f, opt)
+			return toList(p, opt), err
+		})
+	handle(a, route{Method: "GET", Path: "/v1/webhook_deliveries/{id}", Summary: "One delivery with every attempt", Tag: "Webhooks", Scope: read},
+		getter(byID(s.Delivery)))
+	handle(a, route{Method: "POST", Path: "/v1/webhook_deliveries/{id}/retry", Summary: "Send one delivery again, with a fresh attempt budget and the same webhook-id", Tag: "Webhooks", Scope: manage},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.Delivery, error) {
+			id, err := c.pathID("id")
+			if err != nil {
+				return switchboard.Delivery{}, err
+			}
+			return s.RetryDelivery(ctx, c.tenantID(), id)
+		})
+}
+
+func badParam(name, reason string) error {
+	return &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " " + reason, Fields: map[string]string{name: reason}}
+}
+
+// queryTime parses an optional RFC 3339 query parameter.
+func (c *call) queryTime(name string) (*time.Time, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, badParam(name, "must be an RFC 3339 time such as 2026-11-27T10:00:00Z")
+	}
+	return &t, nil
+}
+
+// streamEvents serves the event log as Server-Sent Events: each event's id is
+// its sequence number, so a client that reconnects with Last-Event-ID resumes
+// exactly where it stopped.
+func (a *API) streamEvents(w http.ResponseWriter, r *http.Request, c *call) {
+	after, err := c.queryInt("after_seq")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil {
+			a.writeError(w, r, badParam("Last-Event-ID", "must be the sequence number of an event"))
+			return
+		}
+	}
+	filter := switchboard.Webhook{}
+	for _, t := range strings.Split(r.URL.Query().Get("types"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			filter.EventTypes = append(filter.EventTypes, t)
+		}
+	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{}) // a stream outlives the server's request timeouts
+	rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\n\n")
+	rc.Flush()
+
+	wake, stop := a.opt.Store.Changes()
+	defer stop()
+	poll := time.NewTicker(2 * time.Second)
+	defer poll.Stop()
+	idle := time.Now()
+	ctx := r.Context()
+	for {
+		evs, err := a.opt.Store.Events(ctx, c.tenantID(), after, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.opt.Log.Error("event stream", "tenant_id", c.tenantID(), "err", err)
+			}
+			return
+		}
+		for _, e := range evs {
+			after = e.Seq
+			if !filter.Matches(e.Type) {
+				continue
+			}
+			data, _ := json.Marshal(e)
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+		}
+		if len(evs) > 0 {
+			if rc.Flush() != nil {
+				return
+			}
+			idle = time.Now()
+		}
+		if len(evs) == 500 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+			if time.Since(idle) > 15*time.Second {
+				// A comment keeps proxies from closing an idle stream.
+				fmt.Fprint(w, ": keepalive\n\n")
+				if rc.Flush() != nil {
+					return
+				}
+				idle = time.Now()
+			}
+		}
+	}
+}
+
+// handleStream registers a route that writes its own response.
+func handleStream(a *API, rt route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	rt.Stream = true
+	a.add(&rt, reflect.TypeFor[noBody](), reflect.TypeFor[noContent](), serve)
+}

@@ -1,0 +1,516 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard"
+)
+
+const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, previous_secret, previous_secret_expires_at,
+	enabled, disabled_reason, disabled_at, max_attempts, notify_email, headers, failed_count, consecutive_failures,
+	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at`
+
+func scanWebhook(s scanner) (switchboard.Webhook, error) {
+	var w switchboard.Webhook
+	var types, headers string
+	var prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
+	var created, updated int64
+	err := s.Scan(&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
+		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated)
+	if err != nil {
+		return w, err
+	}
+	if err := unmarshalList(types, &w.EventTypes); err != nil {
+		return w, err
+	}
+	if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
+		return w, fmt.Errorf("webhook %d headers: %w", w.ID, err)
+	}
+	w.PreviousSecretExpiresAt, w.DisabledAt, w.FailingSince = timePtr(prevExp), timePtr(disabledAt), timePtr(failingSince)
+	w.LastSuccessAt, w.LastFailureAt = timePtr(lastOK), timePtr(lastFail)
+	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return w, nil
+}
+
+// NewWebhookSecret returns a Standard Webhooks secret: whsec_ and 32 random
+// bytes in base64.
+func NewWebhookSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate webhook secret: %w", err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// CreateWebhook implements switchboard.Store. The returned webhook carries its
+// secret; later reads do too, for the dispatcher, but the APIs never render it
+// after creation or rotation.
+func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
+	w.Normalize()
+	if err := w.Validate(); err != nil {
+		return w, err
+	}
+	secret, err := NewWebhookSecret()
+	if err != nil {
+		return w, err
+	}
+	w.TenantID, w.Secret, w.Enabled = tenantID, secret, true
+	err = db.inTx(ctx, func(t *tx) error {
+		w.CreatedAt, w.UpdatedAt = t.now, t.now
+		types, _ := json.Marshal(w.EventTypes)
+		headers, _ := json.Marshal(w.Headers)
+		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
+			max_attempts, notify_email, headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, true, w.MaxAttempts, w.NotifyEmail,
+			string(headers), micros(t.now), micros(t.now))
+		if err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		w.ID = id
+		return t.appendEvent(ctx, tenantID, switchboard.EventWebhookCreated, "webhook", id, w)
+	})
+	return w, err
+}
+
+// Webhook implements switchboard.Store.
+func (db *DB) Webhook(ctx context.Context, tenantID, id int64) (switchboard.Webhook, error) {
+	return getOne(ctx, db, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
+}
+
+// Webhooks implements switchboard.Store.
+func (db *DB) Webhooks(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.Webhook], error) {
+	return listAll(ctx, db, "webhooks", webhookCols, scanWebhook, func(w switchboard.Webhook) int64 { return w.ID }, tenantID, opt)
+}
+
+// UpdateWebhook implements switchboard.Store. Enabling a disabled webhook
+// clears its failure run, so the disable rule starts counting afresh.
+func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
+	w.Normalize()
+	if err := w.Validate(); err != nil {
+		return w, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		old, err := getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, w.ID)
+		if err != nil {
+			return err
+		}
+		keep := w
+		w = old
+		w.URL, w.Method, w.Dialect, w.EventTypes = keep.URL, keep.Method, keep.Dialect, keep.EventTypes
+		w.MaxAttempts, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.NotifyEmail, keep.Headers, t.now
+		switch {
+		case keep.Enabled && !old.Enabled:
+			w.Enabled, w.DisabledReason, w.DisabledAt = true, "", nil
+			w.ConsecutiveFailures, w.FailingSince = 0, nil
+		case !keep.Enabled && old.Enabled:
+			w.Enabled, w.DisabledReason, w.DisabledAt = false, "disabled by the tenant", &t.now
+		}
+		types, _ := json.Marshal(w.EventTypes)
+		headers, _ := json.Marshal(w.Headers)
+		if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, max_attempts = ?,
+			notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?, consecutive_failures = ?,
+			failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+			w.URL, w.Method, w.Dialect, string(types), w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
+			w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
+			tenantID, w.ID); err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventWebhookUpdated, "webhook", w.ID, w)
+	})
+	return w, err
+}
+
+// RotateWebhookSecret implements switchboard.Store: a new secret signs from
+// now on, and the old one keeps signing beside it for overlap.
+func (db *DB) RotateWebhookSecret(ctx context.Context, tenantID, id int64, overlap time.Duration) (switchboard.Webhook, error) {
+	var w switchboard.Webhook
+	secret, err := NewWebhookSecret()
+	if err != nil {
+		return w, err
+	}
+	err = db.inTx(ctx, func(t *tx) error {
+		w, err = getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
+		if err != nil {
+			return err
+		}
+		exp := t.now.Add(overlap)
+		w.PreviousSecret, w.PreviousSecretExpiresAt, w.Secret, w.UpdatedAt = w.Secret, &exp, secret, t.now
+		if _, err := t.exec(ctx, `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ?,
+			updated_at = ? WHERE tenant_id = ? AND id = ?`, w.Secret, w.PreviousSecret, micros(exp), micros(t.now), tenantID, id); err != nil {
+			return fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventWebhookUpdated, "webhook", id, w)
+	})
+	return w, err
+}
+
+// DeleteWebhook implements switchboard.Store; its deliveries go with it.
+func (db *DB) DeleteWebhook(ctx context.Context, tenantID, id int64) error {
+	return db.deleteOne(ctx, tenantID, id, "webhooks", "webhook", switchboard.EventWebhookDeleted, func(t *tx) (any, error) {
+		return getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
+	})
+}
+
+const deliveryCols = `d.id, d.tenant_id, d.webhook_id, d.event_id, e.seq, e.type, d.status, d.attempts, d.next_attempt_at,
+	d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at`
+
+func scanDelivery(s scanner) (switchboard.Delivery, error) {
+	var d switchboard.Delivery
+	var next, delivered sql.NullInt64
+	var created, updated int64
+	err := s.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts, &next,
+		&d.LastStatus, &d.LastError, &created, &updated, &delivered)
+	d.NextAttemptAt, d.DeliveredAt = timePtr(next), timePtr(delivered)
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return d, err
+}
+
+// Deliveries implements switchboard.Store, newest first.
+func (db *DB) Deliveries(ctx context.Context, tenantID int64, f switchboard.DeliveryFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.Delivery], error) {
+	q := listQuery{cols: deliveryCols, from: "FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.tenant_id = ?",
+		args: []any{tenantID}, key: "d.id"}
+	if f.WebhookID != 0 {
+		q.from += " AND d.webhook_id = ?"
+		q.args = append(q.args, f.WebhookID)
+	}
+	if f.Status != "" {
+		q.from += " AND d.status = ?"
+		q.args = append(q.args, f.Status)
+	}
+	if f.Since != nil {
+		q.from += " AND d.created_at >= ?"
+		q.args = append(q.args, micros(*f.Since))
+	}
+	if f.Until != nil {
+		q.from += " AND d.created_at < ?"
+		q.args = append(q.args, micros(*f.Until))
+	}
+	return listPage(ctx, db, q, opt, scanDelivery, func(d switchboard.Delivery) int64 { return d.ID })
+}
+
+// Delivery implements switchboard.Store, with its attempt log.
+func (db *DB) Delivery(ctx context.Context, tenantID, id int64) (switchboard.Delivery, error) {
+	d, err := scanDelivery(db.queryRow(ctx, "SELECT "+deliveryCols+` FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.tenant_id = ? AND d.id = ?`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, notFound("delivery", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("get delivery: %w", err)
+	}
+	rows, err := db.query(ctx, `SELECT at, status_code, latency_ms, error_class, error, response FROM webhook_attempts
+		WHERE delivery_id = ? ORDER BY id`, id)
+	if err != nil {
+		return d, fmt.Errorf("get delivery attempts: %w", err)
+	}
+	defer rows.Close()
+	d.AttemptLog = []switchboard.DeliveryAttempt{}
+	for rows.Next() {
+		var a switchboard.DeliveryAttempt
+		var at int64
+		if err := rows.Scan(&at, &a.StatusCode, &a.LatencyMS, &a.ErrorClass, &a.Error, &a.Response); err != nil {
+			return d, fmt.Errorf("get delivery attempts: %w", err)
+		}
+		a.At = fromMicros(at)
+		d.AttemptLog = append(d.AttemptLog, a)
+	}
+	return d, rows.Err()
+}
+
+// RetryDelivery implements switchboard.Store: the delivery goes back to pending
+// with a fresh attempt budget, whatever its state, keeping its webhook-id.
+func (db *DB) RetryDelivery(ctx context.Context, tenantID, id int64) (switchboard.Delivery, error) {
+	err := db.inTx(ctx, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_at = ?, lease_until = 0,
+			updated_at = ? WHERE tenant_id = ? AND id = ?`, switchboard.DeliveryPending, micros(t.now), micros(t.now), tenantID, id)
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("delivery", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return switchboard.Delivery{}, err
+	}
+	db.changes.notify()
+	return db.Delivery(ctx, tenantID, id)
+}
+
+// ReplayWebhook implements switchboard.Store: every event of the tenant in
+// [since, until) that the webhook wants is queued again, whether it was
+// delivered before, failed, or happened before the webhook existed.
+func (db *DB) ReplayWebhook(ctx context.Context, tenantID, id int64, since, until time.Time) (int, error) {
+	w, err := db.Webhook(ctx, tenantID, id)
+	if err != nil {
+		return 0, err
+	}
+	if !until.After(since) {
+		return 0, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"until": "must be after since"}}
+	}
+	queued := 0
+	var after int64
+	for {
+		evs, err := db.EventsBetween(ctx, tenantID, since, until, after, 500)
+		if err != nil || len(evs) == 0 {
+			return queued, err
+		}
+		after = evs[len(evs)-1].Seq
+		err = db.inTx(ctx, func(t *tx) error {
+			for _, e := range evs {
+				if !w.Matches(e.Type) {
+					continue
+				}
+				res, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_at = ?, lease_until = 0,
+					updated_at = ? WHERE webhook_id = ? AND event_id = ?`, switchboard.DeliveryPending, micros(t.now), micros(t.now), id, e.ID)
+				if err != nil {
+					return fmt.Errorf("replay: %w", err)
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					if _, err := t.exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, status, next_attempt_at,
+						created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, id, e.ID, switchboard.DeliveryPending,
+						micros(t.now), micros(t.now), micros(t.now)); err != nil {
+						return fmt.Errorf("replay: %w", err)
+					}
+				}
+				queued++
+			}
+			return nil
+		})
+		if err != nil {
+			return queued, err
+		}
+		db.changes.notify()
+	}
+}
+
+// Claim is a delivery leased to a dispatcher, with what it needs to send it.
+type Claim struct {
+	Delivery switchboard.Delivery
+	Webhook  switchboard.Webhook
+	Event    switchboard.Event
+}
+
+// ClaimDeliveries leases up to limit due deliveries of enabled webhooks until
+// now+lease, at most perWebhook of any one webhook and none of the webhooks in
+// skip (those the caller has no capacity for). A crashed caller's leases run
+// out and the rows are claimed again, so delivery is at least once.
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]Claim, error) {
+	var claims []Claim
+	err := db.inTx(ctx, func(t *tx) error {
+		args := []any{switchboard.DeliveryPending, micros(now), micros(now), true}
+		q := `SELECT id FROM (SELECT d.id, d.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS rn
+			FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.status = ? AND d.next_attempt_at <= ? AND d.lease_until <= ? AND w.enabled = ?`
+		if len(skip) > 0 {
+			q += " AND d.webhook_id NOT IN (" + placeholders(len(skip)) + ")"
+			for _, id := range skip {
+				args = append(args, id)
+			}
+		}
+		q += ") c WHERE rn <= ? ORDER BY next_attempt_at, id LIMIT ?"
+		args = append(args, perWebhook, limit)
+		if db.engine == Postgres {
+			// Lock the chosen rows so that concurrent dispatchers on other
+			// nodes pass over them instead of waiting or double-claiming.
+			q = "SELECT id FROM webhook_deliveries WHERE id IN (" + q + ") FOR UPDATE SKIP LOCKED"
+		}
+		rows, err := t.query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim deliveries: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return nil
+		}
+		in := "(" + placeholders(len(ids)) + ")"
+		if _, err := t.exec(ctx, "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN "+in,
+			append([]any{micros(now.Add(lease))}, ids...)...); err != nil {
+			return fmt.Errorf("lease deliveries: %w", err)
+		}
+		rows, err = t.query(ctx, "SELECT "+deliveryCols+", "+prefixed("w.", webhookCols)+`, e.time, e.subject_type, e.subject_id, e.payload
+			FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.id IN `+in+" ORDER BY d.next_attempt_at, d.id", ids...)
+		if err != nil {
+			return fmt.Errorf("load claimed deliveries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c Claim
+			var at int64
+			var payload string
+			d, w := &c.Delivery, &c.Webhook
+			var next, delivered, prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
+			var dCreated, dUpdated, wCreated, wUpdated int64
+			var types, headers string
+			if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
+				&next, &d.LastStatus, &d.LastError, &dCreated, &dUpdated, &delivered,
+				&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
+				&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
+				&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &wCreated, &wUpdated,
+				&at, &c.Event.SubjectType, &c.Event.SubjectID, &payload); err != nil {
+				return fmt.Errorf("load claimed deliveries: %w", err)
+			}
+			if err := unmarshalList(types, &w.EventTypes); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
+				return fmt.Errorf("webhook %d headers: %w", w.ID, err)
+			}
+			w.PreviousSecretExpiresAt = timePtr(prevExp)
+			d.CreatedAt = fromMicros(dCreated)
+			c.Event.ID, c.Event.TenantID, c.Event.Seq, c.Event.Type = d.EventID, d.TenantID, d.EventSeq, d.EventType
+			c.Event.Time, c.Event.Payload = fromMicros(at), json.RawMessage(payload)
+			claims = append(claims, c)
+		}
+		return rows.Err()
+	})
+	return claims, err
+}
+
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Outcome is what became of one delivery attempt.
+type Outcome int
+
+// The outcomes of an attempt.
+const (
+	Delivered Outcome = iota // 2xx: done
+	Retry                    // failed; try again at Result.NextAttemptAt
+	GiveUp                   // failed for the last time
+	Gone                     // 410: failed, and the webhook is disabled at once
+)
+
+// Result records one attempt of one delivery.
+type Result struct {
+	DeliveryID    int64
+	WebhookID     int64
+	TenantID      int64
+	Outcome       Outcome
+	NextAttemptAt time.Time
+	Attempt       switchboard.DeliveryAttempt
+}
+
+// DisablePolicy says when a failing webhook is disabled: when it has failed
+// for longer than After and another delivery gives up, or after Deliveries
+// consecutive deliveries gave up. Zero values disable that rule.
+type DisablePolicy struct {
+	After      time.Duration
+	Deliveries int64
+}
+
+// CompleteDeliveries records a batch of attempt results in one transaction and
+// applies the disable policy. It returns the webhooks it disabled, whose
+// owners are to be notified.
+func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy DisablePolicy) ([]switchboard.Webhook, error) {
+	var disabled []switchboard.Webhook
+	err := db.inTx(ctx, func(t *tx) error {
+		disabled = disabled[:0]
+		for _, r := range results {
+			a := r.Attempt
+			if _, err := t.exec(ctx, `INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error_class, error, response)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, r.DeliveryID, micros(a.At), a.StatusCode, a.LatencyMS, a.ErrorClass, a.Error, a.Response); err != nil {
+				return fmt.Errorf("record attempt: %w", err)
+			}
+			status, next, delivered := switchboard.DeliveryPending, any(micros(r.NextAttemptAt)), any(nil)
+			switch r.Outcome {
+			case Delivered:
+				status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
+			case GiveUp, Gone:
+				status, next = switchboard.DeliveryFailed, nil
+			}
+			if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+				lease_until = 0, last_status = ?, last_error = ?, updated_at = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ?`,
+				status, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
+				return fmt.Errorf("update delivery: %w", err)
+			}
+			w, err := t.recordWebhookOutcome(ctx, r, policy)
+			if err != nil {
+				return err
+			}
+			if w != nil {
+				disabled = append(disabled, *w)
+			}
+		}
+		return nil
+	})
+	return disabled, err
+}
+
+// recordWebhookOutcome updates the webhook's statistics and disables it when
+// the policy says so, appending endpoint.disabled in the same transaction.
+func (t *tx) recordWebhookOutcome(ctx context.Context, r Result, policy DisablePolicy) (*switchboard.Webhook, error) {
+	at := micros(r.Attempt.At)
+	if r.Outcome == Delivered {
+		_, err := t.exec(ctx, `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL, last_success_at = ? WHERE id = ?`, at, r.WebhookID)
+		if err != nil {
+			return nil, fmt.Errorf("record webhook success: %w", err)
+		}
+		return nil, nil
+	}
+	gaveUp := 0
+	if r.Outcome == GiveUp || r.Outcome == Gone {
+		gaveUp = 1
+	}
+	if _, err := t.exec(ctx, `UPDATE webhooks SET failed_count = failed_count + ?, consecutive_failures = consecutive_failures + ?,
+		failing_since = COALESCE(failing_since, ?), last_error = ?, last_failure_at = ? WHERE id = ?`,
+		gaveUp, gaveUp, at, r.Attempt.Error, at, r.WebhookID); err != nil {
+		return nil, fmt.Errorf("record webhook failure: %w", err)
+	}
+	if gaveUp == 0 {
+		return nil, nil
+	}
+	w, err := getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, r.TenantID, r.WebhookID)
+	if err != nil || !w.Enabled {
+		return nil, err
+	}
+	reason := ""
+	switch {
+	case r.Outcome == Gone:
+		reason = "the endpoint answered 410 Gone"
+	case policy.Deliveries > 0 && w.ConsecutiveFailures >= policy.Deliveries:
+		reason = fmt.Sprintf("%d consecutive events failed every attempt", w.ConsecutiveFailures)
+	case policy.After > 0 && w.FailingSince != nil && r.Attempt.At.Sub(*w.FailingSince) >= policy.After:
+		reason = fmt.Sprintf("every delivery failed for %s", r.Attempt.At.Sub(*w.FailingSince).Round(time.Minute))
+	}
+	if reason == "" {
+		return nil, nil
+	}
+	w.Enabled, w.DisabledReason, w.DisabledAt = false, reason, &t.now
+	if _, err := t.exec(ctx, `UPDATE webhooks SET enabled = ?, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ?`,
+		false, reason, micros(t.now), micros(t.now), w.ID); err != nil {
+		return nil, fmt.Errorf("disable webhook: %w", err)
+	}
+	payload := map[string]any{"webhook_id": w.ID, "url": w.URL, "reason": reason, "last_error": w.LastError,
+		"failing_since": w.FailingSince, "disabled_at": t.now}
+	if err := t.appendEvent(ctx, w.TenantID, switchboard.EventWebhookDisabled, "webhook", w.ID, payload); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}

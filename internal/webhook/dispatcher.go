@@ -1,0 +1,451 @@
+// Package webhook delivers the event log to tenants' webhook subscriptions:
+// rendered in the subscription's dialect, signed as Standard Webhooks specifies,
+// retried on a schedule, disabled when an endpoint keeps failing, and never
+// aimed at addresses the SSRF guard refuses.
+//
+// Deliveries are rows the store writes in the same transaction as their event.
+// The dispatcher leases due rows, sends them, and writes the outcomes back in
+// batches. A dispatcher that dies leaves leases that expire, and the rows are
+// sent again: delivery is at least once, and the webhook-id header (the same on
+// every try) lets receivers drop duplicates.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"switchboard"
+	"switchboard/internal/sqlstore"
+)
+
+// Store is what the dispatcher needs from the store.
+type Store interface {
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]sqlstore.Claim, error)
+	CompleteDeliveries(ctx context.Context, results []sqlstore.Result, policy sqlstore.DisablePolicy) ([]switchboard.Webhook, error)
+	Changes() (<-chan struct{}, func())
+}
+
+// DefaultSchedule is the delay before each attempt: at once, then after 5 s,
+// 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (about 28 h in all), as Svix and the
+// Standard Webhooks guidance do.
+var DefaultSchedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour,
+	5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+
+// Options configure a Dispatcher. Zero values take the documented defaults.
+type Options struct {
+	Store    Store
+	Log      *slog.Logger
+	Guard    *Guard
+	Notifier Notifier
+	// Schedule is the delay before each attempt; its length is the most
+	// attempts a delivery gets (a webhook's MaxAttempts can lower it).
+	Schedule []time.Duration
+	// Timeout bounds one HTTP attempt (default 15 s).
+	Timeout time.Duration
+	// Workers bounds concurrent attempts across all endpoints (default 64).
+	Workers int
+	// PerEndpoint bounds concurrent attempts to one webhook (default 8), so a
+	// slow receiver cannot take every worker.
+	PerEndpoint int
+	// EndpointRate bounds attempts per second to one webhook (0: no bound).
+	EndpointRate float64
+	// Poll is how often the store is polled when nothing signals (default 1 s);
+	// commits on this node signal at once.
+	Poll    time.Duration
+	Disable sqlstore.DisablePolicy
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// Dispatcher sends due deliveries until its context ends.
+type Dispatcher struct {
+	opt    Options
+	client *http.Client
+
+	mu       sync.Mutex
+	inflight map[int64]int // per webhook
+	total    int
+	limiters map[int64]*rate.Limiter
+
+	freed   chan struct{}
+	results chan sqlstore.Result
+	sends   sync.WaitGroup
+}
+
+// New returns a dispatcher; Run starts it.
+func New(opt Options) *Dispatcher {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Guard == nil {
+		opt.Guard = NewGuard(nil)
+	}
+	if len(opt.Schedule) == 0 {
+		opt.Schedule = DefaultSchedule
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 15 * time.Second
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 64
+	}
+	if opt.PerEndpoint <= 0 {
+		opt.PerEndpoint = 8
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: opt.Guard.Control}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would hide the real target from the guard
+		DialContext:           dialer.DialContext,
+		MaxIdleConnsPerHost:   opt.PerEndpoint,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: opt.Timeout,
+	}
+	return &Dispatcher{
+		opt: opt,
+		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		inflight: map[int64]int{},
+		limiters: map[int64]*rate.Limiter{},
+		freed:    make(chan struct{}, 1),
+		results:  make(chan sqlstore.Result, 4096),
+	}
+}
+
+// Lease is how long a claimed delivery stays hidden from other dispatchers:
+// long enough for the attempt and the write of its outcome.
+func (d *Dispatcher) Lease() time.Duration { return 2*d.opt.Timeout + 5*time.Second }
+
+// Run delivers until ctx ends, then lets attempts in flight finish and writes
+// their outcomes before it returns.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	wake, stop := d.opt.Store.Changes()
+	defer stop()
+	writerDone := make(chan struct{})
+	go func() {
+		// The writer lives until the results channel is closed below.
+		defer close(writerDone)
+		d.writeResults()
+	}()
+	defer func() {
+		d.sends.Wait()
+		close(d.results)
+		<-writerDone
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		n, err := d.claimAndSend(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.opt.Log.Error("claim webhook deliveries", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // there may be more due right now
+		}
+		timer.Reset(d.opt.Poll)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-d.freed:
+		case <-timer.C:
+		}
+	}
+}
+
+// claimAndSend claims as many due deliveries as there is capacity for and
+// starts sending them; it reports how many.
+func (d *Dispatcher) claimAndSend(ctx context.Context) (int, error) {
+	d.mu.Lock()
+	free := d.opt.Workers - d.total
+	var skip []int64
+	for id, n := range d.inflight {
+		if n >= d.opt.PerEndpoint {
+			skip = append(skip, id)
+		}
+	}
+	d.mu.Unlock()
+	if free <= 0 || ctx.Err() != nil {
+		return 0, nil
+	}
+	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.Lease(), min(free, 256), d.opt.PerEndpoint, skip)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range claims {
+		d.mu.Lock()
+		d.inflight[c.Webhook.ID]++
+		d.total++
+		d.mu.Unlock()
+		d.sends.Add(1)
+		go func() {
+			// Each send ends within the HTTP timeout plus any rate-limit wait.
+			defer d.sends.Done()
+			d.results <- d.send(context.WithoutCancel(ctx), c)
+			d.mu.Lock()
+			if d.inflight[c.Webhook.ID]--; d.inflight[c.Webhook.ID] <= 0 {
+				delete(d.inflight, c.Webhook.ID)
+			}
+			d.total--
+			d.mu.Unlock()
+			select {
+			case d.freed <- struct{}{}:
+			default:
+			}
+		}()
+	}
+	return len(claims), nil
+}
+
+// writeResults stores outcomes in batches: one transaction for all that arrived
+// while the previous one committed, which is what keeps SQLite's single writer
+// ahead of thousands of deliveries a second.
+func (d *Dispatcher) writeResults() {
+	batch := make([]sqlstore.Result, 0, 512)
+	for r := range d.results {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-d.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		d.flush(batch)
+	}
+}
+
+func (d *Dispatcher) flush(batch []sqlstore.Result) {
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		disabled, err := d.opt.Store.CompleteDeliveries(ctx, batch, d.opt.Disable)
+		if err == nil {
+			for _, w := range disabled {
+				d.opt.Log.Warn("webhook disabled", "tenant_id", w.TenantID, "webhook_id", w.ID, "reason", w.DisabledReason)
+				if d.opt.Notifier != nil {
+					nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+					if err := d.opt.Notifier.WebhookDisabled(nctx, w); err != nil {
+						d.opt.Log.Error("notify webhook owner", "webhook_id", w.ID, "err", err)
+					}
+					cancel()
+				}
+			}
+			return
+		}
+		// The outcomes are already decided; losing them would only mean the
+		// leases expire and the deliveries are sent again, so retry a while.
+		d.opt.Log.Error("record webhook outcomes", "deliveries", len(batch), "attempt", attempt, "err", err)
+		if attempt >= 5 {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+}
+
+// Payload is the native webhook body: the event with its data, in the
+// envelope Standard Webhooks suggests.
+type Payload struct {
+	Type        string          `json:"type"`
+	Timestamp   time.Time       `json:"timestamp"`
+	TenantID    int64           `json:"tenant_id"`
+	Seq         int64           `json:"seq"`
+	EventID     int64           `json:"event_id"`
+	SubjectType string          `json:"subject_type"`
+	SubjectID   int64           `json:"subject_id"`
+	Data        json.RawMessage `json:"data"`
+}
+
+// render produces the body of a delivery in the webhook's dialect.
+func render(c sqlstore.Claim) ([]byte, error) {
+	switch c.Webhook.Dialect {
+	case switchboard.DialectNative, "":
+		e := c.Event
+		return json.Marshal(Payload{Type: e.Type, Timestamp: e.Time, TenantID: e.TenantID, Seq: e.Seq, EventID: e.ID,
+			SubjectType: e.SubjectType, SubjectID: e.SubjectID, Data: e.Payload})
+	}
+	return nil, fmt.Errorf("no renderer for dialect %q", c.Webhook.Dialect)
+}
+
+// MessageID is the webhook-id of a delivery: the same on every attempt.
+func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deliveryID, 10) }
+
+// send makes one attempt and decides what follows it.
+func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result {
+	res := sqlstore.Result{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
+	if lim := d.limiter(c.Webhook.ID); lim != nil {
+		lim.Wait(ctx)
+	}
+	now := d.opt.Now()
+	res.Attempt.At = now
+	status, retryAfter, snippet, err := d.attempt(ctx, c, now)
+	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
+	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		res.Outcome = sqlstore.Delivered
+		return res
+	case err == nil && status == http.StatusGone:
+		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", "410 Gone: the receiver asked to stop"
+		res.Outcome = sqlstore.Gone
+		return res
+	case err == nil && status >= 300 && status < 400:
+		res.Attempt.ErrorClass, res.Attempt.Error = "redirect", fmt.Sprintf("%d redirect (redirects are not followed)", status)
+	case err == nil:
+		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", fmt.Sprintf("%d %s", status, http.StatusText(status))
+	default:
+		res.Attempt.ErrorClass, res.Attempt.Error = classify(err), err.Error()
+	}
+	attempts := c.Delivery.Attempts + 1
+	limit := len(d.opt.Schedule)
+	if c.Webhook.MaxAttempts > 0 {
+		limit = min(limit, c.Webhook.MaxAttempts)
+	}
+	if attempts >= limit {
+		res.Outcome = sqlstore.GiveUp
+		return res
+	}
+	delay := jitter(d.opt.Schedule[attempts])
+	if retryAfter > delay {
+		delay = min(retryAfter, 24*time.Hour)
+	}
+	res.Outcome, res.NextAttemptAt = sqlstore.Retry, now.Add(delay)
+	return res
+}
+
+// responseKept is how much of a receiver's answer the attempt log keeps.
+const responseKept = 512
+
+// attempt sends the HTTP request. It returns the status code, the receiver's
+// Retry-After on 429 and 503, the start of its answer, and an error when no
+// response came back.
+func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, now time.Time) (int, time.Duration, string, error) {
+	body, err := render(c)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	secrets := []string{c.Webhook.Secret}
+	if c.Webhook.PreviousSecret != "" && c.Webhook.PreviousSecretExpiresAt != nil && now.Before(*c.Webhook.PreviousSecretExpiresAt) {
+		secrets = append(secrets, c.Webhook.PreviousSecret)
+	}
+	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
+	sig, err := Sign(secrets, msgID, ts, body)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	var req *http.Request
+	if c.Webhook.Method == http.MethodGet {
+		u, err := url.Parse(c.Webhook.URL)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		q := u.Query()
+		q.Set("payload", string(body))
+		u.RawQuery = q.Encode()
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return 0, 0, "", err
+		}
+	} else {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.Webhook.URL, bytes.NewReader(body))
+		if err != nil {
+			return 0, 0, "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.Webhook.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
+	req.Header.Set("webhook-id", msgID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	defer resp.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, responseKept))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drain, so the connection is reused
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	return resp.StatusCode, retryAfter, strings.ToValidUTF8(string(head), "?"), nil
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// classify names the kind of transport failure for the attempt log.
+func classify(err error) string {
+	var refused *refusedError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &refused):
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.As(err, new(*net.OpError)):
+		return "connect"
+	}
+	return "other"
+}
+
+// jitter spreads retries by ±10 % so that an endpoint coming back is not hit by
+// every queued delivery in the same instant.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+func (d *Dispatcher) limiter(webhookID int64) *rate.Limiter {
+	if d.opt.EndpointRate <= 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	lim, ok := d.limiters[webhookID]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(d.opt.EndpointRate), max(1, int(d.opt.EndpointRate)))
+		d.limiters[webhookID] = lim
+	}
+	return lim
+}

@@ -1,0 +1,192 @@
+package switchboard
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Webhook is a subscription: the tenant's URL that receives its events, rendered
+// in one dialect's payload format and signed. Delivery rows are created in the
+// same transaction as the event, so a subscription never misses one.
+type Webhook struct {
+	ID       int64  `json:"id"`
+	TenantID int64  `json:"tenant_id"`
+	URL      string `json:"url"`
+	// Method is POST, or GET for receivers that take the event in the query
+	// string (Voice360 allows it).
+	Method string `json:"method"`
+	// Dialect names the payload renderer: "native" until the vendor dialects
+	// add their own.
+	Dialect string `json:"dialect"`
+	// EventTypes filters what is delivered; empty means every event.
+	EventTypes []string `json:"event_types"`
+	// Secret signs deliveries; write-only except when first created or rotated.
+	Secret string `json:"-"`
+	// PreviousSecret keeps signing until PreviousSecretExpiresAt, so receivers
+	// can switch to a rotated secret without losing deliveries.
+	PreviousSecret          string     `json:"-"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
+	Enabled                 bool       `json:"enabled"`
+	DisabledReason          string     `json:"disabled_reason"`
+	DisabledAt              *time.Time `json:"disabled_at"`
+	// MaxAttempts caps the tries of one delivery (1-5, Voice360-style); 0 means
+	// the server's whole retry schedule.
+	MaxAttempts int               `json:"max_attempts"`
+	NotifyEmail string            `json:"notify_email"`
+	Headers     map[string]string `json:"headers"`
+
+	// Read-only delivery statistics.
+	FailedCount         int64      `json:"failed_count"`
+	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	FailingSince        *time.Time `json:"failing_since"`
+	LastError           string     `json:"last_error"`
+	LastSuccessAt       *time.Time `json:"last_success_at"`
+	LastFailureAt       *time.Time `json:"last_failure_at"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+}
+
+// Webhook dialects with a payload renderer.
+const DialectNative = "native"
+
+// Dialects lists the payload formats a webhook may use.
+var Dialects = []string{DialectNative}
+
+// Matches reports whether the webhook wants events of type typ.
+func (w *Webhook) Matches(typ string) bool {
+	if len(w.EventTypes) == 0 {
+		return true
+	}
+	for _, t := range w.EventTypes {
+		if t == typ || t == "*" || (strings.HasSuffix(t, ".*") && strings.HasPrefix(typ, t[:len(t)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// reservedHeaders are set by the dispatcher and may not be overridden.
+var reservedHeaders = []string{"content-type", "content-length", "host", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature"}
+
+// Normalize fills defaults.
+func (w *Webhook) Normalize() {
+	w.URL = strings.TrimSpace(w.URL)
+	w.Method = strings.ToUpper(strings.TrimSpace(w.Method))
+	if w.Method == "" {
+		w.Method = "POST"
+	}
+	if w.Dialect == "" {
+		w.Dialect = DialectNative
+	}
+	if w.EventTypes == nil {
+		w.EventTypes = []string{}
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	w.NotifyEmail = strings.TrimSpace(w.NotifyEmail)
+}
+
+// Validate reports every invalid field of w. Whether the URL's host may be
+// reached at all is the dispatcher's SSRF guard's decision, checked separately.
+func (w *Webhook) Validate() error {
+	p := Problems{}
+	u, err := url.Parse(w.URL)
+	switch {
+	case w.URL == "":
+		p.Add("url", "is required")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.Add("url", "must be an absolute http:// or https:// URL")
+	case u.User != nil:
+		p.Add("url", "must not carry credentials; use headers instead")
+	case len(w.URL) > 2000:
+		p.Add("url", "must be at most 2000 characters")
+	}
+	if w.Method != "POST" && w.Method != "GET" {
+		p.Add("method", "must be POST or GET")
+	}
+	if !contains(Dialects, w.Dialect) {
+		p.Add("dialect", "must be one of "+strings.Join(Dialects, ", "))
+	}
+	for _, t := range w.EventTypes {
+		if t == "" || len(t) > 100 || strings.ContainsAny(t, " ,") {
+			p.Add("event_types", "each must be an event type such as user.created, or a prefix such as user.*")
+		}
+	}
+	if w.MaxAttempts < 0 || w.MaxAttempts > 5 {
+		p.Add("max_attempts", "must be between 1 and 5, or 0 for the full retry schedule")
+	}
+	if w.NotifyEmail != "" {
+		checkEmail(p, "notify_email", w.NotifyEmail)
+	}
+	for k, v := range w.Headers {
+		if contains(reservedHeaders, strings.ToLower(k)) {
+			p.Add("headers", k+" is set by Switchboard and cannot be overridden")
+		}
+		if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
+			p.Add("headers", "names must be tokens and values single lines")
+		}
+	}
+	return p.Err()
+}
+
+// DeliveryStatus is where a webhook delivery stands.
+type DeliveryStatus string
+
+// The delivery statuses.
+const (
+	DeliveryPending   DeliveryStatus = "pending"   // waiting for its next attempt
+	DeliverySucceeded DeliveryStatus = "succeeded" // a 2xx answer was received
+	DeliveryFailed    DeliveryStatus = "failed"    // every attempt failed, or the endpoint answered 410
+)
+
+// Delivery is one event on its way to one webhook. Its ID doubles as the
+// webhook-id header, identical on every retry, so receivers can deduplicate.
+type Delivery struct {
+	ID            int64          `json:"id"`
+	TenantID      int64          `json:"tenant_id"`
+	WebhookID     int64          `json:"webhook_id"`
+	EventID       int64          `json:"event_id"`
+	EventSeq      int64          `json:"event_seq"`
+	EventType     string         `json:"event_type"`
+	Status        DeliveryStatus `json:"status"`
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt *time.Time     `json:"next_attempt_at"`
+	LastStatus    int            `json:"last_status"`
+	LastError     string         `json:"last_error"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	DeliveredAt   *time.Time     `json:"delivered_at"`
+	// AttemptLog is filled when one delivery is read on its own.
+	AttemptLog []DeliveryAttempt `json:"attempt_log,omitempty"`
+}
+
+// DeliveryAttempt records one HTTP try.
+type DeliveryAttempt struct {
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	LatencyMS  int64     `json:"latency_ms"`
+	// ErrorClass is "" on success, else one of timeout, connect, refused
+	// (SSRF guard), http_status, redirect, other.
+	ErrorClass string `json:"error_class"`
+	Error      string `json:"error"`
+	// Response is the start of the receiver's answer, for debugging.
+	Response string `json:"response"`
+}
+
+// DeliveryFilter narrows a delivery list.
+type DeliveryFilter struct {
+	WebhookID int64
+	Status    DeliveryStatus
+	Since     *time.Time
+	Until     *time.Time
+}
+
+// Event types of the webhook subsystem itself.
+const (
+	EventWebhookCreated  = "webhook.created"
+	EventWebhookUpdated  = "webhook.updated"
+	EventWebhookDeleted  = "webhook.deleted"
+	EventWebhookDisabled = "endpoint.disabled"
+)
