@@ -50,3 +50,17 @@ func BenchmarkUsers(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAppendEvent measures one event with one matching webhook, the
+// outbox write every state change pays.
+func BenchmarkAppendEvent(b *testing.B) {
+	ctx := context.Background()
+	db := sqlstoretest.Open(b, sqlstoretest.SQLiteURL(b), sqlstore.Options{})
+	tn, _ := db.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
+	db.CreateWebhook(ctx, tn.ID, switchboard.Webhook{URL: "https://example.com/hook"})
+	for b.Loop() {
+		if _, err := db.AppendEvent(ctx, tn.ID, "bench.tick", "bench", 1, map[string]int{"i": 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -63,6 +63,10 @@ type DB struct {
 	// large share of a short read on SQLite.
 	stmts   sync.Map // string -> *sql.Stmt
 	changes broadcaster
+	// writes feeds the SQLite writer goroutine (nil on PostgreSQL, whose
+	// connections write concurrently); writerDone closes when it has stopped.
+	writes     chan *writeReq
+	writerDone chan struct{}
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
@@ -158,6 +162,8 @@ func (db *DB) openSQLite(path string) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.write, db.read = w, r
+	db.writes, db.writerDone = make(chan *writeReq, maxGroup), make(chan struct{})
+	go db.writeLoop()
 	return nil
 }
 
@@ -206,8 +212,13 @@ func (db *DB) jsonObject(cols ...string) string {
 	return fn + strings.Join(parts, ", ") + ")"
 }
 
-// Close closes both pools.
+// Close stops the writer and closes both pools. No write may be in progress.
 func (db *DB) Close() error {
+	if db.writes != nil {
+		close(db.writes)
+		<-db.writerDone
+		db.writes = nil
+	}
 	db.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -327,26 +338,30 @@ func (db *DB) rebind(q string) string {
 }
 
 // tx is a write transaction together with the store it belongs to, so helpers
-// can rebind queries and stamp times.
+// can rebind queries and stamp times. Its statements run under its own context,
+// not the caller's: on SQLite a cancelled statement rolls back the whole
+// transaction, which in a group commit holds other callers' work too, and a
+// write that has started is short enough to finish.
 type tx struct {
 	db  *DB
 	sql *sql.Tx
+	ctx context.Context
 	now time.Time
 	// appended counts the events written, so that a commit can wake the
 	// readers of the event log.
 	appended int
 }
 
-func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.sql.ExecContext(ctx, t.db.rebind(q), args...)
+func (t *tx) exec(_ context.Context, q string, args ...any) (sql.Result, error) {
+	return t.sql.ExecContext(t.ctx, t.db.rebind(q), args...)
 }
 
-func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.sql.QueryRowContext(ctx, t.db.rebind(q), args...)
+func (t *tx) queryRow(_ context.Context, q string, args ...any) *sql.Row {
+	return t.sql.QueryRowContext(t.ctx, t.db.rebind(q), args...)
 }
 
-func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.sql.QueryContext(ctx, t.db.rebind(q), args...)
+func (t *tx) query(_ context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.sql.QueryContext(t.ctx, t.db.rebind(q), args...)
 }
 
 // insert runs an INSERT … RETURNING id and returns the new id.
@@ -360,12 +375,26 @@ func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
 // Database errors are translated into switchboard errors on the way out.
+//
+// On SQLite every write goes through one goroutine that commits all the work
+// waiting for it in one transaction, each piece in its own savepoint (group
+// commit): SQLite has one writer and pays an fsync per commit, so under load
+// this turns many commits into one without changing what any caller sees.
 func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
+	if db.writes != nil {
+		req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+		select {
+		case db.writes <- req:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return <-req.done
+	}
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.translate(fmt.Errorf("begin: %w", err))
 	}
-	t := &tx{db: db, sql: stx, now: db.now().UTC().Truncate(time.Microsecond)}
+	t := &tx{db: db, sql: stx, ctx: context.WithoutCancel(ctx), now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := fn(t); err != nil {
 		stx.Rollback()
 		return db.translate(err)
@@ -377,6 +406,113 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		db.changes.notify()
 	}
 	return nil
+}
+
+// writeReq is one caller's write waiting for the SQLite writer.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*tx) error
+	done chan error
+}
+
+// maxGroup bounds how many writes share one commit, so that one commit never
+// holds the writer for long.
+const maxGroup = 128
+
+// writeLoop owns the SQLite writer connection. It runs from Open until Close
+// closes db.writes.
+func (db *DB) writeLoop() {
+	defer close(db.writerDone)
+	batch := make([]*writeReq, 0, maxGroup)
+	for req := range db.writes {
+		batch = append(batch[:0], req)
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case r, ok := <-db.writes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(batch)
+	}
+}
+
+// commitGroup runs the batch in one transaction, each write in a savepoint so
+// that a failing one is rolled back alone, and reports each caller's outcome.
+func (db *DB) commitGroup(batch []*writeReq) {
+	results := make([]error, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+	bg := context.Background()
+	stx, err := db.write.BeginTx(bg, nil)
+	if err != nil {
+		for i := range results {
+			results[i] = db.translate(fmt.Errorf("begin: %w", err))
+		}
+		finish()
+		return
+	}
+	grouped := len(batch) > 1
+	appended, ok := 0, 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if grouped {
+			if _, err := stx.ExecContext(bg, "SAVEPOINT w"); err != nil {
+				results[i] = db.translate(fmt.Errorf("savepoint: %w", err))
+				continue
+			}
+		}
+		t := &tx{db: db, sql: stx, ctx: bg, now: db.now().UTC().Truncate(time.Microsecond)}
+		if err := r.fn(t); err != nil {
+			results[i] = db.translate(err)
+			if grouped {
+				stx.ExecContext(bg, "ROLLBACK TO w")
+				stx.ExecContext(bg, "RELEASE w")
+			} else {
+				stx.Rollback()
+				finish()
+				return
+			}
+			continue
+		}
+		if grouped {
+			if _, err := stx.ExecContext(bg, "RELEASE w"); err != nil {
+				results[i] = db.translate(fmt.Errorf("release savepoint: %w", err))
+				continue
+			}
+		}
+		appended += t.appended
+		ok++
+	}
+	if ok == 0 {
+		stx.Rollback()
+		finish()
+		return
+	}
+	if err := stx.Commit(); err != nil {
+		for i := range results {
+			if results[i] == nil {
+				results[i] = db.translate(fmt.Errorf("commit: %w", err))
+			}
+		}
+		finish()
+		return
+	}
+	if appended > 0 {
+		db.changes.notify()
+	}
+	finish()
 }
 
 // Changes returns a channel that receives a value after commits that appended

@@ -306,86 +306,110 @@ type Claim struct {
 // now+lease, at most perWebhook of any one webhook and none of the webhooks in
 // skip (those the caller has no capacity for). A crashed caller's leases run
 // out and the rows are claimed again, so delivery is at least once.
+//
+// Candidates are found on the read pool without a lock; the lease is then taken
+// with a conditional UPDATE that only succeeds for rows still due and unleased,
+// so concurrent dispatchers (on any engine, on any node) never share a row, and
+// a poll that finds nothing costs no write transaction.
 func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]Claim, error) {
-	var claims []Claim
-	err := db.inTx(ctx, func(t *tx) error {
-		args := []any{switchboard.DeliveryPending, micros(now), micros(now), true}
-		q := `SELECT id FROM (SELECT d.id, d.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS rn
-			FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.status = ? AND d.next_attempt_at <= ? AND d.lease_until <= ? AND w.enabled = ?`
-		if len(skip) > 0 {
-			q += " AND d.webhook_id NOT IN (" + placeholders(len(skip)) + ")"
-			for _, id := range skip {
-				args = append(args, id)
-			}
+	// The window function runs over a bounded slice of the queue, the
+	// earliest due rows, so a claim costs the same with a backlog of millions.
+	args := []any{switchboard.DeliveryPending, micros(now), micros(now)}
+	inner := `SELECT id, webhook_id, next_attempt_at FROM webhook_deliveries
+		WHERE status = ? AND next_attempt_at <= ? AND lease_until <= ?`
+	if len(skip) > 0 {
+		inner += " AND webhook_id NOT IN (" + placeholders(len(skip)) + ")"
+		for _, id := range skip {
+			args = append(args, id)
 		}
-		q += ") c WHERE rn <= ? ORDER BY next_attempt_at, id LIMIT ?"
-		args = append(args, perWebhook, limit)
-		if db.engine == Postgres {
-			// Lock the chosen rows so that concurrent dispatchers on other
-			// nodes pass over them instead of waiting or double-claiming.
-			q = "SELECT id FROM webhook_deliveries WHERE id IN (" + q + ") FOR UPDATE SKIP LOCKED"
+	}
+	inner += " ORDER BY next_attempt_at, id LIMIT ?"
+	args = append(args, max(limit*8, 512), true, perWebhook, limit)
+	q := `SELECT id FROM (SELECT d.id, d.next_attempt_at,
+			ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS rn
+		FROM (` + inner + `) d JOIN webhooks w ON w.id = d.webhook_id WHERE w.enabled = ?) c
+		WHERE rn <= ? ORDER BY next_attempt_at, id LIMIT ?`
+	rows, err := db.read.QueryContext(ctx, db.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find due deliveries: %w", err)
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find due deliveries: %w", err)
 		}
-		rows, err := t.query(ctx, q, args...)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var leased []any
+	err = db.inTx(ctx, func(t *tx) error {
+		leased = leased[:0]
+		rows, err := t.query(ctx, "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN ("+placeholders(len(ids))+
+			") AND status = ? AND lease_until <= ? RETURNING id",
+			append(append([]any{micros(now.Add(lease))}, ids...), switchboard.DeliveryPending, micros(now))...)
 		if err != nil {
-			return fmt.Errorf("claim deliveries: %w", err)
-		}
-		var ids []any
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("claim deliveries: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if len(ids) == 0 {
-			return nil
-		}
-		in := "(" + placeholders(len(ids)) + ")"
-		if _, err := t.exec(ctx, "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN "+in,
-			append([]any{micros(now.Add(lease))}, ids...)...); err != nil {
 			return fmt.Errorf("lease deliveries: %w", err)
-		}
-		rows, err = t.query(ctx, "SELECT "+deliveryCols+", "+prefixed("w.", webhookCols)+`, e.time, e.subject_type, e.subject_id, e.payload
-			FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.id IN `+in+" ORDER BY d.next_attempt_at, d.id", ids...)
-		if err != nil {
-			return fmt.Errorf("load claimed deliveries: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var c Claim
-			var at int64
-			var payload string
-			d, w := &c.Delivery, &c.Webhook
-			var next, delivered, prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
-			var dCreated, dUpdated, wCreated, wUpdated int64
-			var types, headers string
-			if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
-				&next, &d.LastStatus, &d.LastError, &dCreated, &dUpdated, &delivered,
-				&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
-				&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-				&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &wCreated, &wUpdated,
-				&at, &c.Event.SubjectType, &c.Event.SubjectID, &payload); err != nil {
-				return fmt.Errorf("load claimed deliveries: %w", err)
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("lease deliveries: %w", err)
 			}
-			if err := unmarshalList(types, &w.EventTypes); err != nil {
-				return err
-			}
-			if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
-				return fmt.Errorf("webhook %d headers: %w", w.ID, err)
-			}
-			w.PreviousSecretExpiresAt = timePtr(prevExp)
-			d.CreatedAt = fromMicros(dCreated)
-			c.Event.ID, c.Event.TenantID, c.Event.Seq, c.Event.Type = d.EventID, d.TenantID, d.EventSeq, d.EventType
-			c.Event.Time, c.Event.Payload = fromMicros(at), json.RawMessage(payload)
-			claims = append(claims, c)
+			leased = append(leased, id)
 		}
 		return rows.Err()
 	})
-	return claims, err
+	if err != nil || len(leased) == 0 {
+		return nil, err
+	}
+	return db.loadClaims(ctx, leased)
+}
+
+// loadClaims reads what sending the leased deliveries needs.
+func (db *DB) loadClaims(ctx context.Context, ids []any) ([]Claim, error) {
+	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+deliveryCols+", "+prefixed("w.", webhookCols)+`, e.time, e.subject_type, e.subject_id, e.payload
+		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.id IN (`+placeholders(len(ids))+") ORDER BY d.next_attempt_at, d.id"), ids...)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed deliveries: %w", err)
+	}
+	defer rows.Close()
+	claims := make([]Claim, 0, len(ids))
+	for rows.Next() {
+		var c Claim
+		var at int64
+		var payload string
+		d, w := &c.Delivery, &c.Webhook
+		var next, delivered, prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
+		var dCreated, dUpdated, wCreated, wUpdated int64
+		var types, headers string
+		if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
+			&next, &d.LastStatus, &d.LastError, &dCreated, &dUpdated, &delivered,
+			&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
+			&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
+			&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &wCreated, &wUpdated,
+			&at, &c.Event.SubjectType, &c.Event.SubjectID, &payload); err != nil {
+			return nil, fmt.Errorf("load claimed deliveries: %w", err)
+		}
+		if err := unmarshalList(types, &w.EventTypes); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
+			return nil, fmt.Errorf("webhook %d headers: %w", w.ID, err)
+		}
+		w.PreviousSecretExpiresAt = timePtr(prevExp)
+		d.CreatedAt = fromMicros(dCreated)
+		c.Event.ID, c.Event.TenantID, c.Event.Seq, c.Event.Type = d.EventID, d.TenantID, d.EventSeq, d.EventType
+		c.Event.Time, c.Event.Payload = fromMicros(at), json.RawMessage(payload)
+		claims = append(claims, c)
+	}
+	return claims, rows.Err()
 }
 
 func prefixed(prefix, cols string) string {

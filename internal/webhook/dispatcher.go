@@ -78,8 +78,9 @@ type Dispatcher struct {
 	client *http.Client
 
 	mu       sync.Mutex
-	inflight map[int64]int // per webhook
-	total    int
+	inflight map[int64]int // attempts in flight per webhook
+	waiting  map[int64][]sqlstore.Claim
+	total    int // attempts in flight plus claims waiting
 	limiters map[int64]*rate.Limiter
 
 	freed   chan struct{}
@@ -127,6 +128,7 @@ func New(opt Options) *Dispatcher {
 		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		inflight: map[int64]int{},
+		waiting:  map[int64][]sqlstore.Claim{},
 		limiters: map[int64]*rate.Limiter{},
 		freed:    make(chan struct{}, 1),
 		results:  make(chan sqlstore.Result, 4096),
@@ -156,66 +158,115 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		n, err := d.claimAndSend(ctx)
+		n, full, err := d.claimAndSend(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Log.Error("claim webhook deliveries", "err", err)
 		}
+		if full && err == nil {
+			continue // a backlog: claim again as soon as there is room
+		}
 		if n > 0 && err == nil {
-			continue // there may be more due right now
+			// Let a few more events commit before the next claim, so that one
+			// claim transaction serves many events instead of one each.
+			sleep(ctx, gather)
+			continue
 		}
 		timer.Reset(d.opt.Poll)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+			sleep(ctx, gather)
 		case <-d.freed:
 		case <-timer.C:
 		}
 	}
 }
 
+// gather is how long the dispatcher and the outcome writer wait to batch work
+// after a wake-up: a few milliseconds of latency for far fewer transactions,
+// which on SQLite (one writer, one fsync per commit) is what keeps up with
+// thousands of events a second.
+const gather = 5 * time.Millisecond
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // claimAndSend claims as many due deliveries as there is capacity for and
-// starts sending them; it reports how many.
-func (d *Dispatcher) claimAndSend(ctx context.Context) (int, error) {
+// starts sending them; it reports how many, and whether it took all it asked
+// for (so more are probably due).
+func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	d.mu.Lock()
 	free := d.opt.Workers - d.total
+	busy := d.total > 0
 	var skip []int64
 	for id, n := range d.inflight {
-		if n >= d.opt.PerEndpoint {
+		if n+len(d.waiting[id]) >= d.opt.PerEndpoint {
 			skip = append(skip, id)
 		}
 	}
 	d.mu.Unlock()
-	if free <= 0 || ctx.Err() != nil {
-		return 0, nil
+	// While attempts are in flight, wait for a useful amount of room rather
+	// than claiming one delivery per finished attempt.
+	if ctx.Err() != nil || free <= 0 || (busy && free < max(1, d.opt.Workers/8)) {
+		return 0, false, nil
 	}
-	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.Lease(), min(free, 256), d.opt.PerEndpoint, skip)
+	limit := min(free, 256)
+	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.Lease(), limit, d.opt.PerEndpoint, skip)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, c := range claims {
-		d.mu.Lock()
-		d.inflight[c.Webhook.ID]++
 		d.total++
-		d.mu.Unlock()
-		d.sends.Add(1)
-		go func() {
-			// Each send ends within the HTTP timeout plus any rate-limit wait.
-			defer d.sends.Done()
-			d.results <- d.send(context.WithoutCancel(ctx), c)
-			d.mu.Lock()
-			if d.inflight[c.Webhook.ID]--; d.inflight[c.Webhook.ID] <= 0 {
-				delete(d.inflight, c.Webhook.ID)
-			}
-			d.total--
-			d.mu.Unlock()
-			select {
-			case d.freed <- struct{}{}:
-			default:
-			}
-		}()
+		id := c.Webhook.ID
+		// A webhook at its cap keeps the claim waiting (it is leased, so no
+		// one else takes it) until one of its attempts finishes.
+		if d.inflight[id] >= d.opt.PerEndpoint {
+			d.waiting[id] = append(d.waiting[id], c)
+			continue
+		}
+		d.inflight[id]++
+		d.start(ctx, c)
 	}
-	return len(claims), nil
+	return len(claims), len(claims) == limit, nil
+}
+
+// start sends c in a new goroutine; d.mu is held. When the attempt ends, the
+// next claim waiting for the same webhook takes its slot.
+func (d *Dispatcher) start(ctx context.Context, c sqlstore.Claim) {
+	d.sends.Add(1)
+	go func() {
+		// Each send ends within the HTTP timeout plus any rate-limit wait.
+		defer d.sends.Done()
+		d.results <- d.send(context.WithoutCancel(ctx), c)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		id := c.Webhook.ID
+		d.total--
+		if next := d.waiting[id]; len(next) > 0 {
+			d.waiting[id] = next[1:]
+			if len(d.waiting[id]) == 0 {
+				delete(d.waiting, id)
+			}
+			d.start(ctx, next[0])
+			return
+		}
+		if d.inflight[id]--; d.inflight[id] <= 0 {
+			delete(d.inflight, id)
+		}
+		select {
+		case d.freed <- struct{}{}:
+		default:
+		}
+	}()
 }
 
 // writeResults stores outcomes in batches: one transaction for all that arrived
@@ -225,6 +276,7 @@ func (d *Dispatcher) writeResults() {
 	batch := make([]sqlstore.Result, 0, 512)
 	for r := range d.results {
 		batch = append(batch[:0], r)
+		time.Sleep(gather) // let the attempts finishing alongside join the batch
 	drain:
 		for len(batch) < cap(batch) {
 			select {

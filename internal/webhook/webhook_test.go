@@ -318,7 +318,11 @@ func (s *smtpServer) serve(c net.Conn) {
 	}
 }
 
-func (s *smtpServer) messages() []string { s.mu.Lock(); defer s.mu.Unlock(); return append([]string(nil), s.msgs...) }
+func (s *smtpServer) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.msgs...)
+}
 
 func TestAlwaysFailingEndpointIsDisabledAndOwnerMailed(t *testing.T) {
 	mail := newSMTP(t)
