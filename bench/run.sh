@@ -9,3 +9,8 @@ echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handle
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
 go test -run '^$' -bench 'Users' -benchmem -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'
+echo "== one outbox write (event + delivery row), serial and 16 concurrent (SQLite group commit)"
+go test -run '^$' -bench 'AppendEvent' -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'
+echo "== webhook delivery: backlog drain and event-to-receiver latency at 1,000 events/s"
+echo "   (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES is set)"
+go test -run '^$' -bench 'Delivery' -benchtime 1x -count "$rounds" ./internal/webhook | grep -E '^Benchmark'

@@ -52,15 +52,29 @@ func BenchmarkUsers(b *testing.B) {
 }
 
 // BenchmarkAppendEvent measures one event with one matching webhook, the
-// outbox write every state change pays.
+// outbox write every state change pays: from one goroutine, and from 16 at once,
+// where the SQLite group commit shares one fsync among the waiting writes.
 func BenchmarkAppendEvent(b *testing.B) {
 	ctx := context.Background()
 	db := sqlstoretest.Open(b, sqlstoretest.SQLiteURL(b), sqlstore.Options{})
 	tn, _ := db.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
 	db.CreateWebhook(ctx, tn.ID, switchboard.Webhook{URL: "https://example.com/hook"})
-	for b.Loop() {
-		if _, err := db.AppendEvent(ctx, tn.ID, "bench.tick", "bench", 1, map[string]int{"i": 1}); err != nil {
-			b.Fatal(err)
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.AppendEvent(ctx, tn.ID, "bench.tick", "bench", 1, map[string]int{"i": 1}); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("parallel-16", func(b *testing.B) {
+		b.SetParallelism(8) // 8 × GOMAXPROCS(2) goroutines
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.AppendEvent(ctx, tn.ID, "bench.tick", "bench", 1, map[string]int{"i": 1}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }

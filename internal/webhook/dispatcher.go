@@ -118,7 +118,7 @@ func New(opt Options) *Dispatcher {
 	transport := &http.Transport{
 		Proxy:                 nil, // a proxy would hide the real target from the guard
 		DialContext:           dialer.DialContext,
-		MaxIdleConnsPerHost:   opt.PerEndpoint,
+		MaxIdleConnsPerHost:   opt.Workers, // several subscriptions may share one receiver host
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: opt.Timeout,
