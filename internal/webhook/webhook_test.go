@@ -470,3 +470,27 @@ func TestSlowEndpointDoesNotStarveOthers(t *testing.T) {
 	close(release)
 	waitFor(t, "the slow endpoint to catch up", func() bool { return slow.count() == 20 })
 }
+
+func TestGetMethodCarriesSignedPayloadInQuery(t *testing.T) {
+	r := newRig(t, webhook.Options{})
+	var mu sync.Mutex
+	var q []string
+	var hdr []http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		q, hdr = append(q, req.URL.Query().Get("payload")), append(hdr, req.Header.Clone())
+		mu.Unlock()
+		if req.Method != http.MethodGet {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}
+	}))
+	defer srv.Close()
+	hook := r.subscribe(t, switchboard.Webhook{URL: srv.URL + "/cb?source=switchboard", Method: "GET", EventTypes: []string{"call.*"}})
+	r.emit(t, "call.answered")
+	waitFor(t, "the GET delivery", func() bool { mu.Lock(); defer mu.Unlock(); return len(q) == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(q[0], `"type":"call.answered"`) || !verify(hook.Secret, hdr[0], []byte(q[0])) {
+		t.Errorf("GET payload %q does not carry a verifiable event", q[0])
+	}
+}
