@@ -20,25 +20,35 @@ const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, p
 
 func scanWebhook(s scanner) (switchboard.Webhook, error) {
 	var w switchboard.Webhook
+	dest, finish := webhookDest(&w)
+	if err := s.Scan(dest...); err != nil {
+		return w, err
+	}
+	return w, finish()
+}
+
+// webhookDest returns scan destinations for webhookCols and the function that
+// turns what was scanned into w's fields, so that queries joining webhooks with
+// other tables can scan them in the same way.
+func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
 	var types, headers string
 	var prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
 	var created, updated int64
-	err := s.Scan(&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
+	dest := []any{&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated)
-	if err != nil {
-		return w, err
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated}
+	return dest, func() error {
+		if err := unmarshalList(types, &w.EventTypes); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
+			return fmt.Errorf("webhook %d headers: %w", w.ID, err)
+		}
+		w.PreviousSecretExpiresAt, w.DisabledAt, w.FailingSince = timePtr(prevExp), timePtr(disabledAt), timePtr(failingSince)
+		w.LastSuccessAt, w.LastFailureAt = timePtr(lastOK), timePtr(lastFail)
+		w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
+		return nil
 	}
-	if err := unmarshalList(types, &w.EventTypes); err != nil {
-		return w, err
-	}
-	if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
-		return w, fmt.Errorf("webhook %d headers: %w", w.ID, err)
-	}
-	w.PreviousSecretExpiresAt, w.DisabledAt, w.FailingSince = timePtr(prevExp), timePtr(disabledAt), timePtr(failingSince)
-	w.LastSuccessAt, w.LastFailureAt = timePtr(lastOK), timePtr(lastFail)
-	w.CreatedAt, w.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return w, nil
 }
 
 // NewWebhookSecret returns a Standard Webhooks secret: whsec_ and 32 random
@@ -385,25 +395,19 @@ func (db *DB) loadClaims(ctx context.Context, ids []any) ([]Claim, error) {
 		var c Claim
 		var at int64
 		var payload string
-		d, w := &c.Delivery, &c.Webhook
-		var next, delivered, prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
-		var dCreated, dUpdated, wCreated, wUpdated int64
-		var types, headers string
-		if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
-			&next, &d.LastStatus, &d.LastError, &dCreated, &dUpdated, &delivered,
-			&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
-			&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-			&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &wCreated, &wUpdated,
-			&at, &c.Event.SubjectType, &c.Event.SubjectID, &payload); err != nil {
+		d := &c.Delivery
+		var next, delivered sql.NullInt64
+		var dCreated, dUpdated int64
+		wDest, finish := webhookDest(&c.Webhook)
+		dest := []any{&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
+			&next, &d.LastStatus, &d.LastError, &dCreated, &dUpdated, &delivered}
+		dest = append(append(dest, wDest...), &at, &c.Event.SubjectType, &c.Event.SubjectID, &payload)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("load claimed deliveries: %w", err)
 		}
-		if err := unmarshalList(types, &w.EventTypes); err != nil {
+		if err := finish(); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
-			return nil, fmt.Errorf("webhook %d headers: %w", w.ID, err)
-		}
-		w.PreviousSecretExpiresAt = timePtr(prevExp)
 		d.CreatedAt = fromMicros(dCreated)
 		c.Event.ID, c.Event.TenantID, c.Event.Seq, c.Event.Type = d.EventID, d.TenantID, d.EventSeq, d.EventType
 		c.Event.Time, c.Event.Payload = fromMicros(at), json.RawMessage(payload)
