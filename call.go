@@ -1,0 +1,101 @@
+package switchboard
+
+import "time"
+
+// CallStatus is where a call stands, named as the UJET call object names its
+// statuses, which are the most detailed of the vendors Switchboard speaks.
+type CallStatus string
+
+// The call statuses.
+const (
+	CallSelecting  CallStatus = "selecting"  // in the menu, no queue chosen yet
+	CallQueued     CallStatus = "queued"     // waiting in a queue for an agent
+	CallAssigned   CallStatus = "assigned"   // an agent is being rung
+	CallConnecting CallStatus = "connecting" // the agent answered; legs are being bridged
+	CallConnected  CallStatus = "connected"  // caller and agent are talking
+	CallFinished   CallStatus = "finished"   // ended after being connected
+	CallFailed     CallStatus = "failed"     // ended without ever being connected
+	CallScheduled  CallStatus = "scheduled"  // a callback waiting for its time
+	CallRecovered  CallStatus = "recovered"  // a failed call later reached by a callback
+	CallDeflected  CallStatus = "deflected"  // sent elsewhere (overflow to callback, another number)
+	CallVoicemail  CallStatus = "voicemail"  // the caller left a voicemail
+)
+
+// Direction says who placed a call.
+type Direction string
+
+// The call directions.
+const (
+	Inbound  Direction = "inbound"
+	Outbound Direction = "outbound"
+)
+
+// Disposition is how a call ended, in the vocabulary of CDRs.
+type Disposition string
+
+// The dispositions.
+const (
+	DispositionAnswered  Disposition = "answered"
+	DispositionNoAnswer  Disposition = "no_answer"
+	DispositionBusy      Disposition = "busy"
+	DispositionFailed    Disposition = "failed"
+	DispositionAbandoned Disposition = "abandoned" // the caller hung up while waiting
+	DispositionRejected  Disposition = "rejected"  // refused before ringing (full queue, do-not-call)
+	DispositionMissed    Disposition = "missed"    // offered to agents, none answered
+)
+
+// Side names a party of a call, for who hung up.
+type Side string
+
+// The sides.
+const (
+	SideCaller Side = "caller"
+	SideAgent  Side = "agent"
+	SideSystem Side = "system"
+)
+
+// Call is one interaction by voice, from its first leg to its last. Durations
+// are derived from the timestamps: wait is queued to answered (or to the end
+// when never answered), ring is the agent's ringing, talk is connected to end.
+type Call struct {
+	ID          int64       `json:"id"`
+	TenantID    int64       `json:"tenant_id"`
+	UUID        string      `json:"uuid"`
+	Direction   Direction   `json:"direction"`
+	Status      CallStatus  `json:"status"`
+	From        string      `json:"from"`
+	To          string      `json:"to"`
+	QueueID     *int64      `json:"queue_id"`
+	AgentID     *int64      `json:"agent_id"`
+	Disposition Disposition `json:"disposition"`
+	HangupBy    Side        `json:"hangup_by"`
+	HangupCause string      `json:"hangup_cause"`
+	CreatedAt   time.Time   `json:"created_at"`
+	QueuedAt    *time.Time  `json:"queued_at"`
+	RingingAt   *time.Time  `json:"ringing_at"`
+	ConnectedAt *time.Time  `json:"connected_at"`
+	EndedAt     *time.Time  `json:"ended_at"`
+}
+
+// Wait is how long the caller waited in the queue: until an agent answered,
+// or until the call ended when none did.
+func (c *Call) Wait() time.Duration {
+	if c.QueuedAt == nil {
+		return 0
+	}
+	switch {
+	case c.ConnectedAt != nil:
+		return c.ConnectedAt.Sub(*c.QueuedAt)
+	case c.EndedAt != nil:
+		return c.EndedAt.Sub(*c.QueuedAt)
+	}
+	return 0
+}
+
+// Talk is how long caller and agent were connected.
+func (c *Call) Talk() time.Duration {
+	if c.ConnectedAt == nil || c.EndedAt == nil {
+		return 0
+	}
+	return c.EndedAt.Sub(*c.ConnectedAt)
+}

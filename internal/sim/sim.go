@@ -1,0 +1,232 @@
+// Package sim is Switchboard's simulated telephony: virtual phones for agents
+// and scripted callers and outside numbers, driven by the engine's clock. It is
+// the embedded default driver, the test suite's telephony and the capacity
+// simulator's. Under a virtual clock a run is deterministic.
+//
+// Like every driver it reports to the engine only from clock callbacks, never
+// from inside a method the engine called, so the engine may hold its lock
+// while it drives the telephony.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"switchboard/internal/engine"
+)
+
+// Engine is what the driver reports to.
+type Engine interface {
+	LegEvent(ev engine.LegEvent)
+	Inbound(leg engine.LegID, from, to string) (int64, error)
+}
+
+// Behavior is how a device or number treats an incoming leg.
+type Behavior string
+
+// The behaviours.
+const (
+	Answer   Behavior = "answer"    // rings, then answers after AnswerAfter
+	Reject   Behavior = "reject"    // answers busy at once
+	Ignore   Behavior = "ignore"    // rings until the caller gives up
+	Invalid  Behavior = "invalid"   // the number does not exist
+	NoAnswer Behavior = "no_answer" // rings, then reports no answer after the leg's timeout
+)
+
+// Device is an agent's virtual phone.
+type Device struct {
+	Registered  bool
+	Behavior    Behavior
+	AnswerAfter time.Duration
+}
+
+// Script is how a simulated caller, or an outside number, behaves.
+type Script struct {
+	Behavior    Behavior      // for outside numbers; callers always "answer"
+	AnswerAfter time.Duration // outside numbers: ringing before the answer
+	// Talk hangs up this long after being bridged; 0 leaves it to the other side.
+	Talk time.Duration
+	// Patience hangs up a caller not bridged within it; 0 waits forever.
+	Patience time.Duration
+}
+
+// Driver is the simulated telephony. It implements engine.Telephony.
+type Driver struct {
+	clock engine.Clock
+	eng   Engine
+
+	mu      sync.Mutex
+	devices map[string]Device
+	numbers map[string]Script
+	legs    map[engine.LegID]*leg
+	next    int
+}
+
+type leg struct {
+	id      engine.LegID
+	script  Script
+	caller  bool
+	done    bool
+	bridged bool
+	timers  []engine.Timer
+}
+
+// New returns a driver on clock. Attach the engine with SetEngine before use.
+func New(clock engine.Clock) *Driver {
+	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{}}
+}
+
+// SetEngine sets where the driver reports.
+func (d *Driver) SetEngine(e Engine) { d.eng = e }
+
+// SetDevice configures an agent's virtual phone.
+func (d *Driver) SetDevice(name string, dev Device) {
+	d.mu.Lock()
+	d.devices[name] = dev
+	d.mu.Unlock()
+}
+
+// SetNumber scripts an outside number.
+func (d *Driver) SetNumber(number string, s Script) {
+	d.mu.Lock()
+	d.numbers[number] = s
+	d.mu.Unlock()
+}
+
+// emit reports ev to the engine after delay, unless the leg has ended by then.
+// d.mu is held.
+func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
+	t := d.clock.AfterFunc(delay, func() {
+		d.mu.Lock()
+		if l.done {
+			d.mu.Unlock()
+			return
+		}
+		if ev.Type == engine.LegHungUp || ev.Type == engine.LegBusy || ev.Type == engine.LegFailed || ev.Type == engine.LegNoAnswer {
+			l.done = true
+			delete(d.legs, l.id)
+		}
+		d.mu.Unlock()
+		d.eng.LegEvent(ev)
+	})
+	l.timers = append(l.timers, t)
+}
+
+// Call places a simulated inbound call from a caller dialling to. The caller
+// hangs up Talk after being bridged, or after Patience without being bridged.
+func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
+	d.mu.Lock()
+	d.next++
+	l := &leg{id: engine.LegID(fmt.Sprintf("sim-in-%d", d.next)), script: s, caller: true}
+	d.legs[l.id] = l
+	if s.Patience > 0 {
+		d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
+	}
+	d.mu.Unlock()
+	id, err := d.eng.Inbound(l.id, from, to)
+	return l.id, id, err
+}
+
+// Originate implements engine.Telephony.
+func (d *Driver) Originate(o engine.Originate) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := &leg{id: o.Leg}
+	var b Behavior
+	var after time.Duration
+	if o.To.Device != "" {
+		dev, ok := d.devices[o.To.Device]
+		if !ok || !dev.Registered {
+			d.legs[l.id] = l
+			d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "device not registered"})
+			return nil
+		}
+		b, after = dev.Behavior, dev.AnswerAfter
+	} else {
+		s, ok := d.numbers[o.To.Number]
+		if !ok {
+			s = Script{Behavior: Answer, AnswerAfter: 5 * time.Second}
+		}
+		l.script, b, after = s, s.Behavior, s.AnswerAfter
+	}
+	d.legs[l.id] = l
+	switch b {
+	case Reject:
+		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
+	case Invalid:
+		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+	case Ignore, NoAnswer:
+		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		if o.Timeout > 0 {
+			d.emit(l, o.Timeout, engine.LegEvent{Leg: l.id, Type: engine.LegNoAnswer, Cause: "no answer"})
+		}
+	default:
+		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+	}
+	return nil
+}
+
+// Answer implements engine.Telephony.
+func (d *Driver) Answer(id engine.LegID) error { return d.known(id) }
+
+// Play implements engine.Telephony; the simulator plays silence.
+func (d *Driver) Play(id engine.LegID, media string) error { return d.known(id) }
+
+func (d *Driver) known(id engine.LegID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.legs[id]; !ok {
+		return errors.New("sim: no leg " + string(id))
+	}
+	return nil
+}
+
+// Bridge implements engine.Telephony. A bridged leg with a talk time hangs up
+// when it runs out.
+func (d *Driver) Bridge(a, b engine.LegID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range []engine.LegID{a, b} {
+		l, ok := d.legs[id]
+		if !ok {
+			return errors.New("sim: no leg " + string(id))
+		}
+		if l.bridged {
+			continue
+		}
+		l.bridged = true
+		if l.caller && len(l.timers) > 0 && l.script.Patience > 0 {
+			l.timers[0].Stop() // no more waiting to give up on
+		}
+		if l.script.Talk > 0 {
+			d.emit(l, l.script.Talk, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "normal clearing"})
+		}
+	}
+	return nil
+}
+
+// Hangup implements engine.Telephony.
+func (d *Driver) Hangup(id engine.LegID, cause string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.legs[id]
+	if !ok {
+		return nil
+	}
+	l.done = true
+	for _, t := range l.timers {
+		t.Stop()
+	}
+	delete(d.legs, id)
+	return nil
+}
+
+// Legs reports how many legs are up, for tests and leak checks.
+func (d *Driver) Legs() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.legs)
+}

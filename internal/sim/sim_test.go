@@ -1,0 +1,165 @@
+package sim_test
+
+import (
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/engine"
+	"switchboard/internal/sim"
+)
+
+var start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// recorder keeps every call change the engine reports.
+type recorder struct {
+	mu      sync.Mutex
+	changes []string
+	ended   map[int64]switchboard.Call
+}
+
+func (r *recorder) CallChanged(c switchboard.Call, what string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, what)
+	if what == "ended" {
+		r.ended[c.ID] = c
+	}
+}
+
+type world struct {
+	clock *engine.VirtualClock
+	drv   *sim.Driver
+	eng   *engine.Engine
+	rec   *recorder
+}
+
+func newWorld(t *testing.T, q switchboard.Queue, agents map[int64]sim.Device) *world {
+	t.Helper()
+	clock := engine.NewVirtualClock(start)
+	drv := sim.New(clock)
+	rec := &recorder{ended: map[int64]switchboard.Call{}}
+	eng := engine.New(engine.Options{Clock: clock, Telephony: drv, Observer: rec,
+		Router: engine.NewRouter(rand.New(rand.NewPCG(1, 1))), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	drv.SetEngine(eng)
+	q.Normalize()
+	var members []switchboard.QueueMember
+	for id := int64(1); id <= int64(len(agents)); id++ {
+		dev := agents[id]
+		name := "dev" + string(rune('0'+id))
+		drv.SetDevice(name, dev)
+		eng.SetAgent(id, name)
+		eng.SetStatus(id, switchboard.StatusAvailable, true)
+		members = append(members, switchboard.QueueMember{QueueID: q.ID, UserID: id, Position: int(id)})
+	}
+	eng.SetQueue(q, members, "+15550000100")
+	return &world{clock: clock, drv: drv, eng: eng, rec: rec}
+}
+
+func answer(after time.Duration) sim.Device {
+	return sim.Device{Registered: true, Behavior: sim.Answer, AnswerAfter: after}
+}
+
+func (w *world) call(t *testing.T, s sim.Script) int64 {
+	t.Helper()
+	_, id, err := w.drv.Call("+15550001111", "+15550000100", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (w *world) ended(id int64) (switchboard.Call, bool) {
+	w.rec.mu.Lock()
+	defer w.rec.mu.Unlock()
+	c, ok := w.rec.ended[id]
+	return c, ok
+}
+
+func TestRingAllExactlyOneAgentEvenOnSimultaneousAnswers(t *testing.T) {
+	// Both phones answer after exactly 2 s: the same virtual instant.
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", Strategy: switchboard.StrategyRingAll},
+		map[int64]sim.Device{1: answer(2 * time.Second), 2: answer(2 * time.Second)})
+	id := w.call(t, sim.Script{Talk: time.Minute})
+	w.clock.Advance(10 * time.Minute)
+	c, ok := w.ended(id)
+	if !ok || c.Disposition != switchboard.DispositionAnswered || c.AgentID == nil {
+		t.Fatalf("call %+v", c)
+	}
+	if got := c.Wait(); got != 2*time.Second {
+		t.Errorf("wait %v, want 2s of ringing", got)
+	}
+	if c.Talk() != time.Minute || c.HangupBy != switchboard.SideCaller {
+		t.Errorf("talk %v hangup by %s", c.Talk(), c.HangupBy)
+	}
+	connected := 0
+	for _, ch := range w.rec.changes {
+		if ch == "connected" {
+			connected++
+		}
+	}
+	if connected != 1 || w.drv.Legs() != 0 {
+		t.Errorf("%d connections, %d legs left up; want exactly 1 and none", connected, w.drv.Legs())
+	}
+}
+
+func TestRingTimeoutMovesToNextAgent(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", Strategy: switchboard.StrategyLinear, TimeoutSeconds: 15},
+		map[int64]sim.Device{1: {Registered: true, Behavior: sim.Ignore}, 2: answer(time.Second)})
+	id := w.call(t, sim.Script{Talk: 30 * time.Second})
+	w.clock.Advance(5 * time.Minute)
+	c, _ := w.ended(id)
+	if c.AgentID == nil || *c.AgentID != 2 || c.Wait() != 16*time.Second {
+		t.Fatalf("call went to %v after %v; want agent 2 after 15 s of agent 1 ringing plus 1 s", c.AgentID, c.Wait())
+	}
+}
+
+func TestUnregisteredAndRejectingAgentsAreSkipped(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", Strategy: switchboard.StrategyLinear},
+		map[int64]sim.Device{1: {Registered: false}, 2: {Registered: true, Behavior: sim.Reject}, 3: answer(0)})
+	id := w.call(t, sim.Script{Talk: time.Second})
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(id); c.AgentID == nil || *c.AgentID != 3 || c.Wait() != 0 {
+		t.Fatalf("call %+v; want agent 3 at once", c)
+	}
+}
+
+func TestWrapUpHoldsTheNextCall(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", WrapUpSeconds: 30}, map[int64]sim.Device{1: answer(0)})
+	first := w.call(t, sim.Script{Talk: 10 * time.Second})
+	w.clock.Advance(5 * time.Second)
+	second := w.call(t, sim.Script{Talk: 10 * time.Second})
+	w.clock.Advance(5 * time.Minute)
+	a, _ := w.ended(first)
+	b, _ := w.ended(second)
+	if a.Wait() != 0 || b.Wait() != 35*time.Second {
+		t.Errorf("waits %v and %v; want 0 and 35 s (5 s of the first call left, then 30 s of wrap-up)", a.Wait(), b.Wait())
+	}
+}
+
+func TestAbandonFullQueueAndJoinEmpty(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", MaxLength: 1}, map[int64]sim.Device{1: answer(0)})
+	busy := w.call(t, sim.Script{Talk: time.Hour})
+	w.clock.Advance(time.Second) // answered: the queue is empty again
+	waiting := w.call(t, sim.Script{Patience: 20 * time.Second})
+	rejected := w.call(t, sim.Script{})
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(waiting); c.Disposition != switchboard.DispositionAbandoned || c.Wait() != 20*time.Second || c.HangupBy != switchboard.SideCaller {
+		t.Errorf("impatient caller: %+v", c)
+	}
+	if c, _ := w.ended(rejected); c.Disposition != switchboard.DispositionRejected || c.HangupCause != "queue full" {
+		t.Errorf("caller over max length: %+v", c)
+	}
+	if _, ok := w.ended(busy); ok {
+		t.Errorf("the first call should still be talking")
+	}
+
+	empty := newWorld(t, switchboard.Queue{ID: 2, Name: "Empty"}, map[int64]sim.Device{})
+	if c, _ := empty.ended(empty.call(t, sim.Script{})); c.HangupCause != "no agent signed in" {
+		t.Errorf("join-empty off: %+v", c)
+	}
+}
