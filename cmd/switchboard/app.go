@@ -66,6 +66,7 @@ Commands:
   key create       create an API key; prints only its secret
   user create      create a user; prints it as JSON
   user import      import users from a JSON array or a CSV file
+  simulate         run an M/M/N queue through the engine in virtual time, beside Erlang C
   version          print the version
 
 Run "switchboard COMMAND -h" for the flags of a command. Every flag can also be
@@ -108,6 +109,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.userCreate(ctx, rest)
 	case "user import":
 		return m.userImport(ctx, rest)
+	case "simulate":
+		return m.simulate(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, switchboard.Version)
 		return nil

@@ -327,3 +327,35 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Errorf("unknown command: %v", err)
 	}
 }
+
+func TestSimulateCommand(t *testing.T) {
+	out, err := run(t, "", "simulate", "--agents", "8", "--arrival-rate", "100", "--aht", "180", "--hours", "200",
+		"--sl-threshold", "20", "--seed", "3", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("simulate --json printed %q", out)
+	}
+	for _, k := range []string{"p_wait", "asa_seconds", "service_level", "occupancy", "calls"} {
+		if _, ok := res[k].(float64); !ok {
+			t.Errorf("simulate --json lacks %s: %v", k, res)
+		}
+	}
+	if calls := res["calls"].(float64); calls < 15000 || calls > 25000 {
+		t.Errorf("200 h at 100 calls/h simulated %v calls", calls)
+	}
+	again, _ := run(t, "", "simulate", "--agents", "8", "--arrival-rate", "100", "--aht", "180", "--hours", "200", "--seed", "3", "--json")
+	strip := func(s string) string { return s[:strings.Index(s, `"wall_seconds"`)] }
+	if strip(again) != strip(out) {
+		t.Errorf("the same seed gave different results:\n%s\n%s", out, again)
+	}
+	table, err := run(t, "", "simulate", "--agents", "5", "--arrival-rate", "100", "--aht", "180", "--hours", "20")
+	if err != nil || !strings.Contains(table, "no steady state") {
+		t.Errorf("overloaded table: %v\n%s", err, table)
+	}
+	if _, err := run(t, "", "simulate", "--agents", "0"); exitCode(err) != 2 {
+		t.Errorf("--agents 0: %v, want a usage error", err)
+	}
+}
