@@ -14,3 +14,5 @@ go test -run '^$' -bench 'AppendEvent' -count "$rounds" ./internal/sqlstore | gr
 echo "== webhook delivery: backlog drain and event-to-receiver latency at 1,000 events/s"
 echo "   (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES is set)"
 go test -run '^$' -bench 'Delivery' -benchtime 1x -count "$rounds" ./internal/webhook | grep -E '^Benchmark'
+echo "== call engine: 1,000 agents in 50 queues in virtual time"
+go test -run '^$' -bench 'Engine' -benchtime 1x -count "$rounds" ./internal/sim | grep -E '^Benchmark'
