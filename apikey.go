@@ -22,12 +22,15 @@ const (
 	ScopeWebhooksRead   = "webhooks.read"
 	ScopeWebhooksManage = "webhooks.manage"
 	ScopeEventsRead     = "events.read"
+	ScopeCallsRead      = "calls.read"
+	ScopeCallsManage    = "calls.manage"
 )
 
 // Scopes lists every scope name a key may be given.
 var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRead,
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
-	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead}
+	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead,
+	ScopeCallsRead, ScopeCallsManage}
 
 // APIKey is a credential for the REST APIs. Only a SHA-256 hash of the secret is
 // stored; Prefix, the secret's first characters, finds the row without scanning

@@ -99,3 +99,18 @@ func (c *Call) Talk() time.Duration {
 	}
 	return c.EndedAt.Sub(*c.ConnectedAt)
 }
+
+// Presence is an agent's current status and since when.
+type Presence struct {
+	UserID int64     `json:"user_id"`
+	Status string    `json:"status"`
+	Since  time.Time `json:"since"`
+	// Available says whether the status takes calls.
+	Available bool `json:"available"`
+}
+
+// Event types of calls and presence.
+const (
+	EventAgentStatusChanged = "agent.status_changed"
+	EventCallPrefix         = "call." // call.created, call.queued, call.ringing, call.connected, call.ended …
+)

@@ -77,6 +77,16 @@ type Store interface {
 	// DeactivatedAt deactivates or reactivates the user.
 	UpdateUser(ctx context.Context, tenantID int64, u User) (User, error)
 
+	// SetPresence puts an agent in a status of the tenant. Only the system may
+	// set In-Call and Wrap-Up (bySystem); deactivated users stay Offline.
+	SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (Presence, error)
+	Presence(ctx context.Context, tenantID, userID int64) (Presence, error)
+
+	// SaveCall inserts the call (ID 0) or updates it, with its call.<what>
+	// event, in one transaction, and returns it with its ID.
+	SaveCall(ctx context.Context, c Call, what string) (Call, error)
+	Call(ctx context.Context, tenantID, id int64) (Call, error)
+
 	CreateTeam(ctx context.Context, tenantID int64, t Team) (Team, error)
 	Team(ctx context.Context, tenantID, id int64) (Team, error)
 	Teams(ctx context.Context, tenantID int64, opt ListOptions) (Page[Team], error)

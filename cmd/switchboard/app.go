@@ -37,6 +37,8 @@ type Main struct {
 
 	stopDispatch func()        // ends the webhook dispatcher
 	dispatchDone chan struct{} // closed when it has written its last outcomes
+	stopCalls    func()        // ends the call engine's event follower
+	callsDone    chan struct{}
 }
 
 // NewMain returns a Main on the given streams and the process environment.
@@ -174,8 +176,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
-	m.server.Handler = m.handler(guard)
+	cc := newCallCenter(store, m.log)
+	m.server.Handler = m.handler(guard, cc)
 	m.startDispatcher(guard)
+	if err := m.startCallCenter(ctx, cc); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
 	m.served = make(chan error, 1)
 	go func() {
 		// This goroutine lives until Close shuts the server down.
@@ -190,13 +198,13 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 }
 
 // handler assembles every surface of the server on one mux.
-func (m *Main) handler(guard *webhook.Guard) http.Handler {
+func (m *Main) handler(guard *webhook.Guard, cc *callCenter) http.Handler {
 	metrics := httpapi.NewMetrics()
 	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		URLChecker: guard, Log: m.log})
+		URLChecker: guard, CallCenter: cc, Log: m.log})
 
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
@@ -243,6 +251,24 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 	}()
 }
 
+// startCallCenter loads the store into the call engine and keeps it following
+// the event log until Close.
+func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
+	if err := cc.loadAll(ctx); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.stopCalls, m.callsDone = cancel, make(chan struct{})
+	go func() {
+		// The follower lives until Close cancels it.
+		defer close(m.callsDone)
+		if err := cc.follow(runCtx); err != nil {
+			m.log.Error("call engine stopped following events", "err", err)
+		}
+	}()
+	return nil
+}
+
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".
 func (m *Main) Addr() string { return m.ln.Addr().String() }
 
@@ -261,6 +287,11 @@ func (m *Main) Close() error {
 		m.stopDispatch()
 		<-m.dispatchDone
 		m.stopDispatch = nil
+	}
+	if m.stopCalls != nil {
+		m.stopCalls()
+		<-m.callsDone
+		m.stopCalls = nil
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())

@@ -10,10 +10,12 @@ import (
 	"switchboard"
 )
 
-// Observer is told about every change of a call, in order. The server persists
-// calls and their events through it; the simulator counts.
+// Observer is told about every change of a call, in order, while the engine
+// holds its lock. The server persists calls and their events through it; the
+// simulator counts. On "created" the observer may set c.ID (a database id);
+// otherwise the engine numbers calls itself.
 type Observer interface {
-	CallChanged(c switchboard.Call, what string)
+	CallChanged(c *switchboard.Call, what string)
 }
 
 // Options wire an Engine.
@@ -77,7 +79,8 @@ type agentRT struct {
 type queueRT struct {
 	cfg     switchboard.Queue
 	members []switchboard.QueueMember
-	waiting []*call // first come, first served
+	waiting []*call  // first come, first served
+	routes  []string // route keys that lead here
 }
 
 type call struct {
@@ -103,7 +106,8 @@ func New(opt Options) *Engine {
 }
 
 // SetQueue installs or replaces a queue and its members, and routes its
-// extension and the numbers given to it.
+// extension and the route keys given to it (its numbers), replacing the routes
+// it had.
 func (e *Engine) SetQueue(q switchboard.Queue, members []switchboard.QueueMember, numbers ...string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -113,11 +117,18 @@ func (e *Engine) SetQueue(q switchboard.Queue, members []switchboard.QueueMember
 		e.queues[q.ID] = rt
 	}
 	rt.cfg, rt.members = q, members
+	for _, r := range rt.routes {
+		if e.routes[r] == q.ID {
+			delete(e.routes, r)
+		}
+	}
+	rt.routes = rt.routes[:0]
 	if q.Extension != "" {
-		e.routes[q.Extension] = q.ID
+		numbers = append(numbers, q.Extension)
 	}
 	for _, n := range numbers {
 		e.routes[n] = q.ID
+		rt.routes = append(rt.routes, n)
 	}
 	e.dispatch(rt)
 }
@@ -152,41 +163,86 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	}
 }
 
-// Inbound takes a new inbound leg from the driver: a caller from number
-// dialling to. It returns the call's id, or an error when nothing answers to
-// that number (the leg is then hung up).
-func (e *Engine) Inbound(leg LegID, from, to string) (int64, error) {
+// InboundCall is a new inbound leg reported by a driver.
+type InboundCall struct {
+	Leg  LegID
+	From string
+	To   string // what the caller dialled
+	// Route is the routing key of To when it is not To itself: extensions,
+	// which repeat across tenants, are qualified by tenant.
+	Route string
+	// Pickup is how long the call rings before Switchboard answers it.
+	Pickup time.Duration
+}
+
+// Inbound takes a new inbound call. It returns the call's id, or an error when
+// nothing answers to the number (the leg is then hung up).
+func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.opt.Clock.Now()
-	e.nextID++
-	c := &call{Call: switchboard.Call{ID: e.nextID, Direction: switchboard.Inbound, Status: switchboard.CallSelecting,
-		From: from, To: to, CreatedAt: now}, caller: leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
-	e.calls[c.ID] = c
-	e.legs[leg] = legRef{call: c.ID, role: callerLeg}
-	e.changed(c, "created")
-	qid, ok := e.routes[to]
-	if !ok {
-		e.fail(c, switchboard.DispositionRejected, "no route for "+to)
-		return c.ID, fmt.Errorf("no queue answers %s", to)
+	route := in.Route
+	if route == "" {
+		route = in.To
 	}
-	q := e.queues[qid]
-	c.QueueID = &q.cfg.ID
+	now := e.opt.Clock.Now()
+	c := &call{Call: switchboard.Call{Direction: switchboard.Inbound, Status: switchboard.CallSelecting,
+		From: in.From, To: in.To, CreatedAt: now}, caller: in.Leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
+	qid, routed := e.routes[route]
+	var q *queueRT
+	if routed {
+		q = e.queues[qid]
+		c.TenantID, c.QueueID = q.cfg.TenantID, &q.cfg.ID
+	}
+	e.changed(c, "created")
+	if c.ID == 0 {
+		e.nextID++
+		c.ID = e.nextID
+	}
+	if !routed {
+		// Never registered: with a persisting observer its number may not be
+		// unique among the calls in progress.
+		e.opt.Telephony.Hangup(in.Leg, "no route")
+		c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFailed,
+			switchboard.DispositionRejected, switchboard.SideSystem, "no route for "+in.To
+		e.changed(c, "ended")
+		return c.ID, fmt.Errorf("no queue answers %s", in.To)
+	}
+	e.calls[c.ID] = c
+	e.legs[in.Leg] = legRef{call: c.ID, role: callerLeg}
+	if in.Pickup > 0 {
+		id := c.ID
+		c.timer = e.opt.Clock.AfterFunc(in.Pickup, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if c, ok := e.calls[id]; ok && c.EndedAt == nil {
+				c.timer = nil
+				e.enqueue(c, q)
+			}
+		})
+		return c.ID, nil
+	}
+	e.enqueue(c, q)
+	return c.ID, nil
+}
+
+// enqueue answers a routed call and puts it in its queue, unless the queue
+// refuses it.
+func (e *Engine) enqueue(c *call, q *queueRT) {
+	now := e.opt.Clock.Now()
 	if q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
 		e.fail(c, switchboard.DispositionRejected, "queue full")
-		return c.ID, nil
+		return
 	}
 	if !q.cfg.JoinEmpty && !e.anyoneSignedIn(q) {
 		e.fail(c, switchboard.DispositionRejected, "no agent signed in")
-		return c.ID, nil
+		return
 	}
-	e.opt.Telephony.Answer(leg)
-	e.opt.Telephony.Play(leg, "moh:"+q.cfg.MusicOnHold)
+	e.opt.Telephony.Answer(c.caller)
+	e.opt.Telephony.Play(c.caller, "moh:"+q.cfg.MusicOnHold)
 	c.Status, c.QueuedAt = switchboard.CallQueued, &now
 	q.waiting = append(q.waiting, c)
 	e.changed(c, "queued")
 	e.dispatch(q)
-	return c.ID, nil
 }
 
 func (e *Engine) anyoneSignedIn(q *queueRT) bool {
@@ -495,7 +551,7 @@ func (e *Engine) fail(c *call, d switchboard.Disposition, cause string) {
 
 func (e *Engine) changed(c *call, what string) {
 	if e.opt.Observer != nil {
-		e.opt.Observer.CallChanged(c.Call, what)
+		e.opt.Observer.CallChanged(&c.Call, what)
 	}
 }
 

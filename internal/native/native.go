@@ -32,6 +32,9 @@ type Options struct {
 	AdminToken string
 	// URLChecker vets webhook URLs at subscription time; nil accepts any.
 	URLChecker URLChecker
+	// CallCenter is the running call engine; nil leaves its routes answering
+	// that it is not running.
+	CallCenter CallCenter
 	Log        *slog.Logger
 }
 

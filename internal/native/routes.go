@@ -12,6 +12,7 @@ import (
 func (a *API) registerRoutes() {
 	a.tenantRoutes()
 	a.userRoutes()
+	a.callRoutes()
 	a.teamRoutes()
 	a.skillRoutes()
 	a.statusRoutes()

@@ -133,7 +133,7 @@ type capacityCounter struct {
 	talk      time.Duration
 }
 
-func (k *capacityCounter) CallChanged(c switchboard.Call, what string) {
+func (k *capacityCounter) CallChanged(c *switchboard.Call, what string) {
 	if what != "ended" || c.CreatedAt.Before(k.from) || !c.CreatedAt.Before(k.to) || c.Disposition != switchboard.DispositionAnswered {
 		return
 	}

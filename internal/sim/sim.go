@@ -20,7 +20,7 @@ import (
 // Engine is what the driver reports to.
 type Engine interface {
 	LegEvent(ev engine.LegEvent)
-	Inbound(leg engine.LegID, from, to string) (int64, error)
+	Inbound(in engine.InboundCall) (int64, error)
 }
 
 // Behavior is how a device or number treats an incoming leg.
@@ -50,6 +50,11 @@ type Script struct {
 	Talk time.Duration
 	// Patience hangs up a caller not bridged within it; 0 waits forever.
 	Patience time.Duration
+	// Route is the engine's routing key for the dialled number, when it is not
+	// the number itself (extensions are qualified by tenant).
+	Route string
+	// Ring is how long an inbound call rings before Switchboard picks it up.
+	Ring time.Duration
 }
 
 // Driver is the simulated telephony. It implements engine.Telephony.
@@ -115,7 +120,8 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
 }
 
 // Call places a simulated inbound call from a caller dialling to. The caller
-// hangs up Talk after being bridged, or after Patience without being bridged.
+// hangs up Talk after being bridged, or after Patience without being bridged;
+// Switchboard picks the call up after Ring.
 func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 	d.mu.Lock()
 	d.next++
@@ -125,7 +131,7 @@ func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 		d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
 	}
 	d.mu.Unlock()
-	id, err := d.eng.Inbound(l.id, from, to)
+	id, err := d.eng.Inbound(engine.InboundCall{Leg: l.id, From: from, To: to, Route: s.Route, Pickup: s.Ring})
 	return l.id, id, err
 }
 

@@ -22,12 +22,12 @@ type recorder struct {
 	ended   map[int64]switchboard.Call
 }
 
-func (r *recorder) CallChanged(c switchboard.Call, what string) {
+func (r *recorder) CallChanged(c *switchboard.Call, what string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.changes = append(r.changes, what)
 	if what == "ended" {
-		r.ended[c.ID] = c
+		r.ended[c.ID] = *c
 	}
 }
 

@@ -125,3 +125,24 @@ func scanEvents(rows *sql.Rows) ([]switchboard.Event, error) {
 	}
 	return out, nil
 }
+
+// EventsAfterID returns the events of every tenant with an id above afterID,
+// oldest first, at most limit of them: the tail a node follows to keep its
+// in-memory state (the call engine's queues and agents) in step with the store.
+func (db *DB) EventsAfterID(ctx context.Context, afterID int64, limit int) ([]switchboard.Event, error) {
+	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
+		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("tail events: %w", err)
+	}
+	return scanEvents(rows)
+}
+
+// LastEventID returns the id of the newest event of any tenant (0 when none).
+func (db *DB) LastEventID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := db.queryRow(ctx, "SELECT MAX(id) FROM events").Scan(&id); err != nil {
+		return 0, fmt.Errorf("last event: %w", err)
+	}
+	return id.Int64, nil
+}

@@ -67,6 +67,10 @@ type DB struct {
 	// connections write concurrently); writerDone closes when it has stopped.
 	writes     chan *writeReq
 	writerDone chan struct{}
+	// closeMu lets Close stop the writer while late writers (timers of
+	// calls in progress, say) get an error rather than a closed channel.
+	closeMu sync.RWMutex
+	closed  bool
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
@@ -215,10 +219,15 @@ func (db *DB) jsonObject(cols ...string) string {
 
 // Close stops the writer and closes both pools. No write may be in progress.
 func (db *DB) Close() error {
-	if db.writes != nil {
+	db.closeMu.Lock()
+	wasOpen := !db.closed && db.writes != nil
+	db.closed = true
+	if wasOpen {
 		close(db.writes)
+	}
+	db.closeMu.Unlock()
+	if wasOpen {
 		<-db.writerDone
-		db.writes = nil
 	}
 	db.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
@@ -415,11 +424,18 @@ func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
 func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 	if db.writes != nil {
 		req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+		db.closeMu.RLock()
+		if db.closed {
+			db.closeMu.RUnlock()
+			return errors.New("store is closed")
+		}
 		select {
 		case db.writes <- req:
 		case <-ctx.Done():
+			db.closeMu.RUnlock()
 			return ctx.Err()
 		}
+		db.closeMu.RUnlock()
 		return <-req.done
 	}
 	stx, err := db.write.BeginTx(ctx, nil)

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/engine"
+	"switchboard/internal/native"
+	"switchboard/internal/phone"
+	"switchboard/internal/sim"
+	"switchboard/internal/sqlstore"
+)
+
+// callCenter wires the call engine to the store and the simulated telephony
+// under serve: it loads queues, agents and presence at start, follows the event
+// log to keep them current (so a change made on any node, through any API,
+// reaches the engine the same way), and persists every call change with its
+// call.* event.
+type callCenter struct {
+	store *sqlstore.DB
+	log   *slog.Logger
+	clock engine.Clock
+	drv   *sim.Driver
+	eng   *engine.Engine
+
+	loaded int64 // the newest event when loadAll ran
+
+	mu      sync.Mutex
+	devices map[int64]sim.Device // user id → their virtual phone's settings
+}
+
+func newCallCenter(store *sqlstore.DB, log *slog.Logger) *callCenter {
+	cc := &callCenter{store: store, log: log, clock: engine.RealClock{}, devices: map[int64]sim.Device{}}
+	cc.drv = sim.New(cc.clock)
+	cc.eng = engine.New(engine.Options{Clock: cc.clock, Telephony: cc.drv, Observer: cc, Log: log})
+	cc.drv.SetEngine(cc.eng)
+	return cc
+}
+
+// deviceName is a user's virtual phone; extensions repeat across tenants.
+func deviceName(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s", tenantID, ext) }
+
+// extensionRoute is the engine's routing key for a tenant's extension.
+func extensionRoute(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s", tenantID, ext) }
+
+// follow keeps the engine in step with the event log until ctx ends. It starts
+// from the newest event at loadAll, which must run first.
+func (cc *callCenter) follow(ctx context.Context) error {
+	after := cc.loaded
+	wake, stop := cc.store.Changes()
+	defer stop()
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	for {
+		evs, err := cc.store.EventsAfterID(ctx, after, 500)
+		if err != nil && ctx.Err() == nil {
+			cc.log.Error("follow events for the call engine", "err", err)
+		}
+		for _, e := range evs {
+			after = e.ID
+			cc.apply(ctx, e)
+		}
+		if len(evs) == 500 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// loadAll puts every tenant's queues, agents and presence into the engine and
+// remembers how far the event log was, for follow.
+func (cc *callCenter) loadAll(ctx context.Context) error {
+	last, err := cc.store.LastEventID(ctx)
+	if err != nil {
+		return err
+	}
+	cc.loaded = last
+	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+	for {
+		page, err := cc.store.Tenants(ctx, opt)
+		if err != nil {
+			return err
+		}
+		for _, t := range page.Items {
+			if err := cc.loadTenant(ctx, t.ID); err != nil {
+				return fmt.Errorf("load tenant %s into the call engine: %w", t.Slug, err)
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		opt.Cursor = page.NextCursor
+	}
+}
+
+func (cc *callCenter) loadTenant(ctx context.Context, tenantID int64) error {
+	users, err := all(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+		return cc.store.Users(ctx, id, switchboard.UserFilter{IncludeDeactivated: true}, o)
+	}, tenantID)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := cc.loadUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	return cc.loadQueues(ctx, tenantID)
+}
+
+// loadUser gives a user with an extension a virtual phone, registered and
+// answering after a second unless configured otherwise, and their presence.
+func (cc *callCenter) loadUser(ctx context.Context, u switchboard.User) error {
+	if u.Extension == "" || u.DeactivatedAt != nil {
+		cc.eng.SetStatus(u.ID, switchboard.StatusOffline, false)
+		return nil
+	}
+	dev := deviceName(u.TenantID, u.Extension)
+	cc.mu.Lock()
+	d, ok := cc.devices[u.ID]
+	if !ok {
+		d = sim.Device{Registered: true, Behavior: sim.Answer, AnswerAfter: time.Second}
+		cc.devices[u.ID] = d
+	}
+	cc.mu.Unlock()
+	cc.drv.SetDevice(dev, d)
+	cc.eng.SetAgent(u.ID, dev)
+	p, err := cc.store.Presence(ctx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	cc.eng.SetStatus(u.ID, p.Status, p.Available)
+	return nil
+}
+
+// loadQueues installs every queue of the tenant with its members and the
+// numbers that route to it.
+func (cc *callCenter) loadQueues(ctx context.Context, tenantID int64) error {
+	queues, err := all(ctx, cc.store.Queues, tenantID)
+	if err != nil {
+		return err
+	}
+	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	if err != nil {
+		return err
+	}
+	for _, q := range queues {
+		members, err := all(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+			return cc.store.QueueMembers(ctx, id, q.ID, o)
+		}, tenantID)
+		if err != nil {
+			return err
+		}
+		var routes []string
+		for _, n := range numbers {
+			if n.QueueID != nil && *n.QueueID == q.ID {
+				routes = append(routes, n.Number)
+			}
+		}
+		ext := q.Extension
+		q.Extension = "" // routed by its tenant-qualified key instead
+		if ext != "" {
+			routes = append(routes, extensionRoute(tenantID, ext))
+		}
+		cc.eng.SetQueue(q, members, routes...)
+	}
+	return nil
+}
+
+// apply brings the engine up to date with one event.
+func (cc *callCenter) apply(ctx context.Context, e switchboard.Event) {
+	var err error
+	switch {
+	case strings.HasPrefix(e.Type, "queue."), strings.HasPrefix(e.Type, "phone_number."):
+		err = cc.loadQueues(ctx, e.TenantID)
+	case strings.HasPrefix(e.Type, "user."):
+		var u switchboard.User
+		if u, err = cc.store.User(ctx, e.TenantID, e.SubjectID); err == nil {
+			err = cc.loadUser(ctx, u)
+		}
+	case e.Type == switchboard.EventAgentStatusChanged:
+		var p struct {
+			Status    string `json:"status"`
+			Available bool   `json:"available"`
+		}
+		if err = json.Unmarshal(e.Payload, &p); err == nil {
+			cc.eng.SetStatus(e.SubjectID, p.Status, p.Available)
+		}
+	case e.Type == switchboard.EventTenantCreated:
+		err = cc.loadTenant(ctx, e.TenantID)
+	}
+	if err != nil && ctx.Err() == nil {
+		cc.log.Error("update the call engine", "event", e.Type, "tenant_id", e.TenantID, "err", err)
+	}
+}
+
+// CallChanged implements engine.Observer: it stores the call and its event.
+func (cc *callCenter) CallChanged(c *switchboard.Call, what string) {
+	if c.TenantID == 0 {
+		return // a call nothing answered to belongs to no tenant
+	}
+	saved, err := cc.store.SaveCall(context.Background(), *c, what)
+	if err != nil {
+		cc.log.Error("record call", "call_id", c.ID, "change", what, "err", err)
+		return
+	}
+	c.ID, c.UUID = saved.ID, saved.UUID
+}
+
+// SimulateCall implements native.CallCenter.
+func (cc *callCenter) SimulateCall(ctx context.Context, tenantID int64, in native.SimCall) (switchboard.Call, error) {
+	route, err := cc.resolve(ctx, tenantID, in.To)
+	if err != nil {
+		return switchboard.Call{}, err
+	}
+	script := sim.Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter}
+	_, id, err := cc.drv.Call(in.From, in.To, script)
+	if err != nil {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"to": "nothing answers this number: " + err.Error()}}
+	}
+	return cc.store.Call(ctx, tenantID, id)
+}
+
+// resolve turns a number or extension dialled in a tenant into an engine
+// route, refusing numbers of other tenants.
+func (cc *callCenter) resolve(ctx context.Context, tenantID int64, to string) (string, error) {
+	bad := func(why string) error {
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{"to": why}}
+	}
+	if e164, err := phone.Normalize(to, ""); err == nil && len(strings.TrimLeft(to, "+")) > 6 {
+		numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+		if err != nil {
+			return "", err
+		}
+		for _, n := range numbers {
+			if n.Number == e164 {
+				if n.QueueID == nil {
+					return "", bad("routes to a user; direct calls to users are not simulated yet, only numbers routed to queues")
+				}
+				return e164, nil
+			}
+		}
+		return "", bad("is not a phone number of this tenant")
+	}
+	queues, err := all(ctx, cc.store.Queues, tenantID)
+	if err != nil {
+		return "", err
+	}
+	for _, q := range queues {
+		if q.Extension == to {
+			return extensionRoute(tenantID, to), nil
+		}
+	}
+	return "", bad("is neither a phone number of this tenant nor a queue extension")
+}
+
+// SetSimDevice implements native.CallCenter.
+func (cc *callCenter) SetSimDevice(ctx context.Context, tenantID, userID int64, d native.SimDevice) (native.SimDevice, error) {
+	u, err := cc.store.User(ctx, tenantID, userID)
+	if err != nil {
+		return d, err
+	}
+	if u.Extension == "" {
+		return d, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "the user has no extension, so no phone",
+			Fields: map[string]string{"user_id": "has no extension"}}
+	}
+	dev := sim.Device{Registered: d.Registered, Behavior: sim.Behavior(d.Behavior), AnswerAfter: time.Duration(d.AnswerAfterSeconds * float64(time.Second))}
+	cc.mu.Lock()
+	cc.devices[userID] = dev
+	cc.mu.Unlock()
+	cc.drv.SetDevice(deviceName(tenantID, u.Extension), dev)
+	return d, nil
+}

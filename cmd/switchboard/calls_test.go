@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/sqlstore/sqlstoretest"
+)
+
+// TestSimulatedCallEndToEnd drives the documented contract: an agent signs in,
+// a simulated caller dials a DID routed to a queue, the agent's virtual phone
+// answers after a second, and the call ends as answered with its events.
+func TestSimulatedCallEndToEnd(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	_, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	uid := int64(u["id"].(float64))
+	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Sales Queue", "extension": "8001", "strategy": "ringall"})
+	qid := int64(q["id"].(float64))
+	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": uid, "penalty": 0})
+	c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+390112121212", "queue_id": qid})
+
+	// Offline agents: the queue does not take the call.
+	status, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "+390112121212", "talk_seconds": 1})
+	if status != 201 {
+		t.Fatalf("POST /v1/sim/calls: %d %v", status, call)
+	}
+	waitCall(t, c, int64(call["id"].(float64)), func(v map[string]any) bool {
+		return v["status"] == "failed" && v["hangup_cause"] == "no agent signed in"
+	})
+
+	if status, p := c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "In-Call"}); status != 422 {
+		t.Errorf("an agent setting In-Call: %d %v", status, p)
+	}
+	if status, p := c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"}); status != 200 || p["status"] != "Available" {
+		t.Fatalf("sign in: %d %v", status, p)
+	}
+	time.Sleep(100 * time.Millisecond) // the engine follows the event log
+	status, call = c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "answer_after_seconds": 0, "talk_seconds": 1})
+	if status != 201 || call["id"] == nil {
+		t.Fatalf("POST /v1/sim/calls: %d %v", status, call)
+	}
+	id := int64(call["id"].(float64))
+	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "finished" })
+	if ended["disposition"] != "answered" || ended["agent_id"] != float64(uid) || ended["hangup_by"] != "caller" {
+		t.Errorf("ended call %v", ended)
+	}
+	_, evs := c.do("GET", "/v1/events?limit=1000", nil)
+	var kinds []string
+	for _, e := range evs["items"].([]any) {
+		ev := e.(map[string]any)
+		if ev["subject_type"] == "call" && ev["subject_id"] == float64(id) {
+			kinds = append(kinds, ev["type"].(string))
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.connected,call.ended" {
+		t.Errorf("call events %s", got)
+	}
+	if status, _ := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "9999"}); status != 422 {
+		t.Errorf("call to an unknown extension: %d, want 422", status)
+	}
+	if status, _ := c.do("PUT", fmt.Sprintf("/v1/sim/devices/%d", uid), map[string]any{"registered": true, "behavior": "reject"}); status != 200 {
+		t.Errorf("PUT /v1/sim/devices: %d", status)
+	}
+}
+
+func waitCall(t *testing.T, c client, id int64, done func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, v := c.do("GET", fmt.Sprintf("/v1/calls/%d", id), nil)
+		if status == 200 && done(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call %d never reached the expected state; last %d %v", id, status, v)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

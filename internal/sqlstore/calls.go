@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"switchboard"
+)
+
+// SetPresence implements switchboard.Store.
+func (db *DB) SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (switchboard.Presence, error) {
+	p := switchboard.Presence{UserID: userID}
+	err := db.inTx(ctx, func(t *tx) error {
+		var prev string
+		var deactivated sql.NullInt64
+		err := t.queryRow(ctx, "SELECT presence_status, deactivated_at FROM users WHERE tenant_id = ? AND id = ?", tenantID, userID).Scan(&prev, &deactivated)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user", userID)
+		}
+		if err != nil {
+			return fmt.Errorf("get presence: %w", err)
+		}
+		var st switchboard.AgentStatus
+		err = t.queryRow(ctx, "SELECT name, system, available FROM agent_statuses WHERE tenant_id = ? AND LOWER(name) = LOWER(?)",
+			tenantID, strings.TrimSpace(status)).Scan(&st.Name, &st.System, &st.Available)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+				Fields: map[string]string{"status": "is not a status of this tenant; see /v1/agent_statuses"}}
+		}
+		if err != nil {
+			return fmt.Errorf("get status: %w", err)
+		}
+		if !bySystem && (st.Name == switchboard.StatusInCall || st.Name == switchboard.StatusWrapUp) {
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+				Fields: map[string]string{"status": st.Name + " is set by the system while the agent handles a call"}}
+		}
+		if deactivated.Valid && st.Name != switchboard.StatusOffline {
+			return &switchboard.Error{Code: switchboard.CodeConflict, Message: "the user is deactivated",
+				Fields: map[string]string{"status": "a deactivated user cannot sign in"}}
+		}
+		p.Status, p.Since, p.Available = st.Name, t.now, st.Available
+		if _, err := t.exec(ctx, "UPDATE users SET presence_status = ?, presence_since = ? WHERE tenant_id = ? AND id = ?",
+			st.Name, micros(t.now), tenantID, userID); err != nil {
+			return fmt.Errorf("set presence: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventAgentStatusChanged, "user", userID,
+			map[string]any{"user_id": userID, "status": st.Name, "previous": prev, "available": st.Available, "since": t.now})
+	})
+	return p, err
+}
+
+// Presence implements switchboard.Store.
+func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard.Presence, error) {
+	p := switchboard.Presence{UserID: userID}
+	var since sql.NullInt64
+	err := db.queryRow(ctx, `SELECT u.presence_status, u.presence_since, COALESCE(s.available, ?) FROM users u
+		LEFT JOIN agent_statuses s ON s.tenant_id = u.tenant_id AND s.name = u.presence_status
+		WHERE u.tenant_id = ? AND u.id = ?`, false, tenantID, userID).Scan(&p.Status, &since, &p.Available)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFound("user", userID)
+	}
+	if err != nil {
+		return p, fmt.Errorf("get presence: %w", err)
+	}
+	if since.Valid {
+		p.Since = fromMicros(since.Int64)
+	}
+	return p, nil
+}
+
+const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, disposition,
+	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at`
+
+func scanCall(s scanner) (switchboard.Call, error) {
+	var c switchboard.Call
+	var queue, agent, queued, ringing, connected, ended sql.NullInt64
+	var created int64
+	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &c.Disposition,
+		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended)
+	c.QueueID, c.AgentID, c.CreatedAt = idPtr(queue), idPtr(agent), fromMicros(created)
+	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
+	return c, err
+}
+
+// SaveCall implements switchboard.Store.
+func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (switchboard.Call, error) {
+	if c.TenantID == 0 || what == "" {
+		return c, errors.New("save call: tenant and change are required")
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		if c.ID == 0 {
+			if c.UUID == "" {
+				c.UUID = uuid.NewString()
+			}
+			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
+				agent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), c.Disposition,
+				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
+				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now))
+			if err != nil {
+				return fmt.Errorf("insert call: %w", err)
+			}
+			c.ID = id
+		} else {
+			res, err := t.exec(ctx, `UPDATE calls SET status = ?, queue_id = ?, agent_id = ?, disposition = ?, hangup_by = ?,
+				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?
+				WHERE tenant_id = ? AND id = ?`,
+				c.Status, nullID(c.QueueID), nullID(c.AgentID), c.Disposition, c.HangupBy, c.HangupCause,
+				nullMicros(c.QueuedAt), nullMicros(c.RingingAt), nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now),
+				c.TenantID, c.ID)
+			if err != nil {
+				return fmt.Errorf("update call: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return notFound("call", c.ID)
+			}
+		}
+		return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
+	})
+	return c, err
+}
+
+// Call implements switchboard.Store.
+func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, error) {
+	return getOne(ctx, db, "calls", callCols, "call", scanCall, tenantID, id)
+}
