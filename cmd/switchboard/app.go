@@ -254,6 +254,16 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 // startCallCenter loads the store into the call engine and keeps it following
 // the event log until Close.
 func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
+	// Calls left open by a previous run have no driver holding them any more:
+	// end them, so none stays "connected" forever. (With several nodes this
+	// must only close the calls of this node; calls carry no node yet.)
+	n, err := m.store.CloseOrphanCalls(ctx, "system restart")
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		m.log.Warn("closed calls left open by the previous run", "calls", n)
+	}
 	if err := cc.loadAll(ctx); err != nil {
 		return err
 	}

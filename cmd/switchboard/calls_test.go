@@ -82,3 +82,29 @@ func waitCall(t *testing.T, c client, id int64, done func(map[string]any) bool) 
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRestartClosesOpenCalls kills nothing but stops the server mid-call and
+// starts it again: the call must not stay connected forever.
+func TestRestartClosesOpenCalls(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	m, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	uid := int64(u["id"].(float64))
+	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
+	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", int64(q["id"].(float64))), map[string]any{"user_id": uid})
+	c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"})
+	time.Sleep(100 * time.Millisecond)
+	_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "talk_seconds": 3600})
+	id := int64(call["id"].(float64))
+	waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "connected" })
+	m.Close()
+
+	_, base, _ = startServer(t, "--db", db)
+	c.base = base
+	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] != "connected" })
+	if ended["status"] != "finished" || ended["hangup_cause"] != "system restart" || ended["ended_at"] == nil {
+		t.Errorf("call after restart %v", ended)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -129,4 +130,46 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 // Call implements switchboard.Store.
 func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, error) {
 	return getOne(ctx, db, "calls", callCols, "call", scanCall, tenantID, id)
+}
+
+// CloseOrphanCalls ends every call still open in the store: calls held by a
+// driver that is gone (this node restarted, or crashed). Calls that had been
+// connected finish as answered; the others fail; each ends with cause and its
+// call.ended event. It returns how many it closed.
+func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
+	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+callCols+" FROM calls WHERE ended_at IS NULL ORDER BY id"))
+	if err != nil {
+		return 0, fmt.Errorf("find open calls: %w", err)
+	}
+	var open []switchboard.Call
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("find open calls: %w", err)
+		}
+		open = append(open, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range open {
+		now := db.now().UTC().Truncate(time.Microsecond)
+		c.EndedAt, c.HangupBy, c.HangupCause = &now, switchboard.SideSystem, cause
+		if c.ConnectedAt != nil {
+			c.Status, c.Disposition = switchboard.CallFinished, switchboard.DispositionAnswered
+		} else {
+			c.Status = switchboard.CallFailed
+			if c.RingingAt != nil {
+				c.Disposition = switchboard.DispositionMissed
+			} else {
+				c.Disposition = switchboard.DispositionFailed
+			}
+		}
+		if _, err := db.SaveCall(ctx, c, "ended"); err != nil {
+			return 0, err
+		}
+	}
+	return len(open), nil
 }
