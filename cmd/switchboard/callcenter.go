@@ -31,12 +31,15 @@ type callCenter struct {
 
 	loaded int64 // the newest event when loadAll ran
 
-	mu      sync.Mutex
-	devices map[int64]sim.Device // user id → their virtual phone's settings
+	mu         sync.Mutex
+	devices    map[int64]sim.Device // user id → their virtual phone's settings
+	userTenant map[int64]int64      // user id → tenant id
+	returnTo   map[int64]string     // user id → status to restore after a call
 }
 
 func newCallCenter(store *sqlstore.DB, log *slog.Logger) *callCenter {
-	cc := &callCenter{store: store, log: log, clock: engine.RealClock{}, devices: map[int64]sim.Device{}}
+	cc := &callCenter{store: store, log: log, clock: engine.RealClock{}, devices: map[int64]sim.Device{},
+		userTenant: map[int64]int64{}, returnTo: map[int64]string{}}
 	cc.drv = sim.New(cc.clock)
 	cc.eng = engine.New(engine.Options{Clock: cc.clock, Telephony: cc.drv, Observer: cc, Log: log})
 	cc.drv.SetEngine(cc.eng)
@@ -122,6 +125,9 @@ func (cc *callCenter) loadTenant(ctx context.Context, tenantID int64) error {
 // loadUser gives a user with an extension a virtual phone, registered and
 // answering after a second unless configured otherwise, and their presence.
 func (cc *callCenter) loadUser(ctx context.Context, u switchboard.User) error {
+	cc.mu.Lock()
+	cc.userTenant[u.ID] = u.TenantID
+	cc.mu.Unlock()
 	if u.Extension == "" || u.DeactivatedAt != nil {
 		cc.eng.SetStatus(u.ID, switchboard.StatusOffline, false)
 		return nil
@@ -282,4 +288,61 @@ func (cc *callCenter) SetSimDevice(ctx context.Context, tenantID, userID int64, 
 	cc.mu.Unlock()
 	cc.drv.SetDevice(deviceName(tenantID, u.Extension), dev)
 	return d, nil
+}
+
+// AgentChanged implements engine.AgentObserver: it shows In-Call and Wrap-Up as
+// the agent's presence while the engine has them busy, and restores the status
+// they had before when they are free again, unless they chose another since.
+func (cc *callCenter) AgentChanged(userID int64, st engine.AgentState) {
+	ctx := context.Background()
+	tenantID, err := cc.tenantOfUser(ctx, userID)
+	if err != nil {
+		cc.log.Error("agent presence", "user_id", userID, "err", err)
+		return
+	}
+	cur, err := cc.store.Presence(ctx, tenantID, userID)
+	if err != nil {
+		cc.log.Error("agent presence", "user_id", userID, "err", err)
+		return
+	}
+	system := cur.Status == switchboard.StatusInCall || cur.Status == switchboard.StatusWrapUp
+	var next string
+	switch st {
+	case engine.AgentInCall:
+		if !system {
+			cc.mu.Lock()
+			cc.returnTo[userID] = cur.Status
+			cc.mu.Unlock()
+		}
+		next = switchboard.StatusInCall
+	case engine.AgentWrapUp:
+		if !system {
+			return // the agent chose a status during the call; keep it
+		}
+		next = switchboard.StatusWrapUp
+	case engine.AgentFree:
+		if !system {
+			return
+		}
+		cc.mu.Lock()
+		next = cc.returnTo[userID]
+		delete(cc.returnTo, userID)
+		cc.mu.Unlock()
+		if next == "" {
+			next = switchboard.StatusAvailable
+		}
+	}
+	if _, err := cc.store.SetPresence(ctx, tenantID, userID, next, true); err != nil {
+		cc.log.Error("agent presence", "user_id", userID, "status", next, "err", err)
+	}
+}
+
+// tenantOfUser finds a user's tenant from the engine's own records.
+func (cc *callCenter) tenantOfUser(ctx context.Context, userID int64) (int64, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if t, ok := cc.userTenant[userID]; ok {
+		return t, nil
+	}
+	return 0, fmt.Errorf("user %d is not known to the call engine", userID)
 }

@@ -49,6 +49,26 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if ended["disposition"] != "answered" || ended["agent_id"] != float64(uid) || ended["hangup_by"] != "caller" {
 		t.Errorf("ended call %v", ended)
 	}
+	// While on the call the agent showed In-Call; afterwards Available again.
+	var statuses []string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, evs := c.do("GET", "/v1/events?limit=1000", nil)
+		statuses = statuses[:0]
+		for _, e := range evs["items"].([]any) {
+			ev := e.(map[string]any)
+			if ev["type"] == "agent.status_changed" {
+				statuses = append(statuses, ev["payload"].(map[string]any)["status"].(string))
+			}
+		}
+		if len(statuses) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := strings.Join(statuses, ","); got != "Available,In-Call,Available" {
+		t.Errorf("agent statuses over the call: %s", got)
+	}
 	_, evs := c.do("GET", "/v1/events?limit=1000", nil)
 	var kinds []string
 	for _, e := range evs["items"].([]any) {

@@ -18,6 +18,23 @@ type Observer interface {
 	CallChanged(c *switchboard.Call, what string)
 }
 
+// AgentObserver, when the Observer also implements it, is told when an agent
+// starts a call, starts wrapping up, and is free again, so that the system
+// statuses In-Call and Wrap-Up can be shown.
+type AgentObserver interface {
+	AgentChanged(userID int64, state AgentState)
+}
+
+// AgentState is what an agent is doing, as observers see it.
+type AgentState string
+
+// The agent states reported to an AgentObserver.
+const (
+	AgentInCall AgentState = "in_call"
+	AgentWrapUp AgentState = "wrap_up"
+	AgentFree   AgentState = "free"
+)
+
 // Options wire an Engine.
 type Options struct {
 	Clock     Clock
@@ -458,6 +475,7 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		q.waiting = remove(q.waiting, c)
 		freed := e.stopRinging(c, "answered elsewhere")
 		a.state = agentBusy
+		e.agentChanged(a.id, AgentInCall)
 		a.answered[q.cfg.ID]++
 		e.opt.Router.Answered(q.cfg.ID, memberPosition(q, agentID))
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
@@ -519,15 +537,18 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	wrap := time.Duration(q.cfg.WrapUpSeconds) * time.Second
 	if wrap <= 0 {
 		a.state = agentIdle
+		e.agentChanged(a.id, AgentFree)
 		e.dispatchAgent(a)
 		return
 	}
 	a.state = agentWrapUp
+	e.agentChanged(a.id, AgentWrapUp)
 	a.wrap = e.opt.Clock.AfterFunc(wrap, func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if a.state == agentWrapUp {
 			a.state = agentIdle
+			e.agentChanged(a.id, AgentFree)
 			e.dispatchAgent(a)
 		}
 	})
@@ -547,6 +568,12 @@ func (e *Engine) fail(c *call, d switchboard.Disposition, cause string) {
 	delete(e.legs, c.caller)
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
+}
+
+func (e *Engine) agentChanged(id int64, st AgentState) {
+	if ao, ok := e.opt.Observer.(AgentObserver); ok {
+		ao.AgentChanged(id, st)
+	}
 }
 
 func (e *Engine) changed(c *call, what string) {
