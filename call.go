@@ -114,3 +114,48 @@ const (
 	EventAgentStatusChanged = "agent.status_changed"
 	EventCallPrefix         = "call." // call.created, call.queued, call.ringing, call.connected, call.ended …
 )
+
+// CDRFilter narrows a list of call detail records. Zero fields do not filter.
+type CDRFilter struct {
+	Since, Until *time.Time // on the call's start
+	Direction    Direction
+	Disposition  Disposition
+	AgentID      int64
+	TeamID       int64 // calls handled by members of the team
+	QueueID      int64
+	// NumberPrefix and NumberContains match the from or the to number.
+	NumberPrefix   string
+	NumberContains string
+	// MinDuration and MaxDuration bound the talk time.
+	MinDuration, MaxDuration *time.Duration
+	// Open includes calls still in progress; by default only ended calls are
+	// records.
+	Open bool
+}
+
+// CDR is a call detail record: the call with its durations worked out.
+type CDR struct {
+	Call
+	WaitSeconds  float64 `json:"wait_seconds"`
+	RingSeconds  float64 `json:"ring_seconds"`
+	TalkSeconds  float64 `json:"talk_seconds"`
+	TotalSeconds float64 `json:"total_seconds"`
+}
+
+// NewCDR derives the record of c.
+func NewCDR(c Call) CDR {
+	r := CDR{Call: c, WaitSeconds: c.Wait().Seconds(), TalkSeconds: c.Talk().Seconds()}
+	if c.RingingAt != nil {
+		end := c.EndedAt
+		if c.ConnectedAt != nil {
+			end = c.ConnectedAt
+		}
+		if end != nil {
+			r.RingSeconds = end.Sub(*c.RingingAt).Seconds()
+		}
+	}
+	if c.EndedAt != nil {
+		r.TotalSeconds = c.EndedAt.Sub(c.CreatedAt).Seconds()
+	}
+	return r
+}

@@ -86,6 +86,11 @@ type Store interface {
 	// event, in one transaction, and returns it with its ID.
 	SaveCall(ctx context.Context, c Call, what string) (Call, error)
 	Call(ctx context.Context, tenantID, id int64) (Call, error)
+	// CDRs lists call records, oldest first.
+	CDRs(ctx context.Context, tenantID int64, f CDRFilter, opt ListOptions) (Page[CDR], error)
+	// SubjectEvents returns the events about one object (a call's steps), in
+	// order.
+	SubjectEvents(ctx context.Context, tenantID int64, subjectType string, subjectID int64) ([]Event, error)
 
 	CreateTeam(ctx context.Context, tenantID int64, t Team) (Team, error)
 	Team(ctx context.Context, tenantID, id int64) (Team, error)

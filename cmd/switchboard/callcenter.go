@@ -29,7 +29,8 @@ type callCenter struct {
 	drv   *sim.Driver
 	eng   *engine.Engine
 
-	loaded int64 // the newest event when loadAll ran
+	followMu sync.Mutex // serializes catchUp
+	loaded   int64      // the newest event applied to the engine
 
 	mu         sync.Mutex
 	devices    map[int64]sim.Device // user id → their virtual phone's settings
@@ -55,28 +56,40 @@ func extensionRoute(tenantID int64, ext string) string { return fmt.Sprintf("t%d
 // follow keeps the engine in step with the event log until ctx ends. It starts
 // from the newest event at loadAll, which must run first.
 func (cc *callCenter) follow(ctx context.Context) error {
-	after := cc.loaded
 	wake, stop := cc.store.Changes()
 	defer stop()
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
 	for {
-		evs, err := cc.store.EventsAfterID(ctx, after, 500)
-		if err != nil && ctx.Err() == nil {
+		if err := cc.catchUp(ctx); err != nil && ctx.Err() == nil {
 			cc.log.Error("follow events for the call engine", "err", err)
-		}
-		for _, e := range evs {
-			after = e.ID
-			cc.apply(ctx, e)
-		}
-		if len(evs) == 500 {
-			continue
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
 		case <-poll.C:
+		}
+	}
+}
+
+// catchUp applies every event the engine has not seen yet. The API calls it
+// before acting on the engine, so that a change it just made (a new number, an
+// agent signing in) is in effect: read-your-writes.
+func (cc *callCenter) catchUp(ctx context.Context) error {
+	cc.followMu.Lock()
+	defer cc.followMu.Unlock()
+	for {
+		evs, err := cc.store.EventsAfterID(ctx, cc.loaded, 500)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			cc.loaded = e.ID
+			cc.apply(ctx, e)
+		}
+		if len(evs) < 500 {
+			return nil
 		}
 	}
 }
@@ -226,6 +239,9 @@ func (cc *callCenter) CallChanged(c *switchboard.Call, what string) {
 
 // SimulateCall implements native.CallCenter.
 func (cc *callCenter) SimulateCall(ctx context.Context, tenantID int64, in native.SimCall) (switchboard.Call, error) {
+	if err := cc.catchUp(ctx); err != nil {
+		return switchboard.Call{}, err
+	}
 	route, err := cc.resolve(ctx, tenantID, in.To)
 	if err != nil {
 		return switchboard.Call{}, err
@@ -274,6 +290,9 @@ func (cc *callCenter) resolve(ctx context.Context, tenantID int64, to string) (s
 
 // SetSimDevice implements native.CallCenter.
 func (cc *callCenter) SetSimDevice(ctx context.Context, tenantID, userID int64, d native.SimDevice) (native.SimDevice, error) {
+	if err := cc.catchUp(ctx); err != nil {
+		return d, err
+	}
 	u, err := cc.store.User(ctx, tenantID, userID)
 	if err != nil {
 		return d, err

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,6 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if status, p := c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"}); status != 200 || p["status"] != "Available" {
 		t.Fatalf("sign in: %d %v", status, p)
 	}
-	time.Sleep(100 * time.Millisecond) // the engine follows the event log
 	status, call = c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "answer_after_seconds": 0, "talk_seconds": 1})
 	if status != 201 || call["id"] == nil {
 		t.Fatalf("POST /v1/sim/calls: %d %v", status, call)
@@ -80,6 +81,26 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.connected,call.ended" {
 		t.Errorf("call events %s", got)
 	}
+	status, cdrs := c.do("GET", "/v1/cdrs?disposition=answered", nil)
+	if items, _ := cdrs["items"].([]any); status != 200 || len(items) != 1 || items[0].(map[string]any)["talk_seconds"].(float64) < 1 {
+		t.Errorf("GET /v1/cdrs: %d %v", status, cdrs)
+	}
+	status, steps := c.do("GET", fmt.Sprintf("/v1/cdrs/%d/events", id), nil)
+	if items, _ := steps["items"].([]any); status != 200 || len(items) != 5 {
+		t.Errorf("GET /v1/cdrs/{id}/events: %d %v", status, steps)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/cdrs/export", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	if res.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 3 || !strings.HasPrefix(lines[0], "id,uuid,direction") {
+		t.Errorf("CSV export %q:\n%s", res.Header.Get("Content-Type"), body)
+	}
 	if status, _ := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "9999"}); status != 422 {
 		t.Errorf("call to an unknown extension: %d, want 422", status)
 	}
@@ -115,7 +136,6 @@ func TestRestartClosesOpenCalls(t *testing.T) {
 	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
 	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", int64(q["id"].(float64))), map[string]any{"user_id": uid})
 	c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"})
-	time.Sleep(100 * time.Millisecond)
 	_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "talk_seconds": 3600})
 	id := int64(call["id"].(float64))
 	waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "connected" })

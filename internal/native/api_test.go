@@ -164,7 +164,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 func (f fixture) path(rt *route) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
-		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call}
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

@@ -13,6 +13,7 @@ func (a *API) registerRoutes() {
 	a.tenantRoutes()
 	a.userRoutes()
 	a.callRoutes()
+	a.cdrRoutes()
 	a.teamRoutes()
 	a.skillRoutes()
 	a.statusRoutes()

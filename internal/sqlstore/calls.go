@@ -173,3 +173,73 @@ func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
 	}
 	return len(open), nil
 }
+
+// CDRs implements switchboard.Store.
+func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.CDR], error) {
+	q := listQuery{cols: callCols, from: "FROM calls WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
+	add := func(cond string, args ...any) {
+		q.from += " AND " + cond
+		q.args = append(q.args, args...)
+	}
+	if !f.Open {
+		add("ended_at IS NOT NULL")
+	}
+	if f.Since != nil {
+		add("created_at >= ?", micros(*f.Since))
+	}
+	if f.Until != nil {
+		add("created_at < ?", micros(*f.Until))
+	}
+	if f.Direction != "" {
+		add("direction = ?", f.Direction)
+	}
+	if f.Disposition != "" {
+		add("disposition = ?", f.Disposition)
+	}
+	if f.AgentID != 0 {
+		add("agent_id = ?", f.AgentID)
+	}
+	if f.TeamID != 0 {
+		add("agent_id IN (SELECT user_id FROM user_teams WHERE team_id = ?)", f.TeamID)
+	}
+	if f.QueueID != 0 {
+		add("queue_id = ?", f.QueueID)
+	}
+	if f.NumberPrefix != "" {
+		p := likeEscape(f.NumberPrefix) + "%"
+		add("(from_number LIKE ? ESCAPE '\\' OR to_number LIKE ? ESCAPE '\\')", p, p)
+	}
+	if f.NumberContains != "" {
+		p := "%" + likeEscape(f.NumberContains) + "%"
+		add("(from_number LIKE ? ESCAPE '\\' OR to_number LIKE ? ESCAPE '\\')", p, p)
+	}
+	talk := "(COALESCE(ended_at, 0) - COALESCE(connected_at, COALESCE(ended_at, 0)))"
+	if f.MinDuration != nil {
+		add(talk+" >= ?", f.MinDuration.Microseconds())
+	}
+	if f.MaxDuration != nil {
+		add(talk+" <= ?", f.MaxDuration.Microseconds())
+	}
+	page, err := listPage(ctx, db, q, opt, scanCall, func(c switchboard.Call) int64 { return c.ID })
+	out := switchboard.Page[switchboard.CDR]{Total: page.Total, NextCursor: page.NextCursor, Items: make([]switchboard.CDR, len(page.Items))}
+	for i, c := range page.Items {
+		out.Items[i] = switchboard.NewCDR(c)
+	}
+	return out, err
+}
+
+// likeEscape makes s match itself in a LIKE pattern.
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// SubjectEvents implements switchboard.Store.
+func (db *DB) SubjectEvents(ctx context.Context, tenantID int64, subjectType string, subjectID int64) ([]switchboard.Event, error) {
+	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
+		FROM events WHERE tenant_id = ? AND subject_type = ? AND subject_id = ? ORDER BY seq`, tenantID, subjectType, subjectID)
+	if err != nil {
+		return nil, fmt.Errorf("subject events: %w", err)
+	}
+	return scanEvents(rows)
+}

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,6 +61,88 @@ func TestPresenceAndCalls(t *testing.T) {
 		evs, _ = db.Events(ctx, tn.ID, 0, 100)
 		if n := len(evs); evs[n-2].Type != "call.created" || evs[n-1].Type != "call.connected" {
 			t.Errorf("call events %s, %s", evs[n-2].Type, evs[n-1].Type)
+		}
+	})
+}
+
+func TestCDRFilters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		other := mustTenant(t, db, "other")
+		team, _ := db.CreateTeam(ctx, tn.ID, switchboard.Team{Name: "Sales"})
+		ann, _ := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann", TeamIDs: []int64{team.ID}})
+		bob, _ := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "bob@acme.test", FirstName: "Bob"})
+		q, _ := db.CreateQueue(ctx, tn.ID, switchboard.Queue{Name: "Q"})
+		base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+		mk := func(tenant int64, from string, offset, talk time.Duration, agent *int64, d switchboard.Disposition, dir switchboard.Direction, open bool) int64 {
+			t.Helper()
+			start := base.Add(offset)
+			c := switchboard.Call{TenantID: tenant, Direction: dir, Status: switchboard.CallFinished, From: from, To: "+390112121212",
+				QueueID: &q.ID, AgentID: agent, Disposition: d, CreatedAt: start, QueuedAt: &start}
+			if agent != nil {
+				conn := start.Add(10 * time.Second)
+				c.ConnectedAt = &conn
+				end := conn.Add(talk)
+				c.EndedAt = &end
+			} else if !open {
+				end := start.Add(30 * time.Second)
+				c.EndedAt = &end
+			}
+			c, err := db.SaveCall(ctx, c, "ended")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		a1 := mk(tn.ID, "+15550001111", 0, 2*time.Minute, &ann.ID, switchboard.DispositionAnswered, switchboard.Inbound, false)
+		b1 := mk(tn.ID, "+15559990000", time.Hour, 10*time.Minute, &bob.ID, switchboard.DispositionAnswered, switchboard.Outbound, false)
+		ab := mk(tn.ID, "+44200000001", 2*time.Hour, 0, nil, switchboard.DispositionAbandoned, switchboard.Inbound, false)
+		live := mk(tn.ID, "+15550002222", 3*time.Hour, 0, nil, "", switchboard.Inbound, true)
+		mk(other.ID, "+15550001111", 0, time.Minute, nil, switchboard.DispositionAbandoned, switchboard.Inbound, false)
+
+		since, until := base.Add(30*time.Minute), base.Add(150*time.Minute)
+		minTalk, maxTalk := 5*time.Minute, 3*time.Minute
+		for name, tt := range map[string]struct {
+			f    switchboard.CDRFilter
+			want []int64
+		}{
+			"ended only":      {switchboard.CDRFilter{}, []int64{a1, b1, ab}},
+			"include open":    {switchboard.CDRFilter{Open: true}, []int64{a1, b1, ab, live}},
+			"time range":      {switchboard.CDRFilter{Since: &since, Until: &until}, []int64{b1, ab}},
+			"direction":       {switchboard.CDRFilter{Direction: switchboard.Outbound}, []int64{b1}},
+			"disposition":     {switchboard.CDRFilter{Disposition: switchboard.DispositionAbandoned}, []int64{ab}},
+			"agent":           {switchboard.CDRFilter{AgentID: ann.ID}, []int64{a1}},
+			"team":            {switchboard.CDRFilter{TeamID: team.ID}, []int64{a1}},
+			"queue":           {switchboard.CDRFilter{QueueID: q.ID}, []int64{a1, b1, ab}},
+			"number prefix":   {switchboard.CDRFilter{NumberPrefix: "+1555"}, []int64{a1, b1}},
+			"number contains": {switchboard.CDRFilter{NumberContains: "999"}, []int64{b1}},
+			"like is escaped": {switchboard.CDRFilter{NumberContains: "%"}, nil},
+			"min talk":        {switchboard.CDRFilter{MinDuration: &minTalk}, []int64{b1}},
+			"max talk":        {switchboard.CDRFilter{MaxDuration: &maxTalk}, []int64{a1, ab}},
+		} {
+			page, err := db.CDRs(ctx, tn.ID, tt.f, switchboard.ListOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var got []int64
+			for _, c := range page.Items {
+				got = append(got, c.ID)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || page.Total != len(tt.want) {
+				t.Errorf("%s: got %v (total %d), want %v", name, got, page.Total, tt.want)
+			}
+		}
+		page, _ := db.CDRs(ctx, tn.ID, switchboard.CDRFilter{AgentID: ann.ID}, switchboard.ListOptions{})
+		if r := page.Items[0]; r.WaitSeconds != 10 || r.TalkSeconds != 120 || r.TotalSeconds != 130 {
+			t.Errorf("durations of %+v", r)
+		}
+		evs, err := db.SubjectEvents(ctx, tn.ID, "call", a1)
+		if err != nil || len(evs) != 1 || evs[0].Type != "call.ended" {
+			t.Errorf("SubjectEvents = %+v, %v", evs, err)
+		}
+		if evs, _ := db.SubjectEvents(ctx, other.ID, "call", a1); len(evs) != 0 {
+			t.Errorf("another tenant sees the call's events")
 		}
 	})
 }

@@ -27,3 +27,4 @@ CREATE TABLE calls (
 CREATE UNIQUE INDEX calls_uuid_key ON calls (uuid);
 CREATE INDEX calls_tenant ON calls (tenant_id, id);
 CREATE INDEX calls_open ON calls (ended_at) WHERE ended_at IS NULL;
+CREATE INDEX events_subject ON events (tenant_id, subject_type, subject_id, seq);

@@ -1,0 +1,171 @@
+package native
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"switchboard"
+)
+
+var cdrParams = []param{
+	{"since", "string", "calls started at or after this RFC 3339 time"},
+	{"until", "string", "calls started before this RFC 3339 time"},
+	{"direction", "string", "inbound or outbound"},
+	{"disposition", "string", "answered, no_answer, busy, failed, abandoned, rejected or missed"},
+	{"user_id", "integer", "calls handled by this agent"},
+	{"team_id", "integer", "calls handled by members of this team"},
+	{"queue_id", "integer", "calls through this queue"},
+	{"number_prefix", "string", "from or to number starts with this"},
+	{"number_contains", "string", "from or to number contains this"},
+	{"min_duration", "integer", "talk time of at least this many seconds"},
+	{"max_duration", "integer", "talk time of at most this many seconds"},
+	{"include_open", "boolean", "also calls still in progress"},
+}
+
+// cdrFilter reads the CDR filters from the query string.
+func (c *call) cdrFilter() (switchboard.CDRFilter, error) {
+	var f switchboard.CDRFilter
+	var err error
+	q := c.r.URL.Query()
+	if f.Since, err = c.queryTime("since"); err != nil {
+		return f, err
+	}
+	if f.Until, err = c.queryTime("until"); err != nil {
+		return f, err
+	}
+	switch d := switchboard.Direction(q.Get("direction")); d {
+	case "", switchboard.Inbound, switchboard.Outbound:
+		f.Direction = d
+	default:
+		return f, badParam("direction", "must be inbound or outbound")
+	}
+	switch d := switchboard.Disposition(q.Get("disposition")); d {
+	case "", switchboard.DispositionAnswered, switchboard.DispositionNoAnswer, switchboard.DispositionBusy,
+		switchboard.DispositionFailed, switchboard.DispositionAbandoned, switchboard.DispositionRejected, switchboard.DispositionMissed:
+		f.Disposition = d
+	default:
+		return f, badParam("disposition", "must be answered, no_answer, busy, failed, abandoned, rejected or missed")
+	}
+	for name, dst := range map[string]*int64{"user_id": &f.AgentID, "team_id": &f.TeamID, "queue_id": &f.QueueID} {
+		if *dst, err = c.queryInt(name); err != nil {
+			return f, err
+		}
+	}
+	f.NumberPrefix, f.NumberContains = q.Get("number_prefix"), q.Get("number_contains")
+	for name, dst := range map[string]**time.Duration{"min_duration": &f.MinDuration, "max_duration": &f.MaxDuration} {
+		if q.Has(name) {
+			n, err := c.queryInt(name)
+			if err != nil || n < 0 {
+				return f, badParam(name, "must be a whole number of seconds")
+			}
+			d := time.Duration(n) * time.Second
+			*dst = &d
+		}
+	}
+	if f.Open, err = c.queryBool("include_open"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (a *API) cdrRoutes() {
+	s := a.opt.Store
+	read := switchboard.ScopeCallsRead
+	handle(a, route{Method: "GET", Path: "/v1/cdrs", Summary: "Call detail records, oldest first", Tag: "Calls", Scope: read, Paged: true, Query: cdrParams},
+		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.CDR], error) {
+			f, err := c.cdrFilter()
+			if err != nil {
+				return listBody[switchboard.CDR]{}, err
+			}
+			opt, err := c.listOptions()
+			if err != nil {
+				return listBody[switchboard.CDR]{}, err
+			}
+			p, err := s.CDRs(ctx, c.tenantID(), f, opt)
+			return toList(p, opt), err
+		})
+	handleStream(a, route{Method: "GET", Path: "/v1/cdrs/export", Summary: "Every matching call detail record as CSV, streamed", Tag: "Calls", Scope: read, Query: cdrParams},
+		a.exportCDRs)
+	handle(a, route{Method: "GET", Path: "/v1/cdrs/{id}", Summary: "One call detail record", Tag: "Calls", Scope: read},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.CDR, error) {
+			call, err := byID(s.Call)(ctx, c)
+			return switchboard.NewCDR(call), err
+		})
+	handle(a, route{Method: "GET", Path: "/v1/cdrs/{id}/events", Summary: "Each step of a call, with its time", Tag: "Calls", Scope: read},
+		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {
+			call, err := byID(s.Call)(ctx, c)
+			if err != nil {
+				return eventsBody{}, err
+			}
+			evs, err := s.SubjectEvents(ctx, c.tenantID(), "call", call.ID)
+			if evs == nil {
+				evs = []switchboard.Event{}
+			}
+			var last int64
+			if len(evs) > 0 {
+				last = evs[len(evs)-1].Seq
+			}
+			return eventsBody{Items: evs, NextAfterSeq: last}, err
+		})
+}
+
+// exportCDRs streams CSV page by page, so an export of a year of calls uses no
+// more memory than one page.
+func (a *API) exportCDRs(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := c.cdrFilter()
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+	page, err := a.opt.Store.CDRs(r.Context(), c.tenantID(), f, opt)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="cdrs.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "uuid", "direction", "status", "disposition", "from", "to", "queue_id", "agent_id",
+		"created_at", "connected_at", "ended_at", "wait_seconds", "ring_seconds", "talk_seconds", "total_seconds", "hangup_by", "hangup_cause"})
+	rc := http.NewResponseController(w)
+	for {
+		for _, d := range page.Items {
+			cw.Write([]string{strconv.FormatInt(d.ID, 10), d.UUID, string(d.Direction), string(d.Status), string(d.Disposition),
+				d.From, d.To, optID(d.QueueID), optID(d.AgentID), d.CreatedAt.Format(time.RFC3339Nano), optTime(d.ConnectedAt),
+				optTime(d.EndedAt), secs(d.WaitSeconds), secs(d.RingSeconds), secs(d.TalkSeconds), secs(d.TotalSeconds),
+				string(d.HangupBy), d.HangupCause})
+		}
+		cw.Flush()
+		rc.Flush()
+		if page.NextCursor == "" || cw.Error() != nil {
+			return
+		}
+		opt.Cursor = page.NextCursor
+		if page, err = a.opt.Store.CDRs(r.Context(), c.tenantID(), f, opt); err != nil {
+			// The header is out: all that is left is to stop, which the
+			// client sees as a truncated body.
+			a.opt.Log.Error("cdr export", "tenant_id", c.tenantID(), "err", err)
+			return
+		}
+	}
+}
+
+func optID(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	return strconv.FormatInt(*id, 10)
+}
+
+func optTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func secs(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
