@@ -159,3 +159,39 @@ func NewCDR(c Call) CDR {
 	}
 	return r
 }
+
+// CallStats summarizes the calls of a period.
+type CallStats struct {
+	Offered   int `json:"offered"`
+	Answered  int `json:"answered"`
+	Abandoned int `json:"abandoned"`
+	// AnsweredInSL counts answers within the service-level threshold.
+	AnsweredInSL int `json:"answered_within_threshold"`
+	// ServiceLevel is AnsweredInSL / Answered (1 when nothing was answered).
+	ServiceLevel float64 `json:"service_level"`
+	// ServiceLevelSeconds is the threshold used.
+	ServiceLevelSeconds int     `json:"service_level_seconds"`
+	ASASeconds          float64 `json:"asa_seconds"`
+	AHTSeconds          float64 `json:"aht_seconds"`
+	// AbandonRate is Abandoned / Offered.
+	AbandonRate float64 `json:"abandon_rate"`
+}
+
+// QueueLive is a queue's state right now, as the call engine sees it.
+type QueueLive struct {
+	AgentsOnline    int     `json:"agents_online"`    // members signed in, in any status but Offline
+	AgentsAvailable int     `json:"agents_available"` // free to take a call now
+	AgentsOnCall    int     `json:"agents_on_call"`   // ringing or talking
+	AgentsWrapUp    int     `json:"agents_wrap_up"`
+	CallsWaiting    int     `json:"calls_waiting"`
+	CallsActive     int     `json:"calls_active"` // connected calls of this queue
+	LongestWait     float64 `json:"longest_wait_seconds"`
+	// EstimatedWait is what a caller joining now would wait, in seconds: 0
+	// with an agent free, else their position times the queue's average
+	// handle time over the agents signed in (exact for exponential handle
+	// times); -1 when no agent is signed in.
+	EstimatedWait float64 `json:"estimated_wait_seconds"`
+	// AverageHandle is the moving average of the queue's talk times, as
+	// Asterisk keeps it ((3·old + new)/4), in seconds.
+	AverageHandle float64 `json:"average_handle_seconds"`
+}

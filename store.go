@@ -88,6 +88,9 @@ type Store interface {
 	Call(ctx context.Context, tenantID, id int64) (Call, error)
 	// CDRs lists call records, oldest first.
 	CDRs(ctx context.Context, tenantID int64, f CDRFilter, opt ListOptions) (Page[CDR], error)
+	// CallStats summarizes the ended calls that started in [since, until),
+	// of one queue or (queueID 0) of the whole tenant.
+	CallStats(ctx context.Context, tenantID, queueID int64, since, until time.Time, slThreshold time.Duration) (CallStats, error)
 	// SubjectEvents returns the events about one object (a call's steps), in
 	// order.
 	SubjectEvents(ctx context.Context, tenantID int64, subjectType string, subjectID int64) ([]Event, error)

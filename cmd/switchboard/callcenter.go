@@ -365,3 +365,11 @@ func (cc *callCenter) tenantOfUser(ctx context.Context, userID int64) (int64, er
 	}
 	return 0, fmt.Errorf("user %d is not known to the call engine", userID)
 }
+
+// QueueLive implements native.CallCenter.
+func (cc *callCenter) QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool) {
+	if err := cc.catchUp(ctx); err != nil {
+		cc.log.Warn("queue metrics without catching up", "err", err)
+	}
+	return cc.eng.QueueLive(queueID)
+}

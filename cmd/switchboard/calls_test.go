@@ -81,6 +81,13 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.connected,call.ended" {
 		t.Errorf("call events %s", got)
 	}
+	status, qm := c.do("GET", fmt.Sprintf("/v1/queues/%d/metrics", qid), nil)
+	if period, _ := qm["period"].(map[string]any); status != 200 || period["answered"] != float64(1) || qm["live"] == nil {
+		t.Errorf("queue metrics: %d %v", status, qm)
+	}
+	if status, tm := c.do("GET", "/v1/metrics", nil); status != 200 || len(tm["queues"].([]any)) != 1 {
+		t.Errorf("tenant metrics: %d %v", status, tm)
+	}
 	status, cdrs := c.do("GET", "/v1/cdrs?disposition=answered", nil)
 	if items, _ := cdrs["items"].([]any); status != 200 || len(items) != 1 || items[0].(map[string]any)["talk_seconds"].(float64) < 1 {
 		t.Errorf("GET /v1/cdrs: %d %v", status, cdrs)

@@ -94,6 +94,7 @@ type agentRT struct {
 }
 
 type queueRT struct {
+	aht     time.Duration // moving average of talk time; 0 until a call ends
 	cfg     switchboard.Queue
 	members []switchboard.QueueMember
 	waiting []*call  // first come, first served
@@ -534,6 +535,11 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	a := e.agents[*c.AgentID]
 	q := e.queues[*c.QueueID]
 	a.lastEnd[q.cfg.ID] = now
+	if q.aht == 0 {
+		q.aht = c.Talk()
+	} else {
+		q.aht = (3*q.aht + c.Talk()) / 4
+	}
 	wrap := time.Duration(q.cfg.WrapUpSeconds) * time.Second
 	if wrap <= 0 {
 		a.state = agentIdle
@@ -599,3 +605,61 @@ func remove(list []*call, c *call) []*call {
 	}
 	return list
 }
+
+// QueueLive reports q's state now; ok is false for a queue the engine does not
+// run.
+func (e *Engine) QueueLive(queueID int64) (switchboard.QueueLive, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q, ok := e.queues[queueID]
+	if !ok {
+		return switchboard.QueueLive{}, false
+	}
+	now := e.opt.Clock.Now()
+	var l switchboard.QueueLive
+	for _, m := range q.members {
+		a, ok := e.agents[m.UserID]
+		if !ok || a.status == switchboard.StatusOffline {
+			continue
+		}
+		l.AgentsOnline++
+		switch a.state {
+		case agentIdle:
+			if a.available && a.device != "" {
+				l.AgentsAvailable++
+			}
+		case agentRinging, agentBusy:
+			l.AgentsOnCall++
+		case agentWrapUp:
+			l.AgentsWrapUp++
+		}
+	}
+	l.CallsWaiting = len(q.waiting)
+	for _, c := range q.waiting {
+		if c.QueuedAt != nil {
+			l.LongestWait = max(l.LongestWait, now.Sub(*c.QueuedAt).Seconds())
+		}
+	}
+	for _, c := range e.calls {
+		if c.agent != "" && c.QueueID != nil && *c.QueueID == queueID {
+			l.CallsActive++
+		}
+	}
+	aht := q.aht
+	if aht == 0 {
+		aht = defaultHandle
+	}
+	l.AverageHandle = aht.Seconds()
+	switch {
+	case l.AgentsAvailable > 0:
+		l.EstimatedWait = 0
+	case l.AgentsOnline == 0:
+		l.EstimatedWait = -1
+	default:
+		l.EstimatedWait = PositionWait(l.CallsWaiting+1, l.AgentsOnline, aht).Seconds()
+	}
+	return l, true
+}
+
+// defaultHandle stands in for a queue's handle time until a call has ended.
+const defaultHandle = 3 * time.Minute

@@ -13,6 +13,8 @@ import (
 type CallCenter interface {
 	SimulateCall(ctx context.Context, tenantID int64, in SimCall) (switchboard.Call, error)
 	SetSimDevice(ctx context.Context, tenantID, userID int64, d SimDevice) (SimDevice, error)
+	// QueueLive is the queue's state now; false when the engine does not run it.
+	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
 }
 
 // SimCall is a simulated inbound call.
@@ -133,5 +135,106 @@ func (a *API) callRoutes() {
 				return SimDevice{}, err
 			}
 			return a.opt.CallCenter.SetSimDevice(ctx, c.tenantID(), id, *in)
+		})
+}
+
+// queueMetrics is a queue's live state and the statistics of a period.
+type queueMetrics struct {
+	QueueID int64  `json:"queue_id"`
+	Name    string `json:"name"`
+	// Live is null when the call engine does not run the queue.
+	Live   *switchboard.QueueLive `json:"live"`
+	Period periodStats            `json:"period"`
+}
+
+type periodStats struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	switchboard.CallStats
+}
+
+type tenantMetrics struct {
+	Period periodStats    `json:"period"`
+	Queues []queueMetrics `json:"queues"`
+}
+
+var metricParams = []param{
+	{"since", "string", "start of the period (RFC 3339); default 24 hours ago"},
+	{"until", "string", "end of the period (RFC 3339); default now"},
+}
+
+func (a *API) metricRoutes() {
+	s := a.opt.Store
+	period := func(c *call) (time.Time, time.Time, error) {
+		now := nowUTC()
+		since, until := now.Add(-24*time.Hour), now
+		if t, err := c.queryTime("since"); err != nil {
+			return since, until, err
+		} else if t != nil {
+			since = *t
+		}
+		if t, err := c.queryTime("until"); err != nil {
+			return since, until, err
+		} else if t != nil {
+			until = *t
+		}
+		if !until.After(since) {
+			return since, until, badParam("until", "must be after since")
+		}
+		return since, until, nil
+	}
+	metrics := func(ctx context.Context, tenantID int64, q switchboard.Queue, since, until time.Time) (queueMetrics, error) {
+		st, err := s.CallStats(ctx, tenantID, q.ID, since, until, time.Duration(q.ServiceLevelSeconds)*time.Second)
+		m := queueMetrics{QueueID: q.ID, Name: q.Name, Period: periodStats{Since: since, Until: until, CallStats: st}}
+		if a.opt.CallCenter != nil {
+			if live, ok := a.opt.CallCenter.QueueLive(ctx, q.ID); ok {
+				m.Live = &live
+			}
+		}
+		return m, err
+	}
+	handle(a, route{Method: "GET", Path: "/v1/queues/{id}/metrics", Summary: "A queue's live state and its service level, ASA, AHT and abandon rate over a period", Tag: "Queues",
+		Scope: switchboard.ScopeCallsRead, Query: metricParams},
+		func(ctx context.Context, c *call, _ *noBody) (queueMetrics, error) {
+			q, err := byID(s.Queue)(ctx, c)
+			if err != nil {
+				return queueMetrics{}, err
+			}
+			since, until, err := period(c)
+			if err != nil {
+				return queueMetrics{}, err
+			}
+			return metrics(ctx, c.tenantID(), q, since, until)
+		})
+	handle(a, route{Method: "GET", Path: "/v1/metrics", Summary: "The tenant's call statistics over a period and every queue's live state", Tag: "Queues",
+		Scope: switchboard.ScopeCallsRead, Query: metricParams},
+		func(ctx context.Context, c *call, _ *noBody) (tenantMetrics, error) {
+			since, until, err := period(c)
+			if err != nil {
+				return tenantMetrics{}, err
+			}
+			st, err := s.CallStats(ctx, c.tenantID(), 0, since, until, 20*time.Second)
+			if err != nil {
+				return tenantMetrics{}, err
+			}
+			out := tenantMetrics{Period: periodStats{Since: since, Until: until, CallStats: st}, Queues: []queueMetrics{}}
+			opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+			for {
+				page, err := s.Queues(ctx, c.tenantID(), opt)
+				if err != nil {
+					return out, err
+				}
+				for _, q := range page.Items {
+					m, err := metrics(ctx, c.tenantID(), q, since, until)
+					if err != nil {
+						return out, err
+					}
+					out.Queues = append(out.Queues, m)
+				}
+				if page.NextCursor == "" {
+					return out, nil
+				}
+				opt.Cursor = page.NextCursor
+			}
 		})
 }

@@ -14,6 +14,7 @@ func (a *API) registerRoutes() {
 	a.userRoutes()
 	a.callRoutes()
 	a.cdrRoutes()
+	a.metricRoutes()
 	a.teamRoutes()
 	a.skillRoutes()
 	a.statusRoutes()

@@ -163,3 +163,26 @@ func TestAbandonFullQueueAndJoinEmpty(t *testing.T) {
 		t.Errorf("join-empty off: %+v", c)
 	}
 }
+
+func TestQueueLive(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", WrapUpSeconds: 30}, map[int64]sim.Device{1: answer(0), 2: answer(0)})
+	w.call(t, sim.Script{Talk: 2 * time.Minute})
+	w.call(t, sim.Script{Talk: 4 * time.Minute})
+	w.clock.Advance(time.Second)
+	w.call(t, sim.Script{})
+	w.clock.Advance(9 * time.Second)
+	live, ok := w.eng.QueueLive(1)
+	want := switchboard.QueueLive{AgentsOnline: 2, AgentsOnCall: 2, CallsWaiting: 1, CallsActive: 2, LongestWait: 9,
+		AverageHandle: 180, EstimatedWait: 180} // position 2 × 180 s / 2 agents
+	if !ok || live != want {
+		t.Errorf("QueueLive = %+v, want %+v", live, want)
+	}
+	w.clock.Advance(2 * time.Minute) // the first call ends; its agent wraps up and the waiting call still waits
+	live, _ = w.eng.QueueLive(1)
+	if live.AgentsWrapUp != 1 || live.AverageHandle != 120 || live.CallsWaiting != 1 {
+		t.Errorf("after the first call: %+v", live)
+	}
+	if _, ok := w.eng.QueueLive(99); ok {
+		t.Errorf("an unknown queue reported live state")
+	}
+}

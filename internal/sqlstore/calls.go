@@ -243,3 +243,35 @@ func (db *DB) SubjectEvents(ctx context.Context, tenantID int64, subjectType str
 	}
 	return scanEvents(rows)
 }
+
+// CallStats implements switchboard.Store. Handle time is talk time: wrap-up
+// is the agent's, not the call's, and is not recorded per call yet.
+func (db *DB) CallStats(ctx context.Context, tenantID, queueID int64, since, until time.Time, sl time.Duration) (switchboard.CallStats, error) {
+	s := switchboard.CallStats{ServiceLevelSeconds: int(sl.Seconds())}
+	q := `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN connected_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN disposition = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN connected_at IS NOT NULL AND connected_at - COALESCE(queued_at, created_at) <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN connected_at IS NOT NULL THEN connected_at - COALESCE(queued_at, created_at) ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN connected_at IS NOT NULL THEN ended_at - connected_at ELSE 0 END), 0)
+		FROM calls WHERE tenant_id = ? AND ended_at IS NOT NULL AND created_at >= ? AND created_at < ?`
+	args := []any{switchboard.DispositionAbandoned, sl.Microseconds(), tenantID, micros(since), micros(until)}
+	if queueID != 0 {
+		q += " AND queue_id = ?"
+		args = append(args, queueID)
+	}
+	var waitMicros, talkMicros int64
+	if err := db.queryRow(ctx, q, args...).Scan(&s.Offered, &s.Answered, &s.Abandoned, &s.AnsweredInSL, &waitMicros, &talkMicros); err != nil {
+		return s, fmt.Errorf("call stats: %w", err)
+	}
+	s.ServiceLevel = 1
+	if s.Answered > 0 {
+		s.ServiceLevel = float64(s.AnsweredInSL) / float64(s.Answered)
+		s.ASASeconds = float64(waitMicros) / 1e6 / float64(s.Answered)
+		s.AHTSeconds = float64(talkMicros) / 1e6 / float64(s.Answered)
+	}
+	if s.Offered > 0 {
+		s.AbandonRate = float64(s.Abandoned) / float64(s.Offered)
+	}
+	return s, nil
+}

@@ -146,3 +146,45 @@ func TestCDRFilters(t *testing.T) {
 		}
 	})
 }
+
+func TestCallStats(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		q, _ := db.CreateQueue(ctx, tn.ID, switchboard.Queue{Name: "Q"})
+		base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+		save := func(wait, talk time.Duration, answered bool, queue *int64) {
+			t.Helper()
+			start := base
+			c := switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, From: "+15550001111", To: "8001",
+				QueueID: queue, CreatedAt: start, QueuedAt: &start}
+			if answered {
+				conn := start.Add(wait)
+				end := conn.Add(talk)
+				c.ConnectedAt, c.EndedAt, c.Status, c.Disposition = &conn, &end, switchboard.CallFinished, switchboard.DispositionAnswered
+			} else {
+				end := start.Add(wait)
+				c.EndedAt, c.Status, c.Disposition = &end, switchboard.CallFailed, switchboard.DispositionAbandoned
+			}
+			if _, err := db.SaveCall(ctx, c, "ended"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		save(10*time.Second, 100*time.Second, true, &q.ID)
+		save(30*time.Second, 200*time.Second, true, &q.ID)
+		save(50*time.Second, 0, false, &q.ID)
+		save(5*time.Second, 60*time.Second, true, nil) // another queue's
+		s, err := db.CallStats(ctx, tn.ID, q.ID, base.Add(-time.Hour), base.Add(time.Hour), 20*time.Second)
+		want := switchboard.CallStats{Offered: 3, Answered: 2, Abandoned: 1, AnsweredInSL: 1, ServiceLevel: 0.5,
+			ServiceLevelSeconds: 20, ASASeconds: 20, AHTSeconds: 150, AbandonRate: 1.0 / 3}
+		if err != nil || s != want {
+			t.Errorf("CallStats(queue) = %+v, %v; want %+v", s, err, want)
+		}
+		if all, _ := db.CallStats(ctx, tn.ID, 0, base.Add(-time.Hour), base.Add(time.Hour), 20*time.Second); all.Offered != 4 {
+			t.Errorf("CallStats(tenant) offered %d, want 4", all.Offered)
+		}
+		if none, _ := db.CallStats(ctx, tn.ID, q.ID, base.Add(time.Hour), base.Add(2*time.Hour), 20*time.Second); none.Offered != 0 || none.ServiceLevel != 1 {
+			t.Errorf("empty period %+v", none)
+		}
+	})
+}
