@@ -39,6 +39,7 @@ type Main struct {
 	dispatchDone chan struct{} // closed when it has written its last outcomes
 	stopCalls    func()        // ends the call engine's event follower
 	callsDone    chan struct{}
+	stopTraffic  func() // ends the demo's traffic generator
 }
 
 // NewMain returns a Main on the given streams and the process environment.
@@ -160,9 +161,9 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.ln = ln
+	var d *demo
 	if m.Config.Demo {
-		d, err := seedDemo(ctx, store)
-		if err != nil {
+		if d, err = seedDemo(ctx, store); err != nil {
 			ln.Close()
 			store.Close()
 			return fmt.Errorf("seed demo tenant: %w", err)
@@ -183,6 +184,16 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		ln.Close()
 		m.Close()
 		return err
+	}
+	if d != nil && m.Config.DemoTraffic && len(d.numbers) > 0 {
+		tctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		m.stopTraffic = func() { cancel(); <-done }
+		go func() {
+			// The generator lives until Close.
+			defer close(done)
+			d.traffic(tctx, cc, m.log)
+		}()
 	}
 	m.served = make(chan error, 1)
 	go func() {
@@ -286,6 +297,10 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 // shutdown timeout, and closes the store. It is safe to call more than once.
 func (m *Main) Close() error {
 	var err error
+	if m.stopTraffic != nil {
+		m.stopTraffic()
+		m.stopTraffic = nil
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()

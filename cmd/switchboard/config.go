@@ -30,6 +30,7 @@ type Config struct {
 	AuthCacheTTL    time.Duration
 	ShutdownTimeout time.Duration
 	Demo            bool
+	DemoTraffic     bool
 
 	WebhookAllowCIDRs    []netip.Prefix
 	WebhookTimeout       time.Duration
@@ -81,6 +82,7 @@ func defaultConfig() Config {
 		MaxBodyBytes:    1 << 20,
 		AuthCacheTTL:    5 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		DemoTraffic:     true,
 
 		WebhookTimeout:       15 * time.Second,
 		WebhookWorkers:       64,
@@ -111,6 +113,7 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"auth-cache-ttl", "how long a verified API key is trusted before it is checked again (revocation on another node waits this long)", (*durationValue)(&c.AuthCacheTTL)},
 		setting{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"demo", "seed the demo tenant (idempotently) and print a key per dialect", (*boolValue)(&c.Demo)},
+		setting{"demo-traffic", "with --demo, place a simulated call into a demo queue every half minute or so", (*boolValue)(&c.DemoTraffic)},
 		setting{"webhook-allow-cidr", "a non-public address range webhooks may reach, e.g. 127.0.0.0/8 or 10.1.0.0/16 (repeatable; env: comma-separated)", (*prefixList)(&c.WebhookAllowCIDRs)},
 		setting{"webhook-timeout", "how long one webhook attempt may take", (*durationValue)(&c.WebhookTimeout)},
 		setting{"webhook-workers", "webhook attempts in flight at once, across all endpoints", (*intValue)(&c.WebhookWorkers)},

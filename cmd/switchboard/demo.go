@@ -5,9 +5,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"switchboard"
+	"switchboard/internal/native"
 	"switchboard/internal/sqlstore"
 )
 
@@ -71,9 +75,10 @@ var (
 )
 
 type demo struct {
-	tenant switchboard.Tenant
-	keys   map[string]string // dialect -> secret
-	counts map[string]int
+	tenant  switchboard.Tenant
+	numbers []string          // the DIDs routed to queues, for the traffic generator
+	keys    map[string]string // dialect -> secret
+	counts  map[string]int
 }
 
 // all pages through a list, for the demo's small collections.
@@ -165,6 +170,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 
 	users := map[string]int64{}
 	byTeam := map[string][]int64{}
+	var signIn []int64
 	for i, a := range demoAgents {
 		email := strings.ToLower(a.first + "." + a.last + "@demo.example")
 		u, err := s.UserByEmail(ctx, id, email)
@@ -183,6 +189,9 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("agent %s: %w", email, err)
+		}
+		if i < 9 {
+			signIn = append(signIn, u.ID) // three stay Offline, to show the difference
 		}
 		users[email] = u.ID
 		byTeam[a.team] = append(byTeam[a.team], u.ID)
@@ -226,6 +235,9 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		have[n.Number] = true
 	}
 	for _, dn := range demoNumbers {
+		if _, ok := queues[dn.target]; ok {
+			d.numbers = append(d.numbers, dn.number)
+		}
 		if have[dn.number] {
 			continue
 		}
@@ -238,6 +250,14 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 		if _, err := s.CreatePhoneNumber(ctx, id, n); err != nil {
 			return nil, fmt.Errorf("number %s: %w", dn.number, err)
+		}
+	}
+
+	for _, uid := range signIn {
+		if p, err := s.Presence(ctx, id, uid); err == nil && p.Status == switchboard.StatusOffline {
+			if _, err := s.SetPresence(ctx, id, uid, switchboard.StatusAvailable, false); err != nil {
+				return nil, fmt.Errorf("sign in demo agent: %w", err)
+			}
 		}
 	}
 
@@ -290,5 +310,27 @@ func (d *demo) print(w io.Writer, base, adminToken string) {
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/queues\n", key, base)
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", key)
 	fmt.Fprintf(w, "       -d '{\"email\":\"new.agent@demo.example\",\"first_name\":\"New\",\"last_name\":\"Agent\",\"extension\":\"1099\"}' %s/v1/users\n", base)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/metrics\n", key, base)
 	fmt.Fprintf(w, "  curl -s %s/v1/openapi.json | head\n\n", base)
+}
+
+// traffic places simulated calls into the demo queues until ctx ends: Poisson
+// arrivals every 30 s on average, talk of about a minute, callers who give up
+// after two minutes, so a newcomer sees queues, answers and abandons.
+func (d *demo) traffic(ctx context.Context, cc *callCenter, log *slog.Logger) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	for {
+		wait := time.Duration(rng.ExpFloat64() * float64(30*time.Second))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		talk := min(time.Duration(rng.ExpFloat64()*float64(time.Minute)), 3*time.Minute) + 5*time.Second
+		from := fmt.Sprintf("+1212555%04d", rng.IntN(10000))
+		to := d.numbers[rng.IntN(len(d.numbers))]
+		if _, err := cc.SimulateCall(ctx, d.tenant.ID, native.SimCall{From: from, To: to, Talk: talk, Patience: 2 * time.Minute}); err != nil && ctx.Err() == nil {
+			log.Warn("demo traffic", "err", err)
+		}
+	}
 }
