@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -372,4 +373,60 @@ func (cc *callCenter) QueueLive(ctx context.Context, queueID int64) (switchboard
 		cc.log.Warn("queue metrics without catching up", "err", err)
 	}
 	return cc.eng.QueueLive(queueID)
+}
+
+// ClickToCall implements native.CallCenter.
+func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native.ClickToCall) (switchboard.Call, error) {
+	if err := cc.catchUp(ctx); err != nil {
+		return switchboard.Call{}, err
+	}
+	invalid := func(field, why string) error {
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot place the call", Fields: map[string]string{field: why}}
+	}
+	u, err := cc.store.User(ctx, tenantID, in.UserID)
+	if err != nil {
+		return switchboard.Call{}, err
+	}
+	if u.DeactivatedAt != nil {
+		return switchboard.Call{}, invalid("user_id", "the user is deactivated")
+	}
+	number, err := phone.Normalize(in.PhoneNumber, "")
+	if err != nil {
+		return switchboard.Call{}, invalid("phone_number", "is not a valid phone number")
+	}
+	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	if err != nil {
+		return switchboard.Call{}, err
+	}
+	callerID := in.CallerID
+	switch {
+	case callerID != "":
+		e164, err := phone.Normalize(callerID, "")
+		if err != nil {
+			return switchboard.Call{}, invalid("caller_id", "is not a valid phone number")
+		}
+		owned := e164 == u.OutboundNumber
+		for _, n := range numbers {
+			owned = owned || n.Number == e164
+		}
+		if !owned {
+			return switchboard.Call{}, invalid("caller_id", "is not one of this tenant's numbers")
+		}
+		callerID = e164
+	case u.OutboundNumber != "":
+		callerID = u.OutboundNumber
+	case len(numbers) > 0:
+		callerID = numbers[0].Number
+	default:
+		return switchboard.Call{}, invalid("caller_id", "is required: the agent has no outbound number and the tenant no phone number")
+	}
+	id, err := cc.eng.Call(engine.ClickToCall{TenantID: tenantID, AgentID: u.ID, Number: number, CallerID: callerID})
+	var un *engine.ErrAgentUnavailable
+	if errors.As(err, &un) {
+		return switchboard.Call{}, invalid("user_id", un.Reason)
+	}
+	if err != nil {
+		return switchboard.Call{}, err
+	}
+	return cc.store.Call(ctx, tenantID, id)
 }

@@ -155,3 +155,27 @@ func TestRestartClosesOpenCalls(t *testing.T) {
 		t.Errorf("call after restart %v", ended)
 	}
 }
+
+func TestClickToCallEndToEnd(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	_, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	uid := u["id"].(float64)
+	c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+390112121212", "label": "Main"})
+	status, body := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222"})
+	if fields, _ := body["error"].(map[string]any)["fields"].(map[string]any); status != 422 || !strings.Contains(fmt.Sprint(fields["user_id"]), "not signed in") {
+		t.Fatalf("offline agent: %d %v", status, body)
+	}
+	c.do("POST", fmt.Sprintf("/v1/users/%d/status", int64(uid)), map[string]any{"status": "Available"})
+	if status, body := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222", "caller_id": "+15559999999"}); status != 422 {
+		t.Errorf("a caller id that is not the tenant's: %d %v", status, body)
+	}
+	status, call := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222"})
+	if status != 201 || call["direction"] != "outbound" || call["from"] != "+390112121212" || call["to"] != "+15550002222" {
+		t.Fatalf("POST /v1/calls: %d %v", status, call)
+	}
+	// The agent's phone answers after 1 s, the simulated customer 3 s later.
+	waitCall(t, c, int64(call["id"].(float64)), func(v map[string]any) bool { return v["status"] == "connected" })
+}

@@ -108,6 +108,8 @@ type call struct {
 	agent   LegID           // the leg that answered
 	tried   map[int64]bool  // agents offered this call in the current round
 	timer   Timer           // ring timeout or retry pause
+	// customerTimeout bounds the customer's ringing in a click-to-call.
+	customerTimeout time.Duration
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -443,12 +445,14 @@ func (e *Engine) LegEvent(ev LegEvent) {
 	if !ok {
 		return
 	}
-	switch ref.role {
-	case callerLeg:
+	switch {
+	case c.Direction == switchboard.Outbound:
+		e.outboundLegEvent(c, ref, ev)
+	case ref.role == callerLeg:
 		if ev.Type == LegHungUp || ev.Type == LegFailed {
 			e.callerGone(c, ev.Cause)
 		}
-	case agentLeg:
+	case ref.role == agentLeg:
 		e.agentLegEvent(c, ref.agent, ev)
 	}
 }
@@ -533,6 +537,12 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
 	a := e.agents[*c.AgentID]
+	if c.QueueID == nil { // a click-to-call: no queue, no wrap-up
+		a.state = agentIdle
+		e.agentChanged(a.id, AgentFree)
+		e.dispatchAgent(a)
+		return
+	}
 	q := e.queues[*c.QueueID]
 	a.lastEnd[q.cfg.ID] = now
 	if q.aht == 0 {
@@ -562,12 +572,16 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 
 // fail ends a call that never connected.
 func (e *Engine) fail(c *call, d switchboard.Disposition, cause string) {
-	now := e.opt.Clock.Now()
-	c.EndedAt, c.Status, c.Disposition, c.HangupCause = &now, switchboard.CallFailed, d, cause
-	c.HangupBy = switchboard.SideSystem
+	by := switchboard.SideSystem
 	if d == switchboard.DispositionAbandoned {
-		c.HangupBy = switchboard.SideCaller
+		by = switchboard.SideCaller
 	}
+	e.failBy(c, d, by, cause)
+}
+
+func (e *Engine) failBy(c *call, d switchboard.Disposition, by switchboard.Side, cause string) {
+	now := e.opt.Clock.Now()
+	c.EndedAt, c.Status, c.Disposition, c.HangupCause, c.HangupBy = &now, switchboard.CallFailed, d, cause, by
 	if d == switchboard.DispositionRejected {
 		e.opt.Telephony.Hangup(c.caller, cause)
 	}

@@ -15,6 +15,25 @@ type CallCenter interface {
 	SetSimDevice(ctx context.Context, tenantID, userID int64, d SimDevice) (SimDevice, error)
 	// QueueLive is the queue's state now; false when the engine does not run it.
 	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
+	// ClickToCall rings the agent's phone and then the number.
+	ClickToCall(ctx context.Context, tenantID int64, in ClickToCall) (switchboard.Call, error)
+}
+
+// ClickToCall is an agent's outbound call request.
+type ClickToCall struct {
+	UserID      int64
+	PhoneNumber string
+	CallerID    string
+}
+
+// clickBody starts a click-to-call.
+type clickBody struct {
+	UserID int64 `json:"user_id"`
+	// PhoneNumber is the customer's number, E.164 or digits with country code.
+	PhoneNumber string `json:"phone_number"`
+	// CallerID is shown to the customer: one of the tenant's numbers; by default
+	// the agent's outbound number, else the tenant's first number.
+	CallerID string `json:"caller_id"`
 }
 
 // SimCall is a simulated inbound call.
@@ -90,6 +109,26 @@ func (a *API) callRoutes() {
 		})
 	handle(a, route{Method: "GET", Path: "/v1/calls/{id}", Summary: "A call, live or ended", Tag: "Calls", Scope: switchboard.ScopeCallsRead},
 		getter(byID(s.Call)))
+	handle(a, route{Method: "POST", Path: "/v1/calls", Summary: "Click-to-call: ring the agent's phone, then the customer", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *clickBody) (switchboard.Call, error) {
+			p := switchboard.Problems{}
+			if in.UserID <= 0 {
+				p.Add("user_id", "is required")
+			}
+			if in.PhoneNumber == "" {
+				p.Add("phone_number", "is required")
+			}
+			if err := p.Err(); err != nil {
+				return switchboard.Call{}, err
+			}
+			if _, err := s.User(ctx, c.tenantID(), in.UserID); err != nil {
+				return switchboard.Call{}, err
+			}
+			if err := engine(); err != nil {
+				return switchboard.Call{}, err
+			}
+			return a.opt.CallCenter.ClickToCall(ctx, c.tenantID(), ClickToCall{UserID: in.UserID, PhoneNumber: in.PhoneNumber, CallerID: in.CallerID})
+		})
 	handle(a, route{Method: "POST", Path: "/v1/sim/calls", Summary: "Simulator: place an inbound call from a scripted caller", Tag: "Simulator", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *simCallBody) (switchboard.Call, error) {
 			p := switchboard.Problems{}

@@ -153,7 +153,7 @@ func (d *Driver) Originate(o engine.Originate) error {
 	} else {
 		s, ok := d.numbers[o.To.Number]
 		if !ok {
-			s = Script{Behavior: Answer, AnswerAfter: 5 * time.Second}
+			s = Script{Behavior: Answer, AnswerAfter: 3 * time.Second, Talk: 30 * time.Second}
 		}
 		l.script, b, after = s, s.Behavior, s.AnswerAfter
 	}

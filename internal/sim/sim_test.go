@@ -186,3 +186,45 @@ func TestQueueLive(t *testing.T) {
 		t.Errorf("an unknown queue reported live state")
 	}
 }
+
+func TestClickToCall(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(2 * time.Second), 2: {Registered: true, Behavior: sim.Ignore}})
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: 5 * time.Second, Talk: time.Minute})
+	w.drv.SetNumber("+15550003333", sim.Script{Behavior: sim.Reject})
+	dial := func(agent int64, number string) int64 {
+		t.Helper()
+		id, err := w.eng.Call(engine.ClickToCall{TenantID: 1, AgentID: agent, Number: number, CallerID: "+15550000100", AgentTimeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	ok := dial(1, "+15550002222")
+	if _, err := w.eng.Call(engine.ClickToCall{AgentID: 1, Number: "+15550002222"}); err == nil {
+		t.Errorf("a second call for a ringing agent was accepted")
+	}
+	w.clock.Advance(5 * time.Minute)
+	c, _ := w.ended(ok)
+	// The agent answers after 2 s, the customer 5 s after being dialled, then talks a minute.
+	if c.Direction != switchboard.Outbound || c.Disposition != switchboard.DispositionAnswered || c.Talk() != time.Minute ||
+		c.ConnectedAt.Sub(c.CreatedAt) != 7*time.Second || c.HangupBy != switchboard.SideCaller || c.From != "+15550000100" {
+		t.Errorf("click-to-call %+v", c)
+	}
+	busy := dial(1, "+15550003333")
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(busy); c.Disposition != switchboard.DispositionBusy {
+		t.Errorf("busy customer: %+v", c)
+	}
+	noAgent := dial(2, "+15550002222")
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(noAgent); c.Disposition != switchboard.DispositionNoAnswer || c.Talk() != 0 {
+		t.Errorf("agent not answering: %+v", c)
+	}
+	w.eng.SetStatus(1, "Lunch", false)
+	if _, err := w.eng.Call(engine.ClickToCall{AgentID: 1, Number: "+15550002222"}); err == nil {
+		t.Errorf("an agent at lunch placed a call")
+	}
+	if w.drv.Legs() != 0 {
+		t.Errorf("%d legs left up", w.drv.Legs())
+	}
+}
