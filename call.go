@@ -129,8 +129,8 @@ type CDRFilter struct {
 	// MinDuration and MaxDuration bound the talk time.
 	MinDuration, MaxDuration *time.Duration
 	// Open includes calls still in progress; by default only ended calls are
-	// records.
-	Open bool
+	// records. OnlyOpen lists calls in progress alone.
+	Open, OnlyOpen bool
 }
 
 // CDR is a call detail record: the call with its durations worked out.

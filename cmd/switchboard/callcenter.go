@@ -430,3 +430,12 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 	}
 	return cc.store.Call(ctx, tenantID, id)
 }
+
+// Hangup implements native.CallCenter.
+func (cc *callCenter) Hangup(ctx context.Context, tenantID, callID int64) (switchboard.Call, error) {
+	if !cc.eng.Hangup(callID) {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeConflict,
+			Message: "the call is not in progress on this server"}
+	}
+	return cc.store.Call(ctx, tenantID, callID)
+}

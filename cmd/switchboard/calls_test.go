@@ -177,5 +177,19 @@ func TestClickToCallEndToEnd(t *testing.T) {
 		t.Fatalf("POST /v1/calls: %d %v", status, call)
 	}
 	// The agent's phone answers after 1 s, the simulated customer 3 s later.
-	waitCall(t, c, int64(call["id"].(float64)), func(v map[string]any) bool { return v["status"] == "connected" })
+	id := int64(call["id"].(float64))
+	waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "connected" })
+	if status, live := c.do("GET", "/v1/calls", nil); status != 200 || live["metadata"].(map[string]any)["total"] != float64(1) {
+		t.Errorf("GET /v1/calls: %d %v", status, live)
+	}
+	status, ended := c.do("POST", fmt.Sprintf("/v1/calls/%d/hangup", id), nil)
+	if status != 200 || ended["status"] != "finished" || ended["hangup_by"] != "system" {
+		t.Errorf("hangup: %d %v", status, ended)
+	}
+	if status, _ := c.do("POST", fmt.Sprintf("/v1/calls/%d/hangup", id), nil); status != 409 {
+		t.Errorf("second hangup: %d, want 409", status)
+	}
+	if status, live := c.do("GET", "/v1/calls", nil); status != 200 || live["metadata"].(map[string]any)["total"] != float64(0) {
+		t.Errorf("GET /v1/calls after the hangup: %d %v", status, live)
+	}
 }

@@ -172,7 +172,8 @@ func (e *Engine) agent(id int64) *agentRT {
 
 // SetStatus puts an agent in a presence status; available says whether that
 // status takes calls. An agent who becomes available is offered waiting calls
-// at once.
+// at once; when the last member of a leave-when-empty queue signs out, its
+// waiting callers are let go.
 func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -181,6 +182,52 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	if available {
 		e.dispatchAgent(a)
 	}
+	if status != switchboard.StatusOffline {
+		return
+	}
+	for _, q := range e.queues {
+		if !q.cfg.LeaveWhenEmpty || len(q.waiting) == 0 || e.anyoneSignedIn(q) {
+			continue
+		}
+		for _, c := range append([]*call(nil), q.waiting...) {
+			q.waiting = remove(q.waiting, c)
+			e.dispatchAgents(e.stopRinging(c, "queue empty"))
+			e.opt.Telephony.Hangup(c.caller, "queue empty")
+			e.fail(c, switchboard.DispositionFailed, "no agent left in the queue")
+		}
+	}
+}
+
+// Hangup ends a call from the system side, whatever state it is in.
+func (e *Engine) Hangup(callID int64) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.calls[callID]
+	if !ok {
+		return false
+	}
+	switch {
+	case c.ConnectedAt != nil:
+		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
+		e.opt.Telephony.Hangup(c.agent, "hung up by the system")
+		e.end(c, switchboard.SideSystem, "hung up through the API")
+	case c.Direction == switchboard.Outbound:
+		for leg := range c.ringing {
+			e.opt.Telephony.Hangup(leg, "cancelled")
+			delete(e.legs, leg)
+		}
+		e.endOutbound(c, switchboard.DispositionFailed, switchboard.SideSystem, "hung up through the API")
+	default:
+		if c.QueueID != nil {
+			q := e.queues[*c.QueueID]
+			q.waiting = remove(q.waiting, c)
+		}
+		freed := e.stopRinging(c, "cancelled")
+		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
+		e.failBy(c, switchboard.DispositionFailed, switchboard.SideSystem, "hung up through the API")
+		e.dispatchAgents(freed)
+	}
+	return true
 }
 
 // InboundCall is a new inbound leg reported by a driver.

@@ -17,6 +17,8 @@ type CallCenter interface {
 	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
 	// ClickToCall rings the agent's phone and then the number.
 	ClickToCall(ctx context.Context, tenantID int64, in ClickToCall) (switchboard.Call, error)
+	// Hangup ends a call in progress.
+	Hangup(ctx context.Context, tenantID, callID int64) (switchboard.Call, error)
 }
 
 // ClickToCall is an agent's outbound call request.
@@ -107,8 +109,31 @@ func (a *API) callRoutes() {
 			}
 			return s.SetPresence(ctx, c.tenantID(), id, in.Status, false)
 		})
+	handle(a, route{Method: "GET", Path: "/v1/calls", Summary: "Calls in progress, oldest first (ended calls are CDRs)", Tag: "Calls", Scope: switchboard.ScopeCallsRead, Paged: true},
+		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.CDR], error) {
+			opt, err := c.listOptions()
+			if err != nil {
+				return listBody[switchboard.CDR]{}, err
+			}
+			p, err := s.CDRs(ctx, c.tenantID(), switchboard.CDRFilter{OnlyOpen: true}, opt)
+			return toList(p, opt), err
+		})
 	handle(a, route{Method: "GET", Path: "/v1/calls/{id}", Summary: "A call, live or ended", Tag: "Calls", Scope: switchboard.ScopeCallsRead},
 		getter(byID(s.Call)))
+	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.Call, error) {
+			call, err := byID(s.Call)(ctx, c)
+			if err != nil {
+				return call, err
+			}
+			if call.EndedAt != nil {
+				return call, &switchboard.Error{Code: switchboard.CodeConflict, Message: "the call has already ended"}
+			}
+			if err := engine(); err != nil {
+				return call, err
+			}
+			return a.opt.CallCenter.Hangup(ctx, c.tenantID(), call.ID)
+		})
 	handle(a, route{Method: "POST", Path: "/v1/calls", Summary: "Click-to-call: ring the agent's phone, then the customer", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *clickBody) (switchboard.Call, error) {
 			p := switchboard.Problems{}

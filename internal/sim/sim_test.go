@@ -228,3 +228,25 @@ func TestClickToCall(t *testing.T) {
 		t.Errorf("%d legs left up", w.drv.Legs())
 	}
 }
+
+func TestLeaveWhenEmptyAndHangup(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", LeaveWhenEmpty: true}, map[int64]sim.Device{1: answer(0)})
+	talking := w.call(t, sim.Script{Talk: time.Hour})
+	w.clock.Advance(time.Second)
+	waiting := w.call(t, sim.Script{})
+	w.eng.SetStatus(1, switchboard.StatusOffline, false)
+	w.clock.Advance(time.Second)
+	if c, ok := w.ended(waiting); !ok || c.HangupCause != "no agent left in the queue" {
+		t.Errorf("waiting caller after the last agent left: %+v", c)
+	}
+	if _, ok := w.ended(talking); ok {
+		t.Errorf("the connected call was cut")
+	}
+	if !w.eng.Hangup(talking) || w.eng.Hangup(talking) {
+		t.Errorf("Hangup should end the call once")
+	}
+	w.clock.Advance(time.Second)
+	if c, _ := w.ended(talking); c.HangupBy != switchboard.SideSystem || c.Disposition != switchboard.DispositionAnswered || w.drv.Legs() != 0 {
+		t.Errorf("hung-up call %+v, %d legs up", c, w.drv.Legs())
+	}
+}

@@ -181,7 +181,10 @@ func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter,
 		q.from += " AND " + cond
 		q.args = append(q.args, args...)
 	}
-	if !f.Open {
+	switch {
+	case f.OnlyOpen:
+		add("ended_at IS NULL")
+	case !f.Open:
 		add("ended_at IS NOT NULL")
 	}
 	if f.Since != nil {
