@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"switchboard"
+)
+
+// The inbound side of the engine: calls arrive, wait in their queue first come
+// first served, and are offered to members as the queue's strategy plans.
+
+// InboundCall is a new inbound leg reported by a driver.
+type InboundCall struct {
+	Leg  LegID
+	From string
+	To   string // what the caller dialled
+	// Route is the routing key of To when it is not To itself: extensions,
+	// which repeat across tenants, are qualified by tenant.
+	Route string
+	// Pickup is how long the call rings before Switchboard answers it.
+	Pickup time.Duration
+}
+
+// Inbound takes a new inbound call. It returns the call's id, or an error when
+// nothing answers to the number (the leg is then hung up).
+func (e *Engine) Inbound(in InboundCall) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	route := in.Route
+	if route == "" {
+		route = in.To
+	}
+	now := e.opt.Clock.Now()
+	c := &call{Call: switchboard.Call{Direction: switchboard.Inbound, Status: switchboard.CallSelecting,
+		From: in.From, To: in.To, CreatedAt: now}, caller: in.Leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
+	qid, routed := e.routes[route]
+	var q *queueRT
+	if routed {
+		q = e.queues[qid]
+		c.TenantID, c.QueueID = q.cfg.TenantID, &q.cfg.ID
+	}
+	e.changed(c, "created")
+	if c.ID == 0 {
+		e.nextID++
+		c.ID = e.nextID
+	}
+	if !routed {
+		// Never registered: with a persisting observer its number may not be
+		// unique among the calls in progress.
+		e.opt.Telephony.Hangup(in.Leg, "no route")
+		c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFailed,
+			switchboard.DispositionRejected, switchboard.SideSystem, "no route for "+in.To
+		e.changed(c, "ended")
+		return c.ID, fmt.Errorf("no queue answers %s", in.To)
+	}
+	e.calls[c.ID] = c
+	e.legs[in.Leg] = legRef{call: c.ID, role: callerLeg}
+	if in.Pickup > 0 {
+		id := c.ID
+		c.timer = e.opt.Clock.AfterFunc(in.Pickup, func() {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if c, ok := e.calls[id]; ok && c.EndedAt == nil {
+				c.timer = nil
+				e.enqueue(c, q)
+			}
+		})
+		return c.ID, nil
+	}
+	e.enqueue(c, q)
+	return c.ID, nil
+}
+
+// enqueue answers a routed call and puts it in its queue, unless the queue
+// refuses it.
+func (e *Engine) enqueue(c *call, q *queueRT) {
+	now := e.opt.Clock.Now()
+	if q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
+		e.fail(c, switchboard.DispositionRejected, "queue full")
+		return
+	}
+	if !q.cfg.JoinEmpty && !e.anyoneSignedIn(q) {
+		e.fail(c, switchboard.DispositionRejected, "no agent signed in")
+		return
+	}
+	e.opt.Telephony.Answer(c.caller)
+	e.opt.Telephony.Play(c.caller, "moh:"+q.cfg.MusicOnHold)
+	c.Status, c.QueuedAt = switchboard.CallQueued, &now
+	q.waiting = append(q.waiting, c)
+	e.changed(c, "queued")
+	e.dispatch(q)
+}
+
+func (e *Engine) anyoneSignedIn(q *queueRT) bool {
+	for _, m := range q.members {
+		if a, ok := e.agents[m.UserID]; ok && a.status != switchboard.StatusOffline {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatchAgent offers waiting calls of every queue the agent is in.
+func (e *Engine) dispatchAgent(a *agentRT) {
+	for _, q := range e.queues {
+		for _, m := range q.members {
+			if m.UserID == a.id {
+				e.dispatch(q)
+				break
+			}
+		}
+	}
+}
+
+// dispatch offers q's waiting calls, first come first served, to its free
+// members, one ring step per call.
+func (e *Engine) dispatch(q *queueRT) {
+	now := e.opt.Clock.Now()
+	for _, c := range q.waiting {
+		if len(c.ringing) > 0 || c.timer != nil {
+			continue // being offered, or pausing between rounds
+		}
+		var free []Member
+		for _, m := range q.members {
+			a, ok := e.agents[m.UserID]
+			if !ok || !a.available || a.device == "" || c.tried[a.id] {
+				continue
+			}
+			if a.state != agentIdle && !(q.cfg.RingInUse && a.state == agentBusy) {
+				continue
+			}
+			free = append(free, Member{UserID: a.id, Penalty: m.Penalty, Position: m.Position,
+				LastCallEnd: a.lastEnd[q.cfg.ID], CallsAnswered: a.answered[q.cfg.ID]})
+		}
+		if len(free) == 0 {
+			if len(c.tried) > 0 {
+				e.pause(q, c) // everyone had a chance: wait, then start a new round
+			}
+			// Later calls can use no one the head of the line cannot.
+			if len(c.tried) == 0 {
+				return
+			}
+			continue
+		}
+		plan := e.opt.Router.Plan(q.cfg, free, now)
+		if len(plan) == 0 {
+			return
+		}
+		e.ring(q, c, plan[0])
+	}
+}
+
+// ring offers c to the agents of one step.
+func (e *Engine) ring(q *queueRT, c *call, step Step) {
+	now := e.opt.Clock.Now()
+	for _, id := range step {
+		a := e.agents[id]
+		c.tried[id] = true
+		leg := LegID(fmt.Sprintf("c%d-a%d-%d", c.ID, id, len(c.tried)))
+		e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: id}
+		c.ringing[leg] = id
+		if a.state == agentIdle {
+			a.state = agentRinging
+		}
+		timeout := time.Duration(q.cfg.TimeoutSeconds) * time.Second
+		if err := e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout}); err != nil {
+			e.opt.Log.Warn("ring agent", "call", c.ID, "agent", id, "err", err)
+			delete(c.ringing, leg)
+			delete(e.legs, leg)
+			if a.state == agentRinging {
+				a.state = agentIdle
+			}
+		}
+	}
+	if len(c.ringing) == 0 {
+		return
+	}
+	if c.Status != switchboard.CallAssigned {
+		c.Status = switchboard.CallAssigned
+		if c.RingingAt == nil {
+			c.RingingAt = &now
+		}
+		e.changed(c, "ringing")
+	}
+	id := c.ID
+	c.timer = e.opt.Clock.AfterFunc(time.Duration(q.cfg.TimeoutSeconds)*time.Second, func() { e.ringTimeout(id) })
+}
+
+// ringTimeout gives up on the agents ringing for a call and offers it on.
+func (e *Engine) ringTimeout(id int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.calls[id]
+	if !ok || c.agent != "" {
+		return
+	}
+	c.timer = nil
+	freed := e.stopRinging(c, "ring timeout")
+	c.Status = switchboard.CallQueued
+	e.changed(c, "ring_timeout")
+	e.redispatch(c)
+	e.dispatchAgents(freed)
+}
+
+// stopRinging hangs up every agent leg still ringing for c and returns the
+// agents it freed. It does not offer them other calls: the caller does, once
+// c's own state is settled, so that no offer sees c half-changed.
+func (e *Engine) stopRinging(c *call, cause string) []*agentRT {
+	var freed []*agentRT
+	for leg, id := range c.ringing {
+		e.opt.Telephony.Hangup(leg, cause)
+		delete(c.ringing, leg)
+		delete(e.legs, leg)
+		if a := e.agents[id]; a != nil && a.state == agentRinging {
+			a.state = agentIdle
+			freed = append(freed, a)
+		}
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	return freed
+}
+
+func (e *Engine) dispatchAgents(agents []*agentRT) {
+	for _, a := range agents {
+		e.dispatchAgent(a)
+	}
+}
+
+// pause waits the queue's retry time before a call's next round of offers.
+func (e *Engine) pause(q *queueRT, c *call) {
+	id := c.ID
+	c.tried = map[int64]bool{}
+	c.timer = e.opt.Clock.AfterFunc(time.Duration(q.cfg.RetrySeconds)*time.Second, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c, ok := e.calls[id]; ok {
+			c.timer = nil
+			e.redispatch(c)
+		}
+	})
+}
+
+func (e *Engine) redispatch(c *call) {
+	if c.QueueID != nil {
+		if q, ok := e.queues[*c.QueueID]; ok {
+			e.dispatch(q)
+		}
+	}
+}
+
+// release frees an agent who was rung but did not take the call.
+func (e *Engine) release(a *agentRT) {
+	if a != nil && a.state == agentRinging {
+		a.state = agentIdle
+		e.dispatchAgent(a)
+	}
+}
+
+func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
+	a := e.agents[agentID]
+	now := e.opt.Clock.Now()
+	switch ev.Type {
+	case LegAnswered:
+		if c.agent != "" || c.EndedAt != nil {
+			// Someone else answered first (or the caller left): exactly one
+			// agent gets a call, whatever the timing of the answers.
+			e.opt.Telephony.Hangup(ev.Leg, "answered elsewhere")
+			delete(c.ringing, ev.Leg)
+			delete(e.legs, ev.Leg)
+			if a.state == agentRinging {
+				a.state = agentIdle
+				e.dispatchAgent(a)
+			}
+			return
+		}
+		c.agent = ev.Leg
+		delete(c.ringing, ev.Leg)
+		q := e.queues[*c.QueueID]
+		q.waiting = remove(q.waiting, c)
+		freed := e.stopRinging(c, "answered elsewhere")
+		a.state = agentBusy
+		e.agentChanged(a.id, AgentInCall)
+		a.answered[q.cfg.ID]++
+		e.opt.Router.Answered(q.cfg.ID, memberPosition(q, agentID))
+		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
+		e.opt.Telephony.Bridge(c.caller, ev.Leg)
+		e.changed(c, "connected")
+		e.dispatchAgents(freed)
+	case LegBusy, LegNoAnswer, LegFailed:
+		if _, ringing := c.ringing[ev.Leg]; ringing {
+			delete(c.ringing, ev.Leg)
+			delete(e.legs, ev.Leg)
+			e.release(a)
+			if len(c.ringing) == 0 && c.agent == "" {
+				e.stopRinging(c, "") // only stops the ring timer
+				c.Status = switchboard.CallQueued
+				e.changed(c, "not_answered")
+				e.redispatch(c)
+			}
+		}
+	case LegHungUp:
+		if ev.Leg == c.agent {
+			e.end(c, switchboard.SideAgent, ev.Cause)
+			e.opt.Telephony.Hangup(c.caller, "agent hung up")
+		} else if _, ringing := c.ringing[ev.Leg]; ringing {
+			e.agentLegEvent(c, agentID, LegEvent{Leg: ev.Leg, Type: LegFailed, Cause: ev.Cause})
+		}
+	}
+}
+
+// callerGone ends a call whose caller hung up.
+func (e *Engine) callerGone(c *call, cause string) {
+	if c.EndedAt != nil {
+		return
+	}
+	if c.agent == "" {
+		if c.QueueID != nil {
+			q := e.queues[*c.QueueID]
+			q.waiting = remove(q.waiting, c)
+		}
+		freed := e.stopRinging(c, "caller hung up")
+		e.fail(c, switchboard.DispositionAbandoned, cause)
+		e.dispatchAgents(freed)
+		return
+	}
+	e.opt.Telephony.Hangup(c.agent, "caller hung up")
+	e.end(c, switchboard.SideCaller, cause)
+}
