@@ -58,15 +58,17 @@ const (
 // are derived from the timestamps: wait is queued to answered (or to the end
 // when never answered), ring is the agent's ringing, talk is connected to end.
 type Call struct {
-	ID          int64       `json:"id"`
-	TenantID    int64       `json:"tenant_id"`
-	UUID        string      `json:"uuid"`
-	Direction   Direction   `json:"direction"`
-	Status      CallStatus  `json:"status"`
-	From        string      `json:"from"`
-	To          string      `json:"to"`
-	QueueID     *int64      `json:"queue_id"`
-	AgentID     *int64      `json:"agent_id"`
+	ID        int64      `json:"id"`
+	TenantID  int64      `json:"tenant_id"`
+	UUID      string     `json:"uuid"`
+	Direction Direction  `json:"direction"`
+	Status    CallStatus `json:"status"`
+	From      string     `json:"from"`
+	To        string     `json:"to"`
+	QueueID   *int64     `json:"queue_id"`
+	AgentID   *int64     `json:"agent_id"`
+	// ParentID links a call to the one it continues (a transfer).
+	ParentID    *int64      `json:"parent_id"`
 	Disposition Disposition `json:"disposition"`
 	HangupBy    Side        `json:"hangup_by"`
 	HangupCause string      `json:"hangup_cause"`

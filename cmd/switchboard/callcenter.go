@@ -439,3 +439,20 @@ func (cc *callCenter) Hangup(ctx context.Context, tenantID, callID int64) (switc
 	}
 	return cc.store.Call(ctx, tenantID, callID)
 }
+
+// Transfer implements native.CallCenter.
+func (cc *callCenter) Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error) {
+	if err := cc.catchUp(ctx); err != nil {
+		return switchboard.Call{}, err
+	}
+	id, err := cc.eng.Transfer(callID, engine.Target{QueueID: queueID, AgentID: userID})
+	var un *engine.ErrAgentUnavailable
+	switch {
+	case errors.As(err, &un):
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot transfer",
+			Fields: map[string]string{"user_id": un.Reason}}
+	case err != nil:
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeConflict, Message: "cannot transfer: " + err.Error()}
+	}
+	return cc.store.Call(ctx, tenantID, id)
+}

@@ -182,6 +182,10 @@ func TestClickToCallEndToEnd(t *testing.T) {
 	if status, live := c.do("GET", "/v1/calls", nil); status != 200 || live["metadata"].(map[string]any)["total"] != float64(1) {
 		t.Errorf("GET /v1/calls: %d %v", status, live)
 	}
+	status, moved := c.do("POST", fmt.Sprintf("/v1/calls/%d/transfer", id), map[string]any{"queue_id": 999})
+	if status != 422 {
+		t.Errorf("transfer to a missing queue: %d %v", status, moved)
+	}
 	status, ended := c.do("POST", fmt.Sprintf("/v1/calls/%d/hangup", id), nil)
 	if status != 200 || ended["status"] != "finished" || ended["hangup_by"] != "system" {
 		t.Errorf("hangup: %d %v", status, ended)

@@ -107,7 +107,9 @@ type call struct {
 	agent   LegID           // the leg that answered
 	tried   map[int64]bool  // agents offered this call in the current round
 	timer   Timer           // ring timeout or retry pause
-	// customerTimeout bounds the customer's ringing in a click-to-call.
+	// clickToCall marks the agent-first outbound flow; customerTimeout
+	// bounds the customer's ringing in it.
+	clickToCall     bool
 	customerTimeout time.Duration
 }
 
@@ -210,7 +212,7 @@ func (e *Engine) Hangup(callID int64) bool {
 		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
 		e.opt.Telephony.Hangup(c.agent, "hung up by the system")
 		e.end(c, switchboard.SideSystem, "hung up through the API")
-	case c.Direction == switchboard.Outbound:
+	case c.clickToCall:
 		for leg := range c.ringing {
 			e.opt.Telephony.Hangup(leg, "cancelled")
 			delete(e.legs, leg)
@@ -242,7 +244,7 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
-	case c.Direction == switchboard.Outbound:
+	case c.clickToCall:
 		e.outboundLegEvent(c, ref, ev)
 	case ref.role == callerLeg:
 		if ev.Type == LegHungUp || ev.Type == LegFailed {

@@ -56,7 +56,7 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	}
 	e.calls[c.ID] = c
 	leg := LegID(fmt.Sprintf("c%d-agent", c.ID))
-	c.customerTimeout = o.CustomerTimeout
+	c.clickToCall, c.customerTimeout = true, o.CustomerTimeout
 	e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: a.id}
 	c.ringing[leg] = a.id
 	a.state = agentRinging

@@ -279,13 +279,18 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		}
 		c.agent = ev.Leg
 		delete(c.ringing, ev.Leg)
-		q := e.queues[*c.QueueID]
-		q.waiting = remove(q.waiting, c)
-		freed := e.stopRinging(c, "answered elsewhere")
+		var freed []*agentRT
+		if c.QueueID != nil {
+			q := e.queues[*c.QueueID]
+			q.waiting = remove(q.waiting, c)
+			freed = e.stopRinging(c, "answered elsewhere")
+			a.answered[q.cfg.ID]++
+			e.opt.Router.Answered(q.cfg.ID, memberPosition(q, agentID))
+		} else {
+			freed = e.stopRinging(c, "answered elsewhere")
+		}
 		a.state = agentBusy
 		e.agentChanged(a.id, AgentInCall)
-		a.answered[q.cfg.ID]++
-		e.opt.Router.Answered(q.cfg.ID, memberPosition(q, agentID))
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)
 		e.changed(c, "connected")
@@ -295,6 +300,13 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			delete(c.ringing, ev.Leg)
 			delete(e.legs, ev.Leg)
 			e.release(a)
+			if len(c.ringing) == 0 && c.agent == "" && c.QueueID == nil {
+				// A transfer to one agent who did not take it: nowhere else to go.
+				e.stopRinging(c, "")
+				e.opt.Telephony.Hangup(c.caller, "transfer not answered")
+				e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "transfer target did not answer")
+				return
+			}
 			if len(c.ringing) == 0 && c.agent == "" {
 				e.stopRinging(c, "") // only stops the ring timer
 				c.Status = switchboard.CallQueued

@@ -19,6 +19,15 @@ type CallCenter interface {
 	ClickToCall(ctx context.Context, tenantID int64, in ClickToCall) (switchboard.Call, error)
 	// Hangup ends a call in progress.
 	Hangup(ctx context.Context, tenantID, callID int64) (switchboard.Call, error)
+	// Transfer hands a connected call's caller to a queue or an agent and
+	// returns the call that continues.
+	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
+}
+
+// transferBody names where a blind transfer goes: a queue or an agent.
+type transferBody struct {
+	QueueID int64 `json:"queue_id"`
+	UserID  int64 `json:"user_id"`
 }
 
 // ClickToCall is an agent's outbound call request.
@@ -120,6 +129,31 @@ func (a *API) callRoutes() {
 		})
 	handle(a, route{Method: "GET", Path: "/v1/calls/{id}", Summary: "A call, live or ended", Tag: "Calls", Scope: switchboard.ScopeCallsRead},
 		getter(byID(s.Call)))
+	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/transfer", Summary: "Blind transfer: the caller goes to a queue or an agent; the answer is the call that continues", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
+		func(ctx context.Context, c *call, in *transferBody) (switchboard.Call, error) {
+			call, err := byID(s.Call)(ctx, c)
+			if err != nil {
+				return call, err
+			}
+			if (in.QueueID == 0) == (in.UserID == 0) {
+				return call, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"queue_id": "give exactly one of queue_id and user_id"}}
+			}
+			if in.QueueID != 0 {
+				if _, err := s.Queue(ctx, c.tenantID(), in.QueueID); err != nil {
+					return call, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{"queue_id": "no such queue"}}
+				}
+			}
+			if in.UserID != 0 {
+				if _, err := s.User(ctx, c.tenantID(), in.UserID); err != nil {
+					return call, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{"user_id": "no such user"}}
+				}
+			}
+			if err := engine(); err != nil {
+				return call, err
+			}
+			return a.opt.CallCenter.Transfer(ctx, c.tenantID(), call.ID, in.QueueID, in.UserID)
+		})
 	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Call, error) {
 			call, err := byID(s.Call)(ctx, c)

@@ -74,16 +74,16 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 	return p, nil
 }
 
-const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, disposition,
+const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
-	var queue, agent, queued, ringing, connected, ended sql.NullInt64
+	var queue, agent, parent, queued, ringing, connected, ended sql.NullInt64
 	var created int64
-	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &c.Disposition,
+	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
 		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended)
-	c.QueueID, c.AgentID, c.CreatedAt = idPtr(queue), idPtr(agent), fromMicros(created)
+	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
 	return c, err
 }
@@ -99,9 +99,9 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 				c.UUID = uuid.NewString()
 			}
 			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
-				agent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), c.Disposition,
+				agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
+				updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
 				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now))
 			if err != nil {

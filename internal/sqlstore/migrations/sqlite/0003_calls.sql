@@ -14,6 +14,7 @@ CREATE TABLE calls (
     to_number    TEXT NOT NULL,
     queue_id     INTEGER,
     agent_id     INTEGER,
+    parent_id    INTEGER,
     disposition  TEXT NOT NULL DEFAULT '',
     hangup_by    TEXT NOT NULL DEFAULT '',
     hangup_cause TEXT NOT NULL DEFAULT '',

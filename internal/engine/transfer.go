@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"switchboard"
+)
+
+// Target is where a blind transfer sends the caller: a queue, or one agent.
+type Target struct {
+	QueueID int64
+	AgentID int64
+}
+
+// Transfer hands a connected call's caller to target without consulting it (a
+// blind transfer). The call ends for its agent, who wraps up as after any
+// call, and a new call, linked by ParentID, continues with the same caller
+// leg: queued in the target queue, or ringing the target agent (missed if they
+// do not answer). It returns the new call's id.
+func (e *Engine) Transfer(callID int64, to Target) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.calls[callID]
+	if !ok || c.ConnectedAt == nil || c.EndedAt != nil || c.caller == "" {
+		return 0, errors.New("the call is not connected on this server")
+	}
+	var q *queueRT
+	var target *agentRT
+	switch {
+	case to.QueueID != 0:
+		if q, ok = e.queues[to.QueueID]; !ok || q.cfg.TenantID != c.TenantID {
+			return 0, errors.New("no such queue")
+		}
+	case to.AgentID != 0:
+		target, ok = e.agents[to.AgentID]
+		switch {
+		case !ok || target.device == "":
+			return 0, &ErrAgentUnavailable{"the agent has no phone"}
+		case !target.available || target.state != agentIdle:
+			return 0, &ErrAgentUnavailable{"the agent is not available"}
+		}
+	default:
+		return 0, errors.New("a transfer needs a queue or an agent")
+	}
+	leg := c.caller
+	e.opt.Telephony.Hangup(c.agent, "transferred")
+	e.end(c, switchboard.SideAgent, "transferred")
+
+	now := e.opt.Clock.Now()
+	parent := c.ID
+	next := &call{Call: switchboard.Call{TenantID: c.TenantID, Direction: c.Direction, Status: switchboard.CallSelecting,
+		From: c.From, To: c.To, ParentID: &parent, CreatedAt: now}, caller: leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
+	if q != nil {
+		next.QueueID = &q.cfg.ID
+	}
+	e.changed(next, "created")
+	if next.ID == 0 {
+		e.nextID++
+		next.ID = e.nextID
+	}
+	e.calls[next.ID] = next
+	e.legs[leg] = legRef{call: next.ID, role: callerLeg}
+	if q != nil {
+		e.enqueue(next, q)
+		return next.ID, nil
+	}
+	ring := LegID(fmt.Sprintf("c%d-a%d-transfer", next.ID, target.id))
+	e.legs[ring] = legRef{call: next.ID, role: agentLeg, agent: target.id}
+	next.ringing[ring] = target.id
+	target.state = agentRinging
+	next.Status, next.RingingAt = switchboard.CallAssigned, &now
+	e.opt.Telephony.Play(leg, "ringback")
+	if err := e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: next.From, Timeout: 30 * time.Second}); err != nil {
+		target.state = agentIdle
+		delete(e.legs, ring)
+		e.opt.Telephony.Hangup(leg, "transfer failed")
+		e.failBy(next, switchboard.DispositionFailed, switchboard.SideSystem, "transfer: "+err.Error())
+		return next.ID, nil
+	}
+	e.changed(next, "ringing")
+	return next.ID, nil
+}
