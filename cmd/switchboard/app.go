@@ -195,13 +195,15 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 			d.traffic(tctx, cc, m.log)
 		}()
 	}
-	m.served = make(chan error, 1)
+	served, srv := make(chan error, 1), m.server
+	m.served = served
 	go func() {
-		// This goroutine lives until Close shuts the server down.
-		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			m.served <- fmt.Errorf("serve: %w", err)
+		// This goroutine lives until Close shuts the server down. It uses its
+		// own copies: Close clears the fields while it may still be starting.
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			served <- fmt.Errorf("serve: %w", err)
 		}
-		close(m.served)
+		close(served)
 	}()
 	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", redactDB(m.Config.DB),
 		"engine", store.Engine(), "version", switchboard.Version)
