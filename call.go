@@ -68,7 +68,9 @@ type Call struct {
 	QueueID   *int64     `json:"queue_id"`
 	AgentID   *int64     `json:"agent_id"`
 	// ParentID links a call to the one it continues (a transfer).
-	ParentID    *int64      `json:"parent_id"`
+	ParentID *int64 `json:"parent_id"`
+	// Source says which outside system started the call, and its record there.
+	Source      CallSource  `json:"source"`
 	Disposition Disposition `json:"disposition"`
 	HangupBy    Side        `json:"hangup_by"`
 	HangupCause string      `json:"hangup_cause"`
@@ -197,3 +199,24 @@ type QueueLive struct {
 	// Asterisk keeps it ((3·old + new)/4), in seconds.
 	AverageHandle float64 `json:"average_handle_seconds"`
 }
+
+// CallSource is the outside system that started a call (a CRM's click-to-call).
+type CallSource struct {
+	System    string `json:"system"`
+	AccountID string `json:"account_id"`
+}
+
+// DNCNumber is a number the tenant must not call.
+type DNCNumber struct {
+	ID        int64     `json:"id"`
+	TenantID  int64     `json:"tenant_id"`
+	Number    string    `json:"number"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Event types of the do-not-call list.
+const (
+	EventDNCAdded   = "dnc.added"
+	EventDNCRemoved = "dnc.removed"
+)

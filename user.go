@@ -37,6 +37,8 @@ type User struct {
 	OutboundNumber string      `json:"outbound_number"`
 	TimeZone       string      `json:"time_zone"`
 	SIPUsername    string      `json:"sip_username"`
+	// ClickToCallDisabled withholds the click-to-call permission.
+	ClickToCallDisabled bool `json:"click_to_call_disabled"`
 	// SIPPassword authenticates the agent's phone once SIP exists; it is write-only
 	// on every API and never rendered.
 	SIPPassword   string     `json:"-"`

@@ -390,9 +390,19 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 	if u.DeactivatedAt != nil {
 		return switchboard.Call{}, invalid("user_id", "the user is deactivated")
 	}
+	if u.ClickToCallDisabled {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the agent may not place click-to-calls",
+			Fields: map[string]string{"user_id": "has click_to_call_disabled set"}}
+	}
 	number, err := phone.Normalize(in.PhoneNumber, "")
 	if err != nil {
 		return switchboard.Call{}, invalid("phone_number", "is not a valid phone number")
+	}
+	if dnc, err := cc.store.IsDNC(ctx, tenantID, number); err != nil {
+		return switchboard.Call{}, err
+	} else if dnc {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the number is on the do-not-call list",
+			Fields: map[string]string{"phone_number": "is on the do-not-call list"}}
 	}
 	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
@@ -420,7 +430,7 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 	default:
 		return switchboard.Call{}, invalid("caller_id", "is required: the agent has no outbound number and the tenant no phone number")
 	}
-	id, err := cc.eng.Call(engine.ClickToCall{TenantID: tenantID, AgentID: u.ID, Number: number, CallerID: callerID})
+	id, err := cc.eng.Call(engine.ClickToCall{TenantID: tenantID, AgentID: u.ID, Number: number, CallerID: callerID, Source: in.Source})
 	var un *engine.ErrAgentUnavailable
 	if errors.As(err, &un) {
 		return switchboard.Call{}, invalid("user_id", un.Reason)

@@ -172,8 +172,16 @@ func TestClickToCallEndToEnd(t *testing.T) {
 	if status, body := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222", "caller_id": "+15559999999"}); status != 422 {
 		t.Errorf("a caller id that is not the tenant's: %d %v", status, body)
 	}
-	status, call := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222"})
-	if status != 201 || call["direction"] != "outbound" || call["from"] != "+390112121212" || call["to"] != "+15550002222" {
+	c.do("POST", "/v1/dnc", map[string]any{"number": "+1 555 000 3333", "reason": "asked not to be called"})
+	status, body = c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550003333"})
+	if fields, _ := body["error"].(map[string]any)["fields"].(map[string]any); status != 403 || fields["phone_number"] == nil {
+		t.Errorf("do-not-call number: %d %v", status, body)
+	}
+	status, call := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222",
+		"source": map[string]any{"system": "acme-crm", "account_id": "C-42"}})
+	src, _ := call["source"].(map[string]any)
+	if status != 201 || call["direction"] != "outbound" || call["from"] != "+390112121212" || call["to"] != "+15550002222" ||
+		src["system"] != "acme-crm" || src["account_id"] != "C-42" {
 		t.Fatalf("POST /v1/calls: %d %v", status, call)
 	}
 	// The agent's phone answers after 1 s, the simulated customer 3 s later.
@@ -195,5 +203,9 @@ func TestClickToCallEndToEnd(t *testing.T) {
 	}
 	if status, live := c.do("GET", "/v1/calls", nil); status != 200 || live["metadata"].(map[string]any)["total"] != float64(0) {
 		t.Errorf("GET /v1/calls after the hangup: %d %v", status, live)
+	}
+	c.do("PATCH", fmt.Sprintf("/v1/users/%d", int64(uid)), map[string]any{"click_to_call_disabled": true})
+	if status, body := c.do("POST", "/v1/calls", map[string]any{"user_id": uid, "phone_number": "15550002222"}); status != 403 {
+		t.Errorf("agent without the click-to-call permission: %d %v", status, body)
 	}
 }

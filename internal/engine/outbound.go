@@ -16,6 +16,7 @@ type ClickToCall struct {
 	CallerID string
 	// AgentTimeout and CustomerTimeout bound the ringing of each side.
 	AgentTimeout, CustomerTimeout time.Duration
+	Source                        switchboard.CallSource
 }
 
 // ErrAgentUnavailable explains why an agent cannot place a call now.
@@ -47,7 +48,7 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	}
 	now := e.opt.Clock.Now()
 	c := &call{Call: switchboard.Call{TenantID: o.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
-		From: o.CallerID, To: o.Number, AgentID: &a.id, CreatedAt: now, RingingAt: &now},
+		From: o.CallerID, To: o.Number, AgentID: &a.id, CreatedAt: now, RingingAt: &now, Source: o.Source},
 		ringing: map[LegID]int64{}, tried: map[int64]bool{}}
 	e.changed(c, "created")
 	if c.ID == 0 {

@@ -108,7 +108,7 @@ type fixture struct {
 	user, team, skill, status    int64
 	queue, number, apiKey, user2 int64
 	webhook, delivery            int64
-	call                         int64
+	call, dnc                    int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -155,6 +155,9 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 		From: "+15550001111", To: "+15550002222", CreatedAt: time.Now()}, "created")
 	must(err)
 	f.call = c.ID
+	d, err := s.AddDNC(ctx, id, "+15550009999", "asked not to be called")
+	must(err)
+	f.dnc = d.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -164,7 +167,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 func (f fixture) path(rt *route) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
-		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call}
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

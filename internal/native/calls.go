@@ -35,6 +35,7 @@ type ClickToCall struct {
 	UserID      int64
 	PhoneNumber string
 	CallerID    string
+	Source      switchboard.CallSource
 }
 
 // clickBody starts a click-to-call.
@@ -45,6 +46,14 @@ type clickBody struct {
 	// CallerID is shown to the customer: one of the tenant's numbers; by default
 	// the agent's outbound number, else the tenant's first number.
 	CallerID string `json:"caller_id"`
+	// Source names the system placing the call (a CRM) and its record, kept on
+	// the call and its CDR.
+	Source switchboard.CallSource `json:"source"`
+}
+
+type dncBody struct {
+	Number string `json:"number"`
+	Reason string `json:"reason"`
 }
 
 // SimCall is a simulated inbound call.
@@ -186,8 +195,19 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return switchboard.Call{}, err
 			}
-			return a.opt.CallCenter.ClickToCall(ctx, c.tenantID(), ClickToCall{UserID: in.UserID, PhoneNumber: in.PhoneNumber, CallerID: in.CallerID})
+			return a.opt.CallCenter.ClickToCall(ctx, c.tenantID(), ClickToCall{UserID: in.UserID, PhoneNumber: in.PhoneNumber,
+				CallerID: in.CallerID, Source: in.Source})
 		})
+	handle(a, route{Method: "GET", Path: "/v1/dnc", Summary: "The do-not-call list", Tag: "Calls", Scope: switchboard.ScopeCallsRead, Paged: true},
+		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.DNCNumber], error) {
+			return s.DNCNumbers(ctx, c.tenantID(), opt)
+		}))
+	handle(a, route{Method: "POST", Path: "/v1/dnc", Summary: "Put a number on the do-not-call list; click-to-calls to it are refused", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *dncBody) (switchboard.DNCNumber, error) {
+			return s.AddDNC(ctx, c.tenantID(), in.Number, in.Reason)
+		})
+	handle(a, route{Method: "DELETE", Path: "/v1/dnc/{id}", Summary: "Take a number off the do-not-call list", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusNoContent},
+		deleter(s.RemoveDNC))
 	handle(a, route{Method: "POST", Path: "/v1/sim/calls", Summary: "Simulator: place an inbound call from a scripted caller", Tag: "Simulator", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *simCallBody) (switchboard.Call, error) {
 			p := switchboard.Problems{}

@@ -44,6 +44,8 @@ type userBody struct {
 	TimeZone       string                  `json:"time_zone"`
 	SIPUsername    string                  `json:"sip_username"`
 	SIPPassword    string                  `json:"sip_password"`
+	// ClickToCallDisabled withholds the click-to-call permission.
+	ClickToCallDisabled bool `json:"click_to_call_disabled"`
 	// Deactivated signs the user out of the platform for good while keeping
 	// their history; setting it back to false reactivates them.
 	Deactivated bool `json:"deactivated"`
@@ -53,14 +55,14 @@ func userToBody(u switchboard.User) userBody {
 	return userBody{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, AgentNumber: u.AgentNumber,
 		Extension: u.Extension, Location: u.Location, Roles: u.Roles, TeamIDs: u.TeamIDs, Skills: u.Skills,
 		MaxChats: u.MaxChats, PhoneNumbers: u.PhoneNumbers, OutboundNumber: u.OutboundNumber, TimeZone: u.TimeZone,
-		SIPUsername: u.SIPUsername, Deactivated: u.DeactivatedAt != nil}
+		SIPUsername: u.SIPUsername, ClickToCallDisabled: u.ClickToCallDisabled, Deactivated: u.DeactivatedAt != nil}
 }
 
 func (b *userBody) apply(u *switchboard.User) {
 	u.Email, u.FirstName, u.LastName, u.AgentNumber = b.Email, b.FirstName, b.LastName, b.AgentNumber
 	u.Extension, u.Location, u.Roles, u.TeamIDs, u.Skills = b.Extension, b.Location, b.Roles, b.TeamIDs, b.Skills
 	u.MaxChats, u.PhoneNumbers, u.OutboundNumber, u.TimeZone = b.MaxChats, b.PhoneNumbers, b.OutboundNumber, b.TimeZone
-	u.SIPUsername, u.SIPPassword = b.SIPUsername, b.SIPPassword
+	u.SIPUsername, u.SIPPassword, u.ClickToCallDisabled = b.SIPUsername, b.SIPPassword, b.ClickToCallDisabled
 	switch {
 	case b.Deactivated && u.DeactivatedAt == nil:
 		now := nowUTC()

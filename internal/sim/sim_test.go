@@ -250,3 +250,17 @@ func TestLeaveWhenEmptyAndHangup(t *testing.T) {
 		t.Errorf("hung-up call %+v, %d legs up", c, w.drv.Legs())
 	}
 }
+
+func TestRingInUse(t *testing.T) {
+	for _, inUse := range []bool{false, true} {
+		w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", RingInUse: inUse}, map[int64]sim.Device{1: answer(0)})
+		w.call(t, sim.Script{Talk: time.Hour})
+		w.clock.Advance(time.Second)
+		second := w.call(t, sim.Script{Talk: time.Second})
+		w.clock.Advance(time.Minute)
+		_, done := w.ended(second)
+		if done != inUse {
+			t.Errorf("ring-in-use %v: second call answered while the agent talks = %v", inUse, done)
+		}
+	}
+}

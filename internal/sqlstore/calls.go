@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"switchboard"
+	"switchboard/internal/phone"
 )
 
 // SetPresence implements switchboard.Store.
@@ -75,14 +76,14 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 }
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
-	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at`
+	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
 	var queue, agent, parent, queued, ringing, connected, ended sql.NullInt64
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
-		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended)
+		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID)
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
 	return c, err
@@ -100,10 +101,10 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 			}
 			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 				agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-				updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				updated_at, source_system, source_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
-				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now))
+				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID)
 			if err != nil {
 				return fmt.Errorf("insert call: %w", err)
 			}
@@ -277,4 +278,60 @@ func (db *DB) CallStats(ctx context.Context, tenantID, queueID int64, since, unt
 		s.AbandonRate = float64(s.Abandoned) / float64(s.Offered)
 	}
 	return s, nil
+}
+
+// AddDNC implements switchboard.Store. Adding a number twice is a conflict.
+func (db *DB) AddDNC(ctx context.Context, tenantID int64, number, reason string) (switchboard.DNCNumber, error) {
+	e164, err := phone.Normalize(number, "")
+	if err != nil {
+		return switchboard.DNCNumber{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"number": "is not a valid phone number"}}
+	}
+	if len(reason) > 500 {
+		return switchboard.DNCNumber{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"reason": "must be at most 500 characters"}}
+	}
+	d := switchboard.DNCNumber{TenantID: tenantID, Number: e164, Reason: strings.TrimSpace(reason)}
+	err = db.inTx(ctx, func(t *tx) error {
+		d.CreatedAt = t.now
+		id, err := t.insert(ctx, "INSERT INTO dnc_numbers (tenant_id, number, reason, created_at) VALUES (?, ?, ?, ?)",
+			tenantID, d.Number, d.Reason, micros(t.now))
+		if err != nil {
+			return fmt.Errorf("add do-not-call number: %w", err)
+		}
+		d.ID = id
+		return t.appendEvent(ctx, tenantID, switchboard.EventDNCAdded, "dnc", id, d)
+	})
+	return d, err
+}
+
+func scanDNC(s scanner) (switchboard.DNCNumber, error) {
+	var d switchboard.DNCNumber
+	var created int64
+	err := s.Scan(&d.ID, &d.TenantID, &d.Number, &d.Reason, &created)
+	d.CreatedAt = fromMicros(created)
+	return d, err
+}
+
+const dncCols = "id, tenant_id, number, reason, created_at"
+
+// DNCNumbers implements switchboard.Store.
+func (db *DB) DNCNumbers(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.DNCNumber], error) {
+	return listAll(ctx, db, "dnc_numbers", dncCols, scanDNC, func(d switchboard.DNCNumber) int64 { return d.ID }, tenantID, opt)
+}
+
+// RemoveDNC implements switchboard.Store.
+func (db *DB) RemoveDNC(ctx context.Context, tenantID, id int64) error {
+	return db.deleteOne(ctx, tenantID, id, "dnc_numbers", "dnc", switchboard.EventDNCRemoved, func(t *tx) (any, error) {
+		return getOneTx(ctx, t, "dnc_numbers", dncCols, "dnc", scanDNC, tenantID, id)
+	})
+}
+
+// IsDNC implements switchboard.Store.
+func (db *DB) IsDNC(ctx context.Context, tenantID int64, number string) (bool, error) {
+	var n int
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM dnc_numbers WHERE tenant_id = ? AND number = ?", tenantID, number).Scan(&n); err != nil {
+		return false, fmt.Errorf("check do-not-call list: %w", err)
+	}
+	return n > 0, nil
 }

@@ -188,3 +188,40 @@ func TestCallStats(t *testing.T) {
 		}
 	})
 }
+
+func TestDNCAndCallSource(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		other := mustTenant(t, db, "other")
+		d, err := db.AddDNC(ctx, tn.ID, "1 (555) 000-3333", "asked")
+		if err != nil || d.Number != "+15550003333" {
+			t.Fatalf("AddDNC = %+v, %v", d, err)
+		}
+		_, err = db.AddDNC(ctx, tn.ID, "+15550003333", "")
+		wantField(t, "duplicate DNC", err, switchboard.CodeConflict, "number")
+		_, err = db.AddDNC(ctx, tn.ID, "nope", "")
+		wantField(t, "bad DNC number", err, switchboard.CodeInvalid, "number")
+		if on, _ := db.IsDNC(ctx, tn.ID, "+15550003333"); !on {
+			t.Errorf("number not on the list")
+		}
+		if on, _ := db.IsDNC(ctx, other.ID, "+15550003333"); on {
+			t.Errorf("another tenant's list applies")
+		}
+		wantCode(t, "remove across tenants", db.RemoveDNC(ctx, other.ID, d.ID), switchboard.CodeNotFound)
+		if err := db.RemoveDNC(ctx, tn.ID, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := db.DNCNumbers(ctx, tn.ID, switchboard.ListOptions{}); p.Total != 0 {
+			t.Errorf("list after removal: %d", p.Total)
+		}
+		c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
+			From: "+1", To: "+2", CreatedAt: time.Now(), Source: switchboard.CallSource{System: "crm", AccountID: "A-1"}}, "created")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Call(ctx, tn.ID, c.ID); got.Source.System != "crm" || got.Source.AccountID != "A-1" {
+			t.Errorf("source %+v", got.Source)
+		}
+	})
+}

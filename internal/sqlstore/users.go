@@ -14,7 +14,8 @@ import (
 )
 
 const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
-	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at`
+	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at,
+	click_to_call_disabled`
 
 func scanUser(s scanner) (switchboard.User, error) {
 	var u switchboard.User
@@ -23,7 +24,7 @@ func scanUser(s scanner) (switchboard.User, error) {
 	var deactivated sql.NullInt64
 	err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
 		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername, &u.SIPPassword,
-		&created, &updated, &deactivated, &teams, &skills)
+		&created, &updated, &deactivated, &u.ClickToCallDisabled, &teams, &skills)
 	if err != nil {
 		return u, err
 	}
@@ -90,10 +91,10 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 		numbers, _ := json.Marshal(u.PhoneNumbers)
 		id, err := tx.insert(ctx, `INSERT INTO users (tenant_id, uuid, email, first_name, last_name, agent_number, extension,
 			location, roles, max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at,
-			updated_at, deactivated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			updated_at, deactivated_at, click_to_call_disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, u.UUID, u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles),
 			u.MaxChats, string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			micros(tx.now), nullMicros(u.DeactivatedAt))
+			micros(tx.now), nullMicros(u.DeactivatedAt), u.ClickToCallDisabled)
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
@@ -249,10 +250,10 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID int64, u switchboard.User
 		numbers, _ := json.Marshal(u.PhoneNumbers)
 		if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
 			location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
-			sip_password = ?, updated_at = ?, deactivated_at = ? WHERE tenant_id = ? AND id = ?`,
+			sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ? WHERE tenant_id = ? AND id = ?`,
 			u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
 			string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			nullMicros(u.DeactivatedAt), tenantID, u.ID); err != nil {
+			nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, tenantID, u.ID); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		if err := tx.writeUserLinks(ctx, &u); err != nil {

@@ -365,6 +365,12 @@ func TestAlwaysFailingEndpointIsDisabledAndOwnerMailed(t *testing.T) {
 	// While disabled nothing is queued; after a fix, re-enabling and replaying
 	// the gap delivers what was missed.
 	from := time.Now().Add(-time.Minute)
+	// Attempts claimed before the disabling may still be under way: let them
+	// finish before counting what a disabled webhook receives.
+	for n := -1; n != rc.count(); {
+		n = rc.count()
+		time.Sleep(150 * time.Millisecond)
+	}
 	missed := r.emit(t, "call.missed")
 	before := rc.count()
 	failing.Store(false)

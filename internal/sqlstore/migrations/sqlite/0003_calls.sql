@@ -1,6 +1,8 @@
 -- Agent presence: the status an agent chose (or the system set) and since when.
 ALTER TABLE users ADD COLUMN presence_status TEXT NOT NULL DEFAULT 'Offline';
 ALTER TABLE users ADD COLUMN presence_since INTEGER;
+-- Agents may place click-to-calls unless this is set.
+ALTER TABLE users ADD COLUMN click_to_call_disabled BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- One row per call, updated as the engine moves it through its states; each
 -- update appends its call.* event in the same transaction.
@@ -18,6 +20,8 @@ CREATE TABLE calls (
     disposition  TEXT NOT NULL DEFAULT '',
     hangup_by    TEXT NOT NULL DEFAULT '',
     hangup_cause TEXT NOT NULL DEFAULT '',
+    source_system     TEXT NOT NULL DEFAULT '',
+    source_account_id TEXT NOT NULL DEFAULT '',
     created_at   INTEGER NOT NULL,
     queued_at    INTEGER,
     ringing_at   INTEGER,
@@ -29,3 +33,13 @@ CREATE UNIQUE INDEX calls_uuid_key ON calls (uuid);
 CREATE INDEX calls_tenant ON calls (tenant_id, id);
 CREATE INDEX calls_open ON calls (ended_at) WHERE ended_at IS NULL;
 CREATE INDEX events_subject ON events (tenant_id, subject_type, subject_id, seq);
+
+-- Numbers the tenant must not call.
+CREATE TABLE dnc_numbers (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id  INTEGER NOT NULL REFERENCES tenants (id),
+    number     TEXT NOT NULL,
+    reason     TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX dnc_numbers_number_key ON dnc_numbers (tenant_id, number);
