@@ -79,6 +79,8 @@ type Call struct {
 	RingingAt   *time.Time  `json:"ringing_at"`
 	ConnectedAt *time.Time  `json:"connected_at"`
 	EndedAt     *time.Time  `json:"ended_at"`
+	// ScheduledAt is when a scheduled call (a callback) dials the customer.
+	ScheduledAt *time.Time `json:"scheduled_at"`
 }
 
 // Wait is how long the caller waited in the queue: until an agent answered,

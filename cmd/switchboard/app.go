@@ -280,6 +280,9 @@ func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
 	if err := cc.loadAll(ctx); err != nil {
 		return err
 	}
+	if err := cc.restoreScheduled(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.stopCalls, m.callsDone = cancel, make(chan struct{})
 	go func() {

@@ -236,6 +236,75 @@ func (cc *callCenter) CallChanged(c *switchboard.Call, what string) {
 		return
 	}
 	c.ID, c.UUID = saved.ID, saved.UUID
+	if what == "connected" && c.ParentID != nil {
+		// A callback that reaches the customer recovers the call it follows.
+		if err := cc.store.RecoverCall(context.Background(), c.TenantID, *c.ParentID); err != nil {
+			cc.log.Error("recover call", "call_id", *c.ParentID, "err", err)
+		}
+	}
+}
+
+// restoreScheduled arms the callbacks waiting in the store, after a restart.
+func (cc *callCenter) restoreScheduled(ctx context.Context) error {
+	calls, err := cc.store.ScheduledCalls(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if _, err := cc.eng.Schedule(engine.Scheduled{Call: c}); err != nil {
+			cc.log.Warn("scheduled call cannot be restored", "call_id", c.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// ScheduleCall implements native.CallCenter.
+func (cc *callCenter) ScheduleCall(ctx context.Context, tenantID int64, in native.ScheduleCall) (switchboard.Call, error) {
+	if err := cc.catchUp(ctx); err != nil {
+		return switchboard.Call{}, err
+	}
+	invalid := func(field, why string) error {
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot schedule the call", Fields: map[string]string{field: why}}
+	}
+	number, err := phone.Normalize(in.PhoneNumber, "")
+	if err != nil {
+		return switchboard.Call{}, invalid("phone_number", "is not a valid phone number")
+	}
+	if dnc, err := cc.store.IsDNC(ctx, tenantID, number); err != nil {
+		return switchboard.Call{}, err
+	} else if dnc {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the number is on the do-not-call list",
+			Fields: map[string]string{"phone_number": "is on the do-not-call list"}}
+	}
+	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	if err != nil {
+		return switchboard.Call{}, err
+	}
+	callerID := ""
+	for _, n := range numbers { // the queue's own number first, else the tenant's first
+		if callerID == "" || (n.QueueID != nil && *n.QueueID == in.QueueID) {
+			callerID = n.Number
+		}
+	}
+	if in.CallerID != "" {
+		e164, err := phone.Normalize(in.CallerID, "")
+		owned := false
+		for _, n := range numbers {
+			owned = owned || (err == nil && n.Number == e164)
+		}
+		if !owned {
+			return switchboard.Call{}, invalid("caller_id", "is not one of this tenant's numbers")
+		}
+		callerID = e164
+	}
+	at := in.At.UTC()
+	q := in.QueueID
+	id, err := cc.eng.Schedule(engine.Scheduled{Call: switchboard.Call{TenantID: tenantID, QueueID: &q, To: number, From: callerID,
+		ScheduledAt: &at, ParentID: in.ParentID}})
+	if err != nil {
+		return switchboard.Call{}, invalid("queue_id", err.Error())
+	}
+	return cc.store.Call(ctx, tenantID, id)
 }
 
 // SimulateCall implements native.CallCenter.

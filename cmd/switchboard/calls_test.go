@@ -209,3 +209,49 @@ func TestClickToCallEndToEnd(t *testing.T) {
 		t.Errorf("agent without the click-to-call permission: %d %v", status, body)
 	}
 }
+
+// TestCallbackRecoversAFailedCall schedules a callback for a call that failed,
+// sees it dial the customer, queue them and connect, and the failed call turn
+// recovered; a callback for later survives a restart.
+func TestCallbackRecoversAFailedCall(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	m, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	uid := int64(u["id"].(float64))
+	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
+	qid := int64(q["id"].(float64))
+	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": uid})
+	c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+390112121212", "queue_id": qid})
+	_, first := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550002222", "to": "8001"})
+	parent := int64(first["id"].(float64))
+	waitCall(t, c, parent, func(v map[string]any) bool { return v["status"] == "failed" }) // nobody signed in
+
+	c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"})
+	if status, body := c.do("POST", "/v1/scheduled_calls", map[string]any{"queue_id": qid, "phone_number": "15550002222",
+		"scheduled_at": time.Now().Add(-time.Hour).Format(time.RFC3339)}); status != 422 {
+		t.Errorf("a callback in the past: %d %v", status, body)
+	}
+	status, cb := c.do("POST", "/v1/scheduled_calls", map[string]any{"queue_id": qid, "phone_number": "15550002222",
+		"scheduled_at": time.Now().Add(time.Second).Format(time.RFC3339Nano), "parent_id": parent})
+	if status != 201 || cb["status"] != "scheduled" || cb["from"] != "+390112121212" {
+		t.Fatalf("POST /v1/scheduled_calls: %d %v", status, cb)
+	}
+	// Dialled after 1 s, the simulated customer answers 3 s later, the agent 1 s after that.
+	waitCall(t, c, int64(cb["id"].(float64)), func(v map[string]any) bool { return v["status"] == "connected" })
+	waitCall(t, c, parent, func(v map[string]any) bool { return v["status"] == "recovered" })
+
+	_, later := c.do("POST", "/v1/scheduled_calls", map[string]any{"queue_id": qid, "phone_number": "15550002222",
+		"scheduled_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
+	laterID := int64(later["id"].(float64))
+	m.Close()
+	_, base, _ = startServer(t, "--db", db)
+	c.base = base
+	if status, v := c.do("GET", fmt.Sprintf("/v1/calls/%d", laterID), nil); status != 200 || v["status"] != "scheduled" {
+		t.Errorf("a callback for later after a restart: %d %v", status, v)
+	}
+	if status, v := c.do("POST", fmt.Sprintf("/v1/calls/%d/hangup", laterID), nil); status != 200 || v["status"] != "failed" {
+		t.Errorf("cancelling the restored callback: %d %v", status, v)
+	}
+}

@@ -108,9 +108,11 @@ type call struct {
 	tried   map[int64]bool  // agents offered this call in the current round
 	timer   Timer           // ring timeout or retry pause
 	// clickToCall marks the agent-first outbound flow; customerTimeout
-	// bounds the customer's ringing in it.
+	// bounds the customer's ringing in it and in scheduled calls.
 	clickToCall     bool
 	customerTimeout time.Duration
+	// awaitingCustomer marks a scheduled call not yet answered by the customer.
+	awaitingCustomer bool
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -244,6 +246,8 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
+	case c.awaitingCustomer:
+		e.scheduledLegEvent(c, ev)
 	case c.clickToCall:
 		e.outboundLegEvent(c, ref, ev)
 	case ref.role == callerLeg:

@@ -22,6 +22,29 @@ type CallCenter interface {
 	// Transfer hands a connected call's caller to a queue or an agent and
 	// returns the call that continues.
 	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
+	// ScheduleCall arms a callback.
+	ScheduleCall(ctx context.Context, tenantID int64, in ScheduleCall) (switchboard.Call, error)
+}
+
+// ScheduleCall is a callback request.
+type ScheduleCall struct {
+	QueueID     int64
+	PhoneNumber string
+	CallerID    string
+	At          time.Time
+	ParentID    *int64
+}
+
+// scheduleBody schedules a callback: at scheduled_at the customer is dialled
+// and, once they answer, queued for an agent.
+type scheduleBody struct {
+	QueueID     int64     `json:"queue_id"`
+	PhoneNumber string    `json:"phone_number"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	// ParentID links the callback to an earlier call; a failed parent becomes
+	// recovered once the callback connects.
+	ParentID *int64 `json:"parent_id"`
+	CallerID string `json:"caller_id"`
 }
 
 // transferBody names where a blind transfer goes: a queue or an agent.
@@ -197,6 +220,40 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.CallCenter.ClickToCall(ctx, c.tenantID(), ClickToCall{UserID: in.UserID, PhoneNumber: in.PhoneNumber,
 				CallerID: in.CallerID, Source: in.Source})
+		})
+	handle(a, route{Method: "POST", Path: "/v1/scheduled_calls", Summary: "Schedule a callback: dial the customer at a set time and queue them for an agent", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *scheduleBody) (switchboard.Call, error) {
+			p := switchboard.Problems{}
+			if in.QueueID <= 0 {
+				p.Add("queue_id", "is required")
+			} else if _, err := s.Queue(ctx, c.tenantID(), in.QueueID); err != nil {
+				p.Add("queue_id", "no such queue")
+			}
+			if in.PhoneNumber == "" {
+				p.Add("phone_number", "is required")
+			}
+			now := nowUTC()
+			switch {
+			case in.ScheduledAt.IsZero():
+				p.Add("scheduled_at", "is required")
+			case in.ScheduledAt.Before(now.Add(-time.Minute)):
+				p.Add("scheduled_at", "must be in the future")
+			case in.ScheduledAt.After(now.AddDate(1, 0, 0)):
+				p.Add("scheduled_at", "must be within a year")
+			}
+			if in.ParentID != nil {
+				if _, err := s.Call(ctx, c.tenantID(), *in.ParentID); err != nil {
+					p.Add("parent_id", "no such call")
+				}
+			}
+			if err := p.Err(); err != nil {
+				return switchboard.Call{}, err
+			}
+			if err := engine(); err != nil {
+				return switchboard.Call{}, err
+			}
+			return a.opt.CallCenter.ScheduleCall(ctx, c.tenantID(), ScheduleCall{QueueID: in.QueueID, PhoneNumber: in.PhoneNumber,
+				CallerID: in.CallerID, At: in.ScheduledAt, ParentID: in.ParentID})
 		})
 	handle(a, route{Method: "GET", Path: "/v1/dnc", Summary: "The do-not-call list", Tag: "Calls", Scope: switchboard.ScopeCallsRead, Paged: true},
 		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.DNCNumber], error) {

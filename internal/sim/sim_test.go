@@ -264,3 +264,36 @@ func TestRingInUse(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduledCall(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", TenantID: 0}, map[int64]sim.Device{1: answer(time.Second)})
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: 4 * time.Second, Talk: time.Minute})
+	w.drv.SetNumber("+15550003333", sim.Script{Behavior: sim.NoAnswer})
+	at := start.Add(10 * time.Minute)
+	q := int64(1)
+	parent := int64(77)
+	ok, err := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{QueueID: &q, To: "+15550002222", From: "+15550000100",
+		ScheduledAt: &at, ParentID: &parent}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missed, _ := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{QueueID: &q, To: "+15550003333", ScheduledAt: &at},
+		CustomerTimeout: 30 * time.Second})
+	w.clock.Advance(9 * time.Minute)
+	if _, done := w.ended(ok); done {
+		t.Fatal("the scheduled call ran early")
+	}
+	w.clock.Advance(10 * time.Minute)
+	c, _ := w.ended(ok)
+	// Dialled at 10:00, answered 4 s later, queued, agent answers after 1 s.
+	if c.Disposition != switchboard.DispositionAnswered || c.QueuedAt.Sub(at) != 4*time.Second || c.Wait() != time.Second ||
+		*c.ParentID != parent || c.Direction != switchboard.Outbound {
+		t.Errorf("scheduled call %+v", c)
+	}
+	if m, _ := w.ended(missed); m.Disposition != switchboard.DispositionNoAnswer {
+		t.Errorf("unanswered callback %+v", m)
+	}
+	if _, err := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{To: "+1", ScheduledAt: &at}}); err == nil {
+		t.Errorf("a scheduled call without a queue was accepted")
+	}
+}

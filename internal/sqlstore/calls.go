@@ -76,14 +76,17 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 }
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
-	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id`
+	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
+	scheduled_at`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
-	var queue, agent, parent, queued, ringing, connected, ended sql.NullInt64
+	var queue, agent, parent, queued, ringing, connected, ended, scheduled sql.NullInt64
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
-		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID)
+		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
+		&scheduled)
+	c.ScheduledAt = timePtr(scheduled)
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
 	return c, err
@@ -101,10 +104,11 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 			}
 			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 				agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-				updated_at, source_system, source_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				updated_at, source_system, source_account_id, scheduled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
-				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID)
+				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
+				nullMicros(c.ScheduledAt))
 			if err != nil {
 				return fmt.Errorf("insert call: %w", err)
 			}
@@ -133,12 +137,14 @@ func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, e
 	return getOne(ctx, db, "calls", callCols, "call", scanCall, tenantID, id)
 }
 
-// CloseOrphanCalls ends every call still open in the store: calls held by a
-// driver that is gone (this node restarted, or crashed). Calls that had been
+// CloseOrphanCalls ends every call still open in the store but for scheduled
+// ones (which wait in the store, see ScheduledCalls): calls held by a driver
+// that is gone (this node restarted, or crashed). Calls that had been
 // connected finish as answered; the others fail; each ends with cause and its
 // call.ended event. It returns how many it closed.
 func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+callCols+" FROM calls WHERE ended_at IS NULL ORDER BY id"))
+	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+callCols+" FROM calls WHERE ended_at IS NULL AND status <> ? ORDER BY id"),
+		switchboard.CallScheduled)
 	if err != nil {
 		return 0, fmt.Errorf("find open calls: %w", err)
 	}
@@ -334,4 +340,42 @@ func (db *DB) IsDNC(ctx context.Context, tenantID int64, number string) (bool, e
 		return false, fmt.Errorf("check do-not-call list: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ScheduledCalls returns every call still waiting for its scheduled time, of
+// every tenant, for the engine to arm at start.
+func (db *DB) ScheduledCalls(ctx context.Context) ([]switchboard.Call, error) {
+	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+callCols+" FROM calls WHERE ended_at IS NULL AND status = ? ORDER BY id"),
+		switchboard.CallScheduled)
+	if err != nil {
+		return nil, fmt.Errorf("scheduled calls: %w", err)
+	}
+	defer rows.Close()
+	var out []switchboard.Call
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scheduled calls: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RecoverCall marks a failed call as recovered, because a callback it led to
+// reached the customer, with its call.recovered event. Other calls are left
+// as they are.
+func (db *DB) RecoverCall(ctx context.Context, tenantID, id int64) error {
+	return db.inTx(ctx, func(t *tx) error {
+		c, err := getOneTx(ctx, t, "calls", callCols, "call", scanCall, tenantID, id)
+		if err != nil || c.Status != switchboard.CallFailed {
+			return err
+		}
+		c.Status = switchboard.CallRecovered
+		if _, err := t.exec(ctx, "UPDATE calls SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+			c.Status, micros(t.now), tenantID, id); err != nil {
+			return fmt.Errorf("recover call: %w", err)
+		}
+		return t.appendEvent(ctx, tenantID, switchboard.EventCallPrefix+"recovered", "call", id, c)
+	})
 }

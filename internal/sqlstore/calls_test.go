@@ -225,3 +225,46 @@ func TestDNCAndCallSource(t *testing.T) {
 		}
 	})
 }
+
+func TestScheduledAndRecoveredCalls(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		failed, _ := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallFailed,
+			From: "+1", To: "+2", CreatedAt: now, EndedAt: &now}, "ended")
+		at := now.Add(time.Hour)
+		sched, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallScheduled,
+			From: "+2", To: "+1", CreatedAt: now, ScheduledAt: &at, ParentID: &failed.ID}, "scheduled")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, _ := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
+			From: "+3", To: "+2", CreatedAt: now}, "created")
+		n, err := db.CloseOrphanCalls(ctx, "system restart")
+		if err != nil || n != 1 {
+			t.Fatalf("CloseOrphanCalls = %d, %v; want only the queued call", n, err)
+		}
+		if c, _ := db.Call(ctx, tn.ID, open.ID); c.Status != switchboard.CallFailed || c.HangupCause != "system restart" {
+			t.Errorf("orphan %+v", c)
+		}
+		list, err := db.ScheduledCalls(ctx)
+		if err != nil || len(list) != 1 || list[0].ID != sched.ID || !list[0].ScheduledAt.Equal(at) {
+			t.Fatalf("ScheduledCalls = %+v, %v", list, err)
+		}
+		if err := db.RecoverCall(ctx, tn.ID, failed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := db.Call(ctx, tn.ID, failed.ID); c.Status != switchboard.CallRecovered {
+			t.Errorf("parent after recovery %+v", c)
+		}
+		done, _ := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallFinished,
+			From: "+4", To: "+2", CreatedAt: now, EndedAt: &now}, "ended")
+		if err := db.RecoverCall(ctx, tn.ID, done.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := db.Call(ctx, tn.ID, done.ID); c.Status != switchboard.CallFinished {
+			t.Errorf("RecoverCall changed a call that had not failed: %+v", c)
+		}
+	})
+}

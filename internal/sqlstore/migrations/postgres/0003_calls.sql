@@ -27,6 +27,7 @@ CREATE TABLE calls (
     ringing_at   BIGINT,
     connected_at BIGINT,
     ended_at     BIGINT,
+    scheduled_at BIGINT,
     updated_at   BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX calls_uuid_key ON calls (uuid);

@@ -27,6 +27,7 @@ CREATE TABLE calls (
     ringing_at   INTEGER,
     connected_at INTEGER,
     ended_at     INTEGER,
+    scheduled_at INTEGER,
     updated_at   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX calls_uuid_key ON calls (uuid);

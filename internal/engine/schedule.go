@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"switchboard"
+)
+
+// Scheduled is a call the engine places at a set time (a callback): it dials
+// the customer then and, once they answer, puts them in the queue like any
+// caller. Call carries TenantID, QueueID, To (the customer), From (the caller
+// id shown), ScheduledAt, and optionally ParentID and an ID when it is restored
+// from the store after a restart.
+type Scheduled struct {
+	Call            switchboard.Call
+	CustomerTimeout time.Duration
+}
+
+// Schedule arms a scheduled call and returns its id.
+func (e *Engine) Schedule(s Scheduled) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.Call.QueueID == nil || s.Call.ScheduledAt == nil {
+		return 0, errors.New("a scheduled call needs a queue and a time")
+	}
+	q, ok := e.queues[*s.Call.QueueID]
+	if !ok || q.cfg.TenantID != s.Call.TenantID {
+		return 0, errors.New("no such queue")
+	}
+	if s.CustomerTimeout <= 0 {
+		s.CustomerTimeout = 45 * time.Second
+	}
+	c := &call{Call: s.Call, ringing: map[LegID]int64{}, tried: map[int64]bool{}, customerTimeout: s.CustomerTimeout,
+		awaitingCustomer: true}
+	c.Direction, c.Status = switchboard.Outbound, switchboard.CallScheduled
+	if c.ID == 0 {
+		c.CreatedAt = e.opt.Clock.Now()
+		e.changed(c, "scheduled")
+		if c.ID == 0 {
+			e.nextID++
+			c.ID = e.nextID
+		}
+	}
+	e.calls[c.ID] = c
+	id := c.ID
+	c.timer = e.opt.Clock.AfterFunc(c.ScheduledAt.Sub(e.opt.Clock.Now()), func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c, ok := e.calls[id]; ok && c.EndedAt == nil {
+			c.timer = nil
+			e.dialScheduled(c)
+		}
+	})
+	return c.ID, nil
+}
+
+// dialScheduled calls the customer of a scheduled call.
+func (e *Engine) dialScheduled(c *call) {
+	leg := LegID(fmt.Sprintf("c%d-callback", c.ID))
+	c.caller = leg
+	e.legs[leg] = legRef{call: c.ID, role: callerLeg}
+	c.Status = switchboard.CallConnecting
+	e.changed(c, "dialing")
+	if err := e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout}); err != nil {
+		e.fail(c, switchboard.DispositionFailed, "dial customer: "+err.Error())
+	}
+}
+
+// scheduledLegEvent handles the customer's leg of a scheduled call until they
+// answer; from then on the call is an ordinary queued call.
+func (e *Engine) scheduledLegEvent(c *call, ev LegEvent) {
+	switch ev.Type {
+	case LegAnswered:
+		c.awaitingCustomer = false
+		e.enqueue(c, e.queues[*c.QueueID])
+	case LegBusy:
+		e.fail(c, switchboard.DispositionBusy, ev.Cause)
+	case LegNoAnswer:
+		e.fail(c, switchboard.DispositionNoAnswer, ev.Cause)
+	case LegFailed, LegHungUp:
+		e.fail(c, switchboard.DispositionFailed, ev.Cause)
+	}
+}
