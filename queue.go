@@ -56,8 +56,12 @@ type Queue struct {
 	// LeaveWhenEmpty sends waiting callers on when the last member signs out.
 	LeaveWhenEmpty bool `json:"leave_when_empty"`
 	// RingInUse offers calls to agents already on a call.
-	RingInUse   bool   `json:"ring_in_use"`
-	MusicOnHold string `json:"music_on_hold"`
+	RingInUse bool `json:"ring_in_use"`
+	// OverflowToCallback turns callers who find the queue full into
+	// callbacks, dialled back when their turn would have come, instead of
+	// refusing them.
+	OverflowToCallback bool   `json:"overflow_to_callback"`
+	MusicOnHold        string `json:"music_on_hold"`
 	// ServiceLevelSeconds is the answer time that counts towards the service level.
 	ServiceLevelSeconds int          `json:"service_level_seconds"`
 	Channel             Channel      `json:"channel"`

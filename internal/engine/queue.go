@@ -77,6 +77,10 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 func (e *Engine) enqueue(c *call, q *queueRT) {
 	now := e.opt.Clock.Now()
 	if q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
+		if q.cfg.OverflowToCallback && c.ParentID == nil {
+			e.overflow(c, q)
+			return
+		}
 		e.fail(c, switchboard.DispositionRejected, "queue full")
 		return
 	}

@@ -22,6 +22,11 @@ type Scheduled struct {
 func (e *Engine) Schedule(s Scheduled) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.schedule(s)
+}
+
+// schedule is Schedule with e.mu held.
+func (e *Engine) schedule(s Scheduled) (int64, error) {
 	if s.Call.QueueID == nil || s.Call.ScheduledAt == nil {
 		return 0, errors.New("a scheduled call needs a queue and a time")
 	}
@@ -81,5 +86,35 @@ func (e *Engine) scheduledLegEvent(c *call, ev LegEvent) {
 		e.fail(c, switchboard.DispositionNoAnswer, ev.Cause)
 	case LegFailed, LegHungUp:
 		e.fail(c, switchboard.DispositionFailed, ev.Cause)
+	}
+}
+
+// overflow turns a caller who found q full into a callback: the call ends as
+// deflected, and a scheduled call dials the caller back when their turn would
+// have come (their position times the queue's handle time over its agents).
+func (e *Engine) overflow(c *call, q *queueRT) {
+	now := e.opt.Clock.Now()
+	e.opt.Telephony.Hangup(c.caller, "overflow to callback")
+	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallDeflected,
+		switchboard.DispositionRejected, switchboard.SideSystem, "queue full: a callback is scheduled"
+	delete(e.legs, c.caller)
+	delete(e.calls, c.ID)
+	e.changed(c, "ended")
+	online := 0
+	for _, m := range q.members {
+		if a, ok := e.agents[m.UserID]; ok && a.status != switchboard.StatusOffline {
+			online++
+		}
+	}
+	aht := q.aht
+	if aht == 0 {
+		aht = defaultHandle
+	}
+	wait := PositionWait(len(q.waiting)+1, max(online, 1), aht)
+	at := now.Add(wait)
+	parent := c.ID
+	if _, err := e.schedule(Scheduled{Call: switchboard.Call{TenantID: c.TenantID, QueueID: &q.cfg.ID, To: c.From, From: c.To,
+		ScheduledAt: &at, ParentID: &parent}}); err != nil {
+		e.opt.Log.Error("overflow to callback", "call", c.ID, "err", err)
 	}
 }

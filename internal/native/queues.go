@@ -20,6 +20,7 @@ type queueBody struct {
 	JoinEmpty           bool                     `json:"join_empty"`
 	LeaveWhenEmpty      bool                     `json:"leave_when_empty"`
 	RingInUse           bool                     `json:"ring_in_use"`
+	OverflowToCallback  bool                     `json:"overflow_to_callback"`
 	MusicOnHold         string                   `json:"music_on_hold"`
 	ServiceLevelSeconds int                      `json:"service_level_seconds"`
 	Channel             switchboard.Channel      `json:"channel"`
@@ -31,7 +32,7 @@ type queueBody struct {
 func queueToBody(q switchboard.Queue) queueBody {
 	return queueBody{Name: q.Name, Extension: q.Extension, Strategy: q.Strategy, TimeoutSeconds: q.TimeoutSeconds,
 		RetrySeconds: q.RetrySeconds, WrapUpSeconds: q.WrapUpSeconds, MaxLength: q.MaxLength, JoinEmpty: q.JoinEmpty,
-		LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, MusicOnHold: q.MusicOnHold,
+		LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, OverflowToCallback: q.OverflowToCallback, MusicOnHold: q.MusicOnHold,
 		ServiceLevelSeconds: q.ServiceLevelSeconds, Channel: q.Channel, Language: q.Language, ParentID: q.ParentID,
 		RequiredSkills: q.RequiredSkills}
 }
@@ -40,6 +41,7 @@ func (b *queueBody) apply(q *switchboard.Queue) {
 	q.Name, q.Extension, q.Strategy, q.TimeoutSeconds = b.Name, b.Extension, b.Strategy, b.TimeoutSeconds
 	q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty = b.RetrySeconds, b.WrapUpSeconds, b.MaxLength, b.JoinEmpty
 	q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold = b.LeaveWhenEmpty, b.RingInUse, b.MusicOnHold
+	q.OverflowToCallback = b.OverflowToCallback
 	q.ServiceLevelSeconds, q.Channel, q.Language = b.ServiceLevelSeconds, b.Channel, b.Language
 	q.ParentID, q.RequiredSkills = b.ParentID, b.RequiredSkills
 }

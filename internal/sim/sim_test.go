@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,5 +296,30 @@ func TestScheduledCall(t *testing.T) {
 	}
 	if _, err := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{To: "+1", ScheduledAt: &at}}); err == nil {
 		t.Errorf("a scheduled call without a queue was accepted")
+	}
+}
+
+func TestOverflowToCallback(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", MaxLength: 1, OverflowToCallback: true}, map[int64]sim.Device{1: answer(0)})
+	w.drv.SetNumber("+15550001111", sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: time.Minute})
+	w.call(t, sim.Script{Talk: 2 * time.Minute}) // with the agent
+	w.clock.Advance(time.Second)
+	w.call(t, sim.Script{Talk: time.Minute}) // waits
+	over := w.call(t, sim.Script{})          // finds the queue full
+	c, _ := w.ended(over)
+	if c.Status != switchboard.CallDeflected || !strings.Contains(c.HangupCause, "callback") {
+		t.Fatalf("overflowing caller %+v", c)
+	}
+	w.clock.Advance(30 * time.Minute)
+	var callback switchboard.Call
+	for _, e := range w.rec.ended {
+		if e.ParentID != nil && *e.ParentID == over {
+			callback = e
+		}
+	}
+	// Position 2 × 180 s (no call has ended yet) over 1 agent: dialled back after 6 min.
+	if callback.ID == 0 || callback.Disposition != switchboard.DispositionAnswered || callback.To != "+15550001111" ||
+		callback.ScheduledAt.Sub(*c.EndedAt) != 6*time.Minute {
+		t.Errorf("callback %+v", callback)
 	}
 }

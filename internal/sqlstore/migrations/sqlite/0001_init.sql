@@ -104,6 +104,7 @@ CREATE TABLE queues (
     join_empty            BOOLEAN NOT NULL,
     leave_when_empty      BOOLEAN NOT NULL,
     ring_in_use           BOOLEAN NOT NULL,
+    overflow_callback     BOOLEAN NOT NULL DEFAULT FALSE,
     music_on_hold         TEXT NOT NULL,
     service_level_seconds INTEGER NOT NULL,
     channel               TEXT NOT NULL,
