@@ -1,6 +1,9 @@
 package switchboard
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // CallStatus is where a call stands, named as the UJET call object names its
 // statuses, which are the most detailed of the vendors Switchboard speaks.
@@ -146,6 +149,8 @@ type CDR struct {
 	RingSeconds  float64 `json:"ring_seconds"`
 	TalkSeconds  float64 `json:"talk_seconds"`
 	TotalSeconds float64 `json:"total_seconds"`
+	// RecordingURL is the path of the call's recording, when it was connected.
+	RecordingURL string `json:"recording_url"`
 }
 
 // NewCDR derives the record of c.
@@ -162,6 +167,9 @@ func NewCDR(c Call) CDR {
 	}
 	if c.EndedAt != nil {
 		r.TotalSeconds = c.EndedAt.Sub(c.CreatedAt).Seconds()
+	}
+	if c.ConnectedAt != nil {
+		r.RecordingURL = "/v1/calls/" + strconv.FormatInt(c.ID, 10) + "/recording"
 	}
 	return r
 }

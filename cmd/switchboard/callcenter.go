@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -534,4 +535,20 @@ func (cc *callCenter) Transfer(ctx context.Context, tenantID, callID, queueID, u
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeConflict, Message: "cannot transfer: " + err.Error()}
 	}
 	return cc.store.Call(ctx, tenantID, id)
+}
+
+// Recording implements native.CallCenter. The simulated telephony synthesizes
+// recordings from the call's talk time (see sim.WriteRecording); a call still
+// in progress gives what has been recorded so far.
+func (cc *callCenter) Recording(_ context.Context, c switchboard.Call) (int64, io.ReadCloser, error) {
+	talk := c.Talk()
+	if c.EndedAt == nil && c.ConnectedAt != nil {
+		talk = time.Since(*c.ConnectedAt)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		// Ends when the recording is written or the reader closes the pipe.
+		pw.CloseWithError(sim.WriteRecording(pw, talk))
+	}()
+	return sim.RecordingSize(talk), pr, nil
 }

@@ -81,6 +81,18 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.connected,call.ended" {
 		t.Errorf("call events %s", got)
 	}
+	rreq, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/calls/%d/recording", base, id), nil)
+	rreq.Header.Set("Authorization", "Bearer "+key)
+	rres, err := http.DefaultClient.Do(rreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wav, _ := io.ReadAll(rres.Body)
+	rres.Body.Close()
+	// One second of talk: 8,000 samples of 2 bytes after a 44-byte header, give or take the timing.
+	if rres.StatusCode != 200 || rres.Header.Get("Content-Type") != "audio/wav" || string(wav[:4]) != "RIFF" || len(wav) < 44+2*7000 {
+		t.Errorf("recording: %d %s, %d bytes", rres.StatusCode, rres.Header.Get("Content-Type"), len(wav))
+	}
 	status, qm := c.do("GET", fmt.Sprintf("/v1/queues/%d/metrics", qid), nil)
 	if period, _ := qm["period"].(map[string]any); status != 200 || period["answered"] != float64(1) || qm["live"] == nil {
 		t.Errorf("queue metrics: %d %v", status, qm)

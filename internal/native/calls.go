@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -24,6 +25,8 @@ type CallCenter interface {
 	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
 	// ScheduleCall arms a callback.
 	ScheduleCall(ctx context.Context, tenantID int64, in ScheduleCall) (switchboard.Call, error)
+	// Recording opens a connected call's recording (WAV) and gives its size.
+	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
 }
 
 // ScheduleCall is a callback request.

@@ -3,6 +3,8 @@ package native
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -94,6 +96,8 @@ func (a *API) cdrRoutes() {
 			call, err := byID(s.Call)(ctx, c)
 			return switchboard.NewCDR(call), err
 		})
+	handleStream(a, route{Method: "GET", Path: "/v1/calls/{id}/recording", Summary: "The call's recording as WAV (8 kHz, 16-bit mono)", Tag: "Calls", Scope: read},
+		a.serveRecording)
 	handle(a, route{Method: "GET", Path: "/v1/cdrs/{id}/events", Summary: "Each step of a call, with its time", Tag: "Calls", Scope: read},
 		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {
 			call, err := byID(s.Call)(ctx, c)
@@ -169,3 +173,32 @@ func optTime(t *time.Time) string {
 }
 
 func secs(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
+
+// serveRecording streams a connected call's recording.
+func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, c *call) {
+	call, err := byID(a.opt.Store.Call)(r.Context(), c)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if call.ConnectedAt == nil {
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "call %d was never connected, so it has no recording", call.ID))
+		return
+	}
+	if a.opt.CallCenter == nil {
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeInternal, "the call engine is not running"))
+		return
+	}
+	size, rec, err := a.opt.CallCenter.Recording(r.Context(), call)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	defer rec.Close()
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="call-%d.wav"`, call.ID))
+	if _, err := io.Copy(w, rec); err != nil {
+		a.opt.Log.Warn("recording download cut short", "call_id", call.ID, "err", err)
+	}
+}
