@@ -359,3 +359,25 @@ func TestSimulateCommand(t *testing.T) {
 		t.Errorf("--agents 0: %v, want a usage error", err)
 	}
 }
+
+func TestSimulateScenario(t *testing.T) {
+	out, err := run(t, "", "simulate", "--scenario", "../../examples/scenario.json", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Queues []struct {
+			Name    string
+			Offered int
+		}
+		Occupancy float64
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Queues) != 2 || res.Queues[0].Name != "Sales" || res.Queues[0].Offered < 15000 {
+		t.Fatalf("simulate --scenario printed %q (%v)", out, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"hours": 1, "queues": [], "agents": []}`), 0o644)
+	if _, err := run(t, "", "simulate", "--scenario", bad); exitCode(err) != 2 || !strings.Contains(err.Error(), "queues") {
+		t.Errorf("bad scenario: %v", err)
+	}
+}

@@ -5,30 +5,36 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"switchboard/internal/sim"
 )
 
-// simulate runs one M/M/N queue through the real engine and the simulated
-// telephony in virtual time, and prints what it measured beside Erlang C.
+// simulate runs one M/M/N queue (or a scenario file) through the real engine
+// and the simulated telephony in virtual time, and prints what it measured,
+// beside Erlang C for M/M/N.
 func (m *Main) simulate(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	var (
-		agents = fs.Int("agents", 8, "agents in the queue, all signed in and answering at once")
-		rate   = fs.Float64("arrival-rate", 100, "calls per hour, Poisson arrivals")
-		aht    = fs.Float64("aht", 180, "average handle time in seconds, exponentially distributed")
-		hours  = fs.Float64("hours", 1000, "simulated hours counted (after a 10-hour warm-up)")
-		sl     = fs.Float64("sl-threshold", 20, "service-level threshold in seconds")
-		seed   = fs.Uint64("seed", 1, "random seed; the same seed gives the same run")
-		asJSON = fs.Bool("json", false, "print one JSON object instead of a table")
+		agents   = fs.Int("agents", 8, "agents in the queue, all signed in and answering at once")
+		rate     = fs.Float64("arrival-rate", 100, "calls per hour, Poisson arrivals")
+		aht      = fs.Float64("aht", 180, "average handle time in seconds, exponentially distributed")
+		hours    = fs.Float64("hours", 1000, "simulated hours counted (after a 10-hour warm-up)")
+		sl       = fs.Float64("sl-threshold", 20, "service-level threshold in seconds")
+		seed     = fs.Uint64("seed", 1, "random seed; the same seed gives the same run")
+		asJSON   = fs.Bool("json", false, "print one JSON object instead of a table")
+		scenario = fs.String("scenario", "", "JSON file of queues, arrivals, handle times, patience and agent groups (see examples/scenario.json); replaces the M/M/N flags")
 	)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *scenario != "" {
+		return m.simulateScenario(*scenario, *asJSON)
 	}
 	if *hours <= 0 || *hours > 1e6 {
 		return usageError{errors.New("--hours must be between 0 and 1,000,000")}
@@ -66,3 +72,30 @@ func (m *Main) simulate(_ context.Context, args []string) error {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// simulateScenario runs a scenario file and prints a row per queue.
+func (m *Main) simulateScenario(path string, asJSON bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageError{err}
+	}
+	defer f.Close()
+	s, err := sim.ReadScenario(f)
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := sim.RunScenario(s)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return m.printJSON(res)
+	}
+	fmt.Fprintf(m.Stdout, "%.0f simulated hours in %.1f s; agent occupancy %.3f\n\n", s.Hours, res.WallSeconds, res.Occupancy)
+	fmt.Fprintf(m.Stdout, "%-16s %8s %8s %9s %8s %8s %8s %8s %8s\n", "queue", "offered", "answered", "abandoned", "rejected", "P(wait)", "ASA (s)", "SL", "abandon")
+	for _, q := range res.Queues {
+		fmt.Fprintf(m.Stdout, "%-16s %8d %8d %9d %8d %8.4f %8.2f %8.4f %8.4f\n", q.Name, q.Offered, q.Answered, q.Abandoned,
+			q.Rejected, q.PWait, q.ASASeconds, q.ServiceLevel, q.AbandonRate)
+	}
+	return nil
+}

@@ -188,7 +188,8 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	if status != switchboard.StatusOffline {
 		return
 	}
-	for _, q := range e.queues {
+	for _, id := range e.queueIDs() {
+		q := e.queues[id]
 		if !q.cfg.LeaveWhenEmpty || len(q.waiting) == 0 || e.anyoneSignedIn(q) {
 			continue
 		}

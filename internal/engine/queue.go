@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"switchboard"
@@ -105,9 +106,11 @@ func (e *Engine) anyoneSignedIn(q *queueRT) bool {
 	return false
 }
 
-// dispatchAgent offers waiting calls of every queue the agent is in.
+// dispatchAgent offers waiting calls of every queue the agent is in, in queue
+// id order so that runs under a virtual clock repeat exactly.
 func (e *Engine) dispatchAgent(a *agentRT) {
-	for _, q := range e.queues {
+	for _, id := range e.queueIDs() {
+		q := e.queues[id]
 		for _, m := range q.members {
 			if m.UserID == a.id {
 				e.dispatch(q)
@@ -115,6 +118,16 @@ func (e *Engine) dispatchAgent(a *agentRT) {
 			}
 		}
 	}
+}
+
+// queueIDs returns the ids of the queues in ascending order.
+func (e *Engine) queueIDs() []int64 {
+	ids := make([]int64, 0, len(e.queues))
+	for id := range e.queues {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // dispatch offers q's waiting calls, first come first served, to its free
@@ -211,8 +224,14 @@ func (e *Engine) ringTimeout(id int64) {
 // agents it freed. It does not offer them other calls: the caller does, once
 // c's own state is settled, so that no offer sees c half-changed.
 func (e *Engine) stopRinging(c *call, cause string) []*agentRT {
+	legs := make([]LegID, 0, len(c.ringing))
+	for leg := range c.ringing {
+		legs = append(legs, leg)
+	}
+	slices.Sort(legs) // a fixed order keeps virtual-time runs repeatable
 	var freed []*agentRT
-	for leg, id := range c.ringing {
+	for _, leg := range legs {
+		id := c.ringing[leg]
 		e.opt.Telephony.Hangup(leg, cause)
 		delete(c.ringing, leg)
 		delete(e.legs, leg)
