@@ -157,6 +157,11 @@ func (cc *callCenter) loadUser(ctx context.Context, u switchboard.User) error {
 	cc.mu.Unlock()
 	cc.drv.SetDevice(dev, d)
 	cc.eng.SetAgent(u.ID, dev)
+	skills := make(map[int64]int, len(u.Skills))
+	for _, sk := range u.Skills {
+		skills[sk.SkillID] = sk.Proficiency
+	}
+	cc.eng.SetSkills(u.ID, skills)
 	p, err := cc.store.Presence(ctx, u.TenantID, u.ID)
 	if err != nil {
 		return err

@@ -88,6 +88,7 @@ type agentRT struct {
 	available bool // the status receives calls
 	state     agentState
 	wrap      Timer
+	skills    map[int64]int       // skill id → proficiency
 	lastEnd   map[int64]time.Time // per queue
 	answered  map[int64]int       // per queue
 }
@@ -162,6 +163,14 @@ func (e *Engine) SetAgent(userID int64, device string) {
 	defer e.mu.Unlock()
 	a := e.agent(userID)
 	a.device = device
+}
+
+// SetSkills gives an agent their skills (skill id → proficiency 0-5), which
+// queues with required skills route on.
+func (e *Engine) SetSkills(userID int64, skills map[int64]int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.agent(userID).skills = skills
 }
 
 func (e *Engine) agent(id int64) *agentRT {

@@ -147,7 +147,7 @@ func (e *Engine) dispatch(q *queueRT) {
 			if a.state != agentIdle && !(q.cfg.RingInUse && a.state == agentBusy) {
 				continue
 			}
-			free = append(free, Member{UserID: a.id, Penalty: m.Penalty, Position: m.Position,
+			free = append(free, Member{UserID: a.id, Penalty: m.Penalty, Position: m.Position, Skills: a.skills,
 				LastCallEnd: a.lastEnd[q.cfg.ID], CallsAnswered: a.answered[q.cfg.ID]})
 		}
 		if len(free) == 0 {

@@ -323,3 +323,18 @@ func TestOverflowToCallback(t *testing.T) {
 		t.Errorf("callback %+v", callback)
 	}
 }
+
+func TestRequiredSkillsRoute(t *testing.T) {
+	const italian = 10
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", Strategy: switchboard.StrategyLinear,
+		RequiredSkills: []switchboard.QueueSkill{{SkillID: italian, MinProficiency: 2}}},
+		map[int64]sim.Device{1: answer(0), 2: answer(0), 3: answer(0)})
+	w.eng.SetSkills(1, map[int64]int{italian: 1})
+	w.eng.SetSkills(2, map[int64]int{italian: 3})
+	w.eng.SetSkills(3, map[int64]int{italian: 5})
+	id := w.call(t, sim.Script{Talk: time.Second})
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(id); c.AgentID == nil || *c.AgentID != 3 {
+		t.Errorf("call went to %v; want agent 3, the best match (agent 1 is below the minimum)", c.AgentID)
+	}
+}
