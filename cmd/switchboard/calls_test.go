@@ -267,3 +267,29 @@ func TestCallbackRecoversAFailedCall(t *testing.T) {
 		t.Errorf("cancelling the restored callback: %d %v", status, v)
 	}
 }
+
+// TestSkillsRouteUnderServe checks that agents' skills from the API reach the
+// engine: a queue requiring a skill gets its call answered by the skilled agent.
+func TestSkillsRouteUnderServe(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	_, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, sk := c.do("POST", "/v1/skills", map[string]any{"name": "Italian"})
+	skill := sk["id"].(float64)
+	_, plain := c.do("POST", "/v1/users", map[string]any{"email": "bob@acme.test", "first_name": "Bob", "extension": "1002"})
+	_, fluent := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001",
+		"skills": []map[string]any{{"skill_id": skill, "proficiency": 4}}})
+	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Italiano", "extension": "8001", "strategy": "linear",
+		"required_skills": []map[string]any{{"skill_id": skill, "min_proficiency": 2}}})
+	qid := int64(q["id"].(float64))
+	for _, u := range []map[string]any{plain, fluent} {
+		c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": u["id"]})
+		c.do("POST", fmt.Sprintf("/v1/users/%d/status", int64(u["id"].(float64))), map[string]any{"status": "Available"})
+	}
+	_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "talk_seconds": 1})
+	done := waitCall(t, c, int64(call["id"].(float64)), func(v map[string]any) bool { return v["status"] == "finished" })
+	if done["agent_id"] != fluent["id"] {
+		t.Errorf("the call went to %v, want the agent with the skill (%v)", done["agent_id"], fluent["id"])
+	}
+}
