@@ -114,6 +114,8 @@ type call struct {
 	customerTimeout time.Duration
 	// awaitingCustomer marks a scheduled call not yet answered by the customer.
 	awaitingCustomer bool
+	// reachedMachine marks a call answered by voicemail, not a person.
+	reachedMachine bool
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -273,6 +275,9 @@ func (e *Engine) LegEvent(ev LegEvent) {
 func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	now := e.opt.Clock.Now()
 	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFinished, switchboard.DispositionAnswered, by, cause
+	if c.reachedMachine {
+		c.Status = switchboard.CallVoicemail
+	}
 	delete(e.legs, c.caller)
 	delete(e.legs, c.agent)
 	delete(e.calls, c.ID)

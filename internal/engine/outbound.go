@@ -109,8 +109,13 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 		}
 	case ref.role == callerLeg && ev.Type == LegAnswered:
 		c.ConnectedAt, c.Status = &now, switchboard.CallConnected
+		what := "connected"
+		if ev.Cause == CauseMachine {
+			// The agent is bridged all the same, to leave a message.
+			c.Status, what, c.reachedMachine = switchboard.CallVoicemail, "voicemail", true
+		}
 		e.opt.Telephony.Bridge(c.agent, c.caller)
-		e.changed(c, "connected")
+		e.changed(c, what)
 	case ref.role == callerLeg && ev.Type == LegHungUp && c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.agent, "customer hung up")
 		e.end(c, switchboard.SideCaller, ev.Cause)

@@ -47,6 +47,10 @@ const (
 	LegHungUp // the far end hung up
 )
 
+// CauseMachine on LegAnswered says an answering machine or voicemail picked up,
+// not a person (the driver's answering-machine detection).
+const CauseMachine = "machine"
+
 // LegEvent reports one thing that happened on a leg.
 type LegEvent struct {
 	Leg   LegID

@@ -107,7 +107,7 @@ type simCallBody struct {
 // SimDevice is an agent's virtual phone.
 type SimDevice struct {
 	Registered bool `json:"registered"`
-	// Behavior is answer, reject (busy), ignore (rings until the timeout) or no_answer.
+	// Behavior is answer, reject (busy), ignore (rings until the timeout), no_answer or voicemail.
 	Behavior           string  `json:"behavior"`
 	AnswerAfterSeconds float64 `json:"answer_after_seconds"`
 }
@@ -303,7 +303,7 @@ func (a *API) callRoutes() {
 			case "answer", "reject", "ignore", "no_answer":
 			default:
 				return SimDevice{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
-					Fields: map[string]string{"behavior": "must be answer, reject, ignore or no_answer"}}
+					Fields: map[string]string{"behavior": "must be answer, reject, ignore or no_answer (an agent's phone has no voicemail)"}}
 			}
 			if in.AnswerAfterSeconds < 0 || in.AnswerAfterSeconds > 600 {
 				return SimDevice{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",

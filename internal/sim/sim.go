@@ -33,6 +33,9 @@ const (
 	Ignore   Behavior = "ignore"    // rings until the caller gives up
 	Invalid  Behavior = "invalid"   // the number does not exist
 	NoAnswer Behavior = "no_answer" // rings, then reports no answer after the leg's timeout
+	// Voicemail answers after AnswerAfter as a machine: the greeting and the
+	// beep last Talk, then it hangs up.
+	Voicemail Behavior = "voicemail"
 )
 
 // Device is an agent's virtual phone.
@@ -163,6 +166,9 @@ func (d *Driver) Originate(o engine.Originate) error {
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
 	case Invalid:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+	case Voicemail:
+		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
 	case Ignore, NoAnswer:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		if o.Timeout > 0 {

@@ -338,3 +338,17 @@ func TestRequiredSkillsRoute(t *testing.T) {
 		t.Errorf("call went to %v; want agent 3, the best match (agent 1 is below the minimum)", c.AgentID)
 	}
 }
+
+func TestClickToCallReachesVoicemail(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(time.Second)})
+	w.drv.SetNumber("+15550004444", sim.Script{Behavior: sim.Voicemail, AnswerAfter: 6 * time.Second, Talk: 20 * time.Second})
+	id, err := w.eng.Call(engine.ClickToCall{TenantID: 1, AgentID: 1, Number: "+15550004444", CallerID: "+15550000100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Minute)
+	c, _ := w.ended(id)
+	if c.Status != switchboard.CallVoicemail || c.Talk() != 20*time.Second || c.HangupBy != switchboard.SideCaller {
+		t.Errorf("call to voicemail %+v", c)
+	}
+}
