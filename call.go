@@ -208,6 +208,13 @@ type QueueLive struct {
 	// AverageHandle is the moving average of the queue's talk times, as
 	// Asterisk keeps it ((3·old + new)/4), in seconds.
 	AverageHandle float64 `json:"average_handle_seconds"`
+	// ArrivalsPerHour is the recent arrival rate (over the last 50 calls).
+	ArrivalsPerHour float64 `json:"arrivals_per_hour"`
+	// ErlangCWait is Erlang C's mean wait for a caller arriving now, from the
+	// recent arrival rate, the average handle time and the agents signed in;
+	// -1 when that load needs more agents than are signed in (the queue would
+	// grow without bound), 0 before two calls have arrived.
+	ErlangCWait float64 `json:"erlang_c_wait_seconds"`
 }
 
 // CallSource is the outside system that started a call (a CRM's click-to-call).

@@ -93,12 +93,16 @@ type agentRT struct {
 	answered  map[int64]int       // per queue
 }
 
+// arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
+const arrivalWindow = 50
+
 type queueRT struct {
-	aht     time.Duration // moving average of talk time; 0 until a call ends
-	cfg     switchboard.Queue
-	members []switchboard.QueueMember
-	waiting []*call  // first come, first served
-	routes  []string // route keys that lead here
+	arrivals []time.Time   // the last arrivalWindow arrival times
+	aht      time.Duration // moving average of talk time; 0 until a call ends
+	cfg      switchboard.Queue
+	members  []switchboard.QueueMember
+	waiting  []*call  // first come, first served
+	routes   []string // route keys that lead here
 }
 
 type call struct {
@@ -410,6 +414,20 @@ func (e *Engine) QueueLive(queueID int64) (switchboard.QueueLive, bool) {
 		aht = defaultHandle
 	}
 	l.AverageHandle = aht.Seconds()
+	if n := len(q.arrivals); n >= 2 {
+		if span := q.arrivals[n-1].Sub(q.arrivals[0]); span > 0 {
+			l.ArrivalsPerHour = float64(n-1) / span.Hours()
+			if l.AgentsOnline > 0 {
+				if s, err := ErlangCStaffing(l.ArrivalsPerHour, aht, l.AgentsOnline, 0); err == nil {
+					l.ErlangCWait = s.ASA.Seconds()
+				} else {
+					l.ErlangCWait = -1
+				}
+			} else {
+				l.ErlangCWait = -1
+			}
+		}
+	}
 	switch {
 	case l.AgentsAvailable > 0:
 		l.EstimatedWait = 0

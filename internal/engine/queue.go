@@ -92,6 +92,10 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	e.opt.Telephony.Answer(c.caller)
 	e.opt.Telephony.Play(c.caller, "moh:"+q.cfg.MusicOnHold)
 	c.Status, c.QueuedAt = switchboard.CallQueued, &now
+	q.arrivals = append(q.arrivals, now)
+	if len(q.arrivals) > arrivalWindow {
+		q.arrivals = q.arrivals[1:]
+	}
 	q.waiting = append(q.waiting, c)
 	e.changed(c, "queued")
 	e.dispatch(q)

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -173,8 +174,10 @@ func TestQueueLive(t *testing.T) {
 	w.call(t, sim.Script{})
 	w.clock.Advance(9 * time.Second)
 	live, ok := w.eng.QueueLive(1)
+	// Three arrivals in one second: 7,200 an hour at 180 s each needs 360
+	// agents, so Erlang C's wait is unbounded (-1).
 	want := switchboard.QueueLive{AgentsOnline: 2, AgentsOnCall: 2, CallsWaiting: 1, CallsActive: 2, LongestWait: 9,
-		AverageHandle: 180, EstimatedWait: 180} // position 2 × 180 s / 2 agents
+		AverageHandle: 180, EstimatedWait: 180, ArrivalsPerHour: 7200, ErlangCWait: -1} // position 2 × 180 s / 2 agents
 	if !ok || live != want {
 		t.Errorf("QueueLive = %+v, want %+v", live, want)
 	}
@@ -350,5 +353,18 @@ func TestClickToCallReachesVoicemail(t *testing.T) {
 	c, _ := w.ended(id)
 	if c.Status != switchboard.CallVoicemail || c.Talk() != 20*time.Second || c.HangupBy != switchboard.SideCaller {
 		t.Errorf("call to voicemail %+v", c)
+	}
+}
+
+func TestQueueLiveErlangC(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(0), 2: answer(0)})
+	for range 5 {
+		w.call(t, sim.Script{Talk: 3 * time.Minute})
+		w.clock.Advance(6 * time.Minute) // 10 calls an hour, each 3 minutes: half an Erlang on 2 agents
+	}
+	live, _ := w.eng.QueueLive(1)
+	want, _ := engine.ErlangCStaffing(10, 3*time.Minute, 2, 0)
+	if live.ArrivalsPerHour != 10 || live.AverageHandle != 180 || math.Abs(live.ErlangCWait-want.ASA.Seconds()) > 1e-9 || live.ErlangCWait <= 0 {
+		t.Errorf("live %+v; Erlang C ASA %.3f s", live, want.ASA.Seconds())
 	}
 }
