@@ -171,7 +171,7 @@ func (cc *callCenter) loadUser(ctx context.Context, u switchboard.User) error {
 }
 
 // loadQueues installs every queue of the tenant with its members and the
-// numbers that route to it.
+// numbers that route to it, and the numbers that ring users directly.
 func (cc *callCenter) loadQueues(ctx context.Context, tenantID int64) error {
 	queues, err := all(ctx, cc.store.Queues, tenantID)
 	if err != nil {
@@ -180,6 +180,23 @@ func (cc *callCenter) loadQueues(ctx context.Context, tenantID int64) error {
 	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
 		return err
+	}
+	byUser := map[int64][]string{}
+	for _, n := range numbers {
+		if n.UserID != nil {
+			byUser[*n.UserID] = append(byUser[*n.UserID], n.Number)
+		}
+	}
+	cc.mu.Lock()
+	var users []int64
+	for uid, tid := range cc.userTenant {
+		if tid == tenantID {
+			users = append(users, uid)
+		}
+	}
+	cc.mu.Unlock()
+	for _, uid := range users {
+		cc.eng.SetUserRoutes(uid, tenantID, byUser[uid])
 	}
 	for _, q := range queues {
 		members, err := all(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
@@ -344,8 +361,8 @@ func (cc *callCenter) resolve(ctx context.Context, tenantID int64, to string) (s
 		}
 		for _, n := range numbers {
 			if n.Number == e164 {
-				if n.QueueID == nil {
-					return "", bad("routes to a user; direct calls to users are not simulated yet, only numbers routed to queues")
+				if n.QueueID == nil && n.UserID == nil {
+					return "", bad("is not assigned to a queue or a user")
 				}
 				return e164, nil
 			}

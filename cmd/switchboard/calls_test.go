@@ -293,3 +293,21 @@ func TestSkillsRouteUnderServe(t *testing.T) {
 		t.Errorf("the call went to %v, want the agent with the skill (%v)", done["agent_id"], fluent["id"])
 	}
 }
+
+func TestNumberRoutedToUserUnderServe(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	_, base, _ := startServer(t, "--db", db)
+	c := client{t: t, base: base, key: key}
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+390112121212", "label": "Ann direct", "user_id": u["id"]})
+	c.do("POST", fmt.Sprintf("/v1/users/%d/status", int64(u["id"].(float64))), map[string]any{"status": "Available"})
+	status, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "+390112121212", "talk_seconds": 1})
+	if status != 201 {
+		t.Fatalf("call to a user's number: %d %v", status, call)
+	}
+	done := waitCall(t, c, int64(call["id"].(float64)), func(v map[string]any) bool { return v["status"] == "finished" })
+	if done["agent_id"] != u["id"] || done["queue_id"] != nil {
+		t.Errorf("direct call %v", done)
+	}
+}

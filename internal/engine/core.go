@@ -55,7 +55,9 @@ type Engine struct {
 	legs   map[LegID]legRef
 	queues map[int64]*queueRT
 	routes map[string]int64 // dialled number or extension → queue id
-	agents map[int64]*agentRT
+	// userRoutes sends numbers straight to one agent: route key → user id.
+	userRoutes map[string]int64
+	agents     map[int64]*agentRT
 }
 
 type legRole int
@@ -89,6 +91,8 @@ type agentRT struct {
 	state     agentState
 	wrap      Timer
 	skills    map[int64]int       // skill id → proficiency
+	tenant    int64               // set with the agent's direct routes
+	routes    []string            // route keys that ring this agent directly
 	lastEnd   map[int64]time.Time // per queue
 	answered  map[int64]int       // per queue
 }
@@ -132,7 +136,7 @@ func New(opt Options) *Engine {
 		opt.Log = slog.Default()
 	}
 	return &Engine{opt: opt, calls: map[int64]*call{}, legs: map[LegID]legRef{},
-		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}}
+		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{}}
 }
 
 // SetQueue installs or replaces a queue and its members, and routes its
@@ -169,6 +173,23 @@ func (e *Engine) SetAgent(userID int64, device string) {
 	defer e.mu.Unlock()
 	a := e.agent(userID)
 	a.device = device
+}
+
+// SetUserRoutes makes calls to routes ring the agent directly, replacing the
+// routes they had. The tenant is recorded on those calls.
+func (e *Engine) SetUserRoutes(userID, tenantID int64, routes []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.agent(userID)
+	for _, r := range a.routes {
+		if e.userRoutes[r] == userID {
+			delete(e.userRoutes, r)
+		}
+	}
+	a.tenant, a.routes = tenantID, append([]string(nil), routes...)
+	for _, r := range routes {
+		e.userRoutes[r] = userID
+	}
 }
 
 // SetSkills gives an agent their skills (skill id → proficiency 0-5), which

@@ -37,9 +37,13 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 		From: in.From, To: in.To, CreatedAt: now}, caller: in.Leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
 	qid, routed := e.routes[route]
 	var q *queueRT
+	var direct *agentRT
 	if routed {
 		q = e.queues[qid]
 		c.TenantID, c.QueueID = q.cfg.TenantID, &q.cfg.ID
+	} else if uid, ok := e.userRoutes[route]; ok {
+		routed, direct = true, e.agents[uid]
+		c.TenantID = direct.tenant
 	}
 	e.changed(c, "created")
 	if c.ID == 0 {
@@ -57,6 +61,17 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	}
 	e.calls[c.ID] = c
 	e.legs[in.Leg] = legRef{call: c.ID, role: callerLeg}
+	if direct != nil {
+		// A number of the agent's own rings their phone, if they can take it.
+		if direct.device == "" || !direct.available || (direct.state != agentIdle) {
+			e.opt.Telephony.Hangup(in.Leg, "agent not available")
+			e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent is not available")
+			return c.ID, nil
+		}
+		e.opt.Telephony.Answer(in.Leg)
+		e.ringDirect(c, direct, in.Leg)
+		return c.ID, nil
+	}
 	if in.Pickup > 0 {
 		id := c.ID
 		c.timer = e.opt.Clock.AfterFunc(in.Pickup, func() {
@@ -328,10 +343,11 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			delete(e.legs, ev.Leg)
 			e.release(a)
 			if len(c.ringing) == 0 && c.agent == "" && c.QueueID == nil {
-				// A transfer to one agent who did not take it: nowhere else to go.
+				// A call for one agent (transferred, or to their own number) that they
+				// did not take: there is nowhere else to offer it.
 				e.stopRinging(c, "")
-				e.opt.Telephony.Hangup(c.caller, "transfer not answered")
-				e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "transfer target did not answer")
+				e.opt.Telephony.Hangup(c.caller, "not answered")
+				e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent did not answer")
 				return
 			}
 			if len(c.ringing) == 0 && c.agent == "" {

@@ -66,19 +66,28 @@ func (e *Engine) Transfer(callID int64, to Target) (int64, error) {
 		e.enqueue(next, q)
 		return next.ID, nil
 	}
-	ring := LegID(fmt.Sprintf("c%d-a%d-transfer", next.ID, target.id))
-	e.legs[ring] = legRef{call: next.ID, role: agentLeg, agent: target.id}
-	next.ringing[ring] = target.id
+	e.ringDirect(next, target, leg)
+	return next.ID, nil
+}
+
+// ringDirect offers c, whose caller is on leg, to one agent only: a transfer
+// to an agent, or a call to a number routed to the agent. If the agent does not
+// answer, the call is missed (see agentLegEvent).
+func (e *Engine) ringDirect(c *call, target *agentRT, leg LegID) {
+	now := e.opt.Clock.Now()
+	ring := LegID(fmt.Sprintf("c%d-a%d-direct", c.ID, target.id))
+	e.legs[ring] = legRef{call: c.ID, role: agentLeg, agent: target.id}
+	c.ringing[ring] = target.id
 	target.state = agentRinging
-	next.Status, next.RingingAt = switchboard.CallAssigned, &now
+	c.Status, c.RingingAt = switchboard.CallAssigned, &now
 	e.opt.Telephony.Play(leg, "ringback")
-	if err := e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: next.From, Timeout: 30 * time.Second}); err != nil {
+	if err := e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second}); err != nil {
 		target.state = agentIdle
 		delete(e.legs, ring)
-		e.opt.Telephony.Hangup(leg, "transfer failed")
-		e.failBy(next, switchboard.DispositionFailed, switchboard.SideSystem, "transfer: "+err.Error())
-		return next.ID, nil
+		delete(c.ringing, ring)
+		e.opt.Telephony.Hangup(leg, "ringing the agent failed")
+		e.failBy(c, switchboard.DispositionFailed, switchboard.SideSystem, "ringing the agent: "+err.Error())
+		return
 	}
-	e.changed(next, "ringing")
-	return next.ID, nil
+	e.changed(c, "ringing")
 }

@@ -368,3 +368,32 @@ func TestQueueLiveErlangC(t *testing.T) {
 		t.Errorf("live %+v; Erlang C ASA %.3f s", live, want.ASA.Seconds())
 	}
 }
+
+func TestNumberRoutedToAnAgent(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(2 * time.Second), 2: {Registered: true, Behavior: sim.NoAnswer}})
+	w.eng.SetUserRoutes(1, 7, []string{"+15550000111"})
+	w.eng.SetUserRoutes(2, 7, []string{"+15550000222"})
+	call := func(to string) int64 {
+		_, id, err := w.drv.Call("+15550001111", to, sim.Script{Talk: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	ok, silent := call("+15550000111"), call("+15550000222")
+	w.clock.Advance(2 * time.Minute)
+	if c, _ := w.ended(ok); c.AgentID == nil || *c.AgentID != 1 || c.TenantID != 7 || c.Wait() != 0 || c.Talk() != 30*time.Second {
+		t.Errorf("direct call %+v", c)
+	}
+	if c, _ := w.ended(silent); c.Disposition != switchboard.DispositionMissed {
+		t.Errorf("direct call nobody took %+v", c)
+	}
+	w.eng.SetStatus(1, "Lunch", false)
+	if c, _ := w.ended(call("+15550000111")); c.Disposition != switchboard.DispositionMissed || c.HangupCause != "the agent is not available" {
+		t.Errorf("direct call to an agent at lunch %+v", c)
+	}
+	w.eng.SetUserRoutes(1, 7, nil)
+	if _, _, err := w.drv.Call("+15550001111", "+15550000111", sim.Script{}); err == nil {
+		t.Errorf("a removed route still answers")
+	}
+}
