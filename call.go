@@ -237,3 +237,11 @@ const (
 	EventDNCAdded   = "dnc.added"
 	EventDNCRemoved = "dnc.removed"
 )
+
+// AgentLive is what an agent is doing right now, as the call engine sees it.
+type AgentLive struct {
+	// State is idle, ringing, in_call or wrap_up.
+	State            string `json:"state"`
+	DeviceRegistered bool   `json:"device_registered"`
+	CallsInProgress  int    `json:"calls_in_progress"`
+}

@@ -574,3 +574,15 @@ func (cc *callCenter) Recording(_ context.Context, c switchboard.Call) (int64, i
 	}()
 	return sim.RecordingSize(talk), pr, nil
 }
+
+// AgentLive implements native.CallCenter.
+func (cc *callCenter) AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive {
+	if err := cc.catchUp(ctx); err != nil {
+		cc.log.Warn("agent state without catching up", "err", err)
+	}
+	l := cc.eng.AgentLive(userID)
+	cc.mu.Lock()
+	l.DeviceRegistered = cc.devices[userID].Registered
+	cc.mu.Unlock()
+	return l
+}

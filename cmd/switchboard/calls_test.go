@@ -46,6 +46,12 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 		t.Fatalf("POST /v1/sim/calls: %d %v", status, call)
 	}
 	id := int64(call["id"].(float64))
+	waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "connected" })
+	if status, p := c.do("GET", fmt.Sprintf("/v1/users/%d/status", uid), nil); status != 200 {
+		t.Errorf("GET status: %d %v", status, p)
+	} else if live, _ := p["live"].(map[string]any); live["state"] != "in_call" || live["device_registered"] != true || live["calls_in_progress"] != float64(1) {
+		t.Errorf("agent during the call: %v", p)
+	}
 	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "finished" })
 	if ended["disposition"] != "answered" || ended["agent_id"] != float64(uid) || ended["hangup_by"] != "caller" {
 		t.Errorf("ended call %v", ended)

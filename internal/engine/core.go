@@ -462,3 +462,28 @@ func (e *Engine) QueueLive(queueID int64) (switchboard.QueueLive, bool) {
 
 // defaultHandle stands in for a queue's handle time until a call has ended.
 const defaultHandle = 3 * time.Minute
+
+// AgentLive reports what the agent is doing now: their routing state and the
+// calls they are ringing for or talking on. Device registration is the
+// driver's to say.
+func (e *Engine) AgentLive(userID int64) switchboard.AgentLive {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := switchboard.AgentLive{State: "idle"}
+	a, ok := e.agents[userID]
+	if !ok {
+		return l
+	}
+	l.State = map[agentState]string{agentIdle: "idle", agentRinging: "ringing", agentBusy: "in_call", agentWrapUp: "wrap_up"}[a.state]
+	for _, c := range e.calls {
+		talking := c.AgentID != nil && *c.AgentID == userID && c.ConnectedAt != nil
+		ringing := false
+		for _, id := range c.ringing {
+			ringing = ringing || id == userID
+		}
+		if talking || ringing {
+			l.CallsInProgress++
+		}
+	}
+	return l
+}

@@ -115,6 +115,7 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 			c.Status, what, c.reachedMachine = switchboard.CallVoicemail, "voicemail", true
 		}
 		e.opt.Telephony.Bridge(c.agent, c.caller)
+		e.opt.Telephony.Record(c.caller, true)
 		e.changed(c, what)
 	case ref.role == callerLeg && ev.Type == LegHungUp && c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.agent, "customer hung up")

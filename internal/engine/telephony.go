@@ -32,6 +32,9 @@ type Telephony interface {
 	// Play starts a prompt or hold music on a leg ("moh:default" is the
 	// queue's music on hold); it stops when the leg is bridged or ends.
 	Play(leg LegID, media string) error
+	// Record starts (on) or stops recording what is said on a leg and on
+	// whatever it is bridged to; recording also stops when the leg ends.
+	Record(leg LegID, on bool) error
 }
 
 // LegEventType is what happened on a leg.

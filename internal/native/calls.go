@@ -25,6 +25,8 @@ type CallCenter interface {
 	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
 	// ScheduleCall arms a callback.
 	ScheduleCall(ctx context.Context, tenantID int64, in ScheduleCall) (switchboard.Call, error)
+	// AgentLive is what the agent is doing now.
+	AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive
 	// Recording opens a connected call's recording (WAV) and gives its size.
 	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
 }
@@ -112,6 +114,12 @@ type SimDevice struct {
 	AnswerAfterSeconds float64 `json:"answer_after_seconds"`
 }
 
+// presenceView is an agent's status and, when the engine runs, its live view.
+type presenceView struct {
+	switchboard.Presence
+	Live *switchboard.AgentLive `json:"live"`
+}
+
 type presenceBody struct {
 	// Status is a status name of the tenant: Offline, Available or a custom one.
 	Status string `json:"status"`
@@ -137,13 +145,22 @@ func (a *API) callRoutes() {
 		}
 		return id, nil
 	}
-	handle(a, route{Method: "GET", Path: "/v1/users/{id}/status", Summary: "An agent's presence status", Tag: "Agents", Scope: switchboard.ScopeUsersRead},
-		func(ctx context.Context, c *call, _ *noBody) (switchboard.Presence, error) {
+	handle(a, route{Method: "GET", Path: "/v1/users/{id}/status", Summary: "An agent's presence status, with what the call engine sees them doing", Tag: "Agents", Scope: switchboard.ScopeUsersRead},
+		func(ctx context.Context, c *call, _ *noBody) (presenceView, error) {
 			id, err := c.pathID("id")
 			if err != nil {
-				return switchboard.Presence{}, err
+				return presenceView{}, err
 			}
-			return s.Presence(ctx, c.tenantID(), id)
+			p, err := s.Presence(ctx, c.tenantID(), id)
+			if err != nil {
+				return presenceView{}, err
+			}
+			v := presenceView{Presence: p}
+			if a.opt.CallCenter != nil {
+				live := a.opt.CallCenter.AgentLive(ctx, c.tenantID(), id)
+				v.Live = &live
+			}
+			return v, nil
 		})
 	handle(a, route{Method: "POST", Path: "/v1/users/{id}/status", Summary: "Set an agent's status; Available signs the agent in to take calls", Tag: "Agents", Scope: switchboard.ScopeUsersManage},
 		func(ctx context.Context, c *call, in *presenceBody) (switchboard.Presence, error) {

@@ -65,20 +65,22 @@ type Driver struct {
 	clock engine.Clock
 	eng   Engine
 
-	mu      sync.Mutex
-	devices map[string]Device
-	numbers map[string]Script
-	legs    map[engine.LegID]*leg
-	next    int
+	mu       sync.Mutex
+	devices  map[string]Device
+	numbers  map[string]Script
+	legs     map[engine.LegID]*leg
+	next     int
+	recorded int
 }
 
 type leg struct {
-	id      engine.LegID
-	script  Script
-	caller  bool
-	done    bool
-	bridged bool
-	timers  []engine.Timer
+	id        engine.LegID
+	recording bool
+	script    Script
+	caller    bool
+	done      bool
+	bridged   bool
+	timers    []engine.Timer
 }
 
 // New returns a driver on clock. Attach the engine with SetEngine before use.
@@ -179,6 +181,30 @@ func (d *Driver) Originate(o engine.Originate) error {
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
 	}
 	return nil
+}
+
+// Record implements engine.Telephony. The simulator keeps no audio: it
+// synthesizes recordings from the call's talk time (see WriteRecording), and
+// counts the legs recorded.
+func (d *Driver) Record(id engine.LegID, on bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.legs[id]
+	if !ok {
+		return errors.New("sim: no leg " + string(id))
+	}
+	if on && !l.recording {
+		d.recorded++
+	}
+	l.recording = on
+	return nil
+}
+
+// Recorded reports how many legs have been recorded, for tests.
+func (d *Driver) Recorded() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.recorded
 }
 
 // Answer implements engine.Telephony.

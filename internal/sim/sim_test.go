@@ -104,8 +104,8 @@ func TestRingAllExactlyOneAgentEvenOnSimultaneousAnswers(t *testing.T) {
 			connected++
 		}
 	}
-	if connected != 1 || w.drv.Legs() != 0 {
-		t.Errorf("%d connections, %d legs left up; want exactly 1 and none", connected, w.drv.Legs())
+	if connected != 1 || w.drv.Legs() != 0 || w.drv.Recorded() != 1 {
+		t.Errorf("%d connections, %d legs left up, %d recorded; want exactly 1, none and 1", connected, w.drv.Legs(), w.drv.Recorded())
 	}
 }
 
