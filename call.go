@@ -73,7 +73,9 @@ type Call struct {
 	// ParentID links a call to the one it continues (a transfer).
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
-	Source      CallSource  `json:"source"`
+	Source CallSource `json:"source"`
+	// DTMF holds the digits the caller keyed during the call, in order.
+	DTMF        string      `json:"dtmf"`
 	Disposition Disposition `json:"disposition"`
 	HangupBy    Side        `json:"hangup_by"`
 	HangupCause string      `json:"hangup_cause"`

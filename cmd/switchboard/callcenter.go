@@ -339,7 +339,7 @@ func (cc *callCenter) SimulateCall(ctx context.Context, tenantID int64, in nativ
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	script := sim.Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter}
+	script := sim.Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter, DTMF: in.DTMF, DTMFAfter: in.DTMFAfter}
 	_, id, err := cc.drv.Call(in.From, in.To, script)
 	if err != nil {
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",

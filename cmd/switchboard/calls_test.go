@@ -41,7 +41,8 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 	if status, p := c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"}); status != 200 || p["status"] != "Available" {
 		t.Fatalf("sign in: %d %v", status, p)
 	}
-	status, call = c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "answer_after_seconds": 0, "talk_seconds": 1})
+	status, call = c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "answer_after_seconds": 0, "talk_seconds": 1,
+		"dtmf": "42#"})
 	if status != 201 || call["id"] == nil {
 		t.Fatalf("POST /v1/sim/calls: %d %v", status, call)
 	}
@@ -53,7 +54,7 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 		t.Errorf("agent during the call: %v", p)
 	}
 	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "finished" })
-	if ended["disposition"] != "answered" || ended["agent_id"] != float64(uid) || ended["hangup_by"] != "caller" {
+	if ended["disposition"] != "answered" || ended["agent_id"] != float64(uid) || ended["hangup_by"] != "caller" || ended["dtmf"] != "42#" {
 		t.Errorf("ended call %v", ended)
 	}
 	// While on the call the agent showed In-Call; afterwards Available again.
@@ -84,7 +85,7 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 			kinds = append(kinds, ev["type"].(string))
 		}
 	}
-	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.connected,call.ended" {
+	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.dtmf,call.connected,call.ended" {
 		t.Errorf("call events %s", got)
 	}
 	rreq, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/calls/%d/recording", base, id), nil)
@@ -111,7 +112,7 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 		t.Errorf("GET /v1/cdrs: %d %v", status, cdrs)
 	}
 	status, steps := c.do("GET", fmt.Sprintf("/v1/cdrs/%d/events", id), nil)
-	if items, _ := steps["items"].([]any); status != 200 || len(items) != 5 {
+	if items, _ := steps["items"].([]any); status != 200 || len(items) != 6 {
 		t.Errorf("GET /v1/cdrs/{id}/events: %d %v", status, steps)
 	}
 	req, _ := http.NewRequest("GET", base+"/v1/cdrs/export", nil)

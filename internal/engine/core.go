@@ -283,6 +283,11 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
+	case ev.Type == LegDTMF:
+		if ref.role == callerLeg && ev.Digits != "" {
+			c.DTMF += ev.Digits
+			e.changed(c, "dtmf")
+		}
 	case c.awaitingCustomer:
 		e.scheduledLegEvent(c, ev)
 	case c.clickToCall:

@@ -48,6 +48,7 @@ const (
 	LegNoAnswer
 	LegFailed
 	LegHungUp // the far end hung up
+	LegDTMF   // the far end keyed digits (in Digits)
 )
 
 // CauseMachine on LegAnswered says an answering machine or voicemail picked up,
@@ -56,7 +57,8 @@ const CauseMachine = "machine"
 
 // LegEvent reports one thing that happened on a leg.
 type LegEvent struct {
-	Leg   LegID
-	Type  LegEventType
-	Cause string
+	Leg    LegID
+	Type   LegEventType
+	Cause  string
+	Digits string // with LegDTMF
 }

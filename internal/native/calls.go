@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"switchboard"
@@ -91,6 +92,8 @@ type SimCall struct {
 	AnswerAfter time.Duration
 	Talk        time.Duration
 	Patience    time.Duration
+	DTMF        string
+	DTMFAfter   time.Duration
 }
 
 // simCallBody injects an inbound call into the simulator.
@@ -104,6 +107,9 @@ type simCallBody struct {
 	TalkSeconds float64 `json:"talk_seconds"`
 	// PatienceSeconds is how long the caller waits for an agent (0: forever).
 	PatienceSeconds float64 `json:"patience_seconds"`
+	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers.
+	DTMF             string  `json:"dtmf"`
+	DTMFAfterSeconds float64 `json:"dtmf_after_seconds"`
 }
 
 // SimDevice is an agent's virtual phone.
@@ -305,8 +311,13 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return switchboard.Call{}, err
 			}
+			if strings.Trim(in.DTMF, "0123456789*#ABCD") != "" || len(in.DTMF) > 64 {
+				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"dtmf": "must be up to 64 of 0-9, *, #, A-D"}}
+			}
 			return a.opt.CallCenter.SimulateCall(ctx, c.tenantID(), SimCall{From: in.From, To: in.To,
-				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds)})
+				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
+				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds)})
 		})
 	handle(a, route{Method: "PUT", Path: "/v1/sim/devices/{user_id}", Summary: "Simulator: configure an agent's virtual phone", Tag: "Simulator", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, in *SimDevice) (SimDevice, error) {

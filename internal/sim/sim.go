@@ -58,6 +58,9 @@ type Script struct {
 	Route string
 	// Ring is how long an inbound call rings before Switchboard picks it up.
 	Ring time.Duration
+	// DTMF is keyed by a caller DTMFAfter after Switchboard answers.
+	DTMF      string
+	DTMFAfter time.Duration
 }
 
 // Driver is the simulated telephony. It implements engine.Telephony.
@@ -207,8 +210,21 @@ func (d *Driver) Recorded() int {
 	return d.recorded
 }
 
-// Answer implements engine.Telephony.
-func (d *Driver) Answer(id engine.LegID) error { return d.known(id) }
+// Answer implements engine.Telephony. A caller with DTMF in its script keys
+// the digits DTMFAfter later.
+func (d *Driver) Answer(id engine.LegID) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.legs[id]
+	if !ok {
+		return errors.New("sim: no leg " + string(id))
+	}
+	if l.caller && l.script.DTMF != "" {
+		d.emit(l, l.script.DTMFAfter, engine.LegEvent{Leg: id, Type: engine.LegDTMF, Digits: l.script.DTMF})
+		l.script.DTMF = ""
+	}
+	return nil
+}
 
 // Play implements engine.Telephony; the simulator plays silence.
 func (d *Driver) Play(id engine.LegID, media string) error { return d.known(id) }

@@ -397,3 +397,19 @@ func TestNumberRoutedToAnAgent(t *testing.T) {
 		t.Errorf("a removed route still answers")
 	}
 }
+
+func TestCallerDTMF(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(5 * time.Second)})
+	id := w.call(t, sim.Script{Talk: 10 * time.Second, DTMF: "1234#", DTMFAfter: 2 * time.Second})
+	w.clock.Advance(time.Minute)
+	if c, _ := w.ended(id); c.DTMF != "1234#" {
+		t.Errorf("digits %q, want 1234#", c.DTMF)
+	}
+	seen := false
+	for _, ch := range w.rec.changes {
+		seen = seen || ch == "dtmf"
+	}
+	if !seen {
+		t.Errorf("no dtmf change reported")
+	}
+}

@@ -77,7 +77,7 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
-	scheduled_at`
+	scheduled_at, dtmf`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
@@ -85,7 +85,7 @@ func scanCall(s scanner) (switchboard.Call, error) {
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
 		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
-		&scheduled)
+		&scheduled, &c.DTMF)
 	c.ScheduledAt = timePtr(scheduled)
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
@@ -104,22 +104,22 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 			}
 			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 				agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-				updated_at, source_system, source_account_id, scheduled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				updated_at, source_system, source_account_id, scheduled_at, dtmf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
 				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
-				nullMicros(c.ScheduledAt))
+				nullMicros(c.ScheduledAt), c.DTMF)
 			if err != nil {
 				return fmt.Errorf("insert call: %w", err)
 			}
 			c.ID = id
 		} else {
 			res, err := t.exec(ctx, `UPDATE calls SET status = ?, queue_id = ?, agent_id = ?, disposition = ?, hangup_by = ?,
-				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?
+				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?, dtmf = ?
 				WHERE tenant_id = ? AND id = ?`,
 				c.Status, nullID(c.QueueID), nullID(c.AgentID), c.Disposition, c.HangupBy, c.HangupCause,
 				nullMicros(c.QueuedAt), nullMicros(c.RingingAt), nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now),
-				c.TenantID, c.ID)
+				c.DTMF, c.TenantID, c.ID)
 			if err != nil {
 				return fmt.Errorf("update call: %w", err)
 			}

@@ -22,6 +22,7 @@ CREATE TABLE calls (
     hangup_cause TEXT NOT NULL DEFAULT '',
     source_system     TEXT NOT NULL DEFAULT '',
     source_account_id TEXT NOT NULL DEFAULT '',
+    dtmf              TEXT NOT NULL DEFAULT '',
     created_at   INTEGER NOT NULL,
     queued_at    INTEGER,
     ringing_at   INTEGER,
