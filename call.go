@@ -75,15 +75,18 @@ type Call struct {
 	// Source says which outside system started the call, and its record there.
 	Source CallSource `json:"source"`
 	// DTMF holds the digits the caller keyed during the call, in order.
-	DTMF        string      `json:"dtmf"`
-	Disposition Disposition `json:"disposition"`
-	HangupBy    Side        `json:"hangup_by"`
-	HangupCause string      `json:"hangup_cause"`
-	CreatedAt   time.Time   `json:"created_at"`
-	QueuedAt    *time.Time  `json:"queued_at"`
-	RingingAt   *time.Time  `json:"ringing_at"`
-	ConnectedAt *time.Time  `json:"connected_at"`
-	EndedAt     *time.Time  `json:"ended_at"`
+	DTMF string `json:"dtmf"`
+	// Hold is the time the caller spent on hold, part of the talk time.
+	Hold        time.Duration `json:"-"`
+	HoldSeconds float64       `json:"hold_seconds"`
+	Disposition Disposition   `json:"disposition"`
+	HangupBy    Side          `json:"hangup_by"`
+	HangupCause string        `json:"hangup_cause"`
+	CreatedAt   time.Time     `json:"created_at"`
+	QueuedAt    *time.Time    `json:"queued_at"`
+	RingingAt   *time.Time    `json:"ringing_at"`
+	ConnectedAt *time.Time    `json:"connected_at"`
+	EndedAt     *time.Time    `json:"ended_at"`
 	// ScheduledAt is when a scheduled call (a callback) dials the customer.
 	ScheduledAt *time.Time `json:"scheduled_at"`
 }

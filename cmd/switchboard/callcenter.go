@@ -586,3 +586,11 @@ func (cc *callCenter) AgentLive(ctx context.Context, tenantID, userID int64) swi
 	cc.mu.Unlock()
 	return l
 }
+
+// Hold implements native.CallCenter.
+func (cc *callCenter) Hold(ctx context.Context, tenantID, callID int64, on bool) (switchboard.Call, error) {
+	if err := cc.eng.Hold(callID, on); err != nil {
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeConflict, Message: err.Error()}
+	}
+	return cc.store.Call(ctx, tenantID, callID)
+}

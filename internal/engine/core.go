@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -124,6 +125,8 @@ type call struct {
 	awaitingCustomer bool
 	// reachedMachine marks a call answered by voicemail, not a person.
 	reachedMachine bool
+	// holdSince is when the current hold began (zero when not on hold).
+	holdSince time.Time
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -304,6 +307,10 @@ func (e *Engine) LegEvent(ev LegEvent) {
 // end finishes a connected call and starts the agent's wrap-up.
 func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	now := e.opt.Clock.Now()
+	if !c.holdSince.IsZero() {
+		c.Hold += now.Sub(c.holdSince)
+		c.HoldSeconds, c.holdSince = c.Hold.Seconds(), time.Time{}
+	}
 	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFinished, switchboard.DispositionAnswered, by, cause
 	if c.reachedMachine {
 		c.Status = switchboard.CallVoicemail
@@ -491,4 +498,28 @@ func (e *Engine) AgentLive(userID int64) switchboard.AgentLive {
 		}
 	}
 	return l
+}
+
+// Hold puts a connected call's caller on hold (music) or takes them off it;
+// the time on hold is added to the call's Hold.
+func (e *Engine) Hold(callID int64, on bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.calls[callID]
+	if !ok || c.ConnectedAt == nil || c.EndedAt != nil {
+		return errors.New("the call is not connected on this server")
+	}
+	now := e.opt.Clock.Now()
+	switch {
+	case on && c.holdSince.IsZero():
+		c.holdSince = now
+		e.opt.Telephony.Play(c.caller, "moh:default")
+		e.changed(c, "held")
+	case !on && !c.holdSince.IsZero():
+		c.Hold += now.Sub(c.holdSince)
+		c.HoldSeconds, c.holdSince = c.Hold.Seconds(), time.Time{}
+		e.opt.Telephony.Bridge(c.caller, c.agent)
+		e.changed(c, "resumed")
+	}
+	return nil
 }

@@ -26,6 +26,8 @@ type CallCenter interface {
 	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
 	// ScheduleCall arms a callback.
 	ScheduleCall(ctx context.Context, tenantID int64, in ScheduleCall) (switchboard.Call, error)
+	// Hold puts a connected call's caller on hold, or takes them off it.
+	Hold(ctx context.Context, tenantID, callID int64, on bool) (switchboard.Call, error)
 	// AgentLive is what the agent is doing now.
 	AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive
 	// Recording opens a connected call's recording (WAV) and gives its size.
@@ -51,6 +53,11 @@ type scheduleBody struct {
 	// recovered once the callback connects.
 	ParentID *int64 `json:"parent_id"`
 	CallerID string `json:"caller_id"`
+}
+
+// holdBody puts a caller on hold (on) or takes them off it.
+type holdBody struct {
+	On bool `json:"on"`
 }
 
 // transferBody names where a blind transfer goes: a queue or an agent.
@@ -211,6 +218,17 @@ func (a *API) callRoutes() {
 				return call, err
 			}
 			return a.opt.CallCenter.Transfer(ctx, c.tenantID(), call.ID, in.QueueID, in.UserID)
+		})
+	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hold", Summary: "Put the caller on hold (music) or take them off it", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
+		func(ctx context.Context, c *call, in *holdBody) (switchboard.Call, error) {
+			call, err := byID(s.Call)(ctx, c)
+			if err != nil {
+				return call, err
+			}
+			if err := engine(); err != nil {
+				return call, err
+			}
+			return a.opt.CallCenter.Hold(ctx, c.tenantID(), call.ID, in.On)
 		})
 	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Call, error) {

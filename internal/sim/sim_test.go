@@ -413,3 +413,24 @@ func TestCallerDTMF(t *testing.T) {
 		t.Errorf("no dtmf change reported")
 	}
 }
+
+func TestHold(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(0)})
+	id := w.call(t, sim.Script{Talk: 5 * time.Minute})
+	w.clock.Advance(time.Minute)
+	if err := w.eng.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(90 * time.Second)
+	w.eng.Hold(id, false)
+	w.clock.Advance(time.Minute)
+	w.eng.Hold(id, true) // on hold when the call ends
+	w.clock.Advance(10 * time.Minute)
+	c, _ := w.ended(id)
+	if c.Hold != 3*time.Minute || c.HoldSeconds != 180 || c.Talk() != 5*time.Minute {
+		t.Errorf("hold %v (%v s), talk %v; want 1m30s + 1m30s on hold (the second until the 5-minute call ends)", c.Hold, c.HoldSeconds, c.Talk())
+	}
+	if err := w.eng.Hold(id, true); err == nil {
+		t.Errorf("hold on an ended call accepted")
+	}
+}

@@ -77,16 +77,19 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
-	scheduled_at, dtmf`
+	scheduled_at, dtmf, hold_micros`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
 	var queue, agent, parent, queued, ringing, connected, ended, scheduled sql.NullInt64
+	var holdMicros int64
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
 		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
-		&scheduled, &c.DTMF)
+		&scheduled, &c.DTMF, &holdMicros)
 	c.ScheduledAt = timePtr(scheduled)
+	c.Hold = time.Duration(holdMicros) * time.Microsecond
+	c.HoldSeconds = c.Hold.Seconds()
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt, c.EndedAt = timePtr(queued), timePtr(ringing), timePtr(connected), timePtr(ended)
 	return c, err
@@ -115,11 +118,11 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 			c.ID = id
 		} else {
 			res, err := t.exec(ctx, `UPDATE calls SET status = ?, queue_id = ?, agent_id = ?, disposition = ?, hangup_by = ?,
-				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?, dtmf = ?
-				WHERE tenant_id = ? AND id = ?`,
+				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?, dtmf = ?,
+				hold_micros = ? WHERE tenant_id = ? AND id = ?`,
 				c.Status, nullID(c.QueueID), nullID(c.AgentID), c.Disposition, c.HangupBy, c.HangupCause,
 				nullMicros(c.QueuedAt), nullMicros(c.RingingAt), nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now),
-				c.DTMF, c.TenantID, c.ID)
+				c.DTMF, c.Hold.Microseconds(), c.TenantID, c.ID)
 			if err != nil {
 				return fmt.Errorf("update call: %w", err)
 			}

@@ -23,6 +23,7 @@ CREATE TABLE calls (
     source_system     TEXT NOT NULL DEFAULT '',
     source_account_id TEXT NOT NULL DEFAULT '',
     dtmf              TEXT NOT NULL DEFAULT '',
+    hold_micros       BIGINT NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,
     queued_at    BIGINT,
     ringing_at   BIGINT,
