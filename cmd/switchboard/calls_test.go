@@ -209,6 +209,13 @@ func TestClickToCallEndToEnd(t *testing.T) {
 	if status, live := c.do("GET", "/v1/calls", nil); status != 200 || live["metadata"].(map[string]any)["total"] != float64(1) {
 		t.Errorf("GET /v1/calls: %d %v", status, live)
 	}
+	if status, held := c.do("POST", fmt.Sprintf("/v1/calls/%d/hold", id), map[string]any{"on": true}); status != 200 {
+		t.Errorf("hold: %d %v", status, held)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if status, back := c.do("POST", fmt.Sprintf("/v1/calls/%d/hold", id), map[string]any{"on": false}); status != 200 || back["hold_seconds"].(float64) < 0.25 {
+		t.Errorf("resume: %d %v", status, back)
+	}
 	status, moved := c.do("POST", fmt.Sprintf("/v1/calls/%d/transfer", id), map[string]any{"queue_id": 999})
 	if status != 422 {
 		t.Errorf("transfer to a missing queue: %d %v", status, moved)
