@@ -289,15 +289,9 @@ func (cc *callCenter) ScheduleCall(ctx context.Context, tenantID int64, in nativ
 	invalid := func(field, why string) error {
 		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot schedule the call", Fields: map[string]string{field: why}}
 	}
-	number, err := phone.Normalize(in.PhoneNumber, "")
+	number, err := cc.dialable(ctx, tenantID, in.PhoneNumber)
 	if err != nil {
-		return switchboard.Call{}, invalid("phone_number", "is not a valid phone number")
-	}
-	if dnc, err := cc.store.IsDNC(ctx, tenantID, number); err != nil {
 		return switchboard.Call{}, err
-	} else if dnc {
-		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the number is on the do-not-call list",
-			Fields: map[string]string{"phone_number": "is on the do-not-call list"}}
 	}
 	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
@@ -486,15 +480,9 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the agent may not place click-to-calls",
 			Fields: map[string]string{"user_id": "has click_to_call_disabled set"}}
 	}
-	number, err := phone.Normalize(in.PhoneNumber, "")
+	number, err := cc.dialable(ctx, tenantID, in.PhoneNumber)
 	if err != nil {
-		return switchboard.Call{}, invalid("phone_number", "is not a valid phone number")
-	}
-	if dnc, err := cc.store.IsDNC(ctx, tenantID, number); err != nil {
 		return switchboard.Call{}, err
-	} else if dnc {
-		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the number is on the do-not-call list",
-			Fields: map[string]string{"phone_number": "is on the do-not-call list"}}
 	}
 	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
@@ -593,4 +581,23 @@ func (cc *callCenter) Hold(ctx context.Context, tenantID, callID int64, on bool)
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeConflict, Message: err.Error()}
 	}
 	return cc.store.Call(ctx, tenantID, callID)
+}
+
+// dialable normalizes a customer's number for an outbound call and refuses it
+// when it is on the tenant's do-not-call list.
+func (cc *callCenter) dialable(ctx context.Context, tenantID int64, number string) (string, error) {
+	e164, err := phone.Normalize(number, "")
+	if err != nil {
+		return "", &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot place the call",
+			Fields: map[string]string{"phone_number": "is not a valid phone number"}}
+	}
+	dnc, err := cc.store.IsDNC(ctx, tenantID, e164)
+	if err != nil {
+		return "", err
+	}
+	if dnc {
+		return "", &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the number is on the do-not-call list",
+			Fields: map[string]string{"phone_number": "is on the do-not-call list"}}
+	}
+	return e164, nil
 }
