@@ -154,21 +154,15 @@ func waitCall(t *testing.T, c client, id int64, done func(map[string]any) bool) 
 // starts it again: the call must not stay connected forever.
 func TestRestartClosesOpenCalls(t *testing.T) {
 	db := sqlstoretest.SQLiteURL(t)
-	key := newTenantKey(t, db)
-	m, base, _ := startServer(t, "--db", db)
-	c := client{t: t, base: base, key: key}
-	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
-	uid := int64(u["id"].(float64))
-	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
-	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", int64(q["id"].(float64))), map[string]any{"user_id": uid})
+	m, c := newCallServer(t, db)
+	uid, _ := agentInQueue(c)
 	c.do("POST", fmt.Sprintf("/v1/users/%d/status", uid), map[string]any{"status": "Available"})
 	_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "talk_seconds": 3600})
 	id := int64(call["id"].(float64))
 	waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "connected" })
 	m.Close()
 
-	_, base, _ = startServer(t, "--db", db)
-	c.base = base
+	_, c.base, _ = startServer(t, "--db", db)
 	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] != "connected" })
 	if ended["status"] != "finished" || ended["hangup_cause"] != "system restart" || ended["ended_at"] == nil {
 		t.Errorf("call after restart %v", ended)
@@ -241,14 +235,8 @@ func TestClickToCallEndToEnd(t *testing.T) {
 // recovered; a callback for later survives a restart.
 func TestCallbackRecoversAFailedCall(t *testing.T) {
 	db := sqlstoretest.SQLiteURL(t)
-	key := newTenantKey(t, db)
-	m, base, _ := startServer(t, "--db", db)
-	c := client{t: t, base: base, key: key}
-	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
-	uid := int64(u["id"].(float64))
-	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
-	qid := int64(q["id"].(float64))
-	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": uid})
+	m, c := newCallServer(t, db)
+	uid, qid := agentInQueue(c)
 	c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+390112121212", "queue_id": qid})
 	_, first := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550002222", "to": "8001"})
 	parent := int64(first["id"].(float64))
@@ -272,8 +260,7 @@ func TestCallbackRecoversAFailedCall(t *testing.T) {
 		"scheduled_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
 	laterID := int64(later["id"].(float64))
 	m.Close()
-	_, base, _ = startServer(t, "--db", db)
-	c.base = base
+	_, c.base, _ = startServer(t, "--db", db)
 	if status, v := c.do("GET", fmt.Sprintf("/v1/calls/%d", laterID), nil); status != 200 || v["status"] != "scheduled" {
 		t.Errorf("a callback for later after a restart: %d %v", status, v)
 	}
@@ -324,4 +311,22 @@ func TestNumberRoutedToUserUnderServe(t *testing.T) {
 	if done["agent_id"] != u["id"] || done["queue_id"] != nil {
 		t.Errorf("direct call %v", done)
 	}
+}
+
+// newCallServer starts a server on db with a tenant and a key, and a client.
+func newCallServer(t *testing.T, db string) (*Main, client) {
+	t.Helper()
+	key := newTenantKey(t, db)
+	m, base, _ := startServer(t, "--db", db)
+	return m, client{t: t, base: base, key: key}
+}
+
+// agentInQueue creates agent Ann (extension 1001) in queue Q (extension 8001)
+// and returns their ids. Ann starts Offline.
+func agentInQueue(c client) (uid, qid int64) {
+	_, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "extension": "1001"})
+	_, q := c.do("POST", "/v1/queues", map[string]any{"name": "Q", "extension": "8001"})
+	uid, qid = int64(u["id"].(float64)), int64(q["id"].(float64))
+	c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": uid})
+	return uid, qid
 }
