@@ -70,6 +70,9 @@ type Call struct {
 	To        string     `json:"to"`
 	QueueID   *int64     `json:"queue_id"`
 	AgentID   *int64     `json:"agent_id"`
+	// RingingAgents are the agents whose phones ring for the call right now;
+	// it lives in events only (who was offered an inbound call).
+	RingingAgents []int64 `json:"ringing_agent_ids,omitempty"`
 	// ParentID links a call to the one it continues (a transfer).
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
@@ -142,6 +145,8 @@ type CDRFilter struct {
 	NumberContains string
 	// MinDuration and MaxDuration bound the talk time.
 	MinDuration, MaxDuration *time.Duration
+	// Newest lists the most recent calls first.
+	Newest bool
 	// Open includes calls still in progress; by default only ended calls are
 	// records. OnlyOpen lists calls in progress alone.
 	Open, OnlyOpen bool

@@ -86,6 +86,7 @@ type Store interface {
 	// event, in one transaction, and returns it with its ID.
 	SaveCall(ctx context.Context, c Call, what string) (Call, error)
 	Call(ctx context.Context, tenantID, id int64) (Call, error)
+	CallByUUID(ctx context.Context, tenantID int64, uuid string) (Call, error)
 	// CDRs lists call records, oldest first.
 	CDRs(ctx context.Context, tenantID int64, f CDRFilter, opt ListOptions) (Page[CDR], error)
 	// CallStats summarizes the ended calls that started in [since, until),
@@ -99,6 +100,25 @@ type Store interface {
 	// SubjectEvents returns the events about one object (a call's steps), in
 	// order.
 	SubjectEvents(ctx context.Context, tenantID int64, subjectType string, subjectID int64) ([]Event, error)
+
+	// CreateContact files a CRM contact; its numbers must be E.164.
+	CreateContact(ctx context.Context, tenantID int64, c Contact) (Contact, error)
+	Contact(ctx context.Context, tenantID, id int64) (Contact, error)
+	ContactByUUID(ctx context.Context, tenantID int64, uuid string) (Contact, error)
+	// Contacts searches contacts, oldest first; see ContactFilter.
+	Contacts(ctx context.Context, tenantID int64, f ContactFilter, opt ListOptions) (Page[Contact], error)
+	// ContactsByPhone finds the contact of each number that belongs to one
+	// (the first filed, when several share it), for caller lookup.
+	ContactsByPhone(ctx context.Context, tenantID int64, numbers []string) (map[string]Contact, error)
+	UpdateContact(ctx context.Context, tenantID int64, c Contact) (Contact, error)
+	DeleteContact(ctx context.Context, tenantID, id int64) error
+
+	// CreateClickToCall files a click-to-call link within the tenant's limit
+	// (its users plus its queues).
+	CreateClickToCall(ctx context.Context, tenantID int64, l ClickToCall) (ClickToCall, error)
+	ClickToCallByKey(ctx context.Context, tenantID int64, key string) (ClickToCall, error)
+	ClickToCalls(ctx context.Context, tenantID int64, opt ListOptions) (Page[ClickToCall], error)
+	DeleteClickToCall(ctx context.Context, tenantID, id int64) error
 
 	CreateTeam(ctx context.Context, tenantID int64, t Team) (Team, error)
 	Team(ctx context.Context, tenantID, id int64) (Team, error)

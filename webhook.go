@@ -21,6 +21,11 @@ type Webhook struct {
 	Dialect string `json:"dialect"`
 	// EventTypes filters what is delivered; empty means every event.
 	EventTypes []string `json:"event_types"`
+	// DialectTypes are the event types as the dialect's own API named them
+	// when subscribing (Voxloud's CALL_INCOMING…). EventTypes holds their
+	// core equivalents, which choose the events; the dialect's renderer reads
+	// these to shape, or pass over, each one.
+	DialectTypes []string `json:"dialect_types"`
 	// Secret signs deliveries; write-only except when first created or rotated.
 	Secret string `json:"-"`
 	// PreviousSecret keeps signing until PreviousSecretExpiresAt, so receivers
@@ -48,10 +53,13 @@ type Webhook struct {
 }
 
 // Webhook dialects with a payload renderer.
-const DialectNative = "native"
+const (
+	DialectNative  = "native"
+	DialectVoxloud = "voxloud"
+)
 
 // Dialects lists the payload formats a webhook may use.
-var Dialects = []string{DialectNative}
+var Dialects = []string{DialectNative, DialectVoxloud}
 
 // Matches reports whether the webhook wants events of type typ.
 func (w *Webhook) Matches(typ string) bool {
@@ -81,6 +89,9 @@ func (w *Webhook) Normalize() {
 	}
 	if w.EventTypes == nil {
 		w.EventTypes = []string{}
+	}
+	if w.DialectTypes == nil {
+		w.DialectTypes = []string{}
 	}
 	if w.Headers == nil {
 		w.Headers = map[string]string{}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -380,6 +381,11 @@ func (e *Engine) agentChanged(id int64, st AgentState) {
 }
 
 func (e *Engine) changed(c *call, what string) {
+	c.RingingAgents = c.RingingAgents[:0]
+	for _, id := range c.ringing {
+		c.RingingAgents = append(c.RingingAgents, id)
+	}
+	slices.Sort(c.RingingAgents)
 	if e.opt.Observer != nil {
 		e.opt.Observer.CallChanged(&c.Call, what)
 	}

@@ -12,7 +12,9 @@ import (
 // the customer then and, once they answer, puts them in the queue like any
 // caller. Call carries TenantID, QueueID, To (the customer), From (the caller
 // id shown), ScheduledAt, and optionally ParentID and an ID when it is restored
-// from the store after a restart.
+// from the store after a restart. A call with AgentID instead of QueueID rings
+// that agent's phone once the customer answers (a click-to-call that dials the
+// contact first).
 type Scheduled struct {
 	Call            switchboard.Call
 	CustomerTimeout time.Duration
@@ -27,12 +29,19 @@ func (e *Engine) Schedule(s Scheduled) (int64, error) {
 
 // schedule is Schedule with e.mu held.
 func (e *Engine) schedule(s Scheduled) (int64, error) {
-	if s.Call.QueueID == nil || s.Call.ScheduledAt == nil {
-		return 0, errors.New("a scheduled call needs a queue and a time")
-	}
-	q, ok := e.queues[*s.Call.QueueID]
-	if !ok || q.cfg.TenantID != s.Call.TenantID {
-		return 0, errors.New("no such queue")
+	switch {
+	case (s.Call.QueueID == nil && s.Call.AgentID == nil) || s.Call.ScheduledAt == nil:
+		return 0, errors.New("a scheduled call needs a queue or an agent, and a time")
+	case s.Call.QueueID != nil:
+		q, ok := e.queues[*s.Call.QueueID]
+		if !ok || q.cfg.TenantID != s.Call.TenantID {
+			return 0, errors.New("no such queue")
+		}
+	default:
+		a, ok := e.agents[*s.Call.AgentID]
+		if !ok || a.tenant != s.Call.TenantID {
+			return 0, errors.New("no such agent")
+		}
 	}
 	if s.CustomerTimeout <= 0 {
 		s.CustomerTimeout = 45 * time.Second
@@ -79,7 +88,17 @@ func (e *Engine) scheduledLegEvent(c *call, ev LegEvent) {
 	switch ev.Type {
 	case LegAnswered:
 		c.awaitingCustomer = false
-		e.enqueue(c, e.queues[*c.QueueID])
+		if c.QueueID != nil {
+			e.enqueue(c, e.queues[*c.QueueID])
+			return
+		}
+		a := e.agents[*c.AgentID]
+		if a == nil || a.device == "" || !a.available || a.state != agentIdle {
+			e.opt.Telephony.Hangup(c.caller, "agent unavailable")
+			e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent was not available when the customer answered")
+			return
+		}
+		e.ringDirect(c, a, c.caller)
 	case LegBusy:
 		e.fail(c, switchboard.DispositionBusy, ev.Cause)
 	case LegNoAnswer:

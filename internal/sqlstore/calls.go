@@ -233,6 +233,7 @@ func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter,
 	if f.MaxDuration != nil {
 		add(talk+" <= ?", f.MaxDuration.Microseconds())
 	}
+	q.desc = f.Newest
 	page, err := listPage(ctx, db, q, opt, scanCall, func(c switchboard.Call) int64 { return c.ID })
 	out := switchboard.Page[switchboard.CDR]{Total: page.Total, NextCursor: page.NextCursor, Items: make([]switchboard.CDR, len(page.Items))}
 	for i, c := range page.Items {

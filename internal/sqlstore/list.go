@@ -22,6 +22,7 @@ type listQuery struct {
 	from string
 	args []any
 	key  string
+	desc bool // newest (highest key) first
 }
 
 // listPage runs q as one page of opt. The cursor is the last key of the page,
@@ -35,6 +36,10 @@ func listPage[T any](ctx context.Context, db *DB, q listQuery, opt switchboard.L
 		return page, fmt.Errorf("count: %w", err)
 	}
 	sel := "SELECT " + q.cols + " " + q.from
+	cmp, order := " >", ""
+	if q.desc {
+		cmp, order = " <", " DESC"
+	}
 	args := append([]any(nil), q.args...)
 	switch {
 	case opt.Cursor != "":
@@ -42,12 +47,12 @@ func listPage[T any](ctx context.Context, db *DB, q listQuery, opt switchboard.L
 		if err != nil {
 			return page, err
 		}
-		sel += " AND " + q.key + " > ?"
+		sel += " AND " + q.key + cmp + " ?"
 		args = append(args, after)
-		sel += " ORDER BY " + q.key + " LIMIT ?"
+		sel += " ORDER BY " + q.key + order + " LIMIT ?"
 		args = append(args, opt.Limit+1)
 	default:
-		sel += " ORDER BY " + q.key + " LIMIT ? OFFSET ?"
+		sel += " ORDER BY " + q.key + order + " LIMIT ? OFFSET ?"
 		args = append(args, opt.Limit+1, opt.Offset)
 	}
 	rows, err := db.query(ctx, sel, args...)

@@ -16,7 +16,7 @@ import (
 
 const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, previous_secret, previous_secret_expires_at,
 	enabled, disabled_reason, disabled_at, max_attempts, notify_email, headers, failed_count, consecutive_failures,
-	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at`
+	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types`
 
 func scanWebhook(s scanner) (switchboard.Webhook, error) {
 	var w switchboard.Webhook
@@ -31,14 +31,17 @@ func scanWebhook(s scanner) (switchboard.Webhook, error) {
 // turns what was scanned into w's fields, so that queries joining webhooks with
 // other tables can scan them in the same way.
 func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
-	var types, headers string
+	var types, headers, dtypes string
 	var prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
 	var created, updated int64
 	dest := []any{&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated}
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes}
 	return dest, func() error {
 		if err := unmarshalList(types, &w.EventTypes); err != nil {
+			return err
+		}
+		if err := unmarshalList(dtypes, &w.DialectTypes); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
@@ -78,10 +81,11 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		w.CreatedAt, w.UpdatedAt = t.now, t.now
 		types, _ := json.Marshal(w.EventTypes)
 		headers, _ := json.Marshal(w.Headers)
+		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
-			max_attempts, notify_email, headers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			max_attempts, notify_email, headers, created_at, updated_at, dialect_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, true, w.MaxAttempts, w.NotifyEmail,
-			string(headers), micros(t.now), micros(t.now))
+			string(headers), micros(t.now), micros(t.now), string(dtypes))
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -126,10 +130,11 @@ func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		}
 		types, _ := json.Marshal(w.EventTypes)
 		headers, _ := json.Marshal(w.Headers)
-		if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, max_attempts = ?,
-			notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?, consecutive_failures = ?,
-			failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			w.URL, w.Method, w.Dialect, string(types), w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
+		dtypes, _ := json.Marshal(w.DialectTypes)
+		if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, dialect_types = ?,
+			max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
+			consecutive_failures = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+			w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
 			w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
 			tenantID, w.ID); err != nil {
 			return fmt.Errorf("update webhook: %w", err)
