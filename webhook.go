@@ -150,6 +150,7 @@ const (
 	DeliveryPending   DeliveryStatus = "pending"   // waiting for its next attempt
 	DeliverySucceeded DeliveryStatus = "succeeded" // a 2xx answer was received
 	DeliveryFailed    DeliveryStatus = "failed"    // every attempt failed, or the endpoint answered 410
+	DeliverySkipped   DeliveryStatus = "skipped"   // the subscription's dialect passed over the event
 )
 
 // Delivery is one event on its way to one webhook. Its ID doubles as the

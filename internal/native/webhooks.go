@@ -156,9 +156,9 @@ func (a *API) webhookRoutes() {
 			}
 			f.Status = switchboard.DeliveryStatus(c.r.URL.Query().Get("status"))
 			switch f.Status {
-			case "", switchboard.DeliveryPending, switchboard.DeliverySucceeded, switchboard.DeliveryFailed:
+			case "", switchboard.DeliveryPending, switchboard.DeliverySucceeded, switchboard.DeliveryFailed, switchboard.DeliverySkipped:
 			default:
-				return listBody[switchboard.Delivery]{}, badParam("status", "must be pending, succeeded or failed")
+				return listBody[switchboard.Delivery]{}, badParam("status", "must be pending, succeeded, failed or skipped")
 			}
 			if f.Since, err = c.queryTime("since"); err != nil {
 				return listBody[switchboard.Delivery]{}, err

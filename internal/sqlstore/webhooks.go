@@ -438,6 +438,7 @@ const (
 	Retry                    // failed; try again at Result.NextAttemptAt
 	GiveUp                   // failed for the last time
 	Gone                     // 410: failed, and the webhook is disabled at once
+	Skipped                  // not sent: the subscription's dialect passed over the event
 )
 
 // Result records one attempt of one delivery.
@@ -477,11 +478,16 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 				status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
 			case GiveUp, Gone:
 				status, next = switchboard.DeliveryFailed, nil
+			case Skipped:
+				status, next = switchboard.DeliverySkipped, nil
 			}
 			if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
 				lease_until = 0, last_status = ?, last_error = ?, updated_at = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ?`,
 				status, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
 				return fmt.Errorf("update delivery: %w", err)
+			}
+			if r.Outcome == Skipped {
+				continue
 			}
 			w, err := t.recordWebhookOutcome(ctx, r, policy)
 			if err != nil {

@@ -70,7 +70,21 @@ type Options struct {
 	Disable sqlstore.DisablePolicy
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Renderers render the payloads of the vendor dialects, by dialect name;
+	// the native format needs none.
+	Renderers map[string]Renderer
 }
+
+// Renderer renders an event in a vendor dialect's payload format.
+type Renderer interface {
+	// Render returns the body to send to w for e, or ErrSkip when w chose
+	// the event's type but not this event (an inbound-only subscription and
+	// an outbound call, say).
+	Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error)
+}
+
+// ErrSkip tells the dispatcher that a subscription does not take an event.
+var ErrSkip = errors.New("the subscription does not take this event")
 
 // Dispatcher sends due deliveries until its context ends.
 type Dispatcher struct {
@@ -334,12 +348,15 @@ type Payload struct {
 }
 
 // render produces the body of a delivery in the webhook's dialect.
-func render(c sqlstore.Claim) ([]byte, error) {
+func (d *Dispatcher) render(ctx context.Context, c sqlstore.Claim) ([]byte, error) {
 	switch c.Webhook.Dialect {
 	case switchboard.DialectNative, "":
 		e := c.Event
 		return json.Marshal(Payload{Type: e.Type, Timestamp: e.Time, TenantID: e.TenantID, Seq: e.Seq, EventID: e.ID,
 			SubjectType: e.SubjectType, SubjectID: e.SubjectID, Data: e.Payload})
+	}
+	if r, ok := d.opt.Renderers[c.Webhook.Dialect]; ok {
+		return r.Render(ctx, c.Webhook, c.Event)
 	}
 	return nil, fmt.Errorf("no renderer for dialect %q", c.Webhook.Dialect)
 }
@@ -355,7 +372,12 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result
 	}
 	now := d.opt.Now()
 	res.Attempt.At = now
-	status, retryAfter, snippet, err := d.attempt(ctx, c, now)
+	body, err := d.render(ctx, c)
+	if errors.Is(err, ErrSkip) {
+		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = sqlstore.Skipped, "skipped", err.Error()
+		return res
+	}
+	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
 	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
 	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
 	switch {
@@ -393,11 +415,11 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result
 // responseKept is how much of a receiver's answer the attempt log keeps.
 const responseKept = 512
 
-// attempt sends the HTTP request. It returns the status code, the receiver's
+// attempt sends the HTTP request with the rendered body (or fails with the
+// rendering's error). It returns the status code, the receiver's
 // Retry-After on 429 and 503, the start of its answer, and an error when no
 // response came back.
-func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, now time.Time) (int, time.Duration, string, error) {
-	body, err := render(c)
+func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
 	if err != nil {
 		return 0, 0, "", err
 	}
