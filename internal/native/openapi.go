@@ -6,10 +6,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"time"
-	"unicode"
 
 	"switchboard"
+	"switchboard/internal/openapi"
 )
 
 // The OpenAPI document is generated from the route table by reflection over the
@@ -17,8 +16,6 @@ import (
 // to the wire shows up in review as a change to testdata/openapi.json.
 
 var (
-	timeType  = reflect.TypeFor[time.Time]()
-	rawType   = reflect.TypeFor[json.RawMessage]()
 	enumTypes = map[reflect.Type][]string{
 		reflect.TypeFor[switchboard.Strategy](): strategyNames(),
 		reflect.TypeFor[switchboard.Channel]():  {string(switchboard.ChannelVoice), string(switchboard.ChannelChat)},
@@ -54,7 +51,7 @@ func (a *API) OpenAPI() []byte {
 	return a.spec
 }
 
-type object = map[string]any
+type object = openapi.Object
 
 // errorResponses are the shared error responses, by component name.
 var errorResponses = map[string]string{
@@ -69,11 +66,13 @@ var errorResponses = map[string]string{
 }
 
 type specBuilder struct {
-	schemas object
+	schemas *openapi.Schemas
 }
 
+func (sb *specBuilder) schemaOf(t reflect.Type, strict bool) object { return sb.schemas.Of(t, strict) }
+
 func (a *API) buildSpec() object {
-	sb := &specBuilder{schemas: object{}}
+	sb := &specBuilder{schemas: &openapi.Schemas{Enums: enumTypes}}
 	errSchema := sb.schemaOf(reflect.TypeFor[ErrorBody](), false)
 	responses := object{}
 	for name, why := range errorResponses {
@@ -97,7 +96,7 @@ func (a *API) buildSpec() object {
 		},
 		"paths": paths,
 		"components": object{
-			"schemas":   sb.schemas,
+			"schemas":   sb.schemas.Components(),
 			"responses": responses,
 			"securitySchemes": object{
 				"apiKey":     object{"type": "http", "scheme": "bearer", "description": "A tenant API key. Voverc-Auth, X-API-Key and HTTP Basic tenant-slug:key are accepted too."},
@@ -170,93 +169,3 @@ func (sb *specBuilder) operation(rt *route) object {
 	return op
 }
 
-// schemaOf returns the schema of t, registering named structs as components.
-// strict marks request bodies, which refuse unknown fields.
-func (sb *specBuilder) schemaOf(t reflect.Type, strict bool) object {
-	if vals, ok := enumTypes[t]; ok {
-		return object{"type": "string", "enum": vals}
-	}
-	switch t {
-	case timeType:
-		return object{"type": "string", "format": "date-time"}
-	case rawType:
-		return object{"description": "any JSON value"}
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		inner := sb.schemaOf(t.Elem(), strict)
-		if typ, ok := inner["type"].(string); ok {
-			inner["type"] = []string{typ, "null"}
-			return inner
-		}
-		return object{"anyOf": []object{inner, {"type": "null"}}}
-	case reflect.Bool:
-		return object{"type": "boolean"}
-	case reflect.Int, reflect.Int32:
-		return object{"type": "integer"}
-	case reflect.Int64:
-		return object{"type": "integer", "format": "int64"}
-	case reflect.Float64:
-		return object{"type": "number"}
-	case reflect.String:
-		return object{"type": "string"}
-	case reflect.Slice:
-		return object{"type": "array", "items": sb.schemaOf(t.Elem(), strict)}
-	case reflect.Map:
-		return object{"type": "object", "additionalProperties": sb.schemaOf(t.Elem(), strict)}
-	case reflect.Struct:
-		name := schemaName(t)
-		if _, seen := sb.schemas[name]; !seen {
-			sb.schemas[name] = object{} // placeholder against recursion
-			props := object{}
-			sb.fields(t, props, strict)
-			s := object{"type": "object", "properties": props}
-			if strict {
-				s["additionalProperties"] = false
-			}
-			sb.schemas[name] = s
-		}
-		return object{"$ref": "#/components/schemas/" + name}
-	}
-	panic("native: no OpenAPI schema for " + t.String())
-}
-
-// fields adds t's JSON fields to props, flattening embedded structs the way
-// encoding/json does.
-func (sb *specBuilder) fields(t reflect.Type, props object, strict bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
-			sb.fields(f.Type, props, strict)
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		props[name] = sb.schemaOf(f.Type, strict)
-	}
-}
-
-// schemaName gives Go types readable, stable component names:
-// listBody[switchboard.User] becomes UserList, userBody becomes UserBody.
-func schemaName(t reflect.Type) string {
-	name := t.Name()
-	if i := strings.Index(name, "["); i >= 0 {
-		inner := name[i+1 : len(name)-1]
-		if j := strings.LastIndex(inner, "."); j >= 0 {
-			inner = inner[j+1:]
-		}
-		return inner + "List"
-	}
-	r := []rune(name)
-	r[0] = unicode.ToUpper(r[0])
-	return string(r)
-}

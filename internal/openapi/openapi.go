@@ -1,0 +1,138 @@
+// Package openapi builds OpenAPI 3.1 schemas from Go types by reflection, so
+// that each dialect's document is generated from the very types its handlers
+// decode and encode and cannot drift from the wire.
+package openapi
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Object is a JSON object of the document.
+type Object = map[string]any
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+// Schemas turns Go types into schemas and collects the named structs as
+// components.
+type Schemas struct {
+	// Enums gives the allowed values of string types.
+	Enums map[reflect.Type][]string
+	// Time overrides the schema of time.Time (a dialect may render times
+	// as epoch numbers); nil gives a date-time string.
+	Time       Object
+	components Object
+}
+
+// Components returns the schemas registered so far, by name.
+func (s *Schemas) Components() Object {
+	if s.components == nil {
+		s.components = Object{}
+	}
+	return s.components
+}
+
+// Of returns the schema of t, registering named structs as components.
+// strict marks request bodies, which refuse unknown fields.
+func (s *Schemas) Of(t reflect.Type, strict bool) Object {
+	if vals, ok := s.Enums[t]; ok {
+		return Object{"type": "string", "enum": vals}
+	}
+	switch t {
+	case timeType:
+		if s.Time != nil {
+			out := Object{}
+			for k, v := range s.Time {
+				out[k] = v
+			}
+			return out
+		}
+		return Object{"type": "string", "format": "date-time"}
+	case rawType:
+		return Object{"description": "any JSON value"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		inner := s.Of(t.Elem(), strict)
+		if typ, ok := inner["type"].(string); ok {
+			inner["type"] = []string{typ, "null"}
+			return inner
+		}
+		return Object{"anyOf": []Object{inner, {"type": "null"}}}
+	case reflect.Bool:
+		return Object{"type": "boolean"}
+	case reflect.Int, reflect.Int32:
+		return Object{"type": "integer"}
+	case reflect.Int64:
+		return Object{"type": "integer", "format": "int64"}
+	case reflect.Float64:
+		return Object{"type": "number"}
+	case reflect.String:
+		return Object{"type": "string"}
+	case reflect.Slice:
+		return Object{"type": "array", "items": s.Of(t.Elem(), strict)}
+	case reflect.Map:
+		return Object{"type": "object", "additionalProperties": s.Of(t.Elem(), strict)}
+	case reflect.Struct:
+		comps := s.Components()
+		name := Name(t)
+		if _, seen := comps[name]; !seen {
+			comps[name] = Object{} // placeholder against recursion
+			props := Object{}
+			s.fields(t, props, strict)
+			schema := Object{"type": "object", "properties": props}
+			if strict {
+				schema["additionalProperties"] = false
+			}
+			comps[name] = schema
+		}
+		return Object{"$ref": "#/components/schemas/" + name}
+	}
+	panic("openapi: no schema for " + t.String())
+}
+
+// fields adds t's JSON fields to props, flattening embedded structs the way
+// encoding/json does.
+func (s *Schemas) fields(t reflect.Type, props Object, strict bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			s.fields(f.Type, props, strict)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = s.Of(f.Type, strict)
+	}
+}
+
+// Name gives Go types readable, stable component names: listBody[switchboard.User]
+// becomes UserList, userBody becomes UserBody.
+func Name(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.Index(name, "["); i >= 0 {
+		inner := name[i+1 : len(name)-1]
+		if j := strings.LastIndex(inner, "."); j >= 0 {
+			inner = inner[j+1:]
+		}
+		return inner + "List"
+	}
+	r := []rune(name)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
