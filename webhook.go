@@ -12,7 +12,9 @@ import (
 type Webhook struct {
 	ID       int64  `json:"id"`
 	TenantID int64  `json:"tenant_id"`
-	URL      string `json:"url"`
+	// UUID identifies the subscription on dialects that show UUIDs.
+	UUID string `json:"uuid"`
+	URL  string `json:"url"`
 	// Method is POST, or GET for receivers that take the event in the query
 	// string (Voice360 allows it).
 	Method string `json:"method"`

@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"switchboard"
 )
 
 const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, previous_secret, previous_secret_expires_at,
 	enabled, disabled_reason, disabled_at, max_attempts, notify_email, headers, failed_count, consecutive_failures,
-	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types`
+	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types, uuid`
 
 func scanWebhook(s scanner) (switchboard.Webhook, error) {
 	var w switchboard.Webhook
@@ -36,7 +38,7 @@ func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
 	var created, updated int64
 	dest := []any{&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes}
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID}
 	return dest, func() error {
 		if err := unmarshalList(types, &w.EventTypes); err != nil {
 			return err
@@ -76,16 +78,16 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 	if err != nil {
 		return w, err
 	}
-	w.TenantID, w.Secret, w.Enabled = tenantID, secret, true
+	w.TenantID, w.Secret, w.Enabled, w.UUID = tenantID, secret, true, uuid.NewString()
 	err = db.inTx(ctx, func(t *tx) error {
 		w.CreatedAt, w.UpdatedAt = t.now, t.now
 		types, _ := json.Marshal(w.EventTypes)
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
-			max_attempts, notify_email, headers, created_at, updated_at, dialect_types) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, true, w.MaxAttempts, w.NotifyEmail,
-			string(headers), micros(t.now), micros(t.now), string(dtypes))
+			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}

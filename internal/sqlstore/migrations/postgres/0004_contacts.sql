@@ -48,6 +48,8 @@ CREATE INDEX click_to_calls_tenant ON click_to_calls (tenant_id, id);
 -- The event types a subscription was made with, in its dialect's vocabulary
 -- (Voxloud's CALL_INCOMING…); the renderer reads them.
 ALTER TABLE webhooks ADD COLUMN dialect_types TEXT NOT NULL DEFAULT '[]';
+-- The identifier dialects that show UUIDs give a subscription.
+ALTER TABLE webhooks ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
 
 -- Call records are listed by period, newest first, by the vendor dialects.
 CREATE INDEX calls_tenant_created ON calls (tenant_id, created_at);
