@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"switchboard"
 )
 
 // RateLimiter gives every API key its own token bucket, so that one runaway
@@ -75,4 +79,28 @@ func (l *RateLimiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// Admit authenticates the caller, spends a token of its key's rate limit and
+// checks scope ("" for none), in that order: an unknown caller learns nothing
+// about limits, and a throttled one is not told about scopes. Every dialect
+// admits its requests this way; the X-RateLimit headers are set on w.
+func Admit(w http.ResponseWriter, r *http.Request, auth *Authenticator, lim *RateLimiter, scope string) (Principal, error) {
+	p, err := auth.Authenticate(r)
+	if err != nil {
+		return p, err
+	}
+	ok, retry, remaining := lim.Allow(p.Key.ID)
+	if perSec, burst := lim.Limit(); perSec > 0 {
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(burst))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
+	}
+	if !ok {
+		SetRetryAfter(w.Header(), retry)
+		return p, switchboard.Errorf(switchboard.CodeRateLimited, "rate limit exceeded; retry after %s", retry.Round(1e6))
+	}
+	if scope != "" && !p.Key.Allows(scope) {
+		return p, switchboard.Errorf(switchboard.CodeForbidden, "this API key lacks the %s scope", scope)
+	}
+	return p, nil
 }

@@ -264,24 +264,9 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, rt *route, c *ca
 	if rt.Access == adminToken {
 		return httpapi.AdminToken(r, a.opt.AdminToken)
 	}
-	p, err := a.opt.Auth.Authenticate(r)
-	if err != nil {
-		return err
-	}
+	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
 	c.principal = p
-	ok, retry, remaining := a.opt.Limiter.Allow(p.Key.ID)
-	if perSec, burst := a.opt.Limiter.Limit(); perSec > 0 {
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(burst))
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
-	}
-	if !ok {
-		httpapi.SetRetryAfter(w.Header(), retry)
-		return switchboard.Errorf(switchboard.CodeRateLimited, "rate limit exceeded; retry after %s", retry.Round(1e6))
-	}
-	if rt.Scope != "" && !p.Key.Allows(rt.Scope) {
-		return switchboard.Errorf(switchboard.CodeForbidden, "this API key lacks the %s scope", rt.Scope)
-	}
-	return nil
+	return err
 }
 
 func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any, err error) {
