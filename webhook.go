@@ -10,8 +10,8 @@ import (
 // in one dialect's payload format and signed. Delivery rows are created in the
 // same transaction as the event, so a subscription never misses one.
 type Webhook struct {
-	ID       int64  `json:"id"`
-	TenantID int64  `json:"tenant_id"`
+	ID       int64 `json:"id"`
+	TenantID int64 `json:"tenant_id"`
 	// UUID identifies the subscription on dialects that show UUIDs.
 	UUID string `json:"uuid"`
 	URL  string `json:"url"`

@@ -168,4 +168,3 @@ func (sb *specBuilder) operation(rt *route) object {
 	op["responses"] = responses
 	return op
 }
-
