@@ -13,6 +13,9 @@ type ListOptions struct {
 	Limit  int
 	Cursor string
 	Offset int
+	// SkipTotal leaves Page.Total at 0, saving a count for readers that walk
+	// a list to its end (exports).
+	SkipTotal bool
 }
 
 // Page limits shared by every list endpoint.

@@ -17,6 +17,7 @@ import (
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/voxloud"
 	"switchboard/internal/webhook"
 )
 
@@ -161,6 +162,9 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.ln = ln
+	if m.Config.PublicURL == "" {
+		m.Config.PublicURL = "http://" + ln.Addr().String()
+	}
 	var d *demo
 	if m.Config.Demo {
 		if d, err = seedDemo(ctx, store); err != nil {
@@ -219,8 +223,14 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter) http.Handler {
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		URLChecker: guard, CallCenter: cc, Log: m.log})
 
+	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
+		PublicURL: m.Config.PublicURL, Log: m.log})
+
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
+	voxHandler := obs.Wrap("voxloud", vox, voxloud.WriteError(m.log))
+	mux.Handle("/api/v1/", voxHandler)
+	mux.Handle("/api/v2/", voxHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": switchboard.Version})
 	})
@@ -237,7 +247,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter) http.Handler {
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
-			"native_api": "/v1", "openapi": "/v1/openapi.json"})
+			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json"})
 	})
 	return mux
 }
@@ -254,6 +264,9 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 		Workers: m.Config.WebhookWorkers, PerEndpoint: m.Config.WebhookPerEndpoint,
 		EndpointRate: m.Config.WebhookEndpointRate, Poll: m.Config.WebhookPoll,
 		Disable: sqlstore.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
+		Renderers: map[string]webhook.Renderer{
+			switchboard.DialectVoxloud: voxloud.Renderer{API: voxloud.New(voxloud.Options{Store: m.store, PublicURL: m.Config.PublicURL, Log: m.log})},
+		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopDispatch, m.dispatchDone = cancel, make(chan struct{})

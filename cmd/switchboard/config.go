@@ -43,6 +43,9 @@ type Config struct {
 	WebhookPoll          time.Duration
 	SMTPAddr             string
 	SMTPFrom             string
+	// PublicURL is the base URL clients reach the server at; empty means
+	// http:// and the listening address.
+	PublicURL string
 }
 
 // setting describes one Config field on every surface: its flag, its variable,
@@ -104,6 +107,7 @@ func (c *Config) settings(dbOnly bool) []setting {
 	}
 	return append(db,
 		setting{"addr", "address to listen on, host:port (port 0 picks a free one)", (*stringValue)(&c.Addr)},
+		setting{"public-url", "base URL clients reach this server at, for links sent out such as recording URLs in webhooks (default http:// and the listening address)", (*stringValue)(&c.PublicURL)},
 		setting{"admin-token", "bearer token of the platform-admin API under /v1/admin; empty disables it", (*stringValue)(&c.AdminToken)},
 		setting{"log-format", "access and server log format: text or json", (*stringValue)(&c.LogFormat)},
 		setting{"log-level", "least severe log level written: debug, info, warn or error", (*stringValue)(&c.LogLevel)},

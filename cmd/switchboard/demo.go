@@ -68,7 +68,7 @@ var (
 	}{
 		{"native", "/v1", "Authorization: Bearer %s", true},
 		{"voiso", "/api/v4", "Authorization: Bearer %s", false},
-		{"voxloud", "/api/v1", "Voverc-Auth: %s", false},
+		{"voxloud", "/api/v1", "Voverc-Auth: %s", true},
 		{"voice360", "/v3/voice/{account_id}", "X-API-Key: %s", false},
 		{"ujet", "/apps/api/v1", "Authorization: Basic %s", false},
 	}

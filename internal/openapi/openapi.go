@@ -65,6 +65,8 @@ func (s *Schemas) Of(t reflect.Type, strict bool) Object {
 			return inner
 		}
 		return Object{"anyOf": []Object{inner, {"type": "null"}}}
+	case reflect.Interface:
+		return Object{"description": "any JSON value"}
 	case reflect.Bool:
 		return Object{"type": "boolean"}
 	case reflect.Int, reflect.Int32:

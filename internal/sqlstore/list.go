@@ -32,8 +32,10 @@ func listPage[T any](ctx context.Context, db *DB, q listQuery, opt switchboard.L
 	if err := opt.Validate(); err != nil {
 		return page, err
 	}
-	if err := db.queryRow(ctx, "SELECT COUNT(*) "+q.from, q.args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count: %w", err)
+	if !opt.SkipTotal {
+		if err := db.queryRow(ctx, "SELECT COUNT(*) "+q.from, q.args...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("count: %w", err)
+		}
 	}
 	sel := "SELECT " + q.cols + " " + q.from
 	cmp, order := " >", ""

@@ -1,0 +1,216 @@
+package voxloud
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"switchboard"
+)
+
+// authInfo answers validate-auth: the tenant's name and administrator email.
+type authInfo struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+func (a *API) authRoutes() {
+	handle(a, route{Method: "POST", Path: "/api/v1/validate-auth", Summary: "Validate the Voverc-Auth key"},
+		func(ctx context.Context, c *call, _ *noBody) (authInfo, error) {
+			t := c.principal.Tenant
+			return authInfo{Name: t.Name, Email: t.AdminEmail}, nil
+		})
+}
+
+// contactBody is a contact as Voxloud writes it.
+type contactBody struct {
+	FirstName     string   `json:"first_name"`
+	LastName      string   `json:"last_name"`
+	PrimaryPhone  string   `json:"primary_phone"`
+	Phones        []string `json:"phones"`
+	PrimaryEmail  string   `json:"primary_email"`
+	Emails        []string `json:"emails"`
+	CompanyName   string   `json:"company_name"`
+	JobTitle      string   `json:"job_title"`
+	Website       string   `json:"website"`
+	CRMName       string   `json:"crm_name"`
+	CRMContactURL string   `json:"crm_contact_url"`
+}
+
+func (b *contactBody) contact() switchboard.Contact {
+	return switchboard.Contact{FirstName: b.FirstName, LastName: b.LastName, PrimaryPhone: b.PrimaryPhone, Phones: b.Phones,
+		PrimaryEmail: b.PrimaryEmail, Emails: b.Emails, CompanyName: b.CompanyName, JobTitle: b.JobTitle, Website: b.Website,
+		CRMName: b.CRMName, CRMContactURL: b.CRMContactURL}
+}
+
+// contactOut is a contact as Voxloud renders it.
+type contactOut struct {
+	ID string `json:"id"`
+	contactBody
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+func renderContact(c switchboard.Contact, t switchboard.Tenant) contactOut {
+	loc := tenantLocation(t)
+	return contactOut{ID: c.UUID, contactBody: contactBody{FirstName: c.FirstName, LastName: c.LastName,
+		PrimaryPhone: c.PrimaryPhone, Phones: c.Phones, PrimaryEmail: c.PrimaryEmail, Emails: c.Emails,
+		CompanyName: c.CompanyName, JobTitle: c.JobTitle, Website: c.Website, CRMName: c.CRMName, CRMContactURL: c.CRMContactURL},
+		CreatedAt: isoTime(c.CreatedAt, loc), UpdatedAt: isoTime(c.UpdatedAt, loc)}
+}
+
+// contactPage is one page of a contact search.
+type contactPage struct {
+	Data    []contactOut `json:"data"`
+	HasNext bool         `json:"has_next"`
+}
+
+// partialPhone is what a phone search may hold: part of an E.164 number.
+var partialPhone = regexp.MustCompile(`^\+?[0-9]{1,15}$`)
+
+func (a *API) contactRoutes() {
+	handle(a, route{Method: "POST", Path: "/api/v1/contacts", Summary: "Create a contact", Scope: switchboard.ScopeContactsManage},
+		func(ctx context.Context, c *call, in *contactBody) (contactOut, error) {
+			ct, err := a.opt.Store.CreateContact(ctx, c.tenantID(), in.contact())
+			return renderContact(ct, c.principal.Tenant), err
+		})
+	update := func(ctx context.Context, c *call, in *contactBody) (contactOut, error) {
+		old, err := a.opt.Store.ContactByUUID(ctx, c.tenantID(), c.r.PathValue("id"))
+		if err != nil {
+			return contactOut{}, err
+		}
+		ct := in.contact()
+		ct.ID = old.ID
+		ct, err = a.opt.Store.UpdateContact(ctx, c.tenantID(), ct)
+		return renderContact(ct, c.principal.Tenant), err
+	}
+	for _, m := range []string{"PUT", "POST"} {
+		handle(a, route{Method: m, Path: "/api/v1/contacts/{id}", Summary: "Update a contact (every field is replaced)",
+			Scope: switchboard.ScopeContactsManage}, update)
+	}
+	handle(a, route{Method: "GET", Path: "/api/v1/contacts/{id}", Summary: "Get a contact", Scope: switchboard.ScopeContactsRead},
+		func(ctx context.Context, c *call, _ *noBody) (contactOut, error) {
+			ct, err := a.opt.Store.ContactByUUID(ctx, c.tenantID(), c.r.PathValue("id"))
+			return renderContact(ct, c.principal.Tenant), err
+		})
+	handle(a, route{Method: "DELETE", Path: "/api/v1/contacts/{id}", Summary: "Delete a contact", Scope: switchboard.ScopeContactsManage,
+		Status: http.StatusNoContent},
+		func(ctx context.Context, c *call, _ *noBody) (noContent, error) {
+			ct, err := a.opt.Store.ContactByUUID(ctx, c.tenantID(), c.r.PathValue("id"))
+			if err != nil {
+				return noContent{}, err
+			}
+			return noContent{}, a.opt.Store.DeleteContact(ctx, c.tenantID(), ct.ID)
+		})
+	handle(a, route{Method: "GET", Path: "/api/v1/contacts", Summary: "Search contacts (partial, case-insensitive matches)",
+		Scope: switchboard.ScopeContactsRead, Query: []param{
+			{"first_name", "string", "full or partial first name"}, {"last_name", "string", "full or partial last name"},
+			{"phone", "string", "full or partial number, E.164 digits"}, {"email", "string", "full or partial e-mail address"},
+			{"offset", "integer", "contacts to skip, 0 or more (default 0)"}, {"limit", "integer", "page size, 1-100 (default 20)"}}},
+		func(ctx context.Context, c *call, _ *noBody) (contactPage, error) {
+			q := c.r.URL.Query()
+			f := switchboard.ContactFilter{FirstName: q.Get("first_name"), LastName: q.Get("last_name"), Phone: strings.TrimSpace(q.Get("phone")), Email: q.Get("email")}
+			if f.Phone != "" && !partialPhone.MatchString(f.Phone) {
+				return contactPage{}, invalid("phone", "must be all or part of an E.164 number: digits, optionally after a +")
+			}
+			offset, err := intParam(q.Get("offset"), "offset", 0, 0, 1<<31-1, "must be a whole number, 0 or more")
+			if err != nil {
+				return contactPage{}, err
+			}
+			limit, err := intParam(q.Get("limit"), "limit", 20, 1, 100, "must be a whole number from 1 to 100")
+			if err != nil {
+				return contactPage{}, err
+			}
+			p, err := a.opt.Store.Contacts(ctx, c.tenantID(), f, switchboard.ListOptions{Limit: limit, Offset: offset})
+			if err != nil {
+				return contactPage{}, err
+			}
+			out := contactPage{Data: make([]contactOut, len(p.Items)), HasNext: p.NextCursor != ""}
+			for i, ct := range p.Items {
+				out.Data[i] = renderContact(ct, c.principal.Tenant)
+			}
+			return out, nil
+		})
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(v, name string, def, lo, hi int, why string) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " " + why + ", not " + strconv.Quote(v),
+			Fields: map[string]string{name: why}}
+	}
+	return n, nil
+}
+
+// userOut is a user as Voxloud's v2 users list renders it.
+type userOut struct {
+	ID              string      `json:"id"`
+	FirstName       string      `json:"first_name"`
+	LastName        string      `json:"last_name"`
+	ExtensionNumber *int64      `json:"extension_number"`
+	OutboundCLI     outboundCLI `json:"outbound_cli"`
+}
+
+type outboundCLI struct {
+	OutboundDID   *did  `json:"outbound_did"`
+	AvailableDIDs []did `json:"available_dids"`
+}
+
+type did struct {
+	Number string `json:"number"`
+	Label  string `json:"label"`
+}
+
+func (a *API) userRoutes() {
+	handle(a, route{Method: "GET", Path: "/api/v2/users", Summary: "List the users with their outbound numbers", Scope: switchboard.ScopeUsersRead},
+		func(ctx context.Context, c *call, _ *noBody) ([]userOut, error) {
+			users, err := all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+				return a.opt.Store.Users(ctx, tid, switchboard.UserFilter{}, opt)
+			}, c.tenantID())
+			if err != nil {
+				return nil, err
+			}
+			numbers, err := all(ctx, a.opt.Store.PhoneNumbers, c.tenantID())
+			if err != nil {
+				return nil, err
+			}
+			out := make([]userOut, 0, len(users))
+			for _, u := range users {
+				out = append(out, renderUser(u, numbers))
+			}
+			return out, nil
+		})
+}
+
+// renderUser gives the user's outbound numbers: those assigned to the user
+// and those assigned to nobody (the tenant's shared lines), not other users'
+// own; the selected one is the user's outbound number, else the first of them.
+func renderUser(u switchboard.User, numbers []switchboard.PhoneNumber) userOut {
+	out := userOut{ID: u.UUID, FirstName: u.FirstName, LastName: u.LastName, OutboundCLI: outboundCLI{AvailableDIDs: []did{}}}
+	if n, err := strconv.ParseInt(u.Extension, 10, 64); err == nil {
+		out.ExtensionNumber = &n
+	}
+	for _, n := range numbers {
+		if n.UserID != nil && *n.UserID != u.ID {
+			continue
+		}
+		d := did{Number: n.Number, Label: n.Label}
+		out.OutboundCLI.AvailableDIDs = append(out.OutboundCLI.AvailableDIDs, d)
+		if n.Number == u.OutboundNumber {
+			out.OutboundCLI.OutboundDID = &d
+		}
+	}
+	if out.OutboundCLI.OutboundDID == nil && u.OutboundNumber != "" {
+		out.OutboundCLI.OutboundDID = &did{Number: u.OutboundNumber}
+	}
+	if out.OutboundCLI.OutboundDID == nil && len(out.OutboundCLI.AvailableDIDs) > 0 {
+		out.OutboundCLI.OutboundDID = &out.OutboundCLI.AvailableDIDs[0]
+	}
+	return out
+}

@@ -1,0 +1,435 @@
+// Package voxloud speaks the Voxloud developer API (/api/v1 and /api/v2) over
+// Switchboard's core, so that an integration written for Voxloud works by
+// changing the host: contacts, users, webhook subscriptions and their payloads,
+// telephony events (the call records, as JSON pages or CSV) and click-to-call
+// links.
+//
+// The package holds no business rules: it parses Voxloud's requests, calls the
+// store and the call center, and renders Voxloud's JSON.
+//
+// Choices where the Voxloud document is silent or vague, written down here:
+//
+//   - Credentials: the Voverc-Auth header carries a Switchboard API key of the
+//     tenant (the other credential styles are accepted too).
+//   - Errors use the body Spring Boot (which Voxloud's responses come from)
+//     gives: {"timestamp","status","error","message","path"}, plus
+//     "request_id" and, for invalid input, "errors": [{"field","message"}].
+//     Status codes follow the document's table: every invalid input is 400
+//     (the table has no 409 or 422), 401 for a missing or wrong key, 403 for
+//     a key without the route's scope, 404, 405 with Allow, 406 when Accept
+//     rules out JSON (and CSV where offered), 413 for an oversized body, 429
+//     with Retry-After, 500 and 503.
+//   - Request bodies are read leniently, as Jackson does under Spring Boot:
+//     unknown fields are ignored (the document itself sends "id" in an
+//     update body), but a field of the wrong type is a 400 naming it.
+//   - Contacts: ids are UUIDs; times are ISO-8601 with the tenant's offset.
+//     Updates accept PUT and POST (the document shows both); DELETE answers
+//     204.
+//   - Telephony events are the tenant's call records. "id" is the call's
+//     number and "callId" its UUID. Query results render "timestamp" as the
+//     document's query example does ("2018-05-15T15:47:03.000+0000"); webhooks
+//     and the two single-event lookups render it as epoch milliseconds, as
+//     the webhook section they point to does. The "number" filter matches any
+//     part of either party's number, digits only. Sort properties are
+//     timestamp and id (the same order); the default is timestamp,desc.
+//   - recordingUrl points at GET /api/v1/telephony-events/{id}/recording on
+//     this server (an extension: Voxloud links to its own storage), which
+//     takes the same Voverc-Auth key.
+//   - Click-to-call: "id" is a 32-hex key. The extension may be a user's or a
+//     queue's; a queue has no phone of its own to ring first, so its links
+//     always dial the contact first.
+//   - Webhook subscriptions are Switchboard webhooks of dialect "voxloud";
+//     this API lists only those.
+package voxloud
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/httpapi"
+)
+
+// CallCenter is what the dialect needs of the running call engine.
+type CallCenter interface {
+	// ConnectClickToCall places the call of a click-to-call link to contact
+	// (E.164), ringing the side the link says first.
+	ConnectClickToCall(ctx context.Context, tenantID int64, link switchboard.ClickToCall, contact string) (switchboard.Call, error)
+	// Recording opens a connected call's recording (WAV) and gives its size.
+	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
+}
+
+// URLChecker vets webhook URLs at subscription time.
+type URLChecker interface {
+	CheckURL(ctx context.Context, url string) error
+}
+
+// Options wires the dialect to the rest of the server.
+type Options struct {
+	Store   switchboard.Store
+	Auth    *httpapi.Authenticator
+	Limiter *httpapi.RateLimiter
+	// Calls is the running call center; nil answers 503 where one is needed.
+	Calls CallCenter
+	// URLChecker vets callback URLs; nil accepts any.
+	URLChecker URLChecker
+	// PublicURL is the base URL clients reach this server at, for the links
+	// in payloads (recordingUrl).
+	PublicURL string
+	Log       *slog.Logger
+}
+
+// API serves the Voxloud dialect.
+type API struct {
+	opt    Options
+	mux    *http.ServeMux
+	routes []*route
+
+	specOnce sync.Once
+	spec     []byte
+}
+
+// route is one operation; the fields other than serve document it.
+type route struct {
+	Method, Path, Summary, Scope string
+	Status                       int
+	Body, Result                 reflect.Type
+	Query                        []param
+	// CSV marks routes that can answer text/csv.
+	CSV   bool
+	serve func(w http.ResponseWriter, r *http.Request, c *call)
+}
+
+type param struct{ Name, Type, Doc string }
+
+// call is one admitted request.
+type call struct {
+	r         *http.Request
+	principal httpapi.Principal
+}
+
+func (c *call) tenantID() int64 { return c.principal.Tenant.ID }
+
+// New returns the dialect's handler, serving /api/v1/ and /api/v2/.
+func New(opt Options) *API {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	a := &API{opt: opt, mux: http.NewServeMux()}
+	a.registerRoutes()
+	a.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(a.OpenAPI())
+	})
+	a.mux.HandleFunc("/api/v1/", a.noRoute)
+	a.mux.HandleFunc("/api/v2/", a.noRoute)
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+func (a *API) registerRoutes() {
+	a.authRoutes()
+	a.contactRoutes()
+	a.userRoutes()
+	a.webhookRoutes()
+	a.telephonyRoutes()
+	a.clickToCallRoutes()
+}
+
+// noBody and noContent mark routes without a request or a response body.
+type (
+	noBody    struct{}
+	noContent struct{}
+)
+
+// handle registers rt, decoding the body into a fresh In (unless noBody) and
+// rendering fn's Out as JSON with rt.Status.
+func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
+	if t := reflect.TypeFor[In](); t != reflect.TypeFor[noBody]() {
+		rt.Body = t
+	}
+	if t := reflect.TypeFor[Out](); t != reflect.TypeFor[noContent]() {
+		rt.Result = t
+	}
+	a.add(&rt, func(w http.ResponseWriter, r *http.Request, c *call) {
+		in := new(In)
+		if rt.Body != nil && (r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "") {
+			if err := decodeLenient(r, in); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
+		out, err := fn(r.Context(), c, in)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if rt.Result == nil {
+			w.WriteHeader(rt.Status)
+			return
+		}
+		httpapi.WriteJSON(w, rt.Status, out)
+	})
+}
+
+// add registers a route: content negotiation, then admission, then serve.
+func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	if rt.Status == 0 {
+		rt.Status = http.StatusOK
+	}
+	rt.serve = serve
+	a.routes = append(a.routes, rt)
+	pattern := rt.Method + " " + rt.Path
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.InfoFrom(r.Context()).Route = pattern
+		if _, ok := negotiate(r, rt.CSV); !ok {
+			a.writeError(w, r, errNotAcceptable(rt.CSV))
+			return
+		}
+		p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		rt.serve(w, r, &call{r: r, principal: p})
+	})
+}
+
+// Media types a route may answer with.
+const (
+	mediaJSON = "application/json"
+	mediaCSV  = "text/csv"
+)
+
+// negotiate picks the response type from Accept: JSON unless the client
+// prefers CSV where it is offered; false when Accept rules out both.
+func negotiate(r *http.Request, csv bool) (string, bool) {
+	accept := r.Header.Values("Accept")
+	if len(accept) == 0 {
+		return mediaJSON, true
+	}
+	best, bestQ := "", -1.0
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+			if q <= 0 {
+				continue
+			}
+			var got string
+			switch {
+			case mt == mediaJSON || mt == "application/*" || mt == "*/*" || strings.HasSuffix(mt, "+json"):
+				got = mediaJSON
+			case csv && (mt == mediaCSV || mt == "text/*"):
+				got = mediaCSV
+			default:
+				continue
+			}
+			if q > bestQ {
+				best, bestQ = got, q
+			}
+		}
+	}
+	return best, best != ""
+}
+
+func errNotAcceptable(csv bool) error {
+	if csv {
+		return &switchboard.Error{Code: codeNotAcceptable, Message: "this endpoint answers application/json or text/csv only"}
+	}
+	return &switchboard.Error{Code: codeNotAcceptable, Message: "this endpoint answers application/json only"}
+}
+
+// Codes of this dialect beyond the core's.
+const (
+	codeNotAcceptable switchboard.Code = "not_acceptable"
+	codeUnavailable   switchboard.Code = "unavailable"
+)
+
+// noRoute answers 405 with Allow when the path exists under other methods, 404
+// otherwise.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, rt := range a.routes {
+		if pathMatches(rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
+			allowed = append(allowed, rt.Method)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
+			r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		return
+	}
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
+}
+
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// statusOf is the one table from error codes to this dialect's statuses.
+var statusOf = map[switchboard.Code]int{
+	switchboard.CodeBadRequest:       http.StatusBadRequest,
+	switchboard.CodeInvalid:          http.StatusBadRequest,
+	switchboard.CodeConflict:         http.StatusBadRequest,
+	switchboard.CodeUnauthorized:     http.StatusUnauthorized,
+	switchboard.CodeForbidden:        http.StatusForbidden,
+	switchboard.CodeNotFound:         http.StatusNotFound,
+	switchboard.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	codeNotAcceptable:                http.StatusNotAcceptable,
+	switchboard.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	switchboard.CodeRateLimited:      http.StatusTooManyRequests,
+	switchboard.CodeInternal:         http.StatusInternalServerError,
+	codeUnavailable:                  http.StatusServiceUnavailable,
+}
+
+// ErrorBody is the dialect's error: Spring Boot's shape, plus the request id
+// and the offending fields.
+type ErrorBody struct {
+	Timestamp string       `json:"timestamp"`
+	Status    int          `json:"status"`
+	Error     string       `json:"error"`
+	Message   string       `json:"message"`
+	Path      string       `json:"path"`
+	RequestID string       `json:"request_id"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid field and why.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// fieldNames maps core field names to the ones this dialect's bodies use.
+var fieldNames = map[string]string{"outbound_number": "outboundNumber", "url": "callback_url", "notify_email": "notification_email"}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(a.opt.Log)(w, r, err)
+}
+
+// WriteError returns the dialect's httpapi.ErrorWriter. Internal errors are
+// logged in full and shown only as "internal error".
+func WriteError(log *slog.Logger) httpapi.ErrorWriter {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		code := switchboard.ErrorCode(err)
+		status, ok := statusOf[code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		info := httpapi.InfoFrom(r.Context())
+		body := ErrorBody{Timestamp: springTime(time.Now()), Status: status, Error: http.StatusText(status),
+			Message: switchboard.ErrorMessage(err), Path: r.URL.Path, RequestID: info.RequestID}
+		var se *switchboard.Error
+		if errors.As(err, &se) {
+			for _, f := range slices.Sorted(mapKeys(se.Fields)) {
+				name := f
+				if n, ok := fieldNames[f]; ok {
+					name = n
+				}
+				body.Errors = append(body.Errors, FieldError{Field: name, Message: se.Fields[f]})
+			}
+		}
+		if status >= 500 {
+			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
+		}
+		httpapi.WriteJSON(w, status, body)
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// springTime formats t as Voxloud's telephony-event query shows times:
+// milliseconds and a colon-less offset, in UTC.
+func springTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+
+// isoTime formats t as Voxloud's contacts show times: seconds and an offset
+// with a colon, in the tenant's time zone.
+func isoTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02T15:04:05-07:00")
+}
+
+// tenantLocation is the tenant's time zone, UTC when it has none or an
+// unknown one.
+func tenantLocation(t switchboard.Tenant) *time.Location {
+	if t.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// invalid is a 400 naming one field.
+func invalid(field, why string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: field + " " + why, Fields: map[string]string{field: why}}
+}
+
+// all reads every page of a list.
+func all[T any](ctx context.Context, list func(context.Context, int64, switchboard.ListOptions) (switchboard.Page[T], error), tenantID int64) ([]T, error) {
+	var out []T
+	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+	for {
+		p, err := list(ctx, tenantID, opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.NextCursor == "" {
+			return out, nil
+		}
+		opt.Cursor = p.NextCursor
+	}
+}
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// decodeLenient reads a JSON body the way Jackson does under Spring Boot:
+// unknown fields are ignored, wrong types are a 400 naming the field.
+func decodeLenient(r *http.Request, dst any) error { return httpapi.DecodeJSON(r, dst, false) }
+
+func writeJSON(w http.ResponseWriter, v any) { httpapi.WriteJSON(w, http.StatusOK, v) }

@@ -1,0 +1,313 @@
+package voxloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"switchboard"
+	"switchboard/internal/webhook"
+)
+
+// The Voxloud event types and the core events each is made from. The renderer
+// passes over the events of those types a subscription does not take (an
+// inbound call's creation for CALL_STARTED, a click-to-call's record for
+// PHONE_CALL).
+var eventTypes = map[string][]string{
+	"CALL_INCOMING": {"call.ringing"},
+	"CALL_STARTED":  {"call.created", "call.dialing"},
+	"CALL_ANSWERED": {"call.connected"},
+	"CALL_HANGUP":   {"call.ended"},
+	"PHONE_CALL":    {"call.ended"},
+	"CLICK_TO_CALL": {"call.ended"},
+	"FAX_CALL":      {"fax.ended"},
+}
+
+// eventTypeNames lists the Voxloud event types in the document's order.
+var eventTypeNames = []string{"FAX_CALL", "PHONE_CALL", "CLICK_TO_CALL", "CALL_STARTED", "CALL_INCOMING", "CALL_ANSWERED", "CALL_HANGUP"}
+
+// SourceClickToCall marks the calls placed by a click-to-call link
+// (Call.Source.System); their records are CLICK_TO_CALL events.
+const SourceClickToCall = "click_to_call"
+
+// subscriptionBody is a webhook subscription as Voxloud writes it.
+type subscriptionBody struct {
+	ID                string `json:"id,omitempty"`
+	CallbackURL       string `json:"callback_url"`
+	EventType         string `json:"event_type"`
+	Enabled           *bool  `json:"enabled,omitempty"`
+	NotificationEmail string `json:"notification_email,omitempty"`
+}
+
+// subscriptionOut is a subscription as Voxloud renders it.
+type subscriptionOut struct {
+	ID                string `json:"id"`
+	Enabled           bool   `json:"enabled"`
+	EventType         string `json:"event_type"`
+	FailedCount       int64  `json:"failed_count"`
+	CallbackURL       string `json:"callback_url"`
+	NotificationEmail string `json:"notification_email,omitempty"`
+	LastError         string `json:"last_error,omitempty"`
+}
+
+func renderSubscription(w switchboard.Webhook) subscriptionOut {
+	out := subscriptionOut{ID: w.UUID, Enabled: w.Enabled, FailedCount: w.FailedCount, CallbackURL: w.URL,
+		NotificationEmail: w.NotifyEmail, LastError: w.LastError}
+	if len(w.DialectTypes) > 0 {
+		out.EventType = w.DialectTypes[0]
+	}
+	return out
+}
+
+// apply copies the body onto w and checks what only this dialect knows.
+func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.Webhook) error {
+	p := switchboard.Problems{}
+	in.EventType = strings.ToUpper(strings.TrimSpace(in.EventType))
+	core, ok := eventTypes[in.EventType]
+	switch {
+	case in.EventType == "":
+		p.Add("event_type", "is required")
+	case !ok:
+		p.Add("event_type", "must be one of "+strings.Join(eventTypeNames, ", "))
+	}
+	if strings.TrimSpace(in.CallbackURL) == "" {
+		p.Add("callback_url", "is required")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, switchboard.DialectVoxloud
+	w.EventTypes, w.DialectTypes = core, []string{in.EventType}
+	w.NotifyEmail = in.NotificationEmail
+	if in.Enabled != nil {
+		w.Enabled = *in.Enabled
+	}
+	if a.opt.URLChecker != nil {
+		if err := a.opt.URLChecker.CheckURL(ctx, w.URL); err != nil {
+			return invalid("callback_url", err.Error())
+		}
+	}
+	return nil
+}
+
+// subscription finds the tenant's Voxloud subscription with the given UUID.
+func (a *API) subscription(ctx context.Context, tenantID int64, id string) (switchboard.Webhook, error) {
+	hooks, err := a.subscriptions(ctx, tenantID)
+	if err != nil {
+		return switchboard.Webhook{}, err
+	}
+	for _, w := range hooks {
+		if w.UUID == id {
+			return w, nil
+		}
+	}
+	return switchboard.Webhook{}, switchboard.Errorf(switchboard.CodeNotFound, "webhook subscription %s not found", id)
+}
+
+// subscriptions lists the tenant's webhooks of this dialect.
+func (a *API) subscriptions(ctx context.Context, tenantID int64) ([]switchboard.Webhook, error) {
+	hooks, err := all(ctx, a.opt.Store.Webhooks, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(hooks, func(w switchboard.Webhook) bool { return w.Dialect != switchboard.DialectVoxloud }), nil
+}
+
+func (a *API) webhookRoutes() {
+	const base = "/api/v1/webhook-subscriptions"
+	handle(a, route{Method: "POST", Path: base, Summary: "Create a webhook subscription", Scope: switchboard.ScopeWebhooksManage},
+		func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
+			var w switchboard.Webhook
+			if err := a.apply(ctx, in, &w); err != nil {
+				return subscriptionOut{}, err
+			}
+			w, err := a.opt.Store.CreateWebhook(ctx, c.tenantID(), w)
+			return renderSubscription(w), err
+		})
+	update := func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
+		w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
+		if err != nil {
+			return subscriptionOut{}, err
+		}
+		if in.ID != "" && in.ID != w.UUID {
+			return subscriptionOut{}, invalid("id", "does not match the subscription in the path")
+		}
+		if in.NotificationEmail == "" {
+			in.NotificationEmail = w.NotifyEmail // the document's update example leaves it out
+		}
+		if err := a.apply(ctx, in, &w); err != nil {
+			return subscriptionOut{}, err
+		}
+		w, err = a.opt.Store.UpdateWebhook(ctx, c.tenantID(), w)
+		return renderSubscription(w), err
+	}
+	for _, m := range []string{"PUT", "POST"} {
+		handle(a, route{Method: m, Path: base + "/{id}", Summary: "Update a webhook subscription", Scope: switchboard.ScopeWebhooksManage}, update)
+	}
+	handle(a, route{Method: "GET", Path: base, Summary: "List the webhook subscriptions", Scope: switchboard.ScopeWebhooksRead},
+		func(ctx context.Context, c *call, _ *noBody) ([]subscriptionOut, error) {
+			hooks, err := a.subscriptions(ctx, c.tenantID())
+			out := make([]subscriptionOut, len(hooks))
+			for i, w := range hooks {
+				out[i] = renderSubscription(w)
+			}
+			return out, err
+		})
+	handle(a, route{Method: "GET", Path: base + "/{id}", Summary: "Get a webhook subscription", Scope: switchboard.ScopeWebhooksRead},
+		func(ctx context.Context, c *call, _ *noBody) (subscriptionOut, error) {
+			w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
+			return renderSubscription(w), err
+		})
+	handle(a, route{Method: "DELETE", Path: base + "/{id}", Summary: "Delete a webhook subscription", Scope: switchboard.ScopeWebhooksManage,
+		Status: http.StatusNoContent},
+		func(ctx context.Context, c *call, _ *noBody) (noContent, error) {
+			w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
+			if err != nil {
+				return noContent{}, err
+			}
+			return noContent{}, a.opt.Store.DeleteWebhook(ctx, c.tenantID(), w.ID)
+		})
+}
+
+// envelope is every Voxloud webhook: the time in epoch milliseconds, the
+// subscription's event type, the event's data and the PBX (tenant) id.
+type envelope struct {
+	Timestamp int64  `json:"timestamp"`
+	Type      string `json:"type"`
+	Data      any    `json:"data"`
+	PBXID     int64  `json:"pbx_id"`
+}
+
+// phoneCallEvent is the data of a real-time call event.
+type phoneCallEvent struct {
+	Timestamp         int64  `json:"timestamp"`
+	CallID            string `json:"callId"`
+	DestinationNumber string `json:"destinationNumber"`
+	DestinationName   string `json:"destinationName"`
+	OriginatorNumber  string `json:"originatorNumber"`
+	OriginatorName    string `json:"originatorName"`
+	Type              string `json:"type"`
+	UserEmail         string `json:"userEmail,omitempty"`
+	UserExtension     *int64 `json:"userExtension,omitempty"`
+	SIPUsername       string `json:"sipUsername,omitempty"`
+}
+
+// Renderer renders the Voxloud webhook payloads; the dispatcher calls it for
+// every delivery of a voxloud subscription.
+type Renderer struct {
+	API *API
+}
+
+var _ webhook.Renderer = Renderer{}
+
+// Render implements webhook.Renderer.
+func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
+	if len(w.DialectTypes) == 0 {
+		return nil, webhook.ErrSkip
+	}
+	typ := w.DialectTypes[0]
+	if e.SubjectType != "call" {
+		return nil, webhook.ErrSkip // FAX_CALL: nothing reports faxes yet
+	}
+	var c switchboard.Call
+	if err := json.Unmarshal(e.Payload, &c); err != nil {
+		return nil, fmt.Errorf("voxloud: call event %d: %w", e.ID, err)
+	}
+	c.ID = e.SubjectID
+	clickToCall := c.Source.System == SourceClickToCall
+	var data any
+	switch typ {
+	case "CALL_INCOMING", "CALL_STARTED", "CALL_ANSWERED", "CALL_HANGUP":
+		if (typ == "CALL_INCOMING" && c.Direction != switchboard.Inbound) || (typ == "CALL_STARTED" && c.Direction == switchboard.Inbound) {
+			return nil, webhook.ErrSkip
+		}
+		d, err := r.API.phoneCallEvent(ctx, c, typ, e)
+		if err != nil {
+			return nil, err
+		}
+		data = d
+	case "PHONE_CALL", "CLICK_TO_CALL":
+		if clickToCall != (typ == "CLICK_TO_CALL") {
+			return nil, webhook.ErrSkip
+		}
+		evs, err := r.API.telephonyEvents(ctx, e.TenantID, []switchboard.CDR{switchboard.NewCDR(c)})
+		if err != nil {
+			return nil, err
+		}
+		evs[0].Timestamp = e.Time.UnixMilli()
+		data = evs[0]
+	default:
+		return nil, webhook.ErrSkip
+	}
+	return json.Marshal(envelope{Timestamp: e.Time.UnixMilli(), Type: typ, Data: data, PBXID: e.TenantID})
+}
+
+// phoneCallEvent renders a real-time event. Its user is the agent the event
+// is about: the first agent being rung for INCOMING, the call's agent
+// otherwise.
+func (a *API) phoneCallEvent(ctx context.Context, c switchboard.Call, typ string, e switchboard.Event) (phoneCallEvent, error) {
+	out := phoneCallEvent{Timestamp: e.Time.UnixMilli(), CallID: c.UUID, Type: strings.TrimPrefix(typ, "CALL_"),
+		OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To, DestinationName: c.To}
+	var agentID int64
+	switch {
+	case typ == "CALL_INCOMING" && len(c.RingingAgents) > 0:
+		agentID = c.RingingAgents[0]
+	case c.AgentID != nil:
+		agentID = *c.AgentID
+	}
+	var agent *switchboard.User
+	if agentID != 0 {
+		u, err := a.opt.Store.User(ctx, c.TenantID, agentID)
+		if err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound {
+			return out, err
+		}
+		if err == nil {
+			agent = &u
+			out.UserEmail, out.SIPUsername, out.UserExtension = u.Email, u.SIPUsername, extensionNumber(u.Extension)
+		}
+	}
+	contacts, err := a.opt.Store.ContactsByPhone(ctx, c.TenantID, []string{customerNumber(c)})
+	if err != nil {
+		return out, err
+	}
+	contact, known := contacts[customerNumber(c)]
+	if c.Direction == switchboard.Inbound {
+		if known {
+			out.OriginatorName = contactName(contact)
+		}
+		if agent != nil {
+			out.DestinationName = userName(*agent)
+		}
+	} else {
+		if agent != nil {
+			out.OriginatorName = userName(*agent)
+		}
+		if known {
+			out.DestinationName = contactName(contact)
+		}
+	}
+	return out, nil
+}
+
+// customerNumber is the outside party's number of a call.
+func customerNumber(c switchboard.Call) string {
+	if c.Direction == switchboard.Inbound {
+		return c.From
+	}
+	return c.To
+}
+
+func extensionNumber(ext string) *int64 {
+	var n int64
+	if _, err := fmt.Sscan(ext, &n); err != nil || ext == "" {
+		return nil
+	}
+	return &n
+}
+
+func userName(u switchboard.User) string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
+
+func contactName(c switchboard.Contact) string { return strings.TrimSpace(c.FirstName + " " + c.LastName) }
