@@ -39,9 +39,13 @@ type Webhook struct {
 	DisabledAt              *time.Time `json:"disabled_at"`
 	// MaxAttempts caps the tries of one delivery (1-5, Voice360-style); 0 means
 	// the server's whole retry schedule.
-	MaxAttempts int               `json:"max_attempts"`
-	NotifyEmail string            `json:"notify_email"`
-	Headers     map[string]string `json:"headers"`
+	MaxAttempts int `json:"max_attempts"`
+	// DelaySeconds holds each delivery back this long after its event:
+	// Voxloud sends a call's record a few seconds after the call ends, once
+	// its recording is stored, and so after the call's real-time events.
+	DelaySeconds int               `json:"delay_seconds"`
+	NotifyEmail  string            `json:"notify_email"`
+	Headers      map[string]string `json:"headers"`
 
 	// Read-only delivery statistics.
 	FailedCount         int64      `json:"failed_count"`
@@ -126,6 +130,9 @@ func (w *Webhook) Validate() error {
 		if t == "" || len(t) > 100 || strings.ContainsAny(t, " ,") {
 			p.Add("event_types", "each must be an event type such as user.created, or a prefix such as user.*")
 		}
+	}
+	if w.DelaySeconds < 0 || w.DelaySeconds > 3600 {
+		p.Add("delay_seconds", "must be between 0 and 3600")
 	}
 	if w.MaxAttempts < 0 || w.MaxAttempts > 5 {
 		p.Add("max_attempts", "must be between 1 and 5, or 0 for the full retry schedule")

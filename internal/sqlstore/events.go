@@ -35,15 +35,16 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 	if err != nil {
 		return e, fmt.Errorf("event %s: insert: %w", typ, err)
 	}
-	rows, err := t.query(ctx, "SELECT id, event_types FROM webhooks WHERE tenant_id = ? AND enabled = ?", tenantID, true)
+	rows, err := t.query(ctx, "SELECT id, event_types, delay_seconds FROM webhooks WHERE tenant_id = ? AND enabled = ?", tenantID, true)
 	if err != nil {
 		return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)
 	}
-	var targets []int64
+	type target struct{ id, delay int64 }
+	var targets []target
 	for rows.Next() {
 		var w switchboard.Webhook
 		var types string
-		if err := rows.Scan(&w.ID, &types); err != nil {
+		if err := rows.Scan(&w.ID, &types, &w.DelaySeconds); err != nil {
 			rows.Close()
 			return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)
 		}
@@ -52,13 +53,14 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 			return e, err
 		}
 		if w.Matches(typ) {
-			targets = append(targets, w.ID)
+			targets = append(targets, target{w.ID, int64(w.DelaySeconds)})
 		}
 	}
 	rows.Close()
-	for _, wid := range targets {
+	for _, w := range targets {
+		due := micros(t.now) + w.delay*1e6
 		if _, err := t.exec(ctx, `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, status, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, wid, e.ID, switchboard.DeliveryPending, micros(t.now), micros(t.now), micros(t.now)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tenantID, w.id, e.ID, switchboard.DeliveryPending, due, micros(t.now), micros(t.now)); err != nil {
 			return e, fmt.Errorf("event %s: queue delivery: %w", typ, err)
 		}
 	}

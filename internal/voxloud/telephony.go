@@ -129,7 +129,7 @@ func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switch
 			} else {
 				ev.OriginatorName = userName(*agent)
 			}
-			if c.ConnectedAt != nil {
+			if c.ConnectedAt != nil && c.Source.System != SourceClickToCall {
 				ev.AnswererName, ev.AnswererNumber = userName(*agent), agent.Extension
 				if !inbound {
 					ev.AnswererName, ev.AnswererNumber = ev.DestinationName, c.To

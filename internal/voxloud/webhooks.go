@@ -29,6 +29,11 @@ var eventTypes = map[string][]string{
 // eventTypeNames lists the Voxloud event types in the document's order.
 var eventTypeNames = []string{"FAX_CALL", "PHONE_CALL", "CLICK_TO_CALL", "CALL_STARTED", "CALL_INCOMING", "CALL_ANSWERED", "CALL_HANGUP"}
 
+// recordDelaySeconds holds call records back after the call's end, as
+// Voxloud does ("a delay of some seconds ... due to the processing of some
+// additional data"), so that they arrive after the call's real-time events.
+const recordDelaySeconds = 2
+
 // SourceClickToCall marks the calls placed by a click-to-call link
 // (Call.Source.System); their records are CLICK_TO_CALL events.
 const SourceClickToCall = "click_to_call"
@@ -81,13 +86,17 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	}
 	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, switchboard.DialectVoxloud
 	w.EventTypes, w.DialectTypes = core, []string{in.EventType}
+	w.DelaySeconds = 0
+	if in.EventType == "PHONE_CALL" || in.EventType == "CLICK_TO_CALL" || in.EventType == "FAX_CALL" {
+		w.DelaySeconds = recordDelaySeconds
+	}
 	w.NotifyEmail = in.NotificationEmail
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
 	}
 	if a.opt.URLChecker != nil {
 		if err := a.opt.URLChecker.CheckURL(ctx, w.URL); err != nil {
-			return invalid("callback_url", err.Error())
+			return err // names "url", which errors render as callback_url
 		}
 	}
 	return nil

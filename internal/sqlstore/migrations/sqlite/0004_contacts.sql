@@ -48,6 +48,9 @@ CREATE INDEX click_to_calls_tenant ON click_to_calls (tenant_id, id);
 -- The event types a subscription was made with, in its dialect's vocabulary
 -- (Voxloud's CALL_INCOMING…); the renderer reads them.
 ALTER TABLE webhooks ADD COLUMN dialect_types TEXT NOT NULL DEFAULT '[]';
+-- Deliveries wait this long after their event (call records wait for their
+-- recording, as Voxloud's do).
+ALTER TABLE webhooks ADD COLUMN delay_seconds INTEGER NOT NULL DEFAULT 0;
 -- The identifier dialects that show UUIDs give a subscription.
 ALTER TABLE webhooks ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
 
