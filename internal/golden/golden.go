@@ -104,7 +104,6 @@ func compare(path string, want, got any, optional, extra []string, diffs *[]stri
 	if name == "" {
 		name = "(top)"
 	}
-	_ = name
 	if kind(want) != kind(got) {
 		*diffs = append(*diffs, fmt.Sprintf("%s: %s in the example, %s in the answer", name, kind(want), kind(got)))
 		return

@@ -319,4 +319,6 @@ func extensionNumber(ext string) *int64 {
 
 func userName(u switchboard.User) string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
 
-func contactName(c switchboard.Contact) string { return strings.TrimSpace(c.FirstName + " " + c.LastName) }
+func contactName(c switchboard.Contact) string {
+	return strings.TrimSpace(c.FirstName + " " + c.LastName)
+}
