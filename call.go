@@ -140,7 +140,9 @@ type CDRFilter struct {
 	AgentID      int64
 	TeamID       int64 // calls handled by members of the team
 	QueueID      int64
-	// NumberPrefix and NumberContains match the from or the to number.
+	// Number matches a call whose from or to number is exactly this (E.164);
+	// NumberPrefix and NumberContains match part of either.
+	Number         string
 	NumberPrefix   string
 	NumberContains string
 	// MinDuration and MaxDuration bound the talk time.

@@ -218,6 +218,12 @@ func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter,
 	if f.QueueID != 0 {
 		add("queue_id = ?", f.QueueID)
 	}
+	if f.Number != "" {
+		// Written as a set of ids so that both engines find the party's calls
+		// through the number indexes even without statistics.
+		add("id IN (SELECT id FROM calls WHERE tenant_id = ? AND from_number = ? UNION ALL SELECT id FROM calls WHERE tenant_id = ? AND to_number = ?)",
+			tenantID, f.Number, tenantID, f.Number)
+	}
 	if f.NumberPrefix != "" {
 		p := likeEscape(f.NumberPrefix) + "%"
 		add("(from_number LIKE ? ESCAPE '\\' OR to_number LIKE ? ESCAPE '\\')", p, p)

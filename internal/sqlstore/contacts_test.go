@@ -123,3 +123,34 @@ func TestClickToCallLinks(t *testing.T) {
 		}
 	})
 }
+
+func TestCDRNumberAndOrder(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		other := mustTenant(t, db, "other")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		end := now.Add(time.Minute)
+		mk := func(tenant int64, from, to string) int64 {
+			c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tenant, Direction: switchboard.Inbound, Status: switchboard.CallFinished,
+				From: from, To: to, CreatedAt: now, EndedAt: &end}, "ended")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		a := mk(tn.ID, "+393331234567", "+390112121212")
+		b := mk(tn.ID, "+390112121212", "+393331234567")
+		mk(tn.ID, "+393339999999", "+390112121212")
+		mk(other.ID, "+393331234567", "+390112121212")
+		p, err := db.CDRs(ctx, tn.ID, switchboard.CDRFilter{Number: "+393331234567", Newest: true}, switchboard.ListOptions{})
+		if err != nil || p.Total != 2 || len(p.Items) != 2 || p.Items[0].ID != b || p.Items[1].ID != a {
+			t.Errorf("CDRs(number, newest first) = %d items %+v, %v; want %d then %d", p.Total, p.Items, err, b, a)
+		}
+		p, _ = db.CDRs(ctx, tn.ID, switchboard.CDRFilter{Newest: true}, switchboard.ListOptions{Limit: 2})
+		next, _ := db.CDRs(ctx, tn.ID, switchboard.CDRFilter{Newest: true}, switchboard.ListOptions{Limit: 2, Cursor: p.NextCursor, SkipTotal: true})
+		if len(p.Items) != 2 || len(next.Items) != 1 || next.Items[0].ID != a || next.Total != 0 {
+			t.Errorf("newest-first cursor pages: %+v then %+v", p.Items, next)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/phone"
 )
 
 // telephonyEvent is a call record as Voxloud renders it (PHONE_CALL or
@@ -217,7 +218,14 @@ func (q *telephonyQuery) filter(r *http.Request) (switchboard.CDRFilter, sortOrd
 		if strings.Trim(n, "+0123456789") != "" || digits == "" {
 			return f, sortOrder{}, 0, 0, invalid("number", "must be a phone number: digits, optionally after a +")
 		}
-		f.NumberContains = digits
+		// A whole international number matches exactly (an indexed
+		// lookup); anything else, such as a national number, matches any
+		// number that contains its digits.
+		if e164, err := phone.Normalize(n, ""); err == nil && strings.HasPrefix(n, "+") {
+			f.Number = e164
+		} else {
+			f.NumberContains = digits
+		}
 	}
 	params := r.URL.Query()
 	size, err := intParam(params.Get("size"), "size", defaultPageSize, 1, maxPageSize, "must be a whole number from 1 to 1000")

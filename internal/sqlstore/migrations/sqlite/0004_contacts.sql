@@ -56,3 +56,8 @@ ALTER TABLE webhooks ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
 
 -- Call records are listed by period, newest first, by the vendor dialects.
 CREATE INDEX calls_tenant_created ON calls (tenant_id, created_at);
+-- Counting a tenant's ended calls reads this index alone.
+CREATE INDEX calls_tenant_ended ON calls (tenant_id, ended_at);
+-- One party's calls, by period.
+CREATE INDEX calls_tenant_from ON calls (tenant_id, from_number, created_at);
+CREATE INDEX calls_tenant_to ON calls (tenant_id, to_number, created_at);
