@@ -9,7 +9,7 @@ func TestCompare(t *testing.T) {
 	example := `{"id": 1, "name": "a", "tags": ["x"], "owner": {"email": "e"}, "items": [{"n": 1}], "note": "when available"}`
 	for _, tc := range []struct {
 		why, got string
-		want    []string
+		want     []string
 	}{
 		{"same shape, other values", `{"id": 9, "name": "b", "tags": [], "owner": {"email": "f"}, "items": [{"n": 2}, {"n": 3}], "note": "x"}`, nil},
 		{"optional key left out", `{"id": 9, "name": "b", "tags": [], "owner": {"email": "f"}, "items": []}`, nil},

@@ -161,7 +161,9 @@ func BenchmarkTelephonyEvents(b *testing.B) {
 			}
 			slices.Sort(store)
 			slices.Sort(api)
-			pct := func(d []time.Duration, q float64) float64 { return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000 }
+			pct := func(d []time.Duration, q float64) float64 {
+				return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
+			}
 			b.ReportMetric(pct(api, 0.5), "p50-ms")
 			b.ReportMetric(pct(api, 0.99), "p99-ms")
 			b.ReportMetric(pct(store, 0.5), "store-p50-ms")
