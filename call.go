@@ -24,6 +24,12 @@ const (
 	CallVoicemail  CallStatus = "voicemail"  // the caller left a voicemail
 )
 
+// What a call carries.
+const (
+	MediaVoice = "voice"
+	MediaFax   = "fax"
+)
+
 // Direction says who placed a call.
 type Direction string
 
@@ -77,6 +83,10 @@ type Call struct {
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
 	Source CallSource `json:"source"`
+	// Media is MediaVoice, or MediaFax for a fax machine's call: the
+	// telephony driver recognised its tone and received FaxPages pages.
+	Media    string `json:"media"`
+	FaxPages int    `json:"fax_pages"`
 	// DTMF holds the digits the caller keyed during the call, in order.
 	DTMF string `json:"dtmf"`
 	// Hold is the time the caller spent on hold, part of the talk time.

@@ -333,7 +333,8 @@ func (cc *callCenter) SimulateCall(ctx context.Context, tenantID int64, in nativ
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	script := sim.Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter, DTMF: in.DTMF, DTMFAfter: in.DTMFAfter}
+	script := sim.Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter, DTMF: in.DTMF, DTMFAfter: in.DTMFAfter,
+		FaxPages: in.FaxPages}
 	_, id, err := cc.drv.Call(in.From, in.To, script)
 	if err != nil {
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",

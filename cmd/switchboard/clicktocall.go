@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"time"
 
 	"switchboard"
 	"switchboard/internal/engine"
 	"switchboard/internal/native"
+	"switchboard/internal/sim"
 	"switchboard/internal/voxloud"
 )
 
@@ -90,3 +92,16 @@ func (cc *callCenter) ConnectClickToCall(ctx context.Context, tenantID int64, li
 }
 
 var _ voxloud.CallCenter = (*callCenter)(nil)
+
+// FaxDocument implements voxloud.CallCenter. The simulated telephony makes
+// the document of a received fax from the call (see sim.WriteFax).
+func (cc *callCenter) FaxDocument(_ context.Context, c switchboard.Call) ([]byte, error) {
+	if c.Media != switchboard.MediaFax || c.EndedAt == nil {
+		return nil, switchboard.Errorf(switchboard.CodeNotFound, "call %d is not a received fax", c.ID)
+	}
+	var b bytes.Buffer
+	if err := sim.WriteFax(&b, c.FaxPages, c.From, c.To, c.CreatedAt); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

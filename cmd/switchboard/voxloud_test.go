@@ -142,6 +142,9 @@ func TestVoxloudGolden(t *testing.T) {
 	_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+393331234567", "to": "+390112121212", "answer_after_seconds": 0, "talk_seconds": 1})
 	callID := int64(call["id"].(float64))
 	ended := waitCall(t, c, callID, func(v map[string]any) bool { return v["status"] == "finished" })
+	// And a fax from the same number, so that the query's page mixes both.
+	_, fax := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+393331234567", "to": "+390112121212", "fax_pages": 2, "talk_seconds": 1})
+	waitCall(t, c, int64(fax["id"].(float64)), func(v map[string]any) bool { return v["status"] == "finished" })
 
 	vars := map[string]string{"callback_url": recv.URL + "/voxloud", "event_id": fmt.Sprint(callID), "call_id": ended["uuid"].(string),
 		"from": time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"), "to": time.Now().Add(time.Hour).Format(time.RFC3339),
@@ -198,8 +201,9 @@ func TestVoxloudGolden(t *testing.T) {
 				t.Errorf("page at offset 350: %s", raw)
 			}
 		case "query telephony events":
-			if content, _ := v["content"].([]any); len(content) != 1 || content[0].(map[string]any)["id"] != float64(callID) {
-				t.Errorf("telephony query: %s", raw)
+			content, _ := v["content"].([]any)
+			if len(content) != 2 || content[0].(map[string]any)["type"] != "FAX_CALL" || content[1].(map[string]any)["id"] != float64(callID) {
+				t.Errorf("telephony query, newest first: %s", raw)
 			}
 		case "connect click-to-call":
 			if v["contact"] != "+393287035654" {
@@ -407,5 +411,58 @@ func TestVoxloudWebhooksEndToEnd(t *testing.T) {
 	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
 	if status != 200 || err != nil || len(rows) != 2 || rows[1][0] != fmt.Sprint(id) || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
 		t.Errorf("CSV: %d %v %q", status, err, raw)
+	}
+}
+
+// TestVoxloudFax sends a fax through the simulator: a FAX_CALL subscription
+// gets it in the document's shape, a PHONE_CALL one does not, and its
+// attachment is a PDF of the pages sent.
+func TestVoxloudFax(t *testing.T) {
+	c, vc, _ := voxTenant(t)
+	recv := newReceiver(t)
+	for _, typ := range []string{"PHONE_CALL", "FAX_CALL"} {
+		if status, body := vc.json("POST", "/api/v1/webhook-subscriptions", map[string]any{"callback_url": recv.URL, "event_type": typ}); status != 200 {
+			t.Fatalf("subscribe %s: %d %v", typ, status, body)
+		}
+	}
+	_, fax := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+390687654321", "to": "+390112121212", "fax_pages": 3, "talk_seconds": 1})
+	id := int64(fax["id"].(float64))
+	ended := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "finished" })
+	if ended["media"] != "fax" || ended["fax_pages"] != float64(3) || ended["agent_id"] != nil {
+		t.Errorf("fax call %v", ended)
+	}
+	body := recv.wait(t, 1)[0]
+	time.Sleep(2500 * time.Millisecond) // the PHONE_CALL delay, had it been sent
+	if n := len(recv.wait(t, 1)); n != 1 {
+		t.Errorf("%d webhooks for one fax", n)
+	}
+	var env struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}
+	json.Unmarshal(body, &env)
+	p := golden.Load(t, "../../internal/voxloud/testdata/payloads.json")
+	for _, want := range p {
+		if want.Name == "fax payload" {
+			for _, d := range golden.Compare(want.Response, env.Data, want.Optional, nil) {
+				t.Errorf("FAX_CALL: %s", d)
+			}
+		}
+	}
+	var data map[string]any
+	json.Unmarshal(env.Data, &data)
+	if env.Type != "FAX_CALL" || data["id"] != float64(id) || data["total_pages"] != float64(3) || data["direction"] != "inbound" ||
+		data["sender"] != "+390687654321" || data["recipient"] != "+390112121212" {
+		t.Errorf("FAX_CALL webhook %s", body)
+	}
+	url, _ := data["attachment_url"].(string)
+	path := url[strings.Index(url, "/api/"):]
+	status, pdf, h := vc.do("GET", path, nil)
+	if status != 200 || h.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf, []byte("%PDF-")) || bytes.Count(pdf, []byte("/Type /Page ")) != 3 {
+		t.Errorf("attachment %s: %d %s, %d bytes", path, status, h.Get("Content-Type"), len(pdf))
+	}
+	status, ev, _ := vc.do("GET", fmt.Sprintf("/api/v1/telephony-events/%d", id), nil)
+	if status != 200 || !bytes.Contains(ev, []byte(`"type":"FAX_CALL"`)) {
+		t.Errorf("GET the fax's telephony event: %d %s", status, ev)
 	}
 }

@@ -21,6 +21,11 @@ type InboundCall struct {
 	Route string
 	// Pickup is how long the call rings before Switchboard answers it.
 	Pickup time.Duration
+	// FaxPages, when positive, says the caller is a fax machine (the driver
+	// heard its calling tone) sending that many pages: the call is answered
+	// and received by the system, never offered to agents, and ends when the
+	// sender hangs up.
+	FaxPages int
 }
 
 // Inbound takes a new inbound call. It returns the call's id, or an error when
@@ -33,7 +38,7 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 		route = in.To
 	}
 	now := e.opt.Clock.Now()
-	c := &call{Call: switchboard.Call{Direction: switchboard.Inbound, Status: switchboard.CallSelecting,
+	c := &call{Call: switchboard.Call{Direction: switchboard.Inbound, Status: switchboard.CallSelecting, Media: switchboard.MediaVoice,
 		From: in.From, To: in.To, CreatedAt: now}, caller: in.Leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
 	qid, routed := e.routes[route]
 	var q *queueRT
@@ -61,6 +66,12 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	}
 	e.calls[c.ID] = c
 	e.legs[in.Leg] = legRef{call: c.ID, role: callerLeg}
+	if in.FaxPages > 0 {
+		e.opt.Telephony.Answer(in.Leg)
+		c.Media, c.FaxPages, c.ConnectedAt, c.Status = switchboard.MediaFax, in.FaxPages, &now, switchboard.CallConnected
+		e.changed(c, "connected")
+		return c.ID, nil
+	}
 	if direct != nil {
 		// A number of the agent's own rings their phone, if they can take it.
 		if direct.device == "" || !direct.available || (direct.state != agentIdle) {
@@ -371,6 +382,16 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 // callerGone ends a call whose caller hung up.
 func (e *Engine) callerGone(c *call, cause string) {
 	if c.EndedAt != nil {
+		return
+	}
+	if c.Media == switchboard.MediaFax {
+		// The sender hung up: the fax is in.
+		now := e.opt.Clock.Now()
+		c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFinished,
+			switchboard.DispositionAnswered, switchboard.SideCaller, cause
+		delete(e.legs, c.caller)
+		delete(e.calls, c.ID)
+		e.changed(c, "ended")
 		return
 	}
 	if c.agent == "" {

@@ -129,11 +129,25 @@ func compare(path string, want, got any, optional, extra []string, diffs *[]stri
 	case []any:
 		g := got.([]any)
 		// An empty array has the example's type; its items are checked
-		// whenever the answer has some.
+		// whenever the answer has some, each against the example item of
+		// the same "type" when the example mixes types.
 		if len(w) > 0 {
 			for _, item := range g {
-				compare(path+"[]", w[0], item, optional, extra, diffs)
+				compare(path+"[]", sameType(w, item), item, optional, extra, diffs)
 			}
 		}
 	}
+}
+
+// sameType picks the example item whose "type" field equals item's, or the
+// first example item.
+func sameType(examples []any, item any) any {
+	if m, ok := item.(map[string]any); ok {
+		for _, e := range examples {
+			if em, ok := e.(map[string]any); ok && em["type"] != nil && em["type"] == m["type"] {
+				return e
+			}
+		}
+	}
+	return examples[0]
 }

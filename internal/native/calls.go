@@ -101,6 +101,8 @@ type SimCall struct {
 	Patience    time.Duration
 	DTMF        string
 	DTMFAfter   time.Duration
+	// FaxPages makes the caller a fax machine sending that many pages.
+	FaxPages int
 }
 
 // simCallBody injects an inbound call into the simulator.
@@ -117,6 +119,9 @@ type simCallBody struct {
 	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers.
 	DTMF             string  `json:"dtmf"`
 	DTMFAfterSeconds float64 `json:"dtmf_after_seconds"`
+	// FaxPages makes the caller a fax machine that sends this many pages
+	// (1-200) and hangs up after talk_seconds, or 20 s a page.
+	FaxPages int `json:"fax_pages"`
 }
 
 // SimDevice is an agent's virtual phone.
@@ -323,6 +328,9 @@ func (a *API) callRoutes() {
 					p.Add(field, "must be between 0 and 86400")
 				}
 			}
+			if in.FaxPages < 0 || in.FaxPages > 200 {
+				p.Add("fax_pages", "must be between 1 and 200, or 0 for a voice call")
+			}
 			if err := p.Err(); err != nil {
 				return switchboard.Call{}, err
 			}
@@ -335,7 +343,7 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.CallCenter.SimulateCall(ctx, c.tenantID(), SimCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
-				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds)})
+				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages})
 		})
 	handle(a, route{Method: "PUT", Path: "/v1/sim/devices/{user_id}", Summary: "Simulator: configure an agent's virtual phone", Tag: "Simulator", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, in *SimDevice) (SimDevice, error) {

@@ -61,7 +61,13 @@ type Script struct {
 	// DTMF is keyed by a caller DTMFAfter after Switchboard answers.
 	DTMF      string
 	DTMFAfter time.Duration
+	// FaxPages makes a caller a fax machine sending that many pages; it
+	// hangs up once they are sent, after Talk, or 20 s a page without one.
+	FaxPages int
 }
+
+// FaxPageTime is how long the simulated fax machine takes to send a page.
+const FaxPageTime = 20 * time.Second
 
 // Driver is the simulated telephony. It implements engine.Telephony.
 type Driver struct {
@@ -135,11 +141,18 @@ func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 	d.next++
 	l := &leg{id: engine.LegID(fmt.Sprintf("sim-in-%d", d.next)), script: s, caller: true}
 	d.legs[l.id] = l
-	if s.Patience > 0 {
+	switch {
+	case s.FaxPages > 0:
+		sending := s.Talk
+		if sending <= 0 {
+			sending = time.Duration(s.FaxPages) * FaxPageTime
+		}
+		d.emit(l, sending, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "fax sent"})
+	case s.Patience > 0:
 		d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
 	}
 	d.mu.Unlock()
-	id, err := d.eng.Inbound(engine.InboundCall{Leg: l.id, From: from, To: to, Route: s.Route, Pickup: s.Ring})
+	id, err := d.eng.Inbound(engine.InboundCall{Leg: l.id, From: from, To: to, Route: s.Route, Pickup: s.Ring, FaxPages: s.FaxPages})
 	return l.id, id, err
 }
 

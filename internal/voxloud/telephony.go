@@ -13,8 +13,8 @@ import (
 	"switchboard/internal/phone"
 )
 
-// telephonyEvent is a call record as Voxloud renders it (PHONE_CALL or
-// CLICK_TO_CALL). Timestamp is a string in query pages and epoch
+// telephonyEvent is a call record as Voxloud renders it (PHONE_CALL,
+// CLICK_TO_CALL or FAX_CALL, which has the fewest fields). Timestamp is a string in query pages and epoch
 // milliseconds elsewhere; fields the seed marks "when available" are omitted
 // when Switchboard has nothing for them.
 type telephonyEvent struct {
@@ -32,17 +32,17 @@ type telephonyEvent struct {
 	MaskCallerNumber  *bool    `json:"maskCallerNumber,omitempty"`
 	LastEvent         string   `json:"lastEvent,omitempty"`
 	Duration          int64    `json:"duration"`
-	RingTime          int64    `json:"ringTime"`
+	RingTime          *int64   `json:"ringTime,omitempty"`
 	QueueCallID       string   `json:"queueCallId,omitempty"`
 	ClickToCallType   string   `json:"clickToCallType,omitempty"`
 	Archived          bool     `json:"archived"`
 	CallID            string   `json:"callId"`
-	Recorded          bool     `json:"recorded"`
+	Recorded          *bool    `json:"recorded,omitempty"`
 	RecordingURL      string   `json:"recordingUrl,omitempty"`
 	Voicemail         *bool    `json:"voicemail,omitempty"`
 	VoicemailURL      string   `json:"voicemail_url,omitempty"`
-	Labels            []string `json:"labels"`
-	RuleNames         []string `json:"ruleNames"`
+	Labels            []string `json:"labels,omitzero"`
+	RuleNames         []string `json:"ruleNames,omitzero"`
 	ContactCRM        string   `json:"contactCrm,omitempty"`
 	ContactCRMURL     string   `json:"contactCrmUrl,omitempty"`
 }
@@ -108,12 +108,21 @@ func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switch
 		}
 		ev := telephonyEvent{ID: c.ID, Type: "PHONE_CALL", AccountID: accountID(tenantID), Direction: strings.ToUpper(string(c.Direction)),
 			Timestamp: c.CreatedAt.UnixMilli(), OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To,
-			DestinationName: c.To, Duration: int64(r.TotalSeconds + 0.5), RingTime: int64(r.RingSeconds + 0.5),
-			CallID: c.UUID, Recorded: c.ConnectedAt != nil, Labels: []string{}, RuleNames: []string{}}
-		if ev.Recorded {
+			DestinationName: c.To, Duration: int64(r.TotalSeconds + 0.5), CallID: c.UUID}
+		contact, known := contacts[customerNumber(c)]
+		if c.Media == switchboard.MediaFax {
+			ev.Type = "FAX_CALL"
+			if known {
+				ev.OriginatorName = contactName(contact)
+			}
+			out[i] = ev
+			continue
+		}
+		ring, recorded := int64(r.RingSeconds+0.5), c.ConnectedAt != nil
+		ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, &recorded, []string{}, []string{}
+		if recorded {
 			ev.RecordingURL = strings.TrimRight(a.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/recording"
 		}
-		contact, known := contacts[customerNumber(c)]
 		if known {
 			ev.ContactCRM, ev.ContactCRMURL = contact.CRMName, contact.CRMContactURL
 		}
@@ -317,6 +326,9 @@ func (a *API) telephonyRoutes() {
 			}
 			return a.oneEvent(ctx, call)
 		})
+	att := route{Method: "GET", Path: base + "/{id}/attachment", Summary: "Download a received fax (application/pdf); a Switchboard extension",
+		Scope: switchboard.ScopeCallsRead}
+	a.add(&att, a.serveAttachment)
 	rec := route{Method: "GET", Path: base + "/{id}/recording", Summary: "Download a call's recording (audio/wav); a Switchboard extension",
 		Scope: switchboard.ScopeCallsRead}
 	a.add(&rec, func(w http.ResponseWriter, r *http.Request, c *call) {
@@ -338,6 +350,25 @@ func (a *API) telephonyRoutes() {
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 		io.Copy(w, body)
 	})
+}
+
+// serveAttachment serves a received fax's document.
+func (a *API) serveAttachment(w http.ResponseWriter, r *http.Request, c *call) {
+	call, err := a.eventCall(r.Context(), c)
+	if err == nil && (call.Media != switchboard.MediaFax || a.opt.Calls == nil) {
+		err = switchboard.Errorf(switchboard.CodeNotFound, "telephony event %d is not a fax", call.ID)
+	}
+	var doc []byte
+	if err == nil {
+		doc, err = a.opt.Calls.FaxDocument(r.Context(), call)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	w.Write(doc)
 }
 
 // eventCall loads the ended call named by the path's id.
@@ -401,10 +432,16 @@ func (a *API) streamCSV(w http.ResponseWriter, r *http.Request, tenantID int64, 
 				}
 				return strconv.FormatBool(*b)
 			}
+			ints := func(n *int64) string {
+				if n == nil {
+					return ""
+				}
+				return strconv.FormatInt(*n, 10)
+			}
 			cw.Write([]string{strconv.FormatInt(ev.ID, 10), ev.Type, ev.AccountID, ev.Direction, springTime(p.Items[i].CreatedAt),
 				ev.OriginatorName, ev.OriginatorNumber, ev.DestinationName, ev.DestinationNumber, ev.AnswererName,
-				ev.AnswererNumber, ev.LastEvent, strconv.FormatInt(ev.Duration, 10), strconv.FormatInt(ev.RingTime, 10),
-				ev.CallID, strconv.FormatBool(ev.Recorded), ev.RecordingURL, bools(ev.Voicemail), ev.ContactCRM, ev.ContactCRMURL})
+				ev.AnswererNumber, ev.LastEvent, strconv.FormatInt(ev.Duration, 10), ints(ev.RingTime),
+				ev.CallID, bools(ev.Recorded), ev.RecordingURL, bools(ev.Voicemail), ev.ContactCRM, ev.ContactCRMURL})
 		}
 		cw.Flush()
 		if cw.Error() != nil {

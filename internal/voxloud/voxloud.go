@@ -67,6 +67,8 @@ type CallCenter interface {
 	ConnectClickToCall(ctx context.Context, tenantID int64, link switchboard.ClickToCall, contact string) (switchboard.Call, error)
 	// Recording opens a connected call's recording (WAV) and gives its size.
 	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
+	// FaxDocument is a received fax's document (PDF).
+	FaxDocument(ctx context.Context, c switchboard.Call) ([]byte, error)
 }
 
 // URLChecker vets webhook URLs at subscription time.

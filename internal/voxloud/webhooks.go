@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -23,7 +24,7 @@ var eventTypes = map[string][]string{
 	"CALL_HANGUP":   {"call.ended"},
 	"PHONE_CALL":    {"call.ended"},
 	"CLICK_TO_CALL": {"call.ended"},
-	"FAX_CALL":      {"fax.ended"},
+	"FAX_CALL":      {"call.ended"},
 }
 
 // eventTypeNames lists the Voxloud event types in the document's order.
@@ -204,6 +205,19 @@ type phoneCallEvent struct {
 	SIPUsername       string `json:"sipUsername,omitempty"`
 }
 
+// faxEvent is the data of a FAX_CALL webhook. Description exists for
+// outbound faxes only, which Switchboard does not send.
+type faxEvent struct {
+	ID            int64  `json:"id"`
+	Timestamp     int64  `json:"timestamp"`
+	Direction     string `json:"direction"`
+	Sender        string `json:"sender"`
+	Recipient     string `json:"recipient"`
+	AttachmentURL string `json:"attachment_url"`
+	TotalPages    int    `json:"total_pages"`
+	Description   string `json:"description,omitempty"`
+}
+
 // Renderer renders the Voxloud webhook payloads; the dispatcher calls it for
 // every delivery of a voxloud subscription.
 type Renderer struct {
@@ -219,16 +233,23 @@ func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboa
 	}
 	typ := w.DialectTypes[0]
 	if e.SubjectType != "call" {
-		return nil, webhook.ErrSkip // FAX_CALL: nothing reports faxes yet
+		return nil, webhook.ErrSkip
 	}
 	var c switchboard.Call
 	if err := json.Unmarshal(e.Payload, &c); err != nil {
 		return nil, fmt.Errorf("voxloud: call event %d: %w", e.ID, err)
 	}
 	c.ID = e.SubjectID
-	clickToCall := c.Source.System == SourceClickToCall
+	clickToCall, fax := c.Source.System == SourceClickToCall, c.Media == switchboard.MediaFax
+	if fax != (typ == "FAX_CALL") {
+		return nil, webhook.ErrSkip // faxes are FAX_CALL events only
+	}
 	var data any
 	switch typ {
+	case "FAX_CALL":
+		data = faxEvent{ID: c.ID, Timestamp: e.Time.UnixMilli(), Direction: string(c.Direction), Sender: c.From, Recipient: c.To,
+			AttachmentURL: strings.TrimRight(r.API.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/attachment",
+			TotalPages: c.FaxPages}
 	case "CALL_INCOMING", "CALL_STARTED", "CALL_ANSWERED", "CALL_HANGUP":
 		if (typ == "CALL_INCOMING" && c.Direction != switchboard.Inbound) || (typ == "CALL_STARTED" && c.Direction == switchboard.Inbound) {
 			return nil, webhook.ErrSkip

@@ -61,3 +61,7 @@ CREATE INDEX calls_tenant_ended ON calls (tenant_id, ended_at);
 -- One party's calls, by period.
 CREATE INDEX calls_tenant_from ON calls (tenant_id, from_number, created_at);
 CREATE INDEX calls_tenant_to ON calls (tenant_id, to_number, created_at);
+
+-- Calls carry voice, or a fax received by the system.
+ALTER TABLE calls ADD COLUMN media TEXT NOT NULL DEFAULT 'voice';
+ALTER TABLE calls ADD COLUMN fax_pages INTEGER NOT NULL DEFAULT 0;
