@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"switchboard"
@@ -249,7 +249,7 @@ func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboa
 	case "FAX_CALL":
 		data = faxEvent{ID: c.ID, Timestamp: e.Time.UnixMilli(), Direction: string(c.Direction), Sender: c.From, Recipient: c.To,
 			AttachmentURL: strings.TrimRight(r.API.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/attachment",
-			TotalPages: c.FaxPages}
+			TotalPages:    c.FaxPages}
 	case "CALL_INCOMING", "CALL_STARTED", "CALL_ANSWERED", "CALL_HANGUP":
 		if (typ == "CALL_INCOMING" && c.Direction != switchboard.Inbound) || (typ == "CALL_STARTED" && c.Direction == switchboard.Inbound) {
 			return nil, webhook.ErrSkip
