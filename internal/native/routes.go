@@ -20,6 +20,7 @@ func (a *API) registerRoutes() {
 	a.statusRoutes()
 	a.queueRoutes()
 	a.numberRoutes()
+	a.contactRoutes()
 	a.keyRoutes()
 	a.eventRoutes()
 	a.webhookRoutes()
