@@ -131,7 +131,7 @@ func voxTenant(t *testing.T) (client, voxClient, map[string]int64) {
 // document's answer.
 func TestVoxloudGolden(t *testing.T) {
 	c, vc, ids := voxTenant(t)
-	recv := newReceiver(t)
+	recv, started := newReceiver(t), newReceiver(t)
 	payloads := map[string]golden.Case{}
 	for _, p := range golden.Load(t, "../../internal/voxloud/testdata/payloads.json") {
 		payloads[p.Name] = p
@@ -162,6 +162,9 @@ func TestVoxloudGolden(t *testing.T) {
 		}
 		if tc.Name == "connect click-to-call" {
 			c.do("POST", fmt.Sprintf("/v1/users/%d/status", ids["john"]), map[string]any{"status": "Available"})
+			if status, body := vc.json("POST", "/api/v1/webhook-subscriptions", map[string]any{"callback_url": started.URL, "event_type": "CALL_STARTED"}); status != 200 {
+				t.Fatalf("subscribe CALL_STARTED: %d %v", status, body)
+			}
 		}
 		body := []byte(golden.Replace(string(tc.Body), vars))
 		// The document's addresses are mangled ("[email protected]"); the test
@@ -244,6 +247,16 @@ func TestVoxloudGolden(t *testing.T) {
 	}
 	if ctc["type"] != "CLICK_TO_CALL" || ctc["clickToCallType"] != "CONTACT" || ctc["direction"] != "OUTBOUND" || ctc["originatorName"] != "John Smith" {
 		t.Errorf("click-to-call record %v", ctc)
+	}
+	// CALL_STARTED came when the contact was dialled, about John, in the
+	// envelope example's shape (which is a CALL_STARTED).
+	first := started.wait(t, 1)[0]
+	for _, d := range golden.Compare(payloads["envelope"].Response, first, nil, nil) {
+		t.Errorf("CALL_STARTED: %s", d)
+	}
+	if !bytes.Contains(first, []byte(`"type":"STARTED"`)) || !bytes.Contains(first, []byte(`"userEmail":"john@acme.test"`)) ||
+		!bytes.Contains(first, []byte(`"destinationNumber":"+393287035654"`)) {
+		t.Errorf("CALL_STARTED %s", first)
 	}
 	raw, _ := json.Marshal(ctc)
 	_, one, _ := vc.do("GET", fmt.Sprintf("/api/v1/telephony-events/%v", ctc["id"]), nil)
