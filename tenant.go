@@ -18,8 +18,12 @@ type Tenant struct {
 	Timezone   string `json:"timezone"`
 	// BalanceCents is the prepaid billing balance in minor units of Currency, kept
 	// as an integer so that no rounding ever creeps into money.
-	BalanceCents int64     `json:"balance_cents"`
-	Currency     string    `json:"currency"`
+	BalanceCents int64  `json:"balance_cents"`
+	Currency     string `json:"currency"`
+	// PublicStatus lets anyone read the tenant's agents' online state and
+	// its queues' basic figures without a key (Voice360's public status
+	// endpoints, for status pages).
+	PublicStatus bool      `json:"public_status"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }

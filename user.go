@@ -39,6 +39,11 @@ type User struct {
 	SIPUsername    string      `json:"sip_username"`
 	// ClickToCallDisabled withholds the click-to-call permission.
 	ClickToCallDisabled bool `json:"click_to_call_disabled"`
+	// VoicemailEnabled lets callers the user misses leave a message;
+	// ForwardEnabled sends the user's direct calls to ForwardNumber (E.164).
+	VoicemailEnabled bool   `json:"voicemail_enabled"`
+	ForwardEnabled   bool   `json:"forward_enabled"`
+	ForwardNumber    string `json:"forward_number"`
 	// SIPPassword authenticates the agent's phone once SIP exists; it is write-only
 	// on every API and never rendered.
 	SIPPassword   string     `json:"-"`
@@ -138,6 +143,12 @@ func (u *User) Validate() error {
 		p.Add("max_chats", "must be between 0 and 50")
 	}
 	checkTimezone(p, "time_zone", u.TimeZone)
+	if u.ForwardNumber != "" && !IsE164(u.ForwardNumber) {
+		p.Add("forward_number", "must be in E.164 format, such as +15551234567")
+	}
+	if u.ForwardEnabled && u.ForwardNumber == "" {
+		p.Add("forward_number", "is required when forward_enabled is set")
+	}
 	if u.SIPUsername != "" && !sipUserPattern.MatchString(u.SIPUsername) {
 		p.Add("sip_username", "must be 1-64 letters, digits or ._~-")
 	}

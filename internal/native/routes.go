@@ -47,6 +47,11 @@ type userBody struct {
 	SIPPassword    string                  `json:"sip_password"`
 	// ClickToCallDisabled withholds the click-to-call permission.
 	ClickToCallDisabled bool `json:"click_to_call_disabled"`
+	// VoicemailEnabled lets callers the user misses leave a message;
+	// ForwardEnabled sends the user's direct calls to ForwardNumber (E.164).
+	VoicemailEnabled bool   `json:"voicemail_enabled"`
+	ForwardEnabled   bool   `json:"forward_enabled"`
+	ForwardNumber    string `json:"forward_number"`
 	// Deactivated signs the user out of the platform for good while keeping
 	// their history; setting it back to false reactivates them.
 	Deactivated bool `json:"deactivated"`
@@ -56,7 +61,8 @@ func userToBody(u switchboard.User) userBody {
 	return userBody{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, AgentNumber: u.AgentNumber,
 		Extension: u.Extension, Location: u.Location, Roles: u.Roles, TeamIDs: u.TeamIDs, Skills: u.Skills,
 		MaxChats: u.MaxChats, PhoneNumbers: u.PhoneNumbers, OutboundNumber: u.OutboundNumber, TimeZone: u.TimeZone,
-		SIPUsername: u.SIPUsername, ClickToCallDisabled: u.ClickToCallDisabled, Deactivated: u.DeactivatedAt != nil}
+		SIPUsername: u.SIPUsername, ClickToCallDisabled: u.ClickToCallDisabled, VoicemailEnabled: u.VoicemailEnabled,
+		ForwardEnabled: u.ForwardEnabled, ForwardNumber: u.ForwardNumber, Deactivated: u.DeactivatedAt != nil}
 }
 
 func (b *userBody) apply(u *switchboard.User) {
@@ -64,6 +70,7 @@ func (b *userBody) apply(u *switchboard.User) {
 	u.Extension, u.Location, u.Roles, u.TeamIDs, u.Skills = b.Extension, b.Location, b.Roles, b.TeamIDs, b.Skills
 	u.MaxChats, u.PhoneNumbers, u.OutboundNumber, u.TimeZone = b.MaxChats, b.PhoneNumbers, b.OutboundNumber, b.TimeZone
 	u.SIPUsername, u.SIPPassword, u.ClickToCallDisabled = b.SIPUsername, b.SIPPassword, b.ClickToCallDisabled
+	u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber = b.VoicemailEnabled, b.ForwardEnabled, b.ForwardNumber
 	switch {
 	case b.Deactivated && u.DeactivatedAt == nil:
 		now := nowUTC()

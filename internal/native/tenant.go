@@ -28,11 +28,14 @@ type tenantBody struct {
 	Timezone     string `json:"timezone"`
 	BalanceCents int64  `json:"balance_cents"`
 	Currency     string `json:"currency"`
+	// PublicStatus opens the Voice360 public status endpoints (agents online
+	// or offline, queue figures) to anyone, without a key.
+	PublicStatus bool `json:"public_status"`
 }
 
 func (b *tenantBody) apply(t *switchboard.Tenant) {
 	t.Slug, t.Name, t.AdminEmail, t.Timezone = b.Slug, b.Name, b.AdminEmail, b.Timezone
-	t.BalanceCents, t.Currency = b.BalanceCents, b.Currency
+	t.BalanceCents, t.Currency, t.PublicStatus = b.BalanceCents, b.Currency, b.PublicStatus
 }
 
 func (a *API) tenantRoutes() {
@@ -175,7 +178,8 @@ func (a *API) adminRoutes() {
 	handle(a, route{Method: "GET", Path: "/v1/admin/tenants/{id}", Summary: "Get a tenant", Tag: tag, Access: adminToken}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/admin/tenants/{id}", Summary: "Update a tenant, including its slug and balance", Tag: tag, Access: adminToken},
 		loader(get, func(t switchboard.Tenant) tenantBody {
-			return tenantBody{Slug: t.Slug, Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, BalanceCents: t.BalanceCents, Currency: t.Currency}
+			return tenantBody{Slug: t.Slug, Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, BalanceCents: t.BalanceCents, Currency: t.Currency,
+				PublicStatus: t.PublicStatus}
 		}),
 		func(ctx context.Context, c *call, in *tenantBody) (switchboard.Tenant, error) {
 			t, err := get(ctx, c)

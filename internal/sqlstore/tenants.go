@@ -9,12 +9,12 @@ import (
 	"switchboard"
 )
 
-const tenantCols = "id, slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at"
+const tenantCols = "id, slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status"
 
 func scanTenant(s scanner) (switchboard.Tenant, error) {
 	var t switchboard.Tenant
 	var created, updated int64
-	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated)
+	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated, &t.PublicStatus)
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return t, err
 }
@@ -28,8 +28,9 @@ func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 	}
 	err := db.inTx(ctx, func(tx *tx) error {
 		t.CreatedAt, t.UpdatedAt = tx.now, tx.now
-		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now))
+		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now),
+			t.PublicStatus)
 		if err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
 		}
@@ -91,8 +92,8 @@ func (db *DB) UpdateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 		}
 		t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
 		if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
-			currency = ?, updated_at = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
-			micros(tx.now), t.ID); err != nil {
+			currency = ?, updated_at = ?, public_status = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
+			micros(tx.now), t.PublicStatus, t.ID); err != nil {
 			return fmt.Errorf("update tenant: %w", err)
 		}
 		return tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)

@@ -15,7 +15,7 @@ import (
 
 const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
 	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at,
-	click_to_call_disabled`
+	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
 
 func scanUser(s scanner) (switchboard.User, error) {
 	var u switchboard.User
@@ -24,7 +24,8 @@ func scanUser(s scanner) (switchboard.User, error) {
 	var deactivated sql.NullInt64
 	err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
 		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername, &u.SIPPassword,
-		&created, &updated, &deactivated, &u.ClickToCallDisabled, &teams, &skills)
+		&created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber,
+		&teams, &skills)
 	if err != nil {
 		return u, err
 	}
@@ -91,10 +92,11 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 		numbers, _ := json.Marshal(u.PhoneNumbers)
 		id, err := tx.insert(ctx, `INSERT INTO users (tenant_id, uuid, email, first_name, last_name, agent_number, extension,
 			location, roles, max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at,
-			updated_at, deactivated_at, click_to_call_disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			updated_at, deactivated_at, click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, u.UUID, u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles),
 			u.MaxChats, string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			micros(tx.now), nullMicros(u.DeactivatedAt), u.ClickToCallDisabled)
+			micros(tx.now), nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber)
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
@@ -250,10 +252,12 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID int64, u switchboard.User
 		numbers, _ := json.Marshal(u.PhoneNumbers)
 		if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
 			location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
-			sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ? WHERE tenant_id = ? AND id = ?`,
+			sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ?, voicemail_enabled = ?,
+			forward_enabled = ?, forward_number = ? WHERE tenant_id = ? AND id = ?`,
 			u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
 			string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, tenantID, u.ID); err != nil {
+			nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber,
+			tenantID, u.ID); err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
 		if err := tx.writeUserLinks(ctx, &u); err != nil {
