@@ -42,16 +42,29 @@ type APIKey struct {
 	TenantID int64 `json:"tenant_id"`
 	// UserID makes this a user key: actions taken with it are the user's own
 	// (Voice360 "User API Key"); nil makes it a tenant-wide developer key.
-	UserID     *int64     `json:"user_id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Hash       []byte     `json:"-"`
-	Scopes     []string   `json:"scopes"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	CreatedAt  time.Time  `json:"created_at"`
+	UserID *int64 `json:"user_id"`
+	Name   string `json:"name"`
+	// SecretPrefix is the marker the secret starts with: SecretPrefixDefault,
+	// or SecretPrefixVoice360Dev for developer keys handed to Voice360
+	// integrations, whose keys look like v360_dev_….
+	SecretPrefix string     `json:"secret_prefix"`
+	Prefix       string     `json:"prefix"`
+	Hash         []byte     `json:"-"`
+	Scopes       []string   `json:"scopes"`
+	LastUsedAt   *time.Time `json:"last_used_at"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	RevokedAt    *time.Time `json:"revoked_at"`
+	CreatedAt    time.Time  `json:"created_at"`
 }
+
+// The markers a secret may start with.
+const (
+	SecretPrefixDefault     = "sbk_"
+	SecretPrefixVoice360Dev = "v360_dev_"
+)
+
+// SecretPrefixes lists every secret marker, longest last.
+var SecretPrefixes = []string{SecretPrefixDefault, SecretPrefixVoice360Dev}
 
 // Allows reports whether the key carries scope.
 func (k *APIKey) Allows(scope string) bool {
@@ -74,6 +87,17 @@ func (k *APIKey) Validate() error {
 	p := Problems{}
 	k.Name = strings.TrimSpace(k.Name)
 	checkName(p, "name", k.Name, false)
+	switch k.SecretPrefix {
+	case "":
+		k.SecretPrefix = SecretPrefixDefault
+	case SecretPrefixDefault:
+	case SecretPrefixVoice360Dev:
+		if k.UserID != nil {
+			p.Add("secret_prefix", "v360_dev_ marks developer keys, which belong to no user")
+		}
+	default:
+		p.Add("secret_prefix", "must be "+strings.Join(SecretPrefixes, " or "))
+	}
 	if len(k.Scopes) == 0 {
 		k.Scopes = []string{ScopeAll}
 	}

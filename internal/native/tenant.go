@@ -68,6 +68,9 @@ type keyBody struct {
 	UserID    *int64     `json:"user_id"`
 	Scopes    []string   `json:"scopes"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// SecretPrefix is sbk_ (the default) or v360_dev_ for a developer key
+	// of a Voice360 integration.
+	SecretPrefix string `json:"secret_prefix"`
 }
 
 // createdKey is an API key with its secret, shown this once only.
@@ -97,7 +100,8 @@ func (a *API) keyRoutes() {
 					}
 				}
 			}
-			k, err := s.CreateAPIKey(ctx, c.tenantID(), switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt})
+			k, err := s.CreateAPIKey(ctx, c.tenantID(), switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt,
+				SecretPrefix: in.SecretPrefix})
 			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
 		})
 	handle(a, route{Method: "GET", Path: "/v1/api_keys/{id}", Summary: "Get an API key", Tag: "API keys", Scope: manage}, getter(byID(s.APIKey)))
@@ -197,7 +201,8 @@ func (a *API) adminRoutes() {
 			if err != nil {
 				return createdKey{}, err
 			}
-			k, err := s.CreateAPIKey(ctx, t.ID, switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt})
+			k, err := s.CreateAPIKey(ctx, t.ID, switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt,
+				SecretPrefix: in.SecretPrefix})
 			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
 		})
 }

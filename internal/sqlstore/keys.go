@@ -15,14 +15,15 @@ import (
 	"switchboard"
 )
 
-// KeyPrefixLen is how many leading characters of a secret are stored in clear:
-// enough to find the row by index and to recognise a key in a list, far too few
-// to guess the rest (the secret carries 256 random bits).
+// KeyPrefixLen is how many leading characters of a default (sbk_) secret are
+// stored in clear: enough to find the row by index and to recognise a key in a
+// list, far too few to guess the rest (the secret carries 256 random bits).
+// Secrets with a longer marker keep as many random characters in clear.
 const KeyPrefixLen = 11
 
-// secretPrefix marks Switchboard secrets, so that secret scanners and people can
-// tell what a leaked string is.
-const secretPrefix = "sbk_"
+// lookupLen is how many characters of a secret with marker prefix are
+// stored in clear.
+func lookupLen(prefix string) int { return len(prefix) + KeyPrefixLen - len(switchboard.SecretPrefixDefault) }
 
 const keyCols = "id, tenant_id, user_id, name, prefix, hash, scopes, last_used_at, expires_at, revoked_at, created_at"
 
@@ -39,6 +40,12 @@ func scanKey(s scanner) (switchboard.APIKey, error) {
 	}
 	k.UserID, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = idPtr(user), timePtr(used), timePtr(expires), timePtr(revoked)
 	k.CreatedAt = fromMicros(created)
+	k.SecretPrefix = switchboard.SecretPrefixDefault
+	for _, p := range switchboard.SecretPrefixes {
+		if strings.HasPrefix(k.Prefix, p) {
+			k.SecretPrefix = p
+		}
+	}
 	return k, nil
 }
 
@@ -57,8 +64,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, tenantID int64, k switchboard.AP
 	if _, err := rand.Read(raw); err != nil {
 		return switchboard.NewAPIKey{}, fmt.Errorf("generate key: %w", err)
 	}
-	secret := secretPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	k.Prefix, k.Hash, k.TenantID = secret[:KeyPrefixLen], hashSecret(secret), tenantID
+	secret := k.SecretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	k.Prefix, k.Hash, k.TenantID = secret[:lookupLen(k.SecretPrefix)], hashSecret(secret), tenantID
 	k.LastUsedAt, k.RevokedAt = nil, nil
 	err := db.inTx(ctx, func(t *tx) error {
 		if k.UserID != nil {
@@ -114,10 +121,16 @@ var errBadKey = switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API ke
 // AuthenticateKey implements switchboard.Store. Hashes are compared in constant
 // time so that timing does not reveal how much of a guess was right.
 func (db *DB) AuthenticateKey(ctx context.Context, secret string) (switchboard.APIKey, error) {
-	if len(secret) < KeyPrefixLen || !strings.HasPrefix(secret, secretPrefix) {
+	n := 0
+	for _, p := range switchboard.SecretPrefixes {
+		if strings.HasPrefix(secret, p) {
+			n = lookupLen(p)
+		}
+	}
+	if n == 0 || len(secret) < n {
 		return switchboard.APIKey{}, errBadKey
 	}
-	rows, err := db.query(ctx, "SELECT "+keyCols+" FROM api_keys WHERE prefix = ?", secret[:KeyPrefixLen])
+	rows, err := db.query(ctx, "SELECT "+keyCols+" FROM api_keys WHERE prefix = ?", secret[:n])
 	if err != nil {
 		return switchboard.APIKey{}, fmt.Errorf("authenticate: %w", err)
 	}
