@@ -201,8 +201,7 @@ func (a *API) adminRoutes() {
 			if err != nil {
 				return createdKey{}, err
 			}
-			k, err := s.CreateAPIKey(ctx, t.ID, switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt,
-				SecretPrefix: in.SecretPrefix})
+			k, err := s.CreateAPIKey(ctx, t.ID, switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt})
 			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
 		})
 }
