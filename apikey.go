@@ -26,13 +26,16 @@ const (
 	ScopeCallsManage    = "calls.manage"
 	ScopeContactsRead   = "contacts.read"
 	ScopeContactsManage = "contacts.manage"
+	ScopeMessagesRead   = "messages.read"
+	ScopeMessagesManage = "messages.manage"
 )
 
 // Scopes lists every scope name a key may be given.
 var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRead,
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
 	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead,
-	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage}
+	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage,
+	ScopeMessagesRead, ScopeMessagesManage}
 
 // APIKey is a credential for the REST APIs. Only a SHA-256 hash of the secret is
 // stored; Prefix, the secret's first characters, finds the row without scanning

@@ -116,6 +116,20 @@ type Store interface {
 	UpdateContact(ctx context.Context, tenantID int64, c Contact) (Contact, error)
 	DeleteContact(ctx context.Context, tenantID, id int64) error
 
+	// CreateMessage records a text message (outbound: queued; inbound:
+	// received) with its sms.* event.
+	CreateMessage(ctx context.Context, m Message) (Message, error)
+	// UpdateMessage stores a message's new status, provider id, error and
+	// times with its sms.<status> event.
+	UpdateMessage(ctx context.Context, m Message) (Message, error)
+	Message(ctx context.Context, tenantID, id int64) (Message, error)
+	MessageByProviderID(ctx context.Context, tenantID int64, providerID string) (Message, error)
+	// Messages lists messages, newest first.
+	Messages(ctx context.Context, tenantID int64, f MessageFilter, opt ListOptions) (Page[Message], error)
+	// NumberOwner finds the tenant number (E.164) belongs to, across
+	// tenants: an inbound message names only the number it was sent to.
+	NumberOwner(ctx context.Context, number string) (PhoneNumber, error)
+
 	// CreateClickToCall files a click-to-call link within the tenant's limit
 	// (its users plus its queues).
 	CreateClickToCall(ctx context.Context, tenantID int64, l ClickToCall) (ClickToCall, error)

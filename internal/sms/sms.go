@@ -1,0 +1,153 @@
+// Package sms is Switchboard's messaging boundary: a Service that checks,
+// records and sends text messages through a Provider, and takes inbound
+// messages and delivery receipts back. Every change is stored with its sms.*
+// event (sms.queued, sms.sent, sms.delivered, sms.failed, sms.received), so
+// webhooks and the live stream see messages as they see calls.
+//
+// Two providers exist: Sim, the embedded default, which accepts every
+// message, reports it delivered after a delay and lets tests inject inbound
+// messages; and HTTP, which posts each message as JSON to a configured
+// gateway (see HTTP for the exact request). Gateways report inbound messages
+// and receipts to the native API, which calls Receive and Receipt.
+package sms
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/phone"
+)
+
+// Provider hands outbound messages to a carrier.
+type Provider interface {
+	// Send passes m on and returns the provider's id for it, which its
+	// delivery receipt will name.
+	Send(ctx context.Context, m switchboard.Message) (string, error)
+}
+
+// Service sends and receives text messages for every tenant.
+type Service struct {
+	store    switchboard.Store
+	provider Provider
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewService returns the service over store and provider.
+func NewService(store switchboard.Store, provider Provider, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{store: store, provider: provider, log: log, now: time.Now}
+}
+
+func invalid(field, why string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot send the message: " + field + " " + why,
+		Fields: map[string]string{field: why}}
+}
+
+// Outbound is a message to send.
+type Outbound struct {
+	TenantID int64
+	// UserID, when set, is the sender, who may only send from their own
+	// numbers or the tenant's shared ones.
+	UserID   *int64
+	From, To string
+	Body     string
+}
+
+// Send checks o, records it as queued and hands it to the provider: the
+// message comes back sent (with the provider's id) or failed (with why). The
+// sender must be one of the tenant's numbers with SMS enabled.
+func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, error) {
+	m := switchboard.Message{TenantID: o.TenantID, UserID: o.UserID, Direction: switchboard.Outbound, Body: o.Body,
+		Status: switchboard.MessageQueued, From: strings.TrimSpace(o.From), To: strings.TrimSpace(o.To)}
+	if err := m.Validate(); err != nil {
+		return m, err
+	}
+	from, err := phone.Normalize(m.From, "")
+	if err != nil {
+		return m, invalid("from", "is not a valid phone number")
+	}
+	to, err := phone.Normalize(m.To, "")
+	if err != nil {
+		return m, invalid("to", "is not a valid phone number; use E.164 such as +15551234567")
+	}
+	m.From, m.To = from, to
+	owner, err := s.store.NumberOwner(ctx, from)
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.CodeNotFound || (err == nil && owner.TenantID != o.TenantID):
+		return m, invalid("from", "is not one of this account's numbers")
+	case err != nil:
+		return m, err
+	case !owner.SMSEnabled:
+		return m, invalid("from", "does not have SMS enabled")
+	case o.UserID != nil && owner.UserID != nil && *owner.UserID != *o.UserID:
+		return m, invalid("from", "is another user's number")
+	}
+	if m, err = s.store.CreateMessage(ctx, m); err != nil {
+		return m, err
+	}
+	id, sendErr := s.provider.Send(ctx, m)
+	now := s.now().UTC()
+	if sendErr != nil {
+		s.log.Warn("SMS provider refused a message", "tenant_id", m.TenantID, "message_id", m.ID, "err", sendErr)
+		m.Status, m.Error = switchboard.MessageFailed, sendErr.Error()
+	} else {
+		m.Status, m.ProviderID, m.SentAt = switchboard.MessageSent, id, &now
+	}
+	// The provider has the message either way: record what it said even if
+	// the caller has gone.
+	return s.store.UpdateMessage(context.WithoutCancel(ctx), m)
+}
+
+// Inbound is a message a provider received for one of the tenants' numbers.
+type Inbound struct {
+	From, To, Body string
+	ProviderID     string
+}
+
+// Receive records an inbound message for the tenant owning its To number.
+func (s *Service) Receive(ctx context.Context, in Inbound) (switchboard.Message, error) {
+	m := switchboard.Message{Direction: switchboard.Inbound, Status: switchboard.MessageReceived, From: strings.TrimSpace(in.From),
+		To: strings.TrimSpace(in.To), Body: in.Body, ProviderID: in.ProviderID}
+	if err := m.Validate(); err != nil {
+		return m, err
+	}
+	to, err := phone.Normalize(m.To, "")
+	if err != nil {
+		return m, invalid("to", "is not a valid phone number")
+	}
+	if from, err := phone.Normalize(m.From, ""); err == nil {
+		m.From = from // short codes and alphanumeric senders stay as they came
+	}
+	owner, err := s.store.NumberOwner(ctx, to)
+	if err != nil {
+		return m, err
+	}
+	now := s.now().UTC()
+	m.To, m.TenantID, m.UserID, m.DeliveredAt = to, owner.TenantID, owner.UserID, &now
+	return s.store.CreateMessage(ctx, m)
+}
+
+// Receipt records a provider's delivery report for one of the tenant's
+// messages: delivered, or failed with why.
+func (s *Service) Receipt(ctx context.Context, tenantID int64, providerID string, delivered bool, why string) (switchboard.Message, error) {
+	m, err := s.store.MessageByProviderID(ctx, tenantID, providerID)
+	if err != nil {
+		return m, err
+	}
+	if m.Direction != switchboard.Outbound {
+		return m, switchboard.Errorf(switchboard.CodeConflict, "message %d is inbound: only outbound messages have receipts", m.ID)
+	}
+	now := s.now().UTC()
+	if delivered {
+		m.Status, m.DeliveredAt, m.Error = switchboard.MessageDelivered, &now, ""
+	} else {
+		m.Status, m.Error = switchboard.MessageFailed, why
+	}
+	return s.store.UpdateMessage(ctx, m)
+}
