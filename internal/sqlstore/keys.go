@@ -23,7 +23,9 @@ const KeyPrefixLen = 11
 
 // lookupLen is how many characters of a secret with marker prefix are
 // stored in clear.
-func lookupLen(prefix string) int { return len(prefix) + KeyPrefixLen - len(switchboard.SecretPrefixDefault) }
+func lookupLen(prefix string) int {
+	return len(prefix) + KeyPrefixLen - len(switchboard.SecretPrefixDefault)
+}
 
 const keyCols = "id, tenant_id, user_id, name, prefix, hash, scopes, last_used_at, expires_at, revoked_at, created_at"
 
