@@ -16,6 +16,7 @@ import (
 	"switchboard"
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
+	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/voxloud"
 	"switchboard/internal/webhook"
@@ -182,7 +183,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
 	cc := newCallCenter(store, m.log)
-	m.server.Handler = m.handler(guard, cc)
+	m.server.Handler = m.handler(guard, cc, m.messenger())
 	m.startDispatcher(guard)
 	if err := m.startCallCenter(ctx, cc); err != nil {
 		ln.Close()
@@ -215,13 +216,24 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 }
 
 // handler assembles every surface of the server on one mux.
-func (m *Main) handler(guard *webhook.Guard, cc *callCenter) http.Handler {
+// messenger starts the messaging service on the configured SMS provider.
+func (m *Main) messenger() *sms.Service {
+	if m.Config.SMSProvider == "http" {
+		return sms.NewService(m.store, &sms.HTTP{URL: m.Config.SMSGatewayURL, Token: m.Config.SMSGatewayToken}, m.log)
+	}
+	sim := &sms.Sim{ReceiptDelay: m.Config.SMSSimReceipt}
+	svc := sms.NewService(m.store, sim, m.log)
+	sim.Attach(svc)
+	return svc
+}
+
+func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Service) http.Handler {
 	metrics := httpapi.NewMetrics()
 	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		URLChecker: guard, CallCenter: cc, Log: m.log})
+		URLChecker: guard, CallCenter: cc, Messenger: messenger, Log: m.log})
 
 	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
 		PublicURL: m.Config.PublicURL, Log: m.log})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,6 +47,15 @@ type Config struct {
 	// PublicURL is the base URL clients reach the server at; empty means
 	// http:// and the listening address.
 	PublicURL string
+
+	SMSProvider     string
+	SMSGatewayURL   string
+	SMSGatewayToken string
+	SMSSimReceipt   time.Duration
+	// Voice360RateLimit is the Voice360 dialect's requests per minute per
+	// key; Voice360PublicRateLimit per client address on its public routes.
+	Voice360RateLimit       int
+	Voice360PublicRateLimit int
 }
 
 // setting describes one Config field on every surface: its flag, its variable,
@@ -87,14 +97,18 @@ func defaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		DemoTraffic:     true,
 
-		WebhookTimeout:       15 * time.Second,
-		WebhookWorkers:       64,
-		WebhookPerEndpoint:   8,
-		WebhookSchedule:      []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
-		WebhookDisableAfter:  5 * 24 * time.Hour,
-		WebhookDisableEvents: 100,
-		WebhookPoll:          time.Second,
-		SMTPFrom:             "switchboard@localhost",
+		WebhookTimeout:          15 * time.Second,
+		WebhookWorkers:          64,
+		WebhookPerEndpoint:      8,
+		WebhookSchedule:         []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+		WebhookDisableAfter:     5 * 24 * time.Hour,
+		WebhookDisableEvents:    100,
+		WebhookPoll:             time.Second,
+		SMTPFrom:                "switchboard@localhost",
+		SMSProvider:             "sim",
+		SMSSimReceipt:           time.Second,
+		Voice360RateLimit:       1000,
+		Voice360PublicRateLimit: 100,
 	}
 }
 
@@ -129,6 +143,12 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", (*durationValue)(&c.WebhookPoll)},
 		setting{"smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", (*stringValue)(&c.SMTPAddr)},
 		setting{"smtp-from", "sender address of notification e-mails", (*stringValue)(&c.SMTPFrom)},
+		setting{"sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", (*stringValue)(&c.SMSProvider)},
+		setting{"sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", (*stringValue)(&c.SMSGatewayURL)},
+		setting{"sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", (*stringValue)(&c.SMSGatewayToken)},
+		setting{"sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", (*durationValue)(&c.SMSSimReceipt)},
+		setting{"voice360-rate-limit", "Voice360 dialect: requests per minute per API key", (*intValue)(&c.Voice360RateLimit)},
+		setting{"voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", (*intValue)(&c.Voice360PublicRateLimit)},
 	)
 }
 
@@ -235,6 +255,17 @@ func (c *Config) validate(dbOnly bool) error {
 	}
 	if len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20 {
 		errs = append(errs, errors.New("--webhook-retry-schedule must list 1 to 20 delays"))
+	}
+	switch {
+	case c.SMSProvider != "sim" && c.SMSProvider != "http":
+		errs = append(errs, fmt.Errorf("--sms-provider must be sim or http, not %q", c.SMSProvider))
+	case c.SMSProvider == "http":
+		if u, err := url.Parse(c.SMSGatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("--sms-gateway-url must be an http:// or https:// URL with --sms-provider http"))
+		}
+	}
+	if c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1 {
+		errs = append(errs, errors.New("--voice360-rate-limit and --voice360-public-rate-limit must be at least 1"))
 	}
 	if c.WebhookPoll < 10*time.Millisecond {
 		errs = append(errs, errors.New("--webhook-poll must be at least 10ms"))

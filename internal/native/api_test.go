@@ -108,7 +108,7 @@ type fixture struct {
 	user, team, skill, status    int64
 	queue, number, apiKey, user2 int64
 	webhook, delivery            int64
-	call, dnc, contact           int64
+	call, dnc, contact, message  int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -161,6 +161,10 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	ct, err := s.CreateContact(ctx, id, switchboard.Contact{FirstName: "Carla", PrimaryPhone: "+390312345678"})
 	must(err)
 	f.contact = ct.ID
+	msg, err := s.CreateMessage(ctx, switchboard.Message{TenantID: id, Direction: switchboard.Inbound, From: "+15550001111",
+		To: n.Number, Body: "hi", Status: switchboard.MessageReceived})
+	must(err)
+	f.message = msg.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -170,7 +174,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 func (f fixture) path(rt *route) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
-		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact}
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

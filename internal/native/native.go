@@ -35,7 +35,10 @@ type Options struct {
 	// CallCenter is the running call engine; nil leaves its routes answering
 	// that it is not running.
 	CallCenter CallCenter
-	Log        *slog.Logger
+	// Messenger sends and receives text messages; nil leaves its routes
+	// answering that messaging is not running.
+	Messenger Messenger
+	Log       *slog.Logger
 }
 
 // API is the /v1 handler.

@@ -21,6 +21,7 @@ func (a *API) registerRoutes() {
 	a.queueRoutes()
 	a.numberRoutes()
 	a.contactRoutes()
+	a.messageRoutes()
 	a.keyRoutes()
 	a.eventRoutes()
 	a.webhookRoutes()

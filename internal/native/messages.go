@@ -1,0 +1,106 @@
+package native
+
+import (
+	"context"
+	"net/http"
+
+	"switchboard"
+	"switchboard/internal/sms"
+)
+
+// Messenger is the messaging service the message routes use.
+type Messenger interface {
+	Send(ctx context.Context, o sms.Outbound) (switchboard.Message, error)
+	Receive(ctx context.Context, in sms.Inbound) (switchboard.Message, error)
+	Receipt(ctx context.Context, tenantID int64, providerID string, delivered bool, why string) (switchboard.Message, error)
+}
+
+// messageBody sends a text message.
+type messageBody struct {
+	// From is one of the tenant's numbers with SMS enabled.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Message is the text, at most 1600 characters.
+	Message string `json:"message"`
+}
+
+// inboundBody is a message an SMS gateway received for one of the tenants'
+// numbers (or one the simulator injects).
+type inboundBody struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Message    string `json:"message"`
+	ProviderID string `json:"provider_id"`
+}
+
+// receiptBody is an SMS gateway's delivery report.
+type receiptBody struct {
+	ProviderID string `json:"provider_id"`
+	// Status is delivered or failed.
+	Status string `json:"status"`
+	Error  string `json:"error"`
+}
+
+func (a *API) messageRoutes() {
+	s := a.opt.Store
+	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
+	messenger := func() (Messenger, error) {
+		if a.opt.Messenger == nil {
+			return nil, switchboard.Errorf(switchboard.CodeConflict, "messaging is not running on this server")
+		}
+		return a.opt.Messenger, nil
+	}
+	handle(a, route{Method: "GET", Path: "/v1/messages", Summary: "Text messages sent and received, newest first", Tag: "Messages",
+		Scope: read, Paged: true, Query: []param{{"direction", "string", "inbound or outbound"}, {"status", "string", "queued, sent, delivered, failed or received"},
+			{"number", "string", "either party's number, E.164"}}},
+		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.Message], error) {
+			q := c.r.URL.Query()
+			return s.Messages(ctx, c.tenantID(), switchboard.MessageFilter{Direction: switchboard.Direction(q.Get("direction")),
+				Status: switchboard.MessageStatus(q.Get("status")), Number: q.Get("number")}, opt)
+		}))
+	handle(a, route{Method: "GET", Path: "/v1/messages/{id}", Summary: "Get a text message", Tag: "Messages", Scope: read},
+		getter(byID(s.Message)))
+	handle(a, route{Method: "POST", Path: "/v1/messages", Summary: "Send a text message from one of the tenant's SMS numbers",
+		Tag: "Messages", Scope: manage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *messageBody) (switchboard.Message, error) {
+			m, err := messenger()
+			if err != nil {
+				return switchboard.Message{}, err
+			}
+			return m.Send(ctx, sms.Outbound{TenantID: c.tenantID(), UserID: c.principal.Key.UserID, From: in.From, To: in.To, Body: in.Message})
+		})
+	handle(a, route{Method: "POST", Path: "/v1/messages/inbound", Summary: "Hand in a message received for one of the tenant's numbers (SMS gateways, the simulator)",
+		Tag: "Messages", Scope: manage, Status: http.StatusCreated},
+		func(ctx context.Context, c *call, in *inboundBody) (switchboard.Message, error) {
+			m, err := messenger()
+			if err != nil {
+				return switchboard.Message{}, err
+			}
+			owner, err := s.NumberOwner(ctx, in.To)
+			if err == nil && owner.TenantID != c.tenantID() {
+				err = &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"to": "is not one of this tenant's numbers"}}
+			}
+			if err != nil && switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+				err = &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"to": "is not one of this tenant's numbers (E.164)"}}
+			}
+			if err != nil {
+				return switchboard.Message{}, err
+			}
+			return m.Receive(ctx, sms.Inbound{From: in.From, To: in.To, Body: in.Message, ProviderID: in.ProviderID})
+		})
+	handle(a, route{Method: "POST", Path: "/v1/messages/receipts", Summary: "Hand in a delivery report for a sent message (SMS gateways)",
+		Tag: "Messages", Scope: manage},
+		func(ctx context.Context, c *call, in *receiptBody) (switchboard.Message, error) {
+			m, err := messenger()
+			if err != nil {
+				return switchboard.Message{}, err
+			}
+			if in.Status != "delivered" && in.Status != "failed" {
+				return switchboard.Message{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"status": "must be delivered or failed"}}
+			}
+			return m.Receipt(ctx, c.tenantID(), in.ProviderID, in.Status == "delivered", in.Error)
+		})
+}
