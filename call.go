@@ -83,6 +83,9 @@ type Call struct {
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
 	Source CallSource `json:"source"`
+	// Recorded says the call's audio was recorded (from the moment it was
+	// connected); integrations may place calls without recording.
+	Recorded bool `json:"recorded"`
 	// Media is MediaVoice, or MediaFax for a fax machine's call: the
 	// telephony driver recognised its tone and received FaxPages pages.
 	Media    string `json:"media"`
@@ -171,7 +174,7 @@ type CDR struct {
 	RingSeconds  float64 `json:"ring_seconds"`
 	TalkSeconds  float64 `json:"talk_seconds"`
 	TotalSeconds float64 `json:"total_seconds"`
-	// RecordingURL is the path of the call's recording, when it was connected.
+	// RecordingURL is the path of the call's recording, when it was recorded.
 	RecordingURL string `json:"recording_url"`
 }
 
@@ -190,7 +193,7 @@ func NewCDR(c Call) CDR {
 	if c.EndedAt != nil {
 		r.TotalSeconds = c.EndedAt.Sub(c.CreatedAt).Seconds()
 	}
-	if c.ConnectedAt != nil {
+	if c.Recorded {
 		r.RecordingURL = "/v1/calls/" + strconv.FormatInt(c.ID, 10) + "/recording"
 	}
 	return r

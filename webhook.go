@@ -14,6 +14,8 @@ type Webhook struct {
 	TenantID int64 `json:"tenant_id"`
 	// UUID identifies the subscription on dialects that show UUIDs.
 	UUID string `json:"uuid"`
+	// Name is the subscription's label (Voice360 subscriptions have one).
+	Name string `json:"name"`
 	URL  string `json:"url"`
 	// Method is POST, or GET for receivers that take the event in the query
 	// string (Voice360 allows it).
@@ -60,12 +62,13 @@ type Webhook struct {
 
 // Webhook dialects with a payload renderer.
 const (
-	DialectNative  = "native"
-	DialectVoxloud = "voxloud"
+	DialectNative   = "native"
+	DialectVoxloud  = "voxloud"
+	DialectVoice360 = "voice360"
 )
 
 // Dialects lists the payload formats a webhook may use.
-var Dialects = []string{DialectNative, DialectVoxloud}
+var Dialects = []string{DialectNative, DialectVoxloud, DialectVoice360}
 
 // Matches reports whether the webhook wants events of type typ.
 func (w *Webhook) Matches(typ string) bool {
@@ -120,6 +123,7 @@ func (w *Webhook) Validate() error {
 	case len(w.URL) > 2000:
 		p.Add("url", "must be at most 2000 characters")
 	}
+	checkName(p, "name", w.Name, false)
 	if w.Method != "POST" && w.Method != "GET" {
 		p.Add("method", "must be POST or GET")
 	}

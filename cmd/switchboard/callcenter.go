@@ -511,7 +511,8 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 	default:
 		return switchboard.Call{}, invalid("caller_id", "is required: the agent has no outbound number and the tenant no phone number")
 	}
-	id, err := cc.eng.Call(engine.ClickToCall{TenantID: tenantID, AgentID: u.ID, Number: number, CallerID: callerID, Source: in.Source})
+	id, err := cc.eng.Call(engine.ClickToCall{TenantID: tenantID, AgentID: u.ID, Number: number, CallerID: callerID, Source: in.Source,
+		NoRecording: in.NoRecording})
 	var un *engine.ErrAgentUnavailable
 	if errors.As(err, &un) {
 		return switchboard.Call{}, invalid("user_id", un.Reason)

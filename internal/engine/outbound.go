@@ -17,6 +17,8 @@ type ClickToCall struct {
 	// AgentTimeout and CustomerTimeout bound the ringing of each side.
 	AgentTimeout, CustomerTimeout time.Duration
 	Source                        switchboard.CallSource
+	// NoRecording leaves the call unrecorded.
+	NoRecording bool
 }
 
 // ErrAgentUnavailable explains why an agent cannot place a call now.
@@ -49,7 +51,7 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	now := e.opt.Clock.Now()
 	c := &call{Call: switchboard.Call{TenantID: o.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
 		From: o.CallerID, To: o.Number, AgentID: &a.id, CreatedAt: now, RingingAt: &now, Source: o.Source},
-		ringing: map[LegID]int64{}, tried: map[int64]bool{}}
+		ringing: map[LegID]int64{}, tried: map[int64]bool{}, noRecording: o.NoRecording}
 	e.changed(c, "created")
 	if c.ID == 0 {
 		e.nextID++
@@ -115,7 +117,10 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 			c.Status, what, c.reachedMachine = switchboard.CallVoicemail, "voicemail", true
 		}
 		e.opt.Telephony.Bridge(c.agent, c.caller)
-		e.opt.Telephony.Record(c.caller, true)
+		if !c.noRecording {
+			e.opt.Telephony.Record(c.caller, true)
+			c.Recorded = true
+		}
 		e.changed(c, what)
 	case ref.role == callerLeg && ev.Type == LegHungUp && c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.agent, "customer hung up")

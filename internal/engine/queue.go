@@ -347,6 +347,7 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)
 		e.opt.Telephony.Record(c.caller, true)
+		c.Recorded = true
 		e.changed(c, "connected")
 		e.dispatchAgents(freed)
 	case LegBusy, LegNoAnswer, LegFailed:

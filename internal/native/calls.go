@@ -72,6 +72,8 @@ type ClickToCall struct {
 	PhoneNumber string
 	CallerID    string
 	Source      switchboard.CallSource
+	// NoRecording places the call without recording it.
+	NoRecording bool
 }
 
 // clickBody starts a click-to-call.

@@ -174,15 +174,15 @@ func optTime(t *time.Time) string {
 
 func secs(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
 
-// serveRecording streams a connected call's recording.
+// serveRecording streams a recorded call's recording.
 func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, c *call) {
 	call, err := byID(a.opt.Store.Call)(r.Context(), c)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if call.ConnectedAt == nil {
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "call %d was never connected, so it has no recording", call.ID))
+	if !call.Recorded {
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "call %d was not recorded (never connected, or placed without recording)", call.ID))
 		return
 	}
 	if a.opt.CallCenter == nil {

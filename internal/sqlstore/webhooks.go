@@ -18,7 +18,7 @@ import (
 
 const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, previous_secret, previous_secret_expires_at,
 	enabled, disabled_reason, disabled_at, max_attempts, notify_email, headers, failed_count, consecutive_failures,
-	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types, uuid, delay_seconds`
+	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types, uuid, delay_seconds, name`
 
 func scanWebhook(s scanner) (switchboard.Webhook, error) {
 	var w switchboard.Webhook
@@ -38,7 +38,7 @@ func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
 	var created, updated int64
 	dest := []any{&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID, &w.DelaySeconds}
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID, &w.DelaySeconds, &w.Name}
 	return dest, func() error {
 		if err := unmarshalList(types, &w.EventTypes); err != nil {
 			return err
@@ -85,9 +85,10 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
-			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid, delay_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid, delay_seconds, name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, true, w.MaxAttempts, w.NotifyEmail,
-			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID, w.DelaySeconds)
+			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID, w.DelaySeconds, w.Name)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -134,9 +135,9 @@ func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, dialect_types = ?,
-			delay_seconds = ?, max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
+			delay_seconds = ?, name = ?, max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
 			consecutive_failures = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.DelaySeconds, w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
+			w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.DelaySeconds, w.Name, w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
 			w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
 			tenantID, w.ID); err != nil {
 			return fmt.Errorf("update webhook: %w", err)

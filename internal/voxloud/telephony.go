@@ -118,7 +118,7 @@ func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switch
 			out[i] = ev
 			continue
 		}
-		ring, recorded := int64(r.RingSeconds+0.5), c.ConnectedAt != nil
+		ring, recorded := int64(r.RingSeconds+0.5), c.Recorded
 		ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, &recorded, []string{}, []string{}
 		if recorded {
 			ev.RecordingURL = strings.TrimRight(a.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/recording"
@@ -333,7 +333,7 @@ func (a *API) telephonyRoutes() {
 		Scope: switchboard.ScopeCallsRead}
 	a.add(&rec, func(w http.ResponseWriter, r *http.Request, c *call) {
 		call, err := a.eventCall(r.Context(), c)
-		if err == nil && (call.ConnectedAt == nil || a.opt.Calls == nil) {
+		if err == nil && (!call.Recorded || a.opt.Calls == nil) {
 			err = switchboard.Errorf(switchboard.CodeNotFound, "telephony event %d has no recording", call.ID)
 		}
 		if err != nil {

@@ -439,7 +439,11 @@ func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte,
 			return 0, 0, "", err
 		}
 		q := u.Query()
-		q.Set("payload", string(body))
+		if c.Webhook.Dialect == switchboard.DialectNative || c.Webhook.Dialect == "" {
+			q.Set("payload", string(body))
+		} else if err := flatten(q, "", body); err != nil {
+			return 0, 0, "", err
+		}
 		u.RawQuery = q.Encode()
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
@@ -522,4 +526,40 @@ func (d *Dispatcher) limiter(webhookID int64) *rate.Limiter {
 		d.limiters[webhookID] = lim
 	}
 	return lim
+}
+
+// flatten adds a JSON object's fields to q, as vendor dialects send GET
+// webhooks: top-level fields by name, nested ones as parent[child], arrays
+// as repeated parent[] values.
+func flatten(q url.Values, prefix string, body []byte) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("flatten webhook payload: %w", err)
+	}
+	flattenValue(q, prefix, v)
+	return nil
+}
+
+func flattenValue(q url.Values, key string, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, sub := range x {
+			name := k
+			if key != "" {
+				name = key + "[" + k + "]"
+			}
+			flattenValue(q, name, sub)
+		}
+	case []any:
+		for _, sub := range x {
+			flattenValue(q, key+"[]", sub)
+		}
+	case nil:
+		q.Add(key, "")
+	case string:
+		q.Add(key, x)
+	default:
+		b, _ := json.Marshal(x)
+		q.Add(key, string(b))
+	}
 }

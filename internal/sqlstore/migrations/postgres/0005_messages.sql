@@ -30,3 +30,7 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_uuid_key ON messages (uuid);
 CREATE INDEX messages_tenant ON messages (tenant_id, id);
 CREATE INDEX messages_provider ON messages (provider_id) WHERE provider_id <> '';
+
+-- Whether a call was recorded; calls may now be placed without recording.
+ALTER TABLE calls ADD COLUMN recorded BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE calls SET recorded = TRUE WHERE connected_at IS NOT NULL AND media = 'voice';
