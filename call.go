@@ -53,6 +53,10 @@ const (
 	DispositionMissed    Disposition = "missed"    // offered to agents, none answered
 )
 
+// CauseQueueTimeout is the hang-up cause of a call that waited in its queue
+// for the queue's MaxWaitSeconds without an agent.
+const CauseQueueTimeout = "queue timeout"
+
 // Side names a party of a call, for who hung up.
 type Side string
 

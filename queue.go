@@ -51,6 +51,9 @@ type Queue struct {
 	WrapUpSeconds int `json:"wrap_up_seconds"`
 	// MaxLength caps how many callers may wait; 0 means no cap.
 	MaxLength int `json:"max_length"`
+	// MaxWaitSeconds ends a call that has waited this long without an agent
+	// (hang-up cause CauseQueueTimeout); 0 lets callers wait for ever.
+	MaxWaitSeconds int `json:"max_wait_seconds"`
 	// JoinEmpty lets callers join when no member is signed in.
 	JoinEmpty bool `json:"join_empty"`
 	// LeaveWhenEmpty sends waiting callers on when the last member signs out.
@@ -131,6 +134,7 @@ func (q *Queue) Validate() error {
 	checkRange(p, "retry_seconds", q.RetrySeconds, 0, 600)
 	checkRange(p, "wrap_up_seconds", q.WrapUpSeconds, 0, 3600)
 	checkRange(p, "max_length", q.MaxLength, 0, 10000)
+	checkRange(p, "max_wait_seconds", q.MaxWaitSeconds, 0, 86400)
 	checkRange(p, "service_level_seconds", q.ServiceLevelSeconds, 1, 3600)
 	if q.Channel != ChannelVoice && q.Channel != ChannelChat {
 		p.Add("channel", "must be voice or chat")

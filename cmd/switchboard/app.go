@@ -18,6 +18,7 @@ import (
 	"switchboard/internal/native"
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/voice360"
 	"switchboard/internal/voxloud"
 	"switchboard/internal/webhook"
 )
@@ -238,7 +239,12 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
 		PublicURL: m.Config.PublicURL, Log: m.log})
 
+	v360 := voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
+		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, URLChecker: guard,
+		PublicURL: m.Config.PublicURL, Log: m.log})
+
 	mux := http.NewServeMux()
+	mux.Handle(voice360.Base+"/", obs.Wrap("voice360", v360, voice360.WriteError(m.log, time.Now)))
 	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
 	voxHandler := obs.Wrap("voxloud", vox, voxloud.WriteError(m.log))
 	mux.Handle("/api/v1/", voxHandler)
@@ -259,7 +265,8 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
-			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json"})
+			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
+			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json"})
 	})
 	return mux
 }
@@ -277,7 +284,8 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 		EndpointRate: m.Config.WebhookEndpointRate, Poll: m.Config.WebhookPoll,
 		Disable: sqlstore.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
 		Renderers: map[string]webhook.Renderer{
-			switchboard.DialectVoxloud: voxloud.Renderer{API: voxloud.New(voxloud.Options{Store: m.store, PublicURL: m.Config.PublicURL, Log: m.log})},
+			switchboard.DialectVoxloud:  voxloud.Renderer{API: voxloud.New(voxloud.Options{Store: m.store, PublicURL: m.Config.PublicURL, Log: m.log})},
+			switchboard.DialectVoice360: voice360.Renderer{Store: m.store, PublicURL: m.Config.PublicURL},
 		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())

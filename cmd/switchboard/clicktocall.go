@@ -9,6 +9,7 @@ import (
 	"switchboard/internal/engine"
 	"switchboard/internal/native"
 	"switchboard/internal/sim"
+	"switchboard/internal/voice360"
 	"switchboard/internal/voxloud"
 )
 
@@ -105,3 +106,12 @@ func (cc *callCenter) FaxDocument(_ context.Context, c switchboard.Call) ([]byte
 	}
 	return b.Bytes(), nil
 }
+
+// Dial implements voice360.CallCenter: a click-to-call from the user's phone,
+// marked as the Voice360 API's, recorded only when asked.
+func (cc *callCenter) Dial(ctx context.Context, tenantID, userID int64, number, callerID string, record bool) (switchboard.Call, error) {
+	return cc.ClickToCall(ctx, tenantID, native.ClickToCall{UserID: userID, PhoneNumber: number, CallerID: callerID,
+		Source: switchboard.CallSource{System: "voice360"}, NoRecording: !record})
+}
+
+var _ voice360.CallCenter = (*callCenter)(nil)

@@ -69,7 +69,7 @@ var (
 		{"native", "/v1", "Authorization: Bearer %s", true},
 		{"voiso", "/api/v4", "Authorization: Bearer %s", false},
 		{"voxloud", "/api/v1", "Voverc-Auth: %s", true},
-		{"voice360", "/v3/voice/{account_id}", "X-API-Key: %s", false},
+		{"voice360", "/v3/voice/{account_id}", "X-API-Key: %s", true},
 		{"ujet", "/apps/api/v1", "Authorization: Basic %s", false},
 	}
 )
@@ -275,12 +275,23 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 	}
 	for _, dd := range demoDialects {
-		k, err := s.CreateAPIKey(ctx, id, switchboard.APIKey{Name: "demo " + dd.name})
+		k := switchboard.APIKey{Name: "demo " + dd.name}
+		if dd.name == "voice360" {
+			k.SecretPrefix = switchboard.SecretPrefixVoice360Dev // a developer key, as Voice360 spells them
+		}
+		nk, err := s.CreateAPIKey(ctx, id, k)
 		if err != nil {
 			return nil, err
 		}
-		d.keys[dd.name] = k.Secret
+		d.keys[dd.name] = nk.Secret
 	}
+	// A Voice360 user key: the first agent's own.
+	first := users[strings.ToLower(demoAgents[0].first+"."+demoAgents[0].last+"@demo.example")]
+	uk, err := s.CreateAPIKey(ctx, id, switchboard.APIKey{Name: "demo voice360 user", UserID: &first})
+	if err != nil {
+		return nil, err
+	}
+	d.keys["voice360 user"] = uk.Secret
 	d.counts = map[string]int{"teams": len(teams), "skills": len(skills), "agents": len(users),
 		"queues": len(queues), "phone numbers": len(demoNumbers)}
 	return d, nil
@@ -301,7 +312,11 @@ func (d *demo) print(w io.Writer, base, adminToken string) {
 		if !dd.served {
 			note = "   (dialect not served yet)"
 		}
-		fmt.Fprintf(w, "%-9s %-42s %s%s\n", dd.name, base+dd.path, fmt.Sprintf(dd.style, secret), note)
+		path := strings.ReplaceAll(dd.path, "{account_id}", fmt.Sprint(d.tenant.ID))
+		fmt.Fprintf(w, "%-9s %-42s %s%s\n", dd.name, base+path, fmt.Sprintf(dd.style, secret), note)
+		if dd.name == "voice360" {
+			fmt.Fprintf(w, "%-9s %-42s X-API-Key: %s   (user key of extension %s: /user/* only)\n", "", "", d.keys["voice360 user"], "1001")
+		}
 	}
 	fmt.Fprintf(w, "\nPlatform admin token (for /v1/admin/...): %s\n", adminToken)
 	key := d.keys["native"]

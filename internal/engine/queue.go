@@ -124,7 +124,27 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	}
 	q.waiting = append(q.waiting, c)
 	e.changed(c, "queued")
+	if q.cfg.MaxWaitSeconds > 0 {
+		id := c.ID
+		e.opt.Clock.AfterFunc(time.Duration(q.cfg.MaxWaitSeconds)*time.Second, func() { e.waitTimeout(id, q) })
+	}
 	e.dispatch(q)
+}
+
+// waitTimeout ends a call still waiting in q when the queue's longest wait
+// runs out.
+func (e *Engine) waitTimeout(id int64, q *queueRT) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.calls[id]
+	if !ok || c.EndedAt != nil || c.agent != "" || !slices.Contains(q.waiting, c) {
+		return
+	}
+	q.waiting = remove(q.waiting, c)
+	freed := e.stopRinging(c, switchboard.CauseQueueTimeout)
+	e.opt.Telephony.Hangup(c.caller, switchboard.CauseQueueTimeout)
+	e.failBy(c, switchboard.DispositionNoAnswer, switchboard.SideSystem, switchboard.CauseQueueTimeout)
+	e.dispatchAgents(freed)
 }
 
 func (e *Engine) anyoneSignedIn(q *queueRT) bool {

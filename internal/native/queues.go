@@ -17,6 +17,7 @@ type queueBody struct {
 	RetrySeconds        int                      `json:"retry_seconds"`
 	WrapUpSeconds       int                      `json:"wrap_up_seconds"`
 	MaxLength           int                      `json:"max_length"`
+	MaxWaitSeconds      int                      `json:"max_wait_seconds"`
 	JoinEmpty           bool                     `json:"join_empty"`
 	LeaveWhenEmpty      bool                     `json:"leave_when_empty"`
 	RingInUse           bool                     `json:"ring_in_use"`
@@ -31,7 +32,7 @@ type queueBody struct {
 
 func queueToBody(q switchboard.Queue) queueBody {
 	return queueBody{Name: q.Name, Extension: q.Extension, Strategy: q.Strategy, TimeoutSeconds: q.TimeoutSeconds,
-		RetrySeconds: q.RetrySeconds, WrapUpSeconds: q.WrapUpSeconds, MaxLength: q.MaxLength, JoinEmpty: q.JoinEmpty,
+		RetrySeconds: q.RetrySeconds, WrapUpSeconds: q.WrapUpSeconds, MaxLength: q.MaxLength, MaxWaitSeconds: q.MaxWaitSeconds, JoinEmpty: q.JoinEmpty,
 		LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, OverflowToCallback: q.OverflowToCallback, MusicOnHold: q.MusicOnHold,
 		ServiceLevelSeconds: q.ServiceLevelSeconds, Channel: q.Channel, Language: q.Language, ParentID: q.ParentID,
 		RequiredSkills: q.RequiredSkills}
@@ -41,7 +42,7 @@ func (b *queueBody) apply(q *switchboard.Queue) {
 	q.Name, q.Extension, q.Strategy, q.TimeoutSeconds = b.Name, b.Extension, b.Strategy, b.TimeoutSeconds
 	q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty = b.RetrySeconds, b.WrapUpSeconds, b.MaxLength, b.JoinEmpty
 	q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold = b.LeaveWhenEmpty, b.RingInUse, b.MusicOnHold
-	q.OverflowToCallback = b.OverflowToCallback
+	q.OverflowToCallback, q.MaxWaitSeconds = b.OverflowToCallback, b.MaxWaitSeconds
 	q.ServiceLevelSeconds, q.Channel, q.Language = b.ServiceLevelSeconds, b.Channel, b.Language
 	q.ParentID, q.RequiredSkills = b.ParentID, b.RequiredSkills
 }

@@ -14,7 +14,7 @@ import (
 
 const queueBaseCols = `id, tenant_id, uuid, name, extension, strategy, timeout_seconds, retry_seconds, wrap_up_seconds,
 	max_length, join_empty, leave_when_empty, ring_in_use, music_on_hold, service_level_seconds, channel, language,
-	parent_id, created_at, updated_at, overflow_callback`
+	parent_id, created_at, updated_at, overflow_callback, max_wait_seconds`
 
 func scanQueue(s scanner) (switchboard.Queue, error) {
 	var q switchboard.Queue
@@ -23,7 +23,7 @@ func scanQueue(s scanner) (switchboard.Queue, error) {
 	var skills string
 	err := s.Scan(&q.ID, &q.TenantID, &q.UUID, &q.Name, &q.Extension, &q.Strategy, &q.TimeoutSeconds, &q.RetrySeconds,
 		&q.WrapUpSeconds, &q.MaxLength, &q.JoinEmpty, &q.LeaveWhenEmpty, &q.RingInUse, &q.MusicOnHold,
-		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated, &q.OverflowToCallback, &skills)
+		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated, &q.OverflowToCallback, &q.MaxWaitSeconds, &skills)
 	if err != nil {
 		return q, err
 	}
@@ -77,11 +77,11 @@ func (db *DB) CreateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 		q.TenantID, q.UUID, q.CreatedAt, q.UpdatedAt = tenantID, uuid.NewString(), t.now, t.now
 		id, err := t.insert(ctx, `INSERT INTO queues (tenant_id, uuid, name, extension, strategy, timeout_seconds,
 			retry_seconds, wrap_up_seconds, max_length, join_empty, leave_when_empty, ring_in_use, music_on_hold,
-			service_level_seconds, channel, language, parent_id, created_at, updated_at, overflow_callback)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			service_level_seconds, channel, language, parent_id, created_at, updated_at, overflow_callback, max_wait_seconds)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, q.UUID, q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds,
 			q.MaxLength, q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel,
-			q.Language, nullID(q.ParentID), micros(t.now), micros(t.now), q.OverflowToCallback)
+			q.Language, nullID(q.ParentID), micros(t.now), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds)
 		if err != nil {
 			return fmt.Errorf("insert queue: %w", err)
 		}
@@ -122,10 +122,10 @@ func (db *DB) UpdateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 		if _, err := t.exec(ctx, `UPDATE queues SET name = ?, extension = ?, strategy = ?, timeout_seconds = ?,
 			retry_seconds = ?, wrap_up_seconds = ?, max_length = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
 			music_on_hold = ?, service_level_seconds = ?, channel = ?, language = ?, parent_id = ?, updated_at = ?,
-			overflow_callback = ? WHERE tenant_id = ? AND id = ?`,
+			overflow_callback = ?, max_wait_seconds = ? WHERE tenant_id = ? AND id = ?`,
 			q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty,
 			q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel, q.Language,
-			nullID(q.ParentID), micros(t.now), q.OverflowToCallback, tenantID, q.ID); err != nil {
+			nullID(q.ParentID), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds, tenantID, q.ID); err != nil {
 			return fmt.Errorf("update queue: %w", err)
 		}
 		if err := t.writeQueueSkills(ctx, &q); err != nil {

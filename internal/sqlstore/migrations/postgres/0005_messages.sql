@@ -34,3 +34,6 @@ CREATE INDEX messages_provider ON messages (provider_id) WHERE provider_id <> ''
 -- Whether a call was recorded; calls may now be placed without recording.
 ALTER TABLE calls ADD COLUMN recorded BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE calls SET recorded = TRUE WHERE connected_at IS NOT NULL AND media = 'voice';
+
+-- How long a caller may wait in a queue before the call ends (0: for ever).
+ALTER TABLE queues ADD COLUMN max_wait_seconds INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,456 @@
+// Package voice360 speaks the Voice360 API v3 (/v3/voice/{account_id}) over
+// Switchboard's core, so that the clients the Voice360 document ships (curl,
+// JavaScript, Python, PHP, C#, Java) work with only their base URL changed.
+//
+// The package holds no business rules: it parses Voice360's requests, checks
+// who may call what, calls the core, and renders Voice360's envelope.
+//
+// Choices where the Voice360 document is silent or vague, written down here:
+//
+//   - account_id is the tenant's integer id. A key of another tenant gets 403
+//     AUTH_INVALID; an account_id that is not an integer, 400 BAD_REQUEST.
+//   - Keys: a key bound to a user is a user key; any other is a developer
+//     key (created with the v360_dev_ marker for Voice360 integrations, though
+//     any tenant key works). The document's comparison table is the rule:
+//     user keys reach /user/* only, developer keys everything else. Sending a
+//     call or a text is open to both: a user key may only call from its own
+//     extension and text from its own or the tenant's shared numbers.
+//   - Errors: no key is 401 AUTH_REQUIRED; an unknown, revoked or expired
+//     key is 403 AUTH_INVALID_KEY ("Invalid API key provided", the overview's
+//     variant) with details.provided_key showing the key's first characters
+//     only; a key that may not call the endpoint is 403 AUTH_INVALID. Invalid
+//     input is 400 BAD_REQUEST with details.fields naming each field. A wrong
+//     method is 405 with Allow and error_code BAD_REQUEST (the document's
+//     table has no code for it).
+//   - Rate limits: a token bucket per key holding 1,000 requests and refilled
+//     at 1,000 a minute; X-RateLimit-Limit and X-RateLimit-Remaining are on
+//     every keyed response, and 429 RATE_LIMITED carries Retry-After. Public
+//     routes get 100 a minute per client address.
+//   - Public routes (no key), answered only when the tenant enables
+//     public_status (else 401 AUTH_REQUIRED): GET /public/availability (users
+//     online or offline), GET /public/queues (basic information) and GET
+//     /public/availability/queues (agent counts).
+//   - "Internal system queues" are queues that do not carry voice (chat
+//     queues): Voice360 has no such queues, so they are filtered out.
+//   - Webhook subscriptions, which Voice360 configures in its portal, are
+//     served at /webhooks as an extension (and on the native API with
+//     dialect voice360). Payloads are {event_name, account_id, timestamp,
+//     metadata}; GET subscriptions receive the same fields as query
+//     parameters (metadata[from_number]=…).
+package voice360
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/httpapi"
+	"switchboard/internal/sms"
+)
+
+// CallCenter is what the dialect needs of the running call engine.
+type CallCenter interface {
+	AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive
+	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
+	// Dial places an outbound call from a user's phone to number, shown
+	// callerID ("" for the user's or the tenant's default), recorded or not.
+	Dial(ctx context.Context, tenantID, userID int64, number, callerID string, record bool) (switchboard.Call, error)
+}
+
+// Messenger sends text messages.
+type Messenger interface {
+	Send(ctx context.Context, o sms.Outbound) (switchboard.Message, error)
+}
+
+// URLChecker vets webhook URLs at subscription time.
+type URLChecker interface {
+	CheckURL(ctx context.Context, url string) error
+}
+
+// Options wires the dialect to the rest of the server.
+type Options struct {
+	Store switchboard.Store
+	Auth  *httpapi.Authenticator
+	// PerMinute is the requests a key may make a minute (default 1,000);
+	// PublicPerMinute those a client address may make to the public routes
+	// (default 100).
+	PerMinute, PublicPerMinute int
+	Calls                      CallCenter
+	Messenger                  Messenger
+	URLChecker                 URLChecker
+	PublicURL                  string
+	Log                        *slog.Logger
+}
+
+// API serves the Voice360 dialect.
+type API struct {
+	opt           Options
+	mux           *http.ServeMux
+	routes        []*route
+	keyLimiter    *httpapi.RateLimiter
+	publicLimiter *httpapi.RateLimiter
+	specOnce      sync.Once
+	spec          []byte
+	now           func() time.Time
+}
+
+// Base is the prefix of every route.
+const Base = "/v3/voice"
+
+// access says which callers a route takes.
+type access int
+
+const (
+	developerKey access = iota // developer keys only
+	userKey                    // user keys only (/user/*)
+	anyKey                     // either kind
+	public                     // no key, when the tenant allows it
+)
+
+// route is one operation; the fields other than serve document it.
+type route struct {
+	Method, Path, Summary, Message string
+	Access                         access
+	Body, Result                   reflect.Type
+	serve                          func(w http.ResponseWriter, r *http.Request, c *call)
+}
+
+// call is one admitted request.
+type call struct {
+	r      *http.Request
+	tenant switchboard.Tenant
+	key    switchboard.APIKey
+	// user is the user of a user key.
+	user *switchboard.User
+}
+
+// New returns the dialect's handler, serving /v3/voice/.
+func New(opt Options) *API {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.PerMinute <= 0 {
+		opt.PerMinute = 1000
+	}
+	if opt.PublicPerMinute <= 0 {
+		opt.PublicPerMinute = 100
+	}
+	a := &API{opt: opt, mux: http.NewServeMux(), now: time.Now,
+		keyLimiter:    httpapi.NewRateLimiter(float64(opt.PerMinute)/60, opt.PerMinute),
+		publicLimiter: httpapi.NewRateLimiter(float64(opt.PublicPerMinute)/60, opt.PublicPerMinute)}
+	a.userRoutes()
+	a.queueRoutes()
+	a.callRoutes()
+	a.webhookRoutes()
+	a.publicRoutes()
+	a.mux.HandleFunc("GET "+Base+"/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(a.OpenAPI())
+	})
+	a.mux.HandleFunc(Base+"/", a.noRoute)
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+type noBody struct{}
+
+// handle registers rt, decoding the body into a fresh In (unless noBody) and
+// answering fn's Out in the envelope with rt.Message.
+func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
+	if t := reflect.TypeFor[In](); t != reflect.TypeFor[noBody]() {
+		rt.Body = t
+	}
+	rt.Result = reflect.TypeFor[Out]()
+	a.add(&rt, func(w http.ResponseWriter, r *http.Request, c *call) {
+		in := new(In)
+		if rt.Body != nil {
+			if err := httpapi.DecodeJSON(r, in, false); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
+		out, err := fn(r.Context(), c, in)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.writeResult(w, out, rt.Message)
+	})
+}
+
+func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	rt.serve = serve
+	a.routes = append(a.routes, rt)
+	pattern := rt.Method + " " + Base + "/{account_id}" + rt.Path
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		httpapi.InfoFrom(r.Context()).Route = pattern
+		c, err := a.admit(w, r, rt.Access)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		rt.serve(w, r, c)
+	})
+}
+
+// Errors of admission, with the dialect's own codes.
+var (
+	errNoKey = &switchboard.Error{Code: switchboard.CodeUnauthorized, Message: "Authentication required: send your API key in the X-API-Key header"}
+)
+
+// badKey is an unknown, revoked or expired key.
+type badKey struct{ provided string }
+
+func (e *badKey) Error() string { return "Invalid API key provided" }
+
+// admit authenticates the request for a route of kind acc: the key, its
+// account, its rate limit, then its kind.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, acc access) (*call, error) {
+	account, err := strconv.ParseInt(r.PathValue("account_id"), 10, 64)
+	if err != nil || account <= 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "account_id must be your account's integer id",
+			Fields: map[string]string{"account_id": "must be a positive integer, not " + strconv.Quote(r.PathValue("account_id"))}}
+	}
+	c := &call{r: r}
+	if acc == public {
+		return c, a.admitPublic(w, r, c, account)
+	}
+	secret := strings.TrimSpace(r.Header.Get("X-API-Key"))
+	if secret == "" {
+		if _, err := httpapi.ExtractCredential(r); err != nil {
+			return nil, errNoKey
+		}
+	}
+	p, err := a.opt.Auth.Authenticate(r)
+	if err != nil {
+		if switchboard.ErrorCode(err) == switchboard.CodeUnauthorized {
+			if secret == "" {
+				cred, _ := httpapi.ExtractCredential(r)
+				secret = cred.Secret
+			}
+			return nil, &badKey{provided: secret}
+		}
+		return nil, err
+	}
+	c.tenant, c.key = p.Tenant, p.Key
+	ok, retry, remaining := a.keyLimiter.Allow(p.Key.ID)
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(a.opt.PerMinute))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
+	if !ok {
+		httpapi.SetRetryAfter(w.Header(), retry)
+		return nil, switchboard.Errorf(switchboard.CodeRateLimited, "Rate limit exceeded: %d requests per minute; retry after %s", a.opt.PerMinute, retry.Round(time.Second))
+	}
+	if p.Tenant.ID != account {
+		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This API key does not belong to account %d", account)
+	}
+	isUser := p.Key.UserID != nil
+	switch {
+	case acc == userKey && !isUser:
+		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This endpoint needs a User API Key; developer keys cannot access /user/* endpoints")
+	case acc == developerKey && isUser:
+		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This endpoint needs a Developer API Key; user keys can access /user/* endpoints only")
+	}
+	if isUser {
+		u, err := a.opt.Store.User(r.Context(), p.Tenant.ID, *p.Key.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if u.DeactivatedAt != nil {
+			return nil, switchboard.Errorf(switchboard.CodeForbidden, "This API key's user is deactivated")
+		}
+		c.user = &u
+	}
+	return c, nil
+}
+
+// admitPublic checks a public route: the address's rate limit, then that the
+// account exists and has public status on.
+func (a *API) admitPublic(w http.ResponseWriter, r *http.Request, c *call, account int64) error {
+	ok, retry, remaining := a.publicLimiter.Allow(clientKey(r))
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(a.opt.PublicPerMinute))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(remaining, 0)))
+	if !ok {
+		httpapi.SetRetryAfter(w.Header(), retry)
+		return switchboard.Errorf(switchboard.CodeRateLimited, "Rate limit exceeded: %d requests per minute per address; retry after %s", a.opt.PublicPerMinute, retry.Round(time.Second))
+	}
+	t, err := a.opt.Store.Tenant(r.Context(), account)
+	if err != nil || !t.PublicStatus {
+		// Whether the account exists is not told to strangers.
+		return &switchboard.Error{Code: switchboard.CodeUnauthorized, Message: "Authentication required: this account's public status endpoints are not enabled"}
+	}
+	c.tenant = t
+	return nil
+}
+
+// clientKey turns the client's address into a rate-limiter key.
+func clientKey(r *http.Request) int64 {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	h := fnv.New64a()
+	h.Write([]byte(host))
+	return -int64(h.Sum64() >> 1) // negative: never a key's id
+}
+
+// noRoute answers 405 with Allow when the path exists under other methods,
+// 404 otherwise.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, rt := range a.routes {
+		if pathMatches(Base+"/{account_id}"+rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
+			allowed = append(allowed, rt.Method)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		return
+	}
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "No endpoint %s %s; see %s/openapi.json", r.Method, r.URL.Path, Base))
+}
+
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Envelope is every Voice360 response: the result, whether it is an error,
+// a message for people and the time; errors add their code and details.
+type Envelope struct {
+	Result    any    `json:"result"`
+	Error     bool   `json:"error"`
+	Message   string `json:"message"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Details   any    `json:"details,omitempty"`
+	Timestamp string `json:"timestamp"`
+}
+
+func (a *API) stamp() string { return a.now().UTC().Format(time.RFC3339) }
+
+func (a *API) writeResult(w http.ResponseWriter, result any, message string) {
+	httpapi.WriteJSON(w, http.StatusOK, Envelope{Result: result, Message: message, Timestamp: a.stamp()})
+}
+
+// errorOf is the one table from core error codes to the dialect's statuses
+// and error codes.
+var errorOf = map[switchboard.Code]struct {
+	status int
+	code   string
+}{
+	switchboard.CodeBadRequest:       {http.StatusBadRequest, "BAD_REQUEST"},
+	switchboard.CodeInvalid:          {http.StatusBadRequest, "BAD_REQUEST"},
+	switchboard.CodeConflict:         {http.StatusBadRequest, "BAD_REQUEST"},
+	switchboard.CodeTooLarge:         {http.StatusRequestEntityTooLarge, "BAD_REQUEST"},
+	switchboard.CodeMethodNotAllowed: {http.StatusMethodNotAllowed, "BAD_REQUEST"},
+	switchboard.CodeUnauthorized:     {http.StatusUnauthorized, "AUTH_REQUIRED"},
+	switchboard.CodeForbidden:        {http.StatusForbidden, "AUTH_INVALID"},
+	switchboard.CodeNotFound:         {http.StatusNotFound, "NOT_FOUND"},
+	switchboard.CodeRateLimited:      {http.StatusTooManyRequests, "RATE_LIMITED"},
+	switchboard.CodeInternal:         {http.StatusInternalServerError, "INTERNAL_ERROR"},
+	codeUnavailable:                  {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE"},
+}
+
+// codeUnavailable marks a service that is not running.
+const codeUnavailable switchboard.Code = "unavailable"
+
+// helpURL is where the error details send people with a bad key.
+const helpURL = "Create or look up your keys with POST /v1/api_keys on this server (developer keys: secret_prefix v360_dev_)"
+
+// maskKey shows the first characters of a key only.
+func maskKey(k string) string {
+	if len(k) > 8 {
+		k = k[:8]
+	}
+	return k + "..."
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(a.opt.Log, a.now)(w, r, err)
+}
+
+// WriteError returns the dialect's httpapi.ErrorWriter. Internal errors are
+// logged in full and shown only as "internal error".
+func WriteError(log *slog.Logger, now func() time.Time) httpapi.ErrorWriter {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		env := Envelope{Error: true, Timestamp: now().UTC().Format(time.RFC3339)}
+		var bk *badKey
+		if errors.As(err, &bk) {
+			env.Message, env.ErrorCode = "Invalid API key provided", "AUTH_INVALID_KEY"
+			env.Details = map[string]string{"provided_key": maskKey(bk.provided), "help": helpURL}
+			httpapi.WriteJSON(w, http.StatusForbidden, env)
+			return
+		}
+		code := switchboard.ErrorCode(err)
+		e, ok := errorOf[code]
+		if !ok {
+			e = errorOf[switchboard.CodeInternal]
+		}
+		env.Message, env.ErrorCode = switchboard.ErrorMessage(err), e.code
+		var se *switchboard.Error
+		if errors.As(err, &se) && len(se.Fields) > 0 {
+			env.Details = map[string]any{"fields": se.Fields}
+		}
+		info := httpapi.InfoFrom(r.Context())
+		if e.status >= 500 {
+			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
+		}
+		httpapi.WriteJSON(w, e.status, env)
+	}
+}
+
+// all reads every page of a list.
+func all[T any](ctx context.Context, list func(context.Context, int64, switchboard.ListOptions) (switchboard.Page[T], error), tenantID int64) ([]T, error) {
+	var out []T
+	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+	for {
+		p, err := list(ctx, tenantID, opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.NextCursor == "" {
+			return out, nil
+		}
+		opt.Cursor = p.NextCursor
+	}
+}
+
+// pathID parses a path parameter as a positive integer id.
+func pathID(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
+			Fields: map[string]string{name: "must be a positive integer, not " + strconv.Quote(v)}}
+	}
+	return id, nil
+}
+
+func invalid(field, why string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: field + " " + why, Fields: map[string]string{field: why}}
+}
