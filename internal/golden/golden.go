@@ -22,8 +22,11 @@ type Case struct {
 	Method string            `json:"method"`
 	Path   string            `json:"path"`
 	Header map[string]string `json:"header"`
-	Body   json.RawMessage   `json:"body"`
-	Status int               `json:"status"`
+	// Key names the credential the case is sent with, when a dialect has
+	// several kinds.
+	Key    string          `json:"key"`
+	Body   json.RawMessage `json:"body"`
+	Status int             `json:"status"`
 	// Response is the documented answer; Ref names another example to use
 	// instead (a document that says "structured like the ones above").
 	Response json.RawMessage `json:"response"`

@@ -18,6 +18,9 @@ type settingsBody struct {
 	AdminEmail string `json:"admin_email"`
 	Timezone   string `json:"timezone"`
 	Currency   string `json:"currency"`
+	// PublicStatus opens the Voice360 public status endpoints (agents online
+	// or offline, queue figures) to anyone, without a key.
+	PublicStatus bool `json:"public_status"`
 }
 
 // tenantBody is the operator's view of a tenant.
@@ -47,14 +50,14 @@ func (a *API) tenantRoutes() {
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/tenant", Summary: "Update the caller's tenant settings", Tag: "Tenant", Scope: switchboard.ScopeTenantManage},
 		func(ctx context.Context, c *call) (settingsBody, error) {
 			t, err := s.Tenant(ctx, c.tenantID())
-			return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency}, err
+			return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency, PublicStatus: t.PublicStatus}, err
 		},
 		func(ctx context.Context, c *call, in *settingsBody) (switchboard.Tenant, error) {
 			t, err := s.Tenant(ctx, c.tenantID())
 			if err != nil {
 				return t, err
 			}
-			t.Name, t.AdminEmail, t.Timezone, t.Currency = in.Name, in.AdminEmail, in.Timezone, in.Currency
+			t.Name, t.AdminEmail, t.Timezone, t.Currency, t.PublicStatus = in.Name, in.AdminEmail, in.Timezone, in.Currency, in.PublicStatus
 			t, err = s.UpdateTenant(ctx, t)
 			a.opt.Auth.ForgetTenant(t.ID)
 			return t, err
