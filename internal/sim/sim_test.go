@@ -434,3 +434,52 @@ func TestHold(t *testing.T) {
 		t.Errorf("hold on an ended call accepted")
 	}
 }
+
+func TestQueueMaxWaitEndsTheCall(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", TimeoutSeconds: 15, MaxWaitSeconds: 40},
+		map[int64]sim.Device{1: {Registered: true, Behavior: sim.Ignore}})
+	waits := w.call(t, sim.Script{})
+	w.clock.Advance(time.Minute)
+	c, ok := w.ended(waits)
+	if !ok || c.HangupCause != switchboard.CauseQueueTimeout || c.Disposition != switchboard.DispositionNoAnswer ||
+		c.HangupBy != switchboard.SideSystem || c.Wait() != 40*time.Second || c.RingingAt == nil {
+		t.Fatalf("call %+v (wait %v); want a queue timeout after 40 s of ringing", c, c.Wait())
+	}
+	if w.drv.Legs() != 0 {
+		t.Errorf("%d legs left up", w.drv.Legs())
+	}
+	// An answered call is not cut off by the limit.
+	w2 := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", MaxWaitSeconds: 5}, map[int64]sim.Device{1: answer(2 * time.Second)})
+	talks := w2.call(t, sim.Script{Talk: time.Minute})
+	w2.clock.Advance(5 * time.Minute)
+	if c, _ := w2.ended(talks); c.Disposition != switchboard.DispositionAnswered || c.Talk() != time.Minute {
+		t.Errorf("answered call %+v", c)
+	}
+}
+
+func TestFaxIsReceivedWithoutAgents(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(0)})
+	id := w.call(t, sim.Script{FaxPages: 3})
+	w.clock.Advance(5 * time.Minute)
+	c, ok := w.ended(id)
+	if !ok || c.Media != switchboard.MediaFax || c.FaxPages != 3 || c.AgentID != nil || c.Talk() != 3*sim.FaxPageTime ||
+		c.Disposition != switchboard.DispositionAnswered || c.Recorded {
+		t.Fatalf("fax %+v", c)
+	}
+	if w.drv.Recorded() != 0 || w.drv.Legs() != 0 {
+		t.Errorf("%d recorded, %d legs up", w.drv.Recorded(), w.drv.Legs())
+	}
+}
+
+func TestClickToCallWithoutRecording(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(time.Second)})
+	w.drv.SetNumber("+15557654321", sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second, Talk: 10 * time.Second})
+	id, err := w.eng.Call(engine.ClickToCall{TenantID: 0, AgentID: 1, Number: "+15557654321", CallerID: "+15550000100", NoRecording: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Minute)
+	if c, ok := w.ended(id); !ok || c.Recorded || c.Talk() != 10*time.Second || w.drv.Recorded() != 0 {
+		t.Errorf("click-to-call %+v, %d recorded", c, w.drv.Recorded())
+	}
+}
