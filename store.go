@@ -212,3 +212,21 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// All reads every page of a tenant's list, for the few callers that need the
+// whole of a short list (a tenant's queues, numbers or webhooks).
+func All[T any](ctx context.Context, list func(context.Context, int64, ListOptions) (Page[T], error), tenantID int64) ([]T, error) {
+	var out []T
+	opt := ListOptions{Limit: MaxPageLimit}
+	for {
+		p, err := list(ctx, tenantID, opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.NextCursor == "" {
+			return out, nil
+		}
+		opt.Cursor, opt.SkipTotal = p.NextCursor, true
+	}
+}

@@ -123,7 +123,7 @@ func (cc *callCenter) loadAll(ctx context.Context) error {
 }
 
 func (cc *callCenter) loadTenant(ctx context.Context, tenantID int64) error {
-	users, err := all(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+	users, err := switchboard.All(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
 		return cc.store.Users(ctx, id, switchboard.UserFilter{IncludeDeactivated: true}, o)
 	}, tenantID)
 	if err != nil {
@@ -173,11 +173,11 @@ func (cc *callCenter) loadUser(ctx context.Context, u switchboard.User) error {
 // loadQueues installs every queue of the tenant with its members and the
 // numbers that route to it, and the numbers that ring users directly.
 func (cc *callCenter) loadQueues(ctx context.Context, tenantID int64) error {
-	queues, err := all(ctx, cc.store.Queues, tenantID)
+	queues, err := switchboard.All(ctx, cc.store.Queues, tenantID)
 	if err != nil {
 		return err
 	}
-	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	numbers, err := switchboard.All(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (cc *callCenter) loadQueues(ctx context.Context, tenantID int64) error {
 		cc.eng.SetUserRoutes(uid, tenantID, byUser[uid])
 	}
 	for _, q := range queues {
-		members, err := all(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+		members, err := switchboard.All(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
 			return cc.store.QueueMembers(ctx, id, q.ID, o)
 		}, tenantID)
 		if err != nil {
@@ -293,7 +293,7 @@ func (cc *callCenter) ScheduleCall(ctx context.Context, tenantID int64, in nativ
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	numbers, err := switchboard.All(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
 		return switchboard.Call{}, err
 	}
@@ -350,7 +350,7 @@ func (cc *callCenter) resolve(ctx context.Context, tenantID int64, to string) (s
 		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{"to": why}}
 	}
 	if e164, err := phone.Normalize(to, ""); err == nil && len(strings.TrimLeft(to, "+")) > 6 {
-		numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+		numbers, err := switchboard.All(ctx, cc.store.PhoneNumbers, tenantID)
 		if err != nil {
 			return "", err
 		}
@@ -364,7 +364,7 @@ func (cc *callCenter) resolve(ctx context.Context, tenantID int64, to string) (s
 		}
 		return "", bad("is not a phone number of this tenant")
 	}
-	queues, err := all(ctx, cc.store.Queues, tenantID)
+	queues, err := switchboard.All(ctx, cc.store.Queues, tenantID)
 	if err != nil {
 		return "", err
 	}
@@ -485,7 +485,7 @@ func (cc *callCenter) ClickToCall(ctx context.Context, tenantID int64, in native
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	numbers, err := all(ctx, cc.store.PhoneNumbers, tenantID)
+	numbers, err := switchboard.All(ctx, cc.store.PhoneNumbers, tenantID)
 	if err != nil {
 		return switchboard.Call{}, err
 	}

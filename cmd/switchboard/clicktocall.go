@@ -24,7 +24,7 @@ func (cc *callCenter) ConnectClickToCall(ctx context.Context, tenantID int64, li
 	}
 	source := switchboard.CallSource{System: voxloud.SourceClickToCall, AccountID: link.Key}
 	var user *switchboard.User
-	users, err := all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+	users, err := switchboard.All(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
 		return cc.store.Users(ctx, tid, switchboard.UserFilter{}, opt)
 	}, tenantID)
 	if err != nil {
@@ -38,7 +38,7 @@ func (cc *callCenter) ConnectClickToCall(ctx context.Context, tenantID int64, li
 	}
 	var queue *switchboard.Queue
 	if user == nil {
-		queues, err := all(ctx, cc.store.Queues, tenantID)
+		queues, err := switchboard.All(ctx, cc.store.Queues, tenantID)
 		if err != nil {
 			return switchboard.Call{}, err
 		}

@@ -81,23 +81,6 @@ type demo struct {
 	counts  map[string]int
 }
 
-// all pages through a list, for the demo's small collections.
-func all[T any](ctx context.Context, list func(context.Context, int64, switchboard.ListOptions) (switchboard.Page[T], error), tenantID int64) ([]T, error) {
-	var out []T
-	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
-	for {
-		p, err := list(ctx, tenantID, opt)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		if p.NextCursor == "" {
-			return out, nil
-		}
-		opt.Cursor = p.NextCursor
-	}
-}
-
 func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 	t, err := s.TenantBySlug(ctx, demoSlug)
 	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
@@ -111,7 +94,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 	id := t.ID
 
 	teams := map[string]int64{}
-	existingTeams, err := all(ctx, s.Teams, id)
+	existingTeams, err := switchboard.All(ctx, s.Teams, id)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +118,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 	}
 
 	skills := map[string]int64{}
-	existingSkills, err := all(ctx, s.Skills, id)
+	existingSkills, err := switchboard.All(ctx, s.Skills, id)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +135,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 	}
 
-	statuses, err := all(ctx, s.Statuses, id)
+	statuses, err := switchboard.All(ctx, s.Statuses, id)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +181,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 	}
 
 	queues := map[string]int64{}
-	existingQueues, err := all(ctx, s.Queues, id)
+	existingQueues, err := switchboard.All(ctx, s.Queues, id)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +209,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 	}
 
-	numbers, err := all(ctx, s.PhoneNumbers, id)
+	numbers, err := switchboard.All(ctx, s.PhoneNumbers, id)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +246,7 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 
 	// Keys are shown only once, so each start revokes the previous demo keys
 	// and mints fresh ones: one working key per dialect, never a pile of them.
-	keys, err := all(ctx, s.APIKeys, id)
+	keys, err := switchboard.All(ctx, s.APIKeys, id)
 	if err != nil {
 		return nil, err
 	}

@@ -160,3 +160,12 @@ func TestObserverRecoversAndMeasures(t *testing.T) {
 		t.Errorf("metrics do not count the requests:\n%s", mres.Body.String())
 	}
 }
+
+func TestAllowed(t *testing.T) {
+	routes := [][2]string{{"GET", "/v1/users"}, {"POST", "/v1/users"}, {"GET", "/v1/users/{id}"}, {"PATCH", "/v1/users/{id}"}, {"GET", "/v1/users"}}
+	for path, want := range map[string]string{"/v1/users": "GET,POST", "/v1/users/7": "GET,PATCH", "/v1/users/": "", "/v1/users/7/x": ""} {
+		if got := strings.Join(httpapi.Allowed(routes, path), ","); got != want {
+			t.Errorf("Allowed(%s) = %q, want %q", path, got, want)
+		}
+	}
+}

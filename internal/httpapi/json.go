@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"switchboard"
@@ -105,4 +106,36 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
+}
+
+// Allowed lists the methods of the routes whose pattern fits path, in route
+// order and without repeats, for a 405's Allow header. Each route is a method
+// and a pattern whose {name} segments match any one non-empty segment.
+func Allowed(routes [][2]string, path string) []string {
+	var out []string
+	for _, rt := range routes {
+		if PathMatches(rt[1], path) && !slices.Contains(out, rt[0]) {
+			out = append(out, rt[0])
+		}
+	}
+	return out
+}
+
+// PathMatches reports whether path fits pattern, whose {name} segments match
+// any one non-empty segment.
+func PathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
 }

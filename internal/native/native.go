@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,12 +66,11 @@ func New(opt Options) *API {
 // path exists under other methods, 404 otherwise, both in the native envelope
 // (the mux's own plain-text answers would break JSON clients).
 func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	var allowed []string
-	for _, rt := range a.routes {
-		if pathMatches(rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
-			allowed = append(allowed, rt.Method)
-		}
+	routes := make([][2]string, len(a.routes))
+	for i, rt := range a.routes {
+		routes[i] = [2]string{rt.Method, rt.Path}
 	}
+	allowed := httpapi.Allowed(routes, r.URL.Path)
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
@@ -80,25 +78,6 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path))
-}
-
-// pathMatches reports whether path fits pattern, whose {name} segments match
-// any one non-empty segment.
-func pathMatches(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if strings.HasPrefix(ps[i], "{") {
-			if xs[i] == "" {
-				return false
-			}
-		} else if ps[i] != xs[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ServeHTTP implements http.Handler.

@@ -73,7 +73,7 @@ func renderQueue(q switchboard.Queue) queueConfig {
 // voiceQueues lists the tenant's queues that carry voice: the others are
 // internal as far as Voice360 is concerned.
 func (a *API) voiceQueues(ctx context.Context, tenantID int64) ([]switchboard.Queue, error) {
-	queues, err := all(ctx, a.opt.Store.Queues, tenantID)
+	queues, err := switchboard.All(ctx, a.opt.Store.Queues, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (a *API) queueRoutes() {
 			if err != nil {
 				return queueDetails{}, err
 			}
-			members, err := all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+			members, err := switchboard.All(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
 				return a.opt.Store.QueueMembers(ctx, tid, q.ID, opt)
 			}, c.tenant.ID)
 			if err != nil {

@@ -55,7 +55,7 @@ func fullName(u switchboard.User) string { return strings.TrimSpace(u.FirstName 
 
 // liveCalls returns the tenant's calls in progress by agent.
 func (a *API) liveCalls(ctx context.Context, tenantID int64) (map[int64][]switchboard.Call, error) {
-	calls, err := all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.CDR], error) {
+	calls, err := switchboard.All(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.CDR], error) {
 		return a.opt.Store.CDRs(ctx, tid, switchboard.CDRFilter{OnlyOpen: true}, opt)
 	}, tenantID)
 	if err != nil {
@@ -85,7 +85,7 @@ func (a *API) channelOf(c switchboard.Call, u switchboard.User) channel {
 }
 
 func (a *API) users(ctx context.Context, tenantID int64) ([]switchboard.User, error) {
-	return all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+	return switchboard.All(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
 		return a.opt.Store.Users(ctx, tid, switchboard.UserFilter{}, opt)
 	}, tenantID)
 }
@@ -142,7 +142,7 @@ func (a *API) userRoutes() {
 	handle(a, route{Method: "GET", Path: "/user/numbers", Summary: "The phone numbers assigned to the key's user",
 		Access: userKey, Message: "List of phone numbers assigned to user"},
 		func(ctx context.Context, c *call, _ *noBody) ([]number, error) {
-			numbers, err := all(ctx, a.opt.Store.PhoneNumbers, c.tenant.ID)
+			numbers, err := switchboard.All(ctx, a.opt.Store.PhoneNumbers, c.tenant.ID)
 			if err != nil {
 				return nil, err
 			}

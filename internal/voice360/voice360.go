@@ -47,7 +47,6 @@ import (
 	"net"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -308,35 +307,17 @@ func clientKey(r *http.Request) int64 {
 // noRoute answers 405 with Allow when the path exists under other methods,
 // 404 otherwise.
 func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	var allowed []string
-	for _, rt := range a.routes {
-		if pathMatches(Base+"/{account_id}"+rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
-			allowed = append(allowed, rt.Method)
-		}
+	routes := make([][2]string, len(a.routes))
+	for i, rt := range a.routes {
+		routes[i] = [2]string{rt.Method, Base + "/{account_id}" + rt.Path}
 	}
+	allowed := httpapi.Allowed(routes, r.URL.Path)
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 		return
 	}
 	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "No endpoint %s %s; see %s/openapi.json", r.Method, r.URL.Path, Base))
-}
-
-func pathMatches(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if strings.HasPrefix(ps[i], "{") {
-			if xs[i] == "" {
-				return false
-			}
-		} else if ps[i] != xs[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Envelope is every Voice360 response: the result, whether it is an error,
@@ -420,23 +401,6 @@ func WriteError(log *slog.Logger, now func() time.Time) httpapi.ErrorWriter {
 			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
 		}
 		httpapi.WriteJSON(w, e.status, env)
-	}
-}
-
-// all reads every page of a list.
-func all[T any](ctx context.Context, list func(context.Context, int64, switchboard.ListOptions) (switchboard.Page[T], error), tenantID int64) ([]T, error) {
-	var out []T
-	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
-	for {
-		p, err := list(ctx, tenantID, opt)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		if p.NextCursor == "" {
-			return out, nil
-		}
-		opt.Cursor = p.NextCursor
 	}
 }
 

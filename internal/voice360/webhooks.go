@@ -125,7 +125,7 @@ func (a *API) webhookRoutes() {
 	handle(a, route{Method: "GET", Path: "/webhooks", Summary: "List the webhooks (a Switchboard extension: Voice360 configures them in its portal)",
 		Access: developerKey, Message: "List of webhooks"},
 		func(ctx context.Context, c *call, _ *noBody) ([]subscription, error) {
-			hooks, err := all(ctx, a.opt.Store.Webhooks, c.tenant.ID)
+			hooks, err := switchboard.All(ctx, a.opt.Store.Webhooks, c.tenant.ID)
 			out := []subscription{}
 			for _, w := range hooks {
 				if w.Dialect == switchboard.DialectVoice360 {

@@ -45,7 +45,7 @@ func (a *API) clickToCallRoutes() {
 		})
 	handle(a, route{Method: "GET", Path: base, Summary: "List the click-to-call links", Scope: switchboard.ScopeCallsRead},
 		func(ctx context.Context, c *call, _ *noBody) ([]clickToCallOut, error) {
-			links, err := all(ctx, a.opt.Store.ClickToCalls, c.tenantID())
+			links, err := switchboard.All(ctx, a.opt.Store.ClickToCalls, c.tenantID())
 			out := make([]clickToCallOut, len(links))
 			for i, l := range links {
 				out[i] = renderLink(l)

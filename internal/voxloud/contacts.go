@@ -170,13 +170,13 @@ type did struct {
 func (a *API) userRoutes() {
 	handle(a, route{Method: "GET", Path: "/api/v2/users", Summary: "List the users with their outbound numbers", Scope: switchboard.ScopeUsersRead},
 		func(ctx context.Context, c *call, _ *noBody) ([]userOut, error) {
-			users, err := all(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+			users, err := switchboard.All(ctx, func(ctx context.Context, tid int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
 				return a.opt.Store.Users(ctx, tid, switchboard.UserFilter{}, opt)
 			}, c.tenantID())
 			if err != nil {
 				return nil, err
 			}
-			numbers, err := all(ctx, a.opt.Store.PhoneNumbers, c.tenantID())
+			numbers, err := switchboard.All(ctx, a.opt.Store.PhoneNumbers, c.tenantID())
 			if err != nil {
 				return nil, err
 			}

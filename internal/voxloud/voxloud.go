@@ -271,12 +271,11 @@ const (
 // noRoute answers 405 with Allow when the path exists under other methods, 404
 // otherwise.
 func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	var allowed []string
-	for _, rt := range a.routes {
-		if pathMatches(rt.Path, r.URL.Path) && !slices.Contains(allowed, rt.Method) {
-			allowed = append(allowed, rt.Method)
-		}
+	routes := make([][2]string, len(a.routes))
+	for i, rt := range a.routes {
+		routes[i] = [2]string{rt.Method, rt.Path}
 	}
+	allowed := httpapi.Allowed(routes, r.URL.Path)
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
@@ -284,23 +283,6 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
-}
-
-func pathMatches(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if strings.HasPrefix(ps[i], "{") {
-			if xs[i] == "" {
-				return false
-			}
-		} else if ps[i] != xs[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // statusOf is the one table from error codes to this dialect's statuses.
@@ -409,23 +391,6 @@ func tenantLocation(t switchboard.Tenant) *time.Location {
 // invalid is a 400 naming one field.
 func invalid(field, why string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: field + " " + why, Fields: map[string]string{field: why}}
-}
-
-// all reads every page of a list.
-func all[T any](ctx context.Context, list func(context.Context, int64, switchboard.ListOptions) (switchboard.Page[T], error), tenantID int64) ([]T, error) {
-	var out []T
-	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
-	for {
-		p, err := list(ctx, tenantID, opt)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		if p.NextCursor == "" {
-			return out, nil
-		}
-		opt.Cursor = p.NextCursor
-	}
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

@@ -119,7 +119,7 @@ func (a *API) subscription(ctx context.Context, tenantID int64, id string) (swit
 
 // subscriptions lists the tenant's webhooks of this dialect.
 func (a *API) subscriptions(ctx context.Context, tenantID int64) ([]switchboard.Webhook, error) {
-	hooks, err := all(ctx, a.opt.Store.Webhooks, tenantID)
+	hooks, err := switchboard.All(ctx, a.opt.Store.Webhooks, tenantID)
 	if err != nil {
 		return nil, err
 	}
