@@ -234,7 +234,8 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		URLChecker: guard, CallCenter: cc, Messenger: messenger, Log: m.log})
+		URLChecker: guard, CallCenter: cc, Messenger: messenger, Log: m.log,
+		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
 
 	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
 		PublicURL: m.Config.PublicURL, Log: m.log})

@@ -505,3 +505,39 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// TestVoice360WebhookOnNativeAPI subscribes through the native API with
+// dialect voice360, naming Voice360 events, as the issue asks.
+func TestVoice360WebhookOnNativeAPI(t *testing.T) {
+	v := newV360(t)
+	recv := newReceiver(t)
+	status, body := v.native.do("POST", "/v1/webhooks", map[string]any{"url": recv.URL, "dialect": "voice360", "event_types": []string{"SMS_RECEIVED", "SMS_DELIVERED"}})
+	if status != 201 || fmt.Sprint(body["dialect_types"]) != "[SMS_RECEIVED SMS_DELIVERED]" {
+		t.Fatalf("POST /v1/webhooks (voice360): %d %v", status, body)
+	}
+	if status, body := v.native.do("POST", "/v1/webhooks", map[string]any{"url": recv.URL, "dialect": "voice360", "event_types": []string{"sms.received"}}); status != 422 ||
+		!strings.Contains(fmt.Sprint(body), "SMS_RECEIVED") {
+		t.Errorf("core names on a voice360 subscription: %d %v", status, body)
+	}
+	v.native.do("POST", "/v1/messages", map[string]any{"from": "+15559876543", "to": "+15551234567", "message": "native send"})
+	v.native.do("POST", "/v1/messages/inbound", map[string]any{"from": "+15551234567", "to": "+15559876543", "message": "reply"})
+	bodies := recv.wait(t, 2)
+	time.Sleep(300 * time.Millisecond)
+	names := map[string]bool{}
+	for _, b := range recv.wait(t, 2) {
+		var p Payload360
+		json.Unmarshal(b, &p)
+		names[p.EventName] = true
+	}
+	if len(bodies) < 2 || !names["SMS_RECEIVED"] || !names["SMS_DELIVERED"] || len(names) != 2 {
+		t.Errorf("got %v", names)
+	}
+}
+
+// Payload360 is the Voice360 webhook body, as a receiver decodes it.
+type Payload360 struct {
+	EventName string         `json:"event_name"`
+	AccountID string         `json:"account_id"`
+	Timestamp int64          `json:"timestamp"`
+	Metadata  map[string]any `json:"metadata"`
+}

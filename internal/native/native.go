@@ -34,6 +34,9 @@ type Options struct {
 	// CallCenter is the running call engine; nil leaves its routes answering
 	// that it is not running.
 	CallCenter CallCenter
+	// DialectEvents gives each vendor dialect's webhook event names and the
+	// core event types each is made of, for subscriptions made here.
+	DialectEvents map[string]map[string][]string
 	// Messenger sends and receives text messages; nil leaves its routes
 	// answering that messaging is not running.
 	Messenger Messenger

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,11 +23,15 @@ type URLChecker interface {
 
 // webhookBody is the writable view of a subscription.
 type webhookBody struct {
-	URL string `json:"url"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
 	// Method is POST (default) or GET.
 	Method  string `json:"method"`
 	Dialect string `json:"dialect"`
-	// EventTypes selects events by type or prefix ("user.*"); empty means all.
+	// EventTypes selects events by type or prefix ("user.*"); empty means
+	// all. A vendor dialect's subscription names its events in that
+	// vendor's words instead (Voice360's SMS_RECEIVED, Voxloud's
+	// CALL_INCOMING).
 	EventTypes  []string          `json:"event_types"`
 	MaxAttempts int               `json:"max_attempts"`
 	NotifyEmail string            `json:"notify_email"`
@@ -36,14 +42,44 @@ type webhookBody struct {
 
 func webhookToBody(w switchboard.Webhook) webhookBody {
 	enabled := w.Enabled
-	return webhookBody{URL: w.URL, Method: w.Method, Dialect: w.Dialect, EventTypes: w.EventTypes, MaxAttempts: w.MaxAttempts,
+	types := w.EventTypes
+	if w.Dialect != switchboard.DialectNative && w.Dialect != "" {
+		types = w.DialectTypes
+	}
+	return webhookBody{Name: w.Name, URL: w.URL, Method: w.Method, Dialect: w.Dialect, EventTypes: types, MaxAttempts: w.MaxAttempts,
 		NotifyEmail: w.NotifyEmail, Headers: w.Headers, Enabled: &enabled}
 }
 
-func (b *webhookBody) apply(w *switchboard.Webhook) {
-	w.URL, w.Method, w.Dialect, w.EventTypes = b.URL, b.Method, b.Dialect, b.EventTypes
+// applyWebhook copies b onto w. A vendor dialect's event names are kept as
+// the subscription's dialect types, and the core events they are made of
+// select what is delivered.
+func (a *API) applyWebhook(b *webhookBody, w *switchboard.Webhook) error {
+	w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = b.Name, b.URL, b.Method, b.Dialect, b.EventTypes, nil
 	w.MaxAttempts, w.NotifyEmail, w.Headers = b.MaxAttempts, b.NotifyEmail, b.Headers
 	w.Enabled = b.Enabled == nil || *b.Enabled
+	vocabulary, vendor := a.opt.DialectEvents[b.Dialect]
+	if !vendor {
+		return nil
+	}
+	if len(b.EventTypes) == 0 {
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"event_types": "a " + b.Dialect + " subscription names its events in " + b.Dialect + "'s words"}}
+	}
+	w.EventTypes, w.DialectTypes = []string{}, b.EventTypes
+	for _, name := range b.EventTypes {
+		core, ok := vocabulary[name]
+		if !ok {
+			names := slices.Sorted(maps.Keys(vocabulary))
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+				Fields: map[string]string{"event_types": name + " is not a " + b.Dialect + " event; use " + strings.Join(names, ", ")}}
+		}
+		for _, t := range core {
+			if !slices.Contains(w.EventTypes, t) {
+				w.EventTypes = append(w.EventTypes, t)
+			}
+		}
+	}
+	return nil
 }
 
 // createdWebhook is a subscription with its signing secret, shown when it is
@@ -81,7 +117,9 @@ func (a *API) webhookRoutes() {
 	handle(a, route{Method: "POST", Path: "/v1/webhooks", Summary: "Subscribe a URL to events; the response holds the signing secret, shown only once", Tag: "Webhooks", Scope: manage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *webhookBody) (createdWebhook, error) {
 			var w switchboard.Webhook
-			in.apply(&w)
+			if err := a.applyWebhook(in, &w); err != nil {
+				return createdWebhook{}, err
+			}
 			w.Normalize()
 			if err := w.Validate(); err != nil {
 				return createdWebhook{}, err
@@ -102,7 +140,9 @@ func (a *API) webhookRoutes() {
 				return w, err
 			}
 			oldURL := w.URL
-			in.apply(&w)
+			if err := a.applyWebhook(in, &w); err != nil {
+				return w, err
+			}
 			if w.URL != oldURL {
 				w.Normalize()
 				if err := w.Validate(); err != nil {

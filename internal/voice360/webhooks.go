@@ -3,7 +3,9 @@ package voice360
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -30,6 +32,10 @@ var eventTypes = map[string][]string{
 	"QUEUE_HANGUP_TIMEOUT":   {"call.ended"},
 	"QUEUE_HANGUP_ABANDONED": {"call.ended"},
 }
+
+// EventTypes returns the Voice360 webhook event types with the core event
+// types each is made of.
+func EventTypes() map[string][]string { return maps.Clone(eventTypes) }
 
 // eventTypeNames lists the event types in the document's order.
 var eventTypeNames = []string{"INCOMING_EXTERNAL_CALL", "CALL_ENDED", "USER_DIAL", "USER_ANSWER", "USER_HANGUP",
@@ -192,10 +198,22 @@ var _ webhook.Renderer = Renderer{}
 
 // Render implements webhook.Renderer.
 func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
-	if len(w.DialectTypes) == 0 {
+	// A subscription made on the native API may name several types; the
+	// first that takes the event shapes it.
+	for _, typ := range w.DialectTypes {
+		body, err := r.render(ctx, typ, e)
+		if !errors.Is(err, webhook.ErrSkip) {
+			return body, err
+		}
+	}
+	return nil, webhook.ErrSkip
+}
+
+// render renders e as a webhook of type typ, or passes it over.
+func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) ([]byte, error) {
+	if !slices.Contains(eventTypes[typ], e.Type) {
 		return nil, webhook.ErrSkip
 	}
-	typ := w.DialectTypes[0]
 	var meta map[string]any
 	var err error
 	switch e.SubjectType {

@@ -3,7 +3,9 @@ package voxloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +28,10 @@ var eventTypes = map[string][]string{
 	"CLICK_TO_CALL": {"call.ended"},
 	"FAX_CALL":      {"call.ended"},
 }
+
+// EventTypes returns the Voxloud webhook event types with the core event
+// types each is made of.
+func EventTypes() map[string][]string { return maps.Clone(eventTypes) }
 
 // eventTypeNames lists the Voxloud event types in the document's order.
 var eventTypeNames = []string{"FAX_CALL", "PHONE_CALL", "CLICK_TO_CALL", "CALL_STARTED", "CALL_INCOMING", "CALL_ANSWERED", "CALL_HANGUP"}
@@ -228,11 +234,20 @@ var _ webhook.Renderer = Renderer{}
 
 // Render implements webhook.Renderer.
 func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
-	if len(w.DialectTypes) == 0 {
-		return nil, webhook.ErrSkip
+	// A subscription made on the native API may name several types; the
+	// first that takes the event shapes it.
+	for _, typ := range w.DialectTypes {
+		body, err := r.render(ctx, typ, e)
+		if !errors.Is(err, webhook.ErrSkip) {
+			return body, err
+		}
 	}
-	typ := w.DialectTypes[0]
-	if e.SubjectType != "call" {
+	return nil, webhook.ErrSkip
+}
+
+// render renders e as a webhook of type typ, or passes it over.
+func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) ([]byte, error) {
+	if e.SubjectType != "call" || !slices.Contains(eventTypes[typ], e.Type) {
 		return nil, webhook.ErrSkip
 	}
 	var c switchboard.Call
