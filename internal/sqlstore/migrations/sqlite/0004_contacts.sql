@@ -55,7 +55,7 @@ ALTER TABLE webhooks ADD COLUMN delay_seconds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE webhooks ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
 
 -- Call records are listed by period, newest first, by the vendor dialects.
-CREATE INDEX calls_tenant_created ON calls (tenant_id, created_at);
+CREATE INDEX calls_tenant_created ON calls (tenant_id, created_at, ended_at, from_number, to_number);
 -- Counting a tenant's ended calls reads this index alone.
 CREATE INDEX calls_tenant_ended ON calls (tenant_id, ended_at);
 -- One party's calls, by period.
