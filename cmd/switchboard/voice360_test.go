@@ -171,6 +171,14 @@ func TestVoice360Golden(t *testing.T) {
 			if recorded[0] == recorded[1] {
 				t.Errorf("recording: with and without both %v", recorded)
 			}
+			// Both callers now show their call as a channel.
+			_, raw, _ := v.do("GET", "/availability", v.devKey, nil)
+			for _, d := range golden.Compare(availabilityExample(t), raw, nil, []string{"timestamp"}) {
+				t.Errorf("availability during calls: %s", d)
+			}
+			if !bytes.Contains(raw, []byte(`"from":"1001","call_seconds"`)) && !bytes.Contains(raw, []byte(`"to":"+15551234567","from":"1001"`)) {
+				t.Errorf("John's channel is missing: %s", raw)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -180,18 +188,48 @@ func TestVoice360Golden(t *testing.T) {
 	}
 }
 
+// anotherAccount is what a key of another account gets: refused, or for a
+// public route of an account that does not exist, the same 401 as "off".
+func anotherAccount(path string) keyWant {
+	if strings.HasPrefix(path, "/public/") {
+		return keyWant{401, "AUTH_REQUIRED"}
+	}
+	return keyWant{403, "AUTH_INVALID"}
+}
+
+// keyWant is the status and error_code a call should get.
+type keyWant struct {
+	status int
+	code   string
+}
+
+func availabilityExample(t *testing.T) json.RawMessage {
+	for _, c := range golden.Load(t, "../../internal/voice360/testdata/golden.json") {
+		if c.Name == "user availability" {
+			return c.Response
+		}
+	}
+	t.Fatal("no availability example")
+	return nil
+}
+
 // TestVoice360KeyMatrix calls every endpoint with a developer key, a user
 // key, a key of another account and no key, and checks each answer's status
 // and error_code against the document's comparison table.
 func TestVoice360KeyMatrix(t *testing.T) {
 	v := newV360(t)
 	q := fmt.Sprint(v.queue)
-	type want struct {
-		status int
-		code   string
-	}
+	type want = keyWant
 	ok, empty := want{200, ""}, want{400, "BAD_REQUEST"} // POSTs are sent empty: admitted, then refused for their body
-	noUser, noDev := want{403, "AUTH_INVALID"}, want{403, "AUTH_INVALID"}
+	noUser, noDev, off := want{403, "AUTH_INVALID"}, want{403, "AUTH_INVALID"}, want{401, "AUTH_REQUIRED"}
+	_, raw, _ := v.do("POST", "/webhooks", v.devKey, []byte(`{"name":"n","url":"http://127.0.0.1:9/x","event_type":"CALL_ENDED"}`))
+	var created struct {
+		Result struct {
+			ID int64 `json:"id"`
+		} `json:"result"`
+	}
+	json.Unmarshal(raw, &created)
+	hook := fmt.Sprint(created.Result.ID)
 	for _, r := range []struct {
 		method, path string
 		dev, user    want
@@ -206,6 +244,11 @@ func TestVoice360KeyMatrix(t *testing.T) {
 		{"GET", "/user/profile", noUser, ok},
 		{"GET", "/user/numbers", noUser, ok},
 		{"GET", "/webhooks", ok, noDev},
+		{"GET", "/webhooks/" + hook, ok, noDev},
+		// Public routes take no key, and answer nobody while public status is off.
+		{"GET", "/public/availability", off, off},
+		{"GET", "/public/queues", off, off},
+		{"GET", "/public/availability/queues", off, off},
 	} {
 		var body []byte
 		if r.method == "POST" {
@@ -219,7 +262,7 @@ func TestVoice360KeyMatrix(t *testing.T) {
 		}{
 			{"developer key", v.account, v.devKey, r.dev},
 			{"user key", v.account, v.userKey, r.user},
-			{"another account", v.account + 1, v.devKey, want{403, "AUTH_INVALID"}},
+			{"another account", v.account + 1, v.devKey, anotherAccount(r.path)},
 			{"no key", v.account, "", want{401, "AUTH_REQUIRED"}},
 		} {
 			status, raw, _ := v.doAccount(k.account, r.method, r.path, k.key, body)
