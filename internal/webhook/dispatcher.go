@@ -8,6 +8,13 @@
 // batches. A dispatcher that dies leaves leases that expire, and the rows are
 // sent again: delivery is at least once, and the webhook-id header (the same on
 // every try) lets receivers drop duplicates.
+//
+// Vendor dialects render their own payloads through a Renderer. A vendor's
+// event type is often a slice of a core one (Voxloud's CALL_INCOMING is an
+// inbound call.ringing), so subscriptions select core types and the renderer
+// may pass over an event (ErrSkip): that delivery is recorded as skipped and
+// counts neither as a success nor as a failure. GET subscriptions of vendor
+// dialects receive the payload's fields as query parameters.
 package webhook
 
 import (
