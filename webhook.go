@@ -215,3 +215,25 @@ const (
 	EventWebhookDeleted  = "webhook.deleted"
 	EventWebhookDisabled = "endpoint.disabled"
 )
+
+// SetDialectTypes makes w a subscription to the vendor events names, given
+// the dialect's vocabulary (each vendor event type and the core event types it
+// is made of): names become w's DialectTypes and their core types its
+// EventTypes. It returns the first name the vocabulary lacks, or "" when all
+// are known; w is left unchanged then.
+func (w *Webhook) SetDialectTypes(vocabulary map[string][]string, names ...string) (unknown string) {
+	var core []string
+	for _, name := range names {
+		types, ok := vocabulary[name]
+		if !ok {
+			return name
+		}
+		for _, t := range types {
+			if !contains(core, t) {
+				core = append(core, t)
+			}
+		}
+	}
+	w.EventTypes, w.DialectTypes = core, names
+	return ""
+}

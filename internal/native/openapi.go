@@ -1,7 +1,6 @@
 package native
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -42,11 +41,7 @@ func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 // OpenAPI returns the OpenAPI 3.1 document of the API as indented JSON.
 func (a *API) OpenAPI() []byte {
 	a.specOnce.Do(func() {
-		b, err := json.MarshalIndent(a.buildSpec(), "", "  ")
-		if err != nil {
-			panic("native: OpenAPI document does not encode: " + err.Error())
-		}
-		a.spec = append(b, '\n')
+		a.spec = openapi.Encode(a.buildSpec())
 	})
 	return a.spec
 }

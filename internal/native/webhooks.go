@@ -65,19 +65,10 @@ func (a *API) applyWebhook(b *webhookBody, w *switchboard.Webhook) error {
 		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 			Fields: map[string]string{"event_types": "a " + b.Dialect + " subscription names its events in " + b.Dialect + "'s words"}}
 	}
-	w.EventTypes, w.DialectTypes = []string{}, b.EventTypes
-	for _, name := range b.EventTypes {
-		core, ok := vocabulary[name]
-		if !ok {
-			names := slices.Sorted(maps.Keys(vocabulary))
-			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
-				Fields: map[string]string{"event_types": name + " is not a " + b.Dialect + " event; use " + strings.Join(names, ", ")}}
-		}
-		for _, t := range core {
-			if !slices.Contains(w.EventTypes, t) {
-				w.EventTypes = append(w.EventTypes, t)
-			}
-		}
+	if name := w.SetDialectTypes(vocabulary, b.EventTypes...); name != "" {
+		names := slices.Sorted(maps.Keys(vocabulary))
+		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"event_types": name + " is not a " + b.Dialect + " event; use " + strings.Join(names, ", ")}}
 	}
 	return nil
 }

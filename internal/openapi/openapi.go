@@ -138,3 +138,14 @@ func Name(t reflect.Type) string {
 	r[0] = unicode.ToUpper(r[0])
 	return string(r)
 }
+
+// Encode renders a document as indented JSON with a final newline, the form
+// the golden tests pin. Documents are built from Go types, so a failure to
+// encode is a programming error and panics.
+func Encode(doc Object) []byte {
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic("openapi: the document does not encode: " + err.Error())
+	}
+	return append(b, '\n')
+}

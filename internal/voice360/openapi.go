@@ -1,7 +1,6 @@
 package voice360
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 
@@ -12,11 +11,7 @@ import (
 // route table and the types the handlers read and write.
 func (a *API) OpenAPI() []byte {
 	a.specOnce.Do(func() {
-		b, err := json.MarshalIndent(a.buildSpec(), "", "  ")
-		if err != nil {
-			panic("voice360: OpenAPI document does not encode: " + err.Error())
-		}
-		a.spec = append(b, '\n')
+		a.spec = openapi.Encode(a.buildSpec())
 	})
 	return a.spec
 }

@@ -78,11 +78,10 @@ func renderSubscription(w switchboard.Webhook) subscription {
 func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.Webhook) error {
 	p := switchboard.Problems{}
 	in.EventType = strings.ToUpper(strings.TrimSpace(in.EventType))
-	core, ok := eventTypes[in.EventType]
 	switch {
 	case in.EventType == "":
 		p.Add("event_type", "is required")
-	case !ok:
+	case w.SetDialectTypes(eventTypes, in.EventType) != "":
 		p.Add("event_type", "must be one of "+strings.Join(eventTypeNames, ", "))
 	}
 	if strings.TrimSpace(in.URL) == "" {
@@ -105,7 +104,6 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 		return err
 	}
 	w.Name, w.URL, w.Method, w.Dialect, w.MaxAttempts = strings.TrimSpace(in.Name), strings.TrimSpace(in.URL), method, switchboard.DialectVoice360, in.Retries
-	w.EventTypes, w.DialectTypes = core, []string{in.EventType}
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
 	}

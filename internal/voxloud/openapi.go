@@ -1,7 +1,6 @@
 package voxloud
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,11 +12,7 @@ import (
 // route table and the types the handlers read and write.
 func (a *API) OpenAPI() []byte {
 	a.specOnce.Do(func() {
-		b, err := json.MarshalIndent(a.buildSpec(), "", "  ")
-		if err != nil {
-			panic("voxloud: OpenAPI document does not encode: " + err.Error())
-		}
-		a.spec = append(b, '\n')
+		a.spec = openapi.Encode(a.buildSpec())
 	})
 	return a.spec
 }

@@ -78,11 +78,10 @@ func renderSubscription(w switchboard.Webhook) subscriptionOut {
 func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.Webhook) error {
 	p := switchboard.Problems{}
 	in.EventType = strings.ToUpper(strings.TrimSpace(in.EventType))
-	core, ok := eventTypes[in.EventType]
 	switch {
 	case in.EventType == "":
 		p.Add("event_type", "is required")
-	case !ok:
+	case w.SetDialectTypes(eventTypes, in.EventType) != "":
 		p.Add("event_type", "must be one of "+strings.Join(eventTypeNames, ", "))
 	}
 	if strings.TrimSpace(in.CallbackURL) == "" {
@@ -92,7 +91,6 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 		return err
 	}
 	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, switchboard.DialectVoxloud
-	w.EventTypes, w.DialectTypes = core, []string{in.EventType}
 	w.DelaySeconds = 0
 	if in.EventType == "PHONE_CALL" || in.EventType == "CLICK_TO_CALL" || in.EventType == "FAX_CALL" {
 		w.DelaySeconds = recordDelaySeconds
