@@ -49,6 +49,9 @@ func invalid(field, why string) error {
 		Fields: map[string]string{field: why}}
 }
 
+// receiptWait bounds how long a receipt waits for the send it reports on.
+const receiptWait = 3 * time.Second
+
 // Outbound is a message to send.
 type Outbound struct {
 	TenantID int64
@@ -135,8 +138,27 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (switchboard.Message,
 
 // Receipt records a provider's delivery report for one of the tenant's
 // messages: delivered, or failed with why.
+//
+// A provider may report faster than Send records its answer: a receipt that
+// names no known message yet, or one still being sent, waits up to
+// receiptWait for Send to catch up (polling the store, so that it works
+// across nodes too) rather than being lost or overwritten.
 func (s *Service) Receipt(ctx context.Context, tenantID int64, providerID string, delivered bool, why string) (switchboard.Message, error) {
-	m, err := s.store.MessageByProviderID(ctx, tenantID, providerID)
+	var m switchboard.Message
+	var err error
+	deadline := time.Now().Add(receiptWait)
+	for {
+		m, err = s.store.MessageByProviderID(ctx, tenantID, providerID)
+		inFlight := switchboard.ErrorCode(err) == switchboard.CodeNotFound || (err == nil && m.Status == switchboard.MessageQueued)
+		if !inFlight || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return m, err
 	}
