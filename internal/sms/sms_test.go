@@ -125,3 +125,34 @@ func TestHTTPGateway(t *testing.T) {
 		t.Errorf("refused by the gateway = %+v, %v", m, err)
 	}
 }
+
+// TestReceiptFasterThanSend has the simulator report delivery at once, before
+// Send has recorded the provider's answer: no receipt may be lost.
+func TestReceiptFasterThanSend(t *testing.T) {
+	ctx := context.Background()
+	db, tn, _ := setup(t)
+	sim := &sms.Sim{ReceiptDelay: 0}
+	svc := sms.NewService(db, sim, nil)
+	sim.Attach(svc)
+	var ids []int64
+	for range 5 {
+		m, err := svc.Send(ctx, sms.Outbound{TenantID: tn.ID, From: "+15559876543", To: "+15551234567", Body: "quick"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range ids {
+		for {
+			m, _ := db.Message(ctx, tn.ID, id)
+			if m.Status == switchboard.MessageDelivered {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("message %d stuck as %s", id, m.Status)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
