@@ -46,8 +46,19 @@ func (db *DB) SetPresence(ctx context.Context, tenantID, userID int64, status st
 				Fields: map[string]string{"status": "a deactivated user cannot sign in"}}
 		}
 		p.Status, p.Since, p.Available = st.Name, t.now, st.Available
-		if _, err := t.exec(ctx, "UPDATE users SET presence_status = ?, presence_since = ? WHERE tenant_id = ? AND id = ?",
-			st.Name, micros(t.now), tenantID, userID); err != nil {
+		// presence_return keeps the status to give back after a call (see
+		// RestoreCutPresence): the last one that was not set by the system.
+		ret := sql.NullString{}
+		if isCallStatus(st.Name) {
+			ret = sql.NullString{String: prev, Valid: true}
+			if isCallStatus(prev) {
+				if err := t.queryRow(ctx, "SELECT presence_return FROM users WHERE tenant_id = ? AND id = ?", tenantID, userID).Scan(&ret); err != nil {
+					return fmt.Errorf("get presence: %w", err)
+				}
+			}
+		}
+		if _, err := t.exec(ctx, "UPDATE users SET presence_status = ?, presence_since = ?, presence_return = ? WHERE tenant_id = ? AND id = ?",
+			st.Name, micros(t.now), ret, tenantID, userID); err != nil {
 			return fmt.Errorf("set presence: %w", err)
 		}
 		return t.appendEvent(ctx, tenantID, switchboard.EventAgentStatusChanged, "user", userID,
@@ -150,6 +161,15 @@ func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, e
 // connected finish as answered; the others fail; each ends with cause and its
 // call.ended event. It returns how many it closed.
 func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
+	return db.CloseOrphanCallsAt(ctx, cause, time.Time{})
+}
+
+// CloseOrphanCallsAt is CloseOrphanCalls with the calls ending at the moment
+// the process holding them was last known alive (its heartbeat) rather than
+// now, so that the time the server was down does not count as talk or wait
+// time. A call that began after at (the heartbeat lagged) ends at its own
+// latest recorded moment instead; a zero at means now.
+func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time) (int, error) {
 	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+callCols+" FROM calls WHERE ended_at IS NULL AND status <> ? ORDER BY id"),
 		switchboard.CallScheduled)
 	if err != nil {
@@ -169,8 +189,16 @@ func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
 		return 0, err
 	}
 	for _, c := range open {
-		now := db.now().UTC().Truncate(time.Microsecond)
-		c.EndedAt, c.HangupBy, c.HangupCause = &now, switchboard.SideSystem, cause
+		end := db.now().UTC().Truncate(time.Microsecond)
+		if !at.IsZero() && at.Before(end) {
+			end = at.UTC().Truncate(time.Microsecond)
+			for _, t := range []*time.Time{&c.CreatedAt, c.QueuedAt, c.RingingAt, c.ConnectedAt} {
+				if t != nil && t.After(end) {
+					end = *t
+				}
+			}
+		}
+		c.EndedAt, c.HangupBy, c.HangupCause = &end, switchboard.SideSystem, cause
 		if c.ConnectedAt != nil {
 			c.Status, c.Disposition = switchboard.CallFinished, switchboard.DispositionAnswered
 		} else {

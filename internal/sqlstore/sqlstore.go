@@ -54,6 +54,7 @@ const (
 // DB is the SQL-backed switchboard.Store.
 type DB struct {
 	engine Engine
+	path   string // the SQLite file; empty on PostgreSQL
 	write  *sql.DB // the one writer on SQLite; the pool on PostgreSQL
 	read   *sql.DB // read-only pool on SQLite; the same pool on PostgreSQL
 	now    func() time.Time
@@ -86,19 +87,33 @@ type Options struct {
 
 // ParseURL splits a database URL into its engine and driver DSN. "sqlite:PATH"
 // (or "sqlite://PATH", or a bare path ending in .db) selects SQLite;
-// "postgres://…" and "postgresql://…" select PostgreSQL.
+// "postgres://…" and "postgresql://…" select PostgreSQL. A SQLite PATH of ~ or
+// starting with ~/ is in the user's home directory, as a shell would expand
+// it: nobody means a directory literally named "~".
 func ParseURL(dbURL string) (Engine, string, error) {
 	switch {
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		return Postgres, dbURL, nil
 	case strings.HasPrefix(dbURL, "sqlite://"):
-		return SQLite, strings.TrimPrefix(dbURL, "sqlite://"), nil
+		return expandHome(strings.TrimPrefix(dbURL, "sqlite://"))
 	case strings.HasPrefix(dbURL, "sqlite:"):
-		return SQLite, strings.TrimPrefix(dbURL, "sqlite:"), nil
+		return expandHome(strings.TrimPrefix(dbURL, "sqlite:"))
 	case strings.HasSuffix(dbURL, ".db") && !strings.Contains(dbURL, "://"):
-		return SQLite, dbURL, nil
+		return expandHome(dbURL)
 	}
 	return "", "", fmt.Errorf("database URL %q: want sqlite:PATH or postgres://…", dbURL)
+}
+
+// expandHome replaces a leading ~ of a SQLite path by the home directory.
+func expandHome(path string) (Engine, string, error) {
+	if path != "~" && !strings.HasPrefix(path, "~/") {
+		return SQLite, path, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", "", fmt.Errorf("database path %q: %w", path, err)
+	}
+	return SQLite, filepath.Join(home, path[1:]), nil
 }
 
 // Open connects to the database named by dbURL (see ParseURL) and applies any
@@ -137,6 +152,7 @@ func (db *DB) openSQLite(path string) error {
 	if path == "" {
 		return errors.New("sqlite: empty path")
 	}
+	db.path = path
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("sqlite: create directory for %s: %w", path, err)
