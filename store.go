@@ -22,6 +22,11 @@ type ListOptions struct {
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 1000
+	// MaxEventPageBytes bounds the payload bytes of one page of the event log,
+	// so that a page of a thousand large events cannot take a reader (or the
+	// server holding it for a stream) to gigabytes. A page always holds at
+	// least one event, however large.
+	MaxEventPageBytes = 1 << 20
 )
 
 // Validate checks and defaults the options.
@@ -204,8 +209,12 @@ type Store interface {
 	// change, with its deliveries, in one transaction.
 	AppendEvent(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (Event, error)
 	// Events returns a tenant's events with Seq greater than afterSeq, oldest
-	// first, at most limit of them.
+	// first, at most limit of them, and stops early rather than exceed
+	// MaxEventPageBytes of payloads (returning at least one event).
 	Events(ctx context.Context, tenantID, afterSeq int64, limit int) ([]Event, error)
+	// EventHead returns the sequence number of the tenant's newest event (0
+	// when it has none): where a live reader starts.
+	EventHead(ctx context.Context, tenantID int64) (int64, error)
 	// Changes signals after commits that appended events (see sqlstore).
 	Changes() (<-chan struct{}, func())
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -105,12 +106,35 @@ func (db *DB) Events(ctx context.Context, tenantID, afterSeq int64, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	return scanEvents(rows)
+	return scanEventPage(rows, switchboard.MaxEventPageBytes)
 }
 
-func scanEvents(rows *sql.Rows) ([]switchboard.Event, error) {
+// EventHead implements switchboard.Store. The tenant's counter is only ever
+// raised by a commit that also writes the event, so every sequence number up
+// to the value read here is in the log.
+func (db *DB) EventHead(ctx context.Context, tenantID int64) (int64, error) {
+	var seq int64
+	err := db.queryRow(ctx, "SELECT event_seq FROM tenants WHERE id = ?", tenantID).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, switchboard.Errorf(switchboard.CodeNotFound, "tenant %d not found", tenantID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("event head: %w", err)
+	}
+	return seq, nil
+}
+
+func scanEvents(rows *sql.Rows) ([]switchboard.Event, error) { return scanEventPage(rows, 0) }
+
+// scanEventPage reads events until rows end or, when maxBytes > 0, until the
+// next payload would take the page past maxBytes. The first event is always
+// taken, so a reader paging by sequence number never stalls on a large one.
+// Leaving rows early costs the rest of the result only on the wire: rows
+// already read are not held.
+func scanEventPage(rows *sql.Rows, maxBytes int) ([]switchboard.Event, error) {
 	defer rows.Close()
 	var out []switchboard.Event
+	size := 0
 	for rows.Next() {
 		var e switchboard.Event
 		var at int64
@@ -118,6 +142,10 @@ func scanEvents(rows *sql.Rows) ([]switchboard.Event, error) {
 		if err := rows.Scan(&e.ID, &e.TenantID, &e.Seq, &e.Type, &at, &e.SubjectType, &e.SubjectID, &payload); err != nil {
 			return nil, fmt.Errorf("list events: %w", err)
 		}
+		if maxBytes > 0 && len(out) > 0 && size+len(payload) > maxBytes {
+			break
+		}
+		size += len(payload)
 		e.Time = fromMicros(at)
 		e.Payload = json.RawMessage(payload)
 		out = append(out, e)
