@@ -28,6 +28,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -372,8 +374,8 @@ func (d *Dispatcher) render(ctx context.Context, c sqlstore.Claim) ([]byte, erro
 func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deliveryID, 10) }
 
 // send makes one attempt and decides what follows it.
-func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result {
-	res := sqlstore.Result{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
+func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.Result) {
+	res = sqlstore.Result{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
 	if lim := d.limiter(c.Webhook.ID); lim != nil {
 		lim.Wait(ctx)
 	}
@@ -387,6 +389,7 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result
 	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
 	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
 	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
+	defer func() { res.Attempt.Error = clip(res.Attempt.Error, errorKept) }()
 	switch {
 	case err == nil && status >= 200 && status < 300:
 		res.Outcome = sqlstore.Delivered
@@ -419,8 +422,14 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) sqlstore.Result
 	return res
 }
 
-// responseKept is how much of a receiver's answer the attempt log keeps.
-const responseKept = 512
+// What the attempt log keeps of one attempt: at most responseKept bytes of
+// the receiver's answer, and only when the receiver's address is public (an
+// allowed private service's answer is not the tenant's to read), and at most
+// errorKept bytes of the error.
+const (
+	responseKept = 512
+	errorKept    = 512
+)
 
 // attempt sends the HTTP request with the rendered body (or fails with the
 // rendering's error). It returns the status code, the receiver's
@@ -428,6 +437,9 @@ const responseKept = 512
 // response came back.
 func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
 	if err != nil {
+		return 0, 0, "", err
+	}
+	if err := checkTarget(c.Webhook.URL); err != nil {
 		return 0, 0, "", err
 	}
 	secrets := []string{c.Webhook.Secret}
@@ -470,6 +482,14 @@ func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte,
 	req.Header.Set("webhook-id", msgID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", sig)
+	var remote netip.Addr
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if ap, err := netip.ParseAddrPort(info.Conn.RemoteAddr().String()); err == nil {
+				remote = ap.Addr()
+			}
+		},
+	}))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, 0, "", err
@@ -480,6 +500,9 @@ func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte,
 	var retryAfter time.Duration
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	if !Public(remote) {
+		head = nil
 	}
 	return resp.StatusCode, retryAfter, strings.ToValidUTF8(string(head), "?"), nil
 }

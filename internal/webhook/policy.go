@@ -1,0 +1,45 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	"switchboard"
+)
+
+// DefaultMaxEventTypes is how many event types one subscription may list
+// when Policy.MaxEventTypes is zero. Every core event type fits with room to
+// spare; prefixes (call.*) cover more. The bound matters because every event
+// a tenant records is matched against the lists of all its subscriptions in
+// the store's writer.
+const DefaultMaxEventTypes = 100
+
+// Policy is the one check every dialect's webhook API (native /v1/webhooks,
+// Voxloud's webhook-subscriptions, Voice360's webhooks) runs on a
+// subscription before it is created or updated: the SSRF guard on its URL
+// and the bound on its lists. The number of subscriptions a tenant may have
+// is bounded by the store, which counts them in the transaction that adds
+// one.
+type Policy struct {
+	Guard *Guard
+	// MaxEventTypes bounds the event types one subscription lists, in the
+	// dialect's words and in core ones; 0 means DefaultMaxEventTypes.
+	MaxEventTypes int
+}
+
+// CheckWebhook returns a validation error naming the first field of w that
+// the policy refuses.
+func (p *Policy) CheckWebhook(ctx context.Context, w switchboard.Webhook) error {
+	limit := p.MaxEventTypes
+	if limit <= 0 {
+		limit = DefaultMaxEventTypes
+	}
+	if n := max(len(w.EventTypes), len(w.DialectTypes)); n > limit {
+		return fieldError("event_types", fmt.Sprintf("may list at most %d event types (got %d); use a prefix such as call.*", limit, n))
+	}
+	g := p.Guard
+	if g == nil {
+		g = NewGuard(nil)
+	}
+	return g.CheckURL(ctx, w.URL)
+}
