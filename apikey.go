@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,6 +38,15 @@ var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRe
 	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage,
 	ScopeMessagesRead, ScopeMessagesManage}
 
+// UserKeyScopes are the only scopes a user key (APIKey.UserID set) may carry,
+// and the ones it gets when created without a list: what one person needs to
+// work their own phone and texts. Whatever a user key's scopes say, it reaches
+// only the routes of its own user (see each dialect's package doc); tenant
+// administration (keys, webhooks, routing, numbers, tenant settings) is never
+// among them.
+var UserKeyScopes = []string{ScopeUsersRead, ScopeUsersManage, ScopeCallsRead, ScopeCallsManage,
+	ScopeMessagesRead, ScopeMessagesManage, ScopeNumbersRead}
+
 // APIKey is a credential for the REST APIs. Only a SHA-256 hash of the secret is
 // stored; Prefix, the secret's first characters, finds the row without scanning
 // and lets people tell their keys apart in lists.
@@ -69,14 +79,85 @@ const (
 // SecretPrefixes lists every secret marker, longest last.
 var SecretPrefixes = []string{SecretPrefixDefault, SecretPrefixVoice360Dev}
 
-// Allows reports whether the key carries scope.
+// ChildScopes is what a key created by k without a scope list gets: all that
+// k grants, less what a user key may not carry when user is set.
+func (k *APIKey) ChildScopes(user bool) []string {
+	var out []string
+	for _, s := range k.EffectiveScopes() {
+		if !user || contains(UserKeyScopes, s) {
+			out = append(out, s)
+		} else if s == ScopeAll {
+			out = append(out, UserKeyScopes...)
+		}
+	}
+	return out
+}
+
+// IsUserKey reports whether the key is bound to one user.
+func (k *APIKey) IsUserKey() bool { return k.UserID != nil }
+
+// Allows reports whether the key carries scope. A user key never carries a
+// scope outside UserKeyScopes, even if its stored list says * (keys made before
+// that rule): its scopes are read through that list.
 func (k *APIKey) Allows(scope string) bool {
+	if k.IsUserKey() && !contains(UserKeyScopes, scope) {
+		return false
+	}
 	for _, s := range k.Scopes {
 		if s == ScopeAll || s == scope {
 			return true
 		}
 	}
 	return false
+}
+
+// EffectiveScopes lists the scopes the key really grants: * for a tenant key
+// holding it, otherwise the named scopes Allows accepts, in Scopes order.
+func (k *APIKey) EffectiveScopes() []string {
+	if !k.IsUserKey() && contains(k.Scopes, ScopeAll) {
+		return []string{ScopeAll}
+	}
+	var out []string
+	for _, s := range Scopes[1:] {
+		if k.Allows(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MayCreate reports, as a CodeForbidden error naming the field, why k may not
+// create child: no key hands out more than it holds. An empty scope list is
+// judged as the list Validate gives it. A user key creates no
+// keys at all; every scope of child must be one k grants (* only from a key
+// holding *); and a key that expires makes only keys that expire no later.
+func (k *APIKey) MayCreate(child APIKey) error {
+	deny := func(field, why string) error {
+		return &Error{Code: CodeForbidden, Message: "a key cannot create a key with more than it holds",
+			Fields: map[string]string{field: why}}
+	}
+	if k.IsUserKey() {
+		return deny("user_id", "the calling key is a user key, which cannot create keys")
+	}
+	scopes := child.Scopes
+	if len(scopes) == 0 { // what Validate will give it
+		scopes = []string{ScopeAll}
+		if child.IsUserKey() {
+			scopes = UserKeyScopes
+		}
+	}
+	for _, s := range scopes {
+		if s == ScopeAll && !contains(k.Scopes, ScopeAll) {
+			return deny("scopes", "includes *, which the calling key does not hold")
+		}
+		if s != ScopeAll && !k.Allows(s) {
+			return deny("scopes", "includes "+s+", which the calling key does not hold")
+		}
+	}
+	if k.ExpiresAt != nil && (child.ExpiresAt == nil || child.ExpiresAt.After(*k.ExpiresAt)) {
+		return deny("expires_at", "must be no later than the calling key's own expiry, "+k.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Usable reports whether the key may authenticate a request at now.
@@ -103,10 +184,16 @@ func (k *APIKey) Validate() error {
 	}
 	if len(k.Scopes) == 0 {
 		k.Scopes = []string{ScopeAll}
+		if k.IsUserKey() {
+			k.Scopes = slices.Clone(UserKeyScopes)
+		}
 	}
 	for _, s := range k.Scopes {
-		if !contains(Scopes, s) {
+		switch {
+		case !contains(Scopes, s):
 			p.Add("scopes", "unknown scope "+s+"; valid scopes are "+strings.Join(Scopes, ", "))
+		case k.IsUserKey() && !contains(UserKeyScopes, s):
+			p.Add("scopes", "a user key may carry only "+strings.Join(UserKeyScopes, ", ")+", not "+s)
 		}
 	}
 	return p.Err()

@@ -89,6 +89,10 @@ type Authenticator struct {
 	mu      sync.Mutex
 	cache   map[[32]byte]cached
 	touched map[int64]time.Time
+	// forgets counts calls that dropped cache entries. A lookup that read the
+	// store while one happened does not cache what it read, which may predate
+	// the revocation or deactivation being forgotten.
+	forgets uint64
 }
 
 type cached struct {
@@ -107,7 +111,11 @@ func NewAuthenticator(store KeyStore, ttl time.Duration, log *slog.Logger) *Auth
 		cache: map[[32]byte]cached{}, touched: map[int64]time.Time{}}
 }
 
-// Authenticate returns the principal behind r's credential.
+// Authenticate returns the principal behind r's credential. It reflects a
+// revocation or a user's deactivation at once when this node made it (through
+// Forget or ForgetUser) and within the cache lifetime otherwise, so callers
+// holding a request open (event streams) may call it again to learn whether
+// the credential still works.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	cred, err := ExtractCredential(r)
 	if err != nil {
@@ -130,6 +138,7 @@ func (a *Authenticator) lookup(ctx context.Context, secret string) (Principal, e
 	now := a.now()
 	a.mu.Lock()
 	c, ok := a.cache[h]
+	gen := a.forgets
 	a.mu.Unlock()
 	if ok && now.Before(c.expires) && c.p.Key.Usable(now) {
 		a.touch(ctx, c.p.Key.ID, now)
@@ -149,7 +158,9 @@ func (a *Authenticator) lookup(ctx context.Context, secret string) (Principal, e
 		if len(a.cache) > 10000 {
 			clear(a.cache) // a flood of distinct keys must not grow memory without bound
 		}
-		a.cache[h] = cached{p: p, expires: now.Add(a.ttl)}
+		if a.forgets == gen {
+			a.cache[h] = cached{p: p, expires: now.Add(a.ttl)}
+		}
 		a.mu.Unlock()
 	}
 	a.touch(ctx, key.ID, now)
@@ -185,9 +196,18 @@ func (a *Authenticator) ForgetTenant(tenantID int64) {
 	a.forget(func(p Principal) bool { return p.Tenant.ID == tenantID })
 }
 
+// ForgetUser drops every cached principal of the user's keys, so that
+// deactivating the user stops them on the next request.
+func (a *Authenticator) ForgetUser(tenantID, userID int64) {
+	a.forget(func(p Principal) bool {
+		return p.Tenant.ID == tenantID && p.Key.UserID != nil && *p.Key.UserID == userID
+	})
+}
+
 func (a *Authenticator) forget(match func(Principal) bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.forgets++
 	for h, c := range a.cache {
 		if match(c.p) {
 			delete(a.cache, h)

@@ -169,3 +169,77 @@ func TestAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthenticatorReflectsRevocationAndDeactivation shows what a caller that
+// re-runs Authenticate (an open event stream) sees: a key revoked or a user
+// deactivated on another node stops within the cache lifetime, and at once
+// when this node forgets it; on both engines.
+func TestAuthenticatorReflectsRevocationAndDeactivation(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := sqlstoretest.Open(t, mk(t), sqlstore.Options{})
+			tn, _ := store.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
+			ann, _ := store.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann"})
+			bob, _ := store.CreateUser(ctx, tn.ID, switchboard.User{Email: "bob@acme.test", FirstName: "Bob"})
+			annKey, err := store.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{UserID: &ann.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bobKey, _ := store.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{UserID: &bob.ID})
+			tenantKey, _ := store.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{})
+			const ttl = 300 * time.Millisecond
+			auth := httpapi.NewAuthenticator(store, ttl, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			works := func(secret string) bool {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Authorization", "Bearer "+secret)
+				_, err := auth.Authenticate(r)
+				if err != nil && switchboard.ErrorCode(err) != switchboard.CodeUnauthorized {
+					t.Fatalf("Authenticate: %v", err)
+				}
+				return err == nil
+			}
+			for _, s := range []string{annKey.Secret, bobKey.Secret, tenantKey.Secret} {
+				if !works(s) {
+					t.Fatalf("a fresh key does not authenticate")
+				}
+			}
+			deactivate := func(u switchboard.User) {
+				t.Helper()
+				now := time.Now()
+				u.DeactivatedAt = &now
+				if _, err := store.UpdateUser(ctx, tn.ID, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Another node deactivates Ann and revokes the tenant key: this
+			// node's cache trusts them for at most ttl.
+			deactivate(ann)
+			if _, err := store.RevokeAPIKey(ctx, tn.ID, tenantKey.ID); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for works(annKey.Secret) || works(tenantKey.Secret) {
+				if time.Since(start) > ttl+time.Second {
+					t.Fatalf("a deactivated user's key or a revoked key still works %v after the change (cache ttl %v)", time.Since(start), ttl)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// This node deactivates Bob: his key stops on the next request.
+			deactivate(bob)
+			auth.ForgetUser(tn.ID, bob.ID)
+			if works(bobKey.Secret) {
+				t.Errorf("a deactivated and forgotten user's key still works")
+			}
+			// Reactivated, Ann's key works again.
+			ann, _ = store.User(ctx, tn.ID, ann.ID)
+			ann.DeactivatedAt = nil
+			if _, err := store.UpdateUser(ctx, tn.ID, ann); err != nil {
+				t.Fatal(err)
+			}
+			if !works(annKey.Secret) {
+				t.Errorf("a reactivated user's key does not work")
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,7 +166,7 @@ func (a *API) callRoutes() {
 		}
 		return id, nil
 	}
-	handle(a, route{Method: "GET", Path: "/v1/users/{id}/status", Summary: "An agent's presence status, with what the call engine sees them doing", Tag: "Agents", Scope: switchboard.ScopeUsersRead},
+	handle(a, route{Method: "GET", Path: "/v1/users/{id}/status", Summary: "An agent's presence status, with what the call engine sees them doing", Tag: "Agents", Scope: switchboard.ScopeUsersRead, User: userSelf},
 		func(ctx context.Context, c *call, _ *noBody) (presenceView, error) {
 			id, err := c.pathID("id")
 			if err != nil {
@@ -182,7 +183,7 @@ func (a *API) callRoutes() {
 			}
 			return v, nil
 		})
-	handle(a, route{Method: "POST", Path: "/v1/users/{id}/status", Summary: "Set an agent's status; Available signs the agent in to take calls", Tag: "Agents", Scope: switchboard.ScopeUsersManage},
+	handle(a, route{Method: "POST", Path: "/v1/users/{id}/status", Summary: "Set an agent's status; Available signs the agent in to take calls", Tag: "Agents", Scope: switchboard.ScopeUsersManage, User: userSelf},
 		func(ctx context.Context, c *call, in *presenceBody) (switchboard.Presence, error) {
 			id, err := c.pathID("id")
 			if err != nil {
@@ -199,7 +200,7 @@ func (a *API) callRoutes() {
 			p, err := s.CDRs(ctx, c.tenantID(), switchboard.CDRFilter{OnlyOpen: true}, opt)
 			return toList(p, opt), err
 		})
-	handle(a, route{Method: "GET", Path: "/v1/calls/{id}", Summary: "A call, live or ended", Tag: "Calls", Scope: switchboard.ScopeCallsRead},
+	handle(a, route{Method: "GET", Path: "/v1/calls/{id}", Summary: "A call, live or ended", Tag: "Calls", Scope: switchboard.ScopeCallsRead, User: userOwnCall},
 		getter(byID(s.Call)))
 	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/transfer", Summary: "Blind transfer: the caller goes to a queue or an agent; the answer is the call that continues", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, in *transferBody) (switchboard.Call, error) {
@@ -226,7 +227,7 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.CallCenter.Transfer(ctx, c.tenantID(), call.ID, in.QueueID, in.UserID)
 		})
-	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hold", Summary: "Put the caller on hold (music) or take them off it", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
+	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hold", Summary: "Put the caller on hold (music) or take them off it", Tag: "Calls", Scope: switchboard.ScopeCallsManage, User: userOwnCall},
 		func(ctx context.Context, c *call, in *holdBody) (switchboard.Call, error) {
 			call, err := byID(s.Call)(ctx, c)
 			if err != nil {
@@ -237,7 +238,7 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.CallCenter.Hold(ctx, c.tenantID(), call.ID, in.On)
 		})
-	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage},
+	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage, User: userOwnCall},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Call, error) {
 			call, err := byID(s.Call)(ctx, c)
 			if err != nil {
@@ -251,11 +252,15 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.CallCenter.Hangup(ctx, c.tenantID(), call.ID)
 		})
-	handle(a, route{Method: "POST", Path: "/v1/calls", Summary: "Click-to-call: ring the agent's phone, then the customer", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
+	handle(a, route{Method: "POST", Path: "/v1/calls", Summary: "Click-to-call: ring the agent's phone, then the customer", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated, User: userChecked},
 		func(ctx context.Context, c *call, in *clickBody) (switchboard.Call, error) {
 			p := switchboard.Problems{}
 			if in.UserID <= 0 {
 				p.Add("user_id", "is required")
+			}
+			if self := c.userKeyID(); self != 0 && in.UserID != self {
+				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "a user key calls only from its own user's phone",
+					Fields: map[string]string{"user_id": "must be " + strconv.FormatInt(self, 10) + ", the key's own user"}}
 			}
 			if in.PhoneNumber == "" {
 				p.Add("phone_number", "is required")

@@ -61,7 +61,7 @@ func (a *API) messageRoutes() {
 	handle(a, route{Method: "GET", Path: "/v1/messages/{id}", Summary: "Get a text message", Tag: "Messages", Scope: read},
 		getter(byID(s.Message)))
 	handle(a, route{Method: "POST", Path: "/v1/messages", Summary: "Send a text message from one of the tenant's SMS numbers",
-		Tag: "Messages", Scope: manage, Status: http.StatusCreated},
+		Tag: "Messages", Scope: manage, Status: http.StatusCreated, User: userChecked},
 		func(ctx context.Context, c *call, in *messageBody) (switchboard.Message, error) {
 			m, err := messenger()
 			if err != nil {

@@ -11,6 +11,7 @@ package native
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -94,11 +95,35 @@ const (
 	adminToken               // the platform operator's token
 )
 
+// userAccess says what a user key (one bound to a user) may do on a route; by
+// default nothing, since user keys reach only their own user's routes:
+//
+//   - GET /v1/users/{id}, GET and POST /v1/users/{id}/status: their own user
+//     (reading it, signing in and out). Updating the user record is not
+//     theirs: its roles, teams and extension are the tenant's to set.
+//   - POST /v1/calls: click-to-call from their own phone (user_id their own);
+//     GET /v1/calls/{id}, POST /v1/calls/{id}/hold and /hangup: calls their
+//     own user took or placed.
+//   - POST /v1/messages: texts from their own numbers or the tenant's shared
+//     ones (the messaging service checks the number).
+//
+// Their scopes still apply on top, and are never more than
+// switchboard.UserKeyScopes.
+type userAccess int
+
+const (
+	userNone    userAccess = iota // user keys are refused
+	userSelf                      // the path's {id} must be the key's user
+	userOwnCall                   // the path's {id} must be a call of the key's user
+	userChecked                   // the handler confines the request to the key's user
+)
+
 // route is one operation of the API. The fields other than serve document it.
 type route struct {
 	Method, Path, Summary, Tag string
 	Access                     access
 	Scope                      string
+	User                       userAccess   // what user keys may do here
 	Status                     int          // success status; 204 has no body
 	Body                       reflect.Type // nil: no request body
 	Result                     reflect.Type // nil: no response body
@@ -228,6 +253,9 @@ func (a *API) add(rt *route, in, out reflect.Type, serve func(http.ResponseWrite
 	if rt.Status == 0 {
 		rt.Status = http.StatusOK
 	}
+	if (rt.Access == tenantKey) == (rt.Scope == "") {
+		panic("native: route " + rt.Method + " " + rt.Path + ": tenant routes need a scope, admin ones take none")
+	}
 	rt.serve = serve
 	a.routes = append(a.routes, rt)
 	pattern := rt.Method + " " + rt.Path
@@ -251,7 +279,56 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, rt *route, c *ca
 	}
 	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
 	c.principal = p
-	return err
+	if err != nil || p.Key.UserID == nil {
+		return err
+	}
+	return a.admitUserKey(r, rt, p.Tenant.ID, *p.Key.UserID)
+}
+
+// admitUserKey confines a user key to its own user's routes and objects.
+func (a *API) admitUserKey(r *http.Request, rt *route, tenantID, userID int64) error {
+	deny := func(msg string) error { return switchboard.Errorf(switchboard.CodeForbidden, "%s", msg) }
+	switch rt.User {
+	case userSelf:
+		if r.PathValue("id") != strconv.FormatInt(userID, 10) {
+			return deny(fmt.Sprintf("a user key reaches only its own user (id %d)", userID))
+		}
+	case userOwnCall:
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			return nil // the handler answers 400
+		}
+		call, err := a.opt.Store.Call(r.Context(), tenantID, id)
+		if err != nil {
+			return err
+		}
+		if call.AgentID == nil || *call.AgentID != userID {
+			return deny("a user key reaches only the calls of its own user")
+		}
+	case userChecked:
+	default:
+		return deny("a user key reaches only its own user's routes; this one needs a tenant key")
+	}
+	return nil
+}
+
+// userKeyID is the user a user key acts as, or 0 for a tenant key.
+func (c *call) userKeyID() int64 {
+	if c.principal.Key.UserID == nil {
+		return 0
+	}
+	return *c.principal.Key.UserID
+}
+
+// Routes describes every route, for checks that must cover them all.
+func (a *API) Routes() []httpapi.Route {
+	out := make([]httpapi.Route, 0, len(a.routes)+1)
+	out = append(out, httpapi.Route{Method: "GET", Path: "/v1/openapi.json", Public: true})
+	for _, rt := range a.routes {
+		out = append(out, httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, Admin: rt.Access == adminToken,
+			TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone})
+	}
+	return out
 }
 
 func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any, err error) {

@@ -116,7 +116,7 @@ func (a *API) userRoutes() {
 		}
 		return s.User(ctx, c.tenantID(), id)
 	}
-	handle(a, route{Method: "GET", Path: "/v1/users/{id}", Summary: "Get a user", Tag: "Users", Scope: switchboard.ScopeUsersRead},
+	handle(a, route{Method: "GET", Path: "/v1/users/{id}", Summary: "Get a user", Tag: "Users", Scope: switchboard.ScopeUsersRead, User: userSelf},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.User, error) { return getUser(ctx, c) })
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/users/{id}", Summary: "Update a user", Tag: "Users", Scope: switchboard.ScopeUsersManage},
 		func(ctx context.Context, c *call) (userBody, error) {
@@ -129,7 +129,11 @@ func (a *API) userRoutes() {
 				return u, err
 			}
 			in.apply(&u)
-			return s.UpdateUser(ctx, c.tenantID(), u)
+			u, err = s.UpdateUser(ctx, c.tenantID(), u)
+			if u.DeactivatedAt != nil {
+				a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
+			}
+			return u, err
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/users/{id}", Summary: "Deactivate a user (users are kept for their history)", Tag: "Users",
 		Scope: switchboard.ScopeUsersManage, Status: http.StatusNoContent},
@@ -141,6 +145,7 @@ func (a *API) userRoutes() {
 			now := nowUTC()
 			u.DeactivatedAt = &now
 			_, err = s.UpdateUser(ctx, c.tenantID(), u)
+			a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
 			return noContent{}, err
 		})
 }

@@ -3,7 +3,7 @@ package native
 import (
 	"context"
 	"net/http"
-	"slices"
+	"strings"
 	"time"
 
 	"switchboard"
@@ -65,7 +65,9 @@ func (a *API) tenantRoutes() {
 }
 
 // keyBody creates an API key. Scopes default to every scope the creating key
-// holds; a key can never grant more than its creator has.
+// holds (that a user key may carry, for one with user_id), and the expiry to
+// the creating key's: a key can never grant more than its creator has (see
+// switchboard.APIKey.MayCreate). User keys create no keys.
 type keyBody struct {
 	Name      string     `json:"name"`
 	UserID    *int64     `json:"user_id"`
@@ -92,19 +94,20 @@ func (a *API) keyRoutes() {
 	handle(a, route{Method: "POST", Path: "/v1/api_keys", Summary: "Create an API key; the response holds its secret, shown only once", Tag: "API keys", Scope: manage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *keyBody) (createdKey, error) {
 			creator := c.principal.Key
-			if len(in.Scopes) == 0 {
-				in.Scopes = creator.Scopes
-			}
-			if !creator.Allows(switchboard.ScopeAll) {
-				for _, sc := range in.Scopes {
-					if !slices.Contains(creator.Scopes, sc) {
-						return createdKey{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "a key cannot grant a scope it lacks",
-							Fields: map[string]string{"scopes": "includes " + sc + ", which the calling key does not hold"}}
-					}
+			child := switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, SecretPrefix: in.SecretPrefix}
+			if len(child.Scopes) == 0 {
+				if child.Scopes = creator.ChildScopes(child.UserID != nil); len(child.Scopes) == 0 {
+					return createdKey{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "a key cannot create a key with more than it holds",
+						Fields: map[string]string{"scopes": "the calling key holds none of the scopes a user key may carry: " + strings.Join(switchboard.UserKeyScopes, ", ")}}
 				}
 			}
-			k, err := s.CreateAPIKey(ctx, c.tenantID(), switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt,
-				SecretPrefix: in.SecretPrefix})
+			if child.ExpiresAt == nil {
+				child.ExpiresAt = creator.ExpiresAt
+			}
+			if err := creator.MayCreate(child); err != nil {
+				return createdKey{}, err
+			}
+			k, err := s.CreateAPIKey(ctx, c.tenantID(), child)
 			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err
 		})
 	handle(a, route{Method: "GET", Path: "/v1/api_keys/{id}", Summary: "Get an API key", Tag: "API keys", Scope: manage}, getter(byID(s.APIKey)))

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -74,6 +75,14 @@ func (db *DB) CreateAPIKey(ctx context.Context, tenantID int64, k switchboard.AP
 			if err := t.checkOwned(ctx, tenantID, "users", "user_id", []int64{*k.UserID}); err != nil {
 				return err
 			}
+			var deactivated sql.NullInt64
+			if err := t.queryRow(ctx, "SELECT deactivated_at FROM users WHERE tenant_id = ? AND id = ?", tenantID, *k.UserID).Scan(&deactivated); err != nil {
+				return fmt.Errorf("check key user: %w", err)
+			}
+			if deactivated.Valid {
+				return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"user_id": "refers to a deactivated user, whose keys do not work"}}
+			}
 		}
 		k.CreatedAt = t.now
 		scopes, _ := json.Marshal(k.Scopes)
@@ -121,8 +130,29 @@ func (db *DB) RevokeAPIKey(ctx context.Context, tenantID, id int64) (switchboard
 var errBadKey = switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API key")
 
 // AuthenticateKey implements switchboard.Store. Hashes are compared in constant
-// time so that timing does not reveal how much of a guess was right.
+// time so that timing does not reveal how much of a guess was right. A user
+// key stops working when its user is deactivated (and works again when the
+// user is reactivated): the key acts as that person, who has left.
 func (db *DB) AuthenticateKey(ctx context.Context, secret string) (switchboard.APIKey, error) {
+	k, err := db.matchKey(ctx, secret)
+	if err != nil || k.UserID == nil {
+		return k, err
+	}
+	var deactivated sql.NullInt64
+	err = db.queryRow(ctx, "SELECT deactivated_at FROM users WHERE tenant_id = ? AND id = ?", k.TenantID, *k.UserID).Scan(&deactivated)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return switchboard.APIKey{}, errBadKey
+	case err != nil:
+		return switchboard.APIKey{}, fmt.Errorf("authenticate: %w", err)
+	case deactivated.Valid:
+		return switchboard.APIKey{}, switchboard.Errorf(switchboard.CodeUnauthorized, "API key's user is deactivated")
+	}
+	return k, nil
+}
+
+// matchKey finds the usable key whose secret is secret.
+func (db *DB) matchKey(ctx context.Context, secret string) (switchboard.APIKey, error) {
 	n := 0
 	for _, p := range switchboard.SecretPrefixes {
 		if strings.HasPrefix(secret, p) {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -487,6 +488,34 @@ func TestAPIKeys(t *testing.T) {
 			wantCode(t, "revoked key", err, switchboard.CodeUnauthorized)
 			if p, err := db.APIKeys(ctx, tn.ID, switchboard.ListOptions{}); err != nil || p.Total != 3 {
 				t.Fatalf("APIKeys = %+v, %v", p, err)
+			}
+
+			// A user key never carries more than a user key may, and stops
+			// while its user is deactivated.
+			bob, _ := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "bob@acme.test", FirstName: "Bob"})
+			uk, err := db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{UserID: &bob.ID})
+			if err != nil || !slices.Equal(uk.Scopes, switchboard.UserKeyScopes) {
+				t.Fatalf("user key without scopes = %v, %v; want %v", uk.Scopes, err, switchboard.UserKeyScopes)
+			}
+			for _, sc := range []string{switchboard.ScopeAll, switchboard.ScopeKeysManage, switchboard.ScopeWebhooksManage} {
+				_, err = db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{UserID: &bob.ID, Scopes: []string{sc}})
+				wantField(t, "user key with "+sc, err, switchboard.CodeInvalid, "scopes")
+			}
+			now := clock()
+			bob.DeactivatedAt = &now
+			if bob, err = db.UpdateUser(ctx, tn.ID, bob); err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.AuthenticateKey(ctx, uk.Secret)
+			wantCode(t, "deactivated user's key", err, switchboard.CodeUnauthorized)
+			_, err = db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{UserID: &bob.ID})
+			wantField(t, "key for a deactivated user", err, switchboard.CodeInvalid, "user_id")
+			bob.DeactivatedAt = nil
+			if _, err = db.UpdateUser(ctx, tn.ID, bob); err != nil {
+				t.Fatal(err)
+			}
+			if _, err = db.AuthenticateKey(ctx, uk.Secret); err != nil {
+				t.Errorf("reactivated user's key: %v", err)
 			}
 		})
 	}

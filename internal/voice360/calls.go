@@ -52,7 +52,7 @@ const maxSMS = 160
 
 func (a *API) callRoutes() {
 	handle(a, route{Method: "POST", Path: "/call/outbound", Summary: "Call a number from an extension: its phone rings first",
-		Access: anyKey, Message: "Call initiated successfully"},
+		Access: anyKey, Scope: switchboard.ScopeCallsManage, Message: "Call initiated successfully"},
 		func(ctx context.Context, c *call, in *outboundBody) (outboundResult, error) {
 			p := switchboard.Problems{}
 			in.From, in.To = strings.TrimSpace(in.From), strings.TrimSpace(in.To)
@@ -95,7 +95,7 @@ func (a *API) callRoutes() {
 			return outboundResult{CallID: call.UUID, Status: "initiating", From: in.From, To: in.To, Timestamp: a.stamp()}, nil
 		})
 	handle(a, route{Method: "POST", Path: "/sms/send", Summary: "Send a text (at most 160 characters) from one of the account's SMS numbers",
-		Access: anyKey, Message: "SMS sent successfully"},
+		Access: anyKey, Scope: switchboard.ScopeMessagesManage, Message: "SMS sent successfully"},
 		func(ctx context.Context, c *call, in *smsBody) (smsResult, error) {
 			p := switchboard.Problems{}
 			if strings.TrimSpace(in.From) == "" {

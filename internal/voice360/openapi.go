@@ -41,6 +41,9 @@ func (a *API) buildSpec() openapi.Object {
 			paths[path] = p
 		}
 		op := openapi.Object{"summary": rt.Summary, "operationId": operationID(rt)}
+		if rt.Scope != "" {
+			op["x-required-scope"] = rt.Scope
+		}
 		switch rt.Access {
 		case developerKey:
 			op["security"] = []openapi.Object{{"developerKey": []string{}}}
@@ -70,7 +73,7 @@ func (a *API) buildSpec() openapi.Object {
 			"default": errResp("BAD_REQUEST, NOT_FOUND, INTERNAL_ERROR, SERVICE_UNAVAILABLE"),
 		}
 		if rt.Access != public {
-			responses["403"] = errResp("AUTH_INVALID_KEY (unknown key) or AUTH_INVALID (wrong key type or account)")
+			responses["403"] = errResp("AUTH_INVALID_KEY (unknown key) or AUTH_INVALID (wrong key type or account, or the key lacks the route's scope)")
 		}
 		op["responses"] = responses
 		p[strings.ToLower(rt.Method)] = op

@@ -113,7 +113,7 @@ func (a *API) availability(ctx context.Context, q switchboard.Queue) queueAvaila
 }
 
 func (a *API) queueRoutes() {
-	handle(a, route{Method: "GET", Path: "/queues", Summary: "List the queues (internal ones filtered out)", Access: developerKey, Message: "List of queues"},
+	handle(a, route{Method: "GET", Path: "/queues", Summary: "List the queues (internal ones filtered out)", Access: developerKey, Scope: switchboard.ScopeRoutingRead, Message: "List of queues"},
 		func(ctx context.Context, c *call, _ *noBody) ([]queueConfig, error) {
 			queues, err := a.voiceQueues(ctx, c.tenant.ID)
 			out := make([]queueConfig, len(queues))
@@ -122,7 +122,7 @@ func (a *API) queueRoutes() {
 			}
 			return out, err
 		})
-	handle(a, route{Method: "GET", Path: "/queues/{id}", Summary: "A queue's configuration and assigned users", Access: developerKey, Message: "Queue details"},
+	handle(a, route{Method: "GET", Path: "/queues/{id}", Summary: "A queue's configuration and assigned users", Access: developerKey, Scope: switchboard.ScopeRoutingRead, Message: "Queue details"},
 		func(ctx context.Context, c *call, _ *noBody) (queueDetails, error) {
 			q, err := a.queue(ctx, c)
 			if err != nil {
@@ -145,7 +145,7 @@ func (a *API) queueRoutes() {
 			}
 			return out, nil
 		})
-	handle(a, route{Method: "GET", Path: "/availability/queues", Summary: "Live agent figures of every queue", Access: developerKey, Message: "Queue availability data"},
+	handle(a, route{Method: "GET", Path: "/availability/queues", Summary: "Live agent figures of every queue", Access: developerKey, Scope: switchboard.ScopeRoutingRead, Message: "Queue availability data"},
 		func(ctx context.Context, c *call, _ *noBody) ([]queueAvailability, error) {
 			queues, err := a.voiceQueues(ctx, c.tenant.ID)
 			out := make([]queueAvailability, len(queues))
@@ -154,7 +154,7 @@ func (a *API) queueRoutes() {
 			}
 			return out, err
 		})
-	handle(a, route{Method: "GET", Path: "/availability/queues/{id}", Summary: "Live agent figures of one queue", Access: developerKey, Message: "Queue availability data"},
+	handle(a, route{Method: "GET", Path: "/availability/queues/{id}", Summary: "Live agent figures of one queue", Access: developerKey, Scope: switchboard.ScopeRoutingRead, Message: "Queue availability data"},
 		func(ctx context.Context, c *call, _ *noBody) (queueAvailability, error) {
 			q, err := a.queue(ctx, c)
 			if err != nil {

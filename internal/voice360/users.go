@@ -92,7 +92,7 @@ func (a *API) users(ctx context.Context, tenantID int64) ([]switchboard.User, er
 
 func (a *API) userRoutes() {
 	handle(a, route{Method: "GET", Path: "/availability", Summary: "Every user's availability: phone registered and calls in progress",
-		Access: developerKey, Message: "User availability data"},
+		Access: developerKey, Scope: switchboard.ScopeUsersRead, Message: "User availability data"},
 		func(ctx context.Context, c *call, _ *noBody) ([]userAvailability, error) {
 			users, err := a.users(ctx, c.tenant.ID)
 			if err != nil {
@@ -117,7 +117,7 @@ func (a *API) userRoutes() {
 			return out, nil
 		})
 	handle(a, route{Method: "GET", Path: "/user/profile", Summary: "The key's user: profile, extension and call settings",
-		Access: userKey, Message: "User profile details"},
+		Access: userKey, Scope: switchboard.ScopeUsersRead, Message: "User profile details"},
 		func(ctx context.Context, c *call, _ *noBody) (profile, error) {
 			u := *c.user
 			p := profile{PK: u.ID, AsteriskUserID: u.ID, PresenceID: u.Extension, CallerID: fullName(u), FirstName: u.FirstName,
@@ -140,7 +140,7 @@ func (a *API) userRoutes() {
 			return p, nil
 		})
 	handle(a, route{Method: "GET", Path: "/user/numbers", Summary: "The phone numbers assigned to the key's user",
-		Access: userKey, Message: "List of phone numbers assigned to user"},
+		Access: userKey, Scope: switchboard.ScopeNumbersRead, Message: "List of phone numbers assigned to user"},
 		func(ctx context.Context, c *call, _ *noBody) ([]number, error) {
 			numbers, err := switchboard.All(ctx, a.opt.Store.PhoneNumbers, c.tenant.ID)
 			if err != nil {

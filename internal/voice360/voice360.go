@@ -15,6 +15,13 @@
 //     user keys reach /user/* only, developer keys everything else. Sending a
 //     call or a text is open to both: a user key may only call from its own
 //     extension and text from its own or the tenant's shared numbers.
+//   - Scopes: Voice360 keys have none, Switchboard keys do, and every keyed
+//     route needs one (403 AUTH_INVALID without it): users.read for
+//     /availability and /user/profile, numbers.read for /user/numbers,
+//     routing.read for the queue routes, calls.manage for /call/outbound,
+//     messages.manage for /sms/send, webhooks.read and webhooks.manage for
+//     the webhook routes. A user key never carries more than
+//     switchboard.UserKeyScopes.
 //   - Errors: no key is 401 AUTH_REQUIRED; an unknown, revoked or expired
 //     key is 403 AUTH_INVALID_KEY ("Invalid API key provided", the overview's
 //     variant) with details.provided_key showing the key's first characters
@@ -120,8 +127,10 @@ const (
 type route struct {
 	Method, Path, Summary, Message string
 	Access                         access
-	Body, Result                   reflect.Type
-	serve                          func(w http.ResponseWriter, r *http.Request, c *call)
+	// Scope is the scope a key needs; every route but the public ones has one.
+	Scope        string
+	Body, Result reflect.Type
+	serve        func(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // call is one admitted request.
@@ -190,12 +199,15 @@ func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call,
 }
 
 func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	if (rt.Scope == "") != (rt.Access == public) {
+		panic("voice360: route " + rt.Method + " " + rt.Path + ": keyed routes need a scope, public ones take none")
+	}
 	rt.serve = serve
 	a.routes = append(a.routes, rt)
 	pattern := rt.Method + " " + Base + "/{account_id}" + rt.Path
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		httpapi.InfoFrom(r.Context()).Route = pattern
-		c, err := a.admit(w, r, rt.Access)
+		c, err := a.admit(w, r, rt)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
@@ -214,9 +226,10 @@ type badKey struct{ provided string }
 
 func (e *badKey) Error() string { return "Invalid API key provided" }
 
-// admit authenticates the request for a route of kind acc: the key, its
-// account, its rate limit, then its kind.
-func (a *API) admit(w http.ResponseWriter, r *http.Request, acc access) (*call, error) {
+// admit authenticates the request for route rt: the key, its rate limit, its
+// account, its kind, then its scope.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, rt *route) (*call, error) {
+	acc := rt.Access
 	account, err := strconv.ParseInt(r.PathValue("account_id"), 10, 64)
 	if err != nil || account <= 0 {
 		return nil, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "account_id must be your account's integer id",
@@ -260,6 +273,8 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, acc access) (*call, 
 		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This endpoint needs a User API Key; developer keys cannot access /user/* endpoints")
 	case acc == developerKey && isUser:
 		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This endpoint needs a Developer API Key; user keys can access /user/* endpoints only")
+	case !p.Key.Allows(rt.Scope):
+		return nil, switchboard.Errorf(switchboard.CodeForbidden, "This API key lacks the %s scope", rt.Scope)
 	}
 	if isUser {
 		u, err := a.opt.Store.User(r.Context(), p.Tenant.ID, *p.Key.UserID)
@@ -291,6 +306,17 @@ func (a *API) admitPublic(w http.ResponseWriter, r *http.Request, c *call, accou
 	}
 	c.tenant = t
 	return nil
+}
+
+// Routes describes every route, for checks that must cover them all.
+func (a *API) Routes() []httpapi.Route {
+	out := []httpapi.Route{{Method: "GET", Path: Base + "/openapi.json", Public: true}}
+	for _, rt := range a.routes {
+		out = append(out, httpapi.Route{Method: rt.Method, Path: Base + "/{account_id}" + rt.Path, Scope: rt.Scope,
+			Public: rt.Access == public, TenantKeys: rt.Access == developerKey || rt.Access == anyKey,
+			UserKeys: rt.Access == userKey || rt.Access == anyKey})
+	}
+	return out
 }
 
 // clientKey turns the client's address into a rate-limiter key.

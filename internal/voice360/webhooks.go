@@ -127,7 +127,7 @@ func (a *API) subscription(ctx context.Context, c *call) (switchboard.Webhook, e
 
 func (a *API) webhookRoutes() {
 	handle(a, route{Method: "GET", Path: "/webhooks", Summary: "List the webhooks (a Switchboard extension: Voice360 configures them in its portal)",
-		Access: developerKey, Message: "List of webhooks"},
+		Access: developerKey, Scope: switchboard.ScopeWebhooksRead, Message: "List of webhooks"},
 		func(ctx context.Context, c *call, _ *noBody) ([]subscription, error) {
 			hooks, err := switchboard.All(ctx, a.opt.Store.Webhooks, c.tenant.ID)
 			out := []subscription{}
@@ -139,7 +139,7 @@ func (a *API) webhookRoutes() {
 			return out, err
 		})
 	handle(a, route{Method: "POST", Path: "/webhooks", Summary: "Create a webhook: name, URL, event type, GET or POST, retries 1-5",
-		Access: developerKey, Message: "Webhook created"},
+		Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook created"},
 		func(ctx context.Context, c *call, in *subscriptionBody) (subscription, error) {
 			var w switchboard.Webhook
 			if err := a.apply(ctx, in, &w); err != nil {
@@ -148,12 +148,12 @@ func (a *API) webhookRoutes() {
 			w, err := a.opt.Store.CreateWebhook(ctx, c.tenant.ID, w)
 			return renderSubscription(w), err
 		})
-	handle(a, route{Method: "GET", Path: "/webhooks/{id}", Summary: "Get a webhook", Access: developerKey, Message: "Webhook details"},
+	handle(a, route{Method: "GET", Path: "/webhooks/{id}", Summary: "Get a webhook", Access: developerKey, Scope: switchboard.ScopeWebhooksRead, Message: "Webhook details"},
 		func(ctx context.Context, c *call, _ *noBody) (subscription, error) {
 			w, err := a.subscription(ctx, c)
 			return renderSubscription(w), err
 		})
-	handle(a, route{Method: "PUT", Path: "/webhooks/{id}", Summary: "Replace a webhook's settings", Access: developerKey, Message: "Webhook updated"},
+	handle(a, route{Method: "PUT", Path: "/webhooks/{id}", Summary: "Replace a webhook's settings", Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook updated"},
 		func(ctx context.Context, c *call, in *subscriptionBody) (subscription, error) {
 			w, err := a.subscription(ctx, c)
 			if err != nil {
@@ -165,7 +165,7 @@ func (a *API) webhookRoutes() {
 			w, err = a.opt.Store.UpdateWebhook(ctx, c.tenant.ID, w)
 			return renderSubscription(w), err
 		})
-	handle(a, route{Method: "DELETE", Path: "/webhooks/{id}", Summary: "Delete a webhook", Access: developerKey, Message: "Webhook deleted"},
+	handle(a, route{Method: "DELETE", Path: "/webhooks/{id}", Summary: "Delete a webhook", Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook deleted"},
 		func(ctx context.Context, c *call, _ *noBody) (any, error) {
 			w, err := a.subscription(ctx, c)
 			if err != nil {

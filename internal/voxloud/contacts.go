@@ -17,7 +17,7 @@ type authInfo struct {
 }
 
 func (a *API) authRoutes() {
-	handle(a, route{Method: "POST", Path: "/api/v1/validate-auth", Summary: "Validate the Voverc-Auth key"},
+	handle(a, route{Method: "POST", Path: "/api/v1/validate-auth", Summary: "Validate the Voverc-Auth key", Scope: switchboard.ScopeTenantRead},
 		func(ctx context.Context, c *call, _ *noBody) (authInfo, error) {
 			t := c.principal.Tenant
 			return authInfo{Name: t.Name, Email: t.AdminEmail}, nil

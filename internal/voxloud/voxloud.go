@@ -10,7 +10,10 @@
 // Choices where the Voxloud document is silent or vague, written down here:
 //
 //   - Credentials: the Voverc-Auth header carries a Switchboard API key of the
-//     tenant (the other credential styles are accepted too).
+//     tenant (the other credential styles are accepted too). Voxloud keys are
+//     account-wide, so user keys (bound to one user) get 403 on every route.
+//     Every route needs a scope (403 without it); validate-auth, which shows
+//     the tenant's name and e-mail, needs tenant.read.
 //   - Errors use the body Spring Boot (which Voxloud's responses come from)
 //     gives: {"timestamp","status","error","message","path"}, plus
 //     "request_id" and, for invalid input, "errors": [{"field","message"}].
@@ -188,6 +191,9 @@ func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call,
 
 // add registers a route: content negotiation, then admission, then serve.
 func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	if rt.Scope == "" {
+		panic("voxloud: route " + rt.Method + " " + rt.Path + " needs a scope")
+	}
 	if rt.Status == 0 {
 		rt.Status = http.StatusOK
 	}
@@ -201,12 +207,24 @@ func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *cal
 			return
 		}
 		p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
+		if err == nil && p.Key.UserID != nil {
+			err = switchboard.Errorf(switchboard.CodeForbidden, "a user key (bound to one user) cannot use the Voxloud API; use a tenant key")
+		}
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
 		rt.serve(w, r, &call{r: r, principal: p})
 	})
+}
+
+// Routes describes every route, for checks that must cover them all.
+func (a *API) Routes() []httpapi.Route {
+	out := []httpapi.Route{{Method: "GET", Path: "/api/v1/openapi.json", Public: true}}
+	for _, rt := range a.routes {
+		out = append(out, httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, TenantKeys: true})
+	}
+	return out
 }
 
 // Media types a route may answer with.
