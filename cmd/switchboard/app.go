@@ -232,15 +232,25 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 	metrics := httpapi.NewMetrics()
 	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
-	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst)
+	// One limiter for the dialects that share per-key buckets, with the
+	// per-tenant write buckets every dialect (Voice360 too) charges.
+	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst).
+		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		URLChecker: guard, CallCenter: cc, Messenger: messenger, Log: m.log,
+		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
+			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
 
 	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
 		PublicURL: m.Config.PublicURL, Log: m.log})
 
+	// Shutdown ends the event streams, which would otherwise hold it for
+	// its whole timeout.
+	m.server.RegisterOnShutdown(api.CloseStreams)
+
 	v360 := voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
+		TenantWrites:    limiter.TenantWrites(),
 		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, URLChecker: guard,
 		PublicURL: m.Config.PublicURL, Log: m.log})
 

@@ -56,6 +56,17 @@ type Config struct {
 	// key; Voice360PublicRateLimit per client address on its public routes.
 	Voice360RateLimit       int
 	Voice360PublicRateLimit int
+
+	// TenantWriteRate and TenantWriteBurst bound the mutating requests of one
+	// tenant across all its keys and dialects, so that no tenant can take the
+	// store's writer from the others.
+	TenantWriteRate  float64
+	TenantWriteBurst int
+	// Streams… bound the event streams (see native.StreamLimits).
+	StreamsPerKey      int
+	StreamsPerTenant   int
+	StreamWriteTimeout time.Duration
+	StreamMaxLifetime  time.Duration
 }
 
 // setting describes one Config field on every surface: its flag, its variable,
@@ -109,6 +120,12 @@ func defaultConfig() Config {
 		SMSSimReceipt:           time.Second,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
+		TenantWriteRate:         50,
+		TenantWriteBurst:        100,
+		StreamsPerKey:           5,
+		StreamsPerTenant:        20,
+		StreamWriteTimeout:      30 * time.Second,
+		StreamMaxLifetime:       time.Hour,
 	}
 }
 
@@ -149,6 +166,12 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", (*durationValue)(&c.SMSSimReceipt)},
 		setting{"voice360-rate-limit", "Voice360 dialect: requests per minute per API key", (*intValue)(&c.Voice360RateLimit)},
 		setting{"voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", (*intValue)(&c.Voice360PublicRateLimit)},
+		setting{"tenant-write-rate", "changes (POST, PUT, PATCH, DELETE) per second one tenant may make on average, across all its keys and dialects; 0 disables the limit", (*floatValue)(&c.TenantWriteRate)},
+		setting{"tenant-write-burst", "changes one tenant may make at once above --tenant-write-rate", (*intValue)(&c.TenantWriteBurst)},
+		setting{"stream-per-key", "event streams (GET /v1/events/stream) one API key may hold open at once", (*intValue)(&c.StreamsPerKey)},
+		setting{"stream-per-tenant", "event streams one tenant may hold open at once across its keys", (*intValue)(&c.StreamsPerTenant)},
+		setting{"stream-write-timeout", "how long an event stream's client may leave a write unread before the stream is cut", (*durationValue)(&c.StreamWriteTimeout)},
+		setting{"stream-max-lifetime", "how long an event stream lives before the server ends it (clients reconnect with Last-Event-ID)", (*durationValue)(&c.StreamMaxLifetime)},
 	)
 }
 
@@ -269,6 +292,21 @@ func (c *Config) validate(dbOnly bool) error {
 	}
 	if c.WebhookPoll < 10*time.Millisecond {
 		errs = append(errs, errors.New("--webhook-poll must be at least 10ms"))
+	}
+	if c.TenantWriteRate < 0 {
+		errs = append(errs, errors.New("--tenant-write-rate must not be negative"))
+	}
+	if c.TenantWriteBurst < 1 {
+		errs = append(errs, errors.New("--tenant-write-burst must be at least 1"))
+	}
+	if c.StreamsPerKey < 1 || c.StreamsPerTenant < 1 {
+		errs = append(errs, errors.New("--stream-per-key and --stream-per-tenant must be at least 1"))
+	}
+	if c.StreamWriteTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("--stream-write-timeout must be at least 100ms"))
+	}
+	if c.StreamMaxLifetime < time.Second {
+		errs = append(errs, errors.New("--stream-max-lifetime must be at least 1s"))
 	}
 	return errors.Join(errs...)
 }

@@ -115,7 +115,7 @@ func TestCrashLosesNoWebhook(t *testing.T) {
 	defer recv.Close()
 
 	addr := freePort(t)
-	args := []string{"--addr", addr, "--db", db, "--rate-limit", "0", "--webhook-allow-cidr", "127.0.0.0/8",
+	args := []string{"--addr", addr, "--db", db, "--rate-limit", "0", "--tenant-write-rate", "0", "--webhook-allow-cidr", "127.0.0.0/8",
 		"--webhook-timeout", "2s", "--webhook-poll", "100ms", "--log-level", "warn"}
 	server := startBinary(t, bin, args...)
 	base := "http://" + addr

@@ -36,7 +36,7 @@ func newV360(t *testing.T, args ...string) *v360 {
 	t.Helper()
 	db := sqlstoretest.SQLiteURL(t)
 	key := newTenantKey(t, db)
-	_, base, _ := startServer(t, append([]string{"--db", db, "--webhook-allow-cidr", "127.0.0.0/8", "--rate-limit", "0",
+	_, base, _ := startServer(t, append([]string{"--db", db, "--webhook-allow-cidr", "127.0.0.0/8", "--rate-limit", "0", "--tenant-write-rate", "0",
 		"--sms-sim-receipt-delay", "100ms"}, args...)...)
 	c := client{t: t, base: base, key: key}
 	v := &v360{t: t, native: c, base: base}

@@ -103,7 +103,7 @@ func voxTenant(t *testing.T) (client, voxClient, map[string]int64) {
 	t.Helper()
 	db := sqlstoretest.SQLiteURL(t)
 	key := newTenantKey(t, db)
-	_, base, _ := startServer(t, "--db", db, "--webhook-allow-cidr", "127.0.0.0/8", "--rate-limit", "0")
+	_, base, _ := startServer(t, "--db", db, "--webhook-allow-cidr", "127.0.0.0/8", "--rate-limit", "0", "--tenant-write-rate", "0")
 	c := client{t: t, base: base, key: key}
 	ids := map[string]int64{}
 	_, u := c.do("POST", "/v1/users", map[string]any{"email": "john@acme.test", "first_name": "John", "last_name": "Smith", "extension": "101"})

@@ -138,6 +138,14 @@ func (r *recorder) Flush() {
 	}
 }
 
+// FlushError is Flush reporting the error of a write to a client that went
+// away or stopped reading; http.ResponseController.Flush prefers it, so that
+// streams learn their client is gone.
+func (r *recorder) FlushError() error {
+	r.wrote = true
+	return http.NewResponseController(r.ResponseWriter).Flush()
+}
+
 // Unwrap gives http.ResponseController access to the underlying writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 

@@ -22,6 +22,10 @@ type RateLimiter struct {
 	mu        sync.Mutex
 	buckets   map[int64]*bucket
 	lastSweep time.Time
+
+	// writes, when set, is the bucket per tenant that Admit also charges for
+	// every mutating request (see WithTenantWrites).
+	writes *RateLimiter
 }
 
 type bucket struct {
@@ -36,6 +40,26 @@ func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
 		burst = 1
 	}
 	return &RateLimiter{limit: rate.Limit(perSecond), burst: burst, now: time.Now, buckets: map[int64]*bucket{}}
+}
+
+// WithTenantWrites makes Admit also charge every mutating request to a bucket
+// of the caller's tenant allowing perSecond writes on average with bursts of
+// burst, shared by all the tenant's keys: per-key limits alone let a tenant
+// with many keys take the store's one writer from every other tenant.
+// perSecond <= 0 leaves tenant writes unlimited. It returns l.
+func (l *RateLimiter) WithTenantWrites(perSecond float64, burst int) *RateLimiter {
+	l.writes = NewRateLimiter(perSecond, burst)
+	return l
+}
+
+// TenantWrites is the per-tenant write bucket set by WithTenantWrites (nil
+// when none), for dialects that admit requests with their own key limits but
+// must charge writes to the same tenant buckets (see AdmitWrite).
+func (l *RateLimiter) TenantWrites() *RateLimiter {
+	if l == nil {
+		return nil
+	}
+	return l.writes
 }
 
 // Limit reports the configured requests per second and burst.
@@ -102,5 +126,26 @@ func Admit(w http.ResponseWriter, r *http.Request, auth *Authenticator, lim *Rat
 	if scope != "" && !p.Key.Allows(scope) {
 		return p, switchboard.Errorf(switchboard.CodeForbidden, "this API key lacks the %s scope", scope)
 	}
-	return p, nil
+	// Tenant writes come last: a request refused for its scope writes
+	// nothing, so it must not spend the tenant's write budget.
+	return p, AdmitWrite(w, r, lim.TenantWrites(), p.Tenant.ID)
+}
+
+// AdmitWrite charges a mutating request (any method but GET, HEAD and
+// OPTIONS) to its tenant's bucket in writes, failing with CodeRateLimited and
+// a Retry-After header when the bucket is empty. A nil writes admits all.
+func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, tenantID int64) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	ok, retry, _ := writes.Allow(tenantID)
+	if ok {
+		return nil
+	}
+	SetRetryAfter(w.Header(), retry)
+	perSec, burst := writes.Limit()
+	return switchboard.Errorf(switchboard.CodeRateLimited,
+		"tenant write rate limit exceeded: this tenant's keys may make %g changes per second together (bursts of %d); retry after %s",
+		perSec, burst, retry.Round(time.Millisecond))
 }

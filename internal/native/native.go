@@ -41,7 +41,9 @@ type Options struct {
 	// Messenger sends and receives text messages; nil leaves its routes
 	// answering that messaging is not running.
 	Messenger Messenger
-	Log       *slog.Logger
+	// Streams bounds the event streams; zero fields take the defaults.
+	Streams StreamLimits
+	Log     *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -49,6 +51,8 @@ type API struct {
 	opt    Options
 	mux    *http.ServeMux
 	routes []*route
+	// streams registers the open event streams.
+	streams *streamSet
 
 	specOnce sync.Once
 	spec     []byte // the OpenAPI document, built on first use
@@ -59,7 +63,7 @@ func New(opt Options) *API {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	a := &API{opt: opt, mux: http.NewServeMux()}
+	a := &API{opt: opt, mux: http.NewServeMux(), streams: newStreamSet(opt.Streams)}
 	a.registerRoutes()
 	a.mux.HandleFunc("GET /v1/openapi.json", a.serveOpenAPI)
 	a.mux.HandleFunc("/v1/", a.noRoute)
@@ -121,6 +125,7 @@ const (
 // route is one operation of the API. The fields other than serve document it.
 type route struct {
 	Method, Path, Summary, Tag string
+	Doc                        string // the OpenAPI description, when a summary is not enough
 	Access                     access
 	Scope                      string
 	User                       userAccess   // what user keys may do here

@@ -107,6 +107,9 @@ func (sb *specBuilder) operation(rt *route) object {
 		"summary":     rt.Summary,
 		"tags":        []string{rt.Tag},
 	}
+	if rt.Doc != "" {
+		op["description"] = rt.Doc
+	}
 	if rt.Access == adminToken {
 		op["security"] = []object{{"adminToken": []string{}}}
 	} else {

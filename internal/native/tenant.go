@@ -130,12 +130,20 @@ type eventsBody struct {
 }
 
 func (a *API) eventRoutes() {
-	handleStream(a, route{Method: "GET", Path: "/v1/events/stream", Summary: "Follow the event log live as Server-Sent Events; resume with Last-Event-ID", Tag: "Events",
-		Scope: switchboard.ScopeEventsRead, Query: []param{{"types", "string", "comma-separated event types or prefixes (user.*); all when absent"},
-			{"after_seq", "integer", "start after this sequence number (Last-Event-ID takes precedence)"}}}, a.streamEvents)
+	handleStream(a, route{Method: "GET", Path: "/v1/events/stream", Tag: "Events", Scope: switchboard.ScopeEventsRead,
+		Summary: "Follow the event log live as Server-Sent Events; resume with Last-Event-ID",
+		Doc: "Without Last-Event-ID or after_seq the stream starts at the head " +
+			"of the log (only events from now on); after_seq=0 replays the whole log first. Each event's id is its sequence number, " +
+			"so reconnecting with Last-Event-ID resumes exactly. The server ends a stream with a stream.end event (data: reason and " +
+			"message) when its key is revoked or loses events.read (unauthorized, forbidden: do not reconnect), on shutdown, and " +
+			"after the maximum lifetime (1 hour by default; reconnect with Last-Event-ID); a client that leaves writes unread for " +
+			"the write timeout (30 s by default) is cut. An API key may hold 5 streams at once and a tenant 20 by default; more answer 429.",
+		Query: []param{{"types", "string", "comma-separated event types or prefixes (user.*), at most 100; all when absent"},
+			{"after_seq", "integer", "replay the log after this sequence number first (0: from the start); Last-Event-ID takes precedence; without either, start live"}}},
+		a.streamEvents)
 	handle(a, route{Method: "GET", Path: "/v1/events", Summary: "Read the tenant's event log in order", Tag: "Events", Scope: switchboard.ScopeEventsRead,
 		Query: []param{{"after_seq", "integer", "return events after this sequence number (0: from the start)"},
-			{"limit", "integer", "at most this many events (default 50, max 1000)"}}},
+			{"limit", "integer", "at most this many events (default 50, max 1000); a page also stops before its payloads pass 1 MiB (holding at least one event), so page on with next_after_seq, not by counting"}}},
 		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {
 			after, err := c.queryInt("after_seq")
 			if err != nil {

@@ -91,11 +91,14 @@ type Options struct {
 	// PublicPerMinute those a client address may make to the public routes
 	// (default 100).
 	PerMinute, PublicPerMinute int
-	Calls                      CallCenter
-	Messenger                  Messenger
-	URLChecker                 URLChecker
-	PublicURL                  string
-	Log                        *slog.Logger
+	// TenantWrites is the per-tenant write bucket every dialect charges
+	// mutating requests to (httpapi.RateLimiter.TenantWrites); nil for none.
+	TenantWrites *httpapi.RateLimiter
+	Calls        CallCenter
+	Messenger    Messenger
+	URLChecker   URLChecker
+	PublicURL    string
+	Log          *slog.Logger
 }
 
 // API serves the Voice360 dialect.
@@ -285,6 +288,10 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, rt *route) (*call, e
 			return nil, switchboard.Errorf(switchboard.CodeForbidden, "This API key's user is deactivated")
 		}
 		c.user = &u
+	}
+	// Writes are charged to the tenant last: a refused request writes nothing.
+	if err := httpapi.AdmitWrite(w, r, a.opt.TenantWrites, p.Tenant.ID); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
