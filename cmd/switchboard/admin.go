@@ -66,13 +66,15 @@ func (m *Main) tenantCreate(ctx context.Context, args []string) error {
 }
 
 // keyCreate prints only the secret, so that KEY=$(switchboard key create …)
-// works.
+// works. A key made with --user follows the rule of every user key (see
+// switchboard.UserKeyScopes): never a tenant administrator.
 func (m *Main) keyCreate(ctx context.Context, args []string) error {
 	var slug, email, scopes, name string
 	return m.withStore(ctx, "key create", args, false, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "tenant", "", "slug of the tenant the key belongs to (required)")
-		fs.StringVar(&email, "user", "", "e-mail of the user the key acts as (optional; a user key)")
-		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes; empty grants every scope ("+strings.Join(switchboard.Scopes[1:], ", ")+")")
+		fs.StringVar(&email, "user", "", "e-mail of the user the key acts as (optional): a user key, which reaches only that user's own routes")
+		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes; empty grants every scope ("+strings.Join(switchboard.Scopes[1:], ", ")+
+			"), or for a user key every scope a user key may carry ("+strings.Join(switchboard.UserKeyScopes, ", ")+")")
 		fs.StringVar(&name, "name", "", "a name to recognise the key by")
 	}, func(*flag.FlagSet) error {
 		if slug == "" {

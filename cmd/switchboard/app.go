@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,7 +44,21 @@ type Main struct {
 	stopCalls    func()        // ends the call engine's event follower
 	callsDone    chan struct{}
 	stopTraffic  func() // ends the demo's traffic generator
+	lock         *sqlstore.NodeLock
+	metrics      *httpapi.Metrics
+	metricsSrv   *http.Server
+	metricsLn    net.Listener
+	stopBeat     func() // ends the heartbeat after writing a last one
 }
+
+// heartbeatNode names this server's row in node_heartbeats. While only one
+// node may run call control (see sqlstore.LockCallControl) it is the same on
+// every start, which is what lets a start find its predecessor's heartbeat.
+const heartbeatNode = "call-control"
+
+// heartbeatEvery is how often the call-control node records that it is alive:
+// a call cut by a crash ends at most this long before the real cut.
+const heartbeatEvery = 2 * time.Second
 
 // NewMain returns a Main on the given streams and the process environment.
 func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
@@ -155,12 +170,17 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return err
 	}
 	m.store = store
+	if m.lock, err = store.LockCallControl(ctx); err != nil {
+		store.Close()
+		m.store = nil
+		return fmt.Errorf("refusing to start: %w", err)
+	}
 	if m.Config.Demo && m.Config.AdminToken == "" {
 		m.Config.AdminToken = randomToken()
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
-		store.Close()
+		m.Close()
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.ln = ln
@@ -171,7 +191,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	if m.Config.Demo {
 		if d, err = seedDemo(ctx, store); err != nil {
 			ln.Close()
-			store.Close()
+			m.Close()
 			return fmt.Errorf("seed demo tenant: %w", err)
 		}
 		d.print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
@@ -184,7 +204,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
 	cc := newCallCenter(store, m.log)
+	m.metrics = httpapi.NewMetrics()
+	registerDomainMetrics(m.metrics.Registry(), cc, store, m.log)
 	m.server.Handler = m.handler(guard, cc, m.messenger())
+	if err := m.startMetrics(); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
 	m.startDispatcher(guard)
 	if err := m.startCallCenter(ctx, cc); err != nil {
 		ln.Close()
@@ -229,8 +256,7 @@ func (m *Main) messenger() *sms.Service {
 }
 
 func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Service) http.Handler {
-	metrics := httpapi.NewMetrics()
-	obs := &httpapi.Observer{Log: m.log, Metrics: metrics, MaxBody: m.Config.MaxBodyBytes}
+	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	// One limiter for the dialects that share per-key buckets, with the
 	// per-tenant write buckets every dialect (Voice360 too) charges.
@@ -273,13 +299,61 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 		}
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
 			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json"})
 	})
 	return mux
+}
+
+// startMetrics serves /metrics on its own listener, --metrics-addr, so that
+// the public API never shows them: they describe every tenant's traffic. With
+// --metrics-token the scraper must send it as a bearer token. When the default
+// address is taken (another server on this host) the server runs without
+// metrics and says so; an address the operator chose must be free.
+func (m *Main) startMetrics() error {
+	if m.Config.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil && m.Config.MetricsAddr == defaultMetricsAddr {
+		m.log.Warn("metrics are not served: the default --metrics-addr is taken; set another one, or empty to silence this",
+			"metrics_addr", m.Config.MetricsAddr, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
+	}
+	metrics, token := m.metrics.Handler(), m.Config.MetricsToken
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "a valid --metrics-token is required as a bearer token", http.StatusUnauthorized)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)}
+	m.metricsSrv, m.metricsLn = srv, ln
+	go func() {
+		// Lives until Close shuts the metrics server down.
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	m.log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics", "token_required", token != "")
+	return nil
+}
+
+// MetricsAddr is the address /metrics is served on, or "" when it is not.
+func (m *Main) MetricsAddr() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return m.metricsLn.Addr().String()
 }
 
 // startDispatcher runs the webhook dispatcher until Close.
@@ -312,15 +386,35 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 // the event log until Close.
 func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
 	// Calls left open by a previous run have no driver holding them any more:
-	// end them, so none stays "connected" forever. (With several nodes this
-	// must only close the calls of this node; calls carry no node yet.)
-	n, err := m.store.CloseOrphanCalls(ctx, "system restart")
+	// end them, so none stays "connected" forever, at the moment that run was
+	// last known alive so that its downtime is not talk time; and give their
+	// agents back the status they had before. (With several nodes this must
+	// only close the calls of this node; calls carry no node yet, which is why
+	// one node at most runs call control.)
+	lastSeen, ok, err := m.store.LastHeartbeat(ctx, heartbeatNode)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		lastSeen = time.Time{} // no heartbeat yet: end them now
+	}
+	n, err := m.store.CloseOrphanCallsAt(ctx, "system restart", lastSeen)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		m.log.Warn("closed calls left open by the previous run", "calls", n)
+		m.log.Warn("closed calls left open by the previous run", "calls", n, "ended_at", lastSeen)
 	}
+	if n, err = m.store.RestoreCutPresence(ctx); err != nil {
+		return err
+	}
+	if n > 0 {
+		m.log.Warn("agents left In-Call or Wrap-Up by the previous run got their status back", "agents", n)
+	}
+	if err := m.store.Heartbeat(ctx, heartbeatNode); err != nil {
+		return err
+	}
+	m.startHeartbeat()
 	if err := cc.loadAll(ctx); err != nil {
 		return err
 	}
@@ -337,6 +431,37 @@ func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
 		}
 	}()
 	return nil
+}
+
+// startHeartbeat records every heartbeatEvery that this node is alive, and
+// checks that it still holds the call-control lock, until Close.
+func (m *Main) startHeartbeat() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	m.stopBeat = func() { cancel(); <-done }
+	store, lock, log := m.store, m.lock, m.log
+	go func() {
+		// Lives until Close; its last beat marks a clean stop.
+		defer close(done)
+		tick := time.NewTicker(heartbeatEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				if err := store.Heartbeat(context.Background(), heartbeatNode); err != nil {
+					log.Warn("last heartbeat", "err", err)
+				}
+				return
+			case <-tick.C:
+			}
+			if err := store.Heartbeat(ctx, heartbeatNode); err != nil && ctx.Err() == nil {
+				log.Error("heartbeat", "err", err)
+			}
+			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
+				log.Error("this server may no longer be the only one running call control", "err", err)
+			}
+		}
+	}()
 }
 
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".
@@ -357,6 +482,10 @@ func (m *Main) Close() error {
 		err = m.server.Shutdown(ctx)
 		m.server = nil
 	}
+	if m.metricsSrv != nil {
+		err = errors.Join(err, m.metricsSrv.Close())
+		m.metricsSrv = nil
+	}
 	if m.stopDispatch != nil {
 		m.stopDispatch()
 		<-m.dispatchDone
@@ -366,6 +495,14 @@ func (m *Main) Close() error {
 		m.stopCalls()
 		<-m.callsDone
 		m.stopCalls = nil
+	}
+	if m.stopBeat != nil {
+		m.stopBeat()
+		m.stopBeat = nil
+	}
+	if m.lock != nil {
+		err = errors.Join(err, m.lock.Release())
+		m.lock = nil
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard"
 	"switchboard/internal/engine"
@@ -33,6 +36,11 @@ type callCenter struct {
 
 	followMu sync.Mutex // serializes catchUp
 	loaded   int64      // the newest event applied to the engine
+	// applied is loaded for monitoring, readable without waiting for followMu.
+	applied atomic.Int64
+	// ended counts the calls that ended here, by disposition (nil: not
+	// counted).
+	ended *prometheus.CounterVec
 
 	mu         sync.Mutex
 	devices    map[int64]sim.Device // user id → their virtual phone's settings
@@ -89,6 +97,7 @@ func (cc *callCenter) catchUp(ctx context.Context) error {
 		for _, e := range evs {
 			cc.loaded = e.ID
 			cc.apply(ctx, e)
+			cc.applied.Store(e.ID)
 		}
 		if len(evs) < 500 {
 			return nil
@@ -104,6 +113,7 @@ func (cc *callCenter) loadAll(ctx context.Context) error {
 		return err
 	}
 	cc.loaded = last
+	cc.applied.Store(last)
 	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
 	for {
 		page, err := cc.store.Tenants(ctx, opt)
@@ -259,6 +269,9 @@ func (cc *callCenter) CallChanged(c *switchboard.Call, what string) {
 		return
 	}
 	c.ID, c.UUID = saved.ID, saved.UUID
+	if what == "ended" && cc.ended != nil {
+		cc.ended.WithLabelValues(string(c.Disposition)).Inc()
+	}
 	if what == "connected" && c.ParentID != nil {
 		// A callback that reaches the customer recovers the call it follows.
 		if err := cc.store.RecoverCall(context.Background(), c.TenantID, *c.ParentID); err != nil {

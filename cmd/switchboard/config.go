@@ -20,8 +20,12 @@ import (
 // SWITCHBOARD_* environment variables, then flags; and then passed explicitly
 // to whatever needs it. Nothing reads configuration from anywhere else.
 type Config struct {
-	Addr            string
-	DB              string
+	Addr string
+	DB   string
+	// MetricsAddr is where /metrics is served, apart from the API; empty
+	// serves it nowhere. MetricsToken, when set, is required as a bearer token.
+	MetricsAddr     string
+	MetricsToken    string
 	AdminToken      string
 	LogFormat       string
 	LogLevel        string
@@ -95,9 +99,14 @@ func defaultDB() string {
 	return "sqlite:" + filepath.Join(dir, "switchboard", "switchboard.db")
 }
 
+// defaultMetricsAddr serves metrics on loopback only: they describe every
+// tenant's traffic, so exposing them is a decision to take explicitly.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
 func defaultConfig() Config {
 	return Config{
 		Addr:            "127.0.0.1:8080",
+		MetricsAddr:     defaultMetricsAddr,
 		DB:              defaultDB(),
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -138,6 +147,8 @@ func (c *Config) settings(dbOnly bool) []setting {
 	}
 	return append(db,
 		setting{"addr", "address to listen on, host:port (port 0 picks a free one)", (*stringValue)(&c.Addr)},
+		setting{"metrics-addr", "address of the separate listener serving Prometheus /metrics, host:port (loopback by default; empty disables it)", (*stringValue)(&c.MetricsAddr)},
+		setting{"metrics-token", "bearer token /metrics requires; empty requires none (keep --metrics-addr private then)", (*stringValue)(&c.MetricsToken)},
 		setting{"public-url", "base URL clients reach this server at, for links sent out such as recording URLs in webhooks (default http:// and the listening address)", (*stringValue)(&c.PublicURL)},
 		setting{"admin-token", "bearer token of the platform-admin API under /v1/admin; empty disables it", (*stringValue)(&c.AdminToken)},
 		setting{"log-format", "access and server log format: text or json", (*stringValue)(&c.LogFormat)},

@@ -54,7 +54,7 @@ func run(t *testing.T, stdin string, args ...string) (string, error) {
 func startServer(t *testing.T, args ...string) (*Main, string, *syncBuffer) {
 	t.Helper()
 	m, out, _ := newMain(nil)
-	if err := m.Start(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)); err != nil {
+	if err := m.Start(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, args...)); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
@@ -124,7 +124,7 @@ func TestContract(t *testing.T) {
 				t.Fatalf("key create printed %q, want only the secret", secret)
 			}
 
-			_, base, _ := startServer(t, "--db", db)
+			srv, base, _ := startServer(t, "--db", db)
 			c := client{t: t, base: base, key: secret}
 			status, u := c.do("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann", "last_name": "Smith", "extension": "1001", "agent_number": "7"})
 			if status != 201 {
@@ -169,6 +169,14 @@ func TestContract(t *testing.T) {
 				}
 			}
 			res, err := http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 404 {
+				t.Errorf("GET /metrics on the public listener: %s, want 404", res.Status)
+			}
+			res, err = http.Get("http://" + srv.MetricsAddr() + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -114,17 +114,17 @@ type simCallBody struct {
 	// To is a phone number of the tenant routed to a queue, or a queue extension.
 	To string `json:"to"`
 	// AnswerAfterSeconds is how long the call rings before Switchboard picks it up.
-	AnswerAfterSeconds float64 `json:"answer_after_seconds"`
+	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,86400"`
 	// TalkSeconds is how long the caller talks once connected (0: until the agent hangs up).
-	TalkSeconds float64 `json:"talk_seconds"`
+	TalkSeconds float64 `json:"talk_seconds" range:"0,86400"`
 	// PatienceSeconds is how long the caller waits for an agent (0: forever).
-	PatienceSeconds float64 `json:"patience_seconds"`
+	PatienceSeconds float64 `json:"patience_seconds" range:"0,86400"`
 	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers.
 	DTMF             string  `json:"dtmf"`
-	DTMFAfterSeconds float64 `json:"dtmf_after_seconds"`
+	DTMFAfterSeconds float64 `json:"dtmf_after_seconds" range:"0,86400"`
 	// FaxPages makes the caller a fax machine that sends this many pages
 	// (1-200) and hangs up after talk_seconds, or 20 s a page.
-	FaxPages int `json:"fax_pages"`
+	FaxPages int `json:"fax_pages" range:"0,200"`
 }
 
 // SimDevice is an agent's virtual phone.
@@ -132,7 +132,7 @@ type SimDevice struct {
 	Registered bool `json:"registered"`
 	// Behavior is answer, reject (busy), ignore (rings until the timeout), no_answer or voicemail.
 	Behavior           string  `json:"behavior"`
-	AnswerAfterSeconds float64 `json:"answer_after_seconds"`
+	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,600"`
 }
 
 // presenceView is an agent's status and, when the engine runs, its live view.
@@ -258,7 +258,7 @@ func (a *API) callRoutes() {
 			if in.UserID <= 0 {
 				p.Add("user_id", "is required")
 			}
-			if self := c.userKeyID(); self != 0 && in.UserID != self {
+			if self := c.userKeyID(); self != 0 && in.UserID > 0 && in.UserID != self {
 				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "a user key calls only from its own user's phone",
 					Fields: map[string]string{"user_id": "must be " + strconv.FormatInt(self, 10) + ", the key's own user"}}
 			}

@@ -41,7 +41,7 @@ func TestRestoreCutPresence(t *testing.T) {
 		}
 		want := map[int64]string{
 			user("ready@x.test", "Ready", "In-Call", "Wrap-Up", "In-Call"): "Ready",
-			user("avail@x.test", "Available", "In-Call"):                  "Available",
+			user("avail@x.test", "Available", "In-Call"):                   "Available",
 			user("wrap@x.test", "Available", "In-Call", "Wrap-Up"):         "Available",
 			user("lunch@x.test", "Lunch"):                                  "Lunch",
 			user("gone@x.test", "Soon gone", "In-Call"):                    "Available",

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,7 +55,7 @@ const (
 // DB is the SQL-backed switchboard.Store.
 type DB struct {
 	engine Engine
-	path   string // the SQLite file; empty on PostgreSQL
+	path   string  // the SQLite file; empty on PostgreSQL
 	write  *sql.DB // the one writer on SQLite; the pool on PostgreSQL
 	read   *sql.DB // read-only pool on SQLite; the same pool on PostgreSQL
 	now    func() time.Time
@@ -75,6 +76,10 @@ type DB struct {
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
+
+	// writeObs is called with each write transaction's duration (see
+	// ObserveWrites).
+	writeObs atomic.Pointer[func(time.Duration)]
 }
 
 // Options tune Open.
@@ -438,6 +443,7 @@ func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
 // commit): SQLite has one writer and pays an fsync per commit, so under load
 // this turns many commits into one without changing what any caller sees.
 func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
+	defer db.observeWrite(time.Now())
 	if db.writes != nil {
 		req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 		db.closeMu.RLock()

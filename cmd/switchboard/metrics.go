@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/internal/engine"
+	"switchboard/internal/sqlstore"
+)
+
+// domainCollector reports the contact center's state at each scrape: the call
+// engine's calls, agents and queues from memory, and the totals only the
+// database knows (webhook backlog and attempts, text messages, the event log)
+// from one aggregate query each. Reading state at scrape time rather than
+// counting as things happen keeps the numbers right across restarts and
+// whichever node did the work.
+type domainCollector struct {
+	cc    *callCenter
+	store *sqlstore.DB
+	log   *slog.Logger
+}
+
+var (
+	descCalls = prometheus.NewDesc("switchboard_calls_in_progress",
+		"Calls in progress on this server, by status.", []string{"status"}, nil)
+	descQueueWaiting = prometheus.NewDesc("switchboard_queue_calls_waiting",
+		"Callers waiting in a queue for an agent.", []string{"tenant_id", "queue_id"}, nil)
+	descQueueLongest = prometheus.NewDesc("switchboard_queue_longest_wait_seconds",
+		"How long the caller waiting longest in a queue has waited; 0 when nobody waits.", []string{"tenant_id", "queue_id"}, nil)
+	descAgents = prometheus.NewDesc("switchboard_agents",
+		"Agents by routing state: offline, available, away (signed in, in a status that takes no calls), ringing, in_call, wrap_up.",
+		[]string{"state"}, nil)
+	descDeliveries = prometheus.NewDesc("switchboard_webhook_deliveries",
+		"Webhook deliveries by status; status=\"pending\" is the backlog.", []string{"status"}, nil)
+	descDeliveriesFailed = prometheus.NewDesc("switchboard_webhook_deliveries_failed_total",
+		"Webhook deliveries that failed for good (every attempt failed, or the receiver answered 410).", nil, nil)
+	descOldestDue = prometheus.NewDesc("switchboard_webhook_oldest_due_seconds",
+		"How long the most overdue pending webhook delivery has been due; 0 when the dispatcher keeps up.", nil, nil)
+	descAttempts = prometheus.NewDesc("switchboard_webhook_attempts_total",
+		"Webhook delivery attempts by result: success, or the error class (timeout, connect, refused, http_status, redirect, other).",
+		[]string{"result"}, nil)
+	descSMS = prometheus.NewDesc("switchboard_sms_messages",
+		"Text messages by direction and status.", []string{"direction", "status"}, nil)
+	descLastEvent = prometheus.NewDesc("switchboard_event_log_last_id",
+		"Id of the newest event in the event log.", nil, nil)
+	descApplied = prometheus.NewDesc("switchboard_event_log_applied_id",
+		"Id of the newest event a consumer of the log has processed.", []string{"consumer"}, nil)
+	descLag = prometheus.NewDesc("switchboard_event_log_lag_events",
+		"Events in the log a consumer has not processed yet.", []string{"consumer"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (d *domainCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, desc := range []*prometheus.Desc{descCalls, descQueueWaiting, descQueueLongest, descAgents, descDeliveries,
+		descDeliveriesFailed, descOldestDue, descAttempts, descSMS, descLastEvent, descApplied, descLag} {
+		ch <- desc
+	}
+}
+
+// Collect implements prometheus.Collector. When the database does not answer
+// within a few seconds, its series are left out (and the failure logged) while
+// the engine's are still reported.
+func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v, labels...)
+	}
+	s := d.cc.eng.Stats()
+	for status, n := range s.Calls {
+		gauge(descCalls, float64(n), status)
+	}
+	for _, st := range engine.AgentStates {
+		gauge(descAgents, float64(s.Agents[st]), st)
+	}
+	for _, q := range s.Queues {
+		tid, qid := strconv.FormatInt(q.TenantID, 10), strconv.FormatInt(q.ID, 10)
+		gauge(descQueueWaiting, float64(q.Waiting), tid, qid)
+		gauge(descQueueLongest, q.LongestWait, tid, qid)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := d.store.Counts(ctx)
+	if err != nil {
+		d.log.Warn("metrics: read counts from the database", "err", err)
+		return
+	}
+	for status, n := range c.WebhookDeliveries {
+		gauge(descDeliveries, float64(n), string(status))
+	}
+	counter(descDeliveriesFailed, float64(c.WebhookDeliveries["failed"]))
+	gauge(descOldestDue, c.WebhookOldestDue.Seconds())
+	for result, n := range c.WebhookAttempts {
+		counter(descAttempts, float64(n), result)
+	}
+	for k, n := range c.Messages {
+		gauge(descSMS, float64(n), k[0], k[1])
+	}
+	gauge(descLastEvent, float64(c.LastEventID))
+	applied := d.cc.applied.Load()
+	gauge(descApplied, float64(applied), "call_engine")
+	gauge(descLag, float64(max(0, c.LastEventID-applied)), "call_engine")
+}
+
+// registerDomainMetrics adds the contact center's metrics to reg: the
+// collector above, the calls ended here by outcome, and the latency of the
+// store's write transactions.
+func registerDomainMetrics(reg *prometheus.Registry, cc *callCenter, store *sqlstore.DB, log *slog.Logger) {
+	cc.ended = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_calls_ended_total",
+		Help: "Calls that ended on this server since it started, by disposition (answered, missed, abandoned, failed, …).",
+	}, []string{"disposition"})
+	commits := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "switchboard_store_commit_duration_seconds",
+		Help:    "Time from asking the store for a write transaction until it committed or failed, including the wait for SQLite's one writer.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	store.ObserveWrites(func(d time.Duration) { commits.Observe(d.Seconds()) })
+	reg.MustRegister(&domainCollector{cc: cc, store: store, log: log}, cc.ended, commits)
+}
