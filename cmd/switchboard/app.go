@@ -165,7 +165,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	m.log = m.newLogger()
-	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: m.log})
+	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: m.log, MaxWebhooksPerTenant: m.Config.WebhookMaxPerTenant})
 	if err != nil {
 		return err
 	}
@@ -262,13 +262,14 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 	// per-tenant write buckets every dialect (Voice360 too) charges.
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst).
 		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
+	policy := &webhook.Policy{Guard: guard, MaxEventTypes: m.Config.WebhookMaxEventTypes}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		URLChecker: guard, CallCenter: cc, Messenger: messenger, Log: m.log,
+		WebhookPolicy: policy, CallCenter: cc, Messenger: messenger, Log: m.log,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
 
-	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, URLChecker: guard,
+	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, WebhookPolicy: policy,
 		PublicURL: m.Config.PublicURL, Log: m.log})
 
 	// Shutdown ends the event streams, which would otherwise hold it for
@@ -277,7 +278,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 
 	v360 := voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
 		TenantWrites:    limiter.TenantWrites(),
-		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, URLChecker: guard,
+		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
 		PublicURL: m.Config.PublicURL, Log: m.log})
 
 	mux := http.NewServeMux()

@@ -49,6 +49,10 @@ type Config struct {
 	SMTPAddr             string
 	SMTPFrom             string
 	// PublicURL is the base URL clients reach the server at; empty means
+	// WebhookMaxPerTenant and WebhookMaxEventTypes bound what one tenant's
+	// subscriptions cost every event it records.
+	WebhookMaxPerTenant  int
+	WebhookMaxEventTypes int
 	// http:// and the listening address.
 	PublicURL string
 
@@ -127,6 +131,8 @@ func defaultConfig() Config {
 		SMTPFrom:                "switchboard@localhost",
 		SMSProvider:             "sim",
 		SMSSimReceipt:           time.Second,
+		WebhookMaxPerTenant:     20,
+		WebhookMaxEventTypes:    100,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
 		TenantWriteRate:         50,
@@ -172,6 +178,8 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", (*stringValue)(&c.SMTPAddr)},
 		setting{"smtp-from", "sender address of notification e-mails", (*stringValue)(&c.SMTPFrom)},
 		setting{"sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", (*stringValue)(&c.SMSProvider)},
+		setting{"webhook-max-per-tenant", "the most webhook subscriptions one tenant may have", (*intValue)(&c.WebhookMaxPerTenant)},
+		setting{"webhook-max-event-types", "the most event types one webhook subscription may list", (*intValue)(&c.WebhookMaxEventTypes)},
 		setting{"sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", (*stringValue)(&c.SMSGatewayURL)},
 		setting{"sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", (*stringValue)(&c.SMSGatewayToken)},
 		setting{"sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", (*durationValue)(&c.SMSSimReceipt)},
@@ -323,6 +331,9 @@ func (c *Config) validate(dbOnly bool) error {
 }
 
 type (
+	if c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1 {
+		errs = append(errs, errors.New("--webhook-max-per-tenant and --webhook-max-event-types must be at least 1"))
+	}
 	stringValue   string
 	boolValue     bool
 	intValue      int
