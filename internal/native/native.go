@@ -30,8 +30,9 @@ type Options struct {
 	Limiter *httpapi.RateLimiter
 	// AdminToken guards the platform-admin routes; empty disables them.
 	AdminToken string
-	// URLChecker vets webhook URLs at subscription time; nil accepts any.
-	URLChecker URLChecker
+	// WebhookPolicy vets webhook subscriptions before they are written;
+	// nil accepts any.
+	WebhookPolicy WebhookPolicy
 	// CallCenter is the running call engine; nil leaves its routes answering
 	// that it is not running.
 	CallCenter CallCenter

@@ -11,10 +11,12 @@ import (
 	"switchboard"
 )
 
-// URLChecker refuses webhook URLs the dispatcher would never be allowed to
-// reach (the SSRF guard), so the tenant hears it at once.
-type URLChecker interface {
-	CheckURL(ctx context.Context, url string) error
+// WebhookPolicy is the one check every dialect runs on a subscription before
+// it is created or updated (webhook.Policy): the SSRF guard refuses URLs the
+// dispatcher would never be allowed to reach, so the tenant hears it at once,
+// and the lists are bounded.
+type WebhookPolicy interface {
+	CheckWebhook(ctx context.Context, w switchboard.Webhook) error
 }
 
 // webhookBody is the writable view of a subscription.
@@ -91,11 +93,11 @@ const secretOverlap = 24 * time.Hour
 func (a *API) webhookRoutes() {
 	s := a.opt.Store
 	read, manage := switchboard.ScopeWebhooksRead, switchboard.ScopeWebhooksManage
-	checkURL := func(ctx context.Context, url string) error {
-		if a.opt.URLChecker == nil {
+	check := func(ctx context.Context, w switchboard.Webhook) error {
+		if a.opt.WebhookPolicy == nil {
 			return nil
 		}
-		return a.opt.URLChecker.CheckURL(ctx, url)
+		return a.opt.WebhookPolicy.CheckWebhook(ctx, w)
 	}
 	handle(a, route{Method: "GET", Path: "/v1/webhooks", Summary: "List webhook subscriptions", Tag: "Webhooks", Scope: read, Paged: true},
 		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.Webhook], error) {
@@ -111,7 +113,7 @@ func (a *API) webhookRoutes() {
 			if err := w.Validate(); err != nil {
 				return createdWebhook{}, err
 			}
-			if err := checkURL(ctx, w.URL); err != nil {
+			if err := check(ctx, w); err != nil {
 				return createdWebhook{}, err
 			}
 			w, err := s.CreateWebhook(ctx, c.tenantID(), w)

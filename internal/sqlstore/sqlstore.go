@@ -78,6 +78,8 @@ type DB struct {
 	userCols, queueCols string
 
 	// writeObs is called with each write transaction's duration (see
+	// maxWebhooks bounds the webhooks of one tenant (Options).
+	maxWebhooks int
 	// ObserveWrites).
 	writeObs atomic.Pointer[func(time.Duration)]
 }
@@ -90,6 +92,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+	// MaxWebhooksPerTenant bounds the webhook subscriptions of one tenant,
+	// counted in the transaction that adds one (every event is matched
+	// against all of its tenant's subscriptions); 0 means
+	// DefaultMaxWebhooksPerTenant.
+	MaxWebhooksPerTenant int
 // ParseURL splits a database URL into its engine and driver DSN. "sqlite:PATH"
 // (or "sqlite://PATH", or a bare path ending in .db) selects SQLite;
 // "postgres://…" and "postgresql://…" select PostgreSQL. A SQLite PATH of ~ or
@@ -128,7 +135,10 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{engine: engine, now: opt.Now}
+	db := &DB{engine: engine, now: opt.Now, maxWebhooks: opt.MaxWebhooksPerTenant}
+	if db.maxWebhooks <= 0 {
+		db.maxWebhooks = DefaultMaxWebhooksPerTenant
+	}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -67,8 +67,13 @@ func NewWebhookSecret() (string, error) {
 }
 
 // CreateWebhook implements switchboard.Store. The returned webhook carries its
+// DefaultMaxWebhooksPerTenant is how many webhook subscriptions a tenant may
+// have when Options.MaxWebhooksPerTenant is zero.
+const DefaultMaxWebhooksPerTenant = 20
+
 // secret; later reads do too, for the dispatcher, but the APIs never render it
-// after creation or rotation.
+// after creation or rotation. A tenant at its most webhooks
+// (Options.MaxWebhooksPerTenant) gets a validation error naming "webhooks".
 func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
 	w.Normalize()
 	if err := w.Validate(); err != nil {
@@ -81,6 +86,19 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 	w.TenantID, w.Secret, w.Enabled, w.UUID = tenantID, secret, true, uuid.NewString()
 	err = db.inTx(ctx, func(t *tx) error {
 		w.CreatedAt, w.UpdatedAt = t.now, t.now
+		// The tenant's row is the lock that orders creations (events take
+		// it too), so concurrent ones cannot all pass the count.
+		if _, err := t.exec(ctx, "UPDATE tenants SET event_seq = event_seq WHERE id = ?", tenantID); err != nil {
+			return fmt.Errorf("lock tenant: %w", err)
+		}
+		var n int
+		if err := t.queryRow(ctx, "SELECT COUNT(*) FROM webhooks WHERE tenant_id = ?", tenantID).Scan(&n); err != nil {
+			return fmt.Errorf("count webhooks: %w", err)
+		}
+		if n >= db.maxWebhooks {
+			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{
+				"webhooks": fmt.Sprintf("a tenant may have at most %d webhook subscriptions; delete one first", db.maxWebhooks)}}
+		}
 		types, _ := json.Marshal(w.EventTypes)
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)

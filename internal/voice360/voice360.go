@@ -78,9 +78,11 @@ type Messenger interface {
 	Send(ctx context.Context, o sms.Outbound) (switchboard.Message, error)
 }
 
-// URLChecker vets webhook URLs at subscription time.
-type URLChecker interface {
-	CheckURL(ctx context.Context, url string) error
+// WebhookPolicy is the one check every dialect runs on a subscription
+// before it is created or updated (webhook.Policy): the SSRF guard on its URL
+// and the bounds on its lists.
+type WebhookPolicy interface {
+	CheckWebhook(ctx context.Context, w switchboard.Webhook) error
 }
 
 // Options wires the dialect to the rest of the server.
@@ -93,12 +95,12 @@ type Options struct {
 	PerMinute, PublicPerMinute int
 	// TenantWrites is the per-tenant write bucket every dialect charges
 	// mutating requests to (httpapi.RateLimiter.TenantWrites); nil for none.
-	TenantWrites *httpapi.RateLimiter
-	Calls        CallCenter
-	Messenger    Messenger
-	URLChecker   URLChecker
-	PublicURL    string
-	Log          *slog.Logger
+	TenantWrites  *httpapi.RateLimiter
+	Calls         CallCenter
+	Messenger     Messenger
+	WebhookPolicy WebhookPolicy
+	PublicURL     string
+	Log           *slog.Logger
 }
 
 // API serves the Voice360 dialect.

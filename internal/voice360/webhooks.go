@@ -107,8 +107,8 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
 	}
-	if a.opt.URLChecker != nil {
-		return a.opt.URLChecker.CheckURL(ctx, w.URL)
+	if a.opt.WebhookPolicy != nil {
+		return a.opt.WebhookPolicy.CheckWebhook(ctx, *w)
 	}
 	return nil
 }

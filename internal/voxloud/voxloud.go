@@ -74,9 +74,11 @@ type CallCenter interface {
 	FaxDocument(ctx context.Context, c switchboard.Call) ([]byte, error)
 }
 
-// URLChecker vets webhook URLs at subscription time.
-type URLChecker interface {
-	CheckURL(ctx context.Context, url string) error
+// WebhookPolicy is the one check every dialect runs on a subscription
+// before it is created or updated (webhook.Policy): the SSRF guard on its URL
+// and the bounds on its lists.
+type WebhookPolicy interface {
+	CheckWebhook(ctx context.Context, w switchboard.Webhook) error
 }
 
 // Options wires the dialect to the rest of the server.
@@ -86,8 +88,9 @@ type Options struct {
 	Limiter *httpapi.RateLimiter
 	// Calls is the running call center; nil answers 503 where one is needed.
 	Calls CallCenter
-	// URLChecker vets callback URLs; nil accepts any.
-	URLChecker URLChecker
+	// WebhookPolicy vets subscriptions before they are written; nil
+	// accepts any.
+	WebhookPolicy WebhookPolicy
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in payloads (recordingUrl).
 	PublicURL string

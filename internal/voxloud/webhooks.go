@@ -99,10 +99,9 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
 	}
-	if a.opt.URLChecker != nil {
-		if err := a.opt.URLChecker.CheckURL(ctx, w.URL); err != nil {
-			return err // names "url", which errors render as callback_url
-		}
+	if a.opt.WebhookPolicy != nil {
+		// Names "url", which errors render as callback_url.
+		return a.opt.WebhookPolicy.CheckWebhook(ctx, *w)
 	}
 	return nil
 }

@@ -15,6 +15,16 @@
 // may pass over an event (ErrSkip): that delivery is recorded as skipped and
 // counts neither as a success nor as a failure. GET subscriptions of vendor
 // dialects receive the payload's fields as query parameters.
+//
+// Every dialect's webhook API runs one Policy on a subscription before it is
+// created or updated: the Guard's URL check (http or https, no credentials,
+// a canonical IP literal without an IPv6 zone or a DNS name other than
+// localhost, and every address it resolves to, normalised, public or in an
+// allowed range) and the bound on its event types. The store bounds the
+// subscriptions of one tenant. At delivery the host is checked again, the
+// dialled address too, redirects are not followed, and the attempt log keeps
+// at most responseKept bytes of a public receiver's answer (none of a private
+// one's) and errorKept bytes of the error.
 package webhook
 
 import (
