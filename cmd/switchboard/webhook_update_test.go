@@ -455,3 +455,38 @@ func TestWebhookSSRFEveryDialect(t *testing.T) {
 		t.Errorf("refused requests changed the subscriptions: %v", page)
 	}
 }
+
+// TestWebhookCreatedDisabled: enabled false at creation is honoured by every
+// dialect, and a disabled subscription receives nothing.
+func TestWebhookCreatedDisabled(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			db := mk(t)
+			key := newTenantKey(t, db)
+			_, base, _ := startServer(t, "--db", db, "--webhook-allow-cidr", "127.0.0.0/8", "--rate-limit", "0", "--tenant-write-rate", "0")
+			c := client{t: t, base: base, key: key}
+			sink := newHookSink(t)
+			status, nw := c.do("POST", "/v1/webhooks", map[string]any{"url": sink.URL + "/n", "event_types": []string{"skill.*"}, "enabled": false})
+			if status != 201 || nw["enabled"] != false || nativeHook(t, c, nw["id"])["enabled"] != false {
+				t.Errorf("native creation with enabled false: %d %v", status, nw)
+			}
+			vc := voxClient{t: t, base: base, key: key}
+			_, vw := vc.json("POST", "/api/v1/webhook-subscriptions", map[string]any{"callback_url": sink.URL + "/v", "event_type": "CALL_HANGUP", "enabled": false})
+			if vw["enabled"] != false || nativeByUUID(t, c, fmt.Sprint(vw["id"]))["enabled"] != false {
+				t.Errorf("Voxloud creation with enabled false: %v", vw)
+			}
+			_, dev := c.do("POST", "/v1/api_keys", map[string]any{"name": "voice360", "secret_prefix": "v360_dev_"})
+			_, tn := c.do("GET", "/v1/tenant", nil)
+			v := &v360{t: t, base: base, account: int64(tn["id"].(float64))}
+			_, raw, _ := v.do("POST", "/webhooks", dev["secret"].(string), []byte(`{"name":"x","url":"`+sink.URL+`/w","event_type":"SMS_SENT","enabled":false}`))
+			if !strings.Contains(string(raw), `"enabled":false`) {
+				t.Errorf("Voice360 creation with enabled false: %s", raw)
+			}
+			c.do("POST", "/v1/skills", map[string]any{"name": "quiet"})
+			time.Sleep(300 * time.Millisecond)
+			if got := sink.all(); len(got) != 0 {
+				t.Errorf("a subscription created disabled received %v", got)
+			}
+		})
+	}
+}

@@ -109,6 +109,9 @@ func (a *API) webhookRoutes() {
 			if err := a.applyWebhook(in, &w); err != nil {
 				return createdWebhook{}, err
 			}
+			if !w.Enabled {
+				w.DisabledReason = "disabled by the tenant"
+			}
 			w.Normalize()
 			if err := w.Validate(); err != nil {
 				return createdWebhook{}, err

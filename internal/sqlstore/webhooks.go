@@ -66,12 +66,12 @@ func NewWebhookSecret() (string, error) {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
 }
 
-// CreateWebhook implements switchboard.Store. The returned webhook carries its
 // DefaultMaxWebhooksPerTenant is how many webhook subscriptions a tenant may
 // have when Options.MaxWebhooksPerTenant is zero.
 const DefaultMaxWebhooksPerTenant = 20
 
 // secret; later reads do too, for the dispatcher, but the APIs never render it
+// CreateWebhook implements switchboard.Store. The returned webhook carries its
 // after creation or rotation. A tenant at its most webhooks
 // (Options.MaxWebhooksPerTenant) gets a validation error naming "webhooks".
 func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
@@ -83,9 +83,11 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 	if err != nil {
 		return w, err
 	}
-	w.TenantID, w.Secret, w.Enabled, w.UUID = tenantID, secret, true, uuid.NewString()
+	// A webhook is created enabled unless it comes with a reason to be
+	// disabled (a tenant subscribing with enabled false).
+	w.TenantID, w.Secret, w.Enabled, w.UUID = tenantID, secret, w.DisabledReason == "", uuid.NewString()
+	w.DisabledAt, w.ConsecutiveFailures, w.FailingSince = nil, 0, nil
 	err = db.inTx(ctx, func(t *tx) error {
-		w.CreatedAt, w.UpdatedAt = t.now, t.now
 		// The tenant's row is the lock that orders creations (events take
 		// it too), so concurrent ones cannot all pass the count.
 		if _, err := t.exec(ctx, "UPDATE tenants SET event_seq = event_seq WHERE id = ?", tenantID); err != nil {
@@ -100,13 +102,19 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 				"webhooks": fmt.Sprintf("a tenant may have at most %d webhook subscriptions; delete one first", db.maxWebhooks)}}
 		}
 		types, _ := json.Marshal(w.EventTypes)
+		w.CreatedAt, w.UpdatedAt = t.now, t.now
+		if !w.Enabled {
+			w.DisabledAt = &t.now
+		}
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
-			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid, delay_seconds, name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, true, w.MaxAttempts, w.NotifyEmail,
-			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID, w.DelaySeconds, w.Name)
+			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid, delay_seconds, name,
+			disabled_reason, disabled_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, w.Enabled, w.MaxAttempts, w.NotifyEmail,
+			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID, w.DelaySeconds, w.Name,
+			w.DisabledReason, nullMicros(w.DisabledAt))
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}

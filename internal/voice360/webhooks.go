@@ -141,13 +141,16 @@ func (a *API) webhookRoutes() {
 	handle(a, route{Method: "POST", Path: "/webhooks", Summary: "Create a webhook: name, URL, event type, GET or POST, retries 1-5",
 		Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook created"},
 		func(ctx context.Context, c *call, in *subscriptionBody) (subscription, error) {
-			var w switchboard.Webhook
+			w := switchboard.Webhook{Enabled: true}
 			if err := a.apply(ctx, in, &w); err != nil {
 				return subscription{}, err
 			}
 			w, err := a.opt.Store.CreateWebhook(ctx, c.tenant.ID, w)
 			return renderSubscription(w), err
 		})
+			if !w.Enabled {
+				w.DisabledReason = "disabled by the tenant"
+			}
 	handle(a, route{Method: "GET", Path: "/webhooks/{id}", Summary: "Get a webhook", Access: developerKey, Scope: switchboard.ScopeWebhooksRead, Message: "Webhook details"},
 		func(ctx context.Context, c *call, _ *noBody) (subscription, error) {
 			w, err := a.subscription(ctx, c)

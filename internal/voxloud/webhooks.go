@@ -133,13 +133,16 @@ func (a *API) webhookRoutes() {
 	const base = "/api/v1/webhook-subscriptions"
 	handle(a, route{Method: "POST", Path: base, Summary: "Create a webhook subscription", Scope: switchboard.ScopeWebhooksManage},
 		func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
-			var w switchboard.Webhook
+			w := switchboard.Webhook{Enabled: true}
 			if err := a.apply(ctx, in, &w); err != nil {
 				return subscriptionOut{}, err
 			}
 			w, err := a.opt.Store.CreateWebhook(ctx, c.tenantID(), w)
 			return renderSubscription(w), err
 		})
+			if !w.Enabled {
+				w.DisabledReason = "disabled by the tenant"
+			}
 	update := func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
 		w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
 		if err != nil {
