@@ -70,8 +70,8 @@ func NewWebhookSecret() (string, error) {
 // have when Options.MaxWebhooksPerTenant is zero.
 const DefaultMaxWebhooksPerTenant = 20
 
-// secret; later reads do too, for the dispatcher, but the APIs never render it
 // CreateWebhook implements switchboard.Store. The returned webhook carries its
+// secret; later reads do too, for the dispatcher, but the APIs never render it
 // after creation or rotation. A tenant at its most webhooks
 // (Options.MaxWebhooksPerTenant) gets a validation error naming "webhooks".
 func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
@@ -101,11 +101,11 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 			return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{
 				"webhooks": fmt.Sprintf("a tenant may have at most %d webhook subscriptions; delete one first", db.maxWebhooks)}}
 		}
-		types, _ := json.Marshal(w.EventTypes)
 		w.CreatedAt, w.UpdatedAt = t.now, t.now
 		if !w.Enabled {
 			w.DisabledAt = &t.now
 		}
+		types, _ := json.Marshal(w.EventTypes)
 		headers, _ := json.Marshal(w.Headers)
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
