@@ -327,13 +327,13 @@ func (c *Config) validate(dbOnly bool) error {
 	if c.StreamMaxLifetime < time.Second {
 		errs = append(errs, errors.New("--stream-max-lifetime must be at least 1s"))
 	}
+	if c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1 {
+		errs = append(errs, errors.New("--webhook-max-per-tenant and --webhook-max-event-types must be at least 1"))
+	}
 	return errors.Join(errs...)
 }
 
 type (
-	if c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1 {
-		errs = append(errs, errors.New("--webhook-max-per-tenant and --webhook-max-event-types must be at least 1"))
-	}
 	stringValue   string
 	boolValue     bool
 	intValue      int

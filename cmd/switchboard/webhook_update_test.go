@@ -40,7 +40,11 @@ func newHookSink(t *testing.T) *hookSink {
 	return s
 }
 
-func (s *hookSink) all() []sunk { s.mu.Lock(); defer s.mu.Unlock(); return append([]sunk(nil), s.got...) }
+func (s *hookSink) all() []sunk {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sunk(nil), s.got...)
+}
 
 // waitSunk waits until s has a request matching ok.
 func waitSunk(t *testing.T, s *hookSink, what string, ok func(sunk) bool) sunk {

@@ -131,18 +131,17 @@ func (a *API) webhookRoutes() {
 			if err != nil {
 				return w, err
 			}
-			oldURL := w.URL
 			if err := a.applyWebhook(in, &w); err != nil {
 				return w, err
 			}
-			if w.URL != oldURL {
-				w.Normalize()
-				if err := w.Validate(); err != nil {
-					return w, err
-				}
-				if err := checkURL(ctx, w.URL); err != nil {
-					return w, err
-				}
+			// Every update is checked whole, as a creation is: the policy
+			// may have changed since the subscription was written.
+			w.Normalize()
+			if err := w.Validate(); err != nil {
+				return w, err
+			}
+			if err := check(ctx, w); err != nil {
+				return w, err
 			}
 			return s.UpdateWebhook(ctx, c.tenantID(), w)
 		})

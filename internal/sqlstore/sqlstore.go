@@ -78,10 +78,10 @@ type DB struct {
 	userCols, queueCols string
 
 	// writeObs is called with each write transaction's duration (see
-	// maxWebhooks bounds the webhooks of one tenant (Options).
-	maxWebhooks int
 	// ObserveWrites).
 	writeObs atomic.Pointer[func(time.Duration)]
+	// maxWebhooks bounds the webhooks of one tenant (Options).
+	maxWebhooks int
 }
 
 // Options tune Open.
@@ -90,13 +90,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger reports migrations; slog.Default when nil.
 	Logger *slog.Logger
-}
-
 	// MaxWebhooksPerTenant bounds the webhook subscriptions of one tenant,
 	// counted in the transaction that adds one (every event is matched
 	// against all of its tenant's subscriptions); 0 means
 	// DefaultMaxWebhooksPerTenant.
 	MaxWebhooksPerTenant int
+}
+
 // ParseURL splits a database URL into its engine and driver DSN. "sqlite:PATH"
 // (or "sqlite://PATH", or a bare path ending in .db) selects SQLite;
 // "postgres://…" and "postgresql://…" select PostgreSQL. A SQLite PATH of ~ or

@@ -145,12 +145,12 @@ func (a *API) webhookRoutes() {
 			if err := a.apply(ctx, in, &w); err != nil {
 				return subscription{}, err
 			}
-			w, err := a.opt.Store.CreateWebhook(ctx, c.tenant.ID, w)
-			return renderSubscription(w), err
-		})
 			if !w.Enabled {
 				w.DisabledReason = "disabled by the tenant"
 			}
+			w, err := a.opt.Store.CreateWebhook(ctx, c.tenant.ID, w)
+			return renderSubscription(w), err
+		})
 	handle(a, route{Method: "GET", Path: "/webhooks/{id}", Summary: "Get a webhook", Access: developerKey, Scope: switchboard.ScopeWebhooksRead, Message: "Webhook details"},
 		func(ctx context.Context, c *call, _ *noBody) (subscription, error) {
 			w, err := a.subscription(ctx, c)

@@ -137,12 +137,12 @@ func (a *API) webhookRoutes() {
 			if err := a.apply(ctx, in, &w); err != nil {
 				return subscriptionOut{}, err
 			}
-			w, err := a.opt.Store.CreateWebhook(ctx, c.tenantID(), w)
-			return renderSubscription(w), err
-		})
 			if !w.Enabled {
 				w.DisabledReason = "disabled by the tenant"
 			}
+			w, err := a.opt.Store.CreateWebhook(ctx, c.tenantID(), w)
+			return renderSubscription(w), err
+		})
 	update := func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
 		w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
 		if err != nil {
