@@ -189,7 +189,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	var d *demo
 	if m.Config.Demo {
-		if d, err = seedDemo(ctx, store); err != nil {
+		if d, err = seedDemo(ctx, store, demoKeyOptions{File: demoKeysPath(m.Config.DB, m.Getenv), Rotate: m.Config.DemoRotateKeys}); err != nil {
 			ln.Close()
 			m.Close()
 			return fmt.Errorf("seed demo tenant: %w", err)

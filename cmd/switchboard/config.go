@@ -36,6 +36,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Demo            bool
 	DemoTraffic     bool
+	// DemoRotateKeys makes --demo revoke its keys and print new ones, which
+	// otherwise stay the same from one start to the next.
+	DemoRotateKeys bool
 
 	WebhookAllowCIDRs    []netip.Prefix
 	WebhookTimeout       time.Duration
@@ -166,6 +169,7 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"shutdown-timeout", "how long in-flight requests may finish after SIGTERM", (*durationValue)(&c.ShutdownTimeout)},
 		setting{"demo", "seed the demo tenant (idempotently) and print a key per dialect", (*boolValue)(&c.Demo)},
 		setting{"demo-traffic", "with --demo, place a simulated call into a demo queue every half minute or so", (*boolValue)(&c.DemoTraffic)},
+		setting{"demo-rotate-keys", "with --demo, revoke the demo keys and print new ones (they are otherwise kept from start to start)", (*boolValue)(&c.DemoRotateKeys)},
 		setting{"webhook-allow-cidr", "a non-public address range webhooks may reach, e.g. 127.0.0.0/8 or 10.1.0.0/16 (repeatable; env: comma-separated)", (*prefixList)(&c.WebhookAllowCIDRs)},
 		setting{"webhook-timeout", "how long one webhook attempt may take", (*durationValue)(&c.WebhookTimeout)},
 		setting{"webhook-workers", "webhook attempts in flight at once, across all endpoints", (*intValue)(&c.WebhookWorkers)},

@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +85,21 @@ type demo struct {
 	numbers []string          // the DIDs routed to queues, for the traffic generator
 	keys    map[string]string // dialect -> secret
 	counts  map[string]int
+	// keysNote says where the keys came from: kept, new, or why they will
+	// not survive a restart.
+	keysNote string
 }
 
-func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
+// demoKeyOptions says where the demo keeps its secrets and whether to replace
+// them.
+type demoKeyOptions struct {
+	// File holds the secrets between starts; empty keeps them nowhere.
+	File string
+	// Rotate revokes the kept keys and mints new ones.
+	Rotate bool
+}
+
+func seedDemo(ctx context.Context, s *sqlstore.DB, ko demoKeyOptions) (*demo, error) {
 	t, err := s.TenantBySlug(ctx, demoSlug)
 	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
 		t, err = s.CreateTenant(ctx, switchboard.Tenant{Slug: demoSlug, Name: "Demo Contact Center",
@@ -244,40 +262,160 @@ func seedDemo(ctx context.Context, s *sqlstore.DB) (*demo, error) {
 		}
 	}
 
-	// Keys are shown only once, so each start revokes the previous demo keys
-	// and mints fresh ones: one working key per dialect, never a pile of them.
-	keys, err := switchboard.All(ctx, s.APIKeys, id)
-	if err != nil {
+	first := users[strings.ToLower(demoAgents[0].first+"."+demoAgents[0].last+"@demo.example")]
+	if err := d.seedKeys(ctx, s, first, ko); err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		if strings.HasPrefix(k.Name, "demo ") && k.RevokedAt == nil {
-			if _, err := s.RevokeAPIKey(ctx, id, k.ID); err != nil {
-				return nil, err
-			}
+	d.counts = map[string]int{"teams": len(teams), "skills": len(skills), "agents": len(users),
+		"queues": len(queues), "phone numbers": len(demoNumbers)}
+	return d, nil
+}
+
+// demoKeys is the file that keeps the demo's secrets from one start to the
+// next, so that a $KEY pasted from one start's output keeps working after a
+// restart. The store keeps only hashes, so the secrets must live somewhere;
+// they are random (nothing is derived from guessable data such as the slug or
+// the database path), and the file is readable by its owner only (0600), like
+// the database beside it, which holds the tenant's data anyway.
+type demoKeys struct {
+	TenantID int64             `json:"tenant_id"`
+	Keys     map[string]string `json:"keys"` // "native", …, "voice360 user" -> secret
+}
+
+// demoKeysPath is where the demo keeps its secrets for database db: next to
+// a SQLite file (PATH.demo-keys.json), or for PostgreSQL in the data
+// directory, named after the database so that two databases do not share
+// keys. An in-memory database has no such place.
+func demoKeysPath(db string, getenv func(string) string) string {
+	engine, dsn, err := sqlstore.ParseURL(db)
+	if err != nil {
+		return ""
+	}
+	if engine == sqlstore.SQLite {
+		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+		if path == "" || strings.Contains(path, ":memory:") || strings.Contains(dsn, "mode=memory") {
+			return ""
+		}
+		return path + ".demo-keys.json"
+	}
+	dir := getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	sum := sha256.Sum256([]byte(db))
+	return filepath.Join(dir, "switchboard", "demo-keys-"+hex.EncodeToString(sum[:8])+".json")
+}
+
+// seedKeys gives the demo one working key per dialect and a Voice360 user key
+// of user: the ones kept in ko.File when they still work (and ko.Rotate is
+// off), new ones otherwise. Every other demo key is revoked, so there is
+// never a pile of them.
+func (d *demo) seedKeys(ctx context.Context, s *sqlstore.DB, user int64, ko demoKeyOptions) error {
+	id := d.tenant.ID
+	var kept demoKeys
+	if ko.File != "" && !ko.Rotate {
+		if raw, err := os.ReadFile(ko.File); err == nil {
+			json.Unmarshal(raw, &kept) // a damaged file only costs new keys
 		}
 	}
+	want := map[string]switchboard.APIKey{}
 	for _, dd := range demoDialects {
 		k := switchboard.APIKey{Name: "demo " + dd.name}
 		if dd.name == "voice360" {
 			k.SecretPrefix = switchboard.SecretPrefixVoice360Dev // a developer key, as Voice360 spells them
 		}
-		nk, err := s.CreateAPIKey(ctx, id, k)
-		if err != nil {
-			return nil, err
+		want[dd.name] = k
+	}
+	// The user key gets the scopes every user key gets (switchboard.UserKeyScopes).
+	want["voice360 user"] = switchboard.APIKey{Name: "demo voice360 user", UserID: &user}
+
+	keep := map[int64]bool{}
+	if kept.TenantID == id {
+		for name, secret := range kept.Keys {
+			w, ok := want[name]
+			if !ok {
+				continue
+			}
+			k, err := s.AuthenticateKey(ctx, secret)
+			if err != nil || k.TenantID != id || k.Name != w.Name || !sameUser(k.UserID, w.UserID) ||
+				(k.UserID != nil && !slices.Equal(k.Scopes, switchboard.UserKeyScopes)) {
+				continue
+			}
+			d.keys[name], keep[k.ID] = secret, true
 		}
-		d.keys[dd.name] = nk.Secret
 	}
-	// A Voice360 user key: the first agent's own.
-	first := users[strings.ToLower(demoAgents[0].first+"."+demoAgents[0].last+"@demo.example")]
-	uk, err := s.CreateAPIKey(ctx, id, switchboard.APIKey{Name: "demo voice360 user", UserID: &first})
+	keys, err := switchboard.All(ctx, s.APIKeys, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d.keys["voice360 user"] = uk.Secret
-	d.counts = map[string]int{"teams": len(teams), "skills": len(skills), "agents": len(users),
-		"queues": len(queues), "phone numbers": len(demoNumbers)}
-	return d, nil
+	for _, k := range keys {
+		if strings.HasPrefix(k.Name, "demo ") && k.RevokedAt == nil && !keep[k.ID] {
+			if _, err := s.RevokeAPIKey(ctx, id, k.ID); err != nil {
+				return err
+			}
+		}
+	}
+	minted := 0
+	for name, k := range want {
+		if _, ok := d.keys[name]; ok {
+			continue
+		}
+		nk, err := s.CreateAPIKey(ctx, id, k)
+		if k.UserID != nil && switchboard.ErrorCode(err) == switchboard.CodeInvalid {
+			continue // the agent was deactivated: no user key to show
+		}
+		if err != nil {
+			return fmt.Errorf("demo key %s: %w", name, err)
+		}
+		d.keys[name] = nk.Secret
+		minted++
+	}
+	switch {
+	case ko.File == "":
+		d.keysNote = "new keys (nowhere to keep them: they change on every start)"
+		return nil
+	case minted == 0:
+		d.keysNote = "kept from the previous start in " + ko.File + "; --demo-rotate-keys replaces them"
+		return nil
+	}
+	raw, _ := json.MarshalIndent(demoKeys{TenantID: id, Keys: d.keys}, "", "  ")
+	if err := writePrivate(ko.File, raw); err != nil {
+		d.keysNote = fmt.Sprintf("new keys, which will change on the next start: %v", err)
+		return nil
+	}
+	d.keysNote = "new keys, kept in " + ko.File + " for the next starts; --demo-rotate-keys replaces them"
+	return nil
+}
+
+func sameUser(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// writePrivate replaces path with data, readable by its owner only, so that a
+// reader never sees half a file.
+func writePrivate(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after the rename, a no-op
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // print shows what a newcomer needs: where each API is, the key for it, and
@@ -298,9 +436,12 @@ func (d *demo) print(w io.Writer, base, adminToken string) {
 		path := strings.ReplaceAll(dd.path, "{account_id}", fmt.Sprint(d.tenant.ID))
 		fmt.Fprintf(w, "%-9s %-42s %s%s\n", dd.name, base+path, fmt.Sprintf(dd.style, secret), note)
 		if dd.name == "voice360" {
-			fmt.Fprintf(w, "%-9s %-42s X-API-Key: %s   (user key of extension %s: /user/* only)\n", "", "", d.keys["voice360 user"], "1001")
+			if uk := d.keys["voice360 user"]; uk != "" {
+				fmt.Fprintf(w, "%-9s %-42s X-API-Key: %s   (user key of extension %s: its own user's routes only)\n", "", "", uk, "1001")
+			}
 		}
 	}
+	fmt.Fprintf(w, "\nKeys: %s.\n", d.keysNote)
 	fmt.Fprintf(w, "\nPlatform admin token (for /v1/admin/...): %s\n", adminToken)
 	key := d.keys["native"]
 	fmt.Fprintf(w, "\nTry:\n")
