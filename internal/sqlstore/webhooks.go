@@ -148,8 +148,9 @@ func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		}
 		keep := w
 		w = old
-		w.URL, w.Method, w.Dialect, w.EventTypes = keep.URL, keep.Method, keep.Dialect, keep.EventTypes
-		w.MaxAttempts, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.NotifyEmail, keep.Headers, t.now
+		// Every writable field: the rest are statistics and the secret.
+		w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = keep.Name, keep.URL, keep.Method, keep.Dialect, keep.EventTypes, keep.DialectTypes
+		w.MaxAttempts, w.DelaySeconds, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.DelaySeconds, keep.NotifyEmail, keep.Headers, t.now
 		switch {
 		case keep.Enabled && !old.Enabled:
 			w.Enabled, w.DisabledReason, w.DisabledAt = true, "", nil
