@@ -135,7 +135,7 @@ func defaultConfig() Config {
 		SMSProvider:             "sim",
 		SMSSimReceipt:           time.Second,
 		WebhookMaxPerTenant:     20,
-		WebhookMaxEventTypes:    100,
+		WebhookMaxEventTypes:    50,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
 		TenantWriteRate:         50,

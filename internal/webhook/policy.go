@@ -8,11 +8,13 @@ import (
 )
 
 // DefaultMaxEventTypes is how many event types one subscription may list
-// when Policy.MaxEventTypes is zero. Every core event type fits with room to
-// spare; prefixes (call.*) cover more. The bound matters because every event
-// a tenant records is matched against the lists of all its subscriptions in
-// the store's writer.
-const DefaultMaxEventTypes = 100
+// when Policy.MaxEventTypes is zero: every vendor dialect's whole vocabulary
+// fits, and prefixes (call.*) or an empty list (everything) cover the core
+// types. The bound matters because every event a tenant records is matched
+// against the lists of all its subscriptions in the store's writer: at 20
+// subscriptions of 100 long types each, an event took 3.8 ms instead of
+// 0.6 ms on SQLite.
+const DefaultMaxEventTypes = 50
 
 // Policy is the one check every dialect's webhook API (native /v1/webhooks,
 // Voxloud's webhook-subscriptions, Voice360's webhooks) runs on a
