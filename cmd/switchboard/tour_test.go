@@ -196,7 +196,7 @@ func TestReadmeTour(t *testing.T) {
 				t.Errorf("the demo's user key minting a key: %d %v", status, body)
 			}
 			var account int64
-			fmt.Sscan(regexp.MustCompile(`\(id (\d+)\)`).FindStringSubmatch(out+"(id 0)")[1], &account)
+			fmt.Sscan(regexp.MustCompile(`\(id (\d+)\)`).FindStringSubmatch(out + "(id 0)")[1], &account)
 			if status, raw, _ := (&v360{t: t, base: "http://" + m.Addr(), account: account}).do("GET", "/user/profile", user, nil); status != 200 {
 				t.Errorf("the demo's user key on /user/profile: %d %s", status, raw)
 			}
