@@ -105,6 +105,9 @@ func (l *RateLimiter) sweep(now time.Time) {
 	}
 }
 
+// maxRefusalDelay is the longest AdmitWrite holds a refusal.
+const maxRefusalDelay = time.Second
+
 // Admit authenticates the caller, spends a token of its key's rate limit and
 // checks scope ("" for none), in that order: an unknown caller learns nothing
 // about limits, and a throttled one is not told about scopes. Every dialect
@@ -134,6 +137,13 @@ func Admit(w http.ResponseWriter, r *http.Request, auth *Authenticator, lim *Rat
 // AdmitWrite charges a mutating request (any method but GET, HEAD and
 // OPTIONS) to its tenant's bucket in writes, failing with CodeRateLimited and
 // a Retry-After header when the bucket is empty. A nil writes admits all.
+//
+// The refusal is sent when the bucket would next have a token (at most
+// maxRefusalDelay later), not at once: a client that ignores Retry-After and
+// retries in a loop would otherwise spend the server's CPU on refusals as
+// fast as it can send, slowing every other tenant's requests even though
+// none of its writes gets through. Paced this way, each of its connections
+// costs a refusal per token interval.
 func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, tenantID int64) error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -142,6 +152,12 @@ func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, ten
 	ok, retry, _ := writes.Allow(tenantID)
 	if ok {
 		return nil
+	}
+	pause := time.NewTimer(min(retry, maxRefusalDelay))
+	select {
+	case <-pause.C:
+	case <-r.Context().Done():
+		pause.Stop()
 	}
 	SetRetryAfter(w.Header(), retry)
 	perSec, burst := writes.Limit()
