@@ -307,6 +307,19 @@ func TestEventStreamClientsThatDoNotRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The list pages by bytes too: at most 1 MiB of payloads, and
+	// next_after_seq walks the whole log.
+	c := client{t: t, base: base, key: key}
+	read := 0
+	for after := 0; read < 101; {
+		status, page := c.do("GET", fmt.Sprintf("/v1/events?after_seq=%d&limit=1000", after), nil)
+		items, _ := page["items"].([]any)
+		if status != 200 || len(items) == 0 || len(items) > 2 && after > 0 {
+			t.Fatalf("GET /v1/events after %d: %d, %d events; want 1 or 2 of 400 kB", after, status, len(items))
+		}
+		read += len(items)
+		after = int(page["next_after_seq"].(float64))
+	}
 	before := heapInUse()
 	for range streams {
 		rawStream(t, m.Addr(), key, "?after_seq=0")

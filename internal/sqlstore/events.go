@@ -85,7 +85,8 @@ func (db *DB) AppendEvent(ctx context.Context, tenantID int64, typ, subjectType 
 }
 
 // EventsBetween returns a tenant's events with times in [since, until), oldest
-// first, at most limit of them after afterSeq.
+// first, at most limit of them after afterSeq and, like Events, no more than
+// switchboard.MaxEventPageBytes of payloads (at least one event).
 func (db *DB) EventsBetween(ctx context.Context, tenantID int64, since, until time.Time, afterSeq int64, limit int) ([]switchboard.Event, error) {
 	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
 		FROM events WHERE tenant_id = ? AND time >= ? AND time < ? AND seq > ? ORDER BY seq LIMIT ?`,
@@ -93,7 +94,7 @@ func (db *DB) EventsBetween(ctx context.Context, tenantID int64, since, until ti
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	return scanEvents(rows)
+	return scanEventPage(rows, switchboard.MaxEventPageBytes)
 }
 
 // Events implements switchboard.Store.
