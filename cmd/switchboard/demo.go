@@ -275,8 +275,8 @@ func seedDemo(ctx context.Context, s *sqlstore.DB, ko demoKeyOptions) (*demo, er
 // next, so that a $KEY pasted from one start's output keeps working after a
 // restart. The store keeps only hashes, so the secrets must live somewhere;
 // they are random (nothing is derived from guessable data such as the slug or
-// the database path), and the file is readable by its owner only (0600), like
-// the database beside it, which holds the tenant's data anyway.
+// the database path), and the file is readable by its owner only (0600). It
+// sits beside the database, which anyone able to read it could use anyway.
 type demoKeys struct {
 	TenantID int64             `json:"tenant_id"`
 	Keys     map[string]string `json:"keys"` // "native", …, "voice360 user" -> secret
