@@ -414,6 +414,10 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.R
 		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", fmt.Sprintf("%d %s", status, http.StatusText(status))
 	default:
 		res.Attempt.ErrorClass, res.Attempt.Error = classify(err), err.Error()
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			res.Attempt.Error = refused.Error() // without the dialled address
+		}
 	}
 	attempts := c.Delivery.Attempts + 1
 	limit := len(d.opt.Schedule)

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -119,7 +120,10 @@ func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 		return &refusedError{fmt.Errorf("webhook guard: %w", err)}
 	}
 	if err := g.Check(ip); err != nil {
-		return &refusedError{err}
+		// The tenant reads this in the attempt log: it does not say which
+		// address the host resolved to, lest the guard become an oracle on
+		// the server's private DNS.
+		return &refusedError{errors.New("the address the host resolved to is not public (SSRF guard; an operator can allow a range with --webhook-allow-cidr)")}
 	}
 	return nil
 }
@@ -143,8 +147,9 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 	}
 	host := u.Hostname()
 	var addrs []netip.Addr
+	literal := false
 	if ip, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{ip}
+		addrs, literal = []netip.Addr{ip}, true
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 		defer cancel()
@@ -155,6 +160,11 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, ip := range addrs {
 		if err := g.Check(ip); err != nil {
+			if !literal {
+				// Not which address: the server's private DNS is not the
+				// tenant's to map.
+				return fieldError("url", "host "+clip(host, 100)+" resolves to an address that is not public; an operator can allow its range with --webhook-allow-cidr")
+			}
 			return fieldError("url", "is not allowed: "+err.Error())
 		}
 	}
