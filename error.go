@@ -24,6 +24,9 @@ const (
 	CodeInternal         Code = "internal"           // anything else; details are logged, never shown
 	CodeBadRequest       Code = "bad_request"        // the request cannot be parsed: bad JSON, unknown field, wrong type
 	CodeMethodNotAllowed Code = "method_not_allowed" // the resource exists but not with this method
+	// CodePreconditionFailed: the request's If-Match names a version of the
+	// object other than the current one (someone changed it since).
+	CodePreconditionFailed Code = "precondition_failed"
 )
 
 // Error is the one error type that crosses package boundaries. Message is safe to

@@ -85,6 +85,25 @@ type Store interface {
 	// DeactivatedAt deactivates or reactivates the user.
 	UpdateUser(ctx context.Context, tenantID int64, u User) (User, error)
 
+	// The Update…Func methods are the read-modify-write form of the updates,
+	// for partial updates (PATCH) and anything else that changes an object it
+	// has read: fn receives the object as stored, inside the transaction that
+	// writes it and with its row locked until the commit, and the store then
+	// validates and writes what fn left, as the matching Update… does. So
+	// concurrent partial updates never lose each other's changes. fn must be
+	// quick, must not call the store (on SQLite it runs in the one writer),
+	// and may run more than once (a deadlock victim is retried), so it must
+	// change nothing but its argument; its error aborts the update unchanged.
+	UpdateUserFunc(ctx context.Context, tenantID, id int64, fn func(*User) error) (User, error)
+	UpdateTeamFunc(ctx context.Context, tenantID, id int64, fn func(*Team) error) (Team, error)
+	UpdateSkillFunc(ctx context.Context, tenantID, id int64, fn func(*Skill) error) (Skill, error)
+	UpdateStatusFunc(ctx context.Context, tenantID, id int64, fn func(*AgentStatus) error) (AgentStatus, error)
+	UpdateQueueFunc(ctx context.Context, tenantID, id int64, fn func(*Queue) error) (Queue, error)
+	UpdatePhoneNumberFunc(ctx context.Context, tenantID, id int64, fn func(*PhoneNumber) error) (PhoneNumber, error)
+	UpdateContactFunc(ctx context.Context, tenantID, id int64, fn func(*Contact) error) (Contact, error)
+	UpdateWebhookFunc(ctx context.Context, tenantID, id int64, fn func(*Webhook) error) (Webhook, error)
+	UpdateTenantFunc(ctx context.Context, id int64, fn func(*Tenant) error) (Tenant, error)
+
 	// SetPresence puts an agent in a status of the tenant. Only the system may
 	// set In-Call and Wrap-Up (bySystem); deactivated users stay Offline.
 	SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (Presence, error)

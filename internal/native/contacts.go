@@ -59,14 +59,10 @@ func (a *API) contactRoutes() {
 	get := byID(s.Contact)
 	handle(a, route{Method: "GET", Path: "/v1/contacts/{id}", Summary: "Get a contact", Tag: "Contacts", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/contacts/{id}", Summary: "Update a contact", Tag: "Contacts", Scope: manage},
-		loader(get, toContactBody),
-		func(ctx context.Context, c *call, in *contactBody) (switchboard.Contact, error) {
-			ct, err := get(ctx, c)
-			if err != nil {
-				return ct, err
-			}
-			in.apply(&ct)
-			return s.UpdateContact(ctx, c.tenantID(), ct)
+		patch[contactBody, switchboard.Contact]{
+			update: updater(s.UpdateContactFunc),
+			toBody: toContactBody,
+			apply:  func(in *contactBody, ct *switchboard.Contact) error { in.apply(ct); return nil },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/contacts/{id}", Summary: "Delete a contact", Tag: "Contacts", Scope: manage,
 		Status: http.StatusNoContent}, deleter(s.DeleteContact))

@@ -66,6 +66,7 @@ func New(opt Options) *API {
 	}
 	a := &API{opt: opt, mux: http.NewServeMux(), streams: newStreamSet(opt.Streams)}
 	a.registerRoutes()
+	a.markETags()
 	a.mux.HandleFunc("GET /v1/openapi.json", a.serveOpenAPI)
 	a.mux.HandleFunc("/v1/", a.noRoute)
 	return a
@@ -135,6 +136,7 @@ type route struct {
 	Result                     reflect.Type // nil: no response body
 	Paged                      bool         // takes limit, cursor and offset
 	Stream                     bool         // answers with Server-Sent Events
+	etag                       bool         // one object, sent with its ETag (see patch.go)
 	Query                      []param      // other query parameters
 	serve                      func(w http.ResponseWriter, r *http.Request, c *call)
 }
@@ -226,25 +228,6 @@ func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call,
 			}
 		}
 		out, err := fn(r.Context(), c, in)
-		a.respond(w, r, &rt, out, err)
-	})
-}
-
-// handlePatch registers a partial update: load renders the current object as a
-// request body, the request's fields are decoded over it, and fn stores the
-// result. Fields the request leaves out keep their values.
-func handlePatch[In, Out any](a *API, rt route, load func(ctx context.Context, c *call) (In, error), fn func(ctx context.Context, c *call, in *In) (Out, error)) {
-	a.add(&rt, reflect.TypeFor[In](), reflect.TypeFor[Out](), func(w http.ResponseWriter, r *http.Request, c *call) {
-		in, err := load(r.Context(), c)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		if err := httpapi.DecodeJSON(r, &in, true); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		out, err := fn(r.Context(), c, &in)
 		a.respond(w, r, &rt, out, err)
 	})
 }
@@ -346,21 +329,26 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any
 		w.WriteHeader(rt.Status)
 		return
 	}
+	if rt.etag && writeETag(w, r, out) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	httpapi.WriteJSON(w, rt.Status, out)
 }
 
 // statusOf is the one table from error codes to HTTP status on the native API.
 var statusOf = map[switchboard.Code]int{
-	switchboard.CodeBadRequest:       http.StatusBadRequest,
-	switchboard.CodeInvalid:          http.StatusUnprocessableEntity,
-	switchboard.CodeNotFound:         http.StatusNotFound,
-	switchboard.CodeConflict:         http.StatusConflict,
-	switchboard.CodeUnauthorized:     http.StatusUnauthorized,
-	switchboard.CodeForbidden:        http.StatusForbidden,
-	switchboard.CodeRateLimited:      http.StatusTooManyRequests,
-	switchboard.CodeTooLarge:         http.StatusRequestEntityTooLarge,
-	switchboard.CodeInternal:         http.StatusInternalServerError,
-	switchboard.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	switchboard.CodeBadRequest:         http.StatusBadRequest,
+	switchboard.CodeInvalid:            http.StatusUnprocessableEntity,
+	switchboard.CodeNotFound:           http.StatusNotFound,
+	switchboard.CodeConflict:           http.StatusConflict,
+	switchboard.CodeUnauthorized:       http.StatusUnauthorized,
+	switchboard.CodeForbidden:          http.StatusForbidden,
+	switchboard.CodeRateLimited:        http.StatusTooManyRequests,
+	switchboard.CodeTooLarge:           http.StatusRequestEntityTooLarge,
+	switchboard.CodeInternal:           http.StatusInternalServerError,
+	switchboard.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
+	switchboard.CodePreconditionFailed: http.StatusPreconditionFailed,
 }
 
 // ErrorBody is the native error envelope.

@@ -50,14 +50,15 @@ type object = openapi.Object
 
 // errorResponses are the shared error responses, by component name.
 var errorResponses = map[string]string{
-	"Unauthorized": "missing, unknown, expired or revoked credential",
-	"Forbidden":    "the key lacks the required scope",
-	"RateLimited":  "rate limit exceeded; see Retry-After",
-	"BadRequest":   "unparsable body or parameter: bad JSON, unknown field or wrong type",
-	"TooLarge":     "request body too large",
-	"Invalid":      "validation failed; error.fields names each bad field",
-	"NotFound":     "no such object in the caller's tenant",
-	"Error":        "any other error; see error.code",
+	"Unauthorized":       "missing, unknown, expired or revoked credential",
+	"Forbidden":          "the key lacks the required scope",
+	"RateLimited":        "rate limit exceeded; see Retry-After",
+	"BadRequest":         "unparsable body or parameter: bad JSON, unknown field or wrong type",
+	"TooLarge":           "request body too large",
+	"Invalid":            "validation failed; error.fields names each bad field",
+	"NotFound":           "no such object in the caller's tenant",
+	"PreconditionFailed": "If-Match names none of the object's current ETags: it changed since it was read",
+	"Error":              "any other error; see error.code",
 }
 
 type specBuilder struct {
@@ -135,6 +136,14 @@ func (sb *specBuilder) operation(rt *route) object {
 	for _, q := range query {
 		params = append(params, object{"name": q.Name, "in": "query", "description": q.Doc, "schema": object{"type": q.Type}})
 	}
+	if rt.etag && rt.Method == http.MethodPatch {
+		params = append(params, object{"name": "If-Match", "in": "header", "schema": object{"type": "string"},
+			"description": "apply the change only if the object still has this ETag (from a GET or an earlier PATCH); otherwise 412"})
+	}
+	if rt.etag && rt.Method == http.MethodGet {
+		params = append(params, object{"name": "If-None-Match", "in": "header", "schema": object{"type": "string"},
+			"description": "answer 304 Not Modified if the object still has this ETag"})
+	}
 	if params != nil {
 		op["parameters"] = params
 	}
@@ -149,6 +158,9 @@ func (sb *specBuilder) operation(rt *route) object {
 	if rt.Result != nil {
 		resp["content"] = object{"application/json": object{"schema": sb.schemaOf(rt.Result, false)}}
 	}
+	if rt.etag {
+		resp["headers"] = object{"ETag": object{"description": "the object's strong entity tag, a hash of its JSON form", "schema": object{"type": "string"}}}
+	}
 	ref := func(name string) object { return object{"$ref": "#/components/responses/" + name} }
 	responses := object{strconv.Itoa(rt.Status): resp, "401": ref("Unauthorized"), "default": ref("Error")}
 	if rt.Access == tenantKey {
@@ -162,6 +174,12 @@ func (sb *specBuilder) operation(rt *route) object {
 	}
 	if strings.Contains(rt.Path, "{") {
 		responses["404"] = ref("NotFound")
+	}
+	if rt.etag && rt.Method == http.MethodPatch {
+		responses["412"] = ref("PreconditionFailed")
+	}
+	if rt.etag && rt.Method == http.MethodGet {
+		responses["304"] = object{"description": "Not Modified: the object still has the ETag of If-None-Match"}
 	}
 	op["responses"] = responses
 	return op

@@ -73,14 +73,10 @@ func (a *API) queueRoutes() {
 	get := byID(s.Queue)
 	handle(a, route{Method: "GET", Path: "/v1/queues/{id}", Summary: "Get a queue", Tag: "Queues", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/queues/{id}", Summary: "Update a queue", Tag: "Queues", Scope: manage},
-		loader(get, queueToBody),
-		func(ctx context.Context, c *call, in *queueBody) (switchboard.Queue, error) {
-			q, err := get(ctx, c)
-			if err != nil {
-				return q, err
-			}
-			in.apply(&q)
-			return s.UpdateQueue(ctx, c.tenantID(), q)
+		patch[queueBody, switchboard.Queue]{
+			update: updater(s.UpdateQueueFunc),
+			toBody: queueToBody,
+			apply:  func(in *queueBody, q *switchboard.Queue) error { in.apply(q); return nil },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/queues/{id}", Summary: "Delete a queue with its memberships", Tag: "Queues",
 		Scope: manage, Status: http.StatusNoContent}, deleter(s.DeleteQueue))

@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"switchboard"
@@ -119,33 +120,33 @@ func (a *API) userRoutes() {
 	handle(a, route{Method: "GET", Path: "/v1/users/{id}", Summary: "Get a user", Tag: "Users", Scope: switchboard.ScopeUsersRead, User: userSelf},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.User, error) { return getUser(ctx, c) })
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/users/{id}", Summary: "Update a user", Tag: "Users", Scope: switchboard.ScopeUsersManage},
-		func(ctx context.Context, c *call) (userBody, error) {
-			u, err := getUser(ctx, c)
-			return userToBody(u), err
-		},
-		func(ctx context.Context, c *call, in *userBody) (switchboard.User, error) {
-			u, err := getUser(ctx, c)
-			if err != nil {
-				return u, err
-			}
-			in.apply(&u)
-			u, err = s.UpdateUser(ctx, c.tenantID(), u)
-			if u.DeactivatedAt != nil {
-				a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
-			}
-			return u, err
+		patch[userBody, switchboard.User]{
+			update: updater(s.UpdateUserFunc),
+			toBody: userToBody,
+			apply:  func(in *userBody, u *switchboard.User) error { in.apply(u); return nil },
+			done: func(c *call, u switchboard.User) {
+				if u.DeactivatedAt != nil {
+					a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
+				}
+			},
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/users/{id}", Summary: "Deactivate a user (users are kept for their history)", Tag: "Users",
 		Scope: switchboard.ScopeUsersManage, Status: http.StatusNoContent},
 		func(ctx context.Context, c *call, _ *noBody) (noContent, error) {
-			u, err := getUser(ctx, c)
-			if err != nil || u.DeactivatedAt != nil {
-				return noContent{}, err
-			}
 			now := nowUTC()
-			u.DeactivatedAt = &now
-			_, err = s.UpdateUser(ctx, c.tenantID(), u)
-			a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
+			u, err := updater(s.UpdateUserFunc)(ctx, c, func(u *switchboard.User) error {
+				if u.DeactivatedAt != nil {
+					return errUnchanged
+				}
+				u.DeactivatedAt = &now
+				return nil
+			})
+			if errors.Is(err, errUnchanged) {
+				return noContent{}, nil
+			}
+			if err == nil {
+				a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
+			}
 			return noContent{}, err
 		})
 }
@@ -169,14 +170,13 @@ func (a *API) teamRoutes() {
 	get := byID(s.Team)
 	handle(a, route{Method: "GET", Path: "/v1/teams/{id}", Summary: "Get a team", Tag: "Teams", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/teams/{id}", Summary: "Update a team", Tag: "Teams", Scope: manage},
-		loader(get, func(t switchboard.Team) teamBody { return teamBody{Name: t.Name, ParentID: t.ParentID} }),
-		func(ctx context.Context, c *call, in *teamBody) (switchboard.Team, error) {
-			t, err := get(ctx, c)
-			if err != nil {
-				return t, err
-			}
-			t.Name, t.ParentID = in.Name, in.ParentID
-			return s.UpdateTeam(ctx, c.tenantID(), t)
+		patch[teamBody, switchboard.Team]{
+			update: updater(s.UpdateTeamFunc),
+			toBody: func(t switchboard.Team) teamBody { return teamBody{Name: t.Name, ParentID: t.ParentID} },
+			apply: func(in *teamBody, t *switchboard.Team) error {
+				t.Name, t.ParentID = in.Name, in.ParentID
+				return nil
+			},
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/teams/{id}", Summary: "Delete a team (members stay, sub-teams move up)", Tag: "Teams",
 		Scope: manage, Status: http.StatusNoContent}, deleter(s.DeleteTeam))
@@ -200,14 +200,10 @@ func (a *API) skillRoutes() {
 	get := byID(s.Skill)
 	handle(a, route{Method: "GET", Path: "/v1/skills/{id}", Summary: "Get a skill", Tag: "Skills", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/skills/{id}", Summary: "Rename a skill", Tag: "Skills", Scope: manage},
-		loader(get, func(k switchboard.Skill) skillBody { return skillBody{Name: k.Name} }),
-		func(ctx context.Context, c *call, in *skillBody) (switchboard.Skill, error) {
-			k, err := get(ctx, c)
-			if err != nil {
-				return k, err
-			}
-			k.Name = in.Name
-			return s.UpdateSkill(ctx, c.tenantID(), k)
+		patch[skillBody, switchboard.Skill]{
+			update: updater(s.UpdateSkillFunc),
+			toBody: func(k switchboard.Skill) skillBody { return skillBody{Name: k.Name} },
+			apply:  func(in *skillBody, k *switchboard.Skill) error { k.Name = in.Name; return nil },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/skills/{id}", Summary: "Delete a skill (users and queues lose it)", Tag: "Skills",
 		Scope: manage, Status: http.StatusNoContent}, deleter(s.DeleteSkill))
@@ -233,14 +229,13 @@ func (a *API) statusRoutes() {
 	get := byID(s.Status)
 	handle(a, route{Method: "GET", Path: "/v1/agent_statuses/{id}", Summary: "Get an agent status", Tag: "Agent statuses", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/agent_statuses/{id}", Summary: "Update a custom agent status", Tag: "Agent statuses", Scope: manage},
-		loader(get, func(st switchboard.AgentStatus) statusBody { return statusBody{Name: st.Name, Available: st.Available} }),
-		func(ctx context.Context, c *call, in *statusBody) (switchboard.AgentStatus, error) {
-			st, err := get(ctx, c)
-			if err != nil {
-				return st, err
-			}
-			st.Name, st.Available = in.Name, in.Available
-			return s.UpdateStatus(ctx, c.tenantID(), st)
+		patch[statusBody, switchboard.AgentStatus]{
+			update: updater(s.UpdateStatusFunc),
+			toBody: func(st switchboard.AgentStatus) statusBody { return statusBody{Name: st.Name, Available: st.Available} },
+			apply: func(in *statusBody, st *switchboard.AgentStatus) error {
+				st.Name, st.Available = in.Name, in.Available
+				return nil
+			},
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/agent_statuses/{id}", Summary: "Delete a custom agent status", Tag: "Agent statuses",
 		Scope: manage, Status: http.StatusNoContent}, deleter(s.DeleteStatus))
@@ -279,16 +274,12 @@ func (a *API) numberRoutes() {
 	get := byID(s.PhoneNumber)
 	handle(a, route{Method: "GET", Path: "/v1/phone_numbers/{id}", Summary: "Get a phone number", Tag: "Phone numbers", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/phone_numbers/{id}", Summary: "Update or reassign a phone number", Tag: "Phone numbers", Scope: manage},
-		loader(get, func(n switchboard.PhoneNumber) numberBody {
-			return numberBody{Number: n.Input, Label: n.Label, SMSEnabled: n.SMSEnabled, MMSEnabled: n.MMSEnabled, UserID: n.UserID, QueueID: n.QueueID}
-		}),
-		func(ctx context.Context, c *call, in *numberBody) (switchboard.PhoneNumber, error) {
-			n, err := get(ctx, c)
-			if err != nil {
-				return n, err
-			}
-			in.apply(&n)
-			return s.UpdatePhoneNumber(ctx, c.tenantID(), n)
+		patch[numberBody, switchboard.PhoneNumber]{
+			update: updater(s.UpdatePhoneNumberFunc),
+			toBody: func(n switchboard.PhoneNumber) numberBody {
+				return numberBody{Number: n.Input, Label: n.Label, SMSEnabled: n.SMSEnabled, MMSEnabled: n.MMSEnabled, UserID: n.UserID, QueueID: n.QueueID}
+			},
+			apply: func(in *numberBody, n *switchboard.PhoneNumber) error { in.apply(n); return nil },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/phone_numbers/{id}", Summary: "Release a phone number", Tag: "Phone numbers",
 		Scope: manage, Status: http.StatusNoContent}, deleter(s.DeletePhoneNumber))

@@ -48,19 +48,18 @@ func (a *API) tenantRoutes() {
 			return s.Tenant(ctx, c.tenantID())
 		})
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/tenant", Summary: "Update the caller's tenant settings", Tag: "Tenant", Scope: switchboard.ScopeTenantManage},
-		func(ctx context.Context, c *call) (settingsBody, error) {
-			t, err := s.Tenant(ctx, c.tenantID())
-			return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency, PublicStatus: t.PublicStatus}, err
-		},
-		func(ctx context.Context, c *call, in *settingsBody) (switchboard.Tenant, error) {
-			t, err := s.Tenant(ctx, c.tenantID())
-			if err != nil {
-				return t, err
-			}
-			t.Name, t.AdminEmail, t.Timezone, t.Currency, t.PublicStatus = in.Name, in.AdminEmail, in.Timezone, in.Currency, in.PublicStatus
-			t, err = s.UpdateTenant(ctx, t)
-			a.opt.Auth.ForgetTenant(t.ID)
-			return t, err
+		patch[settingsBody, switchboard.Tenant]{
+			update: func(ctx context.Context, c *call, change func(*switchboard.Tenant) error) (switchboard.Tenant, error) {
+				return s.UpdateTenantFunc(ctx, c.tenantID(), change)
+			},
+			toBody: func(t switchboard.Tenant) settingsBody {
+				return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency, PublicStatus: t.PublicStatus}
+			},
+			apply: func(in *settingsBody, t *switchboard.Tenant) error {
+				t.Name, t.AdminEmail, t.Timezone, t.Currency, t.PublicStatus = in.Name, in.AdminEmail, in.Timezone, in.Currency, in.PublicStatus
+				return nil
+			},
+			done: func(c *call, t switchboard.Tenant) { a.opt.Auth.ForgetTenant(t.ID) },
 		})
 }
 
@@ -195,19 +194,20 @@ func (a *API) adminRoutes() {
 	}
 	handle(a, route{Method: "GET", Path: "/v1/admin/tenants/{id}", Summary: "Get a tenant", Tag: tag, Access: adminToken}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/admin/tenants/{id}", Summary: "Update a tenant, including its slug and balance", Tag: tag, Access: adminToken},
-		loader(get, func(t switchboard.Tenant) tenantBody {
-			return tenantBody{Slug: t.Slug, Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, BalanceCents: t.BalanceCents, Currency: t.Currency,
-				PublicStatus: t.PublicStatus}
-		}),
-		func(ctx context.Context, c *call, in *tenantBody) (switchboard.Tenant, error) {
-			t, err := get(ctx, c)
-			if err != nil {
-				return t, err
-			}
-			in.apply(&t)
-			t, err = s.UpdateTenant(ctx, t)
-			a.opt.Auth.ForgetTenant(t.ID)
-			return t, err
+		patch[tenantBody, switchboard.Tenant]{
+			update: func(ctx context.Context, c *call, change func(*switchboard.Tenant) error) (switchboard.Tenant, error) {
+				id, err := c.pathID("id")
+				if err != nil {
+					return switchboard.Tenant{}, err
+				}
+				return s.UpdateTenantFunc(ctx, id, change)
+			},
+			toBody: func(t switchboard.Tenant) tenantBody {
+				return tenantBody{Slug: t.Slug, Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, BalanceCents: t.BalanceCents, Currency: t.Currency,
+					PublicStatus: t.PublicStatus}
+			},
+			apply: func(in *tenantBody, t *switchboard.Tenant) error { in.apply(t); return nil },
+			done:  func(c *call, t switchboard.Tenant) { a.opt.Auth.ForgetTenant(t.ID) },
 		})
 	handle(a, route{Method: "POST", Path: "/v1/admin/tenants/{id}/api_keys", Summary: "Create an API key for a tenant", Tag: tag, Access: adminToken, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *adminKeyBody) (createdKey, error) {

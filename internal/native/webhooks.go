@@ -125,25 +125,22 @@ func (a *API) webhookRoutes() {
 	get := byID(s.Webhook)
 	handle(a, route{Method: "GET", Path: "/v1/webhooks/{id}", Summary: "Get a webhook subscription with its delivery statistics", Tag: "Webhooks", Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/webhooks/{id}", Summary: "Update, disable or re-enable a webhook subscription", Tag: "Webhooks", Scope: manage},
-		loader(get, webhookToBody),
-		func(ctx context.Context, c *call, in *webhookBody) (switchboard.Webhook, error) {
-			w, err := get(ctx, c)
-			if err != nil {
-				return w, err
-			}
-			if err := a.applyWebhook(in, &w); err != nil {
-				return w, err
-			}
+		patch[webhookBody, switchboard.Webhook]{
+			update: updater(s.UpdateWebhookFunc),
+			toBody: webhookToBody,
+			apply:  func(in *webhookBody, w *switchboard.Webhook) error { return a.applyWebhook(in, w) },
 			// Every update is checked whole, as a creation is: the policy
-			// may have changed since the subscription was written.
-			w.Normalize()
-			if err := w.Validate(); err != nil {
-				return w, err
-			}
-			if err := check(ctx, w); err != nil {
-				return w, err
-			}
-			return s.UpdateWebhook(ctx, c.tenantID(), w)
+			// may have changed since the subscription was written. The
+			// policy resolves names, so it vets the merge before the
+			// transaction, which stores it only if it is still the same.
+			get: get,
+			vet: func(ctx context.Context, c *call, w switchboard.Webhook) error {
+				w.Normalize()
+				if err := w.Validate(); err != nil {
+					return err
+				}
+				return check(ctx, w)
+			},
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/webhooks/{id}", Summary: "Delete a webhook subscription and its delivery log", Tag: "Webhooks", Scope: manage, Status: http.StatusNoContent},
 		deleter(s.DeleteWebhook))

@@ -18,6 +18,11 @@ import (
 func (db *DB) SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (switchboard.Presence, error) {
 	p := switchboard.Presence{UserID: userID}
 	err := db.inTx(ctx, func(t *tx) error {
+		// The user is locked first, so that a deactivation committing
+		// meanwhile cannot be overtaken by a sign-in that read it active.
+		if err := t.lockRow(ctx, "users", "user", tenantID, userID); err != nil {
+			return err
+		}
 		var prev string
 		var deactivated sql.NullInt64
 		err := t.queryRow(ctx, "SELECT presence_status, deactivated_at FROM users WHERE tenant_id = ? AND id = ?", tenantID, userID).Scan(&prev, &deactivated)

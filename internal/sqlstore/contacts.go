@@ -173,30 +173,43 @@ func (db *DB) ContactsByPhone(ctx context.Context, tenantID int64, numbers []str
 
 // UpdateContact implements switchboard.Store.
 func (db *DB) UpdateContact(ctx context.Context, tenantID int64, c switchboard.Contact) (switchboard.Contact, error) {
+	return inTxValue(ctx, db, c, func(t *tx) (switchboard.Contact, error) { return t.updateContact(ctx, tenantID, c) })
+}
+
+// UpdateContactFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateContactFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Contact) error) (switchboard.Contact, error) {
+	return modify(ctx, db, "contacts", "contact", tenantID, id,
+		func(t *tx) (switchboard.Contact, error) {
+			return getOneTx(ctx, t, "contacts", contactCols, "contact", scanContact, tenantID, id)
+		}, fn,
+		func(t *tx, c switchboard.Contact) (switchboard.Contact, error) {
+			c.ID = id
+			return t.updateContact(ctx, tenantID, c)
+		})
+}
+
+func (t *tx) updateContact(ctx context.Context, tenantID int64, c switchboard.Contact) (switchboard.Contact, error) {
 	if err := prepareContact(&c); err != nil {
 		return c, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "contacts", contactCols, "contact", scanContact, tenantID, c.ID)
-		if err != nil {
-			return err
-		}
-		c.TenantID, c.UUID, c.CreatedAt, c.UpdatedAt = tenantID, old.UUID, old.CreatedAt, t.now
-		phones, _ := json.Marshal(c.Phones)
-		emails, _ := json.Marshal(c.Emails)
-		if _, err := t.exec(ctx, `UPDATE contacts SET first_name = ?, last_name = ?, primary_phone = ?, phones = ?,
-			primary_email = ?, emails = ?, emails_search = ?, company_name = ?, job_title = ?, website = ?, crm_name = ?,
-			crm_contact_url = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			c.FirstName, c.LastName, c.PrimaryPhone, string(phones), c.PrimaryEmail, string(emails), emailsSearch(&c),
-			c.CompanyName, c.JobTitle, c.Website, c.CRMName, c.CRMContactURL, micros(t.now), tenantID, c.ID); err != nil {
-			return fmt.Errorf("update contact: %w", err)
-		}
-		if err := t.writePhones(ctx, &c); err != nil {
-			return err
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventContactUpdated, "contact", c.ID, c)
-	})
-	return c, err
+	old, err := getOneTx(ctx, t, "contacts", contactCols, "contact", scanContact, tenantID, c.ID)
+	if err != nil {
+		return c, err
+	}
+	c.TenantID, c.UUID, c.CreatedAt, c.UpdatedAt = tenantID, old.UUID, old.CreatedAt, t.now
+	phones, _ := json.Marshal(c.Phones)
+	emails, _ := json.Marshal(c.Emails)
+	if _, err := t.exec(ctx, `UPDATE contacts SET first_name = ?, last_name = ?, primary_phone = ?, phones = ?,
+		primary_email = ?, emails = ?, emails_search = ?, company_name = ?, job_title = ?, website = ?, crm_name = ?,
+		crm_contact_url = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		c.FirstName, c.LastName, c.PrimaryPhone, string(phones), c.PrimaryEmail, string(emails), emailsSearch(&c),
+		c.CompanyName, c.JobTitle, c.Website, c.CRMName, c.CRMContactURL, micros(t.now), tenantID, c.ID); err != nil {
+		return c, fmt.Errorf("update contact: %w", err)
+	}
+	if err := t.writePhones(ctx, &c); err != nil {
+		return c, err
+	}
+	return c, t.appendEvent(ctx, tenantID, switchboard.EventContactUpdated, "contact", c.ID, c)
 }
 
 // DeleteContact implements switchboard.Store.
@@ -240,6 +253,11 @@ func (db *DB) CreateClickToCall(ctx context.Context, tenantID int64, l switchboa
 		return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed", Fields: map[string]string{field: why}}
 	}
 	err := db.inTx(ctx, func(t *tx) error {
+		// The limit is counted and the link inserted under the tenant's
+		// dial-plan lock, so racing creations cannot all pass one count.
+		if err := t.serialize(ctx, "dialplan", tenantID); err != nil {
+			return err
+		}
 		var users, queues, links, owners, numbers int
 		for _, c := range []struct {
 			dst *int

@@ -56,3 +56,49 @@ func (db *DB) deleteOne(ctx context.Context, tenantID, id int64, table, what, ev
 func listAll[T any](ctx context.Context, db *DB, table, cols string, scan func(scanner) (T, error), keyOf func(T) int64, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[T], error) {
 	return listPage(ctx, db, listQuery{cols: cols, from: "FROM " + table + " WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}, opt, scan, keyOf)
 }
+
+// modify is the read-modify-write of one object: inside one transaction it
+// locks the row (see lockRow), reads it with get, lets change alter it, stores
+// the result with write and reads it back, so that what the caller gets is
+// exactly what a later read returns. Nothing another writer commits between
+// the read and the write can be lost, because nothing can commit to the row
+// in between.
+//
+// change runs inside the transaction, on SQLite in the single writer's
+// goroutine: it must be quick, must not call the store, and may run more than
+// once (inTx retries deadlock victims), so it may only change its argument.
+func modify[T any](ctx context.Context, db *DB, table, what string, tenantID, id int64, get func(*tx) (T, error), change func(*T) error, write func(*tx, T) (T, error)) (T, error) {
+	var out T
+	err := db.inTx(ctx, func(t *tx) error {
+		if err := t.lockRow(ctx, table, what, tenantID, id); err != nil {
+			return err
+		}
+		cur, err := get(t)
+		if err != nil {
+			return err
+		}
+		if err := change(&cur); err != nil {
+			return err
+		}
+		if _, err := write(t, cur); err != nil {
+			return err
+		}
+		out, err = get(t)
+		return err
+	})
+	return out, err
+}
+
+// inTxValue runs fn in a write transaction and returns its value, or zero
+// (the caller's input, for methods that return it on failure) when it fails.
+func inTxValue[T any](ctx context.Context, db *DB, zero T, fn func(*tx) (T, error)) (T, error) {
+	out := zero
+	err := db.inTx(ctx, func(t *tx) error {
+		v, err := fn(t)
+		if err == nil {
+			out = v
+		}
+		return err
+	})
+	return out, err
+}

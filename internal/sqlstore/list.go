@@ -108,6 +108,7 @@ func placeholders(n int) string {
 
 // checkOwned verifies that every id in ids names a row of table in tenantID. It
 // is how references stay inside a tenant: a foreign id looks like a missing one.
+// The rows stay as checked until t ends.
 func (t *tx) checkOwned(ctx context.Context, tenantID int64, table, field string, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -122,6 +123,13 @@ func (t *tx) checkOwned(ctx context.Context, tenantID int64, table, field string
 	}
 	var n int
 	q := "SELECT COUNT(*) FROM " + table + " WHERE tenant_id = ? AND id IN (" + placeholders(len(uniq)) + ")"
+	if t.db.engine == Postgres {
+		// The rows are share-locked until the commit, so that none can be
+		// deleted between this check and the insert that refers to it (which
+		// would fail as a foreign-key violation, or leave a dangling id where
+		// no key guards it). SQLite's single writer needs no lock.
+		q = "SELECT COUNT(*) FROM (SELECT id FROM " + table + " WHERE tenant_id = ? AND id IN (" + placeholders(len(uniq)) + ") FOR KEY SHARE) AS owned"
+	}
 	if err := t.queryRow(ctx, q, args...).Scan(&n); err != nil {
 		return fmt.Errorf("check %s: %w", table, err)
 	}

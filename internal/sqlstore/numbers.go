@@ -88,27 +88,40 @@ func (db *DB) PhoneNumbers(ctx context.Context, tenantID int64, opt switchboard.
 
 // UpdatePhoneNumber implements switchboard.Store.
 func (db *DB) UpdatePhoneNumber(ctx context.Context, tenantID int64, n switchboard.PhoneNumber) (switchboard.PhoneNumber, error) {
+	return inTxValue(ctx, db, n, func(t *tx) (switchboard.PhoneNumber, error) { return t.updatePhoneNumber(ctx, tenantID, n) })
+}
+
+// UpdatePhoneNumberFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdatePhoneNumberFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.PhoneNumber) error) (switchboard.PhoneNumber, error) {
+	return modify(ctx, db, "phone_numbers", "phone_number", tenantID, id,
+		func(t *tx) (switchboard.PhoneNumber, error) {
+			return getOneTx(ctx, t, "phone_numbers", numberCols, "phone_number", scanNumber, tenantID, id)
+		}, fn,
+		func(t *tx, n switchboard.PhoneNumber) (switchboard.PhoneNumber, error) {
+			n.ID = id
+			return t.updatePhoneNumber(ctx, tenantID, n)
+		})
+}
+
+func (t *tx) updatePhoneNumber(ctx context.Context, tenantID int64, n switchboard.PhoneNumber) (switchboard.PhoneNumber, error) {
 	if err := prepareNumber(&n); err != nil {
 		return n, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "phone_numbers", numberCols, "phone_number", scanNumber, tenantID, n.ID)
-		if err != nil {
-			return err
-		}
-		if err := t.checkNumberRefs(ctx, tenantID, &n); err != nil {
-			return err
-		}
-		n.TenantID, n.CreatedAt, n.UpdatedAt = tenantID, old.CreatedAt, t.now
-		if _, err := t.exec(ctx, `UPDATE phone_numbers SET number = ?, input = ?, label = ?, sms_enabled = ?, mms_enabled = ?,
-			user_id = ?, queue_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			n.Number, n.Input, n.Label, n.SMSEnabled, n.MMSEnabled, nullID(n.UserID), nullID(n.QueueID), micros(t.now),
-			tenantID, n.ID); err != nil {
-			return fmt.Errorf("update phone number: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventNumberUpdated, "phone_number", n.ID, n)
-	})
-	return n, err
+	old, err := getOneTx(ctx, t, "phone_numbers", numberCols, "phone_number", scanNumber, tenantID, n.ID)
+	if err != nil {
+		return n, err
+	}
+	if err := t.checkNumberRefs(ctx, tenantID, &n); err != nil {
+		return n, err
+	}
+	n.TenantID, n.CreatedAt, n.UpdatedAt = tenantID, old.CreatedAt, t.now
+	if _, err := t.exec(ctx, `UPDATE phone_numbers SET number = ?, input = ?, label = ?, sms_enabled = ?, mms_enabled = ?,
+		user_id = ?, queue_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		n.Number, n.Input, n.Label, n.SMSEnabled, n.MMSEnabled, nullID(n.UserID), nullID(n.QueueID), micros(t.now),
+		tenantID, n.ID); err != nil {
+		return n, fmt.Errorf("update phone number: %w", err)
+	}
+	return n, t.appendEvent(ctx, tenantID, switchboard.EventNumberUpdated, "phone_number", n.ID, n)
 }
 
 // DeletePhoneNumber implements switchboard.Store.

@@ -106,34 +106,47 @@ func (db *DB) Queues(ctx context.Context, tenantID int64, opt switchboard.ListOp
 
 // UpdateQueue implements switchboard.Store.
 func (db *DB) UpdateQueue(ctx context.Context, tenantID int64, q switchboard.Queue) (switchboard.Queue, error) {
+	return inTxValue(ctx, db, q, func(t *tx) (switchboard.Queue, error) { return t.updateQueue(ctx, tenantID, q) })
+}
+
+// UpdateQueueFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateQueueFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Queue) error) (switchboard.Queue, error) {
+	return modify(ctx, db, "queues", "queue", tenantID, id,
+		func(t *tx) (switchboard.Queue, error) {
+			return getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
+		}, fn,
+		func(t *tx, q switchboard.Queue) (switchboard.Queue, error) {
+			q.ID = id
+			return t.updateQueue(ctx, tenantID, q)
+		})
+}
+
+func (t *tx) updateQueue(ctx context.Context, tenantID int64, q switchboard.Queue) (switchboard.Queue, error) {
 	q.Normalize()
 	if err := q.Validate(); err != nil {
 		return q, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, q.ID)
-		if err != nil {
-			return err
-		}
-		if err := t.checkQueueRefs(ctx, tenantID, &q); err != nil {
-			return err
-		}
-		q.TenantID, q.UUID, q.CreatedAt, q.UpdatedAt = tenantID, old.UUID, old.CreatedAt, t.now
-		if _, err := t.exec(ctx, `UPDATE queues SET name = ?, extension = ?, strategy = ?, timeout_seconds = ?,
-			retry_seconds = ?, wrap_up_seconds = ?, max_length = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
-			music_on_hold = ?, service_level_seconds = ?, channel = ?, language = ?, parent_id = ?, updated_at = ?,
-			overflow_callback = ?, max_wait_seconds = ? WHERE tenant_id = ? AND id = ?`,
-			q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty,
-			q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel, q.Language,
-			nullID(q.ParentID), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds, tenantID, q.ID); err != nil {
-			return fmt.Errorf("update queue: %w", err)
-		}
-		if err := t.writeQueueSkills(ctx, &q); err != nil {
-			return err
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventQueueUpdated, "queue", q.ID, q)
-	})
-	return q, err
+	old, err := getOneTx(ctx, t, "queues", t.db.queueCols, "queue", scanQueue, tenantID, q.ID)
+	if err != nil {
+		return q, err
+	}
+	if err := t.checkQueueRefs(ctx, tenantID, &q); err != nil {
+		return q, err
+	}
+	q.TenantID, q.UUID, q.CreatedAt, q.UpdatedAt = tenantID, old.UUID, old.CreatedAt, t.now
+	if _, err := t.exec(ctx, `UPDATE queues SET name = ?, extension = ?, strategy = ?, timeout_seconds = ?,
+		retry_seconds = ?, wrap_up_seconds = ?, max_length = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
+		music_on_hold = ?, service_level_seconds = ?, channel = ?, language = ?, parent_id = ?, updated_at = ?,
+		overflow_callback = ?, max_wait_seconds = ? WHERE tenant_id = ? AND id = ?`,
+		q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty,
+		q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel, q.Language,
+		nullID(q.ParentID), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds, tenantID, q.ID); err != nil {
+		return q, fmt.Errorf("update queue: %w", err)
+	}
+	if err := t.writeQueueSkills(ctx, &q); err != nil {
+		return q, err
+	}
+	return q, t.appendEvent(ctx, tenantID, switchboard.EventQueueUpdated, "queue", q.ID, q)
 }
 
 // DeleteQueue implements switchboard.Store. Its members and skills go with it;
@@ -159,8 +172,9 @@ func scanMember(s scanner) (switchboard.QueueMember, error) {
 func (db *DB) AddQueueMember(ctx context.Context, tenantID int64, m switchboard.QueueMember) (switchboard.QueueMember, error) {
 	err := db.inTx(ctx, func(t *tx) error {
 		// The queue is checked before the input, so that a caller probing
-		// another tenant's queue learns nothing but "not found".
-		if _, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, m.QueueID); err != nil {
+		// another tenant's queue learns nothing but "not found"; it is
+		// locked so that members added together get distinct positions.
+		if err := t.lockRow(ctx, "queues", "queue", tenantID, m.QueueID); err != nil {
 			return err
 		}
 		if err := m.Validate(); err != nil {

@@ -84,25 +84,38 @@ func (db *DB) Teams(ctx context.Context, tenantID int64, opt switchboard.ListOpt
 
 // UpdateTeam implements switchboard.Store.
 func (db *DB) UpdateTeam(ctx context.Context, tenantID int64, team switchboard.Team) (switchboard.Team, error) {
+	return inTxValue(ctx, db, team, func(t *tx) (switchboard.Team, error) { return t.updateTeam(ctx, tenantID, team) })
+}
+
+// UpdateTeamFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateTeamFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Team) error) (switchboard.Team, error) {
+	return modify(ctx, db, "teams", "team", tenantID, id,
+		func(t *tx) (switchboard.Team, error) {
+			return getOneTx(ctx, t, "teams", teamCols, "team", scanTeam, tenantID, id)
+		}, fn,
+		func(t *tx, team switchboard.Team) (switchboard.Team, error) {
+			team.ID = id
+			return t.updateTeam(ctx, tenantID, team)
+		})
+}
+
+func (t *tx) updateTeam(ctx context.Context, tenantID int64, team switchboard.Team) (switchboard.Team, error) {
 	if err := team.Validate(); err != nil {
 		return team, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "teams", teamCols, "team", scanTeam, tenantID, team.ID)
-		if err != nil {
-			return err
-		}
-		if err := t.checkTeamParent(ctx, tenantID, team); err != nil {
-			return err
-		}
-		team.TenantID, team.CreatedAt, team.UpdatedAt = tenantID, old.CreatedAt, t.now
-		if _, err := t.exec(ctx, "UPDATE teams SET name = ?, parent_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-			team.Name, nullID(team.ParentID), micros(t.now), tenantID, team.ID); err != nil {
-			return fmt.Errorf("update team: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventTeamUpdated, "team", team.ID, team)
-	})
-	return team, err
+	old, err := getOneTx(ctx, t, "teams", teamCols, "team", scanTeam, tenantID, team.ID)
+	if err != nil {
+		return team, err
+	}
+	if err := t.checkTeamParent(ctx, tenantID, team); err != nil {
+		return team, err
+	}
+	team.TenantID, team.CreatedAt, team.UpdatedAt = tenantID, old.CreatedAt, t.now
+	if _, err := t.exec(ctx, "UPDATE teams SET name = ?, parent_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		team.Name, nullID(team.ParentID), micros(t.now), tenantID, team.ID); err != nil {
+		return team, fmt.Errorf("update team: %w", err)
+	}
+	return team, t.appendEvent(ctx, tenantID, switchboard.EventTeamUpdated, "team", team.ID, team)
 }
 
 // DeleteTeam implements switchboard.Store. Members stay; they just leave the
@@ -153,22 +166,35 @@ func (db *DB) Skills(ctx context.Context, tenantID int64, opt switchboard.ListOp
 
 // UpdateSkill implements switchboard.Store.
 func (db *DB) UpdateSkill(ctx context.Context, tenantID int64, k switchboard.Skill) (switchboard.Skill, error) {
+	return inTxValue(ctx, db, k, func(t *tx) (switchboard.Skill, error) { return t.updateSkill(ctx, tenantID, k) })
+}
+
+// UpdateSkillFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateSkillFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Skill) error) (switchboard.Skill, error) {
+	return modify(ctx, db, "skills", "skill", tenantID, id,
+		func(t *tx) (switchboard.Skill, error) {
+			return getOneTx(ctx, t, "skills", skillCols, "skill", scanSkill, tenantID, id)
+		}, fn,
+		func(t *tx, k switchboard.Skill) (switchboard.Skill, error) {
+			k.ID = id
+			return t.updateSkill(ctx, tenantID, k)
+		})
+}
+
+func (t *tx) updateSkill(ctx context.Context, tenantID int64, k switchboard.Skill) (switchboard.Skill, error) {
 	if err := k.Validate(); err != nil {
 		return k, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "skills", skillCols, "skill", scanSkill, tenantID, k.ID)
-		if err != nil {
-			return err
-		}
-		k.TenantID, k.CreatedAt, k.UpdatedAt = tenantID, old.CreatedAt, t.now
-		if _, err := t.exec(ctx, "UPDATE skills SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-			k.Name, micros(t.now), tenantID, k.ID); err != nil {
-			return fmt.Errorf("update skill: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventSkillUpdated, "skill", k.ID, k)
-	})
-	return k, err
+	old, err := getOneTx(ctx, t, "skills", skillCols, "skill", scanSkill, tenantID, k.ID)
+	if err != nil {
+		return k, err
+	}
+	k.TenantID, k.CreatedAt, k.UpdatedAt = tenantID, old.CreatedAt, t.now
+	if _, err := t.exec(ctx, "UPDATE skills SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		k.Name, micros(t.now), tenantID, k.ID); err != nil {
+		return k, fmt.Errorf("update skill: %w", err)
+	}
+	return k, t.appendEvent(ctx, tenantID, switchboard.EventSkillUpdated, "skill", k.ID, k)
 }
 
 // DeleteSkill implements switchboard.Store. Users and queues lose the skill.
@@ -222,25 +248,45 @@ func (db *DB) Statuses(ctx context.Context, tenantID int64, opt switchboard.List
 // UpdateStatus implements switchboard.Store. System statuses are refused with
 // CodeForbidden.
 func (db *DB) UpdateStatus(ctx context.Context, tenantID int64, a switchboard.AgentStatus) (switchboard.AgentStatus, error) {
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, a.ID)
-		if err != nil {
-			return err
-		}
-		if old.System {
-			return errSystemStatus
-		}
-		if err := a.Validate(); err != nil {
-			return err
-		}
-		a.TenantID, a.System, a.CreatedAt, a.UpdatedAt = tenantID, false, old.CreatedAt, t.now
-		if _, err := t.exec(ctx, "UPDATE agent_statuses SET name = ?, available = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-			a.Name, a.Available, micros(t.now), tenantID, a.ID); err != nil {
-			return fmt.Errorf("update status: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventStatusUpdated, "agent_status", a.ID, a)
-	})
-	return a, err
+	return inTxValue(ctx, db, a, func(t *tx) (switchboard.AgentStatus, error) { return t.updateStatus(ctx, tenantID, a) })
+}
+
+// UpdateStatusFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateStatusFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.AgentStatus) error) (switchboard.AgentStatus, error) {
+	get := func(t *tx) (switchboard.AgentStatus, error) {
+		return getOneTx(ctx, t, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, id)
+	}
+	return modify(ctx, db, "agent_statuses", "agent_status", tenantID, id, get,
+		func(a *switchboard.AgentStatus) error {
+			// System statuses are refused before the caller's change sees them.
+			if a.System {
+				return errSystemStatus
+			}
+			return fn(a)
+		},
+		func(t *tx, a switchboard.AgentStatus) (switchboard.AgentStatus, error) {
+			a.ID = id
+			return t.updateStatus(ctx, tenantID, a)
+		})
+}
+
+func (t *tx) updateStatus(ctx context.Context, tenantID int64, a switchboard.AgentStatus) (switchboard.AgentStatus, error) {
+	old, err := getOneTx(ctx, t, "agent_statuses", statusCols, "agent_status", scanStatus, tenantID, a.ID)
+	if err != nil {
+		return a, err
+	}
+	if old.System {
+		return a, errSystemStatus
+	}
+	if err := a.Validate(); err != nil {
+		return a, err
+	}
+	a.TenantID, a.System, a.CreatedAt, a.UpdatedAt = tenantID, false, old.CreatedAt, t.now
+	if _, err := t.exec(ctx, "UPDATE agent_statuses SET name = ?, available = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		a.Name, a.Available, micros(t.now), tenantID, a.ID); err != nil {
+		return a, fmt.Errorf("update status: %w", err)
+	}
+	return a, t.appendEvent(ctx, tenantID, switchboard.EventStatusUpdated, "agent_status", a.ID, a)
 }
 
 // DeleteStatus implements switchboard.Store. System statuses are refused with

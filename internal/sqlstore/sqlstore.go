@@ -19,8 +19,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -470,20 +472,109 @@ func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
 		db.closeMu.RUnlock()
 		return <-req.done
 	}
+	for attempt := 1; ; attempt++ {
+		err := db.runTx(ctx, fn)
+		if err == nil || !retryable(err) {
+			return db.translate(err)
+		}
+		if attempt == maxTxAttempts {
+			return &switchboard.Error{Code: switchboard.CodeConflict,
+				Message: "the change collided with concurrent changes to the same objects; retry the request"}
+		}
+		// Full jitter on a doubling ceiling: transactions that collided once
+		// should not collide again in lockstep.
+		backoff := time.Duration(rand.Int64N(int64(txRetryBase << attempt)))
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// maxTxAttempts bounds how often inTx runs a transaction that PostgreSQL
+// aborted as a deadlock victim or a serialization failure; txRetryBase is the
+// first backoff ceiling, doubled on every further attempt.
+const (
+	maxTxAttempts = 6
+	txRetryBase   = 5 * time.Millisecond
+)
+
+// runTx is one attempt of inTx on PostgreSQL. Its errors are untranslated, so
+// that inTx can tell retryable ones apart.
+func (db *DB) runTx(ctx context.Context, fn func(*tx) error) error {
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return db.translate(fmt.Errorf("begin: %w", err))
+		return fmt.Errorf("begin: %w", err)
 	}
 	t := &tx{db: db, sql: stx, ctx: context.WithoutCancel(ctx), now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := fn(t); err != nil {
 		stx.Rollback()
-		return db.translate(err)
+		return err
 	}
 	if err := stx.Commit(); err != nil {
-		return db.translate(fmt.Errorf("commit: %w", err))
+		return fmt.Errorf("commit: %w", err)
 	}
 	if t.appended > 0 {
 		db.changes.notify()
+	}
+	return nil
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// would succeed if run again: a serialization failure (40001) or the victim
+// of a deadlock (40P01). Such a transaction wrote nothing, and every fn given
+// to inTx only writes through its tx, so running fn again is safe.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// lockRow locks the row id of table in tenantID until t ends (PostgreSQL's
+// SELECT … FOR NO KEY UPDATE), or fails with CodeNotFound. It is the first
+// step of every read-modify-write, so that concurrent updates of one object
+// queue behind each other instead of overwriting each other's changes. NO KEY
+// UPDATE, unlike FOR UPDATE, lets other transactions insert rows that
+// reference this one. On SQLite the single writer already runs one
+// transaction at a time, and lockRow only checks that the row exists.
+//
+// Lock order: every transaction locks the rows it changes before the
+// tenant's row (which appendEvent locks for the event sequence), and several
+// rows of one table in id order, so that two writers never wait on each other.
+func (t *tx) lockRow(ctx context.Context, table, what string, tenantID, id int64) error {
+	q := "SELECT id FROM " + table + " WHERE tenant_id = ? AND id = ?"
+	args := []any{tenantID, id}
+	if table == "tenants" {
+		q, args = "SELECT id FROM tenants WHERE id = ?", []any{id}
+	}
+	if t.db.engine == Postgres {
+		q += " FOR NO KEY UPDATE"
+	}
+	var got int64
+	err := t.queryRow(ctx, q, args...).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what, id)
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", what, err)
+	}
+	return nil
+}
+
+// serialize makes the rest of t run alone among the transactions that
+// serialize on the same name and tenant: the check-then-insert rules that no
+// unique index can express (an extension shared by users and queues, the
+// click-to-call limit) read and write under it, so that two racing creations
+// cannot both pass the check. PostgreSQL holds a transaction-scoped advisory
+// lock; SQLite's single writer already serializes every write.
+func (t *tx) serialize(ctx context.Context, name string, tenantID int64) error {
+	if t.db.engine != Postgres {
+		return nil
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "switchboard/%s/%d", name, tenantID)
+	if _, err := t.exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
+		return fmt.Errorf("serialize %s: %w", name, err)
 	}
 	return nil
 }
@@ -662,6 +753,15 @@ func (db *DB) translate(err error) error {
 		return &switchboard.Error{Code: switchboard.CodeConflict,
 			Message: field + " is already in use",
 			Fields:  map[string]string{field: "is already in use"}}
+	}
+	// checkOwned locks what it checks, so a reference vanishing before the
+	// insert should not happen; should one slip through (or a row still be
+	// referred to), it is a conflict between requests, not a server fault.
+	var pe *pgconn.PgError
+	var le *sqlite.Error
+	if (errors.As(err, &pe) && pe.Code == "23503") || (errors.As(err, &le) && le.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
+		return &switchboard.Error{Code: switchboard.CodeConflict,
+			Message: "the change refers to an object that was deleted meanwhile, or deletes one still referred to"}
 	}
 	return err
 }

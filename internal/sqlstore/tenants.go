@@ -78,25 +78,44 @@ func (db *DB) Tenants(ctx context.Context, opt switchboard.ListOptions) (switchb
 
 // UpdateTenant implements switchboard.Store.
 func (db *DB) UpdateTenant(ctx context.Context, t switchboard.Tenant) (switchboard.Tenant, error) {
+	return inTxValue(ctx, db, t, func(tx *tx) (switchboard.Tenant, error) { return tx.updateTenant(ctx, t) })
+}
+
+// UpdateTenantFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateTenantFunc(ctx context.Context, id int64, fn func(*switchboard.Tenant) error) (switchboard.Tenant, error) {
+	return modify(ctx, db, "tenants", "tenant", id, id,
+		func(tx *tx) (switchboard.Tenant, error) { return tx.tenant(ctx, id) }, fn,
+		func(tx *tx, t switchboard.Tenant) (switchboard.Tenant, error) {
+			t.ID = id
+			return tx.updateTenant(ctx, t)
+		})
+}
+
+func (tx *tx) tenant(ctx context.Context, id int64) (switchboard.Tenant, error) {
+	t, err := scanTenant(tx.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFound("tenant", id)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get tenant: %w", err)
+	}
+	return t, nil
+}
+
+func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboard.Tenant, error) {
 	t.Normalize()
 	if err := t.Validate(); err != nil {
 		return t, err
 	}
-	err := db.inTx(ctx, func(tx *tx) error {
-		old, err := scanTenant(tx.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE id = ?", t.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("tenant", t.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("get tenant: %w", err)
-		}
-		t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
-		if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
-			currency = ?, updated_at = ?, public_status = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
-			micros(tx.now), t.PublicStatus, t.ID); err != nil {
-			return fmt.Errorf("update tenant: %w", err)
-		}
-		return tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)
-	})
-	return t, err
+	old, err := tx.tenant(ctx, t.ID)
+	if err != nil {
+		return t, err
+	}
+	t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
+	if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
+		currency = ?, updated_at = ?, public_status = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
+		micros(tx.now), t.PublicStatus, t.ID); err != nil {
+		return t, fmt.Errorf("update tenant: %w", err)
+	}
+	return t, tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)
 }

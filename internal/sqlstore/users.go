@@ -127,9 +127,16 @@ func (t *tx) checkUserRefs(ctx context.Context, tenantID int64, u *switchboard.U
 
 // checkExtensionFree fails with CodeConflict when ext is taken by a user or queue
 // other than the row self of table.
+//
+// Users and queues live in two tables, so no unique index can keep their
+// extensions apart: the check runs serialized on the tenant's dial plan (see
+// serialize), which makes it as good as a constraint on both engines.
 func (t *tx) checkExtensionFree(ctx context.Context, tenantID int64, ext, table string, self int64) error {
 	if ext == "" {
 		return nil
+	}
+	if err := t.serialize(ctx, "dialplan", tenantID); err != nil {
+		return err
 	}
 	var n int
 	err := t.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE tenant_id = ? AND extension = ? AND NOT (? = 'users' AND id = ?))
@@ -222,48 +229,65 @@ func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilte
 
 // UpdateUser implements switchboard.Store.
 func (db *DB) UpdateUser(ctx context.Context, tenantID int64, u switchboard.User) (switchboard.User, error) {
+	return inTxValue(ctx, db, u, func(t *tx) (switchboard.User, error) { return t.updateUser(ctx, tenantID, u) })
+}
+
+// UpdateUserFunc implements switchboard.Store: fn changes the user as it is
+// inside the transaction that writes it, which locks the row first.
+func (db *DB) UpdateUserFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.User) error) (switchboard.User, error) {
+	return modify(ctx, db, "users", "user", tenantID, id,
+		func(t *tx) (switchboard.User, error) {
+			return getOneTx(ctx, t, "users", db.userCols, "user", scanUser, tenantID, id)
+		}, fn,
+		func(t *tx, u switchboard.User) (switchboard.User, error) {
+			u.ID = id
+			return t.updateUser(ctx, tenantID, u)
+		})
+}
+
+// updateUser replaces the writable fields of user u.ID with u's inside t.
+func (t *tx) updateUser(ctx context.Context, tenantID int64, u switchboard.User) (switchboard.User, error) {
 	if err := prepareUser(&u); err != nil {
 		return u, err
 	}
-	err := db.inTx(ctx, func(tx *tx) error {
-		old, err := scanUser(tx.queryRow(ctx, "SELECT "+db.userCols+" FROM users WHERE tenant_id = ? AND id = ?", tenantID, u.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("user", u.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("get user: %w", err)
-		}
-		if err := tx.checkUserRefs(ctx, tenantID, &u, u.ID); err != nil {
-			return err
-		}
-		u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, old.UUID, old.CreatedAt, tx.now
-		if u.SIPPassword == "" {
-			u.SIPPassword = old.SIPPassword
-		}
-		event := switchboard.EventUserUpdated
-		switch {
-		case u.DeactivatedAt != nil && old.DeactivatedAt != nil:
-			u.DeactivatedAt = old.DeactivatedAt
-		case u.DeactivatedAt != nil:
-			u.DeactivatedAt = &tx.now
-			event = switchboard.EventUserDeactivated
-		}
-		roles, _ := json.Marshal(u.Roles)
-		numbers, _ := json.Marshal(u.PhoneNumbers)
-		if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
-			location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
-			sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ?, voicemail_enabled = ?,
-			forward_enabled = ?, forward_number = ? WHERE tenant_id = ? AND id = ?`,
-			u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
-			string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber,
-			tenantID, u.ID); err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if err := tx.writeUserLinks(ctx, &u); err != nil {
-			return err
-		}
-		return tx.appendEvent(ctx, tenantID, event, "user", u.ID, u)
-	})
-	return u, err
+	tx, db := t, t.db
+	old, err := scanUser(tx.queryRow(ctx, "SELECT "+db.userCols+" FROM users WHERE tenant_id = ? AND id = ?", tenantID, u.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, notFound("user", u.ID)
+	}
+	if err != nil {
+		return u, fmt.Errorf("get user: %w", err)
+	}
+	if err := tx.checkUserRefs(ctx, tenantID, &u, u.ID); err != nil {
+		return u, err
+	}
+	u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, old.UUID, old.CreatedAt, tx.now
+	if u.SIPPassword == "" {
+		u.SIPPassword = old.SIPPassword
+	}
+	event := switchboard.EventUserUpdated
+	switch {
+	case u.DeactivatedAt != nil && old.DeactivatedAt != nil:
+		u.DeactivatedAt = old.DeactivatedAt
+	case u.DeactivatedAt != nil:
+		now := tx.now
+		u.DeactivatedAt = &now
+		event = switchboard.EventUserDeactivated
+	}
+	roles, _ := json.Marshal(u.Roles)
+	numbers, _ := json.Marshal(u.PhoneNumbers)
+	if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
+		location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
+		sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ?, voicemail_enabled = ?,
+		forward_enabled = ?, forward_number = ? WHERE tenant_id = ? AND id = ?`,
+		u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
+		string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
+		nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber,
+		tenantID, u.ID); err != nil {
+		return u, fmt.Errorf("update user: %w", err)
+	}
+	if err := tx.writeUserLinks(ctx, &u); err != nil {
+		return u, err
+	}
+	return u, tx.appendEvent(ctx, tenantID, event, "user", u.ID, u)
 }

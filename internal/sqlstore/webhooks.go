@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,41 +138,54 @@ func (db *DB) Webhooks(ctx context.Context, tenantID int64, opt switchboard.List
 // UpdateWebhook implements switchboard.Store. Enabling a disabled webhook
 // clears its failure run, so the disable rule starts counting afresh.
 func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
+	return inTxValue(ctx, db, w, func(t *tx) (switchboard.Webhook, error) { return t.updateWebhook(ctx, tenantID, w) })
+}
+
+// UpdateWebhookFunc implements switchboard.Store (see UpdateUserFunc).
+func (db *DB) UpdateWebhookFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Webhook) error) (switchboard.Webhook, error) {
+	return modify(ctx, db, "webhooks", "webhook", tenantID, id,
+		func(t *tx) (switchboard.Webhook, error) {
+			return getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
+		}, fn,
+		func(t *tx, w switchboard.Webhook) (switchboard.Webhook, error) {
+			w.ID = id
+			return t.updateWebhook(ctx, tenantID, w)
+		})
+}
+
+func (t *tx) updateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
 	w.Normalize()
 	if err := w.Validate(); err != nil {
 		return w, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
-		old, err := getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, w.ID)
-		if err != nil {
-			return err
-		}
-		keep := w
-		w = old
-		// Every writable field: the rest are statistics and the secret.
-		w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = keep.Name, keep.URL, keep.Method, keep.Dialect, keep.EventTypes, keep.DialectTypes
-		w.MaxAttempts, w.DelaySeconds, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.DelaySeconds, keep.NotifyEmail, keep.Headers, t.now
-		switch {
-		case keep.Enabled && !old.Enabled:
-			w.Enabled, w.DisabledReason, w.DisabledAt = true, "", nil
-			w.ConsecutiveFailures, w.FailingSince = 0, nil
-		case !keep.Enabled && old.Enabled:
-			w.Enabled, w.DisabledReason, w.DisabledAt = false, "disabled by the tenant", &t.now
-		}
-		types, _ := json.Marshal(w.EventTypes)
-		headers, _ := json.Marshal(w.Headers)
-		dtypes, _ := json.Marshal(w.DialectTypes)
-		if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, dialect_types = ?,
-			delay_seconds = ?, name = ?, max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
-			consecutive_failures = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.DelaySeconds, w.Name, w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
-			w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
-			tenantID, w.ID); err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventWebhookUpdated, "webhook", w.ID, w)
-	})
-	return w, err
+	old, err := getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, w.ID)
+	if err != nil {
+		return w, err
+	}
+	keep := w
+	w = old
+	// Every writable field: the rest are statistics and the secret.
+	w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = keep.Name, keep.URL, keep.Method, keep.Dialect, keep.EventTypes, keep.DialectTypes
+	w.MaxAttempts, w.DelaySeconds, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.DelaySeconds, keep.NotifyEmail, keep.Headers, t.now
+	switch {
+	case keep.Enabled && !old.Enabled:
+		w.Enabled, w.DisabledReason, w.DisabledAt = true, "", nil
+		w.ConsecutiveFailures, w.FailingSince = 0, nil
+	case !keep.Enabled && old.Enabled:
+		w.Enabled, w.DisabledReason, w.DisabledAt = false, "disabled by the tenant", &t.now
+	}
+	types, _ := json.Marshal(w.EventTypes)
+	headers, _ := json.Marshal(w.Headers)
+	dtypes, _ := json.Marshal(w.DialectTypes)
+	if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, dialect_types = ?,
+		delay_seconds = ?, name = ?, max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
+		consecutive_failures = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.DelaySeconds, w.Name, w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
+		w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
+		tenantID, w.ID); err != nil {
+		return w, fmt.Errorf("update webhook: %w", err)
+	}
+	return w, t.appendEvent(ctx, tenantID, switchboard.EventWebhookUpdated, "webhook", w.ID, w)
 }
 
 // RotateWebhookSecret implements switchboard.Store: a new secret signs from
@@ -183,6 +197,9 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, tenantID, id int64, overl
 		return w, err
 	}
 	err = db.inTx(ctx, func(t *tx) error {
+		if err := t.lockRow(ctx, "webhooks", "webhook", tenantID, id); err != nil {
+			return err
+		}
 		w, err = getOneTx(ctx, t, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
 		if err != nil {
 			return err
@@ -312,7 +329,9 @@ func (db *DB) ReplayWebhook(ctx context.Context, tenantID, id int64, since, unti
 			return queued, err
 		}
 		after = evs[len(evs)-1].Seq
+		n := 0
 		err = db.inTx(ctx, func(t *tx) error {
+			n = 0 // a retried transaction counts afresh
 			for _, e := range evs {
 				if !w.Matches(e.Type) {
 					continue
@@ -329,13 +348,14 @@ func (db *DB) ReplayWebhook(ctx context.Context, tenantID, id int64, since, unti
 						return fmt.Errorf("replay: %w", err)
 					}
 				}
-				queued++
+				n++
 			}
 			return nil
 		})
 		if err != nil {
 			return queued, err
 		}
+		queued += n
 		db.changes.notify()
 	}
 }
@@ -496,6 +516,9 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 	var disabled []switchboard.Webhook
 	err := db.inTx(ctx, func(t *tx) error {
 		disabled = disabled[:0]
+		if err := t.lockWebhooks(ctx, results); err != nil {
+			return err
+		}
 		for _, r := range results {
 			a := r.Attempt
 			if _, err := t.exec(ctx, `INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error_class, error, response)
@@ -530,6 +553,36 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 		return nil
 	})
 	return disabled, err
+}
+
+// lockWebhooks locks the webhooks of results in id order before any of their
+// deliveries, the order in which webhook updates and deletions (whose
+// cascade reaches the deliveries) take them; without it a batch that updated
+// a delivery, then its webhook, then the tenant's event counter could
+// deadlock with a webhook update holding the webhook and waiting for the
+// counter. SQLite's single writer needs no locks.
+func (t *tx) lockWebhooks(ctx context.Context, results []Result) error {
+	if t.db.engine != Postgres || len(results) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(results))
+	for _, r := range results {
+		ids = append(ids, r.WebhookID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := t.query(ctx, "SELECT id FROM webhooks WHERE id IN ("+placeholders(len(ids))+") ORDER BY id FOR NO KEY UPDATE", args...)
+	if err != nil {
+		return fmt.Errorf("lock webhooks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 // recordWebhookOutcome updates the webhook's statistics and disables it when

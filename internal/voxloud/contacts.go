@@ -81,9 +81,13 @@ func (a *API) contactRoutes() {
 		if err != nil {
 			return contactOut{}, err
 		}
-		ct := in.contact()
-		ct.ID = old.ID
-		ct, err = a.opt.Store.UpdateContact(ctx, c.tenantID(), ct)
+		// Every field is replaced, inside the transaction that locks the
+		// row, so that the contact cannot change or go between the lookup
+		// and the write.
+		ct, err := a.opt.Store.UpdateContactFunc(ctx, c.tenantID(), old.ID, func(cur *switchboard.Contact) error {
+			*cur = in.contact()
+			return nil
+		})
 		return renderContact(ct, c.principal.Tenant), err
 	}
 	for _, m := range []string{"PUT", "POST"} {
