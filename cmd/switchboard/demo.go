@@ -320,6 +320,9 @@ func (d *demo) seedKeys(ctx context.Context, s *sqlstore.DB, user int64, ko demo
 	if ko.File != "" && !ko.Rotate {
 		if raw, err := os.ReadFile(ko.File); err == nil {
 			json.Unmarshal(raw, &kept) // a damaged file only costs new keys
+			if fi, err := os.Stat(ko.File); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				os.Chmod(ko.File, 0o600) // loosened by hand: the secrets are the owner's alone
+			}
 		}
 	}
 	want := map[string]switchboard.APIKey{}
