@@ -32,11 +32,15 @@ type patch[In, T any] struct {
 	// vet, when set, checks the merged object before the transaction, for
 	// checks that need I/O (the webhook policy resolves URLs) and so cannot
 	// run inside it. get then reads the object for that first merge. If the
-	// merge inside the transaction comes out different in any writable field
-	// (as toBody renders it), someone changed the object in between, and the
-	// update starts over rather than store what was not vetted.
+	// merge inside the transaction comes out different in what vet depends
+	// on (vetKey, or every writable field as toBody renders them), someone
+	// changed the object in between, and the update starts over rather than
+	// store what was not vetted.
 	vet func(ctx context.Context, c *call, merged T) error
 	get func(ctx context.Context, c *call) (T, error)
+	// vetKey, when set, is the part of the object vet depends on, so that
+	// concurrent changes of other fields do not make the update start over.
+	vetKey func(T) any
 	// done, when set, runs after a successful update with the stored
 	// object (to drop caches that hold the old one).
 	done func(c *call, v T)
@@ -46,7 +50,7 @@ type patch[In, T any] struct {
 // object; maxPatchAttempts bounds how often handlePatch starts over.
 var errStale = errors.New("changed since vetted")
 
-const maxPatchAttempts = 5
+const maxPatchAttempts = 8
 
 // errUnchanged aborts an update that would change nothing, so that it
 // neither writes nor records an event.
@@ -84,6 +88,10 @@ func handlePatch[In, T any](a *API, rt route, p patch[In, T]) {
 			}
 			return p.apply(&in, v)
 		}
+		key := func(v T) any { return p.toBody(v) }
+		if p.vetKey != nil {
+			key = p.vetKey
+		}
 		var out T
 		err := errStale
 		for attempt := 0; attempt < maxPatchAttempts && errors.Is(err, errStale); attempt++ {
@@ -102,7 +110,7 @@ func handlePatch[In, T any](a *API, rt route, p patch[In, T]) {
 					a.writeError(w, r, err)
 					return
 				}
-				vetted, _ = json.Marshal(p.toBody(cur))
+				vetted, _ = json.Marshal(key(cur))
 			}
 			out, err = p.update(r.Context(), c, func(v *T) error {
 				if ifMatch != "" {
@@ -116,7 +124,7 @@ func handlePatch[In, T any](a *API, rt route, p patch[In, T]) {
 					return err
 				}
 				if vetted != nil {
-					if now, _ := json.Marshal(p.toBody(*v)); !bytes.Equal(now, vetted) {
+					if now, _ := json.Marshal(key(*v)); !bytes.Equal(now, vetted) {
 						return errStale
 					}
 				}

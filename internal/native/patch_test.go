@@ -139,6 +139,24 @@ func TestConcurrentPatchesKeepEveryField(t *testing.T) {
 				}
 			}
 
+			// Webhooks vet a merged URL before the transaction (the policy
+			// resolves names) and start over when it changed meanwhile.
+			hookValues := map[string]any{"name": fmt.Sprintf("hook %d", round), "url": fmt.Sprintf("http://127.0.0.1:9/r%d", round),
+				"max_attempts": round + 2, "notify_email": fmt.Sprintf("ops%d@acme.test", round), "method": []string{"GET", "POST", "GET"}[round]}
+			hfields := []string{"name", "url", "max_attempts", "notify_email", "method"}
+			hpath := fmt.Sprintf("/v1/webhooks/%d", f.webhook)
+			patchRace(t, ta, f.key, hpath, 50, hfields, func(k string) any { return hookValues[k] })
+			res = ta.do(t, "GET", hpath, f.key, nil)
+			got = nil
+			res.decode(t, &got)
+			for _, k := range hfields {
+				want, _ := json.Marshal(hookValues[k])
+				have, _ := json.Marshal(got[k])
+				if !bytes.Equal(want, have) {
+					t.Errorf("round %d: webhook %s = %s, want %s", round, k, have, want)
+				}
+			}
+
 			queueValues := map[string]any{"name": fmt.Sprintf("Queue %d", round), "extension": fmt.Sprintf("80%d", round),
 				"timeout_seconds": 20 + round, "wrap_up_seconds": 5 + round, "max_length": 10 + round, "music_on_hold": fmt.Sprintf("moh%d", round)}
 			qfields := []string{"name", "extension", "timeout_seconds", "wrap_up_seconds", "max_length", "music_on_hold"}

@@ -134,6 +134,9 @@ func (a *API) webhookRoutes() {
 			// policy resolves names, so it vets the merge before the
 			// transaction, which stores it only if it is still the same.
 			get: get,
+			vetKey: func(w switchboard.Webhook) any {
+				return []any{w.URL, w.EventTypes, w.DialectTypes, w.Headers} // what the policy reads, and more
+			},
 			vet: func(ctx context.Context, c *call, w switchboard.Webhook) error {
 				w.Normalize()
 				if err := w.Validate(); err != nil {
