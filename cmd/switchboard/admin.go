@@ -19,12 +19,11 @@ import (
 // positional is set.
 func (m *Main) withStore(ctx context.Context, name string, args []string, positional bool, define func(fs *flag.FlagSet), fn func(fs *flag.FlagSet) error) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
 	if define != nil {
 		define(fs)
 	}
-	if err := m.Config.load(fs, args, true, m.Getenv); err != nil {
-		return usageError{err}
+	if err := m.parseFlags(fs, args, true); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 && !positional {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}

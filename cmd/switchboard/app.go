@@ -88,22 +88,43 @@ Commands:
   user create      create a user; prints it as JSON
   user import      import users from a JSON array or a CSV file
   simulate         run an M/M/N queue through the engine in virtual time, beside Erlang C
-  version          print the version
+  version          print the version and the commit it was built from (also --version)
+  help [COMMAND]   print this help, or a command's
 
 Run "switchboard COMMAND -h" for the flags of a command. Every flag can also be
 set with a SWITCHBOARD_* environment variable or in a JSON --config file.
 `
 
 // Run runs the command named by args[0]. For serve it returns when ctx is done
-// and the server has shut down.
+// and the server has shut down. Asking any command for help (-h, --help,
+// "help COMMAND") prints it to stdout and succeeds.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	if err := m.run(ctx, args); !errors.Is(err, errHelpShown) {
+		return err
+	}
+	return nil
+}
+
+func (m *Main) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, helpText)
 		return usageError{errors.New("no command given")}
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "tenant" || cmd == "key" || cmd == "user") && len(rest) > 0 {
+	if subs, ok := groups[cmd]; ok {
+		switch {
+		case len(rest) == 0:
+			fmt.Fprint(m.Stderr, groupHelp(cmd))
+			return usageError{fmt.Errorf("%s needs a subcommand: %s", cmd, strings.Join(subs, " or "))}
+		case wantsHelp(rest[:1]) || rest[0] == "help":
+			fmt.Fprint(m.Stdout, groupHelp(cmd))
+			return nil
+		}
 		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	if cmd == "help" && len(rest) > 0 {
+		// "help serve" is "serve -h"; "help tenant create" is "tenant create -h".
+		return m.run(ctx, append(rest, "-h"))
 	}
 	switch cmd {
 	case "serve":
@@ -119,7 +140,15 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.Close()
 	case "migrate":
 		return m.withStore(ctx, "migrate", rest, false, nil, func(fs *flag.FlagSet) error {
-			fmt.Fprintln(m.Stderr, "database is up to date")
+			applied := m.store.AppliedMigrations()
+			for _, v := range applied {
+				fmt.Fprintln(m.Stdout, "applied", v)
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(m.Stdout, "database is up to date: no migration was pending")
+			} else {
+				fmt.Fprintf(m.Stdout, "database is up to date: applied %d migrations\n", len(applied))
+			}
 			return nil
 		})
 	case "tenant create":
@@ -132,10 +161,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.userImport(ctx, rest)
 	case "simulate":
 		return m.simulate(ctx, rest)
-	case "version":
-		fmt.Fprintln(m.Stdout, switchboard.Version)
+	case "version", "--version", "-version":
+		fmt.Fprint(m.Stdout, versionText())
 		return nil
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, helpText)
 		return nil
 	}
@@ -157,9 +186,8 @@ func (m *Main) newLogger() *slog.Logger {
 // once the server accepts connections (see Addr). Close stops it.
 func (m *Main) Start(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	if err := m.Config.load(fs, args, false, m.Getenv); err != nil {
-		return usageError{err}
+	if err := m.parseFlags(fs, args, false); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,13 +50,13 @@ type Config struct {
 	WebhookDisableAfter  time.Duration
 	WebhookDisableEvents int
 	WebhookPoll          time.Duration
-	SMTPAddr             string
-	SMTPFrom             string
-	// PublicURL is the base URL clients reach the server at; empty means
 	// WebhookMaxPerTenant and WebhookMaxEventTypes bound what one tenant's
 	// subscriptions cost every event it records.
 	WebhookMaxPerTenant  int
 	WebhookMaxEventTypes int
+	SMTPAddr             string
+	SMTPFrom             string
+	// PublicURL is the base URL clients reach the server at; empty means
 	// http:// and the listening address.
 	PublicURL string
 
@@ -131,11 +132,11 @@ func defaultConfig() Config {
 		WebhookDisableAfter:     5 * 24 * time.Hour,
 		WebhookDisableEvents:    100,
 		WebhookPoll:             time.Second,
+		WebhookMaxPerTenant:     20,
+		WebhookMaxEventTypes:    50,
 		SMTPFrom:                "switchboard@localhost",
 		SMSProvider:             "sim",
 		SMSSimReceipt:           time.Second,
-		WebhookMaxPerTenant:     20,
-		WebhookMaxEventTypes:    50,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
 		TenantWriteRate:         50,
@@ -178,12 +179,12 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"webhook-retry-schedule", "comma-separated delays before each webhook attempt; its length is the most attempts", (*durationList)(&c.WebhookSchedule)},
 		setting{"webhook-disable-after", "disable a webhook whose deliveries have all failed for this long; 0 never", (*durationValue)(&c.WebhookDisableAfter)},
 		setting{"webhook-disable-failed-events", "disable a webhook after this many events in a row failed every attempt; 0 never", (*intValue)(&c.WebhookDisableEvents)},
+		setting{"webhook-max-per-tenant", "the most webhook subscriptions one tenant may have", (*intValue)(&c.WebhookMaxPerTenant)},
+		setting{"webhook-max-event-types", "the most event types one webhook subscription may list", (*intValue)(&c.WebhookMaxEventTypes)},
 		setting{"webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", (*durationValue)(&c.WebhookPoll)},
 		setting{"smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", (*stringValue)(&c.SMTPAddr)},
 		setting{"smtp-from", "sender address of notification e-mails", (*stringValue)(&c.SMTPFrom)},
 		setting{"sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", (*stringValue)(&c.SMSProvider)},
-		setting{"webhook-max-per-tenant", "the most webhook subscriptions one tenant may have", (*intValue)(&c.WebhookMaxPerTenant)},
-		setting{"webhook-max-event-types", "the most event types one webhook subscription may list", (*intValue)(&c.WebhookMaxEventTypes)},
 		setting{"sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", (*stringValue)(&c.SMSGatewayURL)},
 		setting{"sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", (*stringValue)(&c.SMSGatewayToken)},
 		setting{"sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", (*durationValue)(&c.SMSSimReceipt)},
@@ -199,8 +200,26 @@ func (c *Config) settings(dbOnly bool) []setting {
 }
 
 // load applies the config file, the environment and then args to c.
+//
+// The flags are defined before anything is applied, so that help shows the
+// built-in defaults; asking for help (-h, --help) returns flag.ErrHelp before
+// the file or the environment are read, so that a broken setting never hides
+// the help. The administration commands (dbOnly) take only the database from
+// the same config file serve reads, and skip its other keys.
 func (c *Config) load(fs *flag.FlagSet, args []string, dbOnly bool, getenv func(string) string) error {
 	settings := c.settings(dbOnly)
+	for _, s := range settings {
+		fs.Var(s.value, s.name, s.doc+" (env "+s.env()+")")
+	}
+	var ignored string
+	fs.StringVar(&ignored, "config", "", "JSON file of settings, keyed by flag name with _ for - (env SWITCHBOARD_CONFIG)")
+	if wantsHelp(args) {
+		return flag.ErrHelp
+	}
+	known := map[string]bool{}
+	for _, s := range (&Config{}).settings(false) {
+		known[strings.ReplaceAll(s.name, "-", "_")] = true
+	}
 	file := getenv("SWITCHBOARD_CONFIG")
 	for i, a := range args {
 		switch {
@@ -213,7 +232,7 @@ func (c *Config) load(fs *flag.FlagSet, args []string, dbOnly bool, getenv func(
 		}
 	}
 	if file != "" {
-		if err := c.loadFile(file, settings); err != nil {
+		if err := c.loadFile(file, settings, known); err != nil {
 			return err
 		}
 	}
@@ -224,26 +243,39 @@ func (c *Config) load(fs *flag.FlagSet, args []string, dbOnly bool, getenv func(
 			}
 		}
 	}
-	for _, s := range settings {
-		fs.Var(s.value, s.name, s.doc+" (env "+s.env()+")")
-	}
-	var ignored string
-	fs.StringVar(&ignored, "config", file, "JSON file of settings, keyed by flag name with _ for - (env SWITCHBOARD_CONFIG)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	return c.validate(dbOnly)
 }
 
-// loadFile applies a JSON config file. Unknown keys are errors: a misspelt
-// setting that silently does nothing is worse than a refusal to start.
-func (c *Config) loadFile(path string, settings []setting) error {
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// loadFile applies a JSON config file. Keys that no command knows are errors:
+// a misspelt setting that silently does nothing is worse than a refusal to
+// start. Keys in known that this command does not take (serve's addr for
+// migrate) are skipped, so one file serves every command. Numbers keep their
+// literal text and arrays become comma-separated lists, as on the command line.
+func (c *Config) loadFile(path string, settings []setting, known map[string]bool) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
 	var values map[string]any
-	if err := json.Unmarshal(raw, &values); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&values); err != nil {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	byKey := map[string]setting{}
@@ -252,10 +284,21 @@ func (c *Config) loadFile(path string, settings []setting) error {
 	}
 	for k, v := range values {
 		s, ok := byKey[k]
+		if !ok && known[k] {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("config file %s: unknown setting %q", path, k)
 		}
-		if err := s.value.Set(fmt.Sprint(v)); err != nil {
+		text := fmt.Sprint(v)
+		if list, isList := v.([]any); isList {
+			parts := make([]string, len(list))
+			for i, e := range list {
+				parts[i] = fmt.Sprint(e)
+			}
+			text = strings.Join(parts, ",")
+		}
+		if err := s.value.Set(text); err != nil {
 			return fmt.Errorf("config file %s: %s: %w", path, k, err)
 		}
 	}

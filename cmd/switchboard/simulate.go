@@ -16,7 +16,6 @@ import (
 // beside Erlang C for M/M/N.
 func (m *Main) simulate(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
 	var (
 		agents   = fs.Int("agents", 8, "agents in the queue, all signed in and answering at once")
 		rate     = fs.Float64("arrival-rate", 100, "calls per hour, Poisson arrivals")
@@ -27,8 +26,8 @@ func (m *Main) simulate(_ context.Context, args []string) error {
 		asJSON   = fs.Bool("json", false, "print one JSON object instead of a table")
 		scenario = fs.String("scenario", "", "JSON file of queues, arrivals, handle times, patience and agent groups (see examples/scenario.json); replaces the M/M/N flags")
 	)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := m.parseOnly(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}

@@ -78,12 +78,14 @@ type DB struct {
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
+	// maxWebhooks bounds the webhooks of one tenant (Options).
+	maxWebhooks int
 
 	// writeObs is called with each write transaction's duration (see
 	// ObserveWrites).
 	writeObs atomic.Pointer[func(time.Duration)]
-	// maxWebhooks bounds the webhooks of one tenant (Options).
-	maxWebhooks int
+	// applied lists the migrations Migrate applied through this DB.
+	applied []string
 }
 
 // Options tune Open.
@@ -351,9 +353,14 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("migrate %s: %w", name, err)
 		}
 		log.Info("applied migration", "engine", db.engine, "version", name)
+		db.applied = append(db.applied, name)
 	}
 	return nil
 }
+
+// AppliedMigrations lists the migrations this DB applied (at Open or by
+// Migrate), oldest first; none when the database was already up to date.
+func (db *DB) AppliedMigrations() []string { return append([]string(nil), db.applied...) }
 
 // rebind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold a
 // literal question mark, so a plain scan is enough.

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"switchboard"
+)
+
+// errHelpShown is returned once a command has printed its help because it was
+// asked for: Run turns it into success.
+var errHelpShown = errors.New("help shown")
+
+// commandDoc is what a command's help says above its flags.
+var commandDoc = map[string]string{
+	"serve": `Usage: switchboard serve [flags]
+
+Run the HTTP server: the native /v1 API, the vendor dialects, the call engine
+and the webhook dispatcher. One server runs per database: a second one on the
+same database refuses to start. Prometheus metrics are served apart, on
+--metrics-addr.`,
+	"migrate": `Usage: switchboard migrate [flags]
+
+Apply the database migrations not applied yet and list them. It is safe
+beside a running server.`,
+	"tenant create": `Usage: switchboard tenant create --slug SLUG --name NAME [flags]
+
+Create a tenant and print it as one JSON object.`,
+	"key create": `Usage: switchboard key create --tenant SLUG [flags]
+
+Create an API key and print only its secret, so that KEY=$(switchboard key create …) works.`,
+	"user create": `Usage: switchboard user create --tenant SLUG --email EMAIL [flags]
+
+Create a user and print it as one JSON object.`,
+	"user import": `Usage: switchboard user import --tenant SLUG [flags] FILE
+
+Import users from a JSON array or a CSV file ("-" reads standard input).`,
+	"simulate": `Usage: switchboard simulate [flags]
+
+Run an M/M/N queue (or a scenario file) through the engine in virtual time and
+print what it measured beside Erlang C.`,
+}
+
+// groups are the commands that take a subcommand.
+var groups = map[string][]string{
+	"tenant": {"create"},
+	"key":    {"create"},
+	"user":   {"create", "import"},
+}
+
+// parseFlags defines the command's settings on fs (beside any flags fs has),
+// applies the config file, the environment and args, and validates them.
+// Asked for help, it prints the command's help to stdout and returns
+// errHelpShown; a mistake in the flags is a usageError pointing at the help.
+func (m *Main) parseFlags(fs *flag.FlagSet, args []string, dbOnly bool) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := m.Config.load(fs, args, dbOnly, m.Getenv)
+	return m.flagError(fs, err)
+}
+
+// parseOnly parses args into fs's own flags, for commands without settings.
+func (m *Main) parseOnly(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if wantsHelp(args) {
+		return m.flagError(fs, flag.ErrHelp)
+	}
+	return m.flagError(fs, fs.Parse(args))
+}
+
+func (m *Main) flagError(fs *flag.FlagSet, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		m.printCommandHelp(fs)
+		return errHelpShown
+	}
+	return usageError{fmt.Errorf("%w\nRun \"switchboard %s -h\" for its flags.", err, fs.Name())}
+}
+
+// printCommandHelp writes the command's help and its flags to stdout.
+func (m *Main) printCommandHelp(fs *flag.FlagSet) {
+	doc := commandDoc[fs.Name()]
+	if doc == "" {
+		doc = "Usage: switchboard " + fs.Name() + " [flags]"
+	}
+	fmt.Fprintf(m.Stdout, "%s\n\nFlags:\n", doc)
+	fs.SetOutput(m.Stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	fmt.Fprintln(m.Stdout, "\nEvery flag can also be set with its SWITCHBOARD_* environment variable or in\n"+
+		"the JSON --config file; flags win over the environment, which wins over the file.")
+}
+
+// groupHelp is the help of a command that takes a subcommand.
+func groupHelp(group string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: switchboard %s SUBCOMMAND [flags]\n\nSubcommands:\n", group)
+	for _, sub := range groups[group] {
+		doc := commandDoc[group+" "+sub]
+		if _, rest, ok := strings.Cut(doc, "\n\n"); ok {
+			doc = strings.SplitN(rest, "\n", 2)[0]
+		}
+		fmt.Fprintf(&b, "  %-8s %s\n", sub, doc)
+	}
+	fmt.Fprintf(&b, "\nRun \"switchboard %s SUBCOMMAND -h\" for its flags.\n", group)
+	return b.String()
+}
+
+// versionText is what version and --version print: the version, the VCS
+// commit the binary was built from ("unknown" when the build recorded none,
+// e.g. under go run or outside a checkout, "+dirty" when the tree had
+// uncommitted changes) and the Go version.
+func versionText() string {
+	commit, dirty := "unknown", false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if dirty {
+		commit += "+dirty"
+	}
+	return fmt.Sprintf("switchboard %s (commit %s, %s)\n", switchboard.Version, commit, runtime.Version())
+}
