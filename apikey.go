@@ -191,9 +191,9 @@ func (k *APIKey) Validate() error {
 	for _, s := range k.Scopes {
 		switch {
 		case !contains(Scopes, s):
-			p.Add("scopes", "unknown scope "+s+"; valid scopes are "+strings.Join(Scopes, ", "))
+			p.Add("scopes", "unknown scope "+Echo(s)+"; valid scopes are "+strings.Join(Scopes, ", "))
 		case k.IsUserKey() && !contains(UserKeyScopes, s):
-			p.Add("scopes", "a user key may carry only "+strings.Join(UserKeyScopes, ", ")+", not "+s)
+			p.Add("scopes", "a user key may carry only "+strings.Join(UserKeyScopes, ", ")+", not "+Echo(s))
 		}
 	}
 	return p.Err()

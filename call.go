@@ -248,8 +248,8 @@ type QueueLive struct {
 
 // CallSource is the outside system that started a call (a CRM's click-to-call).
 type CallSource struct {
-	System    string `json:"system"`
-	AccountID string `json:"account_id"`
+	System    string `json:"system" limit:"200"`
+	AccountID string `json:"account_id" limit:"200"`
 }
 
 // DNCNumber is a number the tenant must not call.

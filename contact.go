@@ -95,6 +95,9 @@ func (c *Contact) Validate() error {
 		p.Add("phones", "must hold at most "+strconv.Itoa(MaxContactPhones)+" numbers")
 	}
 	for i, n := range c.Phones {
+		if len(c.Phones) > MaxContactPhones {
+			break
+		}
 		if !IsE164(n) {
 			p.Add("phones["+strconv.Itoa(i)+"]", "must be in E.164 format, such as +390387654321")
 		}
@@ -106,11 +109,14 @@ func (c *Contact) Validate() error {
 		p.Add("emails", "must hold at most "+strconv.Itoa(MaxContactPhones)+" addresses")
 	}
 	for i, e := range c.Emails {
+		if len(c.Emails) > MaxContactPhones {
+			break
+		}
 		checkEmail(p, "emails["+strconv.Itoa(i)+"]", e)
 	}
 	checkName(p, "company_name", c.CompanyName, false)
 	checkName(p, "job_title", c.JobTitle, false)
-	checkName(p, "website", c.Website, false)
+	checkLen(p, "website", c.Website, MaxURLLength)
 	checkName(p, "crm_name", c.CRMName, false)
 	if c.CRMContactURL != "" {
 		u, err := url.Parse(c.CRMContactURL)
@@ -184,6 +190,7 @@ func (l *ClickToCall) Validate() error {
 	if l.OutboundNumber == "" {
 		p.Add("outbound_number", "is required")
 	}
+	checkLen(p, "outbound_number", l.OutboundNumber, MaxNumberLength)
 	if l.DialFirst != DialContact && l.DialFirst != DialExtension {
 		p.Add("dial_first", "must be contact or extension")
 	}

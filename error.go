@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code classifies an Error. Codes are part of the API contract: every dialect maps
@@ -74,13 +76,65 @@ func ErrorCode(err error) Code {
 }
 
 // ErrorMessage returns the caller-safe message of err. Unclassified errors hide
-// their text, since it may carry SQL, paths or other internals.
+// their text, since it may carry SQL, paths or other internals. Messages are
+// clipped to MaxErrorText runes, so that no error can echo a large input back.
 func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Message
+		return Clip(e.Message, MaxErrorText)
 	}
 	return "internal error"
+}
+
+// ErrorFields returns the per-field reasons of err for the caller, with names
+// clipped to MaxEchoRunes and reasons to MaxErrorText: field names may come from
+// the input (an unknown JSON key), and reasons may quote it. It is nil when err
+// names no field.
+func ErrorFields(err error) map[string]string {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		out[Clip(k, MaxEchoRunes)] = Clip(v, MaxErrorText)
+	}
+	return out
+}
+
+// Limits on what error messages repeat of the request.
+const (
+	// MaxEchoRunes is the most of one input an error message quotes.
+	MaxEchoRunes = 40
+	// MaxErrorText bounds a whole message or field reason, as a last guard
+	// for messages that quote input without Echo.
+	MaxErrorText = 300
+)
+
+// Echo quotes input for an error message, clipped to MaxEchoRunes runes with
+// an ellipsis: enough for the caller to recognise what was refused, never the
+// megabyte they may have sent. Invalid UTF-8 and control characters come out
+// escaped, so the quote is always safe to print.
+func Echo(input string) string {
+	return strconv.Quote(Clip(input, MaxEchoRunes))
+}
+
+// Clip shortens s to at most n runes, marking a cut with "…". Invalid UTF-8
+// counts one rune per byte.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i, runes := 0, 0
+	for i < len(s) && runes < n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		runes++
+	}
+	if i >= len(s) {
+		return s
+	}
+	return s[:i] + "…"
 }
 
 // Problems collects per-field validation failures so that one response can name

@@ -63,6 +63,8 @@ func (m *Message) Validate() error {
 	if strings.TrimSpace(m.To) == "" {
 		p.Add("to", "is required")
 	}
+	checkLen(p, "from", m.From, MaxNumberLength)
+	checkLen(p, "to", m.To, MaxNumberLength)
 	switch n := utf8.RuneCountInString(m.Body); {
 	case strings.TrimSpace(m.Body) == "":
 		p.Add("message", "is required")

@@ -31,6 +31,7 @@ func (n *PhoneNumber) Validate() error {
 	if strings.TrimSpace(n.Input) == "" && n.Number == "" {
 		p.Add("number", "is required")
 	}
+	checkLen(p, "number", n.Input, MaxNumberLength)
 	checkName(p, "label", n.Label, false)
 	if n.UserID != nil && n.QueueID != nil {
 		p.Add("queue_id", "cannot be set together with user_id: a number routes to one target")

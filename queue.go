@@ -78,7 +78,7 @@ type Queue struct {
 // QueueSkill is a skill a queue requires, with the lowest proficiency accepted.
 type QueueSkill struct {
 	SkillID        int64 `json:"skill_id"`
-	MinProficiency int   `json:"min_proficiency"`
+	MinProficiency int   `json:"min_proficiency" range:"0,5"`
 }
 
 // QueueMember puts an agent in a queue. Agents with a lower penalty are offered
@@ -142,6 +142,8 @@ func (q *Queue) Validate() error {
 	if len(q.Language) > 16 {
 		p.Add("language", "must be a language tag such as en or it-IT")
 	}
+	checkName(p, "music_on_hold", q.MusicOnHold, false)
+	checkItems(p, "required_skills", len(q.RequiredSkills), MaxSkills)
 	if q.ParentID != nil && q.ID != 0 && *q.ParentID == q.ID {
 		p.Add("parent_id", "cannot be the queue itself")
 	}

@@ -22,6 +22,8 @@ type ListOptions struct {
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 1000
+	// MaxOffset bounds the offset= of a list, as Voxloud bounds its page=.
+	MaxOffset = 1<<31 - 1
 	// MaxEventPageBytes bounds the payload bytes of one page of the event log,
 	// so that a page of a thousand large events cannot take a reader (or the
 	// server holding it for a stream) to gigabytes. A page always holds at
@@ -38,8 +40,8 @@ func (o *ListOptions) Validate() error {
 	case o.Limit < 0 || o.Limit > MaxPageLimit:
 		p.Add("limit", "must be between 1 and 1000")
 	}
-	if o.Offset < 0 {
-		p.Add("offset", "must not be negative")
+	if o.Offset < 0 || o.Offset > MaxOffset {
+		p.Add("offset", "must be between 0 and 2147483647")
 	}
 	return p.Err()
 }

@@ -3,8 +3,10 @@ package switchboard
 import (
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Tenant is one contact center hosted on a Switchboard installation. Every other
@@ -68,15 +70,17 @@ func (t *Tenant) Validate() error {
 }
 
 func checkName(p Problems, field, v string, required bool) {
-	switch {
-	case v == "" && required:
+	if v == "" && required {
 		p.Add(field, "is required")
-	case len(v) > 200:
-		p.Add(field, "must be at most 200 characters")
 	}
+	checkLen(p, field, v, MaxNameLength)
 }
 
 func checkEmail(p Problems, field, v string) {
+	if utf8.RuneCountInString(v) > MaxEmailLength {
+		p.Add(field, "must be at most "+strconv.Itoa(MaxEmailLength)+" characters")
+		return
+	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || !strings.Contains(v, "@") {
 		p.Add(field, "must be a plain e-mail address such as agent@example.com")
@@ -85,6 +89,10 @@ func checkEmail(p Problems, field, v string) {
 
 func checkTimezone(p Problems, field, v string) {
 	if v == "" {
+		return
+	}
+	if len(v) > MaxTimeZoneLength {
+		p.Add(field, "must be an IANA time zone such as Europe/Rome")
 		return
 	}
 	if _, err := time.LoadLocation(v); err != nil {

@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -56,7 +57,7 @@ type User struct {
 // (expert); skills-based routing offers calls to the most proficient first.
 type UserSkill struct {
 	SkillID     int64 `json:"skill_id"`
-	Proficiency int   `json:"proficiency"`
+	Proficiency int   `json:"proficiency" range:"0,5"`
 }
 
 // MaxProficiency is the highest skill proficiency.
@@ -121,11 +122,20 @@ func (u *User) Validate() error {
 		p.Add("agent_number", "must be at most 32 characters")
 	}
 	checkName(p, "location", u.Location, false)
+	checkItems(p, "roles", len(u.Roles), len(Roles))
 	for _, r := range u.Roles {
 		if !contains(Roles, r) {
 			p.Add("roles", "must contain only "+strings.Join(Roles, ", "))
 		}
 	}
+	checkItems(p, "team_ids", len(u.TeamIDs), MaxUserTeams)
+	checkItems(p, "skills", len(u.Skills), MaxSkills)
+	checkItems(p, "phone_numbers", len(u.PhoneNumbers), MaxUserNumbers)
+	for i, n := range u.PhoneNumbers {
+		checkLen(p, "phone_numbers["+strconv.Itoa(i)+"]", n, MaxNumberLength)
+	}
+	checkLen(p, "outbound_number", u.OutboundNumber, MaxNumberLength)
+	checkLen(p, "sip_password", u.SIPPassword, MaxSecretLength)
 	seen := map[int64]bool{}
 	for _, s := range u.Skills {
 		if s.SkillID <= 0 {

@@ -73,7 +73,7 @@ func ExtractCredential(r *http.Request) (Credential, error) {
 		}
 		return Credential{Style: StyleBasic, Secret: key, Slug: slug}, nil
 	}
-	return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized, "unsupported Authorization scheme %q", scheme)
+	return Credential{}, switchboard.Errorf(switchboard.CodeUnauthorized, "unsupported Authorization scheme %s", switchboard.Echo(scheme))
 }
 
 // Authenticator turns credentials into principals. It caches successful lookups
@@ -126,7 +126,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, err
 	}
 	if cred.Style == StyleBasic && cred.Slug != p.Tenant.Slug {
-		return Principal{}, switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API key for tenant %q", cred.Slug)
+		return Principal{}, switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API key for tenant %s", switchboard.Echo(cred.Slug))
 	}
 	info := InfoFrom(r.Context())
 	info.TenantID, info.KeyID = p.Tenant.ID, p.Key.ID

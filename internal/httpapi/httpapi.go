@@ -53,7 +53,8 @@ type Observer struct {
 }
 
 // Wrap returns h observed as part of dialect; writeErr renders the errors the
-// wrapper itself raises (a panic becomes CodeInternal).
+// wrapper itself raises (a panic becomes CodeInternal, a path or query that is
+// not text CheckRequestText accepts a CodeBadRequest).
 func (o *Observer) Wrap(dialect string, h http.Handler, writeErr ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -98,6 +99,10 @@ func (o *Observer) Wrap(dialect string, h http.Handler, writeErr ErrorWriter) ht
 				slog.Int64("tenant_id", info.TenantID), slog.Int64("key_id", info.KeyID),
 				slog.String("remote", r.RemoteAddr))
 		}()
+		if err := CheckRequestText(r); err != nil {
+			writeErr(rec, r, err)
+			return
+		}
 		h.ServeHTTP(rec, r)
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"switchboard"
 )
@@ -18,31 +21,44 @@ import (
 // are refused, so that a typo in a field name fails loudly instead of being
 // silently ignored. Every failure is a switchboard.Error naming the field when
 // there is one: CodeBadRequest for unparsable input, CodeTooLarge for a body over
-// the limit.
+// the limit. The decoded value then goes through CheckBody, so that every
+// string of every dialect's body is text a store can keep (400) and every
+// field keeps to its limit or range (422).
 func DecodeJSON(r *http.Request, dst any, strict bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		// curl -d sends application/x-www-form-urlencoded unless told otherwise;
 		// the body is still JSON, so accept it rather than fail a first try.
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") && mt != "application/x-www-form-urlencoded") {
-			return switchboard.Errorf(switchboard.CodeBadRequest, "Content-Type must be application/json, not %q", ct)
+			return switchboard.Errorf(switchboard.CodeBadRequest, "Content-Type must be application/json, not %s", switchboard.Echo(ct))
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	// The body is read whole (Observer bounds it) so that its encoding can be
+	// checked: encoding/json would quietly turn invalid UTF-8 into U+FFFD.
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if strict {
 		dec.DisallowUnknownFields()
 	}
-	err := dec.Decode(dst)
-	if err == nil {
-		if dec.More() {
-			return switchboard.Errorf(switchboard.CodeBadRequest, "request body holds more than one JSON value")
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return switchboard.Errorf(switchboard.CodeBadRequest, "unexpected data after the JSON body")
-		}
-		return nil
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
 	}
-	return decodeError(err)
+	if dec.More() {
+		return switchboard.Errorf(switchboard.CodeBadRequest, "request body holds more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return switchboard.Errorf(switchboard.CodeBadRequest, "unexpected data after the JSON body")
+	}
+	if !utf8.Valid(raw) {
+		if err := walk(reflect.ValueOf(dst), "", "", replaced); err != nil {
+			return err
+		}
+		return switchboard.Errorf(switchboard.CodeBadRequest, "request body must be UTF-8 text")
+	}
+	return CheckBody(dst)
 }
 
 func decodeError(err error) error {
@@ -51,6 +67,7 @@ func decodeError(err error) error {
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 	)
+	var timeErr *time.ParseError
 	field := func(name, reason string) error {
 		return &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " " + reason,
 			Fields: map[string]string{name: reason}}
@@ -63,18 +80,26 @@ func decodeError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return switchboard.Errorf(switchboard.CodeBadRequest, "request body is truncated JSON")
 	case errors.As(err, &syntaxErr):
-		return switchboard.Errorf(switchboard.CodeBadRequest, "malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+		return switchboard.Errorf(switchboard.CodeBadRequest, "malformed JSON at byte %d: %s", syntaxErr.Offset,
+			switchboard.Clip(syntaxErr.Error(), 2*switchboard.MaxEchoRunes))
 	case errors.As(err, &typeErr):
-		name := typeErr.Field
+		name := switchboard.Clip(typeErr.Field, 2*switchboard.MaxEchoRunes)
+		// Value is "string", "number" or "number <literal>": the literal can
+		// be as long as the body.
+		value := switchboard.Clip(typeErr.Value, switchboard.MaxEchoRunes)
 		if name == "" {
-			return switchboard.Errorf(switchboard.CodeBadRequest, "request body must be a JSON %s, not %s", jsonKind(typeErr.Type), typeErr.Value)
+			return switchboard.Errorf(switchboard.CodeBadRequest, "request body must be a JSON %s, not %s", jsonKind(typeErr.Type), value)
 		}
-		return field(name, fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type), typeErr.Value))
+		return field(name, fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type), value))
+	case errors.As(err, &timeErr):
+		// encoding/json does not say which field a time came in.
+		return switchboard.Errorf(switchboard.CodeBadRequest, "times must be RFC 3339, such as 2026-11-27T10:00:00Z, not %s",
+			switchboard.Echo(timeErr.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return field(name, "is not a known field")
+		return field(switchboard.Clip(name, switchboard.MaxEchoRunes), "is not a known field")
 	}
-	return switchboard.Errorf(switchboard.CodeBadRequest, "cannot read request body: %v", err)
+	return switchboard.Errorf(switchboard.CodeBadRequest, "cannot read request body: %s", switchboard.Clip(err.Error(), 2*switchboard.MaxEchoRunes))
 }
 
 // jsonKind names a Go type the way a JSON client thinks of it.

@@ -48,12 +48,12 @@ type ScheduleCall struct {
 // and, once they answer, queued for an agent.
 type scheduleBody struct {
 	QueueID     int64     `json:"queue_id"`
-	PhoneNumber string    `json:"phone_number"`
+	PhoneNumber string    `json:"phone_number" limit:"64"`
 	ScheduledAt time.Time `json:"scheduled_at"`
 	// ParentID links the callback to an earlier call; a failed parent becomes
 	// recovered once the callback connects.
 	ParentID *int64 `json:"parent_id"`
-	CallerID string `json:"caller_id"`
+	CallerID string `json:"caller_id" limit:"64"`
 }
 
 // holdBody puts a caller on hold (on) or takes them off it.
@@ -81,18 +81,18 @@ type ClickToCall struct {
 type clickBody struct {
 	UserID int64 `json:"user_id"`
 	// PhoneNumber is the customer's number, E.164 or digits with country code.
-	PhoneNumber string `json:"phone_number"`
+	PhoneNumber string `json:"phone_number" limit:"64"`
 	// CallerID is shown to the customer: one of the tenant's numbers; by default
 	// the agent's outbound number, else the tenant's first number.
-	CallerID string `json:"caller_id"`
+	CallerID string `json:"caller_id" limit:"64"`
 	// Source names the system placing the call (a CRM) and its record, kept on
 	// the call and its CDR.
 	Source switchboard.CallSource `json:"source"`
 }
 
 type dncBody struct {
-	Number string `json:"number"`
-	Reason string `json:"reason"`
+	Number string `json:"number" limit:"64"`
+	Reason string `json:"reason" limit:"200"`
 }
 
 // SimCall is a simulated inbound call.
@@ -110,9 +110,9 @@ type SimCall struct {
 
 // simCallBody injects an inbound call into the simulator.
 type simCallBody struct {
-	From string `json:"from"`
+	From string `json:"from" limit:"64"`
 	// To is a phone number of the tenant routed to a queue, or a queue extension.
-	To string `json:"to"`
+	To string `json:"to" limit:"64"`
 	// AnswerAfterSeconds is how long the call rings before Switchboard picks it up.
 	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,86400"`
 	// TalkSeconds is how long the caller talks once connected (0: until the agent hangs up).
@@ -120,7 +120,7 @@ type simCallBody struct {
 	// PatienceSeconds is how long the caller waits for an agent (0: forever).
 	PatienceSeconds float64 `json:"patience_seconds" range:"0,86400"`
 	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers.
-	DTMF             string  `json:"dtmf"`
+	DTMF             string  `json:"dtmf" limit:"64"`
 	DTMFAfterSeconds float64 `json:"dtmf_after_seconds" range:"0,86400"`
 	// FaxPages makes the caller a fax machine that sends this many pages
 	// (1-200) and hangs up after talk_seconds, or 20 s a page.
@@ -143,7 +143,7 @@ type presenceView struct {
 
 type presenceBody struct {
 	// Status is a status name of the tenant: Offline, Available or a custom one.
-	Status string `json:"status"`
+	Status string `json:"status" limit:"40"`
 }
 
 func secondsOf(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }

@@ -2,7 +2,6 @@ package native
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/csvsafe"
 )
 
 var cdrParams = []param{
@@ -26,6 +26,10 @@ var cdrParams = []param{
 	{"max_duration", "integer", "talk time of at most this many seconds"},
 	{"include_open", "boolean", "also calls still in progress"},
 }
+
+// maxDurationParam bounds min_duration and max_duration: a year of seconds,
+// far beyond any call, and far from where a Duration overflows.
+const maxDurationParam = 366 * 86400
 
 // cdrFilter reads the CDR filters from the query string.
 func (c *call) cdrFilter() (switchboard.CDRFilter, error) {
@@ -60,8 +64,8 @@ func (c *call) cdrFilter() (switchboard.CDRFilter, error) {
 	for name, dst := range map[string]**time.Duration{"min_duration": &f.MinDuration, "max_duration": &f.MaxDuration} {
 		if q.Has(name) {
 			n, err := c.queryInt(name)
-			if err != nil || n < 0 {
-				return f, badParam(name, "must be a whole number of seconds")
+			if err != nil || n < 0 || n > maxDurationParam {
+				return f, badParam(name, "must be a whole number of seconds from 0 to "+strconv.Itoa(maxDurationParam))
 			}
 			d := time.Duration(n) * time.Second
 			*dst = &d
@@ -132,7 +136,7 @@ func (a *API) exportCDRs(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="cdrs.csv"`)
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // cells hold callers' and tenants' text: no formulas
 	cw.Write([]string{"id", "uuid", "direction", "status", "disposition", "from", "to", "queue_id", "agent_id",
 		"created_at", "connected_at", "ended_at", "wait_seconds", "ring_seconds", "talk_seconds", "total_seconds", "hangup_by", "hangup_cause"})
 	rc := http.NewResponseController(w)

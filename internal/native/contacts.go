@@ -9,20 +9,20 @@ import (
 
 // contactBody is the writable view of a contact.
 type contactBody struct {
-	FirstName    string `json:"first_name"`
-	LastName     string `json:"last_name"`
-	PrimaryPhone string `json:"primary_phone"`
+	FirstName    string `json:"first_name" limit:"200"`
+	LastName     string `json:"last_name" limit:"200"`
+	PrimaryPhone string `json:"primary_phone" limit:"64"`
 	// Phones are the contact's other numbers; every number is E.164.
-	Phones       []string `json:"phones"`
-	PrimaryEmail string   `json:"primary_email"`
-	Emails       []string `json:"emails"`
-	CompanyName  string   `json:"company_name"`
-	JobTitle     string   `json:"job_title"`
-	Website      string   `json:"website"`
+	Phones       []string `json:"phones" limit:"20"`
+	PrimaryEmail string   `json:"primary_email" limit:"254"`
+	Emails       []string `json:"emails" limit:"20"`
+	CompanyName  string   `json:"company_name" limit:"200"`
+	JobTitle     string   `json:"job_title" limit:"200"`
+	Website      string   `json:"website" limit:"2000"`
 	// CRMName names the contact's CRM (default "Voxloud", as Voxloud's API
 	// sets it); CRMContactURL links to the contact there.
-	CRMName       string `json:"crm_name"`
-	CRMContactURL string `json:"crm_contact_url"`
+	CRMName       string `json:"crm_name" limit:"200"`
+	CRMContactURL string `json:"crm_contact_url" limit:"2000"`
 }
 
 func (b *contactBody) apply(c *switchboard.Contact) {

@@ -18,27 +18,27 @@ type Messenger interface {
 // messageBody sends a text message.
 type messageBody struct {
 	// From is one of the tenant's numbers with SMS enabled.
-	From string `json:"from"`
-	To   string `json:"to"`
+	From string `json:"from" limit:"64"`
+	To   string `json:"to" limit:"64"`
 	// Message is the text, at most 1600 characters.
-	Message string `json:"message"`
+	Message string `json:"message" limit:"1600"`
 }
 
 // inboundBody is a message an SMS gateway received for one of the tenants'
 // numbers (or one the simulator injects).
 type inboundBody struct {
-	From       string `json:"from"`
-	To         string `json:"to"`
-	Message    string `json:"message"`
-	ProviderID string `json:"provider_id"`
+	From       string `json:"from" limit:"64"`
+	To         string `json:"to" limit:"64"`
+	Message    string `json:"message" limit:"1600"`
+	ProviderID string `json:"provider_id" limit:"200"`
 }
 
 // receiptBody is an SMS gateway's delivery report.
 type receiptBody struct {
-	ProviderID string `json:"provider_id"`
+	ProviderID string `json:"provider_id" limit:"200"`
 	// Status is delivered or failed.
 	Status string `json:"status"`
-	Error  string `json:"error"`
+	Error  string `json:"error" limit:"1000"`
 }
 
 func (a *API) messageRoutes() {
@@ -76,12 +76,10 @@ func (a *API) messageRoutes() {
 			if err != nil {
 				return switchboard.Message{}, err
 			}
+			// A number of another tenant and a number of nobody answer alike:
+			// the caller must not learn which numbers other tenants own.
 			owner, err := s.NumberOwner(ctx, in.To)
-			if err == nil && owner.TenantID != c.tenantID() {
-				err = &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
-					Fields: map[string]string{"to": "is not one of this tenant's numbers"}}
-			}
-			if err != nil && switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+			if (err == nil && owner.TenantID != c.tenantID()) || switchboard.ErrorCode(err) == switchboard.CodeNotFound {
 				err = &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"to": "is not one of this tenant's numbers (E.164)"}}
 			}

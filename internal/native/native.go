@@ -10,7 +10,6 @@ package native
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -84,10 +83,10 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
-			r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
 		return
 	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", r.Method, r.URL.Path))
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes)))
 }
 
 // ServeHTTP implements http.Handler.
@@ -159,7 +158,7 @@ func (c *call) pathID(name string) (int64, error) {
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
-			Fields: map[string]string{name: "must be a positive integer, not " + strconv.Quote(v)}}
+			Fields: map[string]string{name: "must be a positive integer, not " + switchboard.Echo(v)}}
 	}
 	return id, nil
 }
@@ -173,7 +172,7 @@ func (c *call) queryInt(name string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be an integer",
-			Fields: map[string]string{name: "must be an integer, not " + strconv.Quote(v)}}
+			Fields: map[string]string{name: "must be an integer, not " + switchboard.Echo(v)}}
 	}
 	return n, nil
 }
@@ -187,7 +186,7 @@ func (c *call) queryBool(name string) (bool, error) {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		return false, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be true or false",
-			Fields: map[string]string{name: "must be true or false, not " + strconv.Quote(v)}}
+			Fields: map[string]string{name: "must be true or false, not " + switchboard.Echo(v)}}
 	}
 	return b, nil
 }
@@ -380,10 +379,7 @@ func WriteError(log *slog.Logger) httpapi.ErrorWriter {
 		}
 		info := httpapi.InfoFrom(r.Context())
 		body := ErrorBody{Error: ErrorDetail{Code: code, Message: switchboard.ErrorMessage(err), RequestID: info.RequestID}}
-		var se *switchboard.Error
-		if errors.As(err, &se) {
-			body.Error.Fields = se.Fields
-		}
+		body.Error.Fields = switchboard.ErrorFields(err)
 		if status >= 500 {
 			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
 		}

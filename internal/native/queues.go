@@ -10,24 +10,24 @@ import (
 // queueBody is the writable view of a queue; omitted numbers take the queue
 // defaults on create.
 type queueBody struct {
-	Name                string                   `json:"name"`
-	Extension           string                   `json:"extension"`
+	Name                string                   `json:"name" limit:"200"`
+	Extension           string                   `json:"extension" limit:"20"`
 	Strategy            switchboard.Strategy     `json:"strategy"`
-	TimeoutSeconds      int                      `json:"timeout_seconds"`
-	RetrySeconds        int                      `json:"retry_seconds"`
-	WrapUpSeconds       int                      `json:"wrap_up_seconds"`
-	MaxLength           int                      `json:"max_length"`
-	MaxWaitSeconds      int                      `json:"max_wait_seconds"`
+	TimeoutSeconds      int                      `json:"timeout_seconds" range:"0,600"`
+	RetrySeconds        int                      `json:"retry_seconds" range:"0,600"`
+	WrapUpSeconds       int                      `json:"wrap_up_seconds" range:"0,3600"`
+	MaxLength           int                      `json:"max_length" range:"0,10000"`
+	MaxWaitSeconds      int                      `json:"max_wait_seconds" range:"0,86400"`
 	JoinEmpty           bool                     `json:"join_empty"`
 	LeaveWhenEmpty      bool                     `json:"leave_when_empty"`
 	RingInUse           bool                     `json:"ring_in_use"`
 	OverflowToCallback  bool                     `json:"overflow_to_callback"`
-	MusicOnHold         string                   `json:"music_on_hold"`
-	ServiceLevelSeconds int                      `json:"service_level_seconds"`
+	MusicOnHold         string                   `json:"music_on_hold" limit:"200"`
+	ServiceLevelSeconds int                      `json:"service_level_seconds" range:"0,3600"`
 	Channel             switchboard.Channel      `json:"channel"`
-	Language            string                   `json:"language"`
+	Language            string                   `json:"language" limit:"16"`
 	ParentID            *int64                   `json:"parent_id"`
-	RequiredSkills      []switchboard.QueueSkill `json:"required_skills"`
+	RequiredSkills      []switchboard.QueueSkill `json:"required_skills" limit:"100"`
 }
 
 func queueToBody(q switchboard.Queue) queueBody {
@@ -50,11 +50,11 @@ func (b *queueBody) apply(q *switchboard.Queue) {
 type memberBody struct {
 	UserID int64 `json:"user_id"`
 	// Penalty puts the member in a tier: lower tiers are offered calls first.
-	Penalty int `json:"penalty"`
+	Penalty int `json:"penalty" range:"0,100"`
 }
 
 type memberPatch struct {
-	Penalty int `json:"penalty"`
+	Penalty int `json:"penalty" range:"0,100"`
 }
 
 func (a *API) queueRoutes() {

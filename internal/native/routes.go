@@ -32,28 +32,28 @@ func (a *API) registerRoutes() {
 // userBody is the writable view of a user. SIPPassword is write-only: an empty
 // value keeps the current password.
 type userBody struct {
-	Email          string                  `json:"email"`
-	FirstName      string                  `json:"first_name"`
-	LastName       string                  `json:"last_name"`
-	AgentNumber    string                  `json:"agent_number"`
-	Extension      string                  `json:"extension"`
-	Location       string                  `json:"location"`
-	Roles          []string                `json:"roles"`
-	TeamIDs        []int64                 `json:"team_ids"`
-	Skills         []switchboard.UserSkill `json:"skills"`
-	MaxChats       int                     `json:"max_chats"`
-	PhoneNumbers   []string                `json:"phone_numbers"`
-	OutboundNumber string                  `json:"outbound_number"`
-	TimeZone       string                  `json:"time_zone"`
-	SIPUsername    string                  `json:"sip_username"`
-	SIPPassword    string                  `json:"sip_password"`
+	Email          string                  `json:"email" limit:"254"`
+	FirstName      string                  `json:"first_name" limit:"200"`
+	LastName       string                  `json:"last_name" limit:"200"`
+	AgentNumber    string                  `json:"agent_number" limit:"32"`
+	Extension      string                  `json:"extension" limit:"20"`
+	Location       string                  `json:"location" limit:"200"`
+	Roles          []string                `json:"roles" limit:"3"`
+	TeamIDs        []int64                 `json:"team_ids" limit:"100"`
+	Skills         []switchboard.UserSkill `json:"skills" limit:"100"`
+	MaxChats       int                     `json:"max_chats" range:"0,50"`
+	PhoneNumbers   []string                `json:"phone_numbers" limit:"20"`
+	OutboundNumber string                  `json:"outbound_number" limit:"64"`
+	TimeZone       string                  `json:"time_zone" limit:"64"`
+	SIPUsername    string                  `json:"sip_username" limit:"64"`
+	SIPPassword    string                  `json:"sip_password" limit:"128"`
 	// ClickToCallDisabled withholds the click-to-call permission.
 	ClickToCallDisabled bool `json:"click_to_call_disabled"`
 	// VoicemailEnabled lets callers the user misses leave a message;
 	// ForwardEnabled sends the user's direct calls to ForwardNumber (E.164).
 	VoicemailEnabled bool   `json:"voicemail_enabled"`
 	ForwardEnabled   bool   `json:"forward_enabled"`
-	ForwardNumber    string `json:"forward_number"`
+	ForwardNumber    string `json:"forward_number" limit:"64"`
 	// Deactivated signs the user out of the platform for good while keeping
 	// their history; setting it back to false reactivates them.
 	Deactivated bool `json:"deactivated"`
@@ -152,7 +152,7 @@ func (a *API) userRoutes() {
 }
 
 type teamBody struct {
-	Name     string `json:"name"`
+	Name     string `json:"name" limit:"200"`
 	ParentID *int64 `json:"parent_id"`
 }
 
@@ -183,7 +183,7 @@ func (a *API) teamRoutes() {
 }
 
 type skillBody struct {
-	Name string `json:"name"`
+	Name string `json:"name" limit:"200"`
 }
 
 func (a *API) skillRoutes() {
@@ -210,7 +210,7 @@ func (a *API) skillRoutes() {
 }
 
 type statusBody struct {
-	Name string `json:"name"`
+	Name string `json:"name" limit:"40"`
 	// Available makes agents in this status receive calls.
 	Available bool `json:"available"`
 }
@@ -243,8 +243,8 @@ func (a *API) statusRoutes() {
 
 type numberBody struct {
 	// Number is the DID in any common format; it is stored in E.164.
-	Number     string `json:"number"`
-	Label      string `json:"label"`
+	Number     string `json:"number" limit:"64"`
+	Label      string `json:"label" limit:"200"`
 	SMSEnabled bool   `json:"sms_enabled"`
 	MMSEnabled bool   `json:"mms_enabled"`
 	UserID     *int64 `json:"user_id"`

@@ -14,10 +14,10 @@ func nowUTC() time.Time { return time.Now().UTC() }
 // settingsBody is what a tenant may change about itself; the slug and the
 // balance belong to the platform operator.
 type settingsBody struct {
-	Name       string `json:"name"`
-	AdminEmail string `json:"admin_email"`
-	Timezone   string `json:"timezone"`
-	Currency   string `json:"currency"`
+	Name       string `json:"name" limit:"200"`
+	AdminEmail string `json:"admin_email" limit:"254"`
+	Timezone   string `json:"timezone" limit:"64"`
+	Currency   string `json:"currency" limit:"3"`
 	// PublicStatus opens the Voice360 public status endpoints (agents online
 	// or offline, queue figures) to anyone, without a key.
 	PublicStatus bool `json:"public_status"`
@@ -25,12 +25,12 @@ type settingsBody struct {
 
 // tenantBody is the operator's view of a tenant.
 type tenantBody struct {
-	Slug         string `json:"slug"`
-	Name         string `json:"name"`
-	AdminEmail   string `json:"admin_email"`
-	Timezone     string `json:"timezone"`
-	BalanceCents int64  `json:"balance_cents"`
-	Currency     string `json:"currency"`
+	Slug         string `json:"slug" limit:"63"`
+	Name         string `json:"name" limit:"200"`
+	AdminEmail   string `json:"admin_email" limit:"254"`
+	Timezone     string `json:"timezone" limit:"64"`
+	BalanceCents int64  `json:"balance_cents" range:"-1000000000000000,1000000000000000"`
+	Currency     string `json:"currency" limit:"3"`
 	// PublicStatus opens the Voice360 public status endpoints (agents online
 	// or offline, queue figures) to anyone, without a key.
 	PublicStatus bool `json:"public_status"`
@@ -68,9 +68,9 @@ func (a *API) tenantRoutes() {
 // the creating key's: a key can never grant more than its creator has (see
 // switchboard.APIKey.MayCreate). User keys create no keys.
 type keyBody struct {
-	Name      string     `json:"name"`
+	Name      string     `json:"name" limit:"200"`
 	UserID    *int64     `json:"user_id"`
-	Scopes    []string   `json:"scopes"`
+	Scopes    []string   `json:"scopes" limit:"50"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	// SecretPrefix is sbk_ (the default) or v360_dev_ for a developer key
 	// of a Voice360 integration.
@@ -166,9 +166,9 @@ func (a *API) eventRoutes() {
 
 // adminKeyBody creates a key for a tenant from the admin API.
 type adminKeyBody struct {
-	Name      string     `json:"name"`
+	Name      string     `json:"name" limit:"200"`
 	UserID    *int64     `json:"user_id"`
-	Scopes    []string   `json:"scopes"`
+	Scopes    []string   `json:"scopes" limit:"50"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 

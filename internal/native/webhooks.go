@@ -31,7 +31,7 @@ type webhookBody struct {
 	// vendor's words instead (Voice360's SMS_RECEIVED, Voxloud's
 	// CALL_INCOMING).
 	EventTypes  []string          `json:"event_types"`
-	MaxAttempts int               `json:"max_attempts"`
+	MaxAttempts int               `json:"max_attempts" range:"0,5"`
 	NotifyEmail string            `json:"notify_email"`
 	Headers     map[string]string `json:"headers"`
 	// Enabled turns delivery off and on; enabling clears a failure run.

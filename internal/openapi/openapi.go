@@ -6,6 +6,7 @@ package openapi
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -119,7 +120,40 @@ func (s *Schemas) fields(t reflect.Type, props Object, strict bool) {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = s.Of(f.Type, strict)
+		schema := s.Of(f.Type, strict)
+		bounds(schema, f.Type, f.Tag)
+		props[name] = schema
+	}
+}
+
+// bounds shows a field's limit and range tags (`limit:"N"`, `range:"LO,HI"`,
+// which request decoding enforces) as maxLength, maxItems, maxProperties,
+// minimum and maximum.
+func bounds(schema Object, t reflect.Type, tag reflect.StructTag) {
+	if _, ref := schema["$ref"]; ref {
+		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n, err := strconv.Atoi(tag.Get("limit")); err == nil {
+		switch t.Kind() {
+		case reflect.String:
+			schema["maxLength"] = n
+		case reflect.Slice, reflect.Array:
+			schema["maxItems"] = n
+		case reflect.Map:
+			schema["maxProperties"] = n
+		}
+	}
+	if lo, hi, ok := strings.Cut(tag.Get("range"), ","); ok {
+		for key, v := range map[string]string{"minimum": lo, "maximum": hi} {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				schema[key] = n
+			} else if f, err := strconv.ParseFloat(v, 64); err == nil {
+				schema[key] = f
+			}
+		}
 	}
 }
 

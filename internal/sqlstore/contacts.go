@@ -98,7 +98,7 @@ func (db *DB) Contact(ctx context.Context, tenantID, id int64) (switchboard.Cont
 func (db *DB) ContactByUUID(ctx context.Context, tenantID int64, id string) (switchboard.Contact, error) {
 	c, err := scanContact(db.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE tenant_id = ? AND uuid = ?", tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, switchboard.Errorf(switchboard.CodeNotFound, "contact %s not found", id)
+		return c, switchboard.Errorf(switchboard.CodeNotFound, "contact %s not found", switchboard.Echo(id))
 	}
 	if err != nil {
 		return c, fmt.Errorf("get contact: %w", err)
@@ -302,7 +302,7 @@ func (db *DB) CreateClickToCall(ctx context.Context, tenantID int64, l switchboa
 func (db *DB) ClickToCallByKey(ctx context.Context, tenantID int64, key string) (switchboard.ClickToCall, error) {
 	l, err := scanClickToCall(db.queryRow(ctx, "SELECT "+clickToCallCols+" FROM click_to_calls WHERE tenant_id = ? AND link_key = ?", tenantID, key))
 	if errors.Is(err, sql.ErrNoRows) {
-		return l, switchboard.Errorf(switchboard.CodeNotFound, "click-to-call %s not found", key)
+		return l, switchboard.Errorf(switchboard.CodeNotFound, "click-to-call %s not found", switchboard.Echo(key))
 	}
 	if err != nil {
 		return l, fmt.Errorf("get click-to-call: %w", err)
@@ -326,7 +326,7 @@ func (db *DB) DeleteClickToCall(ctx context.Context, tenantID, id int64) error {
 func (db *DB) CallByUUID(ctx context.Context, tenantID int64, id string) (switchboard.Call, error) {
 	c, err := scanCall(db.queryRow(ctx, "SELECT "+callCols+" FROM calls WHERE tenant_id = ? AND uuid = ?", tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, switchboard.Errorf(switchboard.CodeNotFound, "call %s not found", id)
+		return c, switchboard.Errorf(switchboard.CodeNotFound, "call %s not found", switchboard.Echo(id))
 	}
 	if err != nil {
 		return c, fmt.Errorf("get call: %w", err)

@@ -119,7 +119,7 @@ func (db *DB) Messages(ctx context.Context, tenantID int64, f switchboard.Messag
 func (db *DB) NumberOwner(ctx context.Context, number string) (switchboard.PhoneNumber, error) {
 	n, err := scanNumber(db.queryRow(ctx, "SELECT "+numberCols+" FROM phone_numbers WHERE number = ?", number))
 	if errors.Is(err, sql.ErrNoRows) {
-		return n, switchboard.Errorf(switchboard.CodeNotFound, "no tenant has the number %s", number)
+		return n, switchboard.Errorf(switchboard.CodeNotFound, "no tenant has the number %s", switchboard.Echo(number))
 	}
 	if err != nil {
 		return n, fmt.Errorf("number owner: %w", err)

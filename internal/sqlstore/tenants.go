@@ -62,7 +62,7 @@ func (db *DB) Tenant(ctx context.Context, id int64) (switchboard.Tenant, error) 
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (switchboard.Tenant, error) {
 	t, err := scanTenant(db.queryRow(ctx, "SELECT "+tenantCols+" FROM tenants WHERE slug = ?", slug))
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, switchboard.Errorf(switchboard.CodeNotFound, "tenant %q not found", slug)
+		return t, switchboard.Errorf(switchboard.CodeNotFound, "tenant %s not found", switchboard.Echo(slug))
 	}
 	if err != nil {
 		return t, fmt.Errorf("get tenant: %w", err)

@@ -62,7 +62,7 @@ func prepareUser(u *switchboard.User) error {
 	for i, n := range u.PhoneNumbers {
 		e164, err := phone.Normalize(n, "")
 		if err != nil {
-			p.Add("phone_numbers", fmt.Sprintf("item %d (%q) is not a valid phone number", i, n))
+			p.Add("phone_numbers", fmt.Sprintf("item %d (%s) is not a valid phone number", i, switchboard.Echo(n)))
 			continue
 		}
 		u.PhoneNumbers[i] = e164
@@ -202,7 +202,7 @@ func (db *DB) User(ctx context.Context, tenantID, id int64) (switchboard.User, e
 func (db *DB) UserByEmail(ctx context.Context, tenantID int64, email string) (switchboard.User, error) {
 	u, err := db.userWhere(ctx, "tenant_id = ? AND email = ?", tenantID, email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, switchboard.Errorf(switchboard.CodeNotFound, "user %q not found", email)
+		return u, switchboard.Errorf(switchboard.CodeNotFound, "user %s not found", switchboard.Echo(email))
 	}
 	if err != nil {
 		return u, fmt.Errorf("get user: %w", err)

@@ -12,11 +12,11 @@ import (
 // outboundBody starts a call.
 type outboundBody struct {
 	// From is the extension making the call.
-	From string `json:"from"`
+	From string `json:"from" limit:"64"`
 	// To is the number to call.
-	To string `json:"to"`
+	To string `json:"to" limit:"64"`
 	// CallerID is shown to the callee: one of the account's numbers.
-	CallerID string `json:"caller_id"`
+	CallerID string `json:"caller_id" limit:"64"`
 	// Recording records the call (default false).
 	Recording bool `json:"recording"`
 }
@@ -32,9 +32,9 @@ type outboundResult struct {
 
 // smsBody sends a text.
 type smsBody struct {
-	From    string `json:"from"`
-	To      string `json:"to"`
-	Message string `json:"message"`
+	From    string `json:"from" limit:"64"`
+	To      string `json:"to" limit:"64"`
+	Message string `json:"message" limit:"160"`
 }
 
 // smsResult is the text sent.

@@ -238,7 +238,7 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, rt *route) (*call, e
 	account, err := strconv.ParseInt(r.PathValue("account_id"), 10, 64)
 	if err != nil || account <= 0 {
 		return nil, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "account_id must be your account's integer id",
-			Fields: map[string]string{"account_id": "must be a positive integer, not " + strconv.Quote(r.PathValue("account_id"))}}
+			Fields: map[string]string{"account_id": "must be a positive integer, not " + switchboard.Echo(r.PathValue("account_id"))}}
 	}
 	c := &call{r: r}
 	if acc == public {
@@ -349,10 +349,10 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	allowed := httpapi.Allowed(routes, r.URL.Path)
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
 		return
 	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "No endpoint %s %s; see %s/openapi.json", r.Method, r.URL.Path, Base))
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "No endpoint %s %s; see %s/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes), Base))
 }
 
 // Envelope is every Voice360 response: the result, whether it is an error,
@@ -427,9 +427,8 @@ func WriteError(log *slog.Logger, now func() time.Time) httpapi.ErrorWriter {
 			e = errorOf[switchboard.CodeInternal]
 		}
 		env.Message, env.ErrorCode = switchboard.ErrorMessage(err), e.code
-		var se *switchboard.Error
-		if errors.As(err, &se) && len(se.Fields) > 0 {
-			env.Details = map[string]any{"fields": se.Fields}
+		if fields := switchboard.ErrorFields(err); len(fields) > 0 {
+			env.Details = map[string]any{"fields": fields}
 		}
 		info := httpapi.InfoFrom(r.Context())
 		if e.status >= 500 {
@@ -445,7 +444,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
-			Fields: map[string]string{name: "must be a positive integer, not " + strconv.Quote(v)}}
+			Fields: map[string]string{name: "must be a positive integer, not " + switchboard.Echo(v)}}
 	}
 	return id, nil
 }

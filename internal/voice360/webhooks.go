@@ -48,7 +48,7 @@ type subscriptionBody struct {
 	EventType  string `json:"event_type"`
 	HTTPMethod string `json:"http_method"`
 	// Retries is how many times a delivery is tried, 1-5 (default 3).
-	Retries int   `json:"retries"`
+	Retries int   `json:"retries" range:"0,5"`
 	Enabled *bool `json:"enabled,omitempty"`
 }
 

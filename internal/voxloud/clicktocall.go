@@ -10,10 +10,10 @@ import (
 
 // clickToCallBody creates a click-to-call link.
 type clickToCallBody struct {
-	Name           string `json:"name"`
-	Extension      string `json:"extension"`
-	OutboundNumber string `json:"outboundNumber"`
-	DialFirst      string `json:"dial_first"`
+	Name           string `json:"name" limit:"200"`
+	Extension      string `json:"extension" limit:"20"`
+	OutboundNumber string `json:"outboundNumber" limit:"64"`
+	DialFirst      string `json:"dial_first" limit:"20"`
 }
 
 // clickToCallOut is a link as Voxloud renders it.
@@ -31,7 +31,7 @@ func renderLink(l switchboard.ClickToCall) clickToCallOut {
 
 // connectBody names the contact a link calls.
 type connectBody struct {
-	Contact string `json:"contact"`
+	Contact string `json:"contact" limit:"200"`
 }
 
 func (a *API) clickToCallRoutes() {

@@ -26,17 +26,17 @@ func (a *API) authRoutes() {
 
 // contactBody is a contact as Voxloud writes it.
 type contactBody struct {
-	FirstName     string   `json:"first_name"`
-	LastName      string   `json:"last_name"`
-	PrimaryPhone  string   `json:"primary_phone"`
-	Phones        []string `json:"phones"`
-	PrimaryEmail  string   `json:"primary_email"`
-	Emails        []string `json:"emails"`
-	CompanyName   string   `json:"company_name"`
-	JobTitle      string   `json:"job_title"`
-	Website       string   `json:"website"`
-	CRMName       string   `json:"crm_name"`
-	CRMContactURL string   `json:"crm_contact_url"`
+	FirstName     string   `json:"first_name" limit:"200"`
+	LastName      string   `json:"last_name" limit:"200"`
+	PrimaryPhone  string   `json:"primary_phone" limit:"64"`
+	Phones        []string `json:"phones" limit:"20"`
+	PrimaryEmail  string   `json:"primary_email" limit:"254"`
+	Emails        []string `json:"emails" limit:"20"`
+	CompanyName   string   `json:"company_name" limit:"200"`
+	JobTitle      string   `json:"job_title" limit:"200"`
+	Website       string   `json:"website" limit:"2000"`
+	CRMName       string   `json:"crm_name" limit:"200"`
+	CRMContactURL string   `json:"crm_contact_url" limit:"2000"`
 }
 
 func (b *contactBody) contact() switchboard.Contact {
@@ -146,7 +146,7 @@ func intParam(v, name string, def, lo, hi int, why string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " " + why + ", not " + strconv.Quote(v),
+		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " " + why + ", not " + switchboard.Echo(v),
 			Fields: map[string]string{name: why}}
 	}
 	return n, nil

@@ -2,7 +2,6 @@ package voxloud
 
 import (
 	"context"
-	"encoding/csv"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/csvsafe"
 	"switchboard/internal/phone"
 )
 
@@ -162,9 +162,9 @@ func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switch
 
 // telephonyQuery is the body of a telephony-events query.
 type telephonyQuery struct {
-	Number       string `json:"number"`
-	DateTimeFrom string `json:"date_time_from"`
-	DateTimeTo   string `json:"date_time_to"`
+	Number       string `json:"number" limit:"64"`
+	DateTimeFrom string `json:"date_time_from" limit:"64"`
+	DateTimeTo   string `json:"date_time_to" limit:"64"`
 }
 
 // telephonyPage is Spring Data's page object, as the document shows it.
@@ -376,7 +376,7 @@ func (a *API) eventCall(ctx context.Context, c *call) (switchboard.Call, error) 
 	v := c.r.PathValue("id")
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "id must be a positive integer, not " + strconv.Quote(v),
+		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "id must be a positive integer, not " + switchboard.Echo(v),
 			Fields: map[string]string{"id": "must be a positive integer"}}
 	}
 	return a.opt.Store.Call(ctx, c.tenantID(), id)
@@ -416,7 +416,7 @@ func (a *API) streamCSV(w http.ResponseWriter, r *http.Request, tenantID int64, 
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="telephony-events.csv"`)
 	w.Header().Set("X-Total-Count", strconv.Itoa(p.Total))
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w) // cells hold callers' and tenants' text: no formulas
 	cw.Write(csvColumns)
 	flusher, _ := w.(http.Flusher)
 	for {

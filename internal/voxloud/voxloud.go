@@ -47,7 +47,6 @@ package voxloud
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -300,10 +299,10 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
-			r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
 		return
 	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes)))
 }
 
 // statusOf is the one table from error codes to this dialect's statuses.
@@ -358,16 +357,14 @@ func WriteError(log *slog.Logger) httpapi.ErrorWriter {
 		}
 		info := httpapi.InfoFrom(r.Context())
 		body := ErrorBody{Timestamp: springTime(time.Now()), Status: status, Error: http.StatusText(status),
-			Message: switchboard.ErrorMessage(err), Path: r.URL.Path, RequestID: info.RequestID}
-		var se *switchboard.Error
-		if errors.As(err, &se) {
-			for _, f := range slices.Sorted(mapKeys(se.Fields)) {
-				name := f
-				if n, ok := fieldNames[f]; ok {
-					name = n
-				}
-				body.Errors = append(body.Errors, FieldError{Field: name, Message: se.Fields[f]})
+			Message: switchboard.ErrorMessage(err), Path: switchboard.Clip(r.URL.Path, 200), RequestID: info.RequestID}
+		fields := switchboard.ErrorFields(err)
+		for _, f := range slices.Sorted(mapKeys(fields)) {
+			name := f
+			if n, ok := fieldNames[f]; ok {
+				name = n
 			}
+			body.Errors = append(body.Errors, FieldError{Field: name, Message: fields[f]})
 		}
 		if status >= 500 {
 			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)

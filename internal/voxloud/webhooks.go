@@ -117,7 +117,7 @@ func (a *API) subscription(ctx context.Context, tenantID int64, id string) (swit
 			return w, nil
 		}
 	}
-	return switchboard.Webhook{}, switchboard.Errorf(switchboard.CodeNotFound, "webhook subscription %s not found", id)
+	return switchboard.Webhook{}, switchboard.Errorf(switchboard.CodeNotFound, "webhook subscription %s not found", switchboard.Echo(id))
 }
 
 // errChanged aborts a store update whose object changed since it was read.

@@ -1,0 +1,81 @@
+// Package csvsafe writes CSV that spreadsheets open as data, never as
+// formulas. Every CSV the server produces (the native CDR export, Voxloud's
+// telephony events as text/csv) goes through it, because their cells hold text
+// callers and tenants chose: a contact named =HYPERLINK(…) or a caller id of
+// +cmd|' /C calc'!A0 would otherwise run in the spreadsheet of whoever opens
+// the export (CSV injection).
+//
+// The rule is OWASP's: a cell that starts with =, +, -, @, a tab or a carriage
+// return (or a line feed, which spreadsheets treat alike) gets a single quote
+// in front, which spreadsheets show as plain text. One exception keeps
+// exports readable: a cell that is only a number, written with an optional
+// leading + or - and then digits, spaces, dots, parentheses and hyphens (an
+// E.164 number such as +390112121212, "+1 (555) 010-0100", or -3.5), stays as
+// it is. Such a cell cannot call a function or reach another program, since
+// that needs letters or other symbols, so the spreadsheet at most reads it as
+// a number.
+package csvsafe
+
+import (
+	"encoding/csv"
+	"io"
+)
+
+// Writer is a csv.Writer that neutralises every cell it writes.
+type Writer struct {
+	w *csv.Writer
+}
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: csv.NewWriter(w)} }
+
+// Write writes one record, each cell passed through Cell.
+func (w *Writer) Write(record []string) error {
+	safe := make([]string, len(record))
+	for i, c := range record {
+		safe[i] = Cell(c)
+	}
+	return w.w.Write(safe)
+}
+
+// Flush writes any buffered data to the underlying writer.
+func (w *Writer) Flush() { w.w.Flush() }
+
+// Error reports any error of a previous Write or Flush.
+func (w *Writer) Error() error { return w.w.Error() }
+
+// Cell returns s as a cell no spreadsheet evaluates: s itself, unless it
+// starts with a formula trigger and is not a plain number (see the package
+// documentation), in which case it gets a leading single quote.
+func Cell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r', '\n':
+		return "'" + s
+	case '+', '-':
+		if numeric(s[1:]) {
+			return s
+		}
+		return "'" + s
+	}
+	return s
+}
+
+// numeric reports whether s (what follows a sign) is a number as people
+// write them: a digit first, then only digits, spaces, dots, parentheses and
+// hyphens.
+func numeric(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == ' ', c == '.', c == '(', c == ')', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
