@@ -467,8 +467,12 @@ func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
 func (m *Main) startHeartbeat() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	m.stopBeat = func() { cancel(); <-done }
 	store, lock, log := m.store, m.lock, m.log
+	m.stopBeat = func() {
+		cancel()
+		<-done
+		m.lock = lock // the lock the heartbeat holds now, for Close to release
+	}
 	go func() {
 		// Lives until Close; its last beat marks a clean stop.
 		defer close(done)
@@ -487,7 +491,18 @@ func (m *Main) startHeartbeat() {
 				log.Error("heartbeat", "err", err)
 			}
 			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
-				log.Error("this server may no longer be the only one running call control", "err", err)
+				// The database session holding the lock is gone (a database
+				// restart, a cut connection): take it again before another
+				// node can, or say loudly that two may now run calls.
+				relocked, lerr := store.LockCallControl(ctx)
+				if lerr != nil {
+					log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
+						"err", err, "relock_err", lerr)
+					continue
+				}
+				lock.Release()
+				lock = relocked
+				log.Warn("lost the call-control lock and took it back", "err", err)
 			}
 		}
 	}()

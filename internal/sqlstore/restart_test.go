@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -138,7 +139,35 @@ func TestCallControlLock(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after release: %v", err)
 			}
+			if name != "postgres" {
+				lb.Release()
+				return
+			}
+			// The session holding the lock dies (a database restart, a cut
+			// connection): Check says so, and the lock can be taken again.
+			raw, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			var killed bool
+			if err := raw.QueryRowContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+				WHERE locktype = 'advisory' AND objid = 727275 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed); err != nil || !killed {
+				t.Fatalf("terminate the lock's session: %v %v", killed, err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for lb.Check(ctx) == nil {
+				if time.Now().After(deadline) {
+					t.Fatal("Check does not notice the lost lock")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			lb.Release()
+			again, err := a.LockCallControl(ctx)
+			if err != nil {
+				t.Fatalf("after the session died: %v", err)
+			}
+			again.Release()
 		})
 	}
 }
