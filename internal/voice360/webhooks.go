@@ -125,9 +125,6 @@ func (a *API) subscription(ctx context.Context, c *call) (switchboard.Webhook, e
 	return w, err
 }
 
-// errChanged aborts a store update whose object changed since it was read.
-var errChanged = errors.New("changed since read")
-
 func (a *API) webhookRoutes() {
 	handle(a, route{Method: "GET", Path: "/webhooks", Summary: "List the webhooks (a Switchboard extension: Voice360 configures them in its portal)",
 		Access: developerKey, Scope: switchboard.ScopeWebhooksRead, Message: "List of webhooks"},
@@ -160,35 +157,25 @@ func (a *API) webhookRoutes() {
 			return renderSubscription(w), err
 		})
 	handle(a, route{Method: "PUT", Path: "/webhooks/{id}", Summary: "Replace a webhook's settings", Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook updated"},
-		// The new settings are checked (the policy resolves names, so not
-		// inside the store's transaction) and stored only if nobody changed
-		// the webhook since it was read; otherwise the update starts over,
-		// so that a concurrent change is not undone.
+		// The new settings are checked against the webhook as read (the
+		// policy resolves names, so not inside the store's transaction), and
+		// what they change is applied to the webhook as stored, in the
+		// transaction that writes it, so that a concurrent change of another
+		// setting is not undone.
 		func(ctx context.Context, c *call, in *subscriptionBody) (subscription, error) {
-			for attempt := 1; ; attempt++ {
-				w, err := a.subscription(ctx, c)
-				if err != nil {
-					return subscription{}, err
-				}
-				read := w.UpdatedAt
-				if err := a.apply(ctx, in, &w); err != nil {
-					return subscription{}, err
-				}
-				w, err = a.opt.Store.UpdateWebhookFunc(ctx, c.tenant.ID, w.ID, func(cur *switchboard.Webhook) error {
-					if !cur.UpdatedAt.Equal(read) {
-						return errChanged
-					}
-					*cur = w
-					return nil
-				})
-				if errors.Is(err, errChanged) {
-					if attempt < 5 {
-						continue
-					}
-					err = switchboard.Errorf(switchboard.CodeConflict, "the webhook kept changing during this update; retry the request")
-				}
-				return renderSubscription(w), err
+			read, err := a.subscription(ctx, c)
+			if err != nil {
+				return subscription{}, err
 			}
+			w := read.Clone()
+			if err := a.apply(ctx, in, &w); err != nil {
+				return subscription{}, err
+			}
+			w, err = a.opt.Store.UpdateWebhookFunc(ctx, c.tenant.ID, read.ID, func(cur *switchboard.Webhook) error {
+				cur.ApplyChanges(read, w)
+				return nil
+			})
+			return renderSubscription(w), err
 		})
 	handle(a, route{Method: "DELETE", Path: "/webhooks/{id}", Summary: "Delete a webhook", Access: developerKey, Scope: switchboard.ScopeWebhooksManage, Message: "Webhook deleted"},
 		func(ctx context.Context, c *call, _ *noBody) (any, error) {

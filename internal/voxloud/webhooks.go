@@ -120,9 +120,6 @@ func (a *API) subscription(ctx context.Context, tenantID int64, id string) (swit
 	return switchboard.Webhook{}, switchboard.Errorf(switchboard.CodeNotFound, "webhook subscription %s not found", switchboard.Echo(id))
 }
 
-// errChanged aborts a store update whose object changed since it was read.
-var errChanged = errors.New("changed since read")
-
 // subscriptions lists the tenant's webhooks of this dialect.
 func (a *API) subscriptions(ctx context.Context, tenantID int64) ([]switchboard.Webhook, error) {
 	hooks, err := switchboard.All(ctx, a.opt.Store.Webhooks, tenantID)
@@ -146,43 +143,31 @@ func (a *API) webhookRoutes() {
 			w, err := a.opt.Store.CreateWebhook(ctx, c.tenantID(), w)
 			return renderSubscription(w), err
 		})
-	// update checks the new settings (the policy resolves names, so not
-	// inside the store's transaction) and stores them only if nobody changed
-	// the subscription since it was read; otherwise it starts over, so that a
-	// concurrent change of a field this request leaves alone is not undone.
+	// update checks the new settings against the subscription as read (the
+	// policy resolves names, so not inside the store's transaction) and then
+	// applies what it changed to the subscription as stored, in the
+	// transaction that writes it: a concurrent change of a setting this
+	// request leaves alone is not undone.
 	update := func(ctx context.Context, c *call, in *subscriptionBody) (subscriptionOut, error) {
-		email := in.NotificationEmail
-		for attempt := 1; ; attempt++ {
-			w, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
-			if err != nil {
-				return subscriptionOut{}, err
-			}
-			if in.ID != "" && in.ID != w.UUID {
-				return subscriptionOut{}, invalid("id", "does not match the subscription in the path")
-			}
-			in.NotificationEmail = email
-			if in.NotificationEmail == "" {
-				in.NotificationEmail = w.NotifyEmail // the document's update example leaves it out
-			}
-			read := w.UpdatedAt
-			if err := a.apply(ctx, in, &w); err != nil {
-				return subscriptionOut{}, err
-			}
-			w, err = a.opt.Store.UpdateWebhookFunc(ctx, c.tenantID(), w.ID, func(cur *switchboard.Webhook) error {
-				if !cur.UpdatedAt.Equal(read) {
-					return errChanged
-				}
-				*cur = w
-				return nil
-			})
-			if errors.Is(err, errChanged) {
-				if attempt < 5 {
-					continue
-				}
-				err = switchboard.Errorf(switchboard.CodeConflict, "the subscription kept changing during this update; retry the request")
-			}
-			return renderSubscription(w), err
+		read, err := a.subscription(ctx, c.tenantID(), c.r.PathValue("id"))
+		if err != nil {
+			return subscriptionOut{}, err
 		}
+		if in.ID != "" && in.ID != read.UUID {
+			return subscriptionOut{}, invalid("id", "does not match the subscription in the path")
+		}
+		if in.NotificationEmail == "" {
+			in.NotificationEmail = read.NotifyEmail // the document's update example leaves it out
+		}
+		w := read.Clone()
+		if err := a.apply(ctx, in, &w); err != nil {
+			return subscriptionOut{}, err
+		}
+		w, err = a.opt.Store.UpdateWebhookFunc(ctx, c.tenantID(), read.ID, func(cur *switchboard.Webhook) error {
+			cur.ApplyChanges(read, w)
+			return nil
+		})
+		return renderSubscription(w), err
 	}
 	for _, m := range []string{"PUT", "POST"} {
 		handle(a, route{Method: m, Path: base + "/{id}", Summary: "Update a webhook subscription", Scope: switchboard.ScopeWebhooksManage}, update)
