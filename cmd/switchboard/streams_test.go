@@ -197,6 +197,22 @@ func TestEventStreamStartsLiveAndEndsOnRevocation(t *testing.T) {
 			if res, _ := openStream(t, base, reader, "", nil); res.StatusCode != 401 {
 				t.Errorf("the revoked key opened a stream: %d", res.StatusCode)
 			}
+
+			// So does the key's expiry.
+			expires := time.Now().Add(2 * time.Second)
+			k, err := m.store.CreateAPIKey(ctx, tenant.ID, switchboard.APIKey{Name: "short-lived", Scopes: []string{switchboard.ScopeEventsRead}, ExpiresAt: &expires})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, events := openStream(t, base, k.Secret, "", nil); res.StatusCode != 200 {
+				t.Errorf("the short-lived key: %d", res.StatusCode)
+			} else {
+				end, _ := waitEnd(t, events, 8*time.Second)
+				t.Logf("the stream ended %s after its key expired", time.Since(expires).Round(time.Millisecond))
+				if json.Unmarshal([]byte(end.Data), &why); why["reason"] != "unauthorized" {
+					t.Errorf("stream.end %+v at expiry, want reason unauthorized", end)
+				}
+			}
 		})
 	}
 }
