@@ -181,8 +181,9 @@ func etagNoneMatch(header, etag string) bool {
 	return true
 }
 
-// markETags gives the GET of every object that has a PATCH an ETag, so that a
-// client can read an object and then change it with If-Match.
+// markETags gives the GET of every single object an ETag: those with a PATCH,
+// so that a client can read an object and then change it with If-Match, and
+// the others (calls, deliveries, keys…) for If-None-Match.
 func (a *API) markETags() {
 	patched := map[string]bool{}
 	for _, rt := range a.routes {
@@ -191,7 +192,8 @@ func (a *API) markETags() {
 		}
 	}
 	for _, rt := range a.routes {
-		if rt.Method == http.MethodGet && patched[rt.Path] {
+		single := strings.HasSuffix(rt.Path, "}") && !rt.Paged && !rt.Stream && rt.Result != nil
+		if rt.Method == http.MethodGet && (patched[rt.Path] || single) {
 			rt.etag = true
 		}
 	}

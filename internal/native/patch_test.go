@@ -196,6 +196,13 @@ func TestPatchIfMatch(t *testing.T) {
 				t.Errorf("GET %s = %d, ETag %q; want 200 with an ETag", path, res.status, res.header.Get("ETag"))
 			}
 		}
+		// Single objects without a PATCH have one too.
+		for _, path := range []string{fmt.Sprintf("/v1/calls/%d", f.call), fmt.Sprintf("/v1/webhook_deliveries/%d", f.delivery),
+			fmt.Sprintf("/v1/api_keys/%d", f.apiKey), "/v1/tenant"} {
+			if res := ta.do(t, "GET", path, f.key, nil); res.status != http.StatusOK || res.header.Get("ETag") == "" {
+				t.Errorf("GET %s = %d, ETag %q; want 200 with an ETag", path, res.status, res.header.Get("ETag"))
+			}
+		}
 
 		path := fmt.Sprintf("/v1/users/%d", f.user)
 		get := func() response {
