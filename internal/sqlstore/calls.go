@@ -119,8 +119,10 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 	if c.Media == "" {
 		c.Media = switchboard.MediaVoice
 	}
+	insert := c.ID == 0
 	err := db.inTx(ctx, func(t *tx) error {
-		if c.ID == 0 {
+		if insert {
+			c.ID = 0 // a retried transaction inserts again
 			if c.UUID == "" {
 				c.UUID = uuid.NewString()
 			}
