@@ -163,11 +163,20 @@ func TestCallControlLock(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			lb.Release()
-			again, err := a.LockCallControl(ctx)
-			if err != nil {
-				t.Fatalf("after the session died: %v", err)
+			// The server drops the lock once the dead backend has exited; the
+			// heartbeat retries every 2 s, so a retry is what it does too.
+			deadline = time.Now().Add(5 * time.Second)
+			for {
+				again, err := a.LockCallControl(ctx)
+				if err == nil {
+					again.Release()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after the session died: %v", err)
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			again.Release()
 		})
 	}
 }
