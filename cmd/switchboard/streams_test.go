@@ -198,6 +198,18 @@ func TestEventStreamStartsLiveAndEndsOnRevocation(t *testing.T) {
 				t.Errorf("the revoked key opened a stream: %d", res.StatusCode)
 			}
 
+			// A user's key never holds a stream, so deactivating a user
+			// (which stops the user's keys) leaves none open.
+			u, err := m.store.CreateUser(ctx, tenant.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uk, err := m.store.CreateAPIKey(ctx, tenant.ID, switchboard.APIKey{Name: "ann", UserID: &u.ID}); err != nil {
+				t.Fatal(err)
+			} else if res, _ := openStream(t, base, uk.Secret, "", nil); res.StatusCode != 403 {
+				t.Errorf("a user key opened an event stream: %d", res.StatusCode)
+			}
+
 			// So does the key's expiry.
 			expires := time.Now().Add(2 * time.Second)
 			k, err := m.store.CreateAPIKey(ctx, tenant.ID, switchboard.APIKey{Name: "short-lived", Scopes: []string{switchboard.ScopeEventsRead}, ExpiresAt: &expires})
