@@ -31,6 +31,12 @@ const (
 	MaxSkills = 100
 	// MaxUserNumbers bounds the phone numbers of one user.
 	MaxUserNumbers = 20
+	// MaxWebhookHeaders bounds the extra headers of one webhook subscription,
+	// MaxHeaderNameLength and MaxHeaderValueLength each of them (in bytes,
+	// as they go on the wire).
+	MaxWebhookHeaders    = 20
+	MaxHeaderNameLength  = 100
+	MaxHeaderValueLength = 1000
 )
 
 // checkLen records field as too long when v has more than max characters.

@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -144,12 +145,16 @@ func (w *Webhook) Validate() error {
 	if w.NotifyEmail != "" {
 		checkEmail(p, "notify_email", w.NotifyEmail)
 	}
+	checkItems(p, "headers", len(w.Headers), MaxWebhookHeaders)
 	for k, v := range w.Headers {
 		if contains(reservedHeaders, strings.ToLower(k)) {
-			p.Add("headers", k+" is set by Switchboard and cannot be overridden")
+			p.Add("headers", Echo(k)+" is set by Switchboard and cannot be overridden")
 		}
 		if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
 			p.Add("headers", "names must be tokens and values single lines")
+		}
+		if len(k) > MaxHeaderNameLength || len(v) > MaxHeaderValueLength {
+			p.Add("headers", "names may have at most "+strconv.Itoa(MaxHeaderNameLength)+" characters and values "+strconv.Itoa(MaxHeaderValueLength))
 		}
 	}
 	return p.Err()

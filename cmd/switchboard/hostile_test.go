@@ -289,6 +289,13 @@ func TestHostileBounds(t *testing.T) {
 				{"POST", "/v1/contacts", enc(map[string]any{"first_name": "A", "primary_phone": "+390312345678", "phones": many(21)}), "phones", 422},
 				{"POST", "/v1/contacts", enc(map[string]any{"first_name": "A", "primary_phone": "+390312345678", "website": strings.Repeat("w", 2001)}), "website", 422},
 				{"POST", "/v1/phone_numbers", enc(map[string]any{"number": "+390112121299", "label": big}), "label", 422},
+				{"POST", "/v1/webhooks", enc(map[string]any{"url": "https://example.com/", "headers": func() map[string]string {
+					m := map[string]string{}
+					for i := range 21 {
+						m[fmt.Sprintf("X-H%d", i)] = "v"
+					}
+					return m
+				}()}), "headers", 422},
 				{"POST", "/v1/dnc", enc(map[string]any{"number": "+15550001111", "reason": big}), "reason", 422},
 				{"POST", "/v1/calls", enc(map[string]any{"user_id": 1, "phone_number": "+15550002222", "source": map[string]any{"system": big}}), "source.system", 422},
 				{"POST", "/v1/messages/receipts", enc(map[string]any{"provider_id": "x", "status": "failed", "error": strings.Repeat("e", 1001)}), "error", 422},

@@ -33,7 +33,7 @@ type webhookBody struct {
 	EventTypes  []string          `json:"event_types"`
 	MaxAttempts int               `json:"max_attempts" range:"0,5"`
 	NotifyEmail string            `json:"notify_email"`
-	Headers     map[string]string `json:"headers"`
+	Headers     map[string]string `json:"headers" limit:"20"`
 	// Enabled turns delivery off and on; enabling clears a failure run.
 	Enabled *bool `json:"enabled"`
 }
