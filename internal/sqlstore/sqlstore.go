@@ -11,6 +11,16 @@
 // On SQLite the store holds two pools on one file: a single writer connection,
 // so that writers queue in Go rather than fail with SQLITE_BUSY, and a read-only
 // pool for concurrent reads (WAL lets them run beside the writer).
+//
+// Concurrency: the single writer makes every SQLite write transaction run
+// alone. PostgreSQL runs them at once under READ COMMITTED, so every rule that
+// reads before it writes takes a lock first: read-modify-writes lock their row
+// (lockRow, the Update…Func methods), checks that no unique index can express
+// run under a per-tenant advisory lock (serialize), and checked references are
+// share-locked until the commit (checkOwned). Locks are taken in one order,
+// objects before the tenant row that numbers events, several of one table by
+// id; a transaction PostgreSQL still aborts as a deadlock victim or a
+// serialization failure is run again by inTx, so clients never see those.
 package sqlstore
 
 import (
