@@ -299,10 +299,10 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
-			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
+			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
 		return
 	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, 2*switchboard.MaxEchoRunes)))
+	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes)))
 }
 
 // statusOf is the one table from error codes to this dialect's statuses.
@@ -357,7 +357,7 @@ func WriteError(log *slog.Logger) httpapi.ErrorWriter {
 		}
 		info := httpapi.InfoFrom(r.Context())
 		body := ErrorBody{Timestamp: springTime(time.Now()), Status: status, Error: http.StatusText(status),
-			Message: switchboard.ErrorMessage(err), Path: switchboard.Clip(r.URL.Path, 200), RequestID: info.RequestID}
+			Message: switchboard.ErrorMessage(err), Path: switchboard.Clip(r.URL.Path, 100), RequestID: info.RequestID}
 		fields := switchboard.ErrorFields(err)
 		for _, f := range slices.Sorted(mapKeys(fields)) {
 			name := f
