@@ -289,3 +289,52 @@ func idLike(path string) bool {
 	return path == "id" || path == "ids" || strings.HasSuffix(path, "_id") || strings.HasSuffix(path, "_ids") ||
 		strings.HasSuffix(path, "Id") || strings.HasSuffix(path, "ID") || strings.HasSuffix(path, "Ids")
 }
+
+// Violation is a value a body field's tags refuse, and the code CheckBody
+// answers it with.
+type Violation struct {
+	Field string
+	Value any
+	Code  switchboard.Code
+}
+
+// Violations lists, for each top-level field of body type t, values its
+// tags refuse: a number just outside its range, a string or a tagged list
+// one past its limit, a string with a NUL. Tests of each dialect send them
+// through the real server to show that every field is held to what its
+// OpenAPI document says.
+func Violations(t reflect.Type) []Violation {
+	var out []Violation
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		typ := f.Type
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if lo, hi, ok := Range(f.Tag); ok {
+			out = append(out, Violation{name, hi + 1, switchboard.CodeInvalid}, Violation{name, lo - 1, switchboard.CodeInvalid})
+		}
+		n, tagged := Limit(f.Tag)
+		switch {
+		case typ.Kind() == reflect.String:
+			if !tagged {
+				n = DefaultMaxText
+			}
+			out = append(out, Violation{name, strings.Repeat("é", n+1), switchboard.CodeInvalid},
+				Violation{name, "a\x00b", switchboard.CodeBadRequest})
+		case typ.Kind() == reflect.Slice && tagged:
+			out = append(out, Violation{name, make([]any, n+1), switchboard.CodeInvalid})
+		}
+	}
+	return out
+}
