@@ -148,6 +148,9 @@ func (a *API) eventRoutes() {
 			if err != nil {
 				return eventsBody{}, err
 			}
+			if after < 0 {
+				return eventsBody{}, badParam("after_seq", "must be 0 (the whole log) or the sequence number of an event")
+			}
 			opt, err := c.listOptions()
 			if err != nil {
 				return eventsBody{}, err
