@@ -21,6 +21,10 @@
 // objects before the tenant row that numbers events, several of one table by
 // id; a transaction PostgreSQL still aborts as a deadlock victim or a
 // serialization failure is run again by inTx, so clients never see those.
+//
+// The files: sqlstore.go opens the store and translates errors; tx.go holds
+// write transactions, their retries and locks, and SQLite's group-committing
+// writer; migrate.go the migrations; the others one part of the domain each.
 package sqlstore
 
 import (
@@ -29,27 +33,23 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"switchboard"
+
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-
-	"switchboard"
 )
 
 //go:embed migrations
@@ -297,81 +297,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies the embedded migrations that the database has not seen yet,
-// each in its own transaction, in file-name order. It is safe to run on every
-// start and from several processes at once on PostgreSQL (an advisory lock
-// serializes them).
-func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
-	if log == nil {
-		log = slog.Default()
-	}
-	dir := "migrations/" + string(db.engine)
-	entries, err := fs.ReadDir(migrations, dir)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer conn.Close()
-	if db.engine == Postgres {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(727274)"); err != nil {
-			return fmt.Errorf("migrate: lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727274)")
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, name := range names {
-		var seen int
-		q := db.rebind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?")
-		if err := conn.QueryRowContext(ctx, q, name).Scan(&seen); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if seen > 0 {
-			continue
-		}
-		body, err := migrations.ReadFile(dir + "/" + name)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-		ins := db.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
-		if _, err := tx.ExecContext(ctx, ins, name, db.now().UnixMicro()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-		log.Info("applied migration", "engine", db.engine, "version", name)
-		db.applied = append(db.applied, name)
-	}
-	return nil
-}
-
-// AppliedMigrations lists the migrations this DB applied (at Open or by
-// Migrate), oldest first; none when the database was already up to date.
-func (db *DB) AppliedMigrations() []string { return append([]string(nil), db.applied...) }
-
 // rebind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold a
 // literal question mark, so a plain scan is enough.
 func (db *DB) rebind(q string) string {
@@ -395,316 +320,6 @@ func (db *DB) rebind(q string) string {
 	out := b.String()
 	db.rebound.Store(q, out)
 	return out
-}
-
-// tx is a write transaction together with the store it belongs to, so helpers
-// can rebind queries and stamp times. Its statements run under its own context,
-// not the caller's: on SQLite a cancelled statement rolls back the whole
-// transaction, which in a group commit holds other callers' work too, and a
-// write that has started is short enough to finish.
-type tx struct {
-	db  *DB
-	sql *sql.Tx
-	ctx context.Context
-	now time.Time
-	// appended counts the events written, so that a commit can wake the
-	// readers of the event log.
-	appended int
-	// stmts caches statements prepared in this transaction (group commits).
-	stmts map[string]*sql.Stmt
-}
-
-func (t *tx) exec(_ context.Context, q string, args ...any) (sql.Result, error) {
-	if st := t.stmt(q); st != nil {
-		return st.ExecContext(t.ctx, args...)
-	}
-	return t.sql.ExecContext(t.ctx, t.db.rebind(q), args...)
-}
-
-func (t *tx) queryRow(_ context.Context, q string, args ...any) *sql.Row {
-	if st := t.stmt(q); st != nil {
-		return st.QueryRowContext(t.ctx, args...)
-	}
-	return t.sql.QueryRowContext(t.ctx, t.db.rebind(q), args...)
-}
-
-func (t *tx) query(_ context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(q); st != nil {
-		return st.QueryContext(t.ctx, args...)
-	}
-	return t.sql.QueryContext(t.ctx, t.db.rebind(q), args...)
-}
-
-// stmt returns q prepared for the rest of t's transaction, or nil to run q
-// unprepared. In a group commit the same few statements run for every write in
-// the batch, and parsing them once per batch instead of once per use saves a
-// sixth of a busy writer's CPU. Queries with IN lists vary in length and are
-// not cached.
-func (t *tx) stmt(q string) *sql.Stmt {
-	if t.stmts == nil || strings.Contains(q, " IN (") {
-		return nil
-	}
-	st, ok := t.stmts[q]
-	if !ok {
-		var err error
-		if st, err = t.sql.PrepareContext(t.ctx, t.db.rebind(q)); err != nil {
-			return nil // the unprepared path reports the error
-		}
-		t.stmts[q] = st
-	}
-	return st
-}
-
-// insert runs an INSERT … RETURNING id and returns the new id.
-func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
-	var id int64
-	if err := t.queryRow(ctx, q+" RETURNING id", args...).Scan(&id); err != nil {
-		return 0, err
-	}
-	return id, nil
-}
-
-// inTx runs fn in a write transaction and commits it when fn returns nil.
-// Database errors are translated into switchboard errors on the way out.
-//
-// On SQLite every write goes through one goroutine that commits all the work
-// waiting for it in one transaction, each piece in its own savepoint (group
-// commit): SQLite has one writer and pays an fsync per commit, so under load
-// this turns many commits into one without changing what any caller sees.
-func (db *DB) inTx(ctx context.Context, fn func(*tx) error) error {
-	defer db.observeWrite(time.Now())
-	if db.writes != nil {
-		req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-		db.closeMu.RLock()
-		if db.closed {
-			db.closeMu.RUnlock()
-			return errors.New("store is closed")
-		}
-		select {
-		case db.writes <- req:
-		case <-ctx.Done():
-			db.closeMu.RUnlock()
-			return ctx.Err()
-		}
-		db.closeMu.RUnlock()
-		return <-req.done
-	}
-	for attempt := 1; ; attempt++ {
-		err := db.runTx(ctx, fn)
-		if err == nil || !retryable(err) {
-			return db.translate(err)
-		}
-		if attempt == maxTxAttempts {
-			return &switchboard.Error{Code: switchboard.CodeConflict,
-				Message: "the change collided with concurrent changes to the same objects; retry the request"}
-		}
-		// Full jitter on a doubling ceiling: transactions that collided once
-		// should not collide again in lockstep.
-		backoff := time.Duration(rand.Int64N(int64(txRetryBase << attempt)))
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// maxTxAttempts bounds how often inTx runs a transaction that PostgreSQL
-// aborted as a deadlock victim or a serialization failure; txRetryBase is the
-// first backoff ceiling, doubled on every further attempt.
-const (
-	maxTxAttempts = 6
-	txRetryBase   = 5 * time.Millisecond
-)
-
-// runTx is one attempt of inTx on PostgreSQL. Its errors are untranslated, so
-// that inTx can tell retryable ones apart.
-func (db *DB) runTx(ctx context.Context, fn func(*tx) error) error {
-	stx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	t := &tx{db: db, sql: stx, ctx: context.WithoutCancel(ctx), now: db.now().UTC().Truncate(time.Microsecond)}
-	if err := fn(t); err != nil {
-		stx.Rollback()
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	if t.appended > 0 {
-		db.changes.notify()
-	}
-	return nil
-}
-
-// retryable reports whether err is PostgreSQL aborting a transaction that
-// would succeed if run again: a serialization failure (40001) or the victim
-// of a deadlock (40P01). Such a transaction wrote nothing, and every fn given
-// to inTx only writes through its tx, so running fn again is safe.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
-}
-
-// lockRow locks the row id of table in tenantID until t ends (PostgreSQL's
-// SELECT … FOR NO KEY UPDATE), or fails with CodeNotFound. It is the first
-// step of every read-modify-write, so that concurrent updates of one object
-// queue behind each other instead of overwriting each other's changes. NO KEY
-// UPDATE, unlike FOR UPDATE, lets other transactions insert rows that
-// reference this one. On SQLite the single writer already runs one
-// transaction at a time, and lockRow only checks that the row exists.
-//
-// Lock order: every transaction locks the rows it changes before the
-// tenant's row (which appendEvent locks for the event sequence), and several
-// rows of one table in id order, so that two writers never wait on each other.
-func (t *tx) lockRow(ctx context.Context, table, what string, tenantID, id int64) error {
-	q := "SELECT id FROM " + table + " WHERE tenant_id = ? AND id = ?"
-	args := []any{tenantID, id}
-	if table == "tenants" {
-		q, args = "SELECT id FROM tenants WHERE id = ?", []any{id}
-	}
-	if t.db.engine == Postgres {
-		q += " FOR NO KEY UPDATE"
-	}
-	var got int64
-	err := t.queryRow(ctx, q, args...).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(what, id)
-	}
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", what, err)
-	}
-	return nil
-}
-
-// serialize makes the rest of t run alone among the transactions that
-// serialize on the same name and tenant: the check-then-insert rules that no
-// unique index can express (an extension shared by users and queues, the
-// click-to-call limit) read and write under it, so that two racing creations
-// cannot both pass the check. PostgreSQL holds a transaction-scoped advisory
-// lock; SQLite's single writer already serializes every write.
-func (t *tx) serialize(ctx context.Context, name string, tenantID int64) error {
-	if t.db.engine != Postgres {
-		return nil
-	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "switchboard/%s/%d", name, tenantID)
-	if _, err := t.exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
-		return fmt.Errorf("serialize %s: %w", name, err)
-	}
-	return nil
-}
-
-// writeReq is one caller's write waiting for the SQLite writer.
-type writeReq struct {
-	ctx  context.Context
-	fn   func(*tx) error
-	done chan error
-}
-
-// maxGroup bounds how many writes share one commit, so that one commit never
-// holds the writer for long.
-const maxGroup = 128
-
-// writeLoop owns the SQLite writer connection. It runs from Open until Close
-// closes db.writes.
-func (db *DB) writeLoop() {
-	defer close(db.writerDone)
-	batch := make([]*writeReq, 0, maxGroup)
-	for req := range db.writes {
-		batch = append(batch[:0], req)
-	more:
-		for len(batch) < maxGroup {
-			select {
-			case r, ok := <-db.writes:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		db.commitGroup(batch)
-	}
-}
-
-// commitGroup runs the batch in one transaction, each write in a savepoint so
-// that a failing one is rolled back alone, and reports each caller's outcome.
-func (db *DB) commitGroup(batch []*writeReq) {
-	results := make([]error, len(batch))
-	finish := func() {
-		for i, r := range batch {
-			r.done <- results[i]
-		}
-	}
-	bg := context.Background()
-	stx, err := db.write.BeginTx(bg, nil)
-	if err != nil {
-		for i := range results {
-			results[i] = db.translate(fmt.Errorf("begin: %w", err))
-		}
-		finish()
-		return
-	}
-	grouped := len(batch) > 1
-	appended, ok := 0, 0
-	var stmts map[string]*sql.Stmt
-	if grouped {
-		stmts = map[string]*sql.Stmt{}
-	}
-	for i, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			results[i] = err
-			continue
-		}
-		if grouped {
-			if _, err := stx.ExecContext(bg, "SAVEPOINT w"); err != nil {
-				results[i] = db.translate(fmt.Errorf("savepoint: %w", err))
-				continue
-			}
-		}
-		t := &tx{db: db, sql: stx, ctx: bg, now: db.now().UTC().Truncate(time.Microsecond), stmts: stmts}
-		if err := r.fn(t); err != nil {
-			results[i] = db.translate(err)
-			if grouped {
-				stx.ExecContext(bg, "ROLLBACK TO w")
-				stx.ExecContext(bg, "RELEASE w")
-			} else {
-				stx.Rollback()
-				finish()
-				return
-			}
-			continue
-		}
-		if grouped {
-			if _, err := stx.ExecContext(bg, "RELEASE w"); err != nil {
-				results[i] = db.translate(fmt.Errorf("release savepoint: %w", err))
-				continue
-			}
-		}
-		appended += t.appended
-		ok++
-	}
-	if ok == 0 {
-		stx.Rollback()
-		finish()
-		return
-	}
-	if err := stx.Commit(); err != nil {
-		for i := range results {
-			if results[i] == nil {
-				results[i] = db.translate(fmt.Errorf("commit: %w", err))
-			}
-		}
-		finish()
-		return
-	}
-	if appended > 0 {
-		db.changes.notify()
-	}
-	finish()
 }
 
 // Changes returns a channel that receives a value after commits that appended
