@@ -161,19 +161,9 @@ func walk(v reflect.Value, path string, tag reflect.StructTag, problem func(stri
 		t := v.Type()
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if !f.IsExported() {
+			sub, ok := fieldPath(f, path)
+			if !ok {
 				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			sub := path
-			if !f.Anonymous || name != "" {
-				if name == "" {
-					name = f.Name
-				}
-				sub = join(path, name)
 			}
 			if err := walk(v.Field(i), sub, f.Tag, problem); err != nil {
 				return err
@@ -259,19 +249,9 @@ func UnboundedNumbers(t reflect.Type) []string {
 			defer delete(seen, t)
 			for i := range t.NumField() {
 				f := t.Field(i)
-				if !f.IsExported() {
+				sub, ok := fieldPath(f, path)
+				if !ok {
 					continue
-				}
-				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-				if name == "-" {
-					continue
-				}
-				sub := path
-				if !f.Anonymous || name != "" {
-					if name == "" {
-						name = f.Name
-					}
-					sub = join(path, name)
 				}
 				visit(f.Type, sub, f.Tag, seen)
 			}
@@ -337,4 +317,24 @@ func Violations(t reflect.Type) []Violation {
 		}
 	}
 	return out
+}
+
+// fieldPath is the JSON path of struct field f below path, as encoding/json
+// names it (embedded structs without a name lift their fields); ok is false
+// for fields JSON never reads.
+func fieldPath(f reflect.StructField, path string) (sub string, ok bool) {
+	if !f.IsExported() {
+		return "", false
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "-" {
+		return "", false
+	}
+	if f.Anonymous && name == "" {
+		return path, true
+	}
+	if name == "" {
+		name = f.Name
+	}
+	return join(path, name), true
 }

@@ -174,28 +174,31 @@ func (s *streamSet) shutdown() {
 // at once.
 func (a *API) CloseStreams() { a.streams.shutdown() }
 
-// write writes one frame under the write deadline.
-func (st *stream) write(format string, args ...any) error {
+// arm sets the write deadline for the next write, unless the stream was cut.
+func (st *stream) arm() error {
 	st.mu.Lock()
+	defer st.mu.Unlock()
 	if st.cut {
-		st.mu.Unlock()
 		return errStreamCut
 	}
 	st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
-	st.mu.Unlock()
+	return nil
+}
+
+// write writes one frame under the write deadline.
+func (st *stream) write(format string, args ...any) error {
+	if err := st.arm(); err != nil {
+		return err
+	}
 	_, err := fmt.Fprintf(st.w, format, args...)
 	return err
 }
 
 // flush sends what was written under the write deadline.
 func (st *stream) flush() error {
-	st.mu.Lock()
-	if st.cut {
-		st.mu.Unlock()
-		return errStreamCut
+	if err := st.arm(); err != nil {
+		return err
 	}
-	st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
-	st.mu.Unlock()
 	return st.rc.Flush()
 }
 
