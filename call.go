@@ -274,3 +274,11 @@ type AgentLive struct {
 	DeviceRegistered bool   `json:"device_registered"`
 	CallsInProgress  int    `json:"calls_in_progress"`
 }
+
+// CallChange is one change of a call as the engine made it: the call as it
+// stood after the change, and what changed (created, queued, ringing,
+// connected, ended …), which names its call.<what> event.
+type CallChange struct {
+	Call Call
+	What string
+}

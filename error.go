@@ -29,6 +29,9 @@ const (
 	// CodePreconditionFailed: the request's If-Match names a version of the
 	// object other than the current one (someone changed it since).
 	CodePreconditionFailed Code = "precondition_failed"
+	// CodeUnavailable: the server cannot act now but may soon (the database
+	// is unreachable); the client may retry.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is the one error type that crosses package boundaries. Message is safe to

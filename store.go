@@ -111,9 +111,16 @@ type Store interface {
 	SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (Presence, error)
 	Presence(ctx context.Context, tenantID, userID int64) (Presence, error)
 
-	// SaveCall inserts the call (ID 0) or updates it, with its call.<what>
-	// event, in one transaction, and returns it with its ID.
+	// SaveCall records one change of a call with its call.<what> event, in
+	// one transaction: it inserts the call the first time (numbering one
+	// without an ID) and updates it after, and returns it with its ID.
 	SaveCall(ctx context.Context, c Call, what string) (Call, error)
+	// SaveCalls records changes of calls the engine numbered, in order, in
+	// one transaction: the call service's batching writer.
+	SaveCalls(ctx context.Context, changes []CallChange) error
+	// ReserveCallIDs takes n call ids no call has or will be given by
+	// anyone else, and returns the first (they run first … first+n-1).
+	ReserveCallIDs(ctx context.Context, n int) (first int64, err error)
 	Call(ctx context.Context, tenantID, id int64) (Call, error)
 	CallByUUID(ctx context.Context, tenantID int64, uuid string) (Call, error)
 	// CDRs lists call records, oldest first.

@@ -41,9 +41,8 @@ type Main struct {
 
 	stopDispatch func()        // ends the webhook dispatcher
 	dispatchDone chan struct{} // closed when it has written its last outcomes
-	stopCalls    func()        // ends the call engine's event follower
-	callsDone    chan struct{}
-	stopTraffic  func() // ends the demo's traffic generator
+	calls        *calls        // the call service and its driver; nil until started
+	stopTraffic  func()        // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
 	metricsSrv   *http.Server
@@ -231,7 +230,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
-	cc := newCallCenter(store, m.log)
+	cc := newCalls(store, m.log)
 	m.metrics = httpapi.NewMetrics()
 	registerDomainMetrics(m.metrics.Registry(), cc, store, m.log)
 	m.server.Handler = m.handler(guard, cc, m.messenger())
@@ -283,7 +282,7 @@ func (m *Main) messenger() *sms.Service {
 	return svc
 }
 
-func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Service) http.Handler {
+func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) http.Handler {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	// One limiter for the dialects that share per-key buckets, with the
@@ -292,7 +291,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
 	policy := &webhook.Policy{Guard: guard, MaxEventTypes: m.Config.WebhookMaxEventTypes}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, CallCenter: cc, Messenger: messenger, Log: m.log,
+		WebhookPolicy: policy, Calls: cc, Simulator: cc, Messenger: messenger, Log: m.log,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
@@ -324,6 +323,11 @@ func (m *Main) handler(guard *webhook.Guard, cc *callCenter, messenger *sms.Serv
 		if err := m.store.Ping(ctx); err != nil {
 			m.log.Warn("readiness check failed", "err", err)
 			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
+			return
+		}
+		if err := cc.Health(); err != nil {
+			m.log.Warn("readiness check failed", "err", err)
+			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "call changes are not being recorded"})
 			return
 		}
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -411,15 +415,11 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 	}()
 }
 
-// startCallCenter loads the store into the call engine and keeps it following
-// the event log until Close.
-func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
-	// Calls left open by a previous run have no driver holding them any more:
-	// end them, so none stays "connected" forever, at the moment that run was
-	// last known alive so that its downtime is not talk time; and give their
-	// agents back the status they had before. (With several nodes this must
-	// only close the calls of this node; calls carry no node yet, which is why
-	// one node at most runs call control.)
+// startCallCenter starts the call service: it closes the calls the previous
+// run left open, as of the moment that run was last known alive (so that its
+// downtime is not talk time), loads the store into the engine and follows the
+// event log until Close.
+func (m *Main) startCallCenter(ctx context.Context, cc *calls) error {
 	lastSeen, ok, err := m.store.LastHeartbeat(ctx, heartbeatNode)
 	if err != nil {
 		return err
@@ -427,39 +427,12 @@ func (m *Main) startCallCenter(ctx context.Context, cc *callCenter) error {
 	if !ok {
 		lastSeen = time.Time{} // no heartbeat yet: end them now
 	}
-	n, err := m.store.CloseOrphanCallsAt(ctx, "system restart", lastSeen)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		m.log.Warn("closed calls left open by the previous run", "calls", n, "ended_at", lastSeen)
-	}
-	if n, err = m.store.RestoreCutPresence(ctx); err != nil {
-		return err
-	}
-	if n > 0 {
-		m.log.Warn("agents left In-Call or Wrap-Up by the previous run got their status back", "agents", n)
-	}
 	if err := m.store.Heartbeat(ctx, heartbeatNode); err != nil {
 		return err
 	}
 	m.startHeartbeat()
-	if err := cc.loadAll(ctx); err != nil {
-		return err
-	}
-	if err := cc.restoreScheduled(ctx); err != nil {
-		return err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	m.stopCalls, m.callsDone = cancel, make(chan struct{})
-	go func() {
-		// The follower lives until Close cancels it.
-		defer close(m.callsDone)
-		if err := cc.follow(runCtx); err != nil {
-			m.log.Error("call engine stopped following events", "err", err)
-		}
-	}()
-	return nil
+	m.calls = cc
+	return cc.Start(ctx, lastSeen)
 }
 
 // startHeartbeat records every heartbeatEvery that this node is alive, and
@@ -535,10 +508,13 @@ func (m *Main) Close() error {
 		<-m.dispatchDone
 		m.stopDispatch = nil
 	}
-	if m.stopCalls != nil {
-		m.stopCalls()
-		<-m.callsDone
-		m.stopCalls = nil
+	if m.calls != nil {
+		// The engine and the driver stop before the store closes, and every
+		// change they made is written first.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		err = errors.Join(err, m.calls.Close(ctx))
+		cancel()
+		m.calls = nil
 	}
 	if m.stopBeat != nil {
 		m.stopBeat()

@@ -60,7 +60,9 @@ type Config struct {
 	// http:// and the listening address.
 	PublicURL string
 
-	SMSProvider     string
+	SMSProvider string
+	// Telephony names the telephony driver calls run on.
+	Telephony       string
 	SMSGatewayURL   string
 	SMSGatewayToken string
 	SMSSimReceipt   time.Duration
@@ -136,6 +138,7 @@ func defaultConfig() Config {
 		WebhookMaxEventTypes:    50,
 		SMTPFrom:                "switchboard@localhost",
 		SMSProvider:             "sim",
+		Telephony:               "sim",
 		SMSSimReceipt:           time.Second,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
@@ -184,6 +187,7 @@ func (c *Config) settings(dbOnly bool) []setting {
 		setting{"webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", (*durationValue)(&c.WebhookPoll)},
 		setting{"smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", (*stringValue)(&c.SMTPAddr)},
 		setting{"smtp-from", "sender address of notification e-mails", (*stringValue)(&c.SMTPFrom)},
+		setting{"telephony", "the telephony driver calls run on: sim (simulated phones and callers, driven through /v1/sim)", (*stringValue)(&c.Telephony)},
 		setting{"sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", (*stringValue)(&c.SMSProvider)},
 		setting{"sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", (*stringValue)(&c.SMSGatewayURL)},
 		setting{"sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", (*stringValue)(&c.SMSGatewayToken)},
@@ -344,6 +348,9 @@ func (c *Config) validate(dbOnly bool) error {
 	}
 	if len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20 {
 		errs = append(errs, errors.New("--webhook-retry-schedule must list 1 to 20 delays"))
+	}
+	if c.Telephony != "sim" {
+		errs = append(errs, fmt.Errorf("--telephony must be sim (the only driver built in), not %q", c.Telephony))
 	}
 	switch {
 	case c.SMSProvider != "sim" && c.SMSProvider != "http":

@@ -459,7 +459,7 @@ func (d *demo) print(w io.Writer, base, adminToken string) {
 // traffic places simulated calls into the demo queues until ctx ends: Poisson
 // arrivals every 30 s on average, talk of about a minute, callers who give up
 // after two minutes, so a newcomer sees queues, answers and abandons.
-func (d *demo) traffic(ctx context.Context, cc *callCenter, log *slog.Logger) {
+func (d *demo) traffic(ctx context.Context, cc *calls, log *slog.Logger) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for {
 		wait := time.Duration(rng.ExpFloat64() * float64(30*time.Second))

@@ -19,7 +19,7 @@ import (
 // counting as things happen keeps the numbers right across restarts and
 // whichever node did the work.
 type domainCollector struct {
-	cc    *callCenter
+	cc    *calls
 	store *sqlstore.DB
 	log   *slog.Logger
 }
@@ -71,7 +71,7 @@ func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v, labels...)
 	}
-	s := d.cc.eng.Stats()
+	s := d.cc.Stats()
 	for status, n := range s.Calls {
 		gauge(descCalls, float64(n), status)
 	}
@@ -103,7 +103,7 @@ func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSMS, float64(n), k[0], k[1])
 	}
 	gauge(descLastEvent, float64(c.LastEventID))
-	applied := d.cc.applied.Load()
+	applied := d.cc.Applied()
 	gauge(descApplied, float64(applied), "call_engine")
 	gauge(descLag, float64(max(0, c.LastEventID-applied)), "call_engine")
 }
@@ -111,7 +111,7 @@ func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
 // registerDomainMetrics adds the contact center's metrics to reg: the
 // collector above, the calls ended here by outcome, and the latency of the
 // store's write transactions.
-func registerDomainMetrics(reg *prometheus.Registry, cc *callCenter, store *sqlstore.DB, log *slog.Logger) {
+func registerDomainMetrics(reg *prometheus.Registry, cc *calls, store *sqlstore.DB, log *slog.Logger) {
 	cc.ended = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_calls_ended_total",
 		Help: "Calls that ended on this server since it started, by disposition (answered, missed, abandoned, failed, …).",

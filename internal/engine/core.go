@@ -12,12 +12,34 @@ import (
 )
 
 // Observer is told about every change of a call, in order, while the engine
-// holds its lock. The server persists calls and their events through it; the
-// simulator counts. On "created" the observer may set c.ID (a database id);
-// otherwise the engine numbers calls itself.
+// holds its lock. The call service hands the changes to its batching writer;
+// the simulator counts. It must not block, and it must not keep c: the engine
+// changes it on.
 type Observer interface {
 	CallChanged(c *switchboard.Call, what string)
 }
+
+// CallIDs hands out call ids. The engine numbers a call when it creates it,
+// under its lock, so the source must answer from memory; an id it gives must
+// never be given again, on this node or any other, which is why the server's
+// source reserves blocks of ids from the store ahead of need. ok is false when
+// no id is at hand (the store has been unreachable for long): the new call is
+// then refused, and the calls in progress go on.
+type CallIDs interface {
+	NextCallID() (id int64, ok bool)
+}
+
+// counterIDs numbers calls 1, 2, 3… for an engine without a store (the
+// capacity simulator and tests).
+type counterIDs struct{ next int64 }
+
+func (c *counterIDs) NextCallID() (int64, bool) {
+	c.next++
+	return c.next, true
+}
+
+// ErrNoCallID refuses a new call when the CallIDs source has no id at hand.
+var ErrNoCallID = errors.New("no call id is available: the store is unreachable")
 
 // AgentObserver, when the Observer also implements it, is told when an agent
 // starts a call, starts wrapping up, and is free again, so that the system
@@ -42,7 +64,9 @@ type Options struct {
 	Telephony Telephony
 	Router    *Router
 	Observer  Observer
-	Log       *slog.Logger
+	// IDs numbers new calls; nil numbers them 1, 2, 3… (no store).
+	IDs CallIDs
+	Log *slog.Logger
 }
 
 // Engine runs the calls of one tenant's contact center: it takes inbound calls
@@ -52,7 +76,7 @@ type Options struct {
 type Engine struct {
 	mu     sync.Mutex
 	opt    Options
-	nextID int64
+	closed bool // Close ran: no more timers, no more changes
 	calls  map[int64]*call
 	legs   map[LegID]legRef
 	queues map[int64]*queueRT
@@ -118,6 +142,7 @@ type call struct {
 	agent   LegID           // the leg that answered
 	tried   map[int64]bool  // agents offered this call in the current round
 	timer   Timer           // ring timeout or retry pause
+	wait    Timer           // the queue's longest wait
 	// clickToCall marks the agent-first outbound flow; customerTimeout
 	// bounds the customer's ringing in it and in scheduled calls.
 	clickToCall     bool
@@ -139,6 +164,9 @@ func New(opt Options) *Engine {
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
+	}
+	if opt.IDs == nil {
+		opt.IDs = &counterIDs{}
 	}
 	return &Engine{opt: opt, calls: map[int64]*call{}, legs: map[LegID]legRef{},
 		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{}}
@@ -279,6 +307,9 @@ func (e *Engine) Hangup(callID int64) bool {
 func (e *Engine) LegEvent(ev LegEvent) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
 	ref, ok := e.legs[ev.Leg]
 	if !ok {
 		return
@@ -344,15 +375,59 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	}
 	a.state = agentWrapUp
 	e.agentChanged(a.id, AgentWrapUp)
-	a.wrap = e.opt.Clock.AfterFunc(wrap, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
+	a.wrap = e.after(wrap, func() {
 		if a.state == agentWrapUp {
 			a.state = agentIdle
 			e.agentChanged(a.id, AgentFree)
 			e.dispatchAgent(a)
 		}
 	})
+}
+
+// after runs f under the engine's lock once d has passed, unless the engine
+// has closed by then.
+func (e *Engine) after(d time.Duration, f func()) Timer {
+	return e.opt.Clock.AfterFunc(d, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.closed {
+			f()
+		}
+	})
+}
+
+// Close stops the engine: every timer it set is stopped and it takes no more
+// events or calls, so nothing it does reaches the store once the call service
+// has flushed its writer. Calls in progress stay as they were; the next start
+// closes them as orphans.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	for _, c := range e.calls {
+		for _, t := range []Timer{c.timer, c.wait} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+	}
+	for _, a := range e.agents {
+		if a.wrap != nil {
+			a.wrap.Stop()
+		}
+	}
+}
+
+// newID numbers a new call, or reports that it cannot be taken.
+func (e *Engine) newID() (int64, error) {
+	if e.closed {
+		return 0, errors.New("the call engine is closed")
+	}
+	id, ok := e.opt.IDs.NextCallID()
+	if !ok {
+		return 0, ErrNoCallID
+	}
+	return id, nil
 }
 
 // fail ends a call that never connected.
@@ -411,12 +486,12 @@ func remove(list []*call, c *call) []*call {
 }
 
 // QueueLive reports q's state now; ok is false for a queue the engine does not
-// run.
-func (e *Engine) QueueLive(queueID int64) (switchboard.QueueLive, bool) {
+// run, or one of another tenant.
+func (e *Engine) QueueLive(tenantID, queueID int64) (switchboard.QueueLive, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q, ok := e.queues[queueID]
-	if !ok {
+	if !ok || q.cfg.TenantID != tenantID {
 		return switchboard.QueueLive{}, false
 	}
 	now := e.opt.Clock.Now()
@@ -529,4 +604,16 @@ func (e *Engine) Hold(callID int64, on bool) error {
 		e.changed(c, "resumed")
 	}
 	return nil
+}
+
+// Device is the phone an agent's calls ring; ok is false for an agent
+// without one.
+func (e *Engine) Device(userID int64) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.agents[userID]
+	if !ok || a.device == "" {
+		return "", false
+	}
+	return a.device, true
 }

@@ -48,27 +48,22 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	if o.CustomerTimeout <= 0 {
 		o.CustomerTimeout = 45 * time.Second
 	}
+	id, err := e.newID()
+	if err != nil {
+		return 0, err
+	}
 	now := e.opt.Clock.Now()
-	c := &call{Call: switchboard.Call{TenantID: o.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
+	c := &call{Call: switchboard.Call{ID: id, TenantID: o.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
 		From: o.CallerID, To: o.Number, AgentID: &a.id, CreatedAt: now, RingingAt: &now, Source: o.Source},
 		ringing: map[LegID]int64{}, tried: map[int64]bool{}, noRecording: o.NoRecording}
 	e.changed(c, "created")
-	if c.ID == 0 {
-		e.nextID++
-		c.ID = e.nextID
-	}
 	e.calls[c.ID] = c
 	leg := LegID(fmt.Sprintf("c%d-agent", c.ID))
 	c.clickToCall, c.customerTimeout = true, o.CustomerTimeout
 	e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: a.id}
 	c.ringing[leg] = a.id
 	a.state = agentRinging
-	if err := e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: o.Number, Timeout: o.AgentTimeout}); err != nil {
-		a.state = agentIdle
-		delete(e.legs, leg)
-		e.fail(c, switchboard.DispositionFailed, "agent phone: "+err.Error())
-		return c.ID, nil
-	}
+	e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: o.Number, Timeout: o.AgentTimeout})
 	e.changed(c, "ringing")
 	return c.ID, nil
 }
@@ -89,15 +84,17 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 		cust := LegID(fmt.Sprintf("c%d-customer", c.ID))
 		c.caller = cust
 		e.legs[cust] = legRef{call: c.ID, role: callerLeg}
-		if err := e.opt.Telephony.Originate(Originate{Leg: cust, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout}); err != nil {
-			e.endOutbound(c, switchboard.DispositionFailed, switchboard.SideSystem, "dial customer: "+err.Error())
-		}
+		e.opt.Telephony.Originate(Originate{Leg: cust, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
 	case ref.role == agentLeg && ev.Type != LegAnswered && ev.Type != LegRinging:
 		if c.agent == "" { // the agent never picked up
 			delete(c.ringing, ev.Leg)
 			delete(e.legs, ev.Leg)
 			a.state = agentIdle
-			e.fail(c, switchboard.DispositionNoAnswer, "agent did not answer: "+ev.Cause)
+			if ev.Type == LegFailed { // the phone could not be rung at all
+				e.fail(c, switchboard.DispositionFailed, "agent phone: "+ev.Cause)
+			} else {
+				e.fail(c, switchboard.DispositionNoAnswer, "agent did not answer: "+ev.Cause)
+			}
 			e.dispatchAgent(a)
 			return
 		}

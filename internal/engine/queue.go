@@ -50,14 +50,14 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 		routed, direct = true, e.agents[uid]
 		c.TenantID = direct.tenant
 	}
-	e.changed(c, "created")
-	if c.ID == 0 {
-		e.nextID++
-		c.ID = e.nextID
+	id, err := e.newID()
+	if err != nil {
+		e.opt.Telephony.Hangup(in.Leg, "temporarily unavailable")
+		return 0, err
 	}
+	c.ID = id
+	e.changed(c, "created")
 	if !routed {
-		// Never registered: with a persisting observer its number may not be
-		// unique among the calls in progress.
 		e.opt.Telephony.Hangup(in.Leg, "no route")
 		c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFailed,
 			switchboard.DispositionRejected, switchboard.SideSystem, "no route for "+in.To
@@ -85,9 +85,7 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	}
 	if in.Pickup > 0 {
 		id := c.ID
-		c.timer = e.opt.Clock.AfterFunc(in.Pickup, func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
+		c.timer = e.after(in.Pickup, func() {
 			if c, ok := e.calls[id]; ok && c.EndedAt == nil {
 				c.timer = nil
 				e.enqueue(c, q)
@@ -126,7 +124,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	e.changed(c, "queued")
 	if q.cfg.MaxWaitSeconds > 0 {
 		id := c.ID
-		e.opt.Clock.AfterFunc(time.Duration(q.cfg.MaxWaitSeconds)*time.Second, func() { e.waitTimeout(id, q) })
+		c.wait = e.after(time.Duration(q.cfg.MaxWaitSeconds)*time.Second, func() { e.waitTimeout(id, q) })
 	}
 	e.dispatch(q)
 }
@@ -134,8 +132,6 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 // waitTimeout ends a call still waiting in q when the queue's longest wait
 // runs out.
 func (e *Engine) waitTimeout(id int64, q *queueRT) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	c, ok := e.calls[id]
 	if !ok || c.EndedAt != nil || c.agent != "" || !slices.Contains(q.waiting, c) {
 		return
@@ -231,14 +227,7 @@ func (e *Engine) ring(q *queueRT, c *call, step Step) {
 			a.state = agentRinging
 		}
 		timeout := time.Duration(q.cfg.TimeoutSeconds) * time.Second
-		if err := e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout}); err != nil {
-			e.opt.Log.Warn("ring agent", "call", c.ID, "agent", id, "err", err)
-			delete(c.ringing, leg)
-			delete(e.legs, leg)
-			if a.state == agentRinging {
-				a.state = agentIdle
-			}
-		}
+		e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout})
 	}
 	if len(c.ringing) == 0 {
 		return
@@ -251,13 +240,11 @@ func (e *Engine) ring(q *queueRT, c *call, step Step) {
 		e.changed(c, "ringing")
 	}
 	id := c.ID
-	c.timer = e.opt.Clock.AfterFunc(time.Duration(q.cfg.TimeoutSeconds)*time.Second, func() { e.ringTimeout(id) })
+	c.timer = e.after(time.Duration(q.cfg.TimeoutSeconds)*time.Second, func() { e.ringTimeout(id) })
 }
 
 // ringTimeout gives up on the agents ringing for a call and offers it on.
 func (e *Engine) ringTimeout(id int64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	c, ok := e.calls[id]
 	if !ok || c.agent != "" {
 		return
@@ -307,9 +294,7 @@ func (e *Engine) dispatchAgents(agents []*agentRT) {
 func (e *Engine) pause(q *queueRT, c *call) {
 	id := c.ID
 	c.tried = map[int64]bool{}
-	c.timer = e.opt.Clock.AfterFunc(time.Duration(q.cfg.RetrySeconds)*time.Second, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
+	c.timer = e.after(time.Duration(q.cfg.RetrySeconds)*time.Second, func() {
 		if c, ok := e.calls[id]; ok {
 			c.timer = nil
 			e.redispatch(c)

@@ -50,18 +50,16 @@ func (e *Engine) schedule(s Scheduled) (int64, error) {
 		awaitingCustomer: true}
 	c.Direction, c.Status = switchboard.Outbound, switchboard.CallScheduled
 	if c.ID == 0 {
-		c.CreatedAt = e.opt.Clock.Now()
-		e.changed(c, "scheduled")
-		if c.ID == 0 {
-			e.nextID++
-			c.ID = e.nextID
+		id, err := e.newID()
+		if err != nil {
+			return 0, err
 		}
+		c.ID, c.CreatedAt = id, e.opt.Clock.Now()
+		e.changed(c, "scheduled")
 	}
 	e.calls[c.ID] = c
 	id := c.ID
-	c.timer = e.opt.Clock.AfterFunc(c.ScheduledAt.Sub(e.opt.Clock.Now()), func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
+	c.timer = e.after(c.ScheduledAt.Sub(e.opt.Clock.Now()), func() {
 		if c, ok := e.calls[id]; ok && c.EndedAt == nil {
 			c.timer = nil
 			e.dialScheduled(c)
@@ -77,9 +75,7 @@ func (e *Engine) dialScheduled(c *call) {
 	e.legs[leg] = legRef{call: c.ID, role: callerLeg}
 	c.Status = switchboard.CallConnecting
 	e.changed(c, "dialing")
-	if err := e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout}); err != nil {
-		e.fail(c, switchboard.DispositionFailed, "dial customer: "+err.Error())
-	}
+	e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
 }
 
 // scheduledLegEvent handles the customer's leg of a scheduled call until they

@@ -1,6 +1,18 @@
 package engine
 
-import "time"
+import (
+	"context"
+	"io"
+	"time"
+
+	"switchboard"
+)
+
+// The driver ports. The engine declares what it needs from telephony and a
+// driver (the simulator today, SIP next) implements it; the engine never
+// imports a driver. Call control is what the engine itself drives; devices,
+// media fetching and fax documents are what the call service asks of the same
+// driver on behalf of the APIs.
 
 // LegID names one call leg inside a telephony driver.
 type LegID string
@@ -20,21 +32,69 @@ type Originate struct {
 	Timeout time.Duration
 }
 
-// Telephony is what the engine needs from a telephony driver (the simulator, or
-// SIP). Drivers report what happens on their legs through Engine.LegEvent and
-// new inbound legs through Engine.Inbound, never from inside one of these
-// calls, so the engine may call them while it holds its own lock.
-type Telephony interface {
-	Originate(o Originate) error
-	Answer(leg LegID) error
-	Bridge(a, b LegID) error
-	Hangup(leg LegID, cause string) error
+// CallControl is the port the engine drives calls through. Every method only
+// starts the work and returns at once: the engine calls them while it holds
+// its lock, so they must not block on the network. What happens next, failures
+// included (an unregistered phone, a rejected number), comes back as LegEvents
+// through Engine.LegEvent, and new inbound legs through Engine.Inbound, never
+// from inside one of these calls.
+type CallControl interface {
+	Originate(o Originate)
+	Answer(leg LegID)
+	Bridge(a, b LegID)
+	Hangup(leg LegID, cause string)
+}
+
+// MediaControl is the port for what is played and recorded on a leg; like
+// CallControl it never blocks.
+type MediaControl interface {
 	// Play starts a prompt or hold music on a leg ("moh:default" is the
 	// queue's music on hold); it stops when the leg is bridged or ends.
-	Play(leg LegID, media string) error
+	Play(leg LegID, media string)
 	// Record starts (on) or stops recording what is said on a leg and on
 	// whatever it is bridged to; recording also stops when the leg ends.
-	Record(leg LegID, on bool) error
+	Record(leg LegID, on bool)
+}
+
+// Telephony is what the engine needs of a driver to run calls.
+type Telephony interface {
+	CallControl
+	MediaControl
+}
+
+// Devices is the port for agents' phones: the call service tells the driver
+// which device belongs to which agent and asks whether it is registered, so
+// that an agent whose phone is away is not offered calls in vain.
+type Devices interface {
+	// Provision makes device known to the driver (an agent has an
+	// extension); Unprovision forgets it.
+	Provision(device string)
+	Registered(device string) bool
+}
+
+// Recordings is the port for fetching what a call recorded.
+type Recordings interface {
+	// Recording opens the recording of c (audio/wav) and gives its size; a
+	// call still in progress gives what has been recorded so far.
+	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
+}
+
+// Faxes is the port for received faxes.
+type Faxes interface {
+	// FaxDocument is the document (PDF) of a received fax call.
+	FaxDocument(ctx context.Context, c switchboard.Call) ([]byte, error)
+}
+
+// Driver is a whole telephony driver: every port. `serve --telephony` picks
+// one; the engine and the call service see only these interfaces.
+type Driver interface {
+	Telephony
+	Devices
+	Recordings
+	Faxes
+	// Close stops the driver's timers and ends its legs; it is called after
+	// the engine has stopped and before the store closes.
+	Close() error
 }
 
 // LegEventType is what happened on a leg.

@@ -44,22 +44,22 @@ func (e *Engine) Transfer(callID int64, to Target) (int64, error) {
 	default:
 		return 0, errors.New("a transfer needs a queue or an agent")
 	}
+	id, err := e.newID()
+	if err != nil {
+		return 0, err
+	}
 	leg := c.caller
 	e.opt.Telephony.Hangup(c.agent, "transferred")
 	e.end(c, switchboard.SideAgent, "transferred")
 
 	now := e.opt.Clock.Now()
 	parent := c.ID
-	next := &call{Call: switchboard.Call{TenantID: c.TenantID, Direction: c.Direction, Status: switchboard.CallSelecting,
+	next := &call{Call: switchboard.Call{ID: id, TenantID: c.TenantID, Direction: c.Direction, Status: switchboard.CallSelecting,
 		From: c.From, To: c.To, ParentID: &parent, CreatedAt: now}, caller: leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
 	if q != nil {
 		next.QueueID = &q.cfg.ID
 	}
 	e.changed(next, "created")
-	if next.ID == 0 {
-		e.nextID++
-		next.ID = e.nextID
-	}
 	e.calls[next.ID] = next
 	e.legs[leg] = legRef{call: next.ID, role: callerLeg}
 	if q != nil {
@@ -81,13 +81,6 @@ func (e *Engine) ringDirect(c *call, target *agentRT, leg LegID) {
 	target.state = agentRinging
 	c.Status, c.RingingAt = switchboard.CallAssigned, &now
 	e.opt.Telephony.Play(leg, "ringback")
-	if err := e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second}); err != nil {
-		target.state = agentIdle
-		delete(e.legs, ring)
-		delete(c.ringing, ring)
-		e.opt.Telephony.Hangup(leg, "ringing the agent failed")
-		e.failBy(c, switchboard.DispositionFailed, switchboard.SideSystem, "ringing the agent: "+err.Error())
-		return
-	}
+	e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second})
 	e.changed(c, "ringing")
 }

@@ -2,7 +2,6 @@ package native
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,37 +10,11 @@ import (
 	"switchboard"
 )
 
-// CallCenter is the running call engine with its simulated telephony, as the
-// API drives it.
-type CallCenter interface {
+// Simulator is the simulated telephony's control, served under /v1/sim while
+// the server runs the simulator; nil answers that no simulator runs.
+type Simulator interface {
 	SimulateCall(ctx context.Context, tenantID int64, in SimCall) (switchboard.Call, error)
 	SetSimDevice(ctx context.Context, tenantID, userID int64, d SimDevice) (SimDevice, error)
-	// QueueLive is the queue's state now; false when the engine does not run it.
-	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
-	// ClickToCall rings the agent's phone and then the number.
-	ClickToCall(ctx context.Context, tenantID int64, in ClickToCall) (switchboard.Call, error)
-	// Hangup ends a call in progress.
-	Hangup(ctx context.Context, tenantID, callID int64) (switchboard.Call, error)
-	// Transfer hands a connected call's caller to a queue or an agent and
-	// returns the call that continues.
-	Transfer(ctx context.Context, tenantID, callID, queueID, userID int64) (switchboard.Call, error)
-	// ScheduleCall arms a callback.
-	ScheduleCall(ctx context.Context, tenantID int64, in ScheduleCall) (switchboard.Call, error)
-	// Hold puts a connected call's caller on hold, or takes them off it.
-	Hold(ctx context.Context, tenantID, callID int64, on bool) (switchboard.Call, error)
-	// AgentLive is what the agent is doing now.
-	AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive
-	// Recording opens a connected call's recording (WAV) and gives its size.
-	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
-}
-
-// ScheduleCall is a callback request.
-type ScheduleCall struct {
-	QueueID     int64
-	PhoneNumber string
-	CallerID    string
-	At          time.Time
-	ParentID    *int64
 }
 
 // scheduleBody schedules a callback: at scheduled_at the customer is dialled
@@ -65,16 +38,6 @@ type holdBody struct {
 type transferBody struct {
 	QueueID int64 `json:"queue_id"`
 	UserID  int64 `json:"user_id"`
-}
-
-// ClickToCall is an agent's outbound call request.
-type ClickToCall struct {
-	UserID      int64
-	PhoneNumber string
-	CallerID    string
-	Source      switchboard.CallSource
-	// NoRecording places the call without recording it.
-	NoRecording bool
 }
 
 // clickBody starts a click-to-call.
@@ -151,8 +114,14 @@ func secondsOf(f float64) time.Duration { return time.Duration(f * float64(time.
 func (a *API) callRoutes() {
 	s := a.opt.Store
 	engine := func() error {
-		if a.opt.CallCenter == nil {
+		if a.opt.Calls == nil {
 			return switchboard.Errorf(switchboard.CodeInternal, "the call engine is not running")
+		}
+		return nil
+	}
+	simulator := func() error {
+		if a.opt.Simulator == nil {
+			return &switchboard.Error{Code: switchboard.CodeConflict, Message: "the server does not run the simulated telephony (--telephony)"}
 		}
 		return nil
 	}
@@ -177,8 +146,8 @@ func (a *API) callRoutes() {
 				return presenceView{}, err
 			}
 			v := presenceView{Presence: p}
-			if a.opt.CallCenter != nil {
-				live := a.opt.CallCenter.AgentLive(ctx, c.tenantID(), id)
+			if a.opt.Calls != nil {
+				live := a.opt.Calls.AgentLive(ctx, c.tenantID(), id)
 				v.Live = &live
 			}
 			return v, nil
@@ -225,7 +194,7 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return call, err
 			}
-			return a.opt.CallCenter.Transfer(ctx, c.tenantID(), call.ID, in.QueueID, in.UserID)
+			return a.opt.Calls.Transfer(ctx, c.tenantID(), call.ID, switchboard.TransferTarget{QueueID: in.QueueID, UserID: in.UserID})
 		})
 	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hold", Summary: "Put the caller on hold (music) or take them off it", Tag: "Calls", Scope: switchboard.ScopeCallsManage, User: userOwnCall},
 		func(ctx context.Context, c *call, in *holdBody) (switchboard.Call, error) {
@@ -236,7 +205,7 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return call, err
 			}
-			return a.opt.CallCenter.Hold(ctx, c.tenantID(), call.ID, in.On)
+			return a.opt.Calls.Hold(ctx, c.tenantID(), call.ID, in.On)
 		})
 	handle(a, route{Method: "POST", Path: "/v1/calls/{id}/hangup", Summary: "End a call in progress", Tag: "Calls", Scope: switchboard.ScopeCallsManage, User: userOwnCall},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Call, error) {
@@ -250,7 +219,7 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return call, err
 			}
-			return a.opt.CallCenter.Hangup(ctx, c.tenantID(), call.ID)
+			return a.opt.Calls.Hangup(ctx, c.tenantID(), call.ID)
 		})
 	handle(a, route{Method: "POST", Path: "/v1/calls", Summary: "Click-to-call: ring the agent's phone, then the customer", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated, User: userChecked},
 		func(ctx context.Context, c *call, in *clickBody) (switchboard.Call, error) {
@@ -274,7 +243,7 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return switchboard.Call{}, err
 			}
-			return a.opt.CallCenter.ClickToCall(ctx, c.tenantID(), ClickToCall{UserID: in.UserID, PhoneNumber: in.PhoneNumber,
+			return a.opt.Calls.Dial(ctx, c.tenantID(), switchboard.DialRequest{UserID: in.UserID, PhoneNumber: in.PhoneNumber,
 				CallerID: in.CallerID, Source: in.Source})
 		})
 	handle(a, route{Method: "POST", Path: "/v1/scheduled_calls", Summary: "Schedule a callback: dial the customer at a set time and queue them for an agent", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
@@ -308,7 +277,7 @@ func (a *API) callRoutes() {
 			if err := engine(); err != nil {
 				return switchboard.Call{}, err
 			}
-			return a.opt.CallCenter.ScheduleCall(ctx, c.tenantID(), ScheduleCall{QueueID: in.QueueID, PhoneNumber: in.PhoneNumber,
+			return a.opt.Calls.Schedule(ctx, c.tenantID(), switchboard.ScheduleRequest{QueueID: in.QueueID, PhoneNumber: in.PhoneNumber,
 				CallerID: in.CallerID, At: in.ScheduledAt, ParentID: in.ParentID})
 		})
 	handle(a, route{Method: "GET", Path: "/v1/dnc", Summary: "The do-not-call list", Tag: "Calls", Scope: switchboard.ScopeCallsRead, Paged: true},
@@ -341,14 +310,14 @@ func (a *API) callRoutes() {
 			if err := p.Err(); err != nil {
 				return switchboard.Call{}, err
 			}
-			if err := engine(); err != nil {
+			if err := simulator(); err != nil {
 				return switchboard.Call{}, err
 			}
 			if strings.Trim(in.DTMF, "0123456789*#ABCD") != "" || len(in.DTMF) > 64 {
 				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"dtmf": "must be up to 64 of 0-9, *, #, A-D"}}
 			}
-			return a.opt.CallCenter.SimulateCall(ctx, c.tenantID(), SimCall{From: in.From, To: in.To,
+			return a.opt.Simulator.SimulateCall(ctx, c.tenantID(), SimCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
 				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages})
 		})
@@ -370,10 +339,10 @@ func (a *API) callRoutes() {
 				return SimDevice{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"answer_after_seconds": "must be between 0 and 600"}}
 			}
-			if err := engine(); err != nil {
+			if err := simulator(); err != nil {
 				return SimDevice{}, err
 			}
-			return a.opt.CallCenter.SetSimDevice(ctx, c.tenantID(), id, *in)
+			return a.opt.Simulator.SetSimDevice(ctx, c.tenantID(), id, *in)
 		})
 }
 
@@ -425,8 +394,8 @@ func (a *API) metricRoutes() {
 	metrics := func(ctx context.Context, tenantID int64, q switchboard.Queue, since, until time.Time) (queueMetrics, error) {
 		st, err := s.CallStats(ctx, tenantID, q.ID, since, until, time.Duration(q.ServiceLevelSeconds)*time.Second)
 		m := queueMetrics{QueueID: q.ID, Name: q.Name, Period: periodStats{Since: since, Until: until, CallStats: st}}
-		if a.opt.CallCenter != nil {
-			if live, ok := a.opt.CallCenter.QueueLive(ctx, q.ID); ok {
+		if a.opt.Calls != nil {
+			if live, ok := a.opt.Calls.QueueLive(ctx, q.TenantID, q.ID); ok {
 				m.Live = &live
 			}
 		}

@@ -189,11 +189,11 @@ func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, c *call) {
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "call %d was not recorded (never connected, or placed without recording)", call.ID))
 		return
 	}
-	if a.opt.CallCenter == nil {
+	if a.opt.Calls == nil {
 		a.writeError(w, r, switchboard.Errorf(switchboard.CodeInternal, "the call engine is not running"))
 		return
 	}
-	size, rec, err := a.opt.CallCenter.Recording(r.Context(), call)
+	size, rec, err := a.opt.Calls.Recording(r.Context(), call)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

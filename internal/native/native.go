@@ -32,9 +32,11 @@ type Options struct {
 	// WebhookPolicy vets webhook subscriptions before they are written;
 	// nil accepts any.
 	WebhookPolicy WebhookPolicy
-	// CallCenter is the running call engine; nil leaves its routes answering
-	// that it is not running.
-	CallCenter CallCenter
+	// Calls is the call service; nil leaves its routes answering that it is
+	// not running.
+	Calls switchboard.CallService
+	// Simulator serves /v1/sim when the simulated telephony runs.
+	Simulator Simulator
 	// DialectEvents gives each vendor dialect's webhook event names and the
 	// core event types each is made of, for subscriptions made here.
 	DialectEvents map[string]map[string][]string
@@ -345,6 +347,7 @@ var statusOf = map[switchboard.Code]int{
 	switchboard.CodeForbidden:          http.StatusForbidden,
 	switchboard.CodeRateLimited:        http.StatusTooManyRequests,
 	switchboard.CodeTooLarge:           http.StatusRequestEntityTooLarge,
+	switchboard.CodeUnavailable:        http.StatusServiceUnavailable,
 	switchboard.CodeInternal:           http.StatusInternalServerError,
 	switchboard.CodeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	switchboard.CodePreconditionFailed: http.StatusPreconditionFailed,

@@ -80,6 +80,7 @@ type Driver struct {
 	legs     map[engine.LegID]*leg
 	next     int
 	recorded int
+	closed   bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -119,7 +120,7 @@ func (d *Driver) SetNumber(number string, s Script) {
 func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
 	t := d.clock.AfterFunc(delay, func() {
 		d.mu.Lock()
-		if l.done {
+		if l.done || d.closed {
 			d.mu.Unlock()
 			return
 		}
@@ -138,6 +139,10 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
 // Switchboard picks the call up after Ring.
 func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return "", 0, errors.New("the simulated telephony is closed")
+	}
 	d.next++
 	l := &leg{id: engine.LegID(fmt.Sprintf("sim-in-%d", d.next)), script: s, caller: true}
 	d.legs[l.id] = l
@@ -156,10 +161,14 @@ func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 	return l.id, id, err
 }
 
-// Originate implements engine.Telephony.
-func (d *Driver) Originate(o engine.Originate) error {
+// Originate implements engine.CallControl. Whatever befalls the leg, an
+// unregistered phone included, is reported as a leg event.
+func (d *Driver) Originate(o engine.Originate) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
 	l := &leg{id: o.Leg}
 	var b Behavior
 	var after time.Duration
@@ -168,7 +177,7 @@ func (d *Driver) Originate(o engine.Originate) error {
 		if !ok || !dev.Registered {
 			d.legs[l.id] = l
 			d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "device not registered"})
-			return nil
+			return
 		}
 		b, after = dev.Behavior, dev.AnswerAfter
 	} else {
@@ -196,24 +205,22 @@ func (d *Driver) Originate(o engine.Originate) error {
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
 	}
-	return nil
 }
 
-// Record implements engine.Telephony. The simulator keeps no audio: it
+// Record implements engine.MediaControl. The simulator keeps no audio: it
 // synthesizes recordings from the call's talk time (see WriteRecording), and
 // counts the legs recorded.
-func (d *Driver) Record(id engine.LegID, on bool) error {
+func (d *Driver) Record(id engine.LegID, on bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
 	if !ok {
-		return errors.New("sim: no leg " + string(id))
+		return
 	}
 	if on && !l.recording {
 		d.recorded++
 	}
 	l.recording = on
-	return nil
 }
 
 // Recorded reports how many legs have been recorded, for tests.
@@ -223,43 +230,33 @@ func (d *Driver) Recorded() int {
 	return d.recorded
 }
 
-// Answer implements engine.Telephony. A caller with DTMF in its script keys
+// Answer implements engine.CallControl. A caller with DTMF in its script keys
 // the digits DTMFAfter later.
-func (d *Driver) Answer(id engine.LegID) error {
+func (d *Driver) Answer(id engine.LegID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
 	if !ok {
-		return errors.New("sim: no leg " + string(id))
+		return
 	}
 	if l.caller && l.script.DTMF != "" {
 		d.emit(l, l.script.DTMFAfter, engine.LegEvent{Leg: id, Type: engine.LegDTMF, Digits: l.script.DTMF})
 		l.script.DTMF = ""
 	}
-	return nil
 }
 
-// Play implements engine.Telephony; the simulator plays silence.
-func (d *Driver) Play(id engine.LegID, media string) error { return d.known(id) }
+// Play implements engine.MediaControl; the simulator plays silence.
+func (d *Driver) Play(engine.LegID, string) {}
 
-func (d *Driver) known(id engine.LegID) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.legs[id]; !ok {
-		return errors.New("sim: no leg " + string(id))
-	}
-	return nil
-}
-
-// Bridge implements engine.Telephony. A bridged leg with a talk time hangs up
-// when it runs out.
-func (d *Driver) Bridge(a, b engine.LegID) error {
+// Bridge implements engine.CallControl. A bridged leg with a talk time hangs
+// up when it runs out.
+func (d *Driver) Bridge(a, b engine.LegID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, id := range []engine.LegID{a, b} {
 		l, ok := d.legs[id]
 		if !ok {
-			return errors.New("sim: no leg " + string(id))
+			return // that side has gone: its hang-up is on its way to the engine
 		}
 		if l.bridged {
 			continue
@@ -272,23 +269,21 @@ func (d *Driver) Bridge(a, b engine.LegID) error {
 			d.emit(l, l.script.Talk, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "normal clearing"})
 		}
 	}
-	return nil
 }
 
-// Hangup implements engine.Telephony.
-func (d *Driver) Hangup(id engine.LegID, cause string) error {
+// Hangup implements engine.CallControl.
+func (d *Driver) Hangup(id engine.LegID, cause string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
 	if !ok {
-		return nil
+		return
 	}
 	l.done = true
 	for _, t := range l.timers {
 		t.Stop()
 	}
 	delete(d.legs, id)
-	return nil
 }
 
 // Legs reports how many legs are up, for tests and leak checks.

@@ -173,7 +173,7 @@ func TestQueueLive(t *testing.T) {
 	w.clock.Advance(time.Second)
 	w.call(t, sim.Script{})
 	w.clock.Advance(9 * time.Second)
-	live, ok := w.eng.QueueLive(1)
+	live, ok := w.eng.QueueLive(0, 1)
 	// Three arrivals in one second: 7,200 an hour at 180 s each needs 360
 	// agents, so Erlang C's wait is unbounded (-1).
 	want := switchboard.QueueLive{AgentsOnline: 2, AgentsOnCall: 2, CallsWaiting: 1, CallsActive: 2, LongestWait: 9,
@@ -182,11 +182,11 @@ func TestQueueLive(t *testing.T) {
 		t.Errorf("QueueLive = %+v, want %+v", live, want)
 	}
 	w.clock.Advance(2 * time.Minute) // the first call ends; its agent wraps up and the waiting call still waits
-	live, _ = w.eng.QueueLive(1)
+	live, _ = w.eng.QueueLive(0, 1)
 	if live.AgentsWrapUp != 1 || live.AverageHandle != 120 || live.CallsWaiting != 1 {
 		t.Errorf("after the first call: %+v", live)
 	}
-	if _, ok := w.eng.QueueLive(99); ok {
+	if _, ok := w.eng.QueueLive(0, 99); ok {
 		t.Errorf("an unknown queue reported live state")
 	}
 }
@@ -362,7 +362,7 @@ func TestQueueLiveErlangC(t *testing.T) {
 		w.call(t, sim.Script{Talk: 3 * time.Minute})
 		w.clock.Advance(6 * time.Minute) // 10 calls an hour, each 3 minutes: half an Erlang on 2 agents
 	}
-	live, _ := w.eng.QueueLive(1)
+	live, _ := w.eng.QueueLive(0, 1)
 	want, _ := engine.ErlangCStaffing(10, 3*time.Minute, 2, 0)
 	if live.ArrivalsPerHour != 10 || live.AverageHandle != 180 || math.Abs(live.ErlangCWait-want.ASA.Seconds()) > 1e-9 || live.ErlangCWait <= 0 {
 		t.Errorf("live %+v; Erlang C ASA %.3f s", live, want.ASA.Seconds())

@@ -111,50 +111,101 @@ func scanCall(s scanner) (switchboard.Call, error) {
 	return c, err
 }
 
-// SaveCall implements switchboard.Store.
+// SaveCall implements switchboard.Store. A call without an id is numbered
+// from the same reserved range the call engine draws on (ReserveCallIDs), so
+// no two calls can ever share an id.
 func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (switchboard.Call, error) {
 	if c.TenantID == 0 || what == "" {
 		return c, errors.New("save call: tenant and change are required")
 	}
+	assigned := c.ID != 0
+	err := db.inTx(ctx, func(t *tx) error {
+		if !assigned {
+			first, err := t.reserveCallIDs(ctx, 1)
+			if err != nil {
+				return err
+			}
+			c.ID = first
+		}
+		return t.saveCall(ctx, &c, what)
+	})
+	return c, err
+}
+
+// SaveCalls implements switchboard.Store: the call engine's changes, in
+// order, in one transaction (the batching writer's group commit).
+func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) error {
+	for _, ch := range changes {
+		if ch.Call.TenantID == 0 || ch.Call.ID == 0 || ch.What == "" {
+			return fmt.Errorf("save calls: call %d: tenant, id and change are required", ch.Call.ID)
+		}
+	}
+	return db.inTx(ctx, func(t *tx) error {
+		for _, ch := range changes {
+			c := ch.Call
+			if err := t.saveCall(ctx, &c, ch.What); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ReserveCallIDs implements switchboard.Store.
+func (db *DB) ReserveCallIDs(ctx context.Context, n int) (int64, error) {
+	if n < 1 {
+		return 0, fmt.Errorf("reserve call ids: %d is not a positive count", n)
+	}
+	var first int64
+	err := db.inTx(ctx, func(t *tx) error {
+		var err error
+		first, err = t.reserveCallIDs(ctx, n)
+		return err
+	})
+	return first, err
+}
+
+// reserveCallIDs takes the next n call ids and returns the first.
+func (t *tx) reserveCallIDs(ctx context.Context, n int) (int64, error) {
+	var next int64
+	if err := t.queryRow(ctx, "UPDATE id_blocks SET next_id = next_id + ? WHERE name = 'calls' RETURNING next_id", n).Scan(&next); err != nil {
+		return 0, fmt.Errorf("reserve call ids: %w", err)
+	}
+	return next - int64(n), nil
+}
+
+// saveCall writes one change of a call the engine numbered: the row is
+// inserted the first time and updated after (an upsert, so that a change whose
+// "created" save was lost still lands), with its call.<what> event.
+func (t *tx) saveCall(ctx context.Context, c *switchboard.Call, what string) error {
 	if c.Media == "" {
 		c.Media = switchboard.MediaVoice
 	}
-	insert := c.ID == 0
-	err := db.inTx(ctx, func(t *tx) error {
-		if insert {
-			c.ID = 0 // a retried transaction inserts again
-			if c.UUID == "" {
-				c.UUID = uuid.NewString()
-			}
-			id, err := t.insert(ctx, `INSERT INTO calls (tenant_id, uuid, direction, status, from_number, to_number, queue_id,
-				agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-				updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
-				c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
-				nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
-				nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded)
-			if err != nil {
-				return fmt.Errorf("insert call: %w", err)
-			}
-			c.ID = id
-		} else {
-			res, err := t.exec(ctx, `UPDATE calls SET status = ?, queue_id = ?, agent_id = ?, disposition = ?, hangup_by = ?,
-				hangup_cause = ?, queued_at = ?, ringing_at = ?, connected_at = ?, ended_at = ?, updated_at = ?, dtmf = ?,
-				hold_micros = ?, media = ?, fax_pages = ?, recorded = ? WHERE tenant_id = ? AND id = ?`,
-				c.Status, nullID(c.QueueID), nullID(c.AgentID), c.Disposition, c.HangupBy, c.HangupCause,
-				nullMicros(c.QueuedAt), nullMicros(c.RingingAt), nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now),
-				c.DTMF, c.Hold.Microseconds(), c.Media, c.FaxPages, c.Recorded, c.TenantID, c.ID)
-			if err != nil {
-				return fmt.Errorf("update call: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return notFound("call", c.ID)
-			}
-		}
-		return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
-	})
-	return c, err
+	if c.UUID == "" {
+		c.UUID = uuid.NewString() // kept only when this inserts the row
+	}
+	res, err := t.exec(ctx, `INSERT INTO calls (id, tenant_id, uuid, direction, status, from_number, to_number, queue_id,
+		agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
+		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue_id = excluded.queue_id, agent_id = excluded.agent_id,
+		disposition = excluded.disposition, hangup_by = excluded.hangup_by, hangup_cause = excluded.hangup_cause,
+		queued_at = excluded.queued_at, ringing_at = excluded.ringing_at, connected_at = excluded.connected_at,
+		ended_at = excluded.ended_at, updated_at = excluded.updated_at, dtmf = excluded.dtmf, hold_micros = excluded.hold_micros,
+		media = excluded.media, fax_pages = excluded.fax_pages, recorded = excluded.recorded
+		WHERE calls.tenant_id = excluded.tenant_id`,
+		c.ID, c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
+		c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
+		nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
+		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds())
+	if err != nil {
+		return fmt.Errorf("save call %d: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// The id belongs to another tenant's call: never overwrite it.
+		return fmt.Errorf("save call %d: the id is another tenant's call", c.ID)
+	}
+	return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
 }
 
 // Call implements switchboard.Store.

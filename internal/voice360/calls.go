@@ -88,7 +88,8 @@ func (a *API) callRoutes() {
 					return outboundResult{}, invalid("from", "is not the extension of a user of this account")
 				}
 			}
-			call, err := a.opt.Calls.Dial(ctx, c.tenant.ID, caller.ID, in.To, strings.TrimSpace(in.CallerID), in.Recording)
+			call, err := a.opt.Calls.Dial(ctx, c.tenant.ID, switchboard.DialRequest{UserID: caller.ID, PhoneNumber: in.To,
+				CallerID: strings.TrimSpace(in.CallerID), Source: switchboard.CallSource{System: "voice360"}, NoRecording: !in.Recording})
 			if err != nil {
 				return outboundResult{}, err
 			}

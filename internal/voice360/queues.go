@@ -103,7 +103,7 @@ func (a *API) availability(ctx context.Context, q switchboard.Queue) queueAvaila
 	if a.opt.Calls == nil {
 		return out
 	}
-	live, ok := a.opt.Calls.QueueLive(ctx, q.ID)
+	live, ok := a.opt.Calls.QueueLive(ctx, q.TenantID, q.ID)
 	if !ok {
 		return out
 	}

@@ -64,15 +64,6 @@ import (
 	"switchboard/internal/sms"
 )
 
-// CallCenter is what the dialect needs of the running call engine.
-type CallCenter interface {
-	AgentLive(ctx context.Context, tenantID, userID int64) switchboard.AgentLive
-	QueueLive(ctx context.Context, queueID int64) (switchboard.QueueLive, bool)
-	// Dial places an outbound call from a user's phone to number, shown
-	// callerID ("" for the user's or the tenant's default), recorded or not.
-	Dial(ctx context.Context, tenantID, userID int64, number, callerID string, record bool) (switchboard.Call, error)
-}
-
 // Messenger sends text messages.
 type Messenger interface {
 	Send(ctx context.Context, o sms.Outbound) (switchboard.Message, error)
@@ -96,7 +87,7 @@ type Options struct {
 	// TenantWrites is the per-tenant write bucket every dialect charges
 	// mutating requests to (httpapi.RateLimiter.TenantWrites); nil for none.
 	TenantWrites  *httpapi.RateLimiter
-	Calls         CallCenter
+	Calls         switchboard.CallService
 	Messenger     Messenger
 	WebhookPolicy WebhookPolicy
 	PublicURL     string

@@ -82,7 +82,8 @@ func (a *API) clickToCallRoutes() {
 			case a.opt.Calls == nil:
 				return connectBody{}, switchboard.Errorf(codeUnavailable, "the call engine is not running")
 			}
-			if _, err := a.opt.Calls.ConnectClickToCall(ctx, c.tenantID(), l, contact); err != nil {
+			if _, err := a.opt.Calls.DialLink(ctx, c.tenantID(), switchboard.LinkRequest{Link: l, Contact: contact,
+				Source: switchboard.CallSource{System: SourceClickToCall, AccountID: l.Key}}); err != nil {
 				return connectBody{}, err
 			}
 			return connectBody{Contact: contact}, nil

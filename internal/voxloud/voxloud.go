@@ -47,7 +47,6 @@ package voxloud
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -62,17 +61,6 @@ import (
 	"switchboard/internal/httpapi"
 )
 
-// CallCenter is what the dialect needs of the running call engine.
-type CallCenter interface {
-	// ConnectClickToCall places the call of a click-to-call link to contact
-	// (E.164), ringing the side the link says first.
-	ConnectClickToCall(ctx context.Context, tenantID int64, link switchboard.ClickToCall, contact string) (switchboard.Call, error)
-	// Recording opens a connected call's recording (WAV) and gives its size.
-	Recording(ctx context.Context, c switchboard.Call) (int64, io.ReadCloser, error)
-	// FaxDocument is a received fax's document (PDF).
-	FaxDocument(ctx context.Context, c switchboard.Call) ([]byte, error)
-}
-
 // WebhookPolicy is the one check every dialect runs on a subscription
 // before it is created or updated (webhook.Policy): the SSRF guard on its URL
 // and the bounds on its lists.
@@ -86,7 +74,7 @@ type Options struct {
 	Auth    *httpapi.Authenticator
 	Limiter *httpapi.RateLimiter
 	// Calls is the running call center; nil answers 503 where one is needed.
-	Calls CallCenter
+	Calls switchboard.CallService
 	// WebhookPolicy vets subscriptions before they are written; nil
 	// accepts any.
 	WebhookPolicy WebhookPolicy

@@ -1,0 +1,233 @@
+package callcenter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard"
+)
+
+// The engine learns configuration (queues, members, numbers, users, skills,
+// presence) from the store: loaded at Start, then kept current by following
+// the event log, so that a change made on any node, through any API, reaches
+// the engine the same way.
+
+// DeviceName is an agent's phone as the driver knows it: extensions repeat
+// across tenants, so the tenant qualifies them.
+func DeviceName(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s", tenantID, ext) }
+
+// extensionRoute is the engine's routing key for a tenant's extension.
+func extensionRoute(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s", tenantID, ext) }
+
+// follow keeps the engine in step with the event log until ctx ends. It
+// starts from the newest event at loadAll, which must run first.
+func (s *Service) follow(ctx context.Context) {
+	wake, stop := s.store.Changes()
+	defer stop()
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	for {
+		if err := s.catchUp(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("follow events for the call engine", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// catchUp applies every event the engine has not seen yet. The API calls it
+// before acting on the engine, so that a change it just made (a new number, an
+// agent signing in) is in effect: read-your-writes.
+func (s *Service) catchUp(ctx context.Context) error {
+	s.followMu.Lock()
+	defer s.followMu.Unlock()
+	for {
+		evs, err := s.store.EventsAfterID(ctx, s.loaded, 500)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			s.loaded = e.ID
+			s.apply(ctx, e)
+			s.applied.Store(e.ID)
+		}
+		if len(evs) < 500 {
+			return nil
+		}
+	}
+}
+
+// loadAll puts every tenant's queues, agents and presence into the engine and
+// remembers how far the event log was, for follow.
+func (s *Service) loadAll(ctx context.Context) error {
+	last, err := s.store.LastEventID(ctx)
+	if err != nil {
+		return err
+	}
+	s.loaded = last
+	s.applied.Store(last)
+	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
+	for {
+		page, err := s.store.Tenants(ctx, opt)
+		if err != nil {
+			return err
+		}
+		for _, t := range page.Items {
+			if err := s.loadTenant(ctx, t.ID); err != nil {
+				return fmt.Errorf("load tenant %s into the call engine: %w", t.Slug, err)
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		opt.Cursor = page.NextCursor
+	}
+}
+
+func (s *Service) loadTenant(ctx context.Context, tenantID int64) error {
+	users, err := switchboard.All(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+		return s.store.Users(ctx, id, switchboard.UserFilter{IncludeDeactivated: true}, o)
+	}, tenantID)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := s.loadUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	return s.loadQueues(ctx, tenantID)
+}
+
+// loadUser gives a user with an extension a phone on the driver, and their
+// skills and presence.
+func (s *Service) loadUser(ctx context.Context, u switchboard.User) error {
+	s.mu.Lock()
+	s.userTenant[u.ID] = u.TenantID
+	s.mu.Unlock()
+	if u.Extension == "" || u.DeactivatedAt != nil {
+		s.eng.SetStatus(u.ID, switchboard.StatusOffline, false)
+		return nil
+	}
+	dev := DeviceName(u.TenantID, u.Extension)
+	s.drv.Provision(dev)
+	s.eng.SetAgent(u.ID, dev)
+	skills := make(map[int64]int, len(u.Skills))
+	for _, sk := range u.Skills {
+		skills[sk.SkillID] = sk.Proficiency
+	}
+	s.eng.SetSkills(u.ID, skills)
+	p, err := s.store.Presence(ctx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	s.eng.SetStatus(u.ID, p.Status, p.Available)
+	return nil
+}
+
+// loadQueues installs every queue of the tenant with its members and the
+// numbers that route to it, and the numbers that ring users directly.
+func (s *Service) loadQueues(ctx context.Context, tenantID int64) error {
+	queues, err := switchboard.All(ctx, s.store.Queues, tenantID)
+	if err != nil {
+		return err
+	}
+	numbers, err := switchboard.All(ctx, s.store.PhoneNumbers, tenantID)
+	if err != nil {
+		return err
+	}
+	byUser := map[int64][]string{}
+	for _, n := range numbers {
+		if n.UserID != nil {
+			byUser[*n.UserID] = append(byUser[*n.UserID], n.Number)
+		}
+	}
+	s.mu.Lock()
+	var users []int64
+	for uid, tid := range s.userTenant {
+		if tid == tenantID {
+			users = append(users, uid)
+		}
+	}
+	s.mu.Unlock()
+	for _, uid := range users {
+		s.eng.SetUserRoutes(uid, tenantID, byUser[uid])
+	}
+	for _, q := range queues {
+		members, err := switchboard.All(ctx, func(ctx context.Context, id int64, o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+			return s.store.QueueMembers(ctx, id, q.ID, o)
+		}, tenantID)
+		if err != nil {
+			return err
+		}
+		var routes []string
+		for _, n := range numbers {
+			if n.QueueID != nil && *n.QueueID == q.ID {
+				routes = append(routes, n.Number)
+			}
+		}
+		ext := q.Extension
+		q.Extension = "" // routed by its tenant-qualified key instead
+		if ext != "" {
+			routes = append(routes, extensionRoute(tenantID, ext))
+		}
+		s.eng.SetQueue(q, members, routes...)
+	}
+	return nil
+}
+
+// apply brings the engine up to date with one event.
+func (s *Service) apply(ctx context.Context, e switchboard.Event) {
+	var err error
+	switch {
+	case strings.HasPrefix(e.Type, "queue."), strings.HasPrefix(e.Type, "phone_number."):
+		err = s.loadQueues(ctx, e.TenantID)
+	case strings.HasPrefix(e.Type, "user."):
+		var u switchboard.User
+		if u, err = s.store.User(ctx, e.TenantID, e.SubjectID); err == nil {
+			err = s.loadUser(ctx, u)
+		}
+	case e.Type == switchboard.EventAgentStatusChanged:
+		var p struct {
+			Status    string `json:"status"`
+			Available bool   `json:"available"`
+		}
+		if err = json.Unmarshal(e.Payload, &p); err == nil && !systemStatus(p.Status) {
+			s.eng.SetStatus(e.SubjectID, p.Status, p.Available)
+		}
+	case e.Type == switchboard.EventTenantCreated:
+		err = s.loadTenant(ctx, e.TenantID)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("update the call engine", "event", e.Type, "tenant_id", e.TenantID, "err", err)
+	}
+}
+
+// systemStatus reports the statuses the call service itself shows while the
+// engine has an agent on a call. Their echo from the log is not applied to
+// the engine, which knows better: routing must not depend on how fast the
+// store gave the echo back.
+func systemStatus(status string) bool {
+	return status == switchboard.StatusInCall || status == switchboard.StatusWrapUp
+}
+
+// restoreScheduled arms the callbacks waiting in the store, after a restart.
+func (s *Service) restoreScheduled(ctx context.Context) error {
+	calls, err := s.store.ScheduledCalls(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if _, err := s.eng.Schedule(engineScheduled(c)); err != nil {
+			s.log.Warn("scheduled call cannot be restored", "call_id", c.ID, "err", err)
+		}
+	}
+	return nil
+}
