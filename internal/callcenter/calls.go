@@ -391,4 +391,3 @@ func (s *Service) UserDevice(ctx context.Context, tenantID, userID int64) (strin
 func (s *Service) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, error) {
 	return s.recorded(ctx, tenantID, id)
 }
-
