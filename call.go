@@ -275,10 +275,39 @@ type AgentLive struct {
 	CallsInProgress  int    `json:"calls_in_progress"`
 }
 
-// CallChange is one change of a call as the engine made it: the call as it
-// stood after the change, and what changed (created, queued, ringing,
-// connected, ended …), which names its call.<what> event.
+// CallChange is one change the call engine made, as the call service hands
+// it to the store: exactly one of
+//   - a call's change: Call as it stood after it, What naming it (created,
+//     queued, ringing, connected, ended …) and its call.<what> event;
+//   - an agent's call state (Agent): their shown presence follows their calls,
+//     In-Call, then Wrap-Up, then back to the status they had before, unless
+//     they chose another meanwhile;
+//   - a call recovered (Recover): a failed call whose callback reached the
+//     customer.
+//
+// The writer commits many of them, in order, in one transaction.
 type CallChange struct {
-	Call Call
-	What string
+	Call    Call
+	What    string
+	Agent   *AgentCallState
+	Recover *CallRef
 }
+
+// AgentCallState is an agent starting a call, wrapping up, or free again.
+type AgentCallState struct {
+	TenantID, UserID int64
+	State            AgentPhase
+}
+
+// AgentPhase is where an agent is in handling a call.
+type AgentPhase string
+
+// The phases the call engine reports.
+const (
+	PhaseInCall AgentPhase = "in_call"
+	PhaseWrapUp AgentPhase = "wrap_up"
+	PhaseFree   AgentPhase = "free"
+)
+
+// CallRef names one call of a tenant.
+type CallRef struct{ TenantID, CallID int64 }

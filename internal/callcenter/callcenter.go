@@ -204,13 +204,13 @@ func (s *Service) CallChanged(c *switchboard.Call, what string) {
 	if c.UUID == "" {
 		c.UUID = uuid.NewString() // the engine's copy keeps it for every later change
 	}
-	s.w.enqueue(op{change: &switchboard.CallChange{Call: *c, What: what}})
+	s.w.enqueue(switchboard.CallChange{Call: *c, What: what})
 	if what == "ended" && s.ended != nil {
 		s.ended(c.Disposition)
 	}
 	if what == "connected" && c.ParentID != nil {
 		// A callback that reaches the customer recovers the call it follows.
-		s.w.enqueue(op{recover: &recoverOp{tenantID: c.TenantID, callID: *c.ParentID}})
+		s.w.enqueue(switchboard.CallChange{Recover: &switchboard.CallRef{TenantID: c.TenantID, CallID: *c.ParentID}})
 	}
 }
 
@@ -225,7 +225,14 @@ func (s *Service) AgentChanged(userID int64, st engine.AgentState) {
 		s.log.Error("agent presence: the user is not known to the call engine", "user_id", userID)
 		return
 	}
-	s.w.enqueue(op{presence: &presenceOp{tenantID: tenantID, userID: userID, state: st}})
+	s.w.enqueue(switchboard.CallChange{Agent: &switchboard.AgentCallState{TenantID: tenantID, UserID: userID, State: phases[st]}})
+}
+
+// phases names the engine's agent states in the domain's words.
+var phases = map[engine.AgentState]switchboard.AgentPhase{
+	engine.AgentInCall: switchboard.PhaseInCall,
+	engine.AgentWrapUp: switchboard.PhaseWrapUp,
+	engine.AgentFree:   switchboard.PhaseFree,
 }
 
 // sync waits until every change the engine has made so far is in the store,

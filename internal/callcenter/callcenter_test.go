@@ -29,9 +29,22 @@ type slowStore struct {
 	// failCreated makes the first n saves that hold a "created" change fail.
 	failCreated atomic.Int64
 	failed      atomic.Int64
+	// down makes every call commit and every read of tenants fail, as a
+	// database that is unreachable.
+	down atomic.Bool
+}
+
+func (s *slowStore) Tenants(ctx context.Context, opt switchboard.ListOptions) (switchboard.Page[switchboard.Tenant], error) {
+	if s.down.Load() {
+		return switchboard.Page[switchboard.Tenant]{}, errors.New("injected outage")
+	}
+	return s.DB.Tenants(ctx, opt)
 }
 
 func (s *slowStore) SaveCalls(ctx context.Context, changes []switchboard.CallChange) error {
+	if s.down.Load() {
+		return errors.New("injected outage")
+	}
 	if s.failCreated.Load() > 0 {
 		for _, ch := range changes {
 			if ch.What == "created" && s.failCreated.Add(-1) >= 0 {
@@ -253,5 +266,21 @@ func TestCloseStopsTimersBeforeTheStore(t *testing.T) {
 	}
 	if connected != 2 {
 		t.Errorf("%d calls connected before Close, want 2 (one per agent)", connected)
+	}
+}
+
+// TestStoreOutageLosesNothing takes the store away while calls are routed:
+// routing goes on, the writer holds the changes and retries, and once the
+// store is back every change lands, none lost.
+func TestStoreOutageLosesNothing(t *testing.T) {
+	want := newWorld(t, 4, 0, 0).run(t, 30)
+	w := newWorld(t, 4, 0, 0)
+	w.store.down.Store(true)
+	time.AfterFunc(1500*time.Millisecond, func() { w.store.down.Store(false) })
+	got := w.run(t, 30)
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("call %d: %+v with the store up, %+v across an outage", i, want[i], got[i])
+		}
 	}
 }

@@ -2,14 +2,12 @@ package callcenter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"switchboard"
-	"switchboard/internal/engine"
 )
 
 // The batching writer: the engine's changes, in the order it made them,
@@ -19,13 +17,7 @@ import (
 
 // op is one queued change: a call's change, an agent's presence following
 // their calls, or a call recovered by its callback.
-type op struct {
-	change   *switchboard.CallChange
-	presence *presenceOp
-	recover  *recoverOp
-}
-
-type recoverOp struct{ tenantID, callID int64 }
+type op = switchboard.CallChange
 
 // Writer tuning.
 const (
@@ -58,15 +50,11 @@ type writer struct {
 	lastErr   error
 	lost      int64 // changes given up on, each logged
 
-	// returnTo is the status to give an agent back after a call; only the
-	// writer's goroutine uses it.
-	returnTo map[int64]string
-
 	stopped chan struct{}
 }
 
 func newWriter(store Store, log *slog.Logger) *writer {
-	w := &writer{store: store, log: log, wake: make(chan struct{}, 1), returnTo: map[int64]string{}, stopped: make(chan struct{})}
+	w := &writer{store: store, log: log, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	w.progress = sync.NewCond(&w.mu)
 	return w
 }
@@ -190,87 +178,53 @@ func (w *writer) run() {
 	}
 }
 
-// write commits batch in order: runs of call changes in one transaction
-// each, presence and recovery one by one. It returns once every op is
-// written or, having failed alone, logged as lost; while the store fails as
-// a whole it waits and retries, for as long as it takes.
+// write commits batch, in order, in one transaction. When that fails, the
+// changes are written one by one, in order, up to the one at fault; the rest
+// go on as a batch. A change that fails alone while the store answers is
+// retried a few times and then logged as lost; while the store fails as a
+// whole the writer backs off and retries, for as long as it takes. Changes
+// are never reordered: a later change of a call never lands before an
+// earlier one.
 func (w *writer) write(batch []op) {
+	backoff, headFailures := retryFirst, 0
 	for len(batch) > 0 {
-		if batch[0].change == nil {
-			w.retry(func(ctx context.Context) error { return w.apply(ctx, batch[0]) }, batch[:1])
-			batch = batch[1:]
-			continue
-		}
-		n := 1
-		for n < len(batch) && batch[n].change != nil {
-			n++
-		}
-		run := batch[:n]
-		changes := make([]switchboard.CallChange, n)
-		for i, o := range run {
-			changes[i] = *o.change
-		}
-		w.retry(func(ctx context.Context) error { return w.store.SaveCalls(ctx, changes) }, run)
-		batch = batch[n:]
-	}
-}
-
-// retry runs fn until it succeeds. When it fails and holds several changes,
-// they are tried one by one: if some succeed the store works, and the ones
-// failing alone are retried a few times and then logged as lost; if all fail
-// the store is down, and the writer backs off and tries again.
-func (w *writer) retry(fn func(context.Context) error, ops []op) {
-	backoff := retryFirst
-	for attempt := 1; ; attempt++ {
-		err := w.attempt(fn)
+		err := w.attempt(func(ctx context.Context) error { return w.store.SaveCalls(ctx, batch) })
 		if err == nil {
 			w.recovered()
 			return
 		}
 		w.failing(err)
-		if len(ops) > 1 || attempt >= itemAttempts {
-			if w.oneByOne(ops) {
-				w.recovered()
-				return
-			}
+		n, err := w.prefix(batch)
+		batch = batch[n:]
+		switch {
+		case len(batch) == 0:
+			w.recovered()
+			return
+		case n > 0:
+			headFailures = 0
+			continue
 		}
-		w.log.Warn("recording call changes failed; retrying", "changes", len(ops), "attempt", attempt, "in", backoff, "err", err)
+		headFailures++
+		if headFailures >= itemAttempts && w.ping() == nil {
+			w.lose(batch[0], err)
+			batch, headFailures = batch[1:], 0
+			continue
+		}
+		w.log.Warn("recording call changes failed; retrying", "changes", len(batch), "in", backoff, "err", err)
 		time.Sleep(backoff)
 		backoff = min(2*backoff, retryMax)
 	}
 }
 
-// oneByOne writes ops one at a time. It reports false, having written none,
-// when every one failed (the store is down, not the changes); otherwise each
-// failing op is retried alone and, failing still, logged as lost.
-func (w *writer) oneByOne(ops []op) bool {
-	failed := make([]error, len(ops))
-	wrote := false
+// prefix writes ops one at a time, in order, until one fails, and returns how
+// many it wrote and that failure.
+func (w *writer) prefix(ops []op) (int, error) {
 	for i, o := range ops {
-		failed[i] = w.attempt(func(ctx context.Context) error { return w.apply(ctx, o) })
-		wrote = wrote || failed[i] == nil
-	}
-	if !wrote && len(ops) > 1 {
-		return false
-	}
-	if !wrote && len(ops) == 1 {
-		// A lone op failing its every attempt while the store answers other
-		// requests is lost; one failing because the store is down is not.
-		if pingErr := w.ping(); pingErr != nil {
-			return false
+		if err := w.attempt(func(ctx context.Context) error { return w.store.SaveCalls(ctx, []op{o}) }); err != nil {
+			return i, err
 		}
 	}
-	for i, o := range ops {
-		err := failed[i]
-		for try := 1; err != nil && try < itemAttempts; try++ {
-			time.Sleep(retryFirst)
-			err = w.attempt(func(ctx context.Context) error { return w.apply(ctx, o) })
-		}
-		if err != nil {
-			w.lose(o, err)
-		}
-	}
-	return true
+	return len(ops), nil
 }
 
 func (w *writer) ping() error {
@@ -312,15 +266,15 @@ func (w *writer) lose(o op, err error) {
 	w.lost++
 	w.mu.Unlock()
 	switch {
-	case o.change != nil:
-		c := o.change.Call
-		w.log.Error("call change lost: the store refused it", "call_id", c.ID, "tenant_id", c.TenantID, "change", o.change.What,
+	case o.Agent != nil:
+		w.log.Error("agent presence change lost: the store refused it", "user_id", o.Agent.UserID, "tenant_id", o.Agent.TenantID,
+			"state", o.Agent.State, "err", err)
+	case o.Recover != nil:
+		w.log.Error("call recovery lost: the store refused it", "call_id", o.Recover.CallID, "tenant_id", o.Recover.TenantID, "err", err)
+	default:
+		c := o.Call
+		w.log.Error("call change lost: the store refused it", "call_id", c.ID, "tenant_id", c.TenantID, "change", o.What,
 			"status", c.Status, "err", err)
-	case o.presence != nil:
-		w.log.Error("agent presence change lost: the store refused it", "user_id", o.presence.userID, "tenant_id", o.presence.tenantID,
-			"state", o.presence.state, "err", err)
-	case o.recover != nil:
-		w.log.Error("call recovery lost: the store refused it", "call_id", o.recover.callID, "tenant_id", o.recover.tenantID, "err", err)
 	}
 }
 
@@ -329,62 +283,4 @@ func (w *writer) Lost() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.lost
-}
-
-// apply writes one op.
-func (w *writer) apply(ctx context.Context, o op) error {
-	switch {
-	case o.change != nil:
-		return w.store.SaveCalls(ctx, []switchboard.CallChange{*o.change})
-	case o.recover != nil:
-		return w.store.RecoverCall(ctx, o.recover.tenantID, o.recover.callID)
-	case o.presence != nil:
-		return w.presence(ctx, *o.presence)
-	}
-	return errors.New("empty writer op")
-}
-
-// presenceOp is an agent starting a call, wrapping up or being free again.
-type presenceOp struct {
-	tenantID, userID int64
-	state            engine.AgentState
-}
-
-// presence shows In-Call and Wrap-Up as the agent's presence while the engine
-// has them busy, and restores the status they had before when they are free
-// again, unless they chose another since.
-func (w *writer) presence(ctx context.Context, p presenceOp) error {
-	cur, err := w.store.Presence(ctx, p.tenantID, p.userID)
-	if err != nil {
-		return err
-	}
-	system := cur.Status == switchboard.StatusInCall || cur.Status == switchboard.StatusWrapUp
-	var next string
-	switch p.state {
-	case engine.AgentInCall:
-		if !system {
-			w.returnTo[p.userID] = cur.Status
-		}
-		next = switchboard.StatusInCall
-	case engine.AgentWrapUp:
-		if !system {
-			return nil // the agent chose a status during the call; keep it
-		}
-		next = switchboard.StatusWrapUp
-	case engine.AgentFree:
-		if !system {
-			return nil
-		}
-		next = w.returnTo[p.userID]
-		if next == "" {
-			next = switchboard.StatusAvailable
-		}
-	}
-	if _, err := w.store.SetPresence(ctx, p.tenantID, p.userID, next, true); err != nil {
-		return err
-	}
-	if p.state == engine.AgentFree {
-		delete(w.returnTo, p.userID)
-	}
-	return nil
 }

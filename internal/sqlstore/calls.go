@@ -16,8 +16,19 @@ import (
 
 // SetPresence implements switchboard.Store.
 func (db *DB) SetPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (switchboard.Presence, error) {
-	p := switchboard.Presence{UserID: userID}
+	var p switchboard.Presence
 	err := db.inTx(ctx, func(t *tx) error {
+		var err error
+		p, err = t.setPresence(ctx, tenantID, userID, status, bySystem)
+		return err
+	})
+	return p, err
+}
+
+// setPresence is SetPresence in t.
+func (t *tx) setPresence(ctx context.Context, tenantID, userID int64, status string, bySystem bool) (switchboard.Presence, error) {
+	p := switchboard.Presence{UserID: userID}
+	err := func() error {
 		// The user is locked first, so that a deactivation committing
 		// meanwhile cannot be overtaken by a sign-in that read it active.
 		if err := t.lockRow(ctx, "users", "user", tenantID, userID); err != nil {
@@ -68,7 +79,7 @@ func (db *DB) SetPresence(ctx context.Context, tenantID, userID int64, status st
 		}
 		return t.appendEvent(ctx, tenantID, switchboard.EventAgentStatusChanged, "user", userID,
 			map[string]any{"user_id": userID, "status": st.Name, "previous": prev, "available": st.Available, "since": t.now})
-	})
+	}()
 	return p, err
 }
 
@@ -136,19 +147,76 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 // order, in one transaction (the batching writer's group commit).
 func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) error {
 	for _, ch := range changes {
-		if ch.Call.TenantID == 0 || ch.Call.ID == 0 || ch.What == "" {
+		if ch.Agent == nil && ch.Recover == nil && (ch.Call.TenantID == 0 || ch.Call.ID == 0 || ch.What == "") {
 			return fmt.Errorf("save calls: call %d: tenant, id and change are required", ch.Call.ID)
 		}
 	}
 	return db.inTx(ctx, func(t *tx) error {
 		for _, ch := range changes {
-			c := ch.Call
-			if err := t.saveCall(ctx, &c, ch.What); err != nil {
+			var err error
+			switch {
+			case ch.Agent != nil:
+				err = t.agentCallState(ctx, *ch.Agent)
+			case ch.Recover != nil:
+				err = t.recoverCall(ctx, ch.Recover.TenantID, ch.Recover.CallID)
+			default:
+				c := ch.Call
+				err = t.saveCall(ctx, &c, ch.What)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// agentCallState shows In-Call and Wrap-Up as the agent's presence while they
+// handle a call, and gives them back the status they had before (kept in
+// presence_return by setPresence) when they are free again, unless they chose
+// another status meanwhile.
+func (t *tx) agentCallState(ctx context.Context, a switchboard.AgentCallState) error {
+	var cur string
+	var ret sql.NullString
+	err := t.queryRow(ctx, "SELECT presence_status, presence_return FROM users WHERE tenant_id = ? AND id = ?", a.TenantID, a.UserID).
+		Scan(&cur, &ret)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the user is gone: nothing to show
+	}
+	if err != nil {
+		return fmt.Errorf("agent call state: %w", err)
+	}
+	system := isCallStatus(cur)
+	var next string
+	switch a.State {
+	case switchboard.PhaseInCall:
+		next = switchboard.StatusInCall
+	case switchboard.PhaseWrapUp:
+		if !system {
+			return nil // the agent chose a status during the call; keep it
+		}
+		next = switchboard.StatusWrapUp
+	case switchboard.PhaseFree:
+		if !system {
+			return nil
+		}
+		next = ret.String
+		if next == "" {
+			next = switchboard.StatusAvailable
+		}
+	default:
+		return fmt.Errorf("agent call state %q is not one the engine reports", a.State)
+	}
+	if next == cur {
+		return nil
+	}
+	_, err = t.setPresence(ctx, a.TenantID, a.UserID, next, true)
+	var se *switchboard.Error
+	if errors.As(err, &se) && se.Code == switchboard.CodeInvalid && a.State == switchboard.PhaseFree {
+		// The status they had is gone: Available stands in for it.
+		_, err = t.setPresence(ctx, a.TenantID, a.UserID, switchboard.StatusAvailable, true)
+	}
+	return err
 }
 
 // ReserveCallIDs implements switchboard.Store.
@@ -466,16 +534,19 @@ func (db *DB) ScheduledCalls(ctx context.Context) ([]switchboard.Call, error) {
 // reached the customer, with its call.recovered event. Other calls are left
 // as they are.
 func (db *DB) RecoverCall(ctx context.Context, tenantID, id int64) error {
-	return db.inTx(ctx, func(t *tx) error {
-		c, err := getOneTx(ctx, t, "calls", callCols, "call", scanCall, tenantID, id)
-		if err != nil || c.Status != switchboard.CallFailed {
-			return err
-		}
-		c.Status = switchboard.CallRecovered
-		if _, err := t.exec(ctx, "UPDATE calls SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-			c.Status, micros(t.now), tenantID, id); err != nil {
-			return fmt.Errorf("recover call: %w", err)
-		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventCallPrefix+"recovered", "call", id, c)
-	})
+	return db.inTx(ctx, func(t *tx) error { return t.recoverCall(ctx, tenantID, id) })
+}
+
+// recoverCall is RecoverCall in t.
+func (t *tx) recoverCall(ctx context.Context, tenantID, id int64) error {
+	c, err := getOneTx(ctx, t, "calls", callCols, "call", scanCall, tenantID, id)
+	if err != nil || c.Status != switchboard.CallFailed {
+		return err
+	}
+	c.Status = switchboard.CallRecovered
+	if _, err := t.exec(ctx, "UPDATE calls SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		c.Status, micros(t.now), tenantID, id); err != nil {
+		return fmt.Errorf("recover call: %w", err)
+	}
+	return t.appendEvent(ctx, tenantID, switchboard.EventCallPrefix+"recovered", "call", id, c)
 }
