@@ -22,7 +22,7 @@ type op = switchboard.CallChange
 // Writer tuning.
 const (
 	// maxBatch bounds the changes in one transaction.
-	maxBatch = 512
+	maxBatch = 2048
 	// retryFirst and retryMax bound the backoff while the store fails.
 	retryFirst = 50 * time.Millisecond
 	retryMax   = 5 * time.Second

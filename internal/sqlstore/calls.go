@@ -151,8 +151,17 @@ func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) e
 			return fmt.Errorf("save calls: call %d: tenant, id and change are required", ch.Call.ID)
 		}
 	}
+	// A call changed several times in the batch has its row written once,
+	// at its last change; every change still has its event.
+	last := map[int64]int{}
+	for i, ch := range changes {
+		if ch.Agent == nil && ch.Recover == nil {
+			last[ch.Call.ID] = i
+		}
+	}
 	return db.inTx(ctx, func(t *tx) error {
-		for _, ch := range changes {
+		t.batch = &eventBatch{}
+		for i, ch := range changes {
 			var err error
 			switch {
 			case ch.Agent != nil:
@@ -161,27 +170,30 @@ func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) e
 				err = t.recoverCall(ctx, ch.Recover.TenantID, ch.Recover.CallID)
 			default:
 				c := ch.Call
-				err = t.saveCall(ctx, &c, ch.What)
+				err = t.saveCallChange(ctx, &c, ch.What, last[c.ID] == i)
 			}
 			if err != nil {
 				return err
 			}
 		}
-		return nil
+		return t.flushEvents(ctx)
 	})
 }
 
 // agentCallState shows In-Call and Wrap-Up as the agent's presence while they
 // handle a call, and gives them back the status they had before (kept in
-// presence_return by setPresence) when they are free again, unless they chose
-// another status meanwhile.
+// presence_return, as setPresence keeps it) when they are free again, unless
+// they chose another status meanwhile. It is setPresence's rules on the
+// batched path: one read of the user, the tenant's statuses read once per
+// transaction.
 func (t *tx) agentCallState(ctx context.Context, a switchboard.AgentCallState) error {
 	var cur string
 	var ret sql.NullString
-	err := t.queryRow(ctx, "SELECT presence_status, presence_return FROM users WHERE tenant_id = ? AND id = ?", a.TenantID, a.UserID).
-		Scan(&cur, &ret)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // the user is gone: nothing to show
+	var deactivated sql.NullInt64
+	err := t.queryRow(ctx, "SELECT presence_status, presence_return, deactivated_at FROM users WHERE tenant_id = ? AND id = ?",
+		a.TenantID, a.UserID).Scan(&cur, &ret, &deactivated)
+	if errors.Is(err, sql.ErrNoRows) || deactivated.Valid {
+		return nil // the user is gone or signed out for good: nothing to show
 	}
 	if err != nil {
 		return fmt.Errorf("agent call state: %w", err)
@@ -210,13 +222,65 @@ func (t *tx) agentCallState(ctx context.Context, a switchboard.AgentCallState) e
 	if next == cur {
 		return nil
 	}
-	_, err = t.setPresence(ctx, a.TenantID, a.UserID, next, true)
-	var se *switchboard.Error
-	if errors.As(err, &se) && se.Code == switchboard.CodeInvalid && a.State == switchboard.PhaseFree {
-		// The status they had is gone: Available stands in for it.
-		_, err = t.setPresence(ctx, a.TenantID, a.UserID, switchboard.StatusAvailable, true)
+	st, ok, err := t.status(ctx, a.TenantID, next)
+	if err != nil {
+		return err
 	}
-	return err
+	if !ok && a.State == switchboard.PhaseFree {
+		// The status they had is gone: Available stands in for it.
+		st, ok, err = t.status(ctx, a.TenantID, switchboard.StatusAvailable)
+		if err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return fmt.Errorf("agent call state: tenant %d has no status %q", a.TenantID, next)
+	}
+	// presence_return keeps the last status not set by the system.
+	newRet := sql.NullString{}
+	if isCallStatus(st.Name) {
+		newRet = sql.NullString{String: cur, Valid: true}
+		if system {
+			newRet = ret
+		}
+	}
+	if _, err := t.exec(ctx, "UPDATE users SET presence_status = ?, presence_since = ?, presence_return = ? WHERE tenant_id = ? AND id = ?",
+		st.Name, micros(t.now), newRet, a.TenantID, a.UserID); err != nil {
+		return fmt.Errorf("agent call state: %w", err)
+	}
+	return t.appendEvent(ctx, a.TenantID, switchboard.EventAgentStatusChanged, "user", a.UserID,
+		map[string]any{"user_id": a.UserID, "status": st.Name, "previous": cur, "available": st.Available, "since": t.now})
+}
+
+// status finds a tenant's status by name (any case), reading the tenant's
+// statuses once per transaction.
+func (t *tx) status(ctx context.Context, tenantID int64, name string) (switchboard.AgentStatus, bool, error) {
+	if t.statuses == nil {
+		t.statuses = map[int64]map[string]switchboard.AgentStatus{}
+	}
+	byName, ok := t.statuses[tenantID]
+	if !ok {
+		rows, err := t.query(ctx, "SELECT name, system, available FROM agent_statuses WHERE tenant_id = ?", tenantID)
+		if err != nil {
+			return switchboard.AgentStatus{}, false, fmt.Errorf("get statuses: %w", err)
+		}
+		byName = map[string]switchboard.AgentStatus{}
+		for rows.Next() {
+			var st switchboard.AgentStatus
+			if err := rows.Scan(&st.Name, &st.System, &st.Available); err != nil {
+				rows.Close()
+				return switchboard.AgentStatus{}, false, fmt.Errorf("get statuses: %w", err)
+			}
+			byName[strings.ToLower(st.Name)] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return switchboard.AgentStatus{}, false, fmt.Errorf("get statuses: %w", err)
+		}
+		t.statuses[tenantID] = byName
+	}
+	st, ok := byName[strings.ToLower(strings.TrimSpace(name))]
+	return st, ok, nil
 }
 
 // ReserveCallIDs implements switchboard.Store.
@@ -246,6 +310,15 @@ func (t *tx) reserveCallIDs(ctx context.Context, n int) (int64, error) {
 // inserted the first time and updated after (an upsert, so that a change whose
 // "created" save was lost still lands), with its call.<what> event.
 func (t *tx) saveCall(ctx context.Context, c *switchboard.Call, what string) error {
+	return t.saveCallChange(ctx, c, what, true)
+}
+
+// saveCallChange is saveCall that writes the row only when write is set (a
+// later change of the same call in the batch writes it).
+func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what string, write bool) error {
+	if !write {
+		return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
+	}
 	if c.Media == "" {
 		c.Media = switchboard.MediaVoice
 	}

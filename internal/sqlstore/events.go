@@ -28,6 +28,10 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 		return e, fmt.Errorf("event %s: encode payload: %w", typ, err)
 	}
 	e.Payload = body
+	if t.batch != nil {
+		t.batch.add(e) // written, numbered, by flushEvents
+		return e, nil
+	}
 	if err := t.queryRow(ctx, "UPDATE tenants SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq", tenantID).Scan(&e.Seq); err != nil {
 		return e, fmt.Errorf("event %s: next sequence: %w", typ, err)
 	}

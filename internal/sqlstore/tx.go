@@ -30,6 +30,12 @@ type tx struct {
 	appended int
 	// stmts caches statements prepared in this transaction (SQLite's writer).
 	stmts map[string]*sql.Stmt
+	// batch, when set, collects the events appended in t for flushEvents
+	// to write together (the call service's batched saves).
+	batch *eventBatch
+	// statuses caches the tenants' agent statuses read in t, by lower-case
+	// name (the batched presence changes look them up often).
+	statuses map[int64]map[string]switchboard.AgentStatus
 }
 
 func (t *tx) exec(_ context.Context, q string, args ...any) (sql.Result, error) {
