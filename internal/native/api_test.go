@@ -171,7 +171,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 }
 
 // path fills rt's path parameters with f's objects.
-func (f fixture) path(rt *route) string {
+func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
 		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message}
@@ -195,8 +195,8 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	a := newFixture(t, ta.store, "acme")
 	b := newFixture(t, ta.store, "beta")
 	walked := 0
-	for _, rt := range ta.api.routes {
-		if rt.Access != tenantKey || !strings.Contains(rt.Path, "{") {
+	for _, rt := range ta.api.table.Endpoints() {
+		if !rt.TenantKeys || !strings.Contains(rt.Path, "{") {
 			continue
 		}
 		walked++
@@ -248,8 +248,8 @@ func TestScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, rt := range ta.api.routes {
-		if rt.Access != tenantKey {
+	for _, rt := range ta.api.table.Endpoints() {
+		if !rt.TenantKeys {
 			continue
 		}
 		var body any
@@ -482,7 +482,7 @@ func TestOpenAPIGolden(t *testing.T) {
 		t.Errorf("OpenAPI document changed (-golden +served); if intended, rerun with -update:\n%s", diff)
 	}
 	paths := doc["paths"].(map[string]any)
-	for _, rt := range ta.api.routes {
+	for _, rt := range ta.api.table.Endpoints() {
 		if _, ok := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)]; !ok {
 			t.Errorf("%s %s missing from the document", rt.Method, rt.Path)
 		}

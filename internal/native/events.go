@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,5 +394,6 @@ func streamFilter(types string) (switchboard.Webhook, error) {
 // handleStream registers a route that writes its own response.
 func handleStream(a *API, rt route, serve func(http.ResponseWriter, *http.Request, *call)) {
 	rt.Stream = true
-	a.add(&rt, reflect.TypeFor[noBody](), reflect.TypeFor[noContent](), serve)
+	e := rt.endpoint()
+	a.table.HandleRaw(&e, serve)
 }

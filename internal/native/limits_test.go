@@ -12,7 +12,7 @@ import (
 // client can send has a documented range (a range tag, enforced by
 // httpapi.CheckBody and shown in the OpenAPI document).
 func TestEveryNumberHasARange(t *testing.T) {
-	for _, rt := range newTestAPI(t, nil).api.routes {
+	for _, rt := range newTestAPI(t, nil).api.table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}
@@ -32,12 +32,12 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 	ta := newTestAPI(t, nil)
 	f := newFixture(t, ta.store, "acme")
 	checked := 0
-	for _, rt := range ta.api.routes {
+	for _, rt := range ta.api.table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}
 		key := f.key
-		if rt.Access == adminToken {
+		if rt.Admin {
 			key = "admin-secret"
 		}
 		path := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(rt.Path, "1")

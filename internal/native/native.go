@@ -13,10 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strconv"
-	"strings"
-	"sync"
 
 	"switchboard"
 	"switchboard/internal/httpapi"
@@ -45,19 +42,18 @@ type Options struct {
 	Messenger Messenger
 	// Streams bounds the event streams; zero fields take the defaults.
 	Streams StreamLimits
+	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
+	// serves each afresh.
+	Idempotency *httpapi.Idempotency
 	Log     *slog.Logger
 }
 
 // API is the /v1 handler.
 type API struct {
-	opt    Options
-	mux    *http.ServeMux
-	routes []*route
+	opt   Options
+	table *httpapi.Table[*call, route]
 	// streams registers the open event streams.
 	streams *streamSet
-
-	specOnce sync.Once
-	spec     []byte // the OpenAPI document, built on first use
 }
 
 // New returns the API with every route registered.
@@ -65,34 +61,18 @@ func New(opt Options) *API {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	a := &API{opt: opt, mux: http.NewServeMux(), streams: newStreamSet(opt.Streams)}
+	a := &API{opt: opt, streams: newStreamSet(opt.Streams)}
+	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
+		NotFound: "no route %s %s; see /v1/openapi.json", Idempotency: opt.Idempotency}
 	a.registerRoutes()
 	a.markETags()
-	a.mux.HandleFunc("GET /v1/openapi.json", a.serveOpenAPI)
-	a.mux.HandleFunc("/v1/", a.noRoute)
+	a.table.ServeDocument("/v1/openapi.json", a.buildSpec)
+	a.table.Mount("/v1/")
 	return a
 }
 
-// noRoute answers requests no route matched: 405 with an Allow header when the
-// path exists under other methods, 404 otherwise, both in the native envelope
-// (the mux's own plain-text answers would break JSON clients).
-func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	routes := make([][2]string, len(a.routes))
-	for i, rt := range a.routes {
-		routes[i] = [2]string{rt.Method, rt.Path}
-	}
-	allowed := httpapi.Allowed(routes, r.URL.Path)
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
-			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
-		return
-	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; see /v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes)))
-}
-
 // ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeHTTP(w, r) }
 
 // access says who may call a route.
 type access int
@@ -125,25 +105,35 @@ const (
 	userChecked                   // the handler confines the request to the key's user
 )
 
-// route is one operation of the API. The fields other than serve document it.
+// route is the native description of one operation; the table's Endpoint
+// holds it with what every dialect's routes have.
 type route struct {
 	Method, Path, Summary, Tag string
 	Doc                        string // the OpenAPI description, when a summary is not enough
 	Access                     access
 	Scope                      string
-	User                       userAccess   // what user keys may do here
-	Status                     int          // success status; 204 has no body
-	Body                       reflect.Type // nil: no request body
-	Result                     reflect.Type // nil: no response body
-	Paged                      bool         // takes limit, cursor and offset
-	Stream                     bool         // answers with Server-Sent Events
-	etag                       bool         // one object, sent with its ETag (see patch.go)
-	Query                      []param      // other query parameters
-	serve                      func(w http.ResponseWriter, r *http.Request, c *call)
+	User                       userAccess // what user keys may do here
+	Status                     int        // success status; 204 has no body
+	Paged                      bool       // takes limit, cursor and offset
+	Stream                     bool       // answers with Server-Sent Events
+	etag                       bool       // one object, sent with its ETag (see patch.go)
+	Query                      []param    // other query parameters
 }
 
-type param struct {
-	Name, Type, Doc string
+type param struct{ Name, Type, Doc string }
+
+// endpoint is rt as the table keeps it.
+func (rt route) endpoint() httpapi.Endpoint[route] {
+	var query []httpapi.Param
+	if rt.Paged {
+		query = httpapi.PageParams
+	}
+	for _, q := range rt.Query {
+		query = append(query, httpapi.Param(q))
+	}
+	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope,
+		Admin: rt.Access == adminToken, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
+		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, X: rt}
 }
 
 // call is one request on its way through a route.
@@ -213,66 +203,30 @@ func (c *call) listOptions() (switchboard.ListOptions, error) {
 // noBody marks a route without a request body, noContent one without a
 // response body.
 type (
-	noBody    struct{}
-	noContent struct{}
+	noBody    = httpapi.NoBody
+	noContent = httpapi.NoContent
 )
 
 // handle registers rt, decoding the request body into a fresh In (unless In is
 // noBody) and rendering fn's Out with rt.Status.
 func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
-	a.add(&rt, reflect.TypeFor[In](), reflect.TypeFor[Out](), func(w http.ResponseWriter, r *http.Request, c *call) {
-		in := new(In)
-		if rt.Body != nil {
-			if err := httpapi.DecodeJSON(r, in, true); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-		}
-		out, err := fn(r.Context(), c, in)
-		a.respond(w, r, &rt, out, err)
-	})
+	httpapi.Handle(a.table, rt.endpoint(), fn)
 }
 
-func (a *API) add(rt *route, in, out reflect.Type, serve func(http.ResponseWriter, *http.Request, *call)) {
-	if in != reflect.TypeFor[noBody]() {
-		rt.Body = in
-	}
-	if out != reflect.TypeFor[noContent]() {
-		rt.Result = out
-	}
-	if rt.Status == 0 {
-		rt.Status = http.StatusOK
-	}
-	if (rt.Access == tenantKey) == (rt.Scope == "") {
-		panic("native: route " + rt.Method + " " + rt.Path + ": tenant routes need a scope, admin ones take none")
-	}
-	rt.serve = serve
-	a.routes = append(a.routes, rt)
-	pattern := rt.Method + " " + rt.Path
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		httpapi.InfoFrom(r.Context()).Route = pattern
-		c := &call{r: r}
-		if err := a.authorize(w, r, rt, c); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		rt.serve(w, r, c)
-	})
-}
-
-// authorize authenticates the caller, spends a token of its rate limit and
+// admit authenticates the caller, spends a token of its rate limit and
 // checks the route's scope, in that order: an unknown caller learns nothing
 // about limits, and a throttled one is not told about scopes.
-func (a *API) authorize(w http.ResponseWriter, r *http.Request, rt *route, c *call) error {
-	if rt.Access == adminToken {
-		return httpapi.AdminToken(r, a.opt.AdminToken)
+func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route]) (*call, error) {
+	c := &call{r: r}
+	if e.Admin {
+		return c, httpapi.AdminToken(r, a.opt.AdminToken)
 	}
-	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
+	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, e.Scope)
 	c.principal = p
 	if err != nil || p.Key.UserID == nil {
-		return err
+		return c, err
 	}
-	return a.admitUserKey(r, rt, p.Tenant.ID, *p.Key.UserID)
+	return c, a.admitUserKey(r, &e.X, p.Tenant.ID, *p.Key.UserID)
 }
 
 // admitUserKey confines a user key to its own user's routes and objects.
@@ -311,30 +265,18 @@ func (c *call) userKeyID() int64 {
 }
 
 // Routes describes every route, for checks that must cover them all.
-func (a *API) Routes() []httpapi.Route {
-	out := make([]httpapi.Route, 0, len(a.routes)+1)
-	out = append(out, httpapi.Route{Method: "GET", Path: "/v1/openapi.json", Public: true})
-	for _, rt := range a.routes {
-		out = append(out, httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, Admin: rt.Access == adminToken,
-			TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone})
-	}
-	return out
-}
+func (a *API) Routes() []httpapi.Route { return a.table.Routes() }
 
-func (a *API) respond(w http.ResponseWriter, r *http.Request, rt *route, out any, err error) {
-	if err != nil {
-		a.writeError(w, r, err)
+func (a *API) respond(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route], out any) {
+	if e.Result == nil {
+		w.WriteHeader(e.Status)
 		return
 	}
-	if rt.Result == nil {
-		w.WriteHeader(rt.Status)
-		return
-	}
-	if rt.etag && writeETag(w, r, out) {
+	if e.X.etag && writeETag(w, r, out) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	httpapi.WriteJSON(w, rt.Status, out)
+	httpapi.WriteJSON(w, e.Status, out)
 }
 
 // statusOf is the one table from error codes to HTTP status on the native API.
@@ -374,23 +316,15 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // WriteError returns the httpapi.ErrorWriter of the native dialect. Internal
 // errors are logged in full and shown only as "internal error".
 func WriteError(log *slog.Logger) httpapi.ErrorWriter {
-	return func(w http.ResponseWriter, r *http.Request, err error) {
-		code := switchboard.ErrorCode(err)
-		status, ok := statusOf[code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
-		info := httpapi.InfoFrom(r.Context())
-		body := ErrorBody{Error: ErrorDetail{Code: code, Message: switchboard.ErrorMessage(err), RequestID: info.RequestID}}
-		body.Error.Fields = switchboard.ErrorFields(err)
-		if status >= 500 {
-			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
-		}
+	t := &httpapi.ErrorTable{Status: statusOf, Log: log, Render: func(w http.ResponseWriter, r *http.Request, status int, err error) {
+		body := ErrorBody{Error: ErrorDetail{Code: switchboard.ErrorCode(err), Message: switchboard.ErrorMessage(err),
+			Fields: switchboard.ErrorFields(err), RequestID: httpapi.InfoFrom(r.Context()).RequestID}}
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
 		}
 		httpapi.WriteJSON(w, status, body)
-	}
+	}}
+	return t.Write
 }
 
 // listBody is the envelope of every list response.
@@ -423,19 +357,4 @@ func listed[T any](list func(ctx context.Context, c *call, opt switchboard.ListO
 		p, err := list(ctx, c, opt)
 		return toList(p, opt), err
 	}
-}
-
-// routeName turns "GET /v1/users/{id}" into a stable operation id.
-func routeName(rt *route) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(rt.Method))
-	for _, part := range strings.Split(strings.TrimPrefix(rt.Path, "/v1/"), "/") {
-		part = strings.Trim(part, "{}")
-		for _, w := range strings.Split(part, "_") {
-			if w != "" {
-				b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-			}
-		}
-	}
-	return b.String()
 }

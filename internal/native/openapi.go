@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 	"switchboard/internal/openapi"
 )
 
@@ -33,18 +34,8 @@ func strategyNames() []string {
 	return out
 }
 
-func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(a.OpenAPI())
-}
-
 // OpenAPI returns the OpenAPI 3.1 document of the API as indented JSON.
-func (a *API) OpenAPI() []byte {
-	a.specOnce.Do(func() {
-		a.spec = openapi.Encode(a.buildSpec())
-	})
-	return a.spec
-}
+func (a *API) OpenAPI() []byte { return a.table.Document(a.buildSpec) }
 
 type object = openapi.Object
 
@@ -61,81 +52,44 @@ var errorResponses = map[string]string{
 	"Error":              "any other error; see error.code",
 }
 
-type specBuilder struct {
-	schemas *openapi.Schemas
-}
-
-func (sb *specBuilder) schemaOf(t reflect.Type, strict bool) object { return sb.schemas.Of(t, strict) }
-
 func (a *API) buildSpec() object {
-	sb := &specBuilder{schemas: &openapi.Schemas{Enums: enumTypes}}
-	errSchema := sb.schemaOf(reflect.TypeFor[ErrorBody](), false)
+	schemas := &openapi.Schemas{Enums: enumTypes}
+	errSchema := schemas.Of(reflect.TypeFor[ErrorBody](), false)
 	responses := object{}
 	for name, why := range errorResponses {
-		responses[name] = object{"description": why, "content": object{"application/json": object{"schema": errSchema}}}
+		responses[name] = object{"description": why, "content": httpapi.JSONContent(errSchema)}
 	}
-	paths := object{}
-	for _, rt := range a.routes {
-		p, ok := paths[rt.Path].(object)
-		if !ok {
-			p = object{}
-			paths[rt.Path] = p
-		}
-		p[strings.ToLower(rt.Method)] = sb.operation(rt)
-	}
-	return object{
-		"openapi": "3.1.0",
-		"info": object{
+	return httpapi.BuildDocument(a.table, httpapi.Spec[route]{
+		Info: object{
 			"title":       "Switchboard native API",
 			"version":     "1",
 			"description": "The native REST API of Switchboard. Every list takes limit (1-1000, default 50), an opaque cursor from metadata.next_cursor, or offset. Errors carry a stable code, a message, the offending fields and the request ID.",
 		},
-		"paths": paths,
-		"components": object{
-			"schemas":   sb.schemas.Components(),
+		Schemas: schemas,
+		Components: object{
 			"responses": responses,
 			"securitySchemes": object{
 				"apiKey":     object{"type": "http", "scheme": "bearer", "description": "A tenant API key. Voverc-Auth, X-API-Key and HTTP Basic tenant-slug:key are accepted too."},
 				"adminToken": object{"type": "http", "scheme": "bearer", "description": "The platform operator's SWITCHBOARD_ADMIN_TOKEN."},
 			},
 		},
-	}
+		Trim:         []string{"/v1/"},
+		PathParam:    func(string) object { return object{"type": "integer", "format": "int64", "minimum": 1} },
+		StrictBodies: true,
+		Operation:    func(e *httpapi.Endpoint[route], op object) { operation(e, op, schemas) },
+	})
 }
 
-func (sb *specBuilder) operation(rt *route) object {
-	op := object{
-		"operationId": routeName(rt),
-		"summary":     rt.Summary,
-		"tags":        []string{rt.Tag},
-	}
-	if rt.Doc != "" {
-		op["description"] = rt.Doc
-	}
-	if rt.Access == adminToken {
+// operation adds the native parts of an operation: security, ETag headers and
+// the responses.
+func operation(e *httpapi.Endpoint[route], op object, schemas *openapi.Schemas) {
+	rt := &e.X
+	if e.Admin {
 		op["security"] = []object{{"adminToken": []string{}}}
 	} else {
 		op["security"] = []object{{"apiKey": []string{}}}
-		if rt.Scope != "" {
-			op["x-required-scope"] = rt.Scope
-		}
 	}
-	var params []object
-	for _, part := range strings.Split(rt.Path, "/") {
-		if strings.HasPrefix(part, "{") {
-			name := strings.Trim(part, "{}")
-			params = append(params, object{"name": name, "in": "path", "required": true,
-				"schema": object{"type": "integer", "format": "int64", "minimum": 1}})
-		}
-	}
-	query := rt.Query
-	if rt.Paged {
-		query = append([]param{{"limit", "integer", "page size, 1-1000 (default 50)"},
-			{"cursor", "string", "opaque cursor from metadata.next_cursor of the previous page"},
-			{"offset", "integer", "rows to skip, for offset-paged clients; ignored with cursor"}}, query...)
-	}
-	for _, q := range query {
-		params = append(params, object{"name": q.Name, "in": "query", "description": q.Doc, "schema": object{"type": q.Type}})
-	}
+	params, _ := op["parameters"].([]object)
 	if rt.etag && rt.Method == http.MethodPatch {
 		params = append(params, object{"name": "If-Match", "in": "header", "schema": object{"type": "string"},
 			"description": "apply the change only if the object still has this ETag (from a GET or an earlier PATCH); otherwise 412"})
@@ -147,27 +101,24 @@ func (sb *specBuilder) operation(rt *route) object {
 	if params != nil {
 		op["parameters"] = params
 	}
-	if rt.Body != nil {
-		op["requestBody"] = object{"required": true, "content": object{"application/json": object{"schema": sb.schemaOf(rt.Body, true)}}}
-	}
-	resp := object{"description": http.StatusText(rt.Status)}
+	resp := object{"description": http.StatusText(e.Status)}
 	if rt.Stream {
 		resp["content"] = object{"text/event-stream": object{"schema": object{"type": "string",
 			"description": "id: the event's seq; event: its type; data: the event as JSON"}}}
 	}
-	if rt.Result != nil {
-		resp["content"] = object{"application/json": object{"schema": sb.schemaOf(rt.Result, false)}}
+	if e.Result != nil {
+		resp["content"] = httpapi.JSONContent(schemas.Of(e.Result, false))
 	}
 	if rt.etag {
 		resp["headers"] = object{"ETag": object{"description": "the object's strong entity tag, a hash of its JSON form", "schema": object{"type": "string"}}}
 	}
 	ref := func(name string) object { return object{"$ref": "#/components/responses/" + name} }
-	responses := object{strconv.Itoa(rt.Status): resp, "401": ref("Unauthorized"), "default": ref("Error")}
-	if rt.Access == tenantKey {
+	responses := object{strconv.Itoa(e.Status): resp, "401": ref("Unauthorized"), "default": ref("Error")}
+	if !e.Admin {
 		responses["403"] = ref("Forbidden")
 		responses["429"] = ref("RateLimited")
 	}
-	if rt.Body != nil {
+	if e.Body != nil {
 		responses["400"] = ref("BadRequest")
 		responses["413"] = ref("TooLarge")
 		responses["422"] = ref("Invalid")
@@ -182,5 +133,4 @@ func (sb *specBuilder) operation(rt *route) object {
 		responses["304"] = object{"description": "Not Modified: the object still has the ETag of If-None-Match"}
 	}
 	op["responses"] = responses
-	return op
 }

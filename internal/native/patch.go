@@ -64,7 +64,9 @@ var errUnchanged = errors.New("unchanged")
 // ETag.
 func handlePatch[In, T any](a *API, rt route, p patch[In, T]) {
 	rt.etag = true
-	a.add(&rt, reflect.TypeFor[In](), reflect.TypeFor[T](), func(w http.ResponseWriter, r *http.Request, c *call) {
+	e := rt.endpoint()
+	e.Body, e.Result = reflect.TypeFor[In](), reflect.TypeFor[T]()
+	a.table.HandleRaw(&e, func(w http.ResponseWriter, r *http.Request, c *call) {
 		// The body is decoded once over a zero value to reject bad JSON,
 		// unknown fields and wrong types before any lock is taken, and kept
 		// to be decoded again over the stored object in the transaction.
@@ -137,7 +139,11 @@ func handlePatch[In, T any](a *API, rt route, p patch[In, T]) {
 		if err == nil && p.done != nil {
 			p.done(c, out)
 		}
-		a.respond(w, r, &rt, out, err)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		a.respond(w, r, &e, out)
 	})
 }
 
@@ -186,15 +192,15 @@ func etagNoneMatch(header, etag string) bool {
 // the others (calls, deliveries, keys…) for If-None-Match.
 func (a *API) markETags() {
 	patched := map[string]bool{}
-	for _, rt := range a.routes {
-		if rt.Method == http.MethodPatch && rt.etag {
-			patched[rt.Path] = true
+	for _, e := range a.table.Endpoints() {
+		if e.Method == http.MethodPatch && e.X.etag {
+			patched[e.Path] = true
 		}
 	}
-	for _, rt := range a.routes {
-		single := strings.HasSuffix(rt.Path, "}") && !rt.Paged && !rt.Stream && rt.Result != nil
-		if rt.Method == http.MethodGet && (patched[rt.Path] || single) {
-			rt.etag = true
+	for _, e := range a.table.Endpoints() {
+		single := strings.HasSuffix(e.Path, "}") && !e.X.Paged && !e.X.Stream && e.Result != nil
+		if e.Method == http.MethodGet && (patched[e.Path] || single) {
+			e.X.etag = true
 		}
 	}
 }

@@ -183,12 +183,12 @@ func TestConcurrentPatchesKeepEveryField(t *testing.T) {
 func TestPatchIfMatch(t *testing.T) {
 	forEachEngineAPI(t, func(t *testing.T, ta *testAPI) {
 		f := newFixture(t, ta.store, "acme")
-		for _, rt := range ta.api.routes {
-			if rt.Method != "PATCH" || !rt.etag {
+		for _, rt := range ta.api.table.Endpoints() {
+			if rt.Method != "PATCH" || !rt.X.etag {
 				continue // PATCH /v1/queues/{id}/members/{user_id} changes a link, not an object
 			}
 			path := f.path(rt)
-			if rt.Access == adminToken {
+			if rt.Admin {
 				continue // the admin routes take the operator's token, tested below on the tenant
 			}
 			res := ta.do(t, "GET", path, f.key, nil)
