@@ -45,7 +45,7 @@ type Options struct {
 	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
 	// serves each afresh.
 	Idempotency *httpapi.Idempotency
-	Log     *slog.Logger
+	Log         *slog.Logger
 }
 
 // API is the /v1 handler.

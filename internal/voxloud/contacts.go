@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 // authInfo answers validate-auth: the tenant's name and administrator email.
@@ -17,7 +18,8 @@ type authInfo struct {
 }
 
 func (a *API) authRoutes() {
-	handle(a, route{Method: "POST", Path: "/api/v1/validate-auth", Summary: "Validate the Voverc-Auth key", Scope: switchboard.ScopeTenantRead},
+	handle(a, route{Method: "POST", Path: "/api/v1/validate-auth", Summary: "Validate the Voverc-Auth key", Scope: switchboard.ScopeTenantRead,
+		Replay: httpapi.ReplayOff},
 		func(ctx context.Context, c *call, _ *noBody) (authInfo, error) {
 			t := c.principal.Tenant
 			return authInfo{Name: t.Name, Email: t.AdminEmail}, nil

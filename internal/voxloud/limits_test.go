@@ -22,7 +22,7 @@ import (
 // client can send has a documented range (a range tag, enforced by
 // httpapi.CheckBody and shown in the OpenAPI document).
 func TestEveryNumberHasARange(t *testing.T) {
-	for _, rt := range New(Options{}).routes {
+	for _, rt := range New(Options{}).table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}
@@ -51,7 +51,7 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 	srv := httptest.NewServer((&httpapi.Observer{Log: log, MaxBody: 1 << 20}).Wrap("voxloud", a, WriteError(log)))
 	defer srv.Close()
 	checked := 0
-	for _, rt := range a.routes {
+	for _, rt := range a.table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}

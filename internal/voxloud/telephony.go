@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 	"switchboard/internal/csvsafe"
 	"switchboard/internal/phone"
 )
@@ -269,15 +270,13 @@ func (a *API) telephonyRoutes() {
 	query := []param{{"sort", "string", "property,direction: timestamp or id, asc or desc (default timestamp,desc)"},
 		{"size", "integer", "page size, 1-1000 (default 20)"}, {"page", "integer", "page number from 0"}}
 	rt := route{Method: "POST", Path: base, Summary: "Query telephony events (JSON pages, or CSV with Accept: text/csv)",
-		Scope: switchboard.ScopeCallsRead, Query: query, CSV: true,
+		Scope: switchboard.ScopeCallsRead, Query: query, CSV: true, Replay: httpapi.ReplayOff,
 		Body: typeOf[telephonyQuery](), Result: typeOf[telephonyPage]()}
-	a.add(&rt, func(w http.ResponseWriter, r *http.Request, c *call) {
+	a.add(rt, func(w http.ResponseWriter, r *http.Request, c *call) {
 		var in telephonyQuery
-		if r.ContentLength != 0 {
-			if err := decodeLenient(r, &in); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
+		if err := decodeLenient(r, &in); err != nil {
+			a.writeError(w, r, err)
+			return
 		}
 		f, order, size, page, err := in.filter(r)
 		if err != nil {
@@ -328,10 +327,10 @@ func (a *API) telephonyRoutes() {
 		})
 	att := route{Method: "GET", Path: base + "/{id}/attachment", Summary: "Download a received fax (application/pdf); a Switchboard extension",
 		Scope: switchboard.ScopeCallsRead}
-	a.add(&att, a.serveAttachment)
+	a.add(att, a.serveAttachment)
 	rec := route{Method: "GET", Path: base + "/{id}/recording", Summary: "Download a call's recording (audio/wav); a Switchboard extension",
 		Scope: switchboard.ScopeCallsRead}
-	a.add(&rec, func(w http.ResponseWriter, r *http.Request, c *call) {
+	a.add(rec, func(w http.ResponseWriter, r *http.Request, c *call) {
 		call, err := a.eventCall(r.Context(), c)
 		if err == nil && (!call.Recorded || a.opt.Calls == nil) {
 			err = switchboard.Errorf(switchboard.CodeNotFound, "telephony event %d has no recording", call.ID)

@@ -54,7 +54,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"switchboard"
@@ -78,6 +77,9 @@ type Options struct {
 	// WebhookPolicy vets subscriptions before they are written; nil
 	// accepts any.
 	WebhookPolicy WebhookPolicy
+	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
+	// serves each afresh.
+	Idempotency *httpapi.Idempotency
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in payloads (recordingUrl).
 	PublicURL string
@@ -86,26 +88,35 @@ type Options struct {
 
 // API serves the Voxloud dialect.
 type API struct {
-	opt    Options
-	mux    *http.ServeMux
-	routes []*route
-
-	specOnce sync.Once
-	spec     []byte
+	opt   Options
+	table *httpapi.Table[*call, route]
 }
 
-// route is one operation; the fields other than serve document it.
+// route is the Voxloud description of one operation; the table's Endpoint
+// holds it with what every dialect's routes have.
 type route struct {
 	Method, Path, Summary, Scope string
 	Status                       int
-	Body, Result                 reflect.Type
-	Query                        []param
+	// Body and Result document the routes that write their own answer.
+	Body, Result reflect.Type
+	Query        []param
 	// CSV marks routes that can answer text/csv.
-	CSV   bool
-	serve func(w http.ResponseWriter, r *http.Request, c *call)
+	CSV bool
+	// Replay turns Idempotency-Key off on POST routes that only read.
+	Replay httpapi.Replay
 }
 
 type param struct{ Name, Type, Doc string }
+
+// endpoint is rt as the table keeps it.
+func (rt route) endpoint() httpapi.Endpoint[route] {
+	e := httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, TenantKeys: true},
+		Summary: rt.Summary, Status: rt.Status, Body: rt.Body, Result: rt.Result, Replay: rt.Replay, X: rt}
+	for _, q := range rt.Query {
+		e.Query = append(e.Query, httpapi.Param(q))
+	}
+	return e
+}
 
 // call is one admitted request.
 type call struct {
@@ -120,19 +131,17 @@ func New(opt Options) *API {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	a := &API{opt: opt, mux: http.NewServeMux()}
+	a := &API{opt: opt}
+	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Decode: decodeLenient,
+		NotFound: "no endpoint %s %s; see /api/v1/openapi.json", Idempotency: opt.Idempotency}
 	a.registerRoutes()
-	a.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(a.OpenAPI())
-	})
-	a.mux.HandleFunc("/api/v1/", a.noRoute)
-	a.mux.HandleFunc("/api/v2/", a.noRoute)
+	a.table.ServeDocument("/api/v1/openapi.json", a.buildSpec)
+	a.table.Mount("/api/v1/", "/api/v2/")
 	return a
 }
 
 // ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeHTTP(w, r) }
 
 func (a *API) registerRoutes() {
 	a.authRoutes()
@@ -145,77 +154,37 @@ func (a *API) registerRoutes() {
 
 // noBody and noContent mark routes without a request or a response body.
 type (
-	noBody    struct{}
-	noContent struct{}
+	noBody    = httpapi.NoBody
+	noContent = httpapi.NoContent
 )
 
 // handle registers rt, decoding the body into a fresh In (unless noBody) and
 // rendering fn's Out as JSON with rt.Status.
 func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
-	if t := reflect.TypeFor[In](); t != reflect.TypeFor[noBody]() {
-		rt.Body = t
-	}
-	if t := reflect.TypeFor[Out](); t != reflect.TypeFor[noContent]() {
-		rt.Result = t
-	}
-	a.add(&rt, func(w http.ResponseWriter, r *http.Request, c *call) {
-		in := new(In)
-		if rt.Body != nil && (r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "") {
-			if err := decodeLenient(r, in); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-		}
-		out, err := fn(r.Context(), c, in)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		if rt.Result == nil {
-			w.WriteHeader(rt.Status)
-			return
-		}
-		httpapi.WriteJSON(w, rt.Status, out)
-	})
+	httpapi.Handle(a.table, rt.endpoint(), fn)
 }
 
-// add registers a route: content negotiation, then admission, then serve.
-func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
-	if rt.Scope == "" {
-		panic("voxloud: route " + rt.Method + " " + rt.Path + " needs a scope")
+// add registers a route that writes its own answer.
+func (a *API) add(rt route, serve func(http.ResponseWriter, *http.Request, *call)) {
+	e := rt.endpoint()
+	a.table.HandleRaw(&e, serve)
+}
+
+// admit negotiates the content type, then admits the caller with its scope.
+// Voxloud keys are account-wide: user keys are refused.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route]) (*call, error) {
+	if _, ok := negotiate(r, e.X.CSV); !ok {
+		return nil, errNotAcceptable(e.X.CSV)
 	}
-	if rt.Status == 0 {
-		rt.Status = http.StatusOK
+	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, e.Scope)
+	if err == nil && p.Key.UserID != nil {
+		err = switchboard.Errorf(switchboard.CodeForbidden, "a user key (bound to one user) cannot use the Voxloud API; use a tenant key")
 	}
-	rt.serve = serve
-	a.routes = append(a.routes, rt)
-	pattern := rt.Method + " " + rt.Path
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		httpapi.InfoFrom(r.Context()).Route = pattern
-		if _, ok := negotiate(r, rt.CSV); !ok {
-			a.writeError(w, r, errNotAcceptable(rt.CSV))
-			return
-		}
-		p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, rt.Scope)
-		if err == nil && p.Key.UserID != nil {
-			err = switchboard.Errorf(switchboard.CodeForbidden, "a user key (bound to one user) cannot use the Voxloud API; use a tenant key")
-		}
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		rt.serve(w, r, &call{r: r, principal: p})
-	})
+	return &call{r: r, principal: p}, err
 }
 
 // Routes describes every route, for checks that must cover them all.
-func (a *API) Routes() []httpapi.Route {
-	out := []httpapi.Route{{Method: "GET", Path: "/api/v1/openapi.json", Public: true}}
-	for _, rt := range a.routes {
-		out = append(out, httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, TenantKeys: true})
-	}
-	return out
-}
+func (a *API) Routes() []httpapi.Route { return a.table.Routes() }
 
 // Media types a route may answer with.
 const (
@@ -276,23 +245,6 @@ const (
 	codeUnavailable   switchboard.Code = "unavailable"
 )
 
-// noRoute answers 405 with Allow when the path exists under other methods, 404
-// otherwise.
-func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	routes := make([][2]string, len(a.routes))
-	for i, rt := range a.routes {
-		routes[i] = [2]string{rt.Method, rt.Path}
-	}
-	allowed := httpapi.Allowed(routes, r.URL.Path)
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s",
-			switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
-		return
-	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no endpoint %s %s; see /api/v1/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes)))
-}
-
 // statusOf is the one table from error codes to this dialect's statuses.
 var statusOf = map[switchboard.Code]int{
 	switchboard.CodeBadRequest:       http.StatusBadRequest,
@@ -337,15 +289,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // WriteError returns the dialect's httpapi.ErrorWriter. Internal errors are
 // logged in full and shown only as "internal error".
 func WriteError(log *slog.Logger) httpapi.ErrorWriter {
-	return func(w http.ResponseWriter, r *http.Request, err error) {
-		code := switchboard.ErrorCode(err)
-		status, ok := statusOf[code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
-		info := httpapi.InfoFrom(r.Context())
+	t := &httpapi.ErrorTable{Status: statusOf, Log: log, Render: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 		body := ErrorBody{Timestamp: springTime(time.Now()), Status: status, Error: http.StatusText(status),
-			Message: switchboard.ErrorMessage(err), Path: switchboard.Clip(r.URL.Path, 100), RequestID: info.RequestID}
+			Message: switchboard.ErrorMessage(err), Path: switchboard.Clip(r.URL.Path, 100), RequestID: httpapi.InfoFrom(r.Context()).RequestID}
 		fields := switchboard.ErrorFields(err)
 		for _, f := range slices.Sorted(mapKeys(fields)) {
 			name := f
@@ -354,11 +300,9 @@ func WriteError(log *slog.Logger) httpapi.ErrorWriter {
 			}
 			body.Errors = append(body.Errors, FieldError{Field: name, Message: fields[f]})
 		}
-		if status >= 500 {
-			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
-		}
 		httpapi.WriteJSON(w, status, body)
-	}
+	}}
+	return t.Write
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -403,6 +347,12 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // decodeLenient reads a JSON body the way Jackson does under Spring Boot:
 // unknown fields are ignored, wrong types are a 400 naming the field.
-func decodeLenient(r *http.Request, dst any) error { return httpapi.DecodeJSON(r, dst, false) }
+// An empty body is no body, as the document's examples send none.
+func decodeLenient(r *http.Request, dst any) error {
+	if r.ContentLength == 0 && r.Header.Get("Transfer-Encoding") == "" {
+		return nil
+	}
+	return httpapi.DecodeJSON(r, dst, false)
+}
 
 func writeJSON(w http.ResponseWriter, v any) { httpapi.WriteJSON(w, http.StatusOK, v) }
