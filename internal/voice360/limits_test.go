@@ -23,7 +23,7 @@ import (
 // client can send has a documented range (a range tag, enforced by
 // httpapi.CheckBody and shown in the OpenAPI document).
 func TestEveryNumberHasARange(t *testing.T) {
-	for _, rt := range New(Options{}).routes {
+	for _, rt := range New(Options{}).table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}
@@ -60,15 +60,15 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 	srv := httptest.NewServer((&httpapi.Observer{Log: log, MaxBody: 1 << 20}).Wrap("voice360", a, WriteError(log, time.Now)))
 	defer srv.Close()
 	checked := 0
-	for _, rt := range a.routes {
+	for _, rt := range a.table.Endpoints() {
 		if rt.Body == nil {
 			continue
 		}
 		key := dev.Secret
-		if rt.Access == userKey {
+		if rt.X.Access == userKey {
 			key = usr.Secret
 		}
-		path := fmt.Sprintf("%s/%d%s", Base, tn.ID, regexp.MustCompile(`\{[a-zA-Z_]+\}`).ReplaceAllString(rt.Path, "1"))
+		path := fmt.Sprintf("%s/%d%s", Base, tn.ID, regexp.MustCompile(`\{[a-zA-Z_]+\}`).ReplaceAllString(rt.X.Path, "1"))
 		for _, v := range httpapi.Violations(rt.Body) {
 			b, _ := json.Marshal(map[string]any{v.Field: v.Value})
 			req, _ := http.NewRequest(rt.Method, srv.URL+path, bytes.NewReader(b))

@@ -48,15 +48,12 @@ package voice360
 
 import (
 	"context"
-	"errors"
 	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"switchboard"
@@ -91,18 +88,18 @@ type Options struct {
 	Messenger     Messenger
 	WebhookPolicy WebhookPolicy
 	PublicURL     string
-	Log           *slog.Logger
+	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
+	// serves each afresh.
+	Idempotency *httpapi.Idempotency
+	Log         *slog.Logger
 }
 
 // API serves the Voice360 dialect.
 type API struct {
 	opt           Options
-	mux           *http.ServeMux
-	routes        []*route
+	table         *httpapi.Table[*call, route]
 	keyLimiter    *httpapi.RateLimiter
 	publicLimiter *httpapi.RateLimiter
-	specOnce      sync.Once
-	spec          []byte
 	now           func() time.Time
 }
 
@@ -119,14 +116,21 @@ const (
 	public                     // no key, when the tenant allows it
 )
 
-// route is one operation; the fields other than serve document it.
+// route is the Voice360 description of one operation, its path relative to
+// the account; the table's Endpoint holds it with what every dialect's routes
+// have.
 type route struct {
 	Method, Path, Summary, Message string
 	Access                         access
 	// Scope is the scope a key needs; every route but the public ones has one.
-	Scope        string
-	Body, Result reflect.Type
-	serve        func(w http.ResponseWriter, r *http.Request, c *call)
+	Scope string
+}
+
+// endpoint is rt as the table keeps it.
+func (rt route) endpoint() httpapi.Endpoint[route] {
+	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: Base + "/{account_id}" + rt.Path, Scope: rt.Scope,
+		Public: rt.Access == public, TenantKeys: rt.Access == developerKey || rt.Access == anyKey,
+		UserKeys: rt.Access == userKey || rt.Access == anyKey}, Summary: rt.Summary, X: rt}
 }
 
 // call is one admitted request.
@@ -149,67 +153,36 @@ func New(opt Options) *API {
 	if opt.PublicPerMinute <= 0 {
 		opt.PublicPerMinute = 100
 	}
-	a := &API{opt: opt, mux: http.NewServeMux(), now: time.Now,
+	a := &API{opt: opt, now: time.Now,
 		keyLimiter:    httpapi.NewRateLimiter(float64(opt.PerMinute)/60, opt.PerMinute),
 		publicLimiter: httpapi.NewRateLimiter(float64(opt.PublicPerMinute)/60, opt.PublicPerMinute)}
+	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
+		Decode:   func(r *http.Request, dst any) error { return httpapi.DecodeJSON(r, dst, false) },
+		NotFound: "No endpoint %s %s; see " + Base + "/openapi.json", Idempotency: opt.Idempotency}
 	a.userRoutes()
 	a.queueRoutes()
 	a.callRoutes()
 	a.webhookRoutes()
 	a.publicRoutes()
-	a.mux.HandleFunc("GET "+Base+"/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(a.OpenAPI())
-	})
-	a.mux.HandleFunc(Base+"/", a.noRoute)
+	a.table.ServeDocument(Base+"/openapi.json", a.buildSpec)
+	a.table.Mount(Base + "/")
 	return a
 }
 
 // ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeHTTP(w, r) }
 
-type noBody struct{}
+type noBody = httpapi.NoBody
 
 // handle registers rt, decoding the body into a fresh In (unless noBody) and
 // answering fn's Out in the envelope with rt.Message.
 func handle[In, Out any](a *API, rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) {
-	if t := reflect.TypeFor[In](); t != reflect.TypeFor[noBody]() {
-		rt.Body = t
-	}
-	rt.Result = reflect.TypeFor[Out]()
-	a.add(&rt, func(w http.ResponseWriter, r *http.Request, c *call) {
-		in := new(In)
-		if rt.Body != nil {
-			if err := httpapi.DecodeJSON(r, in, false); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-		}
-		out, err := fn(r.Context(), c, in)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		a.writeResult(w, out, rt.Message)
-	})
+	httpapi.Handle(a.table, rt.endpoint(), fn)
 }
 
-func (a *API) add(rt *route, serve func(http.ResponseWriter, *http.Request, *call)) {
-	if (rt.Scope == "") != (rt.Access == public) {
-		panic("voice360: route " + rt.Method + " " + rt.Path + ": keyed routes need a scope, public ones take none")
-	}
-	rt.serve = serve
-	a.routes = append(a.routes, rt)
-	pattern := rt.Method + " " + Base + "/{account_id}" + rt.Path
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		httpapi.InfoFrom(r.Context()).Route = pattern
-		c, err := a.admit(w, r, rt)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		rt.serve(w, r, c)
-	})
+// respond answers every result in the envelope, a route without one too.
+func (a *API) respond(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route], out any) {
+	a.writeResult(w, out, e.X.Message)
 }
 
 // Errors of admission, with the dialect's own codes.
@@ -217,15 +190,10 @@ var (
 	errNoKey = &switchboard.Error{Code: switchboard.CodeUnauthorized, Message: "Authentication required: send your API key in the X-API-Key header"}
 )
 
-// badKey is an unknown, revoked or expired key.
-type badKey struct{ provided string }
-
-func (e *badKey) Error() string { return "Invalid API key provided" }
-
 // admit authenticates the request for route rt: the key, its rate limit, its
 // account, its kind, then its scope.
-func (a *API) admit(w http.ResponseWriter, r *http.Request, rt *route) (*call, error) {
-	acc := rt.Access
+func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route]) (*call, error) {
+	acc, rt := e.X.Access, &e.X
 	account, err := strconv.ParseInt(r.PathValue("account_id"), 10, 64)
 	if err != nil || account <= 0 {
 		return nil, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: "account_id must be your account's integer id",
@@ -248,7 +216,7 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, rt *route) (*call, e
 				cred, _ := httpapi.ExtractCredential(r)
 				secret = cred.Secret
 			}
-			return nil, &badKey{provided: secret}
+			return nil, badKey(secret)
 		}
 		return nil, err
 	}
@@ -309,15 +277,7 @@ func (a *API) admitPublic(w http.ResponseWriter, r *http.Request, c *call, accou
 }
 
 // Routes describes every route, for checks that must cover them all.
-func (a *API) Routes() []httpapi.Route {
-	out := []httpapi.Route{{Method: "GET", Path: Base + "/openapi.json", Public: true}}
-	for _, rt := range a.routes {
-		out = append(out, httpapi.Route{Method: rt.Method, Path: Base + "/{account_id}" + rt.Path, Scope: rt.Scope,
-			Public: rt.Access == public, TenantKeys: rt.Access == developerKey || rt.Access == anyKey,
-			UserKeys: rt.Access == userKey || rt.Access == anyKey})
-	}
-	return out
-}
+func (a *API) Routes() []httpapi.Route { return a.table.Routes() }
 
 // clientKey turns the client's address into a rate-limiter key.
 func clientKey(r *http.Request) int64 {
@@ -328,22 +288,6 @@ func clientKey(r *http.Request) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(host))
 	return -int64(h.Sum64() >> 1) // negative: never a key's id
-}
-
-// noRoute answers 405 with Allow when the path exists under other methods,
-// 404 otherwise.
-func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
-	routes := make([][2]string, len(a.routes))
-	for i, rt := range a.routes {
-		routes[i] = [2]string{rt.Method, Base + "/{account_id}" + rt.Path}
-	}
-	allowed := httpapi.Allowed(routes, r.URL.Path)
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		a.writeError(w, r, switchboard.Errorf(switchboard.CodeMethodNotAllowed, "%s is not allowed on %s; use %s", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes), strings.Join(allowed, ", ")))
-		return
-	}
-	a.writeError(w, r, switchboard.Errorf(switchboard.CodeNotFound, "No endpoint %s %s; see %s/openapi.json", switchboard.Clip(r.Method, switchboard.MaxEchoRunes), switchboard.Clip(r.URL.Path, switchboard.MaxEchoRunes), Base))
 }
 
 // Envelope is every Voice360 response: the result, whether it is an error,
@@ -380,10 +324,22 @@ var errorOf = map[switchboard.Code]struct {
 	switchboard.CodeRateLimited:      {http.StatusTooManyRequests, "RATE_LIMITED"},
 	switchboard.CodeInternal:         {http.StatusInternalServerError, "INTERNAL_ERROR"},
 	codeUnavailable:                  {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE"},
+	codeBadKey:                       {http.StatusForbidden, "AUTH_INVALID_KEY"},
+	httpapi.CodeIdempotencyReused:    {http.StatusUnprocessableEntity, "BAD_REQUEST"},
+	httpapi.CodeIdempotencyRunning:   {http.StatusConflict, "BAD_REQUEST"},
 }
 
-// codeUnavailable marks a service that is not running.
-const codeUnavailable switchboard.Code = "unavailable"
+// Codes of this dialect beyond the core's: a service that is not running,
+// and an unknown, revoked or expired key (its Fields hold the key sent).
+const (
+	codeUnavailable switchboard.Code = "unavailable"
+	codeBadKey      switchboard.Code = "invalid_key"
+)
+
+// badKey is the error of an unknown, revoked or expired key.
+func badKey(provided string) error {
+	return &switchboard.Error{Code: codeBadKey, Message: "Invalid API key provided", Fields: map[string]string{"provided_key": provided}}
+}
 
 // helpURL is where the error details send people with a bad key.
 const helpURL = "Create or look up your keys with POST /v1/api_keys on this server (developer keys: secret_prefix v360_dev_)"
@@ -403,30 +359,27 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // WriteError returns the dialect's httpapi.ErrorWriter. Internal errors are
 // logged in full and shown only as "internal error".
 func WriteError(log *slog.Logger, now func() time.Time) httpapi.ErrorWriter {
-	return func(w http.ResponseWriter, r *http.Request, err error) {
+	status := make(map[switchboard.Code]int, len(errorOf))
+	for code, e := range errorOf {
+		status[code] = e.status
+	}
+	t := &httpapi.ErrorTable{Status: status, Log: log, Render: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 		env := Envelope{Error: true, Timestamp: now().UTC().Format(time.RFC3339)}
-		var bk *badKey
-		if errors.As(err, &bk) {
-			env.Message, env.ErrorCode = "Invalid API key provided", "AUTH_INVALID_KEY"
-			env.Details = map[string]string{"provided_key": maskKey(bk.provided), "help": helpURL}
-			httpapi.WriteJSON(w, http.StatusForbidden, env)
-			return
-		}
 		code := switchboard.ErrorCode(err)
-		e, ok := errorOf[code]
-		if !ok {
-			e = errorOf[switchboard.CodeInternal]
+		env.Message, env.ErrorCode = switchboard.ErrorMessage(err), errorOf[code].code
+		if env.ErrorCode == "" {
+			env.ErrorCode = errorOf[switchboard.CodeInternal].code
 		}
-		env.Message, env.ErrorCode = switchboard.ErrorMessage(err), e.code
-		if fields := switchboard.ErrorFields(err); len(fields) > 0 {
+		fields := switchboard.ErrorFields(err)
+		switch {
+		case code == codeBadKey:
+			env.Details = map[string]string{"provided_key": maskKey(fields["provided_key"]), "help": helpURL}
+		case len(fields) > 0:
 			env.Details = map[string]any{"fields": fields}
 		}
-		info := httpapi.InfoFrom(r.Context())
-		if e.status >= 500 {
-			log.Error("request failed", "request_id", info.RequestID, "route", info.Route, "err", err)
-		}
-		httpapi.WriteJSON(w, e.status, env)
-	}
+		httpapi.WriteJSON(w, status, env)
+	}}
+	return t.Write
 }
 
 // pathID parses a path parameter as a positive integer id.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"switchboard"
-	"switchboard/internal/httpapi"
 	"switchboard/internal/csvsafe"
+	"switchboard/internal/httpapi"
 	"switchboard/internal/phone"
 )
 
