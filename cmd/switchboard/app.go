@@ -290,14 +290,15 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 	limiter := httpapi.NewRateLimiter(m.Config.RateLimit, m.Config.RateBurst).
 		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
 	policy := &webhook.Policy{Guard: guard, MaxEventTypes: m.Config.WebhookMaxEventTypes}
+	idem := &httpapi.Idempotency{Store: m.store, Log: m.log}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Simulator: cc, Messenger: messenger, Log: m.log,
+		WebhookPolicy: policy, Calls: cc, Simulator: cc, Messenger: messenger, Log: m.log, Idempotency: idem,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
 
 	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, WebhookPolicy: policy,
-		PublicURL: m.Config.PublicURL, Log: m.log})
+		PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem})
 
 	// Shutdown ends the event streams, which would otherwise hold it for
 	// its whole timeout.
@@ -306,7 +307,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 	v360 := voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
 		TenantWrites:    limiter.TenantWrites(),
 		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
-		PublicURL: m.Config.PublicURL, Log: m.log})
+		PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem})
 
 	mux := http.NewServeMux()
 	mux.Handle(voice360.Base+"/", obs.Wrap("voice360", v360, voice360.WriteError(m.log, time.Now)))
