@@ -401,7 +401,7 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 		Schedule: m.Config.WebhookSchedule, Timeout: m.Config.WebhookTimeout,
 		Workers: m.Config.WebhookWorkers, PerEndpoint: m.Config.WebhookPerEndpoint,
 		EndpointRate: m.Config.WebhookEndpointRate, Poll: m.Config.WebhookPoll,
-		Disable: sqlstore.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
+		Disable: switchboard.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
 		Renderers: map[string]webhook.Renderer{
 			switchboard.DialectVoxloud:  voxloud.Renderer{API: voxloud.New(voxloud.Options{Store: m.store, PublicURL: m.Config.PublicURL, Log: m.log})},
 			switchboard.DialectVoice360: voice360.Renderer{Store: m.store, PublicURL: m.Config.PublicURL},

@@ -311,14 +311,14 @@ func TestWebhookUpdatesBesideDeliveryOutcomes(t *testing.T) {
 			go func() { // the dispatcher: batches across webhooks, in any order, giving up
 				defer wg.Done()
 				for time.Now().Before(deadline) {
-					var batch []sqlstore.Result
+					var batch []switchboard.DeliveryResult
 					for _, k := range rand.Perm(len(hooks))[:3] {
 						h := hooks[k]
 						ds := byHook[h]
-						batch = append(batch, sqlstore.Result{DeliveryID: ds[rand.IntN(len(ds))], WebhookID: h, TenantID: a.ID,
-							Outcome: sqlstore.GiveUp, Attempt: switchboard.DeliveryAttempt{At: time.Now(), StatusCode: 500, Error: "HTTP 500"}})
+						batch = append(batch, switchboard.DeliveryResult{DeliveryID: ds[rand.IntN(len(ds))], WebhookID: h, TenantID: a.ID,
+							Outcome: switchboard.OutcomeGiveUp, Attempt: switchboard.DeliveryAttempt{At: time.Now(), StatusCode: 500, Error: "HTTP 500"}})
 					}
-					if _, err := db.CompleteDeliveries(ctx, batch, sqlstore.DisablePolicy{Deliveries: 1}); err != nil {
+					if _, err := db.CompleteDeliveries(ctx, batch, switchboard.DisablePolicy{Deliveries: 1}); err != nil {
 						fail(fmt.Errorf("complete deliveries: %w", err))
 					}
 				}

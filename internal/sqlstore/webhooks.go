@@ -360,13 +360,6 @@ func (db *DB) ReplayWebhook(ctx context.Context, tenantID, id int64, since, unti
 	}
 }
 
-// Claim is a delivery leased to a dispatcher, with what it needs to send it.
-type Claim struct {
-	Delivery switchboard.Delivery
-	Webhook  switchboard.Webhook
-	Event    switchboard.Event
-}
-
 // ClaimDeliveries leases up to limit due deliveries of enabled webhooks until
 // now+lease, at most perWebhook of any one webhook and none of the webhooks in
 // skip (those the caller has no capacity for). A crashed caller's leases run
@@ -376,7 +369,7 @@ type Claim struct {
 // with a conditional UPDATE that only succeeds for rows still due and unleased,
 // so concurrent dispatchers (on any engine, on any node) never share a row, and
 // a poll that finds nothing costs no write transaction.
-func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]Claim, error) {
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]switchboard.DeliveryClaim, error) {
 	// The window function runs over a bounded slice of the queue, the
 	// earliest due rows, so a claim costs the same with a backlog of millions.
 	args := []any{switchboard.DeliveryPending, micros(now), micros(now)}
@@ -437,7 +430,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 }
 
 // loadClaims reads what sending the leased deliveries needs.
-func (db *DB) loadClaims(ctx context.Context, ids []any) ([]Claim, error) {
+func (db *DB) loadClaims(ctx context.Context, ids []any) ([]switchboard.DeliveryClaim, error) {
 	rows, err := db.read.QueryContext(ctx, db.rebind("SELECT "+deliveryCols+", "+prefixed("w.", webhookCols)+`, e.time, e.subject_type, e.subject_id, e.payload
 		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
 		WHERE d.id IN (`+placeholders(len(ids))+") ORDER BY d.next_attempt_at, d.id"), ids...)
@@ -445,9 +438,9 @@ func (db *DB) loadClaims(ctx context.Context, ids []any) ([]Claim, error) {
 		return nil, fmt.Errorf("load claimed deliveries: %w", err)
 	}
 	defer rows.Close()
-	claims := make([]Claim, 0, len(ids))
+	claims := make([]switchboard.DeliveryClaim, 0, len(ids))
 	for rows.Next() {
-		var c Claim
+		var c switchboard.DeliveryClaim
 		var at int64
 		var payload string
 		d := &c.Delivery
@@ -479,40 +472,10 @@ func prefixed(prefix, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// Outcome is what became of one delivery attempt.
-type Outcome int
-
-// The outcomes of an attempt.
-const (
-	Delivered Outcome = iota // 2xx: done
-	Retry                    // failed; try again at Result.NextAttemptAt
-	GiveUp                   // failed for the last time
-	Gone                     // 410: failed, and the webhook is disabled at once
-	Skipped                  // not sent: the subscription's dialect passed over the event
-)
-
-// Result records one attempt of one delivery.
-type Result struct {
-	DeliveryID    int64
-	WebhookID     int64
-	TenantID      int64
-	Outcome       Outcome
-	NextAttemptAt time.Time
-	Attempt       switchboard.DeliveryAttempt
-}
-
-// DisablePolicy says when a failing webhook is disabled: when it has failed
-// for longer than After and another delivery gives up, or after Deliveries
-// consecutive deliveries gave up. Zero values disable that rule.
-type DisablePolicy struct {
-	After      time.Duration
-	Deliveries int64
-}
-
 // CompleteDeliveries records a batch of attempt results in one transaction and
 // applies the disable policy. It returns the webhooks it disabled, whose
 // owners are to be notified.
-func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy DisablePolicy) ([]switchboard.Webhook, error) {
+func (db *DB) CompleteDeliveries(ctx context.Context, results []switchboard.DeliveryResult, policy switchboard.DisablePolicy) ([]switchboard.Webhook, error) {
 	var disabled []switchboard.Webhook
 	err := db.inTx(ctx, func(t *tx) error {
 		disabled = disabled[:0]
@@ -527,11 +490,11 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 			}
 			status, next, delivered := switchboard.DeliveryPending, any(micros(r.NextAttemptAt)), any(nil)
 			switch r.Outcome {
-			case Delivered:
+			case switchboard.OutcomeDelivered:
 				status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
-			case GiveUp, Gone:
+			case switchboard.OutcomeGiveUp, switchboard.OutcomeGone:
 				status, next = switchboard.DeliveryFailed, nil
-			case Skipped:
+			case switchboard.OutcomeSkipped:
 				status, next = switchboard.DeliverySkipped, nil
 			}
 			if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
@@ -539,7 +502,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 				status, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
 				return fmt.Errorf("update delivery: %w", err)
 			}
-			if r.Outcome == Skipped {
+			if r.Outcome == switchboard.OutcomeSkipped {
 				continue
 			}
 			w, err := t.recordWebhookOutcome(ctx, r, policy)
@@ -561,7 +524,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []Result, policy D
 // a delivery, then its webhook, then the tenant's event counter could
 // deadlock with a webhook update holding the webhook and waiting for the
 // counter. SQLite's single writer needs no locks.
-func (t *tx) lockWebhooks(ctx context.Context, results []Result) error {
+func (t *tx) lockWebhooks(ctx context.Context, results []switchboard.DeliveryResult) error {
 	if t.db.engine != Postgres || len(results) == 0 {
 		return nil
 	}
@@ -587,9 +550,9 @@ func (t *tx) lockWebhooks(ctx context.Context, results []Result) error {
 
 // recordWebhookOutcome updates the webhook's statistics and disables it when
 // the policy says so, appending endpoint.disabled in the same transaction.
-func (t *tx) recordWebhookOutcome(ctx context.Context, r Result, policy DisablePolicy) (*switchboard.Webhook, error) {
+func (t *tx) recordWebhookOutcome(ctx context.Context, r switchboard.DeliveryResult, policy switchboard.DisablePolicy) (*switchboard.Webhook, error) {
 	at := micros(r.Attempt.At)
-	if r.Outcome == Delivered {
+	if r.Outcome == switchboard.OutcomeDelivered {
 		_, err := t.exec(ctx, `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL, last_success_at = ? WHERE id = ?`, at, r.WebhookID)
 		if err != nil {
 			return nil, fmt.Errorf("record webhook success: %w", err)
@@ -597,7 +560,7 @@ func (t *tx) recordWebhookOutcome(ctx context.Context, r Result, policy DisableP
 		return nil, nil
 	}
 	gaveUp := 0
-	if r.Outcome == GiveUp || r.Outcome == Gone {
+	if r.Outcome == switchboard.OutcomeGiveUp || r.Outcome == switchboard.OutcomeGone {
 		gaveUp = 1
 	}
 	if _, err := t.exec(ctx, `UPDATE webhooks SET failed_count = failed_count + ?, consecutive_failures = consecutive_failures + ?,
@@ -614,7 +577,7 @@ func (t *tx) recordWebhookOutcome(ctx context.Context, r Result, policy DisableP
 	}
 	reason := ""
 	switch {
-	case r.Outcome == Gone:
+	case r.Outcome == switchboard.OutcomeGone:
 		reason = "the endpoint answered 410 Gone"
 	case policy.Deliveries > 0 && w.ConsecutiveFailures >= policy.Deliveries:
 		reason = fmt.Sprintf("%d consecutive events failed every attempt", w.ConsecutiveFailures)

@@ -93,11 +93,11 @@ func TestWebhookStore(t *testing.T) {
 		// Outcomes.
 		first := claims[0]
 		at := time.Now().UTC()
-		results := []sqlstore.Result{
-			{DeliveryID: first.Delivery.ID, WebhookID: first.Webhook.ID, TenantID: first.Delivery.TenantID, Outcome: sqlstore.Retry,
+		results := []switchboard.DeliveryResult{
+			{DeliveryID: first.Delivery.ID, WebhookID: first.Webhook.ID, TenantID: first.Delivery.TenantID, Outcome: switchboard.OutcomeRetry,
 				NextAttemptAt: at.Add(time.Hour), Attempt: switchboard.DeliveryAttempt{At: at, StatusCode: 500, ErrorClass: "http_status", Error: "500", Response: "oops"}},
 		}
-		if _, err := db.CompleteDeliveries(ctx, results, sqlstore.DisablePolicy{}); err != nil {
+		if _, err := db.CompleteDeliveries(ctx, results, switchboard.DisablePolicy{}); err != nil {
 			t.Fatal(err)
 		}
 		d, err := db.Delivery(ctx, first.Delivery.TenantID, first.Delivery.ID)
@@ -108,8 +108,8 @@ func TestWebhookStore(t *testing.T) {
 		if w.FailingSince == nil || w.LastError != "500" || w.ConsecutiveFailures != 0 {
 			t.Errorf("webhook after a failed attempt: %+v", w)
 		}
-		results[0].Outcome, results[0].Attempt.StatusCode = sqlstore.Delivered, 200
-		if _, err := db.CompleteDeliveries(ctx, results, sqlstore.DisablePolicy{}); err != nil {
+		results[0].Outcome, results[0].Attempt.StatusCode = switchboard.OutcomeDelivered, 200
+		if _, err := db.CompleteDeliveries(ctx, results, switchboard.DisablePolicy{}); err != nil {
 			t.Fatal(err)
 		}
 		d, _ = db.Delivery(ctx, first.Delivery.TenantID, first.Delivery.ID)
@@ -120,12 +120,12 @@ func TestWebhookStore(t *testing.T) {
 
 		// Two deliveries that give up disable the webhook under a policy of 2.
 		pend, _ := db.Deliveries(ctx, tn.ID, switchboard.DeliveryFilter{WebhookID: all.ID, Status: switchboard.DeliveryPending}, switchboard.ListOptions{})
-		var giveUps []sqlstore.Result
+		var giveUps []switchboard.DeliveryResult
 		for _, p := range pend.Items[:2] {
-			giveUps = append(giveUps, sqlstore.Result{DeliveryID: p.ID, WebhookID: all.ID, TenantID: tn.ID, Outcome: sqlstore.GiveUp,
+			giveUps = append(giveUps, switchboard.DeliveryResult{DeliveryID: p.ID, WebhookID: all.ID, TenantID: tn.ID, Outcome: switchboard.OutcomeGiveUp,
 				Attempt: switchboard.DeliveryAttempt{At: at, ErrorClass: "timeout", Error: "timed out"}})
 		}
-		disabled, err := db.CompleteDeliveries(ctx, giveUps, sqlstore.DisablePolicy{Deliveries: 2})
+		disabled, err := db.CompleteDeliveries(ctx, giveUps, switchboard.DisablePolicy{Deliveries: 2})
 		if err != nil || len(disabled) != 1 || disabled[0].ID != all.ID || disabled[0].Enabled {
 			t.Fatalf("CompleteDeliveries disabled %+v, %v", disabled, err)
 		}
@@ -143,9 +143,9 @@ func TestWebhookStore(t *testing.T) {
 		}
 
 		// Gone disables at once; retry and replay queue again.
-		g := []sqlstore.Result{{DeliveryID: pend.Items[2].ID, WebhookID: all.ID, TenantID: tn.ID, Outcome: sqlstore.Gone,
+		g := []switchboard.DeliveryResult{{DeliveryID: pend.Items[2].ID, WebhookID: all.ID, TenantID: tn.ID, Outcome: switchboard.OutcomeGone,
 			Attempt: switchboard.DeliveryAttempt{At: at, StatusCode: 410}}}
-		if disabled, _ := db.CompleteDeliveries(ctx, g, sqlstore.DisablePolicy{}); len(disabled) != 1 {
+		if disabled, _ := db.CompleteDeliveries(ctx, g, switchboard.DisablePolicy{}); len(disabled) != 1 {
 			t.Fatalf("410 did not disable")
 		}
 		d, err = db.RetryDelivery(ctx, tn.ID, pend.Items[2].ID)

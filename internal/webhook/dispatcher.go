@@ -49,13 +49,12 @@ import (
 	"golang.org/x/time/rate"
 
 	"switchboard"
-	"switchboard/internal/sqlstore"
 )
 
 // Store is what the dispatcher needs from the store.
 type Store interface {
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]sqlstore.Claim, error)
-	CompleteDeliveries(ctx context.Context, results []sqlstore.Result, policy sqlstore.DisablePolicy) ([]switchboard.Webhook, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]switchboard.DeliveryClaim, error)
+	CompleteDeliveries(ctx context.Context, results []switchboard.DeliveryResult, policy switchboard.DisablePolicy) ([]switchboard.Webhook, error)
 	Changes() (<-chan struct{}, func())
 }
 
@@ -86,7 +85,7 @@ type Options struct {
 	// Poll is how often the store is polled when nothing signals (default 1 s);
 	// commits on this node signal at once.
 	Poll    time.Duration
-	Disable sqlstore.DisablePolicy
+	Disable switchboard.DisablePolicy
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 	// Renderers render the payloads of the vendor dialects, by dialect name;
@@ -112,12 +111,12 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	inflight map[int64]int // attempts in flight per webhook
-	waiting  map[int64][]sqlstore.Claim
+	waiting  map[int64][]switchboard.DeliveryClaim
 	total    int // attempts in flight plus claims waiting
 	limiters map[int64]*rate.Limiter
 
 	freed   chan struct{}
-	results chan sqlstore.Result
+	results chan switchboard.DeliveryResult
 	sends   sync.WaitGroup
 }
 
@@ -161,10 +160,10 @@ func New(opt Options) *Dispatcher {
 		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		inflight: map[int64]int{},
-		waiting:  map[int64][]sqlstore.Claim{},
+		waiting:  map[int64][]switchboard.DeliveryClaim{},
 		limiters: map[int64]*rate.Limiter{},
 		freed:    make(chan struct{}, 1),
-		results:  make(chan sqlstore.Result, 4096),
+		results:  make(chan switchboard.DeliveryResult, 4096),
 	}
 }
 
@@ -274,7 +273,7 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 
 // start sends c in a new goroutine; d.mu is held. When the attempt ends, the
 // next claim waiting for the same webhook takes its slot.
-func (d *Dispatcher) start(ctx context.Context, c sqlstore.Claim) {
+func (d *Dispatcher) start(ctx context.Context, c switchboard.DeliveryClaim) {
 	d.sends.Add(1)
 	go func() {
 		// Each send ends within the HTTP timeout plus any rate-limit wait.
@@ -306,7 +305,7 @@ func (d *Dispatcher) start(ctx context.Context, c sqlstore.Claim) {
 // while the previous one committed, which is what keeps SQLite's single writer
 // ahead of thousands of deliveries a second.
 func (d *Dispatcher) writeResults() {
-	batch := make([]sqlstore.Result, 0, 512)
+	batch := make([]switchboard.DeliveryResult, 0, 512)
 	for r := range d.results {
 		batch = append(batch[:0], r)
 		time.Sleep(gather) // let the attempts finishing alongside join the batch
@@ -326,7 +325,7 @@ func (d *Dispatcher) writeResults() {
 	}
 }
 
-func (d *Dispatcher) flush(batch []sqlstore.Result) {
+func (d *Dispatcher) flush(batch []switchboard.DeliveryResult) {
 	ctx := context.Background()
 	for attempt := 0; ; attempt++ {
 		disabled, err := d.opt.Store.CompleteDeliveries(ctx, batch, d.opt.Disable)
@@ -367,7 +366,7 @@ type Payload struct {
 }
 
 // render produces the body of a delivery in the webhook's dialect.
-func (d *Dispatcher) render(ctx context.Context, c sqlstore.Claim) ([]byte, error) {
+func (d *Dispatcher) render(ctx context.Context, c switchboard.DeliveryClaim) ([]byte, error) {
 	switch c.Webhook.Dialect {
 	case switchboard.DialectNative, "":
 		e := c.Event
@@ -384,8 +383,8 @@ func (d *Dispatcher) render(ctx context.Context, c sqlstore.Claim) ([]byte, erro
 func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deliveryID, 10) }
 
 // send makes one attempt and decides what follows it.
-func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.Result) {
-	res = sqlstore.Result{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
+func (d *Dispatcher) send(ctx context.Context, c switchboard.DeliveryClaim) (res switchboard.DeliveryResult) {
+	res = switchboard.DeliveryResult{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
 	if lim := d.limiter(c.Webhook.ID); lim != nil {
 		lim.Wait(ctx)
 	}
@@ -393,7 +392,7 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.R
 	res.Attempt.At = now
 	body, err := d.render(ctx, c)
 	if errors.Is(err, ErrSkip) {
-		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = sqlstore.Skipped, "skipped", err.Error()
+		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
 		return res
 	}
 	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
@@ -402,11 +401,11 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.R
 	defer func() { res.Attempt.Error = clip(res.Attempt.Error, errorKept) }()
 	switch {
 	case err == nil && status >= 200 && status < 300:
-		res.Outcome = sqlstore.Delivered
+		res.Outcome = switchboard.OutcomeDelivered
 		return res
 	case err == nil && status == http.StatusGone:
 		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", "410 Gone: the receiver asked to stop"
-		res.Outcome = sqlstore.Gone
+		res.Outcome = switchboard.OutcomeGone
 		return res
 	case err == nil && status >= 300 && status < 400:
 		res.Attempt.ErrorClass, res.Attempt.Error = "redirect", fmt.Sprintf("%d redirect (redirects are not followed)", status)
@@ -425,14 +424,14 @@ func (d *Dispatcher) send(ctx context.Context, c sqlstore.Claim) (res sqlstore.R
 		limit = min(limit, c.Webhook.MaxAttempts)
 	}
 	if attempts >= limit {
-		res.Outcome = sqlstore.GiveUp
+		res.Outcome = switchboard.OutcomeGiveUp
 		return res
 	}
 	delay := jitter(d.opt.Schedule[attempts])
 	if retryAfter > delay {
 		delay = min(retryAfter, 24*time.Hour)
 	}
-	res.Outcome, res.NextAttemptAt = sqlstore.Retry, now.Add(delay)
+	res.Outcome, res.NextAttemptAt = switchboard.OutcomeRetry, now.Add(delay)
 	return res
 }
 
@@ -449,7 +448,7 @@ const (
 // rendering's error). It returns the status code, the receiver's
 // Retry-After on 429 and 503, the start of its answer, and an error when no
 // response came back.
-func (d *Dispatcher) attempt(ctx context.Context, c sqlstore.Claim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
+func (d *Dispatcher) attempt(ctx context.Context, c switchboard.DeliveryClaim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
 	if err != nil {
 		return 0, 0, "", err
 	}

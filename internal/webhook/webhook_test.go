@@ -328,7 +328,7 @@ func (s *smtpServer) messages() []string {
 func TestAlwaysFailingEndpointIsDisabledAndOwnerMailed(t *testing.T) {
 	mail := newSMTP(t)
 	r := newRig(t, webhook.Options{Schedule: []time.Duration{0, 10 * time.Millisecond},
-		Disable:  sqlstore.DisablePolicy{Deliveries: 3},
+		Disable:  switchboard.DisablePolicy{Deliveries: 3},
 		Notifier: &webhook.SMTP{Addr: mail.ln.Addr().String(), From: "switchboard@test"}})
 	var failing atomic.Bool
 	failing.Store(true)
