@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -8,7 +9,7 @@ import (
 
 // Scopes a key can carry. A key holds either ScopeAll or a list of these; each
 // API route names the one it needs. Later dialects add their vendors' scope names
-// (e.g. Voiso's voice.call.manage) to this list.
+// (such as voice.call.manage) to this list.
 const (
 	ScopeAll            = "*"
 	ScopeTenantRead     = "tenant.read"
@@ -53,13 +54,15 @@ var UserKeyScopes = []string{ScopeUsersRead, ScopeUsersManage, ScopeCallsRead, S
 type APIKey struct {
 	ID       int64 `json:"id"`
 	TenantID int64 `json:"tenant_id"`
-	// UserID makes this a user key: actions taken with it are the user's own
-	// (Voice360 "User API Key"); nil makes it a tenant-wide developer key.
+	// UserID makes this a user key: actions taken with it are the user's own;
+	// nil makes it a tenant-wide developer key.
 	UserID *int64 `json:"user_id"`
 	Name   string `json:"name"`
 	// SecretPrefix is the marker the secret starts with: SecretPrefixDefault,
-	// or SecretPrefixVoice360Dev for developer keys handed to Voice360
-	// integrations, whose keys look like v360_dev_….
+	// or the marker a dialect registered for the tenant-wide keys handed to
+	// its vendor's integrations, which expect their keys to look a certain
+	// way. Which markers may be asked for is the API's check (ValidSecretPrefix
+	// is only their shape).
 	SecretPrefix string     `json:"secret_prefix"`
 	Prefix       string     `json:"prefix"`
 	Hash         []byte     `json:"-"`
@@ -70,14 +73,21 @@ type APIKey struct {
 	CreatedAt    time.Time  `json:"created_at"`
 }
 
-// The markers a secret may start with.
-const (
-	SecretPrefixDefault     = "sbk_"
-	SecretPrefixVoice360Dev = "v360_dev_"
-)
+// SecretPrefixDefault is the marker of Switchboard's own keys.
+const SecretPrefixDefault = "sbk_"
 
-// SecretPrefixes lists every secret marker, longest last.
-var SecretPrefixes = []string{SecretPrefixDefault, SecretPrefixVoice360Dev}
+// MaxSecretPrefix bounds the length of a secret's marker.
+const MaxSecretPrefix = 16
+
+// secretPrefixShape is the shape of every marker: lowercase words joined
+// and ended by underscores, so that the marker of a secret is the longest
+// run of them it starts with that the store knows.
+var secretPrefixShape = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*_$`)
+
+// ValidSecretPrefix reports whether p has the shape of a secret's marker.
+func ValidSecretPrefix(p string) bool {
+	return len(p) <= MaxSecretPrefix && secretPrefixShape.MatchString(p)
+}
 
 // ChildScopes is what a key created by k without a scope list gets: all that
 // k grants, less what a user key may not carry when user is set.
@@ -171,16 +181,14 @@ func (k *APIKey) Validate() error {
 	p := Problems{}
 	k.Name = strings.TrimSpace(k.Name)
 	checkName(p, "name", k.Name, false)
-	switch k.SecretPrefix {
-	case "":
+	switch {
+	case k.SecretPrefix == "":
 		k.SecretPrefix = SecretPrefixDefault
-	case SecretPrefixDefault:
-	case SecretPrefixVoice360Dev:
-		if k.UserID != nil {
-			p.Add("secret_prefix", "v360_dev_ marks developer keys, which belong to no user")
-		}
-	default:
-		p.Add("secret_prefix", "must be "+strings.Join(SecretPrefixes, " or "))
+	case k.SecretPrefix == SecretPrefixDefault:
+	case !ValidSecretPrefix(k.SecretPrefix):
+		p.Add("secret_prefix", "must be "+SecretPrefixDefault+" or a dialect's marker")
+	case k.UserID != nil:
+		p.Add("secret_prefix", k.SecretPrefix+" marks developer keys, which belong to no user")
 	}
 	if len(k.Scopes) == 0 {
 		k.Scopes = []string{ScopeAll}

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// CallStatus is where a call stands, named as the UJET call object names its
-// statuses, which are the most detailed of the vendors Switchboard speaks.
+// CallStatus is where a call stands, named as the most detailed of the
+// vendors' call objects Switchboard speaks names its statuses.
 type CallStatus string
 
 // The call statuses.

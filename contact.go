@@ -14,7 +14,7 @@ import (
 type Contact struct {
 	ID       int64 `json:"id"`
 	TenantID int64 `json:"tenant_id"`
-	// UUID is the identifier vendor dialects show (Voxloud's contact id).
+	// UUID is the identifier the dialects that show UUIDs give the contact.
 	UUID         string `json:"uuid"`
 	FirstName    string `json:"first_name"`
 	LastName     string `json:"last_name"`
@@ -26,17 +26,46 @@ type Contact struct {
 	CompanyName  string   `json:"company_name"`
 	JobTitle     string   `json:"job_title"`
 	Website      string   `json:"website"`
-	// CRMName names the CRM the contact comes from; DefaultCRMName when the
-	// caller does not say.
+	// CRMName names the CRM the contact comes from; a dialect may fill in
+	// its vendor's default when the caller does not say.
 	CRMName       string    `json:"crm_name"`
 	CRMContactURL string    `json:"crm_contact_url"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// DefaultCRMName is the CRM name of contacts created without one: Voxloud's
-// documented default, kept because Voxloud integrations expect it.
-const DefaultCRMName = "Voxloud"
+// ContactFields are the fields of a contact that its owner writes, as every
+// API that files contacts takes them: an update replaces them all.
+type ContactFields struct {
+	FirstName    string `json:"first_name" limit:"200"`
+	LastName     string `json:"last_name" limit:"200"`
+	PrimaryPhone string `json:"primary_phone" limit:"64"`
+	// Phones are the contact's other numbers; every number is E.164.
+	Phones       []string `json:"phones" limit:"20"`
+	PrimaryEmail string   `json:"primary_email" limit:"254"`
+	Emails       []string `json:"emails" limit:"20"`
+	CompanyName  string   `json:"company_name" limit:"200"`
+	JobTitle     string   `json:"job_title" limit:"200"`
+	Website      string   `json:"website" limit:"2000"`
+	// CRMName names the contact's CRM; CRMContactURL links to the contact
+	// there.
+	CRMName       string `json:"crm_name" limit:"200"`
+	CRMContactURL string `json:"crm_contact_url" limit:"2000"`
+}
+
+// Fields returns the fields of c that its owner writes.
+func (c Contact) Fields() ContactFields {
+	return ContactFields{FirstName: c.FirstName, LastName: c.LastName, PrimaryPhone: c.PrimaryPhone, Phones: c.Phones,
+		PrimaryEmail: c.PrimaryEmail, Emails: c.Emails, CompanyName: c.CompanyName, JobTitle: c.JobTitle, Website: c.Website,
+		CRMName: c.CRMName, CRMContactURL: c.CRMContactURL}
+}
+
+// SetFields replaces the fields of c that its owner writes with f.
+func (c *Contact) SetFields(f ContactFields) {
+	c.FirstName, c.LastName, c.PrimaryPhone, c.Phones = f.FirstName, f.LastName, f.PrimaryPhone, f.Phones
+	c.PrimaryEmail, c.Emails, c.CompanyName, c.JobTitle = f.PrimaryEmail, f.Emails, f.CompanyName, f.JobTitle
+	c.Website, c.CRMName, c.CRMContactURL = f.Website, f.CRMName, f.CRMContactURL
+}
 
 // MaxContactPhones bounds the secondary numbers and e-mails of a contact.
 const MaxContactPhones = 20
@@ -60,9 +89,6 @@ func (c *Contact) Normalize() {
 	for _, s := range []*string{&c.FirstName, &c.LastName, &c.PrimaryPhone, &c.PrimaryEmail, &c.CompanyName,
 		&c.JobTitle, &c.Website, &c.CRMName, &c.CRMContactURL} {
 		*s = strings.TrimSpace(*s)
-	}
-	if c.CRMName == "" {
-		c.CRMName = DefaultCRMName
 	}
 	if c.Phones == nil {
 		c.Phones = []string{}

@@ -41,7 +41,7 @@ type Message struct {
 }
 
 // MaxMessageLength bounds a message's body, in characters: ten SMS segments.
-// Dialects may allow less (Voice360 takes 160).
+// Dialects may allow less (one takes 160).
 const MaxMessageLength = 1600
 
 // Event types of messages.

@@ -22,7 +22,7 @@ type ListOptions struct {
 const (
 	DefaultPageLimit = 50
 	MaxPageLimit     = 1000
-	// MaxOffset bounds the offset= of a list, as Voxloud bounds its page=.
+	// MaxOffset bounds the offset= of a list, as vendors bound their page=.
 	MaxOffset = 1<<31 - 1
 	// MaxEventPageBytes bounds the payload bytes of one page of the event log,
 	// so that a page of a thousand large events cannot take a reader (or the

@@ -23,7 +23,7 @@ type Tenant struct {
 	BalanceCents int64  `json:"balance_cents"`
 	Currency     string `json:"currency"`
 	// PublicStatus lets anyone read the tenant's agents' online state and
-	// its queues' basic figures without a key (Voice360's public status
+	// its queues' basic figures without a key (a dialect's public status
 	// endpoints, for status pages).
 	PublicStatus bool      `json:"public_status"`
 	CreatedAt    time.Time `json:"created_at"`

@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,19 +16,19 @@ type Webhook struct {
 	TenantID int64 `json:"tenant_id"`
 	// UUID identifies the subscription on dialects that show UUIDs.
 	UUID string `json:"uuid"`
-	// Name is the subscription's label (Voice360 subscriptions have one).
+	// Name is the subscription's label (some dialects name subscriptions).
 	Name string `json:"name"`
 	URL  string `json:"url"`
 	// Method is POST, or GET for receivers that take the event in the query
-	// string (Voice360 allows it).
+	// string (a dialect may allow it).
 	Method string `json:"method"`
-	// Dialect names the payload renderer: "native" until the vendor dialects
-	// add their own.
+	// Dialect names the payload renderer: DialectNative, or the name of a
+	// registered dialect that renders its vendor's payloads.
 	Dialect string `json:"dialect"`
 	// EventTypes filters what is delivered; empty means every event.
 	EventTypes []string `json:"event_types"`
 	// DialectTypes are the event types as the dialect's own API named them
-	// when subscribing (Voxloud's CALL_INCOMING…). EventTypes holds their
+	// when subscribing (a vendor's CALL_INCOMING…). EventTypes holds their
 	// core equivalents, which choose the events; the dialect's renderer reads
 	// these to shape, or pass over, each one.
 	DialectTypes []string `json:"dialect_types"`
@@ -40,11 +41,12 @@ type Webhook struct {
 	Enabled                 bool       `json:"enabled"`
 	DisabledReason          string     `json:"disabled_reason"`
 	DisabledAt              *time.Time `json:"disabled_at"`
-	// MaxAttempts caps the tries of one delivery (1-5, Voice360-style); 0 means
+	// MaxAttempts caps the tries of one delivery (1-5, as some vendors let
+	// subscriptions choose); 0 means
 	// the server's whole retry schedule.
 	MaxAttempts int `json:"max_attempts"`
-	// DelaySeconds holds each delivery back this long after its event:
-	// Voxloud sends a call's record a few seconds after the call ends, once
+	// DelaySeconds holds each delivery back this long after its event: some
+	// vendors send a call's record a few seconds after the call ends, once
 	// its recording is stored, and so after the call's real-time events.
 	DelaySeconds int               `json:"delay_seconds"`
 	NotifyEmail  string            `json:"notify_email"`
@@ -61,15 +63,13 @@ type Webhook struct {
 	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
-// Webhook dialects with a payload renderer.
-const (
-	DialectNative   = "native"
-	DialectVoxloud  = "voxloud"
-	DialectVoice360 = "voice360"
-)
+// DialectNative is the payload format of Switchboard's own events. Other
+// dialects register their names when the server is composed; whether a
+// subscription's dialect is one of them is the webhook policy's check.
+const DialectNative = "native"
 
-// Dialects lists the payload formats a webhook may use.
-var Dialects = []string{DialectNative, DialectVoxloud, DialectVoice360}
+// dialectName is the shape of a dialect's name.
+var dialectName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // Matches reports whether the webhook wants events of type typ.
 func (w *Webhook) Matches(typ string) bool {
@@ -128,8 +128,8 @@ func (w *Webhook) Validate() error {
 	if w.Method != "POST" && w.Method != "GET" {
 		p.Add("method", "must be POST or GET")
 	}
-	if !contains(Dialects, w.Dialect) {
-		p.Add("dialect", "must be one of "+strings.Join(Dialects, ", "))
+	if !dialectName.MatchString(w.Dialect) {
+		p.Add("dialect", "must be a dialect's name, such as native")
 	}
 	for _, t := range w.EventTypes {
 		if t == "" || len(t) > 100 || strings.ContainsAny(t, " ,") {

@@ -233,13 +233,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	cc := newCalls(store, m.log)
 	m.metrics = httpapi.NewMetrics()
 	registerDomainMetrics(m.metrics.Registry(), cc, store, m.log)
-	m.server.Handler = m.handler(guard, cc, m.messenger())
+	var dialects httpapi.Dialects
+	m.server.Handler, dialects = m.handler(guard, cc, m.messenger())
 	if err := m.startMetrics(); err != nil {
 		ln.Close()
 		m.Close()
 		return err
 	}
-	m.startDispatcher(guard)
+	m.startDispatcher(guard, dialects)
 	if err := m.startCallCenter(ctx, cc); err != nil {
 		ln.Close()
 		m.Close()
@@ -282,7 +283,7 @@ func (m *Main) messenger() *sms.Service {
 	return svc
 }
 
-func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) http.Handler {
+func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) (http.Handler, httpapi.Dialects) {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	// One limiter for the dialects that share per-key buckets, with the
@@ -291,30 +292,32 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
 	policy := &webhook.Policy{Guard: guard, MaxEventTypes: m.Config.WebhookMaxEventTypes}
 	idem := &httpapi.Idempotency{Store: m.store, Log: m.log}
+
+	// The vendor dialects, one line each; native, which lets subscriptions
+	// of every dialect be made, comes after them.
+	vendors := httpapi.Dialects{
+		voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, WebhookPolicy: policy,
+			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem}),
+		voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
+			TenantWrites:    limiter.TenantWrites(),
+			PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
+			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem}),
+	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Simulator: cc, Messenger: messenger, Log: m.log, Idempotency: idem,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
-		DialectEvents: map[string]map[string][]string{switchboard.DialectVoxloud: voxloud.EventTypes(), switchboard.DialectVoice360: voice360.EventTypes()}})
-
-	vox := voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, WebhookPolicy: policy,
-		PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem})
+		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})
+	dialects := append(httpapi.Dialects{api}, vendors...)
+	auth.AcceptHeaders(dialects.KeyHeaders()...)
+	policy.Dialects = dialects.Names()
 
 	// Shutdown ends the event streams, which would otherwise hold it for
 	// its whole timeout.
 	m.server.RegisterOnShutdown(api.CloseStreams)
 
-	v360 := voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
-		TenantWrites:    limiter.TenantWrites(),
-		PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
-		PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem})
-
 	mux := http.NewServeMux()
-	mux.Handle(voice360.Base+"/", obs.Wrap("voice360", v360, voice360.WriteError(m.log, time.Now)))
-	mux.Handle("/v1/", obs.Wrap("native", api, native.WriteError(m.log)))
-	voxHandler := obs.Wrap("voxloud", vox, voxloud.WriteError(m.log))
-	mux.Handle("/api/v1/", voxHandler)
-	mux.Handle("/api/v2/", voxHandler)
+	dialects.Mount(mux, obs)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": switchboard.Version})
 	})
@@ -338,7 +341,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
 			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json"})
 	})
-	return mux
+	return mux, dialects
 }
 
 // startMetrics serves /metrics on its own listener, --metrics-addr, so that
@@ -391,7 +394,7 @@ func (m *Main) MetricsAddr() string {
 }
 
 // startDispatcher runs the webhook dispatcher until Close.
-func (m *Main) startDispatcher(guard *webhook.Guard) {
+func (m *Main) startDispatcher(guard *webhook.Guard, dialects httpapi.Dialects) {
 	var notifier webhook.Notifier
 	if m.Config.SMTPAddr != "" {
 		notifier = &webhook.SMTP{Addr: m.Config.SMTPAddr, From: m.Config.SMTPFrom}
@@ -401,11 +404,8 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 		Schedule: m.Config.WebhookSchedule, Timeout: m.Config.WebhookTimeout,
 		Workers: m.Config.WebhookWorkers, PerEndpoint: m.Config.WebhookPerEndpoint,
 		EndpointRate: m.Config.WebhookEndpointRate, Poll: m.Config.WebhookPoll,
-		Disable: switchboard.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
-		Renderers: map[string]webhook.Renderer{
-			switchboard.DialectVoxloud:  voxloud.Renderer{API: voxloud.New(voxloud.Options{Store: m.store, PublicURL: m.Config.PublicURL, Log: m.log})},
-			switchboard.DialectVoice360: voice360.Renderer{Store: m.store, PublicURL: m.Config.PublicURL},
-		},
+		Disable:   switchboard.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
+		Renderers: dialects.Renderers(),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopDispatch, m.dispatchDone = cancel, make(chan struct{})

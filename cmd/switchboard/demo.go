@@ -19,6 +19,7 @@ import (
 	"switchboard"
 	"switchboard/internal/native"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/voice360"
 )
 
 // The demo tenant: enough of a contact center to try every API against, seeded
@@ -329,7 +330,7 @@ func (d *demo) seedKeys(ctx context.Context, s *sqlstore.DB, user int64, ko demo
 	for _, dd := range demoDialects {
 		k := switchboard.APIKey{Name: "demo " + dd.name}
 		if dd.name == "voice360" {
-			k.SecretPrefix = switchboard.SecretPrefixVoice360Dev // a developer key, as Voice360 spells them
+			k.SecretPrefix = voice360.SecretPrefix // a developer key, as Voice360 spells them
 		}
 		want[dd.name] = k
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,31 +28,33 @@ type Principal struct {
 	Tenant switchboard.Tenant
 }
 
-// Credential styles, as the dialects' vendors define them.
+// Credential styles.
 const (
-	StyleBearer     = "bearer"      // Authorization: Bearer <key> (native, Voiso)
-	StyleVovercAuth = "voverc-auth" // Voverc-Auth: <key> (Voxloud)
-	StyleAPIKey     = "x-api-key"   // X-API-Key: <key> (Voice360)
-	StyleBasic      = "basic"       // Authorization: Basic base64(tenant-slug:key) (UJET)
+	StyleBearer = "bearer" // Authorization: Bearer <key>
+	StyleHeader = "header" // <a header a dialect registered>: <key>
+	StyleBasic  = "basic"  // Authorization: Basic base64(tenant-slug:key)
 )
 
 // Credential is the secret a request presents and how it presented it.
 type Credential struct {
-	Style  string
+	Style string
+	// Header is the header that carried the key, for StyleHeader.
+	Header string
 	Secret string
 	// Slug is the tenant named by HTTP Basic credentials; it must match the key's.
 	Slug string
 }
 
-// ExtractCredential finds the caller's key in r, trying every style the dialects
-// use, so one key works on every dialect. It fails with CodeUnauthorized when
-// no credential is present or one is malformed.
-func ExtractCredential(r *http.Request) (Credential, error) {
-	if v := strings.TrimSpace(r.Header.Get("Voverc-Auth")); v != "" {
-		return Credential{Style: StyleVovercAuth, Secret: v}, nil
-	}
-	if v := strings.TrimSpace(r.Header.Get("X-API-Key")); v != "" {
-		return Credential{Style: StyleAPIKey, Secret: v}, nil
+// ExtractCredential finds the caller's key in r: in the first of headers
+// (the key headers the dialects registered) that is set, else in
+// Authorization as a bearer token or HTTP Basic tenant-slug:key. Every style
+// is tried on every dialect, so one key works on all of them. It fails with
+// CodeUnauthorized when no credential is present or one is malformed.
+func ExtractCredential(r *http.Request, headers ...string) (Credential, error) {
+	for _, h := range headers {
+		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+			return Credential{Style: StyleHeader, Header: h, Secret: v}, nil
+		}
 	}
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	scheme, rest, _ := strings.Cut(auth, " ")
@@ -82,9 +85,11 @@ func ExtractCredential(r *http.Request) (Credential, error) {
 // this node and within the cache lifetime on others.
 type Authenticator struct {
 	store KeyStore
-	ttl   time.Duration
-	now   func() time.Time
-	log   *slog.Logger
+	// headers are the key headers the dialects registered.
+	headers []string
+	ttl     time.Duration
+	now     func() time.Time
+	log     *slog.Logger
 
 	mu      sync.Mutex
 	cache   map[[32]byte]cached
@@ -111,13 +116,31 @@ func NewAuthenticator(store KeyStore, ttl time.Duration, log *slog.Logger) *Auth
 		cache: map[[32]byte]cached{}, touched: map[int64]time.Time{}}
 }
 
+// AcceptHeaders makes the authenticator find keys in the named request
+// headers too, as dialects whose vendors send keys in a header of their own
+// register them. It is called while the server is composed, before serving.
+func (a *Authenticator) AcceptHeaders(names ...string) *Authenticator {
+	for _, n := range names {
+		if n != "" && !slices.Contains(a.headers, n) {
+			a.headers = append(a.headers, n)
+		}
+	}
+	return a
+}
+
+// Credential finds the caller's key in r, in every style the dialects
+// registered (ExtractCredential).
+func (a *Authenticator) Credential(r *http.Request) (Credential, error) {
+	return ExtractCredential(r, a.headers...)
+}
+
 // Authenticate returns the principal behind r's credential. It reflects a
 // revocation or a user's deactivation at once when this node made it (through
 // Forget or ForgetUser) and within the cache lifetime otherwise, so callers
 // holding a request open (event streams) may call it again to learn whether
 // the credential still works.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	cred, err := ExtractCredential(r)
+	cred, err := a.Credential(r)
 	if err != nil {
 		return Principal{}, err
 	}

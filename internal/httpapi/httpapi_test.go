@@ -27,8 +27,10 @@ func TestExtractCredential(t *testing.T) {
 	}{
 		{"bearer", map[string]string{"Authorization": "Bearer k1"}, httpapi.Credential{Style: httpapi.StyleBearer, Secret: "k1"}, false},
 		{"bearer any case", map[string]string{"Authorization": "bearer  k1 "}, httpapi.Credential{Style: httpapi.StyleBearer, Secret: "k1"}, false},
-		{"voverc", map[string]string{"Voverc-Auth": "k2"}, httpapi.Credential{Style: httpapi.StyleVovercAuth, Secret: "k2"}, false},
-		{"x-api-key", map[string]string{"X-API-Key": "k3"}, httpapi.Credential{Style: httpapi.StyleAPIKey, Secret: "k3"}, false},
+		{"first header", map[string]string{"X-Vendor-Auth": "k2", "X-Other-Key": "k3", "Authorization": "Bearer k1"},
+			httpapi.Credential{Style: httpapi.StyleHeader, Header: "X-Vendor-Auth", Secret: "k2"}, false},
+		{"second header", map[string]string{"X-Other-Key": "k3"}, httpapi.Credential{Style: httpapi.StyleHeader, Header: "X-Other-Key", Secret: "k3"}, false},
+		{"unregistered header", map[string]string{"X-Unknown-Key": "k3"}, httpapi.Credential{}, true},
 		{"basic", map[string]string{"Authorization": basic("acme:k4")}, httpapi.Credential{Style: httpapi.StyleBasic, Secret: "k4", Slug: "acme"}, false},
 		{"basic with colon in key", map[string]string{"Authorization": basic("acme:k:5")}, httpapi.Credential{Style: httpapi.StyleBasic, Secret: "k:5", Slug: "acme"}, false},
 		{"basic without slug", map[string]string{"Authorization": basic("k4")}, httpapi.Credential{}, true},
@@ -43,7 +45,7 @@ func TestExtractCredential(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			got, err := httpapi.ExtractCredential(r)
+			got, err := httpapi.ExtractCredential(r, "X-Vendor-Auth", "X-Other-Key")
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("ExtractCredential() error = %v, want error %v", err, tt.wantErr)
 			}
@@ -65,7 +67,7 @@ func TestAuthenticatorStylesAndCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := httpapi.NewAuthenticator(store, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	auth := httpapi.NewAuthenticator(store, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))).AcceptHeaders("X-Vendor-Auth", "X-Other-Key")
 	req := func(h, v string) *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set(h, v)
@@ -73,7 +75,7 @@ func TestAuthenticatorStylesAndCache(t *testing.T) {
 	}
 	basic := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
 	for _, r := range []*http.Request{
-		req("Authorization", "Bearer "+k.Secret), req("Voverc-Auth", k.Secret), req("X-API-Key", k.Secret),
+		req("Authorization", "Bearer "+k.Secret), req("X-Vendor-Auth", k.Secret), req("X-Other-Key", k.Secret),
 		req("Authorization", basic("acme:"+k.Secret)),
 	} {
 		p, err := auth.Authenticate(r)

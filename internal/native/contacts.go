@@ -3,38 +3,25 @@ package native
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"switchboard"
 )
 
 // contactBody is the writable view of a contact.
-type contactBody struct {
-	FirstName    string `json:"first_name" limit:"200"`
-	LastName     string `json:"last_name" limit:"200"`
-	PrimaryPhone string `json:"primary_phone" limit:"64"`
-	// Phones are the contact's other numbers; every number is E.164.
-	Phones       []string `json:"phones" limit:"20"`
-	PrimaryEmail string   `json:"primary_email" limit:"254"`
-	Emails       []string `json:"emails" limit:"20"`
-	CompanyName  string   `json:"company_name" limit:"200"`
-	JobTitle     string   `json:"job_title" limit:"200"`
-	Website      string   `json:"website" limit:"2000"`
-	// CRMName names the contact's CRM (default "Voxloud", as Voxloud's API
-	// sets it); CRMContactURL links to the contact there.
-	CRMName       string `json:"crm_name" limit:"200"`
-	CRMContactURL string `json:"crm_contact_url" limit:"2000"`
-}
+type contactBody = switchboard.ContactFields
 
-func (b *contactBody) apply(c *switchboard.Contact) {
-	c.FirstName, c.LastName, c.PrimaryPhone, c.Phones = b.FirstName, b.LastName, b.PrimaryPhone, b.Phones
-	c.PrimaryEmail, c.Emails, c.CompanyName, c.JobTitle = b.PrimaryEmail, b.Emails, b.CompanyName, b.JobTitle
-	c.Website, c.CRMName, c.CRMContactURL = b.Website, b.CRMName, b.CRMContactURL
-}
+// defaultCRMName is the CRM name of contacts filed without one: Voxloud's
+// documented default, which native contacts have always shared, so that a
+// contact reads the same on both APIs.
+const defaultCRMName = "Voxloud"
 
-func toContactBody(c switchboard.Contact) contactBody {
-	return contactBody{FirstName: c.FirstName, LastName: c.LastName, PrimaryPhone: c.PrimaryPhone, Phones: c.Phones,
-		PrimaryEmail: c.PrimaryEmail, Emails: c.Emails, CompanyName: c.CompanyName, JobTitle: c.JobTitle, Website: c.Website,
-		CRMName: c.CRMName, CRMContactURL: c.CRMContactURL}
+// applyContact replaces the written fields of c with in's.
+func applyContact(in *contactBody, c *switchboard.Contact) {
+	c.SetFields(*in)
+	if strings.TrimSpace(c.CRMName) == "" {
+		c.CRMName = defaultCRMName
+	}
 }
 
 func (a *API) contactRoutes() {
@@ -53,7 +40,7 @@ func (a *API) contactRoutes() {
 		Tag: "Contacts", Scope: manage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *contactBody) (switchboard.Contact, error) {
 			var ct switchboard.Contact
-			in.apply(&ct)
+			applyContact(in, &ct)
 			return s.CreateContact(ctx, c.tenantID(), ct)
 		})
 	get := byID(s.Contact)
@@ -61,8 +48,8 @@ func (a *API) contactRoutes() {
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/contacts/{id}", Summary: "Update a contact", Tag: "Contacts", Scope: manage},
 		patch[contactBody, switchboard.Contact]{
 			update: updater(s.UpdateContactFunc),
-			toBody: toContactBody,
-			apply:  func(in *contactBody, ct *switchboard.Contact) error { in.apply(ct); return nil },
+			toBody: switchboard.Contact.Fields,
+			apply:  func(in *contactBody, ct *switchboard.Contact) error { applyContact(in, ct); return nil },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/contacts/{id}", Summary: "Delete a contact", Tag: "Contacts", Scope: manage,
 		Status: http.StatusNoContent}, deleter(s.DeleteContact))

@@ -37,6 +37,9 @@ type Options struct {
 	// DialectEvents gives each vendor dialect's webhook event names and the
 	// core event types each is made of, for subscriptions made here.
 	DialectEvents map[string]map[string][]string
+	// SecretPrefixes are the markers the dialects registered for their
+	// vendors' developer keys, which POST /v1/api_keys may ask for.
+	SecretPrefixes []string
 	// Messenger sends and receives text messages; nil leaves its routes
 	// answering that messaging is not running.
 	Messenger Messenger

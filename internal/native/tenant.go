@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,8 +73,8 @@ type keyBody struct {
 	UserID    *int64     `json:"user_id"`
 	Scopes    []string   `json:"scopes" limit:"50"`
 	ExpiresAt *time.Time `json:"expires_at"`
-	// SecretPrefix is sbk_ (the default) or v360_dev_ for a developer key
-	// of a Voice360 integration.
+	// SecretPrefix is sbk_ (the default) or the marker a dialect registered
+	// for its vendor's developer keys (Options.SecretPrefixes).
 	SecretPrefix string `json:"secret_prefix"`
 }
 
@@ -105,6 +106,11 @@ func (a *API) keyRoutes() {
 			}
 			if err := creator.MayCreate(child); err != nil {
 				return createdKey{}, err
+			}
+			if p := child.SecretPrefix; p != "" && p != switchboard.SecretPrefixDefault && !slices.Contains(a.opt.SecretPrefixes, p) {
+				why := "must be " + strings.Join(append([]string{switchboard.SecretPrefixDefault}, a.opt.SecretPrefixes...), " or ")
+				return createdKey{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "secret_prefix " + why,
+					Fields: map[string]string{"secret_prefix": why}}
 			}
 			k, err := s.CreateAPIKey(ctx, c.tenantID(), child)
 			return createdKey{APIKey: k.APIKey, Secret: k.Secret}, err

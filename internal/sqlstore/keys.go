@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"switchboard"
@@ -43,11 +42,10 @@ func scanKey(s scanner) (switchboard.APIKey, error) {
 	}
 	k.UserID, k.LastUsedAt, k.ExpiresAt, k.RevokedAt = idPtr(user), timePtr(used), timePtr(expires), timePtr(revoked)
 	k.CreatedAt = fromMicros(created)
+	// The marker is the prefix less the random characters kept in clear.
 	k.SecretPrefix = switchboard.SecretPrefixDefault
-	for _, p := range switchboard.SecretPrefixes {
-		if strings.HasPrefix(k.Prefix, p) {
-			k.SecretPrefix = p
-		}
+	if n := len(k.Prefix) - lookupLen(""); n > 0 {
+		k.SecretPrefix = k.Prefix[:n]
 	}
 	return k, nil
 }
@@ -153,16 +151,22 @@ func (db *DB) AuthenticateKey(ctx context.Context, secret string) (switchboard.A
 
 // matchKey finds the usable key whose secret is secret.
 func (db *DB) matchKey(ctx context.Context, secret string) (switchboard.APIKey, error) {
-	n := 0
-	for _, p := range switchboard.SecretPrefixes {
-		if strings.HasPrefix(secret, p) {
-			n = lookupLen(p)
+	// The secret's marker is one of the runs of words and underscores it
+	// starts with; the random part may hold underscores too, so each run
+	// that has a marker's shape is a candidate.
+	var prefixes []any
+	for i := 0; i < len(secret) && i < switchboard.MaxSecretPrefix; i++ {
+		if secret[i] != '_' || !switchboard.ValidSecretPrefix(secret[:i+1]) {
+			continue
+		}
+		if n := lookupLen(secret[:i+1]); len(secret) >= n {
+			prefixes = append(prefixes, secret[:n])
 		}
 	}
-	if n == 0 || len(secret) < n {
+	if len(prefixes) == 0 {
 		return switchboard.APIKey{}, errBadKey
 	}
-	rows, err := db.query(ctx, "SELECT "+keyCols+" FROM api_keys WHERE prefix = ?", secret[:n])
+	rows, err := db.query(ctx, "SELECT "+keyCols+" FROM api_keys WHERE prefix IN ("+placeholders(len(prefixes))+")", prefixes...)
 	if err != nil {
 		return switchboard.APIKey{}, fmt.Errorf("authenticate: %w", err)
 	}

@@ -47,7 +47,7 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{Name: "dev", SecretPrefix: switchboard.SecretPrefixVoice360Dev})
+	dev, err := db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{Name: "dev", SecretPrefix: SecretPrefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log), Log: log})
+	a := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log).AcceptHeaders(KeyHeader), Log: log})
 	srv := httptest.NewServer((&httpapi.Observer{Log: log, MaxBody: 1 << 20}).Wrap("voice360", a, WriteError(log, time.Now)))
 	defer srv.Close()
 	checked := 0

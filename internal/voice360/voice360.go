@@ -203,9 +203,9 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[
 	if acc == public {
 		return c, a.admitPublic(w, r, c, account)
 	}
-	secret := strings.TrimSpace(r.Header.Get("X-API-Key"))
+	secret := strings.TrimSpace(r.Header.Get(KeyHeader))
 	if secret == "" {
-		if _, err := httpapi.ExtractCredential(r); err != nil {
+		if _, err := a.opt.Auth.Credential(r); err != nil {
 			return nil, errNoKey
 		}
 	}
@@ -213,7 +213,7 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[
 	if err != nil {
 		if switchboard.ErrorCode(err) == switchboard.CodeUnauthorized {
 			if secret == "" {
-				cred, _ := httpapi.ExtractCredential(r)
+				cred, _ := a.opt.Auth.Credential(r)
 				secret = cred.Secret
 			}
 			return nil, badKey(secret)

@@ -103,7 +103,7 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	if err := p.Err(); err != nil {
 		return err
 	}
-	w.Name, w.URL, w.Method, w.Dialect, w.MaxAttempts = strings.TrimSpace(in.Name), strings.TrimSpace(in.URL), method, switchboard.DialectVoice360, in.Retries
+	w.Name, w.URL, w.Method, w.Dialect, w.MaxAttempts = strings.TrimSpace(in.Name), strings.TrimSpace(in.URL), method, Name, in.Retries
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
 	}
@@ -119,7 +119,7 @@ func (a *API) subscription(ctx context.Context, c *call) (switchboard.Webhook, e
 		return switchboard.Webhook{}, err
 	}
 	w, err := a.opt.Store.Webhook(ctx, c.tenant.ID, id)
-	if err == nil && w.Dialect != switchboard.DialectVoice360 {
+	if err == nil && w.Dialect != Name {
 		err = switchboard.Errorf(switchboard.CodeNotFound, "Webhook %d not found", id)
 	}
 	return w, err
@@ -132,7 +132,7 @@ func (a *API) webhookRoutes() {
 			hooks, err := switchboard.All(ctx, a.opt.Store.Webhooks, c.tenant.ID)
 			out := []subscription{}
 			for _, w := range hooks {
-				if w.Dialect == switchboard.DialectVoice360 {
+				if w.Dialect == Name {
 					out = append(out, renderSubscription(w))
 				}
 			}

@@ -88,7 +88,7 @@ func newTelephonyFixture(b *testing.B) *telephonyFixture {
 	}
 	f.key = k.Secret
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log), Limiter: httpapi.NewRateLimiter(0, 0), Log: log})
+	api := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log).AcceptHeaders(KeyHeader), Limiter: httpapi.NewRateLimiter(0, 0), Log: log})
 	f.srv = httptest.NewServer(api)
 	b.Cleanup(f.srv.Close)
 	return f

@@ -27,40 +27,33 @@ func (a *API) authRoutes() {
 }
 
 // contactBody is a contact as Voxloud writes it.
-type contactBody struct {
-	FirstName     string   `json:"first_name" limit:"200"`
-	LastName      string   `json:"last_name" limit:"200"`
-	PrimaryPhone  string   `json:"primary_phone" limit:"64"`
-	Phones        []string `json:"phones" limit:"20"`
-	PrimaryEmail  string   `json:"primary_email" limit:"254"`
-	Emails        []string `json:"emails" limit:"20"`
-	CompanyName   string   `json:"company_name" limit:"200"`
-	JobTitle      string   `json:"job_title" limit:"200"`
-	Website       string   `json:"website" limit:"2000"`
-	CRMName       string   `json:"crm_name" limit:"200"`
-	CRMContactURL string   `json:"crm_contact_url" limit:"2000"`
-}
+type contactBody = switchboard.ContactFields
 
-func (b *contactBody) contact() switchboard.Contact {
-	return switchboard.Contact{FirstName: b.FirstName, LastName: b.LastName, PrimaryPhone: b.PrimaryPhone, Phones: b.Phones,
-		PrimaryEmail: b.PrimaryEmail, Emails: b.Emails, CompanyName: b.CompanyName, JobTitle: b.JobTitle, Website: b.Website,
-		CRMName: b.CRMName, CRMContactURL: b.CRMContactURL}
+// defaultCRMName is the CRM name Voxloud documents for contacts filed
+// without one.
+const defaultCRMName = "Voxloud"
+
+// contact is the contact in writes, with Voxloud's default CRM name.
+func contact(in *contactBody) switchboard.Contact {
+	var c switchboard.Contact
+	c.SetFields(*in)
+	if strings.TrimSpace(c.CRMName) == "" {
+		c.CRMName = defaultCRMName
+	}
+	return c
 }
 
 // contactOut is a contact as Voxloud renders it.
 type contactOut struct {
 	ID string `json:"id"`
-	contactBody
+	switchboard.ContactFields
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
 }
 
 func renderContact(c switchboard.Contact, t switchboard.Tenant) contactOut {
 	loc := tenantLocation(t)
-	return contactOut{ID: c.UUID, contactBody: contactBody{FirstName: c.FirstName, LastName: c.LastName,
-		PrimaryPhone: c.PrimaryPhone, Phones: c.Phones, PrimaryEmail: c.PrimaryEmail, Emails: c.Emails,
-		CompanyName: c.CompanyName, JobTitle: c.JobTitle, Website: c.Website, CRMName: c.CRMName, CRMContactURL: c.CRMContactURL},
-		CreatedAt: isoTime(c.CreatedAt, loc), UpdatedAt: isoTime(c.UpdatedAt, loc)}
+	return contactOut{ID: c.UUID, ContactFields: c.Fields(), CreatedAt: isoTime(c.CreatedAt, loc), UpdatedAt: isoTime(c.UpdatedAt, loc)}
 }
 
 // contactPage is one page of a contact search.
@@ -75,7 +68,7 @@ var partialPhone = regexp.MustCompile(`^\+?[0-9]{1,15}$`)
 func (a *API) contactRoutes() {
 	handle(a, route{Method: "POST", Path: "/api/v1/contacts", Summary: "Create a contact", Scope: switchboard.ScopeContactsManage},
 		func(ctx context.Context, c *call, in *contactBody) (contactOut, error) {
-			ct, err := a.opt.Store.CreateContact(ctx, c.tenantID(), in.contact())
+			ct, err := a.opt.Store.CreateContact(ctx, c.tenantID(), contact(in))
 			return renderContact(ct, c.principal.Tenant), err
 		})
 	update := func(ctx context.Context, c *call, in *contactBody) (contactOut, error) {
@@ -87,7 +80,7 @@ func (a *API) contactRoutes() {
 		// row, so that the contact cannot change or go between the lookup
 		// and the write.
 		ct, err := a.opt.Store.UpdateContactFunc(ctx, c.tenantID(), old.ID, func(cur *switchboard.Contact) error {
-			*cur = in.contact()
+			cur.SetFields(contact(in).Fields())
 			return nil
 		})
 		return renderContact(ct, c.principal.Tenant), err

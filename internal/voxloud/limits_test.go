@@ -47,7 +47,7 @@ func TestEveryBoundIsEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log), Limiter: httpapi.NewRateLimiter(0, 0), Log: log})
+	a := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log).AcceptHeaders(KeyHeader), Limiter: httpapi.NewRateLimiter(0, 0), Log: log})
 	srv := httptest.NewServer((&httpapi.Observer{Log: log, MaxBody: 1 << 20}).Wrap("voxloud", a, WriteError(log)))
 	defer srv.Close()
 	checked := 0

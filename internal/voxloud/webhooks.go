@@ -90,7 +90,7 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	if err := p.Err(); err != nil {
 		return err
 	}
-	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, switchboard.DialectVoxloud
+	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, Name
 	w.DelaySeconds = 0
 	if in.EventType == "PHONE_CALL" || in.EventType == "CLICK_TO_CALL" || in.EventType == "FAX_CALL" {
 		w.DelaySeconds = recordDelaySeconds
@@ -126,7 +126,7 @@ func (a *API) subscriptions(ctx context.Context, tenantID int64) ([]switchboard.
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(hooks, func(w switchboard.Webhook) bool { return w.Dialect != switchboard.DialectVoxloud }), nil
+	return slices.DeleteFunc(hooks, func(w switchboard.Webhook) bool { return w.Dialect != Name }), nil
 }
 
 func (a *API) webhookRoutes() {

@@ -10,7 +10,7 @@
 // every try) lets receivers drop duplicates.
 //
 // Vendor dialects render their own payloads through a Renderer. A vendor's
-// event type is often a slice of a core one (Voxloud's CALL_INCOMING is an
+// event type is often a slice of a core one (a CALL_INCOMING is an
 // inbound call.ringing), so subscriptions select core types and the renderer
 // may pass over an event (ErrSkip): that delivery is recorded as skipped and
 // counts neither as a success nor as a failure. GET subscriptions of vendor

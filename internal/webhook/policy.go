@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"switchboard"
 )
@@ -16,9 +18,9 @@ import (
 // 0.6 ms on SQLite.
 const DefaultMaxEventTypes = 50
 
-// Policy is the one check every dialect's webhook API (native /v1/webhooks,
-// Voxloud's webhook-subscriptions, Voice360's webhooks) runs on a
-// subscription before it is created or updated: the SSRF guard on its URL
+// Policy is the one check every dialect's webhook API (native /v1/webhooks
+// and the vendor dialects' own) runs on a subscription before it is created
+// or updated: its dialect is one the server has, the SSRF guard on its URL
 // and the bound on its lists. The number of subscriptions a tenant may have
 // is bounded by the store, which counts them in the transaction that adds
 // one.
@@ -27,6 +29,9 @@ type Policy struct {
 	// MaxEventTypes bounds the event types one subscription lists, in the
 	// dialect's words and in core ones; 0 means DefaultMaxEventTypes.
 	MaxEventTypes int
+	// Dialects are the names of the payload formats the server renders
+	// (its registered dialects); empty accepts any name.
+	Dialects []string
 }
 
 // CheckWebhook returns a validation error naming the first field of w that
@@ -35,6 +40,9 @@ func (p *Policy) CheckWebhook(ctx context.Context, w switchboard.Webhook) error 
 	limit := p.MaxEventTypes
 	if limit <= 0 {
 		limit = DefaultMaxEventTypes
+	}
+	if len(p.Dialects) > 0 && !slices.Contains(p.Dialects, w.Dialect) {
+		return fieldError("dialect", "must be one of "+strings.Join(p.Dialects, ", "))
 	}
 	if n := max(len(w.EventTypes), len(w.DialectTypes)); n > limit {
 		return fieldError("event_types", fmt.Sprintf("may list at most %d event types (got %d); use a prefix such as call.*", limit, n))
