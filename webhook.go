@@ -242,3 +242,25 @@ func (w *Webhook) SetDialectTypes(vocabulary map[string][]string, names ...strin
 	w.EventTypes, w.DialectTypes = core, names
 	return ""
 }
+
+// SetDialectType makes w a subscription to the one vendor event name (in any
+// case), as vendor APIs that subscribe to one event at a time do, and adds to
+// p under field why it cannot: no name, or one the vocabulary lacks (its
+// names are listed in order).
+func (w *Webhook) SetDialectType(p Problems, field string, vocabulary map[string][]string, order []string, name string) {
+	name = strings.ToUpper(strings.TrimSpace(name))
+	switch {
+	case name == "":
+		p.Add(field, "is required")
+	case w.SetDialectTypes(vocabulary, name) != "":
+		p.Add(field, "must be one of "+strings.Join(order, ", "))
+	}
+}
+
+// DialectType is the vendor event a one-event subscription names, or "".
+func (w *Webhook) DialectType() string {
+	if len(w.DialectTypes) == 0 {
+		return ""
+	}
+	return w.DialectTypes[0]
+}

@@ -1,5 +1,7 @@
 package httpapi
 
+import "reflect"
+
 // Route describes one route of a dialect to checks that must cover every
 // route, such as the test that walks them all with keys lacking each one's
 // scope: a route added later is covered without anyone listing it.
@@ -15,4 +17,6 @@ type Route struct {
 	// TenantKeys says tenant-wide keys may call the route; UserKeys that keys
 	// bound to one user may, for that user's own objects only.
 	TenantKeys, UserKeys bool
+	// Body is the type of the request body the route reads; nil for none.
+	Body reflect.Type
 }

@@ -21,9 +21,9 @@ type Endpoint[X any] struct {
 	// Status is the success status (200 when zero); a route without a Result
 	// answers it with no body.
 	Status int
-	// Body and Result are the types the handler reads and writes; nil for
-	// none. Handle fills them from its type parameters.
-	Body, Result reflect.Type
+	// Result is the type the handler writes (Route.Body the one it reads);
+	// nil for none. Handle fills both from its type parameters.
+	Result reflect.Type
 	// Query lists the query parameters, for the OpenAPI document.
 	Query []Param
 	// Replay says whether a request carrying an Idempotency-Key is answered
@@ -128,6 +128,13 @@ func (t *Table[C, X]) HandleRaw(e *Endpoint[X], serve func(w http.ResponseWriter
 	}
 	if (e.Scope == "") != (e.Public || e.Admin) {
 		panic("httpapi: route " + e.Method + " " + e.Path + ": keyed routes need a scope, public and admin ones take none")
+	}
+	if e.Body != nil {
+		// Every number a client sends has a range the decoder enforces and
+		// the OpenAPI document shows.
+		if fields := UnboundedNumbers(e.Body); len(fields) > 0 {
+			panic("httpapi: route " + e.Method + " " + e.Path + ": " + strings.Join(fields, ", ") + " has no range tag")
+		}
 	}
 	t.endpoints = append(t.endpoints, e)
 	pattern := e.Method + " " + e.Path

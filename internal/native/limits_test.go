@@ -8,20 +8,6 @@ import (
 	"switchboard/internal/httpapi"
 )
 
-// TestEveryNumberHasARange walks every route's request body: each number a
-// client can send has a documented range (a range tag, enforced by
-// httpapi.CheckBody and shown in the OpenAPI document).
-func TestEveryNumberHasARange(t *testing.T) {
-	for _, rt := range newTestAPI(t, nil).api.table.Endpoints() {
-		if rt.Body == nil {
-			continue
-		}
-		for _, f := range httpapi.UnboundedNumbers(rt.Body) {
-			t.Errorf("%s %s: %s has no range tag", rt.Method, rt.Path, f)
-		}
-	}
-}
-
 // TestEveryBoundIsEnforced walks every route with a request body and sends,
 // for each of its top-level fields, what the field's tags refuse: a number
 // just outside its range, a string or list one past its limit, a NUL

@@ -67,23 +67,13 @@ type subscription struct {
 }
 
 func renderSubscription(w switchboard.Webhook) subscription {
-	out := subscription{ID: w.ID, Name: w.Name, URL: w.URL, HTTPMethod: w.Method, Retries: w.MaxAttempts, Enabled: w.Enabled,
-		FailedCount: w.FailedCount, LastError: w.LastError, CreatedAt: w.CreatedAt.UTC().Format(time.RFC3339)}
-	if len(w.DialectTypes) > 0 {
-		out.EventType = w.DialectTypes[0]
-	}
-	return out
+	return subscription{ID: w.ID, Name: w.Name, URL: w.URL, EventType: w.DialectType(), HTTPMethod: w.Method, Retries: w.MaxAttempts,
+		Enabled: w.Enabled, FailedCount: w.FailedCount, LastError: w.LastError, CreatedAt: w.CreatedAt.UTC().Format(time.RFC3339)}
 }
 
 func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.Webhook) error {
 	p := switchboard.Problems{}
-	in.EventType = strings.ToUpper(strings.TrimSpace(in.EventType))
-	switch {
-	case in.EventType == "":
-		p.Add("event_type", "is required")
-	case w.SetDialectTypes(eventTypes, in.EventType) != "":
-		p.Add("event_type", "must be one of "+strings.Join(eventTypeNames, ", "))
-	}
+	w.SetDialectType(p, "event_type", eventTypes, eventTypeNames, in.EventType)
 	if strings.TrimSpace(in.URL) == "" {
 		p.Add("url", "is required")
 	}

@@ -18,20 +18,6 @@ import (
 	"switchboard/internal/sqlstore/sqlstoretest"
 )
 
-// TestEveryNumberHasARange walks every route's request body: each number a
-// client can send has a documented range (a range tag, enforced by
-// httpapi.CheckBody and shown in the OpenAPI document).
-func TestEveryNumberHasARange(t *testing.T) {
-	for _, rt := range New(Options{}).table.Endpoints() {
-		if rt.Body == nil {
-			continue
-		}
-		for _, f := range httpapi.UnboundedNumbers(rt.Body) {
-			t.Errorf("%s %s: %s has no range tag", rt.Method, rt.Path, f)
-		}
-	}
-}
-
 // TestEveryBoundIsEnforced sends, to every route with a body, what each
 // top-level field's tags refuse (httpapi.Violations) through the real
 // server: each answers 400 in the dialect's envelope naming the field.

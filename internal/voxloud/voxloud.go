@@ -110,8 +110,8 @@ type param struct{ Name, Type, Doc string }
 
 // endpoint is rt as the table keeps it.
 func (rt route) endpoint() httpapi.Endpoint[route] {
-	e := httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, TenantKeys: true},
-		Summary: rt.Summary, Status: rt.Status, Body: rt.Body, Result: rt.Result, Replay: rt.Replay, X: rt}
+	e := httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope, TenantKeys: true, Body: rt.Body},
+		Summary: rt.Summary, Status: rt.Status, Result: rt.Result, Replay: rt.Replay, X: rt}
 	for _, q := range rt.Query {
 		e.Query = append(e.Query, httpapi.Param(q))
 	}

@@ -66,24 +66,14 @@ type subscriptionOut struct {
 }
 
 func renderSubscription(w switchboard.Webhook) subscriptionOut {
-	out := subscriptionOut{ID: w.UUID, Enabled: w.Enabled, FailedCount: w.FailedCount, CallbackURL: w.URL,
-		NotificationEmail: w.NotifyEmail, LastError: w.LastError}
-	if len(w.DialectTypes) > 0 {
-		out.EventType = w.DialectTypes[0]
-	}
-	return out
+	return subscriptionOut{ID: w.UUID, Enabled: w.Enabled, EventType: w.DialectType(), FailedCount: w.FailedCount,
+		CallbackURL: w.URL, NotificationEmail: w.NotifyEmail, LastError: w.LastError}
 }
 
 // apply copies the body onto w and checks what only this dialect knows.
 func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.Webhook) error {
 	p := switchboard.Problems{}
-	in.EventType = strings.ToUpper(strings.TrimSpace(in.EventType))
-	switch {
-	case in.EventType == "":
-		p.Add("event_type", "is required")
-	case w.SetDialectTypes(eventTypes, in.EventType) != "":
-		p.Add("event_type", "must be one of "+strings.Join(eventTypeNames, ", "))
-	}
+	w.SetDialectType(p, "event_type", eventTypes, eventTypeNames, in.EventType)
 	if strings.TrimSpace(in.CallbackURL) == "" {
 		p.Add("callback_url", "is required")
 	}
@@ -92,7 +82,7 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 	}
 	w.URL, w.Method, w.Dialect = strings.TrimSpace(in.CallbackURL), http.MethodPost, Name
 	w.DelaySeconds = 0
-	if in.EventType == "PHONE_CALL" || in.EventType == "CLICK_TO_CALL" || in.EventType == "FAX_CALL" {
+	if t := w.DialectType(); t == "PHONE_CALL" || t == "CLICK_TO_CALL" || t == "FAX_CALL" {
 		w.DelaySeconds = recordDelaySeconds
 	}
 	w.NotifyEmail = in.NotificationEmail
