@@ -154,3 +154,29 @@ func sameType(examples []any, item any) any {
 	}
 	return examples[0]
 }
+
+// File compares got with the golden file at path, byte for byte, and with
+// update rewrites the file first: a generated document (an OpenAPI
+// description) is pinned, so that every change to it shows in review.
+func File(t testing.TB, path string, got []byte, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (rerun with -update to write it)", err)
+	}
+	if string(want) == string(got) {
+		return
+	}
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	line := 0
+	for line < len(wl) && line < len(gl) && wl[line] == gl[line] {
+		line++
+	}
+	t.Errorf("%s changed from line %d (golden %d lines, now %d); if intended, rerun with -update and review the diff",
+		path, line+1, len(wl), len(gl))
+}

@@ -10,15 +10,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"switchboard"
+	"switchboard/internal/golden"
 	"switchboard/internal/httpapi"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/sqlstore/sqlstoretest"
@@ -467,20 +465,7 @@ func TestOpenAPIGolden(t *testing.T) {
 	if doc["openapi"] != "3.1.0" {
 		t.Errorf("openapi version %v", doc["openapi"])
 	}
-	golden := filepath.Join("testdata", "openapi.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(golden, res.body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/native -run OpenAPI -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(res.body)); diff != "" {
-		t.Errorf("OpenAPI document changed (-golden +served); if intended, rerun with -update:\n%s", diff)
-	}
+	golden.File(t, filepath.Join("testdata", "openapi.json"), res.body, *update)
 	paths := doc["paths"].(map[string]any)
 	for _, rt := range ta.api.table.Endpoints() {
 		if _, ok := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)]; !ok {

@@ -3,7 +3,6 @@ package voice360
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -198,15 +197,7 @@ var _ webhook.Renderer = Renderer{}
 
 // Render implements webhook.Renderer.
 func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
-	// A subscription made on the native API may name several types; the
-	// first that takes the event shapes it.
-	for _, typ := range w.DialectTypes {
-		body, err := r.render(ctx, typ, e)
-		if !errors.Is(err, webhook.ErrSkip) {
-			return body, err
-		}
-	}
-	return nil, webhook.ErrSkip
+	return webhook.FirstTaker(w, func(typ string) ([]byte, error) { return r.render(ctx, typ, e) })
 }
 
 // render renders e as a webhook of type typ, or passes it over.

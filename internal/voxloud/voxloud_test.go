@@ -1,15 +1,14 @@
 package voxloud
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
 	"switchboard"
+	"switchboard/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/openapi.json")
@@ -28,17 +27,7 @@ func TestOpenAPIGolden(t *testing.T) {
 			t.Errorf("the document lacks %s", p)
 		}
 	}
-	const golden = "testdata/openapi.json"
-	if *update {
-		os.WriteFile(golden, doc, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, doc) {
-		t.Errorf("the OpenAPI document changed; if intended, rerun with -update")
-	}
+	golden.File(t, "testdata/openapi.json", doc, *update)
 }
 
 func TestNegotiate(t *testing.T) {

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -52,4 +53,17 @@ func (p *Policy) CheckWebhook(ctx context.Context, w switchboard.Webhook) error 
 		g = NewGuard(nil)
 	}
 	return g.CheckURL(ctx, w.URL)
+}
+
+// FirstTaker renders an event for a subscription with the first of its
+// vendor event types whose render takes the event (a subscription made on
+// the native API may name several), or ErrSkip when none does.
+func FirstTaker(w switchboard.Webhook, render func(typ string) ([]byte, error)) ([]byte, error) {
+	for _, typ := range w.DialectTypes {
+		body, err := render(typ)
+		if !errors.Is(err, ErrSkip) {
+			return body, err
+		}
+	}
+	return nil, ErrSkip
 }
