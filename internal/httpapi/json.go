@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,4 +164,18 @@ func PathMatches(pattern, path string) bool {
 		}
 	}
 	return true
+}
+
+// WriteDownload sends body, size bytes of contentType, and closes it; a
+// filename makes it an attachment of that name. It returns the error of a
+// copy cut short, which is the client's doing and only worth a log line.
+func WriteDownload(w http.ResponseWriter, contentType string, size int64, filename string, body io.ReadCloser) error {
+	defer body.Close()
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	if filename != "" {
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	}
+	_, err := io.Copy(w, body)
+	return err
 }

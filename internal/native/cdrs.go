@@ -3,13 +3,13 @@ package native
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"switchboard"
 	"switchboard/internal/csvsafe"
+	"switchboard/internal/httpapi"
 )
 
 var cdrParams = []param{
@@ -198,11 +198,7 @@ func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, c *call) {
 		a.writeError(w, r, err)
 		return
 	}
-	defer rec.Close()
-	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="call-%d.wav"`, call.ID))
-	if _, err := io.Copy(w, rec); err != nil {
+	if err := httpapi.WriteDownload(w, "audio/wav", size, fmt.Sprintf("call-%d.wav", call.ID), rec); err != nil {
 		a.opt.Log.Warn("recording download cut short", "call_id", call.ID, "err", err)
 	}
 }

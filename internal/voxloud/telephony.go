@@ -2,7 +2,6 @@ package voxloud
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -344,10 +343,7 @@ func (a *API) telephonyRoutes() {
 			a.writeError(w, r, err)
 			return
 		}
-		defer body.Close()
-		w.Header().Set("Content-Type", "audio/wav")
-		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-		io.Copy(w, body)
+		httpapi.WriteDownload(w, "audio/wav", size, "", body)
 	})
 }
 
