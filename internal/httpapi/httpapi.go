@@ -1,8 +1,22 @@
-// Package httpapi is the HTTP plumbing every API dialect shares: finding the
-// caller's key in any of the credential styles the dialects use, rate limits per
-// key, request-body limits, request IDs, the access log, Prometheus metrics and
-// strict JSON decoding. It knows nothing of any dialect's wire format: each
-// dialect passes in the function that renders its own errors.
+// Package httpapi is the HTTP plumbing every API dialect shares, and the
+// dialect kit each is built from. It knows no vendor: each dialect supplies
+// its wire format as data and hooks.
+//
+// The kit: a dialect declares its routes once in a Table (method, path,
+// scope, who may call, request and response types); the table serves them
+// through typed handlers (Handle), admits callers through the dialect's
+// hook, answers 404 and 405 with Allow, decodes bodies with the limit and
+// range rules, replays retried POSTs by Idempotency-Key (Idempotency), and
+// builds the OpenAPI document from the same routes (BuildDocument). Errors go
+// through one ErrorTable per dialect: core code to status, then the dialect's
+// envelope. A dialect is a value of the Dialect interface (name, mount
+// prefixes, key headers and markers, webhook vocabulary and renderer); the
+// server lists them once (Dialects) and composes itself from that list.
+//
+// The plumbing: finding the caller's key in every credential style the
+// registered dialects use, rate limits per key and per tenant, request-body
+// limits, request IDs, the access log, Prometheus metrics and strict JSON
+// decoding.
 package httpapi
 
 import (

@@ -121,6 +121,9 @@ type route struct {
 	Stream                     bool       // answers with Server-Sent Events
 	etag                       bool       // one object, sent with its ETag (see patch.go)
 	Query                      []param    // other query parameters
+	// Replay turns Idempotency-Key off on a POST whose answer must not be
+	// kept.
+	Replay httpapi.Replay
 }
 
 type param struct{ Name, Type, Doc string }
@@ -136,7 +139,7 @@ func (rt route) endpoint() httpapi.Endpoint[route] {
 	}
 	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope,
 		Admin: rt.Access == adminToken, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
-		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, X: rt}
+		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, X: rt}
 }
 
 // call is one request on its way through a route.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 func nowUTC() time.Time { return time.Now().UTC() }
@@ -91,7 +92,11 @@ func (a *API) keyRoutes() {
 		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.APIKey], error) {
 			return s.APIKeys(ctx, c.tenantID(), opt)
 		}))
-	handle(a, route{Method: "POST", Path: "/v1/api_keys", Summary: "Create an API key; the response holds its secret, shown only once", Tag: "API keys", Scope: manage, Status: http.StatusCreated},
+	// Key creations are not replayed by Idempotency-Key: the replay would
+	// keep the secret in clear, which the store never does (a retried
+	// creation makes at worst a second key, which can be revoked).
+	handle(a, route{Method: "POST", Path: "/v1/api_keys", Summary: "Create an API key; the response holds its secret, shown only once", Tag: "API keys", Scope: manage, Status: http.StatusCreated,
+		Replay: httpapi.ReplayOff},
 		func(ctx context.Context, c *call, in *keyBody) (createdKey, error) {
 			creator := c.principal.Key
 			child := switchboard.APIKey{Name: in.Name, UserID: in.UserID, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, SecretPrefix: in.SecretPrefix}
