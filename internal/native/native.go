@@ -151,60 +151,16 @@ type call struct {
 func (c *call) tenantID() int64 { return c.principal.Tenant.ID }
 
 // pathID parses the path parameter name as a positive integer id.
-func (c *call) pathID(name string) (int64, error) {
-	v := c.r.PathValue(name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
-			Fields: map[string]string{name: "must be a positive integer, not " + switchboard.Echo(v)}}
-	}
-	return id, nil
-}
+func (c *call) pathID(name string) (int64, error) { return httpapi.PathID(c.r, name) }
 
 // queryInt parses an optional integer query parameter.
-func (c *call) queryInt(name string) (int64, error) {
-	v := c.r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be an integer",
-			Fields: map[string]string{name: "must be an integer, not " + switchboard.Echo(v)}}
-	}
-	return n, nil
-}
+func (c *call) queryInt(name string) (int64, error) { return httpapi.QueryInt(c.r, name) }
 
 // queryBool parses an optional boolean query parameter.
-func (c *call) queryBool(name string) (bool, error) {
-	v := c.r.URL.Query().Get(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be true or false",
-			Fields: map[string]string{name: "must be true or false, not " + switchboard.Echo(v)}}
-	}
-	return b, nil
-}
+func (c *call) queryBool(name string) (bool, error) { return httpapi.QueryBool(c.r, name) }
 
 // listOptions reads limit, cursor and offset.
-func (c *call) listOptions() (switchboard.ListOptions, error) {
-	limit, err := c.queryInt("limit")
-	if err != nil {
-		return switchboard.ListOptions{}, err
-	}
-	offset, err := c.queryInt("offset")
-	if err != nil {
-		return switchboard.ListOptions{}, err
-	}
-	opt := switchboard.ListOptions{Limit: int(limit), Offset: int(offset), Cursor: c.r.URL.Query().Get("cursor")}
-	if limit == 0 && c.r.URL.Query().Has("limit") {
-		opt.Limit = -1 // an explicit limit=0 is an error, not the default
-	}
-	return opt, opt.Validate()
-}
+func (c *call) listOptions() (switchboard.ListOptions, error) { return httpapi.PageOptions(c.r) }
 
 // noBody marks a route without a request body, noContent one without a
 // response body.

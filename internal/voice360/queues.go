@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 // queueConfig is a queue as /queues shows it: Asterisk's queue settings.
@@ -87,7 +88,7 @@ func (a *API) voiceQueues(ctx context.Context, tenantID int64) ([]switchboard.Qu
 }
 
 func (a *API) queue(ctx context.Context, c *call) (switchboard.Queue, error) {
-	id, err := pathID(c.r, "id")
+	id, err := httpapi.PathID(c.r, "id")
 	if err != nil {
 		return switchboard.Queue{}, err
 	}

@@ -382,17 +382,6 @@ func WriteError(log *slog.Logger, now func() time.Time) httpapi.ErrorWriter {
 	return t.Write
 }
 
-// pathID parses a path parameter as a positive integer id.
-func pathID(r *http.Request, name string) (int64, error) {
-	v := r.PathValue(name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, &switchboard.Error{Code: switchboard.CodeBadRequest, Message: name + " must be a positive integer",
-			Fields: map[string]string{name: "must be a positive integer, not " + switchboard.Echo(v)}}
-	}
-	return id, nil
-}
-
 func invalid(field, why string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: field + " " + why, Fields: map[string]string{field: why}}
 }

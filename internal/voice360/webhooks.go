@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 	"switchboard/internal/webhook"
 )
 
@@ -103,7 +104,7 @@ func (a *API) apply(ctx context.Context, in *subscriptionBody, w *switchboard.We
 }
 
 func (a *API) subscription(ctx context.Context, c *call) (switchboard.Webhook, error) {
-	id, err := pathID(c.r, "id")
+	id, err := httpapi.PathID(c.r, "id")
 	if err != nil {
 		return switchboard.Webhook{}, err
 	}
