@@ -57,6 +57,16 @@ func InfoFrom(ctx context.Context) *Info {
 	return &Info{}
 }
 
+// withInfo returns r carrying an Info, its own when Observe gave it one, so
+// that what the authenticator learns (the caller's tenant and key) reaches
+// the layers after it, such as Idempotency.
+func withInfo(r *http.Request) *http.Request {
+	if _, ok := r.Context().Value(infoKey{}).(*Info); ok {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), infoKey{}, &Info{}))
+}
+
 // Observer wraps a dialect's handler with the request ID, the body limit, panic
 // recovery, the access log and the metrics.
 type Observer struct {

@@ -139,6 +139,7 @@ func (t *Table[C, X]) HandleRaw(e *Endpoint[X], serve func(w http.ResponseWriter
 	t.endpoints = append(t.endpoints, e)
 	pattern := e.Method + " " + e.Path
 	t.serveMux().HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r = withInfo(r)
 		InfoFrom(r.Context()).Route = pattern
 		c, err := t.Admit(w, r, e)
 		if err != nil {
