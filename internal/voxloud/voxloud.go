@@ -43,6 +43,9 @@
 //     always dial the contact first.
 //   - Webhook subscriptions are Switchboard webhooks of dialect "voxloud";
 //     this API lists only those.
+//   - Idempotency-Key (a Switchboard extension, as on every dialect) is
+//     honoured on the POSTs that act; the telephony-event query and
+//     validate-auth only read, and are answered afresh.
 package voxloud
 
 import (
