@@ -197,7 +197,9 @@ func (i *Idempotency) answerRetry(w http.ResponseWriter, r *http.Request, writeE
 			w.Header().Set("Content-Type", prev.ContentType)
 		}
 		w.Header().Set(ReplayedHeader, "true")
-		w.Header().Set("Content-Length", strconv.Itoa(len(prev.Body)))
+		if prev.Status != http.StatusNoContent && prev.Status != http.StatusNotModified {
+			w.Header().Set("Content-Length", strconv.Itoa(len(prev.Body)))
+		}
 		w.WriteHeader(prev.Status)
 		w.Write(prev.Body)
 	}
