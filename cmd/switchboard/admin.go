@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -110,8 +108,3 @@ func describe(err error) error {
 	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), string(switchboard.ErrorCode(err))+": "))
 }
 
-func randomToken() string {
-	b := make([]byte, 24)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/demo"
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
 	"switchboard/internal/sms"
@@ -203,7 +204,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	if m.Config.Demo && m.Config.AdminToken == "" {
-		m.Config.AdminToken = randomToken()
+		m.Config.AdminToken = demo.AdminToken()
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -214,14 +215,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	if m.Config.PublicURL == "" {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
 	}
-	var d *demo
+	var d *demo.Center
 	if m.Config.Demo {
-		if d, err = seedDemo(ctx, store, demoKeyOptions{File: demoKeysPath(m.Config.DB, m.Getenv), Rotate: m.Config.DemoRotateKeys}); err != nil {
+		if d, err = demo.Seed(ctx, store, demo.KeyOptions{File: demo.KeysPath(m.Config.DB, m.Getenv), Rotate: m.Config.DemoRotateKeys}); err != nil {
 			ln.Close()
 			m.Close()
 			return fmt.Errorf("seed demo tenant: %w", err)
 		}
-		d.print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
+		d.Print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
 	}
 	m.server = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
@@ -245,14 +246,17 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		m.Close()
 		return err
 	}
-	if d != nil && m.Config.DemoTraffic && len(d.numbers) > 0 {
+	if d != nil && m.Config.DemoTraffic {
 		tctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		m.stopTraffic = func() { cancel(); <-done }
 		go func() {
 			// The generator lives until Close.
 			defer close(done)
-			d.traffic(tctx, cc, m.log)
+			d.Traffic(tctx, func(ctx context.Context, tenantID int64, c demo.Call) error {
+				_, err := cc.SimulateCall(ctx, tenantID, native.SimCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
+				return err
+			}, m.log)
 		}()
 	}
 	served, srv := make(chan error, 1), m.server
