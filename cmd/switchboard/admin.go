@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/userimport"
 )
 
 // withStore parses the command's flags (define adds its own beside --db), opens
@@ -104,7 +106,5 @@ func (m *Main) keyCreate(ctx context.Context, args []string) error {
 }
 
 // describe renders a store error for a terminal, naming the bad fields.
-func describe(err error) error {
-	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), string(switchboard.ErrorCode(err))+": "))
-}
+func describe(err error) error { return errors.New(userimport.Reason(err)) }
 

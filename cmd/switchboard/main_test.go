@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard/internal/sqlstore/sqlstoretest"
+	"switchboard/internal/userimport"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes its log.
@@ -259,7 +260,7 @@ func TestUserCommands(t *testing.T) {
 	if err == nil {
 		t.Fatalf("an import with bad rows must fail")
 	}
-	var res importResult
+	var res userimport.Result
 	if err := json.Unmarshal([]byte(stdout.String()), &res); err != nil {
 		t.Fatalf("import printed %q", stdout.String())
 	}
