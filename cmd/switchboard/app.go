@@ -17,6 +17,7 @@ import (
 	"switchboard"
 	"switchboard/internal/demo"
 	"switchboard/internal/httpapi"
+	"switchboard/internal/metrics"
 	"switchboard/internal/native"
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
@@ -233,7 +234,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
 	cc := newCalls(store, m.log)
 	m.metrics = httpapi.NewMetrics()
-	registerDomainMetrics(m.metrics.Registry(), cc, store, m.log)
+	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Applied: cc.Applied, Store: store, Log: m.log})
 	m.server.Handler = m.handler(guard, cc, m.messenger())
 	if err := m.startMetrics(); err != nil {
 		ln.Close()
