@@ -107,4 +107,3 @@ func (m *Main) keyCreate(ctx context.Context, args []string) error {
 
 // describe renders a store error for a terminal, naming the bad fields.
 func describe(err error) error { return errors.New(userimport.Reason(err)) }
-

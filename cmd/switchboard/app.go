@@ -19,6 +19,7 @@ import (
 	"switchboard/internal/httpapi"
 	"switchboard/internal/metrics"
 	"switchboard/internal/native"
+	"switchboard/internal/settings"
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/voice360"
@@ -117,7 +118,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		case len(rest) == 0:
 			fmt.Fprint(m.Stderr, groupHelp(cmd))
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", cmd, strings.Join(subs, " or "))}
-		case wantsHelp(rest[:1]) || rest[0] == "help":
+		case settings.WantsHelp(rest[:1]) || rest[0] == "help":
 			fmt.Fprint(m.Stdout, groupHelp(cmd))
 			return nil
 		}

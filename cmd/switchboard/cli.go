@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"switchboard"
+	"switchboard/internal/settings"
 )
 
 // errHelpShown is returned once a command has printed its help because it was
@@ -68,7 +69,7 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string, dbOnly bool) error {
 func (m *Main) parseOnly(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	if wantsHelp(args) {
+	if settings.WantsHelp(args) {
 		return m.flagError(fs, flag.ErrHelp)
 	}
 	return m.flagError(fs, fs.Parse(args))
