@@ -53,14 +53,12 @@ type Main struct {
 	stopBeat     func() // ends the heartbeat after writing a last one
 }
 
-// heartbeatNode names this server's row in node_heartbeats. While only one
-// node may run call control (see sqlstore.LockCallControl) it is the same on
-// every start, which is what lets a start find its predecessor's heartbeat.
-const heartbeatNode = "call-control"
-
-// heartbeatEvery is how often the call-control node records that it is alive:
-// a call cut by a crash ends at most this long before the real cut.
-const heartbeatEvery = 2 * time.Second
+// heartbeatNode is this server's row in node_heartbeats; heartbeatEvery is how
+// often it is written (see sqlstore.KeepCallControl).
+const (
+	heartbeatNode  = sqlstore.CallControlNode
+	heartbeatEvery = 2 * time.Second
+)
 
 // NewMain returns a Main on the given streams and the process environment.
 func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
@@ -441,50 +439,11 @@ func (m *Main) startCallCenter(ctx context.Context, cc *calls) error {
 	return cc.Start(ctx, lastSeen)
 }
 
-// startHeartbeat records every heartbeatEvery that this node is alive, and
-// checks that it still holds the call-control lock, until Close.
+// startHeartbeat keeps this node's heartbeat and its call-control lock until
+// Close.
 func (m *Main) startHeartbeat() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	store, lock, log := m.store, m.lock, m.log
-	m.stopBeat = func() {
-		cancel()
-		<-done
-		m.lock = lock // the lock the heartbeat holds now, for Close to release
-	}
-	go func() {
-		// Lives until Close; its last beat marks a clean stop.
-		defer close(done)
-		tick := time.NewTicker(heartbeatEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				if err := store.Heartbeat(context.Background(), heartbeatNode); err != nil {
-					log.Warn("last heartbeat", "err", err)
-				}
-				return
-			case <-tick.C:
-			}
-			if err := store.Heartbeat(ctx, heartbeatNode); err != nil && ctx.Err() == nil {
-				log.Error("heartbeat", "err", err)
-			}
-			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
-				// The database session holding the lock is gone (a database
-				// restart, a cut connection): take it again before another
-				// node can, or say loudly that two may now run calls.
-				relocked, lerr := store.LockCallControl(ctx)
-				if lerr != nil {
-					log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
-						"err", err, "relock_err", lerr)
-					continue
-				}
-				lock.Release()
-				lock = relocked
-				log.Warn("lost the call-control lock and took it back", "err", err)
-			}
-		}
-	}()
+	stop := m.store.KeepCallControl(m.lock, heartbeatNode, heartbeatEvery, m.log)
+	m.stopBeat = func() { m.lock = stop() }
 }
 
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"time"
 )
 
 // callControlLockKey is the PostgreSQL advisory lock a node holds while it runs
@@ -110,4 +112,56 @@ func (l *NodeLock) Release() error {
 func lockFileHeld(path string) error {
 	return fmt.Errorf("%w: the lock file %s is held by another switchboard server using this SQLite database; stop it first or give this one another --db",
 		ErrLocked, path)
+}
+
+// CallControlNode names the call-control node's row in node_heartbeats. While
+// only one node may run call control it is the same on every start, which is
+// what lets a start find its predecessor's heartbeat.
+const CallControlNode = "call-control"
+
+// KeepCallControl writes node's heartbeat every interval (so that a call cut
+// by a crash ends at most that long before the real cut) and checks that lock
+// is still held, taking it again when the database session that held it is
+// gone (a database restart, a cut connection) before another node can; when
+// it cannot, it says loudly that two servers may now run calls. It runs until
+// stop, which writes a last heartbeat, marking a clean stop, and returns the
+// lock held then, for the caller to release.
+func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duration, log *slog.Logger) (stop func() *NodeLock) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		// Lives until stop; its last beat marks a clean stop.
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				if err := db.Heartbeat(context.Background(), node); err != nil {
+					log.Warn("last heartbeat", "err", err)
+				}
+				return
+			case <-tick.C:
+			}
+			if err := db.Heartbeat(ctx, node); err != nil && ctx.Err() == nil {
+				log.Error("heartbeat", "err", err)
+			}
+			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
+				relocked, lerr := db.LockCallControl(ctx)
+				if lerr != nil {
+					log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
+						"err", err, "relock_err", lerr)
+					continue
+				}
+				lock.Release()
+				lock = relocked
+				log.Warn("lost the call-control lock and took it back", "err", err)
+			}
+		}
+	}()
+	return func() *NodeLock {
+		cancel()
+		<-done
+		return lock
+	}
 }

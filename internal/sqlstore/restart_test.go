@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,76 @@ func TestCallControlLock(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
+		})
+	}
+}
+
+// TestKeepCallControl: the keeper beats while it runs and once more at stop;
+// on PostgreSQL, when the session holding the lock dies, it takes the lock
+// back, and stop hands over the lock it holds then.
+func TestKeepCallControl(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			url := mk(t)
+			db := sqlstoretest.Open(t, url, sqlstore.Options{})
+			lock, err := db.LockCallControl(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := db.KeepCallControl(lock, "n1", 20*time.Millisecond, slog.New(slog.DiscardHandler))
+			beatAfter := func(since time.Time) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					if at, ok, err := db.LastHeartbeat(ctx, "n1"); err == nil && ok && !at.Before(since) {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("no heartbeat since %v", since)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			beatAfter(time.Now())
+			if name == "postgres" {
+				raw, err := sql.Open("pgx", url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer raw.Close()
+				var killed bool
+				if err := raw.QueryRowContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+					WHERE locktype = 'advisory' AND objid = 727275 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed); err != nil || !killed {
+					t.Fatalf("terminate the lock's session: %v %v", killed, err)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					var held int
+					raw.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 727275 AND granted
+						AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held)
+					if held == 1 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the keeper did not take the lock back")
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			stopped := time.Now()
+			held := stop()
+			beatAfter(stopped)
+			if err := held.Check(ctx); err != nil {
+				t.Errorf("the lock stop returned is not held: %v", err)
+			}
+			if name == "postgres" && held == lock {
+				t.Error("stop returned the lock whose session died")
+			}
+			if _, err := db.LockCallControl(ctx); !errors.Is(err, sqlstore.ErrLocked) {
+				t.Errorf("a second holder while the returned lock is held: %v", err)
+			}
+			held.Release()
 		})
 	}
 }
