@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -269,7 +268,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		}
 		close(served)
 	}()
-	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", redactDB(m.Config.DB),
+	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", sqlstore.RedactURL(m.Config.DB),
 		"engine", store.Engine(), "version", switchboard.Version)
 	return nil
 }
@@ -318,24 +317,9 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 	voxHandler := obs.Wrap("voxloud", vox, voxloud.WriteError(m.log))
 	mux.Handle("/api/v1/", voxHandler)
 	mux.Handle("/api/v2/", voxHandler)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": switchboard.Version})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := m.store.Ping(ctx); err != nil {
-			m.log.Warn("readiness check failed", "err", err)
-			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
-			return
-		}
-		if err := cc.Health(); err != nil {
-			m.log.Warn("readiness check failed", "err", err)
-			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "call changes are not being recorded"})
-			return
-		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
+	mux.Handle("GET /healthz", httpapi.Health(switchboard.Version))
+	mux.Handle("GET /readyz", httpapi.Ready(m.log, httpapi.ReadyCheck{Reason: "database does not answer", Check: m.store.Ping},
+		httpapi.ReadyCheck{Reason: "call changes are not being recorded", Check: func(context.Context) error { return cc.Health() }}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
@@ -362,26 +346,8 @@ func (m *Main) startMetrics() error {
 	if err != nil {
 		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
 	}
-	metrics, token := m.metrics.Handler(), m.Config.MetricsToken
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			http.Error(w, "a valid --metrics-token is required as a bearer token", http.StatusUnauthorized)
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)}
-	m.metricsSrv, m.metricsLn = srv, ln
-	go func() {
-		// Lives until Close shuts the metrics server down.
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("metrics listener stopped", "err", err)
-		}
-	}()
-	m.log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics", "token_required", token != "")
+	m.metricsSrv, m.metricsLn = m.metrics.Serve(ln, m.Config.MetricsToken, m.log), ln
+	m.log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics", "token_required", m.Config.MetricsToken != "")
 	return nil
 }
 
@@ -494,16 +460,4 @@ func (m *Main) Close() error {
 		m.store = nil
 	}
 	return err
-}
-
-// redactDB hides the password of a PostgreSQL URL in logs.
-func redactDB(db string) string {
-	if i := strings.Index(db, "://"); i >= 0 {
-		if at := strings.LastIndex(db, "@"); at > i {
-			if colon := strings.Index(db[i+3:at], ":"); colon >= 0 {
-				return db[:i+3+colon] + ":***" + db[at:]
-			}
-		}
-	}
-	return db
 }

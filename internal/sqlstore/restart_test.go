@@ -268,3 +268,16 @@ func TestTildeDBPath(t *testing.T) {
 		t.Errorf("a directory named ~ exists in %s", wd)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://sb:s3cret@db.example:5432/sb?sslmode=require": "postgres://sb:***@db.example:5432/sb?sslmode=require",
+		"postgres://sb:p@ss@db/sb":                                "postgres://sb:***@db/sb",
+		"postgres://sb@db/sb":                                     "postgres://sb@db/sb",
+		"sqlite:/var/lib/a@b.db":                                  "sqlite:/var/lib/a@b.db",
+	} {
+		if got := sqlstore.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
