@@ -76,12 +76,9 @@ func (m *Main) keyCreate(ctx context.Context, args []string) error {
 			"), or for a user key every scope a user key may carry ("+strings.Join(switchboard.UserKeyScopes, ", ")+")")
 		fs.StringVar(&name, "name", "", "a name to recognise the key by")
 	}, func(*flag.FlagSet) error {
-		if slug == "" {
-			return usageError{fmt.Errorf("--tenant is required")}
-		}
-		t, err := m.store.TenantBySlug(ctx, slug)
+		t, err := m.tenant(ctx, slug)
 		if err != nil {
-			return describe(err)
+			return err
 		}
 		k := switchboard.APIKey{Name: name}
 		if email != "" {

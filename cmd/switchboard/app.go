@@ -41,10 +41,9 @@ type Main struct {
 	ln     net.Listener
 	served chan error
 
-	stopDispatch func()        // ends the webhook dispatcher
-	dispatchDone chan struct{} // closed when it has written its last outcomes
-	calls        *calls        // the call service and its driver; nil until started
-	stopTraffic  func()        // ends the demo's traffic generator
+	stopDispatch func() // ends the webhook dispatcher once it has written its last outcomes
+	calls        *calls // the call service and its driver; nil until started
+	stopTraffic  func() // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
 	metricsSrv   *http.Server
@@ -246,17 +245,11 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return err
 	}
 	if d != nil && m.Config.DemoTraffic {
-		tctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		m.stopTraffic = func() { cancel(); <-done }
-		go func() {
-			// The generator lives until Close.
-			defer close(done)
-			d.Traffic(tctx, func(ctx context.Context, tenantID int64, c demo.Call) error {
-				_, err := cc.SimulateCall(ctx, tenantID, native.SimCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
-				return err
-			}, m.log)
-		}()
+		place := func(ctx context.Context, tenantID int64, c demo.Call) error {
+			_, err := cc.SimulateCall(ctx, tenantID, native.SimCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
+			return err
+		}
+		m.stopTraffic = background(func(ctx context.Context) { d.Traffic(ctx, place, m.log) })
 	}
 	served, srv := make(chan error, 1), m.server
 	m.served = served
@@ -376,13 +369,19 @@ func (m *Main) startDispatcher(guard *webhook.Guard) {
 			switchboard.DialectVoice360: voice360.Renderer{Store: m.store, PublicURL: m.Config.PublicURL},
 		},
 	})
+	m.stopDispatch = background(func(ctx context.Context) { d.Run(ctx) })
+}
+
+// background runs fn until the returned stop cancels its context; stop waits
+// for fn to return (the dispatcher writing its last outcomes, say).
+func background(fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	m.stopDispatch, m.dispatchDone = cancel, make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		// The dispatcher lives until Close cancels it.
-		defer close(m.dispatchDone)
-		d.Run(ctx)
+		defer close(done)
+		fn(ctx)
 	}()
+	return func() { cancel(); <-done }
 }
 
 // startCallCenter starts the call service: it closes the calls the previous
@@ -419,10 +418,13 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 // shutdown timeout, and closes the store. It is safe to call more than once.
 func (m *Main) Close() error {
 	var err error
-	if m.stopTraffic != nil {
-		m.stopTraffic()
-		m.stopTraffic = nil
+	stop := func(f *func()) {
+		if *f != nil {
+			(*f)()
+			*f = nil
+		}
 	}
+	stop(&m.stopTraffic)
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()
@@ -434,11 +436,7 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.metricsSrv.Close())
 		m.metricsSrv = nil
 	}
-	if m.stopDispatch != nil {
-		m.stopDispatch()
-		<-m.dispatchDone
-		m.stopDispatch = nil
-	}
+	stop(&m.stopDispatch)
 	if m.calls != nil {
 		// The engine and the driver stop before the store closes, and every
 		// change they made is written first.
@@ -447,10 +445,7 @@ func (m *Main) Close() error {
 		cancel()
 		m.calls = nil
 	}
-	if m.stopBeat != nil {
-		m.stopBeat()
-		m.stopBeat = nil
-	}
+	stop(&m.stopBeat)
 	if m.lock != nil {
 		err = errors.Join(err, m.lock.Release())
 		m.lock = nil

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"switchboard/internal/settings"
@@ -207,80 +208,42 @@ func (c *Config) load(fs *flag.FlagSet, args []string, dbOnly bool, getenv func(
 	return c.validate(dbOnly)
 }
 
+// validate names every setting that is out of range, not only the first.
 func (c *Config) validate(dbOnly bool) error {
 	var errs []error
-	if c.DB == "" {
-		errs = append(errs, errors.New("--db is required"))
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
 	}
+	check(c.DB == "", "--db is required")
 	if dbOnly {
 		return errors.Join(errs...)
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	check(c.LogFormat != "text" && c.LogFormat != "json", "--log-format must be text or json, not %q", c.LogFormat)
+	check(!slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "--log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	check(c.RateLimit < 0, "--rate-limit must not be negative")
+	check(c.RateBurst < 1, "--rate-burst must be at least 1")
+	check(c.MaxBodyBytes < 1024, "--max-body-bytes must be at least 1024")
+	check(c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 || c.WebhookDisableAfter < 0, "durations must not be negative")
+	check(c.WebhookTimeout < 100*time.Millisecond, "--webhook-timeout must be at least 100ms")
+	check(c.WebhookWorkers < 1 || c.WebhookPerEndpoint < 1, "--webhook-workers and --webhook-per-endpoint must be at least 1")
+	check(c.WebhookEndpointRate < 0 || c.WebhookDisableEvents < 0, "--webhook-endpoint-rate and --webhook-disable-failed-events must not be negative")
+	check(len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20, "--webhook-retry-schedule must list 1 to 20 delays")
+	check(c.Telephony != "sim", "--telephony must be sim (the only driver built in), not %q", c.Telephony)
+	check(c.SMSProvider != "sim" && c.SMSProvider != "http", "--sms-provider must be sim or http, not %q", c.SMSProvider)
+	if c.SMSProvider == "http" {
+		u, err := url.Parse(c.SMSGatewayURL)
+		check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+			"--sms-gateway-url must be an http:// or https:// URL with --sms-provider http")
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel))
-	}
-	if c.RateLimit < 0 {
-		errs = append(errs, errors.New("--rate-limit must not be negative"))
-	}
-	if c.RateBurst < 1 {
-		errs = append(errs, errors.New("--rate-burst must be at least 1"))
-	}
-	if c.MaxBodyBytes < 1024 {
-		errs = append(errs, errors.New("--max-body-bytes must be at least 1024"))
-	}
-	if c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 || c.WebhookDisableAfter < 0 {
-		errs = append(errs, errors.New("durations must not be negative"))
-	}
-	if c.WebhookTimeout < 100*time.Millisecond {
-		errs = append(errs, errors.New("--webhook-timeout must be at least 100ms"))
-	}
-	if c.WebhookWorkers < 1 || c.WebhookPerEndpoint < 1 {
-		errs = append(errs, errors.New("--webhook-workers and --webhook-per-endpoint must be at least 1"))
-	}
-	if c.WebhookEndpointRate < 0 || c.WebhookDisableEvents < 0 {
-		errs = append(errs, errors.New("--webhook-endpoint-rate and --webhook-disable-failed-events must not be negative"))
-	}
-	if len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20 {
-		errs = append(errs, errors.New("--webhook-retry-schedule must list 1 to 20 delays"))
-	}
-	if c.Telephony != "sim" {
-		errs = append(errs, fmt.Errorf("--telephony must be sim (the only driver built in), not %q", c.Telephony))
-	}
-	switch {
-	case c.SMSProvider != "sim" && c.SMSProvider != "http":
-		errs = append(errs, fmt.Errorf("--sms-provider must be sim or http, not %q", c.SMSProvider))
-	case c.SMSProvider == "http":
-		if u, err := url.Parse(c.SMSGatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, errors.New("--sms-gateway-url must be an http:// or https:// URL with --sms-provider http"))
-		}
-	}
-	if c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1 {
-		errs = append(errs, errors.New("--voice360-rate-limit and --voice360-public-rate-limit must be at least 1"))
-	}
-	if c.WebhookPoll < 10*time.Millisecond {
-		errs = append(errs, errors.New("--webhook-poll must be at least 10ms"))
-	}
-	if c.TenantWriteRate < 0 {
-		errs = append(errs, errors.New("--tenant-write-rate must not be negative"))
-	}
-	if c.TenantWriteBurst < 1 {
-		errs = append(errs, errors.New("--tenant-write-burst must be at least 1"))
-	}
-	if c.StreamsPerKey < 1 || c.StreamsPerTenant < 1 {
-		errs = append(errs, errors.New("--stream-per-key and --stream-per-tenant must be at least 1"))
-	}
-	if c.StreamWriteTimeout < 100*time.Millisecond {
-		errs = append(errs, errors.New("--stream-write-timeout must be at least 100ms"))
-	}
-	if c.StreamMaxLifetime < time.Second {
-		errs = append(errs, errors.New("--stream-max-lifetime must be at least 1s"))
-	}
-	if c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1 {
-		errs = append(errs, errors.New("--webhook-max-per-tenant and --webhook-max-event-types must be at least 1"))
-	}
+	check(c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1, "--voice360-rate-limit and --voice360-public-rate-limit must be at least 1")
+	check(c.WebhookPoll < 10*time.Millisecond, "--webhook-poll must be at least 10ms")
+	check(c.TenantWriteRate < 0, "--tenant-write-rate must not be negative")
+	check(c.TenantWriteBurst < 1, "--tenant-write-burst must be at least 1")
+	check(c.StreamsPerKey < 1 || c.StreamsPerTenant < 1, "--stream-per-key and --stream-per-tenant must be at least 1")
+	check(c.StreamWriteTimeout < 100*time.Millisecond, "--stream-write-timeout must be at least 100ms")
+	check(c.StreamMaxLifetime < time.Second, "--stream-max-lifetime must be at least 1s")
+	check(c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1, "--webhook-max-per-tenant and --webhook-max-event-types must be at least 1")
 	return errors.Join(errs...)
 }
