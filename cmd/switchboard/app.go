@@ -160,7 +160,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "simulate":
 		return m.simulate(ctx, rest)
 	case "version", "--version", "-version":
-		fmt.Fprint(m.Stdout, versionText())
+		fmt.Fprintf(m.Stdout, "switchboard %s\n", switchboard.BuildInfo())
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, helpText)

@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
-	"switchboard"
 	"switchboard/internal/settings"
 )
 
@@ -113,26 +110,4 @@ func groupHelp(group string) string {
 	}
 	fmt.Fprintf(&b, "\nRun \"switchboard %s SUBCOMMAND -h\" for its flags.\n", group)
 	return b.String()
-}
-
-// versionText is what version and --version print: the version, the VCS
-// commit the binary was built from ("unknown" when the build recorded none,
-// e.g. under go run or outside a checkout, "+dirty" when the tree had
-// uncommitted changes) and the Go version.
-func versionText() string {
-	commit, dirty := "unknown", false
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if dirty {
-		commit += "+dirty"
-	}
-	return fmt.Sprintf("switchboard %s (commit %s, %s)\n", switchboard.Version, commit, runtime.Version())
 }

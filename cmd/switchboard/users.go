@@ -5,32 +5,26 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"switchboard"
 	"switchboard/internal/userimport"
 )
 
-// userFlags binds the user fields that make sense on a command line.
-func userFlags(fs *flag.FlagSet, u *switchboard.User, teams, roles *string) {
-	fs.StringVar(&u.Email, "email", "", "e-mail address, the user's login (required)")
-	fs.StringVar(&u.FirstName, "first-name", "", "first name")
-	fs.StringVar(&u.LastName, "last-name", "", "last name")
-	fs.StringVar(&u.Extension, "extension", "", "internal extension, digits only")
-	fs.StringVar(&u.AgentNumber, "agent-number", "", "agent number shown in reports")
-	fs.StringVar(&u.Location, "location", "", "site or city")
-	fs.StringVar(roles, "roles", "agent", "comma-separated roles: agent, supervisor, admin")
-	fs.StringVar(teams, "teams", "", "comma-separated team names the user belongs to")
-}
-
+// userCreate prints the new user as one JSON object.
 func (m *Main) userCreate(ctx context.Context, args []string) error {
 	var slug, teams, roles string
 	var u switchboard.User
 	return m.withStore(ctx, "user create", args, false, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "tenant", "", "slug of the tenant (required)")
-		userFlags(fs, &u, &teams, &roles)
+		fs.StringVar(&u.Email, "email", "", "e-mail address, the user's login (required)")
+		fs.StringVar(&u.FirstName, "first-name", "", "first name")
+		fs.StringVar(&u.LastName, "last-name", "", "last name")
+		fs.StringVar(&u.Extension, "extension", "", "internal extension, digits only")
+		fs.StringVar(&u.AgentNumber, "agent-number", "", "agent number shown in reports")
+		fs.StringVar(&u.Location, "location", "", "site or city")
+		fs.StringVar(&roles, "roles", "agent", "comma-separated roles: agent, supervisor, admin")
+		fs.StringVar(&teams, "teams", "", "comma-separated team names the user belongs to")
 	}, func(*flag.FlagSet) error {
 		t, err := m.tenant(ctx, slug)
 		if err != nil {
@@ -78,25 +72,10 @@ func (m *Main) userImport(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if format == "" {
-			format = "json"
-			if strings.HasSuffix(strings.ToLower(path), ".csv") {
-				format = "csv"
-			}
-		}
-		if format != "json" && format != "csv" {
+		if format != "" && format != "json" && format != "csv" {
 			return usageError{fmt.Errorf("--format must be json or csv, not %q", format)}
 		}
-		in := m.Stdin
-		if path != "-" {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			in = f
-		}
-		rows, rowErrs, err := userimport.Read(in, format)
+		rows, rowErrs, err := userimport.ReadFile(path, format, m.Stdin)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", path, err)
 		}

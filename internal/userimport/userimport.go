@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -130,6 +131,26 @@ func SplitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// ReadFile reads the rows of the file at path, or of stdin when path is "-",
+// in format; an empty format means csv for a *.csv path and json otherwise.
+func ReadFile(path, format string, stdin io.Reader) ([]Row, map[int]error, error) {
+	if format == "" {
+		format = "json"
+		if strings.HasSuffix(strings.ToLower(path), ".csv") {
+			format = "csv"
+		}
+	}
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		stdin = f
+	}
+	return Read(stdin, format)
 }
 
 // Read reads rows in format "json" or "csv". A row that cannot be read is an

@@ -2,6 +2,9 @@ package userimport
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -98,3 +101,22 @@ func TestImport(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestReadFile: the format follows the file's extension unless given, and
+// "-" reads standard input.
+func TestReadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agents.CSV")
+	os.WriteFile(path, []byte("email\na@x.test\n"), 0o600)
+	if rows, _, err := ReadFile(path, "", nil); err != nil || len(rows) != 1 || rows[0].Email != "a@x.test" {
+		t.Errorf("a .CSV file: %+v, %v", rows, err)
+	}
+	if _, _, err := ReadFile(path, "json", nil); err == nil {
+		t.Error("a CSV file read as JSON")
+	}
+	if rows, _, err := ReadFile("-", "", strings.NewReader(`[{"email":"b@x.test"}]`)); err != nil || len(rows) != 1 || rows[0].Email != "b@x.test" {
+		t.Errorf("standard input: %+v, %v", rows, err)
+	}
+	if _, _, err := ReadFile(filepath.Join(t.TempDir(), "missing.json"), "", nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing file: %v", err)
+	}
+}
