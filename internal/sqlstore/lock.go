@@ -143,20 +143,7 @@ func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duratio
 				return
 			case <-tick.C:
 			}
-			if err := db.Heartbeat(ctx, node); err != nil && ctx.Err() == nil {
-				log.Error("heartbeat", "err", err)
-			}
-			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
-				relocked, lerr := db.LockCallControl(ctx)
-				if lerr != nil {
-					log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
-						"err", err, "relock_err", lerr)
-					continue
-				}
-				lock.Release()
-				lock = relocked
-				log.Warn("lost the call-control lock and took it back", "err", err)
-			}
+			lock = db.beat(lock, node, log)
 		}
 	}()
 	return func() *NodeLock {
@@ -164,4 +151,29 @@ func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duratio
 		<-done
 		return lock
 	}
+}
+
+// beat is one round of KeepCallControl; it returns the lock held after it.
+// It runs under a context of its own rather than the keeper's: cancelling a
+// query makes the driver close its connection, and the lock's connection must
+// never be cut by a stop arriving mid-check.
+func (db *DB) beat(lock *NodeLock, node string, log *slog.Logger) *NodeLock {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.Heartbeat(ctx, node); err != nil {
+		log.Error("heartbeat", "err", err)
+	}
+	err := lock.Check(ctx)
+	if err == nil {
+		return lock
+	}
+	relocked, lerr := db.LockCallControl(ctx)
+	if lerr != nil {
+		log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
+			"err", err, "relock_err", lerr)
+		return lock
+	}
+	lock.Release()
+	log.Warn("lost the call-control lock and took it back", "err", err)
+	return relocked
 }

@@ -195,7 +195,7 @@ func TestKeepCallControl(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop := db.KeepCallControl(lock, "n1", 20*time.Millisecond, slog.New(slog.DiscardHandler))
+			stop := db.KeepCallControl(lock, "n1", 20*time.Millisecond, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
 			beatAfter := func(since time.Time) {
 				t.Helper()
 				deadline := time.Now().Add(5 * time.Second)
@@ -216,17 +216,21 @@ func TestKeepCallControl(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer raw.Close()
+				const holder = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 727275 AND granted
+					AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+				var old int64
+				if err := raw.QueryRowContext(ctx, holder).Scan(&old); err != nil {
+					t.Fatal(err)
+				}
 				var killed bool
-				if err := raw.QueryRowContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
-					WHERE locktype = 'advisory' AND objid = 727275 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed); err != nil || !killed {
+				if err := raw.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", old).Scan(&killed); err != nil || !killed {
 					t.Fatalf("terminate the lock's session: %v %v", killed, err)
 				}
 				deadline := time.Now().Add(10 * time.Second)
 				for {
-					var held int
-					raw.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 727275 AND granted
-						AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held)
-					if held == 1 {
+					// Taken back: held again, by another session than the dead one.
+					var pid int64
+					if raw.QueryRowContext(ctx, holder).Scan(&pid) == nil && pid != old {
 						break
 					}
 					if time.Now().After(deadline) {
@@ -281,3 +285,7 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
