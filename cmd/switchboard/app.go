@@ -51,13 +51,6 @@ type Main struct {
 	stopBeat     func() // ends the heartbeat after writing a last one
 }
 
-// heartbeatNode is this server's row in node_heartbeats; heartbeatEvery is how
-// often it is written (see sqlstore.KeepCallControl).
-const (
-	heartbeatNode  = sqlstore.CallControlNode
-	heartbeatEvery = 2 * time.Second
-)
-
 // NewMain returns a Main on the given streams and the process environment.
 func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
 	return &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Config: defaultConfig()}
@@ -266,7 +259,6 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	return nil
 }
 
-// handler assembles every surface of the server on one mux.
 // messenger starts the messaging service on the configured SMS provider.
 func (m *Main) messenger() *sms.Service {
 	if m.Config.SMSProvider == "http" {
@@ -278,6 +270,7 @@ func (m *Main) messenger() *sms.Service {
 	return svc
 }
 
+// handler assembles every surface of the server on one mux.
 func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) http.Handler {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
@@ -389,26 +382,17 @@ func background(fn func(ctx context.Context)) (stop func()) {
 // downtime is not talk time), loads the store into the engine and follows the
 // event log until Close.
 func (m *Main) startCallCenter(ctx context.Context, cc *calls) error {
-	lastSeen, ok, err := m.store.LastHeartbeat(ctx, heartbeatNode)
+	lastSeen, _, err := m.store.LastHeartbeat(ctx, sqlstore.CallControlNode) // zero when none: end them now
 	if err != nil {
 		return err
 	}
-	if !ok {
-		lastSeen = time.Time{} // no heartbeat yet: end them now
-	}
-	if err := m.store.Heartbeat(ctx, heartbeatNode); err != nil {
+	stopBeat, err := m.store.KeepCallControl(ctx, m.lock, sqlstore.CallControlNode, sqlstore.HeartbeatInterval, m.log)
+	if err != nil {
 		return err
 	}
-	m.startHeartbeat()
+	m.stopBeat = func() { m.lock = stopBeat() }
 	m.calls = cc
 	return cc.Start(ctx, lastSeen)
-}
-
-// startHeartbeat keeps this node's heartbeat and its call-control lock until
-// Close.
-func (m *Main) startHeartbeat() {
-	stop := m.store.KeepCallControl(m.lock, heartbeatNode, heartbeatEvery, m.log)
-	m.stopBeat = func() { m.lock = stop() }
 }
 
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".

@@ -119,15 +119,22 @@ func lockFileHeld(path string) error {
 // what lets a start find its predecessor's heartbeat.
 const CallControlNode = "call-control"
 
-// KeepCallControl writes node's heartbeat every interval (so that a call cut
-// by a crash ends at most that long before the real cut) and checks that lock
-// is still held, taking it again when the database session that held it is
+// HeartbeatInterval is how often the call-control node records that it is
+// alive: a call cut by a crash ends at most this long before the real cut.
+const HeartbeatInterval = 2 * time.Second
+
+// KeepCallControl writes node's heartbeat now and then every interval (see
+// HeartbeatInterval), and checks that lock is still held, taking it again when the database session that held it is
 // gone (a database restart, a cut connection) before another node can; when
 // it cannot, it says loudly that two servers may now run calls. It runs until
 // stop, which writes a last heartbeat, marking a clean stop, and returns the
-// lock held then, for the caller to release.
-func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duration, log *slog.Logger) (stop func() *NodeLock) {
-	ctx, cancel := context.WithCancel(context.Background())
+// lock held then, for the caller to release. It fails when the first
+// heartbeat cannot be written.
+func (db *DB) KeepCallControl(ctx context.Context, lock *NodeLock, node string, interval time.Duration, log *slog.Logger) (stop func() *NodeLock, err error) {
+	if err := db.Heartbeat(ctx, node); err != nil {
+		return nil, err
+	}
+	run, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		// Lives until stop; its last beat marks a clean stop.
@@ -136,7 +143,7 @@ func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duratio
 		defer tick.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-run.Done():
 				if err := db.Heartbeat(context.Background(), node); err != nil {
 					log.Warn("last heartbeat", "err", err)
 				}
@@ -150,7 +157,7 @@ func (db *DB) KeepCallControl(lock *NodeLock, node string, interval time.Duratio
 		cancel()
 		<-done
 		return lock
-	}
+	}, nil
 }
 
 // beat is one round of KeepCallControl; it returns the lock held after it.

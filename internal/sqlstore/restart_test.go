@@ -195,7 +195,19 @@ func TestKeepCallControl(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop := db.KeepCallControl(lock, "n1", 20*time.Millisecond, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
+			started := time.Now()
+			stop, err := db.KeepCallControl(ctx, lock, "n1", time.Hour, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at, ok, err := db.LastHeartbeat(ctx, "n1"); err != nil || !ok || at.Before(started.Add(-time.Millisecond)) {
+				t.Errorf("no heartbeat as the keeper starts: %v %v %v", at, ok, err)
+			}
+			stop()
+			stop, err = db.KeepCallControl(ctx, lock, "n1", 20*time.Millisecond, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
 			beatAfter := func(since time.Time) {
 				t.Helper()
 				deadline := time.Now().Add(5 * time.Second)
