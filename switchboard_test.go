@@ -3,7 +3,9 @@ package switchboard_test
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +134,12 @@ func TestErrors(t *testing.T) {
 	opt := switchboard.ListOptions{}
 	if err := opt.Validate(); err != nil || opt.Limit != switchboard.DefaultPageLimit {
 		t.Errorf("default list options: %+v %v", opt, err)
+	}
+}
+
+func TestBuildInfo(t *testing.T) {
+	got := switchboard.BuildInfo()
+	if !strings.HasPrefix(got, switchboard.Version+" (commit ") || !strings.HasSuffix(got, ", "+runtime.Version()+")") {
+		t.Errorf("BuildInfo() = %q", got)
 	}
 }

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/userimport"
 )
 
 // withStore parses the command's flags (define adds its own beside --db), opens
@@ -76,12 +76,9 @@ func (m *Main) keyCreate(ctx context.Context, args []string) error {
 			"), or for a user key every scope a user key may carry ("+strings.Join(switchboard.UserKeyScopes, ", ")+")")
 		fs.StringVar(&name, "name", "", "a name to recognise the key by")
 	}, func(*flag.FlagSet) error {
-		if slug == "" {
-			return usageError{fmt.Errorf("--tenant is required")}
-		}
-		t, err := m.store.TenantBySlug(ctx, slug)
+		t, err := m.tenant(ctx, slug)
 		if err != nil {
-			return describe(err)
+			return err
 		}
 		k := switchboard.APIKey{Name: name}
 		if email != "" {
@@ -106,12 +103,4 @@ func (m *Main) keyCreate(ctx context.Context, args []string) error {
 }
 
 // describe renders a store error for a terminal, naming the bad fields.
-func describe(err error) error {
-	return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), string(switchboard.ErrorCode(err))+": "))
-}
-
-func randomToken() string {
-	b := make([]byte, 24)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func describe(err error) error { return errors.New(userimport.Reason(err)) }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,8 +14,11 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/demo"
 	"switchboard/internal/httpapi"
+	"switchboard/internal/metrics"
 	"switchboard/internal/native"
+	"switchboard/internal/settings"
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/voice360"
@@ -39,25 +41,15 @@ type Main struct {
 	ln     net.Listener
 	served chan error
 
-	stopDispatch func()        // ends the webhook dispatcher
-	dispatchDone chan struct{} // closed when it has written its last outcomes
-	calls        *calls        // the call service and its driver; nil until started
-	stopTraffic  func()        // ends the demo's traffic generator
+	stopDispatch func() // ends the webhook dispatcher once it has written its last outcomes
+	calls        *calls // the call service and its driver; nil until started
+	stopTraffic  func() // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
 	metricsSrv   *http.Server
 	metricsLn    net.Listener
 	stopBeat     func() // ends the heartbeat after writing a last one
 }
-
-// heartbeatNode names this server's row in node_heartbeats. While only one
-// node may run call control (see sqlstore.LockCallControl) it is the same on
-// every start, which is what lets a start find its predecessor's heartbeat.
-const heartbeatNode = "call-control"
-
-// heartbeatEvery is how often the call-control node records that it is alive:
-// a call cut by a crash ends at most this long before the real cut.
-const heartbeatEvery = 2 * time.Second
 
 // NewMain returns a Main on the given streams and the process environment.
 func NewMain(stdin io.Reader, stdout, stderr io.Writer) *Main {
@@ -115,7 +107,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		case len(rest) == 0:
 			fmt.Fprint(m.Stderr, groupHelp(cmd))
 			return usageError{fmt.Errorf("%s needs a subcommand: %s", cmd, strings.Join(subs, " or "))}
-		case wantsHelp(rest[:1]) || rest[0] == "help":
+		case settings.WantsHelp(rest[:1]) || rest[0] == "help":
 			fmt.Fprint(m.Stdout, groupHelp(cmd))
 			return nil
 		}
@@ -161,7 +153,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "simulate":
 		return m.simulate(ctx, rest)
 	case "version", "--version", "-version":
-		fmt.Fprint(m.Stdout, versionText())
+		fmt.Fprintf(m.Stdout, "switchboard %s\n", switchboard.BuildInfo())
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, helpText)
@@ -203,7 +195,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	if m.Config.Demo && m.Config.AdminToken == "" {
-		m.Config.AdminToken = randomToken()
+		m.Config.AdminToken = demo.AdminToken()
 	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -214,14 +206,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	if m.Config.PublicURL == "" {
 		m.Config.PublicURL = "http://" + ln.Addr().String()
 	}
-	var d *demo
+	var d *demo.Center
 	if m.Config.Demo {
-		if d, err = seedDemo(ctx, store, demoKeyOptions{File: demoKeysPath(m.Config.DB, m.Getenv), Rotate: m.Config.DemoRotateKeys}); err != nil {
+		if d, err = demo.Seed(ctx, store, demo.KeyOptions{File: demo.KeysPath(m.Config.DB, m.Getenv), Rotate: m.Config.DemoRotateKeys}); err != nil {
 			ln.Close()
 			m.Close()
 			return fmt.Errorf("seed demo tenant: %w", err)
 		}
-		d.print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
+		d.Print(m.Stdout, "http://"+ln.Addr().String(), m.Config.AdminToken)
 	}
 	m.server = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
@@ -232,7 +224,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
 	cc := newCalls(store, m.log)
 	m.metrics = httpapi.NewMetrics()
-	registerDomainMetrics(m.metrics.Registry(), cc, store, m.log)
+	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Applied: cc.Applied, Store: store, Log: m.log})
 	var dialects httpapi.Dialects
 	m.server.Handler, dialects = m.handler(guard, cc, m.messenger())
 	if err := m.startMetrics(); err != nil {
@@ -246,15 +238,12 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		m.Close()
 		return err
 	}
-	if d != nil && m.Config.DemoTraffic && len(d.numbers) > 0 {
-		tctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		m.stopTraffic = func() { cancel(); <-done }
-		go func() {
-			// The generator lives until Close.
-			defer close(done)
-			d.traffic(tctx, cc, m.log)
-		}()
+	if d != nil && m.Config.DemoTraffic {
+		place := func(ctx context.Context, tenantID int64, c demo.Call) error {
+			_, err := cc.SimulateCall(ctx, tenantID, native.SimCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
+			return err
+		}
+		m.stopTraffic = background(func(ctx context.Context) { d.Traffic(ctx, place, m.log) })
 	}
 	served, srv := make(chan error, 1), m.server
 	m.served = served
@@ -266,12 +255,11 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		}
 		close(served)
 	}()
-	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", redactDB(m.Config.DB),
+	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", sqlstore.RedactURL(m.Config.DB),
 		"engine", store.Engine(), "version", switchboard.Version)
 	return nil
 }
 
-// handler assembles every surface of the server on one mux.
 // messenger starts the messaging service on the configured SMS provider.
 func (m *Main) messenger() *sms.Service {
 	if m.Config.SMSProvider == "http" {
@@ -283,6 +271,7 @@ func (m *Main) messenger() *sms.Service {
 	return svc
 }
 
+// handler assembles every surface of the server on one mux.
 func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) (http.Handler, httpapi.Dialects) {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
@@ -318,24 +307,9 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 
 	mux := http.NewServeMux()
 	dialects.Mount(mux, obs)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": switchboard.Version})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := m.store.Ping(ctx); err != nil {
-			m.log.Warn("readiness check failed", "err", err)
-			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
-			return
-		}
-		if err := cc.Health(); err != nil {
-			m.log.Warn("readiness check failed", "err", err)
-			httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "call changes are not being recorded"})
-			return
-		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
+	mux.Handle("GET /healthz", httpapi.Health(switchboard.Version))
+	mux.Handle("GET /readyz", httpapi.Ready(m.log, httpapi.ReadyCheck{Reason: "database does not answer", Check: m.store.Ping},
+		httpapi.ReadyCheck{Reason: "call changes are not being recorded", Check: func(context.Context) error { return cc.Health() }}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
@@ -362,26 +336,8 @@ func (m *Main) startMetrics() error {
 	if err != nil {
 		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
 	}
-	metrics, token := m.metrics.Handler(), m.Config.MetricsToken
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			http.Error(w, "a valid --metrics-token is required as a bearer token", http.StatusUnauthorized)
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn)}
-	m.metricsSrv, m.metricsLn = srv, ln
-	go func() {
-		// Lives until Close shuts the metrics server down.
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("metrics listener stopped", "err", err)
-		}
-	}()
-	m.log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics", "token_required", token != "")
+	m.metricsSrv, m.metricsLn = m.metrics.Serve(ln, m.Config.MetricsToken, m.log), ln
+	m.log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics", "token_required", m.Config.MetricsToken != "")
 	return nil
 }
 
@@ -407,13 +363,19 @@ func (m *Main) startDispatcher(guard *webhook.Guard, dialects httpapi.Dialects) 
 		Disable:   switchboard.DisablePolicy{After: m.Config.WebhookDisableAfter, Deliveries: int64(m.Config.WebhookDisableEvents)},
 		Renderers: dialects.Renderers(),
 	})
+	m.stopDispatch = background(func(ctx context.Context) { d.Run(ctx) })
+}
+
+// background runs fn until the returned stop cancels its context; stop waits
+// for fn to return (the dispatcher writing its last outcomes, say).
+func background(fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	m.stopDispatch, m.dispatchDone = cancel, make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		// The dispatcher lives until Close cancels it.
-		defer close(m.dispatchDone)
-		d.Run(ctx)
+		defer close(done)
+		fn(ctx)
 	}()
+	return func() { cancel(); <-done }
 }
 
 // startCallCenter starts the call service: it closes the calls the previous
@@ -421,65 +383,17 @@ func (m *Main) startDispatcher(guard *webhook.Guard, dialects httpapi.Dialects) 
 // downtime is not talk time), loads the store into the engine and follows the
 // event log until Close.
 func (m *Main) startCallCenter(ctx context.Context, cc *calls) error {
-	lastSeen, ok, err := m.store.LastHeartbeat(ctx, heartbeatNode)
+	lastSeen, _, err := m.store.LastHeartbeat(ctx, sqlstore.CallControlNode) // zero when none: end them now
 	if err != nil {
 		return err
 	}
-	if !ok {
-		lastSeen = time.Time{} // no heartbeat yet: end them now
-	}
-	if err := m.store.Heartbeat(ctx, heartbeatNode); err != nil {
+	stopBeat, err := m.store.KeepCallControl(ctx, m.lock, sqlstore.CallControlNode, sqlstore.HeartbeatInterval, m.log)
+	if err != nil {
 		return err
 	}
-	m.startHeartbeat()
+	m.stopBeat = func() { m.lock = stopBeat() }
 	m.calls = cc
 	return cc.Start(ctx, lastSeen)
-}
-
-// startHeartbeat records every heartbeatEvery that this node is alive, and
-// checks that it still holds the call-control lock, until Close.
-func (m *Main) startHeartbeat() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	store, lock, log := m.store, m.lock, m.log
-	m.stopBeat = func() {
-		cancel()
-		<-done
-		m.lock = lock // the lock the heartbeat holds now, for Close to release
-	}
-	go func() {
-		// Lives until Close; its last beat marks a clean stop.
-		defer close(done)
-		tick := time.NewTicker(heartbeatEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				if err := store.Heartbeat(context.Background(), heartbeatNode); err != nil {
-					log.Warn("last heartbeat", "err", err)
-				}
-				return
-			case <-tick.C:
-			}
-			if err := store.Heartbeat(ctx, heartbeatNode); err != nil && ctx.Err() == nil {
-				log.Error("heartbeat", "err", err)
-			}
-			if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
-				// The database session holding the lock is gone (a database
-				// restart, a cut connection): take it again before another
-				// node can, or say loudly that two may now run calls.
-				relocked, lerr := store.LockCallControl(ctx)
-				if lerr != nil {
-					log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
-						"err", err, "relock_err", lerr)
-					continue
-				}
-				lock.Release()
-				lock = relocked
-				log.Warn("lost the call-control lock and took it back", "err", err)
-			}
-		}
-	}()
 }
 
 // Addr is the address the server listens on, e.g. "127.0.0.1:41234".
@@ -489,10 +403,13 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 // shutdown timeout, and closes the store. It is safe to call more than once.
 func (m *Main) Close() error {
 	var err error
-	if m.stopTraffic != nil {
-		m.stopTraffic()
-		m.stopTraffic = nil
+	stop := func(f *func()) {
+		if *f != nil {
+			(*f)()
+			*f = nil
+		}
 	}
+	stop(&m.stopTraffic)
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		defer cancel()
@@ -504,11 +421,7 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.metricsSrv.Close())
 		m.metricsSrv = nil
 	}
-	if m.stopDispatch != nil {
-		m.stopDispatch()
-		<-m.dispatchDone
-		m.stopDispatch = nil
-	}
+	stop(&m.stopDispatch)
 	if m.calls != nil {
 		// The engine and the driver stop before the store closes, and every
 		// change they made is written first.
@@ -517,10 +430,7 @@ func (m *Main) Close() error {
 		cancel()
 		m.calls = nil
 	}
-	if m.stopBeat != nil {
-		m.stopBeat()
-		m.stopBeat = nil
-	}
+	stop(&m.stopBeat)
 	if m.lock != nil {
 		err = errors.Join(err, m.lock.Release())
 		m.lock = nil
@@ -530,16 +440,4 @@ func (m *Main) Close() error {
 		m.store = nil
 	}
 	return err
-}
-
-// redactDB hides the password of a PostgreSQL URL in logs.
-func redactDB(db string) string {
-	if i := strings.Index(db, "://"); i >= 0 {
-		if at := strings.LastIndex(db, "@"); at > i {
-			if colon := strings.Index(db[i+3:at], ":"); colon >= 0 {
-				return db[:i+3+colon] + ":***" + db[at:]
-			}
-		}
-	}
-	return db
 }

@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
-	"switchboard"
+	"switchboard/internal/settings"
 )
 
 // errHelpShown is returned once a command has printed its help because it was
@@ -68,7 +66,7 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string, dbOnly bool) error {
 func (m *Main) parseOnly(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	if wantsHelp(args) {
+	if settings.WantsHelp(args) {
 		return m.flagError(fs, flag.ErrHelp)
 	}
 	return m.flagError(fs, fs.Parse(args))
@@ -112,26 +110,4 @@ func groupHelp(group string) string {
 	}
 	fmt.Fprintf(&b, "\nRun \"switchboard %s SUBCOMMAND -h\" for its flags.\n", group)
 	return b.String()
-}
-
-// versionText is what version and --version print: the version, the VCS
-// commit the binary was built from ("unknown" when the build recorded none,
-// e.g. under go run or outside a checkout, "+dirty" when the tree had
-// uncommitted changes) and the Go version.
-func versionText() string {
-	commit, dirty := "unknown", false
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if dirty {
-		commit += "+dirty"
-	}
-	return fmt.Sprintf("switchboard %s (commit %s, %s)\n", switchboard.Version, commit, runtime.Version())
 }

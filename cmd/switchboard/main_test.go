@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"switchboard/internal/sqlstore/sqlstoretest"
+	"switchboard/internal/userimport"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes its log.
@@ -259,7 +261,7 @@ func TestUserCommands(t *testing.T) {
 	if err == nil {
 		t.Fatalf("an import with bad rows must fail")
 	}
-	var res importResult
+	var res userimport.Result
 	if err := json.Unmarshal([]byte(stdout.String()), &res); err != nil {
 		t.Fatalf("import printed %q", stdout.String())
 	}
@@ -292,7 +294,7 @@ func TestConfigPrecedence(t *testing.T) {
 	env := map[string]string{"SWITCHBOARD_CONFIG": file, "SWITCHBOARD_RATE_BURST": "9", "SWITCHBOARD_DB": "sqlite:from-env.db"}
 	var c Config = defaultConfig()
 	m, _, _ := newMain(env)
-	if err := c.load(newFlagSet(), []string{"--db", "sqlite:from-flag.db"}, false, m.Getenv); err != nil {
+	if err := c.load(flag.NewFlagSet("test", flag.ContinueOnError), []string{"--db", "sqlite:from-flag.db"}, false, m.Getenv); err != nil {
 		t.Fatal(err)
 	}
 	if c.RateLimit != 5 || c.RateBurst != 9 || c.LogLevel != "debug" || c.DB != "sqlite:from-flag.db" || c.Addr != "127.0.0.1:8080" {
@@ -300,11 +302,11 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	os.WriteFile(file, []byte(`{"rate_limt": 5}`), 0o644)
 	c = defaultConfig()
-	if err := c.load(newFlagSet(), nil, false, m.Getenv); err == nil || !strings.Contains(err.Error(), "rate_limt") {
+	if err := c.load(flag.NewFlagSet("test", flag.ContinueOnError), nil, false, m.Getenv); err == nil || !strings.Contains(err.Error(), "rate_limt") {
 		t.Errorf("misspelt file key: %v", err)
 	}
 	c = defaultConfig()
-	if err := c.load(newFlagSet(), []string{"--log-format", "xml", "--rate-burst", "0"}, false, func(string) string { return "" }); err == nil ||
+	if err := c.load(flag.NewFlagSet("test", flag.ContinueOnError), []string{"--log-format", "xml", "--rate-burst", "0"}, false, func(string) string { return "" }); err == nil ||
 		!strings.Contains(err.Error(), "log-format") || !strings.Contains(err.Error(), "rate-burst") {
 		t.Errorf("bad values: %v", err)
 	}

@@ -50,23 +50,7 @@ func (m *Main) simulate(_ context.Context, args []string) error {
 	if *asJSON {
 		return m.printJSON(res)
 	}
-	fmt.Fprintf(m.Stdout, "M/M/%d, %.0f calls/h, AHT %.0f s: %d calls simulated over %.0f h in %.1f s\n\n",
-		c.Agents, c.CallsPerHour, c.AHT.Seconds(), res.Calls, *hours, res.WallSeconds)
-	fmt.Fprintf(m.Stdout, "%-22s %12s %12s\n", "", "simulated", "Erlang C")
-	row := func(name string, got float64, want func(*sim.ErlangCPrediction) float64, format string) {
-		w := "-"
-		if res.ErlangC != nil {
-			w = fmt.Sprintf(format, want(res.ErlangC))
-		}
-		fmt.Fprintf(m.Stdout, "%-22s %12s %12s\n", name, fmt.Sprintf(format, got), w)
-	}
-	row("P(wait)", res.PWait, func(p *sim.ErlangCPrediction) float64 { return p.PWait }, "%.4f")
-	row("ASA (s)", res.ASASeconds, func(p *sim.ErlangCPrediction) float64 { return p.ASASeconds }, "%.2f")
-	row(fmt.Sprintf("service level @%.0fs", *sl), res.ServiceLevel, func(p *sim.ErlangCPrediction) float64 { return p.ServiceLevel }, "%.4f")
-	row("occupancy", res.Occupancy, func(p *sim.ErlangCPrediction) float64 { return p.Occupancy }, "%.4f")
-	if res.ErlangC == nil {
-		fmt.Fprintln(m.Stdout, "\nThe offered load is at or above the number of agents: Erlang C has no steady state and the queue grows with time.")
-	}
+	res.WriteReport(m.Stdout, c)
 	return nil
 }
 
@@ -90,11 +74,6 @@ func (m *Main) simulateScenario(path string, asJSON bool) error {
 	if asJSON {
 		return m.printJSON(res)
 	}
-	fmt.Fprintf(m.Stdout, "%.0f simulated hours in %.1f s; agent occupancy %.3f\n\n", s.Hours, res.WallSeconds, res.Occupancy)
-	fmt.Fprintf(m.Stdout, "%-16s %8s %8s %9s %8s %8s %8s %8s %8s\n", "queue", "offered", "answered", "abandoned", "rejected", "P(wait)", "ASA (s)", "SL", "abandon")
-	for _, q := range res.Queues {
-		fmt.Fprintf(m.Stdout, "%-16s %8d %8d %9d %8d %8.4f %8.2f %8.4f %8.4f\n", q.Name, q.Offered, q.Answered, q.Abandoned,
-			q.Rejected, q.PWait, q.ASASeconds, q.ServiceLevel, q.AbandonRate)
-	}
+	res.WriteReport(m.Stdout, s)
 	return nil
 }

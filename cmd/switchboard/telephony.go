@@ -31,7 +31,7 @@ func newCalls(store *sqlstore.DB, log *slog.Logger) *calls {
 	c.sim = sim.New(engine.RealClock{})
 	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: c.sim, Log: log,
 		Ended: func(d switchboard.Disposition) {
-			if c.ended != nil { // set by registerDomainMetrics
+			if c.ended != nil { // set by metrics.Register in Start
 				c.ended.WithLabelValues(string(d)).Inc()
 			}
 		}})

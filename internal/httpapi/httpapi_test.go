@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,5 +245,47 @@ func TestAuthenticatorReflectsRevocationAndDeactivation(t *testing.T) {
 				t.Errorf("a reactivated user's key does not work")
 			}
 		})
+	}
+}
+
+// TestReady: /readyz answers 200 while the database answers and 503 without
+// the reason once it is closed; /healthz answers 200 either way.
+func TestReady(t *testing.T) {
+	db := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
+	mux := http.NewServeMux()
+	var stalled atomic.Bool
+	mux.Handle("GET /readyz", httpapi.Ready(slog.New(slog.DiscardHandler), httpapi.ReadyCheck{Reason: "database does not answer", Check: db.Ping},
+		httpapi.ReadyCheck{Reason: "calls stalled", Check: func(context.Context) error {
+			if stalled.Load() {
+				return errors.New("writer down")
+			}
+			return nil
+		}}))
+	mux.Handle("GET /healthz", httpapi.Health("1.2.3"))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if status, body := get("/readyz"); status != 200 || !strings.Contains(body, `"ready"`) {
+		t.Errorf("ready: %d %s", status, body)
+	}
+	stalled.Store(true)
+	if status, body := get("/readyz"); status != 503 || !strings.Contains(body, "calls stalled") || strings.Contains(body, "writer down") {
+		t.Errorf("second check failing: %d %s", status, body)
+	}
+	stalled.Store(false)
+	db.Close()
+	if status, body := get("/readyz"); status != 503 || !strings.Contains(body, "database does not answer") || strings.Contains(body, "closed") {
+		t.Errorf("database closed: %d %s", status, body)
+	}
+	if status, body := get("/healthz"); status != 200 || !strings.Contains(body, "1.2.3") {
+		t.Errorf("healthz: %d %s", status, body)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"time"
 )
 
 // callControlLockKey is the PostgreSQL advisory lock a node holds while it runs
@@ -110,4 +112,75 @@ func (l *NodeLock) Release() error {
 func lockFileHeld(path string) error {
 	return fmt.Errorf("%w: the lock file %s is held by another switchboard server using this SQLite database; stop it first or give this one another --db",
 		ErrLocked, path)
+}
+
+// CallControlNode names the call-control node's row in node_heartbeats. While
+// only one node may run call control it is the same on every start, which is
+// what lets a start find its predecessor's heartbeat.
+const CallControlNode = "call-control"
+
+// HeartbeatInterval is how often the call-control node records that it is
+// alive: a call cut by a crash ends at most this long before the real cut.
+const HeartbeatInterval = 2 * time.Second
+
+// KeepCallControl writes node's heartbeat now and then every interval (see
+// HeartbeatInterval), and checks that lock is still held, taking it again when the database session that held it is
+// gone (a database restart, a cut connection) before another node can; when
+// it cannot, it says loudly that two servers may now run calls. It runs until
+// stop, which writes a last heartbeat, marking a clean stop, and returns the
+// lock held then, for the caller to release. It fails when the first
+// heartbeat cannot be written.
+func (db *DB) KeepCallControl(ctx context.Context, lock *NodeLock, node string, interval time.Duration, log *slog.Logger) (stop func() *NodeLock, err error) {
+	if err := db.Heartbeat(ctx, node); err != nil {
+		return nil, err
+	}
+	run, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		// Lives until stop; its last beat marks a clean stop.
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-run.Done():
+				if err := db.Heartbeat(context.Background(), node); err != nil {
+					log.Warn("last heartbeat", "err", err)
+				}
+				return
+			case <-tick.C:
+			}
+			lock = db.beat(lock, node, log)
+		}
+	}()
+	return func() *NodeLock {
+		cancel()
+		<-done
+		return lock
+	}, nil
+}
+
+// beat is one round of KeepCallControl; it returns the lock held after it.
+// It runs under a context of its own rather than the keeper's: cancelling a
+// query makes the driver close its connection, and the lock's connection must
+// never be cut by a stop arriving mid-check.
+func (db *DB) beat(lock *NodeLock, node string, log *slog.Logger) *NodeLock {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.Heartbeat(ctx, node); err != nil {
+		log.Error("heartbeat", "err", err)
+	}
+	err := lock.Check(ctx)
+	if err == nil {
+		return lock
+	}
+	relocked, lerr := db.LockCallControl(ctx)
+	if lerr != nil {
+		log.Error("lost the call-control lock and cannot take it back: another server may be running calls on this database",
+			"err", err, "relock_err", lerr)
+		return lock
+	}
+	lock.Release()
+	log.Warn("lost the call-control lock and took it back", "err", err)
+	return relocked
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,6 +182,92 @@ func TestCallControlLock(t *testing.T) {
 	}
 }
 
+// TestKeepCallControl: the keeper beats while it runs and once more at stop;
+// on PostgreSQL, when the session holding the lock dies, it takes the lock
+// back, and stop hands over the lock it holds then.
+func TestKeepCallControl(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			url := mk(t)
+			db := sqlstoretest.Open(t, url, sqlstore.Options{})
+			lock, err := db.LockCallControl(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			started := time.Now()
+			stop, err := db.KeepCallControl(ctx, lock, "n1", time.Hour, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at, ok, err := db.LastHeartbeat(ctx, "n1"); err != nil || !ok || at.Before(started.Add(-time.Millisecond)) {
+				t.Errorf("no heartbeat as the keeper starts: %v %v %v", at, ok, err)
+			}
+			stop()
+			stop, err = db.KeepCallControl(ctx, lock, "n1", 20*time.Millisecond, slog.New(slog.NewTextHandler(tWriter{t}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			beatAfter := func(since time.Time) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					if at, ok, err := db.LastHeartbeat(ctx, "n1"); err == nil && ok && !at.Before(since) {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("no heartbeat since %v", since)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			beatAfter(time.Now())
+			if name == "postgres" {
+				raw, err := sql.Open("pgx", url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer raw.Close()
+				const holder = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 727275 AND granted
+					AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+				var old int64
+				if err := raw.QueryRowContext(ctx, holder).Scan(&old); err != nil {
+					t.Fatal(err)
+				}
+				var killed bool
+				if err := raw.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", old).Scan(&killed); err != nil || !killed {
+					t.Fatalf("terminate the lock's session: %v %v", killed, err)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					// Taken back: held again, by another session than the dead one.
+					var pid int64
+					if raw.QueryRowContext(ctx, holder).Scan(&pid) == nil && pid != old {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("the keeper did not take the lock back")
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			stopped := time.Now()
+			held := stop()
+			beatAfter(stopped)
+			if err := held.Check(ctx); err != nil {
+				t.Errorf("the lock stop returned is not held: %v", err)
+			}
+			if name == "postgres" && held == lock {
+				t.Error("stop returned the lock whose session died")
+			}
+			if _, err := db.LockCallControl(ctx); !errors.Is(err, sqlstore.ErrLocked) {
+				t.Errorf("a second holder while the returned lock is held: %v", err)
+			}
+			held.Release()
+		})
+	}
+}
+
 // TestTildeDBPath: ~/ in a SQLite path is the home directory, never a
 // directory named "~".
 func TestTildeDBPath(t *testing.T) {
@@ -197,3 +284,20 @@ func TestTildeDBPath(t *testing.T) {
 		t.Errorf("a directory named ~ exists in %s", wd)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://sb:s3cret@db.example:5432/sb?sslmode=require": "postgres://sb:***@db.example:5432/sb?sslmode=require",
+		"postgres://sb:p@ss@db/sb":                                "postgres://sb:***@db/sb",
+		"postgres://sb@db/sb":                                     "postgres://sb@db/sb",
+		"sqlite:/var/lib/a@b.db":                                  "sqlite:/var/lib/a@b.db",
+	} {
+		if got := sqlstore.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

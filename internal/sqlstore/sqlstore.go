@@ -111,6 +111,18 @@ type Options struct {
 	MaxWebhooksPerTenant int
 }
 
+// RedactURL hides the password of a PostgreSQL URL, for logs.
+func RedactURL(dbURL string) string {
+	if i := strings.Index(dbURL, "://"); i >= 0 {
+		if at := strings.LastIndex(dbURL, "@"); at > i {
+			if colon := strings.Index(dbURL[i+3:at], ":"); colon >= 0 {
+				return dbURL[:i+3+colon] + ":***" + dbURL[at:]
+			}
+		}
+	}
+	return dbURL
+}
+
 // ParseURL splits a database URL into its engine and driver DSN. "sqlite:PATH"
 // (or "sqlite://PATH", or a bare path ending in .db) selects SQLite;
 // "postgres://…" and "postgresql://…" select PostgreSQL. A SQLite PATH of ~ or

@@ -1,4 +1,11 @@
-package main
+// Package metrics reports the contact center's state to Prometheus: the call
+// engine's calls, agents and queues, read from memory at each scrape, and the
+// totals only the database knows (webhook backlog and attempts, text
+// messages, the event log), read with one aggregate query each. Reading state
+// at scrape time rather than counting as things happen keeps the numbers
+// right across restarts and whichever node did the work. The HTTP metrics
+// are internal/httpapi's; both share one registry.
+package metrics
 
 import (
 	"context"
@@ -12,17 +19,26 @@ import (
 	"switchboard/internal/sqlstore"
 )
 
-// domainCollector reports the contact center's state at each scrape: the call
-// engine's calls, agents and queues from memory, and the totals only the
-// database knows (webhook backlog and attempts, text messages, the event log)
-// from one aggregate query each. Reading state at scrape time rather than
-// counting as things happen keeps the numbers right across restarts and
-// whichever node did the work.
-type domainCollector struct {
-	cc    *calls
-	store *sqlstore.DB
-	log   *slog.Logger
+// Store is what the metrics read of the store.
+type Store interface {
+	// Counts reads the monitoring totals.
+	Counts(ctx context.Context) (sqlstore.Counts, error)
+	// ObserveWrites reports the latency of every write transaction.
+	ObserveWrites(fn func(time.Duration))
 }
+
+// Options are the sources the metrics read at each scrape.
+type Options struct {
+	// Engine reports the call engine's state now.
+	Engine func() engine.Stats
+	// Applied is the newest event of the log the call engine has applied.
+	Applied func() int64
+	Store   Store
+	Log     *slog.Logger
+}
+
+// collector reads Options at each scrape.
+type collector struct{ opt Options }
 
 var (
 	descCalls = prometheus.NewDesc("switchboard_calls_in_progress",
@@ -54,7 +70,7 @@ var (
 )
 
 // Describe implements prometheus.Collector.
-func (d *domainCollector) Describe(ch chan<- *prometheus.Desc) {
+func (d *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, desc := range []*prometheus.Desc{descCalls, descQueueWaiting, descQueueLongest, descAgents, descDeliveries,
 		descDeliveriesFailed, descOldestDue, descAttempts, descSMS, descLastEvent, descApplied, descLag} {
 		ch <- desc
@@ -64,14 +80,14 @@ func (d *domainCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector. When the database does not answer
 // within a few seconds, its series are left out (and the failure logged) while
 // the engine's are still reported.
-func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
+func (d *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
 	counter := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v, labels...)
 	}
-	s := d.cc.Stats()
+	s := d.opt.Engine()
 	for status, n := range s.Calls {
 		gauge(descCalls, float64(n), status)
 	}
@@ -86,9 +102,9 @@ func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := d.store.Counts(ctx)
+	c, err := d.opt.Store.Counts(ctx)
 	if err != nil {
-		d.log.Warn("metrics: read counts from the database", "err", err)
+		d.opt.Log.Warn("metrics: read counts from the database", "err", err)
 		return
 	}
 	for status, n := range c.WebhookDeliveries {
@@ -103,16 +119,17 @@ func (d *domainCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSMS, float64(n), k[0], k[1])
 	}
 	gauge(descLastEvent, float64(c.LastEventID))
-	applied := d.cc.Applied()
+	applied := d.opt.Applied()
 	gauge(descApplied, float64(applied), "call_engine")
 	gauge(descLag, float64(max(0, c.LastEventID-applied)), "call_engine")
 }
 
-// registerDomainMetrics adds the contact center's metrics to reg: the
-// collector above, the calls ended here by outcome, and the latency of the
-// store's write transactions.
-func registerDomainMetrics(reg *prometheus.Registry, cc *calls, store *sqlstore.DB, log *slog.Logger) {
-	cc.ended = prometheus.NewCounterVec(prometheus.CounterOpts{
+// Register adds the contact center's metrics to reg: the state read at each
+// scrape, the latency of the store's write transactions, and the calls ended
+// on this server by outcome, whose counter it returns for the call service to
+// count into.
+func Register(reg prometheus.Registerer, opt Options) (ended *prometheus.CounterVec) {
+	ended = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_calls_ended_total",
 		Help: "Calls that ended on this server since it started, by disposition (answered, missed, abandoned, failed, …).",
 	}, []string{"disposition"})
@@ -121,6 +138,7 @@ func registerDomainMetrics(reg *prometheus.Registry, cc *calls, store *sqlstore.
 		Help:    "Time from asking the store for a write transaction until it committed or failed, including the wait for SQLite's one writer.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	})
-	store.ObserveWrites(func(d time.Duration) { commits.Observe(d.Seconds()) })
-	reg.MustRegister(&domainCollector{cc: cc, store: store, log: log}, cc.ended, commits)
+	opt.Store.ObserveWrites(func(d time.Duration) { commits.Observe(d.Seconds()) })
+	reg.MustRegister(&collector{opt: opt}, ended, commits)
+	return ended
 }
