@@ -16,5 +16,7 @@ echo "   (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES is set)"
 go test -run '^$' -bench 'Delivery' -benchtime 1x -count "$rounds" ./internal/webhook | grep -E '^Benchmark'
 echo "== call engine: 1,000 agents in 50 queues in virtual time"
 go test -run '^$' -bench 'Engine' -benchtime 1x -count "$rounds" ./internal/sim | grep -E '^Benchmark'
+echo "== inbound calls end to end through the call service with SQLite persistence vs the engine alone (1,000 agents, 50 queues)"
+go test -run '^$' -bench 'PersistedRouting' -benchtime 1x -count "$rounds" ./internal/callcenter | grep -E '^Benchmark'
 echo "== Voxloud telephony events over 100,000 call records (SQLite): pages through HTTP vs the store's own query, and the CSV export"
 go test -run '^$' -bench 'TelephonyEvents' -benchtime 20x -count "$rounds" -timeout 30m ./internal/voxloud | grep -E '^Benchmark'
