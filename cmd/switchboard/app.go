@@ -240,7 +240,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	if d != nil && m.Config.DemoTraffic {
 		place := func(ctx context.Context, tenantID int64, c demo.Call) error {
-			_, err := cc.SimulateCall(ctx, tenantID, native.SimCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
+			_, err := cc.sim.PlaceCall(ctx, tenantID, switchboard.SimulatedCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
 			return err
 		}
 		m.stopTraffic = background(func(ctx context.Context) { d.Traffic(ctx, place, m.log) })
@@ -293,7 +293,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Simulator: cc, Messenger: messenger, Log: m.log, Idempotency: idem,
+		WebhookPolicy: policy, Calls: cc, Simulator: cc.sim, Messenger: messenger, Log: m.log, Idempotency: idem,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})

@@ -10,13 +10,6 @@ import (
 	"switchboard"
 )
 
-// Simulator is the simulated telephony's control, served under /v1/sim while
-// the server runs the simulator; nil answers that no simulator runs.
-type Simulator interface {
-	SimulateCall(ctx context.Context, tenantID int64, in SimCall) (switchboard.Call, error)
-	SetSimDevice(ctx context.Context, tenantID, userID int64, d SimDevice) (SimDevice, error)
-}
-
 // scheduleBody schedules a callback: at scheduled_at the customer is dialled
 // and, once they answer, queued for an agent.
 type scheduleBody struct {
@@ -56,19 +49,6 @@ type clickBody struct {
 type dncBody struct {
 	Number string `json:"number" limit:"64"`
 	Reason string `json:"reason" limit:"200"`
-}
-
-// SimCall is a simulated inbound call.
-type SimCall struct {
-	From        string
-	To          string
-	AnswerAfter time.Duration
-	Talk        time.Duration
-	Patience    time.Duration
-	DTMF        string
-	DTMFAfter   time.Duration
-	// FaxPages makes the caller a fax machine sending that many pages.
-	FaxPages int
 }
 
 // simCallBody injects an inbound call into the simulator.
@@ -317,7 +297,7 @@ func (a *API) callRoutes() {
 				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"dtmf": "must be up to 64 of 0-9, *, #, A-D"}}
 			}
-			return a.opt.Simulator.SimulateCall(ctx, c.tenantID(), SimCall{From: in.From, To: in.To,
+			return a.opt.Simulator.PlaceCall(ctx, c.tenantID(), switchboard.SimulatedCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
 				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages})
 		})
@@ -342,7 +322,8 @@ func (a *API) callRoutes() {
 			if err := simulator(); err != nil {
 				return SimDevice{}, err
 			}
-			return a.opt.Simulator.SetSimDevice(ctx, c.tenantID(), id, *in)
+			return *in, a.opt.Simulator.SetPhone(ctx, c.tenantID(), id, switchboard.SimulatedPhone{Registered: in.Registered,
+				Behavior: in.Behavior, AnswerAfter: secondsOf(in.AnswerAfterSeconds)})
 		})
 }
 

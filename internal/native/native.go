@@ -32,8 +32,9 @@ type Options struct {
 	// Calls is the call service; nil leaves its routes answering that it is
 	// not running.
 	Calls switchboard.CallService
-	// Simulator serves /v1/sim when the simulated telephony runs.
-	Simulator Simulator
+	// Simulator is served under /v1/sim when the simulated telephony runs;
+	// nil answers that it does not.
+	Simulator switchboard.Simulator
 	// DialectEvents gives each vendor dialect's webhook event names and the
 	// core event types each is made of, for subscriptions made here.
 	DialectEvents map[string]map[string][]string
