@@ -143,12 +143,6 @@ type Presence struct {
 	Available bool `json:"available"`
 }
 
-// Event types of calls and presence.
-const (
-	EventAgentStatusChanged = "agent.status_changed"
-	EventCallPrefix         = "call." // call.created, call.queued, call.ringing, call.connected, call.ended …
-)
-
 // CDRFilter narrows a list of call detail records. Zero fields do not filter.
 type CDRFilter struct {
 	Since, Until *time.Time // on the call's start
@@ -261,12 +255,6 @@ type DNCNumber struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Event types of the do-not-call list.
-const (
-	EventDNCAdded   = "dnc.added"
-	EventDNCRemoved = "dnc.removed"
-)
-
 // AgentLive is what an agent is doing right now, as the call engine sees it.
 type AgentLive struct {
 	// State is idle, ringing, in_call or wrap_up.
@@ -311,3 +299,12 @@ const (
 
 // CallRef names one call of a tenant.
 type CallRef struct{ TenantID, CallID int64 }
+
+// CustomerNumber is the outside party's number: the caller of an inbound
+// call, the number dialled by an outbound one.
+func (c *Call) CustomerNumber() string {
+	if c.Direction == Inbound {
+		return c.From
+	}
+	return c.To
+}

@@ -70,13 +70,6 @@ func (c *Contact) SetFields(f ContactFields) {
 // MaxContactPhones bounds the secondary numbers and e-mails of a contact.
 const MaxContactPhones = 20
 
-// Event types of contacts.
-const (
-	EventContactCreated = "contact.created"
-	EventContactUpdated = "contact.updated"
-	EventContactDeleted = "contact.deleted"
-)
-
 // e164Pattern is the shape of an E.164 number: a plus, then up to 15 digits
 // without a leading zero.
 var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
@@ -186,12 +179,6 @@ type ClickToCall struct {
 const (
 	DialContact   = "contact"
 	DialExtension = "extension"
-)
-
-// Event types of click-to-call links.
-const (
-	EventClickToCallCreated = "click_to_call.created"
-	EventClickToCallDeleted = "click_to_call.deleted"
 )
 
 // Normalize trims the link's fields and fills defaults.

@@ -8,8 +8,15 @@ import (
 // Event records one state change. Events are appended in the same transaction as
 // the change they describe (a transactional outbox), so webhooks, CDRs and live
 // streams that read the log can neither miss a change nor see one that rolled
-// back. Seq numbers a tenant's events 1, 2, 3… without gaps, which lets a
-// consumer resume exactly where it stopped.
+// back. Seq numbers a tenant's events 1, 2, 3… without gaps and in commit
+// order, which lets a consumer resume exactly where it stopped; ID is global
+// but commits out of order on PostgreSQL, so it is no cursor.
+//
+// Payload is the event's own record of what happened, written once and never
+// re-read from today's state: a webhook retried or replayed a week later
+// renders the same bytes. Every payload is a JSON object with a "v" field,
+// its version (EventPayloadVersion when written by this build); a consumer
+// reads the fields of the versions it knows and ignores the others.
 type Event struct {
 	ID          int64           `json:"id"`
 	TenantID    int64           `json:"tenant_id"`
@@ -21,32 +28,272 @@ type Event struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-// Event types written by the configuration services. The call engine and later
-// services add their own; consumers must ignore types they do not know.
+// EventPayloadVersion is the version of the payloads this build writes. A
+// change that renames or removes a field, or changes its meaning, raises it;
+// adding a field does not.
+const EventPayloadVersion = 1
+
+// The event types. They are the native API's public event names (webhook
+// subscriptions, GET /v1/events, the stream), so they never change once
+// shipped; consumers must ignore types they do not know. Each group says its
+// subject type and its payload.
+//
+// Tenants (subject "tenant"; payload: the Tenant as the native API shows
+// it, with "v").
 const (
-	EventTenantCreated      = "tenant.created"
-	EventTenantUpdated      = "tenant.updated"
+	EventTenantCreated = "tenant.created"
+	EventTenantUpdated = "tenant.updated"
+)
+
+// Users (subject "user"; payload: the User as the native API shows it, with
+// "v") and their presence (agent.status_changed, subject "user"; payload
+// PresenceEventPayload).
+const (
 	EventUserCreated        = "user.created"
 	EventUserUpdated        = "user.updated"
 	EventUserDeactivated    = "user.deactivated"
-	EventTeamCreated        = "team.created"
-	EventTeamUpdated        = "team.updated"
-	EventTeamDeleted        = "team.deleted"
-	EventSkillCreated       = "skill.created"
-	EventSkillUpdated       = "skill.updated"
-	EventSkillDeleted       = "skill.deleted"
-	EventStatusCreated      = "agent_status.created"
-	EventStatusUpdated      = "agent_status.updated"
-	EventStatusDeleted      = "agent_status.deleted"
+	EventAgentStatusChanged = "agent.status_changed"
+)
+
+// Routing configuration: teams ("team"), skills ("skill") and agent statuses
+// ("agent_status"); payload: the object as the native API shows it, with "v".
+const (
+	EventTeamCreated   = "team.created"
+	EventTeamUpdated   = "team.updated"
+	EventTeamDeleted   = "team.deleted"
+	EventSkillCreated  = "skill.created"
+	EventSkillUpdated  = "skill.updated"
+	EventSkillDeleted  = "skill.deleted"
+	EventStatusCreated = "agent_status.created"
+	EventStatusUpdated = "agent_status.updated"
+	EventStatusDeleted = "agent_status.deleted"
+)
+
+// Queues (subject "queue"; payload: the Queue, or for the member events the
+// QueueMember, as the native API shows it, with "v").
+const (
 	EventQueueCreated       = "queue.created"
 	EventQueueUpdated       = "queue.updated"
 	EventQueueDeleted       = "queue.deleted"
 	EventQueueMemberAdded   = "queue.member_added"
 	EventQueueMemberUpdated = "queue.member_updated"
 	EventQueueMemberRemoved = "queue.member_removed"
-	EventNumberCreated      = "phone_number.created"
-	EventNumberUpdated      = "phone_number.updated"
-	EventNumberDeleted      = "phone_number.deleted"
-	EventKeyCreated         = "api_key.created"
-	EventKeyRevoked         = "api_key.revoked"
 )
+
+// Phone numbers (subject "phone_number"; payload: the PhoneNumber, with "v").
+const (
+	EventNumberCreated = "phone_number.created"
+	EventNumberUpdated = "phone_number.updated"
+	EventNumberDeleted = "phone_number.deleted"
+)
+
+// Contacts ("contact"), click-to-call links ("click_to_call") and the
+// do-not-call list ("dnc"); payload: the object, with "v".
+const (
+	EventContactCreated     = "contact.created"
+	EventContactUpdated     = "contact.updated"
+	EventContactDeleted     = "contact.deleted"
+	EventClickToCallCreated = "click_to_call.created"
+	EventClickToCallDeleted = "click_to_call.deleted"
+	EventDNCAdded           = "dnc.added"
+	EventDNCRemoved         = "dnc.removed"
+)
+
+// API keys ("api_key") and webhooks ("webhook"); payload: the object without
+// its secrets, with "v". endpoint.disabled says why the dispatcher gave up on
+// a webhook.
+const (
+	EventKeyCreated      = "api_key.created"
+	EventKeyRevoked      = "api_key.revoked"
+	EventWebhookCreated  = "webhook.created"
+	EventWebhookUpdated  = "webhook.updated"
+	EventWebhookDeleted  = "webhook.deleted"
+	EventWebhookDisabled = "endpoint.disabled"
+)
+
+// Text messages (subject "message"; payload MessageEventPayload), one type
+// per status the message reached.
+const (
+	EventSMSQueued    = "sms.queued"
+	EventSMSSent      = "sms.sent"
+	EventSMSDelivered = "sms.delivered"
+	EventSMSFailed    = "sms.failed"
+	EventSMSReceived  = "sms.received"
+)
+
+// MessageEventType returns the event type of a message that reached status
+// st.
+func MessageEventType(st MessageStatus) string {
+	switch st {
+	case MessageSent:
+		return EventSMSSent
+	case MessageDelivered:
+		return EventSMSDelivered
+	case MessageFailed:
+		return EventSMSFailed
+	case MessageReceived:
+		return EventSMSReceived
+	}
+	return EventSMSQueued
+}
+
+// Calls (subject "call"; payload CallEventPayload), one type per step the
+// call engine reports.
+const (
+	EventCallCreated       = "call.created"        // a call began (inbound arrival, outbound dial, transfer leg)
+	EventCallQueued        = "call.queued"         // it joined a queue
+	EventCallRinging       = "call.ringing"        // agents' phones ring (RingingAgents)
+	EventCallRingTimeout   = "call.ring_timeout"   // an agent let it ring out
+	EventCallNotAnswered   = "call.not_answered"   // every agent offered let it ring out
+	EventCallAgentAnswered = "call.agent_answered" // the agent of an outbound call answered; the customer is dialled
+	EventCallConnected     = "call.connected"      // caller and agent talk
+	EventCallVoicemail     = "call.voicemail"      // an outbound call reached an answering machine
+	EventCallDTMF          = "call.dtmf"           // the caller keyed digits
+	EventCallHeld          = "call.held"
+	EventCallResumed       = "call.resumed"
+	EventCallScheduled     = "call.scheduled" // a callback waits for its time
+	EventCallDialing       = "call.dialing"   // a scheduled call is placed
+	EventCallEnded         = "call.ended"
+	EventCallRecovered     = "call.recovered" // a failed call later reached by its callback
+)
+
+// callChanges maps the call engine's names for a call's steps to their event
+// types.
+var callChanges = map[string]string{
+	"created": EventCallCreated, "queued": EventCallQueued, "ringing": EventCallRinging,
+	"ring_timeout": EventCallRingTimeout, "not_answered": EventCallNotAnswered,
+	"agent_answered": EventCallAgentAnswered, "connected": EventCallConnected, "voicemail": EventCallVoicemail,
+	"dtmf": EventCallDTMF, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
+	"dialing": EventCallDialing, "ended": EventCallEnded, "recovered": EventCallRecovered,
+}
+
+// CallEventType returns the event type of a call step as the call engine
+// names it (Observer.CallChanged's what: "created", "ended"…), and false
+// for a step without one, which a store refuses rather than invent a type.
+func CallEventType(change string) (string, bool) {
+	typ, ok := callChanges[change]
+	return typ, ok
+}
+
+// UserRef is a user as an event saw them: enough for a renderer to name the
+// agent of a call as they were named then.
+type UserRef struct {
+	ID          int64  `json:"id"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Email       string `json:"email"`
+	Extension   string `json:"extension"`
+	SIPUsername string `json:"sip_username"`
+}
+
+// Name is the user's display name.
+func (u UserRef) Name() string {
+	return (&User{FirstName: u.FirstName, LastName: u.LastName}).Name()
+}
+
+// QueueRef is a queue as an event saw it (Name is empty when it was gone).
+type QueueRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// ContactRef is the contact an event found for a call's outside party, as it
+// was then.
+type ContactRef struct {
+	ID            int64  `json:"id"`
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
+	CRMName       string `json:"crm_name"`
+	CRMContactURL string `json:"crm_contact_url"`
+}
+
+// CallEventPayload is the payload of every call.* event: the call as it
+// stood after the step, with the names its renderers show (queue, agent,
+// agents rung, the customer's contact) as they were at that moment. Times
+// have the store's precision (microseconds).
+type CallEventPayload struct {
+	V         int        `json:"v"`
+	ID        int64      `json:"id"`
+	UUID      string     `json:"uuid"`
+	Direction Direction  `json:"direction"`
+	Status    CallStatus `json:"status"`
+	From      string     `json:"from"`
+	To        string     `json:"to"`
+	QueueID   *int64     `json:"queue_id"`
+	AgentID   *int64     `json:"agent_id"`
+	// Queue, Agent and Ringing (the agents whose phones ring) are as they
+	// were named at the time; Agent is nil, and Ringing leaves out, a user
+	// the store did not know.
+	Queue   *QueueRef `json:"queue"`
+	Agent   *UserRef  `json:"agent"`
+	Ringing []UserRef `json:"ringing_agents"`
+	// Customer is the contact filed under the outside party's number
+	// (CustomerNumber), if any.
+	Customer    *ContactRef `json:"customer_contact"`
+	ParentID    *int64      `json:"parent_id"`
+	Source      CallSource  `json:"source"`
+	Recorded    bool        `json:"recorded"`
+	Media       string      `json:"media"`
+	FaxPages    int         `json:"fax_pages"`
+	DTMF        string      `json:"dtmf"`
+	HoldSeconds float64     `json:"hold_seconds"`
+	Disposition Disposition `json:"disposition"`
+	HangupBy    Side        `json:"hangup_by"`
+	HangupCause string      `json:"hangup_cause"`
+	CreatedAt   time.Time   `json:"created_at"`
+	QueuedAt    *time.Time  `json:"queued_at"`
+	RingingAt   *time.Time  `json:"ringing_at"`
+	ConnectedAt *time.Time  `json:"connected_at"`
+	EndedAt     *time.Time  `json:"ended_at"`
+	ScheduledAt *time.Time  `json:"scheduled_at"`
+}
+
+// Call returns the call the payload describes, in tenant tenantID, for the
+// derivations a renderer shares with the API (durations, CDRs).
+func (p CallEventPayload) Call(tenantID int64) Call {
+	c := Call{ID: p.ID, TenantID: tenantID, UUID: p.UUID, Direction: p.Direction, Status: p.Status, From: p.From, To: p.To,
+		ParentID: p.ParentID, Source: p.Source, Recorded: p.Recorded, Media: p.Media, FaxPages: p.FaxPages, DTMF: p.DTMF,
+		Hold: time.Duration(p.HoldSeconds * float64(time.Second)), HoldSeconds: p.HoldSeconds, Disposition: p.Disposition,
+		HangupBy: p.HangupBy, HangupCause: p.HangupCause, CreatedAt: p.CreatedAt, QueuedAt: p.QueuedAt, RingingAt: p.RingingAt,
+		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID}
+	for _, u := range p.Ringing {
+		c.RingingAgents = append(c.RingingAgents, u.ID)
+	}
+	return c
+}
+
+// PresenceEventPayload is the payload of agent.status_changed: the status
+// the agent is in since Since, the one before, and whether it takes calls.
+type PresenceEventPayload struct {
+	V         int       `json:"v"`
+	UserID    int64     `json:"user_id"`
+	Status    string    `json:"status"`
+	Previous  string    `json:"previous"`
+	Available bool      `json:"available"`
+	Since     time.Time `json:"since"`
+}
+
+// MessageEventPayload is the payload of the sms.* events: the message as it
+// stood after the change.
+type MessageEventPayload struct {
+	V           int           `json:"v"`
+	ID          int64         `json:"id"`
+	UUID        string        `json:"uuid"`
+	Direction   Direction     `json:"direction"`
+	From        string        `json:"from"`
+	To          string        `json:"to"`
+	Body        string        `json:"body"`
+	Status      MessageStatus `json:"status"`
+	UserID      *int64        `json:"user_id"`
+	Error       string        `json:"error"`
+	CreatedAt   time.Time     `json:"created_at"`
+	SentAt      *time.Time    `json:"sent_at"`
+	DeliveredAt *time.Time    `json:"delivered_at"`
+}
+
+// NewMessageEventPayload records m as its events carry it.
+func NewMessageEventPayload(m Message) MessageEventPayload {
+	return MessageEventPayload{V: EventPayloadVersion, ID: m.ID, UUID: m.UUID, Direction: m.Direction, From: m.From, To: m.To,
+		Body: m.Body, Status: m.Status, UserID: m.UserID, Error: m.Error, CreatedAt: m.CreatedAt, SentAt: m.SentAt,
+		DeliveredAt: m.DeliveredAt}
+}

@@ -44,15 +44,6 @@ type Message struct {
 // Dialects may allow less (one takes 160).
 const MaxMessageLength = 1600
 
-// Event types of messages.
-const (
-	EventSMSQueued    = "sms.queued"
-	EventSMSSent      = "sms.sent"
-	EventSMSDelivered = "sms.delivered"
-	EventSMSFailed    = "sms.failed"
-	EventSMSReceived  = "sms.received"
-)
-
 // Validate reports every invalid field of m; numbers are checked by the
 // messaging service, which can parse them.
 func (m *Message) Validate() error {

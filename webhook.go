@@ -213,14 +213,6 @@ type DeliveryFilter struct {
 	Until     *time.Time
 }
 
-// Event types of the webhook subsystem itself.
-const (
-	EventWebhookCreated  = "webhook.created"
-	EventWebhookUpdated  = "webhook.updated"
-	EventWebhookDeleted  = "webhook.deleted"
-	EventWebhookDisabled = "endpoint.disabled"
-)
-
 // SetDialectTypes makes w a subscription to the vendor events names, given
 // the dialect's vocabulary (each vendor event type and the core event types it
 // is made of): names become w's DialectTypes and their core types its

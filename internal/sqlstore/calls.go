@@ -77,8 +77,8 @@ func (t *tx) setPresence(ctx context.Context, tenantID, userID int64, status str
 			st.Name, micros(t.now), ret, tenantID, userID); err != nil {
 			return fmt.Errorf("set presence: %w", err)
 		}
-		return t.appendEvent(ctx, tenantID, switchboard.EventAgentStatusChanged, "user", userID,
-			map[string]any{"user_id": userID, "status": st.Name, "previous": prev, "available": st.Available, "since": t.now})
+		return t.appendEvent(ctx, tenantID, switchboard.EventAgentStatusChanged, "user", userID, switchboard.PresenceEventPayload{
+			V: switchboard.EventPayloadVersion, UserID: userID, Status: st.Name, Previous: prev, Available: st.Available, Since: t.now})
 	}()
 	return p, err
 }
@@ -126,8 +126,8 @@ func scanCall(s scanner) (switchboard.Call, error) {
 // from the same reserved range the call engine draws on (ReserveCallIDs), so
 // no two calls can ever share an id.
 func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (switchboard.Call, error) {
-	if c.TenantID == 0 || what == "" {
-		return c, errors.New("save call: tenant and change are required")
+	if _, ok := switchboard.CallEventType(what); c.TenantID == 0 || !ok {
+		return c, fmt.Errorf("save call: tenant and a known change are required, not %d and %q", c.TenantID, what)
 	}
 	assigned := c.ID != 0
 	err := db.inTx(ctx, func(t *tx) error {
@@ -147,7 +147,7 @@ func (db *DB) SaveCall(ctx context.Context, c switchboard.Call, what string) (sw
 // order, in one transaction (the batching writer's group commit).
 func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) error {
 	for _, ch := range changes {
-		if ch.Agent == nil && ch.Recover == nil && (ch.Call.TenantID == 0 || ch.Call.ID == 0 || ch.What == "") {
+		if ch.Agent == nil && ch.Recover == nil && (ch.Call.TenantID == 0 || ch.Call.ID == 0 || !knownChange(ch.What)) {
 			return fmt.Errorf("save calls: call %d: tenant, id and change are required", ch.Call.ID)
 		}
 	}
@@ -178,6 +178,11 @@ func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) e
 		}
 		return t.flushEvents(ctx)
 	})
+}
+
+func knownChange(what string) bool {
+	_, ok := switchboard.CallEventType(what)
+	return ok
 }
 
 // agentCallState shows In-Call and Wrap-Up as the agent's presence while they
@@ -322,6 +327,10 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	if c.Media == "" {
 		c.Media = switchboard.MediaVoice
 	}
+	typ, ok := switchboard.CallEventType(what)
+	if !ok {
+		return fmt.Errorf("save call %d: %q is no change of a call", c.ID, what)
+	}
 	if c.UUID == "" {
 		c.UUID = uuid.NewString() // kept only when this inserts the row
 	}
@@ -346,7 +355,84 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 		// The id belongs to another tenant's call: never overwrite it.
 		return fmt.Errorf("save call %d: the id is another tenant's call", c.ID)
 	}
-	return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
+	return t.appendCallEvent(ctx, *c, typ)
+}
+
+// appendCallEvent appends the event typ of call c, as it stands after the
+// change, inside t. It is the one place a call's event payload is made: the
+// names renderers show (queue, agent, agents rung, the customer's contact)
+// are read in the same transaction, so the event keeps them as they were
+// when the call changed.
+func (t *tx) appendCallEvent(ctx context.Context, c switchboard.Call, typ string) error {
+	p, err := t.callEventPayload(ctx, c)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	return t.appendEvent(ctx, c.TenantID, typ, "call", c.ID, p)
+}
+
+func (t *tx) callEventPayload(ctx context.Context, c switchboard.Call) (switchboard.CallEventPayload, error) {
+	at := func(v *time.Time) *time.Time {
+		if v == nil {
+			return nil
+		}
+		u := v.UTC().Truncate(time.Microsecond)
+		return &u
+	}
+	p := switchboard.CallEventPayload{V: switchboard.EventPayloadVersion, ID: c.ID, UUID: c.UUID, Direction: c.Direction,
+		Status: c.Status, From: c.From, To: c.To, ParentID: c.ParentID, Source: c.Source, Recorded: c.Recorded, Media: c.Media,
+		FaxPages: c.FaxPages, DTMF: c.DTMF, HoldSeconds: c.Hold.Truncate(time.Microsecond).Seconds(), Disposition: c.Disposition,
+		HangupBy: c.HangupBy, HangupCause: c.HangupCause, QueueID: c.QueueID, AgentID: c.AgentID, CreatedAt: *at(&c.CreatedAt), QueuedAt: at(c.QueuedAt),
+		RingingAt: at(c.RingingAt), ConnectedAt: at(c.ConnectedAt), EndedAt: at(c.EndedAt), ScheduledAt: at(c.ScheduledAt)}
+	if c.QueueID != nil {
+		p.Queue = &switchboard.QueueRef{ID: *c.QueueID}
+		err := t.queryRow(ctx, "SELECT name FROM queues WHERE tenant_id = ? AND id = ?", c.TenantID, *c.QueueID).Scan(&p.Queue.Name)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return p, fmt.Errorf("queue of call: %w", err)
+		}
+	}
+	user := func(id int64) (*switchboard.UserRef, error) {
+		u := switchboard.UserRef{ID: id}
+		err := t.queryRow(ctx, "SELECT first_name, last_name, email, extension, sip_username FROM users WHERE tenant_id = ? AND id = ?",
+			c.TenantID, id).Scan(&u.FirstName, &u.LastName, &u.Email, &u.Extension, &u.SIPUsername)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("agent of call: %w", err)
+		}
+		return &u, nil
+	}
+	if c.AgentID != nil {
+		var err error
+		if p.Agent, err = user(*c.AgentID); err != nil {
+			return p, err
+		}
+	}
+	for _, id := range c.RingingAgents {
+		u, err := user(id)
+		if err != nil {
+			return p, err
+		}
+		if u != nil {
+			p.Ringing = append(p.Ringing, *u)
+		}
+	}
+	if n := c.CustomerNumber(); n != "" {
+		// The lowest id wins when several contacts share a number, as in
+		// ContactsByPhone.
+		var k switchboard.ContactRef
+		err := t.queryRow(ctx, `SELECT c.id, c.first_name, c.last_name, c.crm_name, c.crm_contact_url FROM contact_phones p
+			JOIN contacts c ON c.id = p.contact_id WHERE p.tenant_id = ? AND p.number = ? ORDER BY c.id LIMIT 1`,
+			c.TenantID, n).Scan(&k.ID, &k.FirstName, &k.LastName, &k.CRMName, &k.CRMContactURL)
+		switch {
+		case err == nil:
+			p.Customer = &k
+		case !errors.Is(err, sql.ErrNoRows):
+			return p, fmt.Errorf("contact of call: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // Call implements switchboard.Store.
@@ -621,5 +707,5 @@ func (t *tx) recoverCall(ctx context.Context, tenantID, id int64) error {
 		c.Status, micros(t.now), tenantID, id); err != nil {
 		return fmt.Errorf("recover call: %w", err)
 	}
-	return t.appendEvent(ctx, tenantID, switchboard.EventCallPrefix+"recovered", "call", id, c)
+	return t.appendCallEvent(ctx, c, switchboard.EventCallRecovered)
 }

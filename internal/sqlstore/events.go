@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"switchboard"
@@ -23,7 +25,7 @@ func (t *tx) appendEvent(ctx context.Context, tenantID int64, typ, subjectType s
 
 func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (switchboard.Event, error) {
 	e := switchboard.Event{TenantID: tenantID, Type: typ, Time: t.now, SubjectType: subjectType, SubjectID: subjectID}
-	body, err := json.Marshal(payload)
+	body, err := versioned(payload)
 	if err != nil {
 		return e, fmt.Errorf("event %s: encode payload: %w", typ, err)
 	}
@@ -71,6 +73,26 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 	}
 	t.appended++
 	return e, nil
+}
+
+// versioned encodes an event's payload as a JSON object whose first field is
+// its version, "v". The payload types of the root package carry V as their
+// first field; any other object (a configuration object as the native API
+// shows it) gets "v": switchboard.EventPayloadVersion put in front, and any
+// other value is wrapped as {"v": …, "data": value}.
+func versioned(payload any) ([]byte, error) {
+	body, err := json.Marshal(payload)
+	if err != nil || bytes.HasPrefix(body, []byte(`{"v":`)) {
+		return body, err
+	}
+	head := `{"v":` + strconv.Itoa(switchboard.EventPayloadVersion)
+	switch {
+	case bytes.Equal(body, []byte("{}")):
+		return []byte(head + "}"), nil
+	case len(body) > 0 && body[0] == '{':
+		return append([]byte(head+","), body[1:]...), nil
+	}
+	return []byte(head + `,"data":` + string(body) + "}"), nil
 }
 
 // AppendEvent records an event that is not the side effect of another store
@@ -161,9 +183,38 @@ func scanEventPage(rows *sql.Rows, maxBytes int) ([]switchboard.Event, error) {
 	return out, nil
 }
 
+// EventHeads returns every tenant's newest sequence number, by tenant id:
+// one cheap read that tells a follower of the log which tenants moved. Each
+// head only ever rises in a commit that also writes that event, so every
+// event up to it can be read.
+func (db *DB) EventHeads(ctx context.Context) (map[int64]int64, error) {
+	rows, err := db.query(ctx, "SELECT id, event_seq FROM tenants")
+	if err != nil {
+		return nil, fmt.Errorf("event heads: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, fmt.Errorf("event heads: %w", err)
+		}
+		out[id] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("event heads: %w", err)
+	}
+	return out, nil
+}
+
 // EventsAfterID returns the events of every tenant with an id above afterID,
-// oldest first, at most limit of them: the tail a node follows to keep its
-// in-memory state (the call engine's queues and agents) in step with the store.
+// oldest first, at most limit of them.
+//
+// It is no cursor for following the log: on PostgreSQL ids are taken at
+// insert and become visible at commit, so a lower id can appear after a
+// higher one was read, and a follower by id skips it. Follow the log with
+// eventtail.Follower (per-tenant sequence numbers) instead; this remains for
+// the call engine's follower in cmd until it moves to eventtail.
 func (db *DB) EventsAfterID(ctx context.Context, afterID int64, limit int) ([]switchboard.Event, error) {
 	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
 		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
@@ -173,7 +224,9 @@ func (db *DB) EventsAfterID(ctx context.Context, afterID int64, limit int) ([]sw
 	return scanEvents(rows)
 }
 
-// LastEventID returns the id of the newest event of any tenant (0 when none).
+// LastEventID returns the id of the newest event of any tenant (0 when none):
+// a gauge of the log's size for monitoring, not a position to follow from
+// (see EventsAfterID).
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	var id sql.NullInt64
 	if err := db.queryRow(ctx, "SELECT MAX(id) FROM events").Scan(&id); err != nil {

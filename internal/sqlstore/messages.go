@@ -25,8 +25,6 @@ func scanMessage(s scanner) (switchboard.Message, error) {
 }
 
 // messageEvent is the event of a message in status st.
-func messageEvent(st switchboard.MessageStatus) string { return "sms." + string(st) }
-
 // CreateMessage implements switchboard.Store.
 func (db *DB) CreateMessage(ctx context.Context, m switchboard.Message) (switchboard.Message, error) {
 	if err := m.Validate(); err != nil {
@@ -51,7 +49,7 @@ func (db *DB) CreateMessage(ctx context.Context, m switchboard.Message) (switchb
 			return fmt.Errorf("insert message: %w", err)
 		}
 		m.ID = id
-		return t.appendEvent(ctx, m.TenantID, messageEvent(m.Status), "message", id, m)
+		return t.appendEvent(ctx, m.TenantID, switchboard.MessageEventType(m.Status), "message", id, switchboard.NewMessageEventPayload(m))
 	})
 	return m, err
 }
@@ -70,7 +68,7 @@ func (db *DB) UpdateMessage(ctx context.Context, m switchboard.Message) (switchb
 			return fmt.Errorf("update message: %w", err)
 		}
 		m = old
-		return t.appendEvent(ctx, m.TenantID, messageEvent(m.Status), "message", m.ID, m)
+		return t.appendEvent(ctx, m.TenantID, switchboard.MessageEventType(m.Status), "message", m.ID, switchboard.NewMessageEventPayload(m))
 	})
 	return m, err
 }

@@ -34,7 +34,7 @@ func (a *API) Events() map[string][]string { return EventTypes() }
 
 // Renderer implements httpapi.Dialect.
 func (a *API) Renderer() webhook.Renderer {
-	return Renderer{Store: a.opt.Store, PublicURL: a.opt.PublicURL}
+	return Renderer{PublicURL: a.opt.PublicURL}
 }
 
 // ErrorWriter implements httpapi.Dialect.

@@ -189,7 +189,6 @@ type Payload struct {
 // Renderer renders Voice360 webhook payloads; the dispatcher calls it for
 // every delivery of a voice360 subscription.
 type Renderer struct {
-	Store switchboard.Store
 	// PublicURL is the base of recording links.
 	PublicURL string
 }
@@ -210,7 +209,7 @@ func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) (
 	var err error
 	switch e.SubjectType {
 	case "call":
-		meta, err = r.callMetadata(ctx, typ, e)
+		meta, err = r.callMetadata(typ, e)
 	case "message":
 		meta, err = messageMetadata(typ, e)
 	default:
@@ -223,7 +222,7 @@ func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) (
 }
 
 func messageMetadata(typ string, e switchboard.Event) (map[string]any, error) {
-	var m switchboard.Message
+	var m switchboard.MessageEventPayload
 	if err := json.Unmarshal(e.Payload, &m); err != nil {
 		return nil, fmt.Errorf("voice360: message event %d: %w", e.ID, err)
 	}
@@ -239,12 +238,15 @@ func messageMetadata(typ string, e switchboard.Event) (map[string]any, error) {
 	return meta, nil
 }
 
-// callMetadata picks the call events a type takes and describes them.
-func (r Renderer) callMetadata(ctx context.Context, typ string, e switchboard.Event) (map[string]any, error) {
-	var c switchboard.Call
-	if err := json.Unmarshal(e.Payload, &c); err != nil {
+// callMetadata picks the call events a type takes and describes them from
+// the event alone: names are those the event recorded, so a retried delivery
+// renders the same bytes as the first.
+func (r Renderer) callMetadata(typ string, e switchboard.Event) (map[string]any, error) {
+	var p switchboard.CallEventPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, fmt.Errorf("voice360: call event %d: %w", e.ID, err)
 	}
+	c := p.Call(e.TenantID)
 	c.ID = e.SubjectID
 	inbound, queued, answered := c.Direction == switchboard.Inbound, c.QueueID != nil, c.ConnectedAt != nil
 	take := map[string]bool{
@@ -265,19 +267,15 @@ func (r Renderer) callMetadata(ctx context.Context, typ string, e switchboard.Ev
 	meta := map[string]any{"call_id": c.UUID, "direction": string(c.Direction), "from_number": c.From, "to_number": c.To}
 	if c.QueueID != nil {
 		meta["queue_id"] = *c.QueueID
-		if q, err := r.Store.Queue(ctx, c.TenantID, *c.QueueID); err == nil {
-			meta["queue_name"] = q.Name
+		if p.Queue != nil && p.Queue.Name != "" {
+			meta["queue_name"] = p.Queue.Name
 		}
 	}
 	if c.AgentID != nil {
 		meta["user_id"] = *c.AgentID
-		u, err := r.Store.User(ctx, c.TenantID, *c.AgentID)
-		if err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound {
-			return nil, err
-		}
-		if err == nil {
+		if u := p.Agent; u != nil {
 			meta["extension"] = u.Extension
-			meta["user_name"] = fullName(u)
+			meta["user_name"] = u.Name()
 		}
 	}
 	if c.EndedAt != nil {

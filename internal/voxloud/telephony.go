@@ -76,88 +76,100 @@ func accountID(tenantID int64) string {
 	return "sb" + strings.Repeat("0", 30-len(strconv.FormatInt(tenantID, 16))) + strconv.FormatInt(tenantID, 16)
 }
 
-// telephonyEvents renders records, looking up their agents and the contacts
-// of their customers in one pass.
+// telephonyEvents renders records as they read today, looking up their
+// agents and the contacts of their customers in one pass (the query and CSV
+// export; webhooks render from their event instead).
 func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switchboard.CDR) ([]telephonyEvent, error) {
 	numbers := make([]string, len(cdrs))
 	for i, r := range cdrs {
-		numbers[i] = customerNumber(r.Call)
+		numbers[i] = r.CustomerNumber()
 	}
 	contacts, err := a.opt.Store.ContactsByPhone(ctx, tenantID, numbers)
 	if err != nil {
 		return nil, err
 	}
-	users := map[int64]*switchboard.User{}
+	users := map[int64]*switchboard.UserRef{}
 	out := make([]telephonyEvent, len(cdrs))
 	for i, r := range cdrs {
-		c := r.Call
-		var agent *switchboard.User
-		if c.AgentID != nil {
-			u, seen := users[*c.AgentID]
+		var agent *switchboard.UserRef
+		if id := r.AgentID; id != nil {
+			u, seen := users[*id]
 			if !seen {
-				got, err := a.opt.Store.User(ctx, tenantID, *c.AgentID)
+				got, err := a.opt.Store.User(ctx, tenantID, *id)
 				if err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound {
 					return nil, err
 				}
 				if err == nil {
-					u = &got
+					u = &switchboard.UserRef{ID: got.ID, FirstName: got.FirstName, LastName: got.LastName, Email: got.Email,
+						Extension: got.Extension, SIPUsername: got.SIPUsername}
 				}
-				users[*c.AgentID] = u
+				users[*id] = u
 			}
 			agent = u
 		}
-		ev := telephonyEvent{ID: c.ID, Type: "PHONE_CALL", AccountID: accountID(tenantID), Direction: strings.ToUpper(string(c.Direction)),
-			Timestamp: c.CreatedAt.UnixMilli(), OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To,
-			DestinationName: c.To, Duration: int64(r.TotalSeconds + 0.5), CallID: c.UUID}
-		contact, known := contacts[customerNumber(c)]
-		if c.Media == switchboard.MediaFax {
-			ev.Type = "FAX_CALL"
-			if known {
-				ev.OriginatorName = contactName(contact)
-			}
-			out[i] = ev
-			continue
+		var contact *switchboard.ContactRef
+		if k, known := contacts[r.CustomerNumber()]; known {
+			contact = &switchboard.ContactRef{ID: k.ID, FirstName: k.FirstName, LastName: k.LastName, CRMName: k.CRMName,
+				CRMContactURL: k.CRMContactURL}
 		}
-		ring, recorded := int64(r.RingSeconds+0.5), c.Recorded
-		ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, &recorded, []string{}, []string{}
-		if recorded {
-			ev.RecordingURL = strings.TrimRight(a.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/recording"
-		}
-		if known {
-			ev.ContactCRM, ev.ContactCRMURL = contact.CRMName, contact.CRMContactURL
-		}
-		inbound := c.Direction == switchboard.Inbound
-		switch {
-		case inbound && known:
-			ev.OriginatorName = contactName(contact)
-		case !inbound && known:
-			ev.DestinationName = contactName(contact)
-		}
-		if agent != nil {
-			if inbound {
-				ev.DestinationName = userName(*agent)
-			} else {
-				ev.OriginatorName = userName(*agent)
-			}
-			if c.ConnectedAt != nil && c.Source.System != SourceClickToCall {
-				ev.AnswererName, ev.AnswererNumber = userName(*agent), agent.Extension
-				if !inbound {
-					ev.AnswererName, ev.AnswererNumber = ev.DestinationName, c.To
-				}
-			}
-		}
-		if c.Source.System == SourceClickToCall {
-			ev.Type, ev.QueueCallID, ev.ClickToCallType = "CLICK_TO_CALL", c.UUID, "EXTENSION"
-			if c.ScheduledAt != nil {
-				ev.ClickToCallType = "CONTACT" // the contact was dialled first
-			}
-		} else {
-			mask, vm := false, c.Status == switchboard.CallVoicemail
-			ev.MaskCallerNumber, ev.Voicemail, ev.LastEvent = &mask, &vm, lastEvent(c)
-		}
-		out[i] = ev
+		out[i] = a.telephonyEvent(r, agent, contact)
 	}
 	return out, nil
+}
+
+// telephonyEvent renders one record, its agent and its customer's contact
+// (either nil when unknown) as given.
+func (a *API) telephonyEvent(r switchboard.CDR, agent *switchboard.UserRef, contact *switchboard.ContactRef) telephonyEvent {
+	c := r.Call
+	tenantID := c.TenantID
+	ev := telephonyEvent{ID: c.ID, Type: "PHONE_CALL", AccountID: accountID(tenantID), Direction: strings.ToUpper(string(c.Direction)),
+		Timestamp: c.CreatedAt.UnixMilli(), OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To,
+		DestinationName: c.To, Duration: int64(r.TotalSeconds + 0.5), CallID: c.UUID}
+	if c.Media == switchboard.MediaFax {
+		ev.Type = "FAX_CALL"
+		if contact != nil {
+			ev.OriginatorName = contactName(*contact)
+		}
+		return ev
+	}
+	ring, recorded := int64(r.RingSeconds+0.5), c.Recorded
+	ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, &recorded, []string{}, []string{}
+	if recorded {
+		ev.RecordingURL = strings.TrimRight(a.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/recording"
+	}
+	if contact != nil {
+		ev.ContactCRM, ev.ContactCRMURL = contact.CRMName, contact.CRMContactURL
+	}
+	inbound := c.Direction == switchboard.Inbound
+	switch {
+	case inbound && contact != nil:
+		ev.OriginatorName = contactName(*contact)
+	case !inbound && contact != nil:
+		ev.DestinationName = contactName(*contact)
+	}
+	if agent != nil {
+		if inbound {
+			ev.DestinationName = agent.Name()
+		} else {
+			ev.OriginatorName = agent.Name()
+		}
+		if c.ConnectedAt != nil && c.Source.System != SourceClickToCall {
+			ev.AnswererName, ev.AnswererNumber = agent.Name(), agent.Extension
+			if !inbound {
+				ev.AnswererName, ev.AnswererNumber = ev.DestinationName, c.To
+			}
+		}
+	}
+	if c.Source.System == SourceClickToCall {
+		ev.Type, ev.QueueCallID, ev.ClickToCallType = "CLICK_TO_CALL", c.UUID, "EXTENSION"
+		if c.ScheduledAt != nil {
+			ev.ClickToCallType = "CONTACT" // the contact was dialled first
+		}
+	} else {
+		mask, vm := false, c.Status == switchboard.CallVoicemail
+		ev.MaskCallerNumber, ev.Voicemail, ev.LastEvent = &mask, &vm, lastEvent(c)
+	}
+	return ev
 }
 
 // telephonyQuery is the body of a telephony-events query.

@@ -232,18 +232,21 @@ var _ webhook.Renderer = Renderer{}
 
 // Render implements webhook.Renderer.
 func (r Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
-	return webhook.FirstTaker(w, func(typ string) ([]byte, error) { return r.render(ctx, typ, e) })
+	return webhook.FirstTaker(w, func(typ string) ([]byte, error) { return r.render(typ, e) })
 }
 
-// render renders e as a webhook of type typ, or passes it over.
-func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) ([]byte, error) {
+// render renders e as a webhook of type typ, or passes it over. It reads
+// nothing but the event: names are those the event recorded, so a retried
+// delivery renders the same bytes as the first.
+func (r Renderer) render(typ string, e switchboard.Event) ([]byte, error) {
 	if e.SubjectType != "call" || !slices.Contains(eventTypes[typ], e.Type) {
 		return nil, webhook.ErrSkip
 	}
-	var c switchboard.Call
-	if err := json.Unmarshal(e.Payload, &c); err != nil {
+	var p switchboard.CallEventPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
 		return nil, fmt.Errorf("voxloud: call event %d: %w", e.ID, err)
 	}
+	c := p.Call(e.TenantID)
 	c.ID = e.SubjectID
 	clickToCall, fax := c.Source.System == SourceClickToCall, c.Media == switchboard.MediaFax
 	if fax != (typ == "FAX_CALL") {
@@ -259,80 +262,50 @@ func (r Renderer) render(ctx context.Context, typ string, e switchboard.Event) (
 		if (typ == "CALL_INCOMING" && c.Direction != switchboard.Inbound) || (typ == "CALL_STARTED" && c.Direction == switchboard.Inbound) {
 			return nil, webhook.ErrSkip
 		}
-		d, err := r.API.phoneCallEvent(ctx, c, typ, e)
-		if err != nil {
-			return nil, err
-		}
-		data = d
+		data = phoneCall(p, typ, e)
 	case "PHONE_CALL", "CLICK_TO_CALL":
 		if clickToCall != (typ == "CLICK_TO_CALL") {
 			return nil, webhook.ErrSkip
 		}
-		evs, err := r.API.telephonyEvents(ctx, e.TenantID, []switchboard.CDR{switchboard.NewCDR(c)})
-		if err != nil {
-			return nil, err
-		}
-		evs[0].Timestamp = e.Time.UnixMilli()
-		data = evs[0]
+		ev := r.API.telephonyEvent(switchboard.NewCDR(c), p.Agent, p.Customer)
+		ev.Timestamp = e.Time.UnixMilli()
+		data = ev
 	default:
 		return nil, webhook.ErrSkip
 	}
 	return json.Marshal(envelope{Timestamp: e.Time.UnixMilli(), Type: typ, Data: data, PBXID: e.TenantID})
 }
 
-// phoneCallEvent renders a real-time event. Its user is the agent the event
-// is about: the first agent being rung for INCOMING, the call's agent
-// otherwise.
-func (a *API) phoneCallEvent(ctx context.Context, c switchboard.Call, typ string, e switchboard.Event) (phoneCallEvent, error) {
-	out := phoneCallEvent{Timestamp: e.Time.UnixMilli(), CallID: c.UUID, Type: strings.TrimPrefix(typ, "CALL_"),
-		OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To, DestinationName: c.To}
-	var agentID int64
-	switch {
-	case typ == "CALL_INCOMING" && len(c.RingingAgents) > 0:
-		agentID = c.RingingAgents[0]
-	case c.AgentID != nil:
-		agentID = *c.AgentID
+// phoneCall renders a real-time event from its call event. Its user is the
+// agent the event is about: the first agent being rung for INCOMING, the
+// call's agent otherwise.
+func phoneCall(p switchboard.CallEventPayload, typ string, e switchboard.Event) phoneCallEvent {
+	out := phoneCallEvent{Timestamp: e.Time.UnixMilli(), CallID: p.UUID, Type: strings.TrimPrefix(typ, "CALL_"),
+		OriginatorNumber: p.From, OriginatorName: p.From, DestinationNumber: p.To, DestinationName: p.To}
+	agent := p.Agent
+	if typ == "CALL_INCOMING" && len(p.Ringing) > 0 {
+		agent = &p.Ringing[0]
 	}
-	var agent *switchboard.User
-	if agentID != 0 {
-		u, err := a.opt.Store.User(ctx, c.TenantID, agentID)
-		if err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound {
-			return out, err
-		}
-		if err == nil {
-			agent = &u
-			out.UserEmail, out.SIPUsername, out.UserExtension = u.Email, u.SIPUsername, extensionNumber(u.Extension)
-		}
+	if agent != nil {
+		out.UserEmail, out.SIPUsername, out.UserExtension = agent.Email, agent.SIPUsername, extensionNumber(agent.Extension)
 	}
-	contacts, err := a.opt.Store.ContactsByPhone(ctx, c.TenantID, []string{customerNumber(c)})
-	if err != nil {
-		return out, err
-	}
-	contact, known := contacts[customerNumber(c)]
-	if c.Direction == switchboard.Inbound {
-		if known {
-			out.OriginatorName = contactName(contact)
+	contact := p.Customer
+	if p.Direction == switchboard.Inbound {
+		if contact != nil {
+			out.OriginatorName = contactName(*contact)
 		}
 		if agent != nil {
-			out.DestinationName = userName(*agent)
+			out.DestinationName = agent.Name()
 		}
 	} else {
 		if agent != nil {
-			out.OriginatorName = userName(*agent)
+			out.OriginatorName = agent.Name()
 		}
-		if known {
-			out.DestinationName = contactName(contact)
+		if contact != nil {
+			out.DestinationName = contactName(*contact)
 		}
 	}
-	return out, nil
-}
-
-// customerNumber is the outside party's number of a call.
-func customerNumber(c switchboard.Call) string {
-	if c.Direction == switchboard.Inbound {
-		return c.From
-	}
-	return c.To
+	return out
 }
 
 func extensionNumber(ext string) *int64 {
@@ -343,8 +316,6 @@ func extensionNumber(ext string) *int64 {
 	return &n
 }
 
-func userName(u switchboard.User) string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
-
-func contactName(c switchboard.Contact) string {
+func contactName(c switchboard.ContactRef) string {
 	return strings.TrimSpace(c.FirstName + " " + c.LastName)
 }

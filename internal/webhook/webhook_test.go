@@ -227,7 +227,7 @@ func TestDeliverRetryThenSucceed(t *testing.T) {
 		}
 	}
 	var p webhook.Payload
-	if err := json.Unmarshal(got[0].body, &p); err != nil || p.Type != "call.started" || p.Seq != e.Seq || string(p.Data) != `{"n":1}` {
+	if err := json.Unmarshal(got[0].body, &p); err != nil || p.Type != "call.started" || p.Seq != e.Seq || string(p.Data) != `{"v":1,"n":1}` {
 		t.Errorf("payload %s (%v)", got[0].body, err)
 	}
 	var d switchboard.Delivery
