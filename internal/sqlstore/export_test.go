@@ -15,3 +15,17 @@ func RunTx(ctx context.Context, db *DB, fn func(exec func(q string, args ...any)
 
 // Retryable exposes retryable.
 var Retryable = retryable
+
+// AppendEventDuring appends an event of tenantID in a transaction that runs
+// during (after the append, before the commit): tests hold transactions open
+// with it to commit them out of order.
+func AppendEventDuring(ctx context.Context, db *DB, tenantID int64, typ string, payload any, during func(seq int64)) error {
+	return db.inTx(ctx, func(t *tx) error {
+		e, err := t.appendEventReturning(ctx, tenantID, typ, "test", 1, payload)
+		if err != nil {
+			return err
+		}
+		during(e.Seq)
+		return nil
+	})
+}
