@@ -243,6 +243,10 @@ type Store interface {
 	// EventHead returns the sequence number of the tenant's newest event (0
 	// when it has none): where a live reader starts.
 	EventHead(ctx context.Context, tenantID int64) (int64, error)
+	// Live returns the tenant's agents, queues and calls in progress with
+	// the sequence number of the last event they reflect, read in one
+	// snapshot: a reader that applies the events after it stays exact.
+	Live(ctx context.Context, tenantID int64) (LiveView, error)
 	// Changes signals after commits that appended events (see sqlstore).
 	Changes() (<-chan struct{}, func())
 

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -59,7 +60,7 @@ func (a *API) buildSpec() object {
 	for name, why := range errorResponses {
 		responses[name] = object{"description": why, "content": httpapi.JSONContent(errSchema)}
 	}
-	return httpapi.BuildDocument(a.table, httpapi.Spec[route]{
+	doc := httpapi.BuildDocument(a.table, httpapi.Spec[route]{
 		Info: object{
 			"title":       "Switchboard native API",
 			"version":     "1",
@@ -78,6 +79,29 @@ func (a *API) buildSpec() object {
 		StrictBodies: true,
 		Operation:    func(e *httpapi.Endpoint[route], op object) { operation(e, op, schemas) },
 	})
+	eventPayloads(schemas)
+	return doc
+}
+
+// eventPayloads documents the payload of an event: a versioned object, one
+// of the payload types for calls, presence and messages, else the object
+// the event is about as this API shows it, with "v".
+func eventPayloads(schemas *openapi.Schemas) {
+	ev, ok := schemas.Components()["Event"].(object)
+	if !ok {
+		return
+	}
+	var of []object
+	for _, t := range []reflect.Type{reflect.TypeFor[switchboard.CallEventPayload](), reflect.TypeFor[switchboard.PresenceEventPayload](),
+		reflect.TypeFor[switchboard.MessageEventPayload]()} {
+		of = append(of, schemas.Of(t, false))
+	}
+	of = append(of, object{"type": "object", "required": []string{"v"}, "properties": object{"v": object{"type": "integer"}},
+		"description": "the object the event is about (subject_type), as this API shows it, with v"})
+	ev["properties"].(object)["payload"] = object{"anyOf": of, "description": fmt.Sprintf("What happened, recorded when it "+
+		"happened and never re-read: a JSON object whose v is its version (%d today). call.* events carry a CallEventPayload, "+
+		"agent.status_changed a PresenceEventPayload, sms.* a MessageEventPayload; the others the object they are about.",
+		switchboard.EventPayloadVersion)}
 }
 
 // operation adds the native parts of an operation: security, ETag headers and

@@ -140,6 +140,16 @@ type eventsBody struct {
 }
 
 func (a *API) eventRoutes() {
+	handle(a, route{Method: "GET", Path: "/v1/live", Tag: "Events", Scope: switchboard.ScopeEventsRead,
+		Summary: "The tenant's agents, queues and calls in progress, with the event sequence number they reflect",
+		Doc: "Agents (every user, with active and their presence status and since when), queues with the calls waiting in them " +
+			"(longest waiting first), and calls in progress (not ended, not a scheduled callback still waiting), read in one " +
+			"snapshot together with seq, the sequence number of the last event they reflect. Load it, then follow " +
+			"/v1/events/stream?after_seq={seq} (or GET /v1/events?after_seq={seq}) and apply each event in order: the view " +
+			"stays exact, with no change missed or counted twice. Do not filter the stream by type when following a view."},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.LiveView, error) {
+			return a.opt.Store.Live(ctx, c.tenantID())
+		})
 	handleStream(a, route{Method: "GET", Path: "/v1/events/stream", Tag: "Events", Scope: switchboard.ScopeEventsRead,
 		Summary: "Follow the event log live as Server-Sent Events; resume with Last-Event-ID",
 		Doc: "Without Last-Event-ID or after_seq the stream starts at the head " +
