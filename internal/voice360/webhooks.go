@@ -20,17 +20,17 @@ import (
 // renderer passes over the events of those types a subscription does not
 // take (an outbound call's creation for INCOMING_EXTERNAL_CALL, say).
 var eventTypes = map[string][]string{
-	"INCOMING_EXTERNAL_CALL": {"call.created"},
-	"CALL_ENDED":             {"call.ended"},
-	"USER_DIAL":              {"call.created"},
-	"USER_ANSWER":            {"call.connected"},
-	"USER_HANGUP":            {"call.ended"},
+	"INCOMING_EXTERNAL_CALL": {switchboard.EventCallCreated},
+	"CALL_ENDED":             {switchboard.EventCallEnded},
+	"USER_DIAL":              {switchboard.EventCallCreated},
+	"USER_ANSWER":            {switchboard.EventCallConnected},
+	"USER_HANGUP":            {switchboard.EventCallEnded},
 	"SMS_RECEIVED":           {switchboard.EventSMSReceived},
 	"SMS_SENT":               {switchboard.EventSMSSent},
 	"SMS_DELIVERED":          {switchboard.EventSMSDelivered},
-	"QUEUE_NO_ANSWER":        {"call.ended"},
-	"QUEUE_HANGUP_TIMEOUT":   {"call.ended"},
-	"QUEUE_HANGUP_ABANDONED": {"call.ended"},
+	"QUEUE_NO_ANSWER":        {switchboard.EventCallEnded},
+	"QUEUE_HANGUP_TIMEOUT":   {switchboard.EventCallEnded},
+	"QUEUE_HANGUP_ABANDONED": {switchboard.EventCallEnded},
 }
 
 // EventTypes returns the Voice360 webhook event types with the core event

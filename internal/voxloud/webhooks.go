@@ -19,13 +19,13 @@ import (
 // inbound call's creation for CALL_STARTED, a click-to-call's record for
 // PHONE_CALL).
 var eventTypes = map[string][]string{
-	"CALL_INCOMING": {"call.ringing"},
-	"CALL_STARTED":  {"call.created", "call.dialing"},
-	"CALL_ANSWERED": {"call.connected"},
-	"CALL_HANGUP":   {"call.ended"},
-	"PHONE_CALL":    {"call.ended"},
-	"CLICK_TO_CALL": {"call.ended"},
-	"FAX_CALL":      {"call.ended"},
+	"CALL_INCOMING": {switchboard.EventCallRinging},
+	"CALL_STARTED":  {switchboard.EventCallCreated, switchboard.EventCallDialing},
+	"CALL_ANSWERED": {switchboard.EventCallConnected},
+	"CALL_HANGUP":   {switchboard.EventCallEnded},
+	"PHONE_CALL":    {switchboard.EventCallEnded},
+	"CLICK_TO_CALL": {switchboard.EventCallEnded},
+	"FAX_CALL":      {switchboard.EventCallEnded},
 }
 
 // EventTypes returns the Voxloud webhook event types with the core event
