@@ -78,3 +78,53 @@ func BenchmarkAppendEvent(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkSaveCall measures a call's update with its event, whose payload
+// reads the names of the call's queue, agent, ringing agent and contact in
+// the same transaction: serial, and from 16 goroutines sharing group commits.
+func BenchmarkSaveCall(b *testing.B) {
+	ctx := context.Background()
+	db := sqlstoretest.Open(b, sqlstoretest.SQLiteURL(b), sqlstore.Options{})
+	tn, _ := db.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
+	u, err := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@b.test", FirstName: "Ann", Extension: "101"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := db.CreateQueue(ctx, tn.ID, switchboard.Queue{Name: "Sales"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.CreateContact(ctx, tn.ID, switchboard.Contact{FirstName: "Maria", PrimaryPhone: "+393331234567"}); err != nil {
+		b.Fatal(err)
+	}
+	c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
+		From: "+393331234567", To: "+390112121212", QueueID: &q.ID}, "created")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.AgentID, c.RingingAgents, c.Status = &u.ID, []int64{u.ID}, switchboard.CallAssigned
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.SaveCall(ctx, c, "ringing"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("payload-only", func(b *testing.B) {
+		b.ReportAllocs()
+		if err := sqlstore.CallEventPayloads(ctx, db, c, b.N); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("parallel-16", func(b *testing.B) {
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.SaveCall(ctx, c, "ringing"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}

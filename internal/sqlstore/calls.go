@@ -384,52 +384,45 @@ func (t *tx) callEventPayload(ctx context.Context, c switchboard.Call) (switchbo
 		FaxPages: c.FaxPages, DTMF: c.DTMF, HoldSeconds: c.Hold.Truncate(time.Microsecond).Seconds(), Disposition: c.Disposition,
 		HangupBy: c.HangupBy, HangupCause: c.HangupCause, QueueID: c.QueueID, AgentID: c.AgentID, CreatedAt: *at(&c.CreatedAt), QueuedAt: at(c.QueuedAt),
 		RingingAt: at(c.RingingAt), ConnectedAt: at(c.ConnectedAt), EndedAt: at(c.EndedAt), ScheduledAt: at(c.ScheduledAt)}
-	if c.QueueID != nil {
-		p.Queue = &switchboard.QueueRef{ID: *c.QueueID}
-		err := t.queryRow(ctx, "SELECT name FROM queues WHERE tenant_id = ? AND id = ?", c.TenantID, *c.QueueID).Scan(&p.Queue.Name)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return p, fmt.Errorf("queue of call: %w", err)
-		}
+	// One statement reads the queue's name, the agent and the customer's
+	// contact (the lowest id when several share the number, as in
+	// ContactsByPhone); a row of NULLs where there is none.
+	var queue, first, last, email, ext, sip, kFirst, kLast, kCRM, kURL sql.NullString
+	var kID sql.NullInt64
+	err := t.queryRow(ctx, `SELECT q.name, u.first_name, u.last_name, u.email, u.extension, u.sip_username,
+		k.id, k.first_name, k.last_name, k.crm_name, k.crm_contact_url FROM tenants t
+		LEFT JOIN queues q ON q.tenant_id = t.id AND q.id = ?
+		LEFT JOIN users u ON u.tenant_id = t.id AND u.id = ?
+		LEFT JOIN contacts k ON k.tenant_id = t.id AND k.id = (SELECT MIN(contact_id) FROM contact_phones WHERE tenant_id = ? AND number = ?)
+		WHERE t.id = ?`, nullID(c.QueueID), nullID(c.AgentID), c.TenantID, c.CustomerNumber(), c.TenantID).Scan(
+		&queue, &first, &last, &email, &ext, &sip, &kID, &kFirst, &kLast, &kCRM, &kURL)
+	if err != nil {
+		return p, fmt.Errorf("names of call: %w", err)
 	}
-	user := func(id int64) (*switchboard.UserRef, error) {
+	if c.QueueID != nil {
+		p.Queue = &switchboard.QueueRef{ID: *c.QueueID, Name: queue.String}
+	}
+	if c.AgentID != nil && first.Valid {
+		p.Agent = &switchboard.UserRef{ID: *c.AgentID, FirstName: first.String, LastName: last.String, Email: email.String,
+			Extension: ext.String, SIPUsername: sip.String}
+	}
+	if kID.Valid {
+		p.Customer = &switchboard.ContactRef{ID: kID.Int64, FirstName: kFirst.String, LastName: kLast.String, CRMName: kCRM.String,
+			CRMContactURL: kURL.String}
+	}
+	for _, id := range c.RingingAgents {
+		if p.Agent != nil && id == p.Agent.ID {
+			p.Ringing = append(p.Ringing, *p.Agent)
+			continue
+		}
 		u := switchboard.UserRef{ID: id}
 		err := t.queryRow(ctx, "SELECT first_name, last_name, email, extension, sip_username FROM users WHERE tenant_id = ? AND id = ?",
 			c.TenantID, id).Scan(&u.FirstName, &u.LastName, &u.Email, &u.Extension, &u.SIPUsername)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil, nil
-		case err != nil:
-			return nil, fmt.Errorf("agent of call: %w", err)
-		}
-		return &u, nil
-	}
-	if c.AgentID != nil {
-		var err error
-		if p.Agent, err = user(*c.AgentID); err != nil {
-			return p, err
-		}
-	}
-	for _, id := range c.RingingAgents {
-		u, err := user(id)
-		if err != nil {
-			return p, err
-		}
-		if u != nil {
-			p.Ringing = append(p.Ringing, *u)
-		}
-	}
-	if n := c.CustomerNumber(); n != "" {
-		// The lowest id wins when several contacts share a number, as in
-		// ContactsByPhone.
-		var k switchboard.ContactRef
-		err := t.queryRow(ctx, `SELECT c.id, c.first_name, c.last_name, c.crm_name, c.crm_contact_url FROM contact_phones p
-			JOIN contacts c ON c.id = p.contact_id WHERE p.tenant_id = ? AND p.number = ? ORDER BY c.id LIMIT 1`,
-			c.TenantID, n).Scan(&k.ID, &k.FirstName, &k.LastName, &k.CRMName, &k.CRMContactURL)
-		switch {
 		case err == nil:
-			p.Customer = &k
+			p.Ringing = append(p.Ringing, u)
 		case !errors.Is(err, sql.ErrNoRows):
-			return p, fmt.Errorf("contact of call: %w", err)
+			return p, fmt.Errorf("agents rung for call: %w", err)
 		}
 	}
 	return p, nil

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -265,6 +266,65 @@ func TestScheduledAndRecoveredCalls(t *testing.T) {
 		}
 		if c, _ := db.Call(ctx, tn.ID, done.ID); c.Status != switchboard.CallFinished {
 			t.Errorf("RecoverCall changed a call that had not failed: %+v", c)
+		}
+	})
+}
+
+// TestCallEventPayload checks that a call's event records, with version 1,
+// the names of its queue, agent, agents rung and the caller's contact as they
+// were when it changed, that a later rename leaves it as it was, and that a
+// change without an event type is refused.
+func TestCallEventPayload(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		ann, err := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann", LastName: "Lee", Extension: "101"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob, err := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "bob@acme.test", FirstName: "Bob", Extension: "102"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := db.CreateQueue(ctx, tn.ID, switchboard.Queue{Name: "Sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CreateContact(ctx, tn.ID, switchboard.Contact{FirstName: "Maria", LastName: "Rosi", PrimaryPhone: "+393331234567",
+			CRMName: "Hubspot"}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallAssigned,
+			From: "+393331234567", To: "+390112121212", QueueID: &q.ID, AgentID: &ann.ID, RingingAgents: []int64{bob.ID, ann.ID},
+			CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6789, time.UTC)}, "ringing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SaveCall(ctx, c, "ringing_somewhere"); err == nil {
+			t.Fatal("a change without an event type was saved")
+		}
+		if _, err := db.UpdateUser(ctx, tn.ID, switchboard.User{ID: ann.ID, Email: "ann@acme.test", FirstName: "Anne", Extension: "109"}); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := db.SubjectEvents(ctx, tn.ID, "call", c.ID)
+		if err != nil || len(evs) != 1 || evs[0].Type != switchboard.EventCallRinging {
+			t.Fatalf("call events %v, %v", evs, err)
+		}
+		var p switchboard.CallEventPayload
+		if err := json.Unmarshal(evs[0].Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.V != 1 || p.Queue == nil || p.Queue.Name != "Sales" || p.Agent == nil || p.Agent.Name() != "Ann Lee" || p.Agent.Extension != "101" ||
+			len(p.Ringing) != 2 || p.Ringing[0].FirstName != "Bob" || p.Ringing[1].Email != "ann@acme.test" ||
+			p.Customer == nil || p.Customer.FirstName != "Maria" || p.Customer.CRMName != "Hubspot" || p.UUID != c.UUID {
+			t.Fatalf("payload %s", evs[0].Payload)
+		}
+		if want := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC); !p.CreatedAt.Equal(want) {
+			t.Errorf("created_at %v, want the store's microseconds %v", p.CreatedAt, want)
+		}
+		back := p.Call(tn.ID)
+		if *back.QueueID != q.ID || *back.AgentID != ann.ID || fmt.Sprint(back.RingingAgents) != fmt.Sprint([]int64{bob.ID, ann.ID}) {
+			t.Errorf("the payload's call %+v", back)
 		}
 	})
 }

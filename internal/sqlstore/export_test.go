@@ -1,6 +1,11 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"database/sql"
+
+	"switchboard"
+)
 
 // RunTx exposes inTx to the package's external tests: fn's exec runs a
 // statement in the transaction.
@@ -26,6 +31,22 @@ func AppendEventDuring(ctx context.Context, db *DB, tenantID int64, typ string, 
 			return err
 		}
 		during(e.Seq)
+		return nil
+	})
+}
+
+// CallEventPayloads builds c's event payload n times in one transaction, to
+// measure what the names it reads cost a call's save.
+func CallEventPayloads(ctx context.Context, db *DB, c switchboard.Call, n int) error {
+	return db.inTx(ctx, func(t *tx) error {
+		if t.stmts == nil {
+			t.stmts = map[string]*sql.Stmt{} // as in a group commit
+		}
+		for range n {
+			if _, err := t.callEventPayload(ctx, c); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }
