@@ -260,7 +260,7 @@ func TestCloseStopsTimersBeforeTheStore(t *testing.T) {
 	}
 	connected := 0
 	for _, e := range evs {
-		if e.Type == switchboard.EventCallPrefix+"connected" {
+		if e.Type == switchboard.EventCallConnected {
 			connected++
 		}
 	}
