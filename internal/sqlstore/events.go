@@ -214,7 +214,7 @@ func (db *DB) EventHeads(ctx context.Context) (map[int64]int64, error) {
 // insert and become visible at commit, so a lower id can appear after a
 // higher one was read, and a follower by id skips it. Follow the log with
 // eventtail.Follower (per-tenant sequence numbers) instead; this remains for
-// the call engine's follower in cmd until it moves to eventtail.
+// the call service's engine follower until it moves to eventtail.
 func (db *DB) EventsAfterID(ctx context.Context, afterID int64, limit int) ([]switchboard.Event, error) {
 	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
 		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
