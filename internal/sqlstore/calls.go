@@ -253,8 +253,8 @@ func (t *tx) agentCallState(ctx context.Context, a switchboard.AgentCallState) e
 		st.Name, micros(t.now), newRet, a.TenantID, a.UserID); err != nil {
 		return fmt.Errorf("agent call state: %w", err)
 	}
-	return t.appendEvent(ctx, a.TenantID, switchboard.EventAgentStatusChanged, "user", a.UserID,
-		map[string]any{"user_id": a.UserID, "status": st.Name, "previous": cur, "available": st.Available, "since": t.now})
+	return t.appendEvent(ctx, a.TenantID, switchboard.EventAgentStatusChanged, "user", a.UserID, switchboard.PresenceEventPayload{
+		V: switchboard.EventPayloadVersion, UserID: a.UserID, Status: st.Name, Previous: cur, Available: st.Available, Since: t.now})
 }
 
 // status finds a tenant's status by name (any case), reading the tenant's
@@ -321,15 +321,15 @@ func (t *tx) saveCall(ctx context.Context, c *switchboard.Call, what string) err
 // saveCallChange is saveCall that writes the row only when write is set (a
 // later change of the same call in the batch writes it).
 func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what string, write bool) error {
-	if !write {
-		return t.appendEvent(ctx, c.TenantID, switchboard.EventCallPrefix+what, "call", c.ID, c)
-	}
-	if c.Media == "" {
-		c.Media = switchboard.MediaVoice
-	}
 	typ, ok := switchboard.CallEventType(what)
 	if !ok {
 		return fmt.Errorf("save call %d: %q is no change of a call", c.ID, what)
+	}
+	if !write {
+		return t.appendCallEvent(ctx, *c, typ)
+	}
+	if c.Media == "" {
+		c.Media = switchboard.MediaVoice
 	}
 	if c.UUID == "" {
 		c.UUID = uuid.NewString() // kept only when this inserts the row

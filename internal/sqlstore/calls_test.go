@@ -326,5 +326,25 @@ func TestCallEventPayload(t *testing.T) {
 		if *back.QueueID != q.ID || *back.AgentID != ann.ID || fmt.Sprint(back.RingingAgents) != fmt.Sprint([]int64{bob.ID, ann.ID}) {
 			t.Errorf("the payload's call %+v", back)
 		}
+
+		// The batched path (the call service's writer) makes the same
+		// payload, with the names of its own moment.
+		c.Status, c.RingingAgents = switchboard.CallConnected, nil
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: c, What: "connected"}, {Call: c, What: "dtmf"}}); err != nil {
+			t.Fatal(err)
+		}
+		if evs, err = db.SubjectEvents(ctx, tn.ID, "call", c.ID); err != nil || len(evs) != 3 {
+			t.Fatalf("call events %v, %v", evs, err)
+		}
+		for _, e := range evs[1:] {
+			var p switchboard.CallEventPayload
+			if err := json.Unmarshal(e.Payload, &p); err != nil || p.V != 1 || p.Agent == nil || p.Agent.Name() != "Anne" ||
+				p.Agent.Extension != "109" || p.Queue.Name != "Sales" || p.Customer == nil {
+				t.Errorf("batched %s payload %s (%v)", e.Type, e.Payload, err)
+			}
+		}
+		if evs[1].Type != switchboard.EventCallConnected || evs[2].Type != switchboard.EventCallDTMF {
+			t.Errorf("batched event types %s, %s", evs[1].Type, evs[2].Type)
+		}
 	})
 }
