@@ -11,6 +11,9 @@
 // their heads (tenants.event_seq, one cheap read), and reads seq > position
 // for those. It reads when the store signals a local commit and on a poll,
 // which is what brings in the commits of other nodes.
+//
+// Its tests run against the real store on both engines, where transactions
+// can be held open: internal/sqlstore/tail_test.go.
 package eventtail
 
 import (
