@@ -35,8 +35,9 @@ func AppendEventDuring(ctx context.Context, db *DB, tenantID int64, typ string, 
 	})
 }
 
-// CallEventPayloads builds c's event payload n times in one transaction, to
-// measure what the names it reads cost a call's save.
+// CallEventPayloads builds c's event payload n times in one transaction, as
+// a batch of changes naming the same agent, queue and caller does: the first
+// reads the names, the others find them remembered.
 func CallEventPayloads(ctx context.Context, db *DB, c switchboard.Call, n int) error {
 	return db.inTx(ctx, func(t *tx) error {
 		if t.stmts == nil {

@@ -36,6 +36,8 @@ type tx struct {
 	// statuses caches the tenants' agent statuses read in t, by lower-case
 	// name (the batched presence changes look them up often).
 	statuses map[int64]map[string]switchboard.AgentStatus
+	// callNames caches the names call events record (callevents.go).
+	callNames *callNames
 }
 
 func (t *tx) exec(_ context.Context, q string, args ...any) (sql.Result, error) {
