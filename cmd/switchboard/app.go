@@ -224,7 +224,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
 	cc := newCalls(store, m.log)
 	m.metrics = httpapi.NewMetrics()
-	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Applied: cc.Applied, Store: store, Log: m.log})
+	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Behind: cc.Behind, Store: store, Log: m.log})
 	var dialects httpapi.Dialects
 	m.server.Handler, dialects = m.handler(guard, cc, m.messenger())
 	if err := m.startMetrics(); err != nil {

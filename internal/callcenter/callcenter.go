@@ -31,23 +31,23 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 
 	"switchboard"
 	"switchboard/internal/engine"
+	"switchboard/internal/eventtail"
 )
 
 // Store is what the call service needs of the store: the domain's Store and
-// the change notifications and event cursor it follows the log by.
+// what eventtail follows the log by.
 type Store interface {
 	switchboard.Store
 	// Changes wakes the follower when events were appended; stop releases it.
 	Changes() (wake <-chan struct{}, stop func())
-	EventsAfterID(ctx context.Context, afterID int64, limit int) ([]switchboard.Event, error)
-	LastEventID(ctx context.Context) (int64, error)
+	// EventHeads is every tenant's newest event sequence number.
+	EventHeads(ctx context.Context) (map[int64]int64, error)
 	ScheduledCalls(ctx context.Context) ([]switchboard.Call, error)
 	RecoverCall(ctx context.Context, tenantID, id int64) error
 	IsDNC(ctx context.Context, tenantID int64, number string) (bool, error)
@@ -88,13 +88,9 @@ type Service struct {
 	w     *writer
 	ended func(switchboard.Disposition)
 
-	followMu sync.Mutex // serializes catchUp
-	loaded   int64      // the newest event applied to the engine
-	// applied is loaded for monitoring, readable without waiting for followMu.
-	applied atomic.Int64
-
-	stopFollow context.CancelFunc
-	followDone chan struct{}
+	// tail follows the event log in commit order (follow.go); nil before
+	// Start and after Close.
+	tail *eventtail.Follower
 
 	mu         sync.Mutex
 	userTenant map[int64]int64 // user id → tenant id
@@ -151,30 +147,23 @@ func (s *Service) Start(ctx context.Context, lastSeen time.Time) error {
 		return err
 	}
 	s.w.start()
-	if err := s.loadAll(ctx); err != nil {
+	heads, err := s.loadAll(ctx)
+	if err != nil {
 		return err
 	}
 	if err := s.restoreScheduled(ctx); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.stopFollow, s.followDone = cancel, make(chan struct{})
-	go func() {
-		// The follower lives until Close cancels it.
-		defer close(s.followDone)
-		s.follow(runCtx)
-	}()
-	return nil
+	return s.follow(ctx, heads)
 }
 
 // Close stops following the log, stops the engine's and the driver's timers,
 // and then drains the writer (within ctx), so that every change the engine
 // made is in the store before the store closes.
 func (s *Service) Close(ctx context.Context) error {
-	if s.stopFollow != nil {
-		s.stopFollow()
-		<-s.followDone
-		s.stopFollow = nil
+	if s.tail != nil {
+		s.tail.Close()
+		s.tail = nil
 	}
 	s.eng.Close()
 	err := s.drv.Close()
@@ -189,8 +178,13 @@ func (s *Service) Health() error { return s.w.health() }
 // Stats is the engine's state for the metrics.
 func (s *Service) Stats() engine.Stats { return s.eng.Stats() }
 
-// Applied is the newest event of the log applied to the engine.
-func (s *Service) Applied() int64 { return s.applied.Load() }
+// Behind is how many committed events the engine has not applied yet.
+func (s *Service) Behind(ctx context.Context) (int64, error) {
+	if s.tail == nil {
+		return 0, nil
+	}
+	return s.tail.Behind(ctx)
+}
 
 // Backlog is how many engine changes wait for the writer.
 func (s *Service) Backlog() int { return s.w.backlog() }

@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"time"
 
 	"switchboard"
+	"switchboard/internal/eventtail"
 )
 
 // The engine learns configuration (queues, members, numbers, users, skills,
@@ -22,70 +21,51 @@ func DeviceName(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s"
 // extensionRoute is the engine's routing key for a tenant's extension.
 func extensionRoute(tenantID int64, ext string) string { return fmt.Sprintf("t%d:%s", tenantID, ext) }
 
-// follow keeps the engine in step with the event log until ctx ends. It
-// starts from the newest event at loadAll, which must run first.
-func (s *Service) follow(ctx context.Context) {
-	wake, stop := s.store.Changes()
-	defer stop()
-	poll := time.NewTicker(time.Second)
-	defer poll.Stop()
-	for {
-		if err := s.catchUp(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("follow events for the call engine", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-wake:
-		case <-poll.C:
-		}
+// follow keeps the engine in step with the event log from heads (each
+// tenant's last event loadAll saw) until Close. The log is read by tenant
+// sequence number, in commit order, so no event is skipped however the
+// store's commits interleave.
+func (s *Service) follow(ctx context.Context, heads map[int64]int64) error {
+	tail, err := eventtail.Start(ctx, s.store, s.apply, eventtail.Options{From: heads, Log: s.log})
+	if err != nil {
+		return err
 	}
+	s.tail = tail
+	return nil
 }
 
 // catchUp applies every event the engine has not seen yet. The API calls it
 // before acting on the engine, so that a change it just made (a new number, an
 // agent signing in) is in effect: read-your-writes.
 func (s *Service) catchUp(ctx context.Context) error {
-	s.followMu.Lock()
-	defer s.followMu.Unlock()
-	for {
-		evs, err := s.store.EventsAfterID(ctx, s.loaded, 500)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			s.loaded = e.ID
-			s.apply(ctx, e)
-			s.applied.Store(e.ID)
-		}
-		if len(evs) < 500 {
-			return nil
-		}
+	if s.tail == nil {
+		return nil // not started: loadAll reads the store itself
 	}
+	return s.tail.CatchUp(ctx)
 }
 
 // loadAll puts every tenant's queues, agents and presence into the engine and
-// remembers how far the event log was, for follow.
-func (s *Service) loadAll(ctx context.Context) error {
-	last, err := s.store.LastEventID(ctx)
+// returns how far each tenant's event log was before it read them, for
+// follow: events committed meanwhile are applied again, which reloads what
+// they changed.
+func (s *Service) loadAll(ctx context.Context) (map[int64]int64, error) {
+	heads, err := s.store.EventHeads(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.loaded = last
-	s.applied.Store(last)
 	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit}
 	for {
 		page, err := s.store.Tenants(ctx, opt)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, t := range page.Items {
 			if err := s.loadTenant(ctx, t.ID); err != nil {
-				return fmt.Errorf("load tenant %s into the call engine: %w", t.Slug, err)
+				return nil, fmt.Errorf("load tenant %s into the call engine: %w", t.Slug, err)
 			}
 		}
 		if page.NextCursor == "" {
-			return nil
+			return heads, nil
 		}
 		opt.Cursor = page.NextCursor
 	}
@@ -186,23 +166,22 @@ func (s *Service) loadQueues(ctx context.Context, tenantID int64) error {
 // apply brings the engine up to date with one event.
 func (s *Service) apply(ctx context.Context, e switchboard.Event) {
 	var err error
-	switch {
-	case strings.HasPrefix(e.Type, "queue."), strings.HasPrefix(e.Type, "phone_number."):
+	switch e.Type {
+	case switchboard.EventQueueCreated, switchboard.EventQueueUpdated, switchboard.EventQueueDeleted,
+		switchboard.EventQueueMemberAdded, switchboard.EventQueueMemberUpdated, switchboard.EventQueueMemberRemoved,
+		switchboard.EventNumberCreated, switchboard.EventNumberUpdated, switchboard.EventNumberDeleted:
 		err = s.loadQueues(ctx, e.TenantID)
-	case strings.HasPrefix(e.Type, "user."):
+	case switchboard.EventUserCreated, switchboard.EventUserUpdated, switchboard.EventUserDeactivated:
 		var u switchboard.User
 		if u, err = s.store.User(ctx, e.TenantID, e.SubjectID); err == nil {
 			err = s.loadUser(ctx, u)
 		}
-	case e.Type == switchboard.EventAgentStatusChanged:
-		var p struct {
-			Status    string `json:"status"`
-			Available bool   `json:"available"`
-		}
+	case switchboard.EventAgentStatusChanged:
+		var p switchboard.PresenceEventPayload
 		if err = json.Unmarshal(e.Payload, &p); err == nil && !systemStatus(p.Status) {
 			s.eng.SetStatus(e.SubjectID, p.Status, p.Available)
 		}
-	case e.Type == switchboard.EventTenantCreated:
+	case switchboard.EventTenantCreated:
 		err = s.loadTenant(ctx, e.TenantID)
 	}
 	if err != nil && ctx.Err() == nil {

@@ -31,10 +31,10 @@ type Store interface {
 type Options struct {
 	// Engine reports the call engine's state now.
 	Engine func() engine.Stats
-	// Applied is the newest event of the log the call engine has applied.
-	Applied func() int64
-	Store   Store
-	Log     *slog.Logger
+	// Behind is how many committed events the call engine has not applied.
+	Behind func(ctx context.Context) (int64, error)
+	Store  Store
+	Log    *slog.Logger
 }
 
 // collector reads Options at each scrape.
@@ -63,8 +63,6 @@ var (
 		"Text messages by direction and status.", []string{"direction", "status"}, nil)
 	descLastEvent = prometheus.NewDesc("switchboard_event_log_last_id",
 		"Id of the newest event in the event log.", nil, nil)
-	descApplied = prometheus.NewDesc("switchboard_event_log_applied_id",
-		"Id of the newest event a consumer of the log has processed.", []string{"consumer"}, nil)
 	descLag = prometheus.NewDesc("switchboard_event_log_lag_events",
 		"Events in the log a consumer has not processed yet.", []string{"consumer"}, nil)
 )
@@ -72,7 +70,7 @@ var (
 // Describe implements prometheus.Collector.
 func (d *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, desc := range []*prometheus.Desc{descCalls, descQueueWaiting, descQueueLongest, descAgents, descDeliveries,
-		descDeliveriesFailed, descOldestDue, descAttempts, descSMS, descLastEvent, descApplied, descLag} {
+		descDeliveriesFailed, descOldestDue, descAttempts, descSMS, descLastEvent, descLag} {
 		ch <- desc
 	}
 }
@@ -119,9 +117,9 @@ func (d *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSMS, float64(n), k[0], k[1])
 	}
 	gauge(descLastEvent, float64(c.LastEventID))
-	applied := d.opt.Applied()
-	gauge(descApplied, float64(applied), "call_engine")
-	gauge(descLag, float64(max(0, c.LastEventID-applied)), "call_engine")
+	if behind, err := d.opt.Behind(ctx); err == nil {
+		gauge(descLag, float64(behind), "call_engine")
+	}
 }
 
 // Register adds the contact center's metrics to reg: the state read at each

@@ -207,26 +207,11 @@ func (db *DB) EventHeads(ctx context.Context) (map[int64]int64, error) {
 	return out, nil
 }
 
-// EventsAfterID returns the events of every tenant with an id above afterID,
-// oldest first, at most limit of them.
-//
-// It is no cursor for following the log: on PostgreSQL ids are taken at
-// insert and become visible at commit, so a lower id can appear after a
-// higher one was read, and a follower by id skips it. Follow the log with
-// eventtail.Follower (per-tenant sequence numbers) instead; this remains for
-// the call service's engine follower until it moves to eventtail.
-func (db *DB) EventsAfterID(ctx context.Context, afterID int64, limit int) ([]switchboard.Event, error) {
-	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
-		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("tail events: %w", err)
-	}
-	return scanEvents(rows)
-}
-
 // LastEventID returns the id of the newest event of any tenant (0 when none):
-// a gauge of the log's size for monitoring, not a position to follow from
-// (see EventsAfterID).
+// a gauge of the log's size for monitoring, not a position to follow from.
+// Ids are taken at insert and visible at commit, so on PostgreSQL a lower id
+// can commit after a higher one was read; the log is followed by per-tenant
+// sequence numbers (eventtail) instead.
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	var id sql.NullInt64
 	if err := db.queryRow(ctx, "SELECT MAX(id) FROM events").Scan(&id); err != nil {

@@ -51,3 +51,15 @@ func CallEventPayloads(ctx context.Context, db *DB, c switchboard.Call, n int) e
 		return nil
 	})
 }
+
+// EventsAfterID returns the events of every tenant with an id above afterID,
+// oldest first: how the log was once followed, kept for the test that shows
+// why it is no cursor (a lower id commits after a higher one was read).
+func EventsAfterID(ctx context.Context, db *DB, afterID int64, limit int) ([]switchboard.Event, error) {
+	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload
+		FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows)
+}

@@ -180,7 +180,7 @@ func TestFollowerSeesAHeldTransaction(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitUntil(t, "B's event", func() bool { return s.has("B") })
-			byID, err := db.EventsAfterID(ctx, lastID, 100)
+			byID, err := sqlstore.EventsAfterID(ctx, db, lastID, 100)
 			if err != nil || len(byID) != 1 || byID[0].TenantID != b {
 				t.Fatalf("reading by id while A is open: %v, %v; want B's event alone", byID, err)
 			}
@@ -200,7 +200,7 @@ func TestFollowerSeesAHeldTransaction(t *testing.T) {
 		}
 		waitUntil(t, "A's and B's events", func() bool { return s.has("A") && s.has("B") })
 		if db.Engine() == sqlstore.Postgres {
-			if byID, err := db.EventsAfterID(ctx, lastID, 100); err != nil || len(byID) != 0 {
+			if byID, err := sqlstore.EventsAfterID(ctx, db, lastID, 100); err != nil || len(byID) != 0 {
 				t.Fatalf("a reader by id after B finds %v, %v: A's event, committed later with a lower id, is skipped that way", byID, err)
 			}
 		}
