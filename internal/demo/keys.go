@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"switchboard"
-	"switchboard/internal/voice360"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/voice360"
 )
 
 // keyFile is the file that keeps the demo's secrets from one start to the
