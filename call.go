@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -307,4 +308,23 @@ func (c *Call) CustomerNumber() string {
 		return c.From
 	}
 	return c.To
+}
+
+// Clone returns a copy of c that shares no memory with it: its ids, times and
+// ringing agents are copied too. The call engine keeps changing its calls
+// after reporting them, so whatever keeps a reported call keeps a clone.
+func (c Call) Clone() Call {
+	c.QueueID, c.AgentID, c.ParentID = clonePtr(c.QueueID), clonePtr(c.AgentID), clonePtr(c.ParentID)
+	c.QueuedAt, c.RingingAt, c.ConnectedAt = clonePtr(c.QueuedAt), clonePtr(c.RingingAt), clonePtr(c.ConnectedAt)
+	c.EndedAt, c.ScheduledAt = clonePtr(c.EndedAt), clonePtr(c.ScheduledAt)
+	c.RingingAgents = slices.Clone(c.RingingAgents)
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

@@ -198,7 +198,7 @@ func (s *Service) CallChanged(c *switchboard.Call, what string) {
 	if c.UUID == "" {
 		c.UUID = uuid.NewString() // the engine's copy keeps it for every later change
 	}
-	s.w.enqueue(switchboard.CallChange{Call: *c, What: what})
+	s.w.enqueue(switchboard.CallChange{Call: c.Clone(), What: what})
 	if what == "ended" && s.ended != nil {
 		s.ended(c.Disposition)
 	}
