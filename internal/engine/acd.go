@@ -53,6 +53,14 @@ func (r *Router) Answered(queueID int64, position int) {
 	r.mu.Unlock()
 }
 
+// last returns the position of the member who took q's last call.
+func (r *Router) last(queueID int64) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pos, ok := r.rr[queueID]
+	return pos, ok
+}
+
 // Plan returns the steps in which q offers its next call to members, at now.
 //
 // Members lacking one of q's required skills at its minimum proficiency are
@@ -72,6 +80,11 @@ func (r *Router) Answered(queueID int64, position int) {
 //     0..1000·(k+1)), with no penalty tiers.
 //
 // Ties go to the lower position, then the lower user id, so plans are stable.
+//
+// Plan ranks every member it is given, which costs O(N log N). The engine
+// does not call it on each offer: each queue keeps its free members in a pool
+// (pool.go) ordered the same way, and TestPoolOffersAsPlanDoes holds the two
+// to the same answers.
 func (r *Router) Plan(q switchboard.Queue, members []Member, now time.Time) []Step {
 	type ranked struct {
 		m      Member

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -84,6 +85,8 @@ type Engine struct {
 	// userRoutes sends numbers straight to one agent: route key → user id.
 	userRoutes map[string]int64
 	agents     map[int64]*agentRT
+	// memberOf lists the queues each user is a member of, in id order.
+	memberOf map[int64][]*queueRT
 }
 
 type legRole int
@@ -131,8 +134,11 @@ type queueRT struct {
 	aht      time.Duration // moving average of talk time; 0 until a call ends
 	cfg      switchboard.Queue
 	members  []switchboard.QueueMember
-	waiting  []*call  // first come, first served
-	routes   []string // route keys that lead here
+	member   map[int64]switchboard.QueueMember // by user id
+	pool     *memberPool                       // the members free to take a call now
+	online   int                               // members signed in (not Offline)
+	waiting  []*call                           // first come, first served
+	routes   []string                          // route keys that lead here
 }
 
 type call struct {
@@ -169,7 +175,8 @@ func New(opt Options) *Engine {
 		opt.IDs = &counterIDs{}
 	}
 	return &Engine{opt: opt, calls: map[int64]*call{}, legs: map[LegID]legRef{},
-		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{}}
+		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{},
+		memberOf: map[int64][]*queueRT{}}
 }
 
 // SetQueue installs or replaces a queue and its members, and routes its
@@ -183,7 +190,25 @@ func (e *Engine) SetQueue(q switchboard.Queue, members []switchboard.QueueMember
 		rt = &queueRT{}
 		e.queues[q.ID] = rt
 	}
+	for _, m := range rt.members {
+		e.memberOf[m.UserID] = slices.DeleteFunc(e.memberOf[m.UserID], func(x *queueRT) bool { return x == rt })
+	}
 	rt.cfg, rt.members = q, members
+	rt.member = make(map[int64]switchboard.QueueMember, len(members))
+	rt.pool = newMemberPool(q.Strategy)
+	rt.online = 0
+	for _, m := range members {
+		rt.member[m.UserID] = m
+		qs := append(e.memberOf[m.UserID], rt)
+		slices.SortFunc(qs, func(a, b *queueRT) int { return cmp.Compare(a.cfg.ID, b.cfg.ID) })
+		e.memberOf[m.UserID] = qs
+		if a, ok := e.agents[m.UserID]; ok {
+			if a.status != switchboard.StatusOffline {
+				rt.online++
+			}
+			e.place(rt, a)
+		}
+	}
 	for _, r := range rt.routes {
 		if e.routes[r] == q.ID {
 			delete(e.routes, r)
@@ -206,6 +231,7 @@ func (e *Engine) SetAgent(userID int64, device string) {
 	defer e.mu.Unlock()
 	a := e.agent(userID)
 	a.device = device
+	e.reindex(a)
 }
 
 // SetUserRoutes makes calls to routes ring the agent directly, replacing the
@@ -230,7 +256,9 @@ func (e *Engine) SetUserRoutes(userID, tenantID int64, routes []string) {
 func (e *Engine) SetSkills(userID int64, skills map[int64]int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.agent(userID).skills = skills
+	a := e.agent(userID)
+	a.skills = skills
+	e.reindex(a)
 }
 
 func (e *Engine) agent(id int64) *agentRT {
@@ -250,15 +278,24 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a := e.agent(userID)
+	if was, now := a.status != switchboard.StatusOffline, status != switchboard.StatusOffline; was != now {
+		for _, q := range e.memberOf[a.id] {
+			if now {
+				q.online++
+			} else {
+				q.online--
+			}
+		}
+	}
 	a.status, a.available = status, available
+	e.reindex(a)
 	if available {
 		e.dispatchAgent(a)
 	}
 	if status != switchboard.StatusOffline {
 		return
 	}
-	for _, id := range e.queueIDs() {
-		q := e.queues[id]
+	for _, q := range slices.Clone(e.memberOf[a.id]) {
 		if !q.cfg.LeaveWhenEmpty || len(q.waiting) == 0 || e.anyoneSignedIn(q) {
 			continue
 		}
@@ -354,7 +391,7 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	e.changed(c, "ended")
 	a := e.agents[*c.AgentID]
 	if c.QueueID == nil { // a click-to-call: no queue, no wrap-up
-		a.state = agentIdle
+		e.setState(a, agentIdle)
 		e.agentChanged(a.id, AgentFree)
 		e.dispatchAgent(a)
 		return
@@ -368,16 +405,16 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	}
 	wrap := time.Duration(q.cfg.WrapUpSeconds) * time.Second
 	if wrap <= 0 {
-		a.state = agentIdle
+		e.setState(a, agentIdle)
 		e.agentChanged(a.id, AgentFree)
 		e.dispatchAgent(a)
 		return
 	}
-	a.state = agentWrapUp
+	e.setState(a, agentWrapUp)
 	e.agentChanged(a.id, AgentWrapUp)
 	a.wrap = e.after(wrap, func() {
 		if a.state == agentWrapUp {
-			a.state = agentIdle
+			e.setState(a, agentIdle)
 			e.agentChanged(a.id, AgentFree)
 			e.dispatchAgent(a)
 		}
@@ -468,12 +505,37 @@ func (e *Engine) changed(c *call, what string) {
 }
 
 func memberPosition(q *queueRT, userID int64) int {
-	for _, m := range q.members {
-		if m.UserID == userID {
-			return m.Position
-		}
+	return q.member[userID].Position
+}
+
+// setState moves an agent to state s and re-places them in their queues'
+// pools: every change of state goes through here.
+func (e *Engine) setState(a *agentRT, s agentState) {
+	a.state = s
+	e.reindex(a)
+}
+
+// reindex re-places a in the pool of every queue they are a member of, after
+// anything that decides whether or where they are there changed.
+func (e *Engine) reindex(a *agentRT) {
+	for _, q := range e.memberOf[a.id] {
+		e.place(q, a)
 	}
-	return 0
+}
+
+// place puts a in q's pool if they could take one of its calls now (the
+// conditions dispatch used to check member by member), under the key of q's
+// strategy, or takes them out.
+func (e *Engine) place(q *queueRT, a *agentRT) {
+	m := q.member[a.id]
+	free := a.available && a.device != "" && (a.state == agentIdle || (q.cfg.RingInUse && a.state == agentBusy))
+	score, qualified := skillScore(q.cfg.RequiredSkills, a.skills)
+	var k poolKey
+	if free && qualified {
+		k = q.pool.key(Member{UserID: a.id, Penalty: m.Penalty, Position: m.Position,
+			LastCallEnd: a.lastEnd[q.cfg.ID], CallsAnswered: a.answered[q.cfg.ID]}, score)
+	}
+	q.pool.set(a.id, k, free && qualified)
 }
 
 func remove(list []*call, c *call) []*call {

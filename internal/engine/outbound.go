@@ -62,7 +62,7 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	c.clickToCall, c.customerTimeout = true, o.CustomerTimeout
 	e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: a.id}
 	c.ringing[leg] = a.id
-	a.state = agentRinging
+	e.setState(a, agentRinging)
 	e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: o.Number, Timeout: o.AgentTimeout})
 	e.changed(c, "ringing")
 	return c.ID, nil
@@ -77,7 +77,7 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 	case ref.role == agentLeg && ev.Type == LegAnswered && c.agent == "":
 		delete(c.ringing, ev.Leg)
 		c.agent = ev.Leg
-		a.state = agentBusy
+		e.setState(a, agentBusy)
 		e.agentChanged(a.id, AgentInCall)
 		c.Status = switchboard.CallConnecting
 		e.changed(c, "agent_answered")
@@ -89,7 +89,7 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 		if c.agent == "" { // the agent never picked up
 			delete(c.ringing, ev.Leg)
 			delete(e.legs, ev.Leg)
-			a.state = agentIdle
+			e.setState(a, agentIdle)
 			if ev.Type == LegFailed { // the phone could not be rung at all
 				e.fail(c, switchboard.DispositionFailed, "agent phone: "+ev.Cause)
 			} else {
@@ -141,7 +141,7 @@ func (e *Engine) endOutbound(c *call, d switchboard.Disposition, by switchboard.
 	}
 	e.failBy(c, d, by, cause)
 	a := e.agents[*c.AgentID]
-	a.state = agentIdle
+	e.setState(a, agentIdle)
 	e.agentChanged(a.id, AgentFree)
 	e.dispatchAgent(a)
 }

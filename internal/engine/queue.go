@@ -143,74 +143,33 @@ func (e *Engine) waitTimeout(id int64, q *queueRT) {
 	e.dispatchAgents(freed)
 }
 
-func (e *Engine) anyoneSignedIn(q *queueRT) bool {
-	for _, m := range q.members {
-		if a, ok := e.agents[m.UserID]; ok && a.status != switchboard.StatusOffline {
-			return true
-		}
-	}
-	return false
-}
+func (e *Engine) anyoneSignedIn(q *queueRT) bool { return q.online > 0 }
 
 // dispatchAgent offers waiting calls of every queue the agent is in, in queue
 // id order so that runs under a virtual clock repeat exactly.
 func (e *Engine) dispatchAgent(a *agentRT) {
-	for _, id := range e.queueIDs() {
-		q := e.queues[id]
-		for _, m := range q.members {
-			if m.UserID == a.id {
-				e.dispatch(q)
-				break
-			}
-		}
+	for _, q := range e.memberOf[a.id] {
+		e.dispatch(q)
 	}
-}
-
-// queueIDs returns the ids of the queues in ascending order.
-func (e *Engine) queueIDs() []int64 {
-	ids := make([]int64, 0, len(e.queues))
-	for id := range e.queues {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 // dispatch offers q's waiting calls, first come first served, to its free
-// members, one ring step per call.
+// members, one ring step per call. Whom to ring comes from the queue's pool
+// of free members, so an offer costs O(log N) in the queue's members.
 func (e *Engine) dispatch(q *queueRT) {
-	now := e.opt.Clock.Now()
 	for _, c := range q.waiting {
 		if len(c.ringing) > 0 || c.timer != nil {
 			continue // being offered, or pausing between rounds
 		}
-		var free []Member
-		for _, m := range q.members {
-			a, ok := e.agents[m.UserID]
-			if !ok || !a.available || a.device == "" || c.tried[a.id] {
-				continue
-			}
-			if a.state != agentIdle && !(q.cfg.RingInUse && a.state == agentBusy) {
-				continue
-			}
-			free = append(free, Member{UserID: a.id, Penalty: m.Penalty, Position: m.Position, Skills: a.skills,
-				LastCallEnd: a.lastEnd[q.cfg.ID], CallsAnswered: a.answered[q.cfg.ID]})
-		}
-		if len(free) == 0 {
+		step := q.pool.next(q.cfg, c.tried, e.opt.Router)
+		if len(step) == 0 {
 			if len(c.tried) > 0 {
 				e.pause(q, c) // everyone had a chance: wait, then start a new round
 			}
 			// Later calls can use no one the head of the line cannot.
-			if len(c.tried) == 0 {
-				return
-			}
-			continue
-		}
-		plan := e.opt.Router.Plan(q.cfg, free, now)
-		if len(plan) == 0 {
 			return
 		}
-		e.ring(q, c, plan[0])
+		e.ring(q, c, step)
 	}
 }
 
@@ -224,7 +183,7 @@ func (e *Engine) ring(q *queueRT, c *call, step Step) {
 		e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: id}
 		c.ringing[leg] = id
 		if a.state == agentIdle {
-			a.state = agentRinging
+			e.setState(a, agentRinging)
 		}
 		timeout := time.Duration(q.cfg.TimeoutSeconds) * time.Second
 		e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout})
@@ -273,7 +232,7 @@ func (e *Engine) stopRinging(c *call, cause string) []*agentRT {
 		delete(c.ringing, leg)
 		delete(e.legs, leg)
 		if a := e.agents[id]; a != nil && a.state == agentRinging {
-			a.state = agentIdle
+			e.setState(a, agentIdle)
 			freed = append(freed, a)
 		}
 	}
@@ -313,7 +272,7 @@ func (e *Engine) redispatch(c *call) {
 // release frees an agent who was rung but did not take the call.
 func (e *Engine) release(a *agentRT) {
 	if a != nil && a.state == agentRinging {
-		a.state = agentIdle
+		e.setState(a, agentIdle)
 		e.dispatchAgent(a)
 	}
 }
@@ -330,7 +289,7 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			delete(c.ringing, ev.Leg)
 			delete(e.legs, ev.Leg)
 			if a.state == agentRinging {
-				a.state = agentIdle
+				e.setState(a, agentIdle)
 				e.dispatchAgent(a)
 			}
 			return
@@ -347,7 +306,7 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		} else {
 			freed = e.stopRinging(c, "answered elsewhere")
 		}
-		a.state = agentBusy
+		e.setState(a, agentBusy)
 		e.agentChanged(a.id, AgentInCall)
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)

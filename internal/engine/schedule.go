@@ -115,12 +115,7 @@ func (e *Engine) overflow(c *call, q *queueRT) {
 	delete(e.legs, c.caller)
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
-	online := 0
-	for _, m := range q.members {
-		if a, ok := e.agents[m.UserID]; ok && a.status != switchboard.StatusOffline {
-			online++
-		}
-	}
+	online := q.online
 	aht := q.aht
 	if aht == 0 {
 		aht = defaultHandle

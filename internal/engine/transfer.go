@@ -78,7 +78,7 @@ func (e *Engine) ringDirect(c *call, target *agentRT, leg LegID) {
 	ring := LegID(fmt.Sprintf("c%d-a%d-direct", c.ID, target.id))
 	e.legs[ring] = legRef{call: c.ID, role: agentLeg, agent: target.id}
 	c.ringing[ring] = target.id
-	target.state = agentRinging
+	e.setState(target, agentRinging)
 	c.Status, c.RingingAt = switchboard.CallAssigned, &now
 	e.opt.Telephony.Play(leg, "ringback")
 	e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second})

@@ -91,3 +91,68 @@ func BenchmarkEngine(b *testing.B) {
 		b.ReportMetric(float64(calls), "calls")
 	}
 }
+
+// BenchmarkACDScale routes the same number of calls through one queue of 50
+// agents and one of 1,000 at the same occupancy (about 85 %), in virtual
+// time, for every strategy, and reports calls routed per wall-clock second for
+// each and their ratio (1,000 over 50). A dispatch whose cost grows with the
+// queue's members shows as a ratio well under 1.
+//
+// Run: go test -run '^$' -bench ACDScale -benchtime 1x ./internal/sim
+func BenchmarkACDScale(b *testing.B) {
+	const calls = 20000
+	strategies := []switchboard.Strategy{switchboard.StrategyLeastRecent, switchboard.StrategyFewestCalls,
+		switchboard.StrategyRRMemory, switchboard.StrategyLinear, switchboard.StrategyRandom,
+		switchboard.StrategyWRandom, switchboard.StrategyRingAll}
+	for range b.N {
+		for _, s := range strategies {
+			small := routeOneQueue(b, s, 50, calls)
+			large := routeOneQueue(b, s, 1000, calls)
+			b.ReportMetric(small, string(s)+"-50-calls/s")
+			b.ReportMetric(large, string(s)+"-1000-calls/s")
+			b.ReportMetric(large/small, string(s)+"-ratio")
+		}
+	}
+}
+
+// routeOneQueue runs calls inbound calls through one queue of n agents with
+// strategy s at about 85 % occupancy and returns calls routed per wall second.
+func routeOneQueue(b *testing.B, s switchboard.Strategy, n, calls int) float64 {
+	clock := engine.NewVirtualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	drv := sim.New(clock)
+	eng := engine.New(engine.Options{Clock: clock, Telephony: drv, Router: engine.NewRouter(rand.New(rand.NewPCG(1, 2))),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	drv.SetEngine(eng)
+	q := switchboard.Queue{ID: 1, Name: "q", Extension: "8000", Strategy: s, WrapUpSeconds: 10}
+	q.Normalize()
+	var members []switchboard.QueueMember
+	for i := range n {
+		id := int64(i + 1)
+		dev := fmt.Sprint("dev", id)
+		drv.SetDevice(dev, sim.Device{Registered: true, Behavior: sim.Answer, AnswerAfter: 2 * time.Second})
+		eng.SetAgent(id, dev)
+		eng.SetStatus(id, switchboard.StatusAvailable, true)
+		members = append(members, switchboard.QueueMember{QueueID: q.ID, UserID: id, Position: i + 1, Penalty: i % 2})
+	}
+	eng.SetQueue(q, members)
+	// Each call holds an agent about 192 s (2 s ring, 180 s talk, 10 s wrap):
+	// 85 % of n agents take 0.85·n/192 calls a second.
+	rng := rand.New(rand.NewPCG(3, 4))
+	mean := time.Duration(float64(time.Second) * 192 / (0.85 * float64(n)))
+	made := 0
+	var arrive func()
+	arrive = func() {
+		if made == calls {
+			return
+		}
+		made++
+		talk := time.Duration(rng.ExpFloat64() * float64(180*time.Second))
+		drv.Call("+15550000001", "8000", sim.Script{Talk: talk, Patience: 5 * time.Minute})
+		clock.AfterFunc(time.Duration(rng.ExpFloat64()*float64(mean)), arrive)
+	}
+	clock.AfterFunc(0, arrive)
+	wall := time.Now()
+	for clock.Step() {
+	}
+	return float64(calls) / time.Since(wall).Seconds()
+}
