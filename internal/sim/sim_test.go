@@ -483,3 +483,59 @@ func TestClickToCallWithoutRecording(t *testing.T) {
 		t.Errorf("click-to-call %+v, %d recorded", c, w.drv.Recorded())
 	}
 }
+
+// TestEveryChangeMovesTheMemberPool changes, one at a time, each thing that
+// decides whom a queue may ring (membership, position, skills, device,
+// status, the queue's strategy), and checks that the next call goes where the
+// change says: the queue's pool of free members must follow every one.
+func TestEveryChangeMovesTheMemberPool(t *testing.T) {
+	const italian = 10
+	q := switchboard.Queue{ID: 1, Name: "Q", Strategy: switchboard.StrategyLinear}
+	w := newWorld(t, q, map[int64]sim.Device{1: answer(0), 2: answer(0), 3: answer(0)})
+	q.Normalize()
+	q.WrapUpSeconds = 0
+	members := func(ids ...int64) []switchboard.QueueMember {
+		var ms []switchboard.QueueMember
+		for i, id := range ids {
+			ms = append(ms, switchboard.QueueMember{QueueID: 1, UserID: id, Position: i + 1})
+		}
+		return ms
+	}
+	w.eng.SetQueue(q, members(1, 2, 3), "+15550000100")
+	takes := func(why string, want int64) {
+		t.Helper()
+		id := w.call(t, sim.Script{Talk: time.Second})
+		w.clock.Advance(time.Minute)
+		c, done := w.ended(id)
+		var got int64
+		if c.AgentID != nil {
+			got = *c.AgentID
+		}
+		if !done || got != want {
+			t.Errorf("%s: the call went to agent %d, want %d", why, got, want)
+		}
+	}
+	takes("linear, all free", 1)
+	w.eng.SetQueue(q, members(3, 2), "+15550000100")
+	takes("agent 1 left the queue and 3 is first", 3)
+	w.eng.SetStatus(3, "Break", false)
+	takes("agent 3 on a break", 2)
+	w.eng.SetStatus(3, switchboard.StatusAvailable, true)
+	w.eng.SetAgent(3, "")
+	takes("agent 3 has no phone", 2)
+	w.eng.SetAgent(3, "dev3")
+	takes("agent 3 has a phone again", 3)
+	q.RequiredSkills = []switchboard.QueueSkill{{SkillID: italian, MinProficiency: 2}}
+	w.eng.SetQueue(q, members(3, 2, 1), "+15550000100")
+	w.eng.SetSkills(2, map[int64]int{italian: 4})
+	takes("only agent 2 speaks Italian", 2)
+	w.eng.SetSkills(1, map[int64]int{italian: 5})
+	takes("agent 1 speaks it better", 1)
+	q.RequiredSkills, q.Strategy = nil, switchboard.StrategyFewestCalls
+	w.eng.SetQueue(q, members(1, 2, 3), "+15550000100")
+	// So far agent 1 has taken 2 calls, 2 has taken 3, and 3 has taken 2.
+	takes("fewest calls: 1 and 3 tie at 2, and 1 comes first", 1)
+	takes("fewest calls: 3 has the fewest now", 3)
+	w.eng.SetStatus(3, switchboard.StatusOffline, false)
+	takes("fewest calls: 3 signed out; 1 and 2 tie at 3", 1)
+}
