@@ -84,7 +84,7 @@ func (c *VirtualClock) Step() bool {
 		c.mu.Unlock()
 		return false
 	}
-	at := c.timers[0].at
+	at := c.timers[0].t.at
 	c.mu.Unlock()
 	return c.fireNext(at)
 }
@@ -99,7 +99,7 @@ func (c *VirtualClock) Pending() int {
 // fireNext fires the earliest timer due at or before end, if any.
 func (c *VirtualClock) fireNext(end time.Time) bool {
 	c.mu.Lock()
-	if len(c.timers) == 0 || c.timers[0].at.After(end) {
+	if len(c.timers) == 0 || c.timers[0].t.at.After(end) {
 		c.mu.Unlock()
 		return false
 	}
@@ -131,30 +131,39 @@ func (t *virtualTimer) Stop() bool {
 	return true
 }
 
-// timerHeap orders timers by time, then by the order they were set.
-type timerHeap []*virtualTimer
+// timerHeap orders timers by time, then by the order they were set. Each
+// entry carries its timer's due time and sequence, so that ordering compares
+// values in the heap's own array instead of following a pointer per
+// comparison: with thousands of calls in progress the pointers miss the cache.
+type timerHeap []timerEntry
+
+type timerEntry struct {
+	at  int64 // due, in Unix nanoseconds
+	seq uint64
+	t   *virtualTimer
+}
 
 func (h timerHeap) Len() int { return len(h) }
 func (h timerHeap) Less(i, j int) bool {
-	if h[i].at.Equal(h[j].at) {
+	if h[i].at == h[j].at {
 		return h[i].seq < h[j].seq
 	}
-	return h[i].at.Before(h[j].at)
+	return h[i].at < h[j].at
 }
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
+	h[i].t.index, h[j].t.index = i, j
 }
 func (h *timerHeap) Push(x any) {
 	t := x.(*virtualTimer)
 	t.index = len(*h)
-	*h = append(*h, t)
+	*h = append(*h, timerEntry{at: t.at.UnixNano(), seq: t.seq, t: t})
 }
 func (h *timerHeap) Pop() any {
 	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
+	e := old[len(old)-1]
+	old[len(old)-1] = timerEntry{}
 	*h = old[:len(old)-1]
-	t.index = -1
-	return t
+	e.t.index = -1
+	return e.t
 }
