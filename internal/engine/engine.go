@@ -5,8 +5,10 @@
 // tests and the capacity simulator run hours of traffic in milliseconds and
 // repeat exactly.
 //
-// The files: acd.go plans which members a queue rings and in what order;
-// queue.go takes inbound calls through their queues; outbound.go places
+// The files: acd.go ranks a queue's members as its strategy says (the
+// reference ordering); pool.go keeps each queue's free members in that order
+// as they change, so that choosing whom to ring costs O(log N) in the queue's
+// members rather than a ranking of all of them on every offer; queue.go takes inbound calls through their queues; outbound.go places
 // click-to-calls; schedule.go callbacks and scheduled calls; transfer.go blind
 // transfers; core.go holds the engine's state, agents, hang-ups, observers
 // and Close; telephony.go the driver ports; erlang.go the Erlang C staffing
