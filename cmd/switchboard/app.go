@@ -281,24 +281,28 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 		WithTenantWrites(m.Config.TenantWriteRate, m.Config.TenantWriteBurst)
 	policy := &webhook.Policy{Guard: guard, MaxEventTypes: m.Config.WebhookMaxEventTypes}
 	idem := &httpapi.Idempotency{Store: m.store, Log: m.log}
+	// One cache of read answers for every dialect, checked against the
+	// tenant's event sequence on each request (see httpapi.ResponseCache).
+	cache := httpapi.NewResponseCache(m.store.EventHead, m.Config.ResponseCacheBytes)
 
 	// The vendor dialects, one line each; native, which lets subscriptions
 	// of every dialect be made, comes after them.
 	vendors := httpapi.Dialects{
 		voxloud.New(voxloud.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, WebhookPolicy: policy,
-			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem}),
+			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 		voice360.New(voice360.Options{Store: m.store, Auth: auth, PerMinute: m.Config.Voice360RateLimit,
 			TenantWrites:    limiter.TenantWrites(),
 			PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
-			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem}),
+			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Simulator: cc.sim, Messenger: messenger, Log: m.log, Idempotency: idem,
+		WebhookPolicy: policy, Calls: cc, Simulator: cc.sim, Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})
 	dialects := append(httpapi.Dialects{api}, vendors...)
 	auth.AcceptHeaders(dialects.KeyHeaders()...)
+	cache.VaryOn(dialects.KeyHeaders()...)
 	policy.Dialects = dialects.Names()
 
 	// Shutdown ends the event streams, which would otherwise hold it for

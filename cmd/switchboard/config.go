@@ -23,18 +23,21 @@ type Config struct {
 	DB   string
 	// MetricsAddr is where /metrics is served, apart from the API; empty
 	// serves it nowhere. MetricsToken, when set, is required as a bearer token.
-	MetricsAddr     string
-	MetricsToken    string
-	AdminToken      string
-	LogFormat       string
-	LogLevel        string
-	RateLimit       float64
-	RateBurst       int
-	MaxBodyBytes    int64
-	AuthCacheTTL    time.Duration
-	ShutdownTimeout time.Duration
-	Demo            bool
-	DemoTraffic     bool
+	MetricsAddr  string
+	MetricsToken string
+	AdminToken   string
+	LogFormat    string
+	LogLevel     string
+	RateLimit    float64
+	RateBurst    int
+	MaxBodyBytes int64
+	AuthCacheTTL time.Duration
+	// ResponseCacheBytes bounds the memory of the cache of read answers
+	// (httpapi.ResponseCache); 0 turns it off.
+	ResponseCacheBytes int64
+	ShutdownTimeout    time.Duration
+	Demo               bool
+	DemoTraffic        bool
 	// DemoRotateKeys makes --demo revoke its keys and print new ones, which
 	// otherwise stay the same from one start to the next.
 	DemoRotateKeys bool
@@ -101,17 +104,18 @@ const defaultMetricsAddr = "127.0.0.1:9090"
 
 func defaultConfig() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		MetricsAddr:     defaultMetricsAddr,
-		DB:              defaultDB(),
-		LogFormat:       "text",
-		LogLevel:        "info",
-		RateLimit:       20,
-		RateBurst:       40,
-		MaxBodyBytes:    1 << 20,
-		AuthCacheTTL:    5 * time.Second,
-		ShutdownTimeout: 15 * time.Second,
-		DemoTraffic:     true,
+		Addr:               "127.0.0.1:8080",
+		MetricsAddr:        defaultMetricsAddr,
+		DB:                 defaultDB(),
+		LogFormat:          "text",
+		LogLevel:           "info",
+		RateLimit:          20,
+		RateBurst:          40,
+		MaxBodyBytes:       1 << 20,
+		AuthCacheTTL:       5 * time.Second,
+		ResponseCacheBytes: 32 << 20,
+		ShutdownTimeout:    15 * time.Second,
+		DemoTraffic:        true,
 
 		WebhookTimeout:          15 * time.Second,
 		WebhookWorkers:          64,
@@ -159,6 +163,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("rate-burst", "requests an API key may send at once above its rate", settings.Int(&c.RateBurst)),
 		setting("max-body-bytes", "largest request body accepted, in bytes", settings.Int64(&c.MaxBodyBytes)),
 		setting("auth-cache-ttl", "how long a verified API key is trusted before it is checked again (revocation on another node waits this long)", settings.Duration(&c.AuthCacheTTL)),
+		setting("response-cache-bytes", "memory for answers to repeated reads of unchanged data, in bytes; each is checked against the tenant's event sequence, so it is never stale; 0 turns the cache off", settings.Int64(&c.ResponseCacheBytes)),
 		setting("shutdown-timeout", "how long in-flight requests may finish after SIGTERM", settings.Duration(&c.ShutdownTimeout)),
 		setting("demo", "seed the demo tenant (idempotently) and print a key per dialect", settings.Bool(&c.Demo)),
 		setting("demo-traffic", "with --demo, place a simulated call into a demo queue every half minute or so", settings.Bool(&c.DemoTraffic)),
@@ -225,6 +230,7 @@ func (c *Config) validate(dbOnly bool) error {
 	check(c.RateLimit < 0, "--rate-limit must not be negative")
 	check(c.RateBurst < 1, "--rate-burst must be at least 1")
 	check(c.MaxBodyBytes < 1024, "--max-body-bytes must be at least 1024")
+	check(c.ResponseCacheBytes < 0, "--response-cache-bytes must not be negative")
 	check(c.AuthCacheTTL < 0 || c.ShutdownTimeout < 0 || c.WebhookDisableAfter < 0, "durations must not be negative")
 	check(c.WebhookTimeout < 100*time.Millisecond, "--webhook-timeout must be at least 100ms")
 	check(c.WebhookWorkers < 1 || c.WebhookPerEndpoint < 1, "--webhook-workers and --webhook-per-endpoint must be at least 1")

@@ -152,7 +152,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, switchboard.Errorf(switchboard.CodeUnauthorized, "invalid API key for tenant %s", switchboard.Echo(cred.Slug))
 	}
 	info := InfoFrom(r.Context())
-	info.TenantID, info.KeyID = p.Tenant.ID, p.Key.ID
+	info.TenantID, info.KeyID, info.TenantVersion = p.Tenant.ID, p.Key.ID, p.Tenant.UpdatedAt.UnixMicro()
 	return p, nil
 }
 

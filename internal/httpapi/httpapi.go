@@ -44,6 +44,10 @@ type Info struct {
 	Route     string // the matched pattern, e.g. "GET /v1/users/{id}"
 	TenantID  int64
 	KeyID     int64
+	// TenantVersion is the updated_at (Unix microseconds) of the tenant as
+	// the authenticator knows it, which renderers may read settings from
+	// (a time zone): cached answers depend on it (ResponseCache).
+	TenantVersion int64
 }
 
 type infoKey struct{}

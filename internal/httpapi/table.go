@@ -29,7 +29,14 @@ type Endpoint[X any] struct {
 	// Replay says whether a request carrying an Idempotency-Key is answered
 	// once and replayed on retries; by default POST routes are.
 	Replay Replay
-	X      X
+	// Cache marks a GET whose answer is a pure function of the caller's
+	// tenant's stored state and the request: the table's ResponseCache
+	// stores it and revalidates it by the tenant's event sequence, and
+	// answers If-None-Match with 304. Routes that show live engine state,
+	// compute from the clock, or read rows changed without an event must
+	// not set it.
+	Cache bool
+	X     X
 }
 
 // Param is a query parameter of a route: its name, OpenAPI type and meaning.
@@ -85,6 +92,13 @@ type Table[C, X any] struct {
 	// Idempotency stores and replays answers to retried requests; nil
 	// serves every request afresh.
 	Idempotency *Idempotency
+	// Cache answers the GETs of routes marked Cache from memory while the
+	// tenant's data is unchanged; nil serves every request afresh.
+	Cache *ResponseCache
+	// CacheEpoch, when set, is the clock at the resolution the dialect
+	// renders it into every answer (an envelope's timestamp): cached answers
+	// are kept for one epoch only.
+	CacheEpoch func() int64
 
 	mux       *http.ServeMux
 	endpoints []*Endpoint[X]
@@ -144,6 +158,10 @@ func (t *Table[C, X]) HandleRaw(e *Endpoint[X], serve func(w http.ResponseWriter
 		c, err := t.Admit(w, r, e)
 		if err != nil {
 			t.Errors(w, r, err)
+			return
+		}
+		if e.Cache && t.Cache != nil && r.Method == http.MethodGet {
+			t.Cache.serve(w, r, t.CacheEpoch, func(w http.ResponseWriter, r *http.Request) { serve(w, r, c) })
 			return
 		}
 		if t.Idempotency != nil && e.Replays() {
@@ -244,3 +262,21 @@ func (t *Table[C, X]) Routes() []Route {
 var PageParams = []Param{{Name: "limit", Type: "integer", Doc: "page size, 1-1000 (default 50)"},
 	{Name: "cursor", Type: "string", Doc: "opaque cursor from metadata.next_cursor of the previous page"},
 	{Name: "offset", Type: "integer", Doc: "rows to skip, for offset-paged clients; ignored with cursor"}}
+
+// CacheRoutes marks the routes named by their patterns ("GET /v1/users") as
+// cached (Endpoint.Cache). A dialect lists them in one place, with why each
+// is a pure function of stored state; a pattern that names no GET route of
+// t panics, so the list cannot silently rot.
+func (t *Table[C, X]) CacheRoutes(patterns ...string) {
+	for _, p := range patterns {
+		found := false
+		for _, e := range t.endpoints {
+			if e.Method == http.MethodGet && e.Method+" "+e.Path == p {
+				e.Cache, found = true, true
+			}
+		}
+		if !found {
+			panic("httpapi: CacheRoutes: no GET route " + p)
+		}
+	}
+}

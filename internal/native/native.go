@@ -49,7 +49,10 @@ type Options struct {
 	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
 	// serves each afresh.
 	Idempotency *httpapi.Idempotency
-	Log         *slog.Logger
+	// Cache answers repeated reads of unchanged data from memory (the
+	// routes in cachedRoutes); nil serves each afresh.
+	Cache *httpapi.ResponseCache
+	Log   *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -67,9 +70,10 @@ func New(opt Options) *API {
 	}
 	a := &API{opt: opt, streams: newStreamSet(opt.Streams)}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
-		NotFound: "no route %s %s; see /v1/openapi.json", Idempotency: opt.Idempotency}
+		NotFound: "no route %s %s; see /v1/openapi.json", Idempotency: opt.Idempotency, Cache: opt.Cache}
 	a.registerRoutes()
 	a.markETags()
+	a.table.CacheRoutes(cachedRoutes...)
 	a.table.ServeDocument("/v1/openapi.json", a.buildSpec)
 	a.table.Mount("/v1/")
 	return a
@@ -77,6 +81,32 @@ func New(opt Options) *API {
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeHTTP(w, r) }
+
+// cachedRoutes are the GETs whose answer is a pure function of the tenant's
+// stored state and the request, so that httpapi.ResponseCache may keep them
+// while the tenant's event sequence stands still: every store write behind
+// them appends an event in its transaction (users, teams, skills, statuses,
+// numbers, queues and members, contacts, DNC, messages, the tenant, calls
+// through SaveCalls). Left out on purpose: the agent's status (it shows the
+// call engine's live view), metrics and /v1/live (the engine, the clock),
+// API keys (their last use is written without an event), webhooks and
+// deliveries (delivery outcomes and webhook statistics are written without
+// events), the event log and streams, exports and recordings (streamed),
+// and the admin routes (no tenant key).
+var cachedRoutes = []string{
+	"GET /v1/tenant",
+	"GET /v1/users", "GET /v1/users/{id}",
+	"GET /v1/teams", "GET /v1/teams/{id}",
+	"GET /v1/skills", "GET /v1/skills/{id}",
+	"GET /v1/agent_statuses", "GET /v1/agent_statuses/{id}",
+	"GET /v1/phone_numbers", "GET /v1/phone_numbers/{id}",
+	"GET /v1/queues", "GET /v1/queues/{id}", "GET /v1/queues/{id}/members",
+	"GET /v1/contacts", "GET /v1/contacts/{id}",
+	"GET /v1/dnc",
+	"GET /v1/messages", "GET /v1/messages/{id}",
+	"GET /v1/calls", "GET /v1/calls/{id}",
+	"GET /v1/cdrs", "GET /v1/cdrs/{id}", "GET /v1/cdrs/{id}/events",
+}
 
 // access says who may call a route.
 type access int

@@ -119,7 +119,13 @@ func (a *API) userRoutes() {
 	handle(a, route{Method: "GET", Path: "/user/profile", Summary: "The key's user: profile, extension and call settings",
 		Access: userKey, Scope: switchboard.ScopeUsersRead, Message: "User profile details"},
 		func(ctx context.Context, c *call, _ *noBody) (profile, error) {
-			u := *c.user
+			// The user is read again rather than taken from admission: a
+			// cached profile must be no older than the cache's read of the
+			// tenant's event sequence, which comes after admission.
+			u, err := a.opt.Store.User(ctx, c.tenant.ID, c.user.ID)
+			if err != nil {
+				return profile{}, err
+			}
 			p := profile{PK: u.ID, AsteriskUserID: u.ID, PresenceID: u.Extension, CallerID: fullName(u), FirstName: u.FirstName,
 				LastName: u.LastName, Email: u.Email, VoicemailEnabled: u.VoicemailEnabled, ForwardEnabled: u.ForwardEnabled,
 				TimeZone: u.TimeZone}

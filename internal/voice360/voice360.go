@@ -91,7 +91,11 @@ type Options struct {
 	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
 	// serves each afresh.
 	Idempotency *httpapi.Idempotency
-	Log         *slog.Logger
+	// Cache answers repeated reads of unchanged data from memory (the
+	// routes in cachedRoutes), within the second its envelope is stamped
+	// with; nil serves each afresh.
+	Cache *httpapi.ResponseCache
+	Log   *slog.Logger
 }
 
 // API serves the Voice360 dialect.
@@ -142,6 +146,14 @@ type call struct {
 	user *switchboard.User
 }
 
+// cachedRoutes are the GETs whose answer is a pure function of the tenant's
+// stored state, the request and the second the envelope is stamped with
+// (httpapi.ResponseCache): queue configurations with their members, and the
+// key's user's profile and numbers, all written with an event. Availability
+// (the call engine's live view), the public routes (no key) and webhooks
+// (delivery statistics are written without events) are left out.
+var cachedRoutes = []string{"/queues", "/queues/{id}", "/user/profile", "/user/numbers"}
+
 // New returns the dialect's handler, serving /v3/voice/.
 func New(opt Options) *API {
 	if opt.Log == nil {
@@ -158,12 +170,16 @@ func New(opt Options) *API {
 		publicLimiter: httpapi.NewRateLimiter(float64(opt.PublicPerMinute)/60, opt.PublicPerMinute)}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
 		Decode:   func(r *http.Request, dst any) error { return httpapi.DecodeJSON(r, dst, false) },
-		NotFound: "No endpoint %s %s; see " + Base + "/openapi.json", Idempotency: opt.Idempotency}
+		NotFound: "No endpoint %s %s; see " + Base + "/openapi.json", Idempotency: opt.Idempotency,
+		Cache: opt.Cache, CacheEpoch: func() int64 { return a.now().Unix() }}
 	a.userRoutes()
 	a.queueRoutes()
 	a.callRoutes()
 	a.webhookRoutes()
 	a.publicRoutes()
+	for _, p := range cachedRoutes {
+		a.table.CacheRoutes("GET " + Base + "/{account_id}" + p)
+	}
 	a.table.ServeDocument(Base+"/openapi.json", a.buildSpec)
 	a.table.Mount(Base + "/")
 	return a

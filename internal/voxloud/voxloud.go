@@ -83,6 +83,9 @@ type Options struct {
 	// Idempotency replays retried POSTs that carry an Idempotency-Key; nil
 	// serves each afresh.
 	Idempotency *httpapi.Idempotency
+	// Cache answers repeated reads of unchanged data from memory (the
+	// routes in cachedRoutes); nil serves each afresh.
+	Cache *httpapi.ResponseCache
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in payloads (recordingUrl).
 	PublicURL string
@@ -129,6 +132,17 @@ type call struct {
 
 func (c *call) tenantID() int64 { return c.principal.Tenant.ID }
 
+// cachedRoutes are the GETs whose answer is a pure function of the tenant's
+// stored state and the request (httpapi.ResponseCache): users with their
+// numbers, contacts and click-to-call links, all written with an event.
+// Webhooks are left out (delivery statistics are written without events),
+// and so are the telephony events, whose recordings and faxes are files.
+var cachedRoutes = []string{
+	"GET /api/v2/users",
+	"GET /api/v1/contacts", "GET /api/v1/contacts/{id}",
+	"GET /api/v1/click-to-call", "GET /api/v1/click-to-call/{id}",
+}
+
 // New returns the dialect's handler, serving /api/v1/ and /api/v2/.
 func New(opt Options) *API {
 	if opt.Log == nil {
@@ -136,8 +150,9 @@ func New(opt Options) *API {
 	}
 	a := &API{opt: opt}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Decode: decodeLenient,
-		NotFound: "no endpoint %s %s; see /api/v1/openapi.json", Idempotency: opt.Idempotency}
+		NotFound: "no endpoint %s %s; see /api/v1/openapi.json", Idempotency: opt.Idempotency, Cache: opt.Cache}
 	a.registerRoutes()
+	a.table.CacheRoutes(cachedRoutes...)
 	a.table.ServeDocument("/api/v1/openapi.json", a.buildSpec)
 	a.table.Mount("/api/v1/", "/api/v2/")
 	return a
