@@ -258,7 +258,7 @@ type Store interface {
 // whole of a short list (a tenant's queues, numbers or webhooks).
 func All[T any](ctx context.Context, list func(context.Context, int64, ListOptions) (Page[T], error), tenantID int64) ([]T, error) {
 	var out []T
-	opt := ListOptions{Limit: MaxPageLimit}
+	opt := ListOptions{Limit: MaxPageLimit, SkipTotal: true}
 	for {
 		p, err := list(ctx, tenantID, opt)
 		if err != nil {
@@ -268,6 +268,6 @@ func All[T any](ctx context.Context, list func(context.Context, int64, ListOptio
 		if p.NextCursor == "" {
 			return out, nil
 		}
-		opt.Cursor, opt.SkipTotal = p.NextCursor, true
+		opt.Cursor = p.NextCursor
 	}
 }

@@ -27,10 +27,10 @@ func scanContact(s scanner) (switchboard.Contact, error) {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	if err := unmarshalList(phones, &c.Phones); err != nil {
+	if err := decodeList(phones, &c.Phones); err != nil {
 		return c, err
 	}
-	return c, unmarshalList(emails, &c.Emails)
+	return c, decodeList(emails, &c.Emails)
 }
 
 func prepareContact(c *switchboard.Contact) error {
@@ -160,10 +160,10 @@ func (db *DB) ContactsByPhone(ctx context.Context, tenantID int64, numbers []str
 			return nil, fmt.Errorf("contacts by phone: %w", err)
 		}
 		c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-		if err := unmarshalList(phones, &c.Phones); err != nil {
+		if err := decodeList(phones, &c.Phones); err != nil {
 			return nil, err
 		}
-		if err := unmarshalList(emails, &c.Emails); err != nil {
+		if err := decodeList(emails, &c.Emails); err != nil {
 			return nil, err
 		}
 		out[number] = c

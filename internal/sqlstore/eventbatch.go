@@ -132,7 +132,7 @@ func (t *tx) enabledWebhooks(ctx context.Context, tenantID int64) ([]switchboard
 		if err := rows.Scan(&w.ID, &types, &w.DelaySeconds); err != nil {
 			return nil, fmt.Errorf("events: find webhooks: %w", err)
 		}
-		if err := unmarshalList(types, &w.EventTypes); err != nil {
+		if err := decodeList(types, &w.EventTypes); err != nil {
 			return nil, err
 		}
 		hooks = append(hooks, w)

@@ -55,7 +55,7 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 			rows.Close()
 			return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)
 		}
-		if err := unmarshalList(types, &w.EventTypes); err != nil {
+		if err := decodeList(types, &w.EventTypes); err != nil {
 			rows.Close()
 			return e, err
 		}

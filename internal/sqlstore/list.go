@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -140,16 +139,44 @@ func (t *tx) checkOwned(ctx context.Context, tenantID int64, table, field string
 	return nil
 }
 
-// unmarshalList decodes a stored JSON array into dst, a pointer to a slice. Most
-// lists are empty, and skipping the decoder for them is a measurable share of
-// a list page.
-func unmarshalList(src string, dst any) error {
+// decodeList decodes a stored JSON array into dst, with no decoder for the
+// empty list most rows hold: the decoder's setup was a measurable share of a
+// page of users (four lists a row). An empty list stays non-nil, so that it
+// renders as [] as before.
+func decodeList[T any](src string, dst *[]T) error {
 	if src == "[]" {
-		reflect.ValueOf(dst).Elem().Set(reflect.MakeSlice(reflect.TypeOf(dst).Elem(), 0, 0))
+		*dst = []T{}
 		return nil
 	}
 	if err := json.Unmarshal([]byte(src), dst); err != nil {
 		return fmt.Errorf("decode stored list %.40q: %w", src, err)
 	}
 	return nil
+}
+
+// decodeIDs decodes a stored JSON array of integers ("[3,7]", as the engines
+// aggregate ids) without reflection, falling back to the decoder for any
+// other spelling.
+func decodeIDs(src string) ([]int64, error) {
+	if src == "[]" {
+		return []int64{}, nil
+	}
+	if len(src) < 2 || src[0] != '[' || src[len(src)-1] != ']' {
+		var out []int64
+		return out, decodeList(src, &out)
+	}
+	body := src[1 : len(src)-1]
+	out := make([]int64, 0, strings.Count(body, ",")+1)
+	if strings.TrimSpace(body) == "" {
+		return out, nil
+	}
+	for part := range strings.SplitSeq(body, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+		if err != nil {
+			var slow []int64
+			return slow, decodeList(src, &slow)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

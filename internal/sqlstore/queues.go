@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -28,7 +27,7 @@ func scanQueue(s scanner) (switchboard.Queue, error) {
 		return q, err
 	}
 	q.ParentID, q.CreatedAt, q.UpdatedAt = idPtr(parent), fromMicros(created), fromMicros(updated)
-	if err := json.Unmarshal([]byte(skills), &q.RequiredSkills); err != nil {
+	if err := decodeList(skills, &q.RequiredSkills); err != nil {
 		return q, fmt.Errorf("queue %d skills: %w", q.ID, err)
 	}
 	return q, nil

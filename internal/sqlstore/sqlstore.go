@@ -88,6 +88,8 @@ type DB struct {
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
+	// userListCols is userCols without the SIP password, for lists.
+	userListCols string
 	// maxWebhooks bounds the webhooks of one tenant (Options).
 	maxWebhooks int
 
@@ -181,9 +183,10 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.userCols = userBaseCols + ", " +
-		db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
+	userLinks := db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "proficiency"), "user_skills WHERE user_id = users.id", "skill_id")
+	db.userCols = userBaseCols + ", " + userLinks
+	db.userListCols = userListCols + ", " + userLinks
 	db.queueCols = queueBaseCols + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "min_proficiency"), "queue_skills WHERE queue_id = queues.id", "skill_id")
 	return db, nil

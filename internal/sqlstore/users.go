@@ -13,32 +13,49 @@ import (
 	"switchboard/internal/phone"
 )
 
+// userListCols are the user's own columns a list shows: all but the SIP
+// password, which no API renders and only an update needs (userBaseCols).
+const userListCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
+	max_chats, phone_numbers, outbound_number, time_zone, sip_username, created_at, updated_at, deactivated_at,
+	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
+
 const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
 	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at,
 	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
 
-func scanUser(s scanner) (switchboard.User, error) {
+// scanUser reads a user selected with db.userCols.
+func scanUser(s scanner) (switchboard.User, error) { return scanUserCols(s, true) }
+
+// scanListedUser reads a user selected with db.userListCols.
+func scanListedUser(s scanner) (switchboard.User, error) { return scanUserCols(s, false) }
+
+func scanUserCols(s scanner, password bool) (switchboard.User, error) {
 	var u switchboard.User
 	var roles, numbers, teams, skills string
 	var created, updated int64
 	var deactivated sql.NullInt64
-	err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
-		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername, &u.SIPPassword,
-		&created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber,
-		&teams, &skills)
-	if err != nil {
+	dest := make([]any, 0, 25)
+	dest = append(dest, &u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
+		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername)
+	if password {
+		dest = append(dest, &u.SIPPassword)
+	}
+	dest = append(dest, &created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled,
+		&u.ForwardNumber, &teams, &skills)
+	if err := s.Scan(dest...); err != nil {
 		return u, err
 	}
-	if err := json.Unmarshal([]byte(teams), &u.TeamIDs); err != nil {
+	var err error
+	if u.TeamIDs, err = decodeIDs(teams); err != nil {
 		return u, fmt.Errorf("user %d teams: %w", u.ID, err)
 	}
-	if err := json.Unmarshal([]byte(skills), &u.Skills); err != nil {
+	if err := decodeList(skills, &u.Skills); err != nil {
 		return u, fmt.Errorf("user %d skills: %w", u.ID, err)
 	}
-	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+	if err := decodeList(roles, &u.Roles); err != nil {
 		return u, fmt.Errorf("user %d roles: %w", u.ID, err)
 	}
-	if err := json.Unmarshal([]byte(numbers), &u.PhoneNumbers); err != nil {
+	if err := decodeList(numbers, &u.PhoneNumbers); err != nil {
 		return u, fmt.Errorf("user %d phone numbers: %w", u.ID, err)
 	}
 	u.CreatedAt, u.UpdatedAt, u.DeactivatedAt = fromMicros(created), fromMicros(updated), timePtr(deactivated)
@@ -212,7 +229,7 @@ func (db *DB) UserByEmail(ctx context.Context, tenantID int64, email string) (sw
 
 // Users implements switchboard.Store.
 func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
-	q := listQuery{cols: db.userCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
+	q := listQuery{cols: db.userListCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
 	if !f.IncludeDeactivated {
 		q.from += " AND deactivated_at IS NULL"
 	}
@@ -224,7 +241,7 @@ func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilte
 		q.from += " AND id IN (SELECT user_id FROM user_teams WHERE team_id = ?)"
 		q.args = append(q.args, f.TeamID)
 	}
-	return listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
+	return listPage(ctx, db, q, opt, scanListedUser, func(u switchboard.User) int64 { return u.ID })
 }
 
 // UpdateUser implements switchboard.Store.

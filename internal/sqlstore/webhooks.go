@@ -41,10 +41,10 @@ func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
 		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID, &w.DelaySeconds, &w.Name}
 	return dest, func() error {
-		if err := unmarshalList(types, &w.EventTypes); err != nil {
+		if err := decodeList(types, &w.EventTypes); err != nil {
 			return err
 		}
-		if err := unmarshalList(dtypes, &w.DialectTypes); err != nil {
+		if err := decodeList(dtypes, &w.DialectTypes); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
