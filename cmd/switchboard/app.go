@@ -46,9 +46,11 @@ type Main struct {
 	stopTraffic  func() // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
-	metricsSrv   *http.Server
-	metricsLn    net.Listener
-	stopBeat     func() // ends the heartbeat after writing a last one
+	// responseCache keeps answers to repeated reads (nil when turned off).
+	responseCache *httpapi.ResponseCache
+	metricsSrv    *http.Server
+	metricsLn     net.Listener
+	stopBeat      func() // ends the heartbeat after writing a last one
 }
 
 // NewMain returns a Main on the given streams and the process environment.
@@ -284,6 +286,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 	// One cache of read answers for every dialect, checked against the
 	// tenant's event sequence on each request (see httpapi.ResponseCache).
 	cache := httpapi.NewResponseCache(m.store.EventHead, m.Config.ResponseCacheBytes)
+	m.responseCache = cache
 
 	// The vendor dialects, one line each; native, which lets subscriptions
 	// of every dialect be made, comes after them.
