@@ -166,7 +166,10 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 			v360 := func(path, key string) read {
 				return read{path: fmt.Sprintf("/v3/voice/%d%s", account, path), header: "X-API-Key", key: key}
 			}
-			post := func(path string, body any) map[string]any { _, v := p.send("POST", path, "Authorization", key, body); return v }
+			post := func(path string, body any) map[string]any {
+				_, v := p.send("POST", path, "Authorization", key, body)
+				return v
+			}
 			patch := func(path string, body any) { p.send("PATCH", path, "Authorization", key, body) }
 			del := func(path string) { p.send("DELETE", path, "Authorization", key, nil) }
 			id := func(v map[string]any) int64 { return int64(v["id"].(float64)) }
@@ -234,7 +237,9 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 					reads: func() []read {
 						return []read{nat("/v1/queues"), nat(fmt.Sprintf("/v1/queues/%d", qID)), v360("/queues", devKey), v360(fmt.Sprintf("/queues/%d", qID), devKey)}
 					}, want: func() string { return "Support" }},
-				{name: "native: add queue member", write: func() { post(fmt.Sprintf("/v1/queues/%d/members", qID), map[string]any{"user_id": annID, "penalty": 3}) },
+				{name: "native: add queue member", write: func() {
+					post(fmt.Sprintf("/v1/queues/%d/members", qID), map[string]any{"user_id": annID, "penalty": 3})
+				},
 					reads: func() []read {
 						return []read{nat(fmt.Sprintf("/v1/queues/%d/members", qID)), v360(fmt.Sprintf("/queues/%d", qID), devKey)}
 					}, want: func() string { return `"penalty":3` }},
@@ -258,7 +263,9 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 				{name: "native: create contact", write: func() {
 					c := post("/v1/contacts", map[string]any{"first_name": "Maria", "last_name": "Rossi", "primary_phone": "+393331234567"})
 					contactID, contactUUID = id(c), c["uuid"].(string)
-				}, reads: func() []read { return []read{nat("/v1/contacts"), vox("/api/v1/contacts"), vox("/api/v1/contacts?last_name=ros")} },
+				}, reads: func() []read {
+					return []read{nat("/v1/contacts"), vox("/api/v1/contacts"), vox("/api/v1/contacts?last_name=ros")}
+				},
 					want: func() string { return "Rossi" }},
 				{name: "native: update contact", write: func() { patch(fmt.Sprintf("/v1/contacts/%d", contactID), map[string]any{"last_name": "Bianchi"}) },
 					reads: func() []read {
