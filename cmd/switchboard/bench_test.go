@@ -7,6 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,18 +21,24 @@ import (
 )
 
 // BenchmarkListUsers measures an authenticated GET /v1/users?limit=50 through
-// the whole server (auth, rate limiter, routing, access log, metrics, SQLite,
-// JSON) against two bare net/http handlers in the same process, alternating
-// rounds so that machine noise hits all three alike:
+// the whole server (auth, rate limiter, routing, response cache, access log,
+// metrics, SQLite, JSON) against two bare net/http handlers in the same
+// process, alternating rounds so that machine noise hits every target alike:
 //
 //   - bare-static writes the same response body pre-rendered: the ceiling of
 //     HTTP on this machine, with no database at all;
 //   - bare-store calls the same store method on the same SQLite file and
-//     encodes the same envelope, with no auth, limiter, log or metrics: the
-//     difference to it is the cost of the server's plumbing.
+//     encodes the same envelope, with no auth, limiter, log or metrics;
+//   - cold asks the server with a query no request asked before (a
+//     parameter the route ignores), so that every request misses the
+//     response cache and runs the page query;
+//   - warm asks the same page of unchanged data again: the tenant's sequence
+//     is read, and the answer comes from memory;
+//   - warm-304 does so with If-None-Match naming the page's ETag.
 //
 // Run it with: go test -run '^$' -bench ListUsers -benchtime 6000x ./cmd/switchboard
-// (bench/run.sh does). It reports requests per second of each and the ratios.
+// (bench/reads.sh does). It reports requests per second of each and the
+// ratios to bare-static.
 func BenchmarkListUsers(b *testing.B) {
 	ctx := context.Background()
 	db := sqlstoretest.SQLiteURL(b)
@@ -56,11 +66,9 @@ func BenchmarkListUsers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	page, err := m.store.Users(ctx, tenant.ID, switchboard.UserFilter{}, switchboard.ListOptions{Limit: 50})
-	if err != nil {
-		b.Fatal(err)
-	}
-	static, _ := json.Marshal(map[string]any{"items": page.Items, "metadata": map[string]any{"total": page.Total, "limit": 50, "next_cursor": page.NextCursor}})
+	base := "http://" + m.Addr() + "/v1/users?limit=50"
+	// The bare handlers serve exactly the bytes the server answers.
+	static, etag := fetch(b, base, key.Secret)
 
 	// bare-store calls the same store method on the same database and writes
 	// the same envelope, with none of the server's plumbing around it.
@@ -87,13 +95,20 @@ func BenchmarkListUsers(b *testing.B) {
 		b.Cleanup(func() { srv.Close() })
 		return "http://" + ln.Addr().String()
 	}
-	targets := []struct {
-		name, url, key string
-		took           time.Duration
-	}{
-		{"bare-static", serve(bareStatic) + "/v1/users?limit=50", "", 0},
-		{"bare-store", serve(bareStore) + "/v1/users?limit=50", "", 0},
-		{"switchboard", "http://" + m.Addr() + "/v1/users?limit=50", key.Secret, 0},
+	var cold atomic.Int64
+	targets := []benchTarget{
+		{name: "bare-static", req: get(serve(bareStatic)+"/v1/users?limit=50", "", ""), want: 200},
+		{name: "bare-store", req: get(serve(bareStore)+"/v1/users?limit=50", "", ""), want: 200},
+		{name: "cold", req: func() *http.Request {
+			return get(base+"&x="+strconv.FormatInt(cold.Add(1), 10), key.Secret, "")()
+		}, want: 200},
+		{name: "warm", req: get(base, key.Secret, ""), want: 200},
+		{name: "warm-304", req: get(base, key.Secret, etag), want: 304},
+	}
+	if only := os.Getenv("SWITCHBOARD_BENCH_TARGETS"); only != "" {
+		// For profiles of one path: bare-static stays as the baseline.
+		names := strings.Split(only, ",")
+		targets = slices.DeleteFunc(targets, func(t benchTarget) bool { return t.name != "bare-static" && !slices.Contains(names, t.name) })
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	const rounds, workers = 3, 8
@@ -101,7 +116,7 @@ func BenchmarkListUsers(b *testing.B) {
 	b.ResetTimer()
 	for range rounds {
 		for i := range targets {
-			targets[i].took += load(b, client, targets[i].url, targets[i].key, per, workers)
+			targets[i].took += load(b, client, targets[i].req, targets[i].want, per, workers)
 		}
 	}
 	b.StopTimer()
@@ -110,13 +125,53 @@ func BenchmarkListUsers(b *testing.B) {
 		rps[t.name] = float64(per*rounds) / t.took.Seconds()
 		b.ReportMetric(rps[t.name], t.name+"-req/s")
 	}
-	b.ReportMetric(rps["switchboard"]/rps["bare-static"], "ratio-vs-static")
-	b.ReportMetric(rps["switchboard"]/rps["bare-store"], "ratio-vs-store")
+	for _, t := range targets[1:] {
+		b.ReportMetric(rps[t.name]/rps["bare-static"], t.name+"/static")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 
-// load sends n GET requests from workers goroutines and returns the wall time.
-func load(b *testing.B, client *http.Client, url, key string, n, workers int) time.Duration {
+// benchTarget is one server BenchmarkListUsers loads, and its total time.
+type benchTarget struct {
+	name string
+	req  func() *http.Request
+	want int
+	took time.Duration
+}
+
+// fetch GETs url with key and returns the body and its ETag.
+func fetch(b *testing.B, url, key string) ([]byte, string) {
+	req := get(url, key, "")()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" {
+		b.Fatalf("GET %s: %d %s (ETag %q)", url, resp.StatusCode, body, resp.Header.Get("ETag"))
+	}
+	return body, resp.Header.Get("ETag")
+}
+
+// get returns a maker of GET requests for url with key ("" for none) and
+// If-None-Match inm ("" for none).
+func get(url, key, inm string) func() *http.Request {
+	return func() *http.Request {
+		req, _ := http.NewRequest("GET", url, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		return req
+	}
+}
+
+// load sends n requests made by req from workers goroutines, checks each
+// answers status want, and returns the wall time.
+func load(b *testing.B, client *http.Client, req func() *http.Request, want, n, workers int) time.Duration {
 	var left atomic.Int64
 	left.Store(int64(n))
 	var wg sync.WaitGroup
@@ -126,19 +181,16 @@ func load(b *testing.B, client *http.Client, url, key string, n, workers int) ti
 		go func() {
 			defer wg.Done()
 			for left.Add(-1) >= 0 {
-				req, _ := http.NewRequest("GET", url, nil)
-				if key != "" {
-					req.Header.Set("Authorization", "Bearer "+key)
-				}
-				res, err := client.Do(req)
+				r := req()
+				res, err := client.Do(r)
 				if err != nil {
 					b.Error(err)
 					return
 				}
 				io.Copy(io.Discard, res.Body)
 				res.Body.Close()
-				if res.StatusCode != 200 {
-					b.Errorf("GET %s: %d", url, res.StatusCode)
+				if res.StatusCode != want {
+					b.Errorf("GET %s: %d, want %d", r.URL, res.StatusCode, want)
 					return
 				}
 			}

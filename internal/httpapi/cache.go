@@ -39,6 +39,8 @@ type TenantHead func(ctx context.Context, tenantID int64) (int64, error)
 // event (webhook deliveries and their statistics, API keys' last use).
 type ResponseCache struct {
 	head TenantHead
+	// gate shares concurrent reads of one tenant's sequence.
+	gate headGate
 	max  int64
 	// vary is the Vary header of cached routes: the credential headers and
 	// Accept.
@@ -125,7 +127,7 @@ func (c *ResponseCache) serve(w http.ResponseWriter, r *http.Request, epoch func
 	// The sequence is read before the answer is made: a write committing
 	// after this read makes the sequence move, so the stored answer (which
 	// may or may not show that write) is never taken for the newer state.
-	seq, err := c.head(r.Context(), info.TenantID)
+	seq, err := c.gate.head(r.Context(), info.TenantID, c.head)
 	if err != nil {
 		next(w, r)
 		return
