@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite)"
+echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
 go test -run '^$' -bench 'Users' -benchmem -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'

@@ -18,6 +18,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/sqlstore/sqlstoretest"
+	"switchboard/internal/webhook"
 )
 
 // BenchmarkListUsers measures an authenticated GET /v1/users?limit=50 through
@@ -29,6 +30,8 @@ import (
 //     HTTP on this machine, with no database at all;
 //   - bare-store calls the same store method on the same SQLite file and
 //     encodes the same envelope, with no auth, limiter, log or metrics;
+//   - uncached is the same server built with --response-cache-bytes 0 (the
+//     whole stack as it was before the cache, on the same store);
 //   - cold asks the server with a query no request asked before (a
 //     parameter the route ignores), so that every request misses the
 //     response cache and runs the page query;
@@ -95,10 +98,17 @@ func BenchmarkListUsers(b *testing.B) {
 		b.Cleanup(func() { srv.Close() })
 		return "http://" + ln.Addr().String()
 	}
+	// The same server without its response cache: a second handler built
+	// the way Start builds the first, on the same store and call service.
+	m.Config.ResponseCacheBytes = 0
+	cached := m.responseCache
+	plain, _ := m.handler(webhook.NewGuard(nil), m.calls, m.messenger())
+	m.responseCache = cached
 	var cold atomic.Int64
 	targets := []benchTarget{
 		{name: "bare-static", req: get(serve(bareStatic)+"/v1/users?limit=50", "", ""), want: 200},
 		{name: "bare-store", req: get(serve(bareStore)+"/v1/users?limit=50", "", ""), want: 200},
+		{name: "uncached", req: get(serve(plain)+"/v1/users?limit=50", key.Secret, ""), want: 200},
 		{name: "cold", req: func() *http.Request {
 			return get(base+"&x="+strconv.FormatInt(cold.Add(1), 10), key.Secret, "")()
 		}, want: 200},
@@ -111,7 +121,7 @@ func BenchmarkListUsers(b *testing.B) {
 		targets = slices.DeleteFunc(targets, func(t benchTarget) bool { return t.name != "bare-static" && !slices.Contains(names, t.name) })
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	const rounds, workers = 3, 8
+	const rounds, workers = 6, 8
 	per := max(b.N/rounds, workers)
 	b.ResetTimer()
 	for range rounds {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 
 	"switchboard"
@@ -128,4 +129,47 @@ func BenchmarkSaveCall(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkEventHead measures what a cached read pays to learn whether its
+// tenant changed: one point read of tenants.event_seq on each engine, serial
+// and from 16 goroutines, against trusting an in-process signal (an atomic
+// counter bumped on this store's commits, which is what Changes() offers).
+// The signal costs nanoseconds where the read costs microseconds, and it is wrong: a write made by another
+// process (a second node on PostgreSQL, a CLI command on the SQLite file)
+// never raises it, so the response cache reads the sequence.
+func BenchmarkEventHead(b *testing.B) {
+	for name, mk := range sqlstoretest.Engines(b) {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			db := sqlstoretest.Open(b, mk(b), sqlstore.Options{})
+			tn, _ := db.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
+			b.Run("point-read", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := db.EventHead(ctx, tn.ID); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("point-read-parallel-16", func(b *testing.B) {
+				b.SetParallelism(8)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := db.EventHead(ctx, tn.ID); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+			var signal atomic.Int64
+			b.Run("in-process-signal", func(b *testing.B) {
+				for b.Loop() {
+					if signal.Load() < 0 {
+						b.Fatal("negative")
+					}
+				}
+			})
+		})
+	}
 }
