@@ -124,6 +124,15 @@ func (c *ResponseCache) serve(w http.ResponseWriter, r *http.Request, epoch func
 		next(w, r)
 		return
 	}
+	var at int64
+	if epoch != nil {
+		at = epoch()
+	}
+	key := c.key(r, info, at)
+	if len(key) > maxCacheKey {
+		next(w, r) // an odd request (a huge query or Accept) is not worth memory
+		return
+	}
 	// The sequence is read before the answer is made: a write committing
 	// after this read makes the sequence move, so the stored answer (which
 	// may or may not show that write) is never taken for the newer state.
@@ -132,11 +141,6 @@ func (c *ResponseCache) serve(w http.ResponseWriter, r *http.Request, epoch func
 		next(w, r)
 		return
 	}
-	var at int64
-	if epoch != nil {
-		at = epoch()
-	}
-	key := c.key(r, info, at)
 	if e := c.get(key, seq); e != nil {
 		c.hits.Add(1)
 		c.write(w, r, e)
@@ -150,6 +154,9 @@ func (c *ResponseCache) serve(w http.ResponseWriter, r *http.Request, epoch func
 	}
 	c.write(w, r, e)
 }
+
+// maxCacheKey bounds the key of a cached answer, in bytes.
+const maxCacheKey = 2048
 
 // key is what an answer depends on besides the tenant's stored state.
 func (c *ResponseCache) key(r *http.Request, info *Info, epoch int64) string {

@@ -192,3 +192,16 @@ func TestResponseCacheEpoch(t *testing.T) {
 		t.Errorf("next epoch served %s (handled %d)", later, rig.handled.Load())
 	}
 }
+
+func TestResponseCacheSkipsHugeKeys(t *testing.T) {
+	rig := newCacheRig(t, 1<<20, false)
+	long := "/teams?q=" + strings.Repeat("a", 3000)
+	for range 2 {
+		if status, _, h := rig.get(long, 0, ""); status != 200 || h.Get("ETag") != "" {
+			t.Fatalf("GET with a huge query: %d, ETag %q", status, h.Get("ETag"))
+		}
+	}
+	if rig.handled.Load() != 2 || rig.cache.Stats().Entries != 0 {
+		t.Errorf("a huge key was cached: handled %d, stats %+v", rig.handled.Load(), rig.cache.Stats())
+	}
+}

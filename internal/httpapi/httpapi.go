@@ -7,7 +7,9 @@
 // through typed handlers (Handle), admits callers through the dialect's
 // hook, answers 404 and 405 with Allow, decodes bodies with the limit and
 // range rules, replays retried POSTs by Idempotency-Key (Idempotency), and
-// builds the OpenAPI document from the same routes (BuildDocument). Errors go
+// builds the OpenAPI document from the same routes (BuildDocument), and
+// answers repeated reads of unchanged data from memory with ETags and 304s
+// (ResponseCache, for the routes a dialect marks with CacheRoutes). Errors go
 // through one ErrorTable per dialect: core code to status, then the dialect's
 // envelope. A dialect is a value of the Dialect interface (name, mount
 // prefixes, key headers and markers, webhook vocabulary and renderer); the
