@@ -1,0 +1,151 @@
+package sqlstore_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// readTables are the tables the routes the response cache keeps
+// (httpapi.ResponseCache, each dialect's cachedRoutes) read. A cached answer
+// stays valid while its tenant's event sequence stands still, so every
+// statement writing one of them must run in a transaction that appends an
+// event for that tenant.
+var readTables = []string{"tenants", "users", "user_teams", "user_skills", "teams", "skills", "agent_statuses",
+	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
+	"messages", "calls", "click_to_calls", "events"}
+
+// otherTables are written without events, and no cached route reads them:
+// the routes that show them are left out of the cache.
+var otherTables = map[string]string{
+	"api_keys":           "last use is written without an event: GET /v1/api_keys is not cached",
+	"webhooks":           "delivery statistics are written without events: webhook GETs are not cached",
+	"webhook_deliveries": "delivery outcomes are written without events: delivery GETs are not cached",
+	"webhook_attempts":   "as webhook_deliveries",
+	"idempotency_keys":   "no GET shows them",
+	"node_heartbeats":    "no GET shows them",
+	"id_blocks":          "no GET shows them",
+	"schema_migrations":  "no GET shows them",
+}
+
+// writers are the functions that write readTables, with how their
+// transaction appends the event: "" when the function itself calls one of
+// the event appenders, else the functions that call it and do.
+var writers = map[string][]string{
+	"AddDNC": nil, "AddQueueMember": nil, "CreateClickToCall": nil, "CreateContact": nil, "CreateMessage": nil,
+	"CreatePhoneNumber": nil, "CreateQueue": nil, "CreateSkill": nil, "CreateStatus": nil, "CreateTeam": nil,
+	"CreateTenant": nil, "CreateUser": nil, "DeleteContact": nil, "RemoveQueueMember": nil, "UpdateMessage": nil,
+	"UpdateQueueMember": nil, "agentCallState": nil, "recoverCall": nil, "saveCallChange": nil, "setPresence": nil,
+	"updateContact": nil, "updatePhoneNumber": nil, "updateQueue": nil, "updateSkill": nil, "updateStatus": nil,
+	"updateTeam": nil, "updateTenant": nil, "updateUser": nil, "deleteOne": nil,
+	// CreateWebhook takes the tenant row's lock (UPDATE … SET event_seq =
+	// event_seq), changing nothing, and appends its event anyway.
+	"CreateWebhook": nil,
+	// The appenders themselves: the sequence moves with the events.
+	"appendEventReturning": nil, "flushEvents": nil,
+	// Helpers of the writes above.
+	"writePhones":      {"CreateContact", "updateContact"},
+	"writeQueueSkills": {"CreateQueue", "updateQueue"},
+	"writeUserLinks":   {"CreateUser", "updateUser"},
+}
+
+var appenders = []string{"appendEvent", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}
+
+var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM) ([a-z_]+)\b|\bDELETE FROM $`)
+
+// TestEveryWriteOfCachedDataAppendsAnEvent reads the store's source: every
+// statement writing a table a cached route reads must be in a function
+// that appends an event (or a helper only such functions call), and every
+// other table written must be one no cached route reads. A new write path
+// fails here until it is audited, so the cache cannot go stale by a write
+// nobody thought of.
+func TestEveryWriteOfCachedDataAppendsAnEvent(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	writes := map[string][]string{} // function -> tables
+	calls := map[string][]string{}  // function -> functions it calls
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range af.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			name := fd.Name.Name
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.BasicLit:
+					if n.Kind != token.STRING {
+						return true
+					}
+					s, _ := strconv.Unquote(n.Value)
+					for _, m := range sqlWrite.FindAllStringSubmatch(s, -1) {
+						table := m[1]
+						if table == "" {
+							table = "(a table named by its caller)"
+						}
+						if table == "SET" {
+							continue // ON CONFLICT … DO UPDATE SET
+						}
+						writes[name] = append(writes[name], table)
+					}
+				case *ast.CallExpr:
+					switch fn := n.Fun.(type) {
+					case *ast.SelectorExpr:
+						calls[name] = append(calls[name], fn.Sel.Name)
+					case *ast.Ident:
+						calls[name] = append(calls[name], fn.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	appends := func(fn string) bool {
+		return slices.ContainsFunc(calls[fn], func(c string) bool { return slices.Contains(appenders, c) }) ||
+			fn == "appendEventReturning" || fn == "flushEvents"
+	}
+	for fn, tables := range writes {
+		for _, table := range tables {
+			if _, ok := otherTables[table]; ok {
+				continue
+			}
+			if !slices.Contains(readTables, table) && !strings.HasPrefix(table, "(") {
+				t.Errorf("%s writes %s, which is neither a table cached routes read nor one listed as read by none", fn, table)
+				continue
+			}
+			via, audited := writers[fn]
+			switch {
+			case !audited:
+				t.Errorf("%s writes %s, which cached routes read, and is not audited: make its transaction append an event (or leave the routes showing %s out of the cache) and list it in writers", fn, table, table)
+			case via == nil && !appends(fn):
+				t.Errorf("%s writes %s but appends no event", fn, table)
+			}
+			for _, caller := range via {
+				if !slices.Contains(calls[caller], fn) || !appends(caller) {
+					t.Errorf("%s writes %s for %s, which does not call it or appends no event", fn, table, caller)
+				}
+			}
+		}
+	}
+	for fn := range writers {
+		if _, ok := writes[fn]; !ok {
+			t.Errorf("writers lists %s, which writes no table a cached route reads any more", fn)
+		}
+	}
+}
