@@ -287,6 +287,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 	// tenant's event sequence on each request (see httpapi.ResponseCache).
 	cache := httpapi.NewResponseCache(m.store.EventHead, m.Config.ResponseCacheBytes)
 	m.responseCache = cache
+	m.metrics.ObserveCache(cache)
 
 	// The vendor dialects, one line each; native, which lets subscriptions
 	// of every dialect be made, comes after them.

@@ -157,6 +157,16 @@ func TestResponseCacheServesUnchangedDataFromMemory(t *testing.T) {
 	if st.Hits != 6 || st.NotModified != 4 || st.Entries != 2 {
 		t.Errorf("stats %+v", st)
 	}
+	m := httpapi.NewMetrics()
+	m.ObserveCache(rig.cache)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{"switchboard_http_cache_hits_total 6", "switchboard_http_cache_not_modified_total 4",
+		"switchboard_http_cache_misses_total 5"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 }
 
 func TestResponseCacheKeepsToItsBound(t *testing.T) {

@@ -51,3 +51,25 @@ func (m *Metrics) observe(dialect, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(dialect, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(dialect, route).Observe(d.Seconds())
 }
+
+// ObserveCache exports the response cache's counters with the HTTP metrics:
+// its hit rate is what tells whether --response-cache-bytes is large
+// enough. A nil cache exports nothing.
+func (m *Metrics) ObserveCache(c *ResponseCache) {
+	if c == nil {
+		return
+	}
+	count := func(name, help string, v func(CacheStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(c.Stats())) })
+	}
+	m.reg.MustRegister(
+		count("switchboard_http_cache_hits_total", "Reads answered from the response cache (304s included).",
+			func(s CacheStats) int64 { return s.Hits }),
+		count("switchboard_http_cache_misses_total", "Reads of cached routes that had to be made.",
+			func(s CacheStats) int64 { return s.Misses }),
+		count("switchboard_http_cache_not_modified_total", "Reads answered 304 Not Modified from the response cache.",
+			func(s CacheStats) int64 { return s.NotModified }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_http_cache_bytes", Help: "Memory the response cache holds, in bytes."},
+			func() float64 { return float64(c.Stats().Bytes) }))
+}
