@@ -191,11 +191,14 @@ func (c *ResponseCache) get(key string, seq int64) *cacheEntry {
 		return nil
 	}
 	e := el.Value.(*cacheEntry)
-	if e.seq != seq {
+	switch {
+	case e.seq < seq:
 		// The tenant changed since: the entry can never be valid again
 		// (sequences only rise).
 		c.remove(el)
 		return nil
+	case e.seq > seq:
+		return nil // made after a write this request's read predates
 	}
 	c.lru.MoveToFront(el)
 	return e
@@ -256,7 +259,7 @@ func (c *ResponseCache) make(r *http.Request, next func(http.ResponseWriter, *ht
 func (c *ResponseCache) write(w http.ResponseWriter, r *http.Request, e *cacheEntry) {
 	h := w.Header()
 	for k, v := range e.header {
-		h[k] = v
+		h[k] = append([]string(nil), v...) // later layers may append to it
 	}
 	if e.status != http.StatusOK {
 		w.WriteHeader(e.status)
