@@ -130,10 +130,19 @@ func (p cacheProbe) check(r read, oldBody []byte, oldETag, want, gone string, ev
 			}
 			return // the write had shown already when the read was warmed
 		}
-		if status, again, _ := p.get(r, oldETag); status != 200 || (!strings.HasPrefix(r.path, "/v3/") && !bytes.Equal(again, raw)) {
+		status, again, _ := p.get(r, oldETag)
+		if status == 200 && !bytes.Equal(again, raw) && !strings.HasPrefix(r.path, "/v3/") && time.Now().Before(deadline) {
+			eventual = true // the write showed; written again meanwhile (an SMS receipt): look again
+			continue
+		}
+		if status != 200 || (!strings.HasPrefix(r.path, "/v3/") && !bytes.Equal(again, raw)) {
 			p.t.Fatalf("GET %s with If-None-Match: the ETag before the write: %d %s", r, status, again)
 		}
 		status, empty, h2 := p.get(r, etag)
+		if status == 200 && !bytes.Equal(empty, raw) && !strings.HasPrefix(r.path, "/v3/") && time.Now().Before(deadline) {
+			eventual = true // the write showed; written again meanwhile (an SMS receipt): look again
+			continue
+		}
 		if status != 304 && !strings.HasPrefix(r.path, "/v3/") {
 			p.t.Fatalf("GET %s with If-None-Match: its current ETag: %d %s", r, status, empty)
 		}
