@@ -163,7 +163,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("rate-burst", "requests an API key may send at once above its rate", settings.Int(&c.RateBurst)),
 		setting("max-body-bytes", "largest request body accepted, in bytes", settings.Int64(&c.MaxBodyBytes)),
 		setting("auth-cache-ttl", "how long a verified API key is trusted before it is checked again (revocation on another node waits this long)", settings.Duration(&c.AuthCacheTTL)),
-		setting("response-cache-bytes", "memory for answers to repeated reads of unchanged data, in bytes; each is checked against the tenant's event sequence, so it is never stale; 0 turns the cache off", settings.Int64(&c.ResponseCacheBytes)),
+		setting("response-cache-bytes", "memory for answers to repeated reads of unchanged data, in bytes; each is checked against the tenant's event sequence on every request, so writes through any node show at once; 0 turns the cache off", settings.Int64(&c.ResponseCacheBytes)),
 		setting("shutdown-timeout", "how long in-flight requests may finish after SIGTERM", settings.Duration(&c.ShutdownTimeout)),
 		setting("demo", "seed the demo tenant (idempotently) and print a key per dialect", settings.Bool(&c.Demo)),
 		setting("demo-traffic", "with --demo, place a simulated call into a demo queue every half minute or so", settings.Bool(&c.DemoTraffic)),
