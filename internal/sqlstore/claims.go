@@ -43,9 +43,10 @@ func (db *DB) idsArg(ids []int64) string {
 }
 
 // ClaimDeliveries leases up to limit due deliveries of enabled webhooks until
-// now+lease, at most perWebhook of any one webhook and none of the webhooks in
-// skip (those the caller has no capacity for). A crashed caller's leases run
-// out and the rows are claimed again, so delivery is at least once.
+// now+lease, at most perWebhook of any one webhook, or caps[id] of webhook id
+// when caps names it (0: none; the caller has no room for more of it). A
+// crashed caller's leases run out and the rows are claimed again, so delivery
+// is at least once.
 //
 // Candidates are found on the read pool without a lock; the lease is then taken
 // with a conditional UPDATE that only succeeds for rows still due and unleased,
@@ -55,11 +56,11 @@ func (db *DB) idsArg(ids []int64) string {
 // however many deliveries share them (an event goes to every subscription that
 // wants it, and a webhook has many deliveries in one claim). Every statement
 // has a fixed text and is prepared once.
-func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]switchboard.DeliveryClaim, error) {
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, caps map[int64]int) ([]switchboard.DeliveryClaim, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	ids, err := db.dueDeliveries(ctx, now, limit, perWebhook, skip)
+	ids, err := db.dueDeliveries(ctx, now, limit, perWebhook, caps)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -96,11 +97,18 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 }
 
 // dueDeliveries returns the ids of up to limit due, unleased deliveries of
-// enabled webhooks, earliest first, at most perWebhook of one webhook. The
-// query reads a bounded slice of the queue (the earliest due rows), so a claim
-// costs the same with a backlog of millions, and the per-webhook bound is
-// applied here rather than by a window function over that slice.
-func (db *DB) dueDeliveries(ctx context.Context, now time.Time, limit, perWebhook int, skip []int64) ([]int64, error) {
+// enabled webhooks, earliest first, within the per-webhook bounds. The query
+// reads a bounded slice of the queue (the earliest due rows), so a claim costs
+// the same with a backlog of millions; webhooks the caller has no room for are
+// left out of that slice, and the other bounds are applied here rather than
+// by a window function over it.
+func (db *DB) dueDeliveries(ctx context.Context, now time.Time, limit, perWebhook int, caps map[int64]int) ([]int64, error) {
+	var skip []int64
+	for id, n := range caps {
+		if n <= 0 {
+			skip = append(skip, id)
+		}
+	}
 	q := `SELECT d.id, d.webhook_id FROM (SELECT id, webhook_id, next_attempt_at FROM webhook_deliveries
 		WHERE status = '` + string(switchboard.DeliveryPending) + `' AND next_attempt_at <= ? AND lease_until <= ?
 		AND NOT (` + db.idList("webhook_id") + `) ORDER BY next_attempt_at, id LIMIT ?) d
@@ -117,7 +125,11 @@ func (db *DB) dueDeliveries(ctx context.Context, now time.Time, limit, perWebhoo
 		if err := rows.Scan(&id, &webhookID); err != nil {
 			return nil, fmt.Errorf("find due deliveries: %w", err)
 		}
-		if len(ids) < limit && (perWebhook <= 0 || per[webhookID] < perWebhook) {
+		bound, ok := caps[webhookID]
+		if !ok {
+			bound = perWebhook
+		}
+		if len(ids) < limit && (bound <= 0 && !ok || per[webhookID] < bound) {
 			per[webhookID]++
 			ids = append(ids, id)
 		}

@@ -28,21 +28,13 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"net/netip"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +45,9 @@ import (
 
 // Store is what the dispatcher needs from the store.
 type Store interface {
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]switchboard.DeliveryClaim, error)
+	// ClaimDeliveries leases up to limit due deliveries, at most perWebhook
+	// of one webhook, or caps[id] of a webhook caps names (0: none).
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, caps map[int64]int) ([]switchboard.DeliveryClaim, error)
 	CompleteDeliveries(ctx context.Context, results []switchboard.DeliveryResult, policy switchboard.DisablePolicy) ([]switchboard.Webhook, error)
 	Changes() (<-chan struct{}, func())
 }
@@ -91,6 +85,10 @@ type Options struct {
 	// Renderers render the payloads of the vendor dialects, by dialect name;
 	// the native format needs none.
 	Renderers map[string]Renderer
+	// RootCAs are the certificate authorities trusted for https receivers;
+	// nil trusts the system's (an on-premises receiver signed by a private
+	// authority needs its own).
+	RootCAs *x509.CertPool
 }
 
 // Renderer renders an event in a vendor dialect's payload format.
@@ -108,17 +106,50 @@ var ErrSkip = errors.New("the subscription does not take this event")
 type Dispatcher struct {
 	opt    Options
 	client *http.Client
+	// capacity bounds the claims held at once, sent or waiting to be sent:
+	// several rounds of Workers, so that one claim transaction serves many
+	// deliveries and the next round is rendered while this one is in flight.
+	capacity int
 
 	mu       sync.Mutex
 	inflight map[int64]int // attempts in flight per webhook
-	waiting  map[int64][]switchboard.DeliveryClaim
+	waiting  map[int64][]*claim
 	total    int // attempts in flight plus claims waiting
+	latency  map[int64]time.Duration
 	limiters map[int64]*rate.Limiter
+
+	// bodies caches rendered bodies for the claim loop (its goroutine only).
+	bodies map[renderKey]rendered
 
 	freed   chan struct{}
 	results chan switchboard.DeliveryResult
 	sends   sync.WaitGroup
 }
+
+// claim is a leased delivery with its rendered body, waiting for or being
+// sent.
+type claim struct {
+	switchboard.DeliveryClaim
+	body      []byte
+	renderErr error
+	// sendBy is when a claim still waiting is let go instead of sent: later,
+	// its lease could run out before the attempt and its outcome are done,
+	// and another dispatcher could send it too. Let go, it is claimed again
+	// once the lease has run out.
+	sendBy time.Time
+}
+
+// Claiming ahead: how many rounds of PerEndpoint attempts a webhook may
+// have claimed at once when its receiver answers within fastAnswer, and when
+// it is slower or not yet known. A slow receiver never holds more than it
+// did before claiming ahead, so it cannot take the capacity from others.
+const (
+	fastRounds = 8
+	slowRounds = 2
+	fastAnswer = 250 * time.Millisecond
+	// maxClaim bounds one claim transaction.
+	maxClaim = 512
+)
 
 // New returns a dispatcher; Run starts it.
 func New(opt Options) *Dispatcher {
@@ -148,20 +179,32 @@ func New(opt Options) *Dispatcher {
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: opt.Guard.Control}
 	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would hide the real target from the guard
-		DialContext:           dialer.DialContext,
-		MaxIdleConnsPerHost:   opt.Workers, // several subscriptions may share one receiver host
+		Proxy:       nil, // a proxy would hide the real target from the guard
+		DialContext: dialer.DialContext,
+		// Connections are kept: every worker may keep one to the same host
+		// (several subscriptions often share a receiver), and HTTP/2 is used
+		// when a TLS receiver offers it in ALPN (a custom dialer turns it off
+		// unless forced), multiplexing every attempt to that host on one
+		// connection.
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{RootCAs: opt.RootCAs, MinVersion: tls.VersionTLS12},
+		MaxIdleConns:          0, // no bound across hosts; MaxIdleConnsPerHost bounds each
+		MaxIdleConnsPerHost:   opt.Workers,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: opt.Timeout,
+		DisableCompression:    true, // bodies are small; receivers answer briefly
 	}
 	return &Dispatcher{
 		opt: opt,
 		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		capacity: 4 * opt.Workers,
 		inflight: map[int64]int{},
-		waiting:  map[int64][]switchboard.DeliveryClaim{},
+		waiting:  map[int64][]*claim{},
+		latency:  map[int64]time.Duration{},
 		limiters: map[int64]*rate.Limiter{},
+		bodies:   map[renderKey]rendered{},
 		freed:    make(chan struct{}, 1),
 		results:  make(chan switchboard.DeliveryResult, 4096),
 	}
@@ -230,30 +273,44 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// claimAndSend claims as many due deliveries as there is capacity for and
-// starts sending them; it reports how many, and whether it took all it asked
-// for (so more are probably due).
+// rounds is how many rounds of attempts to webhook id may be claimed at once;
+// d.mu is held.
+func (d *Dispatcher) rounds(id int64) int {
+	if lat, ok := d.latency[id]; ok && lat <= fastAnswer {
+		return fastRounds
+	}
+	return slowRounds
+}
+
+// claimAndSend claims as many due deliveries as there is room for, renders
+// them and starts sending them; it reports how many, and whether it took all
+// it asked for (so more are probably due).
 func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	d.mu.Lock()
-	free := d.opt.Workers - d.total
+	room := d.capacity - d.total
 	busy := d.total > 0
-	var skip []int64
+	caps := make(map[int64]int, len(d.latency))
+	for id := range d.latency {
+		caps[id] = d.rounds(id) * d.opt.PerEndpoint
+	}
 	for id, n := range d.inflight {
-		if n+len(d.waiting[id]) >= d.opt.PerEndpoint {
-			skip = append(skip, id)
-		}
+		caps[id] = max(0, d.rounds(id)*d.opt.PerEndpoint-n-len(d.waiting[id]))
 	}
 	d.mu.Unlock()
 	// While attempts are in flight, wait for a useful amount of room rather
-	// than claiming one delivery per finished attempt.
-	if ctx.Err() != nil || free <= 0 || (busy && free < max(1, d.opt.Workers/8)) {
+	// than claiming a few deliveries per finished attempt.
+	if ctx.Err() != nil || room <= 0 || (busy && room < d.capacity/4) {
 		return 0, false, nil
 	}
-	limit := min(free, 256)
-	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.Lease(), limit, d.opt.PerEndpoint, skip)
+	limit := min(room, maxClaim)
+	now := d.opt.Now()
+	got, err := d.opt.Store.ClaimDeliveries(ctx, now, d.Lease(), limit, slowRounds*d.opt.PerEndpoint, caps)
 	if err != nil {
 		return 0, false, err
 	}
+	// Rendering happens here, in the claim loop, while the attempts started
+	// before are in flight; the senders only sign and send.
+	claims := d.prepare(ctx, got, now.Add(d.Lease()-d.opt.Timeout-leaseSlack))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claims {
@@ -271,24 +328,41 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	return len(claims), len(claims) == limit, nil
 }
 
+// leaseSlack is what is left of a lease for writing the outcome of an attempt
+// that took the whole timeout.
+const leaseSlack = 3 * time.Second
+
 // start sends c in a new goroutine; d.mu is held. When the attempt ends, the
 // next claim waiting for the same webhook takes its slot.
-func (d *Dispatcher) start(ctx context.Context, c switchboard.DeliveryClaim) {
+func (d *Dispatcher) start(ctx context.Context, c *claim) {
 	d.sends.Add(1)
 	go func() {
 		// Each send ends within the HTTP timeout plus any rate-limit wait.
 		defer d.sends.Done()
-		d.results <- d.send(context.WithoutCancel(ctx), c)
+		res := d.send(context.WithoutCancel(ctx), c)
+		d.results <- res
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		id := c.Webhook.ID
+		if res.Outcome != switchboard.OutcomeSkipped {
+			lat := time.Duration(res.Attempt.LatencyMS) * time.Millisecond
+			if prev, ok := d.latency[id]; ok {
+				lat = (prev*7 + lat) / 8
+			}
+			d.latency[id] = lat
+		}
 		d.total--
-		if next := d.waiting[id]; len(next) > 0 {
-			d.waiting[id] = next[1:]
-			if len(d.waiting[id]) == 0 {
+		now := d.opt.Now()
+		for next := d.waiting[id]; len(next) > 0; next = d.waiting[id] {
+			c := next[0]
+			if d.waiting[id] = next[1:]; len(d.waiting[id]) == 0 {
 				delete(d.waiting, id)
 			}
-			d.start(ctx, next[0])
+			if now.After(c.sendBy) {
+				d.total-- // let go: claimed again when its lease runs out
+				continue
+			}
+			d.start(ctx, c)
 			return
 		}
 		if d.inflight[id]--; d.inflight[id] <= 0 {
@@ -349,260 +423,5 @@ func (d *Dispatcher) flush(batch []switchboard.DeliveryResult) {
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-}
-
-// Payload is the native webhook body: the event with its data, in the
-// envelope Standard Webhooks suggests.
-type Payload struct {
-	Type        string          `json:"type"`
-	Timestamp   time.Time       `json:"timestamp"`
-	TenantID    int64           `json:"tenant_id"`
-	Seq         int64           `json:"seq"`
-	EventID     int64           `json:"event_id"`
-	SubjectType string          `json:"subject_type"`
-	SubjectID   int64           `json:"subject_id"`
-	Data        json.RawMessage `json:"data"`
-}
-
-// render produces the body of a delivery in the webhook's dialect.
-func (d *Dispatcher) render(ctx context.Context, c switchboard.DeliveryClaim) ([]byte, error) {
-	switch c.Webhook.Dialect {
-	case switchboard.DialectNative, "":
-		e := c.Event
-		return json.Marshal(Payload{Type: e.Type, Timestamp: e.Time, TenantID: e.TenantID, Seq: e.Seq, EventID: e.ID,
-			SubjectType: e.SubjectType, SubjectID: e.SubjectID, Data: e.Payload})
-	}
-	if r, ok := d.opt.Renderers[c.Webhook.Dialect]; ok {
-		return r.Render(ctx, c.Webhook, c.Event)
-	}
-	return nil, fmt.Errorf("no renderer for dialect %q", c.Webhook.Dialect)
-}
-
-// MessageID is the webhook-id of a delivery: the same on every attempt.
-func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deliveryID, 10) }
-
-// send makes one attempt and decides what follows it.
-func (d *Dispatcher) send(ctx context.Context, c switchboard.DeliveryClaim) (res switchboard.DeliveryResult) {
-	res = switchboard.DeliveryResult{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
-	if lim := d.limiter(c.Webhook.ID); lim != nil {
-		lim.Wait(ctx)
-	}
-	now := d.opt.Now()
-	res.Attempt.At = now
-	body, err := d.render(ctx, c)
-	if errors.Is(err, ErrSkip) {
-		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
-		return res
-	}
-	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
-	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
-	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
-	defer func() { res.Attempt.Error = clip(res.Attempt.Error, errorKept) }()
-	switch {
-	case err == nil && status >= 200 && status < 300:
-		res.Outcome = switchboard.OutcomeDelivered
-		return res
-	case err == nil && status == http.StatusGone:
-		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", "410 Gone: the receiver asked to stop"
-		res.Outcome = switchboard.OutcomeGone
-		return res
-	case err == nil && status >= 300 && status < 400:
-		res.Attempt.ErrorClass, res.Attempt.Error = "redirect", fmt.Sprintf("%d redirect (redirects are not followed)", status)
-	case err == nil:
-		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", fmt.Sprintf("%d %s", status, http.StatusText(status))
-	default:
-		res.Attempt.ErrorClass, res.Attempt.Error = classify(err), err.Error()
-		var refused *refusedError
-		if errors.As(err, &refused) {
-			res.Attempt.Error = refused.Error() // without the dialled address
-		}
-	}
-	attempts := c.Delivery.Attempts + 1
-	limit := len(d.opt.Schedule)
-	if c.Webhook.MaxAttempts > 0 {
-		limit = min(limit, c.Webhook.MaxAttempts)
-	}
-	if attempts >= limit {
-		res.Outcome = switchboard.OutcomeGiveUp
-		return res
-	}
-	delay := jitter(d.opt.Schedule[attempts])
-	if retryAfter > delay {
-		delay = min(retryAfter, 24*time.Hour)
-	}
-	res.Outcome, res.NextAttemptAt = switchboard.OutcomeRetry, now.Add(delay)
-	return res
-}
-
-// What the attempt log keeps of one attempt: at most responseKept bytes of
-// the receiver's answer, and only when the receiver's address is public (an
-// allowed private service's answer is not the tenant's to read), and at most
-// errorKept bytes of the error.
-const (
-	responseKept = 512
-	errorKept    = 512
-)
-
-// attempt sends the HTTP request with the rendered body (or fails with the
-// rendering's error). It returns the status code, the receiver's
-// Retry-After on 429 and 503, the start of its answer, and an error when no
-// response came back.
-func (d *Dispatcher) attempt(ctx context.Context, c switchboard.DeliveryClaim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
-	if err != nil {
-		return 0, 0, "", err
-	}
-	if err := checkTarget(c.Webhook.URL); err != nil {
-		return 0, 0, "", err
-	}
-	secrets := []string{c.Webhook.Secret}
-	if c.Webhook.PreviousSecret != "" && c.Webhook.PreviousSecretExpiresAt != nil && now.Before(*c.Webhook.PreviousSecretExpiresAt) {
-		secrets = append(secrets, c.Webhook.PreviousSecret)
-	}
-	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
-	sig, err := Sign(secrets, msgID, ts, body)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	var req *http.Request
-	if c.Webhook.Method == http.MethodGet {
-		u, err := url.Parse(c.Webhook.URL)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		q := u.Query()
-		if c.Webhook.Dialect == switchboard.DialectNative || c.Webhook.Dialect == "" {
-			q.Set("payload", string(body))
-		} else if err := flatten(q, "", body); err != nil {
-			return 0, 0, "", err
-		}
-		u.RawQuery = q.Encode()
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return 0, 0, "", err
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.Webhook.URL, bytes.NewReader(body))
-		if err != nil {
-			return 0, 0, "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range c.Webhook.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
-	req.Header.Set("webhook-id", msgID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
-	var remote netip.Addr
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			if ap, err := netip.ParseAddrPort(info.Conn.RemoteAddr().String()); err == nil {
-				remote = ap.Addr()
-			}
-		},
-	}))
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, responseKept))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drain, so the connection is reused
-	var retryAfter time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
-	}
-	if !Public(remote) {
-		head = nil
-	}
-	return resp.StatusCode, retryAfter, strings.ToValidUTF8(string(head), "?"), nil
-}
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// classify names the kind of transport failure for the attempt log.
-func classify(err error) string {
-	var refused *refusedError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &refused):
-		return "refused"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return "timeout"
-	case errors.As(err, new(*net.OpError)):
-		return "connect"
-	}
-	return "other"
-}
-
-// jitter spreads retries by ±10 % so that an endpoint coming back is not hit by
-// every queued delivery in the same instant.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
-}
-
-func (d *Dispatcher) limiter(webhookID int64) *rate.Limiter {
-	if d.opt.EndpointRate <= 0 {
-		return nil
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	lim, ok := d.limiters[webhookID]
-	if !ok {
-		lim = rate.NewLimiter(rate.Limit(d.opt.EndpointRate), max(1, int(d.opt.EndpointRate)))
-		d.limiters[webhookID] = lim
-	}
-	return lim
-}
-
-// flatten adds a JSON object's fields to q, as vendor dialects send GET
-// webhooks: top-level fields by name, nested ones as parent[child], arrays
-// as repeated parent[] values.
-func flatten(q url.Values, prefix string, body []byte) error {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return fmt.Errorf("flatten webhook payload: %w", err)
-	}
-	flattenValue(q, prefix, v)
-	return nil
-}
-
-func flattenValue(q url.Values, key string, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, sub := range x {
-			name := k
-			if key != "" {
-				name = key + "[" + k + "]"
-			}
-			flattenValue(q, name, sub)
-		}
-	case []any:
-		for _, sub := range x {
-			flattenValue(q, key+"[]", sub)
-		}
-	case nil:
-		q.Add(key, "")
-	case string:
-		q.Add(key, x)
-	default:
-		b, _ := json.Marshal(x)
-		q.Add(key, string(b))
 	}
 }
