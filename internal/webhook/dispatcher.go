@@ -106,16 +106,22 @@ var ErrSkip = errors.New("the subscription does not take this event")
 type Dispatcher struct {
 	opt    Options
 	client *http.Client
-	// capacity bounds the claims held at once, sent or waiting to be sent:
-	// several rounds of Workers, so that one claim transaction serves many
-	// deliveries and the next round is rendered while this one is in flight.
+	// capacity bounds the claims held at once, in flight or waiting to be
+	// sent: many rounds of Workers, so that one claim transaction serves
+	// many deliveries and the next round is claimed and rendered while this
+	// one is in flight.
 	capacity int
 
 	mu       sync.Mutex
-	inflight map[int64]int // attempts in flight per webhook
+	running  int           // attempts in flight, at most Workers
+	inflight map[int64]int // attempts in flight per webhook, at most PerEndpoint
 	waiting  map[int64][]*claim
-	total    int // attempts in flight plus claims waiting
-	latency  map[int64]time.Duration
+	// blocked lists webhooks with claims waiting for a worker rather than
+	// for their own PerEndpoint bound, in the order they were held back.
+	blocked []int64
+	total   int // claims held: in flight plus waiting
+	latency map[int64]time.Duration
+	// limiters bound attempts per second per webhook (Options.EndpointRate).
 	limiters map[int64]*rate.Limiter
 
 	// bodies caches rendered bodies for the claim loop (its goroutine only).
@@ -139,16 +145,19 @@ type claim struct {
 	sendBy time.Time
 }
 
-// Claiming ahead: how many rounds of PerEndpoint attempts a webhook may
-// have claimed at once when its receiver answers within fastAnswer, and when
-// it is slower or not yet known. A slow receiver never holds more than it
-// did before claiming ahead, so it cannot take the capacity from others.
+// Claiming ahead. A webhook may have as many rounds of PerEndpoint attempts
+// claimed at once as its receiver answers in a quarter of the timeout (by
+// the average of its recent answers), between minRounds and maxRounds: a
+// slow or unknown receiver holds no more than minRounds, so it cannot take
+// the capacity from others, and what a fast one holds is sent long before
+// its lease runs out.
 const (
-	fastRounds = 8
-	slowRounds = 2
-	fastAnswer = 250 * time.Millisecond
+	minRounds = 2
+	maxRounds = 32
+	// capacityRounds is the capacity in rounds of Workers.
+	capacityRounds = 16
 	// maxClaim bounds one claim transaction.
-	maxClaim = 512
+	maxClaim = 1024
 )
 
 // New returns a dispatcher; Run starts it.
@@ -199,7 +208,7 @@ func New(opt Options) *Dispatcher {
 		opt: opt,
 		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		capacity: 4 * opt.Workers,
+		capacity: capacityRounds * opt.Workers,
 		inflight: map[int64]int{},
 		waiting:  map[int64][]*claim{},
 		latency:  map[int64]time.Duration{},
@@ -276,10 +285,11 @@ func sleep(ctx context.Context, d time.Duration) {
 // rounds is how many rounds of attempts to webhook id may be claimed at once;
 // d.mu is held.
 func (d *Dispatcher) rounds(id int64) int {
-	if lat, ok := d.latency[id]; ok && lat <= fastAnswer {
-		return fastRounds
+	lat, ok := d.latency[id]
+	if !ok {
+		return minRounds
 	}
-	return slowRounds
+	return min(max(int(d.opt.Timeout/4/max(lat, time.Millisecond)), minRounds), maxRounds)
 }
 
 // claimAndSend claims as many due deliveries as there is room for, renders
@@ -304,7 +314,7 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	}
 	limit := min(room, maxClaim)
 	now := d.opt.Now()
-	got, err := d.opt.Store.ClaimDeliveries(ctx, now, d.Lease(), limit, slowRounds*d.opt.PerEndpoint, caps)
+	got, err := d.opt.Store.ClaimDeliveries(ctx, now, d.Lease(), limit, minRounds*d.opt.PerEndpoint, caps)
 	if err != nil {
 		return 0, false, err
 	}
@@ -316,14 +326,19 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	for _, c := range claims {
 		d.total++
 		id := c.Webhook.ID
-		// A webhook at its cap keeps the claim waiting (it is leased, so no
-		// one else takes it) until one of its attempts finishes.
-		if d.inflight[id] >= d.opt.PerEndpoint {
+		switch {
+		case d.inflight[id] >= d.opt.PerEndpoint:
+			// A webhook at its bound keeps the claim waiting (it is leased,
+			// so no one else takes it) until one of its attempts finishes.
 			d.waiting[id] = append(d.waiting[id], c)
-			continue
+		case d.running >= d.opt.Workers:
+			d.waiting[id] = append(d.waiting[id], c)
+			d.blocked = append(d.blocked, id)
+		default:
+			d.inflight[id]++
+			d.running++
+			d.start(ctx, c)
 		}
-		d.inflight[id]++
-		d.start(ctx, c)
 	}
 	return len(claims), len(claims) == limit, nil
 }
@@ -332,8 +347,10 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 // that took the whole timeout.
 const leaseSlack = 3 * time.Second
 
-// start sends c in a new goroutine; d.mu is held. When the attempt ends, the
-// next claim waiting for the same webhook takes its slot.
+// start sends c in a new goroutine; d.mu is held and c holds a worker and a
+// slot of its webhook. When the attempt ends, the next claim waiting for the
+// same webhook takes both; without one, the worker goes to the webhook held
+// back longest.
 func (d *Dispatcher) start(ctx context.Context, c *claim) {
 	d.sends.Add(1)
 	go func() {
@@ -352,27 +369,61 @@ func (d *Dispatcher) start(ctx context.Context, c *claim) {
 			d.latency[id] = lat
 		}
 		d.total--
+		if ctx.Err() != nil {
+			// Stopping: what waits is let go, to be claimed again (here or
+			// elsewhere) when its lease runs out.
+			for other, q := range d.waiting {
+				d.total -= len(q)
+				delete(d.waiting, other)
+			}
+			d.blocked = nil
+		}
 		now := d.opt.Now()
-		for next := d.waiting[id]; len(next) > 0; next = d.waiting[id] {
-			c := next[0]
-			if d.waiting[id] = next[1:]; len(d.waiting[id]) == 0 {
-				delete(d.waiting, id)
-			}
-			if now.After(c.sendBy) {
-				d.total-- // let go: claimed again when its lease runs out
-				continue
-			}
-			d.start(ctx, c)
+		if next := d.next(id, now); next != nil {
+			d.start(ctx, next)
 			return
 		}
 		if d.inflight[id]--; d.inflight[id] <= 0 {
 			delete(d.inflight, id)
+		}
+		d.running--
+		for len(d.blocked) > 0 && d.running < d.opt.Workers {
+			other := d.blocked[0]
+			d.blocked = d.blocked[1:]
+			if d.inflight[other] >= d.opt.PerEndpoint {
+				continue // its own attempts will take its claims
+			}
+			if next := d.next(other, now); next != nil {
+				d.inflight[other]++
+				d.running++
+				d.start(ctx, next)
+			}
+		}
+		if len(d.blocked) == 0 {
+			d.blocked = nil // let the backing array go
 		}
 		select {
 		case d.freed <- struct{}{}:
 		default:
 		}
 	}()
+}
+
+// next takes the first claim waiting for webhook id that is still to be sent,
+// letting go of those whose time has passed; d.mu is held.
+func (d *Dispatcher) next(id int64, now time.Time) *claim {
+	for q := d.waiting[id]; len(q) > 0; q = d.waiting[id] {
+		c := q[0]
+		if d.waiting[id] = q[1:]; len(d.waiting[id]) == 0 {
+			delete(d.waiting, id)
+		}
+		if now.After(c.sendBy) {
+			d.total-- // let go: claimed again when its lease runs out
+			continue
+		}
+		return c
+	}
+	return nil
 }
 
 // writeResults stores outcomes in batches: one transaction for all that arrived
