@@ -13,6 +13,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +113,7 @@ func benchDrain(b *testing.B, dbURL string) {
 	}
 	appendConcurrently(b, db, tn.ID, events)
 	total := int64(events * subs)
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	stop := start()
 	for got.Load() < total {
@@ -122,6 +124,7 @@ func benchDrain(b *testing.B, dbURL string) {
 	}
 	took := time.Since(t0)
 	stop()
+	cpuDrain := cpuTime() - cpu0
 
 	// The same number of posts of a body of the same size from a bare client
 	// at the dispatcher's concurrency (8 per subscription).
@@ -131,6 +134,7 @@ func benchDrain(b *testing.B, dbURL string) {
 	var left atomic.Int64
 	left.Store(total)
 	var wg sync.WaitGroup
+	cpu1 := cpuTime()
 	t1 := time.Now()
 	for range 8 * subs {
 		wg.Add(1)
@@ -149,9 +153,24 @@ func benchDrain(b *testing.B, dbURL string) {
 	}
 	wg.Wait()
 	bare := time.Since(t1)
+	cpuBare := cpuTime() - cpu1
 	b.ReportMetric(float64(total)/took.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(total)/bare.Seconds(), "bare-posts/s")
 	b.ReportMetric(bare.Seconds()/took.Seconds(), "ratio-vs-bare")
+	// CPU time of the whole process (dispatcher, store and receiver) per
+	// delivery and per bare post: what the rates would be on an idle machine
+	// is about the cores divided by these, whatever else shares it now.
+	b.ReportMetric(float64(cpuDrain.Microseconds())/float64(total), "cpu-µs/delivery")
+	b.ReportMetric(float64(cpuBare.Microseconds())/float64(total), "cpu-µs/bare-post")
+}
+
+// cpuTime is the CPU time, user and system, this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchLatency(b *testing.B, dbURL string) {

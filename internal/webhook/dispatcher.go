@@ -138,6 +138,9 @@ type claim struct {
 	switchboard.DeliveryClaim
 	body      []byte
 	renderErr error
+	// targetErr is the refusal of the URL by the host rules, checked again
+	// at delivery time (the address dialled is checked by the Guard).
+	targetErr error
 	// sendBy is when a claim still waiting is let go instead of sent: later,
 	// its lease could run out before the attempt and its outcome are done,
 	// and another dispatcher could send it too. Let go, it is claimed again
@@ -153,9 +156,11 @@ type claim struct {
 // its lease runs out.
 const (
 	minRounds = 2
-	maxRounds = 32
-	// capacityRounds is the capacity in rounds of Workers.
-	capacityRounds = 16
+	maxRounds = 64
+	// capacityRounds is the capacity in rounds of Workers: a claim starts
+	// when a quarter of it is free, and the rest keeps the workers busy
+	// while the claim waits for the store's writer.
+	capacityRounds = 32
 	// maxClaim bounds one claim transaction.
 	maxClaim = 1024
 )

@@ -72,7 +72,13 @@ const maxBodies = 4096
 // is let go. Only the claim loop calls it.
 func (d *Dispatcher) prepare(ctx context.Context, got []switchboard.DeliveryClaim, sendBy time.Time) []*claim {
 	out := make([]*claim, len(got))
+	targets := map[string]error{} // the host rules, once per URL of the batch
 	for i, c := range got {
+		terr, ok := targets[c.Webhook.URL]
+		if !ok {
+			terr = checkTarget(c.Webhook.URL)
+			targets[c.Webhook.URL] = terr
+		}
 		k := renderKey{event: c.Event.ID}
 		if c.Webhook.Dialect != switchboard.DialectNative && c.Webhook.Dialect != "" {
 			k.webhook, k.version = c.Webhook.ID, c.Webhook.UpdatedAt.UnixNano()
@@ -85,7 +91,7 @@ func (d *Dispatcher) prepare(ctx context.Context, got []switchboard.DeliveryClai
 			}
 			d.bodies[k] = r
 		}
-		out[i] = &claim{DeliveryClaim: c, body: r.body, renderErr: r.err, sendBy: sendBy}
+		out[i] = &claim{DeliveryClaim: c, body: r.body, renderErr: r.err, targetErr: terr, sendBy: sendBy}
 	}
 	return out
 }
@@ -102,6 +108,9 @@ func (d *Dispatcher) send(ctx context.Context, c *claim) (res switchboard.Delive
 	now := d.opt.Now()
 	res.Attempt.At = now
 	body, err := c.body, c.renderErr
+	if err == nil {
+		err = c.targetErr
+	}
 	if errors.Is(err, ErrSkip) {
 		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
 		return res
@@ -156,14 +165,11 @@ const (
 )
 
 // attempt sends the HTTP request with the rendered body (or fails with the
-// rendering's error). It returns the status code, the receiver's
+// rendering's error, or the refusal of the target at delivery time). It returns the status code, the receiver's
 // Retry-After on 429 and 503, the start of its answer, and an error when no
 // response came back.
 func (d *Dispatcher) attempt(ctx context.Context, c switchboard.DeliveryClaim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
 	if err != nil {
-		return 0, 0, "", err
-	}
-	if err := checkTarget(c.Webhook.URL); err != nil {
 		return 0, 0, "", err
 	}
 	secrets := []string{c.Webhook.Secret}
