@@ -1,0 +1,141 @@
+package webhook_test
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/webhook"
+)
+
+// connReceiver is a loopback receiver that records the protocol of every
+// request, checks its signature, and counts the connections it accepted.
+type connReceiver struct {
+	*httptest.Server
+	conns atomic.Int32
+
+	mu       sync.Mutex
+	protos   map[int]int
+	unsigned int
+	secret   string
+}
+
+func newConnReceiver(t *testing.T) *connReceiver {
+	rc := &connReceiver{protos: map[int]int{}}
+	rc.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.protos[r.ProtoMajor]++
+		if !verify(rc.secret, r.Header, body) {
+			rc.unsigned++
+		}
+	}))
+	rc.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			rc.conns.Add(1)
+		}
+	}
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *connReceiver) received() (protos map[int]int, unsigned int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := map[int]int{}
+	for k, v := range rc.protos {
+		out[k] = v
+	}
+	return out, rc.unsigned
+}
+
+// deliverMany subscribes rc, emits n events and waits for all of them.
+func deliverMany(t *testing.T, r *rig, rc *connReceiver, n int) {
+	t.Helper()
+	hook := r.subscribe(t, switchboard.Webhook{URL: rc.URL + "/hook", EventTypes: []string{"call.*"}})
+	rc.mu.Lock()
+	rc.secret = hook.Secret
+	rc.mu.Unlock()
+	for range n {
+		r.emit(t, "call.ended")
+	}
+	waitFor(t, "every delivery", func() bool {
+		protos, _ := rc.received()
+		total := 0
+		for _, v := range protos {
+			total += v
+		}
+		return total >= n
+	})
+}
+
+// A plain-HTTP receiver gets HTTP/1.1 on connections that are kept: no more
+// connections than attempts may run at once to it, however many deliveries.
+func TestKeepsHTTP1Connections(t *testing.T) {
+	const perEndpoint, events = 4, 200
+	rc := newConnReceiver(t)
+	rc.Start()
+	r := newRig(t, webhook.Options{PerEndpoint: perEndpoint})
+	deliverMany(t, r, rc, events)
+	protos, unsigned := rc.received()
+	if protos[1] != events || unsigned != 0 {
+		t.Errorf("requests by HTTP major version %v, %d not verifying; want %d over HTTP/1.1, all signed", protos, unsigned, events)
+	}
+	if n := rc.conns.Load(); n > perEndpoint {
+		t.Errorf("the receiver accepted %d connections for %d deliveries; keep-alive allows at most %d", n, events, perEndpoint)
+	}
+}
+
+// A TLS receiver that offers h2 in ALPN gets HTTP/2, its deliveries
+// multiplexed on few connections, and the signatures are the same.
+func TestHTTP2WhenTheReceiverOffersIt(t *testing.T) {
+	const perEndpoint, events = 8, 200
+	rc := newConnReceiver(t)
+	rc.EnableHTTP2 = true
+	rc.StartTLS()
+	roots := x509.NewCertPool()
+	roots.AddCert(rc.Certificate())
+	r := newRig(t, webhook.Options{PerEndpoint: perEndpoint, RootCAs: roots})
+	deliverMany(t, r, rc, events)
+	protos, unsigned := rc.received()
+	if protos[2] != events || unsigned != 0 {
+		t.Errorf("requests by HTTP major version %v, %d not verifying; want %d over HTTP/2, all signed", protos, unsigned, events)
+	}
+	// The first attempts may race to dial before the transport knows the
+	// host speaks h2; after that every attempt shares a connection.
+	if n := rc.conns.Load(); n > perEndpoint {
+		t.Errorf("the receiver accepted %d connections for %d deliveries over HTTP/2", n, events)
+	}
+}
+
+// A TLS receiver whose authority the dispatcher does not trust is not sent
+// anything: the attempt fails at the handshake.
+func TestTLSReceiverMustBeTrusted(t *testing.T) {
+	rc := newConnReceiver(t)
+	rc.EnableHTTP2 = true
+	rc.StartTLS()
+	r := newRig(t, webhook.Options{Schedule: []time.Duration{0}})
+	hook := r.subscribe(t, switchboard.Webhook{URL: rc.URL + "/hook", EventTypes: []string{"call.*"}})
+	r.emit(t, "call.ended")
+	var d switchboard.Delivery
+	waitFor(t, "the failed attempt", func() bool {
+		page, _ := r.db.Deliveries(context.Background(), r.tenant.ID, switchboard.DeliveryFilter{WebhookID: hook.ID, Status: switchboard.DeliveryFailed}, switchboard.ListOptions{})
+		if len(page.Items) == 0 {
+			return false
+		}
+		d, _ = r.db.Delivery(context.Background(), r.tenant.ID, page.Items[0].ID)
+		return true
+	})
+	if protos, _ := rc.received(); len(protos) != 0 || len(d.AttemptLog) != 1 || d.AttemptLog[0].StatusCode != 0 {
+		t.Errorf("untrusted receiver got %v; attempt log %+v", protos, d.AttemptLog)
+	}
+}
