@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,5 +138,61 @@ func TestTLSReceiverMustBeTrusted(t *testing.T) {
 	})
 	if protos, _ := rc.received(); len(protos) != 0 || len(d.AttemptLog) != 1 || d.AttemptLog[0].StatusCode != 0 {
 		t.Errorf("untrusted receiver got %v; attempt log %+v", protos, d.AttemptLog)
+	}
+}
+
+// countingRenderer renders a test dialect's body and counts its renders.
+type countingRenderer struct{ n atomic.Int32 }
+
+func (c *countingRenderer) Render(_ context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
+	c.n.Add(1)
+	return []byte(`{"event":"` + e.Type + `","headers":` + strconv.Itoa(len(w.Headers)) + `}`), nil
+}
+
+// A body is rendered once per event and subscription version: retries reuse
+// it, and a subscription changed since gets a new one.
+func TestRenderedOncePerEventAndSubscriptionVersion(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if failing.Load() && n <= 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	render := &countingRenderer{}
+	r := newRig(t, webhook.Options{Schedule: []time.Duration{0, 20 * time.Millisecond, 20 * time.Millisecond},
+		Renderers: map[string]webhook.Renderer{"counting": render}})
+	hook := r.subscribe(t, switchboard.Webhook{URL: rc.URL, Dialect: "counting", EventTypes: []string{"call.*"}})
+	r.emit(t, "call.ended")
+	waitFor(t, "three attempts", func() bool { return rc.count() == 3 })
+	if n := render.n.Load(); n != 1 {
+		t.Fatalf("rendered %d times for three attempts of one delivery, want once", n)
+	}
+	got := rc.all()
+	for i, g := range got {
+		if string(g.body) != `{"event":"call.ended","headers":0}` || !verify(hook.Secret, g.header, g.body) {
+			t.Errorf("attempt %d: body %s", i, g.body)
+		}
+	}
+
+	// Changed, the subscription gets the event rendered again.
+	hook.Headers = map[string]string{"X-Env": "test"}
+	if _, err := r.db.UpdateWebhook(context.Background(), r.tenant.ID, hook); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := r.db.Deliveries(context.Background(), r.tenant.ID, switchboard.DeliveryFilter{WebhookID: hook.ID}, switchboard.ListOptions{})
+	waitFor(t, "the outcome of the first delivery", func() bool {
+		d, _ := r.db.Delivery(context.Background(), r.tenant.ID, page.Items[len(page.Items)-1].ID)
+		return d.Status == switchboard.DeliverySucceeded
+	})
+	if _, err := r.db.RetryDelivery(context.Background(), r.tenant.ID, page.Items[len(page.Items)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the retried delivery", func() bool { return rc.count() == 4 })
+	if n := render.n.Load(); n != 2 {
+		t.Errorf("rendered %d times after the subscription changed, want twice", n)
+	}
+	if last := rc.all()[3]; string(last.body) != `{"event":"call.ended","headers":1}` {
+		t.Errorf("after the change the body is %s", last.body)
 	}
 }
