@@ -9,6 +9,21 @@
 // sent again: delivery is at least once, and the webhook-id header (the same on
 // every try) lets receivers drop duplicates.
 //
+// Throughput comes from doing per batch what can be done per batch. One claim
+// leases up to a thousand deliveries across subscriptions in one transaction
+// and reads each of their events and webhooks once; the dispatcher claims
+// ahead, holding several rounds of attempts per webhook (as many as its
+// receiver answers in a quarter of the timeout, so a slow one holds few), and
+// claims the next batch while the last is in flight. Bodies are rendered in
+// the claim loop, once per event for the native format and once per event and
+// subscription version for a vendor's, and signed per delivery by the
+// senders; at most Workers attempts run at once, at most PerEndpoint to one
+// webhook. Outcomes go to one writer that records all that arrived during its
+// previous commit in one transaction. Connections are kept (HTTP/1.1
+// keep-alive, or HTTP/2 when a TLS receiver offers h2 in ALPN). A claim still
+// waiting when its lease could run out before its outcome is written is let
+// go unsent, and claimed again once the lease has expired.
+//
 // Vendor dialects render their own payloads through a Renderer. A vendor's
 // event type is often a slice of a core one (a CALL_INCOMING is an
 // inbound call.ringing), so subscriptions select core types and the renderer
