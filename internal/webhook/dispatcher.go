@@ -164,8 +164,9 @@ type claim struct {
 }
 
 // Claiming ahead. A webhook may have as many rounds of PerEndpoint attempts
-// claimed at once as its receiver answers in a quarter of the timeout (by
-// the average of its recent answers), between minRounds and maxRounds: a
+// claimed at once as its receiver answers (by the average of its recent
+// answers, and within EndpointRate) in a quarter of the timeout, between
+// minRounds and maxRounds: a
 // slow or unknown receiver holds no more than minRounds, so it cannot take
 // the capacity from others, and what a fast one holds is sent long before
 // its lease runs out.
@@ -309,7 +310,12 @@ func (d *Dispatcher) rounds(id int64) int {
 	if !ok {
 		return minRounds
 	}
-	return min(max(int(d.opt.Timeout/4/max(lat, time.Millisecond)), minRounds), maxRounds)
+	n := int(d.opt.Timeout / 4 / max(lat, time.Millisecond))
+	if d.opt.EndpointRate > 0 {
+		// A rate-limited webhook is no faster than its rate allows.
+		n = min(n, int(d.opt.EndpointRate*(d.opt.Timeout/4).Seconds())/d.opt.PerEndpoint)
+	}
+	return min(max(n, minRounds), maxRounds)
 }
 
 // claimAndSend claims as many due deliveries as there is room for, renders

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -79,8 +80,9 @@ func deliverMany(t *testing.T, r *rig, rc *connReceiver, n int) {
 	})
 }
 
-// A plain-HTTP receiver gets HTTP/1.1 on connections that are kept: no more
-// connections than attempts may run at once to it, however many deliveries.
+// A plain-HTTP receiver gets HTTP/1.1 on connections that are kept: about as
+// many connections as attempts may run at once to it, however many
+// deliveries.
 func TestKeepsHTTP1Connections(t *testing.T) {
 	const perEndpoint, events = 4, 200
 	rc := newConnReceiver(t)
@@ -91,8 +93,11 @@ func TestKeepsHTTP1Connections(t *testing.T) {
 	if protos[1] != events || unsigned != 0 {
 		t.Errorf("requests by HTTP major version %v, %d not verifying; want %d over HTTP/1.1, all signed", protos, unsigned, events)
 	}
-	if n := rc.conns.Load(); n > perEndpoint {
-		t.Errorf("the receiver accepted %d connections for %d deliveries; keep-alive allows at most %d", n, events, perEndpoint)
+	// A connection goes back to the idle pool just after its response is
+	// read, so the next attempt sometimes dials before it is there: a few
+	// more connections than attempts at once, never one per delivery.
+	if n := rc.conns.Load(); n > 2*perEndpoint {
+		t.Errorf("the receiver accepted %d connections for %d deliveries; kept connections need at most %d", n, events, 2*perEndpoint)
 	}
 }
 
@@ -122,6 +127,7 @@ func TestHTTP2WhenTheReceiverOffersIt(t *testing.T) {
 // anything: the attempt fails at the handshake.
 func TestTLSReceiverMustBeTrusted(t *testing.T) {
 	rc := newConnReceiver(t)
+	rc.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
 	rc.EnableHTTP2 = true
 	rc.StartTLS()
 	r := newRig(t, webhook.Options{Schedule: []time.Duration{0}})
