@@ -156,6 +156,7 @@ type claim struct {
 	// targetErr is the refusal of the URL by the host rules, checked again
 	// at delivery time (the address dialled is checked by the Guard).
 	targetErr error
+	signer    *signer
 	// sendBy is when a claim still waiting is let go instead of sent: later,
 	// its lease could run out before the attempt and its outcome are done,
 	// and another dispatcher could send it too. Let go, it is claimed again

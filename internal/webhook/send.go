@@ -72,12 +72,18 @@ const maxBodies = 4096
 // is let go. Only the claim loop calls it.
 func (d *Dispatcher) prepare(ctx context.Context, got []switchboard.DeliveryClaim, sendBy time.Time) []*claim {
 	out := make([]*claim, len(got))
-	targets := map[string]error{} // the host rules, once per URL of the batch
+	targets := map[string]error{}  // the host rules, once per URL of the batch
+	signers := map[int64]*signer{} // secrets decoded once per webhook of the batch
 	for i, c := range got {
 		terr, ok := targets[c.Webhook.URL]
 		if !ok {
 			terr = checkTarget(c.Webhook.URL)
 			targets[c.Webhook.URL] = terr
+		}
+		sg := signers[c.Webhook.ID]
+		if sg == nil {
+			sg = newSigner(c.Webhook)
+			signers[c.Webhook.ID] = sg
 		}
 		k := renderKey{event: c.Event.ID}
 		if c.Webhook.Dialect != switchboard.DialectNative && c.Webhook.Dialect != "" {
@@ -91,7 +97,7 @@ func (d *Dispatcher) prepare(ctx context.Context, got []switchboard.DeliveryClai
 			}
 			d.bodies[k] = r
 		}
-		out[i] = &claim{DeliveryClaim: c, body: r.body, renderErr: r.err, targetErr: terr, sendBy: sendBy}
+		out[i] = &claim{DeliveryClaim: c, body: r.body, renderErr: r.err, targetErr: terr, signer: sg, sendBy: sendBy}
 	}
 	return out
 }
@@ -115,7 +121,7 @@ func (d *Dispatcher) send(ctx context.Context, c *claim) (res switchboard.Delive
 		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
 		return res
 	}
-	status, retryAfter, snippet, err := d.attempt(ctx, c.DeliveryClaim, body, err, now)
+	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
 	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
 	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
 	defer func() { res.Attempt.Error = clip(res.Attempt.Error, errorKept) }()
@@ -165,19 +171,15 @@ const (
 )
 
 // attempt sends the HTTP request with the rendered body (or fails with the
-// rendering's error, or the refusal of the target at delivery time). It returns the status code, the receiver's
-// Retry-After on 429 and 503, the start of its answer, and an error when no
-// response came back.
-func (d *Dispatcher) attempt(ctx context.Context, c switchboard.DeliveryClaim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
+// rendering's error, or the refusal of the target at delivery time). It
+// returns the status code, the receiver's Retry-After on 429 and 503, the
+// start of its answer, and an error when no response came back.
+func (d *Dispatcher) attempt(ctx context.Context, c *claim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
 	if err != nil {
 		return 0, 0, "", err
 	}
-	secrets := []string{c.Webhook.Secret}
-	if c.Webhook.PreviousSecret != "" && c.Webhook.PreviousSecretExpiresAt != nil && now.Before(*c.Webhook.PreviousSecretExpiresAt) {
-		secrets = append(secrets, c.Webhook.PreviousSecret)
-	}
 	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
-	sig, err := Sign(secrets, msgID, ts, body)
+	sig, err := c.signer.sign(msgID, now, body)
 	if err != nil {
 		return 0, 0, "", err
 	}

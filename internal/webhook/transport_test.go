@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -200,5 +201,29 @@ func TestRenderedOncePerEventAndSubscriptionVersion(t *testing.T) {
 	}
 	if last := rc.all()[3]; string(last.body) != `{"event":"call.ended","headers":1}` {
 		t.Errorf("after the change the body is %s", last.body)
+	}
+}
+
+// During a rotation's overlap every delivery carries a signature by each
+// secret; once the overlap is over, only the new secret signs.
+func TestRotationSignsWithBothSecretsDuringOverlap(t *testing.T) {
+	rc := newReceiver(t, func(int, http.ResponseWriter) {})
+	r := newRig(t, webhook.Options{})
+	old := r.subscribe(t, switchboard.Webhook{URL: rc.URL, EventTypes: []string{"call.*"}})
+	rotated, err := r.db.RotateWebhookSecret(context.Background(), r.tenant.ID, old.ID, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.emit(t, "call.ended")
+	waitFor(t, "the delivery during the overlap", func() bool { return rc.count() == 1 })
+	time.Sleep(400 * time.Millisecond)
+	r.emit(t, "call.ended")
+	waitFor(t, "the delivery after the overlap", func() bool { return rc.count() == 2 })
+	got := rc.all()
+	if g := got[0]; len(strings.Fields(g.header.Get("webhook-signature"))) != 2 || !verify(old.Secret, g.header, g.body) || !verify(rotated.Secret, g.header, g.body) {
+		t.Errorf("during the overlap: signature %q", g.header.Get("webhook-signature"))
+	}
+	if g := got[1]; len(strings.Fields(g.header.Get("webhook-signature"))) != 1 || verify(old.Secret, g.header, g.body) || !verify(rotated.Secret, g.header, g.body) {
+		t.Errorf("after the overlap: signature %q", g.header.Get("webhook-signature"))
 	}
 }
