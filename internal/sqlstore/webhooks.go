@@ -373,7 +373,8 @@ func prefixed(prefix, cols string) string {
 // applies the disable policy. It returns the webhooks it disabled, whose
 // owners are to be notified.
 //
-// The attempts are inserted many rows to a statement, and a webhook whose
+// The attempts are inserted and the deliveries updated many rows to a
+// statement, and a webhook whose
 // results in the batch are all successes has its statistics written once.
 // What a failure does depends on what came before it (the run of failures,
 // the disable rule), so a webhook with any failure in the batch is recorded
@@ -401,22 +402,10 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []switchboard.Deli
 		if err := t.insertAttempts(ctx, results); err != nil {
 			return err
 		}
+		if err := t.updateDeliveries(ctx, results); err != nil {
+			return err
+		}
 		for _, r := range results {
-			a := r.Attempt
-			status, next, delivered := switchboard.DeliveryPending, any(micros(r.NextAttemptAt)), any(nil)
-			switch r.Outcome {
-			case switchboard.OutcomeDelivered:
-				status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
-			case switchboard.OutcomeGiveUp, switchboard.OutcomeGone:
-				status, next = switchboard.DeliveryFailed, nil
-			case switchboard.OutcomeSkipped:
-				status, next = switchboard.DeliverySkipped, nil
-			}
-			if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-				lease_until = 0, last_status = ?, last_error = ?, updated_at = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ?`,
-				status, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
-				return fmt.Errorf("update delivery: %w", err)
-			}
 			if _, only := succeeded[r.WebhookID]; only || r.Outcome == switchboard.OutcomeSkipped {
 				continue
 			}
@@ -439,21 +428,66 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []switchboard.Deli
 	return disabled, err
 }
 
-// attemptRows is how many attempts one INSERT writes: one statement of a
-// fixed shape, prepared once per transaction, instead of one per attempt.
-const attemptRows = 32
+// updateDeliveries records what became of each delivery of results, many
+// to a statement (an UPDATE joined with the rows of a VALUES list), in
+// statements of two fixed shapes.
+func (t *tx) updateDeliveries(ctx context.Context, results []switchboard.DeliveryResult) error {
+	const row = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))"
+	stmt := func(rows int) string {
+		return `UPDATE webhook_deliveries SET status = v.column2, attempts = attempts + 1, next_attempt_at = v.column3,
+			lease_until = 0, last_status = v.column4, last_error = v.column5, updated_at = ?,
+			delivered_at = COALESCE(v.column6, delivered_at)
+			FROM (VALUES ` + strings.Repeat(row+", ", rows-1) + row + `) AS v WHERE webhook_deliveries.id = v.column1`
+	}
+	args := make([]any, 0, 1+batchRows[0]*6)
+	for len(results) > 0 {
+		n := rowsFor(len(results))
+		q := stmt(n)
+		args = append(args[:0], micros(t.now))
+		for _, r := range results[:n] {
+			a := r.Attempt
+			status, next, delivered := switchboard.DeliveryPending, any(micros(r.NextAttemptAt)), any(nil)
+			switch r.Outcome {
+			case switchboard.OutcomeDelivered:
+				status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
+			case switchboard.OutcomeGiveUp, switchboard.OutcomeGone:
+				status, next = switchboard.DeliveryFailed, nil
+			case switchboard.OutcomeSkipped:
+				status, next = switchboard.DeliverySkipped, nil
+			}
+			args = append(args, r.DeliveryID, string(status), next, a.StatusCode, a.Error, delivered)
+		}
+		if _, err := t.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("update deliveries: %w", err)
+		}
+		results = results[n:]
+	}
+	return nil
+}
+
+// batchRows are the numbers of rows one statement of CompleteDeliveries
+// writes: a few fixed shapes, each prepared once per transaction, instead of
+// one statement per delivery.
+var batchRows = [...]int{32, 8, 1}
+
+// rowsFor returns how many of left rows the next statement writes.
+func rowsFor(left int) int {
+	for _, n := range batchRows {
+		if left >= n {
+			return n
+		}
+	}
+	return left
+}
 
 // insertAttempts appends the attempts of results to the attempt log.
 func (t *tx) insertAttempts(ctx context.Context, results []switchboard.DeliveryResult) error {
 	const cols = "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error_class, error, response) VALUES "
 	row := "(?, ?, ?, ?, ?, ?, ?)"
-	full := cols + strings.Repeat(row+", ", attemptRows-1) + row
-	args := make([]any, 0, attemptRows*7)
+	args := make([]any, 0, batchRows[0]*7)
 	for len(results) > 0 {
-		q, n := full, attemptRows
-		if len(results) < attemptRows {
-			q, n = cols+row, 1
-		}
+		n := rowsFor(len(results))
+		q := cols + strings.Repeat(row+", ", n-1) + row
 		args = args[:0]
 		for _, r := range results[:n] {
 			a := r.Attempt
