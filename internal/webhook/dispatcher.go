@@ -167,10 +167,9 @@ type claim struct {
 // Claiming ahead. A webhook may have as many rounds of PerEndpoint attempts
 // claimed at once as its receiver answers (by the average of its recent
 // answers, and within EndpointRate) in a quarter of the timeout, between
-// minRounds and maxRounds: a
-// slow or unknown receiver holds no more than minRounds, so it cannot take
-// the capacity from others, and what a fast one holds is sent long before
-// its lease runs out.
+// minRounds and maxRounds: a slow or unknown receiver holds no more than
+// minRounds, so it cannot take the capacity from others, and what a fast one
+// holds is sent long before its lease runs out.
 const (
 	minRounds = 2
 	maxRounds = 64
