@@ -218,3 +218,20 @@ func (db *DB) completeClaims(ctx context.Context, claims []switchboard.DeliveryC
 	})
 	return out, nil
 }
+
+// ReleaseDeliveries ends the leases of claimed deliveries that their
+// dispatcher did not send (it claimed ahead and is stopping), so that they are
+// due again at once rather than when the leases run out. A delivery whose
+// outcome was recorded meanwhile is not pending and is left alone.
+func (db *DB) ReleaseDeliveries(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, "UPDATE webhook_deliveries SET lease_until = 0 WHERE "+db.idList("id")+
+			" AND status = '"+string(switchboard.DeliveryPending)+"'", db.idsArg(ids)); err != nil {
+			return fmt.Errorf("release deliveries: %w", err)
+		}
+		return nil
+	})
+}

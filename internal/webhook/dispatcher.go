@@ -22,7 +22,8 @@
 // previous commit in one transaction. Connections are kept (HTTP/1.1
 // keep-alive, or HTTP/2 when a TLS receiver offers h2 in ALPN). A claim still
 // waiting when its lease could run out before its outcome is written is let
-// go unsent, and claimed again once the lease has expired.
+// go unsent, and claimed again once the lease has expired; claims still
+// waiting when the dispatcher stops are released, due again at once.
 //
 // Vendor dialects render their own payloads through a Renderer. A vendor's
 // event type is often a slice of a core one (a CALL_INCOMING is an
@@ -64,6 +65,9 @@ type Store interface {
 	// of one webhook, or caps[id] of a webhook caps names (0: none).
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, caps map[int64]int) ([]switchboard.DeliveryClaim, error)
 	CompleteDeliveries(ctx context.Context, results []switchboard.DeliveryResult, policy switchboard.DisablePolicy) ([]switchboard.Webhook, error)
+	// ReleaseDeliveries ends the leases of claimed deliveries that were not
+	// sent.
+	ReleaseDeliveries(ctx context.Context, ids []int64) error
 	Changes() (<-chan struct{}, func())
 }
 
@@ -135,6 +139,8 @@ type Dispatcher struct {
 	// for their own PerEndpoint bound, in the order they were held back.
 	blocked []int64
 	total   int // claims held: in flight plus waiting
+	// unsent are the claims let go on the way out, for Run to release.
+	unsent  []int64
 	latency map[int64]time.Duration
 	// limiters bound attempts per second per webhook (Options.EndpointRate).
 	limiters map[int64]*rate.Limiter
@@ -257,6 +263,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}()
 	defer func() {
 		d.sends.Wait()
+		if len(d.unsent) > 0 {
+			// Claimed ahead and not sent: released, they are due again at
+			// once for the next dispatcher instead of after their leases.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := d.opt.Store.ReleaseDeliveries(rctx, d.unsent); err != nil {
+				d.opt.Log.Warn("release unsent webhook deliveries (their leases will run out)", "deliveries", len(d.unsent), "err", err)
+			}
+			cancel()
+		}
 		close(d.results)
 		<-writerDone
 	}()
@@ -396,9 +411,11 @@ func (d *Dispatcher) start(ctx context.Context, c *claim) {
 		}
 		d.total--
 		if ctx.Err() != nil {
-			// Stopping: what waits is let go, to be claimed again (here or
-			// elsewhere) when its lease runs out.
+			// Stopping: what waits is not sent; Run releases the leases.
 			for other, q := range d.waiting {
+				for _, c := range q {
+					d.unsent = append(d.unsent, c.Delivery.ID)
+				}
 				d.total -= len(q)
 				delete(d.waiting, other)
 			}

@@ -227,3 +227,33 @@ func TestRotationSignsWithBothSecretsDuringOverlap(t *testing.T) {
 		t.Errorf("after the overlap: signature %q", g.header.Get("webhook-signature"))
 	}
 }
+
+// A dispatcher that stops releases what it claimed ahead and did not send:
+// those deliveries are due again at once, not when their leases run out.
+func TestStoppingReleasesUnsentClaims(t *testing.T) {
+	release := make(chan struct{})
+	var arrived atomic.Int32
+	rc := newReceiver(t, func(int, http.ResponseWriter) {
+		arrived.Add(1)
+		<-release
+	})
+	r := newRig(t, webhook.Options{PerEndpoint: 1})
+	r.subscribe(t, switchboard.Webhook{URL: rc.URL, EventTypes: []string{"call.*"}})
+	const events = 5
+	for range events {
+		r.emit(t, "call.ended")
+	}
+	// One attempt in flight; the claim also holds a second one, waiting.
+	waitFor(t, "the first attempt", func() bool { return arrived.Load() == 1 })
+	time.Sleep(50 * time.Millisecond)
+	r.cancel()
+	close(release)
+	<-r.done
+	due, err := r.db.ClaimDeliveries(context.Background(), time.Now(), time.Minute, 100, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != events-1 || arrived.Load() != 1 {
+		t.Errorf("after stopping, %d deliveries are due and %d were sent; want the %d not sent due at once", len(due), arrived.Load(), events-1)
+	}
+}
