@@ -233,7 +233,9 @@ func New(opt Options) *Dispatcher {
 	}
 	return &Dispatcher{
 		opt: opt,
-		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
+		// No Client.Timeout: it costs a goroutine and a timer per request;
+		// attempt bounds each one with its context instead.
+		client: &http.Client{Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		capacity: capacityRounds * opt.Workers,
 		inflight: map[int64]int{},

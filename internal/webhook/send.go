@@ -178,6 +178,18 @@ func (d *Dispatcher) attempt(ctx context.Context, c *claim, body []byte, err err
 	if err != nil {
 		return 0, 0, "", err
 	}
+	// The whole exchange, the answer's body included, within the timeout.
+	ctx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
+	defer cancel()
+	// The address dialled tells whether the answer may be kept.
+	var remote netip.Addr
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if ap, err := netip.ParseAddrPort(info.Conn.RemoteAddr().String()); err == nil {
+				remote = ap.Addr()
+			}
+		},
+	})
 	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
 	sig, err := c.signer.sign(msgID, now, body)
 	if err != nil {
@@ -214,14 +226,6 @@ func (d *Dispatcher) attempt(ctx context.Context, c *claim, body []byte, err err
 	req.Header.Set("webhook-id", msgID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", sig)
-	var remote netip.Addr
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			if ap, err := netip.ParseAddrPort(info.Conn.RemoteAddr().String()); err == nil {
-				remote = ap.Addr()
-			}
-		},
-	}))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, 0, "", err
