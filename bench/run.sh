@@ -11,7 +11,7 @@ echo "== one page of 50 users from the store alone (SQLite)"
 go test -run '^$' -bench 'Users' -benchmem -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'
 echo "== one outbox write (event + delivery row), serial and 16 concurrent (SQLite group commit)"
 go test -run '^$' -bench 'AppendEvent' -count "$rounds" ./internal/sqlstore | grep -E '^Benchmark'
-echo "== webhook delivery: backlog drain and event-to-receiver latency at 1,000 events/s"
+echo "== webhook delivery: backlog drain vs a bare client, and event-to-receiver latency at 5,000 events/s offered"
 echo "   (PostgreSQL too when SWITCHBOARD_TEST_POSTGRES is set)"
 go test -run '^$' -bench 'Delivery' -benchtime 1x -count "$rounds" ./internal/webhook | grep -E '^Benchmark'
 echo "== call engine: 1,000 agents in 50 queues in virtual time"

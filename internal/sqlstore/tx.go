@@ -65,10 +65,11 @@ func (t *tx) query(_ context.Context, q string, args ...any) (*sql.Rows, error) 
 // unprepared. In SQLite's writer the same few statements run for every write
 // of a group, and for every change of a batched write, and parsing them once
 // per transaction instead of once per use saved a sixth of a busy writer's CPU
-// (and nearly half of the call service's batched writes). Queries with IN lists vary in length and are
-// not cached.
+// (and nearly half of the call service's batched writes). Queries with IN
+// lists of placeholders vary in length and are not cached; a list passed as
+// one argument (idList) keeps the text fixed and is.
 func (t *tx) stmt(q string) *sql.Stmt {
-	if t.stmts == nil || strings.Contains(q, " IN (") {
+	if t.stmts == nil || strings.Contains(q, " IN (?") {
 		return nil
 	}
 	st, ok := t.stmts[q]

@@ -72,7 +72,7 @@ func TestWebhookStore(t *testing.T) {
 		if perHook[all.ID] != 2 || perHook[users.ID] != 1 || len(perHook) != 3 {
 			t.Fatalf("claimed per webhook %v, want 2 of the catch-all, 1 of users, and the other tenant's", perHook)
 		}
-		again, _ := db.ClaimDeliveries(ctx, now, time.Minute, 100, 10, []int64{users.ID})
+		again, _ := db.ClaimDeliveries(ctx, now, time.Minute, 100, 10, map[int64]int{users.ID: 0})
 		for _, c := range again {
 			if c.Webhook.ID == users.ID {
 				t.Errorf("claimed a delivery of a skipped webhook")

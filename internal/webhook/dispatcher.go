@@ -9,6 +9,22 @@
 // sent again: delivery is at least once, and the webhook-id header (the same on
 // every try) lets receivers drop duplicates.
 //
+// Throughput comes from doing per batch what can be done per batch. One claim
+// leases up to a thousand deliveries across subscriptions in one transaction
+// and reads each of their events and webhooks once; the dispatcher claims
+// ahead, holding several rounds of attempts per webhook (as many as its
+// receiver answers in a quarter of the timeout, so a slow one holds few), and
+// claims the next batch while the last is in flight. Bodies are rendered in
+// the claim loop, once per event for the native format and once per event and
+// subscription version for a vendor's, and signed per delivery by the
+// senders; at most Workers attempts run at once, at most PerEndpoint to one
+// webhook. Outcomes go to one writer that records all that arrived during its
+// previous commit in one transaction. Connections are kept (HTTP/1.1
+// keep-alive, or HTTP/2 when a TLS receiver offers h2 in ALPN). A claim still
+// waiting when its lease could run out before its outcome is written is let
+// go unsent, and claimed again once the lease has expired; claims still
+// waiting when the dispatcher stops are released, due again at once.
+//
 // Vendor dialects render their own payloads through a Renderer. A vendor's
 // event type is often a slice of a core one (a CALL_INCOMING is an
 // inbound call.ringing), so subscriptions select core types and the renderer
@@ -28,21 +44,13 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"net/netip"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,8 +61,13 @@ import (
 
 // Store is what the dispatcher needs from the store.
 type Store interface {
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, skip []int64) ([]switchboard.DeliveryClaim, error)
+	// ClaimDeliveries leases up to limit due deliveries, at most perWebhook
+	// of one webhook, or caps[id] of a webhook caps names (0: none).
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perWebhook int, caps map[int64]int) ([]switchboard.DeliveryClaim, error)
 	CompleteDeliveries(ctx context.Context, results []switchboard.DeliveryResult, policy switchboard.DisablePolicy) ([]switchboard.Webhook, error)
+	// ReleaseDeliveries ends the leases of claimed deliveries that were not
+	// sent.
+	ReleaseDeliveries(ctx context.Context, ids []int64) error
 	Changes() (<-chan struct{}, func())
 }
 
@@ -91,6 +104,10 @@ type Options struct {
 	// Renderers render the payloads of the vendor dialects, by dialect name;
 	// the native format needs none.
 	Renderers map[string]Renderer
+	// RootCAs are the certificate authorities trusted for https receivers;
+	// nil trusts the system's (an on-premises receiver signed by a private
+	// authority needs its own).
+	RootCAs *x509.CertPool
 }
 
 // Renderer renders an event in a vendor dialect's payload format.
@@ -108,17 +125,67 @@ var ErrSkip = errors.New("the subscription does not take this event")
 type Dispatcher struct {
 	opt    Options
 	client *http.Client
+	// capacity bounds the claims held at once, in flight or waiting to be
+	// sent: many rounds of Workers, so that one claim transaction serves
+	// many deliveries and the next round is claimed and rendered while this
+	// one is in flight.
+	capacity int
 
 	mu       sync.Mutex
-	inflight map[int64]int // attempts in flight per webhook
-	waiting  map[int64][]switchboard.DeliveryClaim
-	total    int // attempts in flight plus claims waiting
+	running  int           // attempts in flight, at most Workers
+	inflight map[int64]int // attempts in flight per webhook, at most PerEndpoint
+	waiting  map[int64][]*claim
+	// blocked lists webhooks with claims waiting for a worker rather than
+	// for their own PerEndpoint bound, in the order they were held back.
+	blocked []int64
+	total   int // claims held: in flight plus waiting
+	// unsent are the claims let go on the way out, for Run to release.
+	unsent  []int64
+	latency map[int64]time.Duration
+	// limiters bound attempts per second per webhook (Options.EndpointRate).
 	limiters map[int64]*rate.Limiter
+
+	// bodies caches rendered bodies for the claim loop (its goroutine only).
+	bodies map[renderKey]rendered
 
 	freed   chan struct{}
 	results chan switchboard.DeliveryResult
 	sends   sync.WaitGroup
 }
+
+// claim is a leased delivery with its rendered body, waiting for or being
+// sent.
+type claim struct {
+	switchboard.DeliveryClaim
+	body      []byte
+	renderErr error
+	// targetErr is the refusal of the URL by the host rules, checked again
+	// at delivery time (the address dialled is checked by the Guard).
+	targetErr error
+	signer    *signer
+	// sendBy is when a claim still waiting is let go instead of sent: later,
+	// its lease could run out before the attempt and its outcome are done,
+	// and another dispatcher could send it too. Let go, it is claimed again
+	// once the lease has run out.
+	sendBy time.Time
+}
+
+// Claiming ahead. A webhook may have as many rounds of PerEndpoint attempts
+// claimed at once as its receiver answers (by the average of its recent
+// answers, and within EndpointRate) in a quarter of the timeout, between
+// minRounds and maxRounds: a slow or unknown receiver holds no more than
+// minRounds, so it cannot take the capacity from others, and what a fast one
+// holds is sent long before its lease runs out.
+const (
+	minRounds = 2
+	maxRounds = 64
+	// capacityRounds is the capacity in rounds of Workers: a claim starts
+	// when a quarter of it is free, and the rest keeps the workers busy
+	// while the claim waits for the store's writer.
+	capacityRounds = 32
+	// maxClaim bounds one claim transaction.
+	maxClaim = 1024
+)
 
 // New returns a dispatcher; Run starts it.
 func New(opt Options) *Dispatcher {
@@ -148,20 +215,34 @@ func New(opt Options) *Dispatcher {
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: opt.Guard.Control}
 	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would hide the real target from the guard
-		DialContext:           dialer.DialContext,
-		MaxIdleConnsPerHost:   opt.Workers, // several subscriptions may share one receiver host
+		Proxy:       nil, // a proxy would hide the real target from the guard
+		DialContext: dialer.DialContext,
+		// Connections are kept: every worker may keep one to the same host
+		// (several subscriptions often share a receiver), and HTTP/2 is used
+		// when a TLS receiver offers it in ALPN (a custom dialer turns it off
+		// unless forced), multiplexing every attempt to that host on one
+		// connection.
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{RootCAs: opt.RootCAs, MinVersion: tls.VersionTLS12},
+		MaxIdleConns:          0, // no bound across hosts; MaxIdleConnsPerHost bounds each
+		MaxIdleConnsPerHost:   opt.Workers,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: opt.Timeout,
+		DisableCompression:    true, // bodies are small; receivers answer briefly
 	}
 	return &Dispatcher{
 		opt: opt,
-		client: &http.Client{Transport: transport, Timeout: opt.Timeout,
+		// No Client.Timeout: it costs a goroutine and a timer per request;
+		// attempt bounds each one with its context instead.
+		client: &http.Client{Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		capacity: capacityRounds * opt.Workers,
 		inflight: map[int64]int{},
-		waiting:  map[int64][]switchboard.DeliveryClaim{},
+		waiting:  map[int64][]*claim{},
+		latency:  map[int64]time.Duration{},
 		limiters: map[int64]*rate.Limiter{},
+		bodies:   map[renderKey]rendered{},
 		freed:    make(chan struct{}, 1),
 		results:  make(chan switchboard.DeliveryResult, 4096),
 	}
@@ -184,6 +265,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}()
 	defer func() {
 		d.sends.Wait()
+		if len(d.unsent) > 0 {
+			// Claimed ahead and not sent: released, they are due again at
+			// once for the next dispatcher instead of after their leases.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := d.opt.Store.ReleaseDeliveries(rctx, d.unsent); err != nil {
+				d.opt.Log.Warn("release unsent webhook deliveries (their leases will run out)", "deliveries", len(d.unsent), "err", err)
+			}
+			cancel()
+		}
 		close(d.results)
 		<-writerDone
 	}()
@@ -230,75 +320,155 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// claimAndSend claims as many due deliveries as there is capacity for and
-// starts sending them; it reports how many, and whether it took all it asked
-// for (so more are probably due).
+// rounds is how many rounds of attempts to webhook id may be claimed at once;
+// d.mu is held.
+func (d *Dispatcher) rounds(id int64) int {
+	lat, ok := d.latency[id]
+	if !ok {
+		return minRounds
+	}
+	n := int(d.opt.Timeout / 4 / max(lat, time.Millisecond))
+	if d.opt.EndpointRate > 0 {
+		// A rate-limited webhook is no faster than its rate allows.
+		n = min(n, int(d.opt.EndpointRate*(d.opt.Timeout/4).Seconds())/d.opt.PerEndpoint)
+	}
+	return min(max(n, minRounds), maxRounds)
+}
+
+// claimAndSend claims as many due deliveries as there is room for, renders
+// them and starts sending them; it reports how many, and whether it took all
+// it asked for (so more are probably due).
 func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	d.mu.Lock()
-	free := d.opt.Workers - d.total
+	room := d.capacity - d.total
 	busy := d.total > 0
-	var skip []int64
+	caps := make(map[int64]int, len(d.latency))
+	for id := range d.latency {
+		caps[id] = d.rounds(id) * d.opt.PerEndpoint
+	}
 	for id, n := range d.inflight {
-		if n+len(d.waiting[id]) >= d.opt.PerEndpoint {
-			skip = append(skip, id)
-		}
+		caps[id] = max(0, d.rounds(id)*d.opt.PerEndpoint-n-len(d.waiting[id]))
 	}
 	d.mu.Unlock()
 	// While attempts are in flight, wait for a useful amount of room rather
-	// than claiming one delivery per finished attempt.
-	if ctx.Err() != nil || free <= 0 || (busy && free < max(1, d.opt.Workers/8)) {
+	// than claiming a few deliveries per finished attempt.
+	if ctx.Err() != nil || room <= 0 || (busy && room < d.capacity/4) {
 		return 0, false, nil
 	}
-	limit := min(free, 256)
-	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.Lease(), limit, d.opt.PerEndpoint, skip)
+	limit := min(room, maxClaim)
+	now := d.opt.Now()
+	got, err := d.opt.Store.ClaimDeliveries(ctx, now, d.Lease(), limit, minRounds*d.opt.PerEndpoint, caps)
 	if err != nil {
 		return 0, false, err
 	}
+	// Rendering happens here, in the claim loop, while the attempts started
+	// before are in flight; the senders only sign and send.
+	claims := d.prepare(ctx, got, now.Add(d.Lease()-d.opt.Timeout-leaseSlack))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claims {
 		d.total++
 		id := c.Webhook.ID
-		// A webhook at its cap keeps the claim waiting (it is leased, so no
-		// one else takes it) until one of its attempts finishes.
-		if d.inflight[id] >= d.opt.PerEndpoint {
+		switch {
+		case d.inflight[id] >= d.opt.PerEndpoint:
+			// A webhook at its bound keeps the claim waiting (it is leased,
+			// so no one else takes it) until one of its attempts finishes.
 			d.waiting[id] = append(d.waiting[id], c)
-			continue
+		case d.running >= d.opt.Workers:
+			d.waiting[id] = append(d.waiting[id], c)
+			d.blocked = append(d.blocked, id)
+		default:
+			d.inflight[id]++
+			d.running++
+			d.start(ctx, c)
 		}
-		d.inflight[id]++
-		d.start(ctx, c)
 	}
 	return len(claims), len(claims) == limit, nil
 }
 
-// start sends c in a new goroutine; d.mu is held. When the attempt ends, the
-// next claim waiting for the same webhook takes its slot.
-func (d *Dispatcher) start(ctx context.Context, c switchboard.DeliveryClaim) {
+// leaseSlack is what is left of a lease for writing the outcome of an attempt
+// that took the whole timeout.
+const leaseSlack = 3 * time.Second
+
+// start sends c in a new goroutine; d.mu is held and c holds a worker and a
+// slot of its webhook. When the attempt ends, the next claim waiting for the
+// same webhook takes both; without one, the worker goes to the webhook held
+// back longest.
+func (d *Dispatcher) start(ctx context.Context, c *claim) {
 	d.sends.Add(1)
 	go func() {
 		// Each send ends within the HTTP timeout plus any rate-limit wait.
 		defer d.sends.Done()
-		d.results <- d.send(context.WithoutCancel(ctx), c)
+		res := d.send(context.WithoutCancel(ctx), c)
+		d.results <- res
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		id := c.Webhook.ID
-		d.total--
-		if next := d.waiting[id]; len(next) > 0 {
-			d.waiting[id] = next[1:]
-			if len(d.waiting[id]) == 0 {
-				delete(d.waiting, id)
+		if res.Outcome != switchboard.OutcomeSkipped {
+			lat := time.Duration(res.Attempt.LatencyMS) * time.Millisecond
+			if prev, ok := d.latency[id]; ok {
+				lat = (prev*7 + lat) / 8
 			}
-			d.start(ctx, next[0])
+			d.latency[id] = lat
+		}
+		d.total--
+		if ctx.Err() != nil {
+			// Stopping: what waits is not sent; Run releases the leases.
+			for other, q := range d.waiting {
+				for _, c := range q {
+					d.unsent = append(d.unsent, c.Delivery.ID)
+				}
+				d.total -= len(q)
+				delete(d.waiting, other)
+			}
+			d.blocked = nil
+		}
+		now := d.opt.Now()
+		if next := d.next(id, now); next != nil {
+			d.start(ctx, next)
 			return
 		}
 		if d.inflight[id]--; d.inflight[id] <= 0 {
 			delete(d.inflight, id)
+		}
+		d.running--
+		for len(d.blocked) > 0 && d.running < d.opt.Workers {
+			other := d.blocked[0]
+			d.blocked = d.blocked[1:]
+			if d.inflight[other] >= d.opt.PerEndpoint {
+				continue // its own attempts will take its claims
+			}
+			if next := d.next(other, now); next != nil {
+				d.inflight[other]++
+				d.running++
+				d.start(ctx, next)
+			}
+		}
+		if len(d.blocked) == 0 {
+			d.blocked = nil // let the backing array go
 		}
 		select {
 		case d.freed <- struct{}{}:
 		default:
 		}
 	}()
+}
+
+// next takes the first claim waiting for webhook id that is still to be sent,
+// letting go of those whose time has passed; d.mu is held.
+func (d *Dispatcher) next(id int64, now time.Time) *claim {
+	for q := d.waiting[id]; len(q) > 0; q = d.waiting[id] {
+		c := q[0]
+		if d.waiting[id] = q[1:]; len(d.waiting[id]) == 0 {
+			delete(d.waiting, id)
+		}
+		if now.After(c.sendBy) {
+			d.total-- // let go: claimed again when its lease runs out
+			continue
+		}
+		return c
+	}
+	return nil
 }
 
 // writeResults stores outcomes in batches: one transaction for all that arrived
@@ -349,260 +519,5 @@ func (d *Dispatcher) flush(batch []switchboard.DeliveryResult) {
 			return
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-	}
-}
-
-// Payload is the native webhook body: the event with its data, in the
-// envelope Standard Webhooks suggests.
-type Payload struct {
-	Type        string          `json:"type"`
-	Timestamp   time.Time       `json:"timestamp"`
-	TenantID    int64           `json:"tenant_id"`
-	Seq         int64           `json:"seq"`
-	EventID     int64           `json:"event_id"`
-	SubjectType string          `json:"subject_type"`
-	SubjectID   int64           `json:"subject_id"`
-	Data        json.RawMessage `json:"data"`
-}
-
-// render produces the body of a delivery in the webhook's dialect.
-func (d *Dispatcher) render(ctx context.Context, c switchboard.DeliveryClaim) ([]byte, error) {
-	switch c.Webhook.Dialect {
-	case switchboard.DialectNative, "":
-		e := c.Event
-		return json.Marshal(Payload{Type: e.Type, Timestamp: e.Time, TenantID: e.TenantID, Seq: e.Seq, EventID: e.ID,
-			SubjectType: e.SubjectType, SubjectID: e.SubjectID, Data: e.Payload})
-	}
-	if r, ok := d.opt.Renderers[c.Webhook.Dialect]; ok {
-		return r.Render(ctx, c.Webhook, c.Event)
-	}
-	return nil, fmt.Errorf("no renderer for dialect %q", c.Webhook.Dialect)
-}
-
-// MessageID is the webhook-id of a delivery: the same on every attempt.
-func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deliveryID, 10) }
-
-// send makes one attempt and decides what follows it.
-func (d *Dispatcher) send(ctx context.Context, c switchboard.DeliveryClaim) (res switchboard.DeliveryResult) {
-	res = switchboard.DeliveryResult{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
-	if lim := d.limiter(c.Webhook.ID); lim != nil {
-		lim.Wait(ctx)
-	}
-	now := d.opt.Now()
-	res.Attempt.At = now
-	body, err := d.render(ctx, c)
-	if errors.Is(err, ErrSkip) {
-		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
-		return res
-	}
-	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
-	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
-	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
-	defer func() { res.Attempt.Error = clip(res.Attempt.Error, errorKept) }()
-	switch {
-	case err == nil && status >= 200 && status < 300:
-		res.Outcome = switchboard.OutcomeDelivered
-		return res
-	case err == nil && status == http.StatusGone:
-		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", "410 Gone: the receiver asked to stop"
-		res.Outcome = switchboard.OutcomeGone
-		return res
-	case err == nil && status >= 300 && status < 400:
-		res.Attempt.ErrorClass, res.Attempt.Error = "redirect", fmt.Sprintf("%d redirect (redirects are not followed)", status)
-	case err == nil:
-		res.Attempt.ErrorClass, res.Attempt.Error = "http_status", fmt.Sprintf("%d %s", status, http.StatusText(status))
-	default:
-		res.Attempt.ErrorClass, res.Attempt.Error = classify(err), err.Error()
-		var refused *refusedError
-		if errors.As(err, &refused) {
-			res.Attempt.Error = refused.Error() // without the dialled address
-		}
-	}
-	attempts := c.Delivery.Attempts + 1
-	limit := len(d.opt.Schedule)
-	if c.Webhook.MaxAttempts > 0 {
-		limit = min(limit, c.Webhook.MaxAttempts)
-	}
-	if attempts >= limit {
-		res.Outcome = switchboard.OutcomeGiveUp
-		return res
-	}
-	delay := jitter(d.opt.Schedule[attempts])
-	if retryAfter > delay {
-		delay = min(retryAfter, 24*time.Hour)
-	}
-	res.Outcome, res.NextAttemptAt = switchboard.OutcomeRetry, now.Add(delay)
-	return res
-}
-
-// What the attempt log keeps of one attempt: at most responseKept bytes of
-// the receiver's answer, and only when the receiver's address is public (an
-// allowed private service's answer is not the tenant's to read), and at most
-// errorKept bytes of the error.
-const (
-	responseKept = 512
-	errorKept    = 512
-)
-
-// attempt sends the HTTP request with the rendered body (or fails with the
-// rendering's error). It returns the status code, the receiver's
-// Retry-After on 429 and 503, the start of its answer, and an error when no
-// response came back.
-func (d *Dispatcher) attempt(ctx context.Context, c switchboard.DeliveryClaim, body []byte, err error, now time.Time) (int, time.Duration, string, error) {
-	if err != nil {
-		return 0, 0, "", err
-	}
-	if err := checkTarget(c.Webhook.URL); err != nil {
-		return 0, 0, "", err
-	}
-	secrets := []string{c.Webhook.Secret}
-	if c.Webhook.PreviousSecret != "" && c.Webhook.PreviousSecretExpiresAt != nil && now.Before(*c.Webhook.PreviousSecretExpiresAt) {
-		secrets = append(secrets, c.Webhook.PreviousSecret)
-	}
-	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
-	sig, err := Sign(secrets, msgID, ts, body)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	var req *http.Request
-	if c.Webhook.Method == http.MethodGet {
-		u, err := url.Parse(c.Webhook.URL)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		q := u.Query()
-		if c.Webhook.Dialect == switchboard.DialectNative || c.Webhook.Dialect == "" {
-			q.Set("payload", string(body))
-		} else if err := flatten(q, "", body); err != nil {
-			return 0, 0, "", err
-		}
-		u.RawQuery = q.Encode()
-		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return 0, 0, "", err
-		}
-	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.Webhook.URL, bytes.NewReader(body))
-		if err != nil {
-			return 0, 0, "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range c.Webhook.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
-	req.Header.Set("webhook-id", msgID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
-	var remote netip.Addr
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			if ap, err := netip.ParseAddrPort(info.Conn.RemoteAddr().String()); err == nil {
-				remote = ap.Addr()
-			}
-		},
-	}))
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, responseKept))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // drain, so the connection is reused
-	var retryAfter time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
-	}
-	if !Public(remote) {
-		head = nil
-	}
-	return resp.StatusCode, retryAfter, strings.ToValidUTF8(string(head), "?"), nil
-}
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// classify names the kind of transport failure for the attempt log.
-func classify(err error) string {
-	var refused *refusedError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &refused):
-		return "refused"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return "timeout"
-	case errors.As(err, new(*net.OpError)):
-		return "connect"
-	}
-	return "other"
-}
-
-// jitter spreads retries by ±10 % so that an endpoint coming back is not hit by
-// every queued delivery in the same instant.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
-}
-
-func (d *Dispatcher) limiter(webhookID int64) *rate.Limiter {
-	if d.opt.EndpointRate <= 0 {
-		return nil
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	lim, ok := d.limiters[webhookID]
-	if !ok {
-		lim = rate.NewLimiter(rate.Limit(d.opt.EndpointRate), max(1, int(d.opt.EndpointRate)))
-		d.limiters[webhookID] = lim
-	}
-	return lim
-}
-
-// flatten adds a JSON object's fields to q, as vendor dialects send GET
-// webhooks: top-level fields by name, nested ones as parent[child], arrays
-// as repeated parent[] values.
-func flatten(q url.Values, prefix string, body []byte) error {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return fmt.Errorf("flatten webhook payload: %w", err)
-	}
-	flattenValue(q, prefix, v)
-	return nil
-}
-
-func flattenValue(q url.Values, key string, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, sub := range x {
-			name := k
-			if key != "" {
-				name = key + "[" + k + "]"
-			}
-			flattenValue(q, name, sub)
-		}
-	case []any:
-		for _, sub := range x {
-			flattenValue(q, key+"[]", sub)
-		}
-	case nil:
-		q.Add(key, "")
-	case string:
-		q.Add(key, x)
-	default:
-		b, _ := json.Marshal(x)
-		q.Add(key, string(b))
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"switchboard"
 )
 
 // Sign returns the Standard Webhooks signature of a message: "v1," and the
@@ -14,19 +17,70 @@ import (
 // "msgID.timestamp.body". Several secrets (during rotation) give several
 // signatures separated by spaces; a receiver accepts a message if any matches.
 func Sign(secrets []string, msgID string, timestamp int64, body []byte) (string, error) {
-	var sigs []string
+	keys := make([][]byte, 0, len(secrets))
 	for _, s := range secrets {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+		key, err := decodeSecret(s)
 		if err != nil {
-			return "", fmt.Errorf("webhook secret is not base64: %w", err)
+			return "", err
 		}
+		keys = append(keys, key)
+	}
+	return sign(keys, msgID, timestamp, body), nil
+}
+
+func decodeSecret(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret is not base64: %w", err)
+	}
+	return key, nil
+}
+
+func sign(keys [][]byte, msgID string, timestamp int64, body []byte) string {
+	var b strings.Builder
+	var ts [20]byte
+	for i, key := range keys {
 		mac := hmac.New(sha256.New, key)
 		mac.Write([]byte(msgID))
 		mac.Write([]byte{'.'})
-		mac.Write([]byte(strconv.FormatInt(timestamp, 10)))
+		mac.Write(strconv.AppendInt(ts[:0], timestamp, 10))
 		mac.Write([]byte{'.'})
 		mac.Write(body)
-		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("v1,")
+		b.WriteString(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	}
-	return strings.Join(sigs, " "), nil
+	return b.String()
+}
+
+// signer signs the deliveries of one webhook with its secrets decoded once
+// (for every delivery of a claim), the previous secret only while it is
+// still valid at the attempt.
+type signer struct {
+	current, previous []byte
+	expires           time.Time
+	err               error
+}
+
+func newSigner(w switchboard.Webhook) *signer {
+	s := &signer{}
+	s.current, s.err = decodeSecret(w.Secret)
+	if s.err == nil && w.PreviousSecret != "" && w.PreviousSecretExpiresAt != nil {
+		s.expires = *w.PreviousSecretExpiresAt
+		s.previous, s.err = decodeSecret(w.PreviousSecret)
+	}
+	return s
+}
+
+func (s *signer) sign(msgID string, now time.Time, body []byte) (string, error) {
+	if s.err != nil {
+		return "", s.err
+	}
+	keys := [][]byte{s.current}
+	if s.previous != nil && now.Before(s.expires) {
+		keys = append(keys, s.previous)
+	}
+	return sign(keys, msgID, now.Unix(), body), nil
 }
