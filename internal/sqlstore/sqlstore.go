@@ -96,6 +96,8 @@ type DB struct {
 	writeObs atomic.Pointer[func(time.Duration)]
 	// applied lists the migrations Migrate applied through this DB.
 	applied []string
+	// exportChunk overrides the rows per statement of EachCDR (tests).
+	exportChunk int
 }
 
 // Options tune Open.

@@ -320,7 +320,10 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // springTime formats t as Voxloud's telephony-event query shows times:
 // milliseconds and a colon-less offset, in UTC.
-func springTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+func springTime(t time.Time) string { return t.UTC().Format(springLayout) }
+
+// springLayout is the layout of springTime.
+const springLayout = "2006-01-02T15:04:05.000-0700"
 
 // isoTime formats t as Voxloud's contacts show times: seconds and an offset
 // with a colon, in the tenant's time zone.
