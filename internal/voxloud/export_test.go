@@ -126,8 +126,7 @@ func newExportFixture(tb testing.TB, dbURL string, n, customers int) *exportFixt
 	}
 	f := &exportFixture{db: db, tenant: tn.ID, start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	tricky := []string{"=1+2", "a,\"b\"\nc", "+cmd|' /C calc'!A0", " lead", "@SUM(A1)", "-2+3", "caf\u00e9\r"}
-	calls := make([]switchboard.Call, n)
-	for i := range calls {
+	insertCalls(tb, db, dbURL, n, func(i int) switchboard.Call {
 		created := f.start.Add(time.Duration(i)*37*time.Second + time.Duration(i%1000)*time.Microsecond)
 		c := switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallFinished,
 			From: customer(i * 7), To: "+390112121212", CreatedAt: created, Disposition: switchboard.DispositionAnswered}
@@ -178,9 +177,8 @@ func newExportFixture(tb testing.TB, dbURL string, n, customers int) *exportFixt
 			c.HangupCause = "transferred"
 		}
 		c.Recorded = i%4 == 0
-		calls[i] = c
-	}
-	insertCalls(tb, db, dbURL, calls)
+		return c
+	})
 	k, err := db.CreateAPIKey(ctx, tn.ID, switchboard.APIKey{Name: "export"})
 	if err != nil {
 		tb.Fatal(err)

@@ -12,12 +12,12 @@ import (
 	"switchboard/internal/sqlstore"
 )
 
-// insertCalls is a test and benchmark fixture: it writes ended or open calls
-// straight into the calls table of the database at dbURL, many rows to an
-// INSERT, with ids reserved from the store. Only rows are written (no
-// events): enough for reads of call records, and fast enough to seed a
+// insertCalls is a test and benchmark fixture: it writes n calls, the i-th
+// made by gen, straight into the calls table of the database at dbURL, many
+// rows to an INSERT, with ids reserved from the store. Only rows are written
+// (no events): enough for reads of call records, and fast enough to seed a
 // million of them in seconds.
-func insertCalls(tb testing.TB, db *sqlstore.DB, dbURL string, calls []switchboard.Call) {
+func insertCalls(tb testing.TB, db *sqlstore.DB, dbURL string, n int, gen func(i int) switchboard.Call) {
 	tb.Helper()
 	ctx := context.Background()
 	engine, dsn, err := sqlstore.ParseURL(dbURL)
@@ -35,7 +35,7 @@ func insertCalls(tb testing.TB, db *sqlstore.DB, dbURL string, calls []switchboa
 		tb.Fatal(err)
 	}
 	defer raw.Close()
-	first, err := db.ReserveCallIDs(ctx, len(calls))
+	first, err := db.ReserveCallIDs(ctx, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,14 +58,14 @@ func insertCalls(tb testing.TB, db *sqlstore.DB, dbURL string, calls []switchboa
 		tb.Fatal(err)
 	}
 	args := make([]any, 0, cols*perInsert)
-	for start := 0; start < len(calls); start += perInsert {
-		batch := calls[start:min(start+perInsert, len(calls))]
+	for start := 0; start < n; start += perInsert {
 		var q strings.Builder
 		q.WriteString(`INSERT INTO calls (id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id,
 			parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, updated_at,
 			source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros) VALUES `)
 		args = args[:0]
-		for i, c := range batch {
+		for i := range min(perInsert, n-start) {
+			c := gen(start + i)
 			if i > 0 {
 				q.WriteString(", ")
 			}
