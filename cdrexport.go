@@ -10,26 +10,28 @@ type CallColumns uint32
 
 // The columns of a call.
 const (
-	ColUUID        CallColumns = 1 << iota
-	ColDirection               // Direction
-	ColStatus                  // Status
-	ColNumbers                 // From and To
-	ColQueue                   // QueueID
-	ColAgent                   // AgentID
-	ColParent                  // ParentID
-	ColDisposition             // Disposition
-	ColHangup                  // HangupBy and HangupCause
-	ColQueuedAt                // QueuedAt
-	ColRingingAt               // RingingAt
-	ColConnectedAt             // ConnectedAt
-	ColEndedAt                 // EndedAt
-	ColSource                  // Source
-	ColScheduledAt             // ScheduledAt
-	ColDTMF                    // DTMF
-	ColHold                    // Hold and HoldSeconds
-	ColMedia                   // Media
-	ColFaxPages                // FaxPages
-	ColRecorded                // Recorded
+	ColUUID          CallColumns = 1 << iota
+	ColDirection                 // Direction
+	ColStatus                    // Status
+	ColNumbers                   // From and To
+	ColQueue                     // QueueID
+	ColAgent                     // AgentID
+	ColParent                    // ParentID
+	ColDisposition               // Disposition
+	ColHangupBy                  // HangupBy
+	ColHangupCause               // HangupCause
+	ColQueuedAt                  // QueuedAt
+	ColRingingAt                 // RingingAt
+	ColConnectedAt               // ConnectedAt
+	ColEndedAt                   // EndedAt
+	ColSourceSystem              // Source.System
+	ColSourceAccount             // Source.AccountID
+	ColScheduledAt               // ScheduledAt
+	ColDTMF                      // DTMF
+	ColHold                      // Hold and HoldSeconds
+	ColMedia                     // Media
+	ColFaxPages                  // FaxPages
+	ColRecorded                  // Recorded
 	// AllCallColumns selects every stored field.
 	AllCallColumns = 1<<iota - 1
 )

@@ -62,7 +62,10 @@ func AppendCell(dst []byte, s string) []byte {
 	// encoding/csv quotes a field holding the separator, a quote or a line
 	// break, the field \. (a PostgreSQL end-of-data marker), and one that
 	// starts with a space; a prefixed field starts with the quote mark.
-	quote := strings.ContainsAny(s, ",\"\r\n") || (!prefix && s == `\.`)
+	quote := !prefix && s == `\.`
+	for i := 0; i < len(s) && !quote; i++ {
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n'
+	}
 	if !quote && !prefix {
 		r, _ := utf8.DecodeRuneInString(s)
 		quote = unicode.IsSpace(r)

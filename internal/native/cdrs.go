@@ -127,7 +127,7 @@ var exportColumns = []string{"id", "uuid", "direction", "status", "disposition",
 // exportCallColumns are the stored fields the export's columns derive from.
 const exportCallColumns = switchboard.ColUUID | switchboard.ColDirection | switchboard.ColStatus | switchboard.ColDisposition |
 	switchboard.ColNumbers | switchboard.ColQueue | switchboard.ColAgent | switchboard.ColQueuedAt | switchboard.ColRingingAt |
-	switchboard.ColConnectedAt | switchboard.ColEndedAt | switchboard.ColHangup
+	switchboard.ColConnectedAt | switchboard.ColEndedAt | switchboard.ColHangupBy | switchboard.ColHangupCause
 
 // exportCDRs streams every matching record as CSV from one read of the store
 // (Store.EachCDR), each line built in one reused buffer, so an export of a

@@ -397,3 +397,21 @@ func (f *exportFixture) exportHeap(t *testing.T, query map[string]any) (int64, i
 	}
 	return int64(peak) - int64(base), size
 }
+
+// TestSpringClock compares the export's time writer with springTime over
+// times around the epoch, leap days, the ends of days and milliseconds, in
+// and out of order.
+func TestSpringClock(t *testing.T) {
+	var c springClock
+	base := []time.Time{time.Unix(0, 0), time.Date(1969, 12, 31, 23, 59, 59, 999_000_000, time.UTC), time.Date(1900, 2, 28, 23, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 0, 0, 0, 1_000_000, time.UTC), time.Date(2026, 12, 3, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2026, 12, 3, 5, 4, 3, 210_987_654, time.FixedZone("CET", 3600))}
+	for _, b := range base {
+		for _, d := range []time.Duration{0, time.Millisecond, -time.Millisecond, 999 * time.Microsecond, time.Hour + 61*time.Second, -25 * time.Hour} {
+			tt := b.Add(d)
+			if got, want := string(c.append(nil, tt)), springTime(tt); got != want {
+				t.Errorf("%v: wrote %s, want %s", tt, got, want)
+			}
+		}
+	}
+}
