@@ -215,13 +215,19 @@ func (db *DB) EachCDR(ctx context.Context, tenantID int64, f switchboard.CDRFilt
 // per row as the driver itself (BenchmarkCDRScan: about a third of a row's
 // time on SQLite).
 func (db *DB) eachRow(ctx context.Context, q string, args []any, r *cdrRow, tenantID int64, fn func(*switchboard.CDR) error) (int, error) {
-	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		v, err := driver.DefaultParameterConverter.ConvertValue(a)
 		if err != nil {
 			return 0, fmt.Errorf("export call records: argument %d: %w", i+1, err)
 		}
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+		args[i] = v
+	}
+	if db.engine == Postgres {
+		return db.eachRowPG(ctx, q, args, r, tenantID, fn)
+	}
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
 	}
 	conn, err := db.read.Conn(ctx)
 	if err != nil {

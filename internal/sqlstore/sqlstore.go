@@ -22,6 +22,14 @@
 // id; a transaction PostgreSQL still aborts as a deadlock victim or a
 // serialization failure is run again by inTx, so clients never see those.
 //
+// Exports read call records through EachCDR: one streaming query (no pages,
+// no count) over only the columns the export writes, read from the driver's
+// rows without database/sql's Scan. On SQLite it reads from the read pool, so
+// the writer never waits for it; since a WAL reader pins its snapshot and no
+// checkpoint passes it while its statement runs, a long export restarts its
+// statement after every sqliteExportChunk rows (continuing after the last id),
+// which lets checkpoints run between chunks. On PostgreSQL it is one query.
+//
 // The files: sqlstore.go opens the store and translates errors; tx.go holds
 // write transactions, their retries and locks, and SQLite's group-committing
 // writer; migrate.go the migrations; the others one part of the domain each.

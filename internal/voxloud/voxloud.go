@@ -35,6 +35,14 @@
 //     the webhook section they point to does. The "number" filter matches any
 //     part of either party's number, digits only. Sort properties are
 //     timestamp and id (the same order); the default is timestamp,desc.
+//   - The CSV export (Accept: text/csv) streams every record the query
+//     selects, in its sort order and ignoring size and page, from one read
+//     of the store (export.go): agents are looked up once per export and
+//     customers' contacts in batches, so its memory does not grow with its
+//     length. The number of records comes after them, as the HTTP trailer
+//     X-Total-Count of a complete export: counting first would cost a count
+//     over every call. A failure once the body has started cuts the
+//     connection, so a client never takes a truncated export for a whole one.
 //   - recordingUrl points at GET /api/v1/telephony-events/{id}/recording on
 //     this server (an extension: Voxloud links to its own storage), which
 //     takes the same Voverc-Auth key.
