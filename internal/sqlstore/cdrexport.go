@@ -176,8 +176,17 @@ func (r *cdrRow) fill(tenantID int64) {
 // from one query (database/sql reads pgx's rows as they arrive); SQLite reads
 // it from the read pool, never holding the writer, in statements of
 // sqliteExportChunk rows (see there), so its read snapshot, like the paged
-// list's, moves on between chunks.
+// list's, moves on between chunks. Each read holds a connection while fn
+// runs, and fn may read the store too (exports look up names), so at most
+// half the pool's connections serve these reads at once; more wait their
+// turn.
 func (db *DB) EachCDR(ctx context.Context, tenantID int64, f switchboard.CDRFilter, cols switchboard.CallColumns, fn func(*switchboard.CDR) error) error {
+	select {
+	case db.exports <- struct{}{}:
+		defer func() { <-db.exports }()
+	case <-ctx.Done():
+		return fmt.Errorf("export call records: %w", ctx.Err())
+	}
 	from, args := cdrWhere(tenantID, f)
 	r := &cdrRow{}
 	sel := "SELECT " + r.columns(cols) + " " + from

@@ -149,3 +149,41 @@ func firstDiff(got, want []switchboard.CDR) string {
 	}
 	return "one is a prefix of the other"
 }
+
+// TestEachCDRLeavesConnectionsForLookups runs more streaming reads at once
+// than the read pool has connections, each reading the store again for
+// every record as exports look names up: none may wait forever for a
+// connection the others hold.
+func TestEachCDRLeavesConnectionsForLookups(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tn := mustTenant(t, db, "acme")
+		ann, _ := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann"})
+		start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+		for i := range 20 {
+			created := start.Add(time.Duration(i) * time.Minute)
+			end := created.Add(time.Minute)
+			if _, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallFinished,
+				From: "+15550001111", To: "+390112121212", AgentID: &ann.ID, CreatedAt: created, EndedAt: &end}, "ended"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const readers = 24 // more than either engine's read pool
+		errs := make(chan error, readers)
+		for range readers {
+			go func() {
+				errs <- db.EachCDR(ctx, tn.ID, switchboard.CDRFilter{}, switchboard.ColAgent, func(r *switchboard.CDR) error {
+					_, err := db.User(ctx, tn.ID, *r.AgentID)
+					time.Sleep(time.Millisecond) // keep the reads overlapping
+					return err
+				})
+			}()
+		}
+		for range readers {
+			if err := <-errs; err != nil {
+				t.Fatalf("a read with lookups failed (a connection never came free?): %v", err)
+			}
+		}
+	})
+}

@@ -29,6 +29,8 @@
 // checkpoint passes it while its statement runs, a long export restarts its
 // statement after every sqliteExportChunk rows (continuing after the last id),
 // which lets checkpoints run between chunks. On PostgreSQL it is one query.
+// At most half of the read pool serves these reads at once, since their
+// callers read the store again while they hold their connection.
 //
 // The files: sqlstore.go opens the store and translates errors; tx.go holds
 // write transactions, their retries and locks, and SQLite's group-committing
@@ -106,6 +108,10 @@ type DB struct {
 	applied []string
 	// exportChunk overrides the rows per statement of EachCDR (tests).
 	exportChunk int
+	// exports bounds the EachCDR reads running at once to half the read
+	// pool: each holds a connection while its caller reads more (an
+	// export's lookups), which must always find one free.
+	exports chan struct{}
 }
 
 // Options tune Open.
@@ -235,6 +241,7 @@ func (db *DB) openSQLite(path string) error {
 	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
+	db.exports = make(chan struct{}, n/2)
 	r.SetMaxIdleConns(n)
 	db.write, db.read = w, r
 	db.writes, db.writerDone = make(chan *writeReq, maxGroup), make(chan struct{})
@@ -249,6 +256,7 @@ func (db *DB) openPostgres(dsn string) error {
 		return fmt.Errorf("postgres: open: %w", err)
 	}
 	p.SetMaxOpenConns(20)
+	db.exports = make(chan struct{}, 10)
 	p.SetMaxIdleConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	if err := p.Ping(); err != nil {
