@@ -125,6 +125,12 @@ type Store interface {
 	CallByUUID(ctx context.Context, tenantID int64, uuid string) (Call, error)
 	// CDRs lists call records, oldest first.
 	CDRs(ctx context.Context, tenantID int64, f CDRFilter, opt ListOptions) (Page[CDR], error)
+	// EachCDR calls fn with every record f selects, in the order CDRs lists
+	// them, read by one streaming query rather than page by page (exports).
+	// Only the columns in cols are read. The record is reused from one call
+	// of fn to the next, so fn copies what it keeps; an error from fn stops
+	// the read and is returned.
+	EachCDR(ctx context.Context, tenantID int64, f CDRFilter, cols CallColumns, fn func(*CDR) error) error
 	// CallStats summarizes the ended calls that started in [since, until),
 	// of one queue or (queueID 0) of the whole tenant.
 	CallStats(ctx context.Context, tenantID, queueID int64, since, until time.Time, slThreshold time.Duration) (CallStats, error)

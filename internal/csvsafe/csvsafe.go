@@ -19,6 +19,9 @@ package csvsafe
 import (
 	"encoding/csv"
 	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Writer is a csv.Writer that neutralises every cell it writes.
@@ -44,23 +47,71 @@ func (w *Writer) Flush() { w.w.Flush() }
 // Error reports any error of a previous Write or Flush.
 func (w *Writer) Error() error { return w.w.Error() }
 
+// AppendCell appends s to dst as one field of a CSV line: neutralised as
+// Cell neutralises it and quoted exactly as Writer quotes it. Exports that
+// write millions of rows build each line in one reused buffer with it
+// instead of allocating a []string per row; a line built from AppendCell,
+// commas and a final '\n' is byte for byte what Writer writes. Integers need
+// no neutralising (a sign and digits are a plain number) and may be appended
+// with strconv.AppendInt.
+func AppendCell(dst []byte, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	prefix := needsPrefix(s)
+	// encoding/csv quotes a field holding the separator, a quote or a line
+	// break, the field \. (a PostgreSQL end-of-data marker), and one that
+	// starts with a space; a prefixed field starts with the quote mark.
+	quote := !prefix && s == `\.`
+	for i := 0; i < len(s) && !quote; i++ {
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n'
+	}
+	if !quote && !prefix {
+		r, _ := utf8.DecodeRuneInString(s)
+		quote = unicode.IsSpace(r)
+	}
+	if !quote {
+		if prefix {
+			dst = append(dst, '\'')
+		}
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	if prefix {
+		dst = append(dst, '\'')
+	}
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, s[:i+1]...)
+		dst = append(dst, '"')
+		s = s[i+1:]
+	}
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// needsPrefix reports whether Cell puts a quote mark in front of s.
+func needsPrefix(s string) bool {
+	switch s[0] {
+	case '=', '@', '\t', '\r', '\n':
+		return true
+	case '+', '-':
+		return !numeric(s[1:])
+	}
+	return false
+}
+
 // Cell returns s as a cell no spreadsheet evaluates: s itself, unless it
 // starts with a formula trigger and is not a plain number (see the package
 // documentation), in which case it gets a leading single quote.
 func Cell(s string) string {
-	if s == "" {
+	if s == "" || !needsPrefix(s) {
 		return s
 	}
-	switch s[0] {
-	case '=', '@', '\t', '\r', '\n':
-		return "'" + s
-	case '+', '-':
-		if numeric(s[1:]) {
-			return s
-		}
-		return "'" + s
-	}
-	return s
+	return "'" + s
 }
 
 // numeric reports whether s (what follows a sign) is a number as people

@@ -63,3 +63,7 @@ func EventsAfterID(ctx context.Context, db *DB, afterID int64, limit int) ([]swi
 	}
 	return scanEvents(rows)
 }
+
+// SetExportChunk sets the rows per statement of db's EachCDR (0: the
+// engine's default).
+func SetExportChunk(db *DB, n int) { db.exportChunk = n }

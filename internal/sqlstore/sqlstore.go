@@ -22,6 +22,16 @@
 // id; a transaction PostgreSQL still aborts as a deadlock victim or a
 // serialization failure is run again by inTx, so clients never see those.
 //
+// Exports read call records through EachCDR: one streaming query (no pages,
+// no count) over only the columns the export writes, read from the driver's
+// rows without database/sql's Scan. On SQLite it reads from the read pool, so
+// the writer never waits for it; since a WAL reader pins its snapshot and no
+// checkpoint passes it while its statement runs, a long export restarts its
+// statement after every sqliteExportChunk rows (continuing after the last id),
+// which lets checkpoints run between chunks. On PostgreSQL it is one query.
+// At most half of the read pool serves these reads at once, since their
+// callers read the store again while they hold their connection.
+//
 // The files: sqlstore.go opens the store and translates errors; tx.go holds
 // write transactions, their retries and locks, and SQLite's group-committing
 // writer; migrate.go the migrations; the others one part of the domain each.
@@ -98,6 +108,12 @@ type DB struct {
 	writeObs atomic.Pointer[func(time.Duration)]
 	// applied lists the migrations Migrate applied through this DB.
 	applied []string
+	// exportChunk overrides the rows per statement of EachCDR (tests).
+	exportChunk int
+	// exports bounds the EachCDR reads running at once to half the read
+	// pool: each holds a connection while its caller reads more (an
+	// export's lookups), which must always find one free.
+	exports chan struct{}
 }
 
 // Options tune Open.
@@ -228,6 +244,7 @@ func (db *DB) openSQLite(path string) error {
 	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
+	db.exports = make(chan struct{}, n/2)
 	r.SetMaxIdleConns(n)
 	db.write, db.read = w, r
 	db.writes, db.writerDone = make(chan *writeReq, maxGroup), make(chan struct{})
@@ -242,6 +259,7 @@ func (db *DB) openPostgres(dsn string) error {
 		return fmt.Errorf("postgres: open: %w", err)
 	}
 	p.SetMaxOpenConns(20)
+	db.exports = make(chan struct{}, 10)
 	p.SetMaxIdleConns(20)
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	if err := p.Ping(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"switchboard"
-	"switchboard/internal/csvsafe"
 	"switchboard/internal/httpapi"
 	"switchboard/internal/phone"
 )
@@ -88,73 +87,134 @@ func (a *API) telephonyEvents(ctx context.Context, tenantID int64, cdrs []switch
 	if err != nil {
 		return nil, err
 	}
-	users := map[int64]*switchboard.UserRef{}
+	users := map[int64]*eventAgent{}
 	out := make([]telephonyEvent, len(cdrs))
 	for i, r := range cdrs {
-		var agent *switchboard.UserRef
+		var agent *eventAgent
 		if id := r.AgentID; id != nil {
 			u, seen := users[*id]
 			if !seen {
-				got, err := a.opt.Store.User(ctx, tenantID, *id)
-				if err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound {
+				var err error
+				if u, err = a.agent(ctx, tenantID, *id); err != nil {
 					return nil, err
-				}
-				if err == nil {
-					u = &switchboard.UserRef{ID: got.ID, FirstName: got.FirstName, LastName: got.LastName, Email: got.Email,
-						Extension: got.Extension, SIPUsername: got.SIPUsername}
 				}
 				users[*id] = u
 			}
 			agent = u
 		}
-		var contact *switchboard.ContactRef
+		var contact *eventContact
 		if k, known := contacts[r.CustomerNumber()]; known {
-			contact = &switchboard.ContactRef{ID: k.ID, FirstName: k.FirstName, LastName: k.LastName, CRMName: k.CRMName,
-				CRMContactURL: k.CRMContactURL}
+			contact = contactOfContact(k)
 		}
-		out[i] = a.telephonyEvent(r, agent, contact)
+		out[i] = a.telephonyEvent(r, agent, contact, accountID(tenantID))
 	}
 	return out, nil
 }
 
+// eventAgent is an agent as telephony events name them, worked out once per
+// agent rather than once per record.
+type eventAgent struct{ name, extension string }
+
+// agentOf is the eventAgent of u, nil when u is.
+func agentOf(u *switchboard.UserRef) *eventAgent {
+	if u == nil {
+		return nil
+	}
+	return &eventAgent{name: u.Name(), extension: u.Extension}
+}
+
+// agent looks up an agent of the tenant as telephony events show them: nil
+// when the user is gone.
+func (a *API) agent(ctx context.Context, tenantID, id int64) (*eventAgent, error) {
+	u, err := a.opt.Store.User(ctx, tenantID, id)
+	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &eventAgent{name: u.Name(), extension: u.Extension}, nil
+}
+
+// eventContact is a customer's contact as telephony events show it.
+type eventContact struct{ name, crm, crmURL string }
+
+// contactOf is the eventContact of k, nil when k is.
+func contactOf(k *switchboard.ContactRef) *eventContact {
+	if k == nil {
+		return nil
+	}
+	return &eventContact{name: contactName(*k), crm: k.CRMName, crmURL: k.CRMContactURL}
+}
+
+// contactOfContact is the eventContact of a stored contact.
+func contactOfContact(k switchboard.Contact) *eventContact {
+	return contactOf(&switchboard.ContactRef{FirstName: k.FirstName, LastName: k.LastName, CRMName: k.CRMName, CRMContactURL: k.CRMContactURL})
+}
+
+// upperDirection is a direction as Voxloud writes it, without allocating
+// for the two there are.
+func upperDirection(d switchboard.Direction) string {
+	switch d {
+	case switchboard.Inbound:
+		return "INBOUND"
+	case switchboard.Outbound:
+		return "OUTBOUND"
+	}
+	return strings.ToUpper(string(d))
+}
+
+// Shared targets of the optional booleans of telephony events, so that
+// rendering one allocates none; nothing writes through them.
+var (
+	yes, no = true, false
+)
+
+func boolRef(b bool) *bool {
+	if b {
+		return &yes
+	}
+	return &no
+}
+
 // telephonyEvent renders one record, its agent and its customer's contact
-// (either nil when unknown) as given.
-func (a *API) telephonyEvent(r switchboard.CDR, agent *switchboard.UserRef, contact *switchboard.ContactRef) telephonyEvent {
-	c := r.Call
-	tenantID := c.TenantID
-	ev := telephonyEvent{ID: c.ID, Type: "PHONE_CALL", AccountID: accountID(tenantID), Direction: strings.ToUpper(string(c.Direction)),
+// (either nil when unknown) as given; account is accountID of the record's
+// tenant, which exports work out once.
+func (a *API) telephonyEvent(r switchboard.CDR, agent *eventAgent, contact *eventContact, account string) telephonyEvent {
+	c := &r.Call
+	ev := telephonyEvent{ID: c.ID, Type: "PHONE_CALL", AccountID: account, Direction: upperDirection(c.Direction),
 		Timestamp: c.CreatedAt.UnixMilli(), OriginatorNumber: c.From, OriginatorName: c.From, DestinationNumber: c.To,
 		DestinationName: c.To, Duration: int64(r.TotalSeconds + 0.5), CallID: c.UUID}
 	if c.Media == switchboard.MediaFax {
 		ev.Type = "FAX_CALL"
 		if contact != nil {
-			ev.OriginatorName = contactName(*contact)
+			ev.OriginatorName = contact.name
 		}
 		return ev
 	}
 	ring, recorded := int64(r.RingSeconds+0.5), c.Recorded
-	ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, &recorded, []string{}, []string{}
+	ev.RingTime, ev.Recorded, ev.Labels, ev.RuleNames = &ring, boolRef(recorded), []string{}, []string{}
 	if recorded {
 		ev.RecordingURL = strings.TrimRight(a.opt.PublicURL, "/") + "/api/v1/telephony-events/" + strconv.FormatInt(c.ID, 10) + "/recording"
 	}
 	if contact != nil {
-		ev.ContactCRM, ev.ContactCRMURL = contact.CRMName, contact.CRMContactURL
+		ev.ContactCRM, ev.ContactCRMURL = contact.crm, contact.crmURL
 	}
 	inbound := c.Direction == switchboard.Inbound
 	switch {
 	case inbound && contact != nil:
-		ev.OriginatorName = contactName(*contact)
+		ev.OriginatorName = contact.name
 	case !inbound && contact != nil:
-		ev.DestinationName = contactName(*contact)
+		ev.DestinationName = contact.name
 	}
 	if agent != nil {
 		if inbound {
-			ev.DestinationName = agent.Name()
+			ev.DestinationName = agent.name
 		} else {
-			ev.OriginatorName = agent.Name()
+			ev.OriginatorName = agent.name
 		}
 		if c.ConnectedAt != nil && c.Source.System != SourceClickToCall {
-			ev.AnswererName, ev.AnswererNumber = agent.Name(), agent.Extension
+			ev.AnswererName, ev.AnswererNumber = agent.name, agent.extension
 			if !inbound {
 				ev.AnswererName, ev.AnswererNumber = ev.DestinationName, c.To
 			}
@@ -166,8 +226,7 @@ func (a *API) telephonyEvent(r switchboard.CDR, agent *switchboard.UserRef, cont
 			ev.ClickToCallType = "CONTACT" // the contact was dialled first
 		}
 	} else {
-		mask, vm := false, c.Status == switchboard.CallVoicemail
-		ev.MaskCallerNumber, ev.Voicemail, ev.LastEvent = &mask, &vm, lastEvent(c)
+		ev.MaskCallerNumber, ev.Voicemail, ev.LastEvent = boolRef(false), boolRef(c.Status == switchboard.CallVoicemail), lastEvent(*c)
 	}
 	return ev
 }
@@ -400,70 +459,4 @@ func (a *API) oneEvent(ctx context.Context, c switchboard.Call) (telephonyEvent,
 		return telephonyEvent{}, err
 	}
 	return evs[0], nil
-}
-
-// csvColumns are the CSV export's columns, in order.
-var csvColumns = []string{"id", "type", "accountId", "direction", "timestamp", "originatorName", "originatorNumber",
-	"destinationName", "destinationNumber", "answererName", "answererNumber", "lastEvent", "duration", "ringTime",
-	"callId", "recorded", "recordingUrl", "voicemail", "contactCrm", "contactCrmUrl"}
-
-// csvBatch is how many records the export reads and writes at a time: its
-// memory stays the same however many records there are.
-const csvBatch = 500
-
-// streamCSV writes every record the filter selects, batch by batch.
-func (a *API) streamCSV(w http.ResponseWriter, r *http.Request, tenantID int64, f switchboard.CDRFilter) {
-	ctx := r.Context()
-	opt := switchboard.ListOptions{Limit: csvBatch}
-	p, err := a.opt.Store.CDRs(ctx, tenantID, f, opt)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="telephony-events.csv"`)
-	w.Header().Set("X-Total-Count", strconv.Itoa(p.Total))
-	cw := csvsafe.NewWriter(w) // cells hold callers' and tenants' text: no formulas
-	cw.Write(csvColumns)
-	flusher, _ := w.(http.Flusher)
-	for {
-		evs, err := a.telephonyEvents(ctx, tenantID, p.Items)
-		if err != nil {
-			a.opt.Log.Error("telephony CSV export stopped", "tenant_id", tenantID, "err", err)
-			return // the client sees a truncated body, not a false end
-		}
-		for i, ev := range evs {
-			bools := func(b *bool) string {
-				if b == nil {
-					return ""
-				}
-				return strconv.FormatBool(*b)
-			}
-			ints := func(n *int64) string {
-				if n == nil {
-					return ""
-				}
-				return strconv.FormatInt(*n, 10)
-			}
-			cw.Write([]string{strconv.FormatInt(ev.ID, 10), ev.Type, ev.AccountID, ev.Direction, springTime(p.Items[i].CreatedAt),
-				ev.OriginatorName, ev.OriginatorNumber, ev.DestinationName, ev.DestinationNumber, ev.AnswererName,
-				ev.AnswererNumber, ev.LastEvent, strconv.FormatInt(ev.Duration, 10), ints(ev.RingTime),
-				ev.CallID, bools(ev.Recorded), ev.RecordingURL, bools(ev.Voicemail), ev.ContactCRM, ev.ContactCRMURL})
-		}
-		cw.Flush()
-		if cw.Error() != nil {
-			return
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		if p.NextCursor == "" {
-			return
-		}
-		opt.Cursor, opt.SkipTotal = p.NextCursor, true
-		if p, err = a.opt.Store.CDRs(ctx, tenantID, f, opt); err != nil {
-			a.opt.Log.Error("telephony CSV export stopped", "tenant_id", tenantID, "err", err)
-			return
-		}
-	}
 }

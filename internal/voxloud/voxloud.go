@@ -35,6 +35,14 @@
 //     the webhook section they point to does. The "number" filter matches any
 //     part of either party's number, digits only. Sort properties are
 //     timestamp and id (the same order); the default is timestamp,desc.
+//   - The CSV export (Accept: text/csv) streams every record the query
+//     selects, in its sort order and ignoring size and page, from one read
+//     of the store (export.go): agents are looked up once per export and
+//     customers' contacts in batches, so its memory does not grow with its
+//     length. The number of records comes after them, as the HTTP trailer
+//     X-Total-Count of a complete export: counting first would cost a count
+//     over every call. A failure once the body has started cuts the
+//     connection, so a client never takes a truncated export for a whole one.
 //   - recordingUrl points at GET /api/v1/telephony-events/{id}/recording on
 //     this server (an extension: Voxloud links to its own storage), which
 //     takes the same Voverc-Auth key.
@@ -335,7 +343,10 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // springTime formats t as Voxloud's telephony-event query shows times:
 // milliseconds and a colon-less offset, in UTC.
-func springTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+func springTime(t time.Time) string { return t.UTC().Format(springLayout) }
+
+// springLayout is the layout of springTime.
+const springLayout = "2006-01-02T15:04:05.000-0700"
 
 // isoTime formats t as Voxloud's contacts show times: seconds and an offset
 // with a colon, in the tenant's time zone.

@@ -267,7 +267,7 @@ func (r Renderer) render(typ string, e switchboard.Event) ([]byte, error) {
 		if clickToCall != (typ == "CLICK_TO_CALL") {
 			return nil, webhook.ErrSkip
 		}
-		ev := r.API.telephonyEvent(switchboard.NewCDR(c), p.Agent, p.Customer)
+		ev := r.API.telephonyEvent(switchboard.NewCDR(c), agentOf(p.Agent), contactOf(p.Customer), accountID(c.TenantID))
 		ev.Timestamp = e.Time.UnixMilli()
 		data = ev
 	default:
