@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"switchboard"
 )
@@ -62,4 +63,68 @@ func EventsAfterID(ctx context.Context, db *DB, afterID int64, limit int) ([]swi
 		return nil, err
 	}
 	return scanEvents(rows)
+}
+
+// ScanCallIDs returns the ids of tenantID's calls whose from or to number
+// contains part, by a plain LIKE over every call (the query the trigram index
+// replaced), in id order; ended limits it to ended calls.
+func ScanCallIDs(ctx context.Context, db *DB, tenantID int64, part string, ended bool) ([]int64, error) {
+	p := "%" + likeEscape(part) + "%"
+	q := "SELECT id FROM calls WHERE tenant_id = ? AND (from_number LIKE ?" + db.likeEscapeClause() +
+		" OR to_number LIKE ?" + db.likeEscapeClause() + ")"
+	if ended {
+		q += " AND ended_at IS NOT NULL"
+	}
+	rows, err := db.read.QueryContext(ctx, db.rebind(q+" ORDER BY id"), tenantID, p, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// CountCalls counts tenantID's calls by a scan: all of them, and the ended.
+func CountCalls(ctx context.Context, db *DB, tenantID int64) (all, ended int, err error) {
+	err = db.read.QueryRowContext(ctx, db.rebind("SELECT COUNT(*), COUNT(ended_at) FROM calls WHERE tenant_id = ?"), tenantID).Scan(&all, &ended)
+	return all, ended, err
+}
+
+// CDRPlan returns the engine's plan of the page query CDRs runs for f.
+func CDRPlan(ctx context.Context, db *DB, tenantID int64, f switchboard.CDRFilter) (string, error) {
+	q := db.cdrQuery(tenantID, f)
+	explain := "EXPLAIN QUERY PLAN "
+	if db.engine == Postgres {
+		explain = "EXPLAIN "
+	}
+	order := " ORDER BY id"
+	if q.desc {
+		order += " DESC"
+	}
+	rows, err := db.read.QueryContext(ctx, db.rebind(explain+"SELECT "+q.cols+" "+q.from+order+" LIMIT 51"), q.args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b []byte
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		b = fmt.Appendf(b, "%v\n", vals[len(vals)-1])
+	}
+	return string(b), rows.Err()
 }

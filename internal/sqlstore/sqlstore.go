@@ -181,6 +181,15 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if engine == SQLite {
+		// SQLite has no statistics until something analyzes the tables, and
+		// without them it may pick a wide index over a narrow one.
+		if err := db.Optimize(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		go db.optimizeLoop()
+	}
 	db.userCols = userBaseCols + ", " +
 		db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "proficiency"), "user_skills WHERE user_id = users.id", "skill_id")

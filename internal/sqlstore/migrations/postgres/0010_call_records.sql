@@ -14,6 +14,10 @@ INSERT INTO call_counts (tenant_id, calls, ended)
 
 CREATE FUNCTION calls_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- A bulk load (LoadCalls) adds its counts once per transaction.
+    IF current_setting('switchboard.bulk_load', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO call_counts AS c (tenant_id, calls, ended)
             VALUES (NEW.tenant_id, 1, CASE WHEN NEW.ended_at IS NULL THEN 0 ELSE 1 END)
