@@ -51,9 +51,6 @@ func seedCalls(t *testing.T, db *sqlstore.DB, tenantID int64, n, days int, end t
 	if err != nil || loaded != n {
 		t.Fatalf("LoadCalls = %d, %v; want %d", loaded, err, n)
 	}
-	if err := db.Optimize(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	// The generator's first use drew every call; a fresh one describes them.
 	g, _ = callseed.New(callseed.Config{TenantID: tenantID, Rows: n, Days: days, End: end, Customers: max(1, n/20), Seed: 42})
 	return g
