@@ -39,11 +39,11 @@ func loadValues(c *switchboard.Call, updated int64) []any {
 // the rows loaded so far to progress as it goes. It is for importing a
 // history (and for seeding benchmarks): it appends no events and fires no
 // webhooks, but keeps what the store derives from calls (the per-tenant
-// counters, the trigram index) exact. It runs Optimize when it is done.
+// counters, the number index) exact. It runs Optimize when it is done.
 //
 // On SQLite the load is one transaction through the one writer (other
 // writes wait for it): multi-row INSERTs, and when the load is at least as
-// large as the table, the secondary indexes and the trigram index dropped
+// large as the table, the secondary indexes and the number index dropped
 // first and built after the rows, which sorts once instead of inserting at
 // random places ten million times. On PostgreSQL it is COPY in transactions
 // of loadTxRows rows, with the counters added once per transaction.
@@ -138,8 +138,8 @@ func (db *DB) LoadCalls(ctx context.Context, tenantID int64, n int, next func(*s
 					return fmt.Errorf("rebuild %.60q: %w", ddl, err)
 				}
 			}
-			if _, err := t.exec(ctx, `INSERT INTO calls_numbers (rowid, from_number, to_number)
-				SELECT id, from_number, to_number FROM calls WHERE id >= ? AND id < ?`, first, first+int64(loaded)); err != nil {
+			if _, err := t.exec(ctx, "INSERT INTO calls_numbers (rowid, grams) SELECT id, "+numberGramsSQL("calls")+
+				" FROM calls WHERE id >= ? AND id < ?", first, first+int64(loaded)); err != nil {
 				return err
 			}
 			// One segment instead of the levels incremental inserts leave.
@@ -186,7 +186,7 @@ func (t *tx) dropForLoad() ([]string, error) {
 }
 
 // insertCalls writes calls with multi-row INSERTs; the triggers keep the
-// counters and the trigram index.
+// counters and the number index.
 func (t *tx) insertCalls(ctx context.Context, calls []switchboard.Call) error {
 	row := "(" + placeholders(len(loadCols)) + ")"
 	head := "INSERT INTO calls (" + strings.Join(loadCols, ", ") + ") VALUES "

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -14,8 +16,9 @@ import (
 //
 //   - A filter on one party's number, or on a part of a number of three
 //     characters or more, is a small set of ids found through an index (the
-//     number indexes bounded by the period, the trigram index), and the calls
-//     are read by id. The other conditions are written with a unary plus
+//     number indexes bounded by the period; FTS5 over the numbers' digit
+//     windows on SQLite, pg_trgm on PostgreSQL), and the calls are read by
+//     id. The other conditions are written with a unary plus
 //     (+tenant_id) so that neither engine can drive the query from a wider
 //     index instead, with or without statistics.
 //   - A page of every call reads the (tenant_id, id) index in order and stops
@@ -24,15 +27,21 @@ import (
 //   - Other filtered totals count the filtered rows, which costs what the
 //     filter selects (a period's calls through the period index).
 //
-// Parts of numbers shorter than three characters have no trigram; they are
-// checked with LIKE on the rows the other conditions select.
+// Parts of numbers without three digits in a row on SQLite, or shorter than
+// three characters on PostgreSQL, are checked with LIKE on the rows the other
+// conditions select (the period's, through its index).
 
-// minTrigram is the shortest part of a number the trigram index can find.
+// minTrigram is the shortest part of a number PostgreSQL's trigram index
+// can find.
 const minTrigram = 3
 
 // cdrQuery builds the FROM…WHERE of a list of f's calls, and the query that
-// counts them: a counter when f filters nothing but whether calls ended.
-func (db *DB) cdrQuery(tenantID int64, f switchboard.CDRFilter) listQuery {
+// counts them: a counter when f filters nothing but whether calls ended. On
+// SQLite a search for part of a number asks the number index first, once,
+// and the page and its count read the ids it found (as a JSON array, so that
+// the statement's text stays the same): an FTS5 query costs more than
+// reading its few dozen answers twice.
+func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFilter) (listQuery, error) {
 	q := listQuery{cols: callCols, key: "id", desc: f.Newest}
 	var conds []string
 	add := func(cond string, args ...any) {
@@ -55,6 +64,7 @@ func (db *DB) cdrQuery(tenantID int64, f switchboard.CDRFilter) listQuery {
 		inPeriod += " AND " + c
 	}
 	contains := f.NumberContains
+	digits := longestDigits(contains)
 	switch {
 	case f.Number != "":
 		// One party's calls in the period, through (tenant_id, from_number,
@@ -66,14 +76,17 @@ func (db *DB) cdrQuery(tenantID int64, f switchboard.CDRFilter) listQuery {
 		args = append(args, periodArgs...)
 		add("id IN (SELECT id FROM calls WHERE tenant_id = ? AND from_number = ?"+inPeriod+
 			" UNION ALL SELECT id FROM calls WHERE tenant_id = ? AND to_number = ?"+inPeriod+")", args...)
-	case utf8.RuneCountInString(contains) >= minTrigram:
+	case db.engine == Postgres && utf8.RuneCountInString(contains) >= minTrigram:
 		plus = "+"
-		if db.engine == Postgres {
-			p := "%" + likeEscape(contains) + "%"
-			add("id IN (SELECT id FROM calls WHERE from_number LIKE ? UNION ALL SELECT id FROM calls WHERE to_number LIKE ?)", p, p)
-		} else {
-			add("id IN (SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ?)", `"`+strings.ReplaceAll(contains, `"`, `""`)+`"`)
+		p := "%" + likeEscape(contains) + "%"
+		add("id IN (SELECT id FROM calls WHERE from_number LIKE ? UNION ALL SELECT id FROM calls WHERE to_number LIKE ?)", p, p)
+	case db.engine == SQLite && len(digits) >= minIndexedDigits:
+		plus = "+"
+		ids, err := db.numberIDs(ctx, digits)
+		if err != nil {
+			return q, err
 		}
+		add("id IN (SELECT value FROM json_each(?))", ids)
 	}
 	add(plus+"tenant_id = ?", tenantID)
 	switch {
@@ -112,8 +125,9 @@ func (db *DB) cdrQuery(tenantID int64, f switchboard.CDRFilter) listQuery {
 		filtered = true
 	}
 	if contains != "" {
-		// Also where the trigram index found the ids: it folds case and
-		// LIKE's rules are the engine's, so LIKE has the last word.
+		// Also where an index found the ids: they find a superset (the
+		// digits of the search, or trigrams folded in case), and LIKE's
+		// rules are the engine's, so LIKE has the last word.
 		p := "%" + likeEscape(contains) + "%"
 		add("(from_number LIKE ?"+db.likeEscapeClause()+" OR to_number LIKE ?"+db.likeEscapeClause()+")", p, p)
 		filtered = true
@@ -139,7 +153,29 @@ func (db *DB) cdrQuery(tenantID int64, f switchboard.CDRFilter) listQuery {
 		}
 		q.countArgs = []any{tenantID}
 	}
-	return q
+	return q, nil
+}
+
+// numberIDs returns, as a JSON array, the ids of the calls whose numbers
+// hold the digits d, by SQLite's number index (numbergrams.go).
+func (db *DB) numberIDs(ctx context.Context, d string) (string, error) {
+	rows, err := db.query(ctx, "SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ?", gramQuery(d))
+	if err != nil {
+		return "", fmt.Errorf("search numbers: %w", err)
+	}
+	defer rows.Close()
+	b := []byte{'['}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return "", fmt.Errorf("search numbers: %w", err)
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']')), rows.Err()
 }
 
 // likeEscapeClause names the escape character of likeEscape's patterns.
@@ -154,7 +190,11 @@ func (db *DB) likeEscapeClause() string {
 
 // CDRs implements switchboard.Store.
 func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.CDR], error) {
-	page, err := listPage(ctx, db, db.cdrQuery(tenantID, f), opt, scanCall, func(c switchboard.Call) int64 { return c.ID })
+	q, err := db.cdrQuery(ctx, tenantID, f)
+	if err != nil {
+		return switchboard.Page[switchboard.CDR]{}, err
+	}
+	page, err := listPage(ctx, db, q, opt, scanCall, func(c switchboard.Call) int64 { return c.ID })
 	out := switchboard.Page[switchboard.CDR]{Total: page.Total, NextCursor: page.NextCursor, Items: make([]switchboard.CDR, len(page.Items))}
 	for i, c := range page.Items {
 		out.Items[i] = switchboard.NewCDR(c)

@@ -99,7 +99,10 @@ func CountCalls(ctx context.Context, db *DB, tenantID int64) (all, ended int, er
 
 // CDRPlan returns the engine's plan of the page query CDRs runs for f.
 func CDRPlan(ctx context.Context, db *DB, tenantID int64, f switchboard.CDRFilter) (string, error) {
-	q := db.cdrQuery(tenantID, f)
+	q, err := db.cdrQuery(ctx, tenantID, f)
+	if err != nil {
+		return "", err
+	}
 	explain := "EXPLAIN QUERY PLAN "
 	if db.engine == Postgres {
 		explain = "EXPLAIN "
