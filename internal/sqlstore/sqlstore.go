@@ -25,6 +25,10 @@
 // The files: sqlstore.go opens the store and translates errors; tx.go holds
 // write transactions, their retries and locks, and SQLite's group-committing
 // writer; migrate.go the migrations; the others one part of the domain each.
+// Call records, the table that grows without bound, have their own:
+// cdrs.go lists them at a cost that does not grow with the table,
+// numbergrams.go indexes parts of numbers on SQLite, and bulkload.go loads
+// histories and keeps the planner's statistics current.
 package sqlstore
 
 import (
