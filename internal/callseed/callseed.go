@@ -3,8 +3,8 @@
 // and measure the queries that read it.
 //
 // A generated history looks like a real one where the queries care: calls
-// are spread over the period by time of day and start in order (ids follow
-// time, as the engine numbers them); most are inbound through a queue; a few
+// are spread over the period by time of day and, for a period that ends at
+// midnight, start in order (ids follow time, as the engine numbers them); most are inbound through a queue; a few
 // hundred thousand customer numbers each make a few dozen calls, to and from
 // a handful of the tenant's lines; dispositions, waits, rings and talk times
 // are drawn from plausible distributions; the calls still in progress at the
@@ -113,8 +113,8 @@ func (g *Generator) Next(c *switchboard.Call) bool {
 	}
 	r := g.rng
 	// The i-th call falls on day i*Days/Rows, at a time of day drawn from
-	// the day's shape by its place among the day's calls, so that calls
-	// start in order, minute by minute.
+	// the day's shape by its place among the day's calls, so that a day's
+	// calls start minute by minute.
 	pos := float64(g.i) * float64(g.c.Days) / float64(g.c.Rows)
 	dayIdx := math.Floor(pos)
 	frac := pos - dayIdx
@@ -122,8 +122,12 @@ func (g *Generator) Next(c *switchboard.Call) bool {
 	for minute < 1439 && g.day[minute] < frac {
 		minute++
 	}
-	start := g.c.End.Add(-g.span).Add(time.Duration(dayIdx)*24*time.Hour + time.Duration(minute)*time.Minute +
-		time.Duration(r.Int64N(int64(time.Minute)))).UTC().Truncate(time.Microsecond)
+	// The shape is by time of day (UTC): a day of the period that begins
+	// at, say, noon takes the afternoon's calls first.
+	first := g.c.End.Add(-g.span).UTC()
+	sinceMidnight := first.Sub(first.Truncate(24 * time.Hour))
+	tod := (time.Duration(minute)*time.Minute + time.Duration(r.Int64N(int64(time.Minute))) - sinceMidnight + 24*time.Hour) % (24 * time.Hour)
+	start := first.Add(time.Duration(dayIdx)*24*time.Hour + tod).Truncate(time.Microsecond)
 	g.i++
 
 	*c = switchboard.Call{TenantID: g.c.TenantID, Media: switchboard.MediaVoice, CreatedAt: start}
