@@ -77,10 +77,9 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 		add("id IN (SELECT id FROM calls WHERE tenant_id = ? AND from_number = ?"+inPeriod+
 			" UNION ALL SELECT id FROM calls WHERE tenant_id = ? AND to_number = ?"+inPeriod+")", args...)
 	case db.engine == Postgres && utf8.RuneCountInString(contains) >= minTrigram:
-		// The LIKE below is the driving condition: with every other
-		// condition out of their indexes' reach, PostgreSQL ORs the two
-		// trigram indexes' bitmaps.
-		plus = "+"
+		// The LIKE below can drive the query: PostgreSQL ORs the two
+		// trigram indexes' bitmaps, and ANDs the period index's when its
+		// statistics say that is cheaper.
 	case db.engine == SQLite && len(digits) >= minIndexedDigits:
 		plus = "+"
 		ids, err := db.numberIDs(ctx, digits)
