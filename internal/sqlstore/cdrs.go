@@ -81,12 +81,14 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 		// trigram indexes' bitmaps, and ANDs the period index's when its
 		// statistics say that is cheaper.
 	case db.engine == SQLite && len(digits) >= minIndexedDigits:
-		plus = "+"
-		ids, err := db.numberIDs(ctx, digits)
+		ids, ok, err := db.numberIDs(ctx, digits)
 		if err != nil {
 			return q, err
 		}
-		add("id IN (SELECT value FROM json_each(?))", ids)
+		if ok {
+			plus = "+"
+			add("id IN (SELECT value FROM json_each(?))", ids)
+		}
 	}
 	add(plus+"tenant_id = ?", tenantID)
 	switch {
@@ -156,26 +158,40 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 	return q, nil
 }
 
+// maxIndexedIDs bounds the ids a search takes from the number index: a
+// search that common (three digits of the tenant's own line, say) matches a
+// good part of the table, and is checked with LIKE over the period instead,
+// rather than carried as a list of millions of ids.
+var maxIndexedIDs = 50_000 // a variable for the tests
+
 // numberIDs returns, as a JSON array, the ids of the calls whose numbers
-// hold the digits d, by SQLite's number index (numbergrams.go).
-func (db *DB) numberIDs(ctx context.Context, d string) (string, error) {
-	rows, err := db.query(ctx, "SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ?", gramQuery(d))
+// hold the digits d, by SQLite's number index (numbergrams.go); ok is false
+// when there are more than maxIndexedIDs.
+func (db *DB) numberIDs(ctx context.Context, d string) (ids string, ok bool, err error) {
+	rows, err := db.query(ctx, "SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ? LIMIT ?", gramQuery(d), maxIndexedIDs+1)
 	if err != nil {
-		return "", fmt.Errorf("search numbers: %w", err)
+		return "", false, fmt.Errorf("search numbers: %w", err)
 	}
 	defer rows.Close()
 	b := []byte{'['}
+	n := 0
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return "", fmt.Errorf("search numbers: %w", err)
+			return "", false, fmt.Errorf("search numbers: %w", err)
+		}
+		if n++; n > maxIndexedIDs {
+			return "", false, nil
 		}
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
 		b = strconv.AppendInt(b, id, 10)
 	}
-	return string(append(b, ']')), rows.Err()
+	if err := rows.Err(); err != nil {
+		return "", false, fmt.Errorf("search numbers: %w", err)
+	}
+	return string(append(b, ']')), true, nil
 }
 
 // likeEscapeClause names the escape character of likeEscape's patterns.

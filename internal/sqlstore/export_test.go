@@ -197,3 +197,11 @@ func LegacyCDRs(db *DB, ctx context.Context, tenantID int64, f switchboard.CDRFi
 	}
 	return out, err
 }
+
+// SetMaxIndexedIDs changes how many ids a search takes from SQLite's number
+// index before it falls back to LIKE, until the returned function restores it.
+func SetMaxIndexedIDs(n int) (restore func()) {
+	old := maxIndexedIDs
+	maxIndexedIDs = n
+	return func() { maxIndexedIDs = old }
+}
