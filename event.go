@@ -157,6 +157,19 @@ const (
 	EventCallRecovered     = "call.recovered" // a failed call later reached by its callback
 )
 
+// EventCallsLoaded (subject "tenant"; payload CallsLoadedPayload) says that
+// call records were loaded in bulk (switchboard seed-calls), without an event
+// per call: readers that keep answers until the tenant's event sequence moves
+// (the response cache) learn from it that the call records changed.
+const EventCallsLoaded = "calls.loaded"
+
+// CallsLoadedPayload is the payload of EventCallsLoaded.
+type CallsLoadedPayload struct {
+	V       int   `json:"v"`
+	Calls   int   `json:"calls"`    // how many records this load wrote
+	FirstID int64 `json:"first_id"` // the loaded records' ids run from here
+}
+
 // callChanges maps the call engine's names for a call's steps to their event
 // types.
 var callChanges = map[string]string{

@@ -80,6 +80,7 @@ Commands:
   key create       create an API key; prints only its secret
   user create      create a user; prints it as JSON
   user import      import users from a JSON array or a CSV file
+  seed-calls       load a generated history of call records (for benchmarks)
   simulate         run an M/M/N queue through the engine in virtual time, beside Erlang C
   version          print the version and the commit it was built from (also --version)
   help [COMMAND]   print this help, or a command's
@@ -154,6 +155,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.userImport(ctx, rest)
 	case "simulate":
 		return m.simulate(ctx, rest)
+	case "seed-calls":
+		return m.seedCalls(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintf(m.Stdout, "switchboard %s\n", switchboard.BuildInfo())
 		return nil

@@ -38,6 +38,13 @@ Create a user and print it as one JSON object.`,
 	"user import": `Usage: switchboard user import --tenant SLUG [flags] FILE
 
 Import users from a JSON array or a CSV file ("-" reads standard input).`,
+	"seed-calls": `Usage: switchboard seed-calls --db URL [--tenant SLUG] [--rows N] [--days D] [flags]
+
+Load a generated, realistic history of call records into a tenant (created
+when missing, with its seed agents and queues) through bulk inserts, printing
+progress on stderr and a JSON summary on stdout. The calls have no events and
+fire no webhooks; the same flags load the same calls. 10 million rows take
+minutes on SQLite.`,
 	"simulate": `Usage: switchboard simulate [flags]
 
 Run an M/M/N queue (or a scenario file) through the engine in virtual time and

@@ -32,6 +32,8 @@ var otherTables = map[string]string{
 	"node_heartbeats":    "no GET shows them",
 	"id_blocks":          "no GET shows them",
 	"schema_migrations":  "no GET shows them",
+	"call_counts":        "totals of calls, written with the calls themselves (triggers, or a load's calls.loaded)",
+	"calls_numbers":      "SQLite's number index, written with the calls themselves",
 }
 
 // writers are the functions that write readTables, with how their
@@ -49,13 +51,16 @@ var writers = map[string][]string{
 	"CreateWebhook": nil,
 	// The appenders themselves: the sequence moves with the events.
 	"appendEventReturning": nil, "flushEvents": nil,
+	// Bulk loads (seed-calls): the load's transaction appends calls.loaded,
+	// or on PostgreSQL the transaction after its COPYs does.
+	"LoadCalls": nil, "insertCalls": {"LoadCalls"}, "copyCalls": {"LoadCalls"},
 	// Helpers of the writes above.
 	"writePhones":      {"CreateContact", "updateContact"},
 	"writeQueueSkills": {"CreateQueue", "updateQueue"},
 	"writeUserLinks":   {"CreateUser", "updateUser"},
 }
 
-var appenders = []string{"appendEvent", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}
+var appenders = []string{"appendEvent", "appendCallsLoaded", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}
 
 var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM) ([a-z_]+)\b|\bDELETE FROM $`)
 

@@ -424,24 +424,6 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 	return len(open), nil
 }
 
-// CDRs implements switchboard.Store.
-func (db *DB) CDRs(ctx context.Context, tenantID int64, f switchboard.CDRFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.CDR], error) {
-	from, args := cdrWhere(tenantID, f)
-	q := listQuery{cols: callCols, from: from, args: args, key: "id", desc: f.Newest}
-	page, err := listPage(ctx, db, q, opt, scanCall, func(c switchboard.Call) int64 { return c.ID })
-	out := switchboard.Page[switchboard.CDR]{Total: page.Total, NextCursor: page.NextCursor, Items: make([]switchboard.CDR, len(page.Items))}
-	for i, c := range page.Items {
-		out.Items[i] = switchboard.NewCDR(c)
-	}
-	return out, err
-}
-
-// likeEscape makes s match itself in a LIKE pattern.
-func likeEscape(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
-
 // SubjectEvents implements switchboard.Store.
 func (db *DB) SubjectEvents(ctx context.Context, tenantID int64, subjectType string, subjectID int64) ([]switchboard.Event, error) {
 	rows, err := db.query(ctx, `SELECT id, tenant_id, seq, type, time, subject_type, subject_id, payload

@@ -12,66 +12,6 @@ import (
 	"switchboard"
 )
 
-// cdrWhere returns the FROM…WHERE clause that selects the calls of a tenant
-// that f keeps, with its arguments: the one definition of a CDR filter, shared
-// by the paged list (CDRs) and the streaming read of exports (EachCDR).
-func cdrWhere(tenantID int64, f switchboard.CDRFilter) (string, []any) {
-	from, args := "FROM calls WHERE tenant_id = ?", []any{tenantID}
-	add := func(cond string, a ...any) {
-		from += " AND " + cond
-		args = append(args, a...)
-	}
-	switch {
-	case f.OnlyOpen:
-		add("ended_at IS NULL")
-	case !f.Open:
-		add("ended_at IS NOT NULL")
-	}
-	if f.Since != nil {
-		add("created_at >= ?", micros(*f.Since))
-	}
-	if f.Until != nil {
-		add("created_at < ?", micros(*f.Until))
-	}
-	if f.Direction != "" {
-		add("direction = ?", f.Direction)
-	}
-	if f.Disposition != "" {
-		add("disposition = ?", f.Disposition)
-	}
-	if f.AgentID != 0 {
-		add("agent_id = ?", f.AgentID)
-	}
-	if f.TeamID != 0 {
-		add("agent_id IN (SELECT user_id FROM user_teams WHERE team_id = ?)", f.TeamID)
-	}
-	if f.QueueID != 0 {
-		add("queue_id = ?", f.QueueID)
-	}
-	if f.Number != "" {
-		// Written as a set of ids so that both engines find the party's calls
-		// through the number indexes even without statistics.
-		add("id IN (SELECT id FROM calls WHERE tenant_id = ? AND from_number = ? UNION ALL SELECT id FROM calls WHERE tenant_id = ? AND to_number = ?)",
-			tenantID, f.Number, tenantID, f.Number)
-	}
-	if f.NumberPrefix != "" {
-		p := likeEscape(f.NumberPrefix) + "%"
-		add("(from_number LIKE ? ESCAPE '\\' OR to_number LIKE ? ESCAPE '\\')", p, p)
-	}
-	if f.NumberContains != "" {
-		p := "%" + likeEscape(f.NumberContains) + "%"
-		add("(from_number LIKE ? ESCAPE '\\' OR to_number LIKE ? ESCAPE '\\')", p, p)
-	}
-	talk := "(COALESCE(ended_at, 0) - COALESCE(connected_at, COALESCE(ended_at, 0)))"
-	if f.MinDuration != nil {
-		add(talk+" >= ?", f.MinDuration.Microseconds())
-	}
-	if f.MaxDuration != nil {
-		add(talk+" <= ?", f.MaxDuration.Microseconds())
-	}
-	return from, args
-}
-
 // sqliteExportChunk is how many rows one statement of a SQLite export reads
 // before it is reset and the next one continues after the last id. A WAL
 // reader pins the snapshot it started on, and no checkpoint can pass it
@@ -187,7 +127,11 @@ func (db *DB) EachCDR(ctx context.Context, tenantID int64, f switchboard.CDRFilt
 	case <-ctx.Done():
 		return fmt.Errorf("export call records: %w", ctx.Err())
 	}
-	from, args := cdrWhere(tenantID, f)
+	lq, err := db.cdrQuery(ctx, tenantID, f)
+	if err != nil {
+		return fmt.Errorf("export call records: %w", err)
+	}
+	from, args := lq.from, lq.args
 	r := &cdrRow{}
 	sel := "SELECT " + r.columns(cols) + " " + from
 	cmp, order := " > ?", " ORDER BY id"

@@ -22,6 +22,10 @@ type listQuery struct {
 	args []any
 	key  string
 	desc bool // newest (highest key) first
+	// count, when set, is the query (with countArgs) that answers the
+	// page's total instead of a COUNT(*) over from: a kept counter.
+	count     string
+	countArgs []any
 }
 
 // listPage runs q as one page of opt. The cursor is the last key of the page,
@@ -32,7 +36,11 @@ func listPage[T any](ctx context.Context, db *DB, q listQuery, opt switchboard.L
 		return page, err
 	}
 	if !opt.SkipTotal {
-		if err := db.queryRow(ctx, "SELECT COUNT(*) "+q.from, q.args...).Scan(&page.Total); err != nil {
+		count, args := "SELECT COUNT(*) "+q.from, q.args
+		if q.count != "" {
+			count, args = q.count, q.countArgs
+		}
+		if err := db.queryRow(ctx, count, args...).Scan(&page.Total); err != nil {
 			return page, fmt.Errorf("count: %w", err)
 		}
 	}

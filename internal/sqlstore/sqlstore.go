@@ -35,6 +35,10 @@
 // The files: sqlstore.go opens the store and translates errors; tx.go holds
 // write transactions, their retries and locks, and SQLite's group-committing
 // writer; migrate.go the migrations; the others one part of the domain each.
+// Call records, the table that grows without bound, have their own:
+// cdrs.go lists them at a cost that does not grow with the table,
+// numbergrams.go indexes parts of numbers on SQLite, and bulkload.go loads
+// histories and keeps the planner's statistics current.
 package sqlstore
 
 import (
@@ -198,6 +202,15 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 	if err := db.Migrate(ctx, opt.Logger); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if engine == SQLite {
+		// SQLite has no statistics until something analyzes the tables, and
+		// without them it may pick a wide index over a narrow one.
+		if err := db.Optimize(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		go db.optimizeLoop()
 	}
 	userLinks := db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "proficiency"), "user_skills WHERE user_id = users.id", "skill_id")
