@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
+# The rows of the scale table in BENCHMARKS.md each have a script of their own,
+# printing figure, target and ratio to a baseline from the same run:
+#   bench/cdr.sh       call-record pages at 100k/1M/10M rows (seeds bench/data/ first: long)
+#   bench/export.sh    CSV export over a million records, both engines (about 12 minutes)
+#   bench/reads.sh     GET /v1/users cold, warm and 304 against bare handlers
+#   bench/webhooks.sh  webhook drain and latency at 5,000 events/s offered
+#   bench/acd.sh       the ACD with 1,000 agents against 50 (run below)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
@@ -20,3 +27,5 @@ echo "== inbound calls end to end through the call service with SQLite persisten
 go test -run '^$' -bench 'PersistedRouting' -benchtime 1x -count "$rounds" ./internal/callcenter | grep -E '^Benchmark'
 echo "== Voxloud telephony events over 100,000 call records (SQLite): pages through HTTP vs the store's own query, and the CSV export"
 go test -run '^$' -bench 'TelephonyEvents' -benchtime 20x -count "$rounds" -timeout 30m ./internal/voxloud | grep -E '^Benchmark'
+echo "== the ACD: one queue of 1,000 agents vs one of 50 at the same occupancy, per strategy"
+bash bench/acd.sh "$rounds"
