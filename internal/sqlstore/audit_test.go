@@ -24,16 +24,17 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
 var otherTables = map[string]string{
-	"api_keys":           "last use is written without an event: GET /v1/api_keys is not cached",
-	"webhooks":           "delivery statistics are written without events: webhook GETs are not cached",
-	"webhook_deliveries": "delivery outcomes are written without events: delivery GETs are not cached",
-	"webhook_attempts":   "as webhook_deliveries",
-	"idempotency_keys":   "no GET shows them",
-	"node_heartbeats":    "no GET shows them",
-	"id_blocks":          "no GET shows them",
-	"schema_migrations":  "no GET shows them",
-	"call_counts":        "totals of calls, written with the calls themselves (triggers, or a load's calls.loaded)",
-	"calls_numbers":      "SQLite's number index, written with the calls themselves",
+	"api_keys":              "last use is written without an event: GET /v1/api_keys is not cached",
+	"webhooks":              "delivery statistics are written without events: webhook GETs are not cached",
+	"webhook_deliveries":    "delivery outcomes are written without events: delivery GETs are not cached",
+	"webhook_attempts":      "as webhook_deliveries",
+	"idempotency_keys":      "no GET shows them",
+	"node_heartbeats":       "no GET shows them",
+	"id_blocks":             "no GET shows them",
+	"schema_migrations":     "no GET shows them",
+	"call_counts":           "totals of calls, written with the calls themselves (triggers, or a load's calls.loaded)",
+	"calls_numbers":         "SQLite's number index, written with the calls themselves",
+	"calls_numbers_pending": "calls waiting for the number index within a write transaction; empty once committed",
 }
 
 // writers are the functions that write readTables, with how their

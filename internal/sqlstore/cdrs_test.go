@@ -2,9 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,5 +263,68 @@ func TestCDRPlansFresh(t *testing.T) {
 				t.Errorf("plan of %+v scans or sorts the calls:\n%s", c.f, plan)
 			}
 		}
+	})
+}
+
+// TestNumberIndexFollowsEveryWrite saves calls through the writer, alone and
+// many at once (group commits), renumbers and deletes some, and checks after
+// each step that a search by digits finds exactly what a scan finds and that
+// no call is left waiting to enter SQLite's number index once committed.
+func TestNumberIndexFollowsEveryWrite(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		check := func(step string) {
+			t.Helper()
+			for _, part := range []string{"7000", "8000", "90001", "555"} {
+				want, err := sqlstore.ScanCallIDs(ctx, db, tn.ID, part, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := allCDRIDs(t, db, tn.ID, switchboard.CDRFilter{NumberContains: part, Open: true}); !slices.Equal(got, want) {
+					t.Errorf("%s: contains %q finds %v, a scan %v", step, part, got, want)
+				}
+			}
+			if n, err := sqlstore.PendingNumbers(ctx, db); err != nil || n != 0 {
+				t.Errorf("%s: %d calls wait for the number index after commit (%v)", step, n, err)
+			}
+		}
+		save := func(c switchboard.Call, what string) switchboard.Call {
+			t.Helper()
+			saved, err := db.SaveCall(ctx, c, what)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return saved
+		}
+		first := save(switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
+			From: "+15557000111", To: "+15559000100", CreatedAt: now}, "created")
+		check("one call")
+		var wg sync.WaitGroup
+		calls := make([]switchboard.Call, 40)
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound,
+					Status: switchboard.CallQueued, From: "+15559000100", To: fmt.Sprintf("+1555800%04d", i), CreatedAt: now}, "created")
+				if err != nil {
+					t.Error(err)
+				}
+				calls[i] = c
+			}()
+		}
+		wg.Wait()
+		check("forty calls at once")
+		first.From = "+15558000999"
+		save(first, "queued")
+		check("a call renumbered")
+		for _, c := range calls[:10] {
+			end := now.Add(time.Minute)
+			c.To, c.EndedAt, c.Status = "+15557000222", &end, switchboard.CallFailed
+			save(c, "ended")
+		}
+		check("ten calls renumbered as they end")
 	})
 }

@@ -209,3 +209,14 @@ func SetMaxIndexedIDs(n int) (restore func()) {
 	maxIndexedIDs = n
 	return func() { maxIndexedIDs = old }
 }
+
+// PendingNumbers counts SQLite's calls waiting to enter the number index
+// (always 0 on PostgreSQL, which has no such table).
+func PendingNumbers(ctx context.Context, db *DB) (int, error) {
+	if db.engine != SQLite {
+		return 0, nil
+	}
+	var n int
+	err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM calls_numbers_pending").Scan(&n)
+	return n, err
+}

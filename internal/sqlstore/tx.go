@@ -320,6 +320,16 @@ func (db *DB) commitGroup(batch []*writeReq) {
 		finish()
 		return
 	}
+	if err := flushNumberIndex(bg, stx); err != nil {
+		stx.Rollback()
+		for i := range results {
+			if results[i] == nil {
+				results[i] = db.translate(err)
+			}
+		}
+		finish()
+		return
+	}
 	if err := stx.Commit(); err != nil {
 		for i := range results {
 			if results[i] == nil {
@@ -333,4 +343,21 @@ func (db *DB) commitGroup(batch []*writeReq) {
 		db.changes.notify()
 	}
 	finish()
+}
+
+// flushNumberIndex moves the calls the transaction added into SQLite's number
+// index (calls_numbers) in one statement, just before it commits, so that
+// committed state never holds a pending row (migration 0011). FTS5 flushes
+// its terms at every statement savepoint: fed one call at a time by the
+// insert trigger, it wrote and merged a small segment per call, which cost
+// the batching writer a fifth of its speed.
+func flushNumberIndex(ctx context.Context, stx *sql.Tx) error {
+	if _, err := stx.ExecContext(ctx, "INSERT INTO calls_numbers (rowid, grams) SELECT calls.id, "+numberGramsSQL("calls")+
+		" FROM calls_numbers_pending JOIN calls ON calls.id = calls_numbers_pending.id"); err != nil {
+		return fmt.Errorf("index new calls' numbers: %w", err)
+	}
+	if _, err := stx.ExecContext(ctx, "DELETE FROM calls_numbers_pending"); err != nil {
+		return fmt.Errorf("index new calls' numbers: %w", err)
+	}
+	return nil
 }
