@@ -31,6 +31,8 @@ type RateLimiter struct {
 type bucket struct {
 	lim  *rate.Limiter
 	seen time.Time
+	// held counts the refusals AdmitWrite is holding for this key now.
+	held int
 }
 
 // NewRateLimiter allows perSecond requests per key on average with bursts of
@@ -90,6 +92,27 @@ func (l *RateLimiter) Allow(key int64) (ok bool, retryAfter time.Duration, remai
 	return false, wait, 0
 }
 
+// hold records one more refusal held for key and returns how many are held
+// with it, and the func that ends the hold. A bucket with refusals held is
+// never swept, so the count cannot be lost.
+func (l *RateLimiter) hold(key int64) (int, func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, found := l.buckets[key]
+	if !found {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[key] = b
+	}
+	b.held++
+	b.seen = l.now()
+	return b.held, func() {
+		l.mu.Lock()
+		b.held--
+		b.seen = l.now()
+		l.mu.Unlock()
+	}
+}
+
 // sweep forgets buckets idle long enough to have refilled, keeping memory
 // proportional to the keys in use rather than every key ever seen.
 func (l *RateLimiter) sweep(now time.Time) {
@@ -99,7 +122,7 @@ func (l *RateLimiter) sweep(now time.Time) {
 	l.lastSweep = now
 	full := time.Duration(float64(l.burst)/float64(l.limit)*float64(time.Second)) + time.Minute
 	for k, b := range l.buckets {
-		if now.Sub(b.seen) > full {
+		if b.held == 0 && now.Sub(b.seen) > full {
 			delete(l.buckets, k)
 		}
 	}
@@ -138,12 +161,15 @@ func Admit(w http.ResponseWriter, r *http.Request, auth *Authenticator, lim *Rat
 // OPTIONS) to its tenant's bucket in writes, failing with CodeRateLimited and
 // a Retry-After header when the bucket is empty. A nil writes admits all.
 //
-// The refusal is sent when the bucket would next have a token (at most
-// maxRefusalDelay later), not at once: a client that ignores Retry-After and
+// The refusal is not sent at once: a client that ignores Retry-After and
 // retries in a loop would otherwise spend the server's CPU on refusals as
 // fast as it can send, slowing every other tenant's requests even though
-// none of its writes gets through. Paced this way, each of its connections
-// costs a refusal per token interval.
+// none of its writes gets through. It is held for the token interval times
+// the number of the tenant's refusals held with it (at most maxRefusalDelay):
+// one early retry waits only until the next token, but 32 connections
+// retrying in a loop at 50 writes a second each wait the full second, so the
+// tenant's refusals cost about one per connection per second, whatever the
+// rate, instead of one per connection per token interval (1,600 a second).
 func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, tenantID int64) error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -153,7 +179,13 @@ func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, ten
 	if ok {
 		return nil
 	}
-	pause := time.NewTimer(min(retry, maxRefusalDelay))
+	held, release := writes.hold(tenantID)
+	defer release()
+	wait := maxRefusalDelay
+	if retry < maxRefusalDelay/time.Duration(held) {
+		wait = retry * time.Duration(held)
+	}
+	pause := time.NewTimer(wait)
 	select {
 	case <-pause.C:
 	case <-r.Context().Done():
