@@ -63,7 +63,7 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	e.legs[leg] = legRef{call: c.ID, role: agentLeg, agent: a.id}
 	c.ringing[leg] = a.id
 	e.setState(a, agentRinging)
-	e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: o.Number, Timeout: o.AgentTimeout})
+	e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: leg, To: Endpoint{Device: a.device}, CallerID: o.Number, Timeout: o.AgentTimeout})
 	e.changed(c, "ringing")
 	return c.ID, nil
 }
@@ -84,7 +84,7 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 		cust := LegID(fmt.Sprintf("c%d-customer", c.ID))
 		c.caller = cust
 		e.legs[cust] = legRef{call: c.ID, role: callerLeg}
-		e.opt.Telephony.Originate(Originate{Leg: cust, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
+		e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: cust, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
 	case ref.role == agentLeg && ev.Type != LegAnswered && ev.Type != LegRinging:
 		if c.agent == "" { // the agent never picked up
 			delete(c.ringing, ev.Leg)
@@ -115,7 +115,7 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 		}
 		e.opt.Telephony.Bridge(c.agent, c.caller)
 		if !c.noRecording {
-			e.opt.Telephony.Record(c.caller, true)
+			e.opt.Telephony.Record(c.caller, c.ID, true)
 			c.Recorded = true
 		}
 		e.changed(c, what)

@@ -19,6 +19,10 @@ type InboundCall struct {
 	// Route is the routing key of To when it is not To itself: extensions,
 	// which repeat across tenants, are qualified by tenant.
 	Route string
+	// TenantID, when set, is the only tenant the call may reach: a carrier
+	// trunk belongs to one tenant, and a number of another tenant sent down
+	// it must not route there.
+	TenantID int64
 	// Pickup is how long the call rings before Switchboard answers it.
 	Pickup time.Duration
 	// FaxPages, when positive, says the caller is a fax machine (the driver
@@ -49,6 +53,10 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	} else if uid, ok := e.userRoutes[route]; ok {
 		routed, direct = true, e.agents[uid]
 		c.TenantID = direct.tenant
+	}
+	if routed && in.TenantID != 0 && c.TenantID != in.TenantID {
+		routed, q, direct = false, nil, nil
+		c.TenantID, c.QueueID = in.TenantID, nil
 	}
 	id, err := e.newID()
 	if err != nil {
@@ -186,7 +194,7 @@ func (e *Engine) ring(q *queueRT, c *call, step Step) {
 			e.setState(a, agentRinging)
 		}
 		timeout := time.Duration(q.cfg.TimeoutSeconds) * time.Second
-		e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout})
+		e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: leg, To: Endpoint{Device: a.device}, CallerID: c.From, Timeout: timeout})
 	}
 	if len(c.ringing) == 0 {
 		return
@@ -310,7 +318,7 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		e.agentChanged(a.id, AgentInCall)
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)
-		e.opt.Telephony.Record(c.caller, true)
+		e.opt.Telephony.Record(c.caller, c.ID, true)
 		c.Recorded = true
 		e.changed(c, "connected")
 		e.dispatchAgents(freed)

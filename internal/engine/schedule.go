@@ -75,7 +75,7 @@ func (e *Engine) dialScheduled(c *call) {
 	e.legs[leg] = legRef{call: c.ID, role: callerLeg}
 	c.Status = switchboard.CallConnecting
 	e.changed(c, "dialing")
-	e.opt.Telephony.Originate(Originate{Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
+	e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: c.customerTimeout})
 }
 
 // scheduledLegEvent handles the customer's leg of a scheduled call until they

@@ -25,6 +25,9 @@ type Endpoint struct {
 
 // Originate asks the driver for a new outbound leg.
 type Originate struct {
+	// TenantID is whose call it is: a driver picks the tenant's carrier
+	// for an outside number.
+	TenantID int64
 	Leg      LegID
 	To       Endpoint
 	CallerID string
@@ -52,8 +55,11 @@ type MediaControl interface {
 	// queue's music on hold); it stops when the leg is bridged or ends.
 	Play(leg LegID, media string)
 	// Record starts (on) or stops recording what is said on a leg and on
-	// whatever it is bridged to; recording also stops when the leg ends.
-	Record(leg LegID, on bool)
+	// whatever it is bridged to, as the recording of call (what
+	// Recordings.Recording later fetches by the call's id); recording also
+	// stops when the leg ends, and starting another call's recording on
+	// the same leg (a transfer) ends the first.
+	Record(leg LegID, call int64, on bool)
 }
 
 // Telephony is what the engine needs of a driver to run calls.

@@ -81,6 +81,6 @@ func (e *Engine) ringDirect(c *call, target *agentRT, leg LegID) {
 	e.setState(target, agentRinging)
 	c.Status, c.RingingAt = switchboard.CallAssigned, &now
 	e.opt.Telephony.Play(leg, "ringback")
-	e.opt.Telephony.Originate(Originate{Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second})
+	e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: ring, To: Endpoint{Device: target.device}, CallerID: c.From, Timeout: 30 * time.Second})
 	e.changed(c, "ringing")
 }

@@ -210,7 +210,7 @@ func (d *Driver) Originate(o engine.Originate) {
 // Record implements engine.MediaControl. The simulator keeps no audio: it
 // synthesizes recordings from the call's talk time (see WriteRecording), and
 // counts the legs recorded.
-func (d *Driver) Record(id engine.LegID, on bool) {
+func (d *Driver) Record(id engine.LegID, _ int64, on bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
