@@ -21,10 +21,3 @@
 // Media that is not SIP-specific (WAV prompts, the generated hold music,
 // two-channel recordings) lives in internal/audio.
 package sip
-
-import (
-	// Pinned here until the driver lands, so every branch builds on the same
-	// module versions.
-	_ "github.com/emiago/diago"
-	_ "github.com/emiago/sipgo"
-)

@@ -1,0 +1,113 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard/internal/engine"
+	"switchboard/internal/phone"
+)
+
+// serveInvite takes a new inbound INVITE (diago calls it in the request's
+// goroutine, which it holds for the call's life). A carrier's call is
+// routed by the DID it was sent to; a phone's call must authenticate and
+// may dial its tenant's numbers and queue extensions. Anything else is
+// refused: the server is no open relay.
+func (d *Driver) serveInvite(s *diago.DialogServerSession) {
+	req := s.InviteRequest
+	in := engine.InboundCall{From: callerOf(req)}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		s.Respond(400, "Bad Request", nil)
+		return
+	}
+	if tenant, ok := d.opt.Carriers.Inbound(src.Addr().Unmap()); ok {
+		did := didOf(req)
+		if did == "" {
+			s.Respond(404, "Not Found", nil, sip.NewHeader("Reason", `Q.850;cause=1;text="not a phone number"`))
+			return
+		}
+		in.To, in.TenantID = did, tenant
+	} else {
+		caller, ok := d.opt.Phones.Authenticate(req, func(code int, reason string, headers ...sip.Header) {
+			s.Respond(code, reason, nil, headers...)
+		})
+		if !ok {
+			return
+		}
+		dialled := req.Recipient.User
+		if d.opt.Route == nil {
+			s.Respond(403, "Forbidden", nil)
+			return
+		}
+		route, err := d.opt.Route(context.Background(), caller.TenantID, dialled)
+		if err != nil {
+			// Outside numbers are not dialled from phones yet, and nothing
+			// else of another tenant is reachable.
+			s.Respond(404, "Not Found", nil, sip.NewHeader("Reason", `Q.850;cause=1;text="not a number or queue extension of this tenant"`))
+			return
+		}
+		in.To, in.Route, in.TenantID = dialled, route, caller.TenantID
+	}
+
+	l := d.newLeg(engine.LegID(fmt.Sprintf("sip-in-%d", d.next.Add(1))), true)
+	l.srv = s
+	in.Leg = l.id
+	if !d.add(l) {
+		s.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	d.trackDialog(l, req.CallID().Value())
+	d.wg.Add(1)
+	go l.run()
+	if err := s.Trying(); err != nil {
+		d.log.Debug("sip: 100 Trying failed", "err", err)
+	}
+	go l.watch(s.Context(), func() string { return "hung up (SIP BYE or CANCEL, Q.850 16)" })
+	if _, err := d.eng.Inbound(in); err != nil {
+		d.log.Info("sip: inbound call not routed", "from", in.From, "to", in.To, "err", err)
+	}
+	<-l.gone
+}
+
+// callerOf is the caller's number or name from the From header.
+func callerOf(req *sip.Request) string {
+	from := req.From()
+	if from == nil {
+		return ""
+	}
+	if n, err := phone.Normalize(plus(from.Address.User), ""); err == nil {
+		return n
+	}
+	return from.Address.User
+}
+
+// didOf is the E.164 number an inbound call was sent to: the Request-URI's
+// user, or the To header's when the carrier puts its own address there.
+func didOf(req *sip.Request) string {
+	users := []string{req.Recipient.User}
+	if to := req.To(); to != nil {
+		users = append(users, to.Address.User)
+	}
+	for _, u := range users {
+		if n, err := phone.Normalize(plus(u), ""); err == nil {
+			return n
+		}
+	}
+	return ""
+}
+
+// plus puts the + carriers often leave off in front of a number given in
+// international form ("390111234567").
+func plus(u string) string {
+	u = strings.TrimSpace(u)
+	if u != "" && !strings.HasPrefix(u, "+") && strings.Trim(u, "0123456789") == "" && len(u) > 7 {
+		return "+" + u
+	}
+	return u
+}

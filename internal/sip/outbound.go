@@ -1,0 +1,159 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard/internal/engine"
+)
+
+// target is one place an outbound leg's INVITE goes.
+type target struct {
+	uri       sip.Uri
+	transport string
+	username  string
+	password  string
+}
+
+// answered is the outcome of one forked INVITE.
+type answered struct {
+	cli *diago.DialogClientSession
+	med *diago.DialogMedia
+	err error
+}
+
+// originate places the leg: it rings every target, takes the first to
+// answer, and reports the outcome.
+func (l *leg) originate(o engine.Originate) {
+	d := l.d
+	fail := func(t engine.LegEventType, cause string) {
+		if l.end() {
+			d.report(l, engine.LegEvent{Leg: l.id, Type: t, Cause: cause})
+		}
+		l.finish()
+	}
+	var targets []target
+	callerID := o.CallerID
+	if o.To.Device != "" {
+		for _, c := range d.opt.Phones.Contacts(o.To.Device) {
+			targets = append(targets, target{uri: c.URI, transport: c.Transport})
+		}
+		if len(targets) == 0 {
+			fail(engine.LegFailed, "the phone is not registered")
+			return
+		}
+	} else {
+		r, err := d.opt.Carriers.Outbound(o.TenantID, o.To.Number, o.CallerID)
+		if err != nil {
+			fail(engine.LegFailed, err.Error())
+			return
+		}
+		l.mu.Lock()
+		l.release = r.Release
+		l.mu.Unlock()
+		callerID = r.CallerID
+		targets = append(targets, target{uri: r.URI, username: r.Username, password: r.Password})
+	}
+
+	ctx := l.ctx
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	forkCtx, cancelFork := context.WithCancel(ctx)
+	defer cancelFork()
+	results := make(chan answered, len(targets))
+	var ringing sync.Once
+	for _, t := range targets {
+		go func() {
+			opts := diago.InviteOptions{Username: t.username, Password: t.password, RTPNAT: media.RTPNATSymetric, Transport: t.transport,
+				Headers: []sip.Header{&sip.FromHeader{DisplayName: callerID, Address: sip.Uri{Scheme: "sip", User: callerID, Host: d.host}, Params: sip.NewParams()}},
+				OnResponse: func(res *sip.Response) error {
+					if res.StatusCode == 180 || res.StatusCode == 183 {
+						ringing.Do(func() { d.report(l, engine.LegEvent{Leg: l.id, Type: engine.LegRinging}) })
+					}
+					return nil
+				}}
+			if callerID == "" {
+				opts.Headers = nil
+			}
+			cli, med, err := d.dg.Invite(forkCtx, t.uri, opts)
+			results <- answered{cli, med, err}
+		}()
+	}
+	var win *answered
+	var errs []error
+	for range targets {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		if win == nil {
+			win = &r
+			cancelFork() // the other devices stop ringing
+			continue
+		}
+		// Two devices answered at once: the later one is told goodbye.
+		go func() {
+			r.cli.Hangup(context.WithoutCancel(ctx))
+			r.cli.Close()
+		}()
+	}
+	if win == nil {
+		if l.isEnded() {
+			l.finish()
+			return // the engine hung up while it rang
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			fail(engine.LegNoAnswer, fmt.Sprintf("no answer within %s (SIP 487 after CANCEL, Q.850 19)", o.Timeout))
+			return
+		}
+		t, cause := failure(errs)
+		fail(t, cause)
+		return
+	}
+	l.mu.Lock()
+	ended := l.ended
+	l.cli = win.cli
+	l.mu.Unlock()
+	if ended {
+		win.cli.Hangup(context.WithoutCancel(ctx))
+		win.cli.Close()
+		l.finish()
+		return
+	}
+	d.trackDialog(l, win.cli.InviteRequest.CallID().Value())
+	l.startMedia(win.med)
+	d.report(l, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+	go l.watch(win.cli.Context(), func() string { return "hung up (SIP BYE, Q.850 16)" })
+}
+
+// failure picks, among the forked INVITEs' errors, the answer that best
+// says why the leg failed (RFC 3261 16.7: a 6xx wins, then busy, then the
+// lowest class), and turns it into a leg event.
+func failure(errs []error) (engine.LegEventType, string) {
+	best, reason, q850 := 0, "", ""
+	var other error
+	for _, err := range errs {
+		code, r, q := answerErr(err)
+		if code == 0 {
+			other = err
+			continue
+		}
+		if best == 0 || code >= 600 && best < 600 || code == 486 && best < 600 || best >= 500 && code < best && best < 600 {
+			best, reason, q850 = code, r, q
+		}
+	}
+	if best == 0 {
+		return engine.LegFailed, fmt.Sprintf("unreachable: %v", other)
+	}
+	return eventFor(best), describe(best, reason, q850)
+}
