@@ -356,6 +356,18 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
+	case ev.Type == LegHeld || ev.Type == LegResumed:
+		if ref.role == agentLeg && c.agent == ev.Leg && c.ConnectedAt != nil && c.EndedAt == nil {
+			e.hold(c, ev.Type == LegHeld)
+		}
+	case ev.Type == LegTransfer:
+		if ref.role == agentLeg && c.agent == ev.Leg {
+			if to, ok := e.target(c.TenantID, ev.Target); ok {
+				if _, err := e.transfer(c, to); err != nil {
+					e.opt.Log.Info("engine: a transfer from the phone failed", "call", c.ID, "target", ev.Target, "err", err)
+				}
+			}
+		}
 	case ev.Type == LegDTMF:
 		if ref.role == callerLeg && ev.Digits != "" {
 			c.DTMF += ev.Digits
@@ -653,6 +665,12 @@ func (e *Engine) Hold(callID int64, on bool) error {
 	if !ok || c.ConnectedAt == nil || c.EndedAt != nil {
 		return errors.New("the call is not connected on this server")
 	}
+	e.hold(c, on)
+	return nil
+}
+
+// hold puts c's caller on hold or takes them off it. e.mu is held.
+func (e *Engine) hold(c *call, on bool) {
 	now := e.opt.Clock.Now()
 	switch {
 	case on && c.holdSince.IsZero():
@@ -665,7 +683,6 @@ func (e *Engine) Hold(callID int64, on bool) error {
 		e.opt.Telephony.Bridge(c.caller, c.agent)
 		e.changed(c, "resumed")
 	}
-	return nil
 }
 
 // Device is the phone an agent's calls ring; ok is false for an agent

@@ -115,6 +115,15 @@ const (
 	LegFailed
 	LegHungUp // the far end hung up
 	LegDTMF   // the far end keyed digits (in Digits)
+	// LegHeld and LegResumed say the far end put the call on hold or took it
+	// off (a phone's hold button: a re-INVITE with sendonly or inactive
+	// media, RFC 3264). On an agent's leg the engine holds the call as the
+	// API's hold does.
+	LegHeld
+	LegResumed
+	// LegTransfer says the far end asked to transfer the call blind to
+	// Target (a phone's REFER).
+	LegTransfer
 )
 
 // CauseMachine on LegAnswered says an answering machine or voicemail picked up,
@@ -127,4 +136,7 @@ type LegEvent struct {
 	Type   LegEventType
 	Cause  string
 	Digits string // with LegDTMF
+	// Target, with LegTransfer, is the routing key of where the call goes:
+	// a queue's route (its extension or number) or an agent's device.
+	Target string
 }

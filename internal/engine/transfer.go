@@ -23,9 +23,38 @@ func (e *Engine) Transfer(callID int64, to Target) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, ok := e.calls[callID]
-	if !ok || c.ConnectedAt == nil || c.EndedAt != nil || c.caller == "" {
+	if !ok {
 		return 0, errors.New("the call is not connected on this server")
 	}
+	return e.transfer(c, to)
+}
+
+// target resolves a routing key within a tenant to a queue (by its
+// extension's or number's route) or an agent (by device, or a number routed
+// to them).
+func (e *Engine) target(tenantID int64, key string) (Target, bool) {
+	if qid, ok := e.routes[key]; ok && e.queues[qid].cfg.TenantID == tenantID {
+		return Target{QueueID: qid}, true
+	}
+	if uid, ok := e.userRoutes[key]; ok && e.agents[uid].tenant == tenantID {
+		return Target{AgentID: uid}, true
+	}
+	for id, a := range e.agents {
+		// Devices are named within their tenant; an agent's tenant is only
+		// known once they have a direct route.
+		if a.device == key && (a.tenant == 0 || a.tenant == tenantID) {
+			return Target{AgentID: id}, true
+		}
+	}
+	return Target{}, false
+}
+
+// transfer is Transfer with e.mu held.
+func (e *Engine) transfer(c *call, to Target) (int64, error) {
+	if c.ConnectedAt == nil || c.EndedAt != nil || c.caller == "" {
+		return 0, errors.New("the call is not connected on this server")
+	}
+	var ok bool
 	var q *queueRT
 	var target *agentRT
 	switch {

@@ -115,6 +115,10 @@ type Options struct {
 	// Route turns what a phone dialled into the engine's routing key within
 	// its tenant (a number or a queue extension), or fails.
 	Route func(ctx context.Context, tenantID int64, dialled string) (string, error)
+	// Resolve turns a transfer's target within a tenant (a queue
+	// extension, a number, an agent's extension) into the engine's routing
+	// key (a queue's route or an agent's device), or fails.
+	Resolve func(ctx context.Context, tenantID int64, target string) (string, error)
 	// Guard, when set, wraps every request handler (validation, lockout,
 	// rate limits).
 	Guard func(next sipgo.RequestHandler) sipgo.RequestHandler
@@ -133,6 +137,7 @@ type Driver struct {
 	host string // the advertised host of Contact and SDP
 
 	prompts *promptCache
+	middle  func(sipgo.RequestHandler) sipgo.RequestHandler // the guard and inspect, around every handler
 
 	mu     sync.Mutex
 	legs   map[engine.LegID]*leg
@@ -195,9 +200,11 @@ func New(opt Options) (*Driver, error) {
 	}
 	dopts = append(dopts, diago.WithLogger(opt.Log.With("component", "sip")),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: []media.Codec{media.CodecAudioUlaw, media.CodecAudioAlaw, media.CodecTelephoneEvent8000}}))
+	d.middle = d.inspect
 	if opt.Guard != nil {
-		dopts = append(dopts, diago.WithServerRequestMiddleware(opt.Guard))
+		d.middle = func(next sipgo.RequestHandler) sipgo.RequestHandler { return opt.Guard(d.inspect(next)) }
 	}
+	dopts = append(dopts, diago.WithServerRequestMiddleware(d.middle))
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(opt.Log.With("component", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
@@ -209,16 +216,12 @@ func New(opt Options) (*Driver, error) {
 	register := d.handler(func(req *sip.Request, tx sip.ServerTransaction) { opt.Phones.ServeRegister(req, tx) })
 	srv.OnRegister(register)
 	srv.OnRefer(d.handler(d.serveRefer))
+	srv.OnInfo(d.handler(d.serveInfo))
 	return d, nil
 }
 
 // handler wraps h in the guard, as diago wraps its own handlers.
-func (d *Driver) handler(h sipgo.RequestHandler) sipgo.RequestHandler {
-	if d.opt.Guard != nil {
-		return d.opt.Guard(h)
-	}
-	return h
-}
+func (d *Driver) handler(h sipgo.RequestHandler) sipgo.RequestHandler { return d.middle(h) }
 
 // transport turns a "udp:host:port" listener into diago's transport.
 func transport(spec string, opt Options) (diago.Transport, error) {

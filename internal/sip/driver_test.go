@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -303,4 +304,11 @@ func TestCarrierCallReachesTheAgent(t *testing.T) {
 		t.Errorf("the recording lasts %.2f s; the call talked %.2f s", secs, talkTime)
 	}
 	t.Logf("call %d: talk %.2f s, recording %.2f s, cause %q", c.ID, talkTime, secs, c.HangupCause)
+}
+
+// whats lists the changes the engine reported, in order.
+func (r *rig) whats() []string {
+	r.obs.mu.Lock()
+	defer r.obs.mu.Unlock()
+	return slices.Clone(r.obs.what)
 }

@@ -56,7 +56,7 @@ func (d *Driver) serveInvite(s *diago.DialogServerSession) {
 	}
 
 	l := d.newLeg(engine.LegID(fmt.Sprintf("sip-in-%d", d.next.Add(1))), true)
-	l.srv = s
+	l.srv, l.tenant = s, in.TenantID
 	in.Leg = l.id
 	if !d.add(l) {
 		s.Respond(503, "Service Unavailable", nil)

@@ -22,6 +22,7 @@ type leg struct {
 	d       *Driver
 	id      engine.LegID
 	inbound bool
+	tenant  int64 // whose call, as far as the driver knows
 	srv     *diago.DialogServerSession // inbound
 	cli     *diago.DialogClientSession // outbound, once answered
 	ctx     context.Context            // the leg's life; cancelling it CANCELs a ringing INVITE
@@ -47,6 +48,7 @@ type leg struct {
 	play     *audio.Prompt
 	playStop chan struct{}
 	pending  string // media to play once answered
+	held     bool   // the far end has put the call on hold
 	rec      *audio.Recorder
 	recCall  int64
 }
@@ -126,6 +128,7 @@ func (d *Driver) Answer(id engine.LegID) {
 // outside number through the tenant's carrier.
 func (d *Driver) Originate(o engine.Originate) {
 	l := d.newLeg(o.Leg, false)
+	l.tenant = o.TenantID
 	if !d.add(l) {
 		return
 	}
