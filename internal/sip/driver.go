@@ -139,12 +139,12 @@ type Driver struct {
 	prompts *promptCache
 	middle  func(sipgo.RequestHandler) sipgo.RequestHandler // the guard and inspect, around every handler
 
-	mu     sync.Mutex
-	legs   map[engine.LegID]*leg
+	mu   sync.Mutex
+	legs map[engine.LegID]*leg
 	// byCallID finds the leg of an in-dialog request by its Call-ID.
 	byCallID map[string]*leg
-	closed bool
-	next   atomic.Int64
+	closed   bool
+	next     atomic.Int64
 	wg       sync.WaitGroup // leg goroutines
 	watchers sync.WaitGroup // the RTP timeout's
 }

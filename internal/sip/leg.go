@@ -22,18 +22,18 @@ type leg struct {
 	d       *Driver
 	id      engine.LegID
 	inbound bool
-	tenant  int64 // whose call, as far as the driver knows
+	tenant  int64                      // whose call, as far as the driver knows
 	srv     *diago.DialogServerSession // inbound
 	cli     *diago.DialogClientSession // outbound, once answered
 	ctx     context.Context            // the leg's life; cancelling it CANCELs a ringing INVITE
 	cancel  context.CancelFunc
 	release func() // gives back a trunk's call slot
 
-	work    chan struct{} // wakes the worker
-	done    chan struct{} // closed when the leg has ended and its media stopped
-	gone    chan struct{} // closed once its SIP dialog is torn down too
+	work     chan struct{} // wakes the worker
+	done     chan struct{} // closed when the leg has ended and its media stopped
+	gone     chan struct{} // closed once its SIP dialog is torn down too
 	goneOnce sync.Once
-	lastRTP atomic.Int64  // unix nanos of the last packet heard
+	lastRTP  atomic.Int64 // unix nanos of the last packet heard
 
 	mu       sync.Mutex
 	queue    []func()

@@ -83,7 +83,9 @@ func TestPhoneHoldsDialsAndTransfers(t *testing.T) {
 	if err := agent.Hold(ctx); err != nil {
 		t.Fatal("hold:", err)
 	}
-	waitFor(t, "the engine to hold the call", func() bool { return r.obs.call(1).Status == switchboard.CallConnected && slices.Contains(r.whats(), "held") })
+	waitFor(t, "the engine to hold the call", func() bool {
+		return r.obs.call(1).Status == switchboard.CallConnected && slices.Contains(r.whats(), "held")
+	})
 	time.Sleep(300 * time.Millisecond)
 	if err := agent.Unhold(ctx); err != nil {
 		t.Fatal("unhold:", err)
