@@ -370,6 +370,20 @@ func (s *Service) Route(ctx context.Context, tenantID int64, to string) (string,
 	return "", bad("is neither a phone number of this tenant nor a queue extension")
 }
 
+// TransferTarget turns what a phone dialled to transfer a call (a number or
+// queue extension of the tenant, or an agent's extension) into the engine's
+// routing key for it, refusing anything the engine cannot transfer to.
+func (s *Service) TransferTarget(ctx context.Context, tenantID int64, target string) (string, error) {
+	key, err := s.Route(ctx, tenantID, target)
+	if err != nil {
+		key = DeviceName(tenantID, target)
+	}
+	if !s.eng.IsTarget(tenantID, key) {
+		return "", invalid("cannot transfer the call", "target", "is neither a number, a queue extension nor an agent's extension of this tenant")
+	}
+	return key, nil
+}
+
 // UserDevice is the driver's name of a user's phone; it fails for a user
 // without an extension.
 func (s *Service) UserDevice(ctx context.Context, tenantID, userID int64) (string, error) {

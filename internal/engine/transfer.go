@@ -29,6 +29,15 @@ func (e *Engine) Transfer(callID int64, to Target) (int64, error) {
 	return e.transfer(c, to)
 }
 
+// IsTarget reports whether key names, within tenant, a queue or an agent
+// a call can be transferred to.
+func (e *Engine) IsTarget(tenantID int64, key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.target(tenantID, key)
+	return ok
+}
+
 // target resolves a routing key within a tenant to a queue (by its
 // extension's or number's route) or an agent (by device, or a number routed
 // to them).
