@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"switchboard/internal/settings"
@@ -63,7 +65,18 @@ type Config struct {
 
 	SMSProvider string
 	// Telephony names the telephony driver calls run on.
-	Telephony       string
+	Telephony string
+	// SIP… configure --telephony sip (see the README's "Real telephony").
+	SIPListen     string // comma-separated transport:host:port
+	SIPExternal   string
+	SIPRealm      string
+	SIPTLSCert    string
+	SIPTLSKey     string
+	RTPPorts      string // LO-HI
+	RTPTimeout    time.Duration
+	RecordingsDir string
+	PromptsDir    string
+
 	SMSGatewayURL   string
 	SMSGatewayToken string
 	SMSSimReceipt   time.Duration
@@ -129,6 +142,10 @@ func defaultConfig() Config {
 		SMTPFrom:                "switchboard@localhost",
 		SMSProvider:             "sim",
 		Telephony:               "sim",
+		SIPListen:               "udp:0.0.0.0:5060,tcp:0.0.0.0:5060",
+		SIPRealm:                "switchboard",
+		RTPPorts:                "10000-20000",
+		RTPTimeout:              time.Minute,
 		SMSSimReceipt:           time.Second,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
@@ -181,7 +198,16 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", settings.Duration(&c.WebhookPoll)),
 		setting("smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", settings.String(&c.SMTPAddr)),
 		setting("smtp-from", "sender address of notification e-mails", settings.String(&c.SMTPFrom)),
-		setting("telephony", "the telephony driver calls run on: sim (simulated phones and callers, driven through /v1/sim)", settings.String(&c.Telephony)),
+		setting("telephony", "the telephony driver calls run on: sim (simulated phones and callers, driven through /v1/sim) or sip (real phones and carriers)", settings.String(&c.Telephony)),
+		setting("sip-listen", "with --telephony sip, the SIP listeners, comma-separated transport:host:port (udp, tcp, tls, ws, wss), e.g. udp:0.0.0.0:5060,tls:0.0.0.0:5061", settings.String(&c.SIPListen)),
+		setting("sip-external", "with --telephony sip, the public address phones and carriers reach this server at, put in Contact headers and SDP when it is behind NAT; empty: the listen address", settings.String(&c.SIPExternal)),
+		setting("sip-realm", "the digest realm phones authenticate in; SIP passwords are stored hashed with it, so changing it needs every SIP password set again", settings.String(&c.SIPRealm)),
+		setting("sip-tls-cert", "with tls or wss listeners, the PEM certificate file (chain first)", settings.String(&c.SIPTLSCert)),
+		setting("sip-tls-key", "with tls or wss listeners, the PEM private key file", settings.String(&c.SIPTLSKey)),
+		setting("rtp-ports", "with --telephony sip, the UDP port range for media, LO-HI (each call uses two ports per leg; open it in the firewall)", settings.String(&c.RTPPorts)),
+		setting("rtp-timeout", "with --telephony sip, end a connected call whose far end has sent no audio for this long; 0 never", settings.Duration(&c.RTPTimeout)),
+		setting("recordings-dir", "with --telephony sip, where call recordings are written (two-channel WAV, one file per call); empty: a recordings directory beside the SQLite database, or ./recordings", settings.String(&c.RecordingsDir)),
+		setting("prompts-dir", "with --telephony sip, a directory of 8 kHz 16-bit mono WAV files: moh/<name>.wav is a queue's music on hold, prompts/<name>.wav a menu's prompt; missing ones play generated defaults", settings.String(&c.PromptsDir)),
 		setting("sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", settings.String(&c.SMSProvider)),
 		setting("sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", settings.String(&c.SMSGatewayURL)),
 		setting("sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", settings.String(&c.SMSGatewayToken)),
@@ -236,7 +262,15 @@ func (c *Config) validate(dbOnly bool) error {
 	check(c.WebhookWorkers < 1 || c.WebhookPerEndpoint < 1, "--webhook-workers and --webhook-per-endpoint must be at least 1")
 	check(c.WebhookEndpointRate < 0 || c.WebhookDisableEvents < 0, "--webhook-endpoint-rate and --webhook-disable-failed-events must not be negative")
 	check(len(c.WebhookSchedule) == 0 || len(c.WebhookSchedule) > 20, "--webhook-retry-schedule must list 1 to 20 delays")
-	check(c.Telephony != "sim", "--telephony must be sim (the only driver built in), not %q", c.Telephony)
+	check(c.Telephony != "sim" && c.Telephony != "sip", "--telephony must be sim or sip, not %q", c.Telephony)
+	if c.Telephony == "sip" {
+		_, _, err := c.rtpRange()
+		check(err != nil, "--rtp-ports: %v", err)
+		check(strings.TrimSpace(c.SIPListen) == "", "--sip-listen needs at least one transport:host:port")
+		check((c.SIPTLSCert == "") != (c.SIPTLSKey == ""), "--sip-tls-cert and --sip-tls-key go together")
+		check(c.RTPTimeout < 0, "--rtp-timeout must not be negative")
+		check(strings.TrimSpace(c.SIPRealm) == "", "--sip-realm must not be empty")
+	}
 	check(c.SMSProvider != "sim" && c.SMSProvider != "http", "--sms-provider must be sim or http, not %q", c.SMSProvider)
 	if c.SMSProvider == "http" {
 		u, err := url.Parse(c.SMSGatewayURL)
@@ -252,4 +286,31 @@ func (c *Config) validate(dbOnly bool) error {
 	check(c.StreamMaxLifetime < time.Second, "--stream-max-lifetime must be at least 1s")
 	check(c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1, "--webhook-max-per-tenant and --webhook-max-event-types must be at least 1")
 	return errors.Join(errs...)
+}
+
+// rtpRange parses --rtp-ports.
+func (c *Config) rtpRange() (lo, hi int, err error) {
+	a, b, ok := strings.Cut(c.RTPPorts, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 1024 || hi > 65535 || hi-lo < 3 {
+		return 0, 0, fmt.Errorf("%q: want LO-HI, two port numbers from 1024 to 65535 at least 4 apart", c.RTPPorts)
+	}
+	return lo, hi, nil
+}
+
+// recordingsDir is --recordings-dir, or a directory beside a SQLite
+// database.
+func (c *Config) recordingsDir() string {
+	if c.RecordingsDir != "" {
+		return c.RecordingsDir
+	}
+	if path, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
+		path, _, _ = strings.Cut(path, "?")
+		path = strings.TrimPrefix(path, "file:")
+		if path != "" && path != ":memory:" {
+			return filepath.Join(filepath.Dir(path), "recordings")
+		}
+	}
+	return "recordings"
 }
