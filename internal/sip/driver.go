@@ -62,9 +62,8 @@ type Phones interface {
 	Contacts(device string) []Contact
 	Registered(device string) bool
 	// Authenticate challenges or verifies a request from a phone. When ok
-	// is false it has answered the request through respond (a challenge or
-	// a refusal).
-	Authenticate(req *sip.Request, respond func(code int, reason string, headers ...sip.Header)) (c Caller, ok bool)
+	// is false it has answered the request (a challenge or a refusal).
+	Authenticate(req *sip.Request, tx sip.ServerTransaction) (c Caller, ok bool)
 }
 
 // Route is how an outbound leg to an outside number leaves: through which
@@ -143,6 +142,10 @@ type Driver struct {
 	legs map[engine.LegID]*leg
 	// byCallID finds the leg of an in-dialog request by its Call-ID.
 	byCallID map[string]*leg
+	// admitted holds, by Call-ID, who a new INVITE was admitted as (a
+	// carrier's tenant or an authenticated phone) between the request's
+	// inspection and diago's handing it to serveInvite.
+	admitted map[string]origin
 	closed   bool
 	next     atomic.Int64
 	wg       sync.WaitGroup // leg goroutines
@@ -178,7 +181,7 @@ func New(opt Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	d := &Driver{opt: opt, log: opt.Log, ua: ua, legs: map[engine.LegID]*leg{},
+	d := &Driver{opt: opt, log: opt.Log, ua: ua, legs: map[engine.LegID]*leg{}, admitted: map[string]origin{},
 		prompts: newPromptCache(opt.Prompts, opt.Log)}
 	// diago keeps the RTP port range in package variables; one driver runs
 	// per process.

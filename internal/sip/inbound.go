@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/emiago/diago"
 	"github.com/emiago/sipgo/sip"
@@ -21,25 +22,23 @@ import (
 func (d *Driver) serveInvite(s *diago.DialogServerSession) {
 	req := s.InviteRequest
 	in := engine.InboundCall{From: callerOf(req)}
-	src, err := netip.ParseAddrPort(req.Source())
-	if err != nil {
-		s.Respond(400, "Bad Request", nil)
+	d.mu.Lock()
+	o, ok := d.admitted[req.CallID().Value()]
+	delete(d.admitted, req.CallID().Value())
+	d.mu.Unlock()
+	switch {
+	case !ok:
+		s.Respond(403, "Forbidden", nil)
 		return
-	}
-	if tenant, ok := d.opt.Carriers.Inbound(src.Addr().Unmap()); ok {
+	case o.trunk:
 		did := didOf(req)
 		if did == "" {
 			s.Respond(404, "Not Found", nil, sip.NewHeader("Reason", `Q.850;cause=1;text="not a phone number"`))
 			return
 		}
-		in.To, in.TenantID = did, tenant
-	} else {
-		caller, ok := d.opt.Phones.Authenticate(req, func(code int, reason string, headers ...sip.Header) {
-			s.Respond(code, reason, nil, headers...)
-		})
-		if !ok {
-			return
-		}
+		in.To, in.TenantID = did, o.tenant
+	default:
+		caller := o.phone
 		dialled := req.Recipient.User
 		if d.opt.Route == nil {
 			s.Respond(403, "Forbidden", nil)
@@ -73,6 +72,45 @@ func (d *Driver) serveInvite(s *diago.DialogServerSession) {
 		d.log.Info("sip: inbound call not routed", "from", in.From, "to", in.To, "err", err)
 	}
 	<-l.gone
+}
+
+// origin is who a new INVITE came from.
+type origin struct {
+	trunk  bool  // a carrier's trunk, of tenant
+	tenant int64 // with trunk
+	phone  Caller
+}
+
+// admit decides whether a new INVITE may start a call, before diago makes a
+// dialog of it: a carrier's trunk may (its tenant is remembered), a phone
+// must authenticate (answered with a challenge otherwise). It reports
+// whether the request goes on to diago.
+func (d *Driver) admit(req *sip.Request, tx sip.ServerTransaction) bool {
+	id := req.CallID()
+	src, err := netip.ParseAddrPort(req.Source())
+	if id == nil || err != nil {
+		tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return false
+	}
+	var o origin
+	if tenant, ok := d.opt.Carriers.Inbound(src.Addr().Unmap()); ok {
+		o = origin{trunk: true, tenant: tenant}
+	} else {
+		caller, ok := d.opt.Phones.Authenticate(req, tx)
+		if !ok {
+			return false
+		}
+		o = origin{phone: caller}
+	}
+	d.mu.Lock()
+	d.admitted[id.Value()] = o
+	d.mu.Unlock()
+	time.AfterFunc(time.Minute, func() { // a request diago refused never reaches serveInvite
+		d.mu.Lock()
+		delete(d.admitted, id.Value())
+		d.mu.Unlock()
+	})
+	return true
 }
 
 // callerOf is the caller's number or name from the From header.

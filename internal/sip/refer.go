@@ -27,7 +27,9 @@ func (d *Driver) inspect(next sipgo.RequestHandler) sipgo.RequestHandler {
 			return
 		}
 		if _, tagged := req.To().Params.Get("tag"); !tagged {
-			next(req, tx)
+			if d.admit(req, tx) {
+				next(req, tx)
+			}
 			return
 		}
 		l := d.byDialog(req)
