@@ -57,7 +57,7 @@ type Caller struct {
 // Phones is the registrar as the driver uses it.
 type Phones interface {
 	// ServeRegister answers a REGISTER.
-	ServeRegister(req *sip.Request, tx sip.ServerTransaction)
+	ServeREGISTER(req *sip.Request, tx sip.ServerTransaction)
 	// Contacts are where device is registered now; several ring together.
 	Contacts(device string) []Contact
 	Registered(device string) bool
@@ -80,10 +80,11 @@ type Route struct {
 
 // Carriers is the set of trunks as the driver uses it.
 type Carriers interface {
-	// Inbound reports the tenant whose trunk sends from src.
-	Inbound(src netip.Addr) (tenantID int64, ok bool)
-	// Outbound routes a call of tenant to number (E.164) with callerID.
-	Outbound(tenantID int64, number, callerID string) (Route, error)
+	// TrunkTenant reports the tenant whose trunk sends from src.
+	TrunkTenant(src netip.Addr) (tenantID int64, ok bool)
+	// RouteOutbound routes a call of tenant to number (E.164) with
+	// callerID, taking one of the trunk's call slots.
+	RouteOutbound(tenantID int64, number, callerID string) (Route, error)
 }
 
 // Options configure the driver.
@@ -216,7 +217,7 @@ func New(opt Options) (*Driver, error) {
 	d.dg = diago.NewDiago(ua, dopts...)
 	// diago answers REFER itself by calling the target; a transfer is the
 	// engine's decision, so the driver takes REFER over (refer.go).
-	register := d.handler(func(req *sip.Request, tx sip.ServerTransaction) { opt.Phones.ServeRegister(req, tx) })
+	register := d.handler(func(req *sip.Request, tx sip.ServerTransaction) { opt.Phones.ServeREGISTER(req, tx) })
 	srv.OnRegister(register)
 	srv.OnRefer(d.handler(d.serveRefer))
 	srv.OnInfo(d.handler(d.serveInfo))

@@ -45,7 +45,7 @@ type staticPhones struct {
 	contacts map[string][]Contact
 }
 
-func (p *staticPhones) ServeRegister(req *sip.Request, tx sip.ServerTransaction) {
+func (p *staticPhones) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 }
 func (p *staticPhones) Contacts(device string) []Contact {
@@ -62,8 +62,8 @@ func (p *staticPhones) Authenticate(req *sip.Request, tx sip.ServerTransaction) 
 // loopbackCarrier treats 127.0.0.1 as tenant 1's carrier.
 type loopbackCarrier struct{ out sip.Uri }
 
-func (c loopbackCarrier) Inbound(src netip.Addr) (int64, bool) { return 1, src.IsLoopback() }
-func (c loopbackCarrier) Outbound(tenantID int64, number, callerID string) (Route, error) {
+func (c loopbackCarrier) TrunkTenant(src netip.Addr) (int64, bool) { return 1, src.IsLoopback() }
+func (c loopbackCarrier) RouteOutbound(tenantID int64, number, callerID string) (Route, error) {
 	u := c.out
 	u.User = number
 	return Route{URI: u, CallerID: callerID}, nil

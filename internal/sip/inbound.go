@@ -93,7 +93,7 @@ func (d *Driver) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 		return false
 	}
 	var o origin
-	if tenant, ok := d.opt.Carriers.Inbound(src.Addr().Unmap()); ok {
+	if tenant, ok := d.opt.Carriers.TrunkTenant(src.Addr().Unmap()); ok {
 		o = origin{trunk: true, tenant: tenant}
 	} else {
 		caller, ok := d.opt.Phones.Authenticate(req, tx)

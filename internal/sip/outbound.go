@@ -49,7 +49,7 @@ func (l *leg) originate(o engine.Originate) {
 			return
 		}
 	} else {
-		r, err := d.opt.Carriers.Outbound(o.TenantID, o.To.Number, o.CallerID)
+		r, err := d.opt.Carriers.RouteOutbound(o.TenantID, o.To.Number, o.CallerID)
 		if err != nil {
 			fail(engine.LegFailed, err.Error())
 			return
