@@ -73,20 +73,26 @@ type Options struct {
 	// Ended, when set, is told the disposition of every call that ends here
 	// (the server counts them for its metrics).
 	Ended func(switchboard.Disposition)
+	// Registrations says the driver's devices come and go (real phones
+	// register): an agent is offered calls only while Driver.Registered
+	// says their phone is, and the driver calls Engine().SetReachable as
+	// registrations change.
+	Registrations bool
 }
 
 // Service is the call service. Start loads the store into the engine; Close
 // stops the engine, the driver and the writer, in that order, before the
 // store may close.
 type Service struct {
-	store Store
-	log   *slog.Logger
-	clock engine.Clock
-	drv   engine.Driver
-	eng   *engine.Engine
-	ids   *idBlocks
-	w     *writer
-	ended func(switchboard.Disposition)
+	registrations bool
+	store         Store
+	log           *slog.Logger
+	clock         engine.Clock
+	drv           engine.Driver
+	eng           *engine.Engine
+	ids           *idBlocks
+	w             *writer
+	ended         func(switchboard.Disposition)
 
 	// tail follows the event log in commit order (follow.go); nil before
 	// Start and after Close.
@@ -109,7 +115,7 @@ func New(opt Options) *Service {
 	if opt.IDBlock <= 0 {
 		opt.IDBlock = 4096
 	}
-	s := &Service{store: opt.Store, log: opt.Log, clock: opt.Clock, drv: opt.Driver, ended: opt.Ended,
+	s := &Service{store: opt.Store, log: opt.Log, clock: opt.Clock, drv: opt.Driver, ended: opt.Ended, registrations: opt.Registrations,
 		userTenant: map[int64]int64{}}
 	s.ids = newIDBlocks(opt.Store, int64(opt.IDBlock), opt.Log)
 	s.w = newWriter(opt.Store, opt.Log)

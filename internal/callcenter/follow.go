@@ -99,6 +99,9 @@ func (s *Service) loadUser(ctx context.Context, u switchboard.User) error {
 	dev := DeviceName(u.TenantID, u.Extension)
 	s.drv.Provision(dev)
 	s.eng.SetAgent(u.ID, dev)
+	if s.registrations {
+		s.eng.SetReachable(dev, s.drv.Registered(dev))
+	}
 	skills := make(map[int64]int, len(u.Skills))
 	for _, sk := range u.Skills {
 		skills[sk.SkillID] = sk.Proficiency

@@ -117,13 +117,16 @@ type agentRT struct {
 	device    string
 	status    string
 	available bool // the status receives calls
-	state     agentState
-	wrap      Timer
-	skills    map[int64]int       // skill id → proficiency
-	tenant    int64               // set with the agent's direct routes
-	routes    []string            // route keys that ring this agent directly
-	lastEnd   map[int64]time.Time // per queue
-	answered  map[int64]int       // per queue
+	// unreachable says the agent's phone is not registered (SetReachable):
+	// their status may take calls, but none is offered until it is back.
+	unreachable bool
+	state       agentState
+	wrap        Timer
+	skills      map[int64]int       // skill id → proficiency
+	tenant      int64               // set with the agent's direct routes
+	routes      []string            // route keys that ring this agent directly
+	lastEnd     map[int64]time.Time // per queue
+	answered    map[int64]int       // per queue
 }
 
 // arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
@@ -232,6 +235,25 @@ func (e *Engine) SetAgent(userID int64, device string) {
 	a := e.agent(userID)
 	a.device = device
 	e.reindex(a)
+}
+
+// SetReachable says whether the agents whose phone is device can be rung:
+// a real telephony driver tells the engine when a phone registers and when
+// its registration lapses, so that no call is offered to a phone that cannot
+// ring. Agents are reachable until told otherwise.
+func (e *Engine) SetReachable(device string, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.agents {
+		if a.device != device || a.unreachable == !ok {
+			continue
+		}
+		a.unreachable = !ok
+		e.reindex(a)
+		if ok && a.available {
+			e.dispatchAgent(a)
+		}
+	}
 }
 
 // SetUserRoutes makes calls to routes ring the agent directly, replacing the
@@ -540,7 +562,7 @@ func (e *Engine) reindex(a *agentRT) {
 // strategy, or takes them out.
 func (e *Engine) place(q *queueRT, a *agentRT) {
 	m := q.member[a.id]
-	free := a.available && a.device != "" && (a.state == agentIdle || (q.cfg.RingInUse && a.state == agentBusy))
+	free := a.available && a.device != "" && !a.unreachable && (a.state == agentIdle || (q.cfg.RingInUse && a.state == agentBusy))
 	score, qualified := skillScore(q.cfg.RequiredSkills, a.skills)
 	var k poolKey
 	if free && qualified {
@@ -578,7 +600,7 @@ func (e *Engine) QueueLive(tenantID, queueID int64) (switchboard.QueueLive, bool
 		l.AgentsOnline++
 		switch a.state {
 		case agentIdle:
-			if a.available && a.device != "" {
+			if a.available && a.device != "" && !a.unreachable {
 				l.AgentsAvailable++
 			}
 		case agentRinging, agentBusy:

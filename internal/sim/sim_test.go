@@ -539,3 +539,23 @@ func TestEveryChangeMovesTheMemberPool(t *testing.T) {
 	w.eng.SetStatus(3, switchboard.StatusOffline, false)
 	takes("fewest calls: 3 signed out; 1 and 2 tie at 3", 1)
 }
+
+// TestUnreachablePhonesAreNotOffered checks SetReachable: an agent whose
+// phone is not registered is not rung at all (a real phone cannot fail
+// fast the way the simulator's does), and is offered the waiting call the
+// moment the phone registers.
+func TestUnreachablePhonesAreNotOffered(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q", JoinEmpty: true}, map[int64]sim.Device{1: answer(time.Second)})
+	w.eng.SetReachable("dev1", false)
+	id := w.call(t, sim.Script{Talk: 10 * time.Second})
+	w.clock.Advance(time.Minute)
+	if live, _ := w.eng.QueueLive(0, 1); live.CallsWaiting != 1 || live.AgentsAvailable != 0 {
+		t.Fatalf("with the phone away: %+v; want the call waiting and no one available", live)
+	}
+	w.eng.SetReachable("dev1", true)
+	w.clock.Advance(time.Minute)
+	c, ok := w.ended(id)
+	if !ok || c.AgentID == nil || *c.AgentID != 1 || c.Wait() != 61*time.Second {
+		t.Fatalf("call %+v; want agent 1 once the phone is back, after 60 s in the queue and 1 s of ringing", c)
+	}
+}
