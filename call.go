@@ -84,6 +84,10 @@ type Call struct {
 	// RingingAgents are the agents whose phones ring for the call right now;
 	// it lives in events only (who was offered an inbound call).
 	RingingAgents []int64 `json:"ringing_agent_ids,omitempty"`
+	// IVRMenuID is the IVR menu the caller is hearing right now; like
+	// RingingAgents it lives in events only (call.menu and the changes that
+	// follow it while the caller is in the menu).
+	IVRMenuID *int64 `json:"ivr_menu_id,omitempty"`
 	// ParentID links a call to the one it continues (a transfer).
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
@@ -315,6 +319,7 @@ func (c *Call) CustomerNumber() string {
 // after reporting them, so whatever keeps a reported call keeps a clone.
 func (c Call) Clone() Call {
 	c.QueueID, c.AgentID, c.ParentID = clonePtr(c.QueueID), clonePtr(c.AgentID), clonePtr(c.ParentID)
+	c.IVRMenuID = clonePtr(c.IVRMenuID)
 	c.QueuedAt, c.RingingAt, c.ConnectedAt = clonePtr(c.QueuedAt), clonePtr(c.RingingAt), clonePtr(c.ConnectedAt)
 	c.EndedAt, c.ScheduledAt = clonePtr(c.EndedAt), clonePtr(c.ScheduledAt)
 	c.RingingAgents = slices.Clone(c.RingingAgents)

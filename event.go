@@ -87,6 +87,13 @@ const (
 	EventNumberDeleted = "phone_number.deleted"
 )
 
+// IVR menus (subject "ivr_menu"; payload: the IVRMenu, with "v").
+const (
+	EventIVRMenuCreated = "ivr_menu.created"
+	EventIVRMenuUpdated = "ivr_menu.updated"
+	EventIVRMenuDeleted = "ivr_menu.deleted"
+)
+
 // Contacts ("contact"), click-to-call links ("click_to_call") and the
 // do-not-call list ("dnc"); payload: the object, with "v".
 const (
@@ -149,6 +156,7 @@ const (
 	EventCallConnected     = "call.connected"      // caller and agent talk
 	EventCallVoicemail     = "call.voicemail"      // an outbound call reached an answering machine
 	EventCallDTMF          = "call.dtmf"           // the caller keyed digits
+	EventCallMenu          = "call.menu"           // the caller hears an IVR menu (IVRMenuID)
 	EventCallHeld          = "call.held"
 	EventCallResumed       = "call.resumed"
 	EventCallScheduled     = "call.scheduled" // a callback waits for its time
@@ -176,7 +184,7 @@ var callChanges = map[string]string{
 	"created": EventCallCreated, "queued": EventCallQueued, "ringing": EventCallRinging,
 	"ring_timeout": EventCallRingTimeout, "not_answered": EventCallNotAnswered,
 	"agent_answered": EventCallAgentAnswered, "connected": EventCallConnected, "voicemail": EventCallVoicemail,
-	"dtmf": EventCallDTMF, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
+	"dtmf": EventCallDTMF, "menu": EventCallMenu, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
 	"dialing": EventCallDialing, "ended": EventCallEnded, "recovered": EventCallRecovered,
 }
 
@@ -242,7 +250,9 @@ type CallEventPayload struct {
 	Ringing []UserRef `json:"ringing_agents"`
 	// Customer is the contact filed under the outside party's number
 	// (CustomerNumber), if any.
-	Customer    *ContactRef `json:"customer_contact"`
+	Customer *ContactRef `json:"customer_contact"`
+	// IVRMenuID is the menu the caller hears while the call is in one.
+	IVRMenuID   *int64      `json:"ivr_menu_id,omitempty"`
 	ParentID    *int64      `json:"parent_id"`
 	Source      CallSource  `json:"source"`
 	Recorded    bool        `json:"recorded"`
@@ -268,7 +278,7 @@ func (p CallEventPayload) Call(tenantID int64) Call {
 		ParentID: p.ParentID, Source: p.Source, Recorded: p.Recorded, Media: p.Media, FaxPages: p.FaxPages, DTMF: p.DTMF,
 		Hold: time.Duration(p.HoldSeconds * float64(time.Second)), HoldSeconds: p.HoldSeconds, Disposition: p.Disposition,
 		HangupBy: p.HangupBy, HangupCause: p.HangupCause, CreatedAt: p.CreatedAt, QueuedAt: p.QueuedAt, RingingAt: p.RingingAt,
-		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID}
+		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID, IVRMenuID: p.IVRMenuID}
 	for _, u := range p.Ringing {
 		c.RingingAgents = append(c.RingingAgents, u.ID)
 	}

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// PhoneNumber is a DID the tenant owns. Calls to it route to the assigned user or
-// queue (never both); messages need SMSEnabled or MMSEnabled.
+// PhoneNumber is a DID the tenant owns. Calls to it route to the assigned user,
+// queue or IVR menu (at most one of them); messages need SMSEnabled or
+// MMSEnabled.
 type PhoneNumber struct {
 	ID       int64 `json:"id"`
 	TenantID int64 `json:"tenant_id"`
@@ -19,6 +20,7 @@ type PhoneNumber struct {
 	MMSEnabled bool      `json:"mms_enabled"`
 	UserID     *int64    `json:"user_id"`
 	QueueID    *int64    `json:"queue_id"`
+	IVRMenuID  *int64    `json:"ivr_menu_id"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
@@ -35,6 +37,9 @@ func (n *PhoneNumber) Validate() error {
 	checkName(p, "label", n.Label, false)
 	if n.UserID != nil && n.QueueID != nil {
 		p.Add("queue_id", "cannot be set together with user_id: a number routes to one target")
+	}
+	if n.IVRMenuID != nil && (n.UserID != nil || n.QueueID != nil) {
+		p.Add("ivr_menu_id", "cannot be set together with user_id or queue_id: a number routes to one target")
 	}
 	return p.Err()
 }

@@ -102,6 +102,7 @@ type Store interface {
 	UpdateStatusFunc(ctx context.Context, tenantID, id int64, fn func(*AgentStatus) error) (AgentStatus, error)
 	UpdateQueueFunc(ctx context.Context, tenantID, id int64, fn func(*Queue) error) (Queue, error)
 	UpdatePhoneNumberFunc(ctx context.Context, tenantID, id int64, fn func(*PhoneNumber) error) (PhoneNumber, error)
+	UpdateIVRMenuFunc(ctx context.Context, tenantID, id int64, fn func(*IVRMenu) error) (IVRMenu, error)
 	UpdateContactFunc(ctx context.Context, tenantID, id int64, fn func(*Contact) error) (Contact, error)
 	UpdateWebhookFunc(ctx context.Context, tenantID, id int64, fn func(*Webhook) error) (Webhook, error)
 	UpdateTenantFunc(ctx context.Context, id int64, fn func(*Tenant) error) (Tenant, error)
@@ -209,6 +210,16 @@ type Store interface {
 	PhoneNumbers(ctx context.Context, tenantID int64, opt ListOptions) (Page[PhoneNumber], error)
 	UpdatePhoneNumber(ctx context.Context, tenantID int64, n PhoneNumber) (PhoneNumber, error)
 	DeletePhoneNumber(ctx context.Context, tenantID, id int64) error
+
+	// CreateIVRMenu files a menu whose targets (queues, users, menus) are
+	// the tenant's own. DeleteIVRMenu refuses (CodeConflict) a menu a number
+	// or another menu leads to, as DeleteQueue refuses a queue a menu leads
+	// to.
+	CreateIVRMenu(ctx context.Context, tenantID int64, m IVRMenu) (IVRMenu, error)
+	IVRMenu(ctx context.Context, tenantID, id int64) (IVRMenu, error)
+	IVRMenus(ctx context.Context, tenantID int64, opt ListOptions) (Page[IVRMenu], error)
+	UpdateIVRMenu(ctx context.Context, tenantID int64, m IVRMenu) (IVRMenu, error)
+	DeleteIVRMenu(ctx context.Context, tenantID, id int64) error
 
 	CreateAPIKey(ctx context.Context, tenantID int64, k APIKey) (NewAPIKey, error)
 	APIKey(ctx context.Context, tenantID, id int64) (APIKey, error)

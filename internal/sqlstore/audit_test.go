@@ -19,7 +19,7 @@ import (
 // event for that tenant.
 var readTables = []string{"tenants", "users", "user_teams", "user_skills", "teams", "skills", "agent_statuses",
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
-	"messages", "calls", "click_to_calls", "events"}
+	"messages", "calls", "click_to_calls", "events", "ivr_menus", "ivr_menu_actions"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -59,6 +59,8 @@ var writers = map[string][]string{
 	"writePhones":      {"CreateContact", "updateContact"},
 	"writeQueueSkills": {"CreateQueue", "updateQueue"},
 	"writeUserLinks":   {"CreateUser", "updateUser"},
+	"CreateIVRMenu":    nil, "updateIVRMenu": nil,
+	"writeIVRActions": {"CreateIVRMenu", "updateIVRMenu"},
 }
 
 var appenders = []string{"appendEvent", "appendCallsLoaded", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}

@@ -9,14 +9,15 @@ import (
 	"switchboard/internal/phone"
 )
 
-const numberCols = "id, tenant_id, number, input, label, sms_enabled, mms_enabled, user_id, queue_id, created_at, updated_at"
+const numberCols = "id, tenant_id, number, input, label, sms_enabled, mms_enabled, user_id, queue_id, created_at, updated_at, ivr_menu_id"
 
 func scanNumber(s scanner) (switchboard.PhoneNumber, error) {
 	var n switchboard.PhoneNumber
-	var user, queue sql.NullInt64
+	var user, queue, menu sql.NullInt64
 	var created, updated int64
-	err := s.Scan(&n.ID, &n.TenantID, &n.Number, &n.Input, &n.Label, &n.SMSEnabled, &n.MMSEnabled, &user, &queue, &created, &updated)
+	err := s.Scan(&n.ID, &n.TenantID, &n.Number, &n.Input, &n.Label, &n.SMSEnabled, &n.MMSEnabled, &user, &queue, &created, &updated, &menu)
 	n.UserID, n.QueueID, n.CreatedAt, n.UpdatedAt = idPtr(user), idPtr(queue), fromMicros(created), fromMicros(updated)
+	n.IVRMenuID = idPtr(menu)
 	return n, err
 }
 
@@ -49,6 +50,11 @@ func (t *tx) checkNumberRefs(ctx context.Context, tenantID int64, n *switchboard
 			return err
 		}
 	}
+	if n.IVRMenuID != nil {
+		if err := t.checkOwned(ctx, tenantID, "ivr_menus", "ivr_menu_id", []int64{*n.IVRMenuID}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -64,9 +70,9 @@ func (db *DB) CreatePhoneNumber(ctx context.Context, tenantID int64, n switchboa
 		}
 		n.TenantID, n.CreatedAt, n.UpdatedAt = tenantID, t.now, t.now
 		id, err := t.insert(ctx, `INSERT INTO phone_numbers (tenant_id, number, input, label, sms_enabled, mms_enabled,
-			user_id, queue_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			user_id, queue_id, created_at, updated_at, ivr_menu_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, n.Number, n.Input, n.Label, n.SMSEnabled, n.MMSEnabled, nullID(n.UserID), nullID(n.QueueID),
-			micros(t.now), micros(t.now))
+			micros(t.now), micros(t.now), nullID(n.IVRMenuID))
 		if err != nil {
 			return fmt.Errorf("insert phone number: %w", err)
 		}
@@ -116,9 +122,9 @@ func (t *tx) updatePhoneNumber(ctx context.Context, tenantID int64, n switchboar
 	}
 	n.TenantID, n.CreatedAt, n.UpdatedAt = tenantID, old.CreatedAt, t.now
 	if _, err := t.exec(ctx, `UPDATE phone_numbers SET number = ?, input = ?, label = ?, sms_enabled = ?, mms_enabled = ?,
-		user_id = ?, queue_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-		n.Number, n.Input, n.Label, n.SMSEnabled, n.MMSEnabled, nullID(n.UserID), nullID(n.QueueID), micros(t.now),
-		tenantID, n.ID); err != nil {
+		user_id = ?, queue_id = ?, ivr_menu_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		n.Number, n.Input, n.Label, n.SMSEnabled, n.MMSEnabled, nullID(n.UserID), nullID(n.QueueID), nullID(n.IVRMenuID),
+		micros(t.now), tenantID, n.ID); err != nil {
 		return n, fmt.Errorf("update phone number: %w", err)
 	}
 	return n, t.appendEvent(ctx, tenantID, switchboard.EventNumberUpdated, "phone_number", n.ID, n)

@@ -149,10 +149,15 @@ func (t *tx) updateQueue(ctx context.Context, tenantID int64, q switchboard.Queu
 }
 
 // DeleteQueue implements switchboard.Store. Its members and skills go with it;
-// numbers that pointed at it are left unassigned.
+// numbers that pointed at it are left unassigned. A queue an IVR menu leads
+// to is not deleted (CodeConflict naming the menus).
 func (db *DB) DeleteQueue(ctx context.Context, tenantID, id int64) error {
 	return db.deleteOne(ctx, tenantID, id, "queues", "queue", switchboard.EventQueueDeleted, func(t *tx) (any, error) {
-		return getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
+		q, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
+		if err != nil {
+			return q, err
+		}
+		return q, t.checkQueueUnreferenced(ctx, tenantID, id)
 	})
 }
 
