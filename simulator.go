@@ -27,7 +27,9 @@ type SimulatedCall struct {
 	// Talk is how long the caller talks once connected (0: until the agent
 	// hangs up); Patience how long they wait for an agent (0: forever).
 	Talk, Patience time.Duration
-	// DTMF is keyed DTMFAfter after Switchboard answers.
+	// DTMF is keyed DTMFAfter after Switchboard answers. Commas split it
+	// into groups, each keyed DTMFAfter after the one before, so a caller
+	// can walk a menu and then its submenu ("1,2").
 	DTMF      string
 	DTMFAfter time.Duration
 	// FaxPages makes the caller a fax machine sending that many pages.

@@ -350,8 +350,8 @@ func (s *Service) Route(ctx context.Context, tenantID int64, to string) (string,
 		}
 		for _, n := range numbers {
 			if n.Number == e164 {
-				if n.QueueID == nil && n.UserID == nil {
-					return "", bad("is not assigned to a queue or a user")
+				if n.QueueID == nil && n.UserID == nil && n.IVRMenuID == nil {
+					return "", bad("is not assigned to a queue, a user or an IVR menu")
 				}
 				return e164, nil
 			}

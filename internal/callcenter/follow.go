@@ -9,8 +9,8 @@ import (
 	"switchboard/internal/eventtail"
 )
 
-// The engine learns configuration (queues, members, numbers, users, skills,
-// presence) from the store: loaded at Start, then kept current by following
+// The engine learns configuration (queues, members, numbers, IVR menus, users,
+// skills, presence) from the store: loaded at Start, then kept current by following
 // the event log, so that a change made on any node, through any API, reaches
 // the engine the same way.
 
@@ -116,7 +116,8 @@ func (s *Service) loadUser(ctx context.Context, u switchboard.User) error {
 }
 
 // loadQueues installs every queue of the tenant with its members and the
-// numbers that route to it, and the numbers that ring users directly.
+// numbers that route to it, the numbers that ring users directly, and the IVR
+// menus with the numbers that lead to them.
 func (s *Service) loadQueues(ctx context.Context, tenantID int64) error {
 	queues, err := switchboard.All(ctx, s.store.Queues, tenantID)
 	if err != nil {
@@ -126,12 +127,21 @@ func (s *Service) loadQueues(ctx context.Context, tenantID int64) error {
 	if err != nil {
 		return err
 	}
+	menus, err := switchboard.All(ctx, s.store.IVRMenus, tenantID)
+	if err != nil {
+		return err
+	}
 	byUser := map[int64][]string{}
+	toMenu := map[string]int64{}
 	for _, n := range numbers {
-		if n.UserID != nil {
+		switch {
+		case n.UserID != nil:
 			byUser[*n.UserID] = append(byUser[*n.UserID], n.Number)
+		case n.IVRMenuID != nil:
+			toMenu[n.Number] = *n.IVRMenuID
 		}
 	}
+	s.eng.SetMenus(tenantID, menus, toMenu)
 	s.mu.Lock()
 	var users []int64
 	for uid, tid := range s.userTenant {
@@ -172,7 +182,8 @@ func (s *Service) apply(ctx context.Context, e switchboard.Event) {
 	switch e.Type {
 	case switchboard.EventQueueCreated, switchboard.EventQueueUpdated, switchboard.EventQueueDeleted,
 		switchboard.EventQueueMemberAdded, switchboard.EventQueueMemberUpdated, switchboard.EventQueueMemberRemoved,
-		switchboard.EventNumberCreated, switchboard.EventNumberUpdated, switchboard.EventNumberDeleted:
+		switchboard.EventNumberCreated, switchboard.EventNumberUpdated, switchboard.EventNumberDeleted,
+		switchboard.EventIVRMenuCreated, switchboard.EventIVRMenuUpdated, switchboard.EventIVRMenuDeleted:
 		err = s.loadQueues(ctx, e.TenantID)
 	case switchboard.EventUserCreated, switchboard.EventUserUpdated, switchboard.EventUserDeactivated:
 		var u switchboard.User

@@ -87,6 +87,10 @@ type Engine struct {
 	agents     map[int64]*agentRT
 	// memberOf lists the queues each user is a member of, in id order.
 	memberOf map[int64][]*queueRT
+	// menus are the IVR menus by tenant and id; menuRoutes sends route keys
+	// (numbers) to them (ivr.go).
+	menus      map[int64]map[int64]*switchboard.IVRMenu
+	menuRoutes map[string]menuRoute
 }
 
 type legRole int
@@ -163,6 +167,14 @@ type call struct {
 	reachedMachine bool
 	// holdSince is when the current hold began (zero when not on hold).
 	holdSince time.Time
+	// answered says the caller's leg has been answered (see answer).
+	answered bool
+	// menu is the IVR menu the caller is in (nil outside menus), as it was
+	// when they entered it; menuRepeats counts its repeats, menuPrompts the
+	// prompts the call has heard in all menus (ivr.go).
+	menu        *switchboard.IVRMenu
+	menuRepeats int
+	menuPrompts int
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -179,7 +191,7 @@ func New(opt Options) *Engine {
 	}
 	return &Engine{opt: opt, calls: map[int64]*call{}, legs: map[LegID]legRef{},
 		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{},
-		memberOf: map[int64][]*queueRT{}}
+		memberOf: map[int64][]*queueRT{}, menus: map[int64]map[int64]*switchboard.IVRMenu{}, menuRoutes: map[string]menuRoute{}}
 }
 
 // SetQueue installs or replaces a queue and its members, and routes its
@@ -394,6 +406,9 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		if ref.role == callerLeg && ev.Digits != "" {
 			c.DTMF += ev.Digits
 			e.changed(c, "dtmf")
+			if c.menu != nil {
+				e.menuDigits(c, ev.Digits)
+			}
 		}
 	case c.awaitingCustomer:
 		e.scheduledLegEvent(c, ev)

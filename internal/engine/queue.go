@@ -47,12 +47,16 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	qid, routed := e.routes[route]
 	var q *queueRT
 	var direct *agentRT
+	var menu *switchboard.IVRMenu
 	if routed {
 		q = e.queues[qid]
 		c.TenantID, c.QueueID = q.cfg.TenantID, &q.cfg.ID
 	} else if uid, ok := e.userRoutes[route]; ok {
 		routed, direct = true, e.agents[uid]
 		c.TenantID = direct.tenant
+	} else if mr, ok := e.menuRoutes[route]; ok {
+		routed, c.TenantID = true, mr.tenant
+		menu, _ = e.menu(mr.tenant, mr.menu)
 	}
 	if routed && in.TenantID != 0 && c.TenantID != in.TenantID {
 		routed, q, direct = false, nil, nil
@@ -75,7 +79,7 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	e.calls[c.ID] = c
 	e.legs[in.Leg] = legRef{call: c.ID, role: callerLeg}
 	if in.FaxPages > 0 {
-		e.opt.Telephony.Answer(in.Leg)
+		e.answer(c)
 		c.Media, c.FaxPages, c.ConnectedAt, c.Status = switchboard.MediaFax, in.FaxPages, &now, switchboard.CallConnected
 		e.changed(c, "connected")
 		return c.ID, nil
@@ -87,21 +91,28 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 			e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent is not available")
 			return c.ID, nil
 		}
-		e.opt.Telephony.Answer(in.Leg)
+		e.answer(c)
 		e.ringDirect(c, direct, in.Leg)
 		return c.ID, nil
+	}
+	next := func(c *call) {
+		if menu != nil {
+			e.enterMenu(c, menu)
+			return
+		}
+		e.enqueue(c, q)
 	}
 	if in.Pickup > 0 {
 		id := c.ID
 		c.timer = e.after(in.Pickup, func() {
 			if c, ok := e.calls[id]; ok && c.EndedAt == nil {
 				c.timer = nil
-				e.enqueue(c, q)
+				next(c)
 			}
 		})
 		return c.ID, nil
 	}
-	e.enqueue(c, q)
+	next(c)
 	return c.ID, nil
 }
 
@@ -121,7 +132,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 		e.fail(c, switchboard.DispositionRejected, "no agent signed in")
 		return
 	}
-	e.opt.Telephony.Answer(c.caller)
+	e.answer(c)
 	e.opt.Telephony.Play(c.caller, "moh:"+q.cfg.MusicOnHold)
 	c.Status, c.QueuedAt = switchboard.CallQueued, &now
 	q.arrivals = append(q.arrivals, now)

@@ -93,7 +93,8 @@ func (e *Engine) transfer(c *call, to Target) (int64, error) {
 	now := e.opt.Clock.Now()
 	parent := c.ID
 	next := &call{Call: switchboard.Call{ID: id, TenantID: c.TenantID, Direction: c.Direction, Status: switchboard.CallSelecting,
-		From: c.From, To: c.To, ParentID: &parent, CreatedAt: now}, caller: leg, ringing: map[LegID]int64{}, tried: map[int64]bool{}}
+		From: c.From, To: c.To, ParentID: &parent, CreatedAt: now}, caller: leg, ringing: map[LegID]int64{}, tried: map[int64]bool{},
+		answered: true} // the caller was talking to the agent
 	if q != nil {
 		next.QueueID = &q.cfg.ID
 	}

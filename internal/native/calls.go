@@ -54,7 +54,8 @@ type dncBody struct {
 // simCallBody injects an inbound call into the simulator.
 type simCallBody struct {
 	From string `json:"from" limit:"64"`
-	// To is a phone number of the tenant routed to a queue, or a queue extension.
+	// To is a phone number of the tenant routed to a queue, a user or an IVR
+	// menu, or a queue extension.
 	To string `json:"to" limit:"64"`
 	// AnswerAfterSeconds is how long the call rings before Switchboard picks it up.
 	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,86400"`
@@ -62,7 +63,9 @@ type simCallBody struct {
 	TalkSeconds float64 `json:"talk_seconds" range:"0,86400"`
 	// PatienceSeconds is how long the caller waits for an agent (0: forever).
 	PatienceSeconds float64 `json:"patience_seconds" range:"0,86400"`
-	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers.
+	// DTMF is keyed by the caller DTMFAfterSeconds after Switchboard answers;
+	// commas split it into groups keyed DTMFAfterSeconds apart ("1,2" walks
+	// an IVR menu and then its submenu).
 	DTMF             string  `json:"dtmf" limit:"64"`
 	DTMFAfterSeconds float64 `json:"dtmf_after_seconds" range:"0,86400"`
 	// FaxPages makes the caller a fax machine that sends this many pages
@@ -293,9 +296,9 @@ func (a *API) callRoutes() {
 			if err := simulator(); err != nil {
 				return switchboard.Call{}, err
 			}
-			if strings.Trim(in.DTMF, "0123456789*#ABCD") != "" || len(in.DTMF) > 64 {
+			if strings.Trim(in.DTMF, "0123456789*#ABCD,") != "" || len(in.DTMF) > 64 {
 				return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
-					Fields: map[string]string{"dtmf": "must be up to 64 of 0-9, *, #, A-D"}}
+					Fields: map[string]string{"dtmf": "must be up to 64 of 0-9, *, #, A-D, with commas between groups"}}
 			}
 			return a.opt.Simulator.PlaceCall(ctx, c.tenantID(), switchboard.SimulatedCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),

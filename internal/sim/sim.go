@@ -11,6 +11,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,9 @@ type Script struct {
 	Route string
 	// Ring is how long an inbound call rings before Switchboard picks it up.
 	Ring time.Duration
-	// DTMF is keyed by a caller DTMFAfter after Switchboard answers.
+	// DTMF is keyed by a caller DTMFAfter after Switchboard answers. Commas
+	// split it into groups, each keyed DTMFAfter after the one before (the
+	// caller waits for the next menu's prompt).
 	DTMF      string
 	DTMFAfter time.Duration
 	// FaxPages makes a caller a fax machine sending that many pages; it
@@ -80,6 +83,7 @@ type Driver struct {
 	legs     map[engine.LegID]*leg
 	next     int
 	recorded int
+	prompts  int  // IVR prompts played
 	closed   bool // Close ran: no more legs
 }
 
@@ -90,6 +94,7 @@ type leg struct {
 	caller    bool
 	done      bool
 	bridged   bool
+	playing   string // the media last played on the leg
 	timers    []engine.Timer
 }
 
@@ -231,7 +236,7 @@ func (d *Driver) Recorded() int {
 }
 
 // Answer implements engine.CallControl. A caller with DTMF in its script keys
-// the digits DTMFAfter later.
+// the digits DTMFAfter later, group by group.
 func (d *Driver) Answer(id engine.LegID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -240,13 +245,48 @@ func (d *Driver) Answer(id engine.LegID) {
 		return
 	}
 	if l.caller && l.script.DTMF != "" {
-		d.emit(l, l.script.DTMFAfter, engine.LegEvent{Leg: id, Type: engine.LegDTMF, Digits: l.script.DTMF})
+		var at time.Duration
+		for _, g := range strings.Split(l.script.DTMF, ",") {
+			at += l.script.DTMFAfter
+			if g != "" {
+				d.emit(l, at, engine.LegEvent{Leg: id, Type: engine.LegDTMF, Digits: g})
+			}
+		}
 		l.script.DTMF = ""
 	}
 }
 
-// Play implements engine.MediaControl; the simulator plays silence.
-func (d *Driver) Play(engine.LegID, string) {}
+// Play implements engine.MediaControl. The simulator plays silence, but
+// remembers what each leg last heard and counts the IVR prompts played, for
+// tests.
+func (d *Driver) Play(id engine.LegID, media string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, _, ok := engine.ParsePromptMedia(media); ok {
+		d.prompts++
+	}
+	if l, ok := d.legs[id]; ok {
+		l.playing = media
+	}
+}
+
+// Playing is the media the leg last had played on it ("" for none, or a leg
+// that has ended).
+func (d *Driver) Playing(id engine.LegID) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if l, ok := d.legs[id]; ok {
+		return l.playing
+	}
+	return ""
+}
+
+// Prompts counts the IVR prompts played on every leg so far.
+func (d *Driver) Prompts() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.prompts
+}
 
 // Bridge implements engine.CallControl. A bridged leg with a talk time hangs
 // up when it runs out.
