@@ -67,7 +67,6 @@ const (
 	MaxIVRRepeats        = 10
 	MaxIVRTimeoutSeconds = 60
 	DefaultIVRTimeout    = 10 // seconds
-	DefaultIVRRepeats    = 2
 	DefaultIVRPrompt     = "default"
 )
 
@@ -76,8 +75,9 @@ const (
 var promptPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$`)
 
 // Normalize fills the defaults a new menu gets: the default prompt, a 10 s
-// timeout, two repeats, and "repeat" for timeouts and invalid digits with
-// "hangup" as the final action.
+// timeout, and "repeat" for timeouts and invalid digits with "hangup" as the
+// final action. MaxRepeats has no default: 0 is a valid choice (no repeat, the
+// first repeat takes the final action).
 func (m *IVRMenu) Normalize() {
 	m.Name = strings.TrimSpace(m.Name)
 	m.Prompt = strings.TrimSpace(m.Prompt)

@@ -107,6 +107,7 @@ type fixture struct {
 	queue, number, apiKey, user2 int64
 	webhook, delivery            int64
 	call, dnc, contact, message  int64
+	menu                         int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -139,6 +140,10 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	must(err)
 	n, err := s.CreatePhoneNumber(ctx, id, switchboard.PhoneNumber{Number: fmt.Sprintf("+1415555%04d", id)})
 	must(err)
+	menu, err := s.CreateIVRMenu(ctx, id, switchboard.IVRMenu{Name: "Main", Options: []switchboard.IVROption{
+		{Digit: "1", IVRAction: switchboard.IVRAction{Action: switchboard.IVRToQueue, QueueID: &q.ID}}}})
+	must(err)
+	f.menu = menu.ID
 	wh, err := s.CreateWebhook(ctx, id, switchboard.Webhook{URL: "http://127.0.0.1:9/hook"})
 	must(err)
 	k, err := s.CreateAPIKey(ctx, id, switchboard.APIKey{Name: "all"})
@@ -172,7 +177,8 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
-		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message}
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
+		"ivr_menus": f.menu}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

@@ -86,7 +86,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeH
 // stored state and the request, so that httpapi.ResponseCache may keep them
 // while the tenant's event sequence stands still: every store write behind
 // them appends an event in its transaction (users, teams, skills, statuses,
-// numbers, queues and members, contacts, DNC, messages, the tenant, calls
+// numbers, queues and members, IVR menus, contacts, DNC, messages, the tenant, calls
 // through SaveCalls). Left out on purpose: the agent's status (it shows the
 // call engine's live view), metrics and /v1/live (the engine, the clock),
 // API keys (their last use is written without an event), webhooks and
@@ -101,6 +101,7 @@ var cachedRoutes = []string{
 	"GET /v1/agent_statuses", "GET /v1/agent_statuses/{id}",
 	"GET /v1/phone_numbers", "GET /v1/phone_numbers/{id}",
 	"GET /v1/queues", "GET /v1/queues/{id}", "GET /v1/queues/{id}/members",
+	"GET /v1/ivr_menus", "GET /v1/ivr_menus/{id}",
 	"GET /v1/contacts", "GET /v1/contacts/{id}",
 	"GET /v1/dnc",
 	"GET /v1/messages", "GET /v1/messages/{id}",

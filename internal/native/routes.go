@@ -21,6 +21,7 @@ func (a *API) registerRoutes() {
 	a.statusRoutes()
 	a.queueRoutes()
 	a.numberRoutes()
+	a.ivrRoutes()
 	a.contactRoutes()
 	a.messageRoutes()
 	a.keyRoutes()
@@ -249,6 +250,7 @@ type numberBody struct {
 	MMSEnabled bool   `json:"mms_enabled"`
 	UserID     *int64 `json:"user_id"`
 	QueueID    *int64 `json:"queue_id"`
+	IVRMenuID  *int64 `json:"ivr_menu_id"`
 }
 
 func (b *numberBody) apply(n *switchboard.PhoneNumber) {
@@ -256,6 +258,7 @@ func (b *numberBody) apply(n *switchboard.PhoneNumber) {
 		n.Input, n.Number = b.Number, ""
 	}
 	n.Label, n.SMSEnabled, n.MMSEnabled, n.UserID, n.QueueID = b.Label, b.SMSEnabled, b.MMSEnabled, b.UserID, b.QueueID
+	n.IVRMenuID = b.IVRMenuID
 }
 
 func (a *API) numberRoutes() {
@@ -265,7 +268,7 @@ func (a *API) numberRoutes() {
 		listed(func(ctx context.Context, c *call, opt switchboard.ListOptions) (switchboard.Page[switchboard.PhoneNumber], error) {
 			return s.PhoneNumbers(ctx, c.tenantID(), opt)
 		}))
-	handle(a, route{Method: "POST", Path: "/v1/phone_numbers", Summary: "Add a phone number (DID) routed to a user or a queue", Tag: "Phone numbers", Scope: manage, Status: http.StatusCreated},
+	handle(a, route{Method: "POST", Path: "/v1/phone_numbers", Summary: "Add a phone number (DID) routed to a user, a queue or an IVR menu", Tag: "Phone numbers", Scope: manage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *numberBody) (switchboard.PhoneNumber, error) {
 			var n switchboard.PhoneNumber
 			in.apply(&n)
@@ -277,7 +280,8 @@ func (a *API) numberRoutes() {
 		patch[numberBody, switchboard.PhoneNumber]{
 			update: updater(s.UpdatePhoneNumberFunc),
 			toBody: func(n switchboard.PhoneNumber) numberBody {
-				return numberBody{Number: n.Input, Label: n.Label, SMSEnabled: n.SMSEnabled, MMSEnabled: n.MMSEnabled, UserID: n.UserID, QueueID: n.QueueID}
+				return numberBody{Number: n.Input, Label: n.Label, SMSEnabled: n.SMSEnabled, MMSEnabled: n.MMSEnabled, UserID: n.UserID,
+					QueueID: n.QueueID, IVRMenuID: n.IVRMenuID}
 			},
 			apply: func(in *numberBody, n *switchboard.PhoneNumber) error { in.apply(n); return nil },
 		})
