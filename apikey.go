@@ -16,8 +16,8 @@ const (
 	ScopeTenantManage   = "tenant.manage"
 	ScopeUsersRead      = "users.read"
 	ScopeUsersManage    = "users.manage"
-	ScopeRoutingRead    = "routing.read"   // teams, skills, statuses, queues
-	ScopeRoutingManage  = "routing.manage" // teams, skills, statuses, queues
+	ScopeRoutingRead    = "routing.read"   // teams, skills, statuses, queues, IVR menus
+	ScopeRoutingManage  = "routing.manage" // teams, skills, statuses, queues, IVR menus
 	ScopeNumbersRead    = "numbers.read"
 	ScopeNumbersManage  = "numbers.manage"
 	ScopeKeysManage     = "keys.manage"

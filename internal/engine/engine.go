@@ -8,11 +8,13 @@
 // The files: acd.go ranks a queue's members as its strategy says (the
 // reference ordering); pool.go keeps each queue's free members in that order
 // as they change, so that choosing whom to ring costs O(log N) in the queue's
-// members rather than a ranking of all of them on every offer; queue.go takes inbound calls through their queues; outbound.go places
-// click-to-calls; schedule.go callbacks and scheduled calls; transfer.go blind
-// transfers; core.go holds the engine's state, agents, hang-ups, observers
-// and Close; telephony.go the driver ports; erlang.go the Erlang C staffing
-// model; clock.go the clocks.
+// members rather than a ranking of all of them on every offer; queue.go takes
+// inbound calls through their queues; ivr.go runs IVR menus (prompt, digits,
+// timeout, repeats, submenus) before a call reaches its queue or agent;
+// outbound.go places click-to-calls; schedule.go callbacks and scheduled
+// calls; transfer.go blind transfers; core.go holds the engine's state,
+// agents, hang-ups, observers and Close; telephony.go the driver ports;
+// erlang.go the Erlang C staffing model; clock.go the clocks.
 //
 // All state lives in memory under one lock, and nothing under that lock waits
 // on I/O: the engine numbers new calls from an in-memory CallIDs source, hands

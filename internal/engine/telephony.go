@@ -52,7 +52,9 @@ type CallControl interface {
 // CallControl it never blocks.
 type MediaControl interface {
 	// Play starts a prompt or hold music on a leg ("moh:default" is the
-	// queue's music on hold); it stops when the leg is bridged or ends.
+	// queue's music on hold, "ringback" the ringing tone, PromptMedia names
+	// an IVR menu's prompt); it stops when the leg is bridged, ends, or
+	// something else is played on it.
 	Play(leg LegID, media string)
 	// Record starts (on) or stops recording what is said on a leg and on
 	// whatever it is bridged to, as the recording of call (what
