@@ -383,3 +383,19 @@ func TestIVRMenusAreReplacedByTenant(t *testing.T) {
 		t.Errorf("call %+v; want tenant 8's call refused a queue of tenant 7", c)
 	}
 }
+
+func TestIVRHungUpThroughTheAPIInMenu(t *testing.T) {
+	w := newIVRWorld(t, standardMenus())
+	id := w.call(t, sim.Script{})
+	w.clock.Advance(2 * time.Second)
+	if !w.eng.Hangup(id) {
+		t.Fatal("Hangup found no call")
+	}
+	c, steps := w.run(t, id)
+	if got, want := path(steps), "created menu@0 ended"; got != want {
+		t.Errorf("path %q, want %q", got, want)
+	}
+	if c.Disposition != switchboard.DispositionFailed || c.HangupBy != switchboard.SideSystem || c.EndedAt.Sub(start) != 2*time.Second {
+		t.Errorf("call %+v; want failed by the system at 2 s", c)
+	}
+}
