@@ -12,6 +12,7 @@ rounds=${1:-3}
 #   bench/reads.sh     GET /v1/users cold, warm and 304 against bare handlers
 #   bench/webhooks.sh  webhook drain and latency at 5,000 events/s offered
 #   bench/acd.sh       the ACD with 1,000 agents against 50 (run below)
+#   bench/ivr.sh       calls through two IVR menus against calls straight to the queue (run below)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
@@ -29,3 +30,5 @@ echo "== Voxloud telephony events over 100,000 call records (SQLite): pages thro
 go test -run '^$' -bench 'TelephonyEvents' -benchtime 20x -count "$rounds" -timeout 30m ./internal/voxloud | grep -E '^Benchmark'
 echo "== the ACD: one queue of 1,000 agents vs one of 50 at the same occupancy, per strategy"
 bash bench/acd.sh "$rounds"
+echo "== IVR menus: calls through a menu and its submenu vs straight to the queue (100 agents)"
+bash bench/ivr.sh "$rounds"
