@@ -71,8 +71,9 @@ const (
 )
 
 // promptPattern keeps prompt names safe to use as file names and in media
-// names: letters, digits, '-', '_' and '.', not starting with '.'.
-var promptPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$`)
+// names: 1-40 letters, digits, '-', '_' and '.', starting with a letter or
+// digit.
+var promptPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
 
 // Normalize fills the defaults a new menu gets: the default prompt, a 10 s
 // timeout, and "repeat" for timeouts and invalid digits with "hangup" as the
@@ -107,7 +108,7 @@ func (m *IVRMenu) Validate() error {
 	p := Problems{}
 	checkName(p, "name", m.Name, true)
 	if !promptPattern.MatchString(m.Prompt) {
-		p.Add("prompt", "must be 1-64 letters, digits, '-', '_' or '.', not starting with '.'")
+		p.Add("prompt", "must be 1-40 letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
 	checkRange(p, "timeout_seconds", m.TimeoutSeconds, 1, MaxIVRTimeoutSeconds)
 	checkRange(p, "max_repeats", m.MaxRepeats, 0, MaxIVRRepeats)

@@ -12,7 +12,7 @@ import (
 // engine answers the call, plays the menu's prompt on the caller's leg and
 // reads the caller's digits (LegDTMF) against the menu's options, with its
 // own clock for the timeout, so that every driver (the simulator, SIP) only
-// plays media and reports digits, and a run under a virtual clock repeats
+// plays media (PromptMedia) and reports digits, and a run under a virtual clock repeats
 // exactly.
 //
 // While the caller is in a menu the call is CallSelecting, and its IVRMenuID
@@ -44,28 +44,30 @@ const maxMenuPrompts = 50
 const promptPrefix = "prompt:"
 
 // PromptMedia is the media name Play is given for a tenant's IVR prompt:
-// "prompt:<tenant id>:<name>". The driver resolves it to the tenant's
-// recording of that name, or to a generated default when the tenant has none
-// (and for switchboard.DefaultIVRPrompt). Names are validated by
-// switchboard.IVRMenu (letters, digits, '-', '_', '.'), so they are safe as
-// file names.
+// "prompt:t<tenant id>-<name>", e.g. "prompt:t7-welcome". Prompts are the
+// tenant's own, so the tenant is part of the name: a driver that keeps
+// prompts as files by name (the SIP driver's prompts/<name>.wav) keeps each
+// tenant's apart without knowing tenants, and plays a generated default when
+// the tenant has no recording of that name. Names are validated by
+// switchboard.IVRMenu (at most 40 letters, digits, '-', '_', '.'), so the
+// whole stays a safe file name of at most 61 characters.
 func PromptMedia(tenantID int64, name string) string {
-	return promptPrefix + strconv.FormatInt(tenantID, 10) + ":" + name
+	return promptPrefix + "t" + strconv.FormatInt(tenantID, 10) + "-" + name
 }
 
 // ParsePromptMedia reads a media name made by PromptMedia; ok is false for
 // any other media (hold music, ringback).
 func ParsePromptMedia(media string) (tenantID int64, name string, ok bool) {
-	rest, found := strings.CutPrefix(media, promptPrefix)
+	rest, found := strings.CutPrefix(media, promptPrefix+"t")
 	if !found {
 		return 0, "", false
 	}
-	t, name, found := strings.Cut(rest, ":")
+	t, name, found := strings.Cut(rest, "-")
 	if !found || name == "" {
 		return 0, "", false
 	}
 	id, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || t[0] == '+' {
 		return 0, "", false
 	}
 	return id, name, true

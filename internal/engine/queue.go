@@ -59,7 +59,7 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 		menu, _ = e.menu(mr.tenant, mr.menu)
 	}
 	if routed && in.TenantID != 0 && c.TenantID != in.TenantID {
-		routed, q, direct = false, nil, nil
+		routed, q, direct, menu = false, nil, nil, nil
 		c.TenantID, c.QueueID = in.TenantID, nil
 	}
 	id, err := e.newID()

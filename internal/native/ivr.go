@@ -14,7 +14,7 @@ import (
 type ivrMenuBody struct {
 	Name string `json:"name" limit:"200"`
 	// Prompt names the recording played (see switchboard.IVRMenu.Prompt).
-	Prompt  string          `json:"prompt" limit:"64"`
+	Prompt  string          `json:"prompt" limit:"40"`
 	Options []ivrOptionBody `json:"options" limit:"12"`
 	// TimeoutSeconds is how long the caller has to key a digit once the
 	// prompt starts.
