@@ -207,7 +207,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("rtp-ports", "with --telephony sip, the UDP port range for media, LO-HI (each call uses two ports per leg; open it in the firewall)", settings.String(&c.RTPPorts)),
 		setting("rtp-timeout", "with --telephony sip, end a connected call whose far end has sent no audio for this long; 0 never", settings.Duration(&c.RTPTimeout)),
 		setting("recordings-dir", "with --telephony sip, where call recordings are written (two-channel WAV, one file per call); empty: a recordings directory beside the SQLite database, or ./recordings", settings.String(&c.RecordingsDir)),
-		setting("prompts-dir", "with --telephony sip, a directory of 8 kHz 16-bit mono WAV files: moh/<name>.wav is a queue's music on hold, prompts/<name>.wav a menu's prompt; missing ones play generated defaults", settings.String(&c.PromptsDir)),
+		setting("prompts-dir", "with --telephony sip, a directory of 8 kHz 16-bit mono WAV files: moh/<name>.wav is a queue's music on hold, prompts/t<tenant id>-<name>.wav the prompt a menu of that tenant names; missing ones play generated defaults", settings.String(&c.PromptsDir)),
 		setting("sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", settings.String(&c.SMSProvider)),
 		setting("sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", settings.String(&c.SMSGatewayURL)),
 		setting("sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", settings.String(&c.SMSGatewayToken)),
