@@ -94,6 +94,15 @@ const (
 	EventIVRMenuDeleted = "ivr_menu.deleted"
 )
 
+// Trunks (subject "trunk"; payload: the Trunk as the native API shows it,
+// without its passwords, with "v"). Setting default_outbound on one trunk
+// clears it on the tenant's others, each with its own trunk.updated.
+const (
+	EventTrunkCreated = "trunk.created"
+	EventTrunkUpdated = "trunk.updated"
+	EventTrunkDeleted = "trunk.deleted"
+)
+
 // Contacts ("contact"), click-to-call links ("click_to_call") and the
 // do-not-call list ("dnc"); payload: the object, with "v".
 const (

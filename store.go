@@ -103,6 +103,7 @@ type Store interface {
 	UpdateQueueFunc(ctx context.Context, tenantID, id int64, fn func(*Queue) error) (Queue, error)
 	UpdatePhoneNumberFunc(ctx context.Context, tenantID, id int64, fn func(*PhoneNumber) error) (PhoneNumber, error)
 	UpdateIVRMenuFunc(ctx context.Context, tenantID, id int64, fn func(*IVRMenu) error) (IVRMenu, error)
+	UpdateTrunkFunc(ctx context.Context, tenantID, id int64, fn func(*Trunk) error) (Trunk, error)
 	UpdateContactFunc(ctx context.Context, tenantID, id int64, fn func(*Contact) error) (Contact, error)
 	UpdateWebhookFunc(ctx context.Context, tenantID, id int64, fn func(*Webhook) error) (Webhook, error)
 	UpdateTenantFunc(ctx context.Context, id int64, fn func(*Tenant) error) (Tenant, error)
@@ -220,6 +221,20 @@ type Store interface {
 	IVRMenus(ctx context.Context, tenantID int64, opt ListOptions) (Page[IVRMenu], error)
 	UpdateIVRMenu(ctx context.Context, tenantID int64, m IVRMenu) (IVRMenu, error)
 	DeleteIVRMenu(ctx context.Context, tenantID, id int64) error
+
+	// CreateTrunk adds a carrier trunk; setting DefaultOutbound clears it on
+	// the tenant's other trunks in the same transaction. Names are unique
+	// per tenant, inbound usernames across tenants (CodeConflict).
+	CreateTrunk(ctx context.Context, tenantID int64, t Trunk) (Trunk, error)
+	Trunk(ctx context.Context, tenantID, id int64) (Trunk, error)
+	Trunks(ctx context.Context, tenantID int64, opt ListOptions) (Page[Trunk], error)
+	// UpdateTrunk replaces the trunk's settings; an empty password keeps
+	// the stored one (see Trunk).
+	UpdateTrunk(ctx context.Context, tenantID int64, t Trunk) (Trunk, error)
+	DeleteTrunk(ctx context.Context, tenantID, id int64) error
+	// AllTrunks reads every tenant's trunks with their passwords, for the
+	// SIP driver, which loads them at start and then follows trunk.* events.
+	AllTrunks(ctx context.Context) ([]Trunk, error)
 
 	CreateAPIKey(ctx context.Context, tenantID int64, k APIKey) (NewAPIKey, error)
 	APIKey(ctx context.Context, tenantID, id int64) (APIKey, error)

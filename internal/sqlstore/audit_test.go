@@ -19,7 +19,7 @@ import (
 // event for that tenant.
 var readTables = []string{"tenants", "users", "user_teams", "user_skills", "teams", "skills", "agent_statuses",
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
-	"messages", "calls", "click_to_calls", "events", "ivr_menus", "ivr_menu_actions"}
+	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -47,6 +47,9 @@ var writers = map[string][]string{
 	"UpdateQueueMember": nil, "agentCallState": nil, "recoverCall": nil, "saveCallChange": nil, "setPresence": nil,
 	"updateContact": nil, "updatePhoneNumber": nil, "updateQueue": nil, "updateSkill": nil, "updateStatus": nil,
 	"updateTeam": nil, "updateTenant": nil, "updateUser": nil, "deleteOne": nil,
+	// Trunks: clearing another trunk's default_outbound appends that
+	// trunk's trunk.updated in the transaction that sets the new default.
+	"CreateTrunk": nil, "updateTrunk": nil, "clearDefaultOutbound": nil,
 	// CreateWebhook takes the tenant row's lock (UPDATE … SET event_seq =
 	// event_seq), changing nothing, and appends its event anyway.
 	"CreateWebhook": nil,
