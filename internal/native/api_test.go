@@ -108,6 +108,7 @@ type fixture struct {
 	webhook, delivery            int64
 	call, dnc, contact, message  int64
 	menu                         int64
+	trunk                        int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -168,6 +169,9 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 		To: n.Number, Body: "hi", Status: switchboard.MessageReceived})
 	must(err)
 	f.message = msg.ID
+	tr, err := s.CreateTrunk(ctx, id, switchboard.Trunk{Name: "carrier", InboundAddresses: []string{"192.0.2.0/24"}, Enabled: true})
+	must(err)
+	f.trunk = tr.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -178,7 +182,7 @@ func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
 		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
-		"ivr_menus": f.menu}
+		"ivr_menus": f.menu, "trunks": f.trunk}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

@@ -52,7 +52,10 @@ type Options struct {
 	// Cache answers repeated reads of unchanged data from memory (the
 	// routes in cachedRoutes); nil serves each afresh.
 	Cache *httpapi.ResponseCache
-	Log   *slog.Logger
+	// TrunkHealth reports the SIP driver's view of the trunks' health; nil
+	// (no SIP driver) shows every trunk's state as unknown.
+	TrunkHealth TrunkHealth
+	Log         *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -86,9 +89,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeH
 // stored state and the request, so that httpapi.ResponseCache may keep them
 // while the tenant's event sequence stands still: every store write behind
 // them appends an event in its transaction (users, teams, skills, statuses,
-// numbers, queues and members, IVR menus, contacts, DNC, messages, the tenant, calls
+// numbers, trunks, queues and members, IVR menus, contacts, DNC, messages, the tenant, calls
 // through SaveCalls). Left out on purpose: the agent's status (it shows the
 // call engine's live view), metrics and /v1/live (the engine, the clock),
+// a trunk's status (the SIP driver's live view),
 // API keys (their last use is written without an event), webhooks and
 // deliveries (delivery outcomes and webhook statistics are written without
 // events), the event log and streams, exports and recordings (streamed),
@@ -100,6 +104,7 @@ var cachedRoutes = []string{
 	"GET /v1/skills", "GET /v1/skills/{id}",
 	"GET /v1/agent_statuses", "GET /v1/agent_statuses/{id}",
 	"GET /v1/phone_numbers", "GET /v1/phone_numbers/{id}",
+	"GET /v1/trunks", "GET /v1/trunks/{id}",
 	"GET /v1/queues", "GET /v1/queues/{id}", "GET /v1/queues/{id}/members",
 	"GET /v1/ivr_menus", "GET /v1/ivr_menus/{id}",
 	"GET /v1/contacts", "GET /v1/contacts/{id}",

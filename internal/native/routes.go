@@ -22,6 +22,7 @@ func (a *API) registerRoutes() {
 	a.queueRoutes()
 	a.numberRoutes()
 	a.ivrRoutes()
+	a.trunkRoutes()
 	a.contactRoutes()
 	a.messageRoutes()
 	a.keyRoutes()
