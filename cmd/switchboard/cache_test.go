@@ -192,7 +192,7 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 			qID := id(queue)
 			number := post("/v1/phone_numbers", map[string]any{"number": "+15551230000", "label": "Main", "sms_enabled": true, "user_id": annID})
 			numberID := id(number)
-			var teamID, skillID, statusID, contactID, dncID, userID, newNumberID int64
+			var teamID, skillID, statusID, contactID, dncID, userID, newNumberID, trunkID, trunk2ID int64
 			var contactUUID, linkKey string
 
 			type step struct {
@@ -269,6 +269,18 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 					}, want: func() string { return "own" }},
 				{name: "native: delete number", write: func() { del(fmt.Sprintf("/v1/phone_numbers/%d", newNumberID)) },
 					reads: func() []read { return []read{nat("/v1/phone_numbers"), vox("/api/v2/users")} }, gone: "Shared line"},
+				{name: "native: create trunk", write: func() {
+					trunkID = id(post("/v1/trunks", map[string]any{"name": "Carrier One", "outbound_uri": "sip:192.0.2.1", "default_outbound": true}))
+				}, reads: func() []read { return []read{nat("/v1/trunks")} }, want: func() string { return "Carrier One" }},
+				{name: "native: update trunk", write: func() { patch(fmt.Sprintf("/v1/trunks/%d", trunkID), map[string]any{"prefix": "0099"}) },
+					reads: func() []read { return []read{nat("/v1/trunks"), nat(fmt.Sprintf("/v1/trunks/%d", trunkID))} },
+					want:  func() string { return `"prefix":"0099"` }},
+				{name: "native: a new default trunk clears the old one's flag", write: func() {
+					trunk2ID = id(post("/v1/trunks", map[string]any{"name": "Carrier Two", "outbound_uri": "sip:192.0.2.2", "default_outbound": true}))
+				}, reads: func() []read { return []read{nat(fmt.Sprintf("/v1/trunks/%d", trunkID))} },
+					want: func() string { return `"default_outbound":false` }, gone: `"default_outbound":true`},
+				{name: "native: delete trunk", write: func() { del(fmt.Sprintf("/v1/trunks/%d", trunk2ID)) },
+					reads: func() []read { return []read{nat("/v1/trunks")} }, gone: "Carrier Two"},
 				{name: "native: create contact", write: func() {
 					c := post("/v1/contacts", map[string]any{"first_name": "Maria", "last_name": "Rossi", "primary_phone": "+393331234567"})
 					contactID, contactUUID = id(c), c["uuid"].(string)
