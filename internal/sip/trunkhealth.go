@@ -252,7 +252,8 @@ func (ts *Trunks) newRegister(cfg healthConfig) *sip.Request {
 // digest challenge, and returns the lifetime the carrier granted.
 func (ts *Trunks) register(ctx context.Context, client *sipgo.Client, req *sip.Request, cfg healthConfig, expiry time.Duration) (time.Duration, error) {
 	exp := sip.ExpiresHeader(uint32(expiry / time.Second))
-	req.ReplaceHeader(&exp)
+	req.RemoveHeader("Expires")
+	req.AppendHeader(&exp)
 	req.RemoveHeader("Via")
 	req.RemoveHeader("Authorization")
 	req.RemoveHeader("Proxy-Authorization")
