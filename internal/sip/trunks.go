@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -143,6 +144,47 @@ func (ts *Trunks) wake() {
 	case ts.changed <- struct{}{}:
 	default:
 	}
+}
+
+// TrunkStore is what Trunks reads from the store (sqlstore.DB has it).
+type TrunkStore interface {
+	AllTrunks(ctx context.Context) ([]switchboard.Trunk, error)
+	Trunk(ctx context.Context, tenantID, id int64) (switchboard.Trunk, error)
+}
+
+// Load replaces the table with every trunk in the store. The driver calls
+// it at start, after reading the event heads it then follows the log from
+// (Apply), so that a change committed in between is applied again rather
+// than missed.
+func (ts *Trunks) Load(ctx context.Context, store TrunkStore) error {
+	list, err := store.AllTrunks(ctx)
+	if err != nil {
+		return fmt.Errorf("load trunks: %w", err)
+	}
+	ts.Set(list)
+	return nil
+}
+
+// Apply follows one event of the log (the body of an eventtail.Handler):
+// a trunk.* event re-reads its trunk, since the event's payload leaves the
+// passwords out, and a trunk gone by then is removed; other events are
+// ignored.
+func (ts *Trunks) Apply(ctx context.Context, store TrunkStore, e switchboard.Event) error {
+	switch e.Type {
+	case switchboard.EventTrunkCreated, switchboard.EventTrunkUpdated:
+		t, err := store.Trunk(ctx, e.TenantID, e.SubjectID)
+		if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+			ts.Remove(e.SubjectID)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reload trunk %d: %w", e.SubjectID, err)
+		}
+		ts.Update(t)
+	case switchboard.EventTrunkDeleted:
+		ts.Remove(e.SubjectID)
+	}
+	return nil
 }
 
 // put stores t under ts.mu, keeping the entry (and so its counters) of a
