@@ -13,6 +13,7 @@ rounds=${1:-3}
 #   bench/webhooks.sh  webhook drain and latency at 5,000 events/s offered
 #   bench/acd.sh       the ACD with 1,000 agents against 50 (run below)
 #   bench/ivr.sh       calls through two IVR menus against calls straight to the queue (run below)
+#   bench/trunks.sh    what SIP trunks add per call against an INVITE parse (issue 13, run below)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
@@ -32,3 +33,5 @@ echo "== the ACD: one queue of 1,000 agents vs one of 50 at the same occupancy, 
 bash bench/acd.sh "$rounds"
 echo "== IVR menus: calls through a menu and its submenu vs straight to the queue (100 agents)"
 bash bench/ivr.sh "$rounds"
+echo "== SIP trunks: inbound match among 10,000 trunks and an outbound slot, against parsing one INVITE"
+bash bench/trunks.sh "$rounds"

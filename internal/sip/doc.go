@@ -15,8 +15,10 @@
 //     per agent ring together;
 //   - the guard (guard.go): request validation, brute-force lockout per
 //     source, scanners and unknown sources rate-limited;
-//   - trunks (trunks.go): carriers matched by source address, outbound
-//     through a trunk with digest or IP auth, limits and health checks.
+//   - trunks (trunks.go, trunkhealth.go): carriers matched by source
+//     address or credentials, outbound through a trunk with digest or IP
+//     auth within its concurrent-call and calls-per-second limits, dial and
+//     caller-id rules, and the outbound REGISTER and OPTIONS health checks.
 //
 // Media that is not SIP-specific (WAV prompts, the generated hold music,
 // two-channel recordings) lives in internal/audio.
