@@ -258,6 +258,9 @@ func ParseTrunkAddress(s string) (netip.Prefix, error) {
 			return p, errTrunkURI(strconv.Quote(Echo(s)) + " has host bits set; use " + p.Masked().String() + " for the network or a /" +
 				strconv.Itoa(p.Addr().BitLen()) + " for one host")
 		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 { // an IPv4 network written as IPv6: sources are matched unmapped
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		if p.Bits() == 0 {
 			return p, errTrunkURI(strconv.Quote(Echo(s)) + " matches every address; use inbound credentials for a carrier without fixed addresses")
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -329,22 +328,27 @@ var (
 	ErrTrunkDown = errors.New("trunk is down")
 )
 
-// TrunkErrorStatus maps an error of Outbound to the SIP final status a
-// failed leg reports (503 Service Unavailable for every trunk condition,
-// as a proxy does when no route can take the call now; 500 for anything
-// else) and a cause for the call record.
+// TrunkErrorStatus maps an error of Outbound or Inbound to the SIP final
+// status to answer or report and a cause for the call record: 503 Service
+// Unavailable for every outbound trunk condition (as a proxy answers when no
+// route can take the call now), 403 for an INVITE from no trunk of the
+// number's tenant, 404 for a number nobody has, 500 for anything else.
 func TrunkErrorStatus(err error) (status int, cause string) {
 	switch {
+	case errors.Is(err, ErrNotFromTrunk):
+		return sip.StatusForbidden, "not from a trunk"
+	case errors.Is(err, ErrUnknownDID):
+		return sip.StatusNotFound, "unknown number"
 	case errors.Is(err, ErrNoTrunk):
-		return http.StatusServiceUnavailable, "no outbound trunk"
+		return sip.StatusServiceUnavailable, "no outbound trunk"
 	case errors.Is(err, ErrTrunkBusy):
-		return http.StatusServiceUnavailable, "trunk concurrent-call limit"
+		return sip.StatusServiceUnavailable, "trunk concurrent-call limit"
 	case errors.Is(err, ErrTrunkRate):
-		return http.StatusServiceUnavailable, "trunk calls-per-second limit"
+		return sip.StatusServiceUnavailable, "trunk calls-per-second limit"
 	case errors.Is(err, ErrTrunkDown):
-		return http.StatusServiceUnavailable, "trunk down"
+		return sip.StatusServiceUnavailable, "trunk down"
 	}
-	return http.StatusInternalServerError, "trunk error"
+	return sip.StatusInternalServerError, "trunk error"
 }
 
 // Outbound takes a call slot on the tenant's default outbound trunk. The
