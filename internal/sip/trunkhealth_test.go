@@ -154,10 +154,7 @@ func newTestClient(t *testing.T) *sipgo.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		client.Close()
-		ua.Close()
-	})
+	t.Cleanup(func() { ua.Close() }) // closes the client's connections too
 	return client
 }
 
