@@ -26,7 +26,7 @@ import (
 // checks the answer on its own (no shared code with the client), granting
 // short registrations so that refreshes show within a test; and an OPTIONS
 // responder that can be silenced.
-type carrier struct {
+type trunkCarrier struct {
 	addr     string
 	user     string
 	password string
@@ -34,11 +34,11 @@ type carrier struct {
 	answer   atomic.Bool
 
 	mu        sync.Mutex
-	registers []registerSeen
+	registers []trunkRegisterSeen
 	options   int
 }
 
-type registerSeen struct {
+type trunkRegisterSeen struct {
 	callID  string
 	cseq    uint32
 	expires string
@@ -46,9 +46,9 @@ type registerSeen struct {
 	contact string
 }
 
-func newCarrier(t *testing.T, user, password string, grant int) *carrier {
+func newTrunkCarrier(t *testing.T, user, password string, grant int) *trunkCarrier {
 	t.Helper()
-	c := &carrier{user: user, password: password, grant: grant}
+	c := &trunkCarrier{user: user, password: password, grant: grant}
 	c.answer.Store(true)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("carrier"))
 	if err != nil {
@@ -65,7 +65,7 @@ func newCarrier(t *testing.T, user, password string, grant int) *carrier {
 	c.addr = conn.LocalAddr().String()
 	const realm, nonce = "carrier.test", "5f1c7a0e9b"
 	srv.OnRegister(func(req *sip.Request, tx sip.ServerTransaction) {
-		seen := registerSeen{callID: req.CallID().Value(), cseq: req.CSeq().SeqNo}
+		seen := trunkRegisterSeen{callID: req.CallID().Value(), cseq: req.CSeq().SeqNo}
 		if h := req.GetHeader("Expires"); h != nil {
 			seen.expires = h.Value()
 		}
@@ -80,10 +80,10 @@ func newCarrier(t *testing.T, user, password string, grant int) *carrier {
 			tx.Respond(res)
 			return
 		}
-		p := digestParams(auth.Value())
-		ha1 := md5hex(p["username"] + ":" + realm + ":" + c.password)
-		ha2 := md5hex("REGISTER:" + p["uri"])
-		if p["username"] != c.user || p["nonce"] != nonce || p["response"] != md5hex(ha1+":"+nonce+":"+ha2) {
+		p := trunkDigestParams(auth.Value())
+		ha1 := trunkMD5(p["username"] + ":" + realm + ":" + c.password)
+		ha2 := trunkMD5("REGISTER:" + p["uri"])
+		if p["username"] != c.user || p["nonce"] != nonce || p["response"] != trunkMD5(ha1+":"+nonce+":"+ha2) {
 			c.record(seen)
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
@@ -115,25 +115,25 @@ func newCarrier(t *testing.T, user, password string, grant int) *carrier {
 	return c
 }
 
-func (c *carrier) record(r registerSeen) {
+func (c *trunkCarrier) record(r trunkRegisterSeen) {
 	c.mu.Lock()
 	c.registers = append(c.registers, r)
 	c.mu.Unlock()
 }
 
-func (c *carrier) seen() ([]registerSeen, int) {
+func (c *trunkCarrier) seen() ([]trunkRegisterSeen, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]registerSeen(nil), c.registers...), c.options
+	return append([]trunkRegisterSeen(nil), c.registers...), c.options
 }
 
-func md5hex(s string) string {
+func trunkMD5(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
-// digestParams reads the name="value" pairs of a Digest header.
-func digestParams(v string) map[string]string {
+// trunkDigestParams reads the name="value" pairs of a Digest header.
+func trunkDigestParams(v string) map[string]string {
 	out := map[string]string{}
 	for part := range strings.SplitSeq(strings.TrimPrefix(v, "Digest "), ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
@@ -144,7 +144,7 @@ func digestParams(v string) map[string]string {
 	return out
 }
 
-func newTestClient(t *testing.T) *sipgo.Client {
+func newTrunkTestClient(t *testing.T) *sipgo.Client {
 	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("switchboard"), sipgo.WithUserAgentHostname("127.0.0.1"))
 	if err != nil {
@@ -158,18 +158,6 @@ func newTestClient(t *testing.T) *sipgo.Client {
 	return client
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestTrunkRegisterAndOptions runs Trunks.Run against a carrier on real UDP:
 // the REGISTER is challenged and answered with the trunk's credentials,
 // refreshed before the granted lifetime ends on the same Call-ID with a
@@ -178,8 +166,8 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 // again; a wrong password shows as a failing registration; stopping Run
 // unregisters.
 func TestTrunkRegisterAndOptions(t *testing.T) {
-	c := newCarrier(t, "acme", "s3cret", 2)
-	client := newTestClient(t)
+	c := newTrunkCarrier(t, "acme", "s3cret", 2)
+	client := newTrunkTestClient(t)
 	ts := NewTrunks(TrunksOptions{Contact: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060},
 		RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, OptionsTimeout: 300 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -199,11 +187,11 @@ func TestTrunkRegisterAndOptions(t *testing.T) {
 	}
 
 	// Registered and up; then refreshed (granted 2 s, so every second).
-	waitFor(t, "registration", 5*time.Second, func() bool { st := status(); return st.Registered && st.State == switchboard.TrunkUp })
+	waitFor(t, "registration", func() bool { st := status(); return st.Registered && st.State == switchboard.TrunkUp })
 	if st := status(); st.RegisteredUntil == nil || time.Until(*st.RegisteredUntil) > 2*time.Second {
 		t.Errorf("registered until %v, want within the 2 s granted", st.RegisteredUntil)
 	}
-	waitFor(t, "a refresh", 5*time.Second, func() bool {
+	waitFor(t, "a refresh", func() bool {
 		regs, _ := c.seen()
 		n := 0
 		for _, r := range regs {
@@ -237,7 +225,7 @@ func TestTrunkRegisterAndOptions(t *testing.T) {
 	// The carrier stops answering OPTIONS: down, outbound refused; back up
 	// when it answers again.
 	c.answer.Store(false)
-	waitFor(t, "the trunk down", 5*time.Second, func() bool { return status().State == switchboard.TrunkDown })
+	waitFor(t, "the trunk down", func() bool { return status().State == switchboard.TrunkDown })
 	if st := status(); !strings.HasPrefix(st.LastError, "OPTIONS: no answer") {
 		t.Errorf("last error %q, want the unanswered OPTIONS", st.LastError)
 	}
@@ -245,23 +233,23 @@ func TestTrunkRegisterAndOptions(t *testing.T) {
 		t.Errorf("outbound through a down trunk: %v, want ErrTrunkDown", err)
 	}
 	c.answer.Store(true)
-	waitFor(t, "the trunk up again", 5*time.Second, func() bool { return status().State == switchboard.TrunkUp })
+	waitFor(t, "the trunk up again", func() bool { return status().State == switchboard.TrunkUp })
 
 	// A wrong password: the carrier refuses, the trunk is down saying why,
 	// and the registration is retried (with backoff).
 	trunk.Password = "wrong"
 	ts.Update(trunk)
-	waitFor(t, "the refused registration", 5*time.Second, func() bool {
+	waitFor(t, "the refused registration", func() bool {
 		st := status()
 		return st.State == switchboard.TrunkDown && strings.Contains(st.LastError, "REGISTER: 403")
 	})
 	before, _ := c.seen()
-	waitFor(t, "a retry", 5*time.Second, func() bool { regs, _ := c.seen(); return len(regs) >= len(before)+2 })
+	waitFor(t, "a retry", func() bool { regs, _ := c.seen(); return len(regs) >= len(before)+2 })
 
 	// Fixed again, then Run stops: the registration is withdrawn.
 	trunk.Password = "s3cret"
 	ts.Update(trunk)
-	waitFor(t, "registration again", 5*time.Second, func() bool { return status().Registered })
+	waitFor(t, "registration again", func() bool { return status().Registered })
 	cancel()
 	<-done
 	done <- nil // for the cleanup

@@ -34,16 +34,16 @@ var (
 // or without "+", with visual separators, and with a parameter tail
 // (";npdi;rn=…", RFC 4694) that is dropped.
 func InboundDID(req *sip.Request) (string, bool) {
-	if n, ok := didOf(req.Recipient.User); ok {
+	if n, ok := didUser(req.Recipient.User); ok {
 		return n, true
 	}
 	if to := req.To(); to != nil {
-		return didOf(to.Address.User)
+		return didUser(to.Address.User)
 	}
 	return "", false
 }
 
-func didOf(user string) (string, bool) {
+func didUser(user string) (string, bool) {
 	user, _, _ = strings.Cut(user, ";")
 	digits := strings.Map(func(r rune) rune {
 		switch {

@@ -15,15 +15,15 @@ import (
 	"switchboard"
 )
 
-// invitedCall is what the carrier saw of one outbound call.
-type invitedCall struct {
+// trunkInvitedCall is what the carrier saw of one outbound call.
+type trunkInvitedCall struct {
 	dialled, from string
 	challenged    bool
 	acked, byed   bool
 }
 
 // TestOutboundCallThroughTrunk places a call the way the driver does
-// (Outbound, then Dial, then sipgo's dialog client) to a carrier on real
+// (RouteOutbound, then a dialog client answering the challenge) to a carrier on real
 // UDP that challenges INVITEs with 407: the carrier sees the dialled number
 // and caller id written by the trunk's rules and the digest answered with
 // the trunk's credentials; a call over the trunk's concurrent-call limit is
@@ -31,8 +31,8 @@ type invitedCall struct {
 func TestOutboundCallThroughTrunk(t *testing.T) {
 	const realm, nonce = "carrier.test", "0b7e3c1d"
 	var mu sync.Mutex
-	var calls []*invitedCall
-	byCallID := map[string]*invitedCall{}
+	var calls []*trunkInvitedCall
+	byCallID := map[string]*trunkInvitedCall{}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("carrier"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestOutboundCallThroughTrunk(t *testing.T) {
 		mu.Lock()
 		c := byCallID[req.CallID().Value()]
 		if c == nil {
-			c = &invitedCall{dialled: req.Recipient.User, from: req.From().Address.User}
+			c = &trunkInvitedCall{dialled: req.Recipient.User, from: req.From().Address.User}
 			byCallID[req.CallID().Value()] = c
 			calls = append(calls, c)
 		}
@@ -64,9 +64,9 @@ func TestOutboundCallThroughTrunk(t *testing.T) {
 			tx.Respond(res)
 			return
 		}
-		p := digestParams(auth.Value())
-		ha1 := md5hex(p["username"] + ":" + realm + ":s3cret")
-		if p["username"] != "acme" || p["response"] != md5hex(ha1+":"+nonce+":"+md5hex("INVITE:"+p["uri"])) {
+		p := trunkDigestParams(auth.Value())
+		ha1 := trunkMD5(p["username"] + ":" + realm + ":s3cret")
+		if p["username"] != "acme" || p["response"] != trunkMD5(ha1+":"+nonce+":"+trunkMD5("INVITE:"+p["uri"])) {
 			tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 			return
 		}
@@ -102,28 +102,24 @@ func TestOutboundCallThroughTrunk(t *testing.T) {
 	ts := NewTrunks(TrunksOptions{})
 	ts.Set([]switchboard.Trunk{{ID: 1, TenantID: 1, Name: "out", OutboundURI: "sip:" + conn.LocalAddr().String(), Username: "acme", Password: "s3cret",
 		DefaultOutbound: true, StripPlus: true, Prefix: "00", CallerID: "+390612345678", MaxConcurrentCalls: 1, Enabled: true}})
-	client := newTestClient(t)
+	client := newTrunkTestClient(t)
 	dialogs := sipgo.NewDialogClientCache(client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", Host: "127.0.0.1", Port: 5060}})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	trunk, release, err := ts.Outbound(1)
+	r, err := ts.RouteOutbound(1, "+44 20 7123 4567", "+15550001111")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
-	d, err := Dial(trunk, "+44 20 7123 4567", "+15550001111", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: d.CallerID, Host: "127.0.0.1"}, Params: sip.NewParams()}
+	defer r.Release()
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: r.CallerID, Host: "127.0.0.1"}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	offer := []byte("v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 8 0\r\n")
-	dlg, err := dialogs.Invite(ctx, d.Recipient, offer, from, sip.NewHeader("Content-Type", "application/sdp"))
+	dlg, err := dialogs.Invite(ctx, r.URI, offer, from, sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: d.Auth.Username, Password: d.Auth.Password}); err != nil {
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: r.Username, Password: r.Password}); err != nil {
 		t.Fatalf("the call through the trunk was not answered: %v", err)
 	}
 	if err := dlg.Ack(ctx); err != nil {
@@ -131,14 +127,19 @@ func TestOutboundCallThroughTrunk(t *testing.T) {
 	}
 
 	// While it lasts, the trunk's one slot is taken.
-	if _, _, err := ts.Outbound(1); !errors.Is(err, ErrTrunkBusy) {
+	if _, err := ts.RouteOutbound(1, "+442071234567", ""); !errors.Is(err, ErrTrunkBusy) {
 		t.Errorf("a second call over max_concurrent_calls 1: %v, want ErrTrunkBusy", err)
 	}
 	if err := dlg.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}
 	dlg.Close()
-	release()
+	r.Release()
+	if r2, err := ts.RouteOutbound(1, "+442071234567", ""); err != nil {
+		t.Errorf("after the call's release: %v", err)
+	} else {
+		r2.Release()
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

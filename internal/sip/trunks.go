@@ -410,6 +410,34 @@ func (ts *Trunks) take(e *trunkEntry) (switchboard.Trunk, func(), error) {
 	}, nil
 }
 
+// The driver finds its carriers through Trunks.
+var _ Carriers = (*Trunks)(nil)
+
+// TrunkTenant implements Carriers: the tenant of the trunk MatchInbound
+// finds for src. Where tenants share a carrier's addresses this is the
+// oldest trunk's tenant; Inbound decides by the dialled number instead.
+func (ts *Trunks) TrunkTenant(src netip.Addr) (int64, bool) {
+	t, ok := ts.MatchInbound(src)
+	return t.TenantID, ok
+}
+
+// RouteOutbound implements Carriers: a slot on the tenant's default
+// outbound trunk (Outbound), and the call written for its carrier (Dial,
+// numbers read as international). Route.Release gives the slot back; on an
+// error there is nothing to release.
+func (ts *Trunks) RouteOutbound(tenantID int64, number, callerID string) (Route, error) {
+	t, release, err := ts.Outbound(tenantID)
+	if err != nil {
+		return Route{}, err
+	}
+	d, err := Dial(t, number, callerID, "")
+	if err != nil {
+		release()
+		return Route{}, err
+	}
+	return Route{URI: d.Recipient, Username: d.Auth.Username, Password: d.Auth.Password, CallerID: d.CallerID, Release: release}, nil
+}
+
 // TrunkStatus reports the trunk's health as this node sees it, with its
 // calls in progress; false when the trunk is unknown here. It serves the
 // native API's GET /v1/trunks/{id}/status (native.TrunkHealth).

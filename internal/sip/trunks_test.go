@@ -44,6 +44,9 @@ func TestMatchInbound(t *testing.T) {
 	if _, ok := ts.MatchInboundTenant(50, netip.MustParseAddr("192.0.2.9")); ok {
 		t.Errorf("tenant 50 matched an address none of its trunks lists")
 	}
+	if tenant, ok := ts.TrunkTenant(netip.MustParseAddr("192.0.2.9")); !ok || tenant != 20 {
+		t.Errorf("TrunkTenant = %d, %v; want 20", tenant, ok)
+	}
 	if got, ok := ts.MatchCredentials("carrier5"); !ok || got.ID != 5 {
 		t.Errorf("MatchCredentials = %d, %v", got.ID, ok)
 	}
@@ -58,21 +61,21 @@ func TestMatchInbound(t *testing.T) {
 	}
 }
 
-// clock is a settable time for the calls-per-second window.
-type clock struct {
+// trunkClock is a settable time for the calls-per-second window.
+type trunkClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
+func (c *trunkClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *trunkClock) add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
 
 func TestOutboundLimits(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
+	clk := &trunkClock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}
 	ts := NewTrunks(TrunksOptions{Now: clk.now})
 	ts.Set([]switchboard.Trunk{
 		{ID: 1, TenantID: 10, Name: "out", OutboundURI: "sip:127.0.0.1:5080", DefaultOutbound: true, MaxConcurrentCalls: 2, Enabled: true},
