@@ -251,6 +251,8 @@ func (ts *Trunks) newRegister(cfg healthConfig) *sip.Request {
 // register sends req asking for expiry (0 unregisters), answering one
 // digest challenge, and returns the lifetime the carrier granted.
 func (ts *Trunks) register(ctx context.Context, client *sipgo.Client, req *sip.Request, cfg healthConfig, expiry time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, ts.opt.RegisterTimeout)
+	defer cancel()
 	exp := sip.ExpiresHeader(uint32(expiry / time.Second))
 	req.RemoveHeader("Expires")
 	req.AppendHeader(&exp)

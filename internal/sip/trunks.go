@@ -54,8 +54,10 @@ type TrunksOptions struct {
 	// (1 s doubling to 5 min).
 	RetryMin, RetryMax time.Duration
 	// OptionsTimeout bounds an OPTIONS round trip (5 s, and never more than
-	// the trunk's interval).
-	OptionsTimeout time.Duration
+	// the trunk's interval); RegisterTimeout a REGISTER with its challenge
+	// (10 s), so that an unreachable carrier does not hold the trunk's
+	// checks for the 32 s of a UDP transaction.
+	OptionsTimeout, RegisterTimeout time.Duration
 	// Now is the clock of the calls-per-second limit (time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -91,6 +93,9 @@ func NewTrunks(opt TrunksOptions) *Trunks {
 	}
 	if opt.OptionsTimeout <= 0 {
 		opt.OptionsTimeout = 5 * time.Second
+	}
+	if opt.RegisterTimeout <= 0 {
+		opt.RegisterTimeout = 10 * time.Second
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
