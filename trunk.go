@@ -133,12 +133,13 @@ type TrunkURI struct {
 // part (the dialled number goes there) or headers.
 func ParseTrunkURI(s string) (TrunkURI, error) {
 	var u TrunkURI
-	rest, ok := strings.CutPrefix(s, "sip:")
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "sips:"); !ok {
-			return u, errTrunkURI("must start with sip: or sips:")
-		}
+	scheme, rest, ok := strings.Cut(s, ":")
+	switch {
+	case ok && strings.EqualFold(scheme, "sip"):
+	case ok && strings.EqualFold(scheme, "sips"):
 		u.Secure = true
+	default:
+		return u, errTrunkURI("must start with sip: or sips:")
 	}
 	if strings.ContainsAny(rest, "@?") {
 		return u, errTrunkURI("must not name a user or headers: the dialled number becomes the user")

@@ -14,6 +14,7 @@ func TestParseTrunkURI(t *testing.T) {
 	}{
 		{"sip:127.0.0.1:5080", TrunkURI{Host: "127.0.0.1", Port: 5080}, true},
 		{"sip:carrier.example.com", TrunkURI{Host: "carrier.example.com"}, true},
+		{"SIP:carrier.example.com", TrunkURI{Host: "carrier.example.com"}, true},
 		{"sips:carrier.example.com:5061;transport=TLS", TrunkURI{Secure: true, Host: "carrier.example.com", Port: 5061, Transport: "tls"}, true},
 		{"sip:[2001:db8::1]:5060;transport=tcp;lr", TrunkURI{Host: "2001:db8::1", Port: 5060, Transport: "tcp"}, true},
 		{"sip:[2001:db8::1]", TrunkURI{Host: "2001:db8::1"}, true},
