@@ -61,6 +61,9 @@ type Phones interface {
 	// Contacts are where device is registered now; several ring together.
 	Contacts(device string) []Contact
 	Registered(device string) bool
+	// IsPhone reports whether src is where a registered phone registered
+	// from: its INVITEs are a phone's, whatever trunk shares its address.
+	IsPhone(src netip.AddrPort) bool
 	// Authenticate challenges or verifies a request from a phone. When ok
 	// is false it has answered the request (a challenge or a refusal).
 	Authenticate(req *sip.Request, tx sip.ServerTransaction) (c Caller, ok bool)
@@ -80,8 +83,11 @@ type Route struct {
 
 // Carriers is the set of trunks as the driver uses it.
 type Carriers interface {
-	// TrunkTenant reports the tenant whose trunk sends from src.
-	TrunkTenant(src netip.Addr) (tenantID int64, ok bool)
+	// InboundTenant decides a carrier's INVITE from src: the tenant whose
+	// number it dials, when it comes from one of that tenant's trunks.
+	// ErrNotFromTrunk and ErrUnknownDID say it is no carrier's call (a
+	// phone may still authenticate); any other error refuses it.
+	InboundTenant(ctx context.Context, src netip.Addr, req *sip.Request) (tenantID int64, err error)
 	// RouteOutbound routes a call of tenant to number (E.164) with
 	// callerID, taking one of the trunk's call slots.
 	RouteOutbound(tenantID int64, number, callerID string) (Route, error)

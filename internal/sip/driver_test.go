@@ -54,6 +54,7 @@ func (p *staticPhones) Contacts(device string) []Contact {
 	return p.contacts[device]
 }
 func (p *staticPhones) Registered(device string) bool { return len(p.Contacts(device)) > 0 }
+func (p *staticPhones) IsPhone(netip.AddrPort) bool    { return false }
 func (p *staticPhones) Authenticate(req *sip.Request, tx sip.ServerTransaction) (Caller, bool) {
 	tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 	return Caller{}, false
@@ -62,7 +63,12 @@ func (p *staticPhones) Authenticate(req *sip.Request, tx sip.ServerTransaction) 
 // loopbackCarrier treats 127.0.0.1 as tenant 1's carrier.
 type loopbackCarrier struct{ out sip.Uri }
 
-func (c loopbackCarrier) TrunkTenant(src netip.Addr) (int64, bool) { return 1, src.IsLoopback() }
+func (c loopbackCarrier) InboundTenant(_ context.Context, src netip.Addr, _ *sip.Request) (int64, error) {
+	if !src.IsLoopback() {
+		return 0, ErrNotFromTrunk
+	}
+	return 1, nil
+}
 func (c loopbackCarrier) RouteOutbound(tenantID int64, number, callerID string) (Route, error) {
 	u := c.out
 	u.User = number

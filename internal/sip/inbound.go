@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -93,9 +94,26 @@ func (d *Driver) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 		return false
 	}
 	var o origin
-	if tenant, ok := d.opt.Carriers.TrunkTenant(src.Addr().Unmap()); ok {
-		o = origin{trunk: true, tenant: tenant}
-	} else {
+	phone := req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil || d.opt.Phones.IsPhone(src)
+	if !phone {
+		tenant, err := d.opt.Carriers.InboundTenant(context.Background(), src.Addr().Unmap(), req)
+		switch {
+		case err == nil:
+			o = origin{trunk: true, tenant: tenant}
+		case errors.Is(err, ErrNotFromTrunk), errors.Is(err, ErrUnknownDID):
+			// Not a carrier's call to a number: a phone must authenticate
+			// (phones and carriers may share an address).
+			phone = true
+		default:
+			code, cause := TrunkErrorStatus(err)
+			d.log.Info("sip: carrier call refused", "src", src, "to", req.Recipient.User, "err", err)
+			res := sip.NewResponseFromRequest(req, code, phrase(code), nil)
+			res.AppendHeader(sip.NewHeader("Reason", `Q.850;cause=21;text="`+cause+`"`))
+			tx.Respond(res)
+			return false
+		}
+	}
+	if phone {
 		caller, ok := d.opt.Phones.Authenticate(req, tx)
 		if !ok {
 			return false
@@ -148,4 +166,17 @@ func plus(u string) string {
 		return "+" + u
 	}
 	return u
+}
+
+// phrase is the usual reason phrase of a final status the driver sends.
+func phrase(code int) string {
+	switch code {
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 503:
+		return "Service Unavailable"
+	}
+	return "Server Internal Error"
 }

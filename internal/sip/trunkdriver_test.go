@@ -28,7 +28,7 @@ func TestTrunksUnderTheDriver(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	port := freePort(t)
 	rtp := 20000 + (port+300)%20000
-	ts := NewTrunks(TrunksOptions{Log: log})
+	ts := NewTrunks(TrunksOptions{Log: log, Numbers: numberTable{"+15551230000": 1}})
 	ts.Set([]switchboard.Trunk{
 		{ID: 1, TenantID: 1, Name: "carrier", InboundAddresses: []string{"127.0.0.1/32"}, Enabled: true},
 		{ID: 2, TenantID: 2, Name: "elsewhere", InboundAddresses: []string{"198.51.100.0/24"}, Enabled: true},
@@ -93,4 +93,14 @@ func TestTrunksUnderTheDriver(t *testing.T) {
 	if c := obs.call(2); c.ID != 0 {
 		t.Errorf("the stranger's INVITE reached the engine: %+v", c)
 	}
+}
+
+// numberTable is the numbers' owners as a table: number → tenant.
+type numberTable map[string]int64
+
+func (n numberTable) NumberOwner(_ context.Context, number string) (switchboard.PhoneNumber, error) {
+	if t, ok := n[number]; ok {
+		return switchboard.PhoneNumber{TenantID: t, Number: number}, nil
+	}
+	return switchboard.PhoneNumber{}, switchboard.Errorf(switchboard.CodeNotFound, "no number %s", number)
 }

@@ -44,6 +44,8 @@ type Trunks struct {
 
 // TrunksOptions configures Trunks; zero values take the defaults.
 type TrunksOptions struct {
+	// Numbers finds which tenant owns a dialled number (InboundTenant).
+	Numbers NumberOwner
 	// Contact is where carriers reach this server: the advertised address of
 	// the SIP listener, put in outbound REGISTERs' Contact (user: the
 	// trunk's username). Registrations need it.
@@ -418,12 +420,15 @@ func (ts *Trunks) take(e *trunkEntry) (switchboard.Trunk, func(), error) {
 // The driver finds its carriers through Trunks.
 var _ Carriers = (*Trunks)(nil)
 
-// TrunkTenant implements Carriers: the tenant of the trunk MatchInbound
-// finds for src. Where tenants share a carrier's addresses this is the
-// oldest trunk's tenant; Inbound decides by the dialled number instead.
-func (ts *Trunks) TrunkTenant(src netip.Addr) (int64, bool) {
-	t, ok := ts.MatchInbound(src)
-	return t.TenantID, ok
+// InboundTenant implements Carriers with Inbound, the numbers' owners
+// found in ts.Numbers: the tenant is the dialled number's, so tenants that
+// share a carrier's addresses each get their own calls.
+func (ts *Trunks) InboundTenant(ctx context.Context, src netip.Addr, req *sip.Request) (int64, error) {
+	if ts.opt.Numbers == nil {
+		return 0, fmt.Errorf("%s: %w", src, ErrNotFromTrunk)
+	}
+	t, _, err := ts.Inbound(ctx, ts.opt.Numbers, src, req)
+	return t.TenantID, err
 }
 
 // RouteOutbound implements Carriers: a slot on the tenant's default

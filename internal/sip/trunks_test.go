@@ -44,9 +44,6 @@ func TestMatchInbound(t *testing.T) {
 	if _, ok := ts.MatchInboundTenant(50, netip.MustParseAddr("192.0.2.9")); ok {
 		t.Errorf("tenant 50 matched an address none of its trunks lists")
 	}
-	if tenant, ok := ts.TrunkTenant(netip.MustParseAddr("192.0.2.9")); !ok || tenant != 20 {
-		t.Errorf("TrunkTenant = %d, %v; want 20", tenant, ok)
-	}
 	if got, ok := ts.MatchCredentials("carrier5"); !ok || got.ID != 5 {
 		t.Errorf("MatchCredentials = %d, %v", got.ID, ok)
 	}
