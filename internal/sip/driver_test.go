@@ -54,7 +54,7 @@ func (p *staticPhones) Contacts(device string) []Contact {
 	return p.contacts[device]
 }
 func (p *staticPhones) Registered(device string) bool { return len(p.Contacts(device)) > 0 }
-func (p *staticPhones) IsPhone(netip.AddrPort) bool    { return false }
+func (p *staticPhones) IsPhone(netip.AddrPort) bool   { return false }
 func (p *staticPhones) Authenticate(req *sip.Request, tx sip.ServerTransaction) (Caller, bool) {
 	tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 	return Caller{}, false
