@@ -86,6 +86,10 @@ type Store interface {
 	// UpdateUser replaces the user's writable fields with u's; setting or clearing
 	// DeactivatedAt deactivates or reactivates the user.
 	UpdateUser(ctx context.Context, tenantID int64, u User) (User, error)
+	// SIPAccounts finds, across tenants, the active users whose sip_username
+	// is username and who have a SIP password, for the registrar: a phone's
+	// REGISTER names a username, not a tenant.
+	SIPAccounts(ctx context.Context, username string) ([]SIPAccount, error)
 
 	// The Update…Func methods are the read-modify-write form of the updates,
 	// for partial updates (PATCH) and anything else that changes an object it

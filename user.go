@@ -45,8 +45,9 @@ type User struct {
 	VoicemailEnabled bool   `json:"voicemail_enabled"`
 	ForwardEnabled   bool   `json:"forward_enabled"`
 	ForwardNumber    string `json:"forward_number"`
-	// SIPPassword authenticates the agent's phone once SIP exists; it is write-only
-	// on every API and never rendered.
+	// SIPPassword sets a new password for the agent's phone: the store keeps
+	// only its digest hashes (SIPAccount) and never returns it, so it is
+	// empty on every user read back and write-only on every API.
 	SIPPassword   string     `json:"-"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -161,6 +162,9 @@ func (u *User) Validate() error {
 	}
 	if u.SIPUsername != "" && !sipUserPattern.MatchString(u.SIPUsername) {
 		p.Add("sip_username", "must be 1-64 letters, digits or ._~-")
+	}
+	if u.SIPPassword != "" && u.SIPUsername == "" {
+		p.Add("sip_password", "needs a sip_username (or an extension, its default): the password is hashed with it")
 	}
 	return p.Err()
 }

@@ -66,6 +66,12 @@ var writers = map[string][]string{
 	"writeIVRActions": {"CreateIVRMenu", "updateIVRMenu"},
 }
 
+// migrationWrites run only inside Migrate, before the store serves a
+// request, so no cached answer can predate them.
+var migrationWrites = map[string]string{
+	"sipHA1Migration": "hashes the plaintext SIP passwords (0012); no route renders the hashes",
+}
+
 var appenders = []string{"appendEvent", "appendCallsLoaded", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}
 
 var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM) ([a-z_]+)\b|\bDELETE FROM $`)
@@ -138,6 +144,9 @@ func TestEveryWriteOfCachedDataAppendsAnEvent(t *testing.T) {
 			}
 			if !slices.Contains(readTables, table) && !strings.HasPrefix(table, "(") {
 				t.Errorf("%s writes %s, which is neither a table cached routes read nor one listed as read by none", fn, table)
+				continue
+			}
+			if _, ok := migrationWrites[fn]; ok {
 				continue
 			}
 			via, audited := writers[fn]

@@ -102,10 +102,10 @@ type DB struct {
 	// userCols and queueCols select a user or queue with its linked rows
 	// (teams, skills) aggregated as JSON, which is engine-specific SQL.
 	userCols, queueCols string
-	// userListCols is userCols without the SIP password, for lists.
-	userListCols string
 	// maxWebhooks bounds the webhooks of one tenant (Options).
 	maxWebhooks int
+	// sipRealm is the digest realm SIP passwords are hashed in (Options).
+	sipRealm string
 
 	// writeObs is called with each write transaction's duration (see
 	// ObserveWrites).
@@ -131,6 +131,10 @@ type Options struct {
 	// against all of its tenant's subscriptions); 0 means
 	// DefaultMaxWebhooksPerTenant.
 	MaxWebhooksPerTenant int
+	// SIPRealm is the digest realm SIP passwords are hashed in when set
+	// (and by migration 0012); switchboard.DefaultSIPRealm when empty. The
+	// registrar must challenge with the same realm.
+	SIPRealm string
 }
 
 // RedactURL hides the password of a PostgreSQL URL, for logs.
@@ -183,7 +187,10 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{engine: engine, now: opt.Now, maxWebhooks: opt.MaxWebhooksPerTenant}
+	db := &DB{engine: engine, now: opt.Now, maxWebhooks: opt.MaxWebhooksPerTenant, sipRealm: opt.SIPRealm}
+	if db.sipRealm == "" {
+		db.sipRealm = switchboard.DefaultSIPRealm
+	}
 	if db.maxWebhooks <= 0 {
 		db.maxWebhooks = DefaultMaxWebhooksPerTenant
 	}
@@ -215,7 +222,6 @@ func Open(ctx context.Context, dbURL string, opt Options) (*DB, error) {
 	userLinks := db.jsonAgg("team_id", "user_teams WHERE user_id = users.id", "team_id") + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "proficiency"), "user_skills WHERE user_id = users.id", "skill_id")
 	db.userCols = userBaseCols + ", " + userLinks
-	db.userListCols = userListCols + ", " + userLinks
 	db.queueCols = queueBaseCols + ", " +
 		db.jsonAgg(db.jsonObject("skill_id", "min_proficiency"), "queue_skills WHERE queue_id = queues.id", "skill_id")
 	return db, nil

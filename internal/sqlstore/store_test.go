@@ -202,8 +202,13 @@ func TestUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if up.FirstName != "Annie" || len(up.TeamIDs) != 0 || len(up.Skills) != 0 || up.SIPPassword != "s3cret" {
+		if up.FirstName != "Annie" || len(up.TeamIDs) != 0 || len(up.Skills) != 0 || up.SIPPassword != "" {
 			t.Errorf("UpdateUser = %+v (password %q)", up, up.SIPPassword)
+		}
+		// An update without a password keeps the one set at creation.
+		if accts, err := db.SIPAccounts(ctx, "1001"); err != nil || len(accts) != 1 ||
+			accts[0].HA1 != ha1("1001", switchboard.DefaultSIPRealm, "s3cret") {
+			t.Errorf("SIPAccounts after update = %+v, %v", accts, err)
 		}
 		now := time.Now()
 		up.DeactivatedAt = &now

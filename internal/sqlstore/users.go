@@ -13,36 +13,23 @@ import (
 	"switchboard/internal/phone"
 )
 
-// userListCols are the user's own columns a list shows: all but the SIP
-// password, which no API renders and only an update needs (userBaseCols).
-const userListCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
+// userBaseCols are the user's own columns. The SIP password's digest hashes
+// are not among them: no API renders them, only SIPAccounts reads them, and
+// only a new password writes them.
+const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
 	max_chats, phone_numbers, outbound_number, time_zone, sip_username, created_at, updated_at, deactivated_at,
 	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
 
-const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
-	max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at, updated_at, deactivated_at,
-	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
-
 // scanUser reads a user selected with db.userCols.
-func scanUser(s scanner) (switchboard.User, error) { return scanUserCols(s, true) }
-
-// scanListedUser reads a user selected with db.userListCols.
-func scanListedUser(s scanner) (switchboard.User, error) { return scanUserCols(s, false) }
-
-func scanUserCols(s scanner, password bool) (switchboard.User, error) {
+func scanUser(s scanner) (switchboard.User, error) {
 	var u switchboard.User
 	var roles, numbers, teams, skills string
 	var created, updated int64
 	var deactivated sql.NullInt64
-	dest := make([]any, 0, 25)
-	dest = append(dest, &u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
-		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername)
-	if password {
-		dest = append(dest, &u.SIPPassword)
-	}
-	dest = append(dest, &created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled,
-		&u.ForwardNumber, &teams, &skills)
-	if err := s.Scan(dest...); err != nil {
+	if err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
+		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername,
+		&created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled,
+		&u.ForwardNumber, &teams, &skills); err != nil {
 		return u, err
 	}
 	var err error
@@ -107,17 +94,20 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 		u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, uuid.NewString(), tx.now, tx.now
 		roles, _ := json.Marshal(u.Roles)
 		numbers, _ := json.Marshal(u.PhoneNumbers)
+		h := db.sipHashes(u)
 		id, err := tx.insert(ctx, `INSERT INTO users (tenant_id, uuid, email, first_name, last_name, agent_number, extension,
-			location, roles, max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_password, created_at,
-			updated_at, deactivated_at, click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			location, roles, max_chats, phone_numbers, outbound_number, time_zone, sip_username, sip_realm, sip_ha1,
+			sip_ha1_sha256, created_at, updated_at, deactivated_at, click_to_call_disabled, voicemail_enabled,
+			forward_enabled, forward_number)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, u.UUID, u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles),
-			u.MaxChats, string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
-			micros(tx.now), nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber)
+			u.MaxChats, string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, h.realm, h.md5, h.sha256,
+			micros(tx.now), micros(tx.now), nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled,
+			u.ForwardEnabled, u.ForwardNumber)
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		u.ID = id
+		u.ID, u.SIPPassword = id, ""
 		if err := tx.writeUserLinks(ctx, &u); err != nil {
 			return err
 		}
@@ -229,7 +219,7 @@ func (db *DB) UserByEmail(ctx context.Context, tenantID int64, email string) (sw
 
 // Users implements switchboard.Store.
 func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
-	q := listQuery{cols: db.userListCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
+	q := listQuery{cols: db.userCols, from: "FROM users WHERE tenant_id = ?", args: []any{tenantID}, key: "id"}
 	if !f.IncludeDeactivated {
 		q.from += " AND deactivated_at IS NULL"
 	}
@@ -241,7 +231,7 @@ func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilte
 		q.from += " AND id IN (SELECT user_id FROM user_teams WHERE team_id = ?)"
 		q.args = append(q.args, f.TeamID)
 	}
-	return listPage(ctx, db, q, opt, scanListedUser, func(u switchboard.User) int64 { return u.ID })
+	return listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
 }
 
 // UpdateUser implements switchboard.Store.
@@ -279,8 +269,15 @@ func (t *tx) updateUser(ctx context.Context, tenantID int64, u switchboard.User)
 		return u, err
 	}
 	u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, old.UUID, old.CreatedAt, tx.now
-	if u.SIPPassword == "" {
-		u.SIPPassword = old.SIPPassword
+	// The stored hashes cover the old sip_username: keeping them under a
+	// new name would leave a phone that can never register, silently.
+	var hashed bool
+	if err := tx.queryRow(ctx, "SELECT sip_ha1 <> '' FROM users WHERE id = ?", u.ID).Scan(&hashed); err != nil {
+		return u, fmt.Errorf("get user: %w", err)
+	}
+	if hashed && u.SIPPassword == "" && u.SIPUsername != old.SIPUsername {
+		return u, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "a new sip_username needs a new sip_password",
+			Fields: map[string]string{"sip_password": "is required when sip_username changes: the stored password hash covers the old name"}}
 	}
 	event := switchboard.EventUserUpdated
 	switch {
@@ -295,16 +292,64 @@ func (t *tx) updateUser(ctx context.Context, tenantID int64, u switchboard.User)
 	numbers, _ := json.Marshal(u.PhoneNumbers)
 	if _, err := tx.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, agent_number = ?, extension = ?,
 		location = ?, roles = ?, max_chats = ?, phone_numbers = ?, outbound_number = ?, time_zone = ?, sip_username = ?,
-		sip_password = ?, updated_at = ?, deactivated_at = ?, click_to_call_disabled = ?, voicemail_enabled = ?,
+		updated_at = ?, deactivated_at = ?, click_to_call_disabled = ?, voicemail_enabled = ?,
 		forward_enabled = ?, forward_number = ? WHERE tenant_id = ? AND id = ?`,
 		u.Email, u.FirstName, u.LastName, u.AgentNumber, u.Extension, u.Location, string(roles), u.MaxChats,
-		string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, u.SIPPassword, micros(tx.now),
+		string(numbers), u.OutboundNumber, u.TimeZone, u.SIPUsername, micros(tx.now),
 		nullMicros(u.DeactivatedAt), u.ClickToCallDisabled, u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber,
 		tenantID, u.ID); err != nil {
 		return u, fmt.Errorf("update user: %w", err)
+	}
+	if u.SIPPassword != "" {
+		h := db.sipHashes(u)
+		if _, err := tx.exec(ctx, "UPDATE users SET sip_realm = ?, sip_ha1 = ?, sip_ha1_sha256 = ? WHERE tenant_id = ? AND id = ?",
+			h.realm, h.md5, h.sha256, tenantID, u.ID); err != nil {
+			return u, fmt.Errorf("set SIP password: %w", err)
+		}
+		u.SIPPassword = ""
 	}
 	if err := tx.writeUserLinks(ctx, &u); err != nil {
 		return u, err
 	}
 	return u, tx.appendEvent(ctx, tenantID, event, "user", u.ID, u)
+}
+
+// sipHash is a SIP password as the store keeps it: its digest hashes and
+// the realm they were computed in; all empty when u sets no password.
+type sipHash struct{ realm, md5, sha256 string }
+
+// sipHashes hashes u's new SIP password, if it sets one, in the store's
+// realm. A password without a sip_username (a user with no extension) is
+// refused by Validate, so the name the hash covers is the one stored.
+func (db *DB) sipHashes(u switchboard.User) sipHash {
+	if u.SIPPassword == "" {
+		return sipHash{}
+	}
+	m, s := switchboard.SIPDigestHA1(u.SIPUsername, db.sipRealm, u.SIPPassword)
+	return sipHash{db.sipRealm, m, s}
+}
+
+// SIPAccounts implements switchboard.Store. Deactivated users and users
+// without a password are left out: neither may register.
+func (db *DB) SIPAccounts(ctx context.Context, username string) ([]switchboard.SIPAccount, error) {
+	rows, err := db.query(ctx, `SELECT u.tenant_id, t.slug, u.id, u.sip_username, u.extension, u.sip_realm, u.sip_ha1,
+		u.sip_ha1_sha256 FROM users u JOIN tenants t ON t.id = u.tenant_id
+		WHERE u.sip_username = ? AND u.sip_ha1 <> '' AND u.deactivated_at IS NULL ORDER BY u.tenant_id`, username)
+	if err != nil {
+		return nil, fmt.Errorf("SIP accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []switchboard.SIPAccount
+	for rows.Next() {
+		var a switchboard.SIPAccount
+		if err := rows.Scan(&a.TenantID, &a.TenantSlug, &a.UserID, &a.Username, &a.Extension, &a.Realm, &a.HA1,
+			&a.HA1SHA256); err != nil {
+			return nil, fmt.Errorf("SIP accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("SIP accounts: %w", err)
+	}
+	return out, nil
 }
