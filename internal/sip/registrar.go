@@ -1,0 +1,423 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard"
+	"switchboard/internal/callcenter"
+)
+
+// RegistrarOptions tune a Registrar. Zero values take the defaults named.
+type RegistrarOptions struct {
+	// Realm is the digest realm; switchboard.DefaultSIPRealm when empty. It
+	// must be the realm the store hashes passwords in (sqlstore.Options).
+	Realm string
+	// Secret keys the HMAC of the nonces. Nodes that share a SIP address
+	// must share it; when nil a random one is made, so nonces die with the
+	// process (phones simply get a new challenge).
+	Secret []byte
+	// NonceTTL is how long a nonce is good for (5 min); an older one is
+	// answered with a stale=true challenge.
+	NonceTTL time.Duration
+	// DefaultExpires is a binding's lifetime when the REGISTER names none
+	// (3600 s); MinExpires is the shortest accepted, shorter ones get
+	// 423 Interval Too Brief (60 s); MaxExpires caps longer ones (86400 s).
+	DefaultExpires, MinExpires, MaxExpires time.Duration
+	// MaxBindings bounds the contacts of one device (10); registering one
+	// more drops the one closest to expiry.
+	MaxBindings int
+	// Guard, when set, hears of every failed digest so that it can lock the
+	// source out.
+	Guard *Guard
+	// Logger gets failures and warnings; nothing when nil. Passwords and
+	// digest responses are never logged.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Binding is one registered contact of a device: where to send its INVITEs.
+type Binding struct {
+	// Contact is the URI the phone registered.
+	Contact sip.Uri
+	// Source is the address the REGISTER came from and Transport its
+	// transport ("UDP", "TCP", "TLS", "WS" …). Behind NAT the Contact
+	// names a private address: requests go to Source (RFC 3581 rport).
+	Source    netip.AddrPort
+	Transport string
+	// Expires is when the binding lapses unless refreshed.
+	Expires   time.Time
+	CallID    string
+	UserAgent string
+}
+
+// RegistrarStats are the registrar's counters, for metrics.
+type RegistrarStats struct {
+	Registers, Challenges, AuthFailures uint64
+	Devices, Bindings                   int
+}
+
+// Registrar is the registrar of agents' phones: it authenticates REGISTERs
+// with digest against the store's hashes and keeps each device's bindings
+// in memory until they expire. A device is an agent's phone as the driver
+// names it, callcenter.DeviceName(tenant, extension).
+type Registrar struct {
+	accounts      Accounts
+	realm         string
+	nonces        nonceSigner
+	counts        nonceCounts
+	guard         *Guard
+	log           *slog.Logger
+	now           func() time.Time
+	lookupTimeout time.Duration
+	defExpires    time.Duration
+	minExpires    time.Duration
+	maxExpires    time.Duration
+	maxBindings   int
+	realmWarned   sync.Map // user id -> true
+
+	mu       sync.Mutex
+	devices  map[string][]Binding
+	sources  map[netip.Addr]int // bindings per source address
+	notifyMu sync.Mutex         // orders OnChange calls as the changes happened
+	hooks    []func(device string, registered bool)
+
+	stats struct{ registers, challenges, failures atomic.Uint64 }
+}
+
+// NewRegistrar returns a registrar that authenticates against accounts.
+// Call Run to expire bindings.
+func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
+	r := &Registrar{
+		accounts: accounts, realm: opt.Realm, guard: opt.Guard, log: logger(opt.Logger), now: opt.Now,
+		lookupTimeout: 5 * time.Second, defExpires: opt.DefaultExpires, minExpires: opt.MinExpires,
+		maxExpires: opt.MaxExpires, maxBindings: opt.MaxBindings,
+		devices: map[string][]Binding{}, sources: map[netip.Addr]int{},
+	}
+	if r.realm == "" {
+		r.realm = switchboard.DefaultSIPRealm
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	key := opt.Secret
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	r.nonces = nonceSigner{key: key, ttl: opt.NonceTTL}
+	if r.nonces.ttl <= 0 {
+		r.nonces.ttl = 5 * time.Minute
+	}
+	r.counts = nonceCounts{seen: map[string]ncEntry{}, max: 100_000}
+	if r.defExpires <= 0 {
+		r.defExpires = time.Hour
+	}
+	if r.minExpires <= 0 {
+		r.minExpires = time.Minute
+	}
+	if r.maxExpires <= 0 {
+		r.maxExpires = 24 * time.Hour
+	}
+	if r.maxBindings <= 0 {
+		r.maxBindings = 10
+	}
+	return r
+}
+
+// Realm is the digest realm the registrar challenges with.
+func (r *Registrar) Realm() string { return r.realm }
+
+// OnChange adds fn to the functions called when a device becomes
+// registered (its first binding) or unregistered (its last one removed or
+// expired), in the order the changes happened. fn must not block for long:
+// registrations wait for it.
+func (r *Registrar) OnChange(fn func(device string, registered bool)) {
+	r.notifyMu.Lock()
+	r.hooks = append(r.hooks, fn)
+	r.notifyMu.Unlock()
+}
+
+// Registered reports whether device has a binding that has not expired.
+func (r *Registrar) Registered(device string) bool { return len(r.Contacts(device)) > 0 }
+
+// Contacts returns device's live bindings, most recently registered last:
+// every one rings when the agent is offered a call.
+func (r *Registrar) Contacts(device string) []Binding {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Binding
+	for _, b := range r.devices[device] {
+		if b.Expires.After(now) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// KnownSource reports whether a registered phone sends from addr, for the
+// Guard's rate limits.
+func (r *Registrar) KnownSource(addr netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sources[addr.Unmap()] > 0
+}
+
+// Stats returns the registrar's counters.
+func (r *Registrar) Stats() RegistrarStats {
+	s := RegistrarStats{Registers: r.stats.registers.Load(), Challenges: r.stats.challenges.Load(),
+		AuthFailures: r.stats.failures.Load()}
+	r.mu.Lock()
+	s.Devices = len(r.devices)
+	for _, bs := range r.devices {
+		s.Bindings += len(bs)
+	}
+	r.mu.Unlock()
+	return s
+}
+
+// Run expires bindings (calling the OnChange hooks) and forgets spent nonce
+// counts, every interval (1 s when 0), until ctx ends.
+func (r *Registrar) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.Expire()
+		}
+	}
+}
+
+// Expire removes the bindings that have expired now; Run calls it.
+func (r *Registrar) Expire() {
+	now := r.now()
+	r.counts.sweep(now)
+	r.mu.Lock()
+	var gone []string
+	for dev, bs := range r.devices {
+		kept := bs[:0]
+		for _, b := range bs {
+			if b.Expires.After(now) {
+				kept = append(kept, b)
+			} else {
+				r.dropSourceLocked(b.Source)
+			}
+		}
+		if len(kept) == 0 {
+			delete(r.devices, dev)
+			gone = append(gone, dev)
+		} else {
+			r.devices[dev] = kept
+		}
+	}
+	r.notifyLocked(gone, false)
+}
+
+// notifyLocked releases r.mu and calls the hooks for devices, holding
+// notifyMu from before the release so that no later change is announced
+// before this one.
+func (r *Registrar) notifyLocked(devices []string, registered bool) {
+	if len(devices) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	r.notifyMu.Lock()
+	r.mu.Unlock()
+	defer r.notifyMu.Unlock()
+	for _, d := range devices {
+		for _, fn := range r.hooks {
+			fn(d, registered)
+		}
+	}
+}
+
+func (r *Registrar) dropSourceLocked(src netip.AddrPort) {
+	a := src.Addr()
+	if r.sources[a]--; r.sources[a] <= 0 {
+		delete(r.sources, a)
+	}
+}
+
+// ServeREGISTER is the sipgo handler of REGISTER: it authenticates the
+// phone, then adds, refreshes or removes its bindings (RFC 3261 §10.3) and
+// answers 200 with the device's current contacts. The AoR (To user) must be
+// the authenticated username, and the user must have an extension.
+func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
+	r.stats.registers.Add(1)
+	acct, ok := r.Authenticate(req, tx)
+	if !ok {
+		return
+	}
+	to := req.To()
+	if to == nil || to.Address.User != acct.Username {
+		r.respond(req, tx, sip.StatusForbidden, "To does not match the authenticated user")
+		return
+	}
+	if acct.Extension == "" {
+		r.respond(req, tx, sip.StatusForbidden, "User has no extension")
+		return
+	}
+	device := callcenter.DeviceName(acct.TenantID, acct.Extension)
+	defExpires := r.defExpires
+	if h := req.GetHeader("Expires"); h != nil {
+		// sipgo parses Expires only in messages it builds; on the wire it
+		// stays a generic header.
+		n, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
+		if err != nil {
+			r.respond(req, tx, sip.StatusBadRequest, "Bad Expires")
+			return
+		}
+		defExpires = time.Duration(n) * time.Second
+	}
+	contacts := req.GetHeaders("Contact")
+	var wildcard bool
+	for _, h := range contacts {
+		if c, ok := h.(*sip.ContactHeader); ok && c.Address.Wildcard {
+			wildcard = true
+		}
+	}
+	if wildcard && (len(contacts) != 1 || defExpires != 0) {
+		r.respond(req, tx, sip.StatusBadRequest, "Contact * needs Expires: 0 and no other contact")
+		return
+	}
+
+	type change struct {
+		uri     sip.Uri
+		expires time.Duration
+	}
+	var changes []change
+	for _, h := range contacts {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || c.Address.Wildcard {
+			continue
+		}
+		if c.Address.Scheme != "sip" && c.Address.Scheme != "sips" {
+			r.respond(req, tx, sip.StatusBadRequest, "Contact must be a sip or sips URI")
+			return
+		}
+		exp := defExpires
+		if v, ok := c.Params.Get("expires"); ok {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				r.respond(req, tx, sip.StatusBadRequest, "Bad Contact expires")
+				return
+			}
+			exp = time.Duration(n) * time.Second
+		}
+		if exp > 0 && exp < r.minExpires {
+			res := sip.NewResponseFromRequest(req, sip.StatusIntervalToBrief, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(int(r.minExpires/time.Second))))
+			if err := tx.Respond(res); err != nil {
+				r.log.Debug("sip: respond 423", "error", err)
+			}
+			return
+		}
+		changes = append(changes, change{uri: *c.Address.Clone(), expires: min(exp, r.maxExpires)})
+	}
+
+	now := r.now()
+	src := sourceAddr(req)
+	callID := ""
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	ua := ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = h.Value()
+	}
+	r.mu.Lock()
+	before := r.live(device, now)
+	bs := r.devices[device]
+	if wildcard {
+		for _, b := range bs {
+			r.dropSourceLocked(b.Source)
+		}
+		bs = nil
+	}
+	for _, ch := range changes {
+		i := slices.IndexFunc(bs, func(b Binding) bool { return sameContact(b.Contact, ch.uri) })
+		if i >= 0 {
+			r.dropSourceLocked(bs[i].Source)
+			bs = slices.Delete(bs, i, i+1)
+		}
+		if ch.expires == 0 {
+			continue
+		}
+		if len(bs) >= r.maxBindings {
+			j := 0
+			for k := range bs {
+				if bs[k].Expires.Before(bs[j].Expires) {
+					j = k
+				}
+			}
+			r.dropSourceLocked(bs[j].Source)
+			bs = slices.Delete(bs, j, j+1)
+		}
+		bs = append(bs, Binding{Contact: ch.uri, Source: src, Transport: req.Transport(), Expires: now.Add(ch.expires),
+			CallID: callID, UserAgent: ua})
+		r.sources[src.Addr()]++
+	}
+	if len(bs) == 0 {
+		delete(r.devices, device)
+	} else {
+		r.devices[device] = bs
+	}
+	after := r.live(device, now)
+
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	for _, b := range after {
+		c := &sip.ContactHeader{Address: *b.Contact.Clone(), Params: sip.NewParams()}
+		c.Params.Add("expires", strconv.Itoa(int(b.Expires.Sub(now).Round(time.Second)/time.Second)))
+		res.AppendHeader(c)
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+	switch {
+	case len(before) == 0 && len(after) > 0:
+		r.notifyLocked([]string{device}, true)
+	case len(before) > 0 && len(after) == 0:
+		r.notifyLocked([]string{device}, false)
+	default:
+		r.mu.Unlock()
+	}
+	if err := tx.Respond(res); err != nil {
+		r.log.Debug("sip: respond to REGISTER", "error", err)
+	}
+}
+
+// live is device's unexpired bindings; r.mu is held.
+func (r *Registrar) live(device string, now time.Time) []Binding {
+	var out []Binding
+	for _, b := range r.devices[device] {
+		if b.Expires.After(now) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// sameContact compares two contact URIs as RFC 3261 §10.3 step 6 asks for
+// binding updates, on scheme, user, host, port and transport.
+func sameContact(a, b sip.Uri) bool {
+	ta, _ := a.UriParams.Get("transport")
+	tb, _ := b.UriParams.Get("transport")
+	return a.Scheme == b.Scheme && a.User == b.User && strings.EqualFold(a.Host, b.Host) && a.Port == b.Port &&
+		strings.EqualFold(ta, tb)
+}
