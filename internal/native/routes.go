@@ -2,10 +2,12 @@ package native
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 // registerRoutes declares the whole API. The order here is the order of the
@@ -32,7 +34,8 @@ func (a *API) registerRoutes() {
 }
 
 // userBody is the writable view of a user. SIPPassword is write-only: an empty
-// value keeps the current password.
+// value keeps the current password, and a new sip_username on a user with a
+// password needs a new one too (the store hashes the password with the name).
 type userBody struct {
 	Email          string                  `json:"email" limit:"254"`
 	FirstName      string                  `json:"first_name" limit:"200"`
@@ -84,6 +87,13 @@ func (b *userBody) apply(u *switchboard.User) {
 	}
 }
 
+// sipPasswordBody is a generated SIP password, the only time it is shown.
+type sipPasswordBody struct {
+	UserID      int64  `json:"user_id"`
+	SIPUsername string `json:"sip_username"`
+	SIPPassword string `json:"sip_password"`
+}
+
 func (a *API) userRoutes() {
 	s := a.opt.Store
 	handle(a, route{Method: "GET", Path: "/v1/users", Summary: "List users", Tag: "Users", Scope: switchboard.ScopeUsersRead, Paged: true,
@@ -131,6 +141,28 @@ func (a *API) userRoutes() {
 					a.opt.Auth.ForgetUser(c.tenantID(), u.ID) // the user's keys stop at once
 				}
 			},
+		})
+	// A generated password is not replayed by Idempotency-Key: the replay
+	// would keep it in clear, which the store never does (a retry makes
+	// another, and the phone takes whichever the admin saw last).
+	handle(a, route{Method: "POST", Path: "/v1/users/{id}/sip_password", Summary: "Set a new, generated SIP password; the response holds it, shown only once",
+		Doc: "The password (26 characters, 130 random bits) replaces the user's current one at once: phones registered with the old " +
+			"one keep their registration until it expires, then need the new one. The store keeps only its digest hashes.",
+		Tag: "Users", Scope: switchboard.ScopeUsersManage, Replay: httpapi.ReplayOff},
+		func(ctx context.Context, c *call, _ *noBody) (sipPasswordBody, error) {
+			password := rand.Text()
+			u, err := updater(s.UpdateUserFunc)(ctx, c, func(u *switchboard.User) error {
+				if u.SIPUsername == "" {
+					return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "the user has no sip_username",
+						Fields: map[string]string{"sip_username": "is required (or an extension, its default) to set a SIP password"}}
+				}
+				u.SIPPassword = password
+				return nil
+			})
+			if err != nil {
+				return sipPasswordBody{}, err
+			}
+			return sipPasswordBody{UserID: u.ID, SIPUsername: u.SIPUsername, SIPPassword: password}, nil
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/users/{id}", Summary: "Deactivate a user (users are kept for their history)", Tag: "Users",
 		Scope: switchboard.ScopeUsersManage, Status: http.StatusNoContent},
