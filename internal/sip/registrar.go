@@ -161,6 +161,7 @@ func (r *Registrar) Contacts(device string) []Binding {
 	var out []Binding
 	for _, b := range r.devices[device] {
 		if b.Expires.After(now) {
+			b.Contact = *b.Contact.Clone() // the caller may change it
 			out = append(out, b)
 		}
 	}
@@ -344,14 +345,18 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 		ua = h.Value()
 	}
 	r.mu.Lock()
-	before := r.live(device, now)
+	// A device's announced state is whether it has bindings in the table:
+	// lapsed ones not yet swept count until this REGISTER prunes them, so
+	// the hooks always see true and false alternate.
 	bs := r.devices[device]
-	if wildcard {
-		for _, b := range bs {
+	before := len(bs) > 0
+	bs = slices.DeleteFunc(bs, func(b Binding) bool {
+		if wildcard || !b.Expires.After(now) {
 			r.dropSourceLocked(b.Source)
+			return true
 		}
-		bs = nil
-	}
+		return false
+	})
 	for _, ch := range changes {
 		i := slices.IndexFunc(bs, func(b Binding) bool { return sameContact(b.Contact, ch.uri) })
 		if i >= 0 {
@@ -380,37 +385,23 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	} else {
 		r.devices[device] = bs
 	}
-	after := r.live(device, now)
+	after := len(bs) > 0
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	for _, b := range after {
+	for _, b := range bs {
 		c := &sip.ContactHeader{Address: *b.Contact.Clone(), Params: sip.NewParams()}
 		c.Params.Add("expires", strconv.Itoa(int(b.Expires.Sub(now).Round(time.Second)/time.Second)))
 		res.AppendHeader(c)
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	switch {
-	case len(before) == 0 && len(after) > 0:
-		r.notifyLocked([]string{device}, true)
-	case len(before) > 0 && len(after) == 0:
-		r.notifyLocked([]string{device}, false)
-	default:
+	if before != after {
+		r.notifyLocked([]string{device}, after)
+	} else {
 		r.mu.Unlock()
 	}
 	if err := tx.Respond(res); err != nil {
 		r.log.Debug("sip: respond to REGISTER", "error", err)
 	}
-}
-
-// live is device's unexpired bindings; r.mu is held.
-func (r *Registrar) live(device string, now time.Time) []Binding {
-	var out []Binding
-	for _, b := range r.devices[device] {
-		if b.Expires.After(now) {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // sameContact compares two contact URIs as RFC 3261 §10.3 step 6 asks for

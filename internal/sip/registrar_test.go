@@ -589,3 +589,31 @@ func TestGuardMalformed(t *testing.T) {
 		t.Errorf("guard stats = %+v, want 4 invalid", st)
 	}
 }
+
+// TestOnChangeAlternates: a binding that lapsed but was not swept yet,
+// refreshed by a new REGISTER, is no change; the hooks see true and false
+// alternate.
+func TestOnChangeAlternates(t *testing.T) {
+	r := newRig(t, GuardOptions{})
+	acme := r.tenant("acme")
+	r.user(acme, "1001", "pw")
+	device := callcenter.DeviceName(acme.ID, "1001")
+	p := newPhone(t, r.addr)
+	p.register("1001", "pw", "<sip:1001@10.0.0.5>", 60)
+	r.clock.Advance(61 * time.Second)
+	if r.reg.Registered(device) {
+		t.Fatal("registered after expiry")
+	}
+	if res := p.register("1001", "pw", "<sip:1001@10.0.0.5>", 60); status(res) != 200 {
+		t.Fatalf("re-REGISTER = %v", res)
+	}
+	r.reg.Expire() // nothing has lapsed now
+	if res := p.register("1001", "pw", "<sip:1001@10.0.0.5>", 0); status(res) != 200 {
+		t.Fatalf("unregister = %v", res)
+	}
+	r.reg.Expire()
+	want := []string{device + "=true", device + "=false"}
+	if got := r.seen(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("OnChange calls = %v, want %v", got, want)
+	}
+}
