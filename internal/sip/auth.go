@@ -170,7 +170,7 @@ func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (sw
 		r.challenge(req, tx, status, reason, chalHeader, true)
 		return switchboard.SIPAccount{}, false
 	case err != nil:
-		r.fail(req, tx, "nonce: "+err.Error())
+		r.fail(req, tx, cred.Username, "nonce: "+err.Error())
 		return switchboard.SIPAccount{}, false
 	}
 	alg := strings.ToUpper(cred.Algorithm)
@@ -229,7 +229,7 @@ func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (sw
 		}
 		return a, true
 	}
-	r.fail(req, tx, "wrong credentials")
+	r.fail(req, tx, cred.Username, "wrong credentials")
 	return switchboard.SIPAccount{}, false
 }
 
@@ -266,13 +266,13 @@ func (r *Registrar) challenge(req *sip.Request, tx sip.ServerTransaction, status
 
 // fail answers 403 to credentials that prove nothing and counts the failure
 // against the source. The username is logged, never the response.
-func (r *Registrar) fail(req *sip.Request, tx sip.ServerTransaction, why string) {
+func (r *Registrar) fail(req *sip.Request, tx sip.ServerTransaction, username, why string) {
 	src := sourceAddr(req)
 	r.stats.failures.Add(1)
 	if r.guard != nil {
 		r.guard.AuthFailed(src.Addr())
 	}
-	r.log.Info("sip: authentication failed", "method", req.Method, "source", src, "reason", why)
+	r.log.Info("sip: authentication failed", "method", req.Method, "source", src, "username", username, "reason", why)
 	r.respond(req, tx, sip.StatusForbidden, "Forbidden")
 }
 

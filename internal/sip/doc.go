@@ -11,14 +11,37 @@
 //     call control (Originate, Answer, Bridge, Hangup) into INVITE, CANCEL and
 //     BYE on independent legs, and its media control (Play, Record) into RTP;
 //   - the registrar (registrar.go): agents' phones register with their
-//     sip_username and SIP password (digest, HMAC nonces); several contacts
-//     per agent ring together;
-//   - the guard (guard.go): request validation, brute-force lockout per
-//     source, scanners and unknown sources rate-limited;
+//     sip_username and SIP password; several contacts per agent ring
+//     together. Bindings live in memory per device (callcenter.DeviceName),
+//     expire (Expires 3600 s by default, 60 s minimum with 423 below it,
+//     24 h maximum), and OnChange announces each device's registered state;
+//   - digest authentication (auth.go), for REGISTER (401) and for the
+//     driver's INVITE and REFER from phones (Authenticate, 407), so that
+//     nobody relays calls without a password: MD5 and SHA-256 (RFC 7616)
+//     against the hashes the store keeps, qop=auth with nonce-count replay
+//     checks, and stateless nonces (issue time plus an HMAC) that expire
+//     after 5 minutes with stale=true;
+//   - the guard (guard.go): request validation (ValidateRequest: sipgo
+//     v1.7.3 has none), lockout of a source after repeated failed digests
+//     (10 in 60 s locks it out for 5 minutes, answered by silence),
+//     scanner user-agents and unknown sources rate-limited, with counters;
 //   - trunks (trunks.go, trunkhealth.go): carriers matched by source
 //     address or credentials, outbound through a trunk with digest or IP
 //     auth within its concurrent-call and calls-per-second limits, dial and
 //     caller-id rules, and the outbound REGISTER and OPTIONS health checks.
+//
+// The realm. One server-wide digest realm (RegistrarOptions.Realm, the same
+// as sqlstore.Options.SIPRealm; "switchboard" by default) serves every
+// tenant, so the store hashes a SIP password when it is set and never keeps
+// it. A username may exist in several tenants: when the host of To (REGISTER)
+// or From (other requests) is a tenant's slug, or slug.<anything>, that
+// tenant is meant; otherwise each tenant's hash is tried and the one that
+// matches the response wins. Changing the realm invalidates every stored
+// hash (the registrar logs the users concerned); the hashes carry the realm
+// they were made in, so a stale one is never mistaken for a wrong password.
+//
+// Passwords and digest responses are never logged; failures are logged with
+// the source address and username only.
 //
 // Media that is not SIP-specific (WAV prompts, the generated hold music,
 // two-channel recordings) lives in internal/audio.

@@ -51,15 +51,30 @@ type rig struct {
 
 	mu      sync.Mutex
 	changes []string
+	logs    strings.Builder // what the registrar and guard logged, under mu
+}
+
+// Write collects the registrar's and guard's logs.
+func (r *rig) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.logs.Write(b)
+}
+
+func (r *rig) logged() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.logs.String()
 }
 
 func newRig(t *testing.T, gopt GuardOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, clock: newClock()}
 	r.db = sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
-	gopt.Now = r.clock.Now
+	log := slog.New(slog.NewTextHandler(r, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	gopt.Now, gopt.Logger = r.clock.Now, log
 	r.guard = NewGuard(gopt)
-	r.reg = NewRegistrar(r.db, RegistrarOptions{Guard: r.guard, Now: r.clock.Now})
+	r.reg = NewRegistrar(r.db, RegistrarOptions{Guard: r.guard, Now: r.clock.Now, Logger: log})
 	r.reg.OnChange(func(device string, registered bool) {
 		r.mu.Lock()
 		r.changes = append(r.changes, fmt.Sprintf("%s=%v", device, registered))
@@ -286,6 +301,11 @@ func TestRegisterWithDigest(t *testing.T) {
 	}
 	if st := r.guard.Stats(); st.AuthFailures != 2 || st.Lockouts != 0 {
 		t.Errorf("guard stats = %+v, want 2 failures and no lockout", st)
+	}
+	// Failures are logged, passwords never.
+	logs := r.logged()
+	if strings.Count(logs, "authentication failed") != 2 || strings.Contains(logs, "right-pw") || strings.Contains(logs, "wrong-pw") {
+		t.Errorf("logs:\n%s", logs)
 	}
 
 	// SHA-256, from the second challenge.
