@@ -165,19 +165,24 @@ func newPhone(t *testing.T, server string) *phone {
 
 // request builds a request for user with the given extra headers.
 func (p *phone) request(method sip.RequestMethod, user string, headers ...sip.Header) *sip.Request {
-	host, port, _ := sip.ParseAddr(p.srv)
-	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", Host: host, Port: port})
+	return newRequest(method, p.srv, p.host, user, headers...)
+}
+
+// newRequest builds a request from user@host to server (host:port).
+func newRequest(method sip.RequestMethod, server, host, user string, headers ...sip.Header) *sip.Request {
+	shost, port, _ := sip.ParseAddr(server)
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", Host: shost, Port: port})
 	if method == sip.INVITE {
 		req.Recipient.User = "15550001111"
 	}
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: p.host}, Params: sip.NewParams()}
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	toUser := user
 	if method == sip.INVITE {
 		toUser = "15550001111"
 	}
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: toUser, Host: p.host}})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: toUser, Host: host}})
 	for _, h := range headers {
 		req.AppendHeader(h)
 	}
