@@ -183,9 +183,7 @@ func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (sw
 		return switchboard.SIPAccount{}, false
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), r.lookupTimeout)
-	defer cancel()
-	accounts, err := r.accounts.SIPAccounts(ctx, cred.Username)
+	accounts, err := r.lookup(cred.Username, now)
 	if err != nil {
 		r.log.Error("sip: look up account", "username", cred.Username, "error", err)
 		r.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable")
@@ -231,6 +229,52 @@ func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (sw
 	}
 	r.fail(req, tx, cred.Username, "wrong credentials")
 	return switchboard.SIPAccount{}, false
+}
+
+// accountCache keeps the accounts of recently seen usernames for a short
+// while (RegistrarOptions.AccountTTL), unknown ones included.
+type accountCache struct {
+	ttl     time.Duration
+	max     int
+	mu      sync.Mutex
+	entries map[string]cachedAccounts
+}
+
+type cachedAccounts struct {
+	accounts []switchboard.SIPAccount
+	expires  time.Time
+}
+
+// lookup returns username's accounts from the cache or the store.
+func (r *Registrar) lookup(username string, now time.Time) ([]switchboard.SIPAccount, error) {
+	c := &r.cache
+	if c.ttl > 0 {
+		c.mu.Lock()
+		e, ok := c.entries[username]
+		c.mu.Unlock()
+		if ok && now.Before(e.expires) {
+			return e.accounts, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.lookupTimeout)
+	defer cancel()
+	accounts, err := r.accounts.SIPAccounts(ctx, username)
+	if err != nil || c.ttl <= 0 {
+		return accounts, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for k, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+	}
+	if len(c.entries) < c.max {
+		c.entries[username] = cachedAccounts{accounts: accounts, expires: now.Add(c.ttl)}
+	}
+	return accounts, nil
 }
 
 // narrowByHost keeps the account of the tenant host names (its slug, or

@@ -37,6 +37,12 @@ type RegistrarOptions struct {
 	// MaxBindings bounds the contacts of one device (10); registering one
 	// more drops the one closest to expiry.
 	MaxBindings int
+	// AccountTTL is how long a username's accounts, once read from the
+	// store, answer later requests (1 s; negative: never cached). A new
+	// password, or a deactivation, takes effect within it; in exchange a
+	// burst of REGISTERs for one username (a phone's refreshes, a password
+	// sweep) costs one store read a second.
+	AccountTTL time.Duration
 	// Guard, when set, hears of every failed digest so that it can lock the
 	// source out.
 	Guard *Guard
@@ -86,6 +92,7 @@ type Registrar struct {
 	maxExpires    time.Duration
 	maxBindings   int
 	realmWarned   sync.Map // user id -> true
+	cache         accountCache
 
 	mu       sync.Mutex
 	devices  map[string][]Binding
@@ -121,6 +128,10 @@ func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
 		r.nonces.ttl = 5 * time.Minute
 	}
 	r.counts = nonceCounts{seen: map[string]ncEntry{}, max: 100_000}
+	r.cache = accountCache{ttl: opt.AccountTTL, max: 10_000, entries: map[string]cachedAccounts{}}
+	if r.cache.ttl == 0 {
+		r.cache.ttl = time.Second
+	}
 	if r.defExpires <= 0 {
 		r.defExpires = time.Hour
 	}

@@ -642,3 +642,28 @@ func TestOnChangeAlternates(t *testing.T) {
 		t.Errorf("OnChange calls = %v, want %v", got, want)
 	}
 }
+
+// TestNewPasswordTakesEffect: a password set through the store replaces the
+// old one for the registrar once the account cache's second has passed.
+func TestNewPasswordTakesEffect(t *testing.T) {
+	r := newRig(t, GuardOptions{})
+	acme := r.tenant("acme")
+	u := r.user(acme, "1001", "old-pw")
+	p := newPhone(t, r.addr)
+	if res := p.register("1001", "old-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 200 {
+		t.Fatalf("old password = %v", res)
+	}
+	if _, err := r.db.UpdateUserFunc(context.Background(), acme.ID, u.ID, func(u *switchboard.User) error {
+		u.SIPPassword = "new-pw"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(1100 * time.Millisecond)
+	if res := p.register("1001", "old-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 403 {
+		t.Errorf("old password after the change = %v, want 403", res)
+	}
+	if res := p.register("1001", "new-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 200 {
+		t.Errorf("new password = %v, want 200", res)
+	}
+}
