@@ -292,13 +292,14 @@ func narrowByHost(accounts []switchboard.SIPAccount, host string) []switchboard.
 	return accounts
 }
 
-// challenge answers req with a digest challenge for each algorithm: MD5
-// first, which every phone (and sipp) reads, then SHA-256 for those that
-// prefer it (RFC 8760 lets a client pick any it supports).
+// challenge answers req with a digest challenge for each algorithm offered:
+// MD5 first, which every phone (and sipp) reads, then SHA-256 when
+// RegistrarOptions.OfferSHA256 is set (RFC 8760 lets a client pick any it
+// supports).
 func (r *Registrar) challenge(req *sip.Request, tx sip.ServerTransaction, status int, reason, header string, stale bool) {
 	nonce := r.nonces.issue(r.now())
 	res := sip.NewResponseFromRequest(req, status, reason, nil)
-	for _, alg := range []string{"MD5", "SHA-256"} {
+	for _, alg := range r.algorithms {
 		c := digest.Challenge{Realm: r.realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		res.AppendHeader(sip.NewHeader(header, c.String()))
 	}

@@ -17,8 +17,9 @@
 //     24 h maximum), and OnChange announces each device's registered state;
 //   - digest authentication (auth.go), for REGISTER (401) and for the
 //     driver's INVITE and REFER from phones (Authenticate, 407), so that
-//     nobody relays calls without a password: MD5 and SHA-256 (RFC 7616)
-//     against the hashes the store keeps, qop=auth with nonce-count replay
+//     nobody relays calls without a password: MD5, and SHA-256 (RFC 7616)
+//     when OfferSHA256 is set (baresip 1.0 gives up on a SHA-256
+//     challenge), against the hashes the store keeps, qop=auth with nonce-count replay
 //     checks, and stateless nonces (issue time plus an HMAC) that expire
 //     after 5 minutes with stale=true;
 //   - the guard (guard.go): request validation (ValidateRequest: sipgo

@@ -37,6 +37,12 @@ type RegistrarOptions struct {
 	// MaxBindings bounds the contacts of one device (10); registering one
 	// more drops the one closest to expiry.
 	MaxBindings int
+	// OfferSHA256 adds a SHA-256 challenge after the MD5 one. Off by
+	// default: some phones in the field (baresip 1.0's libre among them)
+	// give up on a challenge whose algorithm they lack instead of ignoring
+	// it as RFC 8760 asks. The store keeps both hashes, so turning it on
+	// needs no new passwords.
+	OfferSHA256 bool
 	// AccountTTL is how long a username's accounts, once read from the
 	// store, answer later requests (1 s; negative: never cached). A new
 	// password, or a deactivation, takes effect within it; in exchange a
@@ -92,6 +98,7 @@ type Registrar struct {
 	maxExpires    time.Duration
 	maxBindings   int
 	realmWarned   sync.Map // user id -> true
+	algorithms    []string // offered in each challenge, in order
 	cache         accountCache
 
 	mu       sync.Mutex
@@ -114,6 +121,10 @@ func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
 	}
 	if r.realm == "" {
 		r.realm = switchboard.DefaultSIPRealm
+	}
+	r.algorithms = []string{"MD5"}
+	if opt.OfferSHA256 {
+		r.algorithms = append(r.algorithms, "SHA-256")
 	}
 	if r.now == nil {
 		r.now = time.Now

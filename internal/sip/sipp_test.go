@@ -106,3 +106,70 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestBaresipRegisters has baresip, a real softphone, register with digest
+// as an agent's phone would, and fail with a wrong password.
+func TestBaresipRegisters(t *testing.T) {
+	baresip, err := exec.LookPath("baresip")
+	if err != nil {
+		if os.Getenv("SWITCHBOARD_TEST_REQUIRE_SIP") == "1" {
+			t.Fatal("baresip is not on PATH and SWITCHBOARD_TEST_REQUIRE_SIP=1")
+		}
+		t.Skip("baresip is not on PATH (apt-get install baresip-core)")
+	}
+	r := newRig(t, GuardOptions{})
+	acme := r.tenant("acme")
+	r.user(acme, "1001", "soft-pw")
+	r.user(acme, "1002", "soft-pw2")
+
+	start := func(user, password string) {
+		t.Helper()
+		dir := t.TempDir()
+		config := fmt.Sprintf("sip_listen\t127.0.0.1:%d\nnet_interface\t127.0.0.1\nmodule_path\t/usr/lib/baresip/modules\n"+
+			"sip_transports\tudp\nmodule\tg711.so\nmodule_tmp\tuuid.so\nmodule_tmp\taccount.so\n", freeUDPPort(t))
+		accounts := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;regint=60\n", user, r.addr, password)
+		for name, body := range map[string]string{"config": config, "accounts": accounts} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := exec.CommandContext(ctx, baresip, "-4", "-f", dir)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cancel()
+			cmd.Wait()
+			if t.Failed() {
+				t.Logf("baresip %s:\n%s", user, tail(out.String()))
+			}
+		})
+	}
+	start("1001", "soft-pw")
+	start("1002", "wrong-pw")
+
+	good := callcenter.DeviceName(acme.ID, "1001")
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.reg.Registered(good) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !r.reg.Registered(good) {
+		t.Fatalf("baresip did not register %s", good)
+	}
+	b := r.reg.Contacts(good)[0]
+	if b.UserAgent == "" || !strings.HasPrefix(b.Contact.User, "1001") || b.Source.Addr() != netip.MustParseAddr("127.0.0.1") {
+		t.Errorf("baresip's binding = %+v", b)
+	}
+	// The wrong password never registers, and its failures are counted.
+	for r.reg.Stats().AuthFailures == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r.reg.Registered(callcenter.DeviceName(acme.ID, "1002")) || r.reg.Stats().AuthFailures == 0 {
+		t.Errorf("baresip with a wrong password: registered %v, failures %d",
+			r.reg.Registered(callcenter.DeviceName(acme.ID, "1002")), r.reg.Stats().AuthFailures)
+	}
+}
