@@ -29,7 +29,7 @@ func (m *Main) withStore(ctx context.Context, name string, args []string, positi
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: log})
+	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: log, SIPRealm: m.Config.SIPRealm})
 	if err != nil {
 		return err
 	}

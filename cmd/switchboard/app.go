@@ -189,7 +189,8 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	m.log = m.newLogger()
-	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: m.log, MaxWebhooksPerTenant: m.Config.WebhookMaxPerTenant})
+	store, err := sqlstore.Open(ctx, m.Config.DB, sqlstore.Options{Logger: m.log, MaxWebhooksPerTenant: m.Config.WebhookMaxPerTenant,
+		SIPRealm: m.Config.SIPRealm})
 	if err != nil {
 		return err
 	}

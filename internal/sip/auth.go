@@ -19,6 +19,7 @@ import (
 	"github.com/icholy/digest"
 
 	"switchboard"
+	"switchboard/internal/callcenter"
 )
 
 // Accounts finds the SIP accounts of a username across tenants
@@ -135,18 +136,33 @@ func authHeaders(method sip.RequestMethod) (status int, reason, challenge, crede
 	return sip.StatusProxyAuthRequired, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization"
 }
 
-// Authenticate checks the digest credentials of req, a request from a phone
-// (INVITE, REFER, REGISTER …), and returns the account they prove. When they
-// prove none it has answered req itself, so the caller just returns: a
-// challenge (401 for REGISTER, 407 otherwise) when there are no credentials
-// or the nonce is stale, 403 when they are wrong, 400 when unreadable.
-// Wrong credentials count against the source in the Guard.
+// Authenticate implements Phones: it authenticates a request from a phone
+// (an INVITE, a REFER) as AuthenticateAccount does and names the caller's
+// device. A user without an extension has no device and may not call (403).
+func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (Caller, bool) {
+	a, ok := r.AuthenticateAccount(req, tx)
+	if !ok {
+		return Caller{}, false
+	}
+	if a.Extension == "" {
+		r.respond(req, tx, sip.StatusForbidden, "User has no extension")
+		return Caller{}, false
+	}
+	return Caller{TenantID: a.TenantID, Device: callcenter.DeviceName(a.TenantID, a.Extension)}, true
+}
+
+// AuthenticateAccount checks the digest credentials of req, a request from
+// a phone (INVITE, REFER, REGISTER …), and returns the account they prove.
+// When they prove none it has answered req itself, so the caller just
+// returns: a challenge (401 for REGISTER, 407 otherwise) when there are no
+// credentials or the nonce is stale, 403 when they are wrong, 400 when
+// unreadable. Wrong credentials count against the source in the Guard.
 //
 // The tenant is the one whose slug the host of To (REGISTER) or From (any
 // other request) names, as slug or slug.<domain>; otherwise every tenant
 // with the username is tried and the one whose password produced the
 // response wins.
-func (r *Registrar) Authenticate(req *sip.Request, tx sip.ServerTransaction) (switchboard.SIPAccount, bool) {
+func (r *Registrar) AuthenticateAccount(req *sip.Request, tx sip.ServerTransaction) (switchboard.SIPAccount, bool) {
 	status, reason, chalHeader, credHeader := authHeaders(req.Method)
 	h := req.GetHeader(credHeader)
 	if h == nil {

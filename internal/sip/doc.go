@@ -14,7 +14,9 @@
 //     sip_username and SIP password; several contacts per agent ring
 //     together. Bindings live in memory per device (callcenter.DeviceName),
 //     expire (Expires 3600 s by default, 60 s minimum with 423 below it,
-//     24 h maximum), and OnChange announces each device's registered state;
+//     24 h maximum), and OnChange announces each device's registered state.
+//     The Registrar is the driver's Phones: Contacts gives the driver each
+//     binding's URI with the address the REGISTER came from (NAT);
 //   - digest authentication (auth.go), for REGISTER (401) and for the
 //     driver's INVITE and REFER from phones (Authenticate, 407), so that
 //     nobody relays calls without a password: MD5, and SHA-256 (RFC 7616)

@@ -171,12 +171,33 @@ func (r *Registrar) OnChange(fn func(device string, registered bool)) {
 	r.notifyMu.Unlock()
 }
 
-// Registered reports whether device has a binding that has not expired.
-func (r *Registrar) Registered(device string) bool { return len(r.Contacts(device)) > 0 }
+var _ Phones = (*Registrar)(nil)
 
-// Contacts returns device's live bindings, most recently registered last:
-// every one rings when the agent is offered a call.
-func (r *Registrar) Contacts(device string) []Binding {
+// Registered reports whether device has a binding that has not expired.
+func (r *Registrar) Registered(device string) bool { return len(r.Bindings(device)) > 0 }
+
+// Contacts implements Phones: where to send device's INVITEs, one per live
+// binding, most recently registered last; every one rings when the agent
+// is offered a call. A phone behind NAT registers a Contact naming its
+// private address, which nobody can reach: when the REGISTER came from
+// another address, the URI's host and port are that address (where the
+// NAT maps the phone, RFC 3581) and its user and parameters are kept.
+func (r *Registrar) Contacts(device string) []Contact {
+	bs := r.Bindings(device)
+	out := make([]Contact, 0, len(bs))
+	for _, b := range bs {
+		u := b.Contact
+		if b.Source.IsValid() && (u.Host != b.Source.Addr().String() || u.Port != int(b.Source.Port())) {
+			u.Host, u.Port = b.Source.Addr().String(), int(b.Source.Port())
+		}
+		out = append(out, Contact{URI: u, Transport: strings.ToLower(b.Transport)})
+	}
+	return out
+}
+
+// Bindings returns device's live bindings as registered, most recently
+// registered last.
+func (r *Registrar) Bindings(device string) []Binding {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -285,7 +306,7 @@ func (r *Registrar) dropSourceLocked(src netip.AddrPort) {
 // the authenticated username, and the user must have an extension.
 func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	r.stats.registers.Add(1)
-	acct, ok := r.Authenticate(req, tx)
+	acct, ok := r.AuthenticateAccount(req, tx)
 	if !ok {
 		return
 	}

@@ -39,9 +39,9 @@ func newClock() *clock {
 func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// rig is a registrar and guard served over UDP on 127.0.0.1, with accounts
+// regRig is a registrar and guard served over UDP on 127.0.0.1, with accounts
 // in a real SQLite store.
-type rig struct {
+type regRig struct {
 	t     *testing.T
 	db    *sqlstore.DB
 	reg   *Registrar
@@ -55,28 +55,28 @@ type rig struct {
 }
 
 // Write collects the registrar's and guard's logs.
-func (r *rig) Write(b []byte) (int, error) {
+func (r *regRig) Write(b []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.logs.Write(b)
 }
 
-func (r *rig) logged() string {
+func (r *regRig) logged() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.logs.String()
 }
 
-func newRig(t *testing.T, gopt GuardOptions) *rig {
+func newRegRig(t *testing.T, gopt GuardOptions) *regRig {
 	t.Helper()
-	return newRigWith(t, gopt, RegistrarOptions{})
+	return newRegRigWith(t, gopt, RegistrarOptions{})
 }
 
-// newRigWith is newRig with registrar options (the clock, guard and logger
+// newRegRigWith is newRegRig with registrar options (the clock, guard and logger
 // are the rig's).
-func newRigWith(t *testing.T, gopt GuardOptions, ropt RegistrarOptions) *rig {
+func newRegRigWith(t *testing.T, gopt GuardOptions, ropt RegistrarOptions) *regRig {
 	t.Helper()
-	r := &rig{t: t, clock: newClock()}
+	r := &regRig{t: t, clock: newClock()}
 	r.db = sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
 	log := slog.New(slog.NewTextHandler(r, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	gopt.Now, gopt.Logger = r.clock.Now, log
@@ -103,11 +103,11 @@ func newRigWith(t *testing.T, gopt GuardOptions, ropt RegistrarOptions) *rig {
 	// An INVITE handler as the driver will have one: only authenticated
 	// phones may place calls; 486 stands for "accepted, callee busy".
 	srv.OnInvite(r.guard.Middleware(func(req *sip.Request, tx sip.ServerTransaction) {
-		acct, ok := r.reg.Authenticate(req, tx)
+		caller, ok := r.reg.Authenticate(req, tx)
 		if !ok {
 			return
 		}
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBusyHere, "Busy "+callcenter.DeviceName(acct.TenantID, acct.Extension), nil))
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBusyHere, fmt.Sprintf("Busy %s of %d", caller.Device, caller.TenantID), nil))
 	}))
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -122,7 +122,7 @@ func newRigWith(t *testing.T, gopt GuardOptions, ropt RegistrarOptions) *rig {
 	return r
 }
 
-func (r *rig) tenant(slug string) switchboard.Tenant {
+func (r *regRig) tenant(slug string) switchboard.Tenant {
 	r.t.Helper()
 	tn, err := r.db.CreateTenant(context.Background(), switchboard.Tenant{Slug: slug, Name: slug})
 	if err != nil {
@@ -131,7 +131,7 @@ func (r *rig) tenant(slug string) switchboard.Tenant {
 	return tn
 }
 
-func (r *rig) user(tn switchboard.Tenant, ext, password string) switchboard.User {
+func (r *regRig) user(tn switchboard.Tenant, ext, password string) switchboard.User {
 	r.t.Helper()
 	u, err := r.db.CreateUser(context.Background(), tn.ID, switchboard.User{Email: ext + "@" + tn.Slug + ".test",
 		FirstName: "Agent", Extension: ext, SIPPassword: password})
@@ -141,14 +141,14 @@ func (r *rig) user(tn switchboard.Tenant, ext, password string) switchboard.User
 	return u
 }
 
-func (r *rig) seen() []string {
+func (r *regRig) seen() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.changes...)
 }
 
-// phone is a SIP user agent on its own UDP port.
-type phone struct {
+// testPhone is a SIP user agent on its own UDP port.
+type testPhone struct {
 	t   *testing.T
 	cli *sipgo.Client
 	srv string
@@ -156,7 +156,7 @@ type phone struct {
 	host string
 }
 
-func newPhone(t *testing.T, server string) *phone {
+func newPhone(t *testing.T, server string) *testPhone {
 	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-phone"))
 	if err != nil {
@@ -168,11 +168,11 @@ func newPhone(t *testing.T, server string) *phone {
 	}
 	t.Cleanup(func() { ua.Close() })
 	host, _, _ := net.SplitHostPort(server)
-	return &phone{t: t, cli: cli, srv: server, host: host}
+	return &testPhone{t: t, cli: cli, srv: server, host: host}
 }
 
 // request builds a request for user with the given extra headers.
-func (p *phone) request(method sip.RequestMethod, user string, headers ...sip.Header) *sip.Request {
+func (p *testPhone) request(method sip.RequestMethod, user string, headers ...sip.Header) *sip.Request {
 	return newRequest(method, p.srv, p.host, user, headers...)
 }
 
@@ -200,7 +200,7 @@ func newRequest(method sip.RequestMethod, server, host, user string, headers ...
 }
 
 // do sends req and returns its final response, nil if none came in wait.
-func (p *phone) do(req *sip.Request, wait time.Duration) *sip.Response {
+func (p *testPhone) do(req *sip.Request, wait time.Duration) *sip.Response {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -216,7 +216,7 @@ func (p *phone) do(req *sip.Request, wait time.Duration) *sip.Response {
 
 // answer sends req again with credentials for the challenge of res (the
 // index'th challenge header: 0 is MD5, 1 is SHA-256).
-func (p *phone) answer(req *sip.Request, res *sip.Response, user, password string, index int) *sip.Response {
+func (p *testPhone) answer(req *sip.Request, res *sip.Response, user, password string, index int) *sip.Response {
 	p.t.Helper()
 	chalHeader, credHeader := "WWW-Authenticate", "Authorization"
 	if res.StatusCode == sip.StatusProxyAuthRequired {
@@ -246,7 +246,7 @@ func (p *phone) answer(req *sip.Request, res *sip.Response, user, password strin
 // register sends a REGISTER for user with contact and expires (-1: no
 // Expires header), answers its challenge with password, and returns the
 // final response.
-func (p *phone) register(user, password, contact string, expires int) *sip.Response {
+func (p *testPhone) register(user, password, contact string, expires int) *sip.Response {
 	p.t.Helper()
 	hs := []sip.Header{sip.NewHeader("Contact", contact)}
 	if expires >= 0 {
@@ -268,7 +268,7 @@ func status(res *sip.Response) int {
 }
 
 func TestRegisterWithDigest(t *testing.T) {
-	r := newRigWith(t, GuardOptions{}, RegistrarOptions{OfferSHA256: true})
+	r := newRegRigWith(t, GuardOptions{}, RegistrarOptions{OfferSHA256: true})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "right-pw")
 	device := callcenter.DeviceName(acme.ID, "1001")
@@ -288,7 +288,7 @@ func TestRegisterWithDigest(t *testing.T) {
 	if !r.reg.Registered(device) {
 		t.Fatalf("%s not registered", device)
 	}
-	bs := r.reg.Contacts(device)
+	bs := r.reg.Bindings(device)
 	if len(bs) != 1 || bs[0].Source.Addr() != netip.MustParseAddr("127.0.0.1") || bs[0].Source.Port() == 0 ||
 		bs[0].Transport != "UDP" || bs[0].UserAgent != "test-phone" {
 		t.Errorf("Contacts = %+v", bs)
@@ -309,7 +309,7 @@ func TestRegisterWithDigest(t *testing.T) {
 		t.Errorf("REGISTER of an unknown user = %v, want 403", res)
 	}
 	// The failures changed nothing.
-	if bs := r.reg.Contacts(device); len(bs) != 1 {
+	if bs := r.reg.Bindings(device); len(bs) != 1 {
 		t.Errorf("after failures Contacts = %+v", bs)
 	}
 	if st := r.guard.Stats(); st.AuthFailures != 2 || st.Lockouts != 0 {
@@ -330,13 +330,13 @@ func TestRegisterWithDigest(t *testing.T) {
 	if res := p.answer(req, res, "1001", "right-pw", 1); status(res) != 200 {
 		t.Errorf("SHA-256 REGISTER = %v", res)
 	}
-	if bs := r.reg.Contacts(device); len(bs) != 2 {
+	if bs := r.reg.Bindings(device); len(bs) != 2 {
 		t.Errorf("after the SHA-256 REGISTER Contacts = %+v, want 2", bs)
 	}
 }
 
 func TestRegisterNonces(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "pw")
 	p := newPhone(t, r.addr)
@@ -379,7 +379,7 @@ func TestRegisterNonces(t *testing.T) {
 }
 
 func TestRegisterBindings(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "pw")
 	device := callcenter.DeviceName(acme.ID, "1001")
@@ -391,16 +391,30 @@ func TestRegisterBindings(t *testing.T) {
 	if res := soft.register("1001", "pw", "<sip:1001@10.0.0.6:5062;transport=udp>", 120); status(res) != 200 {
 		t.Fatalf("softphone REGISTER = %v", res)
 	}
-	bs := r.reg.Contacts(device)
+	bs := r.reg.Bindings(device)
 	if len(bs) != 2 || bs[0].Contact.Host != "10.0.0.5" || bs[1].Contact.Host != "10.0.0.6" ||
 		bs[0].Source == bs[1].Source {
-		t.Fatalf("two devices: Contacts = %+v", bs)
+		t.Fatalf("two devices: Bindings = %+v", bs)
+	}
+	// The driver dials where each REGISTER came from: the phones' private
+	// Contact addresses (10.0.0.x) are behind a NAT, here 127.0.0.1.
+	cs := r.reg.Contacts(device)
+	if len(cs) != 2 {
+		t.Fatalf("Contacts = %+v", cs)
+	}
+	for i, c := range cs {
+		if c.URI.Host != "127.0.0.1" || c.URI.Port != int(bs[i].Source.Port()) || c.URI.User != "1001" || c.Transport != "udp" {
+			t.Errorf("contact %d = %+v (%s), want the source %v", i, c, c.URI.String(), bs[i].Source)
+		}
+	}
+	if tr, _ := cs[1].URI.UriParams.Get("transport"); tr != "udp" {
+		t.Errorf("contact params lost: %s", cs[1].URI.String())
 	}
 	// A refresh replaces the binding rather than adding one.
 	if res := desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060>", 900); status(res) != 200 {
 		t.Fatalf("refresh = %v", res)
 	}
-	if bs := r.reg.Contacts(device); len(bs) != 2 {
+	if bs := r.reg.Bindings(device); len(bs) != 2 {
 		t.Fatalf("after refresh Contacts = %+v", bs)
 	}
 	// Too short an interval.
@@ -412,7 +426,7 @@ func TestRegisterBindings(t *testing.T) {
 	if res := desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060>", 0); status(res) != 200 {
 		t.Fatalf("unregister = %v", res)
 	}
-	if bs := r.reg.Contacts(device); len(bs) != 1 || bs[0].Contact.Host != "10.0.0.6" {
+	if bs := r.reg.Bindings(device); len(bs) != 1 || bs[0].Contact.Host != "10.0.0.6" {
 		t.Fatalf("after unregister Contacts = %+v", bs)
 	}
 	if got := r.seen(); len(got) != 1 {
@@ -449,7 +463,7 @@ func TestRegisterBindings(t *testing.T) {
 }
 
 func TestRegisterTenants(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme, other := r.tenant("acme"), r.tenant("other")
 	r.user(acme, "1001", "acme-pw")
 	r.user(other, "1001", "other-pw")
@@ -483,7 +497,7 @@ func TestRegisterTenants(t *testing.T) {
 }
 
 func TestAuthenticateInvite(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "pw")
 	p := newPhone(t, r.addr)
@@ -499,13 +513,13 @@ func TestAuthenticateInvite(t *testing.T) {
 	}
 	res = p.do(p.request(sip.INVITE, "1001", sip.NewHeader("Contact", "<sip:1001@127.0.0.1:5099>")), 3*time.Second)
 	res = p.answer(req, res, "1001", "pw", 0)
-	if status(res) != 486 || !strings.Contains(res.Reason, callcenter.DeviceName(acme.ID, "1001")) {
+	if status(res) != 486 || res.Reason != fmt.Sprintf("Busy %s of %d", callcenter.DeviceName(acme.ID, "1001"), acme.ID) {
 		t.Errorf("authenticated INVITE = %v, want the handler's 486 naming the device", res)
 	}
 }
 
 func TestGuardLockout(t *testing.T) {
-	r := newRig(t, GuardOptions{MaxFailures: 3})
+	r := newRegRig(t, GuardOptions{MaxFailures: 3})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "pw")
 	p := newPhone(t, r.addr)
@@ -534,7 +548,7 @@ func TestGuardLockout(t *testing.T) {
 
 func TestGuardScannersAndUnknownSources(t *testing.T) {
 	var known atomic.Bool
-	r := newRig(t, GuardOptions{UnknownRate: 0.001, UnknownBurst: 3, ScannerBurst: 1,
+	r := newRegRig(t, GuardOptions{UnknownRate: 0.001, UnknownBurst: 3, ScannerBurst: 1,
 		Known: func(netip.Addr) bool { return known.Load() }})
 	p := newPhone(t, r.addr)
 	options := func(ua string) int {
@@ -578,7 +592,7 @@ func TestGuardScannersAndUnknownSources(t *testing.T) {
 // TestGuardMalformed sends hand-written requests over UDP: the parser
 // accepts them, the guard refuses them.
 func TestGuardMalformed(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	conn, err := net.Dial("udp", r.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -628,7 +642,7 @@ func TestGuardMalformed(t *testing.T) {
 // refreshed by a new REGISTER, is no change; the hooks see true and false
 // alternate.
 func TestOnChangeAlternates(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "pw")
 	device := callcenter.DeviceName(acme.ID, "1001")
@@ -655,7 +669,7 @@ func TestOnChangeAlternates(t *testing.T) {
 // TestNewPasswordTakesEffect: a password set through the store replaces the
 // old one for the registrar once the account cache's second has passed.
 func TestNewPasswordTakesEffect(t *testing.T) {
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	u := r.user(acme, "1001", "old-pw")
 	p := newPhone(t, r.addr)

@@ -47,7 +47,7 @@ func freeUDPPort(t *testing.T) int {
 func TestSippRegisters(t *testing.T) {
 	sipp := sippPath(t)
 	// Every agent registers from 127.0.0.1: no lockout or rate limit here.
-	r := newRig(t, GuardOptions{MaxFailures: 1000, Known: func(netip.Addr) bool { return true }})
+	r := newRegRig(t, GuardOptions{MaxFailures: 1000, Known: func(netip.Addr) bool { return true }})
 	acme := r.tenant("acme")
 	const agents = 20
 	var good, bad strings.Builder
@@ -117,7 +117,7 @@ func TestBaresipRegisters(t *testing.T) {
 		}
 		t.Skip("baresip is not on PATH (apt-get install baresip-core)")
 	}
-	r := newRig(t, GuardOptions{})
+	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
 	r.user(acme, "1001", "soft-pw")
 	r.user(acme, "1002", "soft-pw2")
@@ -160,7 +160,7 @@ func TestBaresipRegisters(t *testing.T) {
 	if !r.reg.Registered(good) {
 		t.Fatalf("baresip did not register %s", good)
 	}
-	b := r.reg.Contacts(good)[0]
+	b := r.reg.Bindings(good)[0]
 	if b.UserAgent == "" || !strings.HasPrefix(b.Contact.User, "1001") || b.Source.Addr() != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("baresip's binding = %+v", b)
 	}
