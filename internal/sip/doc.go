@@ -21,9 +21,9 @@
 //     driver's INVITE and REFER from phones (Authenticate, 407), so that
 //     nobody relays calls without a password: MD5, and SHA-256 (RFC 7616)
 //     when OfferSHA256 is set (baresip 1.0 gives up on a SHA-256
-//     challenge), against the hashes the store keeps, qop=auth with nonce-count replay
-//     checks, and stateless nonces (issue time plus an HMAC) that expire
-//     after 5 minutes with stale=true;
+//     challenge), against the hashes the store keeps; qop=auth with
+//     nonce-count replay checks; stateless nonces (issue time plus an HMAC)
+//     that expire after 5 minutes with stale=true;
 //   - the guard (guard.go): request validation (ValidateRequest: sipgo
 //     v1.7.3 has none), lockout of a source after repeated failed digests
 //     (10 in 60 s locks it out for 5 minutes, answered by silence),
