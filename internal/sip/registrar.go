@@ -180,14 +180,15 @@ func (r *Registrar) Registered(device string) bool { return len(r.Bindings(devic
 // binding, most recently registered last; every one rings when the agent
 // is offered a call. A phone behind NAT registers a Contact naming its
 // private address, which nobody can reach: when the REGISTER came from
-// another address, the URI's host and port are that address (where the
-// NAT maps the phone, RFC 3581) and its user and parameters are kept.
+// another IP address, the URI's host and port are the address it came from
+// (where the NAT maps the phone's socket, RFC 3581), and its user and
+// parameters are kept. From the Contact's own IP the Contact stands.
 func (r *Registrar) Contacts(device string) []Contact {
 	bs := r.Bindings(device)
 	out := make([]Contact, 0, len(bs))
 	for _, b := range bs {
 		u := b.Contact
-		if b.Source.IsValid() && (u.Host != b.Source.Addr().String() || u.Port != int(b.Source.Port())) {
+		if behindNAT(u, b.Source) {
 			u.Host, u.Port = b.Source.Addr().String(), int(b.Source.Port())
 		}
 		out = append(out, Contact{URI: u, Transport: strings.ToLower(b.Transport)})
@@ -445,6 +446,17 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	if err := tx.Respond(res); err != nil {
 		r.log.Debug("sip: respond to REGISTER", "error", err)
 	}
+}
+
+// behindNAT reports whether a Contact registered from src names another IP
+// address (or a name) than src's: the phone is behind NAT.
+func behindNAT(contact sip.Uri, src netip.AddrPort) bool {
+	if !src.IsValid() {
+		return false
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(contact.Host, "["), "]")
+	ip, err := netip.ParseAddr(host)
+	return err != nil || ip.Unmap() != src.Addr()
 }
 
 // sameContact compares two contact URIs as RFC 3261 §10.3 step 6 asks for

@@ -410,6 +410,14 @@ func TestRegisterBindings(t *testing.T) {
 	if tr, _ := cs[1].URI.UriParams.Get("transport"); tr != "udp" {
 		t.Errorf("contact params lost: %s", cs[1].URI.String())
 	}
+	// From the Contact's own address the Contact stands, port included (a
+	// phone may send from one socket and listen on another).
+	lan := newPhone(t, r.addr)
+	lan.register("1001", "pw", "<sip:1001@127.0.0.1:5077>", 600)
+	if cs := r.reg.Contacts(device); len(cs) != 3 || cs[2].URI.Host != "127.0.0.1" || cs[2].URI.Port != 5077 {
+		t.Errorf("Contacts = %+v, want the third as registered", cs)
+	}
+	lan.register("1001", "pw", "<sip:1001@127.0.0.1:5077>", 0)
 	// A refresh replaces the binding rather than adding one.
 	if res := desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060>", 900); status(res) != 200 {
 		t.Fatalf("refresh = %v", res)
