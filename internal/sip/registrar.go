@@ -276,6 +276,30 @@ func (r *Registrar) Expire() {
 	r.notifyLocked(gone, false)
 }
 
+// Unregister removes every binding of device at once (an agent
+// deactivated, a password revoked: the phone must register anew) and
+// forgets the accounts cached for username, if given. It reports whether
+// device had bindings.
+func (r *Registrar) Unregister(device, username string) bool {
+	if username != "" {
+		r.cache.mu.Lock()
+		delete(r.cache.entries, username)
+		r.cache.mu.Unlock()
+	}
+	r.mu.Lock()
+	bs, ok := r.devices[device]
+	if !ok {
+		r.mu.Unlock()
+		return false
+	}
+	for _, b := range bs {
+		r.dropSourceLocked(b.Source)
+	}
+	delete(r.devices, device)
+	r.notifyLocked([]string{device}, false)
+	return true
+}
+
 // notifyLocked releases r.mu and calls the hooks for devices, holding
 // notifyMu from before the release so that no later change is announced
 // before this one.

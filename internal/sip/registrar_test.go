@@ -675,7 +675,8 @@ func TestOnChangeAlternates(t *testing.T) {
 }
 
 // TestNewPasswordTakesEffect: a password set through the store replaces the
-// old one for the registrar once the account cache's second has passed.
+// old one for the registrar once the account cache's second has passed, or
+// at once when the driver unregisters the device and forgets the username.
 func TestNewPasswordTakesEffect(t *testing.T) {
 	r := newRegRig(t, GuardOptions{})
 	acme := r.tenant("acme")
@@ -690,11 +691,33 @@ func TestNewPasswordTakesEffect(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r.clock.Advance(1100 * time.Millisecond)
+	// Revoking the old password's registrations takes the phone off at
+	// once, and the cache with it.
+	device := callcenter.DeviceName(acme.ID, "1001")
+	if !r.reg.Unregister(device, "1001") || r.reg.Registered(device) || r.reg.Unregister(device, "") {
+		t.Fatal("Unregister did not remove the bindings, or reported removing them twice")
+	}
+	if got := r.seen(); len(got) != 2 || got[1] != device+"=false" {
+		t.Errorf("OnChange calls = %v, want the unregistration announced", got)
+	}
 	if res := p.register("1001", "old-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 403 {
 		t.Errorf("old password after the change = %v, want 403", res)
 	}
 	if res := p.register("1001", "new-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 200 {
 		t.Errorf("new password = %v, want 200", res)
+	}
+	// Without Unregister, the cached accounts lapse within a second.
+	if _, err := r.db.UpdateUserFunc(context.Background(), acme.ID, u.ID, func(u *switchboard.User) error {
+		u.SIPPassword = "third-pw"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(1100 * time.Millisecond)
+	if res := p.register("1001", "new-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 403 {
+		t.Errorf("replaced password after the cache's second = %v, want 403", res)
+	}
+	if res := p.register("1001", "third-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 200 {
+		t.Errorf("third password = %v, want 200", res)
 	}
 }
