@@ -27,7 +27,8 @@
 //   - the guard (guard.go): request validation (ValidateRequest: sipgo
 //     v1.7.3 has none), lockout of a source after repeated failed digests
 //     (10 in 60 s locks it out for 5 minutes, answered by silence),
-//     scanner user-agents and unknown sources rate-limited, with counters;
+//     scanner user-agents and unknown sources rate-limited, trusted
+//     networks exempt, with counters;
 //   - trunks (trunks.go, trunkhealth.go): carriers matched by source
 //     address or credentials, outbound through a trunk with digest or IP
 //     auth within its concurrent-call and calls-per-second limits, dial and

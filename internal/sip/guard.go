@@ -24,6 +24,10 @@ type GuardOptions struct {
 	// address; requests from unknown sources are rate-limited. Nil: every
 	// source is unknown.
 	Known func(netip.Addr) bool
+	// Trusted are networks the guard never locks out or rate-limits (the
+	// operator's own: an office NAT full of phones, a test host); their
+	// requests are still validated and their failures counted.
+	Trusted []netip.Prefix
 	// MaxFailures failed digests from one address within FailureWindow
 	// (10 in 60 s) lock it out for Lockout (5 min): its requests are then
 	// dropped without an answer.
@@ -172,6 +176,9 @@ func (g *Guard) Admit(req *sip.Request, tx sip.ServerTransaction) bool {
 			break
 		}
 	}
+	if g.trusted(addr) {
+		return true
+	}
 	known := !scanner && g.opt.Known != nil && g.opt.Known(addr)
 	now := g.opt.Now()
 
@@ -210,6 +217,15 @@ func (g *Guard) Admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	return true
 }
 
+func (g *Guard) trusted(addr netip.Addr) bool {
+	for _, p := range g.opt.Trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
 // track starts remembering addr, forgetting idle sources when the table is
 // full; nil when it stays full. g.mu is held.
 func (g *Guard) track(addr netip.Addr, now time.Time) *source {
@@ -233,6 +249,9 @@ func (g *Guard) track(addr netip.Addr, now time.Time) *source {
 // reaches MaxFailures within FailureWindow. The Registrar calls it.
 func (g *Guard) AuthFailed(addr netip.Addr) {
 	g.failures.Add(1)
+	if g.trusted(addr) {
+		return
+	}
 	now := g.opt.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()

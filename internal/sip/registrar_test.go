@@ -554,6 +554,25 @@ func TestGuardLockout(t *testing.T) {
 	}
 }
 
+func TestGuardTrusted(t *testing.T) {
+	r := newRegRig(t, GuardOptions{MaxFailures: 2, UnknownRate: 0.001, UnknownBurst: 1,
+		Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	acme := r.tenant("acme")
+	r.user(acme, "1001", "pw")
+	p := newPhone(t, r.addr)
+	for i := range 4 {
+		if res := p.register("1001", "wrong", "<sip:1001@10.0.0.9>", -1); status(res) != 403 {
+			t.Fatalf("guess %d from a trusted network = %v, want 403 (neither locked out nor limited)", i, res)
+		}
+	}
+	if st := r.guard.Stats(); st.AuthFailures != 4 || st.Lockouts != 0 || st.RateLimited != 0 {
+		t.Errorf("guard stats = %+v", st)
+	}
+	if res := p.register("1001", "pw", "<sip:1001@10.0.0.9>", -1); status(res) != 200 {
+		t.Errorf("the right password from a trusted network = %v", res)
+	}
+}
+
 func TestGuardScannersAndUnknownSources(t *testing.T) {
 	var known atomic.Bool
 	r := newRegRig(t, GuardOptions{UnknownRate: 0.001, UnknownBurst: 3, ScannerBurst: 1,
