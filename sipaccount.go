@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // DefaultSIPRealm is the digest realm when none is configured. One realm
@@ -38,4 +39,15 @@ func SIPDigestHA1(username, realm, password string) (md5Hex, sha256Hex string) {
 	m := md5.Sum([]byte(a1))
 	s := sha256.Sum256([]byte(a1))
 	return hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
+}
+
+// SIPBinding is a registered contact of an agent's phone as the store keeps
+// it, so that registrations outlive a restart until they expire.
+type SIPBinding struct {
+	// Device names the phone (callcenter.DeviceName); Contact is the URI it
+	// registered, Source the address the REGISTER came from (ip:port) and
+	// Transport its transport.
+	Device, Contact, Source, Transport string
+	ExpiresAt                          time.Time
+	CallID, UserAgent                  string
 }

@@ -90,6 +90,11 @@ type Store interface {
 	// is username and who have a SIP password, for the registrar: a phone's
 	// REGISTER names a username, not a tenant.
 	SIPAccounts(ctx context.Context, username string) ([]SIPAccount, error)
+	// SaveSIPBindings replaces the stored bindings of each device in
+	// bindings (a device with none has all of its bindings removed).
+	SaveSIPBindings(ctx context.Context, bindings map[string][]SIPBinding) error
+	// SIPBindings lists every stored binding that expires after now.
+	SIPBindings(ctx context.Context, now time.Time) ([]SIPBinding, error)
 
 	// The Update…Func methods are the read-modify-write form of the updates,
 	// for partial updates (PATCH) and anything else that changes an object it

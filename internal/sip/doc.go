@@ -14,7 +14,8 @@
 //     sip_username and SIP password; several contacts per agent ring
 //     together. Bindings live in memory per device (callcenter.DeviceName),
 //     expire (Expires 3600 s by default, 60 s minimum with 423 below it,
-//     24 h maximum), and OnChange announces each device's registered state.
+//     24 h maximum), are kept in the store so that a restart keeps them
+//     (Load, Flush), and OnChange announces each device's registered state.
 //     The Registrar is the driver's Phones: Contacts gives the driver each
 //     binding's URI with the address the REGISTER came from (NAT);
 //   - digest authentication (auth.go), for REGISTER (401) and for the

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -49,6 +50,10 @@ type RegistrarOptions struct {
 	// burst of REGISTERs for one username (a phone's refreshes, a password
 	// sweep) costs one store read a second.
 	AccountTTL time.Duration
+	// Bindings, when set, keeps the bindings in the store (switchboard.Store
+	// does): Load reads them back at start, so phones stay reachable across
+	// a restart until they expire; Run writes the changes of each second.
+	Bindings BindingStore
 	// Guard, when set, hears of every failed digest so that it can lock the
 	// source out.
 	Guard *Guard
@@ -57,6 +62,12 @@ type RegistrarOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+}
+
+// BindingStore keeps bindings across restarts (switchboard.Store does).
+type BindingStore interface {
+	SaveSIPBindings(ctx context.Context, bindings map[string][]switchboard.SIPBinding) error
+	SIPBindings(ctx context.Context, now time.Time) ([]switchboard.SIPBinding, error)
 }
 
 // Binding is one registered contact of a device: where to send its INVITEs.
@@ -101,8 +112,11 @@ type Registrar struct {
 	algorithms    []string // offered in each challenge, in order
 	cache         accountCache
 
+	persist BindingStore
+
 	mu       sync.Mutex
 	devices  map[string][]Binding
+	dirty    map[string]bool    // devices whose bindings changed since the last Flush
 	sources  map[netip.Addr]int // bindings per source address
 	notifyMu sync.Mutex         // orders OnChange calls as the changes happened
 	hooks    []func(device string, registered bool)
@@ -117,7 +131,8 @@ func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
 		accounts: accounts, realm: opt.Realm, guard: opt.Guard, log: logger(opt.Logger), now: opt.Now,
 		lookupTimeout: 5 * time.Second, defExpires: opt.DefaultExpires, minExpires: opt.MinExpires,
 		maxExpires: opt.MaxExpires, maxBindings: opt.MaxBindings,
-		devices: map[string][]Binding{}, sources: map[netip.Addr]int{},
+		devices: map[string][]Binding{}, sources: map[netip.Addr]int{}, dirty: map[string]bool{},
+		persist: opt.Bindings,
 	}
 	if r.realm == "" {
 		r.realm = switchboard.DefaultSIPRealm
@@ -197,7 +212,7 @@ func (r *Registrar) Contacts(device string) []Contact {
 }
 
 // Bindings returns device's live bindings as registered, most recently
-// registered last.
+// registered last (those loaded after a restart first, in order of expiry).
 func (r *Registrar) Bindings(device string) []Binding {
 	now := r.now()
 	r.mu.Lock()
@@ -247,8 +262,82 @@ func (r *Registrar) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			r.Expire()
+			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("sip: save bindings", "error", err)
+			}
 		}
 	}
+}
+
+// Flush writes the bindings of the devices that changed since the last
+// Flush to the BindingStore, in one transaction; Run calls it every
+// interval. On failure they stay to be written next time.
+func (r *Registrar) Flush(ctx context.Context) error {
+	if r.persist == nil {
+		return nil
+	}
+	r.mu.Lock()
+	if len(r.dirty) == 0 {
+		r.mu.Unlock()
+		return nil
+	}
+	out := make(map[string][]switchboard.SIPBinding, len(r.dirty))
+	for dev := range r.dirty {
+		var bs []switchboard.SIPBinding
+		for _, b := range r.devices[dev] {
+			bs = append(bs, switchboard.SIPBinding{Device: dev, Contact: b.Contact.String(), Source: b.Source.String(),
+				Transport: b.Transport, ExpiresAt: b.Expires, CallID: b.CallID, UserAgent: b.UserAgent})
+		}
+		out[dev] = bs
+	}
+	r.dirty = map[string]bool{}
+	r.mu.Unlock()
+	if err := r.persist.SaveSIPBindings(ctx, out); err != nil {
+		r.mu.Lock()
+		for dev := range out {
+			r.dirty[dev] = true
+		}
+		r.mu.Unlock()
+		return fmt.Errorf("save SIP bindings: %w", err)
+	}
+	return nil
+}
+
+// Load reads the unexpired bindings the BindingStore kept (from before a
+// restart) into the registrar, announcing each device registered; call it
+// before serving. A binding whose contact no longer parses is skipped.
+func (r *Registrar) Load(ctx context.Context) error {
+	if r.persist == nil {
+		return nil
+	}
+	now := r.now()
+	stored, err := r.persist.SIPBindings(ctx, now)
+	if err != nil {
+		return fmt.Errorf("load SIP bindings: %w", err)
+	}
+	r.mu.Lock()
+	var added []string
+	for _, s := range stored {
+		var u sip.Uri
+		if err := sip.ParseUri(s.Contact, &u); err != nil {
+			r.log.Warn("sip: stored binding skipped", "device", s.Device, "error", err)
+			continue
+		}
+		src, _ := netip.ParseAddrPort(s.Source)
+		if slices.ContainsFunc(r.devices[s.Device], func(b Binding) bool { return sameContact(b.Contact, u) }) {
+			continue
+		}
+		if len(r.devices[s.Device]) == 0 {
+			added = append(added, s.Device)
+		}
+		r.devices[s.Device] = append(r.devices[s.Device], Binding{Contact: u, Source: src, Transport: s.Transport,
+			Expires: s.ExpiresAt, CallID: s.CallID, UserAgent: s.UserAgent})
+		if src.IsValid() {
+			r.sources[src.Addr()]++
+		}
+	}
+	r.notifyLocked(added, true)
+	return nil
 }
 
 // Expire removes the bindings that have expired now; Run calls it.
@@ -296,6 +385,7 @@ func (r *Registrar) Unregister(device, username string) bool {
 		r.dropSourceLocked(b.Source)
 	}
 	delete(r.devices, device)
+	r.dirty[device] = true
 	r.notifyLocked([]string{device}, false)
 	return true
 }
@@ -452,6 +542,9 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 		delete(r.devices, device)
 	} else {
 		r.devices[device] = bs
+	}
+	if len(changes) > 0 || wildcard {
+		r.dirty[device] = true
 	}
 	after := len(bs) > 0
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,7 +82,7 @@ func newRegRigWith(t *testing.T, gopt GuardOptions, ropt RegistrarOptions) *regR
 	log := slog.New(slog.NewTextHandler(r, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	gopt.Now, gopt.Logger = r.clock.Now, log
 	r.guard = NewGuard(gopt)
-	ropt.Guard, ropt.Now, ropt.Logger = r.guard, r.clock.Now, log
+	ropt.Guard, ropt.Now, ropt.Logger, ropt.Bindings = r.guard, r.clock.Now, log, r.db
 	r.reg = NewRegistrar(r.db, ropt)
 	r.reg.OnChange(func(device string, registered bool) {
 		r.mu.Lock()
@@ -738,5 +739,64 @@ func TestNewPasswordTakesEffect(t *testing.T) {
 	}
 	if res := p.register("1001", "third-pw", "<sip:1001@10.0.0.5>", -1); status(res) != 200 {
 		t.Errorf("third password = %v, want 200", res)
+	}
+}
+
+// TestBindingsSurviveARestart: a registrar started on the same store finds
+// the phones registered with the one before, until they expire.
+func TestBindingsSurviveARestart(t *testing.T) {
+	r := newRegRig(t, GuardOptions{})
+	acme := r.tenant("acme")
+	r.user(acme, "1001", "pw")
+	device := callcenter.DeviceName(acme.ID, "1001")
+	desk, soft := newPhone(t, r.addr), newPhone(t, r.addr)
+	desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060;transport=udp>", 600)
+	soft.register("1001", "pw", "<sip:1001@10.0.0.6:5062>", 120)
+	ctx := context.Background()
+	if err := r.reg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restart := func() (*Registrar, *[]string) {
+		var seen []string
+		reg := NewRegistrar(r.db, RegistrarOptions{Bindings: r.db, Now: r.clock.Now})
+		reg.OnChange(func(d string, ok bool) { seen = append(seen, fmt.Sprintf("%s=%v", d, ok)) })
+		if err := reg.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return reg, &seen
+	}
+	reg, seen := restart()
+	// After a restart the bindings come in order of expiry.
+	byContact := func(bs []Binding) []Binding {
+		return slices.SortedFunc(slices.Values(bs), func(a, b Binding) int { return strings.Compare(a.Contact.String(), b.Contact.String()) })
+	}
+	bs, was := byContact(reg.Bindings(device)), byContact(r.reg.Bindings(device))
+	same := len(bs) == 2 && len(was) == 2
+	for i := range bs {
+		same = same && bs[i].Contact.String() == was[i].Contact.String() && bs[i].Source == was[i].Source &&
+			bs[i].Transport == was[i].Transport && bs[i].Expires.Equal(was[i].Expires) && bs[i].CallID == was[i].CallID &&
+			bs[i].UserAgent == was[i].UserAgent
+	}
+	if !same {
+		t.Errorf("after a restart Bindings = %+v, want %+v", bs, was)
+	}
+	if len(reg.Contacts(device)) != 2 || reg.Contacts(device)[0].URI.Host != "127.0.0.1" {
+		t.Errorf("after a restart Contacts = %+v", reg.Contacts(device))
+	}
+	if !reg.KnownSource(netip.MustParseAddr("127.0.0.1")) || len(*seen) != 1 || (*seen)[0] != device+"=true" {
+		t.Errorf("after a restart: known source %v, OnChange %v", reg.KnownSource(netip.MustParseAddr("127.0.0.1")), *seen)
+	}
+
+	// An unregistration is kept too; so is nothing, once all expired.
+	desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060;transport=udp>", 0)
+	if err := r.reg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if reg, _ := restart(); len(reg.Bindings(device)) != 1 {
+		t.Errorf("after an unregistration and a restart Bindings = %+v", reg.Bindings(device))
+	}
+	r.clock.Advance(121 * time.Second)
+	if reg, seen := restart(); reg.Registered(device) || len(*seen) != 0 {
+		t.Errorf("after expiry and a restart: registered %v, OnChange %v", reg.Registered(device), *seen)
 	}
 }

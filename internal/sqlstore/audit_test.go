@@ -32,6 +32,7 @@ var otherTables = map[string]string{
 	"node_heartbeats":       "no GET shows them",
 	"id_blocks":             "no GET shows them",
 	"schema_migrations":     "no GET shows them",
+	"sip_bindings":          "the registrar's runtime state; no GET shows them",
 	"call_counts":           "totals of calls, written with the calls themselves (triggers, or a load's calls.loaded)",
 	"calls_numbers":         "SQLite's number index, written with the calls themselves",
 	"calls_numbers_pending": "calls waiting for the number index within a write transaction; empty once committed",

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"switchboard"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/sqlstore/sqlstoretest"
@@ -156,6 +158,7 @@ func TestSIPPasswordMigration(t *testing.T) {
 			}
 			defer raw.Close()
 			for _, q := range []string{
+				"DROP TABLE sip_bindings",
 				"DROP INDEX users_sip_account",
 				"ALTER TABLE users DROP COLUMN sip_realm",
 				"ALTER TABLE users DROP COLUMN sip_ha1",
@@ -185,4 +188,44 @@ func TestSIPPasswordMigration(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSIPBindings(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		b := func(device, contact string, in time.Duration) switchboard.SIPBinding {
+			return switchboard.SIPBinding{Device: device, Contact: contact, Source: "192.0.2.7:5062", Transport: "UDP",
+				ExpiresAt: now.Add(in), CallID: "c-" + contact, UserAgent: "Yealink"}
+		}
+		first := map[string][]switchboard.SIPBinding{
+			"t1:1001": {b("t1:1001", "sip:1001@10.0.0.5:5060", time.Hour), b("t1:1001", "sip:1001@10.0.0.6:5060", time.Minute)},
+			"t2:1001": {b("t2:1001", "sip:1001@10.0.0.9:5060", time.Hour)},
+		}
+		if err := db.SaveSIPBindings(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.SIPBindings(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []switchboard.SIPBinding{first["t1:1001"][1], first["t1:1001"][0], first["t2:1001"][0]}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("SIPBindings (-want +got):\n%s", diff)
+		}
+		// A device's bindings are replaced as a whole; one with none has
+		// them removed; the other device is untouched.
+		if err := db.SaveSIPBindings(ctx, map[string][]switchboard.SIPBinding{
+			"t1:1001": {b("t1:1001", "sip:1001@10.0.0.5:5060", 2*time.Hour)}, "t2:1001": nil}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = db.SIPBindings(ctx, now)
+		if len(got) != 1 || got[0].Contact != "sip:1001@10.0.0.5:5060" || !got[0].ExpiresAt.Equal(now.Add(2*time.Hour)) {
+			t.Fatalf("after replacing: %+v", got)
+		}
+		// Expired bindings are not listed.
+		if got, _ := db.SIPBindings(ctx, now.Add(3*time.Hour)); len(got) != 0 {
+			t.Errorf("SIPBindings after expiry = %+v", got)
+		}
+	})
 }

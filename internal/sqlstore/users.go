@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -350,6 +351,60 @@ func (db *DB) SIPAccounts(ctx context.Context, username string) ([]switchboard.S
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("SIP accounts: %w", err)
+	}
+	return out, nil
+}
+
+// SaveSIPBindings implements switchboard.Store. Bindings are the
+// registrar's runtime state, in no API and no event: they are written
+// without one.
+func (db *DB) SaveSIPBindings(ctx context.Context, bindings map[string][]switchboard.SIPBinding) error {
+	if len(bindings) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(t *tx) error {
+		for device, bs := range bindings {
+			if _, err := t.exec(ctx, "DELETE FROM sip_bindings WHERE device = ?", device); err != nil {
+				return fmt.Errorf("clear SIP bindings: %w", err)
+			}
+			for _, b := range bs {
+				if _, err := t.exec(ctx, `INSERT INTO sip_bindings (device, contact, source, transport, expires_at, call_id,
+					user_agent) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, contact) DO UPDATE SET source = excluded.source,
+					transport = excluded.transport, expires_at = excluded.expires_at, call_id = excluded.call_id,
+					user_agent = excluded.user_agent`,
+					device, b.Contact, b.Source, b.Transport, micros(b.ExpiresAt), b.CallID, b.UserAgent); err != nil {
+					return fmt.Errorf("save SIP binding: %w", err)
+				}
+			}
+		}
+		// Whatever lapsed is of no use to anyone.
+		if _, err := t.exec(ctx, "DELETE FROM sip_bindings WHERE expires_at <= ?", micros(t.now)); err != nil {
+			return fmt.Errorf("drop lapsed SIP bindings: %w", err)
+		}
+		return nil
+	})
+}
+
+// SIPBindings implements switchboard.Store.
+func (db *DB) SIPBindings(ctx context.Context, now time.Time) ([]switchboard.SIPBinding, error) {
+	rows, err := db.query(ctx, `SELECT device, contact, source, transport, expires_at, call_id, user_agent
+		FROM sip_bindings WHERE expires_at > ? ORDER BY device, expires_at`, micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("SIP bindings: %w", err)
+	}
+	defer rows.Close()
+	var out []switchboard.SIPBinding
+	for rows.Next() {
+		var b switchboard.SIPBinding
+		var exp int64
+		if err := rows.Scan(&b.Device, &b.Contact, &b.Source, &b.Transport, &exp, &b.CallID, &b.UserAgent); err != nil {
+			return nil, fmt.Errorf("SIP bindings: %w", err)
+		}
+		b.ExpiresAt = fromMicros(exp)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("SIP bindings: %w", err)
 	}
 	return out, nil
 }
