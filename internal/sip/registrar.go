@@ -116,9 +116,10 @@ type Registrar struct {
 
 	mu       sync.Mutex
 	devices  map[string][]Binding
-	dirty    map[string]bool    // devices whose bindings changed since the last Flush
-	sources  map[netip.Addr]int // bindings per source address
-	notifyMu sync.Mutex         // orders OnChange calls as the changes happened
+	dirty    map[string]bool        // devices whose bindings changed since the last Flush
+	sources  map[netip.Addr]int     // bindings per source address
+	sockets  map[netip.AddrPort]int // bindings per source address and port
+	notifyMu sync.Mutex             // orders OnChange calls as the changes happened
 	hooks    []func(device string, registered bool)
 
 	stats struct{ registers, challenges, failures atomic.Uint64 }
@@ -132,7 +133,7 @@ func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
 		lookupTimeout: 5 * time.Second, defExpires: opt.DefaultExpires, minExpires: opt.MinExpires,
 		maxExpires: opt.MaxExpires, maxBindings: opt.MaxBindings,
 		devices: map[string][]Binding{}, sources: map[netip.Addr]int{}, dirty: map[string]bool{},
-		persist: opt.Bindings,
+		sockets: map[netip.AddrPort]int{}, persist: opt.Bindings,
 	}
 	if r.realm == "" {
 		r.realm = switchboard.DefaultSIPRealm
@@ -235,6 +236,16 @@ func (r *Registrar) KnownSource(addr netip.Addr) bool {
 	return r.sources[addr.Unmap()] > 0
 }
 
+// IsPhone implements Phones: whether a phone registered from src (address
+// and port), so that its INVITEs are taken as a phone's even when a trunk
+// shares the address.
+func (r *Registrar) IsPhone(src netip.AddrPort) bool {
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sockets[src] > 0
+}
+
 // Stats returns the registrar's counters.
 func (r *Registrar) Stats() RegistrarStats {
 	s := RegistrarStats{Registers: r.stats.registers.Load(), Challenges: r.stats.challenges.Load(),
@@ -333,7 +344,7 @@ func (r *Registrar) Load(ctx context.Context) error {
 		r.devices[s.Device] = append(r.devices[s.Device], Binding{Contact: u, Source: src, Transport: s.Transport,
 			Expires: s.ExpiresAt, CallID: s.CallID, UserAgent: s.UserAgent})
 		if src.IsValid() {
-			r.sources[src.Addr()]++
+			r.addSourceLocked(src)
 		}
 	}
 	r.notifyLocked(added, true)
@@ -413,6 +424,14 @@ func (r *Registrar) dropSourceLocked(src netip.AddrPort) {
 	if r.sources[a]--; r.sources[a] <= 0 {
 		delete(r.sources, a)
 	}
+	if r.sockets[src]--; r.sockets[src] <= 0 {
+		delete(r.sockets, src)
+	}
+}
+
+func (r *Registrar) addSourceLocked(src netip.AddrPort) {
+	r.sources[src.Addr()]++
+	r.sockets[src]++
 }
 
 // ServeREGISTER is the sipgo handler of REGISTER: it authenticates the
@@ -536,7 +555,7 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		bs = append(bs, Binding{Contact: ch.uri, Source: src, Transport: req.Transport(), Expires: now.Add(ch.expires),
 			CallID: callID, UserAgent: ua})
-		r.sources[src.Addr()]++
+		r.addSourceLocked(src)
 	}
 	if len(bs) == 0 {
 		delete(r.devices, device)

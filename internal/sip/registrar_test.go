@@ -297,6 +297,9 @@ func TestRegisterWithDigest(t *testing.T) {
 	if !r.reg.KnownSource(netip.MustParseAddr("127.0.0.1")) || r.reg.KnownSource(netip.MustParseAddr("192.0.2.1")) {
 		t.Error("KnownSource does not follow the bindings")
 	}
+	if len(bs) == 1 && (!r.reg.IsPhone(bs[0].Source) || r.reg.IsPhone(netip.AddrPortFrom(bs[0].Source.Addr(), bs[0].Source.Port()+1))) {
+		t.Error("IsPhone does not name the socket the phone registered from")
+	}
 	if got := r.seen(); len(got) != 1 || got[0] != device+"=true" {
 		t.Errorf("OnChange calls = %v", got)
 	}
@@ -453,8 +456,8 @@ func TestRegisterBindings(t *testing.T) {
 	if st := r.reg.Stats(); st.Devices != 0 || st.Bindings != 0 {
 		t.Errorf("after expiry stats = %+v", st)
 	}
-	if r.reg.KnownSource(netip.MustParseAddr("127.0.0.1")) {
-		t.Error("KnownSource after every binding expired")
+	if r.reg.KnownSource(netip.MustParseAddr("127.0.0.1")) || r.reg.IsPhone(bs[1].Source) {
+		t.Error("KnownSource or IsPhone after every binding expired")
 	}
 
 	// Contact: * removes every binding at once.
