@@ -228,7 +228,12 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
 	guard := webhook.NewGuard(m.Config.WebhookAllowCIDRs)
-	cc := newCalls(store, m.log)
+	cc, err := newCalls(m.Config, store, m.log)
+	if err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
 	m.metrics = httpapi.NewMetrics()
 	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Behind: cc.Behind, Store: store, Log: m.log})
 	var dialects httpapi.Dialects
@@ -244,7 +249,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		m.Close()
 		return err
 	}
-	if d != nil && m.Config.DemoTraffic {
+	if d != nil && m.Config.DemoTraffic && cc.sim != nil { // real telephony has real callers
 		place := func(ctx context.Context, tenantID int64, c demo.Call) error {
 			_, err := cc.sim.PlaceCall(ctx, tenantID, switchboard.SimulatedCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
 			return err
@@ -304,7 +309,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Simulator: cc.sim, Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
+		WebhookPolicy: policy, Calls: cc, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})

@@ -1,14 +1,23 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard"
 	"switchboard/internal/callcenter"
 	"switchboard/internal/engine"
+	"switchboard/internal/native"
 	"switchboard/internal/sim"
+	"switchboard/internal/sip"
 	"switchboard/internal/sqlstore"
 )
 
@@ -17,23 +26,170 @@ type calls struct {
 	*callcenter.Service
 	// sim is the simulated telephony's control surface (--telephony sim).
 	sim *sim.Control
+	// sip is the SIP driver with its registrar and trunks (--telephony sip).
+	sip *sipParts
 	// ended counts the calls that ended here, by disposition (nil: not
 	// counted).
 	ended *prometheus.CounterVec
 }
 
-// newCalls builds the telephony driver --telephony names (sim is the one
-// built in) and the call service on it.
-func newCalls(store *sqlstore.DB, log *slog.Logger) *calls {
+// sipParts are the pieces of the SIP telephony that run beside the call
+// service.
+type sipParts struct {
+	store     *sqlstore.DB
+	driver    *sip.Driver
+	registrar *sip.Registrar
+	trunks    *sip.Trunks
+	guard     *sip.Guard
+	log       *slog.Logger
+
+	stop func()          // ends the background loops
+	wg   *sync.WaitGroup // the background loops
+}
+
+// newCalls builds the telephony driver --telephony names and the call
+// service on it.
+func newCalls(cfg Config, store *sqlstore.DB, log *slog.Logger) (*calls, error) {
 	c := &calls{}
+	ended := func(d switchboard.Disposition) {
+		if c.ended != nil { // set by metrics.Register
+			c.ended.WithLabelValues(string(d)).Inc()
+		}
+	}
+	if cfg.Telephony == "sip" {
+		parts, err := newSIP(cfg, store, log, c, ended)
+		if err != nil {
+			return nil, err
+		}
+		c.sip = parts
+		return c, nil
+	}
 	drv := sim.New(engine.RealClock{})
-	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: drv, Log: log,
-		Ended: func(d switchboard.Disposition) {
-			if c.ended != nil { // set by metrics.Register
-				c.ended.WithLabelValues(string(d)).Inc()
-			}
-		}})
+	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: drv, Log: log, Ended: ended})
 	drv.SetEngine(c.Engine())
 	c.sim = sim.NewControl(drv, c.Service)
-	return c
+	return c, nil
+}
+
+// newSIP builds the SIP driver, its registrar (agents' phones), its trunks
+// (carriers) and the guard in front of them, and the call service on it.
+func newSIP(cfg Config, store *sqlstore.DB, log *slog.Logger, c *calls, ended func(switchboard.Disposition)) (*sipParts, error) {
+	lo, hi, err := cfg.rtpRange()
+	if err != nil {
+		return nil, fmt.Errorf("--rtp-ports %w", err)
+	}
+	var cert *tls.Certificate
+	if cfg.SIPTLSCert != "" {
+		kp, err := tls.LoadX509KeyPair(cfg.SIPTLSCert, cfg.SIPTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("--sip-tls-cert/--sip-tls-key: %w", err)
+		}
+		cert = &kp
+	}
+	var listen []string
+	for _, l := range strings.Split(cfg.SIPListen, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			listen = append(listen, l)
+		}
+	}
+	p := &sipParts{store: store, log: log}
+	p.trunks = sip.NewTrunks(sip.TrunksOptions{Numbers: store, Log: log})
+	p.guard = sip.NewGuard(sip.GuardOptions{Logger: log, Known: func(a netip.Addr) bool {
+		if _, ok := p.trunks.MatchInbound(a); ok {
+			return true
+		}
+		return p.registrar.KnownSource(a)
+	}})
+	p.registrar = sip.NewRegistrar(store, sip.RegistrarOptions{Realm: cfg.SIPRealm, Bindings: store, Guard: p.guard, Logger: log})
+	p.driver, err = sip.New(sip.Options{Listen: listen, Certificate: cert, External: cfg.SIPExternal, RTPPorts: [2]int{lo, hi},
+		RTPTimeout: cfg.RTPTimeout, Recordings: cfg.recordingsDir(), Prompts: cfg.PromptsDir,
+		UserAgent: "Switchboard", Phones: p.registrar, Carriers: p.trunks, Guard: p.guard.Middleware, Log: log,
+		Route: func(ctx context.Context, tenantID int64, dialled string) (string, error) {
+			return c.Route(ctx, tenantID, dialled)
+		},
+		Resolve: func(ctx context.Context, tenantID int64, target string) (string, error) {
+			return c.TransferTarget(ctx, tenantID, target)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: p.driver, Log: log, Ended: ended, Registrations: true,
+		OnEvent: func(ctx context.Context, e switchboard.Event) {
+			if err := p.trunks.Apply(ctx, store, e); err != nil && ctx.Err() == nil {
+				log.Error("sip: follow trunks", "event", e.Type, "err", err)
+			}
+		}})
+	p.driver.SetEngine(c.Engine())
+	p.registrar.OnChange(func(device string, registered bool) { c.Engine().SetReachable(device, registered) })
+	return p, nil
+}
+
+// Start starts the call service and, with SIP, first loads the phones'
+// registrations and the trunks (so that agents whose phones are registered
+// are offered calls at once), then opens the SIP listeners and starts the
+// registrar's and the trunks' loops.
+func (c *calls) Start(ctx context.Context, lastSeen time.Time) error {
+	if c.sip == nil {
+		return c.Service.Start(ctx, lastSeen)
+	}
+	p := c.sip
+	if err := p.registrar.Load(ctx); err != nil {
+		return err
+	}
+	if err := p.trunks.Load(ctx, p.store); err != nil {
+		return err
+	}
+	if err := c.Service.Start(ctx, lastSeen); err != nil {
+		return err
+	}
+	if err := p.driver.Start(ctx); err != nil {
+		return err
+	}
+	client, err := p.driver.Client()
+	if err != nil {
+		return fmt.Errorf("sip: client: %w", err)
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p.stop, p.wg = stop, &sync.WaitGroup{}
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		p.registrar.Run(bg, time.Second)
+	}()
+	go func() {
+		defer p.wg.Done()
+		if err := p.trunks.Run(bg, client); err != nil && bg.Err() == nil {
+			p.log.Error("sip: trunk health checks stopped", "err", err)
+		}
+	}()
+	contact := p.driver.Contact()
+	p.log.Info("sip: telephony up", "contact", contact.String(), "realm", p.registrar.Realm())
+	return nil
+}
+
+// Close stops the SIP loops, then the call service (which closes the
+// driver).
+func (c *calls) Close(ctx context.Context) error {
+	if c.sip != nil && c.sip.stop != nil {
+		c.sip.stop()
+		c.sip.wg.Wait()
+	}
+	return c.Service.Close(ctx)
+}
+
+// simulator is the simulator's control surface, or nil (not a nil
+// *sim.Control) when the telephony is real, so that /v1/sim says so.
+func (c *calls) simulator() switchboard.Simulator {
+	if c.sim == nil {
+		return nil
+	}
+	return c.sim
+}
+
+// trunkHealth is what GET /v1/trunks/{id}/status reports from, or nil.
+func (c *calls) trunkHealth() native.TrunkHealth {
+	if c.sip == nil {
+		return nil
+	}
+	return c.sip.trunks
 }

@@ -78,6 +78,10 @@ type Options struct {
 	// says their phone is, and the driver calls Engine().SetReachable as
 	// registrations change.
 	Registrations bool
+	// OnEvent, when set, is given every event of the log after the engine
+	// has applied it, in each tenant's order: the driver follows what it
+	// keeps of the configuration (trunks) the same way.
+	OnEvent func(ctx context.Context, e switchboard.Event)
 }
 
 // Service is the call service. Start loads the store into the engine; Close
@@ -85,6 +89,7 @@ type Options struct {
 // store may close.
 type Service struct {
 	registrations bool
+	onEvent       func(ctx context.Context, e switchboard.Event)
 	store         Store
 	log           *slog.Logger
 	clock         engine.Clock
@@ -115,7 +120,7 @@ func New(opt Options) *Service {
 	if opt.IDBlock <= 0 {
 		opt.IDBlock = 4096
 	}
-	s := &Service{store: opt.Store, log: opt.Log, clock: opt.Clock, drv: opt.Driver, ended: opt.Ended, registrations: opt.Registrations,
+	s := &Service{store: opt.Store, log: opt.Log, clock: opt.Clock, drv: opt.Driver, ended: opt.Ended, registrations: opt.Registrations, onEvent: opt.OnEvent,
 		userTenant: map[int64]int64{}}
 	s.ids = newIDBlocks(opt.Store, int64(opt.IDBlock), opt.Log)
 	s.w = newWriter(opt.Store, opt.Log)

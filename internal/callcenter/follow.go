@@ -201,6 +201,9 @@ func (s *Service) apply(ctx context.Context, e switchboard.Event) {
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("update the call engine", "event", e.Type, "tenant_id", e.TenantID, "err", err)
 	}
+	if s.onEvent != nil {
+		s.onEvent(ctx, e)
+	}
 }
 
 // systemStatus reports the statuses the call service itself shows while the

@@ -208,6 +208,13 @@ func New(opt Options) (*Driver, error) {
 		}
 		dopts = append(dopts, diago.WithTransport(t))
 	}
+	if ip := net.ParseIP(d.host); ip != nil && ip.IsUnspecified() {
+		// Listening on every interface: Contact headers name the host's
+		// address, as diago's SDP does.
+		if real, _, err := sip.ResolveInterfacesIP("ip4", nil); err == nil {
+			d.host = real.String()
+		}
+	}
 	dopts = append(dopts, diago.WithLogger(opt.Log.With("component", "sip")),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: []media.Codec{media.CodecAudioUlaw, media.CodecAudioAlaw, media.CodecTelephoneEvent8000}}))
 	d.middle = d.inspect
@@ -394,4 +401,22 @@ type readCloser struct {
 // T.38 or G.711 fax yet, so no call is a received fax.
 func (d *Driver) FaxDocument(_ context.Context, c switchboard.Call) ([]byte, error) {
 	return nil, switchboard.Errorf(switchboard.CodeNotFound, "call %d is not a received fax: the SIP driver does not receive faxes", c.ID)
+}
+
+// Contact is the driver's own SIP address, as carriers are to reach it
+// (the first listener, at the advertised host).
+func (d *Driver) Contact() sip.Uri {
+	u := sip.Uri{Scheme: "sip", Host: d.host}
+	if _, hostport, ok := strings.Cut(d.opt.Listen[0], ":"); ok {
+		if _, port, err := net.SplitHostPort(hostport); err == nil {
+			u.Port, _ = strconv.Atoi(port)
+		}
+	}
+	return u
+}
+
+// Client is a SIP client on the driver's user agent: requests it sends
+// (trunk registrations, health checks) leave from the driver's listeners.
+func (d *Driver) Client() (*sipgo.Client, error) {
+	return sipgo.NewClient(d.ua, sipgo.WithClientHostname(d.host))
 }
