@@ -118,6 +118,13 @@ func newSIP(cfg Config, store *sqlstore.DB, log *slog.Logger, c *calls, ended fu
 			if err := p.trunks.Apply(ctx, store, e); err != nil && ctx.Err() == nil {
 				log.Error("sip: follow trunks", "event", e.Type, "err", err)
 			}
+			if e.Type == switchboard.EventUserDeactivated {
+				// A deactivated agent's phones stop ringing at once, not when
+				// their registrations lapse.
+				if u, err := store.User(ctx, e.TenantID, e.SubjectID); err == nil && u.Extension != "" {
+					p.registrar.Unregister(callcenter.DeviceName(u.TenantID, u.Extension), u.SIPUsername)
+				}
+			}
 		}})
 	p.driver.SetEngine(c.Engine())
 	p.registrar.OnChange(func(device string, registered bool) { c.Engine().SetReachable(device, registered) })

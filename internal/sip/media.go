@@ -184,7 +184,7 @@ func (d *Driver) Play(id engine.LegID, name string) {
 // startPlay plays the named prompt on an answered leg, replacing what
 // played before.
 func (l *leg) startPlay(name string) {
-	p := l.d.prompts.get(name)
+	p := l.d.prompts.get(name, l.tenant)
 	loop := loops(name)
 	stop := make(chan struct{})
 	l.mu.Lock()

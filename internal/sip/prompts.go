@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -13,10 +14,12 @@ import (
 )
 
 // promptCache loads each named prompt once. Media names are the engine's:
-// "moh:<name>" is a queue's music on hold (moh/<name>.wav), "prompt:<name>"
-// a menu's prompt (prompts/<name>.wav), "ringback" the ring tone. A name
-// without a file plays the generated default, so a fresh install has hold
-// music and menus beep.
+// "moh:<name>" is a queue's music on hold (moh/t<tenant>-<name>.wav, the
+// tenant's own, else moh/<name>.wav, shared), "prompt:<name>" a menu's
+// prompt (prompts/<name>.wav; the engine names menu prompts
+// t<tenant>-<name> already), "ringback" the ring tone. A name without a
+// file plays the generated default, so a fresh install has hold music and
+// menus beep.
 type promptCache struct {
 	dir string
 	log *slog.Logger
@@ -36,25 +39,32 @@ var fileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // rather than playing once (a menu's words).
 func loops(name string) bool { return strings.HasPrefix(name, "moh:") || name == "ringback" }
 
-func (c *promptCache) get(name string) *audio.Prompt {
+func (c *promptCache) get(name string, tenant int64) *audio.Prompt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.loaded[name]; ok {
+	key := fmt.Sprintf("%d/%s", tenant, name)
+	if p, ok := c.loaded[key]; ok {
 		return p
 	}
 	kind, base, _ := strings.Cut(name, ":")
 	var p *audio.Prompt
 	if c.dir != "" && fileName.MatchString(base) && base != "default" {
-		sub := map[string]string{"moh": "moh", "prompt": "prompts"}[kind]
-		if sub != "" {
-			path := filepath.Join(c.dir, sub, base+".wav")
+		var files []string
+		switch kind {
+		case "moh":
+			files = []string{filepath.Join(c.dir, "moh", fmt.Sprintf("t%d-%s.wav", tenant, base)), filepath.Join(c.dir, "moh", base+".wav")}
+		case "prompt":
+			files = []string{filepath.Join(c.dir, "prompts", base+".wav")}
+		}
+		for _, path := range files {
 			loaded, err := audio.ReadWAVFile(name, path)
-			switch {
-			case err == nil:
+			if err == nil {
 				p = loaded
-			case errors.Is(err, fs.ErrNotExist):
-			default:
-				c.log.Warn("sip: prompt file unusable; playing the default", "prompt", name, "err", err)
+				break
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.log.Warn("sip: prompt file unusable; playing the default", "prompt", name, "file", path, "err", err)
+				break
 			}
 		}
 	}
@@ -68,6 +78,6 @@ func (c *promptCache) get(name string) *audio.Prompt {
 			p = audio.Beep()
 		}
 	}
-	c.loaded[name] = p
+	c.loaded[key] = p
 	return p
 }
