@@ -259,8 +259,10 @@ func (r *Registrar) Stats() RegistrarStats {
 	return s
 }
 
-// Run expires bindings (calling the OnChange hooks) and forgets spent nonce
-// counts, every interval (1 s when 0), until ctx ends.
+// Run expires bindings (calling the OnChange hooks), forgets spent nonce
+// counts and writes the changed bindings to the BindingStore, every
+// interval (1 s when 0), until ctx ends; then it writes the last changes
+// (within 5 s), so a clean shutdown loses none.
 func (r *Registrar) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = time.Second
@@ -270,6 +272,11 @@ func (r *Registrar) Run(ctx context.Context, interval time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := r.Flush(last); err != nil {
+				r.log.Error("sip: save bindings at shutdown", "error", err)
+			}
 			return
 		case <-t.C:
 			r.Expire()

@@ -790,11 +790,17 @@ func TestBindingsSurviveARestart(t *testing.T) {
 		t.Errorf("after a restart: known source %v, OnChange %v", reg.KnownSource(netip.MustParseAddr("127.0.0.1")), *seen)
 	}
 
-	// An unregistration is kept too; so is nothing, once all expired.
+	// An unregistration is kept too (written by Run as it stops); so is
+	// nothing, once all expired.
 	desk.register("1001", "pw", "<sip:1001@10.0.0.5:5060;transport=udp>", 0)
-	if err := r.reg.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() {
+		r.reg.Run(runCtx, time.Hour)
+		close(ran)
+	}()
+	stop()
+	<-ran
 	if reg, _ := restart(); len(reg.Bindings(device)) != 1 {
 		t.Errorf("after an unregistration and a restart Bindings = %+v", reg.Bindings(device))
 	}
