@@ -72,6 +72,7 @@ type Config struct {
 	SIPRealm      string
 	SIPTLSCert    string
 	SIPTLSKey     string
+	SIPTrusted    []netip.Prefix
 	RTPPorts      string // LO-HI
 	RTPTimeout    time.Duration
 	RecordingsDir string
@@ -202,6 +203,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("sip-listen", "with --telephony sip, the SIP listeners, comma-separated transport:host:port (udp, tcp, tls, ws, wss), e.g. udp:0.0.0.0:5060,tls:0.0.0.0:5061", settings.String(&c.SIPListen)),
 		setting("sip-external", "with --telephony sip, the public address phones and carriers reach this server at, put in Contact headers and SDP when it is behind NAT; empty: the listen address", settings.String(&c.SIPExternal)),
 		setting("sip-realm", "the digest realm phones authenticate in; SIP passwords are stored hashed with it, so changing it needs every SIP password set again", settings.String(&c.SIPRealm)),
+		setting("sip-trusted-cidr", "with --telephony sip, a network whose SIP sources are never locked out or rate-limited by the guard, e.g. an office LAN or the carrier's range (repeatable; env: comma-separated)", settings.Prefixes(&c.SIPTrusted)),
 		setting("sip-tls-cert", "with tls or wss listeners, the PEM certificate file (chain first)", settings.String(&c.SIPTLSCert)),
 		setting("sip-tls-key", "with tls or wss listeners, the PEM private key file", settings.String(&c.SIPTLSKey)),
 		setting("rtp-ports", "with --telephony sip, the UDP port range for media, LO-HI (each call uses two ports per leg; open it in the firewall)", settings.String(&c.RTPPorts)),

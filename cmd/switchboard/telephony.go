@@ -94,11 +94,11 @@ func newSIP(cfg Config, store *sqlstore.DB, log *slog.Logger, c *calls, ended fu
 	}
 	p := &sipParts{store: store, log: log}
 	p.trunks = sip.NewTrunks(sip.TrunksOptions{Numbers: store, Log: log})
-	p.guard = sip.NewGuard(sip.GuardOptions{Logger: log, Known: func(a netip.Addr) bool {
+	p.guard = sip.NewGuard(sip.GuardOptions{Logger: log, Trusted: cfg.SIPTrusted, Known: func(a netip.Addr) bool {
 		if _, ok := p.trunks.MatchInbound(a); ok {
 			return true
 		}
-		return p.registrar.KnownSource(a)
+		return p.registrar.KnownSource(a) || p.driver.Peer(a)
 	}})
 	p.registrar = sip.NewRegistrar(store, sip.RegistrarOptions{Realm: cfg.SIPRealm, Bindings: store, Guard: p.guard, Logger: log})
 	p.driver, err = sip.New(sip.Options{Listen: listen, Certificate: cert, External: cfg.SIPExternal, RTPPorts: [2]int{lo, hi},

@@ -153,6 +153,10 @@ type Driver struct {
 	// carrier's tenant or an authenticated phone) between the request's
 	// inspection and diago's handing it to serveInvite.
 	admitted map[string]origin
+	// peers counts the legs in progress with each far-end address, so the
+	// guard does not rate-limit a carrier reached only through its
+	// outbound URI (its BYEs and re-INVITEs).
+	peers map[netip.Addr]int
 	closed   bool
 	next     atomic.Int64
 	wg       sync.WaitGroup // leg goroutines
@@ -188,7 +192,7 @@ func New(opt Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	d := &Driver{opt: opt, log: opt.Log, ua: ua, legs: map[engine.LegID]*leg{}, admitted: map[string]origin{},
+	d := &Driver{opt: opt, log: opt.Log, ua: ua, legs: map[engine.LegID]*leg{}, admitted: map[string]origin{}, peers: map[netip.Addr]int{},
 		prompts: newPromptCache(opt.Prompts, opt.Log)}
 	// diago keeps the RTP port range in package variables; one driver runs
 	// per process.
@@ -419,4 +423,33 @@ func (d *Driver) Contact() sip.Uri {
 // (trunk registrations, health checks) leave from the driver's listeners.
 func (d *Driver) Client() (*sipgo.Client, error) {
 	return sipgo.NewClient(d.ua, sipgo.WithClientHostname(d.host))
+}
+
+// Peer reports whether a leg in progress has its far end at addr: requests
+// from it belong to calls the driver is carrying.
+func (d *Driver) Peer(addr netip.Addr) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.peers[addr.Unmap()] > 0
+}
+
+// peer counts a leg's far end at host (an IP; names are not counted) until
+// the leg is torn down.
+func (d *Driver) peer(l *leg, host string) {
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return
+	}
+	a = a.Unmap()
+	d.mu.Lock()
+	d.peers[a]++
+	d.mu.Unlock()
+	go func() {
+		<-l.gone
+		d.mu.Lock()
+		if d.peers[a]--; d.peers[a] <= 0 {
+			delete(d.peers, a)
+		}
+		d.mu.Unlock()
+	}()
 }

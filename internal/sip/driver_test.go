@@ -174,6 +174,15 @@ func toneFrame(codec audio.Codec, freq float64, i int) []byte {
 	return codec.Encode(nil, s)
 }
 
+// talkers serialize writes to a leg's RTP writer: the tone and the digits a
+// test keys share its sequence numbers.
+var talkers sync.Map // *diago.DialogMedia → *sync.Mutex
+
+func writeLock(med *diago.DialogMedia) *sync.Mutex {
+	mu, _ := talkers.LoadOrStore(med, &sync.Mutex{})
+	return mu.(*sync.Mutex)
+}
+
 // talk sends a tone on med's writer every 20 ms until stop closes, and
 // counts the loud frames it hears.
 func talk(med *diago.DialogMedia, freq float64, stop <-chan struct{}) (heard func() int) {
@@ -209,7 +218,10 @@ func talk(med *diago.DialogMedia, freq float64, stop <-chan struct{}) (heard fun
 				return
 			case <-tk.C:
 			}
+			wmu := writeLock(med)
+			wmu.Lock()
 			w.Write(toneFrame(codec, freq, i))
+			wmu.Unlock()
 		}
 	}()
 	return func() int {
@@ -226,7 +238,16 @@ func talk(med *diago.DialogMedia, freq float64, stop <-chan struct{}) (heard fun
 func TestCarrierCallReachesTheAgent(t *testing.T) {
 	r := newRig(t)
 	stopAgent := make(chan struct{})
-	var agentHeard func() int
+	var heardMu sync.Mutex
+	var agentHeardFn func() int
+	agentHeard := func() int {
+		heardMu.Lock()
+		defer heardMu.Unlock()
+		if agentHeardFn == nil {
+			return 0
+		}
+		return agentHeardFn()
+	}
 	agentDone := make(chan struct{})
 	_, agentPort := peer(t, "agent-phone", func(s *diago.DialogServerSession) {
 		defer close(agentDone)
@@ -237,7 +258,10 @@ func TestCarrierCallReachesTheAgent(t *testing.T) {
 			t.Error("agent answer:", err)
 			return
 		}
-		agentHeard = talk(med, 660, stopAgent)
+		heard := talk(med, 660, stopAgent)
+		heardMu.Lock()
+		agentHeardFn = heard
+		heardMu.Unlock()
 		<-s.Context().Done()
 	})
 	r.phones.contacts["t1:1001"] = []Contact{{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: agentPort}}}
@@ -253,7 +277,7 @@ func TestCarrierCallReachesTheAgent(t *testing.T) {
 	callerHeard := talk(med, 440, stopCaller)
 	// Wait for the bridge: the caller hears the agent's tone.
 	deadline := time.Now().Add(10 * time.Second)
-	for agentHeard == nil || callerHeard() < 20 || agentHeard() < 20 {
+	for callerHeard() < 20 || agentHeard() < 20 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no two-way audio: caller heard %d loud frames", callerHeard())
 		}
@@ -263,7 +287,11 @@ func TestCarrierCallReachesTheAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dw.WriteDTMF('5'); err != nil {
+	wmu := writeLock(med)
+	wmu.Lock()
+	err = dw.WriteDTMF('5')
+	wmu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)

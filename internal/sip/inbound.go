@@ -63,6 +63,9 @@ func (d *Driver) serveInvite(s *diago.DialogServerSession) {
 		return
 	}
 	d.trackDialog(l, req.CallID().Value())
+	if src, err := netip.ParseAddrPort(req.Source()); err == nil {
+		d.peer(l, src.Addr().String())
+	}
 	d.wg.Add(1)
 	go l.run()
 	if err := s.Trying(); err != nil {

@@ -131,6 +131,7 @@ func (l *leg) originate(o engine.Originate) {
 		return
 	}
 	d.trackDialog(l, win.cli.InviteRequest.CallID().Value())
+	d.peer(l, win.cli.InviteRequest.Recipient.Host)
 	l.startMedia(win.med)
 	d.report(l, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
 	go l.watch(win.cli.Context(), func() string { return "hung up (SIP BYE, Q.850 16)" })
