@@ -236,6 +236,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	m.metrics = httpapi.NewMetrics()
 	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Behind: cc.Behind, Store: store, Log: m.log})
+	cc.registerMetrics(m.metrics.Registry())
 	var dialects httpapi.Dialects
 	m.server.Handler, dialects = m.handler(guard, cc, m.messenger())
 	if err := m.startMetrics(); err != nil {

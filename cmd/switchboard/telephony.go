@@ -200,3 +200,29 @@ func (c *calls) trunkHealth() native.TrunkHealth {
 	}
 	return c.sip.trunks
 }
+
+// registerMetrics adds the SIP telephony's series to reg: legs in progress,
+// registered phones, and what the registrar and the guard turned away.
+func (c *calls) registerMetrics(reg prometheus.Registerer) {
+	if c.sip == nil {
+		return
+	}
+	p := c.sip
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		gauge("switchboard_sip_legs", "SIP call legs in progress (a caller bridged to an agent is two).", func() float64 { return float64(p.driver.Legs()) }),
+		gauge("switchboard_sip_devices_registered", "Agents' phones (devices) with a live registration.", func() float64 { return float64(p.registrar.Stats().Devices) }),
+		gauge("switchboard_sip_bindings", "Live registrations (a device may have several phones).", func() float64 { return float64(p.registrar.Stats().Bindings) }),
+		counter("switchboard_sip_registers_total", "REGISTER requests answered.", func() float64 { return float64(p.registrar.Stats().Registers) }),
+		counter("switchboard_sip_auth_failures_total", "Digest authentications that failed (wrong password or unknown user).", func() float64 { return float64(p.guard.Stats().AuthFailures) }),
+		counter("switchboard_sip_invalid_total", "Malformed SIP requests refused or dropped.", func() float64 { return float64(p.guard.Stats().Invalid) }),
+		counter("switchboard_sip_scanner_total", "Requests from scanner user agents.", func() float64 { return float64(p.guard.Stats().Scanners) }),
+		counter("switchboard_sip_rate_limited_total", "Requests dropped by the per-source rate limits.", func() float64 { return float64(p.guard.Stats().RateLimited) }),
+		counter("switchboard_sip_locked_out_total", "Requests dropped from sources locked out after failed digests.", func() float64 { return float64(p.guard.Stats().LockedOut) }),
+	)
+}

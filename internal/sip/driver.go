@@ -453,3 +453,10 @@ func (d *Driver) peer(l *leg, host string) {
 		d.mu.Unlock()
 	}()
 }
+
+// Legs is how many call legs the driver carries now.
+func (d *Driver) Legs() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.legs)
+}
