@@ -181,11 +181,7 @@ func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, ten
 	}
 	held, release := writes.hold(tenantID)
 	defer release()
-	wait := maxRefusalDelay
-	if retry < maxRefusalDelay/time.Duration(held) {
-		wait = retry * time.Duration(held)
-	}
-	pause := time.NewTimer(wait)
+	pause := time.NewTimer(refusalDelay(retry, held))
 	select {
 	case <-pause.C:
 	case <-r.Context().Done():
@@ -196,4 +192,17 @@ func AdmitWrite(w http.ResponseWriter, r *http.Request, writes *RateLimiter, ten
 	return switchboard.Errorf(switchboard.CodeRateLimited,
 		"tenant write rate limit exceeded: this tenant's keys may make %g changes per second together (bursts of %d); retry after %s",
 		perSec, burst, retry.Round(time.Millisecond))
+}
+
+// refusalDelay is how long a refusal is held: the time to the next token
+// times the refusals held with it (held, this one included), at most
+// maxRefusalDelay.
+func refusalDelay(retry time.Duration, held int) time.Duration {
+	if held < 1 {
+		held = 1
+	}
+	if retry >= maxRefusalDelay/time.Duration(held) {
+		return maxRefusalDelay
+	}
+	return retry * time.Duration(held)
 }

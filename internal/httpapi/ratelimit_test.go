@@ -7,50 +7,64 @@ import (
 	"time"
 )
 
-// TestRefusalsAreHeldLongerTheMoreAreWaiting checks the pacing of a tenant
-// that retries refused writes without waiting: one refusal is held only
-// until the next token, but many at once are held up to maxRefusalDelay, so
-// that the refusals of a client looping on many connections cost about one
-// per connection per second.
-func TestRefusalsAreHeldLongerTheMoreAreWaiting(t *testing.T) {
-	writes := NewRateLimiter(50, 1) // a token every 20 ms
-	refuse := func() time.Duration {
-		r := httptest.NewRequest("POST", "/v1/skills", nil)
-		start := time.Now()
-		if err := AdmitWrite(httptest.NewRecorder(), r, writes, 7); err == nil {
-			t.Error("a write over the tenant's budget was admitted")
+// TestRefusalDelayGrowsWithTheRefusalsWaiting checks the pacing of a
+// tenant that retries refused writes without waiting: one refusal is held
+// only until the next token, k held together k token intervals, never more
+// than maxRefusalDelay, so that a client looping on many connections gets
+// about one refusal per connection per second.
+func TestRefusalDelayGrowsWithTheRefusalsWaiting(t *testing.T) {
+	for _, c := range []struct {
+		retry time.Duration
+		held  int
+		want  time.Duration
+	}{
+		{20 * time.Millisecond, 1, 20 * time.Millisecond},
+		{20 * time.Millisecond, 0, 20 * time.Millisecond},
+		{20 * time.Millisecond, 10, 200 * time.Millisecond},
+		{20 * time.Millisecond, 32, 640 * time.Millisecond},
+		{20 * time.Millisecond, 64, maxRefusalDelay},
+		{5 * time.Second, 1, maxRefusalDelay},
+		{time.Duration(1 << 62), 1 << 30, maxRefusalDelay}, // no overflow
+	} {
+		if got := refusalDelay(c.retry, c.held); got != c.want {
+			t.Errorf("refusalDelay(%s, %d) = %s, want %s", c.retry, c.held, got, c.want)
 		}
-		return time.Since(start)
 	}
-	writes.Allow(7) // the burst is spent
-	if d := refuse(); d > 500*time.Millisecond {
-		t.Errorf("a lone refusal was held %s; the next token was 20 ms away", d)
-	}
+}
 
-	writes.Allow(7)
+// TestRefusalsAreCountedWhileHeld sends 32 refusals of one tenant at once
+// and checks that they are held (the count reached more than one, so the
+// delay grew) and that every hold is given back afterwards.
+func TestRefusalsAreCountedWhileHeld(t *testing.T) {
+	writes := NewRateLimiter(50, 1)
+	writes.Allow(7) // the burst is spent
 	const n = 32
+	start := make(chan struct{})
 	held := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			held[i] = refuse()
+			<-start
+			r := httptest.NewRequest("POST", "/v1/skills", nil)
+			begin := time.Now()
+			if err := AdmitWrite(httptest.NewRecorder(), r, writes, 7); err == nil {
+				t.Error("a write over the tenant's budget was admitted")
+			}
+			held[i] = time.Since(begin)
 		}()
 	}
+	close(start)
 	wg.Wait()
-	long := 0
+	longest := time.Duration(0)
 	for _, d := range held {
-		if d >= 300*time.Millisecond {
-			long++
-		}
+		longest = max(longest, d)
 	}
-	// The k-th refusal to arrive waits k token intervals, capped at a second:
-	// all but the first 15 wait at least 300 ms.
-	if long < n/2 {
-		t.Errorf("of %d refusals held together only %d waited 300 ms or more: %v", n, long, held)
+	if longest < 40*time.Millisecond {
+		t.Errorf("32 refusals at once were each held at most %s, no longer than one token interval", longest)
 	}
-	if len(writes.buckets) != 1 || writes.buckets[7].held != 0 {
-		t.Errorf("holds left counted after every refusal was sent: %+v", writes.buckets[7])
+	if b := writes.buckets[7]; b == nil || b.held != 0 {
+		t.Errorf("holds left counted after every refusal was sent: %+v", b)
 	}
 }
