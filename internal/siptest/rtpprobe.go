@@ -1,0 +1,171 @@
+package siptest
+
+import (
+	"encoding/binary"
+	"math"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RTPProbe is an RTP endpoint on one loopback port that measures what it
+// receives, per stream (source address and SSRC): packets, loss from the sequence numbers, RFC 3550
+// interarrival jitter, and RFC 4733 digits. With Echo it sends every packet
+// back to where it came from (under another SSRC), so the far side sees a
+// live, symmetric peer and the relay carries both directions.
+type RTPProbe struct {
+	conn *net.UDPConn
+	echo bool
+	done chan struct{}
+
+	mu      sync.Mutex
+	streams map[streamKey]*probeStream
+}
+
+type streamKey struct {
+	src  netip.AddrPort
+	ssrc uint32
+}
+
+// RTPStream is what the probe measured for one stream.
+type RTPStream struct {
+	SSRC     uint32
+	Source   netip.AddrPort
+	Packets  int // received, duplicates included
+	Expected int // from the first to the highest sequence number
+	Lost     int // Expected minus distinct packets received, at least 0
+	// Jitter is RFC 3550's interarrival jitter at its end, and MaxJitter
+	// its largest value over the stream.
+	Jitter, MaxJitter time.Duration
+	Digits            string // RFC 4733 events, once per event
+}
+
+type probeStream struct {
+	RTPStream
+	baseSeq, maxSeq uint32 // extended sequence numbers
+	seen            map[uint32]bool
+	lastTransit     float64
+	jitter          float64 // in timestamp units (1/8000 s)
+	haveTransit     bool
+	lastEventTS     uint32
+	haveEvent       bool
+}
+
+// NewRTPProbe listens on a free loopback port until the test ends.
+func NewRTPProbe(t testing.TB, echo bool) *RTPProbe {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatalf("RTP probe: %v", err)
+	}
+	c.SetReadBuffer(8 << 20)
+	p := &RTPProbe{conn: c, echo: echo, done: make(chan struct{}), streams: map[streamKey]*probeStream{}}
+	go p.run()
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Port is the UDP port to advertise in SDP.
+func (p *RTPProbe) Port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// Close stops the probe.
+func (p *RTPProbe) Close() {
+	p.conn.Close()
+	<-p.done
+}
+
+func (p *RTPProbe) run() {
+	defer close(p.done)
+	buf := make([]byte, 2048)
+	start := time.Now()
+	for {
+		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		if n < 12 || buf[0]>>6 != 2 {
+			continue
+		}
+		pt := buf[1] & 0x7f
+		if pt >= 72 && pt <= 76 { // RTCP sent to the RTP port
+			continue
+		}
+		arrival := time.Since(start)
+		seq := binary.BigEndian.Uint16(buf[2:])
+		ts := binary.BigEndian.Uint32(buf[4:])
+		ssrc := binary.BigEndian.Uint32(buf[8:])
+		p.mu.Lock()
+		key := streamKey{from, ssrc}
+		s := p.streams[key]
+		if s == nil {
+			s = &probeStream{seen: map[uint32]bool{}}
+			s.SSRC, s.Source = ssrc, from
+			s.baseSeq, s.maxSeq = uint32(seq), uint32(seq)
+			p.streams[key] = s
+		}
+		s.observe(seq, ts, pt, buf[12:n], arrival)
+		p.mu.Unlock()
+		if p.echo {
+			binary.BigEndian.PutUint32(buf[8:], ^ssrc)
+			p.conn.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}
+}
+
+func (s *probeStream) observe(seq uint16, ts uint32, pt uint8, payload []byte, arrival time.Duration) {
+	s.Packets++
+	// Extend the sequence number against the highest seen so far.
+	ext := s.maxSeq&^0xffff | uint32(seq)
+	switch d := int32(ext - s.maxSeq); {
+	case d < -0x8000:
+		ext += 0x10000
+	case d > 0x8000:
+		ext -= 0x10000
+	}
+	if int32(ext-s.maxSeq) > 0 {
+		s.maxSeq = ext
+	}
+	if int32(ext-s.baseSeq) < 0 {
+		s.baseSeq = ext
+	}
+	s.seen[ext] = true
+	transit := arrival.Seconds()*8000 - float64(ts)
+	if s.haveTransit {
+		d := math.Abs(transit - s.lastTransit)
+		s.jitter += (d - s.jitter) / 16
+		if j := time.Duration(s.jitter / 8000 * float64(time.Second)); j > s.MaxJitter {
+			s.MaxJitter = j
+		}
+	}
+	s.lastTransit, s.haveTransit = transit, true
+	if pt == TelephoneEventPT && len(payload) >= 4 && (!s.haveEvent || ts != s.lastEventTS) {
+		s.lastEventTS, s.haveEvent = ts, true
+		if payload[0] < 16 {
+			s.Digits += string("0123456789*#ABCD"[payload[0]])
+		}
+	}
+}
+
+// Streams returns what was measured so far, ordered by SSRC and source.
+func (p *RTPProbe) Streams() []RTPStream {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]RTPStream, 0, len(p.streams))
+	for _, s := range p.streams {
+		r := s.RTPStream
+		r.Expected = int(s.maxSeq-s.baseSeq) + 1
+		r.Lost = max(0, r.Expected-len(s.seen))
+		r.Jitter = time.Duration(s.jitter / 8000 * float64(time.Second))
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SSRC != out[j].SSRC {
+			return out[i].SSRC < out[j].SSRC
+		}
+		return out[i].Source.Port() < out[j].Source.Port()
+	})
+	return out
+}
