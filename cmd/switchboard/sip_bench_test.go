@@ -1,0 +1,408 @@
+package main
+
+// Benchmarks of the SIP driver (issue 13), run by bench/sip.sh against the
+// built binary as a separate process, so its CPU and memory are its own:
+//
+//   - BenchmarkSIPSignalling: calls per second through the B2BUA (a carrier
+//     sipp to a DID, a queue of sipp agents, no media) against a bare sipgo
+//     UAS answering directly (TestBareUAS in internal/sip), the same sipp
+//     scenario closed-loop with 50 calls in flight, rounds alternating;
+//     target ratio >= 0.6.
+//   - BenchmarkSIPMedia: 250, 500 and 1,000 concurrent bridged and recorded
+//     calls, G.711 both ways (the carrier plays a tone, an RTP probe at the
+//     agents' side measures it and echoes it back), with the server's CPU
+//     and RSS and the loss and jitter the probe measured; target 1,000 calls
+//     with under 1 % loss.
+//
+// Both need SWITCHBOARD_BIN (the switchboard binary); the signalling one also
+// SWITCHBOARD_SIP_BARE_UAS_BIN (internal/sip's test binary). They skip
+// without them.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/siptest"
+)
+
+// benchServer is the switchboard binary serving with the SIP driver.
+type benchServer struct {
+	tb   testing.TB
+	cmd  *exec.Cmd
+	pid  int
+	base string
+	key  string
+	sip  string
+	log  *syncBuffer
+	ext  int
+}
+
+func startBenchServer(tb testing.TB, rtpPorts int) *benchServer {
+	tb.Helper()
+	bin := os.Getenv("SWITCHBOARD_BIN")
+	if bin == "" {
+		tb.Skip("SWITCHBOARD_BIN is not set; bench/sip.sh builds the binary and sets it")
+	}
+	siptest.Require(tb, siptest.SippBinary)
+	db := "sqlite:" + filepath.Join(tb.TempDir(), "bench.db")
+	runBin := func(args ...string) string {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			tb.Fatalf("switchboard %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	runBin("migrate", "--db", db)
+	runBin("tenant", "create", "--db", db, "--slug", "acme", "--name", "Acme")
+	key := runBin("key", "create", "--db", db, "--tenant", "acme")
+	httpPort, sipPort := siptest.FreeTCPPort(tb), siptest.FreeUDPPort(tb)
+	lo := siptest.FreeUDPRange(tb, rtpPorts)
+	s := &benchServer{tb: tb, key: key, base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), sip: fmt.Sprintf("127.0.0.1:%d", sipPort),
+		log: &syncBuffer{}, ext: 1001}
+	s.cmd = exec.Command(bin, "serve", "--db", db, "--addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "--metrics-addr", "",
+		"--log-level", "warn", "--rate-limit", "0",
+		"--telephony", "sip", "--sip-listen", "udp:"+s.sip, "--rtp-ports", fmt.Sprintf("%d-%d", lo, lo+rtpPorts-1))
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	s.pid = s.cmd.Process.Pid
+	tb.Cleanup(func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+		}
+		if tb.Failed() {
+			tb.Logf("server log (tail):\n%s", tail(s.log.String(), 6000))
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if res, err := http.Get(s.base + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the server did not come up:\n%s", s.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *benchServer) do(method, path string, body any) (int, map[string]any) {
+	s.tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var v map[string]any
+	json.NewDecoder(res.Body).Decode(&v)
+	return res.StatusCode, v
+}
+
+// setup creates n signed-in agents in a queue behind a DID, declares
+// 127.0.0.1 a carrier, and registers the agents' phones from one sipp on
+// port; it returns the agents' extensions.
+func (s *benchServer) setup(ctx context.Context, n int, did string, port int) {
+	s.tb.Helper()
+	if status, v := s.do("POST", "/v1/trunks", map[string]any{"name": "carrier", "inbound_addresses": []string{"127.0.0.1/32"}}); status != 201 {
+		s.tb.Fatalf("POST /v1/trunks: %d %v", status, v)
+	}
+	status, q := s.do("POST", "/v1/queues", map[string]any{"name": "Bench", "extension": "8001", "strategy": "leastrecent",
+		"wrap_up_seconds": 0, "timeout_seconds": 30, "retry_seconds": 1, "join_empty": true})
+	if status != 201 {
+		s.tb.Fatalf("POST /v1/queues: %d %v", status, q)
+	}
+	qid := int64(num(q["id"]))
+	if status, v := s.do("POST", "/v1/phone_numbers", map[string]any{"number": did, "queue_id": qid}); status != 201 {
+		s.tb.Fatalf("POST /v1/phone_numbers: %d %v", status, v)
+	}
+	pw := map[string]string{}
+	for range n {
+		ext := strconv.Itoa(s.ext)
+		s.ext++
+		status, u := s.do("POST", "/v1/users", map[string]any{"email": "a" + ext + "@acme.test", "first_name": "A" + ext,
+			"extension": ext, "sip_password": "pw" + ext})
+		if status != 201 {
+			s.tb.Fatalf("POST /v1/users: %d %v", status, u)
+		}
+		id := int64(num(u["id"]))
+		s.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": id})
+		s.do("POST", fmt.Sprintf("/v1/users/%d/status", id), map[string]any{"status": "Available"})
+		pw[ext] = "pw" + ext
+	}
+	reg := siptest.Sipp{Scenario: siptest.ScenarioRegister, Remote: s.sip, Port: port, Calls: n, Rate: 200, Limit: 50,
+		Users: siptest.AgentUsers(pw), Timeout: 60 * time.Second}.Run(ctx, s.tb)
+	if reg.Successful != n {
+		s.tb.Fatalf("agents' REGISTER: %v", reg)
+	}
+}
+
+// cpu is the process's user+system CPU time so far.
+func cpu(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// rss is the process's resident set and its peak, in MB.
+func rss(pid int) (now, peak float64) {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			switch f[0] {
+			case "VmRSS:":
+				now = kb / 1024
+			case "VmHWM:":
+				peak = kb / 1024
+			}
+		}
+	}
+	return now, peak
+}
+
+// BenchmarkSIPSignalling: see the file comment. Each round runs calls
+// closed-loop (50 in flight, started as fast as they finish) and reports
+// calls per second; b.N is ignored (run with -benchtime 1x).
+func BenchmarkSIPSignalling(b *testing.B) {
+	bare := os.Getenv("SWITCHBOARD_SIP_BARE_UAS_BIN")
+	if bare == "" {
+		b.Skip("SWITCHBOARD_SIP_BARE_UAS_BIN is not set; bench/sip.sh builds internal/sip's test binary and sets it")
+	}
+	calls := envInt("SWITCHBOARD_SIP_BENCH_CALLS", 3000)
+	rounds := envInt("SWITCHBOARD_SIP_BENCH_ROUNDS", 3)
+	const inFlight, agents = 50, 120
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	s := startBenchServer(b, 2000)
+	agentPort := siptest.FreeUDPPort(b)
+	s.setup(ctx, agents, "+15550001234", agentPort)
+	// The agents answer at once with SDP and no media, for every round.
+	phones := siptest.Sipp{Scenario: siptest.ScenarioAgent, Port: agentPort, Calls: 1 << 30, Limit: 1 << 20}.Start(ctx, b)
+	defer phones.Stop()
+
+	barePort := siptest.FreeUDPPort(b)
+	uas := exec.CommandContext(ctx, bare, "-test.run", "^TestBareUAS$")
+	uas.Env = append(os.Environ(), "SWITCHBOARD_SIP_BARE_UAS=127.0.0.1:"+strconv.Itoa(barePort))
+	if err := uas.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { uas.Process.Signal(os.Interrupt); uas.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+
+	run := func(target, service string, pid int) (cps, cpuPerCall float64, res siptest.Result) {
+		c0 := cpu(pid)
+		res = siptest.Sipp{Scenario: siptest.ScenarioCaller, Remote: target, Service: service, Calls: calls, Rate: 100000, Limit: inFlight,
+			Timeout: 5 * time.Minute}.Run(ctx, b)
+		if res.Elapsed > 0 {
+			cps = float64(res.Successful) / res.Elapsed.Seconds()
+		}
+		if res.Successful > 0 {
+			cpuPerCall = float64((cpu(pid) - c0).Microseconds()) / float64(res.Successful)
+		}
+		return cps, cpuPerCall, res
+	}
+	var bareCPS, b2buaCPS []float64
+	for r := range rounds {
+		bc, bcpu, bres := run("127.0.0.1:"+strconv.Itoa(barePort), "15550001234", uas.Process.Pid)
+		sc, scpu, sres := run(s.sip, "15550001234", s.pid)
+		bareCPS, b2buaCPS = append(bareCPS, bc), append(b2buaCPS, sc)
+		fmt.Printf("round %d: bare sipgo UAS %7.0f calls/s (%d failed, %d retrans, %.0f µs CPU/call)  B2BUA %7.0f calls/s (%d failed, %d retrans, %.0f µs CPU/call)  ratio %.2f\n",
+			r+1, bc, bres.Failed, bres.Retransmissions, bcpu, sc, sres.Failed, sres.Retransmissions, scpu, sc/bc)
+		if sres.Failed > 0 {
+			b.Logf("B2BUA round %d: %v", r+1, sres)
+		}
+	}
+	bm, sm := median(bareCPS), median(b2buaCPS)
+	b.ReportMetric(bm, "bare-calls/s")
+	b.ReportMetric(sm, "b2bua-calls/s")
+	b.ReportMetric(sm/bm, "ratio")
+	fmt.Printf("signalling: B2BUA %.0f calls/s, bare sipgo UAS %.0f calls/s (medians of %d rounds): ratio %.2f (target >= 0.6)\n", sm, bm, rounds, sm/bm)
+}
+
+// BenchmarkSIPMedia: see the file comment. Levels come from
+// SWITCHBOARD_SIP_MEDIA_LEVELS (default "250,500,1000").
+func BenchmarkSIPMedia(b *testing.B) {
+	levels := []int{250, 500, 1000}
+	if v := os.Getenv("SWITCHBOARD_SIP_MEDIA_LEVELS"); v != "" {
+		levels = levels[:0]
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("SWITCHBOARD_SIP_MEDIA_LEVELS: %q", v)
+			}
+			levels = append(levels, n)
+		}
+	}
+	most := 0
+	for _, n := range levels {
+		most = max(most, n)
+	}
+	const rampCPS = 100
+	hold := time.Duration(envInt("SWITCHBOARD_SIP_MEDIA_HOLD_SECONDS", 15)) * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	s := startBenchServer(b, 4*most+200)
+	agentPort := siptest.FreeUDPPort(b)
+	s.setup(ctx, most, "+15550001234", agentPort)
+	probe := siptest.NewRTPProbe(b, true)
+	phones := siptest.Sipp{Scenario: siptest.ScenarioAgent, Port: agentPort, Calls: 1 << 30, Limit: 1 << 20,
+		Vars: map[string]string{"sdp_port": strconv.Itoa(probe.Port())}}.Start(ctx, b)
+	defer phones.Stop()
+	ended := 0
+	for _, n := range levels {
+		ramp := time.Duration(n) * time.Second / rampCPS
+		talk := ramp + hold + 2*time.Second
+		before := probe.Streams()
+		caller := siptest.Sipp{Scenario: siptest.ScenarioCaller, Remote: s.sip, Service: "15550001234", Calls: n, Rate: rampCPS, Limit: n,
+			Audio: &siptest.Audio{Codec: siptest.PCMA, ToneHz: callerHz, Tone: talk, SSRC: uint32(0x5000 + n)},
+			Vars:  map[string]string{"talk_ms": strconv.Itoa(int(talk.Milliseconds()))}, Timeout: talk + ramp + time.Minute,
+			Args: []string{"-max_socket", "5000"}}.Start(ctx, b)
+		// Measure once every call is up, for the hold.
+		time.Sleep(ramp + 2*time.Second)
+		c0, t0 := cpu(s.pid), time.Now()
+		time.Sleep(hold - 2*time.Second)
+		cpuShare := (cpu(s.pid) - c0).Seconds() / time.Since(t0).Seconds()
+		rssNow, rssPeak := rss(s.pid)
+		_, live := s.do("GET", "/v1/calls?limit=1000", nil)
+		inCall := 0
+		if items, ok := live["items"].([]any); ok {
+			for _, it := range items {
+				if it.(map[string]any)["status"] == "connected" {
+					inCall++
+				}
+			}
+		}
+		res := caller.Wait()
+		ended += n
+		var expected, lost, streams int
+		var jitterSum, jitterMax time.Duration
+		seen := map[string]bool{}
+		for _, st := range before {
+			seen[fmt.Sprint(st.Source, st.SSRC)] = true
+		}
+		for _, st := range probe.Streams() {
+			if seen[fmt.Sprint(st.Source, st.SSRC)] {
+				continue
+			}
+			streams++
+			expected += st.Expected
+			lost += st.Lost
+			jitterSum += st.Jitter
+			jitterMax = max(jitterMax, st.MaxJitter)
+		}
+		loss, jitter := 0.0, time.Duration(0)
+		if expected > 0 {
+			loss = 100 * float64(lost) / float64(expected)
+		}
+		if streams > 0 {
+			jitter = jitterSum / time.Duration(streams)
+		}
+		recorded := 0
+		for _, c := range s.cdrsAfter(ctx, ended) {
+			if c["recorded"] == true && c["disposition"] == "answered" {
+				recorded++
+			}
+		}
+		verdict := ""
+		if n == 1000 {
+			verdict = fmt.Sprintf(" (target: 1,000 calls under 1 %% loss: %s)", map[bool]string{true: "met", false: "missed"}[loss < 1 && res.Failed == 0 && inCall >= 990])
+		}
+		fmt.Printf("media %4d calls: %4d connected at the hold, %d failed; server CPU %.0f%% of a core, RSS %.0f MB (peak %.0f); probe %d streams, loss %.3f%%, jitter mean %.1f ms max %.1f ms; %d answered calls recorded so far%s\n",
+			n, inCall, res.Failed, 100*cpuShare, rssNow, rssPeak, streams, loss, float64(jitter.Microseconds())/1000, float64(jitterMax.Microseconds())/1000, recorded, verdict)
+		b.ReportMetric(100*cpuShare, fmt.Sprintf("cpu%%@%d", n))
+		b.ReportMetric(rssPeak, fmt.Sprintf("rss-MB@%d", n))
+		b.ReportMetric(loss, fmt.Sprintf("loss%%@%d", n))
+		if res.Failed > 0 {
+			b.Logf("%d calls: %v", n, res)
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+// cdrsAfter returns the tenant's CDRs once there are at least n (or after
+// 30 s).
+func (s *benchServer) cdrsAfter(ctx context.Context, n int) []map[string]any {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var all []map[string]any
+		cursor := ""
+		for {
+			path := "/v1/cdrs?limit=1000"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			_, page := s.do("GET", path, nil)
+			items, _ := page["items"].([]any)
+			for _, it := range items {
+				all = append(all, it.(map[string]any))
+			}
+			meta, _ := page["metadata"].(map[string]any)
+			cursor, _ = meta["next_cursor"].(string)
+			if cursor == "" {
+				break
+			}
+		}
+		if len(all) >= n || time.Now().After(deadline) || ctx.Err() != nil {
+			return all
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
