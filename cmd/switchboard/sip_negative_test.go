@@ -14,6 +14,8 @@ import (
 // once more with a digest of password; it returns the final answer.
 func register(ctx context.Context, t *testing.T, server, user, password string) siptest.Response {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	c, err := siptest.DialRaw(server)
 	if err != nil {
 		t.Fatal(err)
