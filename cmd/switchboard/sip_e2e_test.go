@@ -185,10 +185,18 @@ func (e *sipEnv) sippAgents(agents []sipAgent, answer siptest.Sipp) *siptest.Sip
 	return answer.Start(e.ctx, e.t)
 }
 
-// cdrs waits until the tenant has at least n ended calls and returns them.
+// cdrs waits until no call is in progress and the tenant has at least n
+// ended calls, and returns them.
 func (e *sipEnv) cdrs(n int, within time.Duration) []map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(within)
+	for {
+		status, live := e.c.do("GET", "/v1/calls", nil)
+		if items, _ := live["items"].([]any); status == 200 && len(items) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	for {
 		var all []map[string]any
 		cursor := ""
