@@ -344,8 +344,8 @@ func TestSIPBaresipAgentAnswersAndHolds(t *testing.T) {
 	e.queue("8001", "+15550001234", "ringall", []sipAgent{ann})
 	phone := siptest.StartBaresip(e.ctx, t, siptest.BaresipConfig{User: ann.ext, Password: ann.password, Registrar: e.sip,
 		RegisterSeconds: 60, AutoAnswer: true})
-	if _, err := phone.Await(e.ctx, "REGISTER_OK"); err != nil {
-		t.Fatalf("%v\n%s", err, phone.Log())
+	if err := phone.WaitRegistered(e.ctx); err != nil {
+		t.Fatal(err)
 	}
 	e.registered(true, ann)
 	carrier := siptest.Sipp{Scenario: siptest.ScenarioCaller, Remote: e.sip, Service: "+15550001234", Calls: 1,
@@ -400,8 +400,8 @@ func TestSIPBlindTransfer(t *testing.T) {
 	for _, ag := range team {
 		p := siptest.StartBaresip(e.ctx, t, siptest.BaresipConfig{User: ag.ext, Password: ag.password, Registrar: e.sip,
 			RegisterSeconds: 60, AutoAnswer: true})
-		if _, err := p.Await(e.ctx, "REGISTER_OK"); err != nil {
-			t.Fatalf("%s: %v\n%s", ag.ext, err, p.Log())
+		if err := p.WaitRegistered(e.ctx); err != nil {
+			t.Fatalf("%s: %v", ag.ext, err)
 		}
 		phones[ag.ext] = p
 	}
@@ -517,8 +517,8 @@ func TestSIPClickToCallThroughTrunk(t *testing.T) {
 	}
 	phone := siptest.StartBaresip(e.ctx, t, siptest.BaresipConfig{User: ann.ext, Password: ann.password, Registrar: e.sip,
 		RegisterSeconds: 60, AutoAnswer: true})
-	if _, err := phone.Await(e.ctx, "REGISTER_OK"); err != nil {
-		t.Fatalf("%v\n%s", err, phone.Log())
+	if err := phone.WaitRegistered(e.ctx); err != nil {
+		t.Fatal(err)
 	}
 	e.registered(true, ann)
 	status, call := e.c.do("POST", "/v1/calls", map[string]any{"user_id": ann.id, "phone_number": "+390112121212"})

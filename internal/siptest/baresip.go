@@ -329,6 +329,29 @@ func (b *Baresip) History() string {
 	return strings.Join(s, " ")
 }
 
+// WaitRegistered waits until the account's registration stands, by asking
+// reginfo: the REGISTER_OK event may come before the control connection
+// is made (baresip registers as it starts), so it cannot be awaited.
+func (b *Baresip) WaitRegistered(ctx context.Context) error {
+	for {
+		info, err := b.Command(ctx, "reginfo", "")
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.Contains(info, "\x1b[32mOK"):
+			return nil
+		case strings.Contains(info, "ERR"):
+			return fmt.Errorf("baresip's registration failed: %q; events: %s\n%s", info, b.History(), b.Log())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("baresip did not register: %q: %w\n%s", info, ctx.Err(), b.Log())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // Dial calls uri.
 func (b *Baresip) Dial(ctx context.Context, uri string) error {
 	_, err := b.Command(ctx, "dial", uri)

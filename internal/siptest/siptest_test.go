@@ -237,3 +237,20 @@ func wavBytes(rate, channels int, pcm []int16) []byte {
 func addr(port int) string { return "127.0.0.1:" + itoa(port) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBaresipRegisters has baresip register with digest to a sipp
+// registrar that verifies the response; WaitRegistered sees it stand.
+func TestBaresipRegisters(t *testing.T) {
+	Require(t, SippBinary, BaresipBinary)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	registrar := Sipp{Scenario: "uas_registrar.xml", Calls: 1, Timeout: 20 * time.Second,
+		Vars: map[string]string{"username": "agent7", "password": "s3cret"}}.Start(ctx, t)
+	phone := StartBaresip(ctx, t, BaresipConfig{User: "agent7", Password: "s3cret", Registrar: addr(registrar.Port()), RegisterSeconds: 600})
+	if err := phone.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res := registrar.Wait(); res.ExitCode != 0 || res.Successful != 1 {
+		t.Errorf("registrar: %v", res)
+	}
+}
