@@ -99,6 +99,7 @@ func TestSIPRefusesWhatItMust(t *testing.T) {
 		"username": "u", "password": "p", "default_outbound": true}); status != 201 {
 		t.Fatalf("POST /v1/trunks: %d %v", status, tr)
 	}
+	trunkSettles()
 	c, err := siptest.DialRaw(e.sip)
 	if err != nil {
 		t.Fatal(err)

@@ -157,3 +157,16 @@ func (w *WAV) ActiveFraction(ch int, threshold float64) float64 {
 	}
 	return float64(active) / float64(total)
 }
+
+// DominantHz is the frequency, in 10 Hz steps from 100 Hz to 3.4 kHz, with
+// the most energy in a channel over a span: what a failure message names
+// when a channel carries the wrong party.
+func (w *WAV) DominantHz(ch int, s Span) float64 {
+	best, bestLevel := 0.0, 0.0
+	for hz := 100.0; hz <= 3400; hz += 10 {
+		if l := w.ToneLevel(ch, hz, s); l > bestLevel {
+			best, bestLevel = hz, l
+		}
+	}
+	return best
+}
