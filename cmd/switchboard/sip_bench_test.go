@@ -71,7 +71,7 @@ func startBenchServer(tb testing.TB, rtpPorts int) *benchServer {
 	s := &benchServer{tb: tb, key: key, base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), sip: fmt.Sprintf("127.0.0.1:%d", sipPort),
 		log: &syncBuffer{}, ext: 1001}
 	s.cmd = exec.Command(bin, "serve", "--db", db, "--addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "--metrics-addr", "",
-		"--log-level", "warn", "--rate-limit", "0",
+		"--log-level", "warn", "--rate-limit", "0", "--tenant-write-rate", "0",
 		"--telephony", "sip", "--sip-listen", "udp:"+s.sip, "--rtp-ports", fmt.Sprintf("%d-%d", lo, lo+rtpPorts-1))
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

@@ -2,6 +2,7 @@ package siptest
 
 import (
 	"context"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -252,5 +253,33 @@ func TestBaresipRegisters(t *testing.T) {
 	}
 	if res := registrar.Wait(); res.ExitCode != 0 || res.Successful != 1 {
 		t.Errorf("registrar: %v", res)
+	}
+}
+
+// TestToneLevelWindowedSurvivesPhaseJumps builds a tone whose phase flips
+// every 150 ms: over the whole span the pieces cancel, in 100 ms windows
+// (a third of which hold a flip) the tone still shows, and a frequency that
+// is not there stays near zero.
+func TestToneLevelWindowedSurvivesPhaseJumps(t *testing.T) {
+	var pcm []int16
+	for i := range 9600 {
+		v := 0.5 * math.Sin(2*math.Pi*1000*float64(i)/8000)
+		if (i/1200)%2 == 1 {
+			v = -v
+		}
+		pcm = append(pcm, int16(v*32767))
+	}
+	w, err := ParseWAV(wavBytes(8000, 1, pcm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole := w.ToneLevel(0, 1000, Span{}); whole > 0.05 {
+		t.Errorf("whole-span level %.3f, want the flips to cancel", whole)
+	}
+	if l := w.ToneLevelWindowed(0, 1000, Span{}, 100*time.Millisecond); l < 0.2 {
+		t.Errorf("windowed level %.3f, want the tone found", l)
+	}
+	if l := w.ToneLevelWindowed(0, 1400, Span{}, 100*time.Millisecond); l > 0.05 {
+		t.Errorf("1400 Hz windowed level %.3f, want none", l)
 	}
 }

@@ -120,11 +120,15 @@ func (w *WAV) RMS(ch int, s Span) float64 {
 // by the Goertzel algorithm: about the sine's peak amplitude when the tone is
 // there and near 0 when it is not, whatever else the channel carries.
 func (w *WAV) ToneLevel(ch int, hz float64, s Span) float64 {
-	x := w.span(ch, s)
+	return goertzel(w.span(ch, s), hz, w.SampleRate)
+}
+
+// goertzel is the amplitude of the hz component of x.
+func goertzel(x []float64, hz float64, rate int) float64 {
 	if len(x) == 0 {
 		return 0
 	}
-	coeff := 2 * math.Cos(2*math.Pi*hz/float64(w.SampleRate))
+	coeff := 2 * math.Cos(2*math.Pi*hz/float64(rate))
 	var s1, s2 float64
 	for _, v := range x {
 		s0 := v + coeff*s1 - s2
@@ -132,6 +136,26 @@ func (w *WAV) ToneLevel(ch int, hz float64, s Span) float64 {
 	}
 	power := s1*s1 + s2*s2 - coeff*s1*s2
 	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(x))
+}
+
+// ToneLevelWindowed is ToneLevel averaged over consecutive windows of the
+// span, each analysed on its own: a tone whose phase jumps between windows
+// (a recorder that places frames by arrival, a relay that restarts a
+// stream) still counts fully, where one Goertzel over the whole span would
+// let the pieces cancel.
+func (w *WAV) ToneLevelWindowed(ch int, hz float64, s Span, window time.Duration) float64 {
+	x := w.span(ch, s)
+	n := int(window * time.Duration(w.SampleRate) / time.Second)
+	if n < 1 || len(x) < n {
+		return w.ToneLevel(ch, hz, s)
+	}
+	var sum float64
+	count := 0
+	for i := 0; i+n <= len(x); i += n {
+		sum += goertzel(x[i:i+n], hz, w.SampleRate)
+		count++
+	}
+	return sum / float64(count)
 }
 
 // ActiveFraction is the share of 20 ms windows of a channel whose RMS is
