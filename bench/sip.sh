@@ -6,15 +6,16 @@
 #               the same sipp scenario directly, rounds alternating, closed
 #               loop with 50 calls in flight; target ratio >= 0.6.
 #   media       250, 500 and 1,000 concurrent bridged and recorded G.711 calls
-#               (tone both ways: the carrier's capture out, an RTP probe at
-#               the agents' side echoing it back), the server's CPU and RSS,
-#               loss and jitter at the probe; target 1,000 with < 1 % loss.
+#               (sipp signals; two Go RTP probes carry the media: a tone from
+#               the carrier's side, measured and echoed at the agents' side,
+#               measured again back at the carrier's), CPU of the server and
+#               of the load generators, the server's RSS, loss and jitter
+#               both ways; target 1,000 with < 1 % loss.
 # Usage: bash bench/sip.sh [signalling|media|all] (default all)
 # Env: SWITCHBOARD_SIP_BENCH_ROUNDS (3), SWITCHBOARD_SIP_BENCH_CALLS (3000),
 #      SWITCHBOARD_SIP_MEDIA_LEVELS (250,500,1000),
-#      SWITCHBOARD_SIP_MEDIA_HOLD_SECONDS (15).
-# Needs sipp (apt-get install sip-tester). Run as root: sipp plays RTP
-# captures through a raw socket.
+#      SWITCHBOARD_SIP_MEDIA_RAMP_CPS (50), SWITCHBOARD_SIP_MEDIA_HOLD_SECONDS (15).
+# Needs sipp (apt-get install sip-tester).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -35,6 +36,6 @@ esac
 for b in "${bench[@]}"; do
 	echo "== Benchmark$b"
 	go test -run '^$' -bench "^Benchmark$b\$" -benchtime 1x -count 1 -timeout 40m ./cmd/switchboard |
-		grep -E '^(round|signalling|media|Benchmark|--- |    sip_bench|FAIL|ok)' || true
+		grep -E '^(round|signalling|media|           caller|Benchmark|--- |    sip_bench|FAIL|ok)' || true
 done
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

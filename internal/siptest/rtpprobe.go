@@ -12,18 +12,38 @@ import (
 )
 
 // RTPProbe is an RTP endpoint on one loopback port that measures what it
-// receives, per stream (source address and SSRC): packets, loss from the sequence numbers, RFC 3550
-// interarrival jitter, and RFC 4733 digits. With Echo it sends every packet
-// back to where it came from (under another SSRC), so the far side sees a
-// live, symmetric peer and the relay carries both directions.
+// receives, per stream (source address and SSRC): packets, loss from the
+// sequence numbers, RFC 3550 interarrival jitter, and RFC 4733 digits. It
+// can also talk back (see ProbeMode), so that one Go socket stands in for
+// the media of many calls at a fraction of what a sipp thread per call
+// playing a capture costs.
 type RTPProbe struct {
 	conn *net.UDPConn
-	echo bool
+	mode ProbeMode
 	done chan struct{}
+	tone [][]byte // ProbeSend's frames, looped
 
 	mu      sync.Mutex
 	streams map[streamKey]*probeStream
+	peers   map[netip.AddrPort]*peer // ProbeSend's
 }
+
+// ProbeMode says what a probe sends.
+type ProbeMode int
+
+const (
+	// ProbeListen only measures.
+	ProbeListen ProbeMode = iota
+	// ProbeEcho sends every packet back to where it came from, under
+	// another SSRC: the far side sees a live, symmetric peer and a relay
+	// carries both directions.
+	ProbeEcho
+	// ProbeSend sends its own stream, a 1 kHz A-law tone every 20 ms, to
+	// each source it hears from (a server leg playing hold music to a new
+	// call), from the port the far side was told, until that source has
+	// been silent for 2 s.
+	ProbeSend
+)
 
 type streamKey struct {
 	src  netip.AddrPort
@@ -55,17 +75,70 @@ type probeStream struct {
 }
 
 // NewRTPProbe listens on a free loopback port until the test ends.
-func NewRTPProbe(t testing.TB, echo bool) *RTPProbe {
+func NewRTPProbe(t testing.TB, mode ProbeMode) *RTPProbe {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatalf("RTP probe: %v", err)
 	}
 	c.SetReadBuffer(8 << 20)
-	p := &RTPProbe{conn: c, echo: echo, done: make(chan struct{}), streams: map[streamKey]*probeStream{}}
+	c.SetWriteBuffer(8 << 20)
+	p := &RTPProbe{conn: c, mode: mode, done: make(chan struct{}), streams: map[streamKey]*probeStream{}}
+	if mode == ProbeSend {
+		pkts, err := Audio{Codec: PCMA, ToneHz: 1000, Tone: time.Second}.packets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pk := range pkts {
+			p.tone = append(p.tone, pk.payload[12:])
+		}
+		p.peers = map[netip.AddrPort]*peer{}
+		go p.send()
+	}
 	go p.run()
 	t.Cleanup(p.Close)
 	return p
+}
+
+// peer is a far end ProbeSend sends to.
+type peer struct {
+	ssrc      uint32
+	seq       uint16
+	ts        uint32
+	frame     int
+	lastHeard time.Time
+}
+
+// send ticks every 20 ms and sends each live peer its next frame.
+func (p *RTPProbe) send() {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	buf := make([]byte, 12+160)
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		p.mu.Lock()
+		for addr, pe := range p.peers {
+			if now.Sub(pe.lastHeard) > 2*time.Second {
+				delete(p.peers, addr)
+				continue
+			}
+			buf[0], buf[1] = 0x80, byte(PCMA)
+			binary.BigEndian.PutUint16(buf[2:], pe.seq)
+			binary.BigEndian.PutUint32(buf[4:], pe.ts)
+			binary.BigEndian.PutUint32(buf[8:], pe.ssrc)
+			n := copy(buf[12:], p.tone[pe.frame%len(p.tone)])
+			p.conn.WriteToUDPAddrPort(buf[:12+n], addr)
+			pe.seq++
+			pe.ts += 160
+			pe.frame++
+		}
+		p.mu.Unlock()
+	}
 }
 
 // Port is the UDP port to advertise in SDP.
@@ -107,8 +180,16 @@ func (p *RTPProbe) run() {
 			p.streams[key] = s
 		}
 		s.observe(seq, ts, pt, buf[12:n], arrival)
+		if p.mode == ProbeSend {
+			pe := p.peers[from]
+			if pe == nil {
+				pe = &peer{ssrc: ^ssrc, seq: uint16(ssrc)}
+				p.peers[from] = pe
+			}
+			pe.lastHeard = time.Now()
+		}
 		p.mu.Unlock()
-		if p.echo {
+		if p.mode == ProbeEcho {
 			binary.BigEndian.PutUint32(buf[8:], ^ssrc)
 			p.conn.WriteToUDPAddrPort(buf[:n], from)
 		}

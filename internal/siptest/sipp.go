@@ -26,6 +26,7 @@ const (
 	// ScenarioCaller is a carrier's call into a DID ([service]): INVITE,
 	// ACK the 200, play Audio, BYE after Vars["talk_ms"]; without Audio and
 	// talk_ms it is the signalling-only call of the load benchmark.
+	// Vars["sdp_port"] overrides the RTP port it offers.
 	ScenarioCaller = "uac_call.xml"
 	// ScenarioCancel is a caller who CANCELs Vars["ring_ms"] after the 180.
 	ScenarioCancel = "uac_cancel.xml"
@@ -153,6 +154,9 @@ func (s Sipp) Run(ctx context.Context, t testing.TB) Result {
 
 // Port is the local SIP port the run listens on.
 func (p *SippProc) Port() int { return p.s.Port }
+
+// Pid is the sipp process's id (its CPU use is the load generator's).
+func (p *SippProc) Pid() int { return p.cmd.Process.Pid }
 
 // MediaPort is the local RTP port of the run.
 func (p *SippProc) MediaPort() int { return p.s.MediaPort }

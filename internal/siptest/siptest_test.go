@@ -3,6 +3,7 @@ package siptest
 import (
 	"context"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func TestSippCallerToAgent(t *testing.T) {
 	Require(t, SippBinary)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	probe := NewRTPProbe(t, false)
+	probe := NewRTPProbe(t, ProbeListen)
 	agent := Sipp{Scenario: ScenarioAgent, Calls: 1, Timeout: 30 * time.Second,
 		Vars: map[string]string{"ring_ms": "200", "sdp_port": itoa(probe.Port())}}.Start(ctx, t)
 	audio := &Audio{Codec: PCMA, ToneHz: 1000, Tone: time.Second, Digits: "4#", SSRC: 0x1234}
@@ -281,5 +282,65 @@ func TestToneLevelWindowedSurvivesPhaseJumps(t *testing.T) {
 	}
 	if l := w.ToneLevelWindowed(0, 1400, Span{}, 100*time.Millisecond); l > 0.05 {
 		t.Errorf("1400 Hz windowed level %.3f, want none", l)
+	}
+}
+
+// TestRTPProbeTalksBack shows both ways a probe answers: ProbeSend streams
+// its tone, 50 packets a second in sequence, to a source it heard from and
+// stops once the source falls silent; ProbeEcho returns each packet under
+// the inverted SSRC.
+func TestRTPProbeTalksBack(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pkt := []byte{0x80, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0x12, 0x34}
+	pkt = append(pkt, make([]byte, 160)...)
+	buf := make([]byte, 2048)
+
+	sender := NewRTPProbe(t, ProbeSend)
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sender.Port()}
+	c.WriteToUDP(pkt, to)
+	var got []uint16
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		n, _, err := c.ReadFromUDP(buf)
+		if err != nil {
+			break
+		}
+		if n == 172 && buf[1] == byte(PCMA) {
+			got = append(got, uint16(buf[2])<<8|uint16(buf[3]))
+		}
+	}
+	if len(got) < 40 || len(got) > 55 {
+		t.Errorf("ProbeSend sent %d packets in a second, want about 50", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("sequence jumps: %v", got)
+		}
+	}
+	time.Sleep(2500 * time.Millisecond) // silent source: the probe stops
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		if _, _, err := c.ReadFromUDP(buf); err != nil {
+			break
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, _, err := c.ReadFromUDP(buf); err == nil {
+		t.Errorf("ProbeSend still sends to a source silent for 2 s")
+	}
+
+	echo := NewRTPProbe(t, ProbeEcho)
+	c.WriteToUDP(pkt, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: echo.Port()})
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	n, _, err := c.ReadFromUDP(buf)
+	if err != nil || n != len(pkt) || buf[10] != ^byte(0x12) || buf[11] != ^byte(0x34) {
+		t.Errorf("echo: %d bytes %x, %v", n, buf[:min(n, 12)], err)
+	}
+	if s := echo.Streams(); len(s) != 1 || s[0].Packets != 1 || s[0].SSRC != 0x1234 {
+		t.Errorf("echo probe measured %+v", s)
 	}
 }
