@@ -259,10 +259,10 @@ func BenchmarkSIPSignalling(b *testing.B) {
 // SWITCHBOARD_SIP_MEDIA_LEVELS (default "250,500,1000"). sipp does the
 // signalling only; the media are two Go RTP probes, because a sipp thread
 // per call playing a capture saturates 2 cores long before the server does:
-// the carriers' calls offer the caller probe, which streams a tone to every
-// server leg that reaches it (hold music first), and the agents' answers
-// offer the agent probe, which measures what the relay brings and echoes
-// it back, which the caller probe then measures in turn.
+// the carriers' calls offer the caller probe, which sipp tells the answer's
+// RTP port ("kick", one bash per call) and which then streams a tone there;
+// the agents' answers offer the agent probe, which measures what the relay
+// brings and echoes it back, which the caller probe then measures in turn.
 func BenchmarkSIPMedia(b *testing.B) {
 	levels := []int{250, 500, 1000}
 	if v := os.Getenv("SWITCHBOARD_SIP_MEDIA_LEVELS"); v != "" {
@@ -302,7 +302,8 @@ func BenchmarkSIPMedia(b *testing.B) {
 			}
 		}
 		caller := siptest.Sipp{Scenario: siptest.ScenarioCaller, Remote: s.sip, Service: "15550001234", Calls: n, Rate: float64(rampCPS), Limit: n,
-			Vars:    map[string]string{"talk_ms": strconv.Itoa(int(talk.Milliseconds())), "sdp_port": strconv.Itoa(callerProbe.Port())},
+			Vars: map[string]string{"talk_ms": strconv.Itoa(int(talk.Milliseconds())), "sdp_port": strconv.Itoa(callerProbe.Port()),
+				"kick": strconv.Itoa(callerProbe.Port())},
 			Timeout: talk + ramp + time.Minute}.Start(ctx, b)
 		// Measure once every call is up, for the hold.
 		time.Sleep(ramp + 3*time.Second)

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,9 +41,9 @@ const (
 	// carries both directions.
 	ProbeEcho
 	// ProbeSend sends its own stream, a 1 kHz A-law tone every 20 ms, to
-	// each source it hears from (a server leg playing hold music to a new
-	// call), from the port the far side was told, until that source has
-	// been silent for 2 s.
+	// each source it hears from or is kicked towards (a "kick <port>"
+	// datagram), from the port the far side was told, until that source
+	// has been silent for 2 s.
 	ProbeSend
 )
 
@@ -109,6 +111,24 @@ type peer struct {
 	lastHeard time.Time
 }
 
+// kick starts the stream to 127.0.0.1:port, named by a "kick <port>"
+// datagram (ScenarioCaller's Vars["kick"] sends one with the answer's RTP
+// port): a server that latches to the first RTP it receives sends nothing
+// before it hears from the caller, so the caller must speak first.
+func (p *RTPProbe) kick(port string) {
+	n, err := strconv.Atoi(strings.TrimSpace(port))
+	if err != nil || n < 1 || n > 65535 {
+		return
+	}
+	to := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(n))
+	p.mu.Lock()
+	if p.peers[to] == nil {
+		p.peers[to] = &peer{ssrc: uint32(n)<<16 | 0xca11, seq: uint16(n)}
+	}
+	p.peers[to].lastHeard = time.Now()
+	p.mu.Unlock()
+}
+
 // send ticks every 20 ms and sends each live peer its next frame.
 func (p *RTPProbe) send() {
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -158,6 +178,10 @@ func (p *RTPProbe) run() {
 		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
+		}
+		if p.mode == ProbeSend && n > 5 && string(buf[:5]) == "kick " {
+			p.kick(string(buf[5:n]))
+			continue
 		}
 		if n < 12 || buf[0]>>6 != 2 {
 			continue

@@ -344,3 +344,26 @@ func TestRTPProbeTalksBack(t *testing.T) {
 		t.Errorf("echo probe measured %+v", s)
 	}
 }
+
+// TestSippKicksProbe runs the carrier scenario with kick against the agent
+// scenario whose answer offers a listening probe: the caller's probe,
+// kicked with the answer's RTP port, streams its tone there, and the
+// listening probe hears it.
+func TestSippKicksProbe(t *testing.T) {
+	Require(t, SippBinary)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	far := NewRTPProbe(t, ProbeListen)
+	near := NewRTPProbe(t, ProbeSend)
+	agent := Sipp{Scenario: ScenarioAgent, Calls: 1, Timeout: 20 * time.Second,
+		Vars: map[string]string{"sdp_port": strconv.Itoa(far.Port())}}.Start(ctx, t)
+	res := Sipp{Scenario: ScenarioCaller, Remote: addr(agent.Port()), Service: "1", Calls: 1, Timeout: 20 * time.Second,
+		Vars: map[string]string{"talk_ms": "1000", "sdp_port": strconv.Itoa(near.Port()), "kick": strconv.Itoa(near.Port())}}.Run(ctx, t)
+	if res.ExitCode != 0 {
+		t.Fatalf("caller: %v", res.String()+res.Stderr)
+	}
+	agent.Wait()
+	if s := far.Streams(); len(s) != 1 || s[0].Packets < 30 || s[0].Lost != 0 {
+		t.Errorf("the far probe heard %+v, want about 50 packets from the kicked stream", s)
+	}
+}
