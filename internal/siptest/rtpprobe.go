@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,6 +25,10 @@ type RTPProbe struct {
 	mode ProbeMode
 	done chan struct{}
 	tone [][]byte // ProbeSend's frames, looped
+
+	// sent and received count RTP packets, for throughput through a relay
+	// that renumbers what it forwards (its drops leave no sequence gap).
+	sent, received atomic.Int64
 
 	mu      sync.Mutex
 	streams map[streamKey]*probeStream
@@ -152,7 +157,9 @@ func (p *RTPProbe) send() {
 			binary.BigEndian.PutUint32(buf[4:], pe.ts)
 			binary.BigEndian.PutUint32(buf[8:], pe.ssrc)
 			n := copy(buf[12:], p.tone[pe.frame%len(p.tone)])
-			p.conn.WriteToUDPAddrPort(buf[:12+n], addr)
+			if _, err := p.conn.WriteToUDPAddrPort(buf[:12+n], addr); err == nil {
+				p.sent.Add(1)
+			}
 			pe.seq++
 			pe.ts += 160
 			pe.frame++
@@ -190,6 +197,7 @@ func (p *RTPProbe) run() {
 		if pt >= 72 && pt <= 76 { // RTCP sent to the RTP port
 			continue
 		}
+		p.received.Add(1)
 		arrival := time.Since(start)
 		seq := binary.BigEndian.Uint16(buf[2:])
 		ts := binary.BigEndian.Uint32(buf[4:])
@@ -215,7 +223,9 @@ func (p *RTPProbe) run() {
 		p.mu.Unlock()
 		if p.mode == ProbeEcho {
 			binary.BigEndian.PutUint32(buf[8:], ^ssrc)
-			p.conn.WriteToUDPAddrPort(buf[:n], from)
+			if _, err := p.conn.WriteToUDPAddrPort(buf[:n], from); err == nil {
+				p.sent.Add(1)
+			}
 		}
 	}
 }
@@ -253,6 +263,11 @@ func (s *probeStream) observe(seq uint16, ts uint32, pt uint8, payload []byte, a
 		}
 	}
 }
+
+// Counts are the RTP packets the probe has sent and received so far. Sent
+// by one probe and received by another over the same window they give the
+// loss through a relay that renumbers packets.
+func (p *RTPProbe) Counts() (sent, received int64) { return p.sent.Load(), p.received.Load() }
 
 // Streams returns what was measured so far, ordered by SSRC and source.
 func (p *RTPProbe) Streams() []RTPStream {

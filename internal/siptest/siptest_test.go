@@ -343,6 +343,9 @@ func TestRTPProbeTalksBack(t *testing.T) {
 	if s := echo.Streams(); len(s) != 1 || s[0].Packets != 1 || s[0].SSRC != 0x1234 {
 		t.Errorf("echo probe measured %+v", s)
 	}
+	if sent, received := echo.Counts(); sent != 1 || received != 1 {
+		t.Errorf("echo probe counts %d sent, %d received; want 1 and 1", sent, received)
+	}
 }
 
 // TestSippKicksProbe runs the carrier scenario with kick against the agent
