@@ -36,6 +36,6 @@ esac
 for b in "${bench[@]}"; do
 	echo "== Benchmark$b"
 	go test -run '^$' -bench "^Benchmark$b\$" -benchtime 1x -count 1 -timeout 40m ./cmd/switchboard |
-		grep -E '^(round|signalling|media|           caller|Benchmark|--- |    sip_bench|FAIL|ok)' || true
+		grep -E '^(round|signalling|media|           |Benchmark|--- |    sip_bench|FAIL|ok)' || true
 done
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
