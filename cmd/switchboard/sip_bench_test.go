@@ -312,12 +312,15 @@ func BenchmarkSIPMedia(b *testing.B) {
 		for k, pid := range pids {
 			c0[k] = cpu(pid)
 		}
+		rcvbuf0 := udpRcvbufErrors()
 		cs0, cr0 := callerProbe.Counts()
 		as0, ar0 := agentProbe.Counts()
 		t0 := time.Now()
 		time.Sleep(hold - 2*time.Second)
 		cs1, cr1 := callerProbe.Counts()
 		as1, ar1 := agentProbe.Counts()
+		peers := callerProbe.Peers()
+		rcvbuf := udpRcvbufErrors() - rcvbuf0
 		// Through the relay over the window: what one probe sent against
 		// what the other received (a call not bridged by then counts as
 		// loss, since what its caller sends reaches no agent).
@@ -345,8 +348,8 @@ func BenchmarkSIPMedia(b *testing.B) {
 		}
 		fmt.Printf("media %4d calls: %4d connected during the hold, %d failed, %d SIP retransmissions; CPU %% of a core: server %.0f, sipp carrier %.0f, sipp agents %.0f, probes %.0f; server RSS %.0f MB (peak %.0f)\n",
 			n, inCall, res.Failed, res.Retransmissions, share["server"], share["sipp-carrier"], share["sipp-agents"], share["probes"], rssNow, rssPeak)
-		fmt.Printf("           through the relay during the hold: caller->agent %.3f%% lost (%d of %d), agent->caller %.3f%% lost (%d of %d)\n",
-			fwdWin, (cs1-cs0)-(ar1-ar0), cs1-cs0, backWin, (as1-as0)-(cr1-cr0), as1-as0)
+		fmt.Printf("           through the relay during the hold: caller->agent %.3f%% lost (%d of %d, to %d server legs), agent->caller %.3f%% lost (%d of %d); the kernel dropped %d UDP datagrams for full receive buffers (all sockets)\n",
+			fwdWin, (cs1-cs0)-(ar1-ar0), cs1-cs0, peers, backWin, (as1-as0)-(cr1-cr0), as1-as0, rcvbuf)
 		fmt.Printf("           per stream at the probes: caller->agent %s; agent->caller %s; %d answered calls recorded so far%s\n", fwd, back, recorded, verdict)
 		b.ReportMetric(share["server"], fmt.Sprintf("cpu%%@%d", n))
 		b.ReportMetric(rssPeak, fmt.Sprintf("rss-MB@%d", n))
@@ -356,6 +359,34 @@ func BenchmarkSIPMedia(b *testing.B) {
 		}
 		time.Sleep(4 * time.Second)
 	}
+}
+
+// udpRcvbufErrors is the machine's count of UDP datagrams dropped because a
+// socket's receive buffer was full (/proc/net/snmp), which tells a server
+// that reads too slowly from one that drops what it has read.
+func udpRcvbufErrors() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return 0
+	}
+	var head []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if head == nil {
+			head = f
+			continue
+		}
+		for i, h := range head {
+			if h == "RcvbufErrors" && i < len(f) {
+				n, _ := strconv.ParseInt(f[i], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // windowLoss is the percentage of sent packets not received, at least 0.

@@ -269,6 +269,14 @@ func (s *probeStream) observe(seq uint16, ts uint32, pt uint8, payload []byte, a
 // loss through a relay that renumbers packets.
 func (p *RTPProbe) Counts() (sent, received int64) { return p.sent.Load(), p.received.Load() }
 
+// Peers is how many far ends a ProbeSend probe is streaming to now: one
+// per live call when the far side sends from the port it offered.
+func (p *RTPProbe) Peers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.peers)
+}
+
 // Streams returns what was measured so far, ordered by SSRC and source.
 func (p *RTPProbe) Streams() []RTPStream {
 	p.mu.Lock()
