@@ -9,8 +9,12 @@
 // Beside the runners it has what the tests assert with: free loopback
 // ports, RTP capture files generated for sipp's play_pcap_audio (a tone of
 // a chosen frequency and length followed by RFC 4733 digits), a WAV reader
-// that measures duration, per-channel level and tone presence, and an RTP
-// probe that counts loss and jitter per stream and echoes what it hears.
+// that measures duration, per-channel level and tone presence (also in
+// short windows, so a recorder's timing does not hide a tone), an RTP probe
+// that counts packets, loss, jitter and digits per stream and either echoes
+// what it hears or streams a tone of its own (standing in for the media of
+// many calls in load tests), and a raw SIP client with digest for requests
+// no well-behaved phone sends.
 //
 // Tools that are absent make a test skip, unless SWITCHBOARD_TEST_REQUIRE_SIP
 // is set (CI sets it), when they make it fail.
