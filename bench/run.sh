@@ -15,6 +15,8 @@ rounds=${1:-3}
 #   bench/ivr.sh       calls through two IVR menus against calls straight to the queue (run below)
 #   bench/trunks.sh    what SIP trunks add per call against an INVITE parse (issue 13, run below)
 #   bench/registrar.sh SIP REGISTER refreshes vs a bare handler, the guard vs parsing
+#   bench/sip.sh       the B2BUA's calls/s vs a bare sipgo UAS, and 250/500/1,000 recorded
+#                      calls (needs sipp; about 5 minutes; not run from here)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
 go test -run '^$' -bench 'ListUsers' -benchtime 6000x -count "$rounds" ./cmd/switchboard | grep -E '^Benchmark'
 echo "== one page of 50 users from the store alone (SQLite)"
