@@ -209,21 +209,13 @@ func (l *leg) end() bool {
 		return false
 	}
 	l.ended = true
-	peer := l.peer
-	l.peer = nil
 	l.stopPlayLocked()
 	rec := l.rec
 	l.rec = nil
 	release := l.release
 	l.release = nil
 	l.mu.Unlock()
-	if peer != nil {
-		peer.mu.Lock()
-		if peer.peer == l {
-			peer.peer = nil
-		}
-		peer.mu.Unlock()
-	}
+	l.unlink()
 	if rec != nil {
 		if err := rec.Close(); err != nil {
 			l.d.log.Error("sip: recording failed", "leg", l.id, "err", err)
