@@ -34,7 +34,10 @@ type clock struct{ ns atomic.Int64 }
 
 func newClock() *clock {
 	c := &clock{}
-	c.ns.Store(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC).UnixNano())
+	// It starts at the real time: the store drops bindings expired by its
+	// own clock, so a clock fixed at one date would fail once that date
+	// plus the bindings' lifetime has passed.
+	c.ns.Store(time.Now().Truncate(time.Second).UnixNano())
 	return c
 }
 func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
