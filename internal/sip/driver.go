@@ -156,7 +156,7 @@ type Driver struct {
 	// peers counts the legs in progress with each far-end address, so the
 	// guard does not rate-limit a carrier reached only through its
 	// outbound URI (its BYEs and re-INVITEs).
-	peers map[netip.Addr]int
+	peers    map[netip.Addr]int
 	closed   bool
 	next     atomic.Int64
 	wg       sync.WaitGroup // leg goroutines
