@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,8 +41,13 @@ type leg struct {
 	med      *diago.DialogMedia
 	codec    audio.Codec
 	dtmfPT   int // the telephone-event payload type received, -1 for none
-	w        io.Writer
+	// w sends the leg's audio. Frames go out as they come (the relay) or
+	// as Play's ticker paces them, so w is the packet writer itself, not
+	// diago's io.Writer, which holds every write to its own 20 ms clock and
+	// so drops the relay behind whenever packets arrive unevenly.
+	w        *media.RTPPacketWriter
 	wmu      sync.Mutex // serializes writes to w
+	marker   bool       // the next frame starts a new talkspurt (the source changed)
 	peer     *leg
 	play     *audio.Prompt
 	playStop chan struct{}

@@ -33,12 +33,13 @@ func (l *leg) startMedia(med *diago.DialogMedia) {
 			dtmfPT = int(c.PayloadTypeRecv())
 		}
 	}
-	w, err := med.AudioWriter()
-	if err != nil {
-		l.d.log.Error("sip: no audio writer", "leg", l.id, "err", err)
+	w := med.RTPPacketWriter
+	if w == nil {
+		l.d.log.Error("sip: no RTP writer", "leg", l.id)
 		return
 	}
 	var r io.Reader
+	var err error
 	if dtmfPT >= 0 {
 		dr, err := med.AudioReaderDTMF()
 		if err == nil {
@@ -57,7 +58,7 @@ func (l *leg) startMedia(med *diago.DialogMedia) {
 	}
 	l.lastRTP.Store(time.Now().UnixNano())
 	l.mu.Lock()
-	l.med, l.w, l.codec, l.dtmfPT, l.answered = med, w, codec, dtmfPT, true
+	l.med, l.w, l.codec, l.dtmfPT, l.answered, l.marker = med, w, codec, dtmfPT, true, true
 	pending := l.pending
 	l.pending = ""
 	l.mu.Unlock()
@@ -116,7 +117,12 @@ func (l *leg) send(from audio.Codec, frame []byte) {
 		var tmp [512]byte
 		frame = audio.Transcode(tmp[:0], frame, from, to)
 	}
-	w.Write(frame)
+	l.mu.Lock()
+	marker := l.marker
+	l.marker = false
+	l.mu.Unlock()
+	// G.711 has one sample per byte: the timestamp moves by the frame's length.
+	w.WriteSamples(frame, uint32(len(frame)), marker, uint8(to))
 }
 
 // Bridge implements engine.CallControl: a and b hear each other, and
@@ -132,6 +138,7 @@ func (d *Driver) Bridge(a, b engine.LegID) {
 		p[0].mu.Lock()
 		p[0].stopPlayLocked()
 		p[0].pending = ""
+		p[0].marker = true // what it hears now comes from the other leg
 		if !p[0].ended {
 			p[0].peer = p[1]
 		}
@@ -194,6 +201,7 @@ func (l *leg) startPlay(name string) {
 	}
 	l.stopPlayLocked()
 	l.playStop = stop
+	l.marker = true
 	codec := l.codec
 	l.mu.Unlock()
 	go func() {
