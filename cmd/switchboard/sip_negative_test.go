@@ -128,7 +128,7 @@ func TestSIPRefusesWhatItMust(t *testing.T) {
 		"INVITE sip:1001@127.0.0.1 SIP/2.0\r\n\r\n", // no Via, From, To, Call-ID, CSeq
 		"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:1001@127.0.0.1>;tag=1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: g1\r\nCSeq: banana REGISTER\r\nContent-Length: 0\r\n\r\n",
 		"INVITE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKy\r\nFrom: <sip:a@127.0.0.1>;tag=2\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: g2\r\nCSeq: 1 INVITE\r\nContent-Length: 99999\r\n\r\nv=0\r\n",
-		"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKz\r\n" + strings.Repeat("X-Filler: "+strings.Repeat("a", 200)+"\r\n", 200) + "\r\n",
+		"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKz\r\n" + strings.Repeat("X-Filler: "+strings.Repeat("a", 16)+"\r\n", 150) + "\r\n",
 	}
 	for _, g := range garbage {
 		if err := c.Send([]byte(g)); err != nil {
