@@ -188,7 +188,9 @@ func New(opt Options) (*Driver, error) {
 	if err := os.MkdirAll(opt.Recordings, 0o750); err != nil {
 		return nil, fmt.Errorf("sip: recordings directory: %w", err)
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(opt.UserAgent))
+	quiet := newQuietLogger(opt.Log.With("component", "sip"))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(opt.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)))
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
