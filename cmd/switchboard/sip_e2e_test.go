@@ -49,6 +49,12 @@ type sipEnv struct {
 // ports. The test's context bounds every peer the test starts.
 func startSIPServer(t *testing.T, timeout time.Duration) *sipEnv {
 	t.Helper()
+	if raceEnabled {
+		// Real phones talk in real time; under the race detector on two
+		// cores the server answers late and the peers time out. .ci/run
+		// runs these tests in their own step without -race.
+		t.Skip("real-time SIP calls are run without -race (their own step in .ci/run)")
+	}
 	siptest.Require(t, siptest.SippBinary)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
