@@ -9,7 +9,17 @@
 //
 //   - the driver (driver.go): listeners, the B2BUA that turns the engine's
 //     call control (Originate, Answer, Bridge, Hangup) into INVITE, CANCEL and
-//     BYE on independent legs, and its media control (Play, Record) into RTP;
+//     BYE on independent legs, and its media control (Play, Record) into RTP.
+//     Each leg (leg.go) has a goroutine that does the engine's requests in
+//     order, so no port call blocks the engine; inbound.go admits new
+//     INVITEs (a trunk's call to its tenant's number, or a phone that
+//     passes the digest challenge) and outbound.go places legs (every
+//     contact of a device at once, or a carrier through its trunk);
+//     media.go relays RTP between bridged legs, records, plays prompts
+//     (prompts.go) and ends silent legs; refer.go hands a phone's hold,
+//     SIP INFO digits and REFER to the engine; causes.go maps SIP statuses
+//     to the engine's causes with their Q.850 values; logger.go keeps
+//     sipgo's transport log from being flooded;
 //   - the registrar (registrar.go): agents' phones register with their
 //     sip_username and SIP password; several contacts per agent ring
 //     together. Bindings live in memory per device (callcenter.DeviceName),
