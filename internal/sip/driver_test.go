@@ -48,6 +48,14 @@ type staticPhones struct {
 func (p *staticPhones) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 }
+
+// set binds device to contacts, as a REGISTER would.
+func (p *staticPhones) set(device string, contacts ...Contact) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.contacts[device] = contacts
+}
+
 func (p *staticPhones) Contacts(device string) []Contact {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -264,7 +272,7 @@ func TestCarrierCallReachesTheAgent(t *testing.T) {
 		heardMu.Unlock()
 		<-s.Context().Done()
 	})
-	r.phones.contacts["t1:1001"] = []Contact{{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: agentPort}}}
+	r.phones.set("t1:1001", Contact{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: agentPort}})
 
 	carrier, _ := peer(t, "carrier", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

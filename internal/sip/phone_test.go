@@ -55,8 +55,8 @@ func TestPhoneHoldsDialsAndTransfers(t *testing.T) {
 	}
 	port1, first := answeringPhone(t, "agent-1", 660)
 	port2, second := answeringPhone(t, "agent-2", 880)
-	r.phones.contacts["t1:1001"] = []Contact{{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: port1}}}
-	r.phones.contacts["t1:1002"] = []Contact{{URI: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1", Port: port2}}}
+	r.phones.set("t1:1001", Contact{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: port1}})
+	r.phones.set("t1:1002", Contact{URI: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1", Port: port2}})
 	r.eng.SetAgent(8, "t1:1002")
 	r.eng.SetStatus(8, switchboard.StatusAvailable, true)
 
@@ -116,6 +116,7 @@ func TestPhoneHoldsDialsAndTransfers(t *testing.T) {
 	if first1.EndedAt == nil || first1.HangupCause != "transferred" {
 		t.Errorf("the first call: ended %v, cause %q", first1.EndedAt, first1.HangupCause)
 	}
+	waitFor(t, "the transferred call to connect", func() bool { return r.obs.call(2).ConnectedAt != nil })
 	next := r.obs.call(2)
 	if next.ParentID == nil || *next.ParentID != 1 || next.AgentID == nil || *next.AgentID != 8 {
 		t.Errorf("the transferred call: %+v", next)
