@@ -115,6 +115,67 @@ const (
 	EventDNCRemoved         = "dnc.removed"
 )
 
+// Outbound campaigns (subject "campaign"; payload: the Campaign, with "v"),
+// one type per lifecycle step: campaign.started is also the resumption of a
+// paused campaign (campaign.resumed says so alongside it in Resumed). Their
+// dial attempts (campaign.attempt, subject "campaign"; payload
+// AttemptEventPayload) are written when an attempt's outcome is known or a
+// rule blocked it. Leads: lead.updated and lead.deleted (subject "lead";
+// payload: the Lead), leads.imported when a batch of leads was added to a
+// campaign or list (subject "campaign" or "contact_list"; payload
+// LeadsImportedPayload), and contact lists (subject "contact_list"; payload:
+// the ContactList).
+const (
+	EventCampaignCreated    = "campaign.created"
+	EventCampaignUpdated    = "campaign.updated"
+	EventCampaignDeleted    = "campaign.deleted"
+	EventCampaignStarted    = "campaign.started"
+	EventCampaignPaused     = "campaign.paused"
+	EventCampaignResumed    = "campaign.resumed"
+	EventCampaignStopped    = "campaign.stopped"
+	EventCampaignFinished   = "campaign.finished"
+	EventCampaignAttempt    = "campaign.attempt"
+	EventLeadUpdated        = "lead.updated"
+	EventLeadDeleted        = "lead.deleted"
+	EventLeadsImported      = "leads.imported"
+	EventContactListCreated = "contact_list.created"
+	EventContactListUpdated = "contact_list.updated"
+	EventContactListDeleted = "contact_list.deleted"
+)
+
+// CampaignStatusEvent is the event type of a campaign that moved from status
+// from to status to.
+func CampaignStatusEvent(from, to CampaignStatus) string {
+	switch {
+	case to == CampaignStarted && from == CampaignPaused:
+		return EventCampaignResumed
+	case to == CampaignStarted:
+		return EventCampaignStarted
+	case to == CampaignPaused:
+		return EventCampaignPaused
+	case to == CampaignStopped:
+		return EventCampaignStopped
+	}
+	return EventCampaignFinished
+}
+
+// AttemptEventPayload is the payload of campaign.attempt: the ledger row and
+// the lead as the attempt left it.
+type AttemptEventPayload struct {
+	V       int         `json:"v"`
+	Attempt DialAttempt `json:"attempt"`
+	Lead    Lead        `json:"lead"`
+}
+
+// LeadsImportedPayload is the payload of leads.imported.
+type LeadsImportedPayload struct {
+	V             int    `json:"v"`
+	CampaignID    *int64 `json:"campaign_id"`
+	ContactListID *int64 `json:"contact_list_id"`
+	Inserted      int    `json:"inserted"`
+	Duplicates    int    `json:"duplicates"`
+}
+
 // API keys ("api_key") and webhooks ("webhook"); payload: the object without
 // its secrets, with "v". endpoint.disabled says why the dispatcher gave up on
 // a webhook.

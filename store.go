@@ -73,6 +73,8 @@ type NewAPIKey struct {
 // its Event in one transaction, and returns *Error values with the codes its doc
 // names (CodeNotFound for objects outside the tenant, as if they did not exist).
 type Store interface {
+	CampaignStore
+
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)
 	TenantBySlug(ctx context.Context, slug string) (Tenant, error)
