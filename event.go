@@ -116,9 +116,8 @@ const (
 )
 
 // Outbound campaigns (subject "campaign"; payload: the Campaign, with "v"),
-// one type per lifecycle step: campaign.started is also the resumption of a
-// paused campaign (campaign.resumed says so alongside it in Resumed). Their
-// dial attempts (campaign.attempt, subject "campaign"; payload
+// one type per lifecycle step (campaign.resumed: a paused campaign started
+// again). Their dial attempts (campaign.attempt, subject "campaign"; payload
 // AttemptEventPayload) are written when an attempt's outcome is known or a
 // rule blocked it. Leads: lead.updated and lead.deleted (subject "lead";
 // payload: the Lead), leads.imported when a batch of leads was added to a
