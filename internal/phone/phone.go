@@ -35,3 +35,27 @@ func Normalize(input, region string) (string, error) {
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
+
+// TimeZone is the IANA time zone of an E.164 number's area, from
+// libphonenumber's prefix map: the first of its zones when the area spans
+// several (a country-wide prefix), and ok false when the map knows none.
+func TimeZone(e164 string) (zone string, ok bool) {
+	zones, err := phonenumbers.GetTimezonesForPrefix(e164)
+	if err != nil || len(zones) == 0 || zones[0] == phonenumbers.UNKNOWN_TIMEZONE {
+		return "", false
+	}
+	return zones[0], true
+}
+
+// IsEmergency says whether an E.164 number is, or dials straight into, an
+// emergency service of its country (+1 911, +44 999, +49 112): no campaign
+// may ever dial one, whatever a lead list says.
+func IsEmergency(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return false
+	}
+	region := phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode()))
+	national := phonenumbers.GetNationalSignificantNumber(n)
+	return phonenumbers.ConnectsToEmergencyNumber(national, region)
+}

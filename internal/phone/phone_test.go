@@ -28,3 +28,25 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeZone(t *testing.T) {
+	for _, c := range []struct{ number, zone string }{
+		{"+12125550100", "America/New_York"},
+		{"+14155550100", "America/Los_Angeles"},
+		{"+442071234567", "Europe/London"},
+		{"+390112121212", "Europe/Rome"},
+	} {
+		if z, ok := TimeZone(c.number); !ok || z != c.zone {
+			t.Errorf("TimeZone(%s) = %q, %v; want %q", c.number, z, ok, c.zone)
+		}
+	}
+}
+
+func TestIsEmergency(t *testing.T) {
+	for number, want := range map[string]bool{"+1911": true, "+44999": true, "+49112": true, "+44112": true,
+		"+12125550100": false, "+442071234567": false, "+390112121212": false} {
+		if got := IsEmergency(number); got != want {
+			t.Errorf("IsEmergency(%s) = %v, want %v", number, got, want)
+		}
+	}
+}
