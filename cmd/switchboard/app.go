@@ -82,6 +82,7 @@ Commands:
   user import      import users from a JSON array or a CSV file
   seed-calls       load a generated history of call records (for benchmarks)
   simulate         run an M/M/N queue through the engine in virtual time, beside Erlang C
+  simulate-dialer  run an outbound campaign on the simulator in virtual time, beside progressive
   version          print the version and the commit it was built from (also --version)
   help [COMMAND]   print this help, or a command's
 
@@ -155,6 +156,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.userImport(ctx, rest)
 	case "simulate":
 		return m.simulate(ctx, rest)
+	case "simulate-dialer":
+		return m.simulateDialer(ctx, rest)
 	case "seed-calls":
 		return m.seedCalls(ctx, rest)
 	case "version", "--version", "-version":

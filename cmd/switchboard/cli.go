@@ -49,6 +49,15 @@ minutes on SQLite.`,
 
 Run an M/M/N queue (or a scenario file) through the engine in virtual time and
 print what it measured beside Erlang C.`,
+	"simulate-dialer": `Usage: switchboard simulate-dialer [flags]
+
+Run an outbound campaign through the real dialer and engine on the simulated
+telephony, in virtual time: --agents agents answering at once, leads answered
+in person at --answer-rate and by machine at --machine-rate (the rest ring out
+or are busy), lognormal talk times with mean --aht less --wrap. It runs the
+same campaign again with progressive pacing as the baseline, and prints both:
+occupancy, abandon rate (abandoned over person-answered dials) overall and in
+the worst rolling hour, connects per agent-hour, dials. Rates are fractions.`,
 }
 
 // groups are the commands that take a subcommand.

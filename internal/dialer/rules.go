@@ -1,0 +1,135 @@
+package dialer
+
+import (
+	"sync"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/phone"
+)
+
+// verdict is what the rules say of one lead at one moment.
+type verdict struct {
+	checks switchboard.DialChecks
+	// dial says every rule passed.
+	dial bool
+	// defer, when the calling hours forbid the dial now, is the next time
+	// they allow it (zero: never within the schedule).
+	deferTo time.Time
+	// status is the lead's final status when a rule forbids it for good.
+	status switchboard.LeadStatus
+	reason string
+	loc    *time.Location
+}
+
+// zones caches loaded time zones: every lead names one, and loading reads
+// the zone database.
+type zones struct {
+	mu sync.Mutex
+	m  map[string]*time.Location
+}
+
+func (z *zones) load(name string) *time.Location {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.m == nil {
+		z.m = map[string]*time.Location{}
+	}
+	if loc, ok := z.m[name]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = nil
+	}
+	z.m[name] = loc
+	return loc
+}
+
+// leadZone is the zone a lead's calling hours are counted in: its own, else
+// its number's area's. ok is false when neither is known: such a lead is not
+// dialled, since its hours cannot be checked.
+func (z *zones) leadZone(l *switchboard.Lead, number string) (*time.Location, string, bool) {
+	name := l.TimeZone
+	if name == "" {
+		name, _ = phone.TimeZone(number)
+	}
+	if name == "" {
+		return nil, "", false
+	}
+	loc := z.load(name)
+	return loc, name, loc != nil
+}
+
+// check applies the rules to lead l about to be dialled on number at now:
+// never an emergency number, never a number on the tenant's do-not-call list,
+// never a person who refused consent (or, when the campaign requires it,
+// gave none), never outside the campaign's hours in the lead's time zone.
+// dnc is the list's answer for number.
+func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number string, dnc bool, now time.Time) verdict {
+	v := verdict{checks: switchboard.DialChecks{Emergency: switchboard.CheckPass, DNC: switchboard.CheckPass,
+		CallingHours: switchboard.CheckPass, Consent: switchboard.CheckPass, AbandonBudget: switchboard.CheckNA}}
+	switch {
+	case !switchboard.IsE164(number) || phone.IsEmergency(number):
+		v.checks.Emergency = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadInvalidNumber, "an emergency or malformed number is never dialled"
+		return v
+	case dnc:
+		v.checks.DNC = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadDoNotCall, "the number is on the do-not-call list"
+		return v
+	case l.Consent != nil && !*l.Consent:
+		v.checks.Consent = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadDoNotCall, "the lead refused consent"
+		return v
+	case c.RequireConsent && l.Consent == nil:
+		v.checks.Consent = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadSkipped, "the campaign requires consent and the lead has none on record"
+		return v
+	}
+	if !c.RequireConsent && l.Consent == nil {
+		v.checks.Consent = switchboard.CheckNA
+	}
+	loc, _, ok := z.leadZone(l, number)
+	if !ok {
+		v.checks.CallingHours = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadSkipped, "the lead's time zone is unknown, so its calling hours cannot be checked"
+		return v
+	}
+	v.loc = loc
+	if !c.Schedule.Allowed(now, loc) {
+		v.checks.CallingHours = switchboard.CheckBlocked
+		v.deferTo = nextAllowed(c.Schedule, now, loc)
+		v.reason = "outside the calling hours in the lead's time zone"
+		return v
+	}
+	v.dial = true
+	return v
+}
+
+// nextAllowed is the first minute after now at which s allows a call in loc,
+// or zero when none comes within two weeks (or before the schedule's end).
+func nextAllowed(s switchboard.CampaignSchedule, now time.Time, loc *time.Location) time.Time {
+	from, err := switchboard.ParseClock(s.From)
+	if err != nil {
+		return time.Time{}
+	}
+	local := now.In(loc)
+	for day := 0; day <= 14; day++ {
+		d := local.AddDate(0, 0, day)
+		at := time.Date(d.Year(), d.Month(), d.Day(), from/60, from%60, 0, 0, loc)
+		if s.StartsAt != nil && at.Before(*s.StartsAt) {
+			at = *s.StartsAt
+		}
+		if !at.After(now) {
+			continue
+		}
+		if s.EndsAt != nil && !at.Before(*s.EndsAt) {
+			return time.Time{}
+		}
+		if s.Allowed(at, loc) {
+			return at
+		}
+	}
+	return time.Time{}
+}
