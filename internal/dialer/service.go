@@ -215,25 +215,16 @@ func (s *Service) ImportLeads(ctx context.Context, tenantID int64, to switchboar
 	default:
 		return switchboard.ImportJob{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "leads need a campaign or a contact list"}
 	}
-	leads, rows, rowErrs, err := leadimport.Parse(format, body, "")
-	if err != nil {
-		return switchboard.ImportJob{}, err
-	}
-	job := switchboard.ImportJob{TenantID: tenantID, Format: format, Total: len(leads) + len(rowErrs), Status: switchboard.ImportRunning,
-		Errors: rowErrs, Rejected: len(rowErrs)}
-	if to.CampaignID != 0 {
-		job.CampaignID = &to.CampaignID
-	} else {
-		job.ContactListID = &to.ContactListID
-	}
-	job, err = s.store.CreateImportJob(ctx, tenantID, job)
+	job, leads, rows, err := leadimport.Prepare(ctx, s.store, tenantID, to, format, body, "")
 	if err != nil {
 		return job, err
 	}
 	s.imports.Add(1)
 	go func() {
 		defer s.imports.Done()
-		leadimport.Run(s.importCtx, s.store, job, leads, rows)
+		if _, err := leadimport.Run(s.importCtx, s.store, job, leads, rows); err != nil {
+			s.log.Warn("dialer: lead import failed", "job", job.ID, "err", err)
+		}
 	}()
 	return job, nil
 }
