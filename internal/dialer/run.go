@@ -136,7 +136,9 @@ type candidate struct {
 func (d *Dialer) take(ctx context.Context, r *run, n int, now time.Time) []candidate {
 	var out []candidate
 	for len(out) < n {
-		if len(r.hopper) == 0 && !d.refill(ctx, r, n-len(out), now) {
+		// Leads refused so far are written before the store is read again,
+		// so that it does not hand them back.
+		if len(r.hopper) == 0 && (!d.flush(ctx, r) || !d.refill(ctx, r, n-len(out), now)) {
 			break
 		}
 		l := r.hopper[0]
