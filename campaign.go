@@ -56,7 +56,7 @@ const (
 	DefaultMaxAbandonPercent = 3.0
 	DefaultMaxRedials        = 2
 	DefaultRedialInterval    = 3600 // seconds
-	DefaultRingSeconds       = 25
+	DefaultRingSeconds       = 30
 	MinRingSeconds           = 15
 	DefaultPreviewSeconds    = 30
 	DefaultCallingFrom       = "08:00"

@@ -52,9 +52,10 @@ print what it measured beside Erlang C.`,
 	"simulate-dialer": `Usage: switchboard simulate-dialer [flags]
 
 Run an outbound campaign through the real dialer and engine on the simulated
-telephony, in virtual time: --agents agents answering at once, leads answered
-in person at --answer-rate and by machine at --machine-rate (the rest ring out
-or are busy), lognormal talk times with mean --aht less --wrap. It runs the
+telephony, in virtual time: --agents agents answering at once, leads answering
+at --answer-rate, --machine-rate of those answers being machines (the rest of
+the dials ring out the 30 s ring time or are busy), lognormal talk times with
+mean --aht less --wrap. It runs the
 same campaign again with progressive pacing as the baseline, and prints both:
 occupancy, abandon rate (abandoned over person-answered dials) overall and in
 the worst rolling hour, connects per agent-hour, dials. Rates are fractions.`,

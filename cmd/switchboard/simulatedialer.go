@@ -30,8 +30,8 @@ func (m *Main) simulateDialer(_ context.Context, args []string) error {
 	var (
 		agents  = fs.Int("agents", 50, "agents on the campaign, all signed in and answering at once")
 		mode    = fs.String("mode", "predictive", "pacing: preview, progressive or predictive")
-		answer  = fs.Float64("answer-rate", 0.3, "share of dials a person answers (0-1]")
-		machine = fs.Float64("machine-rate", 0.1, "share of dials an answering machine answers [0-1)")
+		answer  = fs.Float64("answer-rate", 0.3, "share of dials answered, by a person or a machine (0-1]")
+		machine = fs.Float64("machine-rate", 0.1, "share of the answers that are answering machines [0-1)")
 		aht     = fs.Float64("aht", 180, "average handle time in seconds: talk plus wrap-up")
 		wrap    = fs.Float64("wrap", 10, "wrap-up after each call, in seconds (part of --aht)")
 		hours   = fs.Float64("hours", 8, "simulated hours")

@@ -16,11 +16,12 @@ import (
 )
 
 // Simulation is one campaign run on the simulated telephony under a virtual
-// clock: Agents identical agents who answer at once, leads of whom
-// AnswerRate answer in person (after 4-20 s of ringing), MachineRate by
-// machine (after 8-20 s), and the rest ring out (three in four) or are busy;
-// talk times are lognormal (coefficient of variation 1) with mean AHT less
-// the wrap-up.
+// clock: Agents identical agents who answer at once, and leads of whom
+// AnswerRate answer; of the answers, MachineRate are answering machines
+// (after 8-20 s of ringing, recognised at once: the machine rule applies) and
+// the rest people (after 4-20 s). Of the dials nobody answers, 85 % ring out
+// the campaign's ring time (30 s) and 15 % are busy after 2-5 s. Talk times
+// are lognormal (coefficient of variation 1) with mean AHT less the wrap-up.
 type Simulation struct {
 	Agents      int
 	Mode        switchboard.CampaignMode
@@ -65,8 +66,8 @@ func (s *Simulation) Validate() error {
 		return errors.New("--mode must be preview, progressive or predictive")
 	case s.AnswerRate <= 0 || s.AnswerRate > 1:
 		return errors.New("--answer-rate must be above 0 and at most 1")
-	case s.MachineRate < 0 || s.AnswerRate+s.MachineRate > 1:
-		return errors.New("--machine-rate must be at least 0, and answer rate plus machine rate at most 1")
+	case s.MachineRate < 0 || s.MachineRate >= 1:
+		return errors.New("--machine-rate (the share of answers that are machines) must be at least 0 and below 1")
 	case s.AHT <= 0:
 		return errors.New("--aht must be positive")
 	case s.Wrap < 0 || s.Wrap >= s.AHT:
@@ -147,7 +148,7 @@ func RunSimulation(s Simulation) (SimResult, error) {
 	mem.AddCampaign(c)
 	// Enough leads that the run never runs dry: three times what the
 	// agents could talk to if every dial reached a person.
-	n := int(3*float64(s.Agents)*s.Duration.Hours()*3600/s.AHT.Seconds()/s.AnswerRate) + 100
+	n := int(3*float64(s.Agents)*s.Duration.Hours()*3600/s.AHT.Seconds()/(s.AnswerRate*(1-s.MachineRate))) + 100
 	leads := make([]switchboard.Lead, n)
 	for i := range leads {
 		leads[i] = switchboard.Lead{Name: fmt.Sprintf("Lead %d", i+1), PhoneNumber: fmt.Sprintf("+1555%07d", i+1), TimeZone: "UTC"}
@@ -163,13 +164,14 @@ func RunSimulation(s Simulation) (SimResult, error) {
 	}
 	drv.SetNumberFunc(func(string) sim.Script {
 		u := rng.Float64()
+		person := s.AnswerRate * (1 - s.MachineRate)
 		switch {
-		case u < s.AnswerRate:
+		case u < person:
 			t := time.Duration(math.Exp(mu+math.Sqrt(sigma2)*rng.NormFloat64()) * float64(time.Second))
 			return sim.Script{Behavior: sim.Answer, AnswerAfter: uniform(4, 20), Talk: max(t, time.Second)}
-		case u < s.AnswerRate+s.MachineRate:
+		case u < s.AnswerRate:
 			return sim.Script{Behavior: sim.Voicemail, AnswerAfter: uniform(8, 20), Talk: 30 * time.Second}
-		case rng.Float64() < 0.75:
+		case rng.Float64() < 0.85:
 			return sim.Script{Behavior: sim.NoAnswer}
 		default:
 			return sim.Script{Behavior: sim.Reject, AnswerAfter: uniform(2, 5)}
