@@ -91,8 +91,17 @@ func (d *Dialer) pace(ctx context.Context, r *run) {
 		d.checkFinished(ctx, r, now)
 		return
 	}
+	var rang []time.Duration
+	if r.c.Mode == switchboard.ModePredictive {
+		rang = make([]time.Duration, 0, r.ringing)
+		for a := range r.attempts {
+			if !a.answered {
+				rang = append(rang, now.Sub(a.row.At))
+			}
+		}
+	}
 	dec := Decide(Pacing{Mode: r.c.Mode, Agents: v.Agents, Free: v.Free, Waiting: v.Waiting + v.Ringing, Busy: v.Busy,
-		WrapLeft: v.WrapLeft, Wrap: r.wrap, InFlight: r.ringing, Stats: r.est, Horizon: r.est.Horizon,
+		WrapLeft: v.WrapLeft, Wrap: r.wrap, InFlight: r.ringing, Ringing: rang, Stats: r.est, Horizon: r.est.Horizon,
 		Overdial: r.c.OverdialAdjustment, AbandonLimit: r.c.MaxAbandonPercent, WindowAbandon: rate, WindowAnswers: r.window.answers(now)})
 	r.ratio = dec.Ratio
 	budget := switchboard.CheckNA
@@ -326,11 +335,11 @@ func (d *Dialer) apply(r *run, a *attempt, rep engine.DialReport) {
 		case engine.DialAnswered, engine.DialConnected:
 			a.answered = true
 			r.ringing--
-			r.est.Dialled(true)
+			r.est.Dialled(true, now.Sub(a.row.At))
 		case engine.DialMachine, engine.DialNoAnswer, engine.DialBusy, engine.DialInvalid, engine.DialFailed:
 			a.answered = true
 			r.ringing--
-			r.est.Dialled(false)
+			r.est.Dialled(false, now.Sub(a.row.At))
 		}
 	}
 	switch rep.Result {
