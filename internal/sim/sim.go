@@ -29,13 +29,18 @@ type Behavior string
 
 // The behaviours.
 const (
-	Answer   Behavior = "answer"    // rings, then answers after AnswerAfter
-	Reject   Behavior = "reject"    // answers busy at once
-	Ignore   Behavior = "ignore"    // rings until the caller gives up
-	Invalid  Behavior = "invalid"   // the number does not exist
+	Answer Behavior = "answer" // rings, then answers after AnswerAfter
+	// Reject answers busy: at once, or (an outside number) after its
+	// script's AnswerAfter.
+	Reject Behavior = "reject"
+	Ignore Behavior = "ignore" // rings until the caller gives up
+	// Invalid says the number does not exist: at once, or after the
+	// script's AnswerAfter.
+	Invalid  Behavior = "invalid"
 	NoAnswer Behavior = "no_answer" // rings, then reports no answer after the leg's timeout
-	// Voicemail answers after AnswerAfter as a machine: the greeting and the
-	// beep last Talk, then it hangs up.
+	// Voicemail answers after AnswerAfter as a machine: once bridged, the
+	// greeting, the beep and the message last Talk, then it hangs up; a
+	// machine the engine hangs up without bridging reports nothing more.
 	Voicemail Behavior = "voicemail"
 )
 
@@ -49,7 +54,9 @@ type Device struct {
 // Script is how a simulated caller, or an outside number, behaves.
 type Script struct {
 	Behavior    Behavior      // for outside numbers; callers always "answer"
-	AnswerAfter time.Duration // outside numbers: ringing before the answer
+	// AnswerAfter is, for outside numbers, the ringing before the answer
+	// (or before the busy or invalid-number refusal).
+	AnswerAfter time.Duration
 	// Talk hangs up this long after being bridged; 0 leaves it to the other side.
 	Talk time.Duration
 	// Patience hangs up a caller not bridged within it; 0 waits forever.
@@ -77,14 +84,16 @@ type Driver struct {
 	clock engine.Clock
 	eng   Engine
 
-	mu       sync.Mutex
-	devices  map[string]Device
-	numbers  map[string]Script
-	legs     map[engine.LegID]*leg
-	next     int
-	recorded int
-	prompts  int  // IVR prompts played
-	closed   bool // Close ran: no more legs
+	mu      sync.Mutex
+	devices map[string]Device
+	numbers map[string]Script
+	// numberFunc scripts the numbers not in numbers (SetNumberFunc).
+	numberFunc func(number string) Script
+	legs       map[engine.LegID]*leg
+	next       int
+	recorded   int
+	prompts    int  // IVR prompts played
+	closed     bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -117,6 +126,17 @@ func (d *Driver) SetDevice(name string, dev Device) {
 func (d *Driver) SetNumber(number string, s Script) {
 	d.mu.Lock()
 	d.numbers[number] = s
+	d.mu.Unlock()
+}
+
+// SetNumberFunc scripts every outside number not scripted with SetNumber:
+// each leg to such a number behaves as f says, drawn anew for each leg (the
+// dialer's simulation draws each dial's outcome from it). f is called under
+// the driver's lock and must not call the driver; nil restores the default
+// (answer after 3 s, talk 30 s).
+func (d *Driver) SetNumberFunc(f func(number string) Script) {
+	d.mu.Lock()
+	d.numberFunc = f
 	d.mu.Unlock()
 }
 
@@ -187,7 +207,11 @@ func (d *Driver) Originate(o engine.Originate) {
 		b, after = dev.Behavior, dev.AnswerAfter
 	} else {
 		s, ok := d.numbers[o.To.Number]
-		if !ok {
+		switch {
+		case ok:
+		case d.numberFunc != nil:
+			s = d.numberFunc(o.To.Number)
+		default:
 			s = Script{Behavior: Answer, AnswerAfter: 3 * time.Second, Talk: 30 * time.Second}
 		}
 		l.script, b, after = s, s.Behavior, s.AnswerAfter
@@ -195,9 +219,9 @@ func (d *Driver) Originate(o engine.Originate) {
 	d.legs[l.id] = l
 	switch b {
 	case Reject:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
+		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
 	case Invalid:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
 	case Voicemail:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
