@@ -53,13 +53,15 @@ type Device struct {
 
 // Script is how a simulated caller, or an outside number, behaves.
 type Script struct {
-	Behavior    Behavior      // for outside numbers; callers always "answer"
+	Behavior Behavior // for outside numbers; callers always "answer"
 	// AnswerAfter is, for outside numbers, the ringing before the answer
 	// (or before the busy or invalid-number refusal).
 	AnswerAfter time.Duration
 	// Talk hangs up this long after being bridged; 0 leaves it to the other side.
 	Talk time.Duration
-	// Patience hangs up a caller not bridged within it; 0 waits forever.
+	// Patience hangs up a caller not bridged within it, and an outside
+	// number that answered (a person, not a machine) and is not bridged
+	// within it of the answer; 0 waits forever.
 	Patience time.Duration
 	// Route is the engine's routing key for the dialled number, when it is not
 	// the number itself (extensions are qualified by tenant).
@@ -105,6 +107,7 @@ type leg struct {
 	bridged   bool
 	playing   string // the media last played on the leg
 	timers    []engine.Timer
+	patience  engine.Timer // the hang-up of a leg never bridged
 }
 
 // New returns a driver on clock. Attach the engine with SetEngine before use.
@@ -142,7 +145,7 @@ func (d *Driver) SetNumberFunc(f func(number string) Script) {
 
 // emit reports ev to the engine after delay, unless the leg has ended by then.
 // d.mu is held.
-func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
+func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) engine.Timer {
 	t := d.clock.AfterFunc(delay, func() {
 		d.mu.Lock()
 		if l.done || d.closed {
@@ -157,6 +160,7 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
 		d.eng.LegEvent(ev)
 	})
 	l.timers = append(l.timers, t)
+	return t
 }
 
 // Call places a simulated inbound call from a caller dialling to. The caller
@@ -179,7 +183,7 @@ func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 		}
 		d.emit(l, sending, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "fax sent"})
 	case s.Patience > 0:
-		d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
+		l.patience = d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
 	}
 	d.mu.Unlock()
 	id, err := d.eng.Inbound(engine.InboundCall{Leg: l.id, From: from, To: to, Route: s.Route, Pickup: s.Ring, FaxPages: s.FaxPages})
@@ -233,6 +237,9 @@ func (d *Driver) Originate(o engine.Originate) {
 	default:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+		if l.script.Patience > 0 {
+			l.patience = d.emit(l, after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
+		}
 	}
 }
 
@@ -326,8 +333,9 @@ func (d *Driver) Bridge(a, b engine.LegID) {
 			continue
 		}
 		l.bridged = true
-		if l.caller && len(l.timers) > 0 && l.script.Patience > 0 {
-			l.timers[0].Stop() // no more waiting to give up on
+		if l.patience != nil {
+			l.patience.Stop() // no more waiting to give up on
+			l.patience = nil
 		}
 		if l.script.Talk > 0 {
 			d.emit(l, l.script.Talk, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "normal clearing"})
