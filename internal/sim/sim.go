@@ -1,7 +1,9 @@
 // Package sim is Switchboard's simulated telephony: virtual phones for agents
 // and scripted callers and outside numbers, driven by the engine's clock. It is
 // the embedded default driver, the test suite's telephony and the capacity
-// simulator's. Under a virtual clock a run is deterministic.
+// simulator's. Under a virtual clock a run is deterministic. Outside numbers
+// follow a Script set per number (SetNumber) or drawn per leg from a function
+// (SetNumberFunc: the dialer's simulation draws each dial's outcome so).
 //
 // Like every driver it reports to the engine only from clock callbacks, never
 // from inside a method the engine called, so the engine may hold its lock
