@@ -589,3 +589,43 @@ func BenchmarkDialCampaign(b *testing.B) {
 		b.ReportMetric(float64(abandoned), "abandons/op")
 	}
 }
+
+func TestDialConnectedBehavesAsAQueuedCall(t *testing.T) {
+	// Connected at 6 s, held from 10 s to 15 s, transferred to agent 2 at
+	// 20 s: the dial ends there for the dialer (DialEnded with 14 s of
+	// talk), agent 1 wraps up as the queue says, and the person goes on
+	// with agent 2 on a new call.
+	w := newDialWorld(t, switchboard.Queue{Name: "Campaign", WrapUpSeconds: 30, Strategy: switchboard.StrategyLinear}, answers(time.Second), answers(time.Second))
+	w.eng.SetStatus(2, "Lunch", false)
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: 5 * time.Second, Talk: time.Minute})
+	id := w.dial(t, engine.Dial{Number: "+15550002222"})
+	w.clock.Advance(10 * time.Second)
+	if err := w.eng.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(5 * time.Second)
+	if err := w.eng.Hold(id, false); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(5 * time.Second)
+	w.eng.SetStatus(2, switchboard.StatusAvailable, true)
+	next, err := w.eng.Transfer(id, engine.Target{AgentID: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(time.Second)
+	if v, _ := w.eng.PacingView(tenant, 1); !slices.Equal(v.WrapLeft, []time.Duration{29 * time.Second}) || !slices.Equal(v.Busy, []time.Duration{0}) {
+		t.Errorf("after the transfer %+v: want agent 1 wrapping up and agent 2 on the call", v)
+	}
+	w.clock.Advance(time.Hour)
+	w.checkReports(t, id, dialStart, []step{{engine.DialAnswered, 5 * time.Second, 0, 0}, {engine.DialConnected, 6 * time.Second, 1, 0},
+		{engine.DialEnded, 20 * time.Second, 1, 14 * time.Second}})
+	c, _, _, _ := w.call(id)
+	if c.Hold != 5*time.Second || c.Disposition != switchboard.DispositionAnswered {
+		t.Errorf("campaign call %+v: want 5 s on hold, answered", c)
+	}
+	if n, _, reports, _ := w.call(next); n.AgentID == nil || *n.AgentID != 2 || len(reports) != 0 {
+		t.Errorf("transferred call %+v with %d reports: want agent 2's, not a dial", n, len(reports))
+	}
+	w.checkIdle(t)
+}

@@ -136,9 +136,9 @@ func (d *Driver) SetNumber(number string, s Script) {
 
 // SetNumberFunc scripts every outside number not scripted with SetNumber:
 // each leg to such a number behaves as f says, drawn anew for each leg (the
-// dialer's simulation draws each dial's outcome from it). f is called under
-// the driver's lock and must not call the driver; nil restores the default
-// (answer after 3 s, talk 30 s).
+// dialer's simulation draws each dial's outcome from it). f is called from
+// Originate, under the driver's lock and the engine's, so it must not call
+// either; nil restores the default (answer after 3 s, talk 30 s).
 func (d *Driver) SetNumberFunc(f func(number string) Script) {
 	d.mu.Lock()
 	d.numberFunc = f
