@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -145,16 +146,21 @@ type dialRT struct {
 	final, ended bool
 }
 
-// Dial places a campaign's call and returns its id. It fails when the queue
-// (or, in preview, the agent) is not the tenant's, when the number is not
-// E.164, with *ErrAgentUnavailable when a preview's agent cannot take a call
-// now, and with ErrNoCallID when no call id is at hand.
+// ErrNotHere refuses a dial whose queue or agent the engine does not run
+// for the tenant (another tenant's, or not loaded yet).
+var ErrNotHere = errors.New("the engine runs no such queue or agent for the tenant")
+
+// Dial places a campaign's call and returns its id. It fails with
+// ErrNotHere when the queue (or, in preview, the agent) is not the tenant's,
+// when the number is not E.164, with *ErrAgentUnavailable when a preview's
+// agent cannot take a call now, and with ErrNoCallID when no call id is at
+// hand.
 func (e *Engine) Dial(d Dial) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q, ok := e.queues[d.QueueID]
 	if !ok || q.cfg.TenantID != d.TenantID {
-		return 0, fmt.Errorf("no queue %d in tenant %d", d.QueueID, d.TenantID)
+		return 0, fmt.Errorf("queue %d of tenant %d: %w", d.QueueID, d.TenantID, ErrNotHere)
 	}
 	if !switchboard.IsE164(d.Number) {
 		return 0, fmt.Errorf("the number %q is not E.164", d.Number)
@@ -172,7 +178,7 @@ func (e *Engine) Dial(d Dial) (int64, error) {
 		abandonMedia: d.AbandonMedia, machineMedia: d.MachineMedia, preview: d.AgentID != 0}
 	if rt.preview {
 		if a, ok := e.agents[d.AgentID]; !ok || a.tenant != d.TenantID {
-			return 0, fmt.Errorf("no agent %d in tenant %d", d.AgentID, d.TenantID)
+			return 0, fmt.Errorf("agent %d of tenant %d: %w", d.AgentID, d.TenantID, ErrNotHere)
 		}
 		return e.clickToCall(ClickToCall{TenantID: d.TenantID, AgentID: d.AgentID, Number: d.Number, CallerID: d.CallerID,
 			CustomerTimeout: d.Timeout, Source: d.Source}, func(c *call) {

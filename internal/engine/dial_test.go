@@ -370,16 +370,18 @@ func TestDialRefusals(t *testing.T) {
 	w := newDialWorld(t, switchboard.Queue{Name: "Campaign"}, answers(time.Second), answers(time.Second))
 	w.eng.SetStatus(2, "Lunch", false)
 	for _, tt := range []struct {
-		name string
-		d    engine.Dial
+		name    string
+		d       engine.Dial
+		notHere bool
 	}{
-		{"another tenant's queue", engine.Dial{TenantID: tenant + 1, QueueID: 1, Number: "+15550002222"}},
-		{"no such queue", engine.Dial{TenantID: tenant, QueueID: 9, Number: "+15550002222"}},
-		{"not E.164", engine.Dial{TenantID: tenant, QueueID: 1, Number: "555-2222"}},
-		{"no such agent", engine.Dial{TenantID: tenant, QueueID: 1, AgentID: 9, Number: "+15550002222"}},
+		{"another tenant's queue", engine.Dial{TenantID: tenant + 1, QueueID: 1, Number: "+15550002222"}, true},
+		{"no such queue", engine.Dial{TenantID: tenant, QueueID: 9, Number: "+15550002222"}, true},
+		{"not E.164", engine.Dial{TenantID: tenant, QueueID: 1, Number: "555-2222"}, false},
+		{"no such agent", engine.Dial{TenantID: tenant, QueueID: 1, AgentID: 9, Number: "+15550002222"}, true},
 	} {
-		if _, err := w.eng.Dial(tt.d); err == nil {
-			t.Errorf("%s: the dial was placed", tt.name)
+		_, err := w.eng.Dial(tt.d)
+		if err == nil || errors.Is(err, engine.ErrNotHere) != tt.notHere {
+			t.Errorf("%s: error %v, want one (ErrNotHere: %v)", tt.name, err, tt.notHere)
 		}
 	}
 	var unavailable *engine.ErrAgentUnavailable
