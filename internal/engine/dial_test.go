@@ -346,18 +346,22 @@ func TestDialMachineReportsNothingOnceHungUp(t *testing.T) {
 
 func TestDialHungUpThroughTheAPI(t *testing.T) {
 	w := newDialWorld(t, switchboard.Queue{Name: "Campaign"}, answers(time.Second))
+	w.eng.SetStatus(1, "Lunch", false)
 	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Ignore})
+	w.drv.SetNumber("+15550003333", sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second})
 	w.drv.SetNumber("+15550004444", sim.Script{Behavior: sim.Voicemail, AnswerAfter: time.Second})
 	ringing := w.dial(t, engine.Dial{Number: "+15550002222"})
+	waiting := w.dial(t, engine.Dial{Number: "+15550003333", AbandonAfter: 10 * time.Second})
 	machine := w.dial(t, engine.Dial{Number: "+15550004444", MachineMedia: "prompt:t7-offer"})
 	w.clock.Advance(3 * time.Second)
-	for _, id := range []int64{ringing, machine} {
+	for _, id := range []int64{ringing, waiting, machine} {
 		if !w.eng.Hangup(id) {
 			t.Fatalf("call %d is not in the engine", id)
 		}
 	}
 	w.clock.Advance(time.Hour)
 	w.checkReports(t, ringing, dialStart, []step{{engine.DialFailed, 3 * time.Second, 0, 0}})
+	w.checkReports(t, waiting, dialStart, []step{{engine.DialAnswered, time.Second, 0, 0}, {engine.DialFailed, 3 * time.Second, 0, 0}})
 	w.checkReports(t, machine, dialStart, []step{{engine.DialMachine, time.Second, 0, 0}})
 	if c, _, _, _ := w.call(machine); c.Status != switchboard.CallVoicemail || c.HangupBy != switchboard.SideSystem ||
 		c.EndedAt.Sub(dialStart) != 3*time.Second {
