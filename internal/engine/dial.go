@@ -152,9 +152,9 @@ var ErrNotHere = errors.New("the engine runs no such queue or agent for the tena
 
 // Dial places a campaign's call and returns its id. It fails with
 // ErrNotHere when the queue (or, in preview, the agent) is not the tenant's,
-// when the number is not E.164, with *ErrAgentUnavailable when a preview's
-// agent cannot take a call now, and with ErrNoCallID when no call id is at
-// hand.
+// with *ErrAgentUnavailable when a preview's agent cannot take a call now,
+// with ErrNoCallID when no call id is at hand, and with an error naming the
+// number when it is not E.164. Nothing is reported of a dial that failed.
 func (e *Engine) Dial(d Dial) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
