@@ -131,6 +131,9 @@ type agentRT struct {
 	routes      []string            // route keys that ring this agent directly
 	lastEnd     map[int64]time.Time // per queue
 	answered    map[int64]int       // per queue
+	// connectedAt is when the agent's call connected (zero while not on a
+	// connected call); wrapUntil when their wrap-up ends (PacingView).
+	connectedAt, wrapUntil time.Time
 }
 
 // arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
@@ -175,6 +178,8 @@ type call struct {
 	menu        *switchboard.IVRMenu
 	menuRepeats int
 	menuPrompts int
+	// dial is a campaign dial's state (dial.go); nil for other calls.
+	dial *dialRT
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -334,6 +339,9 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 			continue
 		}
 		for _, c := range append([]*call(nil), q.waiting...) {
+			if c.dial != nil {
+				continue // a campaign call's abandon timer lets it go
+			}
 			q.waiting = remove(q.waiting, c)
 			e.dispatchAgents(e.stopRinging(c, "queue empty"))
 			e.opt.Telephony.Hangup(c.caller, "queue empty")
@@ -351,6 +359,8 @@ func (e *Engine) Hangup(callID int64) bool {
 		return false
 	}
 	switch {
+	case c.dial != nil && c.dial.phase == dialClosing:
+		e.closeDial(c, switchboard.SideSystem, "hung up through the API")
 	case c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
 		e.opt.Telephony.Hangup(c.agent, "hung up by the system")
@@ -410,6 +420,8 @@ func (e *Engine) LegEvent(ev LegEvent) {
 				e.menuDigits(c, ev.Digits)
 			}
 		}
+	case c.dial != nil && !c.clickToCall && (c.dial.phase == dialRinging || c.dial.phase == dialClosing):
+		e.dialLegEvent(c, ref, ev)
 	case c.awaitingCustomer:
 		e.scheduledLegEvent(c, ev)
 	case c.clickToCall:
@@ -438,6 +450,9 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	delete(e.legs, c.agent)
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
+	if c.dial != nil {
+		e.dialFinished(c)
+	}
 	a := e.agents[*c.AgentID]
 	if c.QueueID == nil { // a click-to-call: no queue, no wrap-up
 		e.setState(a, agentIdle)
@@ -459,6 +474,7 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 		e.dispatchAgent(a)
 		return
 	}
+	a.wrapUntil = now.Add(wrap)
 	e.setState(a, agentWrapUp)
 	e.agentChanged(a.id, AgentWrapUp)
 	a.wrap = e.after(wrap, func() {
@@ -534,6 +550,9 @@ func (e *Engine) failBy(c *call, d switchboard.Disposition, by switchboard.Side,
 	delete(e.legs, c.caller)
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
+	if c.dial != nil {
+		e.dialFinished(c)
+	}
 }
 
 func (e *Engine) agentChanged(id int64, st AgentState) {
@@ -560,6 +579,9 @@ func memberPosition(q *queueRT, userID int64) int {
 // setState moves an agent to state s and re-places them in their queues'
 // pools: every change of state goes through here.
 func (e *Engine) setState(a *agentRT, s agentState) {
+	if s != agentBusy {
+		a.connectedAt = time.Time{}
+	}
 	a.state = s
 	e.reindex(a)
 }

@@ -12,7 +12,10 @@
 // inbound calls through their queues; ivr.go runs IVR menus (prompt, digits,
 // timeout, repeats, submenus) before a call reaches its queue or agent;
 // outbound.go places click-to-calls; schedule.go callbacks and scheduled
-// calls; transfer.go blind transfers; core.go holds the engine's state,
+// calls; dial.go campaign dials (Engine.Dial, which reports each dial's
+// outcome to the dialer and lets go of a person who found no agent within
+// the abandon time) and the queue's pacing figures (Engine.PacingView);
+// transfer.go blind transfers; core.go holds the engine's state,
 // agents, hang-ups, observers and Close; telephony.go the driver ports;
 // erlang.go the Erlang C staffing model; clock.go the clocks.
 //

@@ -31,6 +31,12 @@ func (e *ErrAgentUnavailable) Error() string { return "agent cannot place a call
 func (e *Engine) Call(o ClickToCall) (int64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.clickToCall(o, nil)
+}
+
+// clickToCall is Call with e.mu held; setup, when set, completes the new call
+// before it is first reported (a campaign's preview dial).
+func (e *Engine) clickToCall(o ClickToCall, setup func(*call)) (int64, error) {
 	a, ok := e.agents[o.AgentID]
 	switch {
 	case !ok || a.device == "":
@@ -56,6 +62,9 @@ func (e *Engine) Call(o ClickToCall) (int64, error) {
 	c := &call{Call: switchboard.Call{ID: id, TenantID: o.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
 		From: o.CallerID, To: o.Number, AgentID: &a.id, CreatedAt: now, RingingAt: &now, Source: o.Source},
 		ringing: map[LegID]int64{}, tried: map[int64]bool{}, noRecording: o.NoRecording}
+	if setup != nil {
+		setup(c)
+	}
 	e.changed(c, "created")
 	e.calls[c.ID] = c
 	leg := LegID(fmt.Sprintf("c%d-agent", c.ID))
@@ -113,12 +122,16 @@ func (e *Engine) outboundLegEvent(c *call, ref legRef, ev LegEvent) {
 			// The agent is bridged all the same, to leave a message.
 			c.Status, what, c.reachedMachine = switchboard.CallVoicemail, "voicemail", true
 		}
+		a.connectedAt = now
 		e.opt.Telephony.Bridge(c.agent, c.caller)
 		if !c.noRecording {
 			e.opt.Telephony.Record(c.caller, c.ID, true)
 			c.Recorded = true
 		}
 		e.changed(c, what)
+		if c.dial != nil {
+			e.dialConnected(c, c.reachedMachine, ev.Cause)
+		}
 	case ref.role == callerLeg && ev.Type == LegHungUp && c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.agent, "customer hung up")
 		e.end(c, switchboard.SideCaller, ev.Cause)

@@ -120,7 +120,9 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 // refuses it.
 func (e *Engine) enqueue(c *call, q *queueRT) {
 	now := e.opt.Clock.Now()
-	if q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
+	// A campaign's call is never refused or timed out by the queue: its
+	// abandon timer bounds its wait (dial.go).
+	if c.dial == nil && q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
 		if q.cfg.OverflowToCallback && c.ParentID == nil {
 			e.overflow(c, q)
 			return
@@ -128,7 +130,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 		e.fail(c, switchboard.DispositionRejected, "queue full")
 		return
 	}
-	if !q.cfg.JoinEmpty && !e.anyoneSignedIn(q) {
+	if c.dial == nil && !q.cfg.JoinEmpty && !e.anyoneSignedIn(q) {
 		e.fail(c, switchboard.DispositionRejected, "no agent signed in")
 		return
 	}
@@ -141,7 +143,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	}
 	q.waiting = append(q.waiting, c)
 	e.changed(c, "queued")
-	if q.cfg.MaxWaitSeconds > 0 {
+	if q.cfg.MaxWaitSeconds > 0 && c.dial == nil {
 		id := c.ID
 		c.wait = e.after(time.Duration(q.cfg.MaxWaitSeconds)*time.Second, func() { e.waitTimeout(id, q) })
 	}
@@ -326,12 +328,16 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			freed = e.stopRinging(c, "answered elsewhere")
 		}
 		e.setState(a, agentBusy)
+		a.connectedAt = now
 		e.agentChanged(a.id, AgentInCall)
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)
 		e.opt.Telephony.Record(c.caller, c.ID, true)
 		c.Recorded = true
 		e.changed(c, "connected")
+		if c.dial != nil {
+			e.dialConnected(c, false, "")
+		}
 		e.dispatchAgents(freed)
 	case LegBusy, LegNoAnswer, LegFailed:
 		if _, ringing := c.ringing[ev.Leg]; ringing {

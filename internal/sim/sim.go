@@ -1,7 +1,9 @@
 // Package sim is Switchboard's simulated telephony: virtual phones for agents
 // and scripted callers and outside numbers, driven by the engine's clock. It is
 // the embedded default driver, the test suite's telephony and the capacity
-// simulator's. Under a virtual clock a run is deterministic.
+// simulator's. Under a virtual clock a run is deterministic. Outside numbers
+// follow a Script set per number (SetNumber) or drawn per leg from a function
+// (SetNumberFunc: the dialer's simulation draws each dial's outcome so).
 //
 // Like every driver it reports to the engine only from clock callbacks, never
 // from inside a method the engine called, so the engine may hold its lock
@@ -29,13 +31,18 @@ type Behavior string
 
 // The behaviours.
 const (
-	Answer   Behavior = "answer"    // rings, then answers after AnswerAfter
-	Reject   Behavior = "reject"    // answers busy at once
-	Ignore   Behavior = "ignore"    // rings until the caller gives up
-	Invalid  Behavior = "invalid"   // the number does not exist
+	Answer Behavior = "answer" // rings, then answers after AnswerAfter
+	// Reject answers busy: at once, or (an outside number) after its
+	// script's AnswerAfter.
+	Reject Behavior = "reject"
+	Ignore Behavior = "ignore" // rings until the caller gives up
+	// Invalid says the number does not exist: at once, or after the
+	// script's AnswerAfter.
+	Invalid  Behavior = "invalid"
 	NoAnswer Behavior = "no_answer" // rings, then reports no answer after the leg's timeout
-	// Voicemail answers after AnswerAfter as a machine: the greeting and the
-	// beep last Talk, then it hangs up.
+	// Voicemail answers after AnswerAfter as a machine: once bridged, the
+	// greeting, the beep and the message last Talk, then it hangs up; a
+	// machine the engine hangs up without bridging reports nothing more.
 	Voicemail Behavior = "voicemail"
 )
 
@@ -48,11 +55,15 @@ type Device struct {
 
 // Script is how a simulated caller, or an outside number, behaves.
 type Script struct {
-	Behavior    Behavior      // for outside numbers; callers always "answer"
-	AnswerAfter time.Duration // outside numbers: ringing before the answer
+	Behavior Behavior // for outside numbers; callers always "answer"
+	// AnswerAfter is, for outside numbers, the ringing before the answer
+	// (or before the busy or invalid-number refusal).
+	AnswerAfter time.Duration
 	// Talk hangs up this long after being bridged; 0 leaves it to the other side.
 	Talk time.Duration
-	// Patience hangs up a caller not bridged within it; 0 waits forever.
+	// Patience hangs up a caller not bridged within it, and an outside
+	// number that answered (a person, not a machine) and is not bridged
+	// within it of the answer; 0 waits forever.
 	Patience time.Duration
 	// Route is the engine's routing key for the dialled number, when it is not
 	// the number itself (extensions are qualified by tenant).
@@ -77,14 +88,16 @@ type Driver struct {
 	clock engine.Clock
 	eng   Engine
 
-	mu       sync.Mutex
-	devices  map[string]Device
-	numbers  map[string]Script
-	legs     map[engine.LegID]*leg
-	next     int
-	recorded int
-	prompts  int  // IVR prompts played
-	closed   bool // Close ran: no more legs
+	mu      sync.Mutex
+	devices map[string]Device
+	numbers map[string]Script
+	// numberFunc scripts the numbers not in numbers (SetNumberFunc).
+	numberFunc func(number string) Script
+	legs       map[engine.LegID]*leg
+	next       int
+	recorded   int
+	prompts    int  // IVR prompts played
+	closed     bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -96,6 +109,7 @@ type leg struct {
 	bridged   bool
 	playing   string // the media last played on the leg
 	timers    []engine.Timer
+	patience  engine.Timer // the hang-up of a leg never bridged
 }
 
 // New returns a driver on clock. Attach the engine with SetEngine before use.
@@ -120,9 +134,20 @@ func (d *Driver) SetNumber(number string, s Script) {
 	d.mu.Unlock()
 }
 
+// SetNumberFunc scripts every outside number not scripted with SetNumber:
+// each leg to such a number behaves as f says, drawn anew for each leg (the
+// dialer's simulation draws each dial's outcome from it). f is called from
+// Originate, under the driver's lock and the engine's, so it must not call
+// either; nil restores the default (answer after 3 s, talk 30 s).
+func (d *Driver) SetNumberFunc(f func(number string) Script) {
+	d.mu.Lock()
+	d.numberFunc = f
+	d.mu.Unlock()
+}
+
 // emit reports ev to the engine after delay, unless the leg has ended by then.
 // d.mu is held.
-func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
+func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) engine.Timer {
 	t := d.clock.AfterFunc(delay, func() {
 		d.mu.Lock()
 		if l.done || d.closed {
@@ -137,6 +162,7 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) {
 		d.eng.LegEvent(ev)
 	})
 	l.timers = append(l.timers, t)
+	return t
 }
 
 // Call places a simulated inbound call from a caller dialling to. The caller
@@ -159,7 +185,7 @@ func (d *Driver) Call(from, to string, s Script) (engine.LegID, int64, error) {
 		}
 		d.emit(l, sending, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "fax sent"})
 	case s.Patience > 0:
-		d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
+		l.patience = d.emit(l, s.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "caller gave up"})
 	}
 	d.mu.Unlock()
 	id, err := d.eng.Inbound(engine.InboundCall{Leg: l.id, From: from, To: to, Route: s.Route, Pickup: s.Ring, FaxPages: s.FaxPages})
@@ -187,7 +213,11 @@ func (d *Driver) Originate(o engine.Originate) {
 		b, after = dev.Behavior, dev.AnswerAfter
 	} else {
 		s, ok := d.numbers[o.To.Number]
-		if !ok {
+		switch {
+		case ok:
+		case d.numberFunc != nil:
+			s = d.numberFunc(o.To.Number)
+		default:
 			s = Script{Behavior: Answer, AnswerAfter: 3 * time.Second, Talk: 30 * time.Second}
 		}
 		l.script, b, after = s, s.Behavior, s.AnswerAfter
@@ -195,9 +225,9 @@ func (d *Driver) Originate(o engine.Originate) {
 	d.legs[l.id] = l
 	switch b {
 	case Reject:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
+		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
 	case Invalid:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
 	case Voicemail:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
@@ -209,6 +239,9 @@ func (d *Driver) Originate(o engine.Originate) {
 	default:
 		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+		if l.script.Patience > 0 {
+			l.patience = d.emit(l, after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
+		}
 	}
 }
 
@@ -302,8 +335,9 @@ func (d *Driver) Bridge(a, b engine.LegID) {
 			continue
 		}
 		l.bridged = true
-		if l.caller && len(l.timers) > 0 && l.script.Patience > 0 {
-			l.timers[0].Stop() // no more waiting to give up on
+		if l.patience != nil {
+			l.patience.Stop() // no more waiting to give up on
+			l.patience = nil
 		}
 		if l.script.Talk > 0 {
 			d.emit(l, l.script.Talk, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "normal clearing"})

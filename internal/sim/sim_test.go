@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -557,5 +558,77 @@ func TestUnreachablePhonesAreNotOffered(t *testing.T) {
 	c, ok := w.ended(id)
 	if !ok || c.AgentID == nil || *c.AgentID != 1 || c.Wait() != 61*time.Second {
 		t.Fatalf("call %+v; want agent 1 once the phone is back, after 60 s in the queue and 1 s of ringing", c)
+	}
+}
+
+func TestSetNumberFuncScriptsUnscriptedNumbers(t *testing.T) {
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(time.Second)})
+	var asked []string
+	w.drv.SetNumberFunc(func(number string) sim.Script {
+		asked = append(asked, number)
+		switch number[len(number)-1] {
+		case '1':
+			return sim.Script{Behavior: sim.Invalid, AnswerAfter: 2 * time.Second}
+		case '2':
+			return sim.Script{Behavior: sim.Reject, AnswerAfter: 3 * time.Second}
+		}
+		return sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second, Talk: 5 * time.Second}
+	})
+	// A number scripted with SetNumber keeps its script.
+	w.drv.SetNumber("+15550000011", sim.Script{Behavior: sim.Reject})
+	dial := func(number string) int64 {
+		t.Helper()
+		id, err := w.eng.Dial(engine.Dial{QueueID: 1, Number: number, CallerID: "+15550000100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	invalid, busy, answered, scripted := dial("+15550000001"), dial("+15550000002"), dial("+15550000003"), dial("+15550000011")
+	w.clock.Advance(time.Minute)
+	for _, tt := range []struct {
+		id    int64
+		disp  switchboard.Disposition
+		after time.Duration
+	}{
+		{invalid, switchboard.DispositionFailed, 2 * time.Second},
+		{busy, switchboard.DispositionBusy, 3 * time.Second},
+		{answered, switchboard.DispositionAnswered, 7 * time.Second}, // answered at 1 s, agent at 2 s, 5 s of talk
+		{scripted, switchboard.DispositionBusy, 0},
+	} {
+		c, _ := w.ended(tt.id)
+		if c.Disposition != tt.disp || c.EndedAt.Sub(start) != tt.after {
+			t.Errorf("call to %s ended %s after %v (%s), want %s after %v", c.To, c.Disposition, c.EndedAt.Sub(start), c.HangupCause, tt.disp, tt.after)
+		}
+	}
+	if want := []string{"+15550000001", "+15550000002", "+15550000003"}; !slices.Equal(asked, want) {
+		t.Errorf("the function was asked for %v, want %v", asked, want)
+	}
+	if w.drv.Legs() != 0 {
+		t.Errorf("%d legs left up", w.drv.Legs())
+	}
+}
+
+func TestOutsideNumberPatience(t *testing.T) {
+	// A callback's customer answers, finds no agent (at lunch) and gives up
+	// 4 s later; once bridged, patience no longer counts.
+	w := newWorld(t, switchboard.Queue{ID: 1, Name: "Q"}, map[int64]sim.Device{1: answer(3 * time.Second)})
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second, Patience: 4 * time.Second, Talk: 10 * time.Second})
+	q := int64(1)
+	at := start.Add(time.Minute)
+	patient, _ := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{QueueID: &q, To: "+15550002222", ScheduledAt: &at}})
+	w.clock.Advance(5 * time.Minute)
+	if c, _ := w.ended(patient); c.Disposition != switchboard.DispositionAnswered || c.Talk() != 10*time.Second {
+		t.Errorf("bridged within its patience: %+v", c)
+	}
+	w.eng.SetStatus(1, "Lunch", false)
+	at = start.Add(10 * time.Minute)
+	gaveUp, _ := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{QueueID: &q, To: "+15550002222", ScheduledAt: &at}})
+	w.clock.Advance(10 * time.Minute)
+	if c, _ := w.ended(gaveUp); c.Disposition != switchboard.DispositionAbandoned || c.EndedAt.Sub(at) != 5*time.Second {
+		t.Errorf("left waiting: %+v, want abandoned 5 s after the dial", c)
+	}
+	if w.drv.Legs() != 0 {
+		t.Errorf("%d legs left up", w.drv.Legs())
 	}
 }
