@@ -42,6 +42,7 @@ func newScene(t *testing.T, start time.Time, agents int, wrap time.Duration) *sc
 		dev := fmt.Sprintf("agent-%d", id)
 		s.drv.SetDevice(dev, sim.Device{Registered: true, Behavior: sim.Answer})
 		s.eng.SetAgent(id, dev)
+		s.eng.SetUserRoutes(id, 1, nil)
 		s.eng.SetStatus(id, switchboard.StatusAvailable, true)
 		members = append(members, switchboard.QueueMember{QueueID: 1, UserID: id, Position: i + 1})
 	}

@@ -133,6 +133,7 @@ func RunSimulation(s Simulation) (SimResult, error) {
 		dev := fmt.Sprintf("agent-%d", id)
 		drv.SetDevice(dev, sim.Device{Registered: true, Behavior: sim.Answer})
 		eng.SetAgent(id, dev)
+		eng.SetUserRoutes(id, tenant, nil)
 		eng.SetStatus(id, switchboard.StatusAvailable, true)
 		members[i] = switchboard.QueueMember{QueueID: queueID, UserID: id, Position: i + 1}
 	}

@@ -428,6 +428,9 @@ type PacingView struct {
 	// connected (0 while their phone rings or, in preview, while the
 	// number rings); WrapLeft, for each member wrapping up, the time left.
 	Busy, WrapLeft []time.Duration
+	// FreeAgents are the free members' user ids (preview offers leads to
+	// them), in the queue's member order.
+	FreeAgents []int64
 }
 
 // PacingView reports a queue's pacing figures; ok is false for a queue the
@@ -449,6 +452,9 @@ func (e *Engine) PacingView(tenantID, queueID int64) (PacingView, bool) {
 		}
 		if a.status != switchboard.StatusOffline && a.available && a.device != "" && !a.unreachable {
 			v.Agents++
+		}
+		if _, free := q.pool.keys[m.UserID]; free {
+			v.FreeAgents = append(v.FreeAgents, m.UserID)
 		}
 		switch a.state {
 		case agentRinging:
