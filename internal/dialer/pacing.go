@@ -22,11 +22,8 @@ type Pacing struct {
 	Busy, WrapLeft []time.Duration
 	// Wrap is the queue's wrap-up after a call.
 	Wrap time.Duration
-	// InFlight is the campaign's dials not yet answered; Ringing holds how
-	// long each has rung (predictive pacing weighs each by its chance to
-	// still reach a person).
+	// InFlight is the campaign's dials not yet answered.
 	InFlight int
-	Ringing  []time.Duration
 	// Stats is what has been measured.
 	Stats *Estimates
 	// Horizon is the predictive look-ahead (see Estimates.Horizon).
@@ -100,13 +97,7 @@ func Decide(p Pacing) Decision {
 	if over <= 0 {
 		over = 1
 	}
-	// The people the dials in flight are still expected to reach: a dial
-	// that has rung longer than people take to answer will reach nobody.
-	expected := 0.0
-	for _, e := range p.Ringing {
-		expected += p.Stats.PersonAfter(e)
-	}
-	n := int(math.Floor((free*over - expected) / rate))
+	n := int(math.Floor(free*over/rate)) - p.InFlight
 	// Never fewer dials than a progressive dialer would place.
 	n = max(n, progressive)
 	ratio := (float64(p.InFlight) + float64(max(n, 0))) / free
@@ -121,15 +112,7 @@ func Decide(p Pacing) Decision {
 // distribution of talk times, both over a recent window.
 type Estimates struct {
 	outcomes []bool // recent ended dials: true when a person answered
-	rang     []int  // and the whole seconds each rang before it ended or was answered
 	next     int
-	// ended and persons count the recent dials by the second they ended
-	// (or were answered) in, all of them and those a person answered;
-	// afterAll and afterPerson are their tails (count beyond each second),
-	// rebuilt when stale.
-	ended, persons        [ringBins]int
-	afterAll, afterPerson [ringBins + 1]int
-	tailsStale            bool
 	humans   int
 	total    int
 	talk     []time.Duration // recent talk times, a ring
@@ -146,9 +129,6 @@ type Estimates struct {
 const (
 	outcomeWindow = 500
 	talkWindow    = 400
-	// ringBins is how many seconds of ringing the answer-time histogram
-	// tells apart (longer rings share the last bin).
-	ringBins = 120
 )
 
 // NewEstimates starts empty estimates with a short horizon.
@@ -159,73 +139,22 @@ func NewEstimates() *Estimates {
 // Measured is how many ended dials the answer rate is measured over.
 func (s *Estimates) Measured() int { return s.total }
 
-// Dialled records a dial's outcome: human says a person answered, rang how
-// long it rang until it was answered or ended.
-func (s *Estimates) Dialled(human bool, rang time.Duration) {
-	bin := min(max(int(rang/time.Second), 0), ringBins-1)
+// Dialled records a dial's outcome: human says a person answered.
+func (s *Estimates) Dialled(human bool) {
 	if len(s.outcomes) < outcomeWindow {
 		s.outcomes = append(s.outcomes, human)
-		s.rang = append(s.rang, bin)
 	} else {
 		if s.outcomes[s.next] {
 			s.humans--
-			s.persons[s.rang[s.next]]--
 		}
-		s.ended[s.rang[s.next]]--
-		s.outcomes[s.next], s.rang[s.next] = human, bin
+		s.outcomes[s.next] = human
 		s.next = (s.next + 1) % outcomeWindow
 		s.total--
 	}
 	s.total++
-	s.ended[bin]++
 	if human {
 		s.humans++
-		s.persons[bin]++
 	}
-	s.tailsStale = true
-}
-
-// PersonAfter is the chance that a dial which has rung for e, unanswered,
-// still reaches a person: the share of the recent dials still ringing at e
-// that a person then answered (the answer rate while too few rang that long).
-func (s *Estimates) PersonAfter(e time.Duration) float64 {
-	if s.tailsStale {
-		for i := ringBins - 1; i >= 0; i-- {
-			s.afterAll[i] = s.afterAll[i+1] + s.ended[i]
-			s.afterPerson[i] = s.afterPerson[i+1] + s.persons[i]
-		}
-		s.tailsStale = false
-	}
-	bin := min(max(int(e/time.Second), 0), ringBins-1)
-	// Dials that ended in bin or later were still ringing at e's second.
-	all := s.afterAll[bin]
-	if all < 20 {
-		if s.afterAll[0] == 0 {
-			return s.AnswerRate()
-		}
-		return float64(s.afterPerson[bin]) / float64(max(all, 1))
-	}
-	return float64(s.afterPerson[bin]) / float64(all)
-}
-
-// Talked records a connected call's talk time.
-func (s *Estimates) Talked(d time.Duration) {
-	if len(s.talk) < talkWindow {
-		s.talk = append(s.talk, d)
-	} else {
-		s.talk[s.talkNext] = d
-		s.talkNext = (s.talkNext + 1) % talkWindow
-	}
-	s.stale = true
-}
-
-// AnswerRate is the share of recent dials a person answered, never below 2 %
-// (a run of no-answers must not make the dialer dial without bound).
-func (s *Estimates) AnswerRate() float64 {
-	if s.total == 0 {
-		return 1
-	}
-	return max(float64(s.humans)/float64(s.total), 0.02)
 }
 
 // MeanTalk is the mean recent talk time (3 min before any call ended).
@@ -289,13 +218,15 @@ func (s *Estimates) PredictFree(p Pacing) float64 {
 	return free
 }
 
-// Adapt moves the horizon toward the abandon target: 5 % longer while the
-// rolling rate is under aim, 10 % shorter above it, within 1 s to 5 min.
+// Adapt moves the horizon toward the abandon target: 2 % longer while the
+// recent rate is under aim, 5 % shorter above it, within 1 s to 5 min.
+// Gentle steps: larger ones made the horizon swing and the rolling hour's
+// rate with it.
 func (s *Estimates) Adapt(rate, aim float64) {
 	if rate < aim {
-		s.Horizon = time.Duration(float64(s.Horizon) * 1.05)
+		s.Horizon = time.Duration(float64(s.Horizon) * 1.02)
 	} else {
-		s.Horizon = time.Duration(float64(s.Horizon) * 0.9)
+		s.Horizon = time.Duration(float64(s.Horizon) * 0.95)
 	}
 	s.Horizon = min(max(s.Horizon, time.Second), 5*time.Minute)
 }

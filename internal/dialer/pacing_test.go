@@ -14,7 +14,7 @@ func measured(n int, rate float64, talk time.Duration) *Estimates {
 	s := NewEstimates()
 	humans := int(float64(n) * rate)
 	for i := range n {
-		s.Dialled(i < humans, 10*time.Second)
+		s.Dialled(i < humans)
 	}
 	for i := range 200 {
 		// Talk times spread evenly over (0, 2·talk): mean talk.
@@ -69,19 +69,19 @@ func TestDecide(t *testing.T) {
 func TestEstimatesWindow(t *testing.T) {
 	s := NewEstimates()
 	for range outcomeWindow {
-		s.Dialled(true, time.Second)
+		s.Dialled(true)
 	}
 	if r := s.AnswerRate(); r != 1 {
 		t.Fatalf("all answered: rate %v", r)
 	}
 	for range outcomeWindow / 2 {
-		s.Dialled(false, 30*time.Second)
+		s.Dialled(false)
 	}
 	if r := s.AnswerRate(); r != 0.5 || s.Measured() != outcomeWindow {
 		t.Fatalf("half of the window unanswered: rate %v over %d", r, s.Measured())
 	}
 	for range outcomeWindow {
-		s.Dialled(false, 30*time.Second)
+		s.Dialled(false)
 	}
 	if r := s.AnswerRate(); r != 0.02 {
 		t.Fatalf("nobody answers: rate %v, want the floor 0.02", r)

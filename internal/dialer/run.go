@@ -23,6 +23,7 @@ type run struct {
 	ringing  int // dials not yet answered
 	est      *Estimates
 	window   abandonWindow
+	recent   recentAbandons
 	// exhaustedAt is when a refill last found no lead to dial (zero: it
 	// did find some); finishCheckedAt when the campaign was last checked
 	// for leads left.
@@ -56,9 +57,13 @@ const (
 	// adaptEvery is how often the horizon moves toward the abandon aim.
 	adaptEvery = 15 * time.Second
 	// aimShare is the share of the campaign's abandon limit the horizon
-	// aims for: the limit holds in every rolling hour, not on average, so
-	// the aim leaves room for the hour's chance variation.
-	aimShare = 0.6
+	// aims for, measured over the last recentSpan person-answered dials: the
+	// limit holds in every rolling hour, not on average, so the aim leaves
+	// room for the hour's chance variation, and the short span lets the
+	// horizon follow the campaign without the hour's lag (which made it
+	// overshoot and swing; see BENCHMARKS.md).
+	aimShare   = 0.55
+	recentSpan = 150
 	// refillPause spaces the reads of a campaign that found no lead.
 	refillPause = 15 * time.Second
 	// finishCheckPause spaces the checks for leads left.
@@ -83,7 +88,7 @@ func (d *Dialer) pace(ctx context.Context, r *run) {
 	rate := r.window.rate(now)
 	if r.c.Mode == switchboard.ModePredictive && now.Sub(r.lastAdapt) >= adaptEvery && r.est.Measured() >= minDialsMeasured {
 		r.lastAdapt = now
-		r.est.Adapt(rate, aimShare*r.c.MaxAbandonPercent)
+		r.est.Adapt(r.recent.rate(), aimShare*r.c.MaxAbandonPercent)
 	}
 	if r.c.Mode == switchboard.ModePreview {
 		d.offerPreviews(ctx, r, v, now)
@@ -91,17 +96,8 @@ func (d *Dialer) pace(ctx context.Context, r *run) {
 		d.checkFinished(ctx, r, now)
 		return
 	}
-	var rang []time.Duration
-	if r.c.Mode == switchboard.ModePredictive {
-		rang = make([]time.Duration, 0, r.ringing)
-		for a := range r.attempts {
-			if !a.answered {
-				rang = append(rang, now.Sub(a.row.At))
-			}
-		}
-	}
 	dec := Decide(Pacing{Mode: r.c.Mode, Agents: v.Agents, Free: v.Free, Waiting: v.Waiting + v.Ringing, Busy: v.Busy,
-		WrapLeft: v.WrapLeft, Wrap: r.wrap, InFlight: r.ringing, Ringing: rang, Stats: r.est, Horizon: r.est.Horizon,
+		WrapLeft: v.WrapLeft, Wrap: r.wrap, InFlight: r.ringing, Stats: r.est, Horizon: r.est.Horizon,
 		Overdial: r.c.OverdialAdjustment, AbandonLimit: r.c.MaxAbandonPercent, WindowAbandon: rate, WindowAnswers: r.window.answers(now)})
 	r.ratio = dec.Ratio
 	budget := switchboard.CheckNA
@@ -335,11 +331,11 @@ func (d *Dialer) apply(r *run, a *attempt, rep engine.DialReport) {
 		case engine.DialAnswered, engine.DialConnected:
 			a.answered = true
 			r.ringing--
-			r.est.Dialled(true, now.Sub(a.row.At))
+			r.est.Dialled(true)
 		case engine.DialMachine, engine.DialNoAnswer, engine.DialBusy, engine.DialInvalid, engine.DialFailed:
 			a.answered = true
 			r.ringing--
-			r.est.Dialled(false, now.Sub(a.row.At))
+			r.est.Dialled(false)
 		}
 	}
 	switch rep.Result {
@@ -352,6 +348,7 @@ func (d *Dialer) apply(r *run, a *attempt, rep engine.DialReport) {
 			a.row.AgentID = &rep.AgentID
 		}
 		r.window.add(now, false)
+		r.recent.add(false)
 		r.pendingAttempts = append(r.pendingAttempts, a)
 	case engine.DialEnded:
 		r.est.Talked(rep.Talk)
@@ -366,8 +363,10 @@ func (d *Dialer) apply(r *run, a *attempt, rep engine.DialReport) {
 		switch o {
 		case switchboard.DialAbandoned:
 			r.window.add(now, true)
+			r.recent.add(true)
 		case switchboard.DialHungUp:
 			r.window.add(now, false)
+			r.recent.add(false)
 		}
 		a.row.Outcome, a.row.Reason, a.row.EndedAt = o, rep.Cause, &now
 		a.lead.LastOutcome = o
@@ -543,4 +542,35 @@ func (w *abandonWindow) rate(now time.Time) float64 {
 		return 0
 	}
 	return 100 * float64(w.count) / float64(n)
+}
+
+// recentAbandons are the last recentSpan person-answered dials, each
+// abandoned or not: the predictive horizon follows their rate.
+type recentAbandons struct {
+	abandoned []bool
+	next      int
+	count     int
+}
+
+func (w *recentAbandons) add(abandoned bool) {
+	if len(w.abandoned) < recentSpan {
+		w.abandoned = append(w.abandoned, abandoned)
+	} else {
+		if w.abandoned[w.next] {
+			w.count--
+		}
+		w.abandoned[w.next] = abandoned
+		w.next = (w.next + 1) % recentSpan
+	}
+	if abandoned {
+		w.count++
+	}
+}
+
+// rate is their abandon rate in percent.
+func (w *recentAbandons) rate() float64 {
+	if len(w.abandoned) == 0 {
+		return 0
+	}
+	return 100 * float64(w.count) / float64(len(w.abandoned))
 }
