@@ -424,6 +424,11 @@ func (db *DB) DeleteLead(ctx context.Context, tenantID, id int64) error {
 	})
 }
 
+// dialableFrom selects a campaign's dialable leads (campaign, tenant, now,
+// limit); its status condition is the one of the index leads_dialable.
+const dialableFrom = ` FROM leads WHERE campaign_id = ? AND status IN ('upcoming', 'redial_scheduled') AND tenant_id = ?
+	AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY priority DESC, id LIMIT ?`
+
 // DialableLeads implements switchboard.Store. The query reads the partial
 // index leads_dialable, which holds only upcoming and redial_scheduled
 // leads in dialling order, so finished leads cost nothing.
@@ -434,10 +439,7 @@ func (db *DB) DialableLeads(ctx context.Context, tenantID, campaignID int64, now
 	if limit <= 0 {
 		return []switchboard.Lead{}, nil
 	}
-	rows, err := db.query(ctx, "SELECT "+leadCols+` FROM leads
-		WHERE campaign_id = ? AND status IN ('upcoming', 'redial_scheduled') AND tenant_id = ?
-		AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY priority DESC, id LIMIT ?`,
-		campaignID, tenantID, micros(now), limit)
+	rows, err := db.query(ctx, "SELECT "+leadCols+dialableFrom, campaignID, tenantID, micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("dialable leads: %w", err)
 	}
