@@ -184,24 +184,65 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-// saveLeadStates writes the dial state of each lead, in id order, and
-// returns the leads as saved, by id.
+// leadStateRows is how many leads one UPDATE of SaveDialProgress carries.
+const leadStateRows = 500
+
+// saveLeadStates writes the dial state of each lead (the last given for an
+// id wins) and returns the leads as saved, by id. Each leadStateRows leads
+// are one UPDATE … FROM (VALUES …) RETURNING statement: a save of a
+// thousand leads is two round trips on PostgreSQL, not a thousand. The
+// first row's values are cast, since PostgreSQL types a VALUES list by it.
 func (t *tx) saveLeadStates(ctx context.Context, tenantID int64, leads []switchboard.Lead) (map[int64]switchboard.Lead, error) {
 	saved := make(map[int64]switchboard.Lead, len(leads))
-	order := slices.Clone(leads)
-	slices.SortStableFunc(order, func(a, b switchboard.Lead) int { return cmpInt64(a.ID, b.ID) })
-	for _, l := range order {
-		got, err := scanLead(t.queryRow(ctx, `UPDATE leads SET status = ?, attempts = ?, last_outcome = ?, last_call_id = ?,
-			last_attempt_at = ?, next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING `+leadCols,
-			string(l.Status), l.Attempts, string(l.LastOutcome), nullID(l.LastCallID), nullMicros(l.LastAttemptAt),
-			nullMicros(l.NextAttemptAt), micros(t.now), tenantID, l.ID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, notFound("lead", l.ID)
+	last := make(map[int64]int, len(leads))
+	for i, l := range leads {
+		last[l.ID] = i
+	}
+	order := make([]int, 0, len(last))
+	for _, i := range last {
+		order = append(order, i)
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmpInt64(leads[a].ID, leads[b].ID) })
+	for start := 0; start < len(order); start += leadStateRows {
+		chunk := order[start:min(start+leadStateRows, len(order))]
+		var b strings.Builder
+		b.WriteString(`UPDATE leads SET status = v.column2, attempts = v.column3, last_outcome = v.column4,
+			last_call_id = v.column5, last_attempt_at = v.column6, next_attempt_at = v.column7, updated_at = ?
+			FROM (VALUES (CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT),
+			CAST(? AS BIGINT), CAST(? AS BIGINT))`)
+		args := make([]any, 0, 2+7*len(chunk))
+		args = append(args, micros(t.now))
+		for n, i := range chunk {
+			if n > 0 {
+				b.WriteString(", (?, ?, ?, ?, ?, ?, ?)")
+			}
+			l := &leads[i]
+			args = append(args, l.ID, string(l.Status), l.Attempts, string(l.LastOutcome), nullID(l.LastCallID),
+				nullMicros(l.LastAttemptAt), nullMicros(l.NextAttemptAt))
 		}
+		b.WriteString(") AS v WHERE leads.tenant_id = ? AND leads.id = v.column1 RETURNING " + leadCols)
+		args = append(args, tenantID)
+		rows, err := t.query(ctx, b.String(), args...)
 		if err != nil {
-			return nil, fmt.Errorf("save lead %d: %w", l.ID, err)
+			return nil, fmt.Errorf("save leads: %w", err)
 		}
-		saved[l.ID] = got
+		for rows.Next() {
+			l, err := scanLead(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("save leads: %w", err)
+			}
+			saved[l.ID] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("save leads: %w", err)
+		}
+		for _, i := range chunk {
+			if _, ok := saved[leads[i].ID]; !ok {
+				return nil, notFound("lead", leads[i].ID)
+			}
+		}
 	}
 	return saved, nil
 }

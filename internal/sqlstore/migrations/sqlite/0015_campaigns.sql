@@ -81,8 +81,11 @@ CREATE TABLE leads (
 );
 CREATE UNIQUE INDEX leads_campaign_dedupe_key ON leads (campaign_id, dedupe_key) WHERE campaign_id IS NOT NULL;
 CREATE UNIQUE INDEX leads_list_dedupe_key ON leads (contact_list_id, dedupe_key) WHERE contact_list_id IS NOT NULL;
--- Lists of a campaign's leads by status, and its counts by status.
+-- Lists of a campaign's or list's leads (by id, or by status and id), and
+-- a campaign's counts by status.
+CREATE INDEX leads_campaign ON leads (campaign_id, id) WHERE campaign_id IS NOT NULL;
 CREATE INDEX leads_campaign_status ON leads (campaign_id, status, id) WHERE campaign_id IS NOT NULL;
+CREATE INDEX leads_list ON leads (contact_list_id, id) WHERE contact_list_id IS NOT NULL;
 -- The dialer's next leads: only the dialable ones are in this index, so
 -- finished leads cost nothing however many there are.
 CREATE INDEX leads_dialable ON leads (campaign_id, priority DESC, id)
