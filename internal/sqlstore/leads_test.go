@@ -23,7 +23,7 @@ func TestInsertLeadsDedupe(t *testing.T) {
 		res, err := db.InsertLeads(ctx, f.tn.ID, to, []switchboard.Lead{
 			{Name: "Ann", PhoneNumber: "+15550000001", Consent: &yes, Priority: 3},
 			{Name: "Bob", PhoneNumber: "+15550000002", PhoneNumbers: []string{"+15550000003"}, Fields: map[string]string{"plan": "gold"}},
-			{Name: "Ann again", PhoneNumber: "+15550000001"},            // same number: duplicate
+			{Name: "Ann again", PhoneNumber: "+15550000001"},             // same number: duplicate
 			{Name: "Cy", PhoneNumber: "+15550000001", ExternalID: "c-1"}, // keyed by its external id: not one
 			{Name: "Cy again", PhoneNumber: "+15550000009", ExternalID: "c-1"},
 		})
