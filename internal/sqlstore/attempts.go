@@ -69,8 +69,10 @@ func checkProgress(leads []switchboard.Lead, attempts []switchboard.DialAttempt)
 // SaveDialProgress implements switchboard.Store. Leads are written in id
 // order, then the ledger rows (new ones in the order given, updated ones in
 // id order), then the events: the lock order of every other transaction.
-// A lead or attempt that is not the tenant's fails the whole save with
-// CodeNotFound, as does a new attempt whose lead is not in its campaign.
+// An updated row takes its outcome, reason, call and agent ids and end time
+// as given (the dialer holds the whole row). A lead or attempt that is not
+// the tenant's fails the whole save with CodeNotFound, as does a new
+// attempt whose lead is not in its campaign.
 func (db *DB) SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error) {
 	if err := checkProgress(leads, attempts); err != nil {
 		return nil, err
@@ -88,8 +90,10 @@ func (db *DB) SaveDialProgress(ctx context.Context, tenantID int64, leads []swit
 		// The leads of attempts the batch does not update: read once, to
 		// check new attempts against and for the events.
 		var missing []any
+		asked := map[int64]bool{}
 		for _, a := range attempts {
-			if _, ok := saved[a.LeadID]; !ok && !slices.Contains(missing, any(a.LeadID)) && (a.ID == 0 || a.Outcome != "") {
+			if _, ok := saved[a.LeadID]; !ok && !asked[a.LeadID] && (a.ID == 0 || a.Outcome != "") {
+				asked[a.LeadID] = true
 				missing = append(missing, a.LeadID)
 			}
 		}
