@@ -72,7 +72,8 @@ func checkProgress(leads []switchboard.Lead, attempts []switchboard.DialAttempt)
 // An updated row takes its outcome, reason, call and agent ids and end time
 // as given (the dialer holds the whole row). A lead or attempt that is not
 // the tenant's fails the whole save with CodeNotFound, as does a new
-// attempt whose lead is not in its campaign.
+// attempt whose lead is not in its campaign; a contact list's leads are
+// never dialled, and are not found either.
 func (db *DB) SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error) {
 	if err := checkProgress(leads, attempts); err != nil {
 		return nil, err
@@ -224,7 +225,7 @@ func (t *tx) saveLeadStates(ctx context.Context, tenantID int64, leads []switchb
 			args = append(args, l.ID, string(l.Status), l.Attempts, string(l.LastOutcome), nullID(l.LastCallID),
 				nullMicros(l.LastAttemptAt), nullMicros(l.NextAttemptAt))
 		}
-		b.WriteString(") AS v WHERE leads.tenant_id = ? AND leads.id = v.column1 RETURNING " + leadCols)
+		b.WriteString(") AS v WHERE leads.tenant_id = ? AND leads.id = v.column1 AND leads.campaign_id IS NOT NULL RETURNING " + leadCols)
 		args = append(args, tenantID)
 		rows, err := t.query(ctx, b.String(), args...)
 		if err != nil {

@@ -144,6 +144,12 @@ func TestContactLists(t *testing.T) {
 		if n, err := db.CopyContactList(ctx, f.tn.ID, list.ID, f.camp.ID); err != nil || n != 0 {
 			t.Errorf("second copy = %d, %v; want 0", n, err)
 		}
+		// A list's leads are never dialled.
+		listLeads, _ := db.Leads(ctx, f.tn.ID, switchboard.LeadTarget{ContactListID: list.ID}, switchboard.LeadFilter{}, switchboard.ListOptions{})
+		dialing := listLeads.Items[0]
+		dialing.Status = switchboard.LeadDialing
+		_, err = db.SaveDialProgress(ctx, f.tn.ID, []switchboard.Lead{dialing}, nil)
+		wantCode(t, "dial a list's lead", err, switchboard.CodeNotFound)
 
 		job, err := db.CreateImportJob(ctx, f.tn.ID, switchboard.ImportJob{ContactListID: &list.ID, Format: "csv"})
 		if err != nil {

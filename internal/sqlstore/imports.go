@@ -126,8 +126,10 @@ func (db *DB) ImportJob(ctx context.Context, tenantID, id int64) (switchboard.Im
 func (db *DB) FailRunningImports(ctx context.Context, reason string) (int, error) {
 	var n int64
 	err := db.inTx(ctx, func(t *tx) error {
-		res, err := t.exec(ctx, "UPDATE import_jobs SET status = ?, error = ?, finished_at = ? WHERE status = ?",
-			switchboard.ImportFailed, reason, micros(t.now), switchboard.ImportRunning)
+		// The status is written out, so that SQLite reads the partial
+		// index import_jobs_running.
+		res, err := t.exec(ctx, "UPDATE import_jobs SET status = ?, error = ?, finished_at = ? WHERE status = 'running'",
+			switchboard.ImportFailed, reason, micros(t.now))
 		if err != nil {
 			return fmt.Errorf("fail running imports: %w", err)
 		}
