@@ -243,7 +243,7 @@ func (db *DB) Leads(ctx context.Context, tenantID int64, to switchboard.LeadTarg
 	}
 	q := listQuery{cols: leadCols, key: "id"}
 	if to.CampaignID > 0 {
-		if _, err := db.Campaign(ctx, tenantID, to.CampaignID); err != nil {
+		if err := db.exists(ctx, "campaigns", "campaign", tenantID, to.CampaignID); err != nil {
 			return page, err
 		}
 		q.from, q.args = "FROM leads WHERE campaign_id = ? AND tenant_id = ?", []any{to.CampaignID, tenantID}
