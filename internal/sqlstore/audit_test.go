@@ -19,7 +19,7 @@ import (
 // event for that tenant.
 var readTables = []string{"tenants", "users", "user_teams", "user_skills", "teams", "skills", "agent_statuses",
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
-	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions"}
+	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions", "campaigns", "contact_lists"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -36,6 +36,10 @@ var otherTables = map[string]string{
 	"call_counts":           "totals of calls, written with the calls themselves (triggers, or a load's calls.loaded)",
 	"calls_numbers":         "SQLite's number index, written with the calls themselves",
 	"calls_numbers_pending": "calls waiting for the number index within a write transaction; empty once committed",
+	"leads": "the dialer's progress (SaveDialProgress) is written without events but for outcomes' campaign.attempt: " +
+		"lead lists and campaign stats (GET /v1/campaigns/{id} shows them) are not cached",
+	"dial_attempts": "open ledger rows are written without events: ledger GETs are not cached",
+	"import_jobs":   "import progress is written without events: import job GETs are not cached",
 }
 
 // writers are the functions that write readTables, with how their
@@ -65,6 +69,10 @@ var writers = map[string][]string{
 	"writeUserLinks":   {"CreateUser", "updateUser"},
 	"CreateIVRMenu":    nil, "updateIVRMenu": nil,
 	"writeIVRActions": {"CreateIVRMenu", "updateIVRMenu"},
+	// Campaigns and contact lists: every write appends its event (the
+	// lifecycle's through CampaignStatusEvent).
+	"CreateCampaign": nil, "UpdateCampaignFunc": nil, "SetCampaignStatus": nil,
+	"CreateContactList": nil, "UpdateContactListFunc": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a

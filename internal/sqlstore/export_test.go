@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"switchboard"
 )
@@ -219,4 +220,31 @@ func PendingNumbers(ctx context.Context, db *DB) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM calls_numbers_pending").Scan(&n)
 	return n, err
+}
+
+// DialablePlan returns the engine's plan of DialableLeads' query.
+func DialablePlan(ctx context.Context, db *DB, tenantID, campaignID int64, now time.Time) (string, error) {
+	explain := "EXPLAIN QUERY PLAN "
+	if db.engine == Postgres {
+		explain = "EXPLAIN "
+	}
+	rows, err := db.read.QueryContext(ctx, db.rebind(explain+"SELECT "+leadCols+dialableFrom), campaignID, tenantID, micros(now), 100)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b []byte
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		b = fmt.Appendf(b, "%v\n", vals[len(vals)-1])
+	}
+	return string(b), rows.Err()
 }

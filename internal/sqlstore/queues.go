@@ -150,11 +150,14 @@ func (t *tx) updateQueue(ctx context.Context, tenantID int64, q switchboard.Queu
 
 // DeleteQueue implements switchboard.Store. Its members and skills go with it;
 // numbers that pointed at it are left unassigned. A queue an IVR menu leads
-// to is not deleted (CodeConflict naming the menus).
+// to, or a campaign dials for, is not deleted (CodeConflict naming them).
 func (db *DB) DeleteQueue(ctx context.Context, tenantID, id int64) error {
 	return db.deleteOne(ctx, tenantID, id, "queues", "queue", switchboard.EventQueueDeleted, func(t *tx) (any, error) {
 		q, err := getOneTx(ctx, t, "queues", db.queueCols, "queue", scanQueue, tenantID, id)
 		if err != nil {
+			return q, err
+		}
+		if err := t.checkQueueCampaigns(ctx, tenantID, id); err != nil {
 			return q, err
 		}
 		return q, t.checkQueueUnreferenced(ctx, tenantID, id)

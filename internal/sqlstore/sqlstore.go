@@ -38,7 +38,10 @@
 // Call records, the table that grows without bound, have their own:
 // cdrs.go lists them at a cost that does not grow with the table,
 // numbergrams.go indexes parts of numbers on SQLite, and bulkload.go loads
-// histories and keeps the planner's statistics current.
+// histories and keeps the planner's statistics current. Outbound campaigns
+// have campaigns.go, leads.go (imports skip duplicates by a unique key, not
+// by reading), attempts.go (the dialer's progress and the compliance
+// ledger), contactlists.go and imports.go.
 package sqlstore
 
 import (
