@@ -157,6 +157,15 @@ func (s *Estimates) Dialled(human bool) {
 	}
 }
 
+// AnswerRate is the share of recent dials a person answered, never below 2 %
+// (a run of no-answers must not make the dialer dial without bound).
+func (s *Estimates) AnswerRate() float64 {
+	if s.total == 0 {
+		return 1
+	}
+	return max(float64(s.humans)/float64(s.total), 0.02)
+}
+
 // MeanTalk is the mean recent talk time (3 min before any call ended).
 func (s *Estimates) MeanTalk() time.Duration {
 	if len(s.talk) == 0 {
