@@ -157,6 +157,17 @@ func (s *Estimates) Dialled(human bool) {
 	}
 }
 
+// Talked records a connected call's talk time.
+func (s *Estimates) Talked(d time.Duration) {
+	if len(s.talk) < talkWindow {
+		s.talk = append(s.talk, d)
+	} else {
+		s.talk[s.talkNext] = d
+		s.talkNext = (s.talkNext + 1) % talkWindow
+	}
+	s.stale = true
+}
+
 // AnswerRate is the share of recent dials a person answered, never below 2 %
 // (a run of no-answers must not make the dialer dial without bound).
 func (s *Estimates) AnswerRate() float64 {
