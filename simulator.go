@@ -17,6 +17,21 @@ type Simulator interface {
 	PlaceCall(ctx context.Context, tenantID int64, c SimulatedCall) (Call, error)
 	// SetPhone configures a user's virtual phone.
 	SetPhone(ctx context.Context, tenantID, userID int64, p SimulatedPhone) error
+	// SetNumber scripts how an outside number (E.164) answers the tenant's
+	// calls: campaign dials, click-to-calls and callbacks.
+	SetNumber(ctx context.Context, tenantID int64, number string, n SimulatedNumber) error
+}
+
+// SimulatedNumber is how an outside number answers.
+type SimulatedNumber struct {
+	// Behavior is answer, voicemail (a machine answers), reject (busy),
+	// no_answer (rings until the call's ring time), invalid (does not
+	// exist) or ignore (rings forever).
+	Behavior    string
+	AnswerAfter time.Duration
+	// Talk is how long the person (or machine) stays once bridged, and
+	// Patience how long an answered person waits for an agent.
+	Talk, Patience time.Duration
 }
 
 // SimulatedCall is how a scripted caller behaves.

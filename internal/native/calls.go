@@ -81,6 +81,17 @@ type SimDevice struct {
 	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,600"`
 }
 
+// SimNumber is how a simulated outside number answers the tenant's calls.
+type SimNumber struct {
+	Number string `json:"number"`
+	// Behavior is answer, voicemail (a machine answers), reject (busy),
+	// no_answer (rings out), invalid (no such number) or ignore.
+	Behavior           string  `json:"behavior"`
+	AnswerAfterSeconds float64 `json:"answer_after_seconds" range:"0,86400"`
+	TalkSeconds        float64 `json:"talk_seconds" range:"0,86400"`
+	PatienceSeconds    float64 `json:"patience_seconds" range:"0,86400"`
+}
+
 // presenceView is an agent's status and, when the engine runs, its live view.
 type presenceView struct {
 	switchboard.Presence
@@ -303,6 +314,35 @@ func (a *API) callRoutes() {
 			return a.opt.Simulator.PlaceCall(ctx, c.tenantID(), switchboard.SimulatedCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
 				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages})
+		})
+	handle(a, route{Method: "PUT", Path: "/v1/sim/numbers/{number}", Summary: "Simulator: script how an outside number answers the tenant's calls", Tag: "Simulator", Scope: switchboard.ScopeCallsManage},
+		func(ctx context.Context, c *call, in *SimNumber) (SimNumber, error) {
+			number := c.r.PathValue("number")
+			p := switchboard.Problems{}
+			if !switchboard.IsE164(number) {
+				p.Add("number", "must be an E.164 number in the path (+ and digits, the + written %2B)")
+			}
+			switch in.Behavior {
+			case "":
+				in.Behavior = "answer"
+			case "answer", "voicemail", "reject", "no_answer", "invalid", "ignore":
+			default:
+				p.Add("behavior", "must be answer, voicemail, reject, no_answer, invalid or ignore")
+			}
+			for field, v := range map[string]float64{"answer_after_seconds": in.AnswerAfterSeconds, "talk_seconds": in.TalkSeconds, "patience_seconds": in.PatienceSeconds} {
+				if v < 0 || v > 86400 {
+					p.Add(field, "must be between 0 and 86400")
+				}
+			}
+			if err := p.Err(); err != nil {
+				return SimNumber{}, err
+			}
+			if err := simulator(); err != nil {
+				return SimNumber{}, err
+			}
+			in.Number = number
+			return *in, a.opt.Simulator.SetNumber(ctx, c.tenantID(), number, switchboard.SimulatedNumber{Behavior: in.Behavior,
+				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds)})
 		})
 	handle(a, route{Method: "PUT", Path: "/v1/sim/devices/{user_id}", Summary: "Simulator: configure an agent's virtual phone", Tag: "Simulator", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, in *SimDevice) (SimDevice, error) {

@@ -54,3 +54,9 @@ func (c *Control) SetPhone(ctx context.Context, tenantID, userID int64, p switch
 	c.drv.SetDevice(dev, Device{Registered: p.Registered, Behavior: Behavior(p.Behavior), AnswerAfter: p.AnswerAfter})
 	return nil
 }
+
+// SetNumber implements switchboard.Simulator.
+func (c *Control) SetNumber(_ context.Context, tenantID int64, number string, n switchboard.SimulatedNumber) error {
+	c.drv.SetTenantNumber(tenantID, number, Script{Behavior: Behavior(n.Behavior), AnswerAfter: n.AnswerAfter, Talk: n.Talk, Patience: n.Patience})
+	return nil
+}

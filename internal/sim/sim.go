@@ -91,6 +91,9 @@ type Driver struct {
 	mu      sync.Mutex
 	devices map[string]Device
 	numbers map[string]Script
+	// tenantNumbers script numbers for one tenant's calls only (the
+	// control surface's SetNumber), ahead of numbers.
+	tenantNumbers map[tenantNumber]Script
 	// numberFunc scripts the numbers not in numbers (SetNumberFunc).
 	numberFunc func(number string) Script
 	legs       map[engine.LegID]*leg
@@ -124,6 +127,22 @@ func (d *Driver) SetEngine(e Engine) { d.eng = e }
 func (d *Driver) SetDevice(name string, dev Device) {
 	d.mu.Lock()
 	d.devices[name] = dev
+	d.mu.Unlock()
+}
+
+// tenantNumber is an outside number as one tenant's calls see it.
+type tenantNumber struct {
+	tenant int64
+	number string
+}
+
+// SetTenantNumber scripts an outside number for the calls of one tenant.
+func (d *Driver) SetTenantNumber(tenantID int64, number string, s Script) {
+	d.mu.Lock()
+	if d.tenantNumbers == nil {
+		d.tenantNumbers = map[tenantNumber]Script{}
+	}
+	d.tenantNumbers[tenantNumber{tenantID, number}] = s
 	d.mu.Unlock()
 }
 
@@ -212,7 +231,10 @@ func (d *Driver) Originate(o engine.Originate) {
 		}
 		b, after = dev.Behavior, dev.AnswerAfter
 	} else {
-		s, ok := d.numbers[o.To.Number]
+		s, ok := d.tenantNumbers[tenantNumber{o.TenantID, o.To.Number}]
+		if !ok {
+			s, ok = d.numbers[o.To.Number]
+		}
 		switch {
 		case ok:
 		case d.numberFunc != nil:
