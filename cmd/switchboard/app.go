@@ -15,6 +15,8 @@ import (
 
 	"switchboard"
 	"switchboard/internal/demo"
+	"switchboard/internal/dialer"
+	"switchboard/internal/engine"
 	"switchboard/internal/httpapi"
 	"switchboard/internal/metrics"
 	"switchboard/internal/native"
@@ -41,9 +43,10 @@ type Main struct {
 	ln     net.Listener
 	served chan error
 
-	stopDispatch func() // ends the webhook dispatcher once it has written its last outcomes
-	calls        *calls // the call service and its driver; nil until started
-	stopTraffic  func() // ends the demo's traffic generator
+	stopDispatch func()          // ends the webhook dispatcher once it has written its last outcomes
+	calls        *calls          // the call service and its driver; nil until started
+	dialer       *dialer.Service // the campaigns' dialer; nil until started
+	stopTraffic  func()          // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
 	// responseCache keeps answers to repeated reads (nil when turned off).
@@ -240,8 +243,9 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	m.metrics = httpapi.NewMetrics()
 	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Behind: cc.Behind, Store: store, Log: m.log})
 	cc.registerMetrics(m.metrics.Registry())
+	dial := dialer.NewService(dialer.ServiceOptions{Store: store, Engine: cc.Engine(), Clock: engine.RealClock{}, Log: m.log})
 	var dialects httpapi.Dialects
-	m.server.Handler, dialects = m.handler(guard, cc, m.messenger())
+	m.server.Handler, dialects = m.handler(guard, cc, dial, m.messenger())
 	if err := m.startMetrics(); err != nil {
 		ln.Close()
 		m.Close()
@@ -249,6 +253,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	m.startDispatcher(guard, dialects)
 	if err := m.startCallCenter(ctx, cc); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
+	// The dialer runs where the calls run: it starts once the call service
+	// holds call control and has loaded the queues it dials for.
+	m.dialer = dial
+	if err := dial.Start(ctx); err != nil {
 		ln.Close()
 		m.Close()
 		return err
@@ -287,7 +299,7 @@ func (m *Main) messenger() *sms.Service {
 }
 
 // handler assembles every surface of the server on one mux.
-func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) (http.Handler, httpapi.Dialects) {
+func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, messenger *sms.Service) (http.Handler, httpapi.Dialects) {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	// One limiter for the dialects that share per-key buckets, with the
@@ -313,7 +325,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, messenger *sms.Service) 
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
+		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})
@@ -443,6 +455,14 @@ func (m *Main) Close() error {
 		m.metricsSrv = nil
 	}
 	stop(&m.stopDispatch)
+	if m.dialer != nil {
+		// The dialer stops before the engine: no dial starts on an engine
+		// that is closing, and imports stop at their next batch.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		err = errors.Join(err, m.dialer.Close(ctx))
+		cancel()
+		m.dialer = nil
+	}
 	if m.calls != nil {
 		// The engine and the driver stop before the store closes, and every
 		// change they made is written first.
