@@ -215,6 +215,10 @@ func (d *Dialer) drain() {
 	ctx := context.Background()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		// The store may be closing; the next start closes these attempts.
+		return
+	}
 	touched := map[*run]bool{}
 	for _, x := range batch {
 		d.apply(x.r, x.a, x.rep)
