@@ -30,6 +30,7 @@ type Store interface {
 	DialableLeads(ctx context.Context, tenantID, campaignID int64, now time.Time, limit int) ([]switchboard.Lead, error)
 	SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error)
 	CampaignCounts(ctx context.Context, tenantID, campaignID int64, windowSince time.Time) (switchboard.CampaignStats, error)
+	Lead(ctx context.Context, tenantID, id int64) (switchboard.Lead, error)
 }
 
 // Options wire a Dialer.

@@ -91,6 +91,17 @@ func (m *Memory) Ledger() []switchboard.DialAttempt {
 	return slices.Clone(m.attempts)
 }
 
+// Lead implements Store.
+func (m *Memory) Lead(_ context.Context, _ int64, id int64) (switchboard.Lead, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index[id]
+	if !ok {
+		return switchboard.Lead{}, switchboard.Errorf(switchboard.CodeNotFound, "lead %d not found", id)
+	}
+	return m.leads[i], nil
+}
+
 // Queue implements Store.
 func (m *Memory) Queue(_ context.Context, tenantID, id int64) (switchboard.Queue, error) {
 	m.mu.Lock()

@@ -434,6 +434,10 @@ func (d *Dialer) flush(ctx context.Context, r *run) bool {
 		owners = append(owners, a)
 	}
 	ids, err := d.opt.Store.SaveDialProgress(ctx, r.c.TenantID, leads, rows)
+	if switchboard.ErrorCode(err) == switchboard.CodeNotFound && d.dropDeleted(ctx, r) {
+		// A lead was deleted through the API after the hopper read it.
+		return d.flush(ctx, r)
+	}
 	if err != nil {
 		d.opt.Log.Error("dialer: write progress", "campaign", r.c.ID, "leads", len(leads), "err", err)
 		return false
@@ -447,6 +451,43 @@ func (d *Dialer) flush(ctx context.Context, r *run) bool {
 	}
 	r.pendingLeads, r.pendingAttempts = r.pendingLeads[:0], r.pendingAttempts[:0]
 	return true
+}
+
+// dropDeleted drops the pending writes of leads that no longer exist (the
+// store refuses the whole save for them); false when none was missing.
+func (d *Dialer) dropDeleted(ctx context.Context, r *run) bool {
+	gone := map[int64]bool{}
+	for _, l := range r.pendingLeads {
+		if _, done := gone[l.ID]; done {
+			continue
+		}
+		_, err := d.opt.Store.Lead(ctx, r.c.TenantID, l.ID)
+		gone[l.ID] = switchboard.ErrorCode(err) == switchboard.CodeNotFound
+	}
+	dropped := false
+	leads := r.pendingLeads[:0]
+	for _, l := range r.pendingLeads {
+		if gone[l.ID] {
+			dropped = true
+			delete(r.held, l.ID)
+			continue
+		}
+		leads = append(leads, l)
+	}
+	r.pendingLeads = leads
+	rows := r.pendingAttempts[:0]
+	for _, a := range r.pendingAttempts {
+		if gone[a.row.LeadID] && a.row.ID == 0 {
+			if r.attempts[a] {
+				delete(r.attempts, a)
+				r.ringing--
+			}
+			continue
+		}
+		rows = append(rows, a)
+	}
+	r.pendingAttempts = rows
+	return dropped
 }
 
 // checkFinished finishes a campaign with nothing left to dial: no lead in
