@@ -96,23 +96,13 @@ func checkTarget(to switchboard.LeadTarget) error {
 }
 
 // lockLeadTarget locks the campaign or list leads are added to, failing
-// with CodeNotFound when it is not the tenant's and with CodeConflict when
-// the campaign is over (stopped or finished).
+// with CodeNotFound when it is not the tenant's. A campaign in any status
+// takes leads: a stopped or finished one dials them once started again.
 func (t *tx) lockLeadTarget(ctx context.Context, tenantID int64, to switchboard.LeadTarget) error {
 	if to.ContactListID > 0 {
 		return t.lockRow(ctx, "contact_lists", "contact_list", tenantID, to.ContactListID)
 	}
-	if err := t.lockRow(ctx, "campaigns", "campaign", tenantID, to.CampaignID); err != nil {
-		return err
-	}
-	var status string
-	if err := t.queryRow(ctx, "SELECT status FROM campaigns WHERE id = ?", to.CampaignID).Scan(&status); err != nil {
-		return fmt.Errorf("read campaign status: %w", err)
-	}
-	if s := switchboard.CampaignStatus(status); s == switchboard.CampaignStopped || s == switchboard.CampaignFinished {
-		return switchboard.Errorf(switchboard.CodeConflict, "campaign %d is %s: no leads can be added to it", to.CampaignID, s)
-	}
-	return nil
+	return t.lockRow(ctx, "campaigns", "campaign", tenantID, to.CampaignID)
 }
 
 // leadInsertRows is how many leads one INSERT statement carries (15 values
