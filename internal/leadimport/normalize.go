@@ -1,0 +1,230 @@
+package leadimport
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"switchboard"
+	"switchboard/internal/phone"
+)
+
+// Bounds of one lead, so that a list of a hundred thousand stays a size a
+// dialer can hold and a ledger can quote.
+const (
+	MaxNameLength     = 200
+	MaxExternalID     = 200
+	MaxPhoneNumbers   = 10
+	MaxFields         = 50
+	MaxFieldKeyLength = 64
+	MaxFieldValue     = 1000
+	MinPriority       = -1000
+	MaxPriority       = 1000
+)
+
+// Normalize checks and normalizes one lead as an import or the API's single
+// add and update leave it: numbers in E.164 (PhoneNumber first in
+// PhoneNumbers, no repeats), never an emergency number, a time zone that
+// loads (derived from the first number when empty), bounded text, and a new
+// lead's status upcoming. region reads numbers without a leading + as
+// national numbers of that ISO 3166 region; empty takes them as international.
+// The error is a switchboard.Problems error naming each bad field.
+func Normalize(l *switchboard.Lead, region string) error {
+	p := switchboard.Problems{}
+	normalize(l, region, p, newZones())
+	return p.Err()
+}
+
+// normalize is Normalize recording into p, with the time zones already
+// loaded by this import (time.LoadLocation reads the zone database each
+// time).
+func normalize(l *switchboard.Lead, region string, p switchboard.Problems, zones *zoneCache) {
+	l.Name = strings.TrimSpace(l.Name)
+	checkText(p, "name", l.Name, MaxNameLength)
+	l.ExternalID = strings.TrimSpace(l.ExternalID)
+	checkText(p, "external_id", l.ExternalID, MaxExternalID)
+
+	// Every number once, the first being PhoneNumber.
+	type number struct{ field, value string }
+	var in []number
+	if first := strings.TrimSpace(l.PhoneNumber); first != "" {
+		in = append(in, number{"phone_number", first})
+	}
+	for i, n := range l.PhoneNumbers {
+		if n = strings.TrimSpace(n); n != "" {
+			in = append(in, number{fmt.Sprintf("phone_numbers[%d]", i), n})
+		}
+	}
+	if len(in) == 0 {
+		p.Add("phone_number", "is required")
+	}
+	out := make([]string, 0, len(in))
+	for _, n := range in {
+		if !utf8.ValidString(n.value) || len(n.value) > 64 {
+			p.Add(n.field, "must be a phone number of at most 64 characters")
+			continue
+		}
+		if IsEmergency(n.value, region) {
+			p.Add(n.field, "is an emergency number")
+			continue
+		}
+		e164, err := phone.Normalize(n.value, region)
+		if err != nil {
+			p.Add(n.field, "is not a valid phone number (give it in E.164, +country code and number)")
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o == e164
+		}
+		if !dup {
+			out = append(out, e164)
+		}
+	}
+	if len(out) > MaxPhoneNumbers {
+		p.Add("phone_numbers", fmt.Sprintf("must hold at most %d numbers", MaxPhoneNumbers))
+	}
+	if len(out) > 0 {
+		l.PhoneNumber, l.PhoneNumbers = out[0], out
+	} else {
+		l.PhoneNumbers = []string{}
+	}
+
+	l.TimeZone = strings.TrimSpace(l.TimeZone)
+	switch {
+	case l.TimeZone != "":
+		if !zones.valid(l.TimeZone) {
+			p.Add("time_zone", "is not an IANA time zone (such as Europe/Rome)")
+		}
+	case len(out) > 0:
+		l.TimeZone = ZoneOf(out[0])
+	}
+
+	if l.Fields == nil {
+		l.Fields = map[string]string{}
+	}
+	if len(l.Fields) > MaxFields {
+		p.Add("fields", fmt.Sprintf("must hold at most %d entries", MaxFields))
+	}
+	for k, v := range l.Fields {
+		switch {
+		case k == "" || utf8.RuneCountInString(k) > MaxFieldKeyLength || !utf8.ValidString(k) || strings.ContainsRune(k, 0):
+			p.Add("fields", fmt.Sprintf("keys must be 1 to %d characters of text", MaxFieldKeyLength))
+		case utf8.RuneCountInString(v) > MaxFieldValue || !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+			p.Add("fields."+k, fmt.Sprintf("must be text of at most %d characters", MaxFieldValue))
+		}
+	}
+	if l.Priority < MinPriority || l.Priority > MaxPriority {
+		p.Add("priority", fmt.Sprintf("must be between %d and %d", MinPriority, MaxPriority))
+	}
+	if l.Status == "" {
+		l.Status = switchboard.LeadUpcoming
+	}
+}
+
+func checkText(p switchboard.Problems, field, v string, limit int) {
+	switch {
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		p.Add(field, "must be UTF-8 text without NUL characters")
+	case utf8.RuneCountInString(v) > limit:
+		p.Add(field, fmt.Sprintf("must be at most %d characters", limit))
+	}
+}
+
+// ZoneOf is the IANA time zone of an E.164 number by libphonenumber's
+// prefix map: the first of several (a country or area code spanning zones
+// gives them in the map's order), UTC when the map knows none.
+func ZoneOf(e164 string) string {
+	zs, err := phonenumbers.GetTimezonesForPrefix(e164)
+	if err != nil || len(zs) == 0 || zs[0] == phonenumbers.UNKNOWN_TIMEZONE {
+		return "UTC"
+	}
+	return zs[0]
+}
+
+// emergencyCodes are numbers that reach emergency services somewhere, as
+// dialled: libphonenumber knows them per region, and a number without a
+// region (an import into a tenant without a default region) is checked
+// against these.
+var emergencyCodes = map[string]bool{
+	"000": true, "08": true, "100": true, "101": true, "102": true, "103": true, "108": true, "110": true,
+	"112": true, "118": true, "119": true, "122": true, "15": true, "17": true, "18": true, "190": true,
+	"192": true, "193": true, "911": true, "995": true, "997": true, "998": true, "999": true,
+}
+
+// maxEmergencyDigits bounds the numbers worth checking: libphonenumber's
+// emergency numbers are short codes, and the check is exact, so a longer
+// number is never one (and skips the regular expressions).
+const maxEmergencyDigits = 8
+
+// IsEmergency says whether input, as dialled in region (or anywhere when
+// region is empty), or as an international number (+country code and a
+// short code, such as +1 911), reaches emergency services. The dialer never
+// dials one.
+func IsEmergency(input, region string) bool {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(input) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' || r == '/':
+		default:
+			return false
+		}
+	}
+	d := b.String()
+	if rest, ok := strings.CutPrefix(d, "+"); ok {
+		for i := 1; i <= 3 && i < len(rest); i++ {
+			var cc int
+			fmt.Sscan(rest[:i], &cc)
+			regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+			short := rest[i:]
+			if len(regions) == 0 || len(short) > maxEmergencyDigits {
+				continue
+			}
+			if emergencyCodes[short] {
+				return true
+			}
+			for _, r := range regions {
+				if phonenumbers.IsEmergencyNumber(short, r) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if d == "" || len(d) > maxEmergencyDigits {
+		return false
+	}
+	if emergencyCodes[d] {
+		return true
+	}
+	return region != "" && phonenumbers.IsEmergencyNumber(d, strings.ToUpper(region))
+}
+
+// zoneCache remembers which zone names load, for one import.
+type zoneCache struct {
+	mu sync.Mutex
+	ok map[string]bool
+}
+
+func newZones() *zoneCache { return &zoneCache{ok: map[string]bool{}} }
+
+func (z *zoneCache) valid(name string) bool {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	ok, seen := z.ok[name]
+	if !seen {
+		_, err := time.LoadLocation(name)
+		// "Local" loads too, but means this server's zone, not the lead's.
+		ok = err == nil && name != "Local"
+		z.ok[name] = ok
+	}
+	return ok
+}
