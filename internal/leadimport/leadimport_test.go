@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
+	"switchboard/internal/phone"
 )
 
 func TestParseJSON(t *testing.T) {
@@ -302,6 +303,23 @@ func BenchmarkParseCSV100k(b *testing.B) {
 	for b.Loop() {
 		if _, _, _, err := Parse(FormatCSV, body, ""); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDialsEmergencyIsPhones: the import's fast check refuses every number
+// the dialer's (phone.IsEmergency) refuses, among ordinary and
+// emergency-looking numbers that normalize. (It refuses a few more: +61 000
+// 123, which libphonenumber parses without its leading zeros.)
+func TestDialsEmergencyIsPhones(t *testing.T) {
+	numbers := []string{"+19115550100", "+12125550100", "+441123456789", "+442079460000", "+4999912345", "+49112", "+4411212345", "+1911",
+		"+3911212345", "+390112121212", "+61000123", "+6121234567", "+8111012345", "+81312345678", "+7112", "+79161234567"}
+	for _, n := range numbers {
+		if _, err := phone.Normalize(n, ""); err != nil {
+			continue // never reaches the check
+		}
+		if got, want := dialsEmergency(n), phone.IsEmergency(n); want && !got {
+			t.Errorf("dialsEmergency(%s) = %v, phone.IsEmergency %v", n, got, want)
 		}
 	}
 }
