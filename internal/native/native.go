@@ -55,7 +55,11 @@ type Options struct {
 	// TrunkHealth reports the SIP driver's view of the trunks' health; nil
 	// (no SIP driver) shows every trunk's state as unknown.
 	TrunkHealth TrunkHealth
-	Log         *slog.Logger
+	// Dialer runs campaigns: their lifecycle, live stats, lead imports and
+	// preview offers. nil answers those routes 503 (the campaigns'
+	// configuration, leads and ledger are still served from the store).
+	Dialer switchboard.Dialer
+	Log    *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -161,6 +165,11 @@ type route struct {
 	// Replay turns Idempotency-Key off on a POST whose answer must not be
 	// kept.
 	Replay httpapi.Replay
+	// MaxBody raises the request-body limit of a bulk upload.
+	MaxBody int64
+	// CSV says the route also takes (a POST) or gives (a GET, by Accept) its
+	// content as text/csv.
+	CSV bool
 }
 
 type param struct{ Name, Type, Doc string }
@@ -176,7 +185,7 @@ func (rt route) endpoint() httpapi.Endpoint[route] {
 	}
 	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope,
 		Admin: rt.Access == adminToken, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
-		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, X: rt}
+		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, MaxBody: rt.MaxBody, X: rt}
 }
 
 // call is one request on its way through a route.

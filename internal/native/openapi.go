@@ -133,6 +133,14 @@ func operation(e *httpapi.Endpoint[route], op object, schemas *openapi.Schemas) 
 	if e.Result != nil {
 		resp["content"] = httpapi.JSONContent(schemas.Of(e.Result, false))
 	}
+	if rt.CSV {
+		csv := object{"schema": object{"type": "string", "description": "CSV with a header row naming the columns"}}
+		if rt.Method == http.MethodGet {
+			resp["content"].(object)["text/csv"] = csv
+		} else if body, ok := op["requestBody"].(object); ok {
+			body["content"].(object)["text/csv"] = csv
+		}
+	}
 	if rt.etag {
 		resp["headers"] = object{"ETag": object{"description": "the object's strong entity tag, a hash of its JSON form", "schema": object{"type": "string"}}}
 	}
