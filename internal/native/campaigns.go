@@ -238,7 +238,7 @@ func (a *API) campaignRoutes() {
 		Doc: "The list's leads join the campaign as upcoming leads; those already in it (by external id, or by number) are skipped. " +
 			"copied is how many joined.", Tag: tag, Scope: manage},
 		func(ctx context.Context, c *call, in *contactListRef) (copiedBody, error) {
-			id, err := c.pathID("id")
+			cp, err := get(ctx, c)
 			if err != nil {
 				return copiedBody{}, err
 			}
@@ -246,7 +246,7 @@ func (a *API) campaignRoutes() {
 				return copiedBody{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"contact_list_id": "is required"}}
 			}
-			n, err := s.CopyContactList(ctx, c.tenantID(), in.ContactListID, id)
+			n, err := s.CopyContactList(ctx, c.tenantID(), in.ContactListID, cp.ID)
 			return copiedBody{Copied: n}, err
 		})
 	a.ledgerRoutes()
