@@ -54,7 +54,9 @@ type row struct {
 	// numberFields names each number of lead.PhoneNumbers as the input did
 	// (phone_2, phone_numbers[1]), for the row errors.
 	numberFields []string
-	problems     switchboard.Problems
+	// phoneField is the name the input gave phone_number (phone).
+	phoneField string
+	problems   switchboard.Problems
 }
 
 // parsed is a whole body read and checked.
@@ -164,6 +166,9 @@ func checkRow(r *row, region string, zones *zoneCache) {
 		if n, _ := fmt.Sscanf(f, "phone_numbers[%d]", &i); n == 1 && i < len(r.numberFields) {
 			f = r.numberFields[i]
 		}
+		if f == "phone_number" && r.phoneField != "" {
+			f = r.phoneField
+		}
 		if r.problems == nil {
 			r.problems = switchboard.Problems{}
 		}
@@ -220,7 +225,7 @@ func jsonRow(el json.RawMessage) row {
 				if l.PhoneNumber != "" {
 					p.Add(key, "phone and phone_number are the same field; give one")
 				}
-				l.PhoneNumber = s
+				l.PhoneNumber, r.phoneField = s, key
 			}
 		case "phone_numbers":
 			var list []string
@@ -414,7 +419,7 @@ func csvRow(header, role, rec []string) row {
 		case "name":
 			l.Name = cell
 		case "phone_number":
-			l.PhoneNumber = cell
+			l.PhoneNumber, r.phoneField = cell, header[i]
 		case "phone_numbers":
 			for j, n := range strings.Split(cell, ";") {
 				if n = strings.TrimSpace(n); n != "" {

@@ -102,6 +102,7 @@ func TestRowErrors(t *testing.T) {
 		{"json: field not text", "json", `{"phone_number":"+12125550100","fields":{"a":{"b":1}}}`, "fields.a", "must be text"},
 		{"json: not an object", "json", `"+12125550100"`, "", "must be a JSON object"},
 		{"csv: no number", "csv", `Ann,,,,`, "phone_number", "is required"},
+		{"json: bad phone", "json", `{"phone":"12"}`, "phone", "is not a valid phone number"},
 		{"csv: bad number", "csv", `Ann,12,,,`, "phone_number", "is not a valid phone number"},
 		{"csv: emergency", "csv", `Ann,999,,,`, "phone_number", "is an emergency number"},
 		{"csv: bad phone_2", "csv", `Ann,+12125550100,x,,`, "phone_2", "is not a valid phone number"},

@@ -223,7 +223,7 @@ func TestLeadsAPI(t *testing.T) {
 	path := fmt.Sprintf("/v1/campaigns/%d/leads", a.campaign)
 	var page listBody[switchboard.Lead]
 	ta.do(t, "GET", path+"?limit=2", a.key, nil).decode(t, &page)
-	if page.Metadata.Total != 4 || len(page.Items) != 2 || page.Items[0].Name != "Ann" || page.Metadata.NextCursor == "" {
+	if page.Metadata.Total != 4 || len(page.Items) != 2 || page.Items[1].Name != "Ann" || page.Items[1].Priority != 5 || page.Metadata.NextCursor == "" {
 		t.Fatalf("leads page %+v", page)
 	}
 	wantFields(t, ta.do(t, "GET", path+"?status=lost", a.key, nil), 400, "status")

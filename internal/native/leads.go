@@ -141,7 +141,7 @@ func (a *API) leadRoutes() {
 	}
 	a.handleImport(route{Method: "POST", Path: "/v1/campaigns/{id}/leads", Summary: "Add leads to a campaign: a JSON array of leads, or CSV (Content-Type: text/csv)",
 		Tag: tag, Scope: manage}, campaign)
-	handle(a, route{Method: "GET", Path: "/v1/campaigns/{id}/leads", Summary: "List a campaign's leads, highest priority first",
+	handle(a, route{Method: "GET", Path: "/v1/campaigns/{id}/leads", Summary: "List a campaign's leads, in the order they were added",
 		Tag: tag, Scope: read, Paged: true, Query: leadListParams}, listLeads(campaign))
 	handle(a, route{Method: "GET", Path: "/v1/leads/{id}", Summary: "Get a lead", Tag: tag, Scope: read}, getter(byID(s.Lead)))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/leads/{id}", Summary: "Update a lead, or take it out of dialing (status skipped) and back (upcoming)",
