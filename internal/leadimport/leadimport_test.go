@@ -3,6 +3,7 @@ package leadimport
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -322,5 +323,48 @@ func TestDialsEmergencyIsPhones(t *testing.T) {
 		if got, want := dialsEmergency(n), phone.IsEmergency(n); want && !got {
 			t.Errorf("dialsEmergency(%s) = %v, phone.IsEmergency %v", n, got, want)
 		}
+	}
+}
+
+// TestCanonicalIsNormalize: the fast path for numbers already in E.164
+// answers exactly what phone.Normalize does, on the benchmark's numbers and
+// on random numbers of many countries with the leading digits national
+// prefixes use.
+func TestCanonicalIsNormalize(t *testing.T) {
+	var numbers []string
+	for _, line := range strings.Split(string(csv100k()), "\n")[1:2000] {
+		if cells := strings.Split(line, ","); len(cells) > 3 {
+			numbers = append(numbers, cells[2])
+		}
+	}
+	numbers = append(numbers, "+61000123", "+442079460000", "+4402079460000", "+4930123456", "+49030123456", "+390112121212",
+		"+393471234567", "+18005551234", "+112125550100", "+80012345678", "+79161234567", "+789161234567", "+5491123456789",
+		"+541123456789", "+525512345678", "+5215512345678", "+33612345678", "+330612345678", "+8613800138000", "+86013800138000")
+	rnd := rand.New(rand.NewPCG(7, 7))
+	codes := []int{1, 7, 20, 27, 30, 31, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 54, 55, 56, 57, 60, 61, 62,
+		63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 234, 254, 351, 353, 358, 380, 420, 800, 852, 971, 972}
+	for range 20000 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "+%d", codes[rnd.IntN(len(codes))])
+		b.WriteByte("0189234567"[rnd.IntN(10)])
+		for range 5 + rnd.IntN(8) {
+			b.WriteByte(byte('0' + rnd.IntN(10)))
+		}
+		numbers = append(numbers, b.String())
+	}
+	fast := 0
+	for _, n := range numbers {
+		got, ok := canonical(n)
+		if !ok {
+			continue
+		}
+		fast++
+		if want, err := phone.Normalize(n, ""); err != nil || want != got {
+			t.Errorf("canonical(%s) = %s; phone.Normalize: %s %v", n, got, want, err)
+		}
+	}
+	t.Logf("%d of %d numbers took the fast path", fast, len(numbers))
+	if fast < len(numbers)/4 {
+		t.Errorf("only %d of %d numbers took the fast path", fast, len(numbers))
 	}
 }

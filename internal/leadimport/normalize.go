@@ -73,7 +73,11 @@ func normalize(l *switchboard.Lead, region string, p switchboard.Problems, zones
 			p.Add(n.field, "is an emergency number")
 			continue
 		}
-		e164, err := phone.Normalize(n.value, region)
+		e164, ok := canonical(n.value)
+		var err error
+		if !ok {
+			e164, err = phone.Normalize(n.value, region)
+		}
 		if err != nil {
 			p.Add(n.field, "is not a valid phone number (give it in E.164, +country code and number)")
 			continue
@@ -230,6 +234,80 @@ func dialsEmergency(e164 string) bool {
 		}
 	}
 	return false
+}
+
+// canonical recognizes a number already in E.164 that phone.Normalize
+// would return unchanged, without its regular expressions (two thirds of an
+// import's time, most numbers from a CRM being E.164 already): + and
+// digits, a known country code, no national prefix after it that the parse
+// would strip, and a possible length. ok false says nothing: phone.Normalize
+// decides.
+func canonical(s string) (string, bool) {
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return "", false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	d := s[1:]
+	for i := 1; i <= 3; i++ {
+		cc, _ := strconv.Atoi(d[:i])
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == phonenumbers.UNKNOWN_REGION {
+			continue
+		}
+		nsn := d[i:]
+		prefix, known := parsingPrefix(cc)
+		if !known || prefix != "" && (strings.Trim(prefix, "0123456789") != "" || strings.HasPrefix(nsn, prefix)) {
+			return "", false
+		}
+		national, err := strconv.ParseUint(nsn, 10, 64)
+		if err != nil || len(nsn) < 2 {
+			return "", false
+		}
+		cc32 := int32(cc)
+		n := &phonenumbers.PhoneNumber{CountryCode: &cc32, NationalNumber: &national}
+		if nsn[0] == '0' {
+			// As the parse records a national number's leading zeros.
+			yes, zeros := true, int32(1)
+			for int(zeros) < len(nsn)-1 && nsn[zeros] == '0' {
+				zeros++
+			}
+			n.ItalianLeadingZero = &yes
+			if zeros != 1 {
+				n.NumberOfLeadingZeros = &zeros
+			}
+		}
+		if !phonenumbers.IsPossibleNumber(n) || phonenumbers.Format(n, phonenumbers.E164) != s {
+			return "", false
+		}
+		return s, true
+	}
+	return "", false
+}
+
+// parsingPrefixes are the national prefixes libphonenumber strips after a
+// country code when parsing (a digit string, or a pattern), by country
+// code.
+var parsingPrefixes = sync.OnceValue(func() map[int]string {
+	m := map[int]string{}
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		return m
+	}
+	for _, md := range coll.GetMetadata() {
+		cc := int(md.GetCountryCode())
+		if md.GetId() == phonenumbers.GetRegionCodeForCountryCode(cc) {
+			m[cc] = md.GetNationalPrefixForParsing()
+		}
+	}
+	return m
+})
+
+func parsingPrefix(cc int) (string, bool) {
+	p, ok := parsingPrefixes()[cc]
+	return p, ok
 }
 
 // zoneCache remembers which zone names load, for one import.
