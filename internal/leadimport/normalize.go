@@ -259,8 +259,13 @@ func canonical(s string) (string, bool) {
 		}
 		nsn := d[i:]
 		prefix, known := parsingPrefix(cc)
-		if !known || prefix != "" && (strings.Trim(prefix, "0123456789") != "" || strings.HasPrefix(nsn, prefix)) {
-			return "", false
+		if !known || strings.Trim(prefix, "0123456789|") != "" {
+			return "", false // a pattern: the parse decides
+		}
+		for _, p := range strings.Split(prefix, "|") {
+			if p != "" && strings.HasPrefix(nsn, p) {
+				return "", false
+			}
 		}
 		national, err := strconv.ParseUint(nsn, 10, 64)
 		if err != nil || len(nsn) < 2 {
@@ -288,8 +293,8 @@ func canonical(s string) (string, bool) {
 }
 
 // parsingPrefixes are the national prefixes libphonenumber strips after a
-// country code when parsing (a digit string, or a pattern), by country
-// code.
+// country code when parsing (digits, alternatives of digits such as
+// 0|180020, or a pattern), by country code.
 var parsingPrefixes = sync.OnceValue(func() map[int]string {
 	m := map[int]string{}
 	coll, err := phonenumbers.MetadataCollection()
