@@ -24,8 +24,25 @@ var (
 			string(switchboard.CodeConflict), string(switchboard.CodeUnauthorized), string(switchboard.CodeForbidden),
 			string(switchboard.CodeRateLimited), string(switchboard.CodeTooLarge), string(switchboard.CodeInternal),
 			string(switchboard.CodeBadRequest), string(switchboard.CodeMethodNotAllowed)},
+		reflect.TypeFor[switchboard.CampaignMode](): {string(switchboard.ModePreview), string(switchboard.ModeProgressive),
+			string(switchboard.ModePredictive)},
+		reflect.TypeFor[switchboard.CampaignStatus](): {string(switchboard.CampaignCreated), string(switchboard.CampaignStarted),
+			string(switchboard.CampaignPaused), string(switchboard.CampaignStopped), string(switchboard.CampaignFinished)},
+		reflect.TypeFor[switchboard.LeadStatus](): names(switchboard.LeadStatuses),
+		reflect.TypeFor[switchboard.DialOutcome](): names([]switchboard.DialOutcome{switchboard.DialConnected,
+			switchboard.DialAbandoned, switchboard.DialMachine, switchboard.DialNoAnswer, switchboard.DialBusy, switchboard.DialInvalid,
+			switchboard.DialFailed, switchboard.DialHungUp, switchboard.DialBlocked, switchboard.DialSkipped, switchboard.DialInterrupt}),
 	}
 )
+
+// names lists string values as strings.
+func names[S ~string](vals []S) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
 
 func strategyNames() []string {
 	out := make([]string, len(switchboard.Strategies))
