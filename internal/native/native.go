@@ -5,7 +5,16 @@
 // Every route is declared once with its method, path, scope, request and
 // response types (see routes.go); the table drives routing, authentication,
 // scope checks, strict decoding and the OpenAPI document. The package holds no
-// business rules: it parses, calls the store, and renders.
+// business rules: it parses, calls the store (configuration) or a service (the
+// call service, messaging, the dialer for campaigns' lifecycle, stats, lead
+// imports and preview offers), and renders.
+//
+// Campaigns (campaigns.go, leads.go, ledger.go): a campaign's GET carries its
+// stats beside it and its ETag is the campaign's own (etagged), so If-Match
+// from a GET works and the answer is never a 304; lead imports take a JSON
+// array or CSV (by Content-Type) of up to 32 MiB, a body limit the route
+// raises for itself; the ledger answers JSON pages or, with Accept: text/csv,
+// the whole selection as one streamed CSV.
 package native
 
 import (
@@ -100,7 +109,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeH
 // API keys (their last use is written without an event), webhooks and
 // deliveries (delivery outcomes and webhook statistics are written without
 // events), the event log and streams, exports and recordings (streamed),
-// and the admin routes (no tenant key).
+// and the admin routes (no tenant key). Campaigns, leads, contact lists,
+// imports and the ledger are left out too: the dialer moves leads, writes
+// ledger rows and import progress without an event per change, and a
+// campaign's GET shows its live stats.
 var cachedRoutes = []string{
 	"GET /v1/tenant",
 	"GET /v1/users", "GET /v1/users/{id}",
