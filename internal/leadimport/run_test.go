@@ -149,3 +149,42 @@ func TestRunFails(t *testing.T) {
 		t.Errorf("another tenant's campaign: %v", err)
 	}
 }
+
+// BenchmarkImport100k is a whole import of 100,000 CSV rows into a campaign
+// on each engine: Prepare (parse, check, the job) and Run (a hundred
+// batches, the job written after each).
+func BenchmarkImport100k(b *testing.B) {
+	var body strings.Builder
+	body.WriteString("external_id,name,phone_number,plan\n")
+	for i := range leadimport.MaxRows {
+		fmt.Fprintf(&body, "crm-%d,Lead %d,+1%03d555%04d,gold\n", i, i, 201+i/10000, i%10000)
+	}
+	for name, url := range sqlstoretest.Engines(b) {
+		b.Run(name, func(b *testing.B) {
+			s := sqlstoretest.Open(b, url(b), sqlstore.Options{})
+			ctx := context.Background()
+			tn, err := s.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			q, err := s.CreateQueue(ctx, tn.ID, switchboard.Queue{Name: "Sales"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				c, err := s.CreateCampaign(ctx, tn.ID, switchboard.Campaign{Name: "Bulk", QueueID: q.ID})
+				if err != nil {
+					b.Fatal(err)
+				}
+				to := switchboard.LeadTarget{CampaignID: c.ID}
+				job, leads, rows, err := leadimport.Prepare(ctx, s, tn.ID, to, leadimport.FormatCSV, []byte(body.String()), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if job, err = leadimport.Run(ctx, s, job, leads, rows); err != nil || job.Imported != leadimport.MaxRows {
+					b.Fatalf("%v: %+v", err, job.Errors[:min(3, len(job.Errors))])
+				}
+			}
+		})
+	}
+}
