@@ -183,7 +183,8 @@ func bodyError(format string, args ...any) error {
 // readJSON reads a JSON array of objects. Each element is read on its own,
 // so that one malformed object is that row's error.
 func readJSON(body []byte) ([]row, error) {
-	if t := bytes.TrimLeft(body, " \t\r\n\ufeff"); len(t) == 0 || t[0] != '[' {
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '[' {
 		return nil, bodyError("the body must be a JSON array of lead objects")
 	}
 	var raw []json.RawMessage
@@ -223,7 +224,7 @@ func jsonRow(el json.RawMessage) row {
 		case "phone_number", "phone":
 			if s, _ := text(key, v); s != "" {
 				if l.PhoneNumber != "" {
-					p.Add(key, "phone and phone_number are the same field; give one")
+					p.Add("phone", "phone and phone_number are the same field; give one")
 				}
 				l.PhoneNumber, r.phoneField = s, key
 			}
@@ -237,6 +238,9 @@ func jsonRow(el json.RawMessage) row {
 			l.TimeZone, _ = text(key, v)
 		case "external_id", "external_unique_id":
 			if s, _ := text(key, v); s != "" {
+				if l.ExternalID != "" {
+					p.Add("external_unique_id", "external_unique_id and external_id are the same field; give one")
+				}
 				l.ExternalID = s
 			}
 		case "priority":

@@ -21,7 +21,7 @@ func TestParseJSON(t *testing.T) {
 	 {"name":"Bob","phone":"+44 20 7946 0000","phone_numbers":["+44 20 7946 0001","+44 20 7946 0000"],"time_zone":"Europe/Rome","consent":"no"},
 	 {"name":"Cat","phone_number":"390112121212","external_unique_id":"crm-3","consent":null,"priority":"2"}
 	]`
-	leads, rows, errs, err := Parse(FormatJSON, []byte(body), "")
+	leads, rows, errs, err := Parse(FormatJSON, []byte("\ufeff"+body), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +104,8 @@ func TestRowErrors(t *testing.T) {
 		{"json: not an object", "json", `"+12125550100"`, "", "must be a JSON object"},
 		{"csv: no number", "csv", `Ann,,,,`, "phone_number", "is required"},
 		{"json: bad phone", "json", `{"phone":"12"}`, "phone", "is not a valid phone number"},
+		{"json: phone twice", "json", `{"phone":"+12125550111","phone_number":"+12125550111"}`, "phone", "the same field"},
+		{"json: external id twice", "json", `{"phone":"+12125550111","external_id":"a","external_unique_id":"b"}`, "external_unique_id", "the same field"},
 		{"csv: bad number", "csv", `Ann,12,,,`, "phone_number", "is not a valid phone number"},
 		{"csv: emergency", "csv", `Ann,999,,,`, "phone_number", "is an emergency number"},
 		{"csv: bad phone_2", "csv", `Ann,+12125550100,x,,`, "phone_2", "is not a valid phone number"},
