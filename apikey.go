@@ -30,6 +30,9 @@ const (
 	ScopeContactsManage = "contacts.manage"
 	ScopeMessagesRead   = "messages.read"
 	ScopeMessagesManage = "messages.manage"
+	// Outbound campaigns, their leads, contact lists, imports and ledger.
+	ScopeCampaignsRead   = "campaigns.read"
+	ScopeCampaignsManage = "campaigns.manage"
 )
 
 // Scopes lists every scope name a key may be given.
@@ -37,7 +40,7 @@ var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRe
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
 	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead,
 	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage,
-	ScopeMessagesRead, ScopeMessagesManage}
+	ScopeMessagesRead, ScopeMessagesManage, ScopeCampaignsRead, ScopeCampaignsManage}
 
 // UserKeyScopes are the only scopes a user key (APIKey.UserID set) may carry,
 // and the ones it gets when created without a list: what one person needs to

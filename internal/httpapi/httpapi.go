@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -50,6 +51,11 @@ type Info struct {
 	// the authenticator knows it, which renderers may read settings from
 	// (a time zone): cached answers depend on it (ResponseCache).
 	TenantVersion int64
+
+	// body and bodyW are the request's body before Observer's limit, for a
+	// route that allows a larger one (Endpoint.MaxBody).
+	body  io.ReadCloser
+	bodyW http.ResponseWriter
 }
 
 type infoKey struct{}
@@ -96,6 +102,7 @@ func (o *Observer) Wrap(dialect string, h http.Handler, writeErr ErrorWriter) ht
 		w.Header().Set("X-Request-Id", id)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		if o.MaxBody > 0 && r.Body != nil {
+			info.body, info.bodyW = r.Body, rec
 			r.Body = http.MaxBytesReader(rec, r.Body, o.MaxBody)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
@@ -135,6 +142,18 @@ func (o *Observer) Wrap(dialect string, h http.Handler, writeErr ErrorWriter) ht
 		}
 		h.ServeHTTP(rec, r)
 	})
+}
+
+// raiseBodyLimit lets r's body be up to n bytes instead of Observer's limit.
+// Nothing has read the body yet when a route raises it.
+func raiseBodyLimit(w http.ResponseWriter, r *http.Request, n int64) {
+	if info := InfoFrom(r.Context()); info.body != nil {
+		r.Body = http.MaxBytesReader(info.bodyW, info.body, n)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+	}
 }
 
 func newRequestID() string {

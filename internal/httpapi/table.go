@@ -36,7 +36,10 @@ type Endpoint[X any] struct {
 	// compute from the clock, or read rows changed without an event must
 	// not set it.
 	Cache bool
-	X     X
+	// MaxBody, when set, is the route's own limit of its request body in
+	// bytes, in place of the server's (Observer.MaxBody): for bulk uploads.
+	MaxBody int64
+	X       X
 }
 
 // Param is a query parameter of a route: its name, OpenAPI type and meaning.
@@ -159,6 +162,9 @@ func (t *Table[C, X]) HandleRaw(e *Endpoint[X], serve func(w http.ResponseWriter
 		if err != nil {
 			t.Errors(w, r, err)
 			return
+		}
+		if e.MaxBody > 0 {
+			raiseBodyLimit(w, r, e.MaxBody)
 		}
 		if e.Cache && t.Cache != nil && r.Method == http.MethodGet {
 			t.Cache.serve(w, r, t.CacheEpoch, func(w http.ResponseWriter, r *http.Request) { serve(w, r, c) })

@@ -3,6 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,6 +98,43 @@ func TestTableNoRoute(t *testing.T) {
 		if rec.Code != c.status || rec.Header().Get("Allow") != c.allow || (c.msg != "" && v["message"] != c.msg) {
 			t.Errorf("%s %s = %d Allow %q %s, want %d Allow %q %q", c.method, c.path, rec.Code, rec.Header().Get("Allow"),
 				strings.TrimSpace(rec.Body.String()), c.status, c.allow, c.msg)
+		}
+	}
+}
+
+// TestTableRouteBodyLimit: a route with its own MaxBody reads a body larger
+// than the server's limit, up to its own; every other route keeps the
+// server's.
+func TestTableRouteBodyLimit(t *testing.T) {
+	tb := kitTable()
+	read := func(w http.ResponseWriter, r *http.Request, _ kitCaller) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		fmt.Fprint(w, len(b))
+	}
+	tb.HandleRaw(&httpapi.Endpoint[struct{}]{Route: httpapi.Route{Method: "POST", Path: "/small", Scope: "s"}}, read)
+	tb.HandleRaw(&httpapi.Endpoint[struct{}]{Route: httpapi.Route{Method: "POST", Path: "/bulk", Scope: "s"}, MaxBody: 4096}, read)
+	obs := &httpapi.Observer{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1024}
+	srv := httptest.NewServer(obs.Wrap("kit", tb, tb.Errors))
+	defer srv.Close()
+	for _, tt := range []struct {
+		path   string
+		size   int
+		status int
+	}{
+		{"/small", 1024, 200}, {"/small", 1025, 413}, {"/bulk", 4096, 200}, {"/bulk", 4097, 413},
+	} {
+		res, err := http.Post(srv.URL+tt.path, "text/plain", strings.NewReader(strings.Repeat("x", tt.size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || tt.status == 200 && string(body) != fmt.Sprint(tt.size) {
+			t.Errorf("POST %s with %d bytes: %d %s, want %d", tt.path, tt.size, res.StatusCode, body, tt.status)
 		}
 	}
 }

@@ -109,6 +109,7 @@ type fixture struct {
 	call, dnc, contact, message  int64
 	menu                         int64
 	trunk                        int64
+	campaign, lead, list, job    int64
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -172,6 +173,21 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	tr, err := s.CreateTrunk(ctx, id, switchboard.Trunk{Name: "carrier", InboundAddresses: []string{"192.0.2.0/24"}, Enabled: true})
 	must(err)
 	f.trunk = tr.ID
+	cp, err := s.CreateCampaign(ctx, id, switchboard.Campaign{Name: "Renewals", Mode: switchboard.ModeProgressive, QueueID: q.ID})
+	must(err)
+	f.campaign = cp.ID
+	_, err = s.InsertLeads(ctx, id, switchboard.LeadTarget{CampaignID: cp.ID}, []switchboard.Lead{{Name: "Lia", PhoneNumber: "+12125550100",
+		PhoneNumbers: []string{"+12125550100"}, TimeZone: "America/New_York"}})
+	must(err)
+	leads, err := s.Leads(ctx, id, switchboard.LeadTarget{CampaignID: cp.ID}, switchboard.LeadFilter{}, switchboard.ListOptions{})
+	must(err)
+	f.lead = leads.Items[0].ID
+	cl, err := s.CreateContactList(ctx, id, switchboard.ContactList{Name: "Prospects"})
+	must(err)
+	f.list = cl.ID
+	job, err := s.CreateImportJob(ctx, id, switchboard.ImportJob{CampaignID: &cp.ID, Status: switchboard.ImportRunning, Format: "json", Total: 1})
+	must(err)
+	f.job = job.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -182,7 +198,7 @@ func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
 		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
-		"ivr_menus": f.menu, "trunks": f.trunk}
+		"ivr_menus": f.menu, "trunks": f.trunk, "campaigns": f.campaign, "leads": f.lead, "contact_lists": f.list, "lead_imports": f.job}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

@@ -5,7 +5,16 @@
 // Every route is declared once with its method, path, scope, request and
 // response types (see routes.go); the table drives routing, authentication,
 // scope checks, strict decoding and the OpenAPI document. The package holds no
-// business rules: it parses, calls the store, and renders.
+// business rules: it parses, calls the store (configuration) or a service (the
+// call service, messaging, the dialer for campaigns' lifecycle, stats, lead
+// imports and preview offers), and renders.
+//
+// Campaigns (campaigns.go, leads.go, ledger.go): a campaign's GET carries its
+// stats beside it and its ETag is the campaign's own (etagged), so If-Match
+// from a GET works and the answer is never a 304; lead imports take a JSON
+// array or CSV (by Content-Type) of up to 32 MiB, a body limit the route
+// raises for itself; the ledger answers JSON pages or, with Accept: text/csv,
+// the whole selection as one streamed CSV.
 package native
 
 import (
@@ -55,7 +64,11 @@ type Options struct {
 	// TrunkHealth reports the SIP driver's view of the trunks' health; nil
 	// (no SIP driver) shows every trunk's state as unknown.
 	TrunkHealth TrunkHealth
-	Log         *slog.Logger
+	// Dialer runs campaigns: their lifecycle, live stats, lead imports and
+	// preview offers. nil answers those routes 503 (the campaigns'
+	// configuration, leads and ledger are still served from the store).
+	Dialer switchboard.Dialer
+	Log    *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -96,7 +109,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeH
 // API keys (their last use is written without an event), webhooks and
 // deliveries (delivery outcomes and webhook statistics are written without
 // events), the event log and streams, exports and recordings (streamed),
-// and the admin routes (no tenant key).
+// and the admin routes (no tenant key). Campaigns, leads, contact lists,
+// imports and the ledger are left out too: the dialer moves leads, writes
+// ledger rows and import progress without an event per change, and a
+// campaign's GET shows its live stats.
 var cachedRoutes = []string{
 	"GET /v1/tenant",
 	"GET /v1/users", "GET /v1/users/{id}",
@@ -161,6 +177,11 @@ type route struct {
 	// Replay turns Idempotency-Key off on a POST whose answer must not be
 	// kept.
 	Replay httpapi.Replay
+	// MaxBody raises the request-body limit of a bulk upload.
+	MaxBody int64
+	// CSV says the route also takes (a POST) or gives (a GET, by Accept) its
+	// content as text/csv.
+	CSV bool
 }
 
 type param struct{ Name, Type, Doc string }
@@ -176,7 +197,7 @@ func (rt route) endpoint() httpapi.Endpoint[route] {
 	}
 	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope,
 		Admin: rt.Access == adminToken, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
-		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, X: rt}
+		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, MaxBody: rt.MaxBody, X: rt}
 }
 
 // call is one request on its way through a route.

@@ -24,8 +24,25 @@ var (
 			string(switchboard.CodeConflict), string(switchboard.CodeUnauthorized), string(switchboard.CodeForbidden),
 			string(switchboard.CodeRateLimited), string(switchboard.CodeTooLarge), string(switchboard.CodeInternal),
 			string(switchboard.CodeBadRequest), string(switchboard.CodeMethodNotAllowed)},
+		reflect.TypeFor[switchboard.CampaignMode](): {string(switchboard.ModePreview), string(switchboard.ModeProgressive),
+			string(switchboard.ModePredictive)},
+		reflect.TypeFor[switchboard.CampaignStatus](): {string(switchboard.CampaignCreated), string(switchboard.CampaignStarted),
+			string(switchboard.CampaignPaused), string(switchboard.CampaignStopped), string(switchboard.CampaignFinished)},
+		reflect.TypeFor[switchboard.LeadStatus](): names(switchboard.LeadStatuses),
+		reflect.TypeFor[switchboard.DialOutcome](): names([]switchboard.DialOutcome{switchboard.DialConnected,
+			switchboard.DialAbandoned, switchboard.DialMachine, switchboard.DialNoAnswer, switchboard.DialBusy, switchboard.DialInvalid,
+			switchboard.DialFailed, switchboard.DialHungUp, switchboard.DialBlocked, switchboard.DialSkipped, switchboard.DialInterrupt}),
 	}
 )
+
+// names lists string values as strings.
+func names[S ~string](vals []S) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
 
 func strategyNames() []string {
 	out := make([]string, len(switchboard.Strategies))
@@ -132,6 +149,14 @@ func operation(e *httpapi.Endpoint[route], op object, schemas *openapi.Schemas) 
 	}
 	if e.Result != nil {
 		resp["content"] = httpapi.JSONContent(schemas.Of(e.Result, false))
+	}
+	if rt.CSV {
+		csv := object{"schema": object{"type": "string", "description": "CSV with a header row naming the columns"}}
+		if rt.Method == http.MethodGet {
+			resp["content"].(object)["text/csv"] = csv
+		} else if body, ok := op["requestBody"].(object); ok {
+			body["content"].(object)["text/csv"] = csv
+		}
 	}
 	if rt.etag {
 		resp["headers"] = object{"ETag": object{"description": "the object's strong entity tag, a hash of its JSON form", "schema": object{"type": "string"}}}

@@ -205,16 +205,26 @@ func (a *API) markETags() {
 	}
 }
 
+// etagged is an answer whose ETag is that of the stored object inside it
+// (the one a PATCH checks If-Match against), beside figures that change
+// without it: a campaign with its stats. Such an answer is never a 304,
+// since its ETag does not cover all of it.
+type etagged interface{ etagObject() any }
+
 // writeETag sets the ETag of out on the response and reports whether the
 // request's If-None-Match already names it (a GET then answers 304).
 func writeETag(w http.ResponseWriter, r *http.Request, out any) (notModified bool) {
+	e, partial := out.(etagged)
+	if partial {
+		out = e.etagObject()
+	}
 	tag := etagOf(out)
 	if tag == "" {
 		return false
 	}
 	w.Header().Set("ETag", tag)
 	inm := r.Header.Get("If-None-Match")
-	return r.Method == http.MethodGet && inm != "" && !etagNoneMatch(inm, tag)
+	return !partial && r.Method == http.MethodGet && inm != "" && !etagNoneMatch(inm, tag)
 }
 
 // updater adapts a store Update…Func to a route that names the object in

@@ -29,6 +29,10 @@ type Schemas struct {
 	// as epoch numbers); nil gives a date-time string.
 	Time       Object
 	components Object
+	// named is the type behind each component name, so that two types
+	// whose names meet (listBody[Contact] and a ContactList type) get a
+	// component each.
+	named map[string]reflect.Type
 }
 
 // Components returns the schemas registered so far, by name.
@@ -84,7 +88,7 @@ func (s *Schemas) Of(t reflect.Type, strict bool) Object {
 		return Object{"type": "object", "additionalProperties": s.Of(t.Elem(), strict)}
 	case reflect.Struct:
 		comps := s.Components()
-		name := Name(t)
+		name := s.name(t)
 		if _, seen := comps[name]; !seen {
 			comps[name] = Object{} // placeholder against recursion
 			props := Object{}
@@ -153,6 +157,32 @@ func bounds(schema Object, t reflect.Type, tag reflect.StructTag) {
 			} else if f, err := strconv.ParseFloat(v, 64); err == nil {
 				schema[key] = f
 			}
+		}
+	}
+}
+
+// name is t's component name: Name(t), or, when another type has it
+// already, Name(t) led by t's package name (SwitchboardContactList), and
+// numbered past that.
+func (s *Schemas) name(t reflect.Type) string {
+	if s.named == nil {
+		s.named = map[string]reflect.Type{}
+	}
+	base := Name(t)
+	pkg := t.PkgPath()
+	pkg = pkg[strings.LastIndex(pkg, "/")+1:]
+	if pkg != "" {
+		pkg = strings.ToUpper(pkg[:1]) + pkg[1:]
+	}
+	name := base
+	for i := 1; ; i++ {
+		if prev, taken := s.named[name]; !taken || prev == t {
+			s.named[name] = t
+			return name
+		}
+		name = pkg + base
+		if i > 1 {
+			name += strconv.Itoa(i)
 		}
 	}
 }
