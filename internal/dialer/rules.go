@@ -1,6 +1,8 @@
 package dialer
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +21,9 @@ type verdict struct {
 	// status is the lead's final status when a rule forbids it for good.
 	status switchboard.LeadStatus
 	reason string
-	loc    *time.Location
+	// locs are the zones the hours were checked in, zoneNames their names.
+	locs      []*time.Location
+	zoneNames string
 }
 
 // zones caches loaded time zones: every lead names one, and loading reads
@@ -46,19 +50,29 @@ func (z *zones) load(name string) *time.Location {
 	return loc
 }
 
-// leadZone is the zone a lead's calling hours are counted in: its own, else
-// its number's area's. ok is false when neither is known: such a lead is not
-// dialled, since its hours cannot be checked.
-func (z *zones) leadZone(l *switchboard.Lead, number string) (*time.Location, string, bool) {
-	name := l.TimeZone
-	if name == "" {
-		name, _ = phone.TimeZone(number)
+// leadZones are the zones a lead's calling hours are counted in: its own,
+// else every zone of its number's area (a prefix that spans zones is called
+// only when the hours allow it in all of them). ok is false when neither is
+// known: such a lead is not dialled, since its hours cannot be checked.
+func (z *zones) leadZones(l *switchboard.Lead, number string) ([]*time.Location, string, bool) {
+	names := []string{l.TimeZone}
+	if l.TimeZone == "" {
+		names = phone.TimeZones(number)
 	}
-	if name == "" {
+	if len(names) == 0 {
 		return nil, "", false
 	}
-	loc := z.load(name)
-	return loc, name, loc != nil
+	locs := make([]*time.Location, 0, len(names))
+	for _, n := range names {
+		loc := z.load(n)
+		if loc == nil {
+			return nil, "", false
+		}
+		if !slices.Contains(locs, loc) {
+			locs = append(locs, loc)
+		}
+	}
+	return locs, strings.Join(names, ","), true
 }
 
 // check applies the rules to lead l about to be dialled on number at now:
@@ -90,16 +104,16 @@ func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number strin
 	if !c.RequireConsent && l.Consent == nil {
 		v.checks.Consent = switchboard.CheckNA
 	}
-	loc, _, ok := z.leadZone(l, number)
+	locs, names, ok := z.leadZones(l, number)
 	if !ok {
 		v.checks.CallingHours = switchboard.CheckBlocked
 		v.status, v.reason = switchboard.LeadSkipped, "the lead's time zone is unknown, so its calling hours cannot be checked"
 		return v
 	}
-	v.loc = loc
-	if !c.Schedule.Allowed(now, loc) {
+	v.locs, v.zoneNames = locs, names
+	if !allowedEverywhere(c.Schedule, now, locs) {
 		v.checks.CallingHours = switchboard.CheckBlocked
-		v.deferTo = nextAllowed(c.Schedule, now, loc)
+		v.deferTo = nextAllowedEverywhere(c.Schedule, now, locs)
 		v.reason = "outside the calling hours in the lead's time zone"
 		return v
 	}
@@ -130,6 +144,41 @@ func nextAllowed(s switchboard.CampaignSchedule, now time.Time, loc *time.Locati
 		if s.Allowed(at, loc) {
 			return at
 		}
+	}
+	return time.Time{}
+}
+
+func allowedEverywhere(s switchboard.CampaignSchedule, t time.Time, locs []*time.Location) bool {
+	for _, loc := range locs {
+		if !s.Allowed(t, loc) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextAllowedEverywhere is the first time after now the schedule allows a
+// call in every one of locs, or zero when none comes soon.
+func nextAllowedEverywhere(s switchboard.CampaignSchedule, now time.Time, locs []*time.Location) time.Time {
+	t := now
+	for range 32 {
+		var latest time.Time
+		for _, loc := range locs {
+			if s.Allowed(t, loc) {
+				continue
+			}
+			next := nextAllowed(s, t, loc)
+			if next.IsZero() {
+				return time.Time{}
+			}
+			if next.After(latest) {
+				latest = next
+			}
+		}
+		if latest.IsZero() {
+			return t
+		}
+		t = latest
 	}
 	return time.Time{}
 }

@@ -36,6 +36,11 @@ func TestRules(t *testing.T) {
 		{name: "consent required, none on record", number: "+12125550100", require: true, status: switchboard.LeadSkipped},
 		{name: "consent required and given", lead: switchboard.Lead{Consent: &consented}, number: "+12125550100", require: true, dial: true},
 		{name: "an unknown zone", lead: switchboard.Lead{TimeZone: "Mars/Olympus"}, number: "+12125550100", status: switchboard.LeadSkipped},
+		// A toll-free number spans every zone of the +1 area, from Guam
+		// (UTC+10) to Pago Pago (UTC-11): it waits until 8 a.m. in Guam,
+		// 22:00 UTC, when it is still evening in St John's and Halifax.
+		{name: "a number whose area spans zones waits until all of them allow", number: "+18005550100",
+			deferTo: time.Date(2026, 1, 5, 22, 0, 0, 0, time.UTC)},
 	} {
 		t.Run(x.name, func(t *testing.T) {
 			c.RequireConsent = x.require

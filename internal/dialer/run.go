@@ -223,10 +223,10 @@ func (d *Dialer) refuse(r *run, l switchboard.Lead, number string, v verdict, no
 func (d *Dialer) ledgerRow(r *run, l *switchboard.Lead, number string, v verdict, now time.Time) switchboard.DialAttempt {
 	row := switchboard.DialAttempt{TenantID: r.c.TenantID, CampaignID: r.c.ID, LeadID: l.ID, Number: number,
 		Mode: string(r.c.Mode), At: now, Checks: v.checks}
-	if v.loc != nil {
-		row.TimeZone, row.LocalTime = v.loc.String(), now.In(v.loc).Format(time.RFC3339)
-	} else if _, name, ok := d.zones.leadZone(l, number); ok {
-		row.TimeZone = name
+	if len(v.locs) > 0 {
+		row.TimeZone, row.LocalTime = v.zoneNames, now.In(v.locs[0]).Format(time.RFC3339)
+	} else if _, names, ok := d.zones.leadZones(l, number); ok {
+		row.TimeZone = names
 	}
 	return row
 }

@@ -146,14 +146,13 @@ func checkText(p switchboard.Problems, field, v string, limit int) {
 	}
 }
 
-// ZoneOf is the IANA time zone of an E.164 number by libphonenumber's
-// prefix map (phone.TimeZone: the first of several), UTC when the map knows
-// none.
+// ZoneOf is the IANA time zone of an E.164 number's area when it has exactly
+// one (phone.TimeZone), and "" otherwise: a lead left without a zone is
+// dialled only when the calling hours allow it in every zone of its
+// number's area, and not at all when none is known (the dialer's rules).
 func ZoneOf(e164 string) string {
-	if z, ok := phone.TimeZone(e164); ok {
-		return z
-	}
-	return "UTC"
+	z, _ := phone.TimeZone(e164)
+	return z
 }
 
 // emergencyCodes are numbers that reach emergency services somewhere, as

@@ -129,18 +129,21 @@ func TestRunFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetCampaignStatus(ctx, tenant, c.ID, []switchboard.CampaignStatus{switchboard.CampaignCreated}, switchboard.CampaignStopped); err != nil {
+	// The campaign is deleted while the job waits: the store refuses the
+	// batch, and the job ends failed with the reason.
+	if err := s.DeleteCampaign(ctx, tenant, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, err = leadimport.Run(ctx, s, job, leads, rows)
-	stored, _ := s.ImportJob(ctx, tenant, job.ID)
-	if switchboard.ErrorCode(err) != switchboard.CodeConflict || stored.Status != switchboard.ImportFailed || stored.Error == "" ||
-		stored.FinishedAt == nil || stored.Imported != 0 {
-		t.Errorf("run into a stopped campaign: %v, job %+v", err, stored)
+	if switchboard.ErrorCode(err) != switchboard.CodeNotFound || got.Status != switchboard.ImportFailed || got.Error == "" ||
+		got.FinishedAt == nil || got.Imported != 0 {
+		t.Errorf("run into a deleted campaign: %v, job %+v", err, got)
 	}
 
 	// A body that cannot be read records no job; another tenant's campaign
 	// is not found.
+	c, _ = s.CreateCampaign(ctx, tenant, switchboard.Campaign{Name: "Again", QueueID: c.QueueID})
+	to = switchboard.LeadTarget{CampaignID: c.ID}
 	if _, _, _, err := leadimport.Prepare(ctx, s, tenant, to, leadimport.FormatJSON, []byte(`{}`), ""); switchboard.ErrorCode(err) != switchboard.CodeInvalid {
 		t.Errorf("unreadable body: %v", err)
 	}

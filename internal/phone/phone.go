@@ -36,12 +36,24 @@ func Normalize(input, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
-// TimeZone is the IANA time zone of an E.164 number's area, from
-// libphonenumber's prefix map: the first of its zones when the area spans
-// several (a country-wide prefix), and ok false when the map knows none.
-func TimeZone(e164 string) (zone string, ok bool) {
+// TimeZones are the IANA time zones of an E.164 number's area, from
+// libphonenumber's prefix map: one for most numbers, several when the
+// prefix spans zones (a country-wide or toll-free prefix), none when the map
+// knows none.
+func TimeZones(e164 string) []string {
 	zones, err := phonenumbers.GetTimezonesForPrefix(e164)
 	if err != nil || len(zones) == 0 || zones[0] == phonenumbers.UNKNOWN_TIMEZONE {
+		return nil
+	}
+	return zones
+}
+
+// TimeZone is the time zone of an E.164 number's area when it has exactly
+// one: a number whose prefix spans zones has no single local time, and
+// guessing one could call someone at night.
+func TimeZone(e164 string) (zone string, ok bool) {
+	zones := TimeZones(e164)
+	if len(zones) != 1 {
 		return "", false
 	}
 	return zones[0], true

@@ -40,6 +40,10 @@ func TestTimeZone(t *testing.T) {
 			t.Errorf("TimeZone(%s) = %q, %v; want %q", c.number, z, ok, c.zone)
 		}
 	}
+	// A toll-free prefix spans the whole country: no single zone.
+	if z, ok := TimeZone("+18005550100"); ok || len(TimeZones("+18005550100")) < 4 {
+		t.Errorf("TimeZone(+1 800) = %q, %v; zones %v", z, ok, TimeZones("+18005550100"))
+	}
 }
 
 func TestIsEmergency(t *testing.T) {
