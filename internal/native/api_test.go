@@ -220,7 +220,9 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	b := newFixture(t, ta.store, "beta")
 	walked := 0
 	for _, rt := range ta.api.table.Endpoints() {
-		if !rt.TenantKeys || !strings.Contains(rt.Path, "{") {
+		// An outside number scripted in the simulator is nobody's object:
+		// each tenant scripts its own (internal/sim's tenant numbers).
+		if !rt.TenantKeys || !strings.Contains(rt.Path, "{") || strings.HasSuffix(rt.Path, "{number}") {
 			continue
 		}
 		walked++
