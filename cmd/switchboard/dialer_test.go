@@ -318,3 +318,72 @@ func TestCampaignResumesAfterRestart(t *testing.T) {
 		t.Errorf("leads after the restart: %v", st)
 	}
 }
+
+// TestPreviewCampaign: in preview the agent is offered a lead with its data,
+// skips one (final: skipped, in the ledger) and accepts the next, which rings
+// their phone and then the lead.
+func TestPreviewCampaign(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	_, c := newCallServer(t, db)
+	s := newCampaignScene(t, c, 1)
+	agent := s.agents[0]
+	s.script(t, "+12125550201", "answer", 0.2, 1)
+	s.script(t, "+12125550202", "answer", 0.2, 1)
+	_, camp := c.do("POST", "/v1/campaigns", map[string]any{"name": "Preview", "mode": "preview", "queue_id": s.queue,
+		"preview_seconds": 60, "schedule": map[string]any{"from": "00:00", "to": "24:00"}})
+	id := int64(camp["id"].(float64))
+	s.importLeads(t, id, []map[string]any{
+		{"name": "First", "phone_number": "+12125550201", "priority": 5, "fields": map[string]any{"plan": "gold"}},
+		{"name": "Second", "phone_number": "+12125550202"},
+	})
+	if status, p := c.do("GET", fmt.Sprintf("/v1/agents/%d/preview", agent), nil); status != 204 {
+		t.Fatalf("an offer before the start: %d %v", status, p)
+	}
+	c.do("POST", fmt.Sprintf("/v1/campaigns/%d/start", id), nil)
+	offer := func() map[string]any {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			status, o := c.do("GET", fmt.Sprintf("/v1/agents/%d/preview", agent), nil)
+			if status == 200 {
+				return o
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no offer: %d %v", status, o)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	first := offer()
+	lead := first["lead"].(map[string]any)
+	if lead["name"] != "First" || lead["status"] != "previewing" || lead["fields"].(map[string]any)["plan"] != "gold" || first["timeout_action"] != "dial" {
+		t.Fatalf("first offer: %v", first)
+	}
+	if status, p := c.do("POST", fmt.Sprintf("/v1/agents/%d/preview/skip", agent), map[string]any{"lead_id": lead["id"]}); status != 204 && status != 200 {
+		t.Fatalf("skip: %d %v", status, p)
+	}
+	second := offer()
+	lead2 := second["lead"].(map[string]any)
+	if lead2["name"] != "Second" {
+		t.Fatalf("second offer: %v", second)
+	}
+	status, accepted := c.do("POST", fmt.Sprintf("/v1/agents/%d/preview/accept", agent), map[string]any{"lead_id": lead2["id"]})
+	if status != 200 || accepted["call_id"] == nil {
+		t.Fatalf("accept: %d %v", status, accepted)
+	}
+	call := waitCall(t, c, int64(accepted["call_id"].(float64)), func(v map[string]any) bool { return v["status"] == "finished" })
+	if call["agent_id"] != float64(agent) || call["to"] != "+12125550202" || call["disposition"] != "answered" {
+		t.Errorf("the preview call: %v", call)
+	}
+	done := s.waitCampaign(t, id, 30*time.Second, func(c map[string]any) bool { return c["status"] == "finished" })
+	leads := done["stats"].(map[string]any)["leads"].(map[string]any)
+	if leads["skipped"] != float64(1) || leads["finished"] != float64(1) {
+		t.Errorf("leads: %v", leads)
+	}
+	outcomes := map[string]string{}
+	for _, r := range s.ledger(t, id) {
+		outcomes[r["number"].(string)] = r["outcome"].(string)
+	}
+	if outcomes["+12125550201"] != "skipped" || outcomes["+12125550202"] != "connected" {
+		t.Errorf("ledger outcomes: %v", outcomes)
+	}
+}
