@@ -15,6 +15,7 @@ rounds=${1:-3}
 #   bench/ivr.sh       calls through two IVR menus against calls straight to the queue (run below)
 #   bench/trunks.sh    what SIP trunks add per call against an INVITE parse (issue 13, run below)
 #   bench/registrar.sh SIP REGISTER refreshes vs a bare handler, the guard vs parsing
+#   bench/dialer.sh    predictive vs progressive campaigns in simulation, six seeds (run below)
 #   bench/sip.sh       the B2BUA's calls/s vs a bare sipgo UAS, and 250/500/1,000 recorded
 #                      calls (needs sipp; about 5 minutes; not run from here)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
@@ -36,5 +37,7 @@ echo "== the ACD: one queue of 1,000 agents vs one of 50 at the same occupancy, 
 bash bench/acd.sh "$rounds"
 echo "== IVR menus: calls through a menu and its submenu vs straight to the queue (100 agents)"
 bash bench/ivr.sh "$rounds"
+echo "== the dialer: a predictive campaign vs its progressive baseline, 50 agents, 8 simulated hours"
+bash bench/dialer.sh
 echo "== SIP trunks: inbound match among 10,000 trunks and an outbound slot, against parsing one INVITE"
 bash bench/trunks.sh "$rounds"
