@@ -258,6 +258,9 @@ type DNCNumber struct {
 	Number    string    `json:"number"`
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt, when set, is when the entry stops blocking calls (a
+	// request honoured for a period); null never expires.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // AgentLive is what an agent is doing right now, as the call engine sees it.

@@ -147,10 +147,12 @@ type Store interface {
 	// CallStats summarizes the ended calls that started in [since, until),
 	// of one queue or (queueID 0) of the whole tenant.
 	CallStats(ctx context.Context, tenantID, queueID int64, since, until time.Time, slThreshold time.Duration) (CallStats, error)
-	// AddDNC puts a number (E.164) on the tenant's do-not-call list.
-	AddDNC(ctx context.Context, tenantID int64, number, reason string) (DNCNumber, error)
+	// AddDNC puts a number (E.164) on the tenant's do-not-call list, until
+	// expiresAt when it is set (it must be in the future).
+	AddDNC(ctx context.Context, tenantID int64, number, reason string, expiresAt *time.Time) (DNCNumber, error)
 	DNCNumbers(ctx context.Context, tenantID int64, opt ListOptions) (Page[DNCNumber], error)
 	RemoveDNC(ctx context.Context, tenantID, id int64) error
+	// IsDNC says whether number is on the list now (an expired entry is not).
 	IsDNC(ctx context.Context, tenantID int64, number string) (bool, error)
 	// SubjectEvents returns the events about one object (a call's steps), in
 	// order.

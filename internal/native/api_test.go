@@ -160,7 +160,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 		From: "+15550001111", To: "+15550002222", CreatedAt: time.Now()}, "created")
 	must(err)
 	f.call = c.ID
-	d, err := s.AddDNC(ctx, id, "+15550009999", "asked not to be called")
+	d, err := s.AddDNC(ctx, id, "+15550009999", "asked not to be called", nil)
 	must(err)
 	f.dnc = d.ID
 	ct, err := s.CreateContact(ctx, id, switchboard.Contact{FirstName: "Carla", PrimaryPhone: "+390312345678"})

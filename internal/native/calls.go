@@ -49,6 +49,8 @@ type clickBody struct {
 type dncBody struct {
 	Number string `json:"number" limit:"64"`
 	Reason string `json:"reason" limit:"200"`
+	// ExpiresAt, when set, ends the entry's effect then (RFC 3339).
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // simCallBody injects an inbound call into the simulator.
@@ -280,7 +282,7 @@ func (a *API) callRoutes() {
 		}))
 	handle(a, route{Method: "POST", Path: "/v1/dnc", Summary: "Put a number on the do-not-call list; click-to-calls to it are refused", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusCreated},
 		func(ctx context.Context, c *call, in *dncBody) (switchboard.DNCNumber, error) {
-			return s.AddDNC(ctx, c.tenantID(), in.Number, in.Reason)
+			return s.AddDNC(ctx, c.tenantID(), in.Number, in.Reason, in.ExpiresAt)
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/dnc/{id}", Summary: "Take a number off the do-not-call list", Tag: "Calls", Scope: switchboard.ScopeCallsManage, Status: http.StatusNoContent},
 		deleter(s.RemoveDNC))

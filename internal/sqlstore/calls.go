@@ -467,7 +467,7 @@ func (db *DB) CallStats(ctx context.Context, tenantID, queueID int64, since, unt
 }
 
 // AddDNC implements switchboard.Store. Adding a number twice is a conflict.
-func (db *DB) AddDNC(ctx context.Context, tenantID int64, number, reason string) (switchboard.DNCNumber, error) {
+func (db *DB) AddDNC(ctx context.Context, tenantID int64, number, reason string, expiresAt *time.Time) (switchboard.DNCNumber, error) {
 	e164, err := phone.Normalize(number, "")
 	if err != nil {
 		return switchboard.DNCNumber{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
@@ -477,11 +477,20 @@ func (db *DB) AddDNC(ctx context.Context, tenantID int64, number, reason string)
 		return switchboard.DNCNumber{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 			Fields: map[string]string{"reason": "must be at most 500 characters"}}
 	}
-	d := switchboard.DNCNumber{TenantID: tenantID, Number: e164, Reason: strings.TrimSpace(reason)}
+	d := switchboard.DNCNumber{TenantID: tenantID, Number: e164, Reason: strings.TrimSpace(reason), ExpiresAt: expiresAt}
 	err = db.inTx(ctx, func(t *tx) error {
 		d.CreatedAt = t.now
-		id, err := t.insert(ctx, "INSERT INTO dnc_numbers (tenant_id, number, reason, created_at) VALUES (?, ?, ?, ?)",
-			tenantID, d.Number, d.Reason, micros(t.now))
+		var expires any
+		if expiresAt != nil {
+			if !expiresAt.After(t.now) {
+				return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+					Fields: map[string]string{"expires_at": "must be in the future"}}
+			}
+			at := expiresAt.UTC().Truncate(time.Microsecond)
+			d.ExpiresAt, expires = &at, micros(at)
+		}
+		id, err := t.insert(ctx, "INSERT INTO dnc_numbers (tenant_id, number, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			tenantID, d.Number, d.Reason, micros(t.now), expires)
 		if err != nil {
 			return fmt.Errorf("add do-not-call number: %w", err)
 		}
@@ -494,12 +503,17 @@ func (db *DB) AddDNC(ctx context.Context, tenantID int64, number, reason string)
 func scanDNC(s scanner) (switchboard.DNCNumber, error) {
 	var d switchboard.DNCNumber
 	var created int64
-	err := s.Scan(&d.ID, &d.TenantID, &d.Number, &d.Reason, &created)
+	var expires sql.NullInt64
+	err := s.Scan(&d.ID, &d.TenantID, &d.Number, &d.Reason, &created, &expires)
 	d.CreatedAt = fromMicros(created)
+	if expires.Valid {
+		at := fromMicros(expires.Int64)
+		d.ExpiresAt = &at
+	}
 	return d, err
 }
 
-const dncCols = "id, tenant_id, number, reason, created_at"
+const dncCols = "id, tenant_id, number, reason, created_at, expires_at"
 
 // DNCNumbers implements switchboard.Store.
 func (db *DB) DNCNumbers(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.DNCNumber], error) {
@@ -516,7 +530,8 @@ func (db *DB) RemoveDNC(ctx context.Context, tenantID, id int64) error {
 // IsDNC implements switchboard.Store.
 func (db *DB) IsDNC(ctx context.Context, tenantID int64, number string) (bool, error) {
 	var n int
-	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM dnc_numbers WHERE tenant_id = ? AND number = ?", tenantID, number).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, "SELECT COUNT(*) FROM dnc_numbers WHERE tenant_id = ? AND number = ? AND (expires_at IS NULL OR expires_at > ?)",
+		tenantID, number, micros(time.Now())).Scan(&n); err != nil {
 		return false, fmt.Errorf("check do-not-call list: %w", err)
 	}
 	return n > 0, nil

@@ -195,13 +195,13 @@ func TestDNCAndCallSource(t *testing.T) {
 		ctx := context.Background()
 		tn := mustTenant(t, db, "acme")
 		other := mustTenant(t, db, "other")
-		d, err := db.AddDNC(ctx, tn.ID, "1 (555) 000-3333", "asked")
+		d, err := db.AddDNC(ctx, tn.ID, "1 (555) 000-3333", "asked", nil)
 		if err != nil || d.Number != "+15550003333" {
 			t.Fatalf("AddDNC = %+v, %v", d, err)
 		}
-		_, err = db.AddDNC(ctx, tn.ID, "+15550003333", "")
+		_, err = db.AddDNC(ctx, tn.ID, "+15550003333", "", nil)
 		wantField(t, "duplicate DNC", err, switchboard.CodeConflict, "number")
-		_, err = db.AddDNC(ctx, tn.ID, "nope", "")
+		_, err = db.AddDNC(ctx, tn.ID, "nope", "", nil)
 		wantField(t, "bad DNC number", err, switchboard.CodeInvalid, "number")
 		if on, _ := db.IsDNC(ctx, tn.ID, "+15550003333"); !on {
 			t.Errorf("number not on the list")
@@ -215,6 +215,25 @@ func TestDNCAndCallSource(t *testing.T) {
 		}
 		if p, _ := db.DNCNumbers(ctx, tn.ID, switchboard.ListOptions{}); p.Total != 0 {
 			t.Errorf("list after removal: %d", p.Total)
+		}
+		// An entry with an expiry blocks until then, and no longer after.
+		past := time.Now().Add(-time.Minute)
+		_, err = db.AddDNC(ctx, tn.ID, "+15550004444", "", &past)
+		wantField(t, "DNC expiring in the past", err, switchboard.CodeInvalid, "expires_at")
+		soon := time.Now().Add(400 * time.Millisecond)
+		e, err := db.AddDNC(ctx, tn.ID, "+15550004444", "for a while", &soon)
+		if err != nil || e.ExpiresAt == nil || !e.ExpiresAt.Equal(soon.UTC().Truncate(time.Microsecond)) {
+			t.Fatalf("AddDNC with expiry = %+v, %v", e, err)
+		}
+		if on, _ := db.IsDNC(ctx, tn.ID, "+15550004444"); !on {
+			t.Error("an entry not expired yet does not block")
+		}
+		if p, _ := db.DNCNumbers(ctx, tn.ID, switchboard.ListOptions{}); len(p.Items) != 1 || p.Items[0].ExpiresAt == nil {
+			t.Errorf("list with an expiring entry: %+v", p.Items)
+		}
+		time.Sleep(time.Until(soon) + 50*time.Millisecond)
+		if on, _ := db.IsDNC(ctx, tn.ID, "+15550004444"); on {
+			t.Error("an expired entry still blocks")
 		}
 		c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
 			From: "+1", To: "+2", CreatedAt: time.Now(), Source: switchboard.CallSource{System: "crm", AccountID: "A-1"}}, "created")
