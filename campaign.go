@@ -61,6 +61,7 @@ const (
 	DefaultPreviewSeconds    = 30
 	DefaultCallingFrom       = "08:00"
 	DefaultCallingTo         = "21:00"
+	DefaultAbandonPrompt     = "abandon"
 )
 
 // Campaign is an outbound campaign: leads dialled for one queue's agents
@@ -96,7 +97,8 @@ type Campaign struct {
 	// RingSeconds is how long a dial rings before it is given up (≥ 15).
 	RingSeconds int `json:"ring_seconds"`
 	// MachineAction is hangup or message; MachinePrompt and AbandonPrompt
-	// name the prompts played to a machine and to an abandoned person.
+	// name the prompts played to a machine and to an abandoned person (the
+	// latter "abandon" by default: on SIP, prompts/t<tenant>-abandon.wav).
 	MachineAction string `json:"machine_action"`
 	MachinePrompt string `json:"machine_prompt" limit:"100"`
 	AbandonPrompt string `json:"abandon_prompt" limit:"100"`
@@ -219,6 +221,11 @@ func (c *Campaign) Normalize() {
 	}
 	if c.MachineAction == "" {
 		c.MachineAction = MachineHangup
+	}
+	if c.AbandonPrompt == "" {
+		// The rules require a message to an abandoned person (the seller's
+		// name and a number to call back): the tenant's "abandon" prompt.
+		c.AbandonPrompt = DefaultAbandonPrompt
 	}
 	if c.PreviewSeconds == 0 {
 		c.PreviewSeconds = DefaultPreviewSeconds
