@@ -145,13 +145,7 @@ func (a *API) exportCDRs(w http.ResponseWriter, r *http.Request, c *call) {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", `attachment; filename="cdrs.csv"`)
 	})
-	var line []byte
-	for i, col := range exportColumns {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = csvsafe.AppendCell(line, col)
-	}
+	line := csvHeader(exportColumns)
 	buf := out.Buffer()
 	buf.Write(append(line, '\n'))
 	err = a.opt.Store.EachCDR(r.Context(), c.tenantID(), f, exportCallColumns, func(d *switchboard.CDR) error {
@@ -227,4 +221,17 @@ func (a *API) serveRecording(w http.ResponseWriter, r *http.Request, c *call) {
 	if err := httpapi.WriteDownload(w, "audio/wav", size, fmt.Sprintf("call-%d.wav", call.ID), rec); err != nil {
 		a.opt.Log.Warn("recording download cut short", "call_id", call.ID, "err", err)
 	}
+}
+
+// csvHeader is the header line of a CSV export (without its newline); the
+// exports reuse its buffer for the rows.
+func csvHeader(cols []string) []byte {
+	var line []byte
+	for i, col := range cols {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = csvsafe.AppendCell(line, col)
+	}
+	return line
 }

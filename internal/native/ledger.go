@@ -118,13 +118,7 @@ func (a *API) exportLedger(w http.ResponseWriter, r *http.Request, c *call, camp
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", `attachment; filename="campaign-`+strconv.FormatInt(campaignID, 10)+`-ledger.csv"`)
 	})
-	var line []byte
-	for i, col := range ledgerColumns {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = csvsafe.AppendCell(line, col)
-	}
+	line := csvHeader(ledgerColumns)
 	buf := out.Buffer()
 	buf.Write(append(line, '\n'))
 	err := a.opt.Store.EachAttempt(r.Context(), c.tenantID(), campaignID, f, func(d *switchboard.DialAttempt) error {
