@@ -196,7 +196,8 @@ func TestCampaignDialsEachLeadOnce(t *testing.T) {
 			t.Errorf("%s dialled %d times", n, k)
 		}
 	}
-	if st := s.mem.Campaign(1).Status; st != switchboard.CampaignFinished {
+	if c, _ := s.mem.Campaign(context.Background(), 1, 1); c.Status != switchboard.CampaignFinished {
+		st := c.Status
 		t.Fatalf("campaign %s, want finished", st)
 	}
 	for _, l := range s.mem.Leads() {
@@ -206,5 +207,42 @@ func TestCampaignDialsEachLeadOnce(t *testing.T) {
 	}
 	if s.drv.Legs() != 0 {
 		t.Fatalf("%d legs left up", s.drv.Legs())
+	}
+}
+
+// TestSettingsReachTheRunningDialer: a campaign's settings changed while it
+// runs (here its calling hours, as a PATCH would) apply within seconds.
+func TestSettingsReachTheRunningDialer(t *testing.T) {
+	s := newScene(t, time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC), 2, 0)
+	var leads []switchboard.Lead
+	for i := range 200 {
+		leads = append(leads, switchboard.Lead{PhoneNumber: fmt.Sprintf("+4420700%05d", i), TimeZone: "Europe/London"})
+	}
+	s.mem.AddLeads(1, leads)
+	var dials []time.Time
+	s.drv.SetNumberFunc(func(string) sim.Script {
+		dials = append(dials, s.clock.Now())
+		return sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second, Talk: 10 * time.Second}
+	})
+	c := switchboard.Campaign{ID: 1, TenantID: 1, Name: "Live", Mode: switchboard.ModeProgressive, QueueID: 1,
+		Schedule: switchboard.CampaignSchedule{From: "00:00", To: "24:00"}}
+	s.start(t, c)
+	s.clock.Advance(time.Minute)
+	if len(dials) == 0 {
+		t.Fatal("no dial in the first minute")
+	}
+	stored, _ := s.mem.Campaign(context.Background(), 1, 1)
+	stored.Schedule.From, stored.Schedule.To = "18:00", "19:00" // it is 12:0x in London
+	s.mem.AddCampaign(stored)
+	changed := s.clock.Now()
+	s.clock.Advance(10 * time.Minute)
+	late := 0
+	for _, at := range dials {
+		if at.After(changed.Add(reloadEvery + time.Second)) {
+			late++
+		}
+	}
+	if late > 0 {
+		t.Fatalf("%d dials more than %v after the calling hours changed", late, reloadEvery)
 	}
 }

@@ -31,6 +31,7 @@ type Store interface {
 	SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error)
 	CampaignCounts(ctx context.Context, tenantID, campaignID int64, windowSince time.Time) (switchboard.CampaignStats, error)
 	Lead(ctx context.Context, tenantID, id int64) (switchboard.Lead, error)
+	Campaign(ctx context.Context, tenantID, id int64) (switchboard.Campaign, error)
 }
 
 // Options wire a Dialer.
@@ -128,7 +129,7 @@ func (d *Dialer) Run(ctx context.Context, c switchboard.Campaign) error {
 		r = newRun(c)
 		d.runs[c.ID] = r
 	}
-	r.c, r.active, r.exhaustedAt = c, true, time.Time{}
+	r.c, r.active, r.exhaustedAt, r.loadedAt = c, true, time.Time{}, d.opt.Clock.Now()
 	r.wrap = time.Duration(q.WrapUpSeconds) * time.Second
 	return nil
 }

@@ -136,11 +136,15 @@ func (m *Memory) SetCampaignStatus(_ context.Context, tenantID, id int64, from [
 	return c, nil
 }
 
-// Campaign returns a campaign as filed.
-func (m *Memory) Campaign(id int64) switchboard.Campaign {
+// Campaign implements Store.
+func (m *Memory) Campaign(_ context.Context, tenantID, id int64) (switchboard.Campaign, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.campaigns[id]
+	c, ok := m.campaigns[id]
+	if !ok || c.TenantID != tenantID {
+		return c, switchboard.Errorf(switchboard.CodeNotFound, "campaign %d not found", id)
+	}
+	return c, nil
 }
 
 // DialableLeads implements Store.

@@ -30,6 +30,7 @@ type run struct {
 	exhaustedAt     time.Time
 	finishCheckedAt time.Time
 	lastAdapt       time.Time
+	loadedAt        time.Time
 	nextCaller      int
 	ratio           float64
 	previews        map[int64]*offer // by agent
@@ -68,11 +69,18 @@ const (
 	refillPause = 15 * time.Second
 	// finishCheckPause spaces the checks for leads left.
 	finishCheckPause = 15 * time.Second
+	// reloadEvery is how often a running campaign's settings are read
+	// again, so that a change through the API (a schedule, the abandon
+	// limit, the caller id) reaches the dialling within seconds.
+	reloadEvery = 10 * time.Second
 )
 
 // pace makes one pacing decision for r and places its dials. d.mu is held.
 func (d *Dialer) pace(ctx context.Context, r *run) {
 	now := d.opt.Clock.Now()
+	if now.Sub(r.loadedAt) >= reloadEvery {
+		d.reload(ctx, r, now)
+	}
 	s := r.c.Schedule
 	if s.EndsAt != nil && !now.Before(*s.EndsAt) {
 		d.finish(ctx, r, "the schedule ended")
@@ -126,6 +134,22 @@ func (d *Dialer) pace(ctx context.Context, r *run) {
 		}
 	}
 	d.checkFinished(ctx, r, now)
+}
+
+// reload reads the campaign's settings again. Its status stays the
+// dialer's: lifecycle moves go through the Service, which halts or runs it.
+func (d *Dialer) reload(ctx context.Context, r *run, now time.Time) {
+	r.loadedAt = now
+	c, err := d.opt.Store.Campaign(ctx, r.c.TenantID, r.c.ID)
+	if err != nil {
+		d.opt.Log.Warn("dialer: reload campaign", "campaign", r.c.ID, "err", err)
+		return
+	}
+	c.Status = r.c.Status
+	r.c = c
+	if q, err := d.opt.Store.Queue(ctx, c.TenantID, c.QueueID); err == nil {
+		r.wrap = time.Duration(q.WrapUpSeconds) * time.Second
+	}
 }
 
 // candidate is a lead the rules let through, with the number to dial.
