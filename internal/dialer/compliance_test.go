@@ -70,8 +70,8 @@ func (s *scene) start(t *testing.T, c switchboard.Campaign) {
 // outside 09:00-17:00 on a weekday in the lead's own time zone. Every lead is
 // settled in the end or waits for its next calling hour.
 func TestRulesNeverViolated(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a long simulation")
+	if testing.Short() || raceEnabled {
+		t.Skip("a long simulation: not in -short, nor under the race detector (.ci/run runs it on its own)")
 	}
 	// Monday 5 January 2026, 00:00 UTC.
 	s := newScene(t, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), 40, 5*time.Second)

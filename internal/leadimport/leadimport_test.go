@@ -282,8 +282,8 @@ func csv100k() []byte {
 }
 
 func TestParse100k(t *testing.T) {
-	if testing.Short() {
-		t.Skip("100,000 rows")
+	if testing.Short() || raceEnabled {
+		t.Skip("100,000 rows: not in -short, nor under the race detector (.ci/run runs it on its own)")
 	}
 	body := csv100k()
 	start := time.Now()
@@ -295,10 +295,8 @@ func TestParse100k(t *testing.T) {
 	if len(leads) != MaxRows {
 		t.Fatalf("%d leads", len(leads))
 	}
+	// How fast is BenchmarkParseCSV100k's to say, not a test's.
 	t.Logf("100,000 CSV rows (%d MiB) in %v", len(body)>>20, elapsed)
-	if elapsed > 10*time.Second {
-		t.Errorf("parse took %v, want well under 10 s", elapsed)
-	}
 }
 
 func BenchmarkParseCSV100k(b *testing.B) {

@@ -236,8 +236,8 @@ func TestImportJobs(t *testing.T) {
 // and reads the next dialable leads; it logs how long each part took (the
 // figures in the store's report) and fails if they are minutes, not seconds.
 func TestLeads100k(t *testing.T) {
-	if testing.Short() {
-		t.Skip("100k leads: not in -short")
+	if testing.Short() || raceEnabled {
+		t.Skip("100k leads: not in -short, nor under the race detector (.ci/run runs it on its own)")
 	}
 	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()

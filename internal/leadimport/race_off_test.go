@@ -1,0 +1,5 @@
+//go:build !race
+
+package leadimport
+
+const raceEnabled = false

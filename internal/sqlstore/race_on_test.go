@@ -1,0 +1,8 @@
+//go:build race
+
+package sqlstore_test
+
+// raceEnabled is true under the race detector, whose instrumentation makes
+// the long runs (100k rows, days of simulated dialling) take minutes: they
+// skip there, and .ci/run runs them on their own, uninstrumented.
+const raceEnabled = true
