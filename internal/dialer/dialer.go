@@ -158,17 +158,22 @@ func (d *Dialer) Halt(ctx context.Context, campaignID int64) {
 func (d *Dialer) Live(tenantID, campaignID int64) (switchboard.CampaignStats, bool) {
 	d.mu.Lock()
 	r, ok := d.runs[campaignID]
+	ok = ok && r.c.TenantID == tenantID
 	var s switchboard.CampaignStats
-	if ok && r.c.TenantID == tenantID {
+	var queue int64
+	if ok {
 		s.DialsInProgress = len(r.attempts)
 		s.PacingRatio = r.ratio
 		s.WindowAbandonRate = r.window.rate(d.opt.Clock.Now())
+		queue = r.c.QueueID
 	}
 	d.mu.Unlock()
 	if !ok {
 		return s, false
 	}
-	if v, ok := d.opt.Engine.PacingView(tenantID, r.c.QueueID); ok {
+	// The engine is asked without the dialer's lock (the tick holds it
+	// while calling the engine).
+	if v, ok := d.opt.Engine.PacingView(tenantID, queue); ok {
 		s.AgentsOnCampaign, s.AgentsAvailable = v.Agents, v.Free
 	}
 	return s, true

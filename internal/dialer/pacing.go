@@ -15,7 +15,8 @@ type Pacing struct {
 	Mode switchboard.CampaignMode
 	// Agents are the queue's members signed in and able to take calls;
 	// Free those who could take one this instant; Waiting the answered
-	// calls waiting for an agent.
+	// calls waiting for an agent (not those already ringing one: that agent
+	// is not free).
 	Agents, Free, Waiting int
 	// Busy is, for each agent on a call, how long they have been on it;
 	// WrapLeft, for each agent wrapping up, the wrap-up time left.

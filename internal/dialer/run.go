@@ -104,7 +104,7 @@ func (d *Dialer) pace(ctx context.Context, r *run) {
 		d.checkFinished(ctx, r, now)
 		return
 	}
-	dec := Decide(Pacing{Mode: r.c.Mode, Agents: v.Agents, Free: v.Free, Waiting: v.Waiting + v.Ringing, Busy: v.Busy,
+	dec := Decide(Pacing{Mode: r.c.Mode, Agents: v.Agents, Free: v.Free, Waiting: v.Waiting, Busy: v.Busy,
 		WrapLeft: v.WrapLeft, Wrap: r.wrap, InFlight: r.ringing, Stats: r.est, Horizon: r.est.Horizon,
 		Overdial: r.c.OverdialAdjustment, AbandonLimit: r.c.MaxAbandonPercent, WindowAbandon: rate, WindowAnswers: r.window.answers(now)})
 	r.ratio = dec.Ratio

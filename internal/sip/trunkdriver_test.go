@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,7 +85,16 @@ func TestTrunksUnderTheDriver(t *testing.T) {
 	}
 	ictx, icancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer icancel()
-	_, _, err = stranger.Invite(ictx, sip.Uri{Scheme: "sip", User: "15551230000", Host: "127.0.0.1", Port: port}, diago.InviteOptions{})
+	for range 20 {
+		_, _, err = stranger.Invite(ictx, sip.Uri{Scheme: "sip", User: "15551230000", Host: "127.0.0.1", Port: port}, diago.InviteOptions{})
+		// ServeBackground binds its listener on its own goroutine: until
+		// it has, the client side binds the same port itself and collides
+		// (seen under the race detector). Wait for the listener.
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	var refused *sipgo.ErrDialogResponse
 	if !errors.As(err, &refused) || refused.Res.StatusCode != 403 {
 		t.Fatalf("INVITE from 127.0.0.2: %v, want 403", err)
