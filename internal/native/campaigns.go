@@ -13,7 +13,7 @@ import (
 // campaignBody is the writable view of a campaign: everything but its id,
 // tenant, status and times. Omitted settings take the campaign defaults on
 // create (progressive, 3 % abandon limit, two redials an hour apart, the
-// default retry rules, 25 s of ringing, hang up on machines, 08:00-21:00 in
+// default retry rules, 30 s of ringing, hang up on machines, 08:00-21:00 in
 // each lead's zone); a PATCH keeps what it leaves out.
 type campaignBody struct {
 	Name    string                   `json:"name" limit:"200"`
@@ -25,7 +25,9 @@ type campaignBody struct {
 	CallerIDPool      []string             `json:"caller_id_pool" limit:"100"`
 	Schedule          campaignScheduleBody `json:"schedule"`
 	MaxAbandonPercent float64              `json:"max_abandon_percent" range:"0,100"`
-	MaxRedials        int                  `json:"max_redials" range:"0,100"`
+	// MaxRedials is how many times a lead is dialled again (0-100; 2 when
+	// omitted on create).
+	MaxRedials *int `json:"max_redials" range:"0,100"`
 	// RedialIntervalSeconds is the pause before a redial whose rule names
 	// none (60 s to 30 days).
 	RedialIntervalSeconds int             `json:"redial_interval_seconds" range:"0,2592000"`
@@ -68,7 +70,7 @@ func campaignToBody(c switchboard.Campaign) campaignBody {
 	b := campaignBody{Name: c.Name, Mode: c.Mode, QueueID: c.QueueID, CallerID: c.CallerID, CallerIDPool: c.CallerIDPool,
 		Schedule: campaignScheduleBody{StartsAt: c.Schedule.StartsAt, EndsAt: c.Schedule.EndsAt, Days: c.Schedule.Days,
 			From: c.Schedule.From, To: c.Schedule.To},
-		MaxAbandonPercent: c.MaxAbandonPercent, MaxRedials: c.MaxRedials, RedialIntervalSeconds: c.RedialIntervalSeconds,
+		MaxAbandonPercent: c.MaxAbandonPercent, MaxRedials: &c.MaxRedials, RedialIntervalSeconds: c.RedialIntervalSeconds,
 		OverdialAdjustment: c.OverdialAdjustment, TargetToProcess: c.TargetToProcess, RingSeconds: c.RingSeconds,
 		MachineAction: c.MachineAction, MachinePrompt: c.MachinePrompt, AbandonPrompt: c.AbandonPrompt,
 		RequireConsent: c.RequireConsent, PreviewSeconds: c.PreviewSeconds, PreviewTimeoutAction: c.PreviewTimeoutAction,
@@ -89,7 +91,11 @@ func (b *campaignBody) apply(c *switchboard.Campaign) error {
 	}
 	c.Schedule = switchboard.CampaignSchedule{StartsAt: b.Schedule.StartsAt, EndsAt: b.Schedule.EndsAt,
 		Days: slices.Clone(b.Schedule.Days), From: b.Schedule.From, To: b.Schedule.To}
-	c.MaxAbandonPercent, c.MaxRedials, c.RedialIntervalSeconds = b.MaxAbandonPercent, b.MaxRedials, b.RedialIntervalSeconds
+	c.MaxAbandonPercent, c.RedialIntervalSeconds = b.MaxAbandonPercent, b.RedialIntervalSeconds
+	c.MaxRedials = switchboard.DefaultMaxRedials
+	if b.MaxRedials != nil {
+		c.MaxRedials = *b.MaxRedials
+	}
 	c.RetryRules = nil
 	if b.RetryRules != nil {
 		c.RetryRules = make([]switchboard.RetryRule, len(b.RetryRules))

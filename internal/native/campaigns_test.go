@@ -104,7 +104,7 @@ func TestCampaignCRUD(t *testing.T) {
 			}
 			res.decode(t, &c)
 			if c.ID == 0 || c.Status != switchboard.CampaignCreated || c.Mode != switchboard.ModePredictive || c.MaxAbandonPercent != 3 ||
-				c.RingSeconds != switchboard.DefaultRingSeconds || len(c.RetryRules) == 0 || c.Schedule.From != "08:00" {
+				c.RingSeconds != switchboard.DefaultRingSeconds || c.MaxRedials != switchboard.DefaultMaxRedials || len(c.RetryRules) == 0 || c.Schedule.From != "08:00" {
 				t.Fatalf("created %s", res.body)
 			}
 
