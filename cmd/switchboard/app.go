@@ -244,6 +244,7 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	cc.ended = metrics.Register(m.metrics.Registry(), metrics.Options{Engine: cc.Stats, Behind: cc.Behind, Store: store, Log: m.log})
 	cc.registerMetrics(m.metrics.Registry())
 	dial := dialer.NewService(dialer.ServiceOptions{Store: store, Engine: cc.Engine(), Clock: engine.RealClock{}, Log: m.log})
+	registerDialerMetrics(m.metrics.Registry(), dial)
 	var dialects httpapi.Dialects
 	m.server.Handler, dialects = m.handler(guard, cc, dial, m.messenger())
 	if err := m.startMetrics(); err != nil {

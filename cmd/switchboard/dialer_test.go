@@ -118,7 +118,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 	for name, mk := range sqlstoretest.Engines(t) {
 		t.Run(name, func(t *testing.T) {
 			db := mk(t)
-			_, c := newCallServer(t, db)
+			m, c := newCallServer(t, db)
 			s := newCampaignScene(t, c, 2)
 			for i := 1; i <= 4; i++ {
 				s.script(t, fmt.Sprintf("+1212555010%d", i), "answer", 0.2, 1)
@@ -238,6 +238,17 @@ func TestCampaignEndToEnd(t *testing.T) {
 			if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || len(lines) != 8 ||
 				!strings.Contains(lines[0], "calling_hours") {
 				t.Errorf("ledger CSV: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
+			}
+
+			if status, text := scrape(t, m.MetricsAddr(), ""); status != 200 {
+				t.Errorf("scrape: %d", status)
+			} else {
+				for series, want := range map[string]float64{`switchboard_dialer_dials_total`: 6, `switchboard_dialer_blocked_total`: 1,
+					`switchboard_dialer_outcomes_total{outcome="connected"}`: 4, `switchboard_dialer_outcomes_total{outcome="busy"}`: 1} {
+					if v, ok := metricValue(text, series); !ok || v != want {
+						t.Errorf("metric %s = %v (present %v), want %v", series, v, ok, want)
+					}
+				}
 			}
 
 			_, evs := c.do("GET", "/v1/events?limit=1000", nil)

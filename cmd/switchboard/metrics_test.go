@@ -138,6 +138,8 @@ func TestDomainMetrics(t *testing.T) {
 				`switchboard_event_log_lag_events{consumer="call_engine"}`: func(v float64) bool { return v >= 0 },
 				`switchboard_event_log_last_id`:                            func(v float64) bool { return v > 5 },
 				`switchboard_store_commit_duration_seconds_count`:          func(v float64) bool { return v > 5 },
+				`switchboard_dialer_campaigns_running`:                     func(v float64) bool { return v == 0 },
+				`switchboard_dialer_dials_total`:                           func(v float64) bool { return v == 0 },
 			} {
 				if v, ok := metricValue(text, series); !ok || !want(v) {
 					t.Errorf("while a call waits: %s = %v (present %v)", series, v, ok)

@@ -14,6 +14,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/callcenter"
+	"switchboard/internal/dialer"
 	"switchboard/internal/engine"
 	"switchboard/internal/native"
 	"switchboard/internal/sim"
@@ -225,4 +226,37 @@ func (c *calls) registerMetrics(reg prometheus.Registerer) {
 		counter("switchboard_sip_rate_limited_total", "Requests dropped by the per-source rate limits.", func() float64 { return float64(p.guard.Stats().RateLimited) }),
 		counter("switchboard_sip_locked_out_total", "Requests dropped from sources locked out after failed digests.", func() float64 { return float64(p.guard.Stats().LockedOut) }),
 	)
+}
+
+// registerDialerMetrics serves the dialer's figures, read at each scrape.
+func registerDialerMetrics(reg prometheus.Registerer, d *dialer.Service) {
+	gauge := func(name, help string, f func(dialer.Stats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(d.Stats()) })
+	}
+	counter := func(name, help string, f func(dialer.Stats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(d.Stats()) })
+	}
+	reg.MustRegister(
+		gauge("switchboard_dialer_campaigns_running", "Campaigns the dialer runs on this server.", func(s dialer.Stats) float64 { return float64(s.Campaigns) }),
+		gauge("switchboard_dialer_dials_in_progress", "Campaign dials ringing, or answered and not ended.", func(s dialer.Stats) float64 { return float64(s.InFlight) }),
+		gauge("switchboard_dialer_preview_offers", "Leads offered to agents in preview now.", func(s dialer.Stats) float64 { return float64(s.Offers) }),
+		counter("switchboard_dialer_dials_total", "Campaign dials placed.", func(s dialer.Stats) float64 { return float64(s.Dials) }),
+		counter("switchboard_dialer_blocked_total", "Leads a rule refused before a dial (DNC, consent, emergency, unknown zone, calling hours).",
+			func(s dialer.Stats) float64 { return float64(s.Blocked) }),
+		&dialOutcomes{d: d},
+	)
+}
+
+// dialOutcomes is the counter of dial outcomes by outcome.
+type dialOutcomes struct{ d *dialer.Service }
+
+var descDialOutcomes = prometheus.NewDesc("switchboard_dialer_outcomes_total",
+	"Campaign dials ended, by outcome (connected, abandoned, machine, no_answer, busy, invalid_number, failed, hung_up).", []string{"outcome"}, nil)
+
+func (o *dialOutcomes) Describe(ch chan<- *prometheus.Desc) { ch <- descDialOutcomes }
+
+func (o *dialOutcomes) Collect(ch chan<- prometheus.Metric) {
+	for outcome, n := range o.d.Stats().Outcomes {
+		ch <- prometheus.MustNewConstMetric(descDialOutcomes, prometheus.CounterValue, float64(n), string(outcome))
+	}
 }

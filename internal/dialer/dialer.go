@@ -65,6 +65,46 @@ type Dialer struct {
 	inboxMu sync.Mutex
 	inbox   []report
 	armed   bool
+
+	// stats are the running totals the metrics read (d.mu).
+	stats Stats
+}
+
+// Stats are the dialer's totals since it started, and what runs now.
+type Stats struct {
+	// Campaigns running here, dials in flight (ringing or answered and
+	// not ended) and leads offered in preview now.
+	Campaigns, InFlight, Offers int
+	// Dials placed, refusals by the rules, and the dials' outcomes.
+	Dials, Blocked int64
+	Outcomes      map[switchboard.DialOutcome]int64
+}
+
+// Stats reports the dialer's totals and what runs now.
+func (d *Dialer) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.stats
+	s.Outcomes = make(map[switchboard.DialOutcome]int64, len(d.stats.Outcomes))
+	for k, v := range d.stats.Outcomes {
+		s.Outcomes[k] = v
+	}
+	for _, r := range d.runs {
+		if r.active {
+			s.Campaigns++
+		}
+		s.InFlight += len(r.attempts)
+		s.Offers += len(r.previews)
+	}
+	return s
+}
+
+// count adds an attempt's final outcome to the totals. d.mu is held.
+func (d *Dialer) count(o switchboard.DialOutcome) {
+	if d.stats.Outcomes == nil {
+		d.stats.Outcomes = map[switchboard.DialOutcome]int64{}
+	}
+	d.stats.Outcomes[o]++
 }
 
 // report is one engine report about one attempt, queued for the drain.

@@ -227,6 +227,7 @@ func leadNumber(l *switchboard.Lead) string {
 // settles it: deferred to its next calling hour, or given its final status.
 func (d *Dialer) refuse(r *run, l switchboard.Lead, number string, v verdict, now time.Time) {
 	delete(r.held, l.ID)
+	d.stats.Blocked++
 	row := d.ledgerRow(r, &l, number, v, now)
 	row.Outcome, row.Reason, row.EndedAt = switchboard.DialBlocked, v.reason, &now
 	switch {
@@ -317,6 +318,7 @@ func (d *Dialer) place(r *run, a *attempt, agent int64) {
 	if r.c.MachineAction == switchboard.MachineMessage && r.c.MachinePrompt != "" {
 		machine = engine.PromptMedia(r.c.TenantID, r.c.MachinePrompt)
 	}
+	d.stats.Dials++
 	id, err := d.opt.Engine.Dial(engine.Dial{TenantID: r.c.TenantID, QueueID: r.c.QueueID, AgentID: agent, Number: a.row.Number,
 		CallerID: a.row.CallerID, Timeout: time.Duration(r.c.RingSeconds) * time.Second, AbandonAfter: 2 * time.Second,
 		AbandonMedia: media, MachineMedia: machine, MessageLength: d.opt.MessageLength,
@@ -404,6 +406,7 @@ func (d *Dialer) apply(r *run, a *attempt, rep engine.DialReport) {
 // settle ends an attempt: its final writes are queued, it leaves the flight.
 func (d *Dialer) settle(r *run, a *attempt) {
 	a.done = true
+	d.count(a.row.Outcome)
 	delete(r.attempts, a)
 	delete(r.held, a.lead.ID)
 	r.pendingAttempts = append(r.pendingAttempts, a)

@@ -229,6 +229,9 @@ func (s *Service) ImportLeads(ctx context.Context, tenantID int64, to switchboar
 	return job, nil
 }
 
+// Stats reports the running dialer's totals, for the metrics.
+func (s *Service) Stats() Stats { return s.core.Stats() }
+
 // Preview implements switchboard.Dialer.
 func (s *Service) Preview(_ context.Context, tenantID, agentID int64) (switchboard.PreviewOffer, bool, error) {
 	o, ok := s.core.Preview(tenantID, agentID)
