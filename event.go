@@ -140,7 +140,23 @@ const (
 	EventContactListCreated = "contact_list.created"
 	EventContactListUpdated = "contact_list.updated"
 	EventContactListDeleted = "contact_list.deleted"
+	// The preview offers (subject "user": the agent; payload
+	// PreviewEventPayload): a lead offered to an agent, and the offer's end
+	// (accepted: the call is placed; skipped; expired: given back, or
+	// dialled when the campaign's timeout action is dial; withdrawn: the
+	// campaign paused or stopped).
+	EventPreviewOffered = "campaign.preview_offered"
+	EventPreviewEnded   = "campaign.preview_ended"
 )
+
+// PreviewEventPayload is the payload of the preview events: the offer, and
+// with campaign.preview_ended how it ended (accepted, skipped, expired or
+// withdrawn).
+type PreviewEventPayload struct {
+	V      int          `json:"v"`
+	Offer  PreviewOffer `json:"offer"`
+	Ending string       `json:"ending,omitempty"`
+}
 
 // CampaignStatusEvent is the event type of a campaign that moved from status
 // from to status to.

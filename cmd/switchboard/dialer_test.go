@@ -397,4 +397,22 @@ func TestPreviewCampaign(t *testing.T) {
 	if outcomes["+12125550201"] != "skipped" || outcomes["+12125550202"] != "connected" {
 		t.Errorf("ledger outcomes: %v", outcomes)
 	}
+	// The agent's desktop hears of each offer and its end on the event log.
+	_, evs := c.do("GET", "/v1/events?limit=1000", nil)
+	var preview []string
+	for _, e := range evs["items"].([]any) {
+		ev := e.(map[string]any)
+		if typ := ev["type"].(string); strings.HasPrefix(typ, "campaign.preview_") {
+			p := ev["payload"].(map[string]any)
+			offer := p["offer"].(map[string]any)
+			if ev["subject_type"] != "user" || ev["subject_id"] != float64(agent) || offer["agent_id"] != float64(agent) {
+				t.Errorf("preview event %v", ev)
+			}
+			preview = append(preview, typ+":"+fmt.Sprint(p["ending"])+":"+offer["lead"].(map[string]any)["name"].(string))
+		}
+	}
+	if got := strings.Join(preview, ","); got != "campaign.preview_offered:<nil>:First,campaign.preview_ended:skipped:First,"+
+		"campaign.preview_offered:<nil>:Second,campaign.preview_ended:accepted:Second" {
+		t.Errorf("preview events: %s", got)
+	}
 }

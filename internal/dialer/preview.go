@@ -30,10 +30,13 @@ func (d *Dialer) offerPreviews(ctx context.Context, r *run, v engine.PacingView,
 	for agent, o := range r.previews {
 		if o.call == nil && !now.Before(o.expires) {
 			if r.c.PreviewTimeoutAction == switchboard.PreviewDial {
-				d.accept(ctx, r, o, now)
+				if err := d.accept(ctx, r, o, now); err != nil {
+					d.opt.Log.Info("dialer: an expired preview could not be dialled", "campaign", r.c.ID, "agent", agent, "err", err)
+				}
 			} else {
 				d.giveBack(r, o, now)
 			}
+			d.notify(ctx, r, o, "expired")
 		}
 		if o.call != nil {
 			delete(r.previews, agent)
@@ -52,8 +55,35 @@ func (d *Dialer) offerPreviews(ctx context.Context, r *run, v engine.PacingView,
 		l := c[0].lead
 		l.Status, l.UpdatedAt = switchboard.LeadPreviewing, now
 		r.pendingLeads = append(r.pendingLeads, l)
-		r.previews[agent] = &offer{agent: agent, lead: l, number: c[0].number, at: now,
+		o := &offer{agent: agent, lead: l, number: c[0].number, at: now,
 			expires: now.Add(time.Duration(r.c.PreviewSeconds) * time.Second)}
+		r.previews[agent] = o
+		d.notify(ctx, r, o, "")
+	}
+}
+
+// events is the optional part of a Store that records events: the server's
+// store tells agents' desktops (the event stream, webhooks) of their offers;
+// the simulator's does not.
+type events interface {
+	AppendEvent(ctx context.Context, tenantID int64, typ, subjectType string, subjectID int64, payload any) (switchboard.Event, error)
+}
+
+// notify records an offer made (ending "") or ended. d.mu is held; the
+// write is one small transaction, and its failure is only logged: the
+// offer stands either way.
+func (d *Dialer) notify(ctx context.Context, r *run, o *offer, ending string) {
+	ev, ok := d.opt.Store.(events)
+	if !ok {
+		return
+	}
+	typ := switchboard.EventPreviewOffered
+	if ending != "" {
+		typ = switchboard.EventPreviewEnded
+	}
+	p := switchboard.PreviewEventPayload{V: switchboard.EventPayloadVersion, Offer: o.public(r), Ending: ending}
+	if _, err := ev.AppendEvent(ctx, r.c.TenantID, typ, "user", o.agent, p); err != nil {
+		d.opt.Log.Warn("dialer: record a preview event", "campaign", r.c.ID, "agent", o.agent, "err", err)
 	}
 }
 
@@ -85,6 +115,7 @@ func (d *Dialer) withdrawOffers(ctx context.Context, r *run) {
 	for _, o := range r.previews {
 		if o.call == nil {
 			d.giveBack(r, o, now)
+			d.notify(ctx, r, o, "withdrawn")
 		}
 	}
 	clear(r.previews)
@@ -158,6 +189,7 @@ func (d *Dialer) AcceptPreview(ctx context.Context, tenantID, agent, lead int64)
 	if err := d.accept(ctx, r, o, d.opt.Clock.Now()); err != nil {
 		return switchboard.PreviewOffer{}, err
 	}
+	d.notify(ctx, r, o, "accepted")
 	return o.public(r), nil
 }
 
@@ -183,5 +215,6 @@ func (d *Dialer) SkipPreview(ctx context.Context, tenantID, agent, lead int64) e
 	if !d.flush(ctx, r) {
 		return &switchboard.Error{Code: switchboard.CodeUnavailable, Message: "the skip could not be written; try again"}
 	}
+	d.notify(ctx, r, o, "skipped")
 	return nil
 }
