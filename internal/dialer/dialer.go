@@ -77,7 +77,7 @@ type Stats struct {
 	Campaigns, InFlight, Offers int
 	// Dials placed, refusals by the rules, and the dials' outcomes.
 	Dials, Blocked int64
-	Outcomes      map[switchboard.DialOutcome]int64
+	Outcomes       map[switchboard.DialOutcome]int64
 }
 
 // Stats reports the dialer's totals and what runs now.
