@@ -169,19 +169,7 @@ func (a *API) exportCDRs(w http.ResponseWriter, r *http.Request, c *call) {
 		_, err := buf.Write(line)
 		return err
 	})
-	if err == nil {
-		err = out.Finish()
-	}
-	switch {
-	case err == nil:
-	case !out.Sent() && r.Context().Err() == nil:
-		a.writeError(w, r, err)
-	default:
-		if r.Context().Err() == nil {
-			a.opt.Log.Error("cdr export", "tenant_id", c.tenantID(), "err", err)
-		}
-		out.Abort()
-	}
+	a.endExport(w, r, out, err, "cdr export", "tenant_id", c.tenantID())
 }
 
 func appendID(b []byte, id *int64) []byte {
@@ -234,4 +222,24 @@ func csvHeader(cols []string) []byte {
 		line = csvsafe.AppendCell(line, col)
 	}
 	return line
+}
+
+// endExport ends a streamed export that err (nil: the read succeeded) left:
+// a failure before the first bytes is answered as an error; after them the
+// connection is cut, so that a client never takes a truncated file for a
+// whole one. what and attrs name the export in the log.
+func (a *API) endExport(w http.ResponseWriter, r *http.Request, out *httpapi.Stream, err error, what string, attrs ...any) {
+	if err == nil {
+		err = out.Finish()
+	}
+	switch {
+	case err == nil:
+	case !out.Sent() && r.Context().Err() == nil:
+		a.writeError(w, r, err)
+	default:
+		if r.Context().Err() == nil {
+			a.opt.Log.Error(what, append(attrs, "err", err)...)
+		}
+		out.Abort()
+	}
 }

@@ -141,17 +141,5 @@ func (a *API) exportLedger(w http.ResponseWriter, r *http.Request, c *call, camp
 		_, err := buf.Write(line)
 		return err
 	})
-	if err == nil {
-		err = out.Finish()
-	}
-	switch {
-	case err == nil:
-	case !out.Sent() && r.Context().Err() == nil:
-		a.writeError(w, r, err)
-	default:
-		if r.Context().Err() == nil {
-			a.opt.Log.Error("ledger export", "tenant_id", c.tenantID(), "campaign_id", campaignID, "err", err)
-		}
-		out.Abort()
-	}
+	a.endExport(w, r, out, err, "ledger export", "tenant_id", c.tenantID(), "campaign_id", campaignID)
 }

@@ -120,21 +120,7 @@ func CDRPlan(ctx context.Context, db *DB, tenantID int64, f switchboard.CDRFilte
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var b []byte
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return "", err
-		}
-		b = fmt.Appendf(b, "%v\n", vals[len(vals)-1])
-	}
-	return string(b), rows.Err()
+	return lastColumns(rows)
 }
 
 // LegacyCDRs is CDRs as it was before issue 12 (one query over the tenant's
@@ -232,6 +218,12 @@ func DialablePlan(ctx context.Context, db *DB, tenantID, campaignID int64, now t
 	if err != nil {
 		return "", err
 	}
+	return lastColumns(rows)
+}
+
+// lastColumns reads rows to their end and gives each row's last column, a
+// line each: the plan text of EXPLAIN (QUERY PLAN) on either engine.
+func lastColumns(rows *sql.Rows) (string, error) {
 	defer rows.Close()
 	cols, _ := rows.Columns()
 	var b []byte
