@@ -664,8 +664,9 @@ type CampaignStore interface {
 	// status and outcomes from the ledger (Since zero: all; it bounds the
 	// window abandon rate otherwise).
 	CampaignCounts(ctx context.Context, tenantID, campaignID int64, windowSince time.Time) (CampaignStats, error)
-	// OpenAttempts lists ledger rows without an outcome, every tenant's,
-	// for the recovery of a cut run.
+	// OpenAttempts lists ledger rows that have not ended (no outcome yet,
+	// or connected and still talking), every tenant's, for the recovery of
+	// a cut run.
 	OpenAttempts(ctx context.Context) ([]DialAttempt, error)
 
 	CreateImportJob(ctx context.Context, tenantID int64, j ImportJob) (ImportJob, error)

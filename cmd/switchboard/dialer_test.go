@@ -288,12 +288,22 @@ func TestCampaignResumesAfterRestart(t *testing.T) {
 	id := int64(camp["id"].(float64))
 	s.importLeads(t, id, leads)
 	c.do("POST", fmt.Sprintf("/v1/campaigns/%d/start", id), nil)
+	// Stop the server while a lead talks to the agent (connected, not
+	// ended), a few leads into the campaign: that lead is done, not
+	// dialled again, and nothing stays open.
 	deadline := time.Now().Add(30 * time.Second)
-	for len(s.ledger(t, id)) < 3 {
+	var talking float64
+	for talking == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the campaign did not dial")
+			t.Fatal("no lead was connected")
 		}
-		time.Sleep(100 * time.Millisecond)
+		rows := s.ledger(t, id)
+		for _, r := range rows {
+			if len(rows) >= 3 && r["outcome"] == "connected" && r["ended_at"] == nil {
+				talking = r["lead_id"].(float64)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -325,8 +335,12 @@ func TestCampaignResumesAfterRestart(t *testing.T) {
 			t.Errorf("lead %v dialled %d times", lead, n)
 		}
 	}
-	if st := done["stats"].(map[string]any)["leads"].(map[string]any); st["upcoming"] != float64(0) || st["dialing"] != float64(0) {
+	if st := done["stats"].(map[string]any)["leads"].(map[string]any); st["upcoming"] != float64(0) || st["dialing"] != float64(0) ||
+		st["connected"] != float64(0) || st["finished"] != float64(10) {
 		t.Errorf("leads after the restart: %v", st)
+	}
+	if _, l := c2.do("GET", fmt.Sprintf("/v1/leads/%d", int64(talking)), nil); l["status"] != "finished" || l["last_outcome"] != "connected" {
+		t.Errorf("the lead talking at the stop: %v", l)
 	}
 }
 

@@ -70,9 +70,18 @@ func (s *Service) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("dialer: read lead %d: %w", a.LeadID, err)
 		}
-		a.Outcome, a.Reason, a.EndedAt = switchboard.DialInterrupt, "the server stopped while the call was up; the lead is not dialled again", &now
+		a.EndedAt = &now
+		final, outcome := switchboard.LeadFailed, switchboard.DialInterrupt
+		if a.Outcome == switchboard.DialConnected {
+			// The person talked to an agent: the lead is done, whatever
+			// cut the call.
+			final, outcome = switchboard.LeadFinished, switchboard.DialConnected
+			a.Reason = "connected; the server stopped during the call"
+		} else {
+			a.Outcome, a.Reason = switchboard.DialInterrupt, "the server stopped while the call was up; the lead is not dialled again"
+		}
 		if !l.Status.Final() {
-			l.Status, l.LastOutcome, l.NextAttemptAt, l.UpdatedAt = switchboard.LeadFailed, switchboard.DialInterrupt, nil, now
+			l.Status, l.LastOutcome, l.NextAttemptAt, l.UpdatedAt = final, outcome, nil, now
 		}
 		if _, err := s.store.SaveDialProgress(ctx, a.TenantID, []switchboard.Lead{l}, []switchboard.DialAttempt{a}); err != nil {
 			return fmt.Errorf("dialer: close attempt %d: %w", a.ID, err)

@@ -347,7 +347,7 @@ func (db *DB) eachAttempt(ctx context.Context, q string, args []any, last *int64
 
 // OpenAttempts implements switchboard.Store.
 func (db *DB) OpenAttempts(ctx context.Context) ([]switchboard.DialAttempt, error) {
-	rows, err := db.query(ctx, "SELECT "+attemptCols+" FROM dial_attempts WHERE outcome = '' ORDER BY id")
+	rows, err := db.query(ctx, "SELECT "+attemptCols+" FROM dial_attempts WHERE ended_at IS NULL AND outcome IN ('', 'connected') ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("open attempts: %w", err)
 	}

@@ -282,6 +282,16 @@ func TestSaveDialProgress(t *testing.T) {
 			t.Fatalf("OpenAttempts = %+v, %v", open, err)
 		}
 
+		// Connected and still talking: the row has an outcome but has not
+		// ended, so a cut run must still settle it.
+		if _, err := db.SaveDialProgress(ctx, f.tn.ID, nil, []switchboard.DialAttempt{
+			{ID: ids[0], Outcome: switchboard.DialConnected, CallID: &callID, AgentID: &agentID}}); err != nil {
+			t.Fatal(err)
+		}
+		if open, err := db.OpenAttempts(ctx); err != nil || len(open) != 1 || open[0].Outcome != switchboard.DialConnected {
+			t.Fatalf("OpenAttempts while connected = %+v, %v", open, err)
+		}
+
 		// The outcome: the row is updated, the lead scheduled again.
 		seq = lastSeq(t, db, f.tn.ID)
 		ended, next := t0.Add(30*time.Second), t0.Add(time.Hour)

@@ -116,7 +116,7 @@ CREATE INDEX dial_attempts_campaign ON dial_attempts (campaign_id, id);
 CREATE INDEX dial_attempts_campaign_at ON dial_attempts (campaign_id, at);
 CREATE INDEX dial_attempts_lead ON dial_attempts (lead_id);
 -- Attempts still open when a run was cut.
-CREATE INDEX dial_attempts_open ON dial_attempts (id) WHERE outcome = '';
+CREATE INDEX dial_attempts_open ON dial_attempts (id) WHERE ended_at IS NULL;
 
 CREATE TABLE import_jobs (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
