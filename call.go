@@ -243,6 +243,17 @@ type QueueLive struct {
 	// -1 when that load needs more agents than are signed in (the queue would
 	// grow without bound), 0 before two calls have arrived.
 	ErlangCWait float64 `json:"erlang_c_wait_seconds"`
+	// The chat side of the queue: conversations waiting for an agent, held
+	// by agents (assigned or in progress), the longest wait now, and the
+	// estimated wait of a conversation joining now (0 with chat capacity
+	// free, -1 when no member is signed in), from the queue's average chat
+	// handle time over the members' total chat capacity.
+	ChatsWaiting       int     `json:"chats_waiting"`
+	ChatsActive        int     `json:"chats_active"`
+	ChatLongestWait    float64 `json:"chat_longest_wait_seconds"`
+	ChatEstimatedWait  float64 `json:"chat_estimated_wait_seconds"`
+	ChatAverageHandle  float64 `json:"chat_average_handle_seconds"`
+	AgentsChatCapacity int     `json:"agents_chat_capacity"` // free chat slots of members who may take chats now
 }
 
 // CallSource is the outside system that started a call (a CRM's click-to-call).

@@ -405,3 +405,90 @@ func NewMessageEventPayload(m Message) MessageEventPayload {
 		Body: m.Body, Status: m.Status, UserID: m.UserID, Error: m.Error, CreatedAt: m.CreatedAt, SentAt: m.SentAt,
 		DeliveredAt: m.DeliveredAt}
 }
+
+// Conversations (subject "conversation"; payload ConversationEventPayload).
+// A status change writes conversation.<status>; the others say what changed.
+const (
+	EventConversationCreated     = "conversation.created"
+	EventConversationQueued      = "conversation.queued"      // it waits in its queue (new, resumed, transferred or let go by an agent)
+	EventConversationAssigned    = "conversation.assigned"    // offered to an agent, who holds a chat slot for it
+	EventConversationInProgress  = "conversation.in_progress" // the agent accepted it or wrote
+	EventConversationRequeued    = "conversation.requeued"    // the agent did not take it in time: offered on
+	EventConversationTransferred = "conversation.transferred" // moved to another queue (Transfers)
+	EventConversationDismissed   = "conversation.dismissed"
+	EventConversationUpdated     = "conversation.updated" // flags, language, context, end user
+	EventConversationFinished    = "conversation.finished"
+	EventConversationAbandoned   = "conversation.abandoned"
+	EventConversationDeflected   = "conversation.deflected"
+)
+
+// ConversationStatusEvent is the event type of a conversation that reached
+// status st.
+func ConversationStatusEvent(st ConversationStatus) string {
+	return "conversation." + string(st)
+}
+
+// ConversationEventPayload is the payload of the conversation.* events: the
+// conversation as it stood after the change.
+type ConversationEventPayload struct {
+	V            int          `json:"v"`
+	Conversation Conversation `json:"conversation"`
+}
+
+// Conversation messages (subject "conversation_message"; payload
+// ConversationMessagePayload), one type per status the message reached:
+// message.received (from the end user), message.queued, message.sent,
+// message.delivered, message.read, message.failed.
+const (
+	EventMessageReceived  = "message.received"
+	EventMessageQueued    = "message.queued"
+	EventMessageSent      = "message.sent"
+	EventMessageDelivered = "message.delivered"
+	EventMessageRead      = "message.read"
+	EventMessageFailed    = "message.failed"
+)
+
+// ConversationMessageEvent is the event type of a conversation message in
+// status st.
+func ConversationMessageEvent(st ReceiptStatus) string { return "message." + string(st) }
+
+// ConversationMessagePayload is the payload of the message.* events: the
+// message, with its conversation's id, channel, queue and agent so that a
+// consumer routes it without another read.
+type ConversationMessagePayload struct {
+	V              int                 `json:"v"`
+	Message        ConversationMessage `json:"message"`
+	ConversationID int64               `json:"conversation_id"`
+	Channel        ConversationChannel `json:"channel"`
+	QueueID        *int64              `json:"queue_id"`
+	AgentID        *int64              `json:"agent_id"`
+	EndUserID      int64               `json:"end_user_id"`
+}
+
+// Consent (subject "consent": the number's record; payload Consent with
+// "v").
+const (
+	EventConsentOptedOut = "consent.opted_out"
+	EventConsentOptedIn  = "consent.opted_in"
+)
+
+// ConsentEventPayload is the payload of the consent events.
+type ConsentEventPayload struct {
+	V int `json:"v"`
+	Consent
+}
+
+// Channel profiles ("channel_profile"), canned replies ("canned_reply") and
+// message templates ("message_template"); payload: the object as the native
+// API shows it, with "v".
+const (
+	EventChannelProfileCreated  = "channel_profile.created"
+	EventChannelProfileUpdated  = "channel_profile.updated"
+	EventChannelProfileDeleted  = "channel_profile.deleted"
+	EventCannedReplyCreated     = "canned_reply.created"
+	EventCannedReplyUpdated     = "canned_reply.updated"
+	EventCannedReplyDeleted     = "canned_reply.deleted"
+	EventMessageTemplateCreated = "message_template.created"
+	EventMessageTemplateUpdated = "message_template.updated"
+	EventMessageTemplateDeleted = "message_template.deleted"
+)
