@@ -121,7 +121,10 @@ type Conversation struct {
 	// Address is the end user's address on the channel: their number (SMS,
 	// WhatsApp) or their identifier (web chat). One address has at most one
 	// conversation not ended per channel profile.
-	Address  string `json:"address"`
+	Address string `json:"address"`
+	// Via is Switchboard's side of the thread: the tenant's number (SMS,
+	// WhatsApp) or account the conversation runs on; empty for web chat.
+	Via      string `json:"via"`
 	Language string `json:"language"`
 	// ProfileID is the channel profile (number, account) it runs on.
 	ProfileID *int64 `json:"channel_profile_id"`
