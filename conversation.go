@@ -550,6 +550,9 @@ type ConversationStore interface {
 	// CodeConflict.
 	CreateConversation(ctx context.Context, tenantID int64, c Conversation, first *ConversationMessage) (Conversation, *ConversationMessage, error)
 	Conversation(ctx context.Context, tenantID, id int64) (Conversation, error)
+	// ConversationByUUID finds a conversation by its UUID; tenantID 0
+	// searches every tenant (the web-chat end-user API knows only the
+	// conversation).
 	ConversationByUUID(ctx context.Context, tenantID int64, uuid string) (Conversation, error)
 	// OpenConversation is the conversation not ended of address on the
 	// profile (profileID 0: on the channel with no profile), or CodeNotFound.
