@@ -99,6 +99,10 @@ func TestRulesNeverViolated(t *testing.T) {
 			l.Consent, tr.refused = &no, true
 		case 2:
 			l.Consent = &yes
+		case 3:
+			// Consented on the lead, then texted STOP: the STOP wins.
+			l.Consent, tr.refused = &yes, true
+			s.mem.OptOut(number)
 		}
 		name := zone
 		if name == "" {

@@ -26,6 +26,9 @@ type Engine interface {
 type Store interface {
 	Queue(ctx context.Context, tenantID, id int64) (switchboard.Queue, error)
 	IsDNC(ctx context.Context, tenantID int64, number string) (bool, error)
+	// OptedOut says whether the number withdrew its consent (an SMS STOP):
+	// the dialer refuses it as it refuses the do-not-call list.
+	OptedOut(ctx context.Context, tenantID int64, number string) (bool, error)
 	SetCampaignStatus(ctx context.Context, tenantID, id int64, from []switchboard.CampaignStatus, to switchboard.CampaignStatus) (switchboard.Campaign, error)
 	DialableLeads(ctx context.Context, tenantID, campaignID int64, now time.Time, limit int) ([]switchboard.Lead, error)
 	SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error)

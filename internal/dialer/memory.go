@@ -17,6 +17,7 @@ type Memory struct {
 	mu        sync.Mutex
 	queues    map[int64]switchboard.Queue
 	dnc       map[string]bool
+	optedOut  map[string]bool
 	campaigns map[int64]switchboard.Campaign
 	leads     []switchboard.Lead // in dialling order: priority desc, then id
 	index     map[int64]int
@@ -26,7 +27,7 @@ type Memory struct {
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
-	return &Memory{queues: map[int64]switchboard.Queue{}, dnc: map[string]bool{}, campaigns: map[int64]switchboard.Campaign{},
+	return &Memory{queues: map[int64]switchboard.Queue{}, dnc: map[string]bool{}, optedOut: map[string]bool{}, campaigns: map[int64]switchboard.Campaign{},
 		index: map[int64]int{}}
 }
 
@@ -42,6 +43,13 @@ func (m *Memory) AddCampaign(c switchboard.Campaign) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.campaigns[c.ID] = c
+}
+
+// OptOut records that number withdrew its consent (texted STOP).
+func (m *Memory) OptOut(number string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.optedOut[number] = true
 }
 
 // AddDNC puts a number on the do-not-call list.
@@ -118,6 +126,13 @@ func (m *Memory) IsDNC(_ context.Context, _ int64, number string) (bool, error) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.dnc[number], nil
+}
+
+// OptedOut implements Store.
+func (m *Memory) OptedOut(_ context.Context, _ int64, number string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.optedOut[number], nil
 }
 
 // SetCampaignStatus implements Store.

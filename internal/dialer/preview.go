@@ -125,11 +125,11 @@ func (d *Dialer) withdrawOffers(ctx context.Context, r *run) {
 // accept places an offered lead's call, the agent's phone first. The rules
 // are checked again: time has passed since the offer.
 func (d *Dialer) accept(ctx context.Context, r *run, o *offer, now time.Time) error {
-	dnc, err := d.opt.Store.IsDNC(ctx, r.c.TenantID, o.number)
+	lists, err := d.listed(ctx, r.c.TenantID, o.number)
 	if err != nil {
 		return err
 	}
-	v := d.zones.check(&r.c, &o.lead, o.number, dnc, now)
+	v := d.zones.check(&r.c, &o.lead, o.number, lists, now)
 	if !v.dial {
 		delete(r.previews, o.agent)
 		d.refuse(r, o.lead, o.number, v, now)

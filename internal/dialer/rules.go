@@ -75,12 +75,19 @@ func (z *zones) leadZones(l *switchboard.Lead, number string) ([]*time.Location,
 	return locs, strings.Join(names, ","), true
 }
 
+// listing is what the tenant's lists say of a number.
+type listing struct {
+	dnc      bool // on the do-not-call list
+	optedOut bool // consent withdrawn (STOP)
+}
+
 // check applies the rules to lead l about to be dialled on number at now:
 // never an emergency number, never a number on the tenant's do-not-call list,
-// never a person who refused consent (or, when the campaign requires it,
-// gave none), never outside the campaign's hours in the lead's time zone.
-// dnc is the list's answer for number.
-func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number string, dnc bool, now time.Time) verdict {
+// never a person who refused consent (on the lead, or by texting STOP to
+// one of the tenant's numbers; or, when the campaign requires it, gave
+// none), never outside the campaign's hours in the lead's time zone. lists
+// is what the tenant's lists say of number.
+func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number string, lists listing, now time.Time) verdict {
 	v := verdict{checks: switchboard.DialChecks{Emergency: switchboard.CheckPass, DNC: switchboard.CheckPass,
 		CallingHours: switchboard.CheckPass, Consent: switchboard.CheckPass, AbandonBudget: switchboard.CheckNA}}
 	switch {
@@ -88,9 +95,13 @@ func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number strin
 		v.checks.Emergency = switchboard.CheckBlocked
 		v.status, v.reason = switchboard.LeadInvalidNumber, "an emergency or malformed number is never dialled"
 		return v
-	case dnc:
+	case lists.dnc:
 		v.checks.DNC = switchboard.CheckBlocked
 		v.status, v.reason = switchboard.LeadDoNotCall, "the number is on the do-not-call list"
+		return v
+	case lists.optedOut:
+		v.checks.Consent = switchboard.CheckBlocked
+		v.status, v.reason = switchboard.LeadDoNotCall, "the number withdrew its consent (STOP)"
 		return v
 	case l.Consent != nil && !*l.Consent:
 		v.checks.Consent = switchboard.CheckBlocked

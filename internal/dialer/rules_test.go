@@ -20,6 +20,7 @@ func TestRules(t *testing.T) {
 		lead    switchboard.Lead
 		number  string
 		dnc     bool
+		out     bool
 		require bool
 		dial    bool
 		status  switchboard.LeadStatus
@@ -31,6 +32,7 @@ func TestRules(t *testing.T) {
 		{name: "the lead's zone wins over the number's", lead: switchboard.Lead{TimeZone: "America/Los_Angeles"}, number: "+12125550100",
 			deferTo: time.Date(2026, 1, 5, 16, 0, 0, 0, time.UTC)},
 		{name: "on the do-not-call list", number: "+12125550100", dnc: true, status: switchboard.LeadDoNotCall},
+		{name: "opted out by STOP", number: "+12125550100", out: true, status: switchboard.LeadDoNotCall},
 		{name: "an emergency number", number: "+1911", status: switchboard.LeadInvalidNumber},
 		{name: "consent refused", lead: switchboard.Lead{Consent: &refused}, number: "+12125550100", status: switchboard.LeadDoNotCall},
 		{name: "consent required, none on record", number: "+12125550100", require: true, status: switchboard.LeadSkipped},
@@ -44,7 +46,7 @@ func TestRules(t *testing.T) {
 	} {
 		t.Run(x.name, func(t *testing.T) {
 			c.RequireConsent = x.require
-			v := z.check(&c, &x.lead, x.number, x.dnc, now)
+			v := z.check(&c, &x.lead, x.number, listing{dnc: x.dnc, optedOut: x.out}, now)
 			if v.dial != x.dial || v.status != x.status || !v.deferTo.Equal(x.deferTo) {
 				t.Fatalf("check = dial %v, status %q, defer %v (%s); want %v, %q, %v", v.dial, v.status, v.deferTo, v.reason, x.dial, x.status, x.deferTo)
 			}

@@ -173,14 +173,14 @@ func (d *Dialer) take(ctx context.Context, r *run, n int, now time.Time) []candi
 		l := r.hopper[0]
 		r.hopper = r.hopper[1:]
 		number := leadNumber(&l)
-		dnc, err := d.opt.Store.IsDNC(ctx, r.c.TenantID, number)
+		lists, err := d.listed(ctx, r.c.TenantID, number)
 		if err != nil {
 			// Unknown: do not dial. The lead stays upcoming for later.
-			d.opt.Log.Error("dialer: do-not-call lookup", "campaign", r.c.ID, "err", err)
+			d.opt.Log.Error("dialer: do-not-call and consent lookup", "campaign", r.c.ID, "err", err)
 			delete(r.held, l.ID)
 			break
 		}
-		v := d.zones.check(&r.c, &l, number, dnc, now)
+		v := d.zones.check(&r.c, &l, number, lists, now)
 		if !v.dial {
 			d.refuse(r, l, number, v, now)
 			continue
@@ -188,6 +188,20 @@ func (d *Dialer) take(ctx context.Context, r *run, n int, now time.Time) []candi
 		out = append(out, candidate{lead: l, number: number, verdict: v})
 	}
 	return out
+}
+
+// listed reads what the tenant's lists say of number: on the do-not-call
+// list, or opted out of contact (consent withdrawn by an SMS STOP).
+func (d *Dialer) listed(ctx context.Context, tenantID int64, number string) (listing, error) {
+	dnc, err := d.opt.Store.IsDNC(ctx, tenantID, number)
+	if err != nil {
+		return listing{}, err
+	}
+	out, err := d.opt.Store.OptedOut(ctx, tenantID, number)
+	if err != nil {
+		return listing{}, err
+	}
+	return listing{dnc: dnc, optedOut: out}, nil
 }
 
 // refill reads more dialable leads into the hopper; false when none is left.
