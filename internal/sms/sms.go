@@ -9,10 +9,15 @@
 // messages; and HTTP, which posts each message as JSON to a configured
 // gateway (see HTTP for the exact request). Gateways report inbound messages
 // and receipts to the native API, which calls Receive and Receipt.
+//
+// A number that withdrew its consent (texted STOP to one of the tenant's
+// numbers, which the conversation service records) is refused every
+// message until it texts START (NoConsent).
 package sms
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -47,6 +52,14 @@ func NewService(store switchboard.Store, provider Provider, log *slog.Logger) *S
 func invalid(field, why string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: "cannot send the message: " + field + " " + why,
 		Fields: map[string]string{field: why}}
+}
+
+// NoConsent is the error that refuses a message to a number that withdrew
+// its consent: 422, naming the field and the reason.
+func NoConsent() error {
+	return &switchboard.Error{Code: switchboard.CodeInvalid,
+		Message: "cannot send the message: the recipient withdrew consent for messages (texted STOP); they must text START first",
+		Fields:  map[string]string{"to": "has withdrawn consent (STOP) for messages"}}
 }
 
 // receiptWait bounds how long a receipt waits for the send it reports on.
@@ -90,6 +103,14 @@ func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, er
 		return m, invalid("from", "does not have SMS enabled")
 	case o.UserID != nil && owner.UserID != nil && *owner.UserID != *o.UserID:
 		return m, invalid("from", "is another user's number")
+	}
+	// A number that texted STOP gets nothing more until it texts START: the
+	// carriers' rule and the law's (TCPA) in most markets.
+	switch out, err := s.store.OptedOut(ctx, o.TenantID, to); {
+	case err != nil:
+		return m, fmt.Errorf("check the recipient's consent: %w", err)
+	case out:
+		return m, NoConsent()
 	}
 	if m, err = s.store.CreateMessage(ctx, m); err != nil {
 		return m, err
