@@ -81,6 +81,16 @@ type Config struct {
 	SMSGatewayURL   string
 	SMSGatewayToken string
 	SMSSimReceipt   time.Duration
+
+	// Conversations (chat and messaging threads): see the README's
+	// "Conversations".
+	AttachmentsDir   string
+	UploadTTL        time.Duration
+	ChatOfferTimeout time.Duration
+	MaxChatsOnCall   int
+	WhatsAppProvider string
+	WhatsAppURL      string
+	WhatsAppSecret   string
 	// Voice360RateLimit is the Voice360 dialect's requests per minute per
 	// key; Voice360PublicRateLimit per client address on its public routes.
 	Voice360RateLimit       int
@@ -148,6 +158,10 @@ func defaultConfig() Config {
 		RTPPorts:                "10000-20000",
 		RTPTimeout:              time.Minute,
 		SMSSimReceipt:           time.Second,
+		UploadTTL:               15 * time.Minute,
+		ChatOfferTimeout:        time.Minute,
+		MaxChatsOnCall:          1,
+		WhatsAppProvider:        "sim",
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
 		TenantWriteRate:         50,
@@ -213,6 +227,13 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("sms-provider", "where text messages go: sim (simulated, delivered after --sms-sim-receipt-delay) or http (POSTed to --sms-gateway-url)", settings.String(&c.SMSProvider)),
 		setting("sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", settings.String(&c.SMSGatewayURL)),
 		setting("sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", settings.String(&c.SMSGatewayToken)),
+		setting("attachments-dir", "where the files sent in conversations (photos, videos, documents) are kept; empty: an attachments directory beside the SQLite database, or ./attachments", settings.String(&c.AttachmentsDir)),
+		setting("upload-ttl", "how long an attachment's upload URL stays good", settings.Duration(&c.UploadTTL)),
+		setting("chat-offer-timeout", "how long an agent has to accept a conversation offered to them before it is offered to another; 0: offers are final", settings.Duration(&c.ChatOfferTimeout)),
+		setting("max-chats-on-call", "how many conversations an agent may hold while on a call (a call is offered only to agents holding at most this many); 0: calls and chats do not mix", settings.Int(&c.MaxChatsOnCall)),
+		setting("whatsapp-provider", "where WhatsApp-style messages go: sim (simulated, delivered then read after a second each) or http (POSTed to --whatsapp-url)", settings.String(&c.WhatsAppProvider)),
+		setting("whatsapp-url", "with --whatsapp-provider http, the provider URL each message is POSTed to as JSON", settings.String(&c.WhatsAppURL)),
+		setting("whatsapp-secret", "with --whatsapp-provider http, the key of the X-Switchboard-Signature HMAC-SHA256 of each request body", settings.String(&c.WhatsAppSecret)),
 		setting("sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", settings.Duration(&c.SMSSimReceipt)),
 		setting("voice360-rate-limit", "Voice360 dialect: requests per minute per API key", settings.Int(&c.Voice360RateLimit)),
 		setting("voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", settings.Int(&c.Voice360PublicRateLimit)),
@@ -279,6 +300,15 @@ func (c *Config) validate(dbOnly bool) error {
 		check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
 			"--sms-gateway-url must be an http:// or https:// URL with --sms-provider http")
 	}
+	check(c.UploadTTL < time.Minute || c.UploadTTL > 24*time.Hour, "--upload-ttl must be between 1m and 24h")
+	check(c.ChatOfferTimeout < 0, "--chat-offer-timeout must not be negative")
+	check(c.MaxChatsOnCall < 0 || c.MaxChatsOnCall > 50, "--max-chats-on-call must be between 0 and 50")
+	check(c.WhatsAppProvider != "sim" && c.WhatsAppProvider != "http", "--whatsapp-provider must be sim or http, not %q", c.WhatsAppProvider)
+	if c.WhatsAppProvider == "http" {
+		u, err := url.Parse(c.WhatsAppURL)
+		check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+			"--whatsapp-url must be an http:// or https:// URL with --whatsapp-provider http")
+	}
 	check(c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1, "--voice360-rate-limit and --voice360-public-rate-limit must be at least 1")
 	check(c.WebhookPoll < 10*time.Millisecond, "--webhook-poll must be at least 10ms")
 	check(c.TenantWriteRate < 0, "--tenant-write-rate must not be negative")
@@ -307,12 +337,27 @@ func (c *Config) recordingsDir() string {
 	if c.RecordingsDir != "" {
 		return c.RecordingsDir
 	}
+	return c.besideDB("recordings")
+}
+
+// attachmentsDir is --attachments-dir, or a directory beside a SQLite
+// database.
+func (c *Config) attachmentsDir() string {
+	if c.AttachmentsDir != "" {
+		return c.AttachmentsDir
+	}
+	return c.besideDB("attachments")
+}
+
+// besideDB is the directory name beside a SQLite database file, or name
+// itself (relative to the working directory) for other databases.
+func (c *Config) besideDB(name string) string {
 	if path, ok := strings.CutPrefix(c.DB, "sqlite:"); ok {
 		path, _, _ = strings.Cut(path, "?")
 		path = strings.TrimPrefix(path, "file:")
 		if path != "" && path != ":memory:" {
-			return filepath.Join(filepath.Dir(path), "recordings")
+			return filepath.Join(filepath.Dir(path), name)
 		}
 	}
-	return "recordings"
+	return name
 }
