@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"switchboard"
@@ -39,6 +40,38 @@ type Service struct {
 	provider Provider
 	log      *slog.Logger
 	now      func() time.Time
+
+	hooksMu sync.RWMutex
+	hooks   Hooks
+}
+
+// Hooks are told about messages once they are stored: the conversation
+// service threads inbound texts into conversations (and applies STOP and
+// START) and follows receipts of the texts it sent. A hook's error is
+// logged, never the message's: the message is stored either way, and the
+// carrier must not retry it.
+type Hooks struct {
+	Received func(ctx context.Context, m switchboard.Message) error
+	Receipt  func(ctx context.Context, m switchboard.Message) error
+}
+
+// SetHooks installs h, replacing the hooks there were.
+func (s *Service) SetHooks(h Hooks) {
+	s.hooksMu.Lock()
+	s.hooks = h
+	s.hooksMu.Unlock()
+}
+
+func (s *Service) hook(ctx context.Context, what string, pick func(Hooks) func(context.Context, switchboard.Message) error, m switchboard.Message) {
+	s.hooksMu.RLock()
+	fn := pick(s.hooks)
+	s.hooksMu.RUnlock()
+	if fn == nil {
+		return
+	}
+	if err := fn(ctx, m); err != nil {
+		s.log.Error("a message hook failed", "hook", what, "tenant_id", m.TenantID, "message_id", m.ID, "err", err)
+	}
 }
 
 // NewService returns the service over store and provider.
@@ -154,7 +187,11 @@ func (s *Service) Receive(ctx context.Context, in Inbound) (switchboard.Message,
 	}
 	now := s.now().UTC()
 	m.To, m.TenantID, m.UserID, m.DeliveredAt = to, owner.TenantID, owner.UserID, &now
-	return s.store.CreateMessage(ctx, m)
+	if m, err = s.store.CreateMessage(ctx, m); err != nil {
+		return m, err
+	}
+	s.hook(context.WithoutCancel(ctx), "received", func(h Hooks) func(context.Context, switchboard.Message) error { return h.Received }, m)
+	return m, nil
 }
 
 // Receipt records a provider's delivery report for one of the tenant's
@@ -192,5 +229,9 @@ func (s *Service) Receipt(ctx context.Context, tenantID int64, providerID string
 	} else {
 		m.Status, m.Error = switchboard.MessageFailed, why
 	}
-	return s.store.UpdateMessage(ctx, m)
+	if m, err = s.store.UpdateMessage(ctx, m); err != nil {
+		return m, err
+	}
+	s.hook(context.WithoutCancel(ctx), "receipt", func(h Hooks) func(context.Context, switchboard.Message) error { return h.Receipt }, m)
+	return m, nil
 }
