@@ -54,8 +54,21 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newFixture(t *testing.T, agents int) *fixture {
 	t.Helper()
+	return newFixtureOn(t, sqlstoretest.SQLiteURL(t), agents)
+}
+
+// onEveryEngine runs test on SQLite and, when the test server is
+// configured, PostgreSQL.
+func onEveryEngine(t *testing.T, test func(t *testing.T, dbURL string)) {
+	for name, url := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) { test(t, url(t)) })
+	}
+}
+
+func newFixtureOn(t *testing.T, dbURL string, agents int) *fixture {
+	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), number: "+15550001000"}
-	f.dbURL = sqlstoretest.SQLiteURL(t)
+	f.dbURL = dbURL
 	f.db = sqlstoretest.Open(t, f.dbURL, sqlstore.Options{})
 	ctx := f.ctx
 	ten, err := f.db.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme", AdminEmail: "ops@example.com"})

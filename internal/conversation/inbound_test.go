@@ -14,8 +14,10 @@ const customer = "+15557654321"
 // number's queue, the next one continues it (a provider's retry is stored
 // once), the agent's reply goes out as SMS, the receipt moves it, and
 // STOP/START set consent so that replies are refused and allowed again.
-func TestSMSThread(t *testing.T) {
-	f := newFixture(t, 1)
+func TestSMSThread(t *testing.T) { onEveryEngine(t, testSMSThread) }
+
+func testSMSThread(t *testing.T, dbURL string) {
+	f := newFixtureOn(t, dbURL, 1)
 	a := f.agents[0]
 	c, err := f.svc.Inbound(f.ctx, f.tenant, switchboard.ChannelSMS, customer, f.number, "Hi, my order?", "sms-1")
 	if err != nil {

@@ -15,8 +15,10 @@ import (
 // TestLifecycle follows one web chat: queued and offered to the agent,
 // the agent writes (in progress), transfers it to another queue where it
 // is offered again, and finishes it with wrap-up.
-func TestLifecycle(t *testing.T) {
-	f := newFixture(t, 1)
+func TestLifecycle(t *testing.T) { onEveryEngine(t, testLifecycle) }
+
+func testLifecycle(t *testing.T, dbURL string) {
+	f := newFixtureOn(t, dbURL, 1)
 	a := f.agents[0]
 	c, tok := f.webChat(f.sales, "visitor-1")
 	if c.Status != switchboard.ConversationQueued || tok == "" || c.Address != "visitor-1" {
