@@ -41,6 +41,29 @@ type receiptBody struct {
 	Error  string `json:"error" limit:"1000"`
 }
 
+// inboundMessage is a received text with the conversation it opened or
+// continued (null when conversations do not run, or its conversation
+// could not be written: the text is stored either way).
+type inboundMessage struct {
+	switchboard.Message
+	ConversationID *int64 `json:"conversation_id"`
+}
+
+// receiptAnswer is the message a delivery report applied to, and the
+// conversation message it applied to when it was one's.
+type receiptAnswer struct {
+	switchboard.Message
+	ConversationMessage *switchboard.ConversationMessage `json:"conversation_message,omitempty"`
+}
+
+// receiptStatus is a gateway's delivered or failed as a receipt status.
+func receiptStatus(s string) switchboard.ReceiptStatus {
+	if s == "delivered" {
+		return switchboard.ReceiptDelivered
+	}
+	return switchboard.ReceiptFailed
+}
+
 func (a *API) messageRoutes() {
 	s := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
@@ -71,10 +94,10 @@ func (a *API) messageRoutes() {
 		})
 	handle(a, route{Method: "POST", Path: "/v1/messages/inbound", Summary: "Hand in a message received for one of the tenant's numbers (SMS gateways, the simulator)",
 		Tag: "Messages", Scope: manage, Status: http.StatusCreated},
-		func(ctx context.Context, c *call, in *inboundBody) (switchboard.Message, error) {
+		func(ctx context.Context, c *call, in *inboundBody) (inboundMessage, error) {
 			m, err := messenger()
 			if err != nil {
-				return switchboard.Message{}, err
+				return inboundMessage{}, err
 			}
 			// A number of another tenant and a number of nobody answer alike:
 			// the caller must not learn which numbers other tenants own.
@@ -84,21 +107,45 @@ func (a *API) messageRoutes() {
 					Fields: map[string]string{"to": "is not one of this tenant's numbers (E.164)"}}
 			}
 			if err != nil {
-				return switchboard.Message{}, err
+				return inboundMessage{}, err
 			}
-			return m.Receive(ctx, sms.Inbound{From: in.From, To: in.To, Body: in.Message, ProviderID: in.ProviderID})
+			msg, err := m.Receive(ctx, sms.Inbound{From: in.From, To: in.To, Body: in.Message, ProviderID: in.ProviderID})
+			if err != nil || a.opt.Conversations == nil {
+				return inboundMessage{Message: msg}, err
+			}
+			// The text is stored whatever becomes of its conversation: a
+			// failure there is logged, and the answer lacks conversation_id.
+			cv, err := a.opt.Conversations.Inbound(ctx, c.tenantID(), switchboard.ChannelSMS, msg.From, msg.To, msg.Body, msg.ProviderID)
+			if err != nil {
+				a.opt.Log.Error("inbound sms: conversation", "tenant_id", c.tenantID(), "message_id", msg.ID, "err", err)
+				return inboundMessage{Message: msg}, nil
+			}
+			return inboundMessage{Message: msg, ConversationID: &cv.ID}, nil
 		})
 	handle(a, route{Method: "POST", Path: "/v1/messages/receipts", Summary: "Hand in a delivery report for a sent message (SMS gateways)",
 		Tag: "Messages", Scope: manage},
-		func(ctx context.Context, c *call, in *receiptBody) (switchboard.Message, error) {
+		func(ctx context.Context, c *call, in *receiptBody) (receiptAnswer, error) {
 			m, err := messenger()
 			if err != nil {
-				return switchboard.Message{}, err
+				return receiptAnswer{}, err
 			}
 			if in.Status != "delivered" && in.Status != "failed" {
-				return switchboard.Message{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+				return receiptAnswer{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"status": "must be delivered or failed"}}
 			}
-			return m.Receipt(ctx, c.tenantID(), in.ProviderID, in.Status == "delivered", in.Error)
+			msg, err := m.Receipt(ctx, c.tenantID(), in.ProviderID, in.Status == "delivered", in.Error)
+			if a.opt.Conversations == nil {
+				return receiptAnswer{Message: msg}, err
+			}
+			// The report may be of a conversation's message too (or only):
+			// not found there just means it is not one.
+			cm, cerr := a.opt.Conversations.Receipt(ctx, c.tenantID(), in.ProviderID, receiptStatus(in.Status), in.Error)
+			switch {
+			case cerr == nil:
+				return receiptAnswer{Message: msg, ConversationMessage: &cm}, nil
+			case switchboard.ErrorCode(cerr) != switchboard.CodeNotFound:
+				a.opt.Log.Error("sms receipt: conversation message", "tenant_id", c.tenantID(), "provider_id", in.ProviderID, "err", cerr)
+			}
+			return receiptAnswer{Message: msg}, err
 		})
 }
