@@ -74,6 +74,7 @@ type NewAPIKey struct {
 // names (CodeNotFound for objects outside the tenant, as if they did not exist).
 type Store interface {
 	CampaignStore
+	ConversationStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)

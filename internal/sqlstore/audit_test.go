@@ -19,7 +19,9 @@ import (
 // event for that tenant.
 var readTables = []string{"tenants", "users", "user_teams", "user_skills", "teams", "skills", "agent_statuses",
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
-	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions", "campaigns", "contact_lists"}
+	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions", "campaigns", "contact_lists",
+	// Conversations (issue 15): end users show through their conversations.
+	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -40,6 +42,7 @@ var otherTables = map[string]string{
 		"lead lists and campaign stats (GET /v1/campaigns/{id} shows them) are not cached",
 	"dial_attempts": "open ledger rows are written without events: ledger GETs are not cached",
 	"import_jobs":   "import progress is written without events: import job GETs are not cached",
+	"attachments":   "uploads (pending, then ready) are written without events: attachment GETs are not cached",
 }
 
 // writers are the functions that write readTables, with how their
@@ -73,6 +76,16 @@ var writers = map[string][]string{
 	// lifecycle's through CampaignStatusEvent).
 	"CreateCampaign": nil, "UpdateCampaignFunc": nil, "SetCampaignStatus": nil,
 	"CreateContactList": nil, "UpdateContactListFunc": nil,
+	// Conversations: every write appends its event (conversation.*,
+	// message.*, consent.*, channel_profile.*, canned_reply.*,
+	// message_template.*). An end user is written with an event of a
+	// conversation that shows them.
+	"CreateConversation": nil, "addMessage": nil,
+	"SetMessageStatus": nil, "SetConsent": nil,
+	"upsertEndUser":     {"UpsertEndUser", "CreateConversation"},
+	"writeConversation": {"UpdateConversationFunc", "addMessage"},
+	"CreateCannedReply": nil, "UpdateCannedReplyFunc": nil, "CreateChannelProfile": nil, "UpdateChannelProfileFunc": nil,
+	"CreateMessageTemplate": nil, "UpdateMessageTemplateFunc": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a
@@ -81,7 +94,8 @@ var migrationWrites = map[string]string{
 	"sipHA1Migration": "hashes the plaintext SIP passwords (0012); no route renders the hashes",
 }
 
-var appenders = []string{"appendEvent", "appendCallsLoaded", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne"}
+var appenders = []string{"appendEvent", "appendCallsLoaded", "appendEventReturning", "appendCallEvent", "flushEvents", "deleteOne",
+	"conversationEvent", "messageEvent"}
 
 var sqlWrite = regexp.MustCompile(`\b(?:INSERT INTO|UPDATE|DELETE FROM) ([a-z_]+)\b|\bDELETE FROM $`)
 
