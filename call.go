@@ -280,6 +280,9 @@ type AgentLive struct {
 	State            string `json:"state"`
 	DeviceRegistered bool   `json:"device_registered"`
 	CallsInProgress  int    `json:"calls_in_progress"`
+	// ChatsInProgress counts the conversations the agent holds, offered or
+	// accepted (not those wrapping up).
+	ChatsInProgress int `json:"chats_in_progress"`
 }
 
 // CallChange is one change the call engine made, as the call service hands

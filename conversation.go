@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -369,6 +370,11 @@ type BlobStore interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
 }
+
+// ErrTooLarge is what a BlobStore's Put wraps when the bytes exceed its
+// limit: it lives here, beside the interface, so that the conversation
+// service recognises it whatever store is wired in.
+var ErrTooLarge = errors.New("the upload exceeds its size limit")
 
 // CannedReply is a reusable agent reply ({{name}}-style placeholders), for
 // some channels and teams (all when empty).

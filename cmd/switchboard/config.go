@@ -81,6 +81,10 @@ type Config struct {
 	SMSGatewayURL   string
 	SMSGatewayToken string
 	SMSSimReceipt   time.Duration
+	// ChatOfferTimeout and MaxChatsOnCall are the engine's chat routing
+	// settings (engine.Options).
+	ChatOfferTimeout time.Duration
+	MaxChatsOnCall   int
 	// Voice360RateLimit is the Voice360 dialect's requests per minute per
 	// key; Voice360PublicRateLimit per client address on its public routes.
 	Voice360RateLimit       int
@@ -214,6 +218,8 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("sms-gateway-url", "with --sms-provider http, the gateway URL each message is POSTed to as JSON", settings.String(&c.SMSGatewayURL)),
 		setting("sms-gateway-token", "with --sms-provider http, sent as Authorization: Bearer to the gateway", settings.String(&c.SMSGatewayToken)),
 		setting("sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", settings.Duration(&c.SMSSimReceipt)),
+		setting("chat-offer-timeout", "how long an agent has to accept an offered conversation before it is offered to another; 0: offers are final", settings.Duration(&c.ChatOfferTimeout)),
+		setting("max-chats-on-call", "how many conversations an agent may hold beside a call (a call is offered only to an agent holding at most this many, a conversation to an agent on a call only below it); 0: calls and chats do not mix", settings.Int(&c.MaxChatsOnCall)),
 		setting("voice360-rate-limit", "Voice360 dialect: requests per minute per API key", settings.Int(&c.Voice360RateLimit)),
 		setting("voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", settings.Int(&c.Voice360PublicRateLimit)),
 		setting("tenant-write-rate", "changes (POST, PUT, PATCH, DELETE) per second one tenant may make on average, across all its keys and dialects; 0 disables the limit", settings.Float(&c.TenantWriteRate)),
@@ -273,6 +279,8 @@ func (c *Config) validate(dbOnly bool) error {
 		check(c.RTPTimeout < 0, "--rtp-timeout must not be negative")
 		check(strings.TrimSpace(c.SIPRealm) == "", "--sip-realm must not be empty")
 	}
+	check(c.ChatOfferTimeout < 0, "--chat-offer-timeout must not be negative")
+	check(c.MaxChatsOnCall < 0 || c.MaxChatsOnCall > 50, "--max-chats-on-call must be 0-50")
 	check(c.SMSProvider != "sim" && c.SMSProvider != "http", "--sms-provider must be sim or http, not %q", c.SMSProvider)
 	if c.SMSProvider == "http" {
 		u, err := url.Parse(c.SMSGatewayURL)

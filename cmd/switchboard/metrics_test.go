@@ -134,6 +134,8 @@ func TestDomainMetrics(t *testing.T) {
 				`switchboard_queue_calls_waiting` + queue:                  func(v float64) bool { return v == 1 },
 				`switchboard_queue_longest_wait_seconds` + queue:           func(v float64) bool { return v >= 0.2 && v < 60 },
 				`switchboard_agents{state="in_call"}`:                      func(v float64) bool { return v == 1 },
+				`switchboard_chats{state="waiting"}`:                       func(v float64) bool { return v == 0 },
+				`switchboard_queue_chats_waiting` + queue:                  func(v float64) bool { return v == 0 },
 				`switchboard_agents{state="available"}`:                    func(v float64) bool { return v == 0 },
 				`switchboard_event_log_lag_events{consumer="call_engine"}`: func(v float64) bool { return v >= 0 },
 				`switchboard_event_log_last_id`:                            func(v float64) bool { return v > 5 },

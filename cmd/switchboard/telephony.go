@@ -66,7 +66,8 @@ func newCalls(cfg Config, store *sqlstore.DB, log *slog.Logger) (*calls, error) 
 		return c, nil
 	}
 	drv := sim.New(engine.RealClock{})
-	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: drv, Log: log, Ended: ended})
+	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: drv, Log: log, Ended: ended,
+		ChatOfferTimeout: cfg.ChatOfferTimeout, MaxChatsOnCall: cfg.MaxChatsOnCall})
 	drv.SetEngine(c.Engine())
 	c.sim = sim.NewControl(drv, c.Service)
 	return c, nil
@@ -115,6 +116,7 @@ func newSIP(cfg Config, store *sqlstore.DB, log *slog.Logger, c *calls, ended fu
 		return nil, err
 	}
 	c.Service = callcenter.New(callcenter.Options{Store: store, Driver: p.driver, Log: log, Ended: ended, Registrations: true,
+		ChatOfferTimeout: cfg.ChatOfferTimeout, MaxChatsOnCall: cfg.MaxChatsOnCall,
 		OnEvent: func(ctx context.Context, e switchboard.Event) {
 			if err := p.trunks.Apply(ctx, store, e); err != nil && ctx.Err() == nil {
 				log.Error("sip: follow trunks", "event", e.Type, "err", err)

@@ -82,6 +82,13 @@ type Options struct {
 	// has applied it, in each tenant's order: the driver follows what it
 	// keeps of the configuration (trunks) the same way.
 	OnEvent func(ctx context.Context, e switchboard.Event)
+	// ChatOfferTimeout is how long an agent has to accept an offered
+	// conversation before it is offered on; 0: offers are final
+	// (engine.Options).
+	ChatOfferTimeout time.Duration
+	// MaxChatsOnCall is how many conversations an agent may hold beside a
+	// call; 0: calls and chats do not mix (engine.Options).
+	MaxChatsOnCall int
 }
 
 // Service is the call service. Start loads the store into the engine; Close
@@ -124,7 +131,8 @@ func New(opt Options) *Service {
 		userTenant: map[int64]int64{}}
 	s.ids = newIDBlocks(opt.Store, int64(opt.IDBlock), opt.Log)
 	s.w = newWriter(opt.Store, opt.Log)
-	s.eng = engine.New(engine.Options{Clock: opt.Clock, Telephony: opt.Driver, Router: opt.Router, Observer: s, IDs: s.ids, Log: opt.Log})
+	s.eng = engine.New(engine.Options{Clock: opt.Clock, Telephony: opt.Driver, Router: opt.Router, Observer: s, IDs: s.ids, Log: opt.Log,
+		ChatOfferTimeout: opt.ChatOfferTimeout, MaxChatsOnCall: opt.MaxChatsOnCall})
 	return s
 }
 

@@ -86,22 +86,28 @@ func (s *Service) loadTenant(ctx context.Context, tenantID int64) error {
 	return s.loadQueues(ctx, tenantID)
 }
 
-// loadUser gives a user with an extension a phone on the driver, and their
-// skills and presence.
+// loadUser gives a user with an extension a phone on the driver, and every
+// active user their skills, chat capacity and presence: a user without an
+// extension takes no calls but may take chats.
 func (s *Service) loadUser(ctx context.Context, u switchboard.User) error {
 	s.mu.Lock()
 	s.userTenant[u.ID] = u.TenantID
 	s.mu.Unlock()
-	if u.Extension == "" || u.DeactivatedAt != nil {
+	if u.DeactivatedAt != nil {
 		s.eng.SetStatus(u.ID, switchboard.StatusOffline, false)
 		return nil
 	}
-	dev := DeviceName(u.TenantID, u.Extension)
-	s.drv.Provision(dev)
-	s.eng.SetAgent(u.ID, dev)
-	if s.registrations {
-		s.eng.SetReachable(dev, s.drv.Registered(dev))
+	if u.Extension == "" {
+		s.eng.SetAgent(u.ID, "")
+	} else {
+		dev := DeviceName(u.TenantID, u.Extension)
+		s.drv.Provision(dev)
+		s.eng.SetAgent(u.ID, dev)
+		if s.registrations {
+			s.eng.SetReachable(dev, s.drv.Registered(dev))
+		}
 	}
+	s.eng.SetMaxChats(u.ID, u.MaxChats)
 	skills := make(map[int64]int, len(u.Skills))
 	for _, sk := range u.Skills {
 		skills[sk.SkillID] = sk.Proficiency

@@ -68,6 +68,14 @@ type Options struct {
 	// IDs numbers new calls; nil numbers them 1, 2, 3… (no store).
 	IDs CallIDs
 	Log *slog.Logger
+	// ChatOfferTimeout is how long an agent has to accept an offered
+	// conversation (AcceptChat) before it is offered on; 0: offers are final.
+	ChatOfferTimeout time.Duration
+	// MaxChatsOnCall: while an agent is on a call (ringing, talking or wrapping
+	// up a call) they are offered a new conversation only while they hold fewer
+	// than this many; and a call is offered only to an agent holding at most
+	// this many conversations. 0: calls and chats do not mix.
+	MaxChatsOnCall int
 }
 
 // Engine runs the calls of one tenant's contact center: it takes inbound calls
@@ -91,6 +99,9 @@ type Engine struct {
 	// (numbers) to them (ivr.go).
 	menus      map[int64]map[int64]*switchboard.IVRMenu
 	menuRoutes map[string]menuRoute
+	// chats are the conversations the engine routes, by id (chat.go).
+	chats   map[int64]*chatRT
+	chatObs ChatObserver
 }
 
 type legRole int
@@ -134,6 +145,7 @@ type agentRT struct {
 	// connectedAt is when the agent's call connected (zero while not on a
 	// connected call); wrapUntil when their wrap-up ends (PacingView).
 	connectedAt, wrapUntil time.Time
+	chat                   agentChats
 }
 
 // arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
@@ -149,6 +161,7 @@ type queueRT struct {
 	online   int                               // members signed in (not Offline)
 	waiting  []*call                           // first come, first served
 	routes   []string                          // route keys that lead here
+	chat     queueChats
 }
 
 type call struct {
@@ -196,7 +209,8 @@ func New(opt Options) *Engine {
 	}
 	return &Engine{opt: opt, calls: map[int64]*call{}, legs: map[LegID]legRef{},
 		queues: map[int64]*queueRT{}, routes: map[string]int64{}, agents: map[int64]*agentRT{}, userRoutes: map[string]int64{},
-		memberOf: map[int64][]*queueRT{}, menus: map[int64]map[int64]*switchboard.IVRMenu{}, menuRoutes: map[string]menuRoute{}}
+		memberOf: map[int64][]*queueRT{}, menus: map[int64]map[int64]*switchboard.IVRMenu{}, menuRoutes: map[string]menuRoute{},
+		chats: map[int64]*chatRT{}}
 }
 
 // SetQueue installs or replaces a queue and its members, and routes its
@@ -243,6 +257,7 @@ func (e *Engine) SetQueue(q switchboard.Queue, members []switchboard.QueueMember
 		rt.routes = append(rt.routes, n)
 	}
 	e.dispatch(rt)
+	e.dispatchChats(rt)
 }
 
 // SetAgent registers an agent's device. New agents start Offline.
@@ -298,12 +313,14 @@ func (e *Engine) SetSkills(userID int64, skills map[int64]int) {
 	a := e.agent(userID)
 	a.skills = skills
 	e.reindex(a)
+	e.dispatchChatsOf(a)
 }
 
 func (e *Engine) agent(id int64) *agentRT {
 	a, ok := e.agents[id]
 	if !ok {
-		a = &agentRT{id: id, status: switchboard.StatusOffline, lastEnd: map[int64]time.Time{}, answered: map[int64]int{}}
+		a = &agentRT{id: id, status: switchboard.StatusOffline, lastEnd: map[int64]time.Time{}, answered: map[int64]int{},
+			chat: agentChats{max: defaultMaxChats, held: map[int64]*chatRT{}, lastEnd: map[int64]time.Time{}, answered: map[int64]int{}}}
 		e.agents[id] = a
 	}
 	return a
@@ -334,6 +351,7 @@ func (e *Engine) SetStatus(userID int64, status string, available bool) {
 	if status != switchboard.StatusOffline {
 		return
 	}
+	e.requeueAgentChats(a)
 	for _, q := range slices.Clone(e.memberOf[a.id]) {
 		if !q.cfg.LeaveWhenEmpty || len(q.waiting) == 0 || e.anyoneSignedIn(q) {
 			continue
@@ -518,6 +536,7 @@ func (e *Engine) Close() {
 			a.wrap.Stop()
 		}
 	}
+	e.stopChats()
 }
 
 // newID numbers a new call, or reports that it cannot be taken.
@@ -599,7 +618,8 @@ func (e *Engine) reindex(a *agentRT) {
 // strategy, or takes them out.
 func (e *Engine) place(q *queueRT, a *agentRT) {
 	m := q.member[a.id]
-	free := a.available && a.device != "" && !a.unreachable && (a.state == agentIdle || (q.cfg.RingInUse && a.state == agentBusy))
+	free := a.available && a.device != "" && !a.unreachable && (a.state == agentIdle || (q.cfg.RingInUse && a.state == agentBusy)) &&
+		len(a.chat.held) <= e.opt.MaxChatsOnCall
 	score, qualified := skillScore(q.cfg.RequiredSkills, a.skills)
 	var k poolKey
 	if free && qualified {
@@ -684,6 +704,7 @@ func (e *Engine) QueueLive(tenantID, queueID int64) (switchboard.QueueLive, bool
 	default:
 		l.EstimatedWait = PositionWait(l.CallsWaiting+1, l.AgentsOnline, aht).Seconds()
 	}
+	e.chatLive(q, &l)
 	return l, true
 }
 
@@ -710,6 +731,11 @@ func (e *Engine) AgentLive(userID int64) switchboard.AgentLive {
 		}
 		if talking || ringing {
 			l.CallsInProgress++
+		}
+	}
+	for _, c := range a.chat.held {
+		if !c.wrapping {
+			l.ChatsInProgress++
 		}
 	}
 	return l

@@ -1,5 +1,6 @@
 // Package engine is Switchboard's call engine: agent availability, the queues'
-// automatic call distribution (ACD), the call state machine and click-to-call.
+// automatic call distribution (ACD), the call state machine and click-to-call,
+// and the routing of conversations (chats) through the same queues.
 // It is pure logic over the domain types: it reads time from an injected Clock
 // and reaches telephony only through the ports it declares (telephony.go), so
 // tests and the capacity simulator run hours of traffic in milliseconds and
@@ -15,7 +16,10 @@
 // calls; dial.go campaign dials (Engine.Dial, which reports each dial's
 // outcome to the dialer and lets go of a person who found no agent within
 // the abandon time) and the queue's pacing figures (Engine.PacingView);
-// transfer.go blind transfers; core.go holds the engine's state,
+// transfer.go blind transfers; chattypes.go and chat.go route
+// conversations to agents with chat capacity (the rules are in chat.go's
+// doc comment) and chatlive.go reports them in live views and Stats;
+// core.go holds the engine's state,
 // agents, hang-ups, observers and Close; telephony.go the driver ports;
 // erlang.go the Erlang C staffing model; clock.go the clocks.
 //

@@ -166,12 +166,14 @@ func (e *Engine) waitTimeout(id int64, q *queueRT) {
 
 func (e *Engine) anyoneSignedIn(q *queueRT) bool { return q.online > 0 }
 
-// dispatchAgent offers waiting calls of every queue the agent is in, in queue
-// id order so that runs under a virtual clock repeat exactly.
+// dispatchAgent offers waiting calls, then waiting conversations, of every
+// queue the agent is in, in queue id order so that runs under a virtual
+// clock repeat exactly.
 func (e *Engine) dispatchAgent(a *agentRT) {
 	for _, q := range e.memberOf[a.id] {
 		e.dispatch(q)
 	}
+	e.dispatchChatsOf(a)
 }
 
 // dispatch offers q's waiting calls, first come first served, to its free

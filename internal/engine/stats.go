@@ -15,6 +15,9 @@ type Stats struct {
 	// status that receives calls), away (idle in one that does not), ringing,
 	// in_call and wrap_up.
 	Agents map[string]int
+	// Chats counts the conversations the engine routes by state (see
+	// ChatStates).
+	Chats map[string]int
 	// Queues lists every queue, ordered by id.
 	Queues []QueueStats
 }
@@ -26,6 +29,10 @@ type QueueStats struct {
 	// LongestWait is how long the caller waiting longest has waited, in
 	// seconds; 0 when nobody waits.
 	LongestWait float64
+	// ChatsWaiting counts the conversations waiting for an agent, and
+	// ChatLongestWait is how long the first of them has waited, in seconds.
+	ChatsWaiting    int
+	ChatLongestWait float64
 }
 
 // AgentStates lists every state Stats.Agents may count, so that monitoring
@@ -74,5 +81,6 @@ func (e *Engine) Stats() Stats {
 		s.Queues = append(s.Queues, qs)
 	}
 	sort.Slice(s.Queues, func(i, j int) bool { return s.Queues[i].ID < s.Queues[j].ID })
+	e.chatStats(&s, now)
 	return s
 }

@@ -1,5 +1,5 @@
 // Package metrics reports the contact center's state to Prometheus: the call
-// engine's calls, agents and queues, read from memory at each scrape, and the
+// engine's calls, conversations, agents and queues, read from memory at each scrape, and the
 // totals only the database knows (webhook backlog and attempts, text
 // messages, the event log), read with one aggregate query each. Reading state
 // at scrape time rather than counting as things happen keeps the numbers
@@ -47,6 +47,13 @@ var (
 		"Callers waiting in a queue for an agent.", []string{"tenant_id", "queue_id"}, nil)
 	descQueueLongest = prometheus.NewDesc("switchboard_queue_longest_wait_seconds",
 		"How long the caller waiting longest in a queue has waited; 0 when nobody waits.", []string{"tenant_id", "queue_id"}, nil)
+	descChats = prometheus.NewDesc("switchboard_chats",
+		"Conversations the engine routes on this server, by state: waiting, offered (not yet accepted), active, wrap_up.",
+		[]string{"state"}, nil)
+	descQueueChatsWaiting = prometheus.NewDesc("switchboard_queue_chats_waiting",
+		"Conversations waiting in a queue for an agent.", []string{"tenant_id", "queue_id"}, nil)
+	descQueueChatLongest = prometheus.NewDesc("switchboard_queue_chat_longest_wait_seconds",
+		"How long the conversation waiting longest in a queue has waited; 0 when none waits.", []string{"tenant_id", "queue_id"}, nil)
 	descAgents = prometheus.NewDesc("switchboard_agents",
 		"Agents by routing state: offline, available, away (signed in, in a status that takes no calls), ringing, in_call, wrap_up.",
 		[]string{"state"}, nil)
@@ -69,7 +76,8 @@ var (
 
 // Describe implements prometheus.Collector.
 func (d *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, desc := range []*prometheus.Desc{descCalls, descQueueWaiting, descQueueLongest, descAgents, descDeliveries,
+	for _, desc := range []*prometheus.Desc{descCalls, descQueueWaiting, descQueueLongest, descChats, descQueueChatsWaiting,
+		descQueueChatLongest, descAgents, descDeliveries,
 		descDeliveriesFailed, descOldestDue, descAttempts, descSMS, descLastEvent, descLag} {
 		ch <- desc
 	}
@@ -96,6 +104,11 @@ func (d *collector) Collect(ch chan<- prometheus.Metric) {
 		tid, qid := strconv.FormatInt(q.TenantID, 10), strconv.FormatInt(q.ID, 10)
 		gauge(descQueueWaiting, float64(q.Waiting), tid, qid)
 		gauge(descQueueLongest, q.LongestWait, tid, qid)
+		gauge(descQueueChatsWaiting, float64(q.ChatsWaiting), tid, qid)
+		gauge(descQueueChatLongest, q.ChatLongestWait, tid, qid)
+	}
+	for _, st := range engine.ChatStates {
+		gauge(descChats, float64(s.Chats[st]), st)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -21,7 +21,8 @@ func TestRegister(t *testing.T) {
 	s := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
 	reg := prometheus.NewRegistry()
 	stats := engine.Stats{Calls: map[string]int{"queued": 2}, Agents: map[string]int{"available": 3},
-		Queues: []engine.QueueStats{{ID: 7, TenantID: 1, Waiting: 2, LongestWait: 4.5}}}
+		Chats:  map[string]int{"waiting": 4, "active": 6},
+		Queues: []engine.QueueStats{{ID: 7, TenantID: 1, Waiting: 2, LongestWait: 4.5, ChatsWaiting: 4, ChatLongestWait: 12}}}
 	ended := Register(reg, Options{Engine: func() engine.Stats { return stats }, Behind: func(context.Context) (int64, error) { return 5, nil }, Store: s, Log: slog.Default()})
 	tenant, err := s.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
 	if err != nil {
@@ -57,13 +58,18 @@ func TestRegister(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]float64{
-		"switchboard_calls_in_progress,queued":         2,
-		"switchboard_queue_calls_waiting,7,1":          2,
-		"switchboard_queue_longest_wait_seconds,7,1":   4.5,
-		"switchboard_agents,available":                 3,
-		"switchboard_agents,in_call":                   0,
-		"switchboard_event_log_last_id":                float64(last),
-		"switchboard_event_log_lag_events,call_engine": 5,
+		"switchboard_calls_in_progress,queued":            2,
+		"switchboard_queue_calls_waiting,7,1":             2,
+		"switchboard_queue_longest_wait_seconds,7,1":      4.5,
+		"switchboard_agents,available":                    3,
+		"switchboard_chats,waiting":                       4,
+		"switchboard_chats,active":                        6,
+		"switchboard_chats,wrap_up":                       0,
+		"switchboard_queue_chats_waiting,7,1":             4,
+		"switchboard_queue_chat_longest_wait_seconds,7,1": 12,
+		"switchboard_agents,in_call":                      0,
+		"switchboard_event_log_last_id":                   float64(last),
+		"switchboard_event_log_lag_events,call_engine":    5,
 	} {
 		if v, ok := got[name]; !ok || v != want {
 			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
