@@ -110,52 +110,13 @@ func (c *call) pathNumber() (string, error) {
 	return n, nil
 }
 
-// convStored adapts a route function to the conversation store, answering
-// 503 when the store has no conversation side.
-func convStored[T any](a *API, fn func(ctx context.Context, cs switchboard.ConversationStore, c *call) (T, error)) func(context.Context, *call) (T, error) {
-	return func(ctx context.Context, c *call) (T, error) {
-		cs, err := a.convStore()
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return fn(ctx, cs, c)
-	}
-}
-
-// convUpdater is updater over the conversation store.
-func convUpdater[T any](a *API, upd func(cs switchboard.ConversationStore) func(ctx context.Context, tenantID, id int64, fn func(*T) error) (T, error)) func(context.Context, *call, func(*T) error) (T, error) {
-	return func(ctx context.Context, c *call, change func(*T) error) (T, error) {
-		cs, err := a.convStore()
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return updater(upd(cs))(ctx, c, change)
-	}
-}
-
-// convDeleter is deleter over the conversation store.
-func convDeleter(a *API, del func(cs switchboard.ConversationStore) func(ctx context.Context, tenantID, id int64) error) func(context.Context, *call, *noBody) (noContent, error) {
-	return func(ctx context.Context, c *call, in *noBody) (noContent, error) {
-		cs, err := a.convStore()
-		if err != nil {
-			return noContent{}, err
-		}
-		return deleter(del(cs))(ctx, c, in)
-	}
-}
-
 func (a *API) cannedReplyRoutes() {
+	cs := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
 	const tag = "Conversations"
 	handle(a, route{Method: "GET", Path: "/v1/canned_replies", Summary: "Canned replies, by name", Tag: tag, Scope: read, Paged: true, User: userChecked,
 		Query: []param{{"channel", "string", "only those for this channel (or for all)"}, {"team_id", "integer", "only those for this team (or for all)"}}},
 		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.CannedReply], error) {
-			cs, err := a.convStore()
-			if err != nil {
-				return listBody[switchboard.CannedReply]{}, err
-			}
 			team, err := c.queryInt("team_id")
 			if err != nil {
 				return listBody[switchboard.CannedReply]{}, err
@@ -177,38 +138,29 @@ func (a *API) cannedReplyRoutes() {
 			if err := in.apply(&r); err != nil {
 				return r, err
 			}
-			return convStored(a, func(ctx context.Context, cs switchboard.ConversationStore, c *call) (switchboard.CannedReply, error) {
-				return cs.CreateCannedReply(ctx, c.tenantID(), r)
-			})(ctx, c)
+			return cs.CreateCannedReply(ctx, c.tenantID(), r)
 		})
-	get := convStored(a, func(ctx context.Context, cs switchboard.ConversationStore, c *call) (switchboard.CannedReply, error) {
-		return byID(cs.CannedReply)(ctx, c)
-	})
+	get := byID(cs.CannedReply)
 	handle(a, route{Method: "GET", Path: "/v1/canned_replies/{id}", Summary: "A canned reply", Tag: tag, Scope: read, User: userChecked}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/canned_replies/{id}", Summary: "Update a canned reply", Tag: tag, Scope: manage},
 		patch[cannedReplyBody, switchboard.CannedReply]{
-			update: convUpdater(a, func(cs switchboard.ConversationStore) func(context.Context, int64, int64, func(*switchboard.CannedReply) error) (switchboard.CannedReply, error) {
-				return cs.UpdateCannedReplyFunc
-			}),
+			update: updater(cs.UpdateCannedReplyFunc),
 			toBody: func(r switchboard.CannedReply) cannedReplyBody {
 				return cannedReplyBody{Name: r.Name, Body: r.Body, Channels: r.Channels, TeamIDs: r.TeamIDs}
 			},
 			apply: func(in *cannedReplyBody, r *switchboard.CannedReply) error { return in.apply(r) },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/canned_replies/{id}", Summary: "Delete a canned reply", Tag: tag, Scope: manage, Status: http.StatusNoContent},
-		convDeleter(a, func(cs switchboard.ConversationStore) func(context.Context, int64, int64) error { return cs.DeleteCannedReply }))
+		deleter(cs.DeleteCannedReply))
 }
 
 func (a *API) channelProfileRoutes() {
+	cs := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
 	const tag = "Conversations"
 	handle(a, route{Method: "GET", Path: "/v1/channel_profiles", Summary: "Channel profiles: the numbers and accounts the channels use",
 		Tag: tag, Scope: read, Paged: true, Query: []param{{"channel", "string", "only profiles of this channel"}}},
 		func(ctx context.Context, c *call, _ *noBody) (listBody[channelProfileView], error) {
-			cs, err := a.convStore()
-			if err != nil {
-				return listBody[channelProfileView]{}, err
-			}
 			ch := switchboard.ConversationChannel(c.r.URL.Query().Get("channel"))
 			if ch != "" && !switchboard.ValidConversationChannel(ch) {
 				return listBody[channelProfileView]{}, badParam("channel", "must be a channel name such as web_chat, sms or whatsapp")
@@ -232,24 +184,14 @@ func (a *API) channelProfileRoutes() {
 			if err := in.apply(&p); err != nil {
 				return channelProfileView{}, err
 			}
-			cs, err := a.convStore()
-			if err != nil {
-				return channelProfileView{}, err
-			}
-			p, err = cs.CreateChannelProfile(ctx, c.tenantID(), p)
+			p, err := cs.CreateChannelProfile(ctx, c.tenantID(), p)
 			return viewProfile(p), err
 		})
-	get := convStored(a, func(ctx context.Context, cs switchboard.ConversationStore, c *call) (channelProfileView, error) {
-		return loader(byID(cs.ChannelProfile), viewProfile)(ctx, c)
-	})
+	get := loader(byID(cs.ChannelProfile), viewProfile)
 	handle(a, route{Method: "GET", Path: "/v1/channel_profiles/{id}", Summary: "A channel profile", Tag: tag, Scope: read}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/channel_profiles/{id}", Summary: "Update a channel profile", Tag: tag, Scope: manage},
 		patch[channelProfileBody, channelProfileView]{
 			update: func(ctx context.Context, c *call, change func(*channelProfileView) error) (channelProfileView, error) {
-				cs, err := a.convStore()
-				if err != nil {
-					return channelProfileView{}, err
-				}
 				p, err := updater(cs.UpdateChannelProfileFunc)(ctx, c, func(p *switchboard.ChannelProfile) error {
 					v := viewProfile(*p)
 					if err := change(&v); err != nil {
@@ -266,19 +208,16 @@ func (a *API) channelProfileRoutes() {
 			apply: func(in *channelProfileBody, v *channelProfileView) error { return in.apply(&v.ChannelProfile) },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/channel_profiles/{id}", Summary: "Delete a channel profile", Tag: tag, Scope: manage, Status: http.StatusNoContent},
-		convDeleter(a, func(cs switchboard.ConversationStore) func(context.Context, int64, int64) error { return cs.DeleteChannelProfile }))
+		deleter(cs.DeleteChannelProfile))
 }
 
 func (a *API) messageTemplateRoutes() {
+	cs := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
 	const tag = "Conversations"
 	handle(a, route{Method: "GET", Path: "/v1/message_templates", Summary: "Message templates (WhatsApp-style), by name",
 		Tag: tag, Scope: read, Paged: true, User: userChecked, Query: []param{{"channel_profile_id", "integer", "only this profile's templates"}}},
 		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.MessageTemplate], error) {
-			cs, err := a.convStore()
-			if err != nil {
-				return listBody[switchboard.MessageTemplate]{}, err
-			}
 			profile, err := c.queryInt("channel_profile_id")
 			if err != nil {
 				return listBody[switchboard.MessageTemplate]{}, err
@@ -296,38 +235,29 @@ func (a *API) messageTemplateRoutes() {
 			if err := in.apply(&t); err != nil {
 				return t, err
 			}
-			return convStored(a, func(ctx context.Context, cs switchboard.ConversationStore, c *call) (switchboard.MessageTemplate, error) {
-				return cs.CreateMessageTemplate(ctx, c.tenantID(), t)
-			})(ctx, c)
+			return cs.CreateMessageTemplate(ctx, c.tenantID(), t)
 		})
-	get := convStored(a, func(ctx context.Context, cs switchboard.ConversationStore, c *call) (switchboard.MessageTemplate, error) {
-		return byID(cs.MessageTemplate)(ctx, c)
-	})
+	get := byID(cs.MessageTemplate)
 	handle(a, route{Method: "GET", Path: "/v1/message_templates/{id}", Summary: "A message template", Tag: tag, Scope: read, User: userChecked}, getter(get))
 	handlePatch(a, route{Method: "PATCH", Path: "/v1/message_templates/{id}", Summary: "Update a message template", Tag: tag, Scope: manage},
 		patch[messageTemplateBody, switchboard.MessageTemplate]{
-			update: convUpdater(a, func(cs switchboard.ConversationStore) func(context.Context, int64, int64, func(*switchboard.MessageTemplate) error) (switchboard.MessageTemplate, error) {
-				return cs.UpdateMessageTemplateFunc
-			}),
+			update: updater(cs.UpdateMessageTemplateFunc),
 			toBody: func(t switchboard.MessageTemplate) messageTemplateBody {
 				return messageTemplateBody{ProfileID: t.ProfileID, Name: t.Name, Language: t.Language, Category: t.Category, Status: t.Status, Body: t.Body}
 			},
 			apply: func(in *messageTemplateBody, t *switchboard.MessageTemplate) error { return in.apply(t) },
 		})
 	handle(a, route{Method: "DELETE", Path: "/v1/message_templates/{id}", Summary: "Delete a message template", Tag: tag, Scope: manage, Status: http.StatusNoContent},
-		convDeleter(a, func(cs switchboard.ConversationStore) func(context.Context, int64, int64) error { return cs.DeleteMessageTemplate }))
+		deleter(cs.DeleteMessageTemplate))
 }
 
 func (a *API) consentRoutes() {
+	cs := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
 	const tag = "Conversations"
 	handle(a, route{Method: "GET", Path: "/v1/consents/{number}", Summary: "A number's consent to messages",
 		Doc: "A number with no record has not refused: opted_out false.", Tag: tag, Scope: read, User: userChecked},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Consent, error) {
-			cs, err := a.convStore()
-			if err != nil {
-				return switchboard.Consent{}, err
-			}
 			n, err := c.pathNumber()
 			if err != nil {
 				return switchboard.Consent{}, err
@@ -342,10 +272,6 @@ func (a *API) consentRoutes() {
 		Doc: "opted_out true makes text messages and the dialer refuse the number; false consents again. Recorded with source api.",
 		Tag: tag, Scope: manage},
 		func(ctx context.Context, c *call, in *consentBody) (switchboard.Consent, error) {
-			cs, err := a.convStore()
-			if err != nil {
-				return switchboard.Consent{}, err
-			}
 			n, err := c.pathNumber()
 			if err != nil {
 				return switchboard.Consent{}, err

@@ -26,17 +26,6 @@ func (a *API) conversations() (switchboard.Conversations, error) {
 	return a.opt.Conversations, nil
 }
 
-// convStore is the store's conversation side: canned replies, channel
-// profiles, templates, consent and attachments are configuration and data
-// the routes read and write directly, as they do users and queues.
-func (a *API) convStore() (switchboard.ConversationStore, error) {
-	cs, ok := a.opt.Store.(switchboard.ConversationStore)
-	if !ok {
-		return nil, errNoConversations
-	}
-	return cs, nil
-}
-
 // conversation reads the conversation the path's {id} names. A user key
 // reaches only the conversations its user holds or last held (AgentID), as
 // it reaches only the calls its user took: anything else is 403, as for
@@ -404,9 +393,13 @@ func (a *API) conversationActionRoutes() {
 		fn            func(switchboard.Conversations) func(ctx context.Context, tenantID, id int64) (switchboard.Conversation, error)
 	}{
 		{"dismiss", "Let the conversation wait, unassigned, until the end user writes again",
-			func(s switchboard.Conversations) func(context.Context, int64, int64) (switchboard.Conversation, error) { return s.Dismiss }},
+			func(s switchboard.Conversations) func(context.Context, int64, int64) (switchboard.Conversation, error) {
+				return s.Dismiss
+			}},
 		{"resume", "Queue a dismissed conversation again",
-			func(s switchboard.Conversations) func(context.Context, int64, int64) (switchboard.Conversation, error) { return s.Resume }},
+			func(s switchboard.Conversations) func(context.Context, int64, int64) (switchboard.Conversation, error) {
+				return s.Resume
+			}},
 	} {
 		handle(a, route{Method: "POST", Path: "/v1/conversations/{id}/" + step.verb, Summary: step.summary, Tag: tag, Scope: manage, User: userChecked},
 			func(ctx context.Context, c *call, _ *noBody) (switchboard.Conversation, error) {
@@ -491,11 +484,7 @@ func (a *API) defaultKind(ctx context.Context, tenantID int64, m *switchboard.Co
 	case m.Template != nil:
 		m.Kind = switchboard.KindTemplate
 	case m.AttachmentID != nil:
-		cs, err := a.convStore()
-		if err != nil {
-			return err
-		}
-		att, err := cs.Attachment(ctx, tenantID, *m.AttachmentID)
+		att, err := a.opt.Store.Attachment(ctx, tenantID, *m.AttachmentID)
 		if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
 			return invalid("attachment_id", "names no attachment of this tenant")
 		}

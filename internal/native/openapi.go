@@ -28,7 +28,7 @@ var (
 			string(switchboard.ModePredictive)},
 		reflect.TypeFor[switchboard.CampaignStatus](): {string(switchboard.CampaignCreated), string(switchboard.CampaignStarted),
 			string(switchboard.CampaignPaused), string(switchboard.CampaignStopped), string(switchboard.CampaignFinished)},
-		reflect.TypeFor[switchboard.LeadStatus](): names(switchboard.LeadStatuses),
+		reflect.TypeFor[switchboard.LeadStatus]():         names(switchboard.LeadStatuses),
 		reflect.TypeFor[switchboard.ConversationStatus](): names(conversationStatuses),
 		reflect.TypeFor[switchboard.MessageKind](): names([]switchboard.MessageKind{switchboard.KindText, switchboard.KindPhoto,
 			switchboard.KindVideo, switchboard.KindFile, switchboard.KindTemplate, switchboard.KindNote, switchboard.KindActivity}),

@@ -229,11 +229,7 @@ func (a *API) webchatRoutes() {
 			if err != nil {
 				return webchatStarted{}, err
 			}
-			cs, err := a.convStore()
-			if err != nil {
-				return webchatStarted{}, err
-			}
-			p, err := cs.ChannelProfileByUUID(ctx, r.PathValue("profile_uuid"))
+			p, err := a.opt.Store.ChannelProfileByUUID(ctx, r.PathValue("profile_uuid"))
 			if err == nil && (!p.Enabled || p.Channel != switchboard.ChannelWebChat) {
 				err = switchboard.Errorf(switchboard.CodeNotFound, "no web chat %s", switchboard.Echo(r.PathValue("profile_uuid")))
 			}
@@ -286,11 +282,7 @@ func (a *API) webchatRoutes() {
 			m := switchboard.ConversationMessage{ConversationID: e.conv.ID, Direction: switchboard.Inbound, Text: in.Text,
 				AttachmentID: in.AttachmentID, ClientID: in.ClientID}
 			if in.AttachmentID != nil {
-				cs, err := a.convStore()
-				if err != nil {
-					return webchatMessage{}, err
-				}
-				att, err := cs.Attachment(ctx, e.conv.TenantID, *in.AttachmentID)
+				att, err := a.opt.Store.Attachment(ctx, e.conv.TenantID, *in.AttachmentID)
 				if err != nil || att.ConversationID != e.conv.ID {
 					return webchatMessage{}, invalid("attachment_id", "names no attachment of this conversation")
 				}
