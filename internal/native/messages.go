@@ -42,26 +42,11 @@ type receiptBody struct {
 }
 
 // inboundMessage is a received text with the conversation it opened or
-// continued (null when conversations do not run, or its conversation
-// could not be written: the text is stored either way).
+// continued: null when conversations do not run here, or the text could
+// not be threaded (it is stored either way).
 type inboundMessage struct {
 	switchboard.Message
 	ConversationID *int64 `json:"conversation_id"`
-}
-
-// receiptAnswer is the message a delivery report applied to, and the
-// conversation message it applied to when it was one's.
-type receiptAnswer struct {
-	switchboard.Message
-	ConversationMessage *switchboard.ConversationMessage `json:"conversation_message,omitempty"`
-}
-
-// receiptStatus is a gateway's delivered or failed as a receipt status.
-func receiptStatus(s string) switchboard.ReceiptStatus {
-	if s == "delivered" {
-		return switchboard.ReceiptDelivered
-	}
-	return switchboard.ReceiptFailed
 }
 
 func (a *API) messageRoutes() {
@@ -113,39 +98,30 @@ func (a *API) messageRoutes() {
 			if err != nil || a.opt.Conversations == nil {
 				return inboundMessage{Message: msg}, err
 			}
-			// The text is stored whatever becomes of its conversation: a
-			// failure there is logged, and the answer lacks conversation_id.
-			cv, err := a.opt.Conversations.Inbound(ctx, c.tenantID(), switchboard.ChannelSMS, msg.From, msg.To, msg.Body, msg.ProviderID)
+			// The messaging service threads the text into its sender's
+			// conversation as it stores it (its hooks, whatever dialect
+			// handed it in): the answer names that conversation, the
+			// sender's newest on the channel.
+			cv, err := a.opt.Store.LastConversation(ctx, c.tenantID(), switchboard.ChannelSMS, msg.From)
 			if err != nil {
-				a.opt.Log.Error("inbound sms: conversation", "tenant_id", c.tenantID(), "message_id", msg.ID, "err", err)
+				if switchboard.ErrorCode(err) != switchboard.CodeNotFound {
+					a.opt.Log.Error("inbound sms: its conversation", "tenant_id", c.tenantID(), "message_id", msg.ID, "err", err)
+				}
 				return inboundMessage{Message: msg}, nil
 			}
 			return inboundMessage{Message: msg, ConversationID: &cv.ID}, nil
 		})
 	handle(a, route{Method: "POST", Path: "/v1/messages/receipts", Summary: "Hand in a delivery report for a sent message (SMS gateways)",
 		Tag: "Messages", Scope: manage},
-		func(ctx context.Context, c *call, in *receiptBody) (receiptAnswer, error) {
+		func(ctx context.Context, c *call, in *receiptBody) (switchboard.Message, error) {
 			m, err := messenger()
 			if err != nil {
-				return receiptAnswer{}, err
+				return switchboard.Message{}, err
 			}
 			if in.Status != "delivered" && in.Status != "failed" {
-				return receiptAnswer{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+				return switchboard.Message{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
 					Fields: map[string]string{"status": "must be delivered or failed"}}
 			}
-			msg, err := m.Receipt(ctx, c.tenantID(), in.ProviderID, in.Status == "delivered", in.Error)
-			if a.opt.Conversations == nil {
-				return receiptAnswer{Message: msg}, err
-			}
-			// The report may be of a conversation's message too (or only):
-			// not found there just means it is not one.
-			cm, cerr := a.opt.Conversations.Receipt(ctx, c.tenantID(), in.ProviderID, receiptStatus(in.Status), in.Error)
-			switch {
-			case cerr == nil:
-				return receiptAnswer{Message: msg, ConversationMessage: &cm}, nil
-			case switchboard.ErrorCode(cerr) != switchboard.CodeNotFound:
-				a.opt.Log.Error("sms receipt: conversation message", "tenant_id", c.tenantID(), "provider_id", in.ProviderID, "err", cerr)
-			}
-			return receiptAnswer{Message: msg}, err
+			return m.Receipt(ctx, c.tenantID(), in.ProviderID, in.Status == "delivered", in.Error)
 		})
 }
