@@ -30,6 +30,17 @@ var publicRoutes = []string{
 	"GET /v3/voice/{account_id}/public/availability",
 	"GET /v3/voice/{account_id}/public/queues",
 	"GET /v3/voice/{account_id}/public/availability/queues",
+	// The web-chat end-user API and attachment uploads: the end user's
+	// token or the upload URL's token is the credential (internal/native).
+	"POST /v1/webchat/{profile_uuid}/conversations",
+	"GET /v1/webchat/conversations/{uuid}",
+	"GET /v1/webchat/conversations/{uuid}/messages",
+	"GET /v1/webchat/conversations/{uuid}/events",
+	"POST /v1/webchat/conversations/{uuid}/messages",
+	"POST /v1/webchat/conversations/{uuid}/uploads",
+	"GET /v1/webchat/conversations/{uuid}/attachments/{id}/content",
+	"POST /v1/webchat/conversations/{uuid}/end",
+	"PUT /v1/uploads/{token}",
 }
 
 // accessDialect is one API dialect as the access tests see it: its route

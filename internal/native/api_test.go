@@ -30,6 +30,7 @@ type testAPI struct {
 	api   *API
 	store *sqlstore.DB
 	url   string
+	conv  *convWorld
 }
 
 func newTestAPI(t *testing.T, limiter *httpapi.RateLimiter) *testAPI {
@@ -39,12 +40,13 @@ func newTestAPI(t *testing.T, limiter *httpapi.RateLimiter) *testAPI {
 	if limiter == nil {
 		limiter = httpapi.NewRateLimiter(0, 1)
 	}
+	conv := newConversations(t, store)
 	api := New(Options{Store: store, Auth: httpapi.NewAuthenticator(store, time.Second, log), Limiter: limiter,
-		AdminToken: "admin-secret", Log: log})
+		AdminToken: "admin-secret", Conversations: conv.svc, Log: log})
 	obs := &httpapi.Observer{Log: log, MaxBody: 64 << 10}
 	srv := httptest.NewServer(obs.Wrap("native", api, WriteError(log)))
 	t.Cleanup(srv.Close)
-	return &testAPI{api: api, store: store, url: srv.URL}
+	return &testAPI{api: api, store: store, url: srv.URL, conv: conv}
 }
 
 type response struct {
@@ -110,6 +112,9 @@ type fixture struct {
 	menu                         int64
 	trunk                        int64
 	campaign, lead, list, job    int64
+	conversation, attachment     int64
+	canned, profile, template    int64
+	convUUID                     string
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -188,6 +193,25 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	job, err := s.CreateImportJob(ctx, id, switchboard.ImportJob{CampaignID: &cp.ID, Status: switchboard.ImportRunning, Format: "json", Total: 1})
 	must(err)
 	f.job = job.ID
+	cv, _, err := s.CreateConversation(ctx, id, switchboard.Conversation{Channel: switchboard.ChannelWebChat, QueueID: &q.ID,
+		EndUser: switchboard.EndUser{Identifier: "visitor-1", Name: "Vera"}, Address: "visitor-1"},
+		&switchboard.ConversationMessage{Direction: switchboard.Inbound, Kind: switchboard.KindText, Text: "hello"})
+	must(err)
+	f.conversation, f.convUUID = cv.ID, cv.UUID
+	att, err := s.CreateAttachment(ctx, id, switchboard.Attachment{ConversationID: cv.ID, Kind: switchboard.KindPhoto,
+		ContentType: "image/png", Name: "x.png", TokenHash: []byte(slug + "-token-hash"), ExpiresAt: time.Now().Add(time.Hour)})
+	must(err)
+	f.attachment = att.ID
+	cr, err := s.CreateCannedReply(ctx, id, switchboard.CannedReply{Name: "Greeting", Body: "Hello {{name}}"})
+	must(err)
+	f.canned = cr.ID
+	prof, err := s.CreateChannelProfile(ctx, id, switchboard.ChannelProfile{Channel: switchboard.ChannelWebChat, Name: "Site",
+		QueueID: &q.ID, Enabled: true})
+	must(err)
+	f.profile = prof.ID
+	tpl, err := s.CreateMessageTemplate(ctx, id, switchboard.MessageTemplate{ProfileID: prof.ID, Name: "welcome", Body: "Hi {{1}}"})
+	must(err)
+	f.template = tpl.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -198,7 +222,9 @@ func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
 		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
-		"ivr_menus": f.menu, "trunks": f.trunk, "campaigns": f.campaign, "leads": f.lead, "contact_lists": f.list, "lead_imports": f.job}
+		"ivr_menus": f.menu, "trunks": f.trunk, "campaigns": f.campaign, "leads": f.lead, "contact_lists": f.list, "lead_imports": f.job,
+		"conversations": f.conversation, "attachments": f.attachment, "canned_replies": f.canned, "channel_profiles": f.profile,
+		"message_templates": f.template}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

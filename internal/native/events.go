@@ -83,7 +83,9 @@ type streamSet struct {
 	mu       sync.Mutex
 	byKey    map[int64]int
 	byTenant map[int64]int
-	open     map[*stream]struct{}
+	// byConversation counts the web-chat end users' streams.
+	byConversation map[int64]int
+	open           map[*stream]struct{}
 
 	closing   chan struct{} // closed when the server shuts down
 	closeOnce sync.Once
@@ -91,7 +93,7 @@ type streamSet struct {
 
 func newStreamSet(lim StreamLimits) *streamSet {
 	return &streamSet{lim: lim.withDefaults(), byKey: map[int64]int{}, byTenant: map[int64]int{},
-		open: map[*stream]struct{}{}, closing: make(chan struct{})}
+		byConversation: map[int64]int{}, open: map[*stream]struct{}{}, closing: make(chan struct{})}
 }
 
 // stream is one open event stream. Its writes carry a deadline; cut makes
@@ -101,6 +103,8 @@ type stream struct {
 	w               http.ResponseWriter
 	timeout         time.Duration
 	keyID, tenantID int64
+	// conversationID is the conversation of an end user's stream (no key).
+	conversationID int64
 
 	mu  sync.Mutex
 	cut bool
@@ -128,11 +132,36 @@ func (s *streamSet) add(p httpapi.Principal, w http.ResponseWriter) (*stream, er
 	return st, nil
 }
 
+// maxEndUserStreams bounds the streams open at once on one conversation's
+// end-user API: a widget in a few tabs, not a token holder's thousands.
+const maxEndUserStreams = 5
+
+// addEndUser registers a web-chat end user's stream of a conversation, or
+// refuses with CodeRateLimited when it has as many open as allowed.
+func (s *streamSet) addEndUser(conversationID int64, w http.ResponseWriter) (*stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.byConversation[conversationID]; n >= maxEndUserStreams {
+		return nil, switchboard.Errorf(switchboard.CodeRateLimited,
+			"this conversation already has %d event streams open, the most allowed; close one before opening another", n)
+	}
+	st := &stream{rc: http.NewResponseController(w), w: w, timeout: s.lim.WriteTimeout, conversationID: conversationID}
+	s.byConversation[conversationID]++
+	s.open[st] = struct{}{}
+	return st, nil
+}
+
 // remove unregisters st.
 func (s *streamSet) remove(st *stream) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.open, st)
+	if st.conversationID != 0 {
+		if s.byConversation[st.conversationID]--; s.byConversation[st.conversationID] <= 0 {
+			delete(s.byConversation, st.conversationID)
+		}
+		return
+	}
 	if s.byKey[st.keyID]--; s.byKey[st.keyID] <= 0 {
 		delete(s.byKey, st.keyID)
 	}

@@ -41,6 +41,14 @@ type receiptBody struct {
 	Error  string `json:"error" limit:"1000"`
 }
 
+// inboundMessage is a received text with the conversation it opened or
+// continued: null when conversations do not run here, or the text could
+// not be threaded (it is stored either way).
+type inboundMessage struct {
+	switchboard.Message
+	ConversationID *int64 `json:"conversation_id"`
+}
+
 func (a *API) messageRoutes() {
 	s := a.opt.Store
 	read, manage := switchboard.ScopeMessagesRead, switchboard.ScopeMessagesManage
@@ -71,10 +79,10 @@ func (a *API) messageRoutes() {
 		})
 	handle(a, route{Method: "POST", Path: "/v1/messages/inbound", Summary: "Hand in a message received for one of the tenant's numbers (SMS gateways, the simulator)",
 		Tag: "Messages", Scope: manage, Status: http.StatusCreated},
-		func(ctx context.Context, c *call, in *inboundBody) (switchboard.Message, error) {
+		func(ctx context.Context, c *call, in *inboundBody) (inboundMessage, error) {
 			m, err := messenger()
 			if err != nil {
-				return switchboard.Message{}, err
+				return inboundMessage{}, err
 			}
 			// A number of another tenant and a number of nobody answer alike:
 			// the caller must not learn which numbers other tenants own.
@@ -84,9 +92,24 @@ func (a *API) messageRoutes() {
 					Fields: map[string]string{"to": "is not one of this tenant's numbers (E.164)"}}
 			}
 			if err != nil {
-				return switchboard.Message{}, err
+				return inboundMessage{}, err
 			}
-			return m.Receive(ctx, sms.Inbound{From: in.From, To: in.To, Body: in.Message, ProviderID: in.ProviderID})
+			msg, err := m.Receive(ctx, sms.Inbound{From: in.From, To: in.To, Body: in.Message, ProviderID: in.ProviderID})
+			if err != nil || a.opt.Conversations == nil {
+				return inboundMessage{Message: msg}, err
+			}
+			// The messaging service threads the text into its sender's
+			// conversation as it stores it (its hooks, whatever dialect
+			// handed it in): the answer names that conversation, the
+			// sender's newest on the channel.
+			cv, err := a.opt.Store.LastConversation(ctx, c.tenantID(), switchboard.ChannelSMS, msg.From)
+			if err != nil {
+				if switchboard.ErrorCode(err) != switchboard.CodeNotFound {
+					a.opt.Log.Error("inbound sms: its conversation", "tenant_id", c.tenantID(), "message_id", msg.ID, "err", err)
+				}
+				return inboundMessage{Message: msg}, nil
+			}
+			return inboundMessage{Message: msg, ConversationID: &cv.ID}, nil
 		})
 	handle(a, route{Method: "POST", Path: "/v1/messages/receipts", Summary: "Hand in a delivery report for a sent message (SMS gateways)",
 		Tag: "Messages", Scope: manage},

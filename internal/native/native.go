@@ -15,6 +15,19 @@
 // array or CSV (by Content-Type) of up to 32 MiB, a body limit the route
 // raises for itself; the ledger answers JSON pages or, with Accept: text/csv,
 // the whole selection as one streamed CSV.
+//
+// Conversations (conversations.go, convconfig.go, convexport.go,
+// attachments.go, webchat.go) call the conversation service
+// (Options.Conversations; 503 without it) and use the messages scopes. A
+// user key reaches the conversations its user holds or last held
+// (agent_id), as it reaches its user's calls: it lists only those, writes
+// into them as that agent, accepts, transfers and finishes them as that
+// agent; other conversations answer 403. Configuration (canned replies,
+// channel profiles, templates, consent) is written with tenant keys only;
+// agents' keys read canned replies, templates and consent. The end-user
+// routes (/v1/webchat, PUT /v1/uploads/{token}) take no API key: an end
+// user's token or an upload token is the credential, each client address
+// is rate-limited, and they allow any origin.
 package native
 
 import (
@@ -68,7 +81,16 @@ type Options struct {
 	// preview offers. nil answers those routes 503 (the campaigns'
 	// configuration, leads and ledger are still served from the store).
 	Dialer switchboard.Dialer
-	Log    *slog.Logger
+	// Conversations is the conversation service (chats and message
+	// threads); nil answers its routes 503. The configuration it uses
+	// (canned replies, channel profiles, templates, consent) is served
+	// from the store either way.
+	Conversations switchboard.Conversations
+	// WebChatPerMinute bounds the requests one client address may make to
+	// the end-user routes, which take no API key (web chat, uploads);
+	// default 300.
+	WebChatPerMinute int
+	Log              *slog.Logger
 }
 
 // API is the /v1 handler.
@@ -77,6 +99,9 @@ type API struct {
 	table *httpapi.Table[*call, route]
 	// streams registers the open event streams.
 	streams *streamSet
+	// public limits the requests of each client address to the routes
+	// that take no key.
+	public *httpapi.RateLimiter
 }
 
 // New returns the API with every route registered.
@@ -84,7 +109,11 @@ func New(opt Options) *API {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	a := &API{opt: opt, streams: newStreamSet(opt.Streams)}
+	if opt.WebChatPerMinute <= 0 {
+		opt.WebChatPerMinute = 300
+	}
+	a := &API{opt: opt, streams: newStreamSet(opt.Streams),
+		public: httpapi.NewRateLimiter(float64(opt.WebChatPerMinute)/60, opt.WebChatPerMinute)}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
 		NotFound: "no route %s %s; see /v1/openapi.json", Idempotency: opt.Idempotency, Cache: opt.Cache}
 	a.registerRoutes()
@@ -95,8 +124,26 @@ func New(opt Options) *API {
 	return a
 }
 
-// ServeHTTP implements http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.table.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. The end-user routes (web chat and
+// uploads) are called by a widget running on the tenant's own site, another
+// origin: they allow any origin and answer CORS preflights themselves. They
+// take no cookie and no API key, so allowing every origin gives a page
+// nothing it could not do with the token it already holds.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if endUserPath(r.URL.Path) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	a.table.ServeHTTP(w, r)
+}
 
 // cachedRoutes are the GETs whose answer is a pure function of the tenant's
 // stored state and the request, so that httpapi.ResponseCache may keep them
@@ -136,6 +183,10 @@ type access int
 const (
 	tenantKey  access = iota // an API key of the tenant, with the route's scope
 	adminToken               // the platform operator's token
+	// endUser routes take no API key: the web-chat end user's token or an
+	// upload token is the credential, checked by the handler; each client
+	// address is rate-limited.
+	endUser
 )
 
 // userAccess says what a user key (one bound to a user) may do on a route; by
@@ -182,6 +233,9 @@ type route struct {
 	// CSV says the route also takes (a POST) or gives (a GET, by Accept) its
 	// content as text/csv.
 	CSV bool
+	// RawBody says the request body is bytes of any type (an upload), and
+	// Binary that the answer is (a download).
+	RawBody, Binary bool
 }
 
 type param struct{ Name, Type, Doc string }
@@ -196,7 +250,7 @@ func (rt route) endpoint() httpapi.Endpoint[route] {
 		query = append(query, httpapi.Param(q))
 	}
 	return httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: rt.Path, Scope: rt.Scope,
-		Admin: rt.Access == adminToken, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
+		Admin: rt.Access == adminToken, Public: rt.Access == endUser, TenantKeys: rt.Access == tenantKey, UserKeys: rt.Access == tenantKey && rt.User != userNone},
 		Summary: rt.Summary, Doc: rt.Doc, Tag: rt.Tag, Status: rt.Status, Query: query, Replay: rt.Replay, MaxBody: rt.MaxBody, X: rt}
 }
 
@@ -240,6 +294,9 @@ func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[
 	c := &call{r: r}
 	if e.Admin {
 		return c, httpapi.AdminToken(r, a.opt.AdminToken)
+	}
+	if e.Public {
+		return c, a.admitEndUser(w, r)
 	}
 	p, err := httpapi.Admit(w, r, a.opt.Auth, a.opt.Limiter, e.Scope)
 	c.principal = p

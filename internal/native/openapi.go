@@ -28,7 +28,12 @@ var (
 			string(switchboard.ModePredictive)},
 		reflect.TypeFor[switchboard.CampaignStatus](): {string(switchboard.CampaignCreated), string(switchboard.CampaignStarted),
 			string(switchboard.CampaignPaused), string(switchboard.CampaignStopped), string(switchboard.CampaignFinished)},
-		reflect.TypeFor[switchboard.LeadStatus](): names(switchboard.LeadStatuses),
+		reflect.TypeFor[switchboard.LeadStatus]():         names(switchboard.LeadStatuses),
+		reflect.TypeFor[switchboard.ConversationStatus](): names(conversationStatuses),
+		reflect.TypeFor[switchboard.MessageKind](): names([]switchboard.MessageKind{switchboard.KindText, switchboard.KindPhoto,
+			switchboard.KindVideo, switchboard.KindFile, switchboard.KindTemplate, switchboard.KindNote, switchboard.KindActivity}),
+		reflect.TypeFor[switchboard.ReceiptStatus](): names([]switchboard.ReceiptStatus{switchboard.ReceiptQueued, switchboard.ReceiptSent,
+			switchboard.ReceiptDelivered, switchboard.ReceiptRead, switchboard.ReceiptFailed, switchboard.ReceiptReceived}),
 		reflect.TypeFor[switchboard.DialOutcome](): names([]switchboard.DialOutcome{switchboard.DialConnected,
 			switchboard.DialAbandoned, switchboard.DialMachine, switchboard.DialNoAnswer, switchboard.DialBusy, switchboard.DialInvalid,
 			switchboard.DialFailed, switchboard.DialHungUp, switchboard.DialBlocked, switchboard.DialSkipped, switchboard.DialInterrupt}),
@@ -89,10 +94,12 @@ func (a *API) buildSpec() object {
 			"securitySchemes": object{
 				"apiKey":     object{"type": "http", "scheme": "bearer", "description": "A tenant API key. Voverc-Auth, X-API-Key and HTTP Basic tenant-slug:key are accepted too."},
 				"adminToken": object{"type": "http", "scheme": "bearer", "description": "The platform operator's SWITCHBOARD_ADMIN_TOKEN."},
+				"endUserToken": object{"type": "http", "scheme": "bearer", "description": "A web-chat end user's token, from the answer that " +
+					"started the conversation. Routes a browser cannot send headers to (the event stream, attachment content) also take it as ?token=."},
 			},
 		},
 		Trim:         []string{"/v1/"},
-		PathParam:    func(string) object { return object{"type": "integer", "format": "int64", "minimum": 1} },
+		PathParam:    pathParam,
 		StrictBodies: true,
 		Operation:    func(e *httpapi.Endpoint[route], op object) { operation(e, op, schemas) },
 	})
@@ -110,24 +117,43 @@ func eventPayloads(schemas *openapi.Schemas) {
 	}
 	var of []object
 	for _, t := range []reflect.Type{reflect.TypeFor[switchboard.CallEventPayload](), reflect.TypeFor[switchboard.PresenceEventPayload](),
-		reflect.TypeFor[switchboard.MessageEventPayload]()} {
+		reflect.TypeFor[switchboard.MessageEventPayload](), reflect.TypeFor[switchboard.ConversationEventPayload](),
+		reflect.TypeFor[switchboard.ConversationMessagePayload](), reflect.TypeFor[switchboard.ConsentEventPayload]()} {
 		of = append(of, schemas.Of(t, false))
 	}
 	of = append(of, object{"type": "object", "required": []string{"v"}, "properties": object{"v": object{"type": "integer"}},
 		"description": "the object the event is about (subject_type), as this API shows it, with v"})
 	ev["properties"].(object)["payload"] = object{"anyOf": of, "description": fmt.Sprintf("What happened, recorded when it "+
 		"happened and never re-read: a JSON object whose v is its version (%d today). call.* events carry a CallEventPayload, "+
-		"agent.status_changed a PresenceEventPayload, sms.* a MessageEventPayload; the others the object they are about.",
+		"agent.status_changed a PresenceEventPayload, sms.* a MessageEventPayload, conversation.* a ConversationEventPayload, "+
+		"message.* a ConversationMessagePayload, consent.* a ConsentEventPayload; the others the object they are about.",
 		switchboard.EventPayloadVersion)}
+}
+
+// pathParam is the schema of a path parameter: ids are integers; numbers
+// (E.164), UUIDs and tokens are strings.
+func pathParam(name string) object {
+	switch name {
+	case "number":
+		return object{"type": "string", "description": "an E.164 number such as +14155550100"}
+	case "uuid", "profile_uuid", "token":
+		return object{"type": "string"}
+	}
+	return object{"type": "integer", "format": "int64", "minimum": 1}
 }
 
 // operation adds the native parts of an operation: security, ETag headers and
 // the responses.
 func operation(e *httpapi.Endpoint[route], op object, schemas *openapi.Schemas) {
 	rt := &e.X
-	if e.Admin {
+	switch {
+	case e.Admin:
 		op["security"] = []object{{"adminToken": []string{}}}
-	} else {
+	case e.Public && strings.HasPrefix(rt.Path, "/v1/webchat/conversations/"):
+		op["security"] = []object{{"endUserToken": []string{}}}
+	case e.Public:
+		op["security"] = []object{} // the path's token, or nothing, is the credential
+	default:
 		op["security"] = []object{{"apiKey": []string{}}}
 	}
 	params, _ := op["parameters"].([]object)
@@ -150,10 +176,21 @@ func operation(e *httpapi.Endpoint[route], op object, schemas *openapi.Schemas) 
 	if e.Result != nil {
 		resp["content"] = httpapi.JSONContent(schemas.Of(e.Result, false))
 	}
+	if rt.Binary {
+		resp["content"] = object{"*/*": object{"schema": object{"type": "string", "format": "binary"}}}
+	}
+	if rt.RawBody {
+		op["requestBody"] = object{"required": true, "content": object{"*/*": object{"schema": object{"type": "string", "format": "binary"}}}}
+	}
 	if rt.CSV {
 		csv := object{"schema": object{"type": "string", "description": "CSV with a header row naming the columns"}}
 		if rt.Method == http.MethodGet {
-			resp["content"].(object)["text/csv"] = csv
+			content, _ := resp["content"].(object)
+			if content == nil {
+				content = object{}
+				resp["content"] = content
+			}
+			content["text/csv"] = csv
 		} else if body, ok := op["requestBody"].(object); ok {
 			body["content"].(object)["text/csv"] = csv
 		}

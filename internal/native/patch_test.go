@@ -26,7 +26,7 @@ func forEachEngineAPI(t *testing.T, fn func(t *testing.T, ta *testAPI)) {
 			store := sqlstoretest.Open(t, mk(t), sqlstore.Options{})
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			api := New(Options{Store: store, Auth: httpapi.NewAuthenticator(store, time.Second, log),
-				Limiter: httpapi.NewRateLimiter(0, 1), AdminToken: "admin-secret", Log: log})
+				Limiter: httpapi.NewRateLimiter(0, 1), AdminToken: "admin-secret", Conversations: newConversations(t, store).svc, Log: log})
 			srv := httptest.NewServer((&httpapi.Observer{Log: log, MaxBody: 64 << 10}).Wrap("native", api, WriteError(log)))
 			t.Cleanup(srv.Close)
 			fn(t, &testAPI{api: api, store: store, url: srv.URL})
