@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"strings"
+	"time"
 
 	"switchboard"
 	"switchboard/internal/phone"
@@ -140,6 +141,16 @@ func (s *Service) open(ctx context.Context, tenantID int64, channel switchboard.
 	return created, nil
 }
 
+// receiptWait bounds how long a receipt waits for the send it reports on.
+const receiptWait = 3 * time.Second
+
+// sendingFor reports whether a send of the tenant's awaits its provider id.
+func (s *Service) sendingFor(tenantID int64) bool {
+	s.sendingMu.Lock()
+	defer s.sendingMu.Unlock()
+	return s.sending[tenantID] > 0
+}
+
 // Receipt implements switchboard.Conversations: a provider's delivery
 // report for a message it sent. Receipts never move a message back. A
 // provider id no conversation message has is CodeNotFound at once (the
@@ -153,7 +164,20 @@ func (s *Service) Receipt(ctx context.Context, tenantID int64, providerID string
 	if strings.TrimSpace(providerID) == "" {
 		return switchboard.ConversationMessage{}, invalid("provider_id", "is required")
 	}
+	// A carrier may report faster than deliver records the provider's id
+	// (the send returns, then the id is written): while a send of the
+	// tenant's is in that gap on this node, a receipt that names no message
+	// yet waits a little for it rather than being lost. Receipts of plain
+	// SMS, which name no conversation message, answer at once otherwise.
 	m, err := s.store.MessageByProvider(ctx, tenantID, providerID)
+	for deadline := time.Now().Add(receiptWait); switchboard.ErrorCode(err) == switchboard.CodeNotFound && s.sendingFor(tenantID) && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		m, err = s.store.MessageByProvider(ctx, tenantID, providerID)
+	}
 	if err != nil {
 		return m, err
 	}

@@ -323,6 +323,16 @@ func renderTemplate(body string, params map[string]string) (string, []string, er
 func (s *Service) deliver(ctx context.Context, c switchboard.Conversation, msg switchboard.ConversationMessage, out OutboundMessage) (switchboard.ConversationMessage, error) {
 	var providerID string
 	var sendErr error
+	s.sendingMu.Lock()
+	s.sending[c.TenantID]++
+	s.sendingMu.Unlock()
+	defer func() {
+		s.sendingMu.Lock()
+		if s.sending[c.TenantID]--; s.sending[c.TenantID] <= 0 {
+			delete(s.sending, c.TenantID)
+		}
+		s.sendingMu.Unlock()
+	}()
 	switch {
 	case c.Channel == switchboard.ChannelSMS:
 		if s.opt.SMS == nil {

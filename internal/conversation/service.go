@@ -83,6 +83,12 @@ type Service struct {
 	// the applier's (see lockConv).
 	locks [64]sync.Mutex
 
+	// sending counts, per tenant, the messages handed to a provider whose
+	// provider id is not recorded yet: a receipt for an unknown id waits
+	// for them (see Receipt).
+	sendingMu sync.Mutex
+	sending   map[int64]int
+
 	startOnce sync.Once
 	stopPoll  chan struct{}
 	pollDone  chan struct{}
@@ -107,7 +113,7 @@ func New(opt Options) *Service {
 	if opt.WhatsAppWindow <= 0 {
 		opt.WhatsAppWindow = 24 * time.Hour
 	}
-	s := &Service{opt: opt, store: opt.Store, log: opt.Log, now: opt.Now, hub: newHub(),
+	s := &Service{opt: opt, store: opt.Store, log: opt.Log, now: opt.Now, hub: newHub(), sending: map[int64]int{},
 		stopPoll: make(chan struct{}), pollDone: make(chan struct{})}
 	s.apply = newApplier(s)
 	return s
