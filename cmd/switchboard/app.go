@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/blobdir"
+	"switchboard/internal/conversation"
 	"switchboard/internal/demo"
 	"switchboard/internal/dialer"
 	"switchboard/internal/engine"
@@ -43,10 +45,11 @@ type Main struct {
 	ln     net.Listener
 	served chan error
 
-	stopDispatch func()          // ends the webhook dispatcher once it has written its last outcomes
-	calls        *calls          // the call service and its driver; nil until started
-	dialer       *dialer.Service // the campaigns' dialer; nil until started
-	stopTraffic  func()          // ends the demo's traffic generator
+	stopDispatch func()                // ends the webhook dispatcher once it has written its last outcomes
+	calls        *calls                // the call service and its driver; nil until started
+	dialer       *dialer.Service       // the campaigns' dialer; nil until started
+	convs        *conversation.Service // chats and message threads; nil until started
+	stopTraffic  func()                // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
 	// responseCache keeps answers to repeated reads (nil when turned off).
@@ -248,8 +251,15 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	cc.registerMetrics(m.metrics.Registry())
 	dial := dialer.NewService(dialer.ServiceOptions{Store: store, Engine: cc.Engine(), Clock: engine.RealClock{}, Log: m.log})
 	registerDialerMetrics(m.metrics.Registry(), dial)
+	messenger := m.messenger()
+	convs, err := m.conversations(cc, messenger)
+	if err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
 	var dialects httpapi.Dialects
-	m.server.Handler, dialects = m.handler(guard, cc, dial, m.messenger())
+	m.server.Handler, dialects = m.handler(guard, cc, dial, messenger, convs)
 	if err := m.startMetrics(); err != nil {
 		ln.Close()
 		m.Close()
@@ -257,6 +267,14 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	m.startDispatcher(guard, dialects)
 	if err := m.startCallCenter(ctx, cc); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
+	// Conversations are routed by the call engine: they are put back into
+	// it once it has loaded the queues and agents.
+	m.convs = convs
+	if err := convs.Open(ctx); err != nil {
 		ln.Close()
 		m.Close()
 		return err
@@ -302,8 +320,59 @@ func (m *Main) messenger() *sms.Service {
 	return svc
 }
 
+// conversations builds the conversation service on the call engine (which
+// routes conversations as it routes calls), the messaging service (the sms
+// channel; its hooks thread inbound texts and receipts into conversations),
+// the attachments directory and the WhatsApp provider.
+func (m *Main) conversations(cc *calls, messenger *sms.Service) (*conversation.Service, error) {
+	blobs, err := blobdir.New(m.Config.attachmentsDir())
+	if err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	var wa conversation.Provider
+	var simWA *conversation.SimProvider
+	if m.Config.WhatsAppProvider == "http" {
+		wa = &conversation.HTTPProvider{URL: m.Config.WhatsAppURL, Secret: m.Config.WhatsAppSecret}
+	} else {
+		simWA = &conversation.SimProvider{DeliveredAfter: time.Second, ReadAfter: 2 * time.Second}
+		wa = simWA
+	}
+	svc := conversation.New(conversation.Options{Store: m.store, Router: cc.Engine(), SMS: messenger, Blobs: blobs,
+		Providers: map[switchboard.ConversationChannel]conversation.Provider{switchboard.ChannelWhatsApp: wa},
+		UploadTTL: m.Config.UploadTTL, Log: m.log})
+	if simWA != nil {
+		simWA.Attach(svc)
+	}
+	messenger.SetHooks(sms.Hooks{
+		Received: func(ctx context.Context, msg switchboard.Message) error {
+			_, err := svc.Inbound(ctx, msg.TenantID, switchboard.ChannelSMS, msg.From, msg.To, msg.Body, msg.ProviderID)
+			return err
+		},
+		Receipt: func(ctx context.Context, msg switchboard.Message) error {
+			status := switchboard.ReceiptDelivered
+			if msg.Status == switchboard.MessageFailed {
+				status = switchboard.ReceiptFailed
+			}
+			_, err := svc.Receipt(ctx, msg.TenantID, msg.ProviderID, status, msg.Error)
+			if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+				return nil // a plain SMS, in no conversation
+			}
+			return err
+		},
+	})
+	return svc, nil
+}
+
+// orNil keeps a nil service a nil interface, which the routes test for.
+func orNil(c *conversation.Service) switchboard.Conversations {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
 // handler assembles every surface of the server on one mux.
-func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, messenger *sms.Service) (http.Handler, httpapi.Dialects) {
+func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, messenger *sms.Service, convs *conversation.Service) (http.Handler, httpapi.Dialects) {
 	obs := &httpapi.Observer{Log: m.log, Metrics: m.metrics, MaxBody: m.Config.MaxBodyBytes}
 	auth := httpapi.NewAuthenticator(m.store, m.Config.AuthCacheTTL, m.log)
 	// One limiter for the dialects that share per-key buckets, with the
@@ -329,7 +398,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Log: m.log, Idempotency: idem, Cache: cache,
+		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})
@@ -466,6 +535,14 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.dialer.Close(ctx))
 		cancel()
 		m.dialer = nil
+	}
+	if m.convs != nil {
+		// The routing decisions the engine reported are recorded before
+		// the engine stops.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		err = errors.Join(err, m.convs.Close(ctx))
+		cancel()
+		m.convs = nil
 	}
 	if m.calls != nil {
 		// The engine and the driver stop before the store closes, and every

@@ -102,7 +102,7 @@ func BenchmarkListUsers(b *testing.B) {
 	// the way Start builds the first, on the same store and call service.
 	m.Config.ResponseCacheBytes = 0
 	cached := m.responseCache
-	plain, _ := m.handler(webhook.NewGuard(nil), m.calls, m.dialer, m.messenger())
+	plain, _ := m.handler(webhook.NewGuard(nil), m.calls, m.dialer, m.messenger(), m.convs)
 	m.responseCache = cached
 	var cold atomic.Int64
 	targets := []benchTarget{
