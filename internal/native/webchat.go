@@ -130,6 +130,9 @@ type webchatSendBody struct {
 	ClientID string `json:"client_id" limit:"200"`
 	// AttachmentID sends an uploaded photo, video or file.
 	AttachmentID *int64 `json:"attachment_id"`
+	// Kind may say what is sent (text, photo, video, file); left out, it is
+	// the attachment's kind, or text. It must agree with the attachment.
+	Kind switchboard.MessageKind `json:"kind"`
 }
 
 // maxLongPoll bounds wait on the long poll.
@@ -286,8 +289,14 @@ func (a *API) webchatRoutes() {
 				if err != nil || att.ConversationID != e.conv.ID {
 					return webchatMessage{}, invalid("attachment_id", "names no attachment of this conversation")
 				}
+				if in.Kind != "" && in.Kind != att.Kind {
+					return webchatMessage{}, invalid("kind", "must be "+string(att.Kind)+", the attachment's kind")
+				}
 				m.Kind = att.Kind
 			} else {
+				if in.Kind != "" && in.Kind != switchboard.KindText {
+					return webchatMessage{}, invalid("kind", "must be text without an attachment_id")
+				}
 				m.Kind = switchboard.KindText
 			}
 			m, err = e.svc.Send(ctx, e.conv.TenantID, e.conv.ID, m)
