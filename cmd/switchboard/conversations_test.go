@@ -439,3 +439,26 @@ func count(in []string, x string) int {
 	}
 	return n
 }
+
+// TestSimulatedChats starts scripted chatting end users through the
+// simulator's route: in a queue nobody staffs they write, wait, and abandon.
+func TestSimulatedChats(t *testing.T) {
+	s := newChatScene(t, sqlstoretest.SQLiteURL(t))
+	_, q := s.c.do("POST", "/v1/queues", map[string]any{"name": "Nobody", "extension": "8009", "channel": "chat"})
+	qid := q["id"].(float64)
+	if status, p := s.c.do("POST", "/v1/sim/chats", map[string]any{"queue_id": qid, "count": 2, "messages": 2, "gap_seconds": 0.1, "abandon_seconds": 1}); status != 202 {
+		t.Fatalf("sim chats: %d %v", status, p)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, list := s.c.do("GET", fmt.Sprintf("/v1/conversations?queue_id=%v&status=abandoned", qid), nil)
+		if len(items(list)) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, all := s.c.do("GET", fmt.Sprintf("/v1/conversations?queue_id=%v", qid), nil)
+			t.Fatalf("simulated end users did not abandon: %v", all)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -199,8 +199,11 @@ func (s *streamSet) shutdown() {
 // CloseStreams ends every event stream, for a server that is shutting down
 // (http.Server.Shutdown does not wait for handlers that never return on their
 // own; register this with RegisterOnShutdown). Streams opened afterwards end
-// at once.
-func (a *API) CloseStreams() { a.streams.shutdown() }
+// at once. It also ends the simulated chats /v1/sim/chats started.
+func (a *API) CloseStreams() {
+	a.stopBackground()
+	a.streams.shutdown()
+}
 
 // arm sets the write deadline for the next write, unless the stream was cut.
 func (st *stream) arm() error {

@@ -102,6 +102,10 @@ type API struct {
 	// public limits the requests of each client address to the routes
 	// that take no key.
 	public *httpapi.RateLimiter
+	// background ends when the server shuts down (CloseStreams): simulated
+	// chats started through /v1/sim/chats run until then at most.
+	background     context.Context
+	stopBackground context.CancelFunc
 }
 
 // New returns the API with every route registered.
@@ -112,7 +116,8 @@ func New(opt Options) *API {
 	if opt.WebChatPerMinute <= 0 {
 		opt.WebChatPerMinute = 300
 	}
-	a := &API{opt: opt, streams: newStreamSet(opt.Streams),
+	bg, stop := context.WithCancel(context.Background())
+	a := &API{opt: opt, streams: newStreamSet(opt.Streams), background: bg, stopBackground: stop,
 		public: httpapi.NewRateLimiter(float64(opt.WebChatPerMinute)/60, opt.WebChatPerMinute)}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Respond: a.respond,
 		NotFound: "no route %s %s; see /v1/openapi.json", Idempotency: opt.Idempotency, Cache: opt.Cache}

@@ -27,6 +27,7 @@ func (a *API) registerRoutes() {
 	a.trunkRoutes()
 	a.contactRoutes()
 	a.messageRoutes()
+	a.simChatRoutes()
 	a.conversationRoutes()
 	a.cannedReplyRoutes()
 	a.channelProfileRoutes()
