@@ -3,9 +3,11 @@ package sms_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +156,56 @@ func TestReceiptFasterThanSend(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// TestConsentAndHooks checks that a number that withdrew its consent is
+// refused every message, 422 naming to and consent, and sent to again once
+// it gives it back; and that the hooks hear of inbound messages and receipts.
+func TestConsentAndHooks(t *testing.T) {
+	ctx := context.Background()
+	db, tn, _ := setup(t)
+	sim := &sms.Sim{ReceiptDelay: 10 * time.Millisecond}
+	svc := sms.NewService(db, sim, nil)
+	sim.Attach(svc)
+	heard := make(chan string, 4)
+	svc.SetHooks(sms.Hooks{
+		Received: func(_ context.Context, m switchboard.Message) error { heard <- "received " + m.Body; return nil },
+		Receipt: func(_ context.Context, m switchboard.Message) error {
+			heard <- "receipt " + string(m.Status)
+			return nil
+		},
+	})
+	if _, err := db.SetConsent(ctx, switchboard.Consent{TenantID: tn.ID, Number: "+15551234567", OptedOut: true, Channel: switchboard.ChannelSMS, Source: "keyword", Keyword: "STOP"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.Send(ctx, sms.Outbound{TenantID: tn.ID, From: "+15559876543", To: "+1 555 123 4567", Body: "hello"})
+	var e *switchboard.Error
+	if !errors.As(err, &e) || e.Code != switchboard.CodeInvalid || e.Fields["to"] == "" || !strings.Contains(e.Message, "consent") {
+		t.Fatalf("send to an opted-out number: %v", err)
+	}
+	if page, _ := db.Messages(ctx, tn.ID, switchboard.MessageFilter{}, switchboard.ListOptions{}); len(page.Items) != 0 {
+		t.Errorf("a refused message was stored: %+v", page.Items)
+	}
+	if _, err := db.SetConsent(ctx, switchboard.Consent{TenantID: tn.ID, Number: "+15551234567", OptedOut: false, Source: "keyword", Keyword: "START"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Send(ctx, sms.Outbound{TenantID: tn.ID, From: "+15559876543", To: "+15551234567", Body: "welcome back"}); err != nil {
+		t.Fatalf("send after START: %v", err)
+	}
+	if _, err := svc.Receive(ctx, sms.Inbound{From: "+15551234567", To: "+15559876543", Body: "hi there"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for range 2 {
+		select {
+		case h := <-heard:
+			got[h] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("hooks heard only %v", got)
+		}
+	}
+	if !got["received hi there"] || !got["receipt delivered"] {
+		t.Errorf("hooks heard %v", got)
 	}
 }
