@@ -56,7 +56,8 @@ func run(t *testing.T, stdin string, args ...string) (string, error) {
 func startServer(t *testing.T, args ...string) (*Main, string, *syncBuffer) {
 	t.Helper()
 	m, out, _ := newMain(nil)
-	if err := m.Start(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, args...)); err != nil {
+	base := []string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn", "--attachments-dir", t.TempDir()}
+	if err := m.Start(context.Background(), append(base, args...)); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })

@@ -49,6 +49,27 @@ func (s *Service) Start(ctx context.Context, tenantID int64, c switchboard.Conve
 	} else if err != nil {
 		return c, "", err
 	}
+	if signedContext != "" {
+		claims, err := verifyContext(signedContext, profile)
+		if err != nil {
+			p.Add("context.signed", err.Error())
+		}
+		c.Context.Signed = claims
+		// The site vouches for who the end user is: its identifier (or
+		// sub), name and e-mail win over what the request says, which an
+		// anonymous widget could make up.
+		if id := claimString(claims, "identifier", "sub"); id != "" {
+			c.EndUser.Identifier = id
+		}
+		if name := claimString(claims, "name"); name != "" {
+			c.EndUser.Name = name
+		}
+		if email := claimString(claims, "email"); email != "" {
+			c.EndUser.Email = email
+		}
+	} else {
+		c.Context.Signed = nil
+	}
 	if err := c.EndUser.Validate(); err != nil {
 		for k, v := range switchboard.ErrorFields(err) {
 			p.Add(k, v)
@@ -75,15 +96,6 @@ func (s *Service) Start(ctx context.Context, tenantID int64, c switchboard.Conve
 		if strings.TrimSpace(c.Via) == "" {
 			p.Add("via", "is required: the number or account the conversation runs on (or a channel profile)")
 		}
-	}
-	if signedContext != "" {
-		claims, err := verifyContext(signedContext, profile)
-		if err != nil {
-			p.Add("context.signed", err.Error())
-		}
-		c.Context.Signed = claims
-	} else {
-		c.Context.Signed = nil
 	}
 	if first != nil {
 		first.Direction, first.AgentID = switchboard.Inbound, nil
@@ -157,6 +169,16 @@ func verifyContext(token string, profile *switchboard.ChannelProfile) (map[strin
 		return nil, errors.New("is not a valid HS256 JWT")
 	}
 	return map[string]any(claims), nil
+}
+
+// claimString is the first of the claims named that is a non-empty string.
+func claimString(claims map[string]any, names ...string) string {
+	for _, n := range names {
+		if v, ok := claims[n].(string); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func firstNonEmpty(s ...string) string {

@@ -68,8 +68,10 @@ type webchatStartBody struct {
 }
 
 // webchatEndUser is the visitor as the widget knows them. Identifier is
-// the site's id for them; left out, the visitor is anonymous and gets one
-// of their own. Only the signed context is vouched for by the site.
+// the site's id for them, kept as "visitor:<identifier>" because nobody
+// vouches for it; left out, the visitor is anonymous and gets one of their
+// own. Only the signed context is vouched for by the site: its claims
+// identifier (or sub), name and email name the end user as given.
 type webchatEndUser struct {
 	Identifier string `json:"identifier" limit:"200"`
 	Name       string `json:"name" limit:"200"`
@@ -239,9 +241,16 @@ func (a *API) webchatRoutes() {
 			if err != nil {
 				return webchatStarted{}, err
 			}
+			// Anyone can call this route, so what the widget says of the
+			// visitor is kept apart from the end users the tenant's own
+			// systems name: an identifier given here is namespaced
+			// ("visitor:…"), and only one in the signed context (claim
+			// identifier or sub) is taken as the tenant's own.
 			eu := switchboard.EndUser{Identifier: strings.TrimSpace(in.EndUser.Identifier), Name: in.EndUser.Name, Email: in.EndUser.Email}
 			if eu.Identifier == "" {
 				eu.Identifier = "visitor-" + rand.Text()
+			} else {
+				eu.Identifier = switchboard.Clip("visitor:"+eu.Identifier, 200)
 			}
 			cv := switchboard.Conversation{Channel: switchboard.ChannelWebChat, QueueID: p.QueueID, ProfileID: &p.ID, Language: in.Language,
 				EndUser: eu, Address: eu.Identifier, Context: switchboard.ConversationContext{Unsigned: in.Context.Unsigned}}
