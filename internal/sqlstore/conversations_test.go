@@ -144,6 +144,13 @@ func TestConversationCreateAndGet(t *testing.T) {
 		wantField(t, "another tenant's queue", err, switchboard.CodeInvalid, "queue_id")
 		_, err = db.Conversation(ctx, f.other.ID, c.ID)
 		wantCode(t, "Conversation(other tenant)", err, switchboard.CodeNotFound)
+
+		// Without a first message, what CreateConversation returns is what
+		// a read returns.
+		plain := mustConversation(t, db, f.tn.ID, f.webChat("visitor-3"))
+		if read, err := db.Conversation(ctx, f.tn.ID, plain.ID); err != nil || mustJSON(t, read) != mustJSON(t, plain) {
+			t.Fatalf("Conversation =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, plain), err)
+		}
 	})
 }
 
@@ -317,6 +324,12 @@ func TestConversationAddMessage(t *testing.T) {
 			after.LastOutboundAt == nil || after.FirstResponseAt == nil || after.LastInboundAt != nil || after.LastSeq != 1 {
 			t.Fatalf("AddMessage = %+v, conversation %+v", m, after)
 		}
+		if read, err := db.ConversationMessage(ctx, f.tn.ID, m.ID); err != nil || mustJSON(t, read) != mustJSON(t, m) {
+			t.Fatalf("ConversationMessage =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, m), err)
+		}
+		if read, err := db.Conversation(ctx, f.tn.ID, c.ID); err != nil || mustJSON(t, read) != mustJSON(t, after) {
+			t.Fatalf("Conversation =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, after), err)
+		}
 		again, _, dup, err := db.AddMessage(ctx, f.tn.ID, reply, accept)
 		if err != nil || !dup || again.ID != m.ID || again.Seq != 1 {
 			t.Fatalf("resent AddMessage = %+v, duplicate %v, %v", again, dup, err)
@@ -432,6 +445,48 @@ func TestConversationMessageStatus(t *testing.T) {
 		got, err := db.ConversationMessage(ctx, f.tn.ID, m.ID)
 		if err != nil || got.Status != switchboard.ReceiptFailed || got.ReadAt == nil {
 			t.Fatalf("stored = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestConversationClientIDDedupeUnderConcurrency(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newConvFixture(t, db)
+		c := mustConversation(t, db, f.tn.ID, f.webChat("retrier"))
+		var wg sync.WaitGroup
+		type result struct {
+			id  int64
+			dup bool
+			err error
+		}
+		results := make([]result, 8)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := text(c.ID, switchboard.Inbound, "sent twice over a flaky network")
+				m.ClientID = "tab-1/42"
+				got, _, dup, err := db.AddMessage(ctx, f.tn.ID, m, nil)
+				results[i] = result{got.ID, dup, err}
+			}()
+		}
+		wg.Wait()
+		stored := 0
+		for _, r := range results {
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !r.dup {
+				stored++
+			}
+			if r.id != results[0].id {
+				t.Fatalf("ids %d and %d for one client id", r.id, results[0].id)
+			}
+		}
+		msgs, err := db.ConversationMessages(ctx, f.tn.ID, c.ID, 0, 100)
+		if err != nil || len(msgs) != 1 || stored != 1 {
+			t.Fatalf("%d messages stored, %d not duplicates (%v), want 1", len(msgs), stored, err)
 		}
 	})
 }
