@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"switchboard"
 )
 
@@ -190,4 +192,36 @@ func TestWhatsAppWindow(t *testing.T) {
 	if len(sent) != 2 || sent[1].Template == nil || sent[1].Template.Name != "shipping" || sent[1].To != customer || sent[1].From != f.number {
 		t.Fatalf("provider got %+v", sent)
 	}
+	if !cmp.Equal(sent[1].Template.Params, []string{"A-7", "Monday"}) || sent[1].Text != "Order A-7 ships on Monday" {
+		t.Fatalf("template sent as %+v", sent[1])
+	}
+
+	// The simulated provider reports delivered, then read, through Receipt.
+	f.wa.DeliveredAfter, f.wa.ReadAfter = 0, 0
+	wake, stop := f.svc.Watch(f.tenant, c.ID)
+	defer stop()
+	m, err = f.svc.Send(f.ctx, f.tenant, c.ID, switchboard.ConversationMessage{Direction: switchboard.Outbound, AgentID: &a,
+		Kind: switchboard.KindTemplate, Template: &switchboard.TemplateUse{TemplateID: tpl.ID, Params: map[string]string{"1": "B-8", "2": "Friday"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		got, err := f.db.ConversationMessage(f.ctx, f.tenant, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == switchboard.ReceiptRead {
+			if got.ReadAt == nil {
+				t.Fatal("read without read_at")
+			}
+			break
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("message still %s: no read receipt", got.Status)
+		}
+	}
+	f.wa.Close()
 }
