@@ -435,3 +435,45 @@ func TestConversationMessageStatus(t *testing.T) {
 		}
 	})
 }
+
+func TestConversationClientIDDedupeUnderConcurrency(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newConvFixture(t, db)
+		c := mustConversation(t, db, f.tn.ID, f.webChat("retrier"))
+		var wg sync.WaitGroup
+		type result struct {
+			id  int64
+			dup bool
+			err error
+		}
+		results := make([]result, 8)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := text(c.ID, switchboard.Inbound, "sent twice over a flaky network")
+				m.ClientID = "tab-1/42"
+				got, _, dup, err := db.AddMessage(ctx, f.tn.ID, m, nil)
+				results[i] = result{got.ID, dup, err}
+			}()
+		}
+		wg.Wait()
+		stored := 0
+		for _, r := range results {
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !r.dup {
+				stored++
+			}
+			if r.id != results[0].id {
+				t.Fatalf("ids %d and %d for one client id", r.id, results[0].id)
+			}
+		}
+		msgs, err := db.ConversationMessages(ctx, f.tn.ID, c.ID, 0, 100)
+		if err != nil || len(msgs) != 1 || stored != 1 {
+			t.Fatalf("%d messages stored, %d not duplicates (%v), want 1", len(msgs), stored, err)
+		}
+	})
+}

@@ -238,6 +238,14 @@ func TestChannelProfilesAndTemplates(t *testing.T) {
 			return nil
 		})
 		wantField(t, "bad category", err, switchboard.CodeInvalid, "category")
+		_, err = db.MessageTemplate(ctx, f.other.ID, tpl.ID)
+		wantCode(t, "another tenant's template", err, switchboard.CodeNotFound)
+		_, err = db.UpdateMessageTemplateFunc(ctx, f.other.ID, tpl.ID, func(*switchboard.MessageTemplate) error { return nil })
+		wantCode(t, "update another tenant's template", err, switchboard.CodeNotFound)
+		wantCode(t, "delete another tenant's template", db.DeleteMessageTemplate(ctx, f.other.ID, tpl.ID), switchboard.CodeNotFound)
+		_, err = db.UpdateChannelProfileFunc(ctx, f.other.ID, web.ID, func(*switchboard.ChannelProfile) error { return nil })
+		wantCode(t, "update another tenant's profile", err, switchboard.CodeNotFound)
+		wantCode(t, "delete another tenant's profile", db.DeleteChannelProfile(ctx, f.other.ID, web.ID), switchboard.CodeNotFound)
 		// A template message names its template, of the tenant.
 		c := mustConversation(t, db, f.tn.ID, switchboard.Conversation{Channel: switchboard.ChannelWhatsApp, Status: switchboard.ConversationQueued,
 			Address: "+15557654321", EndUser: switchboard.EndUser{Identifier: "+15557654321"}})
