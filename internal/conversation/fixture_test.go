@@ -159,6 +159,7 @@ func (f *fixture) boot() {
 		store = slowStore{f.db, f.slow}
 	}
 	f.svc = New(Options{Store: store, Router: f.eng, SMS: smsSvc, Blobs: f.blobs, Log: quiet(),
+		PollInterval: time.Hour, // watchers wake only for this node's changes
 		Providers: map[switchboard.ConversationChannel]Provider{switchboard.ChannelWhatsApp: f.wa},
 		Now:       func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	f.wa.Attach(f.svc)

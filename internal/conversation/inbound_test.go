@@ -225,3 +225,34 @@ func TestWhatsAppWindow(t *testing.T) {
 	}
 	f.wa.Close()
 }
+
+// TestFailedDelivery: a send the channel refuses is stored failed with
+// why, not lost and not an error; a channel with no provider fails alike.
+func TestFailedDelivery(t *testing.T) {
+	f := newFixture(t, 1)
+	a := f.agents[0]
+	c, _, err := f.svc.Start(f.ctx, f.tenant, switchboard.Conversation{Channel: switchboard.ChannelSMS, QueueID: &f.sales.ID,
+		Via: "+15550009999", EndUser: switchboard.EndUser{Identifier: customer}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.say(c.ID, a, "from a number we do not own")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != switchboard.ReceiptFailed || !strings.Contains(m.Error, "not one of this account's numbers") {
+		t.Fatalf("message %s %q", m.Status, m.Error)
+	}
+	c2, _, err := f.svc.Start(f.ctx, f.tenant, switchboard.Conversation{Channel: "telegram", QueueID: &f.sales.ID,
+		Via: "+15550001000", EndUser: switchboard.EndUser{Identifier: "+15557650001"}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = f.svc.Send(f.ctx, f.tenant, c2.ID, switchboard.ConversationMessage{Direction: switchboard.Outbound, Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != switchboard.ReceiptFailed || !strings.Contains(m.Error, "telegram") {
+		t.Fatalf("message on a channel without provider: %s %q", m.Status, m.Error)
+	}
+}

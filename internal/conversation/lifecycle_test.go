@@ -36,8 +36,19 @@ func testLifecycle(t *testing.T, dbURL string) {
 	_, err := f.svc.EndUserConversation(f.ctx, c.UUID, tok+"x")
 	wantCode(t, err, switchboard.CodeUnauthorized)
 
+	wake, stop := f.svc.Watch(f.tenant, c.ID)
+	defer stop()
+	select { // drain a wake from the assignment, if any
+	case <-wake:
+	default:
+	}
 	if _, err := f.write(c.ID, "anyone there?"); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the end user's message did not wake the watcher")
 	}
 	m, err := f.say(c.ID, a, "Hi, how can I help?")
 	if err != nil {
