@@ -160,8 +160,8 @@ func (f *fixture) boot() {
 	}
 	f.svc = New(Options{Store: store, Router: f.eng, SMS: smsSvc, Blobs: f.blobs, Log: quiet(),
 		PollInterval: time.Hour, // watchers wake only for this node's changes
-		Providers: map[switchboard.ConversationChannel]Provider{switchboard.ChannelWhatsApp: f.wa},
-		Now:       func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+		Providers:    map[switchboard.ConversationChannel]Provider{switchboard.ChannelWhatsApp: f.wa},
+		Now:          func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	f.wa.Attach(f.svc)
 	if err := f.svc.Open(f.ctx); err != nil {
 		t.Fatal(err)
