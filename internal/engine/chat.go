@@ -165,17 +165,18 @@ func (e *Engine) ReleaseChat(id int64, wrapUp bool) {
 	a := c.agent
 	now := e.opt.Clock.Now()
 	if c.q != nil {
-		start := c.acceptedAt
-		if start.IsZero() {
-			start = now
-		}
-		h := now.Sub(start)
-		if c.q.chat.aht == 0 {
-			c.q.chat.aht = h
-		} else {
-			c.q.chat.aht = (3*c.q.chat.aht + h) / 4
-		}
 		a.chat.lastEnd[c.q.cfg.ID] = now
+		// The handle time, from acceptance to the end, as the queue's
+		// moving average of calls is kept; an offer never accepted handled
+		// nothing.
+		if c.accepted {
+			h := now.Sub(c.acceptedAt)
+			if c.q.chat.aht == 0 {
+				c.q.chat.aht = h
+			} else {
+				c.q.chat.aht = (3*c.q.chat.aht + h) / 4
+			}
+		}
 	}
 	e.stopChatTimer(c)
 	var wrap time.Duration
