@@ -1,7 +1,9 @@
 package conversation
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,4 +257,40 @@ func TestFailedDelivery(t *testing.T) {
 	if m.Status != switchboard.ReceiptFailed || !strings.Contains(m.Error, "telegram") {
 		t.Fatalf("message on a channel without provider: %s %q", m.Status, m.Error)
 	}
+}
+
+// TestInboundRace: texts from one number arriving at once open one
+// conversation and all land in it, each once.
+func TestInboundRace(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, dbURL string) {
+		f := newFixtureOn(t, dbURL, 1)
+		const n = 8
+		var wg sync.WaitGroup
+		ids := make([]int64, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := f.svc.Inbound(f.ctx, f.tenant, switchboard.ChannelSMS, customer, f.number, fmt.Sprintf("part %d", i), fmt.Sprintf("race-%d", i))
+				ids[i], errs[i] = c.ID, err
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("text %d: %v", i, errs[i])
+			}
+			if ids[i] != ids[0] {
+				t.Fatalf("texts went to conversations %v", ids)
+			}
+		}
+		msgs, err := f.svc.Messages(f.ctx, f.tenant, ids[0], 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != n {
+			t.Fatalf("%d messages, want %d", len(msgs), n)
+		}
+	})
 }
