@@ -64,7 +64,8 @@ type Outbound struct {
 
 // Send checks o, records it as queued and hands it to the provider: the
 // message comes back sent (with the provider's id) or failed (with why). The
-// sender must be one of the tenant's numbers with SMS enabled.
+// sender must be one of the tenant's numbers with SMS enabled, and the
+// recipient must not have opted out (STOP).
 func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, error) {
 	m := switchboard.Message{TenantID: o.TenantID, UserID: o.UserID, Direction: switchboard.Outbound, Body: o.Body,
 		Status: switchboard.MessageQueued, From: strings.TrimSpace(o.From), To: strings.TrimSpace(o.To)}
@@ -90,6 +91,13 @@ func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, er
 		return m, invalid("from", "does not have SMS enabled")
 	case o.UserID != nil && owner.UserID != nil && *owner.UserID != *o.UserID:
 		return m, invalid("from", "is another user's number")
+	}
+	// A number that texted STOP (or was opted out through the API) gets
+	// nothing more until it opts back in.
+	if out, err := s.store.OptedOut(ctx, o.TenantID, to); err != nil {
+		return m, err
+	} else if out {
+		return m, invalid("to", "has withdrawn consent (STOP) for messages")
 	}
 	if m, err = s.store.CreateMessage(ctx, m); err != nil {
 		return m, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,34 @@ func TestReceiptFasterThanSend(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+	}
+}
+
+// TestSendRefusesOptedOut: a number that opted out (STOP) gets no SMS
+// until it opts back in, and the refusal names consent.
+func TestSendRefusesOptedOut(t *testing.T) {
+	ctx := context.Background()
+	db, tn, _ := setup(t)
+	sim := &sms.Sim{ReceiptDelay: -1}
+	svc := sms.NewService(db, sim, nil)
+	o := sms.Outbound{TenantID: tn.ID, From: "+15559876543", To: "+15551234567", Body: "offer"}
+	if _, err := db.SetConsent(ctx, switchboard.Consent{TenantID: tn.ID, Number: "+15551234567", OptedOut: true,
+		Channel: switchboard.ChannelSMS, Source: "keyword", Keyword: "STOP", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := svc.Send(ctx, o)
+	if switchboard.ErrorCode(err) != switchboard.CodeInvalid || !strings.Contains(switchboard.ErrorFields(err)["to"], "consent") ||
+		!strings.Contains(switchboard.ErrorMessage(err), "consent") {
+		t.Fatalf("Send to an opted-out number: %v", err)
+	}
+	if len(sim.Sent()) != 0 {
+		t.Fatal("the provider got a message for an opted-out number")
+	}
+	if _, err := db.SetConsent(ctx, switchboard.Consent{TenantID: tn.ID, Number: "+15551234567", OptedOut: false,
+		Channel: switchboard.ChannelSMS, Source: "keyword", Keyword: "START", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := svc.Send(ctx, o); err != nil || m.Status != switchboard.MessageSent {
+		t.Fatalf("Send after START: %+v %v", m, err)
 	}
 }
