@@ -48,6 +48,22 @@ type fixture struct {
 	number string
 	// skew moves the service's clock (upload expiry, the WhatsApp window).
 	skew atomic.Int64
+	// offerTimeout is the engine's ChatOfferTimeout (0: offers are final).
+	offerTimeout time.Duration
+	// slow delays every conversation update by the service, so that the
+	// engine's decisions queue up behind the store.
+	slow time.Duration
+}
+
+// slowStore is the real store with slow conversation updates.
+type slowStore struct {
+	*sqlstore.DB
+	delay time.Duration
+}
+
+func (s slowStore) UpdateConversationFunc(ctx context.Context, tenantID, id int64, fn func(*switchboard.Conversation) (switchboard.ConversationUpdate, error)) (switchboard.Conversation, error) {
+	time.Sleep(s.delay)
+	return s.DB.UpdateConversationFunc(ctx, tenantID, id, fn)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -65,9 +81,12 @@ func onEveryEngine(t *testing.T, test func(t *testing.T, dbURL string)) {
 	}
 }
 
-func newFixtureOn(t *testing.T, dbURL string, agents int) *fixture {
+func newFixtureOn(t *testing.T, dbURL string, agents int, tune ...func(*fixture)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), number: "+15550001000"}
+	for _, fn := range tune {
+		fn(f)
+	}
 	f.dbURL = dbURL
 	f.db = sqlstoretest.Open(t, f.dbURL, sqlstore.Options{})
 	ctx := f.ctx
@@ -117,7 +136,8 @@ func newFixtureOn(t *testing.T, dbURL string, agents int) *fixture {
 func (f *fixture) boot() {
 	t := f.t
 	f.clock = engine.NewVirtualClock(t0)
-	f.eng = engine.New(engine.Options{Clock: f.clock, Router: engine.NewRouter(rand.New(rand.NewPCG(1, 2))), Log: quiet()})
+	f.eng = engine.New(engine.Options{Clock: f.clock, Router: engine.NewRouter(rand.New(rand.NewPCG(1, 2))), Log: quiet(),
+		ChatOfferTimeout: f.offerTimeout})
 	t.Cleanup(f.eng.Close)
 	for _, q := range []switchboard.Queue{f.sales, f.supp} {
 		members, err := f.db.QueueMembers(f.ctx, f.tenant, q.ID, switchboard.ListOptions{Limit: 1000})
@@ -134,9 +154,14 @@ func (f *fixture) boot() {
 	f.sms = &sms.Sim{ReceiptDelay: -1}
 	smsSvc := sms.NewService(f.db, f.sms, quiet())
 	f.wa = &SimProvider{DeliveredAfter: -1}
-	f.svc = New(Options{Store: f.db, Router: f.eng, SMS: smsSvc, Blobs: f.blobs, Log: quiet(),
-		Providers: map[switchboard.ConversationChannel]Provider{switchboard.ChannelWhatsApp: f.wa},
-		Now:       func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+	var store Store = f.db
+	if f.slow > 0 {
+		store = slowStore{f.db, f.slow}
+	}
+	f.svc = New(Options{Store: store, Router: f.eng, SMS: smsSvc, Blobs: f.blobs, Log: quiet(),
+		PollInterval: time.Hour, // watchers wake only for this node's changes
+		Providers:    map[switchboard.ConversationChannel]Provider{switchboard.ChannelWhatsApp: f.wa},
+		Now:          func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	f.wa.Attach(f.svc)
 	if err := f.svc.Open(f.ctx); err != nil {
 		t.Fatal(err)

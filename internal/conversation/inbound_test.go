@@ -1,9 +1,13 @@
 package conversation
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
 )
@@ -190,4 +194,103 @@ func TestWhatsAppWindow(t *testing.T) {
 	if len(sent) != 2 || sent[1].Template == nil || sent[1].Template.Name != "shipping" || sent[1].To != customer || sent[1].From != f.number {
 		t.Fatalf("provider got %+v", sent)
 	}
+	if !cmp.Equal(sent[1].Template.Params, []string{"A-7", "Monday"}) || sent[1].Text != "Order A-7 ships on Monday" {
+		t.Fatalf("template sent as %+v", sent[1])
+	}
+
+	// The simulated provider reports delivered, then read, through Receipt.
+	f.wa.DeliveredAfter, f.wa.ReadAfter = 0, 0
+	wake, stop := f.svc.Watch(f.tenant, c.ID)
+	defer stop()
+	m, err = f.svc.Send(f.ctx, f.tenant, c.ID, switchboard.ConversationMessage{Direction: switchboard.Outbound, AgentID: &a,
+		Kind: switchboard.KindTemplate, Template: &switchboard.TemplateUse{TemplateID: tpl.ID, Params: map[string]string{"1": "B-8", "2": "Friday"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		got, err := f.db.ConversationMessage(f.ctx, f.tenant, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == switchboard.ReceiptRead {
+			if got.ReadAt == nil {
+				t.Fatal("read without read_at")
+			}
+			break
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("message still %s: no read receipt", got.Status)
+		}
+	}
+	f.wa.Close()
+}
+
+// TestFailedDelivery: a send the channel refuses is stored failed with
+// why, not lost and not an error; a channel with no provider fails alike.
+func TestFailedDelivery(t *testing.T) {
+	f := newFixture(t, 1)
+	a := f.agents[0]
+	c, _, err := f.svc.Start(f.ctx, f.tenant, switchboard.Conversation{Channel: switchboard.ChannelSMS, QueueID: &f.sales.ID,
+		Via: "+15550009999", EndUser: switchboard.EndUser{Identifier: customer}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.say(c.ID, a, "from a number we do not own")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != switchboard.ReceiptFailed || !strings.Contains(m.Error, "not one of this account's numbers") {
+		t.Fatalf("message %s %q", m.Status, m.Error)
+	}
+	c2, _, err := f.svc.Start(f.ctx, f.tenant, switchboard.Conversation{Channel: "telegram", QueueID: &f.sales.ID,
+		Via: "+15550001000", EndUser: switchboard.EndUser{Identifier: "+15557650001"}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = f.svc.Send(f.ctx, f.tenant, c2.ID, switchboard.ConversationMessage{Direction: switchboard.Outbound, Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != switchboard.ReceiptFailed || !strings.Contains(m.Error, "telegram") {
+		t.Fatalf("message on a channel without provider: %s %q", m.Status, m.Error)
+	}
+}
+
+// TestInboundRace: texts from one number arriving at once open one
+// conversation and all land in it, each once.
+func TestInboundRace(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, dbURL string) {
+		f := newFixtureOn(t, dbURL, 1)
+		const n = 8
+		var wg sync.WaitGroup
+		ids := make([]int64, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := f.svc.Inbound(f.ctx, f.tenant, switchboard.ChannelSMS, customer, f.number, fmt.Sprintf("part %d", i), fmt.Sprintf("race-%d", i))
+				ids[i], errs[i] = c.ID, err
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("text %d: %v", i, errs[i])
+			}
+			if ids[i] != ids[0] {
+				t.Fatalf("texts went to conversations %v", ids)
+			}
+		}
+		msgs, err := f.svc.Messages(f.ctx, f.tenant, ids[0], 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != n {
+			t.Fatalf("%d messages, want %d", len(msgs), n)
+		}
+	})
 }

@@ -36,8 +36,19 @@ func testLifecycle(t *testing.T, dbURL string) {
 	_, err := f.svc.EndUserConversation(f.ctx, c.UUID, tok+"x")
 	wantCode(t, err, switchboard.CodeUnauthorized)
 
+	wake, stop := f.svc.Watch(f.tenant, c.ID)
+	defer stop()
+	select { // drain a wake from the assignment, if any
+	case <-wake:
+	default:
+	}
 	if _, err := f.write(c.ID, "anyone there?"); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the end user's message did not wake the watcher")
 	}
 	m, err := f.say(c.ID, a, "Hi, how can I help?")
 	if err != nil {
@@ -310,4 +321,52 @@ func signHS256(t *testing.T, secret string, claims map[string]any) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestTransferEdges: a dismissed conversation transferred waits in the new
+// queue; a queue of another tenant is refused naming queue_id; an ended
+// one cannot move.
+func TestTransferEdges(t *testing.T) {
+	f := newFixture(t, 1)
+	a := f.agents[0]
+	c, _ := f.webChat(f.sales, "v1")
+	if _, err := f.say(c.ID, a, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Dismiss(f.ctx, f.tenant, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.status(a, "Break", false)
+	if _, err := f.svc.Transfer(f.ctx, f.tenant, c.ID, f.supp.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := f.wantStatus(c.ID, switchboard.ConversationQueued, 0)
+	if *got.QueueID != f.supp.ID || got.Transfers[0].FromAgentID != nil || got.Transfers[0].ByAgentID != nil {
+		t.Fatalf("after transfer: queue %d transfers %+v", *got.QueueID, got.Transfers)
+	}
+	if live, _ := f.eng.QueueLive(f.tenant, f.supp.ID); live.ChatsWaiting != 1 {
+		t.Fatalf("support has %d waiting, want 1", live.ChatsWaiting)
+	}
+	f.status(a, switchboard.StatusAvailable, true)
+	f.wantStatus(c.ID, switchboard.ConversationAssigned, a)
+
+	other, err := f.db.CreateTenant(f.ctx, switchboard.Tenant{Slug: "other", Name: "Other", AdminEmail: "o@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oq, err := f.db.CreateQueue(f.ctx, other.ID, switchboard.Queue{Name: "Theirs", Strategy: switchboard.StrategyLeastRecent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Transfer(f.ctx, f.tenant, c.ID, oq.ID, nil)
+	if switchboard.ErrorFields(err)["queue_id"] == "" {
+		t.Fatalf("transfer to another tenant's queue: %v", err)
+	}
+	_, err = f.svc.Conversation(f.ctx, other.ID, c.ID)
+	wantCode(t, err, switchboard.CodeNotFound)
+	if _, err := f.svc.Finish(f.ctx, f.tenant, c.ID, switchboard.SideEndUser, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Transfer(f.ctx, f.tenant, c.ID, f.sales.ID, nil)
+	wantCode(t, err, switchboard.CodeConflict)
 }

@@ -105,32 +105,52 @@ func (s *Service) sendOut(ctx context.Context, tenantID, id int64, m switchboard
 		return m, err
 	}
 
+	msg, c, dup, err := s.storeOut(ctx, c, m)
+	if err != nil || dup || c.Channel == switchboard.ChannelWebChat {
+		return msg, err
+	}
+	out.ID = strconv.FormatInt(msg.ID, 10)
+	// The provider has the message once it is handed over: record what it
+	// said even when the caller has gone. (Outside the conversation's
+	// lock: a slow provider must not hold up the record of routing.)
+	msg, err = s.deliver(context.WithoutCancel(ctx), c, msg, out)
+	s.hub.wake(id)
+	return msg, err
+}
+
+// storeOut stores an outbound message under the conversation's lock, after
+// making sure an agent sender holds the conversation (claiming it when
+// nobody does); the agent's message moves it to in_progress.
+func (s *Service) storeOut(ctx context.Context, c switchboard.Conversation, m switchboard.ConversationMessage) (switchboard.ConversationMessage, switchboard.Conversation, bool, error) {
+	tenantID, id := c.TenantID, c.ID
 	unlock := s.lockConv(id)
 	defer unlock()
 	claimed := false
+	var err error
 	if m.AgentID != nil {
 		agent := *m.AgentID
 		// Re-read under the lock: the applier may have recorded a decision
 		// since.
 		if c, err = s.store.Conversation(ctx, tenantID, id); err != nil {
-			return m, err
+			return m, c, false, err
 		}
 		if c.Status.Ended() {
-			return m, wrongStatus(c, "written to")
+			return m, c, false, wrongStatus(c, "written to")
 		}
 		if !slices.Contains(s.opt.Router.AgentChats(agent), id) {
 			if held(c.Status) && c.AgentID != nil && *c.AgentID != agent {
-				return m, switchboard.Errorf(switchboard.CodeForbidden, "conversation %d is held by agent %d", id, *c.AgentID)
+				return m, c, false, switchboard.Errorf(switchboard.CodeForbidden, "conversation %d is held by agent %d", id, *c.AgentID)
 			}
 			if err := s.opt.Router.ClaimChat(task(c), agent); err != nil {
-				return m, switchboard.Errorf(switchboard.CodeConflict, "cannot take conversation %d: %v", id, err)
+				return m, c, false, switchboard.Errorf(switchboard.CodeConflict, "cannot take conversation %d: %v", id, err)
 			}
 			claimed = true
 		}
 		if err := s.opt.Router.AcceptChat(id, agent); err != nil && !claimed {
-			return m, switchboard.Errorf(switchboard.CodeConflict, "cannot accept conversation %d: %v", id, err)
+			return m, c, false, switchboard.Errorf(switchboard.CodeConflict, "cannot accept conversation %d: %v", id, err)
 		}
 	}
+	before := c
 	if c.Channel == switchboard.ChannelWebChat {
 		m.Status = switchboard.ReceiptSent // the end user reads it through the end-user API
 	} else {
@@ -162,22 +182,14 @@ func (s *Service) sendOut(ctx context.Context, tenantID, id int64, m switchboard
 	if err != nil {
 		if claimed {
 			// The claim stands in the engine but the store refused the
-			// message: let the conversation go again.
+			// message: let the conversation go back where it was.
 			s.opt.Router.ReleaseChat(id, false)
-			s.route(c)
+			s.route(before)
 		}
-		return msg, err
+		return msg, c, dup, err
 	}
 	s.hub.wake(id)
-	if dup || c.Channel == switchboard.ChannelWebChat {
-		return msg, nil
-	}
-	out.ID = strconv.FormatInt(msg.ID, 10)
-	// The provider has the message once it is handed over: record what it
-	// said even when the caller has gone.
-	msg, err = s.deliver(context.WithoutCancel(ctx), c, msg, out)
-	s.hub.wake(id)
-	return msg, err
+	return msg, c, dup, nil
 }
 
 // checkAttachment refuses a media message whose attachment is not a ready

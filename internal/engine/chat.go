@@ -32,9 +32,11 @@ import (
 // accepted the fewest from this queue, rrmemory round robin by position
 // after the member last offered one, linear by position, random a uniform
 // draw, wrandom a draw from 0..1000·(penalty+1) where the lowest wins. Ties
-// go to the lower position, then the lower user id. Ranking costs O(members
-// of the queue) per offer; the random draws come from the engine's Router,
-// so a seeded run repeats exactly.
+// go to the lower position, then the lower user id. Each queue keeps the
+// set of its members who may take a conversation now, updated as the voice
+// pool is (Engine.place), so an offer costs O(k log k) in those members
+// only: few when conversations wait. The random draws come from the
+// engine's Router, so a seeded run repeats exactly.
 //
 // An offer is a reservation: the agent holds a slot until they accept it,
 // and with Options.ChatOfferTimeout an offer not accepted in time is
@@ -88,6 +90,9 @@ type agentChats struct {
 type queueChats struct {
 	waiting []*chatRT     // by Since, then ID
 	aht     time.Duration // moving average of handle time; 0 until one ends
+	// free holds the members who may be offered a conversation now
+	// (placeChat).
+	free map[int64]freeMember
 	// rr is the position of the member last offered a conversation, for
 	// rrmemory; rrSet says there was one.
 	rr    int
@@ -165,17 +170,18 @@ func (e *Engine) ReleaseChat(id int64, wrapUp bool) {
 	a := c.agent
 	now := e.opt.Clock.Now()
 	if c.q != nil {
-		start := c.acceptedAt
-		if start.IsZero() {
-			start = now
-		}
-		h := now.Sub(start)
-		if c.q.chat.aht == 0 {
-			c.q.chat.aht = h
-		} else {
-			c.q.chat.aht = (3*c.q.chat.aht + h) / 4
-		}
 		a.chat.lastEnd[c.q.cfg.ID] = now
+		// The handle time, from acceptance to the end, as the queue's
+		// moving average of calls is kept; an offer never accepted handled
+		// nothing.
+		if c.accepted {
+			h := now.Sub(c.acceptedAt)
+			if c.q.chat.aht == 0 {
+				c.q.chat.aht = h
+			} else {
+				c.q.chat.aht = (3*c.q.chat.aht + h) / 4
+			}
+		}
 	}
 	e.stopChatTimer(c)
 	var wrap time.Duration
@@ -303,6 +309,7 @@ func (e *Engine) SetMaxChats(userID int64, n int) {
 	defer e.mu.Unlock()
 	a := e.agent(userID)
 	a.chat.max = max(n, 0)
+	e.reindex(a)
 	e.dispatchChatsOf(a)
 }
 
@@ -437,18 +444,45 @@ func (e *Engine) chatSlots(a *agentRT) int {
 	return max(n, 0)
 }
 
+// placeChat keeps a in q's set of members who may be offered one of its
+// conversations now, or out of it. Engine.place calls it on every change
+// that can decide it, as it places members in the voice pool.
+func (e *Engine) placeChat(q *queueRT, a *agentRT) {
+	_, member := q.member[a.id]
+	_, qualified := skillScore(q.cfg.RequiredSkills, a.skills)
+	if member && qualified && e.chatSlots(a) > 0 {
+		q.chat.free[a.id] = freeMember{a: a, position: q.member[a.id].Position}
+	} else {
+		delete(q.chat.free, a.id)
+	}
+}
+
+// freeMember is a member who may be offered a conversation, with their
+// position in the queue.
+type freeMember struct {
+	a        *agentRT
+	position int
+}
+
 // chatEligible lists the members of q who may be offered one of its
-// conversations now, tried or not, in member order.
+// conversations now, tried or not. Under the random strategies they are
+// listed by position then id, so that the draws made over them in turn
+// repeat exactly; the other strategies rank by a total order, which needs
+// no listing order. It costs O(k), or O(k log k), in those members: few
+// when conversations wait.
 func (e *Engine) chatEligible(q *queueRT) []*agentRT {
-	var out []*agentRT
-	for _, m := range q.members {
-		a, ok := e.agents[m.UserID]
-		if !ok || e.chatSlots(a) == 0 {
-			continue
-		}
-		if _, ok := skillScore(q.cfg.RequiredSkills, a.skills); ok {
-			out = append(out, a)
-		}
+	fs := make([]freeMember, 0, len(q.chat.free))
+	for _, f := range q.chat.free {
+		fs = append(fs, f)
+	}
+	if q.cfg.Strategy == switchboard.StrategyRandom || q.cfg.Strategy == switchboard.StrategyWRandom {
+		slices.SortFunc(fs, func(x, y freeMember) int {
+			return cmp.Or(cmp.Compare(x.position, y.position), cmp.Compare(x.a.id, y.a.id))
+		})
+	}
+	out := make([]*agentRT, len(fs))
+	for i, f := range fs {
+		out[i] = f.a
 	}
 	return out
 }

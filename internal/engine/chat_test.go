@@ -555,6 +555,10 @@ func TestChatStrategies(t *testing.T) {
 			w.chat(t, 100, 1) // agent 1 ends one now: they are the most recent
 			w.eng.ReleaseChat(100, false)
 		}, 2},
+		{switchboard.StrategyRingAll, func(w *chatWorld) { // as leastrecent: one agent, not the tier
+			w.chat(t, 100, 1)
+			w.eng.ReleaseChat(100, false)
+		}, 2},
 		{switchboard.StrategyFewestCalls, func(w *chatWorld) {
 			w.chat(t, 100, 1)
 			w.eng.AcceptChat(100, 1)
@@ -584,4 +588,28 @@ func TestChatStrategies(t *testing.T) {
 		w.chat(t, id, 1)
 	}
 	w.expect(t, "offered 1→2", "offered 2→2", "offered 3→2", "offered 4→1")
+}
+
+func TestChatQueueChangesAreRouted(t *testing.T) {
+	w := newChatWorld(t, engine.Options{}, 2)
+	skilled := switchboard.Queue{RequiredSkills: []switchboard.QueueSkill{{SkillID: 9, MinProficiency: 3}}}
+	w.queue(1, skilled, 1)
+	w.chat(t, 1, 1)
+	w.expect(t)
+	// The agent gains the skill: offered at once.
+	w.eng.SetSkills(1, map[int64]int{9: 3})
+	w.expect(t, "offered 1→1")
+	// A new member, or a requirement dropped, is offered what waits.
+	w.eng.SetMaxChats(1, 1)
+	w.chat(t, 2, 1)
+	w.expect(t)
+	w.queue(1, skilled, 1, 2)
+	w.expect(t)
+	w.queue(1, switchboard.Queue{}, 1, 2)
+	w.expect(t, "offered 2→2")
+	// A member removed is offered nothing more of it.
+	w.queue(1, switchboard.Queue{}, 1)
+	w.eng.SetMaxChats(2, 5)
+	w.chat(t, 3, 1)
+	w.expect(t)
 }

@@ -40,16 +40,16 @@ func (e *Engine) chatLive(q *queueRT, l *switchboard.QueueLive) {
 		if !ok || a.status == switchboard.StatusOffline {
 			continue
 		}
-		for _, c := range a.chat.held {
-			if c.q == q && !c.wrapping {
-				l.ChatsActive++
-			}
-		}
 		if _, ok := skillScore(q.cfg.RequiredSkills, a.skills); !ok {
 			continue
 		}
 		capacity += a.chat.max
 		l.AgentsChatCapacity += e.chatSlots(a)
+	}
+	for _, c := range e.chats {
+		if c.q == q && c.agent != nil && !c.wrapping {
+			l.ChatsActive++
+		}
 	}
 	aht := q.chat.aht
 	if aht == 0 {

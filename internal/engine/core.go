@@ -230,6 +230,7 @@ func (e *Engine) SetQueue(q switchboard.Queue, members []switchboard.QueueMember
 	rt.cfg, rt.members = q, members
 	rt.member = make(map[int64]switchboard.QueueMember, len(members))
 	rt.pool = newMemberPool(q.Strategy)
+	rt.chat.free = map[int64]freeMember{}
 	rt.online = 0
 	for _, m := range members {
 		rt.member[m.UserID] = m
@@ -627,6 +628,7 @@ func (e *Engine) place(q *queueRT, a *agentRT) {
 			LastCallEnd: a.lastEnd[q.cfg.ID], CallsAnswered: a.answered[q.cfg.ID]}, score)
 	}
 	q.pool.set(a.id, k, free && qualified)
+	e.placeChat(q, a)
 }
 
 func remove(list []*call, c *call) []*call {

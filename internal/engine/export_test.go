@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"switchboard"
 )
@@ -79,12 +81,35 @@ func (e *Engine) CheckChatsQuiescent() error {
 		}
 	}
 	for _, q := range e.queues {
-		if len(q.chat.waiting) == 0 {
-			continue
+		// The set of members who may take a conversation, kept as things
+		// change, is what a scan of the members finds.
+		var scan []int64
+		for _, m := range q.members {
+			a, ok := e.agents[m.UserID]
+			if !ok || e.chatSlots(a) == 0 {
+				continue
+			}
+			if _, ok := skillScore(q.cfg.RequiredSkills, a.skills); ok {
+				scan = append(scan, a.id)
+			}
 		}
-		if elig := e.chatEligible(q); len(elig) > 0 {
+		slices.SortFunc(scan, func(x, y int64) int {
+			return cmp.Or(cmp.Compare(q.member[x].Position, q.member[y].Position), cmp.Compare(x, y))
+		})
+		var kept []int64
+		for _, a := range e.chatEligible(q) {
+			kept = append(kept, a.id)
+		}
+		slices.SortFunc(kept, func(x, y int64) int {
+			return cmp.Or(cmp.Compare(q.member[x].Position, q.member[y].Position), cmp.Compare(x, y))
+		})
+		if !slices.Equal(scan, kept) {
+			return fmt.Errorf("queue %d keeps %v as the members who may take a conversation; they are %v", q.cfg.ID, kept, scan)
+		}
+		if len(q.chat.waiting) > 0 && len(scan) > 0 {
+			a := e.agents[scan[0]]
 			return fmt.Errorf("queue %d has %d conversations waiting while agent %d has %d free slots",
-				q.cfg.ID, len(q.chat.waiting), elig[0].id, e.chatSlots(elig[0]))
+				q.cfg.ID, len(q.chat.waiting), a.id, e.chatSlots(a))
 		}
 	}
 	return nil

@@ -110,7 +110,8 @@ type Outbound struct {
 
 // Send checks o, records it as queued and hands it to the provider: the
 // message comes back sent (with the provider's id) or failed (with why). The
-// sender must be one of the tenant's numbers with SMS enabled.
+// sender must be one of the tenant's numbers with SMS enabled, and the
+// recipient must not have opted out (STOP).
 func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, error) {
 	m := switchboard.Message{TenantID: o.TenantID, UserID: o.UserID, Direction: switchboard.Outbound, Body: o.Body,
 		Status: switchboard.MessageQueued, From: strings.TrimSpace(o.From), To: strings.TrimSpace(o.To)}
