@@ -237,7 +237,7 @@ func TestConversationFlow(t *testing.T) {
 		t.Fatalf("upload: %d %s", up.StatusCode, upBody)
 	}
 	res = ta.endUser(t, "POST", "/v1/webchat/conversations/"+started.UUID+"/messages", started.Token,
-		map[string]any{"text": "here it is", "attachment_id": slot.Attachment.ID, "client_id": "w-1"})
+		map[string]any{"text": "here it is", "kind": "photo", "attachment_id": slot.Attachment.ID, "client_id": "w-1"})
 	if res.status != http.StatusCreated {
 		t.Fatalf("end user sends the photo: %d %s", res.status, res.body)
 	}
