@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +306,27 @@ func TestConversationFlow(t *testing.T) {
 		t.Errorf("finished conversation %+v", cv)
 	}
 
+	// A reconnecting EventSource resumes after Last-Event-ID, and the stream
+	// of an ended conversation ends after it.
+	rreq, _ := http.NewRequest("GET", ta.url+"/v1/webchat/conversations/"+started.UUID+"/events", nil)
+	rreq.Header.Set("Authorization", "Bearer "+started.Token)
+	rreq.Header.Set("Last-Event-ID", "2")
+	rres, err := http.DefaultClient.Do(rreq.WithContext(sctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := readSSE(t, rres.Body, nil)
+	rres.Body.Close()
+	var ids []string
+	for _, e := range resumed {
+		if e.event == "message" {
+			ids = append(ids, e.id)
+		}
+	}
+	if len(ids) == 0 || ids[0] == "1" || ids[0] == "2" || resumed[0].event != "status" || !strings.Contains(resumed[0].data, "finished") {
+		t.Errorf("resumed stream: %+v", resumed)
+	}
+
 	// Lists: the tenant's by channel; ann's key sees what ann held, bob's nothing.
 	var list listBody[switchboard.Conversation]
 	ta.do(t, "GET", "/v1/conversations?channel=web_chat&q=here+it", a.key, nil).decode(t, &list)
@@ -459,5 +481,31 @@ func TestConversationConfig(t *testing.T) {
 				t.Errorf("%s %s: %s does not name %s", tt.method, tt.path, res.body, f)
 			}
 		}
+	}
+}
+
+// TestWebChatRateLimit shows that the end-user routes, which take no key,
+// are limited per client address.
+func TestWebChatRateLimit(t *testing.T) {
+	ta := newTestAPI(t, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := New(Options{Store: ta.store, Auth: ta.api.opt.Auth, Limiter: ta.api.opt.Limiter, Conversations: ta.conv.svc,
+		WebChatPerMinute: 2, Log: log})
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	var statuses []int
+	for range 3 {
+		res, err := http.Get(srv.URL + "/v1/webchat/conversations/nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		statuses = append(statuses, res.StatusCode)
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(statuses) != "[401 401 429]" {
+		t.Errorf("statuses %v, want [401 401 429]", statuses)
 	}
 }
