@@ -86,6 +86,7 @@ Commands:
   seed-calls       load a generated history of call records (for benchmarks)
   simulate         run an M/M/N queue through the engine in virtual time, beside Erlang C
   simulate-dialer  run an outbound campaign on the simulator in virtual time, beside progressive
+  simulate-chat    run chatting end users and agents through the chat routing in virtual time
   version          print the version and the commit it was built from (also --version)
   help [COMMAND]   print this help, or a command's
 
@@ -161,6 +162,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.simulate(ctx, rest)
 	case "simulate-dialer":
 		return m.simulateDialer(ctx, rest)
+	case "simulate-chat":
+		return m.simulateChat(ctx, rest)
 	case "seed-calls":
 		return m.seedCalls(ctx, rest)
 	case "version", "--version", "-version":

@@ -59,6 +59,16 @@ mean --aht less --wrap. It runs the
 same campaign again with progressive pacing as the baseline, and prints both:
 occupancy, abandon rate (abandoned over person-answered dials) overall and in
 the worst rolling hour, connects per agent-hour, dials. Rates are fractions.`,
+	"simulate-chat": `Usage: switchboard simulate-chat [flags]
+
+Run scripted chatting end users and agents through the engine's chat routing
+alone, in virtual time: end users arrive (all at once, or Poisson), write
+--messages messages, each after the agent's reply to the one before, and
+abandon when no agent has accepted them within --patience; agents accept
+offers, reply, and finish a conversation after answering its last message.
+It prints conversations, handled, abandoned, offer timeouts, mean and max
+wait (arrival to acceptance), slot occupancy, the most conversations any
+agent held at once, and the wall time.`,
 }
 
 // groups are the commands that take a subcommand.

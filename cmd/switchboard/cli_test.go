@@ -30,7 +30,7 @@ func TestHelpEverywhere(t *testing.T) {
 	for _, args := range [][]string{
 		{"help"}, {"--help"}, {"-h"}, {"-help"},
 		{"serve", "-h"}, {"serve", "--help"}, {"serve", "-help"}, {"serve", "--addr", "x", "--help"},
-		{"migrate", "--help"}, {"simulate", "--help"}, {"seed-calls", "--help"},
+		{"migrate", "--help"}, {"simulate", "--help"}, {"simulate-chat", "--help"}, {"seed-calls", "--help"},
 		{"tenant", "--help"}, {"tenant", "-h"}, {"tenant", "help"}, {"tenant", "create", "--help"},
 		{"key", "--help"}, {"key", "create", "-h"},
 		{"user", "--help"}, {"user", "create", "--help"}, {"user", "import", "--help"},

@@ -372,6 +372,37 @@ func TestSimulateCommand(t *testing.T) {
 	}
 }
 
+func TestSimulateChatCommand(t *testing.T) {
+	args := []string{"simulate-chat", "--agents", "100", "--max-chats", "3", "--conversations", "1000", "--seed", "1", "--json"}
+	out, err := run(t, "", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]float64
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("simulate-chat --json printed %q", out)
+	}
+	for _, k := range []string{"conversations", "handled", "abandoned", "mean_wait_seconds", "max_wait_seconds", "slot_occupancy", "max_chats_held", "wall_seconds"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("simulate-chat --json lacks %s: %v", k, res)
+		}
+	}
+	if res["conversations"] != 1000 || res["handled"]+res["abandoned"] != 1000 || res["max_chats_held"] != 3 || res["slot_occupancy"] <= 0 {
+		t.Errorf("simulate-chat: %v", res)
+	}
+	again, _ := run(t, "", args...)
+	strip := func(s string) string { return s[:strings.Index(s, `"wall_seconds"`)] }
+	if strip(again) != strip(out) {
+		t.Errorf("the same seed gave different results:\n%s\n%s", out, again)
+	}
+	if table, err := run(t, "", "simulate-chat", "--agents", "5", "--conversations", "20"); err != nil || !strings.Contains(table, "max chats held by an agent") {
+		t.Errorf("table: %v\n%s", err, table)
+	}
+	if _, err := run(t, "", "simulate-chat", "--max-chats", "0"); exitCode(err) != 2 {
+		t.Errorf("--max-chats 0: %v, want a usage error", err)
+	}
+}
+
 func TestSimulateScenario(t *testing.T) {
 	out, err := run(t, "", "simulate", "--scenario", "../../examples/scenario.json", "--json")
 	if err != nil {

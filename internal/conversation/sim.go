@@ -97,6 +97,7 @@ func (s *Service) simulateOne(ctx context.Context, tenantID, queueID int64, iden
 	var gapC <-chan time.Time
 	written := 1
 	var seen int64 // messages read so far
+	replied := false
 	if written < n {
 		gapC = time.After(u.Gap)
 	}
@@ -112,7 +113,6 @@ func (s *Service) simulateOne(ctx context.Context, tenantID, queueID int64, iden
 		if err != nil {
 			return c.ID, "", err
 		}
-		replied := false
 		for _, m := range msgs {
 			seen = m.Seq
 			if m.Direction == switchboard.Outbound && m.AgentID != nil && m.Kind != switchboard.KindNote && m.Kind != switchboard.KindActivity {

@@ -48,6 +48,8 @@ import (
 // conversations than that is not free for calls (pool.go's place), and a
 // member on a call is offered conversations only below it.
 
+var errClosed = errors.New("the engine is closed")
+
 // defaultChatHandle stands in for a queue's chat handle time until a
 // conversation has ended: conversations last longer than calls, and an
 // agent works several at once.
@@ -106,6 +108,9 @@ func (e *Engine) SetChatObserver(o ChatObserver) {
 func (e *Engine) QueueChat(t ChatTask) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return errClosed
+	}
 	q, err := e.chatQueue(t.TenantID, t.QueueID)
 	if err != nil {
 		return err
@@ -143,7 +148,7 @@ func (e *Engine) ReleaseChat(id int64, wrapUp bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, ok := e.chats[id]
-	if !ok {
+	if !ok || e.closed {
 		return
 	}
 	if c.agent == nil {
@@ -196,6 +201,9 @@ func (e *Engine) ReleaseChat(id int64, wrapUp bool) {
 func (e *Engine) TransferChat(id, queueID int64, since time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return errClosed
+	}
 	c, ok := e.chats[id]
 	if !ok {
 		return fmt.Errorf("conversation %d is not routed", id)
@@ -223,11 +231,14 @@ func (e *Engine) TransferChat(id, queueID int64, since time.Time) error {
 // accepted) before: it counts against their capacity even beyond it, which
 // only means they are offered no more until they are below it. A task with
 // QueueID 0, or of a queue the engine does not run, is held with no queue.
-// A conversation the engine already routes is left as it is.
+// Call it once the agents' statuses are set: one restored to an agent who
+// is signed out waits in its queue again at once (ChatRequeued, "agent
+// signed out"), as if they had signed out holding it. A conversation the
+// engine already routes is left as it is.
 func (e *Engine) RestoreChat(t ChatTask, agentID int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.chats[t.ID]; ok {
+	if _, ok := e.chats[t.ID]; ok || e.closed {
 		return
 	}
 	q, _ := e.chatQueue(t.TenantID, t.QueueID)
@@ -236,6 +247,10 @@ func (e *Engine) RestoreChat(t ChatTask, agentID int64) {
 	a := e.agent(agentID)
 	e.holdChat(c, a)
 	e.acceptChat(c)
+	if a.status == switchboard.StatusOffline && q != nil {
+		e.requeueChat(c, "agent signed out")
+		e.dispatchChats(q)
+	}
 }
 
 // ClaimChat lets an agent take a conversation themselves (they wrote to it
@@ -250,6 +265,9 @@ func (e *Engine) RestoreChat(t ChatTask, agentID int64) {
 func (e *Engine) ClaimChat(t ChatTask, agentID int64) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.closed {
+		return errClosed
+	}
 	a, ok := e.agents[agentID]
 	if !ok || a.status == switchboard.StatusOffline {
 		return fmt.Errorf("agent %d is not signed in", agentID)
@@ -382,6 +400,9 @@ func (e *Engine) requeueChat(c *chatRT, reason string) {
 // requeueAgentChats requeues the conversations a (who signed out) holds and
 // is not wrapping up; those held with no queue stay theirs.
 func (e *Engine) requeueAgentChats(a *agentRT) {
+	if e.closed {
+		return
+	}
 	var cs []*chatRT
 	for _, c := range a.chat.held {
 		if !c.wrapping && c.q != nil {
@@ -494,7 +515,7 @@ func (r *Router) draw(n int) int64 {
 // dispatchChats offers q's waiting conversations, in order, to the members
 // who may take them, until either runs out.
 func (e *Engine) dispatchChats(q *queueRT) {
-	if q == nil || len(q.chat.waiting) == 0 {
+	if q == nil || len(q.chat.waiting) == 0 || e.closed {
 		return
 	}
 	elig := e.chatEligible(q)

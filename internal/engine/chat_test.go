@@ -450,6 +450,20 @@ func TestChatRestoreAndClaim(t *testing.T) {
 	if l, _ := w.eng.QueueLive(tenant, 1); l.ChatsWaiting != 0 {
 		t.Errorf("a claimed chat still waits: %+v", l)
 	}
+	// Restored to an agent signed out: it waits again, and is offered.
+	w.eng.SetMaxChats(1, 5)
+	w.expect(t)
+	w.eng.SetStatus(2, switchboard.StatusOffline, false)
+	w.eng.RestoreChat(w.task(8, 1), 2)
+	w.expect(t, "requeued 7←2 (agent signed out)", "offered 7→1", "requeued 8←2 (agent signed out)", "offered 8→1")
+	w.held(t, 2, 6) // the claimed chat with no queue stays theirs
+	// A closed engine routes nothing more.
+	w.eng.Close()
+	if err := w.eng.QueueChat(w.task(9, 1)); err == nil {
+		t.Error("a closed engine queued a chat")
+	}
+	w.eng.ReleaseChat(8, false)
+	w.expect(t)
 }
 
 func TestChatQueueAndRelease(t *testing.T) {

@@ -4,6 +4,8 @@
 // simulator's. Under a virtual clock a run is deterministic. Outside numbers
 // follow a Script set per number (SetNumber) or drawn per leg from a function
 // (SetNumberFunc: the dialer's simulation draws each dial's outcome so).
+// chat.go scripts chatting end users and agents against the engine's chat
+// routing (ChatScenario, RunChat: switchboard simulate-chat).
 //
 // Like every driver it reports to the engine only from clock callbacks, never
 // from inside a method the engine called, so the engine may hold its lock

@@ -178,7 +178,10 @@ func TestQueueLive(t *testing.T) {
 	// Three arrivals in one second: 7,200 an hour at 180 s each needs 360
 	// agents, so Erlang C's wait is unbounded (-1).
 	want := switchboard.QueueLive{AgentsOnline: 2, AgentsOnCall: 2, CallsWaiting: 1, CallsActive: 2, LongestWait: 9,
-		AverageHandle: 180, EstimatedWait: 180, ArrivalsPerHour: 7200, ErlangCWait: -1} // position 2 × 180 s / 2 agents
+		AverageHandle: 180, EstimatedWait: 180, ArrivalsPerHour: 7200, ErlangCWait: -1, // position 2 × 180 s / 2 agents
+		// No chat slot is free beside a call: a conversation would wait its
+		// position 1 × the default 600 s over the 2 × 3 slots of the members.
+		ChatAverageHandle: 600, ChatEstimatedWait: 100}
 	if !ok || live != want {
 		t.Errorf("QueueLive = %+v, want %+v", live, want)
 	}

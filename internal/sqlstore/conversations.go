@@ -163,11 +163,17 @@ func (t *tx) upsertEndUser(ctx context.Context, tenantID int64, u switchboard.En
 	old, err := scanEndUser(t.queryRow(ctx, q, tenantID, u.Identifier))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		// A concurrent creation of the same identifier is merged into by the
-		// ON CONFLICT clause instead of failing.
+		// A concurrent creation of the same identifier (PostgreSQL) is
+		// merged into, as an update, by the ON CONFLICT clause instead of
+		// failing.
 		out, err = scanEndUser(t.queryRow(ctx, `INSERT INTO end_users (tenant_id, identifier, name, phone, email, language,
 			contact_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant_id, identifier) DO UPDATE SET updated_at = excluded.updated_at
+			ON CONFLICT (tenant_id, identifier) DO UPDATE SET
+			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE end_users.name END,
+			phone = CASE WHEN excluded.phone <> '' THEN excluded.phone ELSE end_users.phone END,
+			email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE end_users.email END,
+			language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE end_users.language END,
+			contact_id = COALESCE(excluded.contact_id, end_users.contact_id), updated_at = excluded.updated_at
 			RETURNING `+endUserCols, tenantID, u.Identifier, u.Name, u.Phone, u.Email, u.Language, nullID(u.ContactID),
 			micros(t.now), micros(t.now)))
 		if err != nil {

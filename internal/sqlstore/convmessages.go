@@ -81,7 +81,7 @@ func (db *DB) AddMessage(ctx context.Context, tenantID int64, m switchboard.Conv
 			return err
 		}
 		if m.ClientID != "" {
-			stored, err := scanConvMessage(t.queryRow(ctx, "SELECT "+convMessageCols+" FROM conversation_messages WHERE conversation_id = ? AND client_id = ?",
+			stored, err := scanConvMessage(t.queryRow(ctx, "SELECT "+convMessageCols+" FROM conversation_messages WHERE conversation_id = ? AND client_id = ? AND client_id <> ''",
 				c.ID, m.ClientID))
 			switch {
 			case err == nil:

@@ -41,7 +41,12 @@
 // histories and keeps the planner's statistics current. Outbound campaigns
 // have campaigns.go, leads.go (imports skip duplicates by a unique key, not
 // by reading), attempts.go (the dialer's progress and the compliance
-// ledger), contactlists.go and imports.go.
+// ledger), contactlists.go and imports.go. Conversations (chats and
+// message threads) have conversations.go (end users and conversations; a
+// partial unique index keeps one conversation not ended per address and
+// channel profile), convmessages.go (messages, numbered without gaps from
+// their conversation's last_seq under its row's lock, and attachments) and
+// convsettings.go (canned replies, channel profiles, templates, consent).
 package sqlstore
 
 import (
