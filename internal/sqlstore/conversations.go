@@ -359,6 +359,13 @@ func (db *DB) CreateConversation(ctx context.Context, tenantID int64, c switchbo
 		}
 	}
 	c.UUID = uuid.NewString()
+	// As a read returns them: empty lists, not null.
+	if c.Flags == nil {
+		c.Flags = []string{}
+	}
+	if c.Transfers == nil {
+		c.Transfers = []switchboard.ConversationTransfer{}
+	}
 	var msg *switchboard.ConversationMessage
 	out, err := inTxValue(ctx, db, c, func(t *tx) (switchboard.Conversation, error) {
 		c := c

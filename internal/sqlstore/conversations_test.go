@@ -144,6 +144,13 @@ func TestConversationCreateAndGet(t *testing.T) {
 		wantField(t, "another tenant's queue", err, switchboard.CodeInvalid, "queue_id")
 		_, err = db.Conversation(ctx, f.other.ID, c.ID)
 		wantCode(t, "Conversation(other tenant)", err, switchboard.CodeNotFound)
+
+		// Without a first message, what CreateConversation returns is what
+		// a read returns.
+		plain := mustConversation(t, db, f.tn.ID, f.webChat("visitor-3"))
+		if read, err := db.Conversation(ctx, f.tn.ID, plain.ID); err != nil || mustJSON(t, read) != mustJSON(t, plain) {
+			t.Fatalf("Conversation =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, plain), err)
+		}
 	})
 }
 
@@ -316,6 +323,12 @@ func TestConversationAddMessage(t *testing.T) {
 		if m.Seq != 1 || m.Status != switchboard.ReceiptQueued || after.Status != switchboard.ConversationInProgress ||
 			after.LastOutboundAt == nil || after.FirstResponseAt == nil || after.LastInboundAt != nil || after.LastSeq != 1 {
 			t.Fatalf("AddMessage = %+v, conversation %+v", m, after)
+		}
+		if read, err := db.ConversationMessage(ctx, f.tn.ID, m.ID); err != nil || mustJSON(t, read) != mustJSON(t, m) {
+			t.Fatalf("ConversationMessage =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, m), err)
+		}
+		if read, err := db.Conversation(ctx, f.tn.ID, c.ID); err != nil || mustJSON(t, read) != mustJSON(t, after) {
+			t.Fatalf("Conversation =\n%s\nwant\n%s (%v)", mustJSON(t, read), mustJSON(t, after), err)
 		}
 		again, _, dup, err := db.AddMessage(ctx, f.tn.ID, reply, accept)
 		if err != nil || !dup || again.ID != m.ID || again.Seq != 1 {
