@@ -429,8 +429,13 @@ func TestConversationConfig(t *testing.T) {
 	if strings.Contains(string(res.body), `"queue_id"`) || strings.Contains(string(res.body), `"tenant_id"`) {
 		t.Errorf("widget start shows internal data: %s", res.body)
 	}
-	if res := ta.endUser(t, "POST", "/v1/webchat/"+prof.UUID+"-x/conversations", "", map[string]any{"text": "hi"}); res.status != http.StatusNotFound {
-		t.Errorf("unknown profile: %d", res.status)
+	for _, bad := range []string{prof.UUID + "-0", "caf%C3%A9", "not-a-uuid"} {
+		if res := ta.endUser(t, "POST", "/v1/webchat/"+bad+"/conversations", "", map[string]any{"text": "hi"}); res.status != http.StatusNotFound {
+			t.Errorf("profile %q: %d %s", bad, res.status, res.body)
+		}
+		if res := ta.endUser(t, "GET", "/v1/webchat/conversations/"+bad, ws.Token, nil); res.status != http.StatusUnauthorized {
+			t.Errorf("conversation %q: %d %s", bad, res.status, res.body)
+		}
 	}
 	res = ta.endUser(t, "POST", "/v1/webchat/conversations/"+ws.Conversation.UUID+"/end", ws.Token, nil)
 	if res.status != 200 || !strings.Contains(string(res.body), "ended_at") {
