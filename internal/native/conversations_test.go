@@ -514,3 +514,50 @@ func TestWebChatRateLimit(t *testing.T) {
 		t.Errorf("statuses %v, want [401 401 429]", statuses)
 	}
 }
+
+// TestConversationUserKeys walks every conversation route a user key may
+// call with the key of an agent who never held the conversation: each
+// answers 403, and the conversation is unchanged.
+func TestConversationUserKeys(t *testing.T) {
+	ta, _ := newConvAPI(t)
+	ctx := context.Background()
+	a := newFixture(t, ta.store, "acme")
+	bob, err := ta.store.CreateAPIKey(ctx, a.tenant.ID, switchboard.APIKey{Name: "bob", UserID: &a.user2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := ta.store.Conversation(ctx, a.tenant.ID, a.conversation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walked := 0
+	for _, rt := range ta.api.table.Endpoints() {
+		if !rt.UserKeys || !strings.HasPrefix(rt.Path, "/v1/conversations/{id}") {
+			continue
+		}
+		walked++
+		var body any
+		if rt.Body != nil {
+			body = map[string]any{}
+		}
+		if res := ta.do(t, rt.Method, a.path(rt), bob.Secret, body); res.status != http.StatusForbidden {
+			t.Errorf("%s %s with another agent's key: %d %s", rt.Method, rt.Path, res.status, res.body)
+		}
+	}
+	if walked < 10 {
+		t.Errorf("walked %d routes", walked)
+	}
+	after, err := ta.store.Conversation(ctx, a.tenant.ID, a.conversation)
+	if err != nil || after.Status != before.Status || after.LastSeq != before.LastSeq || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Errorf("conversation changed: %+v, was %+v (%v)", after, before, err)
+	}
+	if res := ta.do(t, "GET", fmt.Sprintf("/v1/conversations?agent_id=%d", a.user), bob.Secret, nil); res.status != http.StatusForbidden {
+		t.Errorf("listing another agent's conversations: %d %s", res.status, res.body)
+	}
+	if res := ta.do(t, "GET", fmt.Sprintf("/v1/attachments/%d/content", a.attachment), bob.Secret, nil); res.status == http.StatusOK {
+		t.Errorf("another agent reads an attachment: %d", res.status)
+	}
+	if res := ta.do(t, "GET", "/v1/conversations/export", bob.Secret, nil); res.status != http.StatusForbidden {
+		t.Errorf("a user key exports: %d", res.status)
+	}
+}
