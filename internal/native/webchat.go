@@ -130,9 +130,9 @@ type webchatSendBody struct {
 	ClientID string `json:"client_id" limit:"200"`
 	// AttachmentID sends an uploaded photo, video or file.
 	AttachmentID *int64 `json:"attachment_id"`
-	// Kind is text, or the attachment's kind (photo, video, file); taken
-	// from the attachment when left out.
-	Kind switchboard.MessageKind `json:"kind" limit:"16"`
+	// Kind may say what is sent (text, photo, video, file); left out, it is
+	// the attachment's kind, or text. It must agree with the attachment.
+	Kind switchboard.MessageKind `json:"kind"`
 }
 
 // maxLongPoll bounds wait on the long poll.
@@ -304,22 +304,20 @@ func (a *API) webchatRoutes() {
 				return webchatMessage{}, err
 			}
 			m := switchboard.ConversationMessage{ConversationID: e.conv.ID, Direction: switchboard.Inbound, Text: in.Text,
-				AttachmentID: in.AttachmentID, ClientID: in.ClientID, Kind: in.Kind}
-			switch in.Kind {
-			case "", switchboard.KindText, switchboard.KindPhoto, switchboard.KindVideo, switchboard.KindFile:
-			default:
-				return webchatMessage{}, invalid("kind", "must be text, photo, video or file")
-			}
+				AttachmentID: in.AttachmentID, ClientID: in.ClientID}
 			if in.AttachmentID != nil {
 				att, err := a.opt.Store.Attachment(ctx, e.conv.TenantID, *in.AttachmentID)
 				if err != nil || att.ConversationID != e.conv.ID {
 					return webchatMessage{}, invalid("attachment_id", "names no attachment of this conversation")
 				}
-				if m.Kind != "" && m.Kind != att.Kind {
-					return webchatMessage{}, invalid("kind", "must be the attachment's kind, "+string(att.Kind))
+				if in.Kind != "" && in.Kind != att.Kind {
+					return webchatMessage{}, invalid("kind", "must be "+string(att.Kind)+", the attachment's kind")
 				}
 				m.Kind = att.Kind
-			} else if m.Kind == "" {
+			} else {
+				if in.Kind != "" && in.Kind != switchboard.KindText {
+					return webchatMessage{}, invalid("kind", "must be text without an attachment_id")
+				}
 				m.Kind = switchboard.KindText
 			}
 			m, err = e.svc.Send(ctx, e.conv.TenantID, e.conv.ID, m)
