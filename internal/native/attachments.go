@@ -33,6 +33,9 @@ type uploadSlot struct {
 	ExpiresAt  time.Time              `json:"expires_at"`
 }
 
+// uploadReadTimeout bounds how long an upload's body may take to arrive.
+const uploadReadTimeout = 10 * time.Minute
+
 // maxUpload is the largest body PUT /v1/uploads/{token} reads: the largest
 // kind's limit and a little, so that the service names the kind's own
 // limit for anything larger than that kind allows.
@@ -66,8 +69,9 @@ func (a *API) attachmentRoutes() {
 	const tag = "Conversations"
 	handle(a, route{Method: "POST", Path: "/v1/conversations/{id}/uploads", Summary: "Get an upload URL for a photo, video or file to send in a conversation",
 		Doc: "Creates a pending attachment and answers the URL to PUT its bytes to (no API key: the URL's token is the credential), " +
-			"good until expires_at. Once uploaded, send it with POST /v1/conversations/{id}/messages and its attachment_id.",
-		Tag: tag, Scope: manage, Status: http.StatusCreated, User: userChecked},
+			"good until expires_at. Once uploaded, send it with POST /v1/conversations/{id}/messages and its attachment_id. " +
+			"Idempotency-Key is not honoured here: the upload URL is a credential, never kept in clear.",
+		Tag: tag, Scope: manage, Status: http.StatusCreated, User: userChecked, Replay: httpapi.ReplayOff},
 		func(ctx context.Context, c *call, in *uploadRequest) (uploadSlot, error) {
 			svc, cv, err := a.conversation(ctx, c)
 			if err != nil {
@@ -85,6 +89,9 @@ func (a *API) attachmentRoutes() {
 				a.writeError(w, r, err)
 				return
 			}
+			// A large file on a slow line may take longer than the server's
+			// read timeout; the size limit bounds what it can hold.
+			http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout))
 			att, err := svc.Upload(r.Context(), r.PathValue("token"), r.Header.Get("Content-Type"), r.Body)
 			if err != nil {
 				a.writeError(w, r, err)

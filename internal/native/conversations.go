@@ -240,8 +240,10 @@ func (a *API) conversationRoutes() {
 	handle(a, route{Method: "POST", Path: "/v1/conversations", Summary: "Start a conversation on an end user's behalf",
 		Doc: "A web chat (or a thread on another channel) started as its end user would: it enters queue_id (or the channel " +
 			"profile's queue) with text as the end user's first message, and the engine offers it to an agent with chat capacity. " +
-			"For web chat the answer carries token, the end user's credential for the /v1/webchat routes, shown only here.",
-		Tag: tag, Scope: manage, Status: http.StatusCreated},
+			"For web chat the answer carries token, the end user's credential for the /v1/webchat routes, shown only here. " +
+			"Idempotency-Key is not honoured here: a replay would keep the token in clear, which the store never does (a retry " +
+			"finds the end user's chat open and answers 409).",
+		Tag: tag, Scope: manage, Status: http.StatusCreated, Replay: httpapi.ReplayOff},
 		func(ctx context.Context, c *call, in *startBody) (startedConversation, error) {
 			svc, err := a.conversations()
 			if err != nil {

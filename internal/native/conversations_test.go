@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -237,7 +238,7 @@ func TestConversationFlow(t *testing.T) {
 		t.Fatalf("upload: %d %s", up.StatusCode, upBody)
 	}
 	res = ta.endUser(t, "POST", "/v1/webchat/conversations/"+started.UUID+"/messages", started.Token,
-		map[string]any{"text": "here it is", "attachment_id": slot.Attachment.ID, "client_id": "w-1"})
+		map[string]any{"text": "here it is", "kind": "photo", "attachment_id": slot.Attachment.ID, "client_id": "w-1"})
 	if res.status != http.StatusCreated {
 		t.Fatalf("end user sends the photo: %d %s", res.status, res.body)
 	}
@@ -303,6 +304,27 @@ func TestConversationFlow(t *testing.T) {
 	ta.do(t, "GET", path, a.key, nil).decode(t, &cv)
 	if cv.Status != switchboard.ConversationFinished || len(cv.Transfers) != 1 || cv.EndedBy != switchboard.SideSystem {
 		t.Errorf("finished conversation %+v", cv)
+	}
+
+	// A reconnecting EventSource resumes after Last-Event-ID, and the stream
+	// of an ended conversation ends after it.
+	rreq, _ := http.NewRequest("GET", ta.url+"/v1/webchat/conversations/"+started.UUID+"/events", nil)
+	rreq.Header.Set("Authorization", "Bearer "+started.Token)
+	rreq.Header.Set("Last-Event-ID", "2")
+	rres, err := http.DefaultClient.Do(rreq.WithContext(sctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed := readSSE(t, rres.Body, nil)
+	rres.Body.Close()
+	var ids []string
+	for _, e := range resumed {
+		if e.event == "message" {
+			ids = append(ids, e.id)
+		}
+	}
+	if len(ids) == 0 || ids[0] == "1" || ids[0] == "2" || resumed[0].event != "status" || !strings.Contains(resumed[0].data, "finished") {
+		t.Errorf("resumed stream: %+v", resumed)
 	}
 
 	// Lists: the tenant's by channel; ann's key sees what ann held, bob's nothing.
@@ -407,8 +429,13 @@ func TestConversationConfig(t *testing.T) {
 	if strings.Contains(string(res.body), `"queue_id"`) || strings.Contains(string(res.body), `"tenant_id"`) {
 		t.Errorf("widget start shows internal data: %s", res.body)
 	}
-	if res := ta.endUser(t, "POST", "/v1/webchat/"+prof.UUID+"-x/conversations", "", map[string]any{"text": "hi"}); res.status != http.StatusNotFound {
-		t.Errorf("unknown profile: %d", res.status)
+	for _, bad := range []string{prof.UUID + "-0", "caf%C3%A9", "not-a-uuid"} {
+		if res := ta.endUser(t, "POST", "/v1/webchat/"+bad+"/conversations", "", map[string]any{"text": "hi"}); res.status != http.StatusNotFound {
+			t.Errorf("profile %q: %d %s", bad, res.status, res.body)
+		}
+		if res := ta.endUser(t, "GET", "/v1/webchat/conversations/"+bad, ws.Token, nil); res.status != http.StatusUnauthorized {
+			t.Errorf("conversation %q: %d %s", bad, res.status, res.body)
+		}
 	}
 	res = ta.endUser(t, "POST", "/v1/webchat/conversations/"+ws.Conversation.UUID+"/end", ws.Token, nil)
 	if res.status != 200 || !strings.Contains(string(res.body), "ended_at") {
@@ -459,5 +486,78 @@ func TestConversationConfig(t *testing.T) {
 				t.Errorf("%s %s: %s does not name %s", tt.method, tt.path, res.body, f)
 			}
 		}
+	}
+}
+
+// TestWebChatRateLimit shows that the end-user routes, which take no key,
+// are limited per client address.
+func TestWebChatRateLimit(t *testing.T) {
+	ta := newTestAPI(t, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := New(Options{Store: ta.store, Auth: ta.api.opt.Auth, Limiter: ta.api.opt.Limiter, Conversations: ta.conv.svc,
+		WebChatPerMinute: 2, Log: log})
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	var statuses []int
+	for range 3 {
+		res, err := http.Get(srv.URL + "/v1/webchat/conversations/nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		statuses = append(statuses, res.StatusCode)
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(statuses) != "[401 401 429]" {
+		t.Errorf("statuses %v, want [401 401 429]", statuses)
+	}
+}
+
+// TestConversationUserKeys walks every conversation route a user key may
+// call with the key of an agent who never held the conversation: each
+// answers 403, and the conversation is unchanged.
+func TestConversationUserKeys(t *testing.T) {
+	ta, _ := newConvAPI(t)
+	ctx := context.Background()
+	a := newFixture(t, ta.store, "acme")
+	bob, err := ta.store.CreateAPIKey(ctx, a.tenant.ID, switchboard.APIKey{Name: "bob", UserID: &a.user2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := ta.store.Conversation(ctx, a.tenant.ID, a.conversation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walked := 0
+	for _, rt := range ta.api.table.Endpoints() {
+		if !rt.UserKeys || !strings.HasPrefix(rt.Path, "/v1/conversations/{id}") {
+			continue
+		}
+		walked++
+		var body any
+		if rt.Body != nil {
+			body = map[string]any{}
+		}
+		if res := ta.do(t, rt.Method, a.path(rt), bob.Secret, body); res.status != http.StatusForbidden {
+			t.Errorf("%s %s with another agent's key: %d %s", rt.Method, rt.Path, res.status, res.body)
+		}
+	}
+	if walked < 10 {
+		t.Errorf("walked %d routes", walked)
+	}
+	after, err := ta.store.Conversation(ctx, a.tenant.ID, a.conversation)
+	if err != nil || after.Status != before.Status || after.LastSeq != before.LastSeq || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Errorf("conversation changed: %+v, was %+v (%v)", after, before, err)
+	}
+	if res := ta.do(t, "GET", fmt.Sprintf("/v1/conversations?agent_id=%d", a.user), bob.Secret, nil); res.status != http.StatusForbidden {
+		t.Errorf("listing another agent's conversations: %d %s", res.status, res.body)
+	}
+	if res := ta.do(t, "GET", fmt.Sprintf("/v1/attachments/%d/content", a.attachment), bob.Secret, nil); res.status == http.StatusOK {
+		t.Errorf("another agent reads an attachment: %d", res.status)
+	}
+	if res := ta.do(t, "GET", "/v1/conversations/export", bob.Secret, nil); res.status != http.StatusForbidden {
+		t.Errorf("a user key exports: %d", res.status)
 	}
 }

@@ -140,6 +140,20 @@ type webchatSendBody struct {
 // maxLongPoll bounds wait on the long poll.
 const maxLongPoll = 30
 
+// uuidLike says whether s may be a UUID, so that a path naming something
+// else (bytes no database column takes) is not found without a query.
+func uuidLike(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // endUserCall is an end user's request on their conversation.
 type endUserCall struct {
 	svc  switchboard.Conversations
@@ -164,6 +178,9 @@ func (a *API) endUserConversation(r *http.Request, queryToken bool) (*endUserCal
 	}
 	if token == "" {
 		return nil, switchboard.Errorf(switchboard.CodeUnauthorized, "the end user's token is required: Authorization: Bearer <token>")
+	}
+	if !uuidLike(r.PathValue("uuid")) {
+		return nil, switchboard.Errorf(switchboard.CodeUnauthorized, "no conversation of this token")
 	}
 	cv, err := svc.EndUserConversation(r.Context(), r.PathValue("uuid"), token)
 	if code := switchboard.ErrorCode(err); code == switchboard.CodeNotFound || code == switchboard.CodeUnauthorized {
@@ -234,7 +251,11 @@ func (a *API) webchatRoutes() {
 			if err != nil {
 				return webchatStarted{}, err
 			}
-			p, err := a.opt.Store.ChannelProfileByUUID(ctx, r.PathValue("profile_uuid"))
+			var p switchboard.ChannelProfile
+			err = switchboard.Errorf(switchboard.CodeNotFound, "no web chat %s", switchboard.Echo(r.PathValue("profile_uuid")))
+			if uuidLike(r.PathValue("profile_uuid")) {
+				p, err = a.opt.Store.ChannelProfileByUUID(ctx, r.PathValue("profile_uuid"))
+			}
 			if err == nil && (!p.Enabled || p.Channel != switchboard.ChannelWebChat) {
 				err = switchboard.Errorf(switchboard.CodeNotFound, "no web chat %s", switchboard.Echo(r.PathValue("profile_uuid")))
 			}
