@@ -26,15 +26,11 @@ func (s *Service) change(ctx context.Context, tenantID, id int64, fn func(*switc
 // takes it (in_progress). Accepting one already in progress with the same
 // agent answers it as it is.
 func (s *Service) Accept(ctx context.Context, tenantID, id, agentID int64) (switchboard.Conversation, error) {
-	if err := s.Sync(ctx); err != nil {
-		return switchboard.Conversation{}, err
-	}
-	unlock := s.lockConv(id)
-	defer unlock()
-	c, err := s.store.Conversation(ctx, tenantID, id)
+	c, unlock, err := s.begin(ctx, tenantID, id)
 	if err != nil {
 		return c, err
 	}
+	defer unlock()
 	if !held(c.Status) {
 		return c, wrongStatus(c, "accepted")
 	}
@@ -65,15 +61,11 @@ func (s *Service) Transfer(ctx context.Context, tenantID, id, queueID int64, byA
 	} else if err != nil {
 		return switchboard.Conversation{}, err
 	}
-	if err := s.Sync(ctx); err != nil {
-		return switchboard.Conversation{}, err
-	}
-	unlock := s.lockConv(id)
-	defer unlock()
-	c, err := s.store.Conversation(ctx, tenantID, id)
+	c, unlock, err := s.begin(ctx, tenantID, id)
 	if err != nil {
 		return c, err
 	}
+	defer unlock()
 	if c.Status.Ended() {
 		return c, wrongStatus(c, "transferred")
 	}
@@ -127,15 +119,11 @@ func (s *Service) Finish(ctx context.Context, tenantID, id int64, by switchboard
 	if len(reason) > 200 {
 		return switchboard.Conversation{}, invalid("reason", "must be at most 200 characters")
 	}
-	if err := s.Sync(ctx); err != nil {
-		return switchboard.Conversation{}, err
-	}
-	unlock := s.lockConv(id)
-	defer unlock()
-	c, err := s.store.Conversation(ctx, tenantID, id)
+	c, unlock, err := s.begin(ctx, tenantID, id)
 	if err != nil {
 		return c, err
 	}
+	defer unlock()
 	if c.Status.Ended() {
 		return c, wrongStatus(c, "finished")
 	}
@@ -166,15 +154,11 @@ func (s *Service) Finish(ctx context.Context, tenantID, id int64, by switchboard
 // (their slot is freed at once) and it waits, out of every queue and with
 // no agent, until the end user writes again or Resume.
 func (s *Service) Dismiss(ctx context.Context, tenantID, id int64) (switchboard.Conversation, error) {
-	if err := s.Sync(ctx); err != nil {
-		return switchboard.Conversation{}, err
-	}
-	unlock := s.lockConv(id)
-	defer unlock()
-	c, err := s.store.Conversation(ctx, tenantID, id)
+	c, unlock, err := s.begin(ctx, tenantID, id)
 	if err != nil {
 		return c, err
 	}
+	defer unlock()
 	if !held(c.Status) {
 		return c, wrongStatus(c, "dismissed (only an assigned or in-progress one can)")
 	}
@@ -288,4 +272,20 @@ func (s *Service) Update(ctx context.Context, tenantID, id int64, fn func(*switc
 		*c = next
 		return switchboard.ConversationUpdate{Event: switchboard.EventConversationUpdated}, nil
 	})
+}
+
+// begin starts a move of conversation id: it waits for the engine's
+// decisions reported so far (Sync), takes the conversation's lock (which
+// the applier's writes take too) and reads it. The caller calls unlock
+// when done, unless err is set.
+func (s *Service) begin(ctx context.Context, tenantID, id int64) (c switchboard.Conversation, unlock func(), err error) {
+	if err := s.Sync(ctx); err != nil {
+		return c, nil, err
+	}
+	unlock = s.lockConv(id)
+	if c, err = s.store.Conversation(ctx, tenantID, id); err != nil {
+		unlock()
+		return c, nil, err
+	}
+	return c, unlock, nil
 }
