@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/siptest"
 	"switchboard/internal/sqlstore/sqlstoretest"
 	"switchboard/internal/webhook"
 )
@@ -33,14 +33,11 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// freePort is a loopback address whose TCP port was free a moment ago,
+// drawn below the kernel's ephemeral range (see siptest.FreeTCPPort).
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", siptest.FreeTCPPort(t))
 }
 
 // startBinary runs the real server as a child process and waits until it answers.

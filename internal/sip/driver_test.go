@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"switchboard"
 	"switchboard/internal/audio"
 	"switchboard/internal/engine"
+	"switchboard/internal/siptest"
 )
 
 // The driver's tests run it under the real engine, with real SIP peers made
@@ -31,12 +31,7 @@ import (
 // freePort finds a free UDP port on 127.0.0.1.
 func freePort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return siptest.FreeUDPPort(t)
 }
 
 // staticPhones is a registrar whose bindings the test sets.

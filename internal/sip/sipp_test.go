@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/internal/callcenter"
+	"switchboard/internal/siptest"
 )
 
 // sippPath finds sipp, skipping the test when it is missing unless
@@ -33,12 +33,7 @@ func sippPath(t *testing.T) string {
 // ago, for sipp's -p.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return siptest.FreeUDPPort(t)
 }
 
 // TestSippRegisters has sipp, a SIP stack we did not write, register 20

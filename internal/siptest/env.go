@@ -34,27 +34,39 @@ func Require(t testing.TB, binaries ...string) {
 }
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-// Another process may take it before the caller binds it, which on a test
-// machine is rare enough; callers retry by starting again.
+// It draws from 12000-19999, below Linux's ephemeral range (32768 up) and
+// apart from FreeUDPRange's: a port the kernel picked for it would be one
+// the kernel hands the next socket that asks (any test's), which is how a
+// peer found its port taken before it could bind.
 func FreeUDPPort(t testing.TB) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free UDP port: %v", err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return freeIn(t, "UDP", func(p int) bool { return udpRangeFree(p, 1) })
 }
 
-// FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// drawn as FreeUDPPort draws.
 func FreeTCPPort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free TCP port: %v", err)
+	return freeIn(t, "TCP", func(p int) bool {
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	})
+}
+
+// freeIn draws ports from 12000-19999 until free says one is.
+func freeIn(t testing.TB, what string, free func(int) bool) int {
+	t.Helper()
+	for range 500 {
+		if p := 12000 + rand.IntN(8000); free(p) {
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free %s port on 127.0.0.1 in 12000-19999", what)
+	return 0
 }
 
 // FreeUDPRange returns the first port of n consecutive UDP ports on
