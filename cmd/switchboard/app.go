@@ -398,7 +398,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
-		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), Log: m.log, Idempotency: idem, Cache: cache,
+		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
 		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})

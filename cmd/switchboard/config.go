@@ -91,6 +91,9 @@ type Config struct {
 	WhatsAppProvider string
 	WhatsAppURL      string
 	WhatsAppSecret   string
+	// WebChatRateLimit is the web-chat end-user API's requests per minute
+	// per client address.
+	WebChatRateLimit int
 	// Voice360RateLimit is the Voice360 dialect's requests per minute per
 	// key; Voice360PublicRateLimit per client address on its public routes.
 	Voice360RateLimit       int
@@ -162,6 +165,7 @@ func defaultConfig() Config {
 		ChatOfferTimeout:        time.Minute,
 		MaxChatsOnCall:          1,
 		WhatsAppProvider:        "sim",
+		WebChatRateLimit:        300,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
 		TenantWriteRate:         50,
@@ -231,6 +235,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("upload-ttl", "how long an attachment's upload URL stays good", settings.Duration(&c.UploadTTL)),
 		setting("chat-offer-timeout", "how long an agent has to accept a conversation offered to them before it is offered to another; 0: offers are final", settings.Duration(&c.ChatOfferTimeout)),
 		setting("max-chats-on-call", "how many conversations an agent may hold while on a call (a call is offered only to agents holding at most this many); 0: calls and chats do not mix", settings.Int(&c.MaxChatsOnCall)),
+		setting("webchat-rate-limit", "requests per minute one client address may make to the web-chat end-user API (/v1/webchat, uploads), which takes no API key", settings.Int(&c.WebChatRateLimit)),
 		setting("whatsapp-provider", "where WhatsApp-style messages go: sim (simulated, delivered then read after a second each) or http (POSTed to --whatsapp-url)", settings.String(&c.WhatsAppProvider)),
 		setting("whatsapp-url", "with --whatsapp-provider http, the provider URL each message is POSTed to as JSON", settings.String(&c.WhatsAppURL)),
 		setting("whatsapp-secret", "with --whatsapp-provider http, the key of the X-Switchboard-Signature HMAC-SHA256 of each request body", settings.String(&c.WhatsAppSecret)),
@@ -301,6 +306,7 @@ func (c *Config) validate(dbOnly bool) error {
 			"--sms-gateway-url must be an http:// or https:// URL with --sms-provider http")
 	}
 	check(c.UploadTTL < time.Minute || c.UploadTTL > 24*time.Hour, "--upload-ttl must be between 1m and 24h")
+	check(c.WebChatRateLimit < 1, "--webchat-rate-limit must be at least 1")
 	check(c.ChatOfferTimeout < 0, "--chat-offer-timeout must not be negative")
 	check(c.MaxChatsOnCall < 0 || c.MaxChatsOnCall > 50, "--max-chats-on-call must be between 0 and 50")
 	check(c.WhatsAppProvider != "sim" && c.WhatsAppProvider != "http", "--whatsapp-provider must be sim or http, not %q", c.WhatsAppProvider)

@@ -39,7 +39,7 @@ func BenchmarkConversationMessages(b *testing.B) {
 		m, _, _ := newMain(nil)
 		m.Stderr = io.Discard
 		if err := m.Start(ctx, []string{"--addr", "127.0.0.1:0", "--metrics-addr", "", "--db", sqlstoretest.SQLiteURL(b), "--rate-limit", "0",
-			"--tenant-write-rate", "0", "--webhook-allow-cidr", "127.0.0.0/8", "--log-level", "error"}); err != nil {
+			"--tenant-write-rate", "0", "--webchat-rate-limit", "100000000", "--webhook-allow-cidr", "127.0.0.0/8", "--log-level", "error"}); err != nil {
 			b.Fatal(err)
 		}
 		tenant, err := m.store.CreateTenant(ctx, switchboard.Tenant{Slug: "bench", Name: "Bench"})
@@ -101,12 +101,13 @@ func BenchmarkConversationMessages(b *testing.B) {
 		chats := make([]chat, conversations)
 		for i := range chats {
 			status, v := benchPost(base+"/v1/conversations", key.Secret, map[string]any{"channel": "web_chat", "queue_id": q.ID,
-				"end_user": map[string]any{"identifier": fmt.Sprintf("visitor-%d", i), "name": "V"}})
+				"end_user": map[string]any{"identifier": fmt.Sprintf("visitor-%d", i), "name": "V"}, "text": "hello"})
 			if status != 201 {
 				b.Fatalf("start: %d %v", status, v)
 			}
 			chats[i] = chat{v["uuid"].(string), v["token"].(string)}
 		}
+		waitFor(total + conversations) // the first messages' webhooks
 		got.Store(0)
 		t0 = time.Now()
 		for _, ch := range chats {
@@ -123,6 +124,9 @@ func BenchmarkConversationMessages(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+		if b.Failed() {
+			b.FailNow()
+		}
 		posted := time.Since(t0)
 		waitFor(total)
 		elapsed := time.Since(t0)
