@@ -16,6 +16,7 @@ rounds=${1:-3}
 #   bench/trunks.sh    what SIP trunks add per call against an INVITE parse (issue 13, run below)
 #   bench/registrar.sh SIP REGISTER refreshes vs a bare handler, the guard vs parsing
 #   bench/dialer.sh    predictive vs progressive campaigns in simulation, six seeds (run below)
+#   bench/conversations.sh  web-chat messages through the API and out as webhooks vs webhook delivery (run below)
 #   bench/sip.sh       the B2BUA's calls/s vs a bare sipgo UAS, and 250/500/1,000 recorded
 #                      calls (needs sipp; about 5 minutes; not run from here)
 echo "== GET /v1/users?limit=50 through the whole server vs bare net/http handlers (SQLite; bench/reads.sh prints the ratios)"
@@ -39,5 +40,7 @@ echo "== IVR menus: calls through a menu and its submenu vs straight to the queu
 bash bench/ivr.sh "$rounds"
 echo "== the dialer: a predictive campaign vs its progressive baseline, 50 agents, 8 simulated hours"
 bash bench/dialer.sh
+echo "== conversations: web-chat messages through the API and out as webhooks vs webhook delivery in the same run (SQLite)"
+bash bench/conversations.sh "$rounds"
 echo "== SIP trunks: inbound match among 10,000 trunks and an outbound slot, against parsing one INVITE"
 bash bench/trunks.sh "$rounds"
