@@ -1,0 +1,205 @@
+// Package voiso speaks Voiso's REST API v4 (/api/v4) over Switchboard's core,
+// so that an integration written for Voiso (a CRM's click-to-call, a BI job
+// reading CDRs, a webhook receiver) works by changing only its base URL and
+// its key. It holds no business rule: it parses Voiso's requests, calls the
+// store and the core services, and renders Voiso's JSON, envelopes, pagination
+// and errors.
+//
+// Voiso's documents are two seeds (the v4 overview and Start call, kept in
+// testdata beside the examples taken from them, seed_examples.json) and an
+// inventory of Voiso's public reference (testdata/voiso-v4.md), which marks
+// what it saw, what it inferred and what it never found. Every object this
+// package renders is in testdata/shapes.json with each field's JSON type and
+// where it comes from: ✅ the inventory saw it documented, ◐ the inventory
+// inferred it, "ours" we chose it (with why). Where the documents are silent
+// or disagree, the choice is written below; the golden test keeps the three
+// files and this package's scope table from drifting apart.
+//
+// # Base URL and credentials
+//
+// Voiso serves https://{cluster_id}.voiso.com/api/v4; here the prefix
+// /api/v4/ on this server's host, so the cluster id is whatever host the
+// integration is pointed at. Every route takes Authorization: Bearer <key>,
+// a tenant-wide Switchboard API key carrying Voiso scope names (created with
+// the native API or "switchboard key create --scopes voice.call.manage").
+// Voiso's keys belong to the contact center, never to a person, so a user key
+// is answered 403 {"error":"Forbidden"} on every route. The legacy v1-v3
+// credentials (?key=, a key in the path) are not accepted: v4 refuses them.
+//
+// # Scopes
+//
+// Voiso's scope names become scopes of the core, which a key may carry like
+// any native scope; each route needs exactly one (Scopes lists them with the
+// routes they admit). A key holding the broader native scope a Voiso scope
+// falls under (Scope.Core: calls.read covers reporting.cdrs.read) is admitted
+// too, and * admits everything, so native keys keep working; a Voiso scope
+// never admits a native route. users.read, campaigns.read and
+// campaigns.manage already are native names and mean the same; every other
+// name is added to switchboard.Scopes (Scope.New). Where the inventory
+// offered two candidate names, RejectedScopes says which we did not take and
+// why. A key without the route's scope is 403 {"error":"Forbidden"}.
+//
+// # Errors
+//
+// Two bodies, as the overview shows: {"error": "<text>"} and
+// {"errors": {"<field>": ["<message>", ...]}}. The texts are exactly Voiso's,
+// casing included:
+//
+//	400 {"error":"Bad Request"}        malformed JSON, a body that is not the
+//	                                   route's type, a bad query value, a
+//	                                   fallback offset that is invalid, a body
+//	                                   over the size limit
+//	401 {"error":"Unauthorized"}       no key, an unknown, revoked or expired key
+//	403 {"error":"Forbidden"}          the key lacks the scope; a user key; an
+//	                                   agent without click-to-call
+//	404 {"error":"Not found"}          an object not in the key's tenant, and
+//	                                   every unknown path, whatever the method
+//	406 {"errors":{"accept":[…]}}      Accept rules out application/json
+//	409 {"errors":{"<field>":[…]}}     the object's state forbids the action
+//	422 {"errors":{"<field>":[…]}}     validation; the core's Fields, each one
+//	                                   message, nested fields dotted
+//	                                   (source.account_id)
+//	429 {"error":"Too many requests"}  with Retry-After (an addition)
+//	500 {"error":"Internal Server Error"}, 503 {"error":"Service Unavailable"}
+//
+// Messages keep Voiso's phrasing where the seed shows it ("is missing",
+// "must be a string", "must be an integer").
+//
+// # Envelopes
+//
+// A list is {"<resource>": [...], "metadata": {"total": N}}, total counting
+// every match, not the page. The overview's example says "items", but every
+// concrete page the inventory saw names the array after its resource (users,
+// campaigns, canned_messages, webhook_failures), and so do we, for every list
+// including those not seen (queues, skills, teams, cdrs, conversations,
+// messages, channel_profiles, whatsapp_templates, webhooks, events). One
+// object is {"<resource>": {...}} (user, queue, campaign, cdr, webhook,
+// webhook_failure), except the campaign lifecycle actions (see below).
+//
+// # Pagination
+//
+// limit and offset, defaults 100 and 0. limit is 1..100 everywhere but the CDR
+// list, whose schema allows 0..1000 (limit=0 answers the total and no items);
+// a limit or offset that is not a whole number in range is 400 Bad Request,
+// never clamped, so a client's bug shows at once. The CDR list also pages by
+// cursor: metadata.next_cursor is an opaque string while more records follow
+// and null on the last page. Its rules, as Voiso documents them: a valid
+// cursor wins and offset is ignored; an invalid cursor silently falls back to
+// offset; if that offset is invalid too the answer is 400. Without a cursor
+// only the first 10,000 records are reachable: offset must be below 10,000
+// (else 400) and a page ends at the 10,000th record; next_cursor is given on
+// every page that has a successor, offset-paged ones included, so a client
+// can switch to cursors at any point. A cursor carries its position only, not
+// the filters: the filters come from the request each time, as documented.
+//
+// # Filters
+//
+// Comparison filters use brackets: started_at[gte], started_at[lt] and the
+// same for ended_at and created_at, with gt, gte, lt, lte and eq; a bare
+// started_at=T means eq. Times are RFC 3339 (a date alone means its midnight
+// UTC). Multi-valued filters take one value, a repeated key (type=call&type=sms),
+// the bracket form (type[]=call&type[]=sms) or, for ids, a comma list
+// (user_id=1,2): the inventory says "a single value or an array" without the
+// encoding, and all three are common in clients. Phone filters: from_phone_number
+// and to_phone_number are exact (digits, with or without +);
+// from_phone_number_like and to_phone_number_like take * as any run of digits;
+// a number and its _like together are 422 naming both. Unknown filters are
+// ignored, as Voiso's reference does not say they are refused. The CDR filters:
+// type (call, conversation, sms, hlr_lookup, which matches nothing: there are
+// no HLR lookups here), subtype, disposition, user_id, team_id, queue_id,
+// campaign_id, external_account_id (the call's source.account_id), end_reason
+// and started_at/ended_at.
+//
+// # Identifiers
+//
+// A user's id is the native user id, an integer, in every object and path:
+// Start call and the campaign user routes take integers, and an integration
+// reads ids from one call and sends them to another, so one type must serve
+// both (the inventory's user examples show UUIDs; we do not). Queues, teams,
+// skills, campaigns, canned messages and channel profiles are integers, the
+// core's ids. Calls, CDRs of calls, conversations, messages and webhooks are
+// the core's UUIDs: the CDR of a call has the call's UUID as its id, so the id
+// Start call answers is the id of the CDR. Webhook failures are 24 hex digits
+// (the examples' form): the core's integer id, zero-padded, which a path may
+// also give as a decimal integer (the readme's schema says integer).
+// Phone numbers are shown as digits without + everywhere (E.164 minus the
+// plus) and read with or without it.
+//
+// # Times and links
+//
+// Timestamps are RFC 3339 in UTC with Z, at the precision each resource's
+// example shows: seconds by default, milliseconds on campaigns, microseconds
+// on webhooks. cdr_url, which Voiso points at its web app, points at this
+// server's GET /api/v4/reporting/cdrs/{id} under the server's public base URL
+// (the one webhooks and recordings already use): the only page of a record
+// we serve.
+//
+// # Start call
+//
+// POST /api/v4/voice/calls places a click-to-call through the call service:
+// the agent's phone rings first, the customer once they answer. user_id is an
+// integer or a string of digits (the seed sends "1234"); phone_number is
+// required and read as international digits; caller_id, when given, must be
+// one of the tenant's numbers or the agent's outbound number; source.account_id
+// and source.system are kept on the call (shown as ext_user_id in the
+// outbound webhooks and as source and ext_user_id in the CDR). The answer is
+// 200 {"call":{"id":"<uuid>"}}: the seed shows the body but not the status,
+// and hand-written clients test for 200 far more often than for 201. The
+// prerequisites answer as the seed's troubleshooting says: no such active
+// user, or one without an extension or sign-in identity, is 422 naming
+// user_id; click-to-call withheld is 403 Forbidden; not signed in or not
+// Available is 409 naming user_id (the state of the agent, not of the
+// request).
+//
+// # Discrepancies in the inventory, and what we chose
+//
+// The list key. The overview shows items, every concrete page a key named
+// after the resource. We follow the pages: they are the endpoint reference
+// integrations are written against, and the overview's example is generic.
+// We do not also send items: a second copy of every list doubles the answer
+// for a client that no page tells to read it.
+//
+// Page size caps. limit is at most 100, and at most 1,000 for CDRs; a value
+// above is 400 Bad Request, as Voiso answers bad pagination (the inventory's
+// error table), not a silent clamp that would make a client believe it read
+// everything. limit=0 is legal for CDRs only (its schema is 0..1000).
+//
+// Id types. Users are integers (see Identifiers); queues, teams, skills,
+// campaigns, canned messages and SAGs integers; webhooks, calls, CDRs and
+// conversations UUIDs; webhook failures 24 hex digits that are also read as
+// integers.
+//
+// Pause answers an unwrapped campaign while get wraps it in "campaign". We
+// render exactly that, and start and stop (not found, inferred by symmetry)
+// answer like pause: an unwrapped campaign. Pausing a campaign that is not
+// active, or starting one that is running, is 409.
+//
+// Error text casing. "Not found" and "Too many requests" (lower case after the
+// first word) beside "Bad Request": we send each text exactly as documented.
+//
+// Unknown paths are 404 {"error":"Not found"}, and so is a known path with a
+// method it does not serve: the error article lists no 405, and a 404 is what
+// a Voiso client handles.
+//
+// Scope failures are 403 {"error":"Forbidden"}; a missing, unknown, revoked or
+// expired key is 401 {"error":"Unauthorized"}; another tenant's object is 404,
+// as if it did not exist.
+//
+// Phone numbers are digit strings without + in every answer and webhook; input
+// is accepted with or without it.
+//
+// # Webhooks
+//
+// Subscriptions of dialect "voiso" (made through /api/v4/tasks/webhooks, an
+// extension documented as such, or the native webhooks API) get Voiso's
+// envelope {event, object, timestamp, secret, contact_center_id, data}:
+// timestamp in seconds (RFC 3339, Z), secret the subscription's own,
+// contact_center_id the tenant's UUID. Events: inbound., outbound. and
+// dialer.call.answered|hangup|ended, message.received|sent,
+// conversation.ended and call.analytics.available. hangup is the call's end;
+// ended follows the agent's wrap-up (immediately when there is none). A call
+// is dialer when a campaign placed it, outbound when an agent or Start call
+// did, inbound otherwise. An event type of a subscription that fails 5
+// deliveries within 24 hours becomes inactive: it is not retried and shows
+// in /api/v4/tasks/webhook_failures until retriggered.
+package voiso
