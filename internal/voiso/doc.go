@@ -110,6 +110,27 @@
 // campaign_id, external_account_id (the call's source.account_id), end_reason
 // and started_at/ended_at.
 //
+// # Records
+//
+// The CDR list holds three kinds of record, each shaped as shapes.json shows
+// (cdr call, cdr conversation, cdr sms): type call is a call's record (the
+// core's CDR); type conversation a conversation on any channel but SMS; type
+// sms one SMS, in or out, whichever API sent it (the core's messages). SMS is
+// not a conversation channel in Voiso, and listing an SMS thread as a
+// conversation too would count its texts twice. Records are ordered by
+// started_at, then type (call, conversation, sms), then id, oldest first.
+//
+// # SMS
+//
+// POST /api/v4/messaging/sms (not found for v4; v1's sendsms renamed as Start
+// call names things) sends {user_id, phone_number, body, sender_id} as the
+// agent user_id through the agent's SMS conversation with the number. body is
+// 1..1,600 characters. Voiso's platform limits are the core's: at most 20
+// SMS from one agent to one number per calendar day in the tenant's time
+// zone, and no identical text (same sender, recipient, agent and body) twice
+// within 2 seconds; either answers 429 {"error":"Too many requests"}, the
+// answer a client already retries later.
+//
 // # Identifiers
 //
 // A user's id is the native user id, an integer, in every object and path:
@@ -145,11 +166,13 @@
 // outbound webhooks and as source and ext_user_id in the CDR). The answer is
 // 200 {"call":{"id":"<uuid>"}}: the seed shows the body but not the status,
 // and hand-written clients test for 200 far more often than for 201. The
-// prerequisites answer as the seed's troubleshooting says: no such active
-// user, or one without an extension or sign-in identity, is 422 naming
-// user_id; click-to-call withheld is 403 Forbidden; not signed in or not
-// Available is 409 naming user_id (the state of the agent, not of the
-// request).
+// prerequisites answer as the seed's troubleshooting says: click-to-call
+// withheld from the agent is 403 Forbidden; everything else about the agent
+// is 422 naming user_id (the seed's "does not match an existing agent"): an
+// unknown or deactivated user (the core's not-found becomes 422 here, not
+// 404), one without an extension or sign-in identity, one not signed in or
+// not Available. The seed names no status for the last two and the core
+// reports them as invalid user_id with the reason, which keeps one mapping.
 //
 // # Discrepancies in the inventory, and what we chose
 //
