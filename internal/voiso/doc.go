@@ -138,10 +138,11 @@
 // reads ids from one call and sends them to another, so one type must serve
 // both (the inventory's user examples show UUIDs; we do not). Queues, teams,
 // skills, campaigns, canned messages and channel profiles are integers, the
-// core's ids. Calls, CDRs of calls, conversations, messages and webhooks are
-// the core's UUIDs: the CDR of a call has the call's UUID as its id, so the id
-// Start call answers is the id of the CDR. Webhook failures are 24 hex digits
-// (the examples' form): the core's integer id, zero-padded, which a path may
+// core's ids. Calls, conversations, messages (of conversations and SMS) and
+// webhooks are the core's UUIDs, and a record of the CDR list has its call's,
+// conversation's or SMS's UUID as its id, so the id Start call answers is the
+// id of the call's CDR. Webhook failures are 24 hex digits (the examples'
+// form): the core's integer id in hexadecimal, zero-padded, which a path may
 // also give as a decimal integer (the readme's schema says integer).
 // Phone numbers are shown as digits without + everywhere (E.164 minus the
 // plus) and read with or without it.
