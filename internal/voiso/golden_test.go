@@ -189,6 +189,11 @@ func TestSeedExamples(t *testing.T) {
 			if !slices.Contains([]string{"GET", "POST"}, e.Method) || !strings.HasPrefix(e.Path, "/api/v4/") || e.Status < 200 || e.Status > 599 {
 				t.Errorf("%s: %s %s answering %d is not a request of the seed", what, e.Method, e.Path, e.Status)
 			}
+			// Key names the credential a replay sends: none, or a key
+			// holding one of this dialect's scopes.
+			if e.Key != "none" && !slices.ContainsFunc(Scopes, func(s Scope) bool { return s.Name == e.Key }) {
+				t.Errorf("%s: key %q is neither none nor a scope of Scopes", what, e.Key)
+			}
 			if e.Response == nil {
 				if _, ok := shapes[e.RefShape]; !ok {
 					t.Errorf("%s: no response and no shape %q in %s", what, e.RefShape, shapesFile)
