@@ -252,7 +252,8 @@ type BillingStore interface {
 	// ChargeCall releases the call's hold, if any (billing.released), and
 	// charges it (billing.charged), in one transaction. It is idempotent
 	// by call: a call already charged is left as it is and the returned
-	// bool is false. A charge is recorded even when it takes the balance
+	// bool is false; so is a free call (AmountCents 0) that held nothing,
+	// which writes nothing. A charge is recorded even when it takes the balance
 	// below zero or the overdraft: the call has been made.
 	ChargeCall(ctx context.Context, tenantID int64, c CallCharge) (LedgerEntry, bool, error)
 	// Ledger lists a tenant's entries, newest first.

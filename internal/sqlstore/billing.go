@@ -279,6 +279,9 @@ func (db *DB) ChargeCall(ctx context.Context, tenantID int64, c switchboard.Call
 		if err != nil {
 			return err
 		}
+		if !held && c.AmountCents == 0 {
+			return nil // a free call that held nothing leaves no trace
+		}
 		if _, released, err := t.callEntry(ctx, tenantID, callID, switchboard.LedgerRelease); err != nil {
 			return err
 		} else if held && !released && hold.AmountCents != 0 {
