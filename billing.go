@@ -238,8 +238,11 @@ type BillingStore interface {
 	// Balance reads a tenant's account.
 	Balance(ctx context.Context, tenantID int64) (Balance, error)
 	// UpdateBalanceSettings changes the threshold, prepaid flag and
-	// overdraft (billing.settings_updated).
-	UpdateBalanceSettings(ctx context.Context, tenantID int64, s BalanceSettings) (Balance, error)
+	// overdraft (billing.settings_updated): fn receives the settings as
+	// stored, inside the transaction that writes them (see the Update…Func
+	// methods of Store), so that the tenant's and the operator's changes
+	// of different settings never undo each other.
+	UpdateBalanceSettings(ctx context.Context, tenantID int64, fn func(*BalanceSettings) error) (Balance, error)
 	// CreditBalance adds a top-up (kind LedgerCredit, billing.credited) or an
 	// operator's adjustment (LedgerAdjustment, billing.credited or, when
 	// negative, billing.charged). A negative adjustment that would take the

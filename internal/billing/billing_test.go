@@ -19,7 +19,9 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // if no position had been saved: a full replay.
 type fromStart struct{ *sqlstore.DB }
 
-func (fromStart) BillingPositions(context.Context) (map[int64]int64, error) { return map[int64]int64{}, nil }
+func (fromStart) BillingPositions(context.Context) (map[int64]int64, error) {
+	return map[int64]int64{}, nil
+}
 
 // call makes a call's created, connected (unless talk < 0) and ended events
 // through the store, as the call service's writer does.
@@ -91,7 +93,10 @@ func TestServiceBillsCalls(t *testing.T) {
 			if _, err := db.CreditBalance(ctx, tn.ID, switchboard.LedgerCredit, switchboard.Credit{AmountCents: 1_000}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := db.UpdateBalanceSettings(ctx, tn.ID, switchboard.BalanceSettings{LowBalanceThresholdCents: 900, Prepaid: true}); err != nil {
+			if _, err := db.UpdateBalanceSettings(ctx, tn.ID, func(s *switchboard.BalanceSettings) error {
+				*s = switchboard.BalanceSettings{LowBalanceThresholdCents: 900, Prepaid: true}
+				return nil
+			}); err != nil {
 				t.Fatal(err)
 			}
 

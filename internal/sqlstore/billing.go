@@ -196,14 +196,19 @@ func (t *tx) adjustTo(ctx context.Context, tenantID, amount int64) error {
 }
 
 // UpdateBalanceSettings implements switchboard.BillingStore.
-func (db *DB) UpdateBalanceSettings(ctx context.Context, tenantID int64, s switchboard.BalanceSettings) (switchboard.Balance, error) {
-	if err := s.Validate(); err != nil {
-		return switchboard.Balance{}, err
-	}
+func (db *DB) UpdateBalanceSettings(ctx context.Context, tenantID int64, fn func(*switchboard.BalanceSettings) error) (switchboard.Balance, error) {
 	var out switchboard.Balance
 	err := db.inTx(ctx, func(t *tx) error {
 		a, err := t.lockAccount(ctx, tenantID)
 		if err != nil {
+			return err
+		}
+		s := switchboard.BalanceSettings{LowBalanceThresholdCents: a.LowBalanceThresholdCents, Prepaid: a.Prepaid,
+			OverdraftCents: a.OverdraftCents}
+		if err := fn(&s); err != nil {
+			return err
+		}
+		if err := s.Validate(); err != nil {
 			return err
 		}
 		a.LowBalanceThresholdCents, a.Prepaid, a.OverdraftCents = s.LowBalanceThresholdCents, s.Prepaid, s.OverdraftCents

@@ -75,7 +75,10 @@ func TestBillingLedger(t *testing.T) {
 		if e.BalanceAfterCents != 10_000 || e.Reason != "top-up" || e.Kind != switchboard.LedgerCredit {
 			t.Errorf("credit = %+v", e)
 		}
-		if _, err := db.UpdateBalanceSettings(ctx, a.ID, switchboard.BalanceSettings{LowBalanceThresholdCents: 2_000, Prepaid: true}); err != nil {
+		if _, err := db.UpdateBalanceSettings(ctx, a.ID, func(s *switchboard.BalanceSettings) error {
+			*s = switchboard.BalanceSettings{LowBalanceThresholdCents: 2_000, Prepaid: true}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = db.CreditBalance(ctx, a.ID, switchboard.LedgerAdjustment, switchboard.Credit{AmountCents: -10_001})
