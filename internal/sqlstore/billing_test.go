@@ -154,6 +154,11 @@ func TestBillingLedger(t *testing.T) {
 		if entries[0].Kind != switchboard.LedgerAdjustment || entries[0].AmountCents != 100_000-1_400 {
 			t.Errorf("newest entry = %+v, want the operator's adjustment", entries[0])
 		}
+		_, err = db.UpdateTenantFunc(ctx, a.ID, func(t *switchboard.Tenant) error { t.Currency = "EUR"; return nil })
+		wantField(t, "currency of a balance", err, switchboard.CodeConflict, "currency")
+		if _, err := db.UpdateTenantFunc(ctx, b.ID, func(t *switchboard.Tenant) error { t.Currency = "EUR"; return nil }); err != nil {
+			t.Errorf("currency of an empty balance: %v", err)
+		}
 		// Tenants are apart.
 		if _, _, es := ledgerSum(t, db, b.ID); len(es) != 0 {
 			t.Errorf("other tenant's ledger = %+v", es)

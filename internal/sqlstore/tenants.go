@@ -120,6 +120,18 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 		return t, err
 	}
 	t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
+	if t.Currency != old.Currency {
+		// The balance and the ledger are in the old currency: converting
+		// them is a decision for the operator, not a relabelling.
+		a, err := tx.lockAccount(ctx, t.ID)
+		if err != nil {
+			return t, err
+		}
+		if a.AmountCents != 0 || a.HeldCents != 0 {
+			return t, &switchboard.Error{Code: switchboard.CodeConflict, Message: "the currency of a balance that is not zero cannot change",
+				Fields: map[string]string{"currency": "the balance is not zero"}}
+		}
+	}
 	if t.BalanceCents != old.BalanceCents {
 		// The operator set the balance: the ledger records the difference.
 		if err := tx.adjustTo(ctx, t.ID, t.BalanceCents); err != nil {
