@@ -31,6 +31,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard"
@@ -75,6 +76,8 @@ type Service struct {
 	// the next start handles it again.
 	stuck map[int64]int64
 	saved map[int64]int64
+	// failures counts the billing writes that failed (each retry counts).
+	failures atomic.Int64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -113,6 +116,11 @@ func Start(ctx context.Context, store Store, opt Options) (*Service, error) {
 
 // CatchUp bills every call event committed before it was called.
 func (s *Service) CatchUp(ctx context.Context) error { return s.tail.CatchUp(ctx) }
+
+// Failures returns how many billing writes have failed since Start, each
+// retry counted: a gauge for the metrics, and how tests see the service
+// wait for the store.
+func (s *Service) Failures() int64 { return s.failures.Load() }
 
 // Close stops following and saves the position reached.
 func (s *Service) Close() error {
@@ -175,6 +183,7 @@ func (s *Service) handle(ctx context.Context, e switchboard.Event) {
 		if err == nil {
 			return
 		}
+		s.failures.Add(1)
 		s.opt.Log.Error("bill a call", "tenant", e.TenantID, "seq", e.Seq, "type", e.Type, "err", err)
 		select {
 		case <-ctx.Done():

@@ -2,8 +2,10 @@ package billing_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,5 +210,95 @@ func TestServiceBillsCalls(t *testing.T) {
 				t.Errorf("%d billing.charged events, want 5 (one per billed call)", n)
 			}
 		})
+	}
+}
+
+// flaky is the real store whose charges fail while it is down, as they do
+// when the database is unreachable.
+type flaky struct {
+	*sqlstore.DB
+	up atomic.Bool
+}
+
+func (f *flaky) ChargeCall(ctx context.Context, tenantID int64, c switchboard.CallCharge) (switchboard.LedgerEntry, bool, error) {
+	if !f.up.Load() {
+		return switchboard.LedgerEntry{}, false, errors.New("database unreachable")
+	}
+	return f.DB.ChargeCall(ctx, tenantID, c)
+}
+
+// TestServiceRetriesAndKeepsFailedEvents shows that a charge that fails is
+// retried until it succeeds, and that a service stopped while it fails
+// saves no position past the event, so that the next start charges it.
+func TestServiceRetriesAndKeepsFailedEvents(t *testing.T) {
+	ctx := context.Background()
+	db := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{})
+	tn, err := db.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateRate(ctx, tn.ID, switchboard.Rate{Prefix: "", PerMinuteMilli: 6_000, EffectiveFrom: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	charged := func() int64 {
+		t.Helper()
+		b, err := db.Balance(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return -b.AmountCents
+	}
+
+	// Down while the service stops: nothing charged, nothing lost.
+	store := &flaky{DB: db}
+	svc, err := billing.Start(ctx, store, billing.Options{Log: quiet, Retry: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(t, db, tn.ID, switchboard.Outbound, "+12125550100", time.Minute)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		// Wait until the service has tried (and failed) a few times.
+		if svc.Failures() >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the service never tried to charge the call")
+		}
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := charged(); got != 0 {
+		t.Fatalf("charged %d while the store was down", got)
+	}
+
+	// Up again at the next start: the call is charged, once.
+	store.up.Store(true)
+	svc, err = billing.Start(ctx, store, billing.Options{Log: quiet, Retry: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if err := svc.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := charged(); got != 6 {
+		t.Errorf("charged %d after the restart, want 6", got)
+	}
+
+	// Down, then up while the service runs: the retry charges it.
+	store.up.Store(false)
+	call(t, db, tn.ID, switchboard.Outbound, "+12125550101", time.Minute)
+	go func() {
+		for svc.Failures() < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		store.up.Store(true)
+	}()
+	if err := svc.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := charged(); got != 12 {
+		t.Errorf("charged %d after the retries, want 12", got)
 	}
 }
