@@ -3,12 +3,14 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/sqlstore/sqlstoretest"
 )
 
 // ledgerSum adds a tenant's ledger: the balance and held amounts it implies.
@@ -345,5 +347,55 @@ func TestRateCost(t *testing.T) {
 		if got := c.rate.Cost(c.talk); got != c.costMinors {
 			t.Errorf("%+v: %d s cost %d, want %d", c.rate, c.talk, got, c.costMinors)
 		}
+	}
+}
+
+// TestBillingMigration runs migration 0018 over a database that has a
+// tenant with a balance and a history of events, as an installation
+// upgrading to billing has: the ledger opens with the balance, and the
+// billing service's position starts at the tenant's head, so that the
+// calls made before are not charged.
+func TestBillingMigration(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			url := mk(t)
+			db := sqlstoretest.Open(t, url, sqlstore.Options{})
+			tn := mustTenant(t, db, "acme")
+			if _, err := db.AppendEvent(ctx, tn.ID, "call.ended", "call", 1, map[string]any{}); err != nil {
+				t.Fatal(err)
+			}
+			// Back to the schema before 0018, with a balance set the old way.
+			err := sqlstore.RunTx(ctx, db, func(exec func(string, ...any) error) error {
+				for _, q := range []string{"DROP TABLE billing_positions", "DROP TABLE billing_rates", "DROP TABLE billing_ledger",
+					"DROP TABLE billing_balances", "DELETE FROM schema_migrations WHERE version LIKE '0018%'",
+					"UPDATE tenants SET balance_cents = 2500"} {
+					if err := exec(q); err != nil {
+						return fmt.Errorf("%s: %w", q, err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, err := db.EventHead(ctx, tn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			db = sqlstoretest.Open(t, url, sqlstore.Options{}) // migrates
+			amount, _, entries := ledgerSum(t, db, tn.ID)
+			if amount != 2500 || len(entries) != 1 || entries[0].Reason != "opening balance" {
+				t.Errorf("ledger after the migration: %+v", entries)
+			}
+			pos, err := db.BillingPositions(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pos[tn.ID] != head || head == 0 {
+				t.Errorf("billing position %d, want the head %d", pos[tn.ID], head)
+			}
+		})
 	}
 }
