@@ -145,6 +145,11 @@ type Rate struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 }
 
+// MaxRateMilli bounds a rate's prices (10^9 thousandths: a million minor
+// units a minute), so that a call's cost cannot overflow an int64 however
+// long it lasts (a year of talk stays below 10^17).
+const MaxRateMilli = 1_000_000_000
+
 // MaxPrefixLength is the longest rate prefix (an E.164 number has at most
 // 15 digits).
 const MaxPrefixLength = 15
@@ -174,11 +179,11 @@ func (r *Rate) Validate() error {
 	if r.Direction != Inbound && r.Direction != Outbound {
 		p.Add("direction", "must be inbound or outbound")
 	}
-	if r.PerMinuteMilli < 0 || r.PerMinuteMilli > MaxMoney {
-		p.Add("per_minute_milli", "must be between 0 and 10^15")
+	if r.PerMinuteMilli < 0 || r.PerMinuteMilli > MaxRateMilli {
+		p.Add("per_minute_milli", "must be between 0 and 10^9")
 	}
-	if r.ConnectionFeeMilli < 0 || r.ConnectionFeeMilli > MaxMoney {
-		p.Add("connection_fee_milli", "must be between 0 and 10^15")
+	if r.ConnectionFeeMilli < 0 || r.ConnectionFeeMilli > MaxRateMilli {
+		p.Add("connection_fee_milli", "must be between 0 and 10^9")
 	}
 	if r.InitialIncrement < 1 || r.InitialIncrement > 3600 {
 		p.Add("initial_increment", "must be between 1 and 3600 seconds")

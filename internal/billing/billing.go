@@ -183,6 +183,12 @@ func (s *Service) handle(ctx context.Context, e switchboard.Event) {
 		if err == nil {
 			return
 		}
+		if switchboard.ErrorCode(err) == switchboard.CodeInvalid {
+			// The store refused what it was given (an amount out of
+			// range): trying again would refuse it again.
+			s.opt.Log.Error("bill a call: refused", "tenant", e.TenantID, "seq", e.Seq, "type", e.Type, "err", err)
+			return
+		}
 		s.failures.Add(1)
 		s.opt.Log.Error("bill a call", "tenant", e.TenantID, "seq", e.Seq, "type", e.Type, "err", err)
 		select {

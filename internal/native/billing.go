@@ -46,8 +46,8 @@ type rateBody struct {
 	// PerMinuteMilli is the price of a minute in thousandths of a minor
 	// unit (1250: 1.25 cents); ConnectionFeeMilli is charged once per
 	// connected call.
-	PerMinuteMilli     int64 `json:"per_minute_milli" range:"0,1000000000000000"`
-	ConnectionFeeMilli int64 `json:"connection_fee_milli" range:"0,1000000000000000"`
+	PerMinuteMilli     int64 `json:"per_minute_milli" range:"0,1000000000"`
+	ConnectionFeeMilli int64 `json:"connection_fee_milli" range:"0,1000000000"`
 	// InitialIncrement and Increment are the billing increments in seconds
 	// (60/60 by default; 1/1 bills by the second).
 	InitialIncrement int `json:"initial_increment" range:"0,3600"`
