@@ -326,30 +326,6 @@ func TestBillingRates(t *testing.T) {
 	})
 }
 
-func TestRateCost(t *testing.T) {
-	for _, c := range []struct {
-		rate       switchboard.Rate
-		talk       int
-		billed     int
-		costMinors int64
-	}{
-		{switchboard.Rate{PerMinuteMilli: 1_000, InitialIncrement: 60, Increment: 60}, 0, 0, 0},
-		{switchboard.Rate{PerMinuteMilli: 1_000, InitialIncrement: 60, Increment: 60}, 1, 60, 1},
-		{switchboard.Rate{PerMinuteMilli: 1_000, InitialIncrement: 60, Increment: 60}, 61, 120, 2},
-		{switchboard.Rate{PerMinuteMilli: 1_000, InitialIncrement: 1, Increment: 1}, 61, 61, 2},         // 1.0167 ¢ rounds up
-		{switchboard.Rate{PerMinuteMilli: 1_250, InitialIncrement: 30, Increment: 6}, 31, 36, 1},        // 0.75 ¢ rounds up
-		{switchboard.Rate{PerMinuteMilli: 6_000, InitialIncrement: 60, Increment: 60}, 3600, 3600, 360}, // an hour at 6 ¢
-		{switchboard.Rate{PerMinuteMilli: 0, ConnectionFeeMilli: 2_500, InitialIncrement: 60, Increment: 60}, 5, 60, 3},
-	} {
-		if got := c.rate.BilledSeconds(c.talk); got != c.billed {
-			t.Errorf("%+v: %d s billed as %d, want %d", c.rate, c.talk, got, c.billed)
-		}
-		if got := c.rate.Cost(c.talk); got != c.costMinors {
-			t.Errorf("%+v: %d s cost %d, want %d", c.rate, c.talk, got, c.costMinors)
-		}
-	}
-}
-
 // TestBillingMigration runs migration 0018 over a database that has a
 // tenant with a balance and a history of events, as an installation
 // upgrading to billing has: the ledger opens with the balance, and the
