@@ -264,6 +264,9 @@ type BillingStore interface {
 	// which writes nothing. A charge is recorded even when it takes the balance
 	// below zero or the overdraft: the call has been made.
 	ChargeCall(ctx context.Context, tenantID int64, c CallCharge) (LedgerEntry, bool, error)
+	// CallHeld reports whether a call has a hold that no charge has
+	// released yet: a read, so that the end of a free call costs no write.
+	CallHeld(ctx context.Context, tenantID, callID int64) (bool, error)
 	// Ledger lists a tenant's entries, newest first.
 	Ledger(ctx context.Context, tenantID int64, opt ListOptions) (Page[LedgerEntry], error)
 	// CanPlaceCall says whether a new outbound call may start: nil, or

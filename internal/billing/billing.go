@@ -44,6 +44,7 @@ type Store interface {
 	MatchRate(ctx context.Context, tenantID int64, dir switchboard.Direction, number string, at time.Time) (switchboard.Rate, bool, error)
 	HoldForCall(ctx context.Context, tenantID, callID, amountCents int64, reason string) (switchboard.LedgerEntry, bool, error)
 	ChargeCall(ctx context.Context, tenantID int64, c switchboard.CallCharge) (switchboard.LedgerEntry, bool, error)
+	CallHeld(ctx context.Context, tenantID, callID int64) (bool, error)
 	// BillingPositions and SaveBillingPositions keep where the service has
 	// read each tenant's log to.
 	BillingPositions(ctx context.Context) (map[int64]int64, error)
@@ -228,6 +229,14 @@ func (s *Service) bill(ctx context.Context, e switchboard.Event) error {
 			fmt.Sprintf("%d minutes of %s to %s", s.opt.HoldMinutes, p.Direction, p.To))
 		return err
 	default: // ended
+		if !ok {
+			// A free call writes nothing, unless it holds money (its rate
+			// was removed while it ran): the release must still be written.
+			held, err := s.store.CallHeld(ctx, e.TenantID, p.ID)
+			if err != nil || !held {
+				return err
+			}
+		}
 		c := switchboard.CallCharge{CallID: p.ID, Reason: fmt.Sprintf("%s call to %s", p.Direction, p.To)}
 		if ok && p.EndedAt != nil {
 			talk := int(math.Ceil(p.EndedAt.Sub(*p.ConnectedAt).Seconds()))

@@ -209,6 +209,43 @@ func TestServiceBillsCalls(t *testing.T) {
 			if n := count(t, db, tn.ID, switchboard.EventBillingCharged); n != 5 {
 				t.Errorf("%d billing.charged events, want 5 (one per billed call)", n)
 			}
+
+			// A rate removed while its call runs: the hold is given back and
+			// the call is free.
+			uk, err := db.CreateRate(ctx, tn.ID, switchboard.Rate{Prefix: "44", PerMinuteMilli: 6_000, EffectiveFrom: past})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = time.Now().UTC().Truncate(time.Microsecond)
+			c, err = db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallConnected,
+				From: "+390112121212", To: "+442071234567", CreatedAt: now, ConnectedAt: &now}, "created")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err = db.SaveCall(ctx, c, "connected"); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if bal, _ = db.Balance(ctx, tn.ID); bal.HeldCents != 60 {
+				t.Errorf("held %d, want 60", bal.HeldCents)
+			}
+			if err := db.DeleteRate(ctx, tn.ID, uk.ID); err != nil {
+				t.Fatal(err)
+			}
+			end = now.Add(time.Minute)
+			c.Status, c.EndedAt = switchboard.CallFinished, &end
+			if _, err := db.SaveCall(ctx, c, "ended"); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			bal, _ = db.Balance(ctx, tn.ID)
+			if bal.HeldCents != 0 || bal.AmountCents != 987-120-6-6 {
+				t.Errorf("after the unrated end: %+v", bal)
+			}
 		})
 	}
 }

@@ -302,6 +302,18 @@ func (db *DB) ChargeCall(ctx context.Context, tenantID int64, c switchboard.Call
 	return e, done, err
 }
 
+// CallHeld implements switchboard.BillingStore.
+func (db *DB) CallHeld(ctx context.Context, tenantID, callID int64) (bool, error) {
+	var holds, releases int
+	err := db.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN kind = 'hold' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN kind = 'release' THEN 1 ELSE 0 END), 0)
+		FROM billing_ledger WHERE tenant_id = ? AND call_id = ?`, tenantID, callID).Scan(&holds, &releases)
+	if err != nil {
+		return false, fmt.Errorf("find the call's hold: %w", err)
+	}
+	return holds > releases, nil
+}
+
 const ledgerCols = `id, tenant_id, kind, amount_cents, call_id, rate_id, billed_seconds, reason, balance_after_cents,
 	held_after_cents, created_at`
 

@@ -95,6 +95,9 @@ func TestBillingLedger(t *testing.T) {
 		if _, ok, err := db.HoldForCall(ctx, a.ID, 77, 3_000, "hold"); err != nil || ok {
 			t.Errorf("second hold of a call: placed %v, %v", ok, err)
 		}
+		if held, err := db.CallHeld(ctx, a.ID, 77); err != nil || !held {
+			t.Errorf("CallHeld of a held call = %v, %v", held, err)
+		}
 		bal, _ = db.Balance(ctx, a.ID)
 		if bal.AmountCents != 10_000 || bal.HeldCents != 3_000 || bal.AvailableCents != 7_000 {
 			t.Errorf("held balance = %+v", bal)
@@ -108,6 +111,9 @@ func TestBillingLedger(t *testing.T) {
 		}
 		if _, ok, err := db.HoldForCall(ctx, a.ID, 77, 3_000, "hold"); err != nil || ok {
 			t.Errorf("hold of a charged call: placed %v, %v", ok, err)
+		}
+		if held, err := db.CallHeld(ctx, a.ID, 77); err != nil || held {
+			t.Errorf("CallHeld of a charged call = %v, %v", held, err)
 		}
 		// Below the threshold once: one notice, however many more charges.
 		if _, _, err := db.ChargeCall(ctx, a.ID, switchboard.CallCharge{CallID: 78, AmountCents: 100}); err != nil {
