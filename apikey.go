@@ -33,6 +33,10 @@ const (
 	// Outbound campaigns, their leads, contact lists, imports and ledger.
 	ScopeCampaignsRead   = "campaigns.read"
 	ScopeCampaignsManage = "campaigns.manage"
+	// The prepaid balance, its ledger and the rate table. Voiso's
+	// billing.balance.read is the read scope under its vendor's name.
+	ScopeBillingRead   = "billing.read"
+	ScopeBillingManage = "billing.manage"
 )
 
 // Scopes lists every scope name a key may be given.
@@ -40,7 +44,8 @@ var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRe
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
 	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead,
 	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage,
-	ScopeMessagesRead, ScopeMessagesManage, ScopeCampaignsRead, ScopeCampaignsManage}
+	ScopeMessagesRead, ScopeMessagesManage, ScopeCampaignsRead, ScopeCampaignsManage,
+	ScopeBillingRead, ScopeBillingManage}
 
 // UserKeyScopes are the only scopes a user key (APIKey.UserID set) may carry,
 // and the ones it gets when created without a list: what one person needs to

@@ -75,11 +75,18 @@ type NewAPIKey struct {
 type Store interface {
 	CampaignStore
 	ConversationStore
+	BillingStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)
 	TenantBySlug(ctx context.Context, slug string) (Tenant, error)
 	Tenants(ctx context.Context, opt ListOptions) (Page[Tenant], error)
+	// UpdateTenant replaces the tenant's settings. A BalanceCents other than
+	// the stored one is written to the ledger as an adjustment; since the
+	// billing service changes the balance at any time, callers change
+	// tenants with UpdateTenantFunc, which reads the balance in the
+	// transaction. The currency of a balance that is not zero cannot change
+	// (CodeConflict naming currency).
 	UpdateTenant(ctx context.Context, t Tenant) (Tenant, error)
 
 	CreateUser(ctx context.Context, tenantID int64, u User) (User, error)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/billing"
 	"switchboard/internal/blobdir"
 	"switchboard/internal/conversation"
 	"switchboard/internal/demo"
@@ -49,6 +50,7 @@ type Main struct {
 	calls        *calls                // the call service and its driver; nil until started
 	dialer       *dialer.Service       // the campaigns' dialer; nil until started
 	convs        *conversation.Service // chats and message threads; nil until started
+	billing      *billing.Service      // charges calls to prepaid balances; nil until started
 	stopTraffic  func()                // ends the demo's traffic generator
 	lock         *sqlstore.NodeLock
 	metrics      *httpapi.Metrics
@@ -267,6 +269,12 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}
 	m.startDispatcher(guard, dialects)
 	if err := m.startCallCenter(ctx, cc); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
+	// Calls are billed where they run, from the event log.
+	if m.billing, err = billing.Start(ctx, store, billing.Options{HoldMinutes: m.Config.BillingHoldMinutes, Log: m.log}); err != nil {
 		ln.Close()
 		m.Close()
 		return err
@@ -551,6 +559,12 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.calls.Close(ctx))
 		cancel()
 		m.calls = nil
+	}
+	if m.billing != nil {
+		// After the calls: their last events are written; what is not
+		// billed yet is billed from the saved position at the next start.
+		err = errors.Join(err, m.billing.Close())
+		m.billing = nil
 	}
 	stop(&m.stopBeat)
 	if m.lock != nil {

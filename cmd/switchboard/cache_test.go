@@ -192,7 +192,7 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 			qID := id(queue)
 			number := post("/v1/phone_numbers", map[string]any{"number": "+15551230000", "label": "Main", "sms_enabled": true, "user_id": annID})
 			numberID := id(number)
-			var teamID, skillID, statusID, contactID, dncID, userID, newNumberID, trunkID, trunk2ID int64
+			var teamID, skillID, statusID, contactID, dncID, userID, newNumberID, trunkID, trunk2ID, rateID int64
 			var contactUUID, linkKey string
 
 			type step struct {
@@ -317,6 +317,19 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 					reads: func() []read { return []read{nat("/v1/dnc")} }, gone: "+15550009999"},
 				{name: "native: tenant settings", write: func() { patch("/v1/tenant", map[string]any{"name": "Acme Renamed"}) },
 					reads: func() []read { return []read{nat("/v1/tenant")} }, want: func() string { return "Acme Renamed" }},
+				{name: "native: top up the balance", write: func() { post("/v1/billing/credits", map[string]any{"amount_cents": 4321}) },
+					reads: func() []read { return []read{nat("/v1/billing/balance"), nat("/v1/billing/ledger"), nat("/v1/tenant")} },
+					want:  func() string { return "4321" }},
+				{name: "native: create rate", write: func() {
+					rateID = id(post("/v1/billing/rates", map[string]any{"prefix": "39", "per_minute_milli": 7777}))
+				}, reads: func() []read { return []read{nat("/v1/billing/rates")} }, want: func() string { return "7777" }},
+				{name: "native: update rate", write: func() { patch(fmt.Sprintf("/v1/billing/rates/%d", rateID), map[string]any{"per_minute_milli": 8888}) },
+					reads: func() []read {
+						return []read{nat("/v1/billing/rates"), nat(fmt.Sprintf("/v1/billing/rates/%d", rateID))}
+					},
+					want: func() string { return "8888" }, gone: "7777"},
+				{name: "native: delete rate", write: func() { del(fmt.Sprintf("/v1/billing/rates/%d", rateID)) },
+					reads: func() []read { return []read{nat("/v1/billing/rates")} }, gone: "8888"},
 				{name: "voice360: send SMS", write: func() {
 					p.send("POST", fmt.Sprintf("/v3/voice/%d/sms/send", account), "X-API-Key", devKey,
 						map[string]any{"from": "+15551230000", "to": "+15551234567", "message": "hello cache"})

@@ -53,6 +53,9 @@ type Config struct {
 	WebhookDisableAfter  time.Duration
 	WebhookDisableEvents int
 	WebhookPoll          time.Duration
+	// BillingHoldMinutes is the talk time a connected call holds of a
+	// prepaid balance (internal/billing).
+	BillingHoldMinutes int
 	// WebhookMaxPerTenant and WebhookMaxEventTypes bound what one tenant's
 	// subscriptions cost every event it records.
 	WebhookMaxPerTenant  int
@@ -151,6 +154,7 @@ func defaultConfig() Config {
 		WebhookDisableAfter:     5 * 24 * time.Hour,
 		WebhookDisableEvents:    100,
 		WebhookPoll:             time.Second,
+		BillingHoldMinutes:      10,
 		WebhookMaxPerTenant:     20,
 		WebhookMaxEventTypes:    50,
 		SMTPFrom:                "switchboard@localhost",
@@ -214,6 +218,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("webhook-disable-failed-events", "disable a webhook after this many events in a row failed every attempt; 0 never", settings.Int(&c.WebhookDisableEvents)),
 		setting("webhook-max-per-tenant", "the most webhook subscriptions one tenant may have", settings.Int(&c.WebhookMaxPerTenant)),
 		setting("webhook-max-event-types", "the most event types one webhook subscription may list", settings.Int(&c.WebhookMaxEventTypes)),
+		setting("billing-hold-minutes", "talk time a connected call holds of a prepaid balance until it ends", settings.Int(&c.BillingHoldMinutes)),
 		setting("webhook-poll", "how often the webhook dispatcher looks for due deliveries written by other nodes", settings.Duration(&c.WebhookPoll)),
 		setting("smtp-addr", "host:port of the mail relay for webhook-disabled notices; empty sends none", settings.String(&c.SMTPAddr)),
 		setting("smtp-from", "sender address of notification e-mails", settings.String(&c.SMTPFrom)),
@@ -317,6 +322,7 @@ func (c *Config) validate(dbOnly bool) error {
 	}
 	check(c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1, "--voice360-rate-limit and --voice360-public-rate-limit must be at least 1")
 	check(c.WebhookPoll < 10*time.Millisecond, "--webhook-poll must be at least 10ms")
+	check(c.BillingHoldMinutes < 1 || c.BillingHoldMinutes > 1440, "--billing-hold-minutes must be between 1 and 1440")
 	check(c.TenantWriteRate < 0, "--tenant-write-rate must not be negative")
 	check(c.TenantWriteBurst < 1, "--tenant-write-burst must be at least 1")
 	check(c.StreamsPerKey < 1 || c.StreamsPerTenant < 1, "--stream-per-key and --stream-per-tenant must be at least 1")

@@ -103,18 +103,18 @@ func (ta *testAPI) do(t *testing.T, method, path, key string, body any) response
 
 // fixture is a tenant with one object of every kind and a key to reach them.
 type fixture struct {
-	tenant                       switchboard.Tenant
-	key                          string
-	user, team, skill, status    int64
-	queue, number, apiKey, user2 int64
-	webhook, delivery            int64
-	call, dnc, contact, message  int64
-	menu                         int64
-	trunk                        int64
-	campaign, lead, list, job    int64
-	conversation, attachment     int64
-	canned, profile, template    int64
-	convUUID                     string
+	tenant                          switchboard.Tenant
+	key                             string
+	user, team, skill, status       int64
+	queue, number, apiKey, user2    int64
+	webhook, delivery               int64
+	call, dnc, contact, message     int64
+	menu                            int64
+	trunk                           int64
+	campaign, lead, list, job       int64
+	conversation, attachment        int64
+	canned, profile, template, rate int64
+	convUUID                        string
 }
 
 func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
@@ -212,6 +212,9 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 	tpl, err := s.CreateMessageTemplate(ctx, id, switchboard.MessageTemplate{ProfileID: prof.ID, Name: "welcome", Body: "Hi {{1}}"})
 	must(err)
 	f.template = tpl.ID
+	rate, err := s.CreateRate(ctx, id, switchboard.Rate{Prefix: "1", PerMinuteMilli: 1_000})
+	must(err)
+	f.rate = rate.ID
 	f.key, f.user, f.user2, f.team, f.skill, f.status = k.Secret, u.ID, u2.ID, team.ID, sk.ID, st.ID
 	f.queue, f.number, f.apiKey = q.ID, n.ID, k.ID
 	return f
@@ -224,7 +227,7 @@ func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
 		"ivr_menus": f.menu, "trunks": f.trunk, "campaigns": f.campaign, "leads": f.lead, "contact_lists": f.list, "lead_imports": f.job,
 		"conversations": f.conversation, "attachments": f.attachment, "canned_replies": f.canned, "channel_profiles": f.profile,
-		"message_templates": f.template}
+		"message_templates": f.template, "rates": f.rate}
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch p {

@@ -180,6 +180,9 @@ var cachedRoutes = []string{
 	"GET /v1/messages", "GET /v1/messages/{id}",
 	"GET /v1/calls", "GET /v1/calls/{id}",
 	"GET /v1/cdrs", "GET /v1/cdrs/{id}", "GET /v1/cdrs/{id}/events",
+	// Billing: every change of a balance, its ledger or its rates appends
+	// a billing.* event (holds and charges included).
+	"GET /v1/billing/balance", "GET /v1/billing/ledger", "GET /v1/billing/rates", "GET /v1/billing/rates/{id}",
 }
 
 // access says who may call a route.

@@ -41,6 +41,8 @@ func (a *API) registerRoutes() {
 	a.eventRoutes()
 	a.webhookRoutes()
 	a.adminRoutes()
+	a.billingRoutes()
+	a.adminBillingRoutes()
 }
 
 // userBody is the writable view of a user. SIPPassword is write-only: an empty

@@ -21,7 +21,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
 	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions", "campaigns", "contact_lists",
 	// Conversations (issue 15): end users show through their conversations.
-	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents"}
+	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents",
+	// Billing (issue 16): every change of an account is a ledger entry with
+	// its billing.* event.
+	"billing_balances", "billing_ledger", "billing_rates"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -40,9 +43,10 @@ var otherTables = map[string]string{
 	"calls_numbers_pending": "calls waiting for the number index within a write transaction; empty once committed",
 	"leads": "the dialer's progress (SaveDialProgress) is written without events but for outcomes' campaign.attempt: " +
 		"lead lists and campaign stats (GET /v1/campaigns/{id} shows them) are not cached",
-	"dial_attempts": "open ledger rows are written without events: ledger GETs are not cached",
-	"import_jobs":   "import progress is written without events: import job GETs are not cached",
-	"attachments":   "uploads (pending, then ready) are written without events: attachment GETs are not cached",
+	"dial_attempts":     "open ledger rows are written without events: ledger GETs are not cached",
+	"import_jobs":       "import progress is written without events: import job GETs are not cached",
+	"billing_positions": "the billing service's progress through the event log; no GET shows them",
+	"attachments":       "uploads (pending, then ready) are written without events: attachment GETs are not cached",
 }
 
 // writers are the functions that write readTables, with how their
@@ -86,6 +90,11 @@ var writers = map[string][]string{
 	"writeConversation": {"UpdateConversationFunc", "addMessage"},
 	"CreateCannedReply": nil, "UpdateCannedReplyFunc": nil, "CreateChannelProfile": nil, "UpdateChannelProfileFunc": nil,
 	"CreateMessageTemplate": nil, "UpdateMessageTemplateFunc": nil,
+	// Billing: a ledger entry appends its billing.* event, and the account
+	// (tenants.balance_cents, billing_balances) is saved by the writes that
+	// append one.
+	"writeEntry": nil, "saveAccount": {"writeEntry", "UpdateBalanceSettings"},
+	"CreateRate": nil, "updateRate": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a

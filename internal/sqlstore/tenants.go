@@ -35,6 +35,14 @@ func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 			return fmt.Errorf("insert tenant: %w", err)
 		}
 		t.ID = id
+		if t.BalanceCents != 0 {
+			// The ledger opens with the balance the tenant was made with.
+			if _, err := tx.exec(ctx, `INSERT INTO billing_ledger (tenant_id, kind, amount_cents, reason, balance_after_cents,
+				held_after_cents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, id, string(switchboard.LedgerAdjustment), t.BalanceCents,
+				"opening balance", t.BalanceCents, 0, micros(tx.now)); err != nil {
+				return fmt.Errorf("open the ledger: %w", err)
+			}
+		}
 		for _, s := range switchboard.SystemStatuses {
 			if _, err := tx.exec(ctx, `INSERT INTO agent_statuses (tenant_id, name, system, available, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?)`, id, s.Name, true, s.Available, micros(tx.now), micros(tx.now)); err != nil {
@@ -112,6 +120,24 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 		return t, err
 	}
 	t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
+	if t.Currency != old.Currency {
+		// The balance and the ledger are in the old currency: converting
+		// them is a decision for the operator, not a relabelling.
+		a, err := tx.lockAccount(ctx, t.ID)
+		if err != nil {
+			return t, err
+		}
+		if a.AmountCents != 0 || a.HeldCents != 0 {
+			return t, &switchboard.Error{Code: switchboard.CodeConflict, Message: "the currency of a balance that is not zero cannot change",
+				Fields: map[string]string{"currency": "the balance is not zero"}}
+		}
+	}
+	if t.BalanceCents != old.BalanceCents {
+		// The operator set the balance: the ledger records the difference.
+		if err := tx.adjustTo(ctx, t.ID, t.BalanceCents); err != nil {
+			return t, err
+		}
+	}
 	if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
 		currency = ?, updated_at = ?, public_status = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
 		micros(tx.now), t.PublicStatus, t.ID); err != nil {
