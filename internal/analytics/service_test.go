@@ -226,3 +226,76 @@ func TestServiceRetriesThenFails(t *testing.T) {
 		}
 	})
 }
+
+// gatedWhisper holds every request until the test lets one through, and
+// keeps the most requests it held at once.
+type gatedWhisper struct {
+	gate chan struct{}
+
+	mu            sync.Mutex
+	inflight, max int
+}
+
+func (g *gatedWhisper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	g.mu.Lock()
+	g.inflight++
+	g.max = max(g.max, g.inflight)
+	g.mu.Unlock()
+	<-g.gate
+	g.mu.Lock()
+	g.inflight--
+	g.mu.Unlock()
+	io.WriteString(w, `{"language":"en","duration":1,"segments":[{"start":0,"end":1,"text":"Hello."}]}`)
+}
+
+func (g *gatedWhisper) held() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.inflight
+}
+
+// TestServiceBoundsConcurrency queues five calls with a concurrency of two:
+// the provider never holds more than two requests, and every call is
+// analysed once the requests are let through one by one.
+func TestServiceBoundsConcurrency(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn, err := db.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &gatedWhisper{gate: make(chan struct{})}
+		srv := httptest.NewServer(g)
+		defer srv.Close()
+		defer close(g.gate) // lets held requests go if the test fails early
+		svc := start(t, analytics.Options{Store: db, Recordings: sim.New(engine.RealClock{}),
+			Transcriber: &analytics.HTTPTranscriber{URL: srv.URL}, Provider: "http", Concurrency: 2})
+		defer svc.Close(ctx)
+		var calls []switchboard.Call
+		for range 5 {
+			calls = append(calls, endCall(t, db, tn.ID, 2*time.Second, true))
+		}
+		if err := svc.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); g.held() < 2; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the provider holds %d requests, want 2", g.held())
+			}
+		}
+		for range calls {
+			g.gate <- struct{}{}
+		}
+		for _, c := range calls {
+			if a := waitFinished(t, db, tn.ID, c.ID); a.Status != switchboard.AnalyticsAvailable || a.Attempts != 1 {
+				t.Errorf("call %d: %+v", c.ID, a)
+			}
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.max != 2 {
+			t.Errorf("the provider held up to %d requests at once, want 2", g.max)
+		}
+	})
+}
