@@ -76,6 +76,7 @@ type Store interface {
 	CampaignStore
 	ConversationStore
 	BillingStore
+	AnalyticsStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)

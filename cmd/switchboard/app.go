@@ -15,6 +15,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/billing"
+	"switchboard/internal/analytics"
 	"switchboard/internal/blobdir"
 	"switchboard/internal/conversation"
 	"switchboard/internal/demo"
@@ -49,6 +50,7 @@ type Main struct {
 	stopDispatch func()                // ends the webhook dispatcher once it has written its last outcomes
 	calls        *calls                // the call service and its driver; nil until started
 	dialer       *dialer.Service       // the campaigns' dialer; nil until started
+	analytics    *analytics.Service    // speech analytics of recorded calls; nil when off or not started
 	convs        *conversation.Service // chats and message threads; nil until started
 	billing      *billing.Service      // charges calls to prepaid balances; nil until started
 	stopTraffic  func()                // ends the demo's traffic generator
@@ -295,6 +297,13 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		m.Close()
 		return err
 	}
+	// Speech analytics reads recordings through the call service, so it
+	// starts after it (and closes before it).
+	if err := m.startAnalytics(ctx, cc); err != nil {
+		ln.Close()
+		m.Close()
+		return err
+	}
 	if d != nil && m.Config.DemoTraffic && cc.sim != nil { // real telephony has real callers
 		place := func(ctx context.Context, tenantID int64, c demo.Call) error {
 			_, err := cc.sim.PlaceCall(ctx, tenantID, switchboard.SimulatedCall{From: c.From, To: c.To, Talk: c.Talk, Patience: c.Patience})
@@ -314,6 +323,28 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 	}()
 	m.log.Info("switchboard listening", "addr", "http://"+ln.Addr().String(), "db", sqlstore.RedactURL(m.Config.DB),
 		"engine", store.Engine(), "version", switchboard.Version)
+	return nil
+}
+
+// startAnalytics starts speech analytics on the provider
+// --analytics-provider names, unless it is off.
+func (m *Main) startAnalytics(ctx context.Context, cc *calls) error {
+	var tr switchboard.Transcriber
+	switch m.Config.AnalyticsProvider {
+	case "sim":
+		tr = analytics.SimTranscriber{}
+	case "http":
+		tr = &analytics.HTTPTranscriber{URL: m.Config.AnalyticsURL, Key: m.Config.AnalyticsKey, Model: m.Config.AnalyticsModel,
+			SplitChannels: true}
+	default:
+		return nil
+	}
+	svc := analytics.New(analytics.Options{Store: m.store, Recordings: cc, Transcriber: tr, Provider: m.Config.AnalyticsProvider,
+		Language: m.Config.AnalyticsLanguage, Concurrency: m.Config.AnalyticsConcurrency, Log: m.log})
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	m.analytics = svc
 	return nil
 }
 
@@ -543,6 +574,14 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.dialer.Close(ctx))
 		cancel()
 		m.dialer = nil
+	}
+	if m.analytics != nil {
+		// Analyses in flight are cut (they stay due for the next start)
+		// before the call service, which reads their recordings, stops.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		err = errors.Join(err, m.analytics.Close(ctx))
+		cancel()
+		m.analytics = nil
 	}
 	if m.convs != nil {
 		// The routing decisions the engine reported are recorded before

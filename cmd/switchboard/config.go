@@ -107,6 +107,16 @@ type Config struct {
 	// store's writer from the others.
 	TenantWriteRate  float64
 	TenantWriteBurst int
+	// Analytics… configure speech analytics (see the README's "Speech
+	// analytics"): the transcription provider (off, sim or http), the
+	// Whisper-compatible server's base URL, key and model, the language
+	// hint and how many calls are analysed at once.
+	AnalyticsProvider    string
+	AnalyticsURL         string
+	AnalyticsKey         string
+	AnalyticsModel       string
+	AnalyticsLanguage    string
+	AnalyticsConcurrency int
 	// Streams… bound the event streams (see native.StreamLimits).
 	StreamsPerKey      int
 	StreamsPerTenant   int
@@ -178,6 +188,9 @@ func defaultConfig() Config {
 		StreamsPerTenant:        20,
 		StreamWriteTimeout:      30 * time.Second,
 		StreamMaxLifetime:       time.Hour,
+		AnalyticsProvider:       "off",
+		AnalyticsModel:          "whisper-1",
+		AnalyticsConcurrency:    2,
 	}
 }
 
@@ -249,6 +262,12 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", settings.Int(&c.Voice360PublicRateLimit)),
 		setting("tenant-write-rate", "changes (POST, PUT, PATCH, DELETE) per second one tenant may make on average, across all its keys and dialects; 0 disables the limit", settings.Float(&c.TenantWriteRate)),
 		setting("tenant-write-burst", "changes one tenant may make at once above --tenant-write-rate", settings.Int(&c.TenantWriteBurst)),
+		setting("analytics-provider", "speech analytics of recorded calls: off, sim (a scripted transcript over the turns heard; for the simulator) or http (an OpenAI/Whisper-compatible server at --analytics-url)", settings.String(&c.AnalyticsProvider)),
+		setting("analytics-url", "with --analytics-provider http, the transcription server's base URL (recordings are POSTed to URL/v1/audio/transcriptions)", settings.String(&c.AnalyticsURL)),
+		setting("analytics-key", "with --analytics-provider http, sent as Authorization: Bearer to the transcription server; empty sends none", settings.String(&c.AnalyticsKey)),
+		setting("analytics-model", "with --analytics-provider http, the model the transcription server is asked for", settings.String(&c.AnalyticsModel)),
+		setting("analytics-language", "the language of the calls as an ISO-639-1 code, a hint to the transcription provider; empty lets it detect", settings.String(&c.AnalyticsLanguage)),
+		setting("analytics-concurrency", "recordings analysed at once", settings.Int(&c.AnalyticsConcurrency)),
 		setting("stream-per-key", "event streams (GET /v1/events/stream) one API key may hold open at once", settings.Int(&c.StreamsPerKey)),
 		setting("stream-per-tenant", "event streams one tenant may hold open at once across its keys", settings.Int(&c.StreamsPerTenant)),
 		setting("stream-write-timeout", "how long an event stream's client may leave a write unread before the stream is cut", settings.Duration(&c.StreamWriteTimeout)),
@@ -328,6 +347,15 @@ func (c *Config) validate(dbOnly bool) error {
 	check(c.StreamsPerKey < 1 || c.StreamsPerTenant < 1, "--stream-per-key and --stream-per-tenant must be at least 1")
 	check(c.StreamWriteTimeout < 100*time.Millisecond, "--stream-write-timeout must be at least 100ms")
 	check(c.StreamMaxLifetime < time.Second, "--stream-max-lifetime must be at least 1s")
+	check(c.AnalyticsProvider != "off" && c.AnalyticsProvider != "sim" && c.AnalyticsProvider != "http",
+		"--analytics-provider must be off, sim or http, not %q", c.AnalyticsProvider)
+	if c.AnalyticsProvider == "http" {
+		u, err := url.Parse(c.AnalyticsURL)
+		check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+			"--analytics-url must be an http:// or https:// URL with --analytics-provider http")
+		check(strings.TrimSpace(c.AnalyticsModel) == "", "--analytics-model must not be empty with --analytics-provider http")
+	}
+	check(c.AnalyticsConcurrency < 1 || c.AnalyticsConcurrency > 64, "--analytics-concurrency must be between 1 and 64")
 	check(c.WebhookMaxPerTenant < 1 || c.WebhookMaxEventTypes < 1, "--webhook-max-per-tenant and --webhook-max-event-types must be at least 1")
 	return errors.Join(errs...)
 }

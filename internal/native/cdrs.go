@@ -102,6 +102,18 @@ func (a *API) cdrRoutes() {
 		})
 	handleStream(a, route{Method: "GET", Path: "/v1/calls/{id}/recording", Summary: "The call's recording as WAV (8 kHz, 16-bit mono)", Tag: "Calls", Scope: read},
 		a.serveRecording)
+	handle(a, route{Method: "GET", Path: "/v1/calls/{id}/analytics", Summary: "The call's speech analytics: transcript, summary and score", Tag: "Calls", Scope: read,
+		Doc: "The analysis of a recorded call, made after it ends when the server runs a transcription provider (--analytics-provider): " +
+			"pending until its recording is transcribed, then available (transcript segments with speaker agent, customer or unknown, " +
+			"an extractive summary, a score of 0-100 and its parts) or failed (error). A call without one is 404. " +
+			"The call.analytics.available and call.analytics.failed events say when it is done."},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.CallAnalytics, error) {
+			call, err := byID(s.Call)(ctx, c)
+			if err != nil {
+				return switchboard.CallAnalytics{}, err
+			}
+			return s.CallAnalytics(ctx, c.tenantID(), call.ID)
+		})
 	handle(a, route{Method: "GET", Path: "/v1/cdrs/{id}/events", Summary: "Each step of a call, with its time", Tag: "Calls", Scope: read},
 		func(ctx context.Context, c *call, _ *noBody) (eventsBody, error) {
 			call, err := byID(s.Call)(ctx, c)

@@ -164,7 +164,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and the admin routes (no tenant key). Campaigns, leads, contact lists,
 // imports and the ledger are left out too: the dialer moves leads, writes
 // ledger rows and import progress without an event per change, and a
-// campaign's GET shows its live stats.
+// campaign's GET shows its live stats. A call's analytics is left out as
+// well: the analytics service queues and retries analyses without events
+// (only their outcome has one).
 var cachedRoutes = []string{
 	"GET /v1/tenant",
 	"GET /v1/users", "GET /v1/users/{id}",

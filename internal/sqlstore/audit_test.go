@@ -47,6 +47,10 @@ var otherTables = map[string]string{
 	"import_jobs":       "import progress is written without events: import job GETs are not cached",
 	"billing_positions": "the billing service's progress through the event log; no GET shows them",
 	"attachments":       "uploads (pending, then ready) are written without events: attachment GETs are not cached",
+	// Speech analytics (issue 16): queueing and deferring write no event
+	// (FinishCallAnalytics does): GET /v1/calls/{id}/analytics is not cached.
+	"call_analytics":     "pending analyses and their attempts are written without events: analytics GETs are not cached",
+	"follower_positions": "where event-log readers stopped; no GET shows them",
 }
 
 // writers are the functions that write readTables, with how their
