@@ -75,6 +75,7 @@ type NewAPIKey struct {
 type Store interface {
 	CampaignStore
 	ConversationStore
+	WebhookFailureStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)

@@ -21,7 +21,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"phone_numbers", "queues", "queue_members", "queue_skills", "contacts", "contact_phones", "dnc_numbers",
 	"messages", "calls", "click_to_calls", "trunks", "events", "ivr_menus", "ivr_menu_actions", "campaigns", "contact_lists",
 	// Conversations (issue 15): end users show through their conversations.
-	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents"}
+	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents",
+	// Webhook failures (issue 16): every write appends its webhook_failure.*
+	// event, so their routes may be cached.
+	"webhook_failures"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -86,6 +89,9 @@ var writers = map[string][]string{
 	"writeConversation": {"UpdateConversationFunc", "addMessage"},
 	"CreateCannedReply": nil, "UpdateCannedReplyFunc": nil, "CreateChannelProfile": nil, "UpdateChannelProfileFunc": nil,
 	"CreateMessageTemplate": nil, "UpdateMessageTemplateFunc": nil,
+	// Webhook failures: recorded, retriggered and settled each with its
+	// webhook_failure.* event.
+	"recordFailure": nil, "settleRetrigger": nil, "RetriggerWebhookFailure": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a
