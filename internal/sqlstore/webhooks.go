@@ -394,6 +394,7 @@ func prefixed(prefix, cols string) string {
 // CompleteDeliveries records a batch of attempt results in one transaction and
 // applies the disable policy. It returns the webhooks it disabled, whose
 // owners are to be notified.
+//
 // Deliveries that end failed become webhook failures, and the outcomes of
 // retriggered ones settle theirs (recordFailures); an inactive result made
 // no attempt, so it neither enters the attempt log nor counts against the
