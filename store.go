@@ -77,6 +77,7 @@ type Store interface {
 	ConversationStore
 	BillingStore
 	AnalyticsStore
+	WebhookFailureStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)

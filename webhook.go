@@ -48,9 +48,17 @@ type Webhook struct {
 	// DelaySeconds holds each delivery back this long after its event: some
 	// vendors send a call's record a few seconds after the call ends, once
 	// its recording is stored, and so after the call's real-time events.
-	DelaySeconds int               `json:"delay_seconds"`
-	NotifyEmail  string            `json:"notify_email"`
-	Headers      map[string]string `json:"headers"`
+	DelaySeconds int `json:"delay_seconds"`
+	// InactiveAfterFailures turns on the inactive rule: when this many
+	// deliveries of one event type failed within InactiveWindow, that type
+	// is held back (InactiveEventTypes) while the subscription's other types
+	// are still delivered. 0 turns the rule off (the default; the Voiso
+	// dialect sets 5, as Voiso does).
+	InactiveAfterFailures int `json:"inactive_after_failures"`
+	// InactiveEventTypes are the types the rule holds back now (read-only).
+	InactiveEventTypes []InactiveEventType `json:"inactive_event_types"`
+	NotifyEmail        string              `json:"notify_email"`
+	Headers            map[string]string   `json:"headers"`
 
 	// Read-only delivery statistics.
 	FailedCount         int64      `json:"failed_count"`
@@ -62,6 +70,9 @@ type Webhook struct {
 	CreatedAt           time.Time  `json:"created_at"`
 	UpdatedAt           time.Time  `json:"updated_at"`
 }
+
+// MaxInactiveAfterFailures bounds Webhook.InactiveAfterFailures.
+const MaxInactiveAfterFailures = 1000
 
 // DialectNative is the payload format of Switchboard's own events. Other
 // dialects register their names when the server is composed; whether a
@@ -106,6 +117,9 @@ func (w *Webhook) Normalize() {
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
 	}
+	if w.InactiveEventTypes == nil {
+		w.InactiveEventTypes = []InactiveEventType{}
+	}
 	w.NotifyEmail = strings.TrimSpace(w.NotifyEmail)
 }
 
@@ -141,6 +155,9 @@ func (w *Webhook) Validate() error {
 	}
 	if w.MaxAttempts < 0 || w.MaxAttempts > 5 {
 		p.Add("max_attempts", "must be between 1 and 5, or 0 for the full retry schedule")
+	}
+	if w.InactiveAfterFailures < 0 || w.InactiveAfterFailures > MaxInactiveAfterFailures {
+		p.Add("inactive_after_failures", "must be between 1 and "+strconv.Itoa(MaxInactiveAfterFailures)+", or 0 to turn the rule off")
 	}
 	if w.NotifyEmail != "" {
 		checkEmail(p, "notify_email", w.NotifyEmail)
@@ -185,9 +202,13 @@ type Delivery struct {
 	NextAttemptAt *time.Time     `json:"next_attempt_at"`
 	LastStatus    int            `json:"last_status"`
 	LastError     string         `json:"last_error"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
-	DeliveredAt   *time.Time     `json:"delivered_at"`
+	// Retriggered marks a delivery queued again by a retrigger of its
+	// failure: it is sent even while its type is inactive, and its outcome
+	// settles the failure.
+	Retriggered bool       `json:"retriggered"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DeliveredAt *time.Time `json:"delivered_at"`
 	// AttemptLog is filled when one delivery is read on its own.
 	AttemptLog []DeliveryAttempt `json:"attempt_log,omitempty"`
 }

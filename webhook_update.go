@@ -26,6 +26,7 @@ func (w *Webhook) ApplyChanges(before, after Webhook) {
 	set(&w.DialectTypes, before.DialectTypes, after.DialectTypes)
 	set(&w.DelaySeconds, before.DelaySeconds, after.DelaySeconds)
 	set(&w.MaxAttempts, before.MaxAttempts, after.MaxAttempts)
+	set(&w.InactiveAfterFailures, before.InactiveAfterFailures, after.InactiveAfterFailures)
 	set(&w.NotifyEmail, before.NotifyEmail, after.NotifyEmail)
 	set(&w.Headers, before.Headers, after.Headers)
 	set(&w.Enabled, before.Enabled, after.Enabled)
@@ -35,5 +36,6 @@ func (w *Webhook) ApplyChanges(before, after Webhook) {
 // changing one leaves the other as it was.
 func (w Webhook) Clone() Webhook {
 	w.EventTypes, w.DialectTypes, w.Headers = slices.Clone(w.EventTypes), slices.Clone(w.DialectTypes), maps.Clone(w.Headers)
+	w.InactiveEventTypes = slices.Clone(w.InactiveEventTypes)
 	return w
 }

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"switchboard"
-	"switchboard/internal/billing"
 	"switchboard/internal/analytics"
+	"switchboard/internal/billing"
 	"switchboard/internal/blobdir"
 	"switchboard/internal/conversation"
 	"switchboard/internal/demo"

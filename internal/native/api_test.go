@@ -107,7 +107,7 @@ type fixture struct {
 	key                             string
 	user, team, skill, status       int64
 	queue, number, apiKey, user2    int64
-	webhook, delivery               int64
+	webhook, delivery, failure      int64
 	call, dnc, contact, message     int64
 	menu                            int64
 	trunk                           int64
@@ -161,6 +161,19 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 		t.Fatal("the webhook got no delivery of the events after it")
 	}
 	f.webhook, f.delivery = wh.ID, dl.Items[0].ID
+	// The first delivery used its attempts: a webhook failure.
+	d0 := dl.Items[len(dl.Items)-1]
+	_, err = s.CompleteDeliveries(ctx, []switchboard.DeliveryResult{{DeliveryID: d0.ID, WebhookID: wh.ID, TenantID: id,
+		Outcome: switchboard.OutcomeGiveUp, EventID: d0.EventID, EventSeq: d0.EventSeq, EventType: d0.EventType, Attempts: 1,
+		Body: []byte(`{}`), Attempt: switchboard.DeliveryAttempt{At: time.Now(), StatusCode: 500, ErrorClass: "http_status", Error: "500"}}},
+		switchboard.DisablePolicy{})
+	must(err)
+	fl, err := s.WebhookFailures(ctx, id, switchboard.WebhookFailureFilter{}, switchboard.ListOptions{})
+	must(err)
+	if len(fl.Items) != 1 {
+		t.Fatalf("the fixture's failure: %d", len(fl.Items))
+	}
+	f.failure = fl.Items[0].ID
 	c, err := s.SaveCall(ctx, switchboard.Call{TenantID: id, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
 		From: "+15550001111", To: "+15550002222", CreatedAt: time.Now()}, "created")
 	must(err)
@@ -224,7 +237,7 @@ func newFixture(t *testing.T, s *sqlstore.DB, slug string) fixture {
 func (f fixture) path(rt *httpapi.Endpoint[route]) string {
 	ids := map[string]int64{"users": f.user, "teams": f.team, "skills": f.skill, "agent_statuses": f.status,
 		"queues": f.queue, "phone_numbers": f.number, "api_keys": f.apiKey, "tenants": f.tenant.ID,
-		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
+		"webhooks": f.webhook, "webhook_deliveries": f.delivery, "webhook_failures": f.failure, "calls": f.call, "cdrs": f.call, "dnc": f.dnc, "contacts": f.contact, "messages": f.message,
 		"ivr_menus": f.menu, "trunks": f.trunk, "campaigns": f.campaign, "leads": f.lead, "contact_lists": f.list, "lead_imports": f.job,
 		"conversations": f.conversation, "attachments": f.attachment, "canned_replies": f.canned, "channel_profiles": f.profile,
 		"message_templates": f.template, "rates": f.rate}

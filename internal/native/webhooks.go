@@ -30,10 +30,15 @@ type webhookBody struct {
 	// all. A vendor dialect's subscription names its events in that
 	// vendor's words instead (Voice360's SMS_RECEIVED, Voxloud's
 	// CALL_INCOMING).
-	EventTypes  []string          `json:"event_types"`
-	MaxAttempts int               `json:"max_attempts" range:"0,5"`
-	NotifyEmail string            `json:"notify_email"`
-	Headers     map[string]string `json:"headers" limit:"20"`
+	EventTypes  []string `json:"event_types"`
+	MaxAttempts int      `json:"max_attempts" range:"0,5"`
+	// InactiveAfterFailures turns on the inactive rule: an event type of
+	// which this many deliveries failed within 24 hours is held back (its
+	// events become failures without an attempt) until a retriggered failure
+	// of the type is delivered; 0 (the default) turns it off.
+	InactiveAfterFailures int               `json:"inactive_after_failures" range:"0,1000"`
+	NotifyEmail           string            `json:"notify_email"`
+	Headers               map[string]string `json:"headers" limit:"20"`
 	// Enabled turns delivery off and on; enabling clears a failure run.
 	Enabled *bool `json:"enabled"`
 }
@@ -45,7 +50,7 @@ func webhookToBody(w switchboard.Webhook) webhookBody {
 		types = w.DialectTypes
 	}
 	return webhookBody{Name: w.Name, URL: w.URL, Method: w.Method, Dialect: w.Dialect, EventTypes: types, MaxAttempts: w.MaxAttempts,
-		NotifyEmail: w.NotifyEmail, Headers: w.Headers, Enabled: &enabled}
+		InactiveAfterFailures: w.InactiveAfterFailures, NotifyEmail: w.NotifyEmail, Headers: w.Headers, Enabled: &enabled}
 }
 
 // applyWebhook copies b onto w. A vendor dialect's event names are kept as
@@ -54,6 +59,7 @@ func webhookToBody(w switchboard.Webhook) webhookBody {
 func (a *API) applyWebhook(b *webhookBody, w *switchboard.Webhook) error {
 	w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = b.Name, b.URL, b.Method, b.Dialect, b.EventTypes, nil
 	w.MaxAttempts, w.NotifyEmail, w.Headers = b.MaxAttempts, b.NotifyEmail, b.Headers
+	w.InactiveAfterFailures = b.InactiveAfterFailures
 	w.Enabled = b.Enabled == nil || *b.Enabled
 	vocabulary, vendor := a.opt.DialectEvents[b.Dialect]
 	if !vendor {
@@ -206,6 +212,7 @@ func (a *API) webhookRoutes() {
 		})
 	handle(a, route{Method: "GET", Path: "/v1/webhook_deliveries/{id}", Summary: "One delivery with every attempt", Tag: "Webhooks", Scope: read},
 		getter(byID(s.Delivery)))
+	a.webhookFailureRoutes()
 	handle(a, route{Method: "POST", Path: "/v1/webhook_deliveries/{id}/retry", Summary: "Send one delivery again, with a fresh attempt budget and the same webhook-id", Tag: "Webhooks", Scope: manage},
 		func(ctx context.Context, c *call, _ *noBody) (switchboard.Delivery, error) {
 			id, err := c.pathID("id")
@@ -231,4 +238,52 @@ func (c *call) queryTime(name string) (*time.Time, error) {
 		return nil, badParam(name, "must be an RFC 3339 time such as 2026-11-27T10:00:00Z")
 	}
 	return &t, nil
+}
+
+// webhookFailureRoutes serve the events that did not reach a subscription
+// (switchboard.WebhookFailure): newest first, one by one, and retriggered.
+// They are not in the response cache: they change as deliveries fail, and
+// the delivery log beside them is not cached either.
+func (a *API) webhookFailureRoutes() {
+	s := a.opt.Store
+	read, manage := switchboard.ScopeWebhooksRead, switchboard.ScopeWebhooksManage
+	handle(a, route{Method: "GET", Path: "/v1/webhook_failures", Summary: "Events that did not reach a subscription, newest first", Tag: "Webhooks", Scope: read, Paged: true,
+		Query: []param{{"webhook_id", "integer", "only failures of this subscription"},
+			{"event_type", "string", "only failures of this event type"},
+			{"status", "string", "failed, retriggered or delivered"},
+			{"since", "string", "created at or after this RFC 3339 time"}, {"until", "string", "created before this RFC 3339 time"}}},
+		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.WebhookFailure], error) {
+			var f switchboard.WebhookFailureFilter
+			var err error
+			if f.WebhookID, err = c.queryInt("webhook_id"); err != nil {
+				return listBody[switchboard.WebhookFailure]{}, err
+			}
+			q := c.r.URL.Query()
+			f.EventType, f.Status = q.Get("event_type"), switchboard.WebhookFailureStatus(q.Get("status"))
+			if f.Since, err = c.queryTime("since"); err != nil {
+				return listBody[switchboard.WebhookFailure]{}, err
+			}
+			if f.Until, err = c.queryTime("until"); err != nil {
+				return listBody[switchboard.WebhookFailure]{}, err
+			}
+			if err := f.Validate(); err != nil {
+				return listBody[switchboard.WebhookFailure]{}, err
+			}
+			opt, err := c.listOptions()
+			if err != nil {
+				return listBody[switchboard.WebhookFailure]{}, err
+			}
+			p, err := s.WebhookFailures(ctx, c.tenantID(), f, opt)
+			return toList(p, opt), err
+		})
+	handle(a, route{Method: "GET", Path: "/v1/webhook_failures/{id}", Summary: "One webhook failure with what was sent and what came back", Tag: "Webhooks", Scope: read},
+		getter(byID(s.WebhookFailure)))
+	handle(a, route{Method: "POST", Path: "/v1/webhook_failures/{id}/retrigger", Summary: "Send a failed event again now, even while its type is inactive; once delivered its type is active again", Tag: "Webhooks", Scope: manage},
+		func(ctx context.Context, c *call, _ *noBody) (switchboard.WebhookFailure, error) {
+			id, err := c.pathID("id")
+			if err != nil {
+				return switchboard.WebhookFailure{}, err
+			}
+			return s.RetriggerWebhookFailure(ctx, c.tenantID(), id)
+		})
 }

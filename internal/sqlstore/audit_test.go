@@ -24,7 +24,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"end_users", "conversations", "conversation_messages", "canned_replies", "channel_profiles", "message_templates", "consents",
 	// Billing (issue 16): every change of an account is a ledger entry with
 	// its billing.* event.
-	"billing_balances", "billing_ledger", "billing_rates"}
+	"billing_balances", "billing_ledger", "billing_rates",
+	// Webhook failures (issue 16): every write appends its webhook_failure.*
+	// event, so their routes may be cached.
+	"webhook_failures"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -99,6 +102,9 @@ var writers = map[string][]string{
 	// append one.
 	"writeEntry": nil, "saveAccount": {"writeEntry", "UpdateBalanceSettings"},
 	"CreateRate": nil, "updateRate": nil,
+	// Webhook failures: recorded, retriggered and settled each with its
+	// webhook_failure.* event.
+	"recordFailure": nil, "settleRetrigger": nil, "RetriggerWebhookFailure": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a

@@ -69,7 +69,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 		claims = claims[:0]
 		rows, err := t.query(ctx, "UPDATE webhook_deliveries SET lease_until = ? WHERE "+db.idList("id")+
 			" AND status = '"+string(switchboard.DeliveryPending)+"' AND lease_until <= ?"+
-			" RETURNING id, tenant_id, webhook_id, event_id, status, attempts, next_attempt_at, last_status, last_error, created_at, updated_at, delivered_at",
+			" RETURNING id, tenant_id, webhook_id, event_id, status, attempts, next_attempt_at, last_status, last_error, created_at, updated_at, delivered_at, retriggered",
 			micros(now.Add(lease)), db.idsArg(ids), micros(now))
 		if err != nil {
 			return fmt.Errorf("lease deliveries: %w", err)
@@ -81,7 +81,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 			var next, delivered sql.NullInt64
 			var created, updated int64
 			if err := rows.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.Status, &d.Attempts, &next, &d.LastStatus,
-				&d.LastError, &created, &updated, &delivered); err != nil {
+				&d.LastError, &created, &updated, &delivered, &d.Retriggered); err != nil {
 				return fmt.Errorf("lease deliveries: %w", err)
 			}
 			d.NextAttemptAt, d.DeliveredAt = timePtr(next), timePtr(delivered)

@@ -102,7 +102,7 @@ func (t *tx) flushEvents(ctx context.Context) error {
 				continue
 			}
 			for _, w := range hooks {
-				if !w.Matches(e.Type) {
+				if !w.Matches(e.Type) || !switchboard.EventDeliverable(e.Type) {
 					continue
 				}
 				due := micros(t.now) + int64(w.DelaySeconds)*1e6

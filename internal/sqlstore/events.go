@@ -42,6 +42,10 @@ func (t *tx) appendEventReturning(ctx context.Context, tenantID int64, typ, subj
 	if err != nil {
 		return e, fmt.Errorf("event %s: insert: %w", typ, err)
 	}
+	if !switchboard.EventDeliverable(typ) {
+		t.appended++
+		return e, nil
+	}
 	rows, err := t.query(ctx, "SELECT id, event_types, delay_seconds FROM webhooks WHERE tenant_id = ? AND enabled = ?", tenantID, true)
 	if err != nil {
 		return e, fmt.Errorf("event %s: find webhooks: %w", typ, err)

@@ -20,7 +20,8 @@ import (
 
 const webhookCols = `id, tenant_id, url, method, dialect, event_types, secret, previous_secret, previous_secret_expires_at,
 	enabled, disabled_reason, disabled_at, max_attempts, notify_email, headers, failed_count, consecutive_failures,
-	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types, uuid, delay_seconds, name`
+	failing_since, last_error, last_success_at, last_failure_at, created_at, updated_at, dialect_types, uuid, delay_seconds, name,
+	inactive_after_failures, inactive_event_types`
 
 func scanWebhook(s scanner) (switchboard.Webhook, error) {
 	var w switchboard.Webhook
@@ -35,12 +36,13 @@ func scanWebhook(s scanner) (switchboard.Webhook, error) {
 // turns what was scanned into w's fields, so that queries joining webhooks with
 // other tables can scan them in the same way.
 func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
-	var types, headers, dtypes string
+	var types, headers, dtypes, inactive string
 	var prevExp, disabledAt, failingSince, lastOK, lastFail sql.NullInt64
 	var created, updated int64
 	dest := []any{&w.ID, &w.TenantID, &w.URL, &w.Method, &w.Dialect, &types, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.DisabledReason, &disabledAt, &w.MaxAttempts, &w.NotifyEmail, &headers, &w.FailedCount,
-		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID, &w.DelaySeconds, &w.Name}
+		&w.ConsecutiveFailures, &failingSince, &w.LastError, &lastOK, &lastFail, &created, &updated, &dtypes, &w.UUID, &w.DelaySeconds, &w.Name,
+		&w.InactiveAfterFailures, &inactive}
 	return dest, func() error {
 		if err := decodeList(types, &w.EventTypes); err != nil {
 			return err
@@ -50,6 +52,9 @@ func webhookDest(w *switchboard.Webhook) ([]any, func() error) {
 		}
 		if err := json.Unmarshal([]byte(headers), &w.Headers); err != nil {
 			return fmt.Errorf("webhook %d headers: %w", w.ID, err)
+		}
+		if err := json.Unmarshal([]byte(inactive), &w.InactiveEventTypes); err != nil {
+			return fmt.Errorf("webhook %d inactive event types: %w", w.ID, err)
 		}
 		w.PreviousSecretExpiresAt, w.DisabledAt, w.FailingSince = timePtr(prevExp), timePtr(disabledAt), timePtr(failingSince)
 		w.LastSuccessAt, w.LastFailureAt = timePtr(lastOK), timePtr(lastFail)
@@ -89,6 +94,7 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 	// disabled (a tenant subscribing with enabled false).
 	w.TenantID, w.Secret, w.Enabled, w.UUID = tenantID, secret, w.DisabledReason == "", uuid.NewString()
 	w.DisabledAt, w.ConsecutiveFailures, w.FailingSince = nil, 0, nil
+	w.InactiveEventTypes = []switchboard.InactiveEventType{}
 	err = db.inTx(ctx, func(t *tx) error {
 		// The tenant's row is the lock that orders creations (events take
 		// it too), so concurrent ones cannot all pass the count.
@@ -112,11 +118,11 @@ func (db *DB) CreateWebhook(ctx context.Context, tenantID int64, w switchboard.W
 		dtypes, _ := json.Marshal(w.DialectTypes)
 		id, err := t.insert(ctx, `INSERT INTO webhooks (tenant_id, url, method, dialect, event_types, secret, enabled,
 			max_attempts, notify_email, headers, created_at, updated_at, dialect_types, uuid, delay_seconds, name,
-			disabled_reason, disabled_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			disabled_reason, disabled_at, inactive_after_failures)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, w.URL, w.Method, w.Dialect, string(types), w.Secret, w.Enabled, w.MaxAttempts, w.NotifyEmail,
 			string(headers), micros(t.now), micros(t.now), string(dtypes), w.UUID, w.DelaySeconds, w.Name,
-			w.DisabledReason, nullMicros(w.DisabledAt))
+			w.DisabledReason, nullMicros(w.DisabledAt), w.InactiveAfterFailures)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -137,7 +143,10 @@ func (db *DB) Webhooks(ctx context.Context, tenantID int64, opt switchboard.List
 }
 
 // UpdateWebhook implements switchboard.Store. Enabling a disabled webhook
-// clears its failure run, so the disable rule starts counting afresh.
+// clears its failure run, so the disable rule starts counting afresh;
+// turning the inactive rule off (InactiveAfterFailures 0) makes every
+// inactive type active again, each with its
+// webhook_failure.type_reactivated.
 func (db *DB) UpdateWebhook(ctx context.Context, tenantID int64, w switchboard.Webhook) (switchboard.Webhook, error) {
 	return inTxValue(ctx, db, w, func(t *tx) (switchboard.Webhook, error) { return t.updateWebhook(ctx, tenantID, w) })
 }
@@ -168,6 +177,11 @@ func (t *tx) updateWebhook(ctx context.Context, tenantID int64, w switchboard.We
 	// Every writable field: the rest are statistics and the secret.
 	w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = keep.Name, keep.URL, keep.Method, keep.Dialect, keep.EventTypes, keep.DialectTypes
 	w.MaxAttempts, w.DelaySeconds, w.NotifyEmail, w.Headers, w.UpdatedAt = keep.MaxAttempts, keep.DelaySeconds, keep.NotifyEmail, keep.Headers, t.now
+	w.InactiveAfterFailures = keep.InactiveAfterFailures
+	reactivated := []switchboard.InactiveEventType{}
+	if w.InactiveAfterFailures == 0 {
+		reactivated, w.InactiveEventTypes = w.InactiveEventTypes, []switchboard.InactiveEventType{}
+	}
 	switch {
 	case keep.Enabled && !old.Enabled:
 		w.Enabled, w.DisabledReason, w.DisabledAt = true, "", nil
@@ -178,13 +192,21 @@ func (t *tx) updateWebhook(ctx context.Context, tenantID int64, w switchboard.We
 	types, _ := json.Marshal(w.EventTypes)
 	headers, _ := json.Marshal(w.Headers)
 	dtypes, _ := json.Marshal(w.DialectTypes)
+	inactive, _ := json.Marshal(w.InactiveEventTypes)
 	if _, err := t.exec(ctx, `UPDATE webhooks SET url = ?, method = ?, dialect = ?, event_types = ?, dialect_types = ?,
 		delay_seconds = ?, name = ?, max_attempts = ?, notify_email = ?, headers = ?, enabled = ?, disabled_reason = ?, disabled_at = ?,
-		consecutive_failures = ?, failing_since = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		consecutive_failures = ?, failing_since = ?, updated_at = ?, inactive_after_failures = ?, inactive_event_types = ?
+		WHERE tenant_id = ? AND id = ?`,
 		w.URL, w.Method, w.Dialect, string(types), string(dtypes), w.DelaySeconds, w.Name, w.MaxAttempts, w.NotifyEmail, string(headers), w.Enabled,
 		w.DisabledReason, nullMicros(w.DisabledAt), w.ConsecutiveFailures, nullMicros(w.FailingSince), micros(t.now),
-		tenantID, w.ID); err != nil {
+		w.InactiveAfterFailures, string(inactive), tenantID, w.ID); err != nil {
 		return w, fmt.Errorf("update webhook: %w", err)
+	}
+	for _, it := range reactivated {
+		if err := t.appendEvent(ctx, tenantID, switchboard.EventWebhookTypeReactivated, "webhook", w.ID,
+			switchboard.WebhookTypeEventPayload{V: switchboard.EventPayloadVersion, WebhookID: w.ID, EventType: it.EventType}); err != nil {
+			return w, err
+		}
 	}
 	return w, t.appendEvent(ctx, tenantID, switchboard.EventWebhookUpdated, "webhook", w.ID, w)
 }
@@ -224,14 +246,14 @@ func (db *DB) DeleteWebhook(ctx context.Context, tenantID, id int64) error {
 }
 
 const deliveryCols = `d.id, d.tenant_id, d.webhook_id, d.event_id, e.seq, e.type, d.status, d.attempts, d.next_attempt_at,
-	d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at`
+	d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at, d.retriggered`
 
 func scanDelivery(s scanner) (switchboard.Delivery, error) {
 	var d switchboard.Delivery
 	var next, delivered sql.NullInt64
 	var created, updated int64
 	err := s.Scan(&d.ID, &d.TenantID, &d.WebhookID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts, &next,
-		&d.LastStatus, &d.LastError, &created, &updated, &delivered)
+		&d.LastStatus, &d.LastError, &created, &updated, &delivered, &d.Retriggered)
 	d.NextAttemptAt, d.DeliveredAt = timePtr(next), timePtr(delivered)
 	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return d, err
@@ -373,6 +395,11 @@ func prefixed(prefix, cols string) string {
 // applies the disable policy. It returns the webhooks it disabled, whose
 // owners are to be notified.
 //
+// Deliveries that end failed become webhook failures, and the outcomes of
+// retriggered ones settle theirs (recordFailures); an inactive result made
+// no attempt, so it neither enters the attempt log nor counts against the
+// disable policy.
+//
 // The attempts are inserted many rows to a statement, and a webhook whose
 // results in the batch are all successes has its statistics written once.
 // What a failure does depends on what came before it (the run of failures,
@@ -383,7 +410,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []switchboard.Deli
 	failed := map[int64]bool{}
 	for _, r := range results {
 		switch {
-		case r.Outcome == switchboard.OutcomeSkipped:
+		case r.Outcome == switchboard.OutcomeSkipped, r.Outcome == switchboard.OutcomeInactive:
 		case r.Outcome != switchboard.OutcomeDelivered:
 			failed[r.WebhookID] = true
 			delete(succeeded, r.WebhookID)
@@ -404,8 +431,11 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []switchboard.Deli
 		if err := t.updateDeliveries(ctx, results); err != nil {
 			return err
 		}
+		if err := t.recordFailures(ctx, results); err != nil {
+			return err
+		}
 		for _, r := range results {
-			if _, only := succeeded[r.WebhookID]; only || r.Outcome == switchboard.OutcomeSkipped {
+			if _, only := succeeded[r.WebhookID]; only || r.Outcome == switchboard.OutcomeSkipped || r.Outcome == switchboard.OutcomeInactive {
 				continue
 			}
 			w, err := t.recordWebhookOutcome(ctx, r, policy)
@@ -435,7 +465,10 @@ func (t *tx) updateDeliveries(ctx context.Context, results []switchboard.Deliver
 	for _, r := range results {
 		a := r.Attempt
 		status, next, delivered := switchboard.DeliveryPending, any(micros(r.NextAttemptAt)), any(nil)
+		tried := 1
 		switch r.Outcome {
+		case switchboard.OutcomeInactive:
+			status, next, tried = switchboard.DeliveryFailed, nil, 0
 		case switchboard.OutcomeDelivered:
 			status, next, delivered = switchboard.DeliverySucceeded, nil, micros(a.At)
 		case switchboard.OutcomeGiveUp, switchboard.OutcomeGone:
@@ -443,9 +476,9 @@ func (t *tx) updateDeliveries(ctx context.Context, results []switchboard.Deliver
 		case switchboard.OutcomeSkipped:
 			status, next = switchboard.DeliverySkipped, nil
 		}
-		if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+		if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = ?,
 			lease_until = 0, last_status = ?, last_error = ?, updated_at = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ?`,
-			status, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
+			status, tried, next, a.StatusCode, a.Error, micros(t.now), delivered, r.DeliveryID); err != nil {
 			return fmt.Errorf("update delivery: %w", err)
 		}
 	}
@@ -467,8 +500,12 @@ func rowsFor(left int) int {
 	return left
 }
 
-// insertAttempts appends the attempts of results to the attempt log.
+// insertAttempts appends the attempts of results to the attempt log; an
+// inactive result made none.
 func (t *tx) insertAttempts(ctx context.Context, results []switchboard.DeliveryResult) error {
+	if slices.ContainsFunc(results, func(r switchboard.DeliveryResult) bool { return r.Outcome == switchboard.OutcomeInactive }) {
+		results = slices.DeleteFunc(slices.Clone(results), func(r switchboard.DeliveryResult) bool { return r.Outcome == switchboard.OutcomeInactive })
+	}
 	const cols = "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error_class, error, response) VALUES "
 	row := "(?, ?, ?, ?, ?, ?, ?)"
 	args := make([]any, 0, batchRows[0]*7)

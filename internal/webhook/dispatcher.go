@@ -32,6 +32,21 @@
 // counts neither as a success nor as a failure. GET subscriptions of vendor
 // dialects receive the payload's fields as query parameters.
 //
+// A delivery that ends failed (every attempt failed, or the receiver
+// answered 410) becomes a webhook failure (switchboard.WebhookFailure),
+// written with its outcome: what was sent, the last answer, why. A
+// subscription may turn on the inactive rule (InactiveAfterFailures, which
+// the Voiso dialect sets to 5 as Voiso does): once that many deliveries of
+// one event type failed within switchboard.InactiveWindow, the type is
+// inactive for it. Its deliveries are then not sent: each becomes a failure
+// without an attempt (OutcomeInactive) when it is due, so nothing the
+// receiver missed is lost from view, and the subscription's other types are
+// delivered as before. Retriggering a failure queues its delivery again; a
+// retriggered delivery is sent even while its type is inactive, and once it
+// is delivered the failure is settled and the type active again. An
+// inactive outcome made no attempt: it is not in the attempt log and counts
+// neither for nor against the disable policy.
+//
 // Every dialect's webhook API runs one Policy on a subscription before it is
 // created or updated: the Guard's URL check (http or https, no credentials,
 // a canonical IP literal without an IPv6 zone or a DNS name other than
@@ -404,7 +419,7 @@ func (d *Dispatcher) start(ctx context.Context, c *claim) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		id := c.Webhook.ID
-		if res.Outcome != switchboard.OutcomeSkipped {
+		if res.Outcome != switchboard.OutcomeSkipped && res.Outcome != switchboard.OutcomeInactive {
 			lat := time.Duration(res.Attempt.LatencyMS) * time.Millisecond
 			if prev, ok := d.latency[id]; ok {
 				lat = (prev*7 + lat) / 8

@@ -107,7 +107,16 @@ func MessageID(deliveryID int64) string { return "msg_" + strconv.FormatInt(deli
 
 // send makes one attempt and decides what follows it.
 func (d *Dispatcher) send(ctx context.Context, c *claim) (res switchboard.DeliveryResult) {
-	res = switchboard.DeliveryResult{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID}
+	res = switchboard.DeliveryResult{DeliveryID: c.Delivery.ID, WebhookID: c.Webhook.ID, TenantID: c.Delivery.TenantID,
+		EventID: c.Event.ID, EventSeq: c.Event.Seq, EventType: c.Event.Type, Attempts: c.Delivery.Attempts, Body: c.body,
+		Retriggered: c.Delivery.Retriggered}
+	if !c.Delivery.Retriggered && c.Webhook.TypeInactive(c.Event.Type) {
+		// Held back without an attempt: it becomes a failure at once, to be
+		// retriggered; a retriggered delivery is what tests the receiver.
+		res.Outcome, res.Attempt.At, res.Attempt.ErrorClass = switchboard.OutcomeInactive, d.opt.Now(), "inactive"
+		res.Attempt.Error = "the event type " + c.Event.Type + " is inactive for this webhook after repeated failures; retrigger a failure to resume it"
+		return res
+	}
 	if lim := d.limiter(c.Webhook.ID); lim != nil {
 		lim.Wait(ctx)
 	}
@@ -121,6 +130,7 @@ func (d *Dispatcher) send(ctx context.Context, c *claim) (res switchboard.Delive
 		res.Outcome, res.Attempt.ErrorClass, res.Attempt.Error = switchboard.OutcomeSkipped, "skipped", err.Error()
 		return res
 	}
+	res.Attempts++
 	status, retryAfter, snippet, err := d.attempt(ctx, c, body, err, now)
 	res.Attempt.LatencyMS = d.opt.Now().Sub(now).Milliseconds()
 	res.Attempt.StatusCode, res.Attempt.Response = status, snippet
