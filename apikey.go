@@ -8,8 +8,10 @@ import (
 )
 
 // Scopes a key can carry. A key holds either ScopeAll or a list of these; each
-// API route names the one it needs. Later dialects add their vendors' scope names
-// (such as voice.call.manage) to this list.
+// API route names the one it needs. Vendor dialects add their vendors' scope
+// names (Voiso's voice.call.manage, …) so that an administrator gives an
+// integration the names its vendor's documents use; each of those is covered by
+// a broader native scope (ScopeCovers).
 const (
 	ScopeAll            = "*"
 	ScopeTenantRead     = "tenant.read"
@@ -39,13 +41,60 @@ const (
 	ScopeBillingManage = "billing.manage"
 )
 
+// Voiso API v4's scope names: each admits the Voiso routes its name says and is
+// covered by the native scope ScopeCovers names.
+const (
+	ScopeVoiceCallManage              = "voice.call.manage"
+	ScopeReportingCDRsRead            = "reporting.cdrs.read"
+	ScopeReportingCDREventsRead       = "reporting.cdr_events.read"
+	ScopeReportingSpeechAnalyticsRead = "reporting.speech_analytics.read"
+	ScopeMessagingConversationsRead   = "messaging.conversations.read"
+	ScopeMessagingChannelProfilesRead = "messaging.channel_profiles.read"
+	ScopeMessagingCannedMessagesRead  = "messaging.canned_messages.read"
+	ScopeMessagingTemplatesRead       = "messaging.whatsapp_templates.read"
+	ScopeMessagingSMSManage           = "messaging.sms.manage"
+	ScopeRoutingQueuesRead            = "routing.queues.read"
+	ScopeRoutingSkillsRead            = "routing.skills.read"
+	ScopeUsersTeamsRead               = "users.teams.read"
+	ScopeTasksWebhooksRead            = "tasks.webhooks.read"
+	ScopeTasksWebhooksManage          = "tasks.webhooks.manage"
+	ScopeBillingBalanceRead           = "billing.balance.read"
+)
+
+// ScopeCovers maps each narrow vendor scope to the native scope that also
+// grants it: a key holding calls.manage may start a Voiso call without also
+// holding voice.call.manage, but a voice.call.manage key reaches nothing else.
+var ScopeCovers = map[string]string{
+	ScopeVoiceCallManage:              ScopeCallsManage,
+	ScopeReportingCDRsRead:            ScopeCallsRead,
+	ScopeReportingCDREventsRead:       ScopeCallsRead,
+	ScopeReportingSpeechAnalyticsRead: ScopeCallsRead,
+	ScopeMessagingConversationsRead:   ScopeMessagesRead,
+	ScopeMessagingChannelProfilesRead: ScopeMessagesRead,
+	ScopeMessagingCannedMessagesRead:  ScopeMessagesRead,
+	ScopeMessagingTemplatesRead:       ScopeMessagesRead,
+	ScopeMessagingSMSManage:           ScopeMessagesManage,
+	ScopeRoutingQueuesRead:            ScopeRoutingRead,
+	ScopeRoutingSkillsRead:            ScopeRoutingRead,
+	ScopeUsersTeamsRead:               ScopeRoutingRead,
+	ScopeTasksWebhooksRead:            ScopeWebhooksRead,
+	ScopeTasksWebhooksManage:          ScopeWebhooksManage,
+	ScopeBillingBalanceRead:           ScopeBillingRead,
+}
+
 // Scopes lists every scope name a key may be given.
 var Scopes = []string{ScopeAll, ScopeTenantRead, ScopeTenantManage, ScopeUsersRead,
 	ScopeUsersManage, ScopeRoutingRead, ScopeRoutingManage, ScopeNumbersRead,
 	ScopeNumbersManage, ScopeKeysManage, ScopeWebhooksRead, ScopeWebhooksManage, ScopeEventsRead,
 	ScopeCallsRead, ScopeCallsManage, ScopeContactsRead, ScopeContactsManage,
 	ScopeMessagesRead, ScopeMessagesManage, ScopeCampaignsRead, ScopeCampaignsManage,
-	ScopeBillingRead, ScopeBillingManage}
+	ScopeBillingRead, ScopeBillingManage,
+	ScopeVoiceCallManage, ScopeReportingCDRsRead, ScopeReportingCDREventsRead,
+	ScopeReportingSpeechAnalyticsRead, ScopeMessagingConversationsRead,
+	ScopeMessagingChannelProfilesRead, ScopeMessagingCannedMessagesRead,
+	ScopeMessagingTemplatesRead, ScopeMessagingSMSManage, ScopeRoutingQueuesRead,
+	ScopeRoutingSkillsRead, ScopeUsersTeamsRead, ScopeTasksWebhooksRead,
+	ScopeTasksWebhooksManage, ScopeBillingBalanceRead}
 
 // UserKeyScopes are the only scopes a user key (APIKey.UserID set) may carry,
 // and the ones it gets when created without a list: what one person needs to
@@ -114,15 +163,17 @@ func (k *APIKey) ChildScopes(user bool) []string {
 // IsUserKey reports whether the key is bound to one user.
 func (k *APIKey) IsUserKey() bool { return k.UserID != nil }
 
-// Allows reports whether the key carries scope. A user key never carries a
-// scope outside UserKeyScopes, even if its stored list says * (keys made before
-// that rule): its scopes are read through that list.
+// Allows reports whether the key carries scope, itself or the native scope
+// covering it (ScopeCovers). A user key never carries a scope outside
+// UserKeyScopes, even if its stored list says * (keys made before that rule):
+// its scopes are read through that list.
 func (k *APIKey) Allows(scope string) bool {
 	if k.IsUserKey() && !contains(UserKeyScopes, scope) {
 		return false
 	}
+	cover := ScopeCovers[scope]
 	for _, s := range k.Scopes {
-		if s == ScopeAll || s == scope {
+		if s == ScopeAll || s == scope || (cover != "" && s == cover) {
 			return true
 		}
 	}

@@ -92,6 +92,8 @@ type Call struct {
 	ParentID *int64 `json:"parent_id"`
 	// Source says which outside system started the call, and its record there.
 	Source CallSource `json:"source"`
+	// CampaignID is the outbound campaign whose dialer placed the call.
+	CampaignID *int64 `json:"campaign_id"`
 	// Recorded says the call's audio was recorded (from the moment it was
 	// connected); integrations may place calls without recording.
 	Recorded bool `json:"recorded"`
@@ -161,6 +163,22 @@ type CDRFilter struct {
 	Number         string
 	NumberPrefix   string
 	NumberContains string
+	// The lists below are "any of these" (empty: any); they narrow together
+	// with the single-value fields above, which the older dialects use.
+	Directions   []Direction
+	Dispositions []Disposition
+	AgentIDs     []int64
+	TeamIDs      []int64
+	QueueIDs     []int64
+	CampaignIDs  []int64
+	SourceIDs    []string // Source.AccountID
+	// EndedSince and EndedUntil bound the call's end (Until exclusive).
+	EndedSince, EndedUntil *time.Time
+	// From and To match that side's number exactly (E.164), any of the
+	// list; FromLike and ToLike match that side against a pattern where *
+	// stands for any run of digits ("+4420*", "*5550100").
+	From, To         []string
+	FromLike, ToLike string
 	// MinDuration and MaxDuration bound the talk time.
 	MinDuration, MaxDuration *time.Duration
 	// Newest lists the most recent calls first.

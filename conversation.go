@@ -256,9 +256,12 @@ const MaxConversationText = 4096
 
 // ConversationMessage is one line of a conversation's transcript.
 type ConversationMessage struct {
-	ID             int64 `json:"id"`
-	TenantID       int64 `json:"tenant_id"`
-	ConversationID int64 `json:"conversation_id"`
+	ID int64 `json:"id"`
+	// UUID names the message everywhere a dialect shows it; given when it
+	// is stored.
+	UUID           string `json:"uuid"`
+	TenantID       int64  `json:"tenant_id"`
+	ConversationID int64  `json:"conversation_id"`
 	// Seq numbers the messages of a conversation 1, 2, 3… without gaps, in
 	// the order they were stored.
 	Seq int64 `json:"seq"`

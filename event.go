@@ -303,6 +303,12 @@ type QueueRef struct {
 	Name string `json:"name"`
 }
 
+// CampaignRef is a campaign as an event saw it.
+type CampaignRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
 // ContactRef is the contact an event found for a call's outside party, as it
 // was then.
 type ContactRef struct {
@@ -337,23 +343,26 @@ type CallEventPayload struct {
 	// (CustomerNumber), if any.
 	Customer *ContactRef `json:"customer_contact"`
 	// IVRMenuID is the menu the caller hears while the call is in one.
-	IVRMenuID   *int64      `json:"ivr_menu_id,omitempty"`
-	ParentID    *int64      `json:"parent_id"`
-	Source      CallSource  `json:"source"`
-	Recorded    bool        `json:"recorded"`
-	Media       string      `json:"media"`
-	FaxPages    int         `json:"fax_pages"`
-	DTMF        string      `json:"dtmf"`
-	HoldSeconds float64     `json:"hold_seconds"`
-	Disposition Disposition `json:"disposition"`
-	HangupBy    Side        `json:"hangup_by"`
-	HangupCause string      `json:"hangup_cause"`
-	CreatedAt   time.Time   `json:"created_at"`
-	QueuedAt    *time.Time  `json:"queued_at"`
-	RingingAt   *time.Time  `json:"ringing_at"`
-	ConnectedAt *time.Time  `json:"connected_at"`
-	EndedAt     *time.Time  `json:"ended_at"`
-	ScheduledAt *time.Time  `json:"scheduled_at"`
+	IVRMenuID *int64     `json:"ivr_menu_id,omitempty"`
+	ParentID  *int64     `json:"parent_id"`
+	Source    CallSource `json:"source"`
+	// Campaign is the campaign whose dialer placed the call, named at the
+	// time (payload v2 on).
+	Campaign    *CampaignRef `json:"campaign,omitempty"`
+	Recorded    bool         `json:"recorded"`
+	Media       string       `json:"media"`
+	FaxPages    int          `json:"fax_pages"`
+	DTMF        string       `json:"dtmf"`
+	HoldSeconds float64      `json:"hold_seconds"`
+	Disposition Disposition  `json:"disposition"`
+	HangupBy    Side         `json:"hangup_by"`
+	HangupCause string       `json:"hangup_cause"`
+	CreatedAt   time.Time    `json:"created_at"`
+	QueuedAt    *time.Time   `json:"queued_at"`
+	RingingAt   *time.Time   `json:"ringing_at"`
+	ConnectedAt *time.Time   `json:"connected_at"`
+	EndedAt     *time.Time   `json:"ended_at"`
+	ScheduledAt *time.Time   `json:"scheduled_at"`
 }
 
 // Call returns the call the payload describes, in tenant tenantID, for the

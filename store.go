@@ -75,6 +75,7 @@ type NewAPIKey struct {
 type Store interface {
 	CampaignStore
 	ConversationStore
+	RecordStore
 	BillingStore
 	AnalyticsStore
 	WebhookFailureStore

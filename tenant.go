@@ -13,8 +13,11 @@ import (
 // object belongs to exactly one tenant, and the store never lets a query cross
 // from one tenant into another.
 type Tenant struct {
-	ID         int64  `json:"id"`
-	Slug       string `json:"slug"`
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	// UUID names the tenant where a dialect shows one (Voiso's
+	// contact_center_id); given at creation, never changed.
+	UUID       string `json:"uuid"`
 	Name       string `json:"name"`
 	AdminEmail string `json:"admin_email"`
 	Timezone   string `json:"timezone"`

@@ -448,8 +448,11 @@ func TestScopesNameEverySeedScope(t *testing.T) {
 		if !slices.Contains(switchboard.Scopes, s.Core) {
 			t.Errorf("%s: its native scope %q is not a core scope", s.Name, s.Core)
 		}
-		if !s.New && !slices.Contains(switchboard.Scopes, s.Name) {
-			t.Errorf("%s is not new, yet not a core scope", s.Name)
+		if !slices.Contains(switchboard.Scopes, s.Name) {
+			t.Errorf("%s is not a core scope", s.Name)
+		}
+		if s.Name != s.Core && switchboard.ScopeCovers[s.Name] != s.Core {
+			t.Errorf("%s: the core says %q covers it, the dialect %q", s.Name, switchboard.ScopeCovers[s.Name], s.Core)
 		}
 		if !slices.Contains([]Evidence{Documented, Inferred, Ours}, s.Evidence) {
 			t.Errorf("%s: evidence %q", s.Name, s.Evidence)

@@ -23,10 +23,6 @@ type Scope struct {
 	// native permission the Voiso scope is a part of. A key holding it need
 	// not also hold Name.
 	Core string
-	// New says Name is not yet a core scope and must be added to
-	// switchboard.Scopes; the others are native names already, with the same
-	// meaning.
-	New bool
 	// Evidence is how the inventory knows the name.
 	Evidence Evidence
 	// Routes lists the routes the scope admits, "METHOD /path" under /api/v4.
@@ -36,33 +32,33 @@ type Scope struct {
 // Scopes is every Voiso scope this dialect requires, with the native scope
 // that covers it. Routes marked as extensions are ours (doc.go).
 var Scopes = []Scope{
-	{Name: "voice.call.manage", Core: switchboard.ScopeCallsManage, New: true, Evidence: Documented,
+	{Name: "voice.call.manage", Core: switchboard.ScopeCallsManage, Evidence: Documented,
 		Routes: []string{"POST /voice/calls"}},
-	{Name: "reporting.cdrs.read", Core: switchboard.ScopeCallsRead, New: true, Evidence: Documented,
+	{Name: "reporting.cdrs.read", Core: switchboard.ScopeCallsRead, Evidence: Documented,
 		Routes: []string{"GET /reporting/cdrs", "GET /reporting/cdrs/{cdr_id}"}},
-	{Name: "reporting.cdr_events.read", Core: switchboard.ScopeCallsRead, New: true, Evidence: Inferred,
+	{Name: "reporting.cdr_events.read", Core: switchboard.ScopeCallsRead, Evidence: Inferred,
 		Routes: []string{"GET /reporting/cdrs/{cdr_id}/events"}},
-	{Name: "reporting.speech_analytics.read", Core: switchboard.ScopeCallsRead, New: true, Evidence: Inferred,
+	{Name: "reporting.speech_analytics.read", Core: switchboard.ScopeCallsRead, Evidence: Inferred,
 		Routes: []string{"GET /reporting/cdrs/{cdr_id}/speech_analytics"}},
-	{Name: "messaging.conversations.read", Core: switchboard.ScopeMessagesRead, New: true, Evidence: Inferred,
+	{Name: "messaging.conversations.read", Core: switchboard.ScopeMessagesRead, Evidence: Inferred,
 		Routes: []string{"GET /messaging/conversations", "GET /messaging/conversations/{conversation_id}",
 			"GET /messaging/conversations/{conversation_id}/messages"}},
-	{Name: "messaging.channel_profiles.read", Core: switchboard.ScopeMessagesRead, New: true, Evidence: Inferred,
+	{Name: "messaging.channel_profiles.read", Core: switchboard.ScopeMessagesRead, Evidence: Inferred,
 		Routes: []string{"GET /messaging/channel_profiles"}},
-	{Name: "messaging.canned_messages.read", Core: switchboard.ScopeMessagesRead, New: true, Evidence: Documented,
+	{Name: "messaging.canned_messages.read", Core: switchboard.ScopeMessagesRead, Evidence: Documented,
 		Routes: []string{"GET /messaging/canned_messages"}},
-	{Name: "messaging.whatsapp_templates.read", Core: switchboard.ScopeMessagesRead, New: true, Evidence: Inferred,
+	{Name: "messaging.whatsapp_templates.read", Core: switchboard.ScopeMessagesRead, Evidence: Inferred,
 		Routes: []string{"GET /messaging/whatsapp_templates"}},
-	{Name: "messaging.sms.manage", Core: switchboard.ScopeMessagesManage, New: true, Evidence: Inferred,
+	{Name: "messaging.sms.manage", Core: switchboard.ScopeMessagesManage, Evidence: Inferred,
 		Routes: []string{"POST /messaging/sms"}},
-	{Name: "routing.queues.read", Core: switchboard.ScopeRoutingRead, New: true, Evidence: Documented,
+	{Name: "routing.queues.read", Core: switchboard.ScopeRoutingRead, Evidence: Documented,
 		Routes: []string{"GET /routing/queues", "GET /routing/queues/{queue_id}", "GET /routing/queues/{queue_id}/users",
 			"GET /routing/queues/{queue_id}/supervisors"}},
-	{Name: "routing.skills.read", Core: switchboard.ScopeRoutingRead, New: true, Evidence: Inferred,
+	{Name: "routing.skills.read", Core: switchboard.ScopeRoutingRead, Evidence: Inferred,
 		Routes: []string{"GET /routing/skills"}},
 	{Name: "users.read", Core: switchboard.ScopeUsersRead, Evidence: Documented,
 		Routes: []string{"GET /users", "GET /users/{user_id}"}},
-	{Name: "users.teams.read", Core: switchboard.ScopeRoutingRead, New: true, Evidence: Inferred,
+	{Name: "users.teams.read", Core: switchboard.ScopeRoutingRead, Evidence: Inferred,
 		Routes: []string{"GET /teams", "GET /teams/{team_id}/assignments"}},
 	{Name: "campaigns.read", Core: switchboard.ScopeCampaignsRead, Evidence: Documented,
 		Routes: []string{"GET /campaigns", "GET /campaigns/{campaign_id}", "GET /campaigns/{campaign_id}/users"}},
@@ -70,15 +66,13 @@ var Scopes = []Scope{
 		Routes: []string{"POST /campaigns/{campaign_id}/users", "DELETE /campaigns/{campaign_id}/users/{user_id}",
 			"POST /campaigns/{campaign_id}/start", "POST /campaigns/{campaign_id}/pause", "POST /campaigns/{campaign_id}/stop",
 			"POST /campaigns/{campaign_id}/leads", "PATCH /campaigns/{campaign_id}/leads"}},
-	{Name: "tasks.webhooks.read", Core: switchboard.ScopeWebhooksRead, New: true, Evidence: Documented,
+	{Name: "tasks.webhooks.read", Core: switchboard.ScopeWebhooksRead, Evidence: Documented,
 		Routes: []string{"GET /tasks/webhooks", "GET /tasks/webhooks/{webhook_id}", "GET /tasks/webhook_failures",
 			"GET /tasks/webhook_failures/{webhook_failure_id}"}},
-	{Name: "tasks.webhooks.manage", Core: switchboard.ScopeWebhooksManage, New: true, Evidence: Documented,
+	{Name: "tasks.webhooks.manage", Core: switchboard.ScopeWebhooksManage, Evidence: Documented,
 		Routes: []string{"POST /tasks/webhook_failures/{webhook_failure_id}/retrigger",
 			"POST /tasks/webhooks (extension)", "PATCH /tasks/webhooks/{webhook_id} (extension)", "DELETE /tasks/webhooks/{webhook_id} (extension)"}},
-	// The billing branch decides the native scope of the balance; until it
-	// lands, the tenant's own read scope covers it.
-	{Name: "billing.balance.read", Core: switchboard.ScopeTenantRead, New: true, Evidence: Inferred,
+	{Name: "billing.balance.read", Core: switchboard.ScopeBillingRead, Evidence: Inferred,
 		Routes: []string{"GET /billing/balance"}},
 }
 

@@ -1,0 +1,34 @@
+package sqlstore
+
+// This file holds the RecordStore methods while issue 16's helpers build
+// them; each helper moves its methods to their own file and deletes the
+// placeholder here. It must be empty (and removed) before the issue lands.
+
+import (
+	"context"
+	"errors"
+
+	"switchboard"
+)
+
+var errPending = errors.New("sqlstore: not built yet")
+
+func (db *DB) Records(ctx context.Context, tenantID int64, f switchboard.RecordFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.Record], error) {
+	return switchboard.Page[switchboard.Record]{}, errPending
+}
+
+func (db *DB) MessageByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Message, error) {
+	return switchboard.Message{}, errPending
+}
+
+func (db *DB) WebhookByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Webhook, error) {
+	return switchboard.Webhook{}, errPending
+}
+
+func (db *DB) UsersByID(ctx context.Context, tenantID int64, ids []int64) ([]switchboard.User, error) {
+	return nil, errPending
+}
+
+func (db *DB) QueueMemberships(ctx context.Context, tenantID int64, userIDs []int64) (map[int64][]int64, error) {
+	return nil, errPending
+}
