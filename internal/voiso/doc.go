@@ -35,7 +35,8 @@
 // too, and * admits everything, so native keys keep working; a Voiso scope
 // never admits a native route. users.read, campaigns.read and
 // campaigns.manage already are native names and mean the same; every other
-// name is added to switchboard.Scopes (Scope.New). Where the inventory
+// name is a core scope too (switchboard.Scopes), and switchboard.ScopeCovers
+// names its native cover. Where the inventory
 // offered two candidate names, RejectedScopes says which we did not take and
 // why. A key without the route's scope is 403 {"error":"Forbidden"}.
 //
