@@ -96,3 +96,37 @@ func Open(tb testing.TB, dbURL string, opt sqlstore.Options) *sqlstore.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// SetNextID makes the next row inserted into table (users, queues, …) of the
+// migrated database at dbURL get id next, as if earlier rows had taken the
+// ones before. Vendors' documents show fixed ids in their examples (Voiso's
+// user 1234), and a test that replays them verbatim needs exactly those.
+func SetNextID(tb testing.TB, dbURL, table string, next int64) {
+	tb.Helper()
+	engine, dsn, err := sqlstore.ParseURL(dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	driver, stmt := "sqlite", "INSERT INTO sqlite_sequence (name, seq) VALUES ('"+table+"', ?)"
+	arg := next - 1
+	if engine == sqlstore.Postgres {
+		driver, stmt = "pgx", "SELECT setval(pg_get_serial_sequence('"+table+"', 'id'), $1, false)"
+		arg = next
+	}
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if engine != sqlstore.Postgres {
+		// sqlite_sequence keeps one row per table, without a key: replace by hand.
+		if _, err := raw.ExecContext(ctx, "DELETE FROM sqlite_sequence WHERE name = '"+table+"'"); err != nil {
+			tb.Fatalf("set next %s id: %v", table, err)
+		}
+	}
+	if _, err := raw.ExecContext(ctx, stmt, arg); err != nil {
+		tb.Fatalf("set next %s id: %v", table, err)
+	}
+}
