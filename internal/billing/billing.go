@@ -16,7 +16,7 @@
 //
 // Replaying events never charges twice: the store keys holds and charges by
 // call id. The service keeps its position per tenant in the store
-// (billing_positions) and starts from it, so a restart replays at most
+// (follower_positions, name "billing") and starts from it, so a restart replays at most
 // what it had not saved; a tenant that existed before billing did starts
 // at its head of that moment (migration 0018), so old calls are not
 // charged.

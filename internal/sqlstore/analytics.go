@@ -224,7 +224,8 @@ func (db *DB) FollowerPositions(ctx context.Context, name string) (map[int64]int
 
 // SaveFollowerPositions records where the reader called name stands, by
 // tenant, in one transaction (with the mark of tenant 0 that says it has
-// started). It writes no event: no route shows positions.
+// started). A position never moves back, so a slow save cannot undo a later
+// one. It writes no event: no route shows positions.
 func (db *DB) SaveFollowerPositions(ctx context.Context, name string, pos map[int64]int64) error {
 	return db.inTx(ctx, func(t *tx) error {
 		for tenantID, seq := range pos {
@@ -238,7 +239,7 @@ func (db *DB) SaveFollowerPositions(ctx context.Context, name string, pos map[in
 
 func savePosition(ctx context.Context, t *tx, name string, tenantID, seq int64) error {
 	if _, err := t.exec(ctx, `INSERT INTO follower_positions (name, tenant_id, seq) VALUES (?, ?, ?)
-		ON CONFLICT (name, tenant_id) DO UPDATE SET seq = excluded.seq`, name, tenantID, seq); err != nil {
+		ON CONFLICT (name, tenant_id) DO UPDATE SET seq = excluded.seq WHERE follower_positions.seq < excluded.seq`, name, tenantID, seq); err != nil {
 		return fmt.Errorf("save follower position: %w", err)
 	}
 	return nil

@@ -46,10 +46,9 @@ var otherTables = map[string]string{
 	"calls_numbers_pending": "calls waiting for the number index within a write transaction; empty once committed",
 	"leads": "the dialer's progress (SaveDialProgress) is written without events but for outcomes' campaign.attempt: " +
 		"lead lists and campaign stats (GET /v1/campaigns/{id} shows them) are not cached",
-	"dial_attempts":     "open ledger rows are written without events: ledger GETs are not cached",
-	"import_jobs":       "import progress is written without events: import job GETs are not cached",
-	"billing_positions": "the billing service's progress through the event log; no GET shows them",
-	"attachments":       "uploads (pending, then ready) are written without events: attachment GETs are not cached",
+	"dial_attempts": "open ledger rows are written without events: ledger GETs are not cached",
+	"import_jobs":   "import progress is written without events: import job GETs are not cached",
+	"attachments":   "uploads (pending, then ready) are written without events: attachment GETs are not cached",
 	// Speech analytics (issue 16): queueing and deferring write no event
 	// (FinishCallAnalytics does): GET /v1/calls/{id}/analytics is not cached.
 	"call_analytics":     "pending analyses and their attempts are written without events: analytics GETs are not cached",

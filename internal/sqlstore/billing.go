@@ -449,37 +449,23 @@ func (db *DB) MatchRate(ctx context.Context, tenantID int64, dir switchboard.Dir
 }
 
 // BillingPositions reads where the billing service has read each tenant's
-// event log to.
+// event log to (follower_positions, name "billing"); a tenant it has not
+// read yet is absent, and is read from its start.
 func (db *DB) BillingPositions(ctx context.Context) (map[int64]int64, error) {
-	rows, err := db.query(ctx, "SELECT tenant_id, seq FROM billing_positions")
-	if err != nil {
-		return nil, fmt.Errorf("read billing positions: %w", err)
+	pos, err := db.FollowerPositions(ctx, billingFollower)
+	if pos == nil {
+		pos = map[int64]int64{}
 	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var id, seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			return nil, fmt.Errorf("read billing positions: %w", err)
-		}
-		out[id] = seq
-	}
-	return out, rows.Err()
+	return pos, err
 }
 
-// SaveBillingPositions records the billing service's positions. A position
-// never moves back, so a slow save cannot undo a later one.
+// SaveBillingPositions records the billing service's positions.
 func (db *DB) SaveBillingPositions(ctx context.Context, pos map[int64]int64) error {
 	if len(pos) == 0 {
 		return nil
 	}
-	return db.inTx(ctx, func(t *tx) error {
-		for id, seq := range pos {
-			if _, err := t.exec(ctx, `INSERT INTO billing_positions (tenant_id, seq) VALUES (?, ?)
-				ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq WHERE billing_positions.seq < excluded.seq`, id, seq); err != nil {
-				return fmt.Errorf("save billing position: %w", err)
-			}
-		}
-		return nil
-	})
+	return db.SaveFollowerPositions(ctx, billingFollower, pos)
 }
+
+// billingFollower is the billing service's name in follower_positions.
+const billingFollower = "billing"

@@ -347,10 +347,11 @@ func TestBillingMigration(t *testing.T) {
 			if _, err := db.AppendEvent(ctx, tn.ID, "call.ended", "call", 1, map[string]any{}); err != nil {
 				t.Fatal(err)
 			}
-			// Back to the schema before 0018, with a balance set the old way.
+			// Back to the schema before 0018 (and 0024, which moves its positions),
+			// with a balance set the old way.
 			err := sqlstore.RunTx(ctx, db, func(exec func(string, ...any) error) error {
-				for _, q := range []string{"DROP TABLE billing_positions", "DROP TABLE billing_rates", "DROP TABLE billing_ledger",
-					"DROP TABLE billing_balances", "DELETE FROM schema_migrations WHERE version LIKE '0018%'",
+				for _, q := range []string{"DELETE FROM follower_positions WHERE name = 'billing'", "DROP TABLE billing_rates", "DROP TABLE billing_ledger",
+					"DROP TABLE billing_balances", "DELETE FROM schema_migrations WHERE version LIKE '0018%' OR version LIKE '0024%'",
 					"UPDATE tenants SET balance_cents = 2500"} {
 					if err := exec(q); err != nil {
 						return fmt.Errorf("%s: %w", q, err)
