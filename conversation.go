@@ -523,7 +523,7 @@ type ConversationFilter struct {
 	// ExcludeChannel leaves one channel out: Voiso lists SMS as their own
 	// records, so its conversation list is every channel but sms.
 	ExcludeChannel ConversationChannel
-	Status  ConversationStatus
+	Status         ConversationStatus
 	// Open keeps only conversations not ended.
 	Open      bool
 	QueueID   int64
