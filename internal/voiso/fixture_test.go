@@ -16,6 +16,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/callcenter"
+	"switchboard/internal/dialer"
 	"switchboard/internal/engine"
 	"switchboard/internal/golden"
 	"switchboard/internal/httpapi"
@@ -44,6 +45,7 @@ type fixture struct {
 	team                           switchboard.Team
 	skill                          switchboard.Skill
 	queue                          switchboard.Queue
+	campaign                       switchboard.Campaign
 	number                         string
 	// otherUser and otherQueue belong to the other tenant.
 	otherUser  switchboard.User
@@ -95,6 +97,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	_, err = db.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: f.number, QueueID: &f.queue.ID})
 	must(err)
+	f.campaign, err = db.CreateCampaign(ctx, tid, switchboard.Campaign{Name: "Summer Outreach", Mode: switchboard.ModePredictive,
+		QueueID: f.queue.ID, CallerID: f.number, MachineAction: switchboard.MachineHangup})
+	must(err)
 	f.otherUser, err = db.CreateUser(ctx, f.other.ID, switchboard.User{Email: "olga@other.example.com", FirstName: "Olga", Extension: "101"})
 	must(err)
 	f.otherQueue, err = db.CreateQueue(ctx, f.other.ID, switchboard.Queue{Name: "Theirs"})
@@ -117,8 +122,12 @@ func newFixture(t *testing.T) *fixture {
 	must(f.calls.Start(ctx, time.Time{}))
 	t.Cleanup(func() { f.calls.Close(context.Background()) })
 
+	dial := dialer.NewService(dialer.ServiceOptions{Store: db, Engine: f.calls.Engine(), Clock: clock, Log: log})
+	must(dial.Start(ctx))
+	t.Cleanup(func() { dial.Close(context.Background()) })
+
 	api := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log), Limiter: httpapi.NewRateLimiter(0, 0),
-		Calls: f.calls, Log: log})
+		Calls: f.calls, Dialer: dial, Log: log})
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -55,6 +55,9 @@ type Options struct {
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in answers and payloads (cdr_url).
 	PublicURL string
+	// SIPDomain is the domain of the users' sip_account (user@domain): the
+	// SIP realm; switchboard.DefaultSIPRealm when empty.
+	SIPDomain string
 	Log       *slog.Logger
 }
 
@@ -163,7 +166,7 @@ func New(opt Options) *API {
 // routeSets lists every file's routes, in the order the OpenAPI document
 // shows them.
 func (a *API) routeSets() [][]route {
-	return [][]route{a.callRoutes()}
+	return [][]route{a.callRoutes(), a.userRoutes(), a.routingRoutes(), a.campaignRoutes()}
 }
 
 // ServeHTTP implements http.Handler.
