@@ -248,6 +248,14 @@ const (
 	EventCallDialing       = "call.dialing"   // a scheduled call is placed
 	EventCallEnded         = "call.ended"
 	EventCallRecovered     = "call.recovered" // a failed call later reached by its callback
+	// EventCallWrappedUp: the work of the call is over. It follows
+	// call.ended once the call's agent leaves its wrap-up, or at once when
+	// nobody wraps the call up (it reached no agent, its queue has no
+	// wrap-up, or it had no queue); a wrap-up cut by a restart ends at the
+	// next start. Its payload is the call as it ended, with the names of
+	// this moment. Voiso's *.call.ended webhooks ("ended, post-call work
+	// included") are rendered from it.
+	EventCallWrappedUp = "call.wrapped_up"
 )
 
 // EventCallsLoaded (subject "tenant"; payload CallsLoadedPayload) says that
@@ -271,7 +279,13 @@ var callChanges = map[string]string{
 	"agent_answered": EventCallAgentAnswered, "connected": EventCallConnected, "voicemail": EventCallVoicemail,
 	"dtmf": EventCallDTMF, "menu": EventCallMenu, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
 	"dialing": EventCallDialing, "ended": EventCallEnded, "recovered": EventCallRecovered,
+	CallWrappedUp: EventCallWrappedUp,
 }
+
+// CallWrappedUp is the call change that says the work of an ended call is
+// over (EventCallWrappedUp): it records the event only, never the call's row,
+// which its "ended" change wrote.
+const CallWrappedUp = "wrapped_up"
 
 // CallEventType returns the event type of a call step as the call engine
 // names it (Observer.CallChanged's what: "created", "ended"…), and false

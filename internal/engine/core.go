@@ -49,6 +49,16 @@ type AgentObserver interface {
 	AgentChanged(userID int64, state AgentState)
 }
 
+// WrapUpObserver, when the Observer also implements it, is told when the
+// work of a call is over: when the agent who handled it leaves its wrap-up,
+// or right after the call ended when nobody wraps it up (it never reached an
+// agent, or its queue has no wrap-up, or it had no queue). It follows the
+// call's "ended" change exactly once, except for a wrap-up the engine's
+// Close cut short. c is the call as it ended; the observer must not keep it.
+type WrapUpObserver interface {
+	CallWrappedUp(c *switchboard.Call)
+}
+
 // AgentState is what an agent is doing, as observers see it.
 type AgentState string
 
@@ -193,6 +203,9 @@ type call struct {
 	menuPrompts int
 	// dial is a campaign dial's state (dial.go); nil for other calls.
 	dial *dialRT
+	// wrapsUp says the call's agent wraps it up once it has ended, so its
+	// wrapped-up report waits for the wrap-up's end (see end).
+	wrapsUp bool
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -468,25 +481,28 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	delete(e.legs, c.caller)
 	delete(e.legs, c.agent)
 	delete(e.calls, c.ID)
+	var q *queueRT
+	if c.QueueID != nil { // a click-to-call has no queue, so no wrap-up
+		q = e.queues[*c.QueueID]
+	}
+	wrap := time.Duration(0)
+	if q != nil {
+		wrap = time.Duration(q.cfg.WrapUpSeconds) * time.Second
+	}
+	c.wrapsUp = wrap > 0
 	e.changed(c, "ended")
 	if c.dial != nil {
 		e.dialFinished(c)
 	}
 	a := e.agents[*c.AgentID]
-	if c.QueueID == nil { // a click-to-call: no queue, no wrap-up
-		e.setState(a, agentIdle)
-		e.agentChanged(a.id, AgentFree)
-		e.dispatchAgent(a)
-		return
+	if q != nil {
+		a.lastEnd[q.cfg.ID] = now
+		if q.aht == 0 {
+			q.aht = c.Talk()
+		} else {
+			q.aht = (3*q.aht + c.Talk()) / 4
+		}
 	}
-	q := e.queues[*c.QueueID]
-	a.lastEnd[q.cfg.ID] = now
-	if q.aht == 0 {
-		q.aht = c.Talk()
-	} else {
-		q.aht = (3*q.aht + c.Talk()) / 4
-	}
-	wrap := time.Duration(q.cfg.WrapUpSeconds) * time.Second
 	if wrap <= 0 {
 		e.setState(a, agentIdle)
 		e.agentChanged(a.id, AgentFree)
@@ -497,11 +513,16 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	e.setState(a, agentWrapUp)
 	e.agentChanged(a.id, AgentWrapUp)
 	a.wrap = e.after(wrap, func() {
-		if a.state == agentWrapUp {
-			e.setState(a, agentIdle)
-			e.agentChanged(a.id, AgentFree)
-			e.dispatchAgent(a)
+		if a.state != agentWrapUp {
+			e.wrappedUp(c)
+			return
 		}
+		e.setState(a, agentIdle)
+		e.agentChanged(a.id, AgentFree)
+		// Before the agent is offered another call, whose changes would
+		// otherwise come first.
+		e.wrappedUp(c)
+		e.dispatchAgent(a)
 	})
 }
 
@@ -589,6 +610,16 @@ func (e *Engine) changed(c *call, what string) {
 	slices.Sort(c.RingingAgents)
 	if e.opt.Observer != nil {
 		e.opt.Observer.CallChanged(&c.Call, what)
+	}
+	if what == "ended" && !c.wrapsUp {
+		e.wrappedUp(c) // nobody wraps it up: its work is over as it ends
+	}
+}
+
+// wrappedUp tells a WrapUpObserver that the work of c is over.
+func (e *Engine) wrappedUp(c *call) {
+	if wo, ok := e.opt.Observer.(WrapUpObserver); ok {
+		wo.CallWrappedUp(&c.Call)
 	}
 }
 

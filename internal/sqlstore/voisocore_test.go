@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,4 +214,115 @@ func TestVoisoCoreMigration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// callEventTypes lists the types of the call's events in order.
+func callEventTypes(t *testing.T, db *sqlstore.DB, tenantID, callID int64) []string {
+	t.Helper()
+	evs, err := db.SubjectEvents(context.Background(), tenantID, "call", callID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+	}
+	return types
+}
+
+// TestCallWrappedUp checks the store's side of call.wrapped_up: an event
+// with the call's payload that never writes the row (in the batch of the
+// end or a later one), written after call.ended for calls closed at a
+// restart, and for the last call of an agent whose wrap-up a restart cut,
+// once.
+func TestCallWrappedUp(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn := mustTenant(t, db, "acme")
+		ann, err := db.CreateUser(ctx, tn.ID, switchboard.User{Email: "ann@acme.test", FirstName: "Ann", Extension: "101"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := db.ReserveCallIDs(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		a := switchboard.Call{ID: first, UUID: "a-uuid", TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallConnected,
+			From: "+15550001111", To: "8001", AgentID: &ann.ID, CreatedAt: now, ConnectedAt: &now}
+		ended := a
+		ended.Status, ended.EndedAt, ended.Disposition = switchboard.CallFinished, &now, switchboard.DispositionAnswered
+		// In one batch: the row is the ended call's.
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: a, What: "created"}, {Call: ended, What: "ended"},
+			{Call: ended, What: switchboard.CallWrappedUp}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := callEventTypes(t, db, tn.ID, a.ID); !slices.Equal(got, []string{"call.created", "call.ended", "call.wrapped_up"}) {
+			t.Fatalf("events %v", got)
+		}
+		// A wrapped_up alone does not write the row: a call it names with
+		// other values stays as its end left it.
+		b := a
+		b.ID, b.UUID = first+1, "b-uuid"
+		endedB := b
+		endedB.Status, endedB.EndedAt, endedB.Disposition = switchboard.CallFinished, &now, switchboard.DispositionAnswered
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: b, What: "created"}, {Call: endedB, What: "ended"}}); err != nil {
+			t.Fatal(err)
+		}
+		odd := endedB
+		odd.HangupCause = "not written"
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: odd, What: switchboard.CallWrappedUp}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Call(ctx, tn.ID, b.ID); err != nil || got.HangupCause != "" || got.EndedAt == nil {
+			t.Fatalf("call after wrapped_up: %+v, %v", got, err)
+		}
+		evs, err := db.SubjectEvents(ctx, tn.ID, "call", b.ID)
+		if err != nil || len(evs) != 3 || evs[2].Type != switchboard.EventCallWrappedUp {
+			t.Fatalf("events %v, %v", evs, err)
+		}
+		var p switchboard.CallEventPayload
+		if err := json.Unmarshal(evs[2].Payload, &p); err != nil || p.Agent == nil || p.Agent.FirstName != "Ann" || p.EndedAt == nil ||
+			p.Status != switchboard.CallFinished || p.UUID != "b-uuid" {
+			t.Fatalf("wrapped_up payload %s (%v)", evs[2].Payload, err)
+		}
+
+		// A restart closes an open call with both events.
+		open := switchboard.Call{ID: first + 2, TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
+			From: "+15550002222", To: "8001", CreatedAt: now}
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: open, What: "created"}}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.CloseOrphanCalls(ctx, "system restart"); err != nil || n != 1 {
+			t.Fatalf("CloseOrphanCalls = %d, %v", n, err)
+		}
+		if got := callEventTypes(t, db, tn.ID, open.ID); !slices.Equal(got, []string{"call.created", "call.ended", "call.wrapped_up"}) {
+			t.Fatalf("orphan's events %v", got)
+		}
+
+		// Ann wraps up a call when the server stops: the next start ends
+		// the wrap-up of her last call, once.
+		c := a
+		c.ID, c.UUID = first+3, "c-uuid"
+		endedC := c
+		endedC.Status, endedC.EndedAt, endedC.Disposition = switchboard.CallFinished, &now, switchboard.DispositionAnswered
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: c, What: "created"},
+			{Agent: &switchboard.AgentCallState{TenantID: tn.ID, UserID: ann.ID, State: switchboard.PhaseInCall}},
+			{Call: endedC, What: "ended"},
+			{Agent: &switchboard.AgentCallState{TenantID: tn.ID, UserID: ann.ID, State: switchboard.PhaseWrapUp}}}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := db.RestoreCutPresence(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := callEventTypes(t, db, tn.ID, c.ID); !slices.Equal(got, []string{"call.created", "call.ended", "call.wrapped_up"}) {
+			t.Fatalf("cut wrap-up's events %v", got)
+		}
+		// Her earlier calls are untouched.
+		if got := callEventTypes(t, db, tn.ID, b.ID); len(got) != 3 {
+			t.Fatalf("an earlier call's events %v", got)
+		}
+	})
 }
