@@ -326,3 +326,95 @@ func TestCallWrappedUp(t *testing.T) {
 		}
 	})
 }
+
+// TestConversationPayloadNames checks that conversation and message events
+// carry the UUIDs and the names a webhook shows (the agent, the sender, the
+// end user and their address, the channel profile) as they were when the
+// event was written.
+func TestConversationPayloadNames(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newConvFixture(t, db)
+		c := mustConversation(t, db, f.tn.ID, switchboard.Conversation{Channel: switchboard.ChannelSMS, Status: switchboard.ConversationQueued,
+			QueueID: &f.queue.ID, ProfileID: &f.profile.ID, Address: "+15550009999", Via: f.profile.Identifier,
+			EndUser: switchboard.EndUser{Identifier: "+15550009999", Name: "Maria"}})
+		reply := text(c.ID, switchboard.Outbound, "Hello")
+		reply.AgentID = &f.agent.ID
+		m, _, _, err := db.AddMessage(ctx, f.tn.ID, reply, func(c *switchboard.Conversation) (switchboard.ConversationUpdate, error) {
+			c.Status, c.AgentID = switchboard.ConversationInProgress, &f.agent.ID
+			return switchboard.ConversationUpdate{Event: switchboard.EventConversationInProgress}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Renamed afterwards: the events keep the names of their time.
+		if _, err := db.UpdateUserFunc(ctx, f.tn.ID, f.agent.ID, func(u *switchboard.User) error {
+			u.FirstName = "Anne"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpdateChannelProfileFunc(ctx, f.tn.ID, f.profile.ID, func(p *switchboard.ChannelProfile) error {
+			p.Name = "Renamed"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		in, _, _, err := db.AddMessage(ctx, f.tn.ID, text(c.ID, switchboard.Inbound, "Hi"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		messagePayload := func(id int64) switchboard.ConversationMessagePayload {
+			t.Helper()
+			evs, err := db.SubjectEvents(ctx, f.tn.ID, "conversation_message", id)
+			if err != nil || len(evs) == 0 {
+				t.Fatalf("message %d events %v, %v", id, evs, err)
+			}
+			var p switchboard.ConversationMessagePayload
+			if err := json.Unmarshal(evs[0].Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		sent := messagePayload(m.ID)
+		if sent.Message.UUID != m.UUID || sent.ConversationUUID != c.UUID || sent.Agent == nil || sent.Agent.FirstName != "Ann" ||
+			sent.Sender == nil || sent.Sender.ID != f.agent.ID || sent.Sender.Extension != "1001" ||
+			sent.EndUser == nil || *sent.EndUser != (switchboard.EndUserRef{ID: c.EndUser.ID, Name: "Maria", Identifier: "+15550009999", Address: "+15550009999"}) ||
+			sent.Profile == nil || *sent.Profile != (switchboard.ChannelProfileRef{ID: f.profile.ID, UUID: f.profile.UUID, Channel: switchboard.ChannelSMS,
+				Name: "Main number", Identifier: "+15550001000"}) {
+			t.Errorf("message.queued payload %+v", sent)
+		}
+		received := messagePayload(in.ID)
+		if received.Message.UUID != in.UUID || received.Agent == nil || received.Agent.FirstName != "Anne" || received.Sender != nil ||
+			received.Profile == nil || received.Profile.Name != "Renamed" {
+			t.Errorf("message.received payload %+v", received)
+		}
+
+		evs, err := db.SubjectEvents(ctx, f.tn.ID, "conversation", c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var created, progress *switchboard.ConversationEventPayload
+		for _, e := range evs {
+			var p switchboard.ConversationEventPayload
+			if err := json.Unmarshal(e.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			switch e.Type {
+			case switchboard.EventConversationCreated:
+				created = &p
+			case switchboard.EventConversationInProgress:
+				progress = &p
+			}
+		}
+		if created == nil || created.Agent != nil || created.Profile == nil || created.Profile.Name != "Main number" ||
+			created.Conversation.UUID != c.UUID || created.Conversation.EndUser.Name != "Maria" {
+			t.Errorf("conversation.created payload %+v", created)
+		}
+		if progress == nil || progress.Agent == nil || progress.Agent.FirstName != "Ann" || progress.Profile == nil ||
+			progress.Profile.UUID != f.profile.UUID {
+			t.Errorf("conversation.in_progress payload %+v", progress)
+		}
+	})
+}
