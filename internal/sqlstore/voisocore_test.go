@@ -382,7 +382,7 @@ func TestConversationPayloadNames(t *testing.T) {
 			sent.Sender == nil || sent.Sender.ID != f.agent.ID || sent.Sender.Extension != "1001" ||
 			sent.EndUser == nil || *sent.EndUser != (switchboard.EndUserRef{ID: c.EndUser.ID, Name: "Maria", Identifier: "+15550009999", Address: "+15550009999"}) ||
 			sent.Profile == nil || *sent.Profile != (switchboard.ChannelProfileRef{ID: f.profile.ID, UUID: f.profile.UUID, Channel: switchboard.ChannelSMS,
-				Name: "Main number", Identifier: "+15550001000"}) {
+			Name: "Main number", Identifier: "+15550001000"}) {
 			t.Errorf("message.queued payload %+v", sent)
 		}
 		received := messagePayload(in.ID)
