@@ -17,14 +17,6 @@ func (db *DB) Records(ctx context.Context, tenantID int64, f switchboard.RecordF
 	return switchboard.Page[switchboard.Record]{}, errPending
 }
 
-func (db *DB) MessageByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Message, error) {
-	return switchboard.Message{}, errPending
-}
-
-func (db *DB) WebhookByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Webhook, error) {
-	return switchboard.Webhook{}, errPending
-}
-
 func (db *DB) UsersByID(ctx context.Context, tenantID int64, ids []int64) ([]switchboard.User, error) {
 	return nil, errPending
 }

@@ -149,8 +149,9 @@ func ptrString(p *int64) string {
 }
 
 // TestVoisoCoreMigration runs migration 0021 over an installation that has
-// tenants, conversation messages and calls: each existing tenant and message
-// gets its own UUID in the store's format, and calls have no campaign.
+// tenants, conversation messages, calls and a webhook without a UUID: each
+// existing tenant, message and such webhook gets its own UUID in the store's
+// format, and calls have no campaign.
 func TestVoisoCoreMigration(t *testing.T) {
 	for name, mk := range sqlstoretest.Engines(t) {
 		t.Run(name, func(t *testing.T) {
@@ -169,12 +170,18 @@ func TestVoisoCoreMigration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			hook, err := db.CreateWebhook(ctx, f.tn.ID, switchboard.Webhook{URL: "https://example.com/old"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			// Back to the schema before 0021.
 			err = sqlstore.RunTx(ctx, db, func(exec func(string, ...any) error) error {
 				for _, q := range []string{"DROP INDEX calls_tenant_campaign", "DROP INDEX tenants_uuid_key",
 					"DROP INDEX conversation_messages_uuid_key", "ALTER TABLE calls DROP COLUMN campaign_id",
 					"ALTER TABLE tenants DROP COLUMN uuid", "ALTER TABLE conversation_messages DROP COLUMN uuid",
-					"DELETE FROM schema_migrations WHERE version LIKE '0021%'"} {
+					"DELETE FROM schema_migrations WHERE version LIKE '0021%'",
+					// A subscription made before webhooks had UUIDs (0004).
+					"UPDATE webhooks SET uuid = ''"} {
 					if err := exec(q); err != nil {
 						return fmt.Errorf("%s: %w", q, err)
 					}
@@ -207,6 +214,9 @@ func TestVoisoCoreMigration(t *testing.T) {
 			}
 			if got, err := db.Call(ctx, f.tn.ID, call.ID); err != nil || got.CampaignID != nil {
 				t.Fatalf("call after the migration: campaign %v (%v)", got.CampaignID, err)
+			}
+			if w, err := db.Webhook(ctx, f.tn.ID, hook.ID); err != nil || !uuidV4.MatchString(w.UUID) || w.UUID == hook.UUID {
+				t.Fatalf("webhook after the migration: UUID %q (%v)", w.UUID, err)
 			}
 			// New rows after the migration get theirs as before.
 			if tn := mustTenant(t, db, "later"); !uuidV4.MatchString(tn.UUID) || seen[tn.UUID] {
@@ -416,5 +426,39 @@ func TestConversationPayloadNames(t *testing.T) {
 			progress.Profile.UUID != f.profile.UUID {
 			t.Errorf("conversation.in_progress payload %+v", progress)
 		}
+	})
+}
+
+// TestLookupsByUUID checks MessageByUUID and WebhookByUUID: found in their
+// tenant, not found in another, nor for an empty or unknown UUID.
+func TestLookupsByUUID(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		tn, other := mustTenant(t, db, "acme"), mustTenant(t, db, "other")
+		m, err := db.CreateMessage(ctx, switchboard.Message{TenantID: tn.ID, Direction: switchboard.Outbound, From: "+15559876543",
+			To: "+15551234567", Body: "Hello", Status: switchboard.MessageQueued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := db.CreateWebhook(ctx, tn.ID, switchboard.Webhook{URL: "https://example.com/all"})
+		if err != nil || w.UUID == "" {
+			t.Fatalf("CreateWebhook = %+v, %v", w, err)
+		}
+		if got, err := db.MessageByUUID(ctx, tn.ID, m.UUID); err != nil || got.ID != m.ID || got.Body != "Hello" {
+			t.Errorf("MessageByUUID = %+v, %v", got, err)
+		}
+		if got, err := db.WebhookByUUID(ctx, tn.ID, w.UUID); err != nil || got.ID != w.ID || got.URL != w.URL {
+			t.Errorf("WebhookByUUID = %+v, %v", got, err)
+		}
+		for _, id := range []string{m.UUID, w.UUID, "", "00000000-0000-4000-8000-000000000000"} {
+			_, err := db.MessageByUUID(ctx, other.ID, id)
+			wantCode(t, "another tenant's message "+id, err, switchboard.CodeNotFound)
+			_, err = db.WebhookByUUID(ctx, other.ID, id)
+			wantCode(t, "another tenant's webhook "+id, err, switchboard.CodeNotFound)
+		}
+		_, err = db.MessageByUUID(ctx, tn.ID, w.UUID)
+		wantCode(t, "a webhook's UUID as a message", err, switchboard.CodeNotFound)
+		_, err = db.WebhookByUUID(ctx, tn.ID, "")
+		wantCode(t, "no UUID", err, switchboard.CodeNotFound)
 	})
 }
