@@ -49,16 +49,6 @@ type AgentObserver interface {
 	AgentChanged(userID int64, state AgentState)
 }
 
-// WrapUpObserver, when the Observer also implements it, is told when the
-// work of a call is over: when the agent who handled it leaves its wrap-up,
-// or right after the call ended when nobody wraps it up (it never reached an
-// agent, or its queue has no wrap-up, or it had no queue). It follows the
-// call's "ended" change exactly once, except for a wrap-up the engine's
-// Close cut short. c is the call as it ended; the observer must not keep it.
-type WrapUpObserver interface {
-	CallWrappedUp(c *switchboard.Call)
-}
-
 // AgentState is what an agent is doing, as observers see it.
 type AgentState string
 
@@ -613,13 +603,6 @@ func (e *Engine) changed(c *call, what string) {
 	}
 	if what == "ended" && !c.wrapsUp {
 		e.wrappedUp(c) // nobody wraps it up: its work is over as it ends
-	}
-}
-
-// wrappedUp tells a WrapUpObserver that the work of c is over.
-func (e *Engine) wrappedUp(c *call) {
-	if wo, ok := e.opt.Observer.(WrapUpObserver); ok {
-		wo.CallWrappedUp(&c.Call)
 	}
 }
 
