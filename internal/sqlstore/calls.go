@@ -104,17 +104,17 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
-	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded`
+	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded, campaign_id`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
-	var queue, agent, parent, queued, ringing, connected, ended, scheduled sql.NullInt64
+	var queue, agent, parent, queued, ringing, connected, ended, scheduled, campaign sql.NullInt64
 	var holdMicros int64
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
 		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
-		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded)
-	c.ScheduledAt = timePtr(scheduled)
+		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded, &campaign)
+	c.ScheduledAt, c.CampaignID = timePtr(scheduled), idPtr(campaign)
 	c.Hold = time.Duration(holdMicros) * time.Microsecond
 	c.HoldSeconds = c.Hold.Seconds()
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
@@ -152,10 +152,10 @@ func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) e
 		}
 	}
 	// A call changed several times in the batch has its row written once,
-	// at its last change; every change still has its event.
+	// at its last change that writes it; every change still has its event.
 	last := map[int64]int{}
 	for i, ch := range changes {
-		if ch.Agent == nil && ch.Recover == nil {
+		if ch.Agent == nil && ch.Recover == nil && ch.What != switchboard.CallWrappedUp {
 			last[ch.Call.ID] = i
 		}
 	}
@@ -325,7 +325,9 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	if !ok {
 		return fmt.Errorf("save call %d: %q is no change of a call", c.ID, what)
 	}
-	if !write {
+	if !write || what == switchboard.CallWrappedUp {
+		// The row is written by another change (wrapped_up follows the
+		// call's end, which wrote it).
 		return t.appendCallEvent(ctx, *c, typ)
 	}
 	if c.Media == "" {
@@ -336,8 +338,8 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	}
 	res, err := t.exec(ctx, `INSERT INTO calls (id, tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 		agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros, campaign_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue_id = excluded.queue_id, agent_id = excluded.agent_id,
 		disposition = excluded.disposition, hangup_by = excluded.hangup_by, hangup_cause = excluded.hangup_cause,
 		queued_at = excluded.queued_at, ringing_at = excluded.ringing_at, connected_at = excluded.connected_at,
@@ -347,7 +349,7 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 		c.ID, c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 		c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
 		nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
-		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds())
+		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds(), nullID(c.CampaignID))
 	if err != nil {
 		return fmt.Errorf("save call %d: %w", c.ID, err)
 	}
@@ -367,7 +369,8 @@ func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, e
 // ones (which wait in the store, see ScheduledCalls): calls held by a driver
 // that is gone (this node restarted, or crashed). Calls that had been
 // connected finish as answered; the others fail; each ends with cause and its
-// call.ended event. It returns how many it closed.
+// call.ended event, followed by call.wrapped_up (no agent wraps up a call
+// the engine no longer holds). It returns how many it closed.
 func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
 	return db.CloseOrphanCallsAt(ctx, cause, time.Time{})
 }
@@ -417,7 +420,15 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 				c.Disposition = switchboard.DispositionFailed
 			}
 		}
-		if _, err := db.SaveCall(ctx, c, "ended"); err != nil {
+		// Nobody wraps up a call cut by a restart: its work is over as it
+		// ends.
+		err := db.inTx(ctx, func(t *tx) error {
+			if err := t.saveCall(ctx, &c, "ended"); err != nil {
+				return err
+			}
+			return t.saveCall(ctx, &c, switchboard.CallWrappedUp)
+		})
+		if err != nil {
 			return 0, err
 		}
 	}

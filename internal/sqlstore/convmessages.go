@@ -18,7 +18,7 @@ import (
 // writer (SQLite), so the numbers are gapless and never repeat however many
 // senders race; UNIQUE(conversation_id, seq) backs that up.
 
-const convMessageCols = `id, tenant_id, conversation_id, seq, direction, kind, text, attachment_id, template, agent_id, status,
+const convMessageCols = `id, uuid, tenant_id, conversation_id, seq, direction, kind, text, attachment_id, template, agent_id, status,
 	error, provider_id, client_id, created_at, updated_at, read_at`
 
 func scanConvMessage(s scanner) (switchboard.ConversationMessage, error) {
@@ -27,7 +27,7 @@ func scanConvMessage(s scanner) (switchboard.ConversationMessage, error) {
 	var template sql.NullString
 	var attachment, agent, read sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&m.ID, &m.TenantID, &m.ConversationID, &m.Seq, &direction, &kind, &m.Text, &attachment, &template, &agent,
+	if err := s.Scan(&m.ID, &m.UUID, &m.TenantID, &m.ConversationID, &m.Seq, &direction, &kind, &m.Text, &attachment, &template, &agent,
 		&status, &m.Error, &m.ProviderID, &m.ClientID, &created, &updated, &read); err != nil {
 		return m, err
 	}
@@ -141,15 +141,15 @@ func (t *tx) addMessage(ctx context.Context, tenantID int64, c *switchboard.Conv
 		}
 		template = string(b)
 	}
-	m.ID, m.TenantID, m.ConversationID, m.Seq = 0, tenantID, c.ID, c.LastSeq+1
+	m.ID, m.UUID, m.TenantID, m.ConversationID, m.Seq = 0, uuid.NewString(), tenantID, c.ID, c.LastSeq+1
 	m.CreatedAt, m.UpdatedAt, m.ReadAt = t.now, t.now, nil
 	if m.Status == switchboard.ReceiptRead {
 		now := t.now
 		m.ReadAt = &now
 	}
-	id, err := t.insert(ctx, `INSERT INTO conversation_messages (tenant_id, conversation_id, seq, direction, kind, text,
+	id, err := t.insert(ctx, `INSERT INTO conversation_messages (uuid, tenant_id, conversation_id, seq, direction, kind, text,
 		attachment_id, template, agent_id, status, error, provider_id, client_id, created_at, updated_at, read_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, c.ID, m.Seq, string(m.Direction), string(m.Kind),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.UUID, tenantID, c.ID, m.Seq, string(m.Direction), string(m.Kind),
 		m.Text, nullID(m.AttachmentID), template, nullID(m.AgentID), string(m.Status), m.Error, m.ProviderID, m.ClientID,
 		micros(t.now), micros(t.now), nullMicros(m.ReadAt))
 	if err != nil {
@@ -192,11 +192,25 @@ func (t *tx) addMessage(ctx context.Context, tenantID int64, c *switchboard.Conv
 	return m, next, nil
 }
 
-// messageEvent appends message.<status> for m of conversation c.
+// messageEvent appends message.<status> for m of conversation c, with the
+// conversation's agent, the message's sender, the end user and the channel
+// profile named as they are now.
 func (t *tx) messageEvent(ctx context.Context, m switchboard.ConversationMessage, c switchboard.Conversation) error {
-	return t.appendEvent(ctx, m.TenantID, switchboard.ConversationMessageEvent(m.Status), "conversation_message", m.ID,
-		switchboard.ConversationMessagePayload{V: switchboard.EventPayloadVersion, Message: m, ConversationID: c.ID,
-			Channel: c.Channel, QueueID: c.QueueID, AgentID: c.AgentID, EndUserID: c.EndUser.ID})
+	typ := switchboard.ConversationMessageEvent(m.Status)
+	end := switchboard.NewEndUserRef(c)
+	p := switchboard.ConversationMessagePayload{V: switchboard.EventPayloadVersion, Message: m, ConversationID: c.ID,
+		Channel: c.Channel, QueueID: c.QueueID, AgentID: c.AgentID, EndUserID: c.EndUser.ID, ConversationUUID: c.UUID, EndUser: &end}
+	var err error
+	if p.Agent, err = t.userRef(ctx, c.TenantID, c.AgentID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	if p.Sender, err = t.userRef(ctx, c.TenantID, m.AgentID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	if p.Profile, err = t.profileRef(ctx, c.TenantID, c.ProfileID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	return t.appendEvent(ctx, m.TenantID, typ, "conversation_message", m.ID, p)
 }
 
 // ConversationMessage implements switchboard.ConversationStore.
