@@ -65,39 +65,35 @@ func (db *DB) CreateMessage(ctx context.Context, m switchboard.Message) (switchb
 // a double-clicked send.
 const DuplicateSMSWindow = 2 * time.Second
 
-// checkSMSLimits refuses outbound SMS m, with CodeRateLimited naming "to",
-// when an identical one was stored within DuplicateSMSWindow, or when its
-// agent has sent the tenant's daily cap (Tenant.SMSDailyPerRecipient) to the
-// same number since midnight in the tenant's time zone. Messages that failed
-// count for neither: they reached no one. It runs in the transaction that
-// inserts m, serialized per (tenant, agent, recipient), so two sends racing
-// cannot both pass: SQLite's single writer does that by itself, PostgreSQL
-// takes an advisory lock held until the commit.
+// checkSMSLimits refuses an agent's outbound SMS m, with CodeRateLimited
+// naming "to", when an identical one was stored within DuplicateSMSWindow,
+// or when the agent has sent the tenant's daily cap
+// (Tenant.SMSDailyPerRecipient) to the same number since midnight in the
+// tenant's time zone. Both are Voiso's rules for agents: a message without
+// one (an integration's, which may well repeat itself) is not checked, so
+// the dialects that send so behave as before. Messages that failed count
+// for neither: they reached no one. It runs in the transaction that inserts
+// m, serialized per (tenant, agent, recipient), so two sends racing cannot
+// both pass: SQLite's single writer does that by itself, PostgreSQL takes an
+// advisory lock held until the commit.
 func (t *tx) checkSMSLimits(ctx context.Context, m switchboard.Message) error {
-	user := int64(0)
-	if m.UserID != nil {
-		user = *m.UserID
+	if m.UserID == nil {
+		return nil
 	}
+	user := *m.UserID
 	if err := t.serialize(ctx, fmt.Sprintf("sms/%d/%s", user, m.To), m.TenantID); err != nil {
 		return err
 	}
-	userCond, args := "user_id IS NULL", []any{m.TenantID}
-	if m.UserID != nil {
-		userCond, args = "user_id = ?", append(args, user)
-	}
 	var dup int
-	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE tenant_id = ? AND `+userCond+` AND to_number = ?
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE tenant_id = ? AND user_id = ? AND to_number = ?
 		AND created_at > ? AND direction = ? AND status <> ? AND from_number = ? AND body = ?`,
-		append(args, m.To, micros(t.now.Add(-DuplicateSMSWindow)), string(switchboard.Outbound), string(switchboard.MessageFailed),
-			m.From, m.Body)...).Scan(&dup); err != nil {
+		m.TenantID, user, m.To, micros(t.now.Add(-DuplicateSMSWindow)), string(switchboard.Outbound), string(switchboard.MessageFailed),
+		m.From, m.Body).Scan(&dup); err != nil {
 		return fmt.Errorf("check duplicate SMS: %w", err)
 	}
 	if dup > 0 {
 		return &switchboard.Error{Code: switchboard.CodeRateLimited, Message: "the same message was just sent to this number",
 			Fields: map[string]string{"to": "was sent the same message less than 2 seconds ago"}}
-	}
-	if m.UserID == nil {
-		return nil
 	}
 	var limit int
 	var zone string

@@ -155,8 +155,9 @@ func TestSMSFailedNotCounted(t *testing.T) {
 	})
 }
 
-// TestSMSDuplicateWindow checks that an identical SMS is refused for 2 s and
-// only an identical one: same sender number, recipient, agent and text.
+// TestSMSDuplicateWindow checks that an agent's identical SMS is refused for
+// 2 s and only an identical one: same sender number, recipient, agent and
+// text.
 func TestSMSDuplicateWindow(t *testing.T) {
 	forEachEngineAt(t, time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), func(t *testing.T, db *sqlstore.DB, c *clock) {
 		ctx := context.Background()
@@ -191,7 +192,10 @@ func TestSMSDuplicateWindow(t *testing.T) {
 		if err := create(inbound); err != nil {
 			t.Errorf("an inbound text twice: %v", err)
 		}
-		wantField(t, "identical without an agent", create(sms(tn.ID, nil, from, to, "hello")), switchboard.CodeRateLimited, "to")
+		// An integration's text (no agent) may repeat itself.
+		if err := create(sms(tn.ID, nil, from, to, "hello")); err != nil {
+			t.Errorf("identical without an agent: %v", err)
+		}
 		c.advance(time.Millisecond) // 2 s after the first
 		if err := create(sms(tn.ID, &ann.ID, from, to, "hello")); err != nil {
 			t.Fatalf("identical 2 s later: %v", err)
