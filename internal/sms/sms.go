@@ -13,6 +13,11 @@
 // A number that withdrew its consent (texted STOP to one of the tenant's
 // numbers, which the conversation service records) is refused every
 // message until it texts START (NoConsent).
+//
+// An agent's messages (Outbound.UserID) also meet Voiso's limits, which the
+// store checks in the transaction that records them, so that racing sends
+// cannot both pass: at most the tenant's SMSDailyPerRecipient a day to one
+// number, and no identical text within 2 seconds (CodeRateLimited).
 package sms
 
 import (
