@@ -27,8 +27,9 @@ func (db *DB) AddCampaignLeads(ctx context.Context, tenantID, campaignID int64, 
 	res, err := db.InsertLeads(ctx, tenantID, switchboard.LeadTarget{CampaignID: campaignID}, leads)
 	// The cooldown runs from the end of the import whatever its outcome,
 	// and even when the caller has gone.
-	if rerr := db.inTx(context.WithoutCancel(ctx), func(t *tx) error {
-		_, err := t.exec(ctx, "UPDATE lead_import_claims SET until = ? WHERE campaign_id = ?",
+	rctx := context.WithoutCancel(ctx)
+	if rerr := db.inTx(rctx, func(t *tx) error {
+		_, err := t.exec(rctx, "UPDATE lead_import_claims SET until = ? WHERE campaign_id = ?",
 			micros(t.now.Add(switchboard.LeadImportCooldown)), campaignID)
 		return err
 	}); rerr != nil {
