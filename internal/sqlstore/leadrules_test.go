@@ -84,6 +84,22 @@ func TestAddCampaignLeadsOneAtATime(t *testing.T) {
 		if err != nil || page.Total != 501 {
 			t.Fatalf("campaign leads = %d, %v; want 501", page.Total, err)
 		}
+		// An import whose process died holds the campaign until its lease
+		// ends, not for ever.
+		c.advance(2 * time.Second)
+		if err := sqlstore.RunTx(ctx, db, func(exec func(string, ...any) error) error {
+			return exec("UPDATE lead_import_claims SET until = ? WHERE campaign_id = ?",
+				c.now().Add(switchboard.LeadImportLease).UnixMicro(), f.camp.ID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(switchboard.LeadImportLease - time.Millisecond)
+		_, err = db.AddCampaignLeads(ctx, f.tn.ID, f.camp.ID, batch(10, 1))
+		wantField(t, "import while a dead one's lease runs", err, switchboard.CodeConflict, "campaign_id")
+		c.advance(time.Millisecond)
+		if _, err := db.AddCampaignLeads(ctx, f.tn.ID, f.camp.ID, batch(10, 1)); err != nil {
+			t.Fatalf("import once a dead one's lease ended: %v", err)
+		}
 		// Deleting the campaign takes its claim with it.
 		if err := db.DeleteCampaign(ctx, f.tn.ID, camp2.ID); err != nil {
 			t.Fatalf("delete a campaign that imported leads: %v", err)
