@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 // TestStartCall replays seed 001: both examples answer {"call":{"id"}} with
@@ -100,4 +105,39 @@ func TestErrorsOutsideRoutes(t *testing.T) {
 		f.expect(tc[0], tc[1], key, nil, 404, `{"error":"Not found"}`)
 	}
 	f.expect("GET", "/api/v4/openapi.json", "", nil, 200, "")
+	// A user key, bound to one person, is refused: Voiso's keys belong to
+	// the contact center.
+	uk, err := f.db.CreateAPIKey(context.Background(), f.tenant.ID, switchboard.APIKey{Name: "ann", UserID: &f.agent.ID,
+		Scopes: switchboard.UserKeyScopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.expect("GET", "/api/v4/users", uk.Secret, nil, 403, `{"error":"Forbidden"}`)
+}
+
+// TestRateLimited checks the seed's 429 body, with Retry-After, once the
+// key's budget is spent.
+func TestRateLimited(t *testing.T) {
+	f := newFixture(t)
+	log := slog.New(slog.DiscardHandler)
+	srv := httptest.NewServer(New(Options{Store: f.db, Auth: httpapi.NewAuthenticator(f.db, time.Minute, log),
+		Limiter: httpapi.NewRateLimiter(0.001, 2), Calls: f.calls, Log: log}))
+	t.Cleanup(srv.Close)
+	f.srv = srv
+	key := f.keyFor(switchboard.ScopeVoiceCallManage)
+	body := map[string]any{"user_id": "999999", "phone_number": "18885658889"}
+	for range 2 {
+		f.expect("POST", "/api/v4/voice/calls", key, body, 422, "")
+	}
+	f.expect("POST", "/api/v4/voice/calls", key, body, 429, `{"error":"Too many requests"}`)
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v4/users", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
 }
