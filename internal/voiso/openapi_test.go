@@ -18,7 +18,7 @@ func TestOpenAPIGolden(t *testing.T) {
 	doc := api.OpenAPI()
 	var v struct {
 		Paths map[string]map[string]struct {
-			Scope string `json:"x-voiso-scope"`
+			Scope string `json:"x-required-scope"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(doc, &v); err != nil {
