@@ -58,6 +58,7 @@ func TestCampaignWrites(t *testing.T) {
 	if !sameJSON(`{"leads_import":{"created":["15551234567"],"rejected":["not a number"],"duplicates":["+15551234567"]}}`, out) {
 		t.Errorf("leads import %s", out)
 	}
+	f.skew.Add(int64(switchboard.LeadImportCooldown)) // past the first import's cooldown
 	out = f.expect("POST", base+"/leads", manage, `[{"phone_number": "15551234567"}, {"phone_number": "15557654321"}]`, 200,
 		`{"leads_import":{"created":["15557654321"],"rejected":[],"duplicates":["15551234567"]}}`)
 	leads, err := f.db.Leads(ctx, f.tenant.ID, switchboard.LeadTarget{CampaignID: f.campaign.ID}, switchboard.LeadFilter{}, switchboard.ListOptions{Limit: 10})
@@ -90,4 +91,48 @@ func TestCampaignWrites(t *testing.T) {
 	f.expect("POST", base+"/pause", manage, nil, 409, `{"errors":{"status":["cannot be paused while stopped"]}}`)
 	f.expect("POST", base+"/stop", f.keyFor(switchboard.ScopeCampaignsRead), nil, 403, `{"error":"Forbidden"}`)
 	f.expect("POST", "/api/v4/campaigns/999999/pause", manage, nil, 404, `{"error":"Not found"}`)
+}
+
+// TestCampaignLeadUpdates adds leads, some inactive, updates them by
+// number, and checks that a second import while one is fresh is 409.
+func TestCampaignLeadUpdates(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	shapes := loadShapes(t)
+	manage := f.keyFor(switchboard.ScopeCampaignsManage)
+	base := fmt.Sprintf("/api/v4/campaigns/%d", f.campaign.ID)
+	f.expect("POST", base+"/leads", manage, `[{"phone_number": "15551230001", "active": false}, {"phone_number": "15551230002", "name": "Bo"}]`,
+		200, `{"leads_import":{"created":["15551230001","15551230002"],"rejected":[],"duplicates":[]}}`)
+	// The campaign's import is fresh: another within 2 s is refused.
+	f.expect("POST", base+"/leads", manage, `[{"phone_number": "15551230003"}]`, 409,
+		`{"errors":{"campaign_id":["is importing leads: try again in a few seconds"]}}`)
+	f.skew.Add(int64(switchboard.LeadImportCooldown))
+	f.expect("POST", base+"/leads", manage, `[{"phone_number": "15551230003"}]`, 200, "")
+	lead := func(number string) switchboard.Lead {
+		t.Helper()
+		p, err := f.db.Leads(ctx, f.tenant.ID, switchboard.LeadTarget{CampaignID: f.campaign.ID}, switchboard.LeadFilter{Number: number},
+			switchboard.ListOptions{Limit: 10})
+		if err != nil || len(p.Items) != 1 {
+			t.Fatalf("lead %s: %+v %v", number, p, err)
+		}
+		return p.Items[0]
+	}
+	if l := lead("+15551230001"); l.Status != switchboard.LeadSkipped {
+		t.Errorf("inactive lead added as %s", l.Status)
+	}
+	out := f.expect("PATCH", base+"/leads", manage, `[{"phone_number": "15551230001", "active": true, "name": "Al", "priority": 1},
+		{"phone_number": "+15551230002", "active": false, "source": {"system": "zoho", "url": "https://crm.example.com/2"}},
+		{"phone_number": "15559999999", "name": "Nobody"}, {"phone_number": "nope"}]`, 200,
+		`{"leads_update":{"updated":["15551230001","+15551230002"],"not_found":["15559999999"],"rejected":["nope"]}}`)
+	checkShape(t, shapes, "leads update", out)
+	if l := lead("+15551230001"); l.Status != switchboard.LeadUpcoming || l.Name != "Al" || l.Priority != 1000 {
+		t.Errorf("lead 1 after the update: %+v", l)
+	}
+	if l := lead("+15551230002"); l.Status != switchboard.LeadSkipped || l.Name != "Bo" || l.Fields["source_system"] != "zoho" ||
+		l.Fields["source_url"] != "https://crm.example.com/2" {
+		t.Errorf("lead 2 after the update: %+v", l)
+	}
+	f.expect("PATCH", base+"/leads", manage, `[{"name": "x"}]`, 422, `{"errors":{"[0].phone_number":["is missing"]}}`)
+	f.expect("PATCH", base+"/leads", f.keyFor(switchboard.ScopeCampaignsRead), `[]`, 403, `{"error":"Forbidden"}`)
+	f.expect("PATCH", "/api/v4/campaigns/999999/leads", manage, `[]`, 404, `{"error":"Not found"}`)
 }
