@@ -56,12 +56,25 @@ type fixture struct {
 	otherQueue switchboard.Queue
 }
 
+// eachEngine runs test on a fixture over each engine: SQLite always,
+// PostgreSQL when sqlstoretest.PostgresEnv is set.
+func eachEngine(t *testing.T, test func(t *testing.T, f *fixture)) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) { test(t, newFixtureAt(t, mk(t))) })
+	}
+}
+
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureAt(t, sqlstoretest.SQLiteURL(t))
+}
+
+func newFixtureAt(t *testing.T, dbURL string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	f := &fixture{t: t, keys: map[string]string{}, number: "+18885658889"}
-	db := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{Logger: log,
+	db := sqlstoretest.Open(t, dbURL, sqlstore.Options{Logger: log,
 		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	f.db = db
 	must := func(err error) {
