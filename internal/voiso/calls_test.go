@@ -78,6 +78,20 @@ func TestStartCall(t *testing.T) {
 			})
 		}
 		f.t = t
+		// An agent with nothing to ring (no extension, no SIP username) is
+		// 422 on user_id, whatever the core's words.
+		bare, err := f.db.CreateUser(ctx, f.tenant.ID, switchboard.User{Email: "bare@example.com", FirstName: "Bare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.SetPresence(ctx, f.tenant.ID, bare.ID, switchboard.StatusAvailable, false); err != nil {
+			t.Fatal(err)
+		}
+		out = f.expect("POST", "/api/v4/voice/calls", key, map[string]any{"user_id": bare.ID, "phone_number": "15550002000"}, 422, "")
+		var v ValidationBody
+		if err := json.Unmarshal(out, &v); err != nil || len(v.Errors) != 1 || len(v.Errors["user_id"]) != 1 {
+			t.Errorf("an agent with nothing to ring: %s", out)
+		}
 		// The covering native scope admits the route.
 		if _, err := f.db.SetPresence(ctx, f.tenant.ID, f.supervisor.ID, switchboard.StatusAvailable, false); err != nil {
 			t.Fatal(err)
