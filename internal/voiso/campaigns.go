@@ -171,6 +171,11 @@ func (a *API) campaignRoutes() []route {
 			Doc: "A JSON array of at most 1,000 leads. Each number is created, a duplicate of one already in the campaign " +
 				"(or earlier in the request), or rejected when it is not a phone number.",
 			Scope: switchboard.ScopeCampaignsManage}, a.addLeads),
+		handler(route{Method: "PATCH", Path: base + "/leads", Summary: "Update a campaign's leads, found by phone number",
+			Doc: "A JSON array of at most 1,000 changes, each naming a lead by phone_number; name, source, priority and " +
+				"active change when given. Each number is updated, not_found, or rejected (not a phone number, or a change " +
+				"the lead's state refuses).",
+			Scope: switchboard.ScopeCampaignsManage}, a.updateLeads),
 	}
 }
 
@@ -400,8 +405,11 @@ func toLead(in leadIn) (switchboard.Lead, bool) {
 	return l, true
 }
 
-// addLeads inserts the leads in one transaction, so the answer can say
-// which were created, which were duplicates and which were rejected.
+// addLeads inserts the leads as one import (refused with 409 naming
+// campaign_id while another import into the campaign runs, or for 2 s
+// after), so the answer can say which were created, which were duplicates
+// and which were rejected. A created lead sent with active false is then
+// taken off dialling (skipped), as the update would.
 func (a *API) addLeads(ctx context.Context, c *call, in *[]leadIn) (leadsImport, error) {
 	cp, err := a.campaign(ctx, c)
 	if err != nil {
@@ -412,7 +420,7 @@ func (a *API) addLeads(ctx context.Context, c *call, in *[]leadIn) (leadsImport,
 	}
 	res := leadsImportResult{Created: []string{}, Rejected: []string{}, Duplicates: []string{}}
 	var leads []switchboard.Lead
-	var numbers []string
+	var sent []leadIn
 	for _, li := range *in {
 		l, ok := toLead(li)
 		if !ok {
@@ -420,12 +428,12 @@ func (a *API) addLeads(ctx context.Context, c *call, in *[]leadIn) (leadsImport,
 			continue
 		}
 		leads = append(leads, l)
-		numbers = append(numbers, li.PhoneNumber)
+		sent = append(sent, li)
 	}
 	if len(leads) == 0 {
 		return leadsImport{LeadsImport: res}, nil
 	}
-	got, err := a.opt.Store.InsertLeads(ctx, c.tenantID(), switchboard.LeadTarget{CampaignID: cp.ID}, leads)
+	got, err := a.opt.Store.AddCampaignLeads(ctx, c.tenantID(), cp.ID, leads)
 	if err != nil {
 		return leadsImport{}, err
 	}
@@ -433,12 +441,125 @@ func (a *API) addLeads(ctx context.Context, c *call, in *[]leadIn) (leadsImport,
 	for _, i := range got.Duplicates {
 		dup[i] = true
 	}
-	for i, n := range numbers {
+	for i, li := range sent {
 		if dup[i] {
-			res.Duplicates = append(res.Duplicates, n)
-		} else {
-			res.Created = append(res.Created, n)
+			res.Duplicates = append(res.Duplicates, li.PhoneNumber)
+			continue
+		}
+		res.Created = append(res.Created, li.PhoneNumber)
+		if li.Active != nil && !*li.Active {
+			active := false
+			if _, err := a.updateLead(ctx, c.tenantID(), cp.ID, leads[i].PhoneNumber, leadPatch{Active: &active}); err != nil {
+				return leadsImport{}, err
+			}
 		}
 	}
 	return leadsImport{LeadsImport: res}, nil
+}
+
+// leadPatch is one lead of the update-leads array: the lead is found by its
+// number, and only the fields given change (name, source, priority,
+// active), as Voiso's update allows.
+type leadPatch struct {
+	PhoneNumber string      `json:"phone_number" required:"true" limit:"64"`
+	Name        *string     `json:"name" limit:"200"`
+	Source      *leadSource `json:"source"`
+	Priority    *int        `json:"priority" range:"1,1000"`
+	Active      *bool       `json:"active"`
+}
+
+type leadsUpdate struct {
+	LeadsUpdate leadsUpdateResult `json:"leads_update"`
+}
+
+type leadsUpdateResult struct {
+	Updated  []string `json:"updated"`
+	NotFound []string `json:"not_found"`
+	Rejected []string `json:"rejected"`
+}
+
+// updateLeads changes each lead the array names by number: updated,
+// not_found when the campaign has no lead with that first number, rejected
+// when the number is not a phone number or the change is refused (a lead
+// already dialled to its end cannot be made active again).
+func (a *API) updateLeads(ctx context.Context, c *call, in *[]leadPatch) (leadsUpdate, error) {
+	cp, err := a.campaign(ctx, c)
+	if err != nil {
+		return leadsUpdate{}, err
+	}
+	if len(*in) > maxLeads {
+		return leadsUpdate{}, invalid("leads", "must be at most 1000 per request")
+	}
+	res := leadsUpdateResult{Updated: []string{}, NotFound: []string{}, Rejected: []string{}}
+	for _, lp := range *in {
+		n, err := phone.Normalize(lp.PhoneNumber, "")
+		if err != nil {
+			res.Rejected = append(res.Rejected, lp.PhoneNumber)
+			continue
+		}
+		found, err := a.updateLead(ctx, c.tenantID(), cp.ID, n, lp)
+		switch code := switchboard.ErrorCode(err); {
+		case err == nil && !found:
+			res.NotFound = append(res.NotFound, lp.PhoneNumber)
+		case err == nil:
+			res.Updated = append(res.Updated, lp.PhoneNumber)
+		case code == switchboard.CodeInvalid || code == switchboard.CodeConflict:
+			res.Rejected = append(res.Rejected, lp.PhoneNumber)
+		default:
+			return leadsUpdate{}, err
+		}
+	}
+	return leadsUpdate{LeadsUpdate: res}, nil
+}
+
+// updateLead applies lp to every lead of the campaign whose first number is
+// number (E.164); found is false when there is none.
+func (a *API) updateLead(ctx context.Context, tenantID, campaignID int64, number string, lp leadPatch) (found bool, err error) {
+	p, err := a.opt.Store.Leads(ctx, tenantID, switchboard.LeadTarget{CampaignID: campaignID}, switchboard.LeadFilter{Number: number},
+		switchboard.ListOptions{Limit: switchboard.MaxPageLimit, SkipTotal: true})
+	if err != nil {
+		return false, err
+	}
+	for _, l := range p.Items {
+		if _, err := a.opt.Store.UpdateLeadFunc(ctx, tenantID, l.ID, func(l *switchboard.Lead) error { return patchLead(l, lp) }); err != nil {
+			return true, err
+		}
+	}
+	return len(p.Items) > 0, nil
+}
+
+// patchLead applies lp's given fields to l. Active false takes a lead that
+// is still to be dialled off dialling (skipped), and is refused while a
+// dial of it runs; active true puts a skipped lead back (upcoming). A lead
+// dialled to its end is neither: it is not dialled again either way.
+func patchLead(l *switchboard.Lead, lp leadPatch) error {
+	if lp.Name != nil {
+		l.Name = *lp.Name
+	}
+	if lp.Source != nil {
+		if l.Fields == nil {
+			l.Fields = map[string]string{}
+		}
+		l.Fields[fieldSourceSystem], l.Fields[fieldSourceURL] = lp.Source.System, lp.Source.URL
+		for _, k := range []string{fieldSourceSystem, fieldSourceURL} {
+			if l.Fields[k] == "" {
+				delete(l.Fields, k)
+			}
+		}
+	}
+	if lp.Priority != nil {
+		l.Priority = maxLeads + 1 - *lp.Priority
+	}
+	if lp.Active != nil {
+		switch {
+		case *lp.Active && l.Status == switchboard.LeadSkipped:
+			l.Status = switchboard.LeadUpcoming
+		case !*lp.Active && (l.Status == switchboard.LeadUpcoming || l.Status == switchboard.LeadRedialScheduled):
+			l.Status = switchboard.LeadSkipped
+		case !*lp.Active && slices.Contains([]switchboard.LeadStatus{switchboard.LeadPreviewing, switchboard.LeadDialing,
+			switchboard.LeadQueued, switchboard.LeadConnected}, l.Status):
+			return invalid("active", "cannot change while the lead is being dialled")
+		}
+	}
+	return nil
 }

@@ -229,7 +229,20 @@
 // 1 (first) to 1000, the core's the other way: a lead of priority p is the
 // core's 1001-p. source.system and source.url, and each context header,
 // are kept in the lead's fields (source_system, source_url, the header's
-// name). Field errors of an item are named [i].field.
+// name). Field errors of an item are named [i].field. A lead sent with
+// active false is created and then taken off dialling (skipped). One import
+// into a campaign runs at a time: another while it runs, or within 2 s of
+// its end, is 409 {"errors":{"campaign_id":[…]}}, as Voiso refuses
+// overlapping imports.
+//
+// Update leads (PATCH /api/v4/campaigns/{id}/leads; not found for v4, built
+// as the help article describes it) takes the same array: each item names
+// its lead by phone_number (the lead's first number) and changes the
+// fields it gives, of name, source, priority and active (false skips a lead
+// still to be dialled, true puts a skipped one back; refused while a dial of
+// it runs). The answer is {"leads_update": {updated, not_found, rejected}},
+// each the numbers as sent, rejected holding the numbers that are not
+// phone numbers and the changes refused.
 //
 // A 409 or 422 the core raises without naming a field is
 // {"errors":{"base":["<why>"]}}: the two bodies of the overview are the only

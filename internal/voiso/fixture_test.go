@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ type fixture struct {
 	keys map[string]string
 	// otherKey is a * key of the other tenant.
 	otherKey string
+	// skew moves the store's clock ahead (nanoseconds), past time rules
+	// such as the lead import cooldown.
+	skew atomic.Int64
 
 	agent, supervisor, deactivated switchboard.User
 	team                           switchboard.Team
@@ -52,12 +56,27 @@ type fixture struct {
 	otherQueue switchboard.Queue
 }
 
+// eachEngine runs test on a fixture over each engine: SQLite always,
+// PostgreSQL when sqlstoretest.PostgresEnv is set.
+func eachEngine(t *testing.T, test func(t *testing.T, f *fixture)) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) { test(t, newFixtureAt(t, mk(t))) })
+	}
+}
+
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureAt(t, sqlstoretest.SQLiteURL(t))
+}
+
+func newFixtureAt(t *testing.T, dbURL string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	db := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{Logger: log})
-	f := &fixture{t: t, db: db, keys: map[string]string{}, number: "+18885658889"}
+	f := &fixture{t: t, keys: map[string]string{}, number: "+18885658889"}
+	db := sqlstoretest.Open(t, dbURL, sqlstore.Options{Logger: log,
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+	f.db = db
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

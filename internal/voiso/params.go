@@ -286,8 +286,13 @@ func decodeObject(raw []byte, v reflect.Value, path string, p switchboard.Proble
 			}
 			continue
 		}
-		fv := v.Field(i)
-		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshaler) && f.Type.PkgPath() != "time" {
+		fv, ft := v.Field(i), f.Type
+		if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+			// An optional object: decoded like a nested one, when given.
+			fv.Set(reflect.New(ft.Elem()))
+			fv, ft = fv.Elem(), ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshaler) && ft.PkgPath() != "time" {
 			if err := decodeObject(val, fv, full, p); err != nil {
 				return err
 			}

@@ -3,10 +3,15 @@ package voiso
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"switchboard"
 )
 
 func query(s string) url.Values {
@@ -141,5 +146,67 @@ func TestFlexID(t *testing.T) {
 		} else if fmt.Sprint(err) != "must be an integer" {
 			t.Errorf("flexID(%s): %v", in, err)
 		}
+	}
+}
+
+// TestDecode checks that every field's problem is reported at once, in
+// Voiso's words, unknown fields ignored.
+func TestDecode(t *testing.T) {
+	type inner struct {
+		A string `json:"a"`
+		N int    `json:"n" range:"0,5"`
+	}
+	type body struct {
+		ID    flexID `json:"id" required:"true"`
+		S     string `json:"s" required:"true"`
+		In    inner  `json:"in"`
+		Opt   *inner `json:"opt"`
+		List  []int  `json:"list" range:"0,9"`
+		Flag  bool   `json:"flag"`
+		Empty string `json:"empty"`
+	}
+	for _, tc := range []struct {
+		raw    string
+		fields map[string]string
+		bad    bool
+	}{
+		{`{"id": "7", "s": "x", "unknown": [1, {"deep": true}]}`, nil, false},
+		{``, map[string]string{"id": "is missing", "s": "is missing"}, false},
+		{`{"id": null, "s": 1}`, map[string]string{"id": "is missing", "s": "must be a string"}, false},
+		{`{"id": 1, "s": "x", "in": {"a": 1, "n": "2"}, "opt": {"a": []}}`,
+			map[string]string{"in.a": "must be a string", "in.n": "must be an integer", "opt.a": "must be a string"}, false},
+		{`{"id": 1, "s": "x", "in": [], "list": {}, "flag": "yes"}`,
+			map[string]string{"in": "must be an object", "list": "must be an array", "flag": "must be true or false"}, false},
+		{`{"id": 1, "s": "x", "in": {"n": 6}, "opt": {"n": 0}}`,
+			map[string]string{"in.n": "must be between 0 and 5"}, false},
+		{`{"id": "x", "s": 2, "in": {"n": 9}}`,
+			map[string]string{"id": "must be an integer", "s": "must be a string", "in.n": "must be between 0 and 5"}, false},
+		{`[1]`, nil, true},
+		{`{"id": 1`, nil, true},
+		{`"text"`, nil, true},
+	} {
+		var got body
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tc.raw))
+		err := decode(r, &got)
+		switch {
+		case tc.bad:
+			if switchboard.ErrorCode(err) != switchboard.CodeBadRequest {
+				t.Errorf("%s: %v, want a bad request", tc.raw, err)
+			}
+		case tc.fields == nil:
+			if err != nil || got.ID != 7 && got.ID != 1 {
+				t.Errorf("%s: %+v, %v", tc.raw, got, err)
+			}
+		default:
+			if f := switchboard.ErrorFields(err); switchboard.ErrorCode(err) != switchboard.CodeInvalid || !maps.Equal(f, tc.fields) {
+				t.Errorf("%s: %v %v, want %v", tc.raw, switchboard.ErrorCode(err), f, tc.fields)
+			}
+		}
+	}
+	// An array body names its items' fields [i].field.
+	var leads []leadIn
+	err := decode(httptest.NewRequest("POST", "/", strings.NewReader(`[{"phone_number": "1"}, {"priority": 0}]`)), &leads)
+	if f := switchboard.ErrorFields(err); !maps.Equal(f, map[string]string{"[1].phone_number": "is missing", "[1].priority": "must be between 1 and 1000"}) {
+		t.Errorf("array body: %v", f)
 	}
 }
