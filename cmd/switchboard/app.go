@@ -437,7 +437,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 		voiso.New(voiso.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, Dialer: dial, Conversations: orNil(convs),
-			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
+			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,

@@ -63,7 +63,7 @@ var (
 		served            bool
 	}{
 		{"native", "/v1", "Authorization: Bearer %s", true},
-		{"voiso", "/api/v4", "Authorization: Bearer %s", false},
+		{"voiso", "/api/v4", "Authorization: Bearer %s", true},
 		{"voxloud", "/api/v1", "Voverc-Auth: %s", true},
 		{"voice360", "/v3/voice/{account_id}", "X-API-Key: %s", true},
 		{"ujet", "/apps/api/v1", "Authorization: Basic %s", false},
