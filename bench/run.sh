@@ -8,6 +8,7 @@ rounds=${1:-3}
 # The rows of the scale table in BENCHMARKS.md each have a script of their own,
 # printing figure, target and ratio to a baseline from the same run:
 #   bench/cdr.sh       call-record pages at 100k/1M/10M rows (seeds bench/data/ first: long)
+#   bench/voiso_cdrs.sh  Voiso's CDR list over 1M calls: filtered page, cursor walk (seeds first)
 #   bench/export.sh    CSV export over a million records, both engines (about 12 minutes)
 #   bench/reads.sh     GET /v1/users cold, warm and 304 against bare handlers
 #   bench/webhooks.sh  webhook drain and latency at 5,000 events/s offered
