@@ -303,7 +303,8 @@ type QueueRef struct {
 	Name string `json:"name"`
 }
 
-// CampaignRef is a campaign as an event saw it.
+// CampaignRef is a campaign as an event saw it (Name is empty when it was
+// gone).
 type CampaignRef struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
@@ -347,7 +348,8 @@ type CallEventPayload struct {
 	ParentID  *int64     `json:"parent_id"`
 	Source    CallSource `json:"source"`
 	// Campaign is the campaign whose dialer placed the call, named at the
-	// time (payload v2 on).
+	// time (Name empty when it was gone); absent for other calls, and in
+	// payloads written before calls knew their campaign.
 	Campaign    *CampaignRef `json:"campaign,omitempty"`
 	Recorded    bool         `json:"recorded"`
 	Media       string       `json:"media"`
@@ -373,6 +375,10 @@ func (p CallEventPayload) Call(tenantID int64) Call {
 		Hold: time.Duration(p.HoldSeconds * float64(time.Second)), HoldSeconds: p.HoldSeconds, Disposition: p.Disposition,
 		HangupBy: p.HangupBy, HangupCause: p.HangupCause, CreatedAt: p.CreatedAt, QueuedAt: p.QueuedAt, RingingAt: p.RingingAt,
 		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID, IVRMenuID: p.IVRMenuID}
+	if p.Campaign != nil {
+		id := p.Campaign.ID
+		c.CampaignID = &id
+	}
 	for _, u := range p.Ringing {
 		c.RingingAgents = append(c.RingingAgents, u.ID)
 	}

@@ -25,25 +25,59 @@ type RecordFilter struct {
 	Types []RecordType
 	// Since and Until bound the start (Until exclusive); EndedSince and
 	// EndedUntil bound the end (records not ended are left out when either
-	// is set).
+	// is set). An SMS ends when delivered, or when sent if no receipt
+	// says more.
 	Since, Until           *time.Time
 	EndedSince, EndedUntil *time.Time
 	// Subtypes are the dialect's record subtypes as the core names them:
-	// inbound, outbound, click_to_call, dialer, queue_callback for calls;
-	// the channel for conversations; inbound or outbound for SMS.
+	// the CallSubtype names for calls; the channel for conversations;
+	// inbound or outbound (the direction) for SMS. A kind none of whose
+	// subtypes is named is left out.
 	Subtypes     []string
 	Dispositions []Disposition // calls only
-	AgentIDs     []int64
-	TeamIDs      []int64 // calls handled by members of these teams
-	QueueIDs     []int64
-	CampaignIDs  []int64  // calls only
-	SourceIDs    []string // calls only: Call.Source.AccountID
-	// From and To match either side's number exactly (E.164); FromLike and
-	// ToLike match a pattern where * stands for any run of digits.
+	AgentIDs     []int64       // the call's or conversation's agent, the SMS's sender
+	TeamIDs      []int64       // records of members of these teams
+	QueueIDs     []int64       // calls and conversations only
+	CampaignIDs  []int64       // calls only
+	SourceIDs    []string      // calls only: Call.Source.AccountID
+	// From matches the calling side's number exactly (E.164), To the called
+	// side's, any of the list; FromLike and ToLike match that side against a
+	// pattern where * stands for any run of digits ("+4420*"), every other
+	// character for itself. Conversations have no such numbers: these
+	// leave them out.
 	From, To         []string
 	FromLike, ToLike string
 	// Newest lists the latest first.
 	Newest bool
+}
+
+// The subtypes of a call, as CallSubtype derives them.
+const (
+	CallSubtypeInbound       = "inbound"
+	CallSubtypeOutbound      = "outbound"
+	CallSubtypeClickToCall   = "click_to_call"
+	CallSubtypeDialer        = "dialer"
+	CallSubtypeQueueCallback = "queue_callback"
+)
+
+// CallSubtype is the kind of call c is, derived rather than stored so that
+// no write has to keep it: a call a campaign placed is dialer; a scheduled
+// call (a callback) queue_callback; an outbound call an outside system
+// started (Start call, a CRM's click-to-call: Source.System is set)
+// click_to_call; any other outbound call outbound; the rest inbound. The
+// record list's Subtypes filter applies the same rule in SQL.
+func CallSubtype(c *Call) string {
+	switch {
+	case c.CampaignID != nil:
+		return CallSubtypeDialer
+	case c.ScheduledAt != nil:
+		return CallSubtypeQueueCallback
+	case c.Direction == Outbound && c.Source.System != "":
+		return CallSubtypeClickToCall
+	case c.Direction == Outbound:
+		return CallSubtypeOutbound
+	}
+	return CallSubtypeInbound
 }
 
 // Record is one entry of a record list: exactly one of Call, Conversation and

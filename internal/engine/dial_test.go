@@ -635,3 +635,31 @@ func TestDialConnectedBehavesAsAQueuedCall(t *testing.T) {
 	}
 	w.checkIdle(t)
 }
+
+// TestDialCampaignID checks that a dial's campaign is on its call from its
+// first change to its end, preview or not, and that a dial without one
+// leaves the call without a campaign.
+func TestDialCampaignID(t *testing.T) {
+	w := newDialWorld(t, switchboard.Queue{Name: "Campaign"}, answers(time.Second), answers(time.Second))
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second})
+	w.drv.SetNumber("+15550003333", sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second})
+	w.drv.SetNumber("+15550004444", sim.Script{Behavior: sim.Reject, AnswerAfter: time.Second})
+	progressive := w.dial(t, engine.Dial{Number: "+15550002222", CampaignID: 42})
+	preview := w.dial(t, engine.Dial{AgentID: 2, Number: "+15550003333", CampaignID: 43})
+	plain := w.dial(t, engine.Dial{Number: "+15550004444"})
+	w.clock.Advance(time.Hour)
+	for _, tt := range []struct {
+		id   int64
+		want string
+	}{{progressive, "42"}, {preview, "43"}, {plain, "<nil>"}} {
+		c, _, _, ok := w.call(tt.id)
+		got := "<nil>"
+		if c.CampaignID != nil {
+			got = fmt.Sprint(*c.CampaignID)
+		}
+		if !ok || got != tt.want {
+			t.Errorf("call %d ended %v with campaign %s, want %s", tt.id, ok, got, tt.want)
+		}
+	}
+	w.checkIdle(t)
+}

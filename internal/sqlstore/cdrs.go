@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"switchboard"
 )
@@ -31,26 +30,26 @@ import (
 // three characters on PostgreSQL, are checked with LIKE on the rows the other
 // conditions select (the period's, through its index).
 
-// minTrigram is the shortest part of a number PostgreSQL's trigram index
-// can find.
-const minTrigram = 3
+// sqlCond is one condition of a WHERE clause with its arguments.
+type sqlCond struct {
+	sql  string
+	args []any
+}
 
 // cdrQuery builds the FROM…WHERE of a list of f's calls, and the query that
 // counts them: a counter when f filters nothing but whether calls ended. On
 // SQLite a search for part of a number asks the number index first, once,
 // and the page and its count read the ids it found (as a JSON array, so that
 // the statement's text stays the same): an FTS5 query costs more than
-// reading its few dozen answers twice.
-func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFilter) (listQuery, error) {
+// reading its few dozen answers twice. more are further conditions (the
+// record list's subtypes), ANDed with f's.
+func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFilter, more ...sqlCond) (listQuery, error) {
 	q := listQuery{cols: callCols, key: "id", desc: f.Newest}
 	var conds []string
 	add := func(cond string, args ...any) {
 		conds = append(conds, cond)
 		q.args = append(q.args, args...)
 	}
-	// plus is "+" when the ids come from a driving set, so that the outer
-	// conditions filter those rows rather than pick an index of their own.
-	plus := ""
 	var period []string
 	var periodArgs []any
 	if f.Since != nil {
@@ -59,36 +58,18 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 	if f.Until != nil {
 		period, periodArgs = append(period, "created_at < ?"), append(periodArgs, micros(*f.Until))
 	}
-	inPeriod := ""
-	for _, c := range period {
-		inPeriod += " AND " + c
+	drivers, err := db.cdrDrivers(ctx, tenantID, f, period, periodArgs)
+	if err != nil {
+		return q, err
 	}
-	contains := f.NumberContains
-	digits := longestDigits(contains)
-	switch {
-	case f.Number != "":
-		// One party's calls in the period, through (tenant_id, from_number,
-		// created_at) and (tenant_id, to_number, created_at).
+	// plus is "+" when the ids come from a driving set, so that the outer
+	// conditions filter those rows rather than pick an index of their own.
+	plus := ""
+	if len(drivers) > 0 {
 		plus = "+"
-		args := []any{tenantID, f.Number}
-		args = append(args, periodArgs...)
-		args = append(args, tenantID, f.Number)
-		args = append(args, periodArgs...)
-		add("id IN (SELECT id FROM calls WHERE tenant_id = ? AND from_number = ?"+inPeriod+
-			" UNION ALL SELECT id FROM calls WHERE tenant_id = ? AND to_number = ?"+inPeriod+")", args...)
-	case db.engine == Postgres && utf8.RuneCountInString(contains) >= minTrigram:
-		// The LIKE below can drive the query: PostgreSQL ORs the two
-		// trigram indexes' bitmaps, and ANDs the period index's when its
-		// statistics say that is cheaper.
-	case db.engine == SQLite && len(digits) >= minIndexedDigits:
-		ids, ok, err := db.numberIDs(ctx, digits)
-		if err != nil {
-			return q, err
-		}
-		if ok {
-			plus = "+"
-			add("id IN (SELECT value FROM json_each(?))", ids)
-		}
+	}
+	for _, d := range drivers {
+		add(d.sql, d.args...)
 	}
 	add(plus+"tenant_id = ?", tenantID)
 	switch {
@@ -100,25 +81,59 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 	for i, c := range period {
 		add(plus+c, periodArgs[i])
 	}
-	filtered := len(period) > 0 || f.Number != ""
+	filtered := len(period) > 0 || len(drivers) > 0 || len(more) > 0
+	// in adds "col IN (…)" for a list that is not empty.
+	in := func(col string, n int, arg func(i int) any) {
+		if n == 0 {
+			return
+		}
+		args := make([]any, n)
+		for i := range args {
+			args[i] = arg(i)
+		}
+		add(col+" IN ("+placeholders(n)+")", args...)
+		filtered = true
+	}
 	if f.Direction != "" {
 		add("direction = ?", f.Direction)
 		filtered = true
 	}
+	in("direction", len(f.Directions), func(i int) any { return string(f.Directions[i]) })
 	if f.Disposition != "" {
 		add("disposition = ?", f.Disposition)
 		filtered = true
 	}
+	in("disposition", len(f.Dispositions), func(i int) any { return string(f.Dispositions[i]) })
 	if f.AgentID != 0 {
 		add("agent_id = ?", f.AgentID)
 		filtered = true
 	}
+	in("agent_id", len(f.AgentIDs), func(i int) any { return f.AgentIDs[i] })
 	if f.TeamID != 0 {
 		add("agent_id IN (SELECT user_id FROM user_teams WHERE team_id = ?)", f.TeamID)
 		filtered = true
 	}
+	if n := len(f.TeamIDs); n > 0 {
+		args := make([]any, n)
+		for i, id := range f.TeamIDs {
+			args[i] = id
+		}
+		add("agent_id IN (SELECT user_id FROM user_teams WHERE team_id IN ("+placeholders(n)+"))", args...)
+		filtered = true
+	}
 	if f.QueueID != 0 {
 		add("queue_id = ?", f.QueueID)
+		filtered = true
+	}
+	in("queue_id", len(f.QueueIDs), func(i int) any { return f.QueueIDs[i] })
+	in("campaign_id", len(f.CampaignIDs), func(i int) any { return f.CampaignIDs[i] })
+	in("source_account_id", len(f.SourceIDs), func(i int) any { return f.SourceIDs[i] })
+	if f.EndedSince != nil {
+		add("ended_at >= ?", micros(*f.EndedSince))
+		filtered = true
+	}
+	if f.EndedUntil != nil {
+		add("ended_at < ?", micros(*f.EndedUntil))
 		filtered = true
 	}
 	if f.NumberPrefix != "" {
@@ -126,12 +141,21 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 		add("(from_number LIKE ?"+db.likeEscapeClause()+" OR to_number LIKE ?"+db.likeEscapeClause()+")", p, p)
 		filtered = true
 	}
-	if contains != "" {
+	if contains := f.NumberContains; contains != "" {
 		// Also where an index found the ids: they find a superset (the
 		// digits of the search, or trigrams folded in case), and LIKE's
 		// rules are the engine's, so LIKE has the last word.
 		p := "%" + likeEscape(contains) + "%"
 		add("(from_number LIKE ?"+db.likeEscapeClause()+" OR to_number LIKE ?"+db.likeEscapeClause()+")", p, p)
+		filtered = true
+	}
+	// The patterns of one side: the same last word.
+	if f.FromLike != "" {
+		add("from_number LIKE ?"+db.likeEscapeClause(), numberPattern(f.FromLike))
+		filtered = true
+	}
+	if f.ToLike != "" {
+		add("to_number LIKE ?"+db.likeEscapeClause(), numberPattern(f.ToLike))
 		filtered = true
 	}
 	talk := "(COALESCE(ended_at, 0) - COALESCE(connected_at, COALESCE(ended_at, 0)))"
@@ -142,6 +166,9 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 	if f.MaxDuration != nil {
 		add(talk+" <= ?", f.MaxDuration.Microseconds())
 		filtered = true
+	}
+	for _, c := range more {
+		add(c.sql, c.args...)
 	}
 	q.from = "FROM calls WHERE " + strings.Join(conds, " AND ")
 	if !filtered {
@@ -156,6 +183,70 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 		q.countArgs = []any{tenantID}
 	}
 	return q, nil
+}
+
+// cdrDrivers returns the conditions that find f's calls by number through
+// an index, each a small set of ids in the period: a party's number exactly
+// (either side, or the list of one side) through the per-side number
+// indexes, and on SQLite the digits of a part or a pattern through the
+// number index. On PostgreSQL a part or a pattern of three characters or
+// more needs no driver: its LIKE can drive the query, PostgreSQL ORing (or
+// choosing) the trigram indexes' bitmaps and ANDing the period index's when
+// its statistics say that is cheaper.
+func (db *DB) cdrDrivers(ctx context.Context, tenantID int64, f switchboard.CDRFilter, period []string, periodArgs []any) ([]sqlCond, error) {
+	inPeriod := ""
+	for _, c := range period {
+		inPeriod += " AND " + c
+	}
+	var out []sqlCond
+	side := func(col string, numbers ...string) sqlCond {
+		args := []any{tenantID}
+		for _, n := range numbers {
+			args = append(args, n)
+		}
+		return sqlCond{"SELECT id FROM calls WHERE tenant_id = ? AND " + col + " IN (" + placeholders(len(numbers)) + ")" + inPeriod,
+			append(args, periodArgs...)}
+	}
+	if f.Number != "" {
+		// One party's calls in the period, through (tenant_id, from_number,
+		// created_at) and (tenant_id, to_number, created_at).
+		from, to := side("from_number", f.Number), side("to_number", f.Number)
+		out = append(out, sqlCond{"id IN (" + from.sql + " UNION ALL " + to.sql + ")", append(from.args, to.args...)})
+	}
+	if len(f.From) > 0 {
+		c := side("from_number", f.From...)
+		out = append(out, sqlCond{"id IN (" + c.sql + ")", c.args})
+	}
+	if len(f.To) > 0 {
+		c := side("to_number", f.To...)
+		out = append(out, sqlCond{"id IN (" + c.sql + ")", c.args})
+	}
+	if db.engine != SQLite {
+		return out, nil
+	}
+	searched := map[string]bool{}
+	for _, part := range []string{f.NumberContains, f.FromLike, f.ToLike} {
+		digits := longestDigits(part)
+		if len(digits) < minIndexedDigits || searched[digits] {
+			continue
+		}
+		searched[digits] = true
+		ids, ok, err := db.numberIDs(ctx, digits)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, sqlCond{"id IN (SELECT value FROM json_each(?))", []any{ids}})
+		}
+	}
+	return out, nil
+}
+
+// numberPattern is the LIKE pattern of a number pattern where * stands for
+// any run of digits (LIKE's %: a number holds nothing else but its +), every
+// other character standing for itself.
+func numberPattern(p string) string {
+	return strings.ReplaceAll(likeEscape(p), "*", "%")
 }
 
 // maxIndexedIDs bounds the ids a search takes from the number index: a

@@ -2,8 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,7 +67,11 @@ func TestVoisoCoreColumns(t *testing.T) {
 			t.Fatalf("ConversationMessages = %+v, %v", list, err)
 		}
 
-		campaign := int64(77)
+		camp, err := db.CreateCampaign(ctx, f.tn.ID, switchboard.Campaign{Name: "Spring", QueueID: f.queue.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		campaign := camp.ID
 		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		placed, err := db.SaveCall(ctx, switchboard.Call{TenantID: f.tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallAssigned,
 			From: "+15550001000", To: "+15550002000", CampaignID: &campaign, CreatedAt: at}, "created")
@@ -82,10 +88,24 @@ func TestVoisoCoreColumns(t *testing.T) {
 		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: batched, What: "created"}}); err != nil {
 			t.Fatal(err)
 		}
+		// A rename later does not change what the calls' events said.
+		if _, err := db.UpdateCampaignFunc(ctx, f.tn.ID, camp.ID, func(c *switchboard.Campaign) error {
+			c.Name = "Summer"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ended := batched
+		ended.Status, ended.EndedAt = switchboard.CallFailed, &at
+		if err := db.SaveCalls(ctx, []switchboard.CallChange{{Call: ended, What: "ended"}}); err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprint(campaign)
 		for _, want := range []struct {
 			id       int64
 			campaign string
-		}{{placed.ID, "77"}, {plain.ID, "<nil>"}, {batched.ID, "77"}} {
+			names    []string // the campaign's name in each event of the call
+		}{{placed.ID, id, []string{"Spring"}}, {plain.ID, "<nil>", []string{""}}, {batched.ID, id, []string{"Spring", "Summer"}}} {
 			got, err := db.Call(ctx, f.tn.ID, want.id)
 			if err != nil {
 				t.Fatal(err)
@@ -93,6 +113,29 @@ func TestVoisoCoreColumns(t *testing.T) {
 			if s := ptrString(got.CampaignID); s != want.campaign {
 				t.Errorf("call %d campaign %s, want %s", want.id, s, want.campaign)
 			}
+			evs, err := db.SubjectEvents(ctx, f.tn.ID, "call", want.id)
+			if err != nil || len(evs) != len(want.names) {
+				t.Fatalf("call %d events %v, %v", want.id, evs, err)
+			}
+			for i, e := range evs {
+				var p switchboard.CallEventPayload
+				if err := json.Unmarshal(e.Payload, &p); err != nil {
+					t.Fatal(err)
+				}
+				name := ""
+				if p.Campaign != nil {
+					name = p.Campaign.Name
+					if p.Campaign.ID != campaign {
+						t.Errorf("call %d %s: campaign %d", want.id, e.Type, p.Campaign.ID)
+					}
+				}
+				if name != want.names[i] || ptrString(p.Call(f.tn.ID).CampaignID) != want.campaign {
+					t.Errorf("call %d %s: payload %s", want.id, e.Type, e.Payload)
+				}
+			}
+		}
+		if evs, _ := db.SubjectEvents(ctx, f.tn.ID, "call", plain.ID); len(evs) == 1 && strings.Contains(string(evs[0].Payload), `"campaign"`) {
+			t.Errorf("a call of no campaign shows one: %s", evs[0].Payload)
 		}
 	})
 }
