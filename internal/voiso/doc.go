@@ -121,6 +121,35 @@
 // conversation too would count its texts twice. Records are ordered by
 // started_at, then type (call, conversation, sms), then id, oldest first.
 //
+// What a record shows, where the core has no field of that name: a call's
+// subtype is switchboard.CallSubtype (dialer, queue_callback, click_to_call,
+// outbound, inbound); its durations are whole seconds, total from start to
+// end, dialing_time from start to answer (outbound calls), queue_time
+// waiting in the queue, talk_time connected, hold_time on hold, and
+// wrapup_time 0, as the core keeps no wrap-up time per call; its team is
+// the first team of its agent; caller_id is the number an outbound call
+// showed (null inbound); wrapup_code is null (the core keeps no wrap-up
+// codes). end_reason says who or what ended it: busy, no_answer, failed
+// from the disposition, else agent_hangup, customer_hangup or system. A
+// conversation's subtype is its channel, its disposition waiting, active or
+// archived, its wrapup_code why it ended (resolved, abandoned, …), its
+// contact the end user ("Guest" without a name) and its channel the channel
+// profile. An SMS's subtype is inbound_sms or outbound_sms, its disposition
+// waiting, sent, delivered or not_sent, and it ends when delivered, or sent
+// if no receipt says more; segments counts GSM or UCS-2 parts.
+//
+// Filter values the core cannot decide are answered plainly: end_reason
+// takes busy, no_answer and failed (what a disposition decides); who hung up
+// an answered call is not a filter (400). disposition=machine_answered
+// matches nothing (the core marks answering machines by the call's status).
+// A subtype names its kind: asking only for SMS subtypes lists SMS alone. A
+// record is found by id as a call, else as a conversation (not an SMS
+// thread), else as an SMS; its events are the core's events of that subject,
+// named as the core names them (call.queued, call.connected, …). Speech
+// analytics are the core's analysis of a recorded call, 404 until
+// available; score is the core's 0-100 on Voiso's 0-5 scale with one
+// decimal ("4.7").
+//
 // # SMS
 //
 // POST /api/v4/messaging/sms (not found for v4; v1's sendsms renamed as Start
@@ -218,13 +247,62 @@
 // Subscriptions of dialect "voiso" (made through /api/v4/tasks/webhooks, an
 // extension documented as such, or the native webhooks API) get Voiso's
 // envelope {event, object, timestamp, secret, contact_center_id, data}:
-// timestamp in seconds (RFC 3339, Z), secret the subscription's own,
-// contact_center_id the tenant's UUID. Events: inbound., outbound. and
-// dialer.call.answered|hangup|ended, message.received|sent,
-// conversation.ended and call.analytics.available. hangup is the call's end;
-// ended follows the agent's wrap-up (immediately when there is none). A call
-// is dialer when a campaign placed it, outbound when an agent or Start call
-// did, inbound otherwise. An event type of a subscription that fails 5
-// deliveries within 24 hours becomes inactive: it is not retried and shows
-// in /api/v4/tasks/webhook_failures until retriggered.
+// timestamp in seconds (RFC 3339, Z), secret the subscription's own signing
+// secret (the whsec_ secret the Standard Webhooks headers are signed with,
+// shown once when it is created), contact_center_id the tenant's UUID.
+// Events: inbound., outbound. and dialer.call.answered|hangup|ended,
+// message.received|sent, conversation.ended and call.analytics.available.
+// answered is the call's connection (an outbound call's: the customer
+// answering), hangup the call's end, ended the end of its agent's wrap-up
+// (call.wrapped_up; at once when there is none). A call is dialer when a
+// campaign placed it, outbound when an agent or Start call did, inbound
+// otherwise; a subscription's events of another kind, and fax calls, are
+// passed over. The call object has the fields of its kind as the inventory
+// shows them: durations in whole seconds (total from the start to the
+// event, to the connection for answered; queue_time and dialer_waiting
+// waiting in the queue; dialing_time from the start to the answer;
+// talk_time on hangup and ended), queue as a name and script null on
+// inbound calls, ext_user_id (source.account_id of Start call) on outbound
+// ones, the campaign with is_live false (no campaign here takes leads live)
+// and contacts_url (the campaign's page in this API) on dialer ones; hangup
+// and ended add end_time, disposition, end_reason and wrapup_code (null).
+// The agent is null when the call never reached one. Messages and
+// conversations of SMS threads are not sent (SMS is no conversation channel
+// in Voiso), nor agents' notes and system lines; a message's status is
+// accepted until it is sent, its reference_id the sender's client id, its
+// contact the end user and its channel the channel profile.
+//
+// A Voiso subscription gets Voiso's inactive rule whichever API makes it
+// (httpapi.WebhookDefaulter; /v1/webhooks applies it on creation and when a
+// subscription is moved to this dialect): an event type that fails 5
+// deliveries within 24 hours becomes inactive, is not retried, and shows in
+// /api/v4/tasks/webhook_failures until retriggered. Events reach a receiver
+// in their order when the server sends one delivery at a time per
+// subscription (--webhook-per-endpoint 1); with more, deliveries overlap.
+//
+// # Tasks
+//
+// POST, PATCH and DELETE /api/v4/tasks/webhooks are our extension (Voiso's
+// v4 reference shows webhooks read-only): the body is the webhook object's
+// writable fields (name, url, http_method post or get, headers, events) and
+// authentication {method: none|basic|bearer, username, password, token},
+// kept as an Authorization header that no answer shows (the object says
+// only authentication_method). A secret in the body is 422: deliveries are
+// signed with the server's secret, which the creation's answer shows once
+// (webhook.secret). PATCH changes the fields it gives. The list and get show
+// this dialect's subscriptions only; timestamps have microseconds.
+//
+// The webhook failures are the tenant's failures still needing attention,
+// newest first: inactive (not retried automatically) or pending (retriggered,
+// its attempt to come; reason null). A failure a retrigger delivered leaves
+// the list (its get says delivered). event is the Voiso event of the body
+// that failed (outbound.call.ended), reason the last attempt's error, and
+// last_attempt_at the retrigger's time once retriggered. Retriggering a
+// failure that is pending or delivered is 409.
+//
+// # Billing
+//
+// GET /api/v4/billing/balance is v1's {"balance": 3562.67} with the
+// currency: the prepaid amount available for calls (on the account less what
+// running calls hold) in major units of the tenant's currency, exact.
 package voiso
