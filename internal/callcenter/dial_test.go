@@ -2,12 +2,15 @@ package callcenter_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"switchboard"
+	"switchboard/internal/sim"
 )
 
 // TestDialPrerequisites checks that a click-to-call is refused for the first
@@ -73,4 +76,55 @@ func TestDialPrerequisites(t *testing.T) {
 		t.Fatalf("placed %+v", c)
 	}
 	w.clock.Advance(time.Minute)
+}
+
+// TestCallWrappedUpEvents checks that call.wrapped_up reaches the log in
+// the engine's order: after the agent is back from the wrap-up for a
+// connected call, and right after call.ended for a call no agent took.
+func TestCallWrappedUpEvents(t *testing.T) {
+	w := newWorld(t, 1, 0, 0) // the queue wraps up for 10 s
+	ctx := context.Background()
+	head, err := w.store.EventHead(ctx, w.tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, talked, err := w.drv.Call("+15551000001", w.number, sim.Script{Talk: 20 * time.Second, Patience: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(5 * time.Second)
+	// The only agent is busy: this caller gives up while queued.
+	_, gaveUp, err := w.drv.Call("+15551000002", w.number, sim.Script{Talk: time.Minute, Patience: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		w.clock.Advance(5 * time.Second)
+	}
+	if err := w.svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := w.store.Events(ctx, w.tenant, head, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, e := range evs {
+		switch {
+		case e.Type == switchboard.EventAgentStatusChanged:
+			var p switchboard.PresenceEventPayload
+			if err := json.Unmarshal(e.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			seq = append(seq, "agent "+p.Status)
+		case e.SubjectType == "call" && (e.Type == switchboard.EventCallEnded || e.Type == switchboard.EventCallWrappedUp):
+			name := map[int64]string{talked: "talked", gaveUp: "gave up"}[e.SubjectID]
+			seq = append(seq, name+" "+e.Type)
+		}
+	}
+	want := []string{"agent In-Call", "gave up call.ended", "gave up call.wrapped_up", "talked call.ended", "agent Wrap-Up",
+		"agent Available", "talked call.wrapped_up"}
+	if !slices.Equal(seq, want) {
+		t.Errorf("events\n got %q\nwant %q", seq, want)
+	}
 }
