@@ -270,7 +270,9 @@
 // conversations of SMS threads are not sent (SMS is no conversation channel
 // in Voiso), nor agents' notes and system lines; a message's status is
 // accepted until it is sent, its reference_id the sender's client id, its
-// contact the end user and its channel the channel profile.
+// contact the end user and its channel the channel profile, named as the
+// event recorded them (events written before payloads named them are
+// completed by reads at delivery).
 //
 // A Voiso subscription gets Voiso's inactive rule whichever API makes it
 // (httpapi.WebhookDefaulter; /v1/webhooks applies it on creation and when a

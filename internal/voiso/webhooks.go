@@ -16,10 +16,6 @@ import (
 	"switchboard/internal/webhook"
 )
 
-// eventCallWrappedUp is the core event that follows a call's wrap-up (or its
-// end, when there is none): Voiso's *.call.ended.
-const eventCallWrappedUp = "call.wrapped_up"
-
 // eventTypes are Voiso's webhook events and the core events each is made
 // of. The three call families share their core events; the renderer tells
 // them apart by the call's kind (callKind) and passes over the calls of the
@@ -27,13 +23,13 @@ const eventCallWrappedUp = "call.wrapped_up"
 var eventTypes = map[string][]string{
 	"inbound.call.answered":    {switchboard.EventCallConnected},
 	"inbound.call.hangup":      {switchboard.EventCallEnded},
-	"inbound.call.ended":       {eventCallWrappedUp},
+	"inbound.call.ended":       {switchboard.EventCallWrappedUp},
 	"outbound.call.answered":   {switchboard.EventCallConnected},
 	"outbound.call.hangup":     {switchboard.EventCallEnded},
-	"outbound.call.ended":      {eventCallWrappedUp},
+	"outbound.call.ended":      {switchboard.EventCallWrappedUp},
 	"dialer.call.answered":     {switchboard.EventCallConnected},
 	"dialer.call.hangup":       {switchboard.EventCallEnded},
-	"dialer.call.ended":        {eventCallWrappedUp},
+	"dialer.call.ended":        {switchboard.EventCallWrappedUp},
 	"message.received":         {switchboard.EventMessageReceived},
 	"message.sent":             {switchboard.EventMessageSent},
 	"conversation.ended":       {switchboard.EventConversationFinished},
@@ -421,9 +417,18 @@ func receiptStatus(st switchboard.ReceiptStatus) string {
 	return string(st)
 }
 
-// conversationParts reads what a conversation's webhooks show beside it:
-// its agent and its channel profile. The conversation events carry ids
-// only, so these are the names at delivery.
+// profileRef shows the channel profile an event named.
+func profileRef(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) channelOut {
+	out := channelOut{Type: string(ch)}
+	if p != nil {
+		out.ID, out.Name = p.UUID, p.Name
+	}
+	return out
+}
+
+// conversationParts reads what a conversation's webhooks show beside it, its
+// agent and its channel profile, for events written before payloads named
+// them: these are the names at delivery.
 func (r *Renderer) conversationParts(ctx context.Context, c switchboard.Conversation) (*agentOut, channelOut, error) {
 	n := newNames(r.API.opt.Store, c.TenantID)
 	agent, err := n.agent(ctx, c.AgentID)
@@ -440,7 +445,8 @@ func (r *Renderer) conversationParts(ctx context.Context, c switchboard.Conversa
 
 // messageData renders a conversation message's event; an SMS thread's
 // messages (SMS is not a conversation channel in Voiso) and agents' notes
-// and system lines are passed over.
+// and system lines are passed over. Its agent is the one who wrote it, else
+// the conversation's.
 func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, error) {
 	var p switchboard.ConversationMessagePayload
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
@@ -450,24 +456,32 @@ func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, e
 	if p.Channel == switchboard.ChannelSMS || m.Kind == switchboard.KindNote || m.Kind == switchboard.KindActivity {
 		return nil, webhook.ErrSkip
 	}
+	d := messageData{ID: m.UUID, ContentType: string(m.Kind), ContentData: map[string]string{"text": m.Text},
+		Status: receiptStatus(m.Status)}
+	if m.ClientID != "" {
+		d.ReferenceID = &m.ClientID
+	}
+	if p.ConversationUUID != "" && p.EndUser != nil { // the names as they were
+		d.ConversationID, d.Agent, d.Channel = p.ConversationUUID, agentOf(p.Agent), profileRef(p.Channel, p.Profile)
+		d.Contact = contactOf(switchboard.EndUser{ID: p.EndUser.ID, Name: p.EndUser.Name, Identifier: p.EndUser.Identifier}, p.EndUser.Address)
+		if p.Sender != nil {
+			d.Agent = agentOf(p.Sender)
+		}
+		return d, nil
+	}
 	c, err := r.API.opt.Store.Conversation(ctx, e.TenantID, p.ConversationID)
 	if err != nil {
 		return nil, fmt.Errorf("voiso: message event %d: %w", e.ID, err)
 	}
-	agent, ch, err := r.conversationParts(ctx, c)
-	if err != nil {
+	if d.Agent, d.Channel, err = r.conversationParts(ctx, c); err != nil {
 		return nil, err
 	}
-	if m.AgentID != nil { // the agent who wrote it, else the conversation's
-		if agent, err = newNames(r.API.opt.Store, e.TenantID).agent(ctx, m.AgentID); err != nil {
+	if m.AgentID != nil {
+		if d.Agent, err = newNames(r.API.opt.Store, e.TenantID).agent(ctx, m.AgentID); err != nil {
 			return nil, err
 		}
 	}
-	d := messageData{ID: m.UUID, ContentType: string(m.Kind), ContentData: map[string]string{"text": m.Text},
-		Status: receiptStatus(m.Status), ConversationID: c.UUID, Agent: agent, Contact: contactOf(c.EndUser, c.Address), Channel: ch}
-	if m.ClientID != "" {
-		d.ReferenceID = &m.ClientID
-	}
+	d.ConversationID, d.Contact = c.UUID, contactOf(c.EndUser, c.Address)
 	return d, nil
 }
 
@@ -482,14 +496,17 @@ func (r *Renderer) conversationData(ctx context.Context, e switchboard.Event) (a
 		return nil, webhook.ErrSkip
 	}
 	c.TenantID = e.TenantID
-	agent, ch, err := r.conversationParts(ctx, c)
-	if err != nil {
-		return nil, err
-	}
 	d := conversationData{ID: c.UUID, Status: conversationDisposition(c.Status), StartedAt: seconds(c.CreatedAt),
-		EndedAt: optSeconds(c.EndedAt), Agent: agent, Contact: contactOf(c.EndUser, c.Address), Channel: ch}
+		EndedAt: optSeconds(c.EndedAt), Contact: contactOf(c.EndUser, c.Address)}
 	if c.EndReason != "" {
 		d.WrapupCode = &c.EndReason
 	}
-	return d, nil
+	named := (c.AgentID == nil || p.Agent != nil) && (c.ProfileID == nil || p.Profile != nil)
+	if named {
+		d.Agent, d.Channel = agentOf(p.Agent), profileRef(c.Channel, p.Profile)
+		return d, nil
+	}
+	var err error
+	d.Agent, d.Channel, err = r.conversationParts(ctx, c)
+	return d, err
 }

@@ -133,7 +133,7 @@ func TestWebhookEnvelopes(t *testing.T) {
 	appendEvent(t, f, switchboard.EventCallConnected, "call", dialer.ID, dialer)
 	dialer.Status, dialer.EndedAt, dialer.Disposition, dialer.HangupBy = switchboard.CallFinished, at(300), switchboard.DispositionAnswered, switchboard.SideAgent
 	appendEvent(t, f, switchboard.EventCallEnded, "call", dialer.ID, dialer)
-	appendEvent(t, f, eventCallWrappedUp, "call", dialer.ID, dialer)
+	appendEvent(t, f, switchboard.EventCallWrappedUp, "call", dialer.ID, dialer)
 	// A web chat: the visitor writes, the agent answers, it ends.
 	prof, err := f.db.CreateChannelProfile(ctx, f.tenant.ID, switchboard.ChannelProfile{Channel: switchboard.ChannelWebChat,
 		Name: "premium support", Identifier: "example.com", Enabled: true})
@@ -226,7 +226,7 @@ func TestWebhookEnvelopes(t *testing.T) {
 	rcv.mu.Lock()
 	rcv.failing = true
 	rcv.mu.Unlock()
-	appendEvent(t, f, eventCallWrappedUp, "call", outb.ID, mustPayload(t, f, outb.ID))
+	appendEvent(t, f, switchboard.EventCallWrappedUp, "call", outb.ID, mustPayload(t, f, outb.ID))
 	read := f.keyFor(switchboard.ScopeTasksWebhooksRead)
 	var failures failuresList
 	deadline := time.Now().Add(10 * time.Second)
@@ -285,7 +285,7 @@ func mustPayload(t *testing.T, f *fixture, id int64) json.RawMessage {
 // agent's wrap-up ends: the call's last payload under the new type.
 func wrapUp(t *testing.T, f *fixture, id int64) {
 	t.Helper()
-	appendEvent(t, f, eventCallWrappedUp, "call", id, mustPayload(t, f, id))
+	appendEvent(t, f, switchboard.EventCallWrappedUp, "call", id, mustPayload(t, f, id))
 }
 
 // TestRenderSkips checks that a subscription's events of another kind of
@@ -317,5 +317,55 @@ func TestRenderSkips(t *testing.T) {
 	if body, err := r.Render(context.Background(), w, mk(switchboard.EventCallConnected, "call",
 		switchboard.CallEventPayload{Direction: switchboard.Inbound, UUID: "u"})); err != nil || !strings.Contains(string(body), `"event":"inbound.call.answered"`) {
 		t.Errorf("an inbound call: %s, %v", body, err)
+	}
+}
+
+// TestRenderOlderPayloads renders message and conversation events written
+// before payloads named the conversation's agent, end user and profile: the
+// names are read at delivery, and the body is the same shape.
+func TestRenderOlderPayloads(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	shapes := loadShapes(t)
+	r := New(Options{Store: f.db}).Renderer()
+	prof, err := f.db.CreateChannelProfile(ctx, f.tenant.ID, switchboard.ChannelProfile{Channel: switchboard.ChannelWhatsApp,
+		Name: "sales line", Identifier: "+15550001000", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, msg, err := f.db.CreateConversation(ctx, f.tenant.ID, switchboard.Conversation{Channel: switchboard.ChannelWhatsApp,
+		Status: switchboard.ConversationQueued, ProfileID: &prof.ID, AgentID: &f.agent.ID, Address: "+15551234567",
+		EndUser: switchboard.EndUser{Identifier: "+15551234567", Name: "Carla"}},
+		&switchboard.ConversationMessage{Direction: switchboard.Inbound, Kind: switchboard.KindText, Text: "Hola", Status: switchboard.ReceiptReceived})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := switchboard.Webhook{Dialect: Name, Secret: "whsec_x"}
+	w.SetDialectTypes(eventTypes, "message.received", "conversation.ended")
+	old := func(typ, subject string, id int64, payload any) switchboard.Event {
+		b, _ := json.Marshal(payload)
+		return switchboard.Event{ID: 1, TenantID: f.tenant.ID, Type: typ, SubjectType: subject, SubjectID: id, Time: time.Now(), Payload: b}
+	}
+	body, err := r.Render(ctx, w, old(switchboard.EventMessageReceived, "conversation_message", msg.ID, switchboard.ConversationMessagePayload{
+		V: 1, Message: *msg, ConversationID: conv.ID, Channel: conv.Channel, AgentID: conv.AgentID, EndUserID: conv.EndUser.ID}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkShape(t, shapes, "webhook message.received", body)
+	for _, want := range []string{`"conversation_id":"` + conv.UUID + `"`, `"name":"sales line"`, `"username":"Carla"`,
+		`"channel_identifier":"15551234567"`, `"name":"Ann Agent"`, `"status":"accepted"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("message.received %s lacks %s", body, want)
+		}
+	}
+	ended := time.Now()
+	conv.Status, conv.EndedAt, conv.EndReason = switchboard.ConversationFinished, &ended, "resolved"
+	body, err = r.Render(ctx, w, old(switchboard.EventConversationFinished, "conversation", conv.ID, switchboard.ConversationEventPayload{V: 1, Conversation: conv}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkShape(t, shapes, "webhook conversation.ended", body)
+	if !strings.Contains(string(body), `"name":"sales line"`) || !strings.Contains(string(body), `"status":"archived"`) {
+		t.Errorf("conversation.ended %s", body)
 	}
 }
