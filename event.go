@@ -252,8 +252,9 @@ const (
 	// call.ended once the call's agent leaves its wrap-up, or at once when
 	// nobody wraps the call up (it reached no agent, its queue has no
 	// wrap-up, or it had no queue); a wrap-up cut by a restart ends at the
-	// next start. Its payload is the call as it ended, with the names of
-	// this moment. Voiso's *.call.ended webhooks ("ended, post-call work
+	// next start (for an agent the store shows in Wrap-Up: one who chose
+	// another status during the call gets none). Its payload is the call as
+	// it ended, with the names of this moment. Voiso's *.call.ended webhooks ("ended, post-call work
 	// included") are rendered from it.
 	EventCallWrappedUp = "call.wrapped_up"
 )

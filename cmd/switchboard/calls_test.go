@@ -85,7 +85,8 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 			kinds = append(kinds, ev["type"].(string))
 		}
 	}
-	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.dtmf,call.connected,call.ended" {
+	// The queue has no wrap-up: the call's work is over as it ends.
+	if got := strings.Join(kinds, ","); got != "call.created,call.queued,call.ringing,call.dtmf,call.connected,call.ended,call.wrapped_up" {
 		t.Errorf("call events %s", got)
 	}
 	rreq, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/calls/%d/recording", base, id), nil)
@@ -112,7 +113,7 @@ func TestSimulatedCallEndToEnd(t *testing.T) {
 		t.Errorf("GET /v1/cdrs: %d %v", status, cdrs)
 	}
 	status, steps := c.do("GET", fmt.Sprintf("/v1/cdrs/%d/events", id), nil)
-	if items, _ := steps["items"].([]any); status != 200 || len(items) != 6 {
+	if items, _ := steps["items"].([]any); status != 200 || len(items) != 7 {
 		t.Errorf("GET /v1/cdrs/{id}/events: %d %v", status, steps)
 	}
 	req, _ := http.NewRequest("GET", base+"/v1/cdrs/export", nil)
