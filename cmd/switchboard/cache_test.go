@@ -207,33 +207,40 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 				{name: "native: create user", write: func() {
 					userID = id(post("/v1/users", map[string]any{"email": "bob@acme.test", "first_name": "Bob", "last_name": "Created", "extension": "1002"}))
 				}, reads: func() []read {
-					return []read{nat("/v1/users"), nat("/v1/users?limit=1&offset=1"), vox("/api/v2/users")}
+					return []read{nat("/v1/users"), nat("/v1/users?limit=1&offset=1"), vox("/api/v2/users"), nat("/api/v4/users")}
 				}, want: func() string { return "Created" }},
 				{name: "native: update user", write: func() { patch(fmt.Sprintf("/v1/users/%d", userID), map[string]any{"last_name": "Patched"}) },
 					reads: func() []read {
-						return []read{nat("/v1/users"), nat(fmt.Sprintf("/v1/users/%d", userID)), vox("/api/v2/users")}
+						return []read{nat("/v1/users"), nat(fmt.Sprintf("/v1/users/%d", userID)), vox("/api/v2/users"), nat("/api/v4/users"),
+							nat(fmt.Sprintf("/api/v4/users/%d", userID))}
 					}, want: func() string { return "Patched" }, gone: "Created"},
 				{name: "native: update the user behind a user key", write: func() { patch(fmt.Sprintf("/v1/users/%d", annID), map[string]any{"last_name": "Renamed"}) },
 					reads: func() []read { return []read{v360("/user/profile", annKey), nat(fmt.Sprintf("/v1/users/%d", annID))} },
 					want:  func() string { return "Renamed" }},
 				{name: "native: deactivate user", write: func() { del(fmt.Sprintf("/v1/users/%d", userID)) },
-					reads: func() []read { return []read{nat("/v1/users"), vox("/api/v2/users")} }, gone: "Patched"},
+					reads: func() []read { return []read{nat("/v1/users"), vox("/api/v2/users"), nat("/api/v4/users")} }, gone: "Patched"},
 				{name: "native: create team", write: func() { teamID = id(post("/v1/teams", map[string]any{"name": "Team Alpha"})) },
-					reads: func() []read { return []read{nat("/v1/teams")} }, want: func() string { return "Team Alpha" }},
+					reads: func() []read { return []read{nat("/v1/teams"), nat("/api/v4/teams")} }, want: func() string { return "Team Alpha" }},
 				{name: "native: update team", write: func() { patch(fmt.Sprintf("/v1/teams/%d", teamID), map[string]any{"name": "Team Beta"}) },
-					reads: func() []read { return []read{nat("/v1/teams"), nat(fmt.Sprintf("/v1/teams/%d", teamID))} },
-					want:  func() string { return "Team Beta" }},
+					reads: func() []read {
+						return []read{nat("/v1/teams"), nat(fmt.Sprintf("/v1/teams/%d", teamID)), nat("/api/v4/teams")}
+					},
+					want: func() string { return "Team Beta" }},
 				{name: "native: put user in team", write: func() { patch(fmt.Sprintf("/v1/users/%d", annID), map[string]any{"team_ids": []int64{teamID}}) },
 					reads: func() []read { return []read{nat(fmt.Sprintf("/v1/users?team_id=%d", teamID))} }, want: func() string { return "ann@acme.test" }},
 				{name: "native: delete team", write: func() { del(fmt.Sprintf("/v1/teams/%d", teamID)) },
-					reads: func() []read { return []read{nat("/v1/teams"), nat(fmt.Sprintf("/v1/users/%d", annID))} }, gone: "Team Beta"},
+					reads: func() []read {
+						return []read{nat("/v1/teams"), nat(fmt.Sprintf("/v1/users/%d", annID)), nat("/api/v4/teams"), nat(fmt.Sprintf("/api/v4/users/%d", annID))}
+					}, gone: "Team Beta"},
 				{name: "native: create skill", write: func() { skillID = id(post("/v1/skills", map[string]any{"name": "Klingon"})) },
-					reads: func() []read { return []read{nat("/v1/skills")} }, want: func() string { return "Klingon" }},
+					reads: func() []read { return []read{nat("/v1/skills"), nat("/api/v4/routing/skills")} }, want: func() string { return "Klingon" }},
 				{name: "native: update skill", write: func() { patch(fmt.Sprintf("/v1/skills/%d", skillID), map[string]any{"name": "Vulcan"}) },
-					reads: func() []read { return []read{nat("/v1/skills"), nat(fmt.Sprintf("/v1/skills/%d", skillID))} },
-					want:  func() string { return "Vulcan" }},
+					reads: func() []read {
+						return []read{nat("/v1/skills"), nat(fmt.Sprintf("/v1/skills/%d", skillID)), nat("/api/v4/routing/skills")}
+					},
+					want: func() string { return "Vulcan" }},
 				{name: "native: delete skill", write: func() { del(fmt.Sprintf("/v1/skills/%d", skillID)) },
-					reads: func() []read { return []read{nat("/v1/skills")} }, gone: "Vulcan"},
+					reads: func() []read { return []read{nat("/v1/skills"), nat("/api/v4/routing/skills")} }, gone: "Vulcan"},
 				{name: "native: create status", write: func() { statusID = id(post("/v1/agent_statuses", map[string]any{"name": "Lunch"})) },
 					reads: func() []read { return []read{nat("/v1/agent_statuses")} }, want: func() string { return "Lunch" }},
 				{name: "native: update status", write: func() { patch(fmt.Sprintf("/v1/agent_statuses/%d", statusID), map[string]any{"name": "Coffee"}) },
@@ -244,7 +251,8 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 					reads: func() []read { return []read{nat("/v1/agent_statuses")} }, gone: "Coffee"},
 				{name: "native: update queue", write: func() { patch(fmt.Sprintf("/v1/queues/%d", qID), map[string]any{"name": "Support"}) },
 					reads: func() []read {
-						return []read{nat("/v1/queues"), nat(fmt.Sprintf("/v1/queues/%d", qID)), v360("/queues", devKey), v360(fmt.Sprintf("/queues/%d", qID), devKey)}
+						return []read{nat("/v1/queues"), nat(fmt.Sprintf("/v1/queues/%d", qID)), v360("/queues", devKey), v360(fmt.Sprintf("/queues/%d", qID), devKey),
+							nat("/api/v4/routing/queues"), nat(fmt.Sprintf("/api/v4/routing/queues/%d", qID))}
 					}, want: func() string { return "Support" }},
 				{name: "native: add queue member", write: func() {
 					post(fmt.Sprintf("/v1/queues/%d/members", qID), map[string]any{"user_id": annID, "penalty": 3})
@@ -260,6 +268,18 @@ func TestNoStaleReadAfterWrite(t *testing.T) {
 					reads: func() []read {
 						return []read{nat(fmt.Sprintf("/v1/queues/%d/members", qID)), v360(fmt.Sprintf("/queues/%d", qID), devKey)}
 					}, gone: `"penalty":7`},
+				// Voiso shows a queue's members as users, and each user with
+				// the queues they are in.
+				{name: "voiso: queue member", write: func() {
+					post(fmt.Sprintf("/v1/queues/%d/members", qID), map[string]any{"user_id": annID})
+				},
+					reads: func() []read {
+						return []read{nat(fmt.Sprintf("/api/v4/routing/queues/%d/users", qID)), nat(fmt.Sprintf("/api/v4/users/%d", annID))}
+					}, want: func() string { return `"name":"Support"` }},
+				{name: "voiso: queue member removed", write: func() { del(fmt.Sprintf("/v1/queues/%d/members/%d", qID, annID)) },
+					reads: func() []read {
+						return []read{nat(fmt.Sprintf("/api/v4/routing/queues/%d/users", qID)), nat(fmt.Sprintf("/api/v4/users/%d", annID))}
+					}, gone: `"name":"Support"`},
 				{name: "native: create number", write: func() {
 					newNumberID = id(post("/v1/phone_numbers", map[string]any{"number": "+15557770000", "label": "Shared line"}))
 				}, reads: func() []read { return []read{nat("/v1/phone_numbers"), vox("/api/v2/users")} }, want: func() string { return "Shared line" }},

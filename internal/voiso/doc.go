@@ -205,6 +205,78 @@
 // not Available. The seed names no status for the last two and the core
 // reports them as invalid user_id with the reason, which keeps one mapping.
 //
+// # Users, teams and routing
+//
+// A user is the core's user, rendered whole from one page read plus a fixed
+// few (the tenant's teams, queues, skills and channel profiles, and the
+// page's queue memberships), whatever the page's size. The core has roles,
+// not security access groups: each role is one fixed group, 1 Agent,
+// 2 Supervisor, 3 Admin, and a user's group is the highest role they hold;
+// security_access_group_id filters on holding that role, so a supervisor who
+// is also an agent is listed under 1 too. sip_account is the user's SIP
+// username at the SIP realm (one realm serves every tenant); a sip_account
+// filter with another domain matches nobody. caller_id is the user's
+// outbound number. A user's queues are those they are a member of, their
+// channel profiles the enabled profiles routed to one of those queues, and
+// their channels voice and those profiles' channels. webrtc_ringtone is
+// always Bells (Default) and channel_group_capacity both figures the user's
+// chat capacity: the core has no ringtones and one capacity. status is the
+// presence: available, busy (on a call or in wrap-up), offline, or a custom
+// status's name in lower case.
+//
+// Supervisors: the core has roles, not supervision relations. A queue's
+// supervisors are its members holding the supervisor role; a user's
+// supervised_teams and supervised_queues are their own teams and queues when
+// they hold it; a team's assignments list its members, each with role
+// supervisor (holding the role) or member.
+//
+// A queue's strategy is named as Voiso names it (ring_all, round_robin,
+// least_recent, fewest_calls, random, weighted_random, linear). The core has
+// no announcements, failover destinations or post-call rating: those are
+// null; callback is shown when the queue turns callers it cannot take into
+// callbacks, with the core's wait limit.
+//
+// # Campaigns
+//
+// A campaign's users are its queue's members: adding one adds a member
+// (one already there is listed as added), removing one removes the
+// membership (404 when not a member). At most 100 ids a request, every one
+// an active user of the tenant, or 422 naming user_ids and nothing is added.
+// strategy is predictive_ai for predictive pacing, simple for preview and
+// progressive; status draft, active, paused, stopped or completed; dial_level
+// a predictive campaign's stored overdial adjustment, else 1; max_dial_time
+// the ring time; max_wait_time the core's fixed 2 s before an answered dial
+// is abandoned; max_dial_attempts the redials plus one; caller_id_sets one
+// set of the caller-id pool (or the one caller id). start resumes a paused
+// campaign. A lifecycle move the status forbids is
+// 409 {"errors":{"status":["cannot be paused while stopped"]}}.
+//
+// Add leads takes a JSON array of at most 1,000 leads and inserts them in
+// one transaction: a number that is not a phone number is rejected, one
+// already in the campaign (or earlier in the request) a duplicate, every
+// other created; each list holds the numbers as sent. Voiso's priority runs
+// 1 (first) to 1000, the core's the other way: a lead of priority p is the
+// core's 1001-p. source.system and source.url, and each context header,
+// are kept in the lead's fields (source_system, source_url, the header's
+// name). Field errors of an item are named [i].field. A lead sent with
+// active false is created and then taken off dialling (skipped). One import
+// into a campaign runs at a time: another while it runs, or within 2 s of
+// its end, is 409 {"errors":{"campaign_id":[…]}}, as Voiso refuses
+// overlapping imports.
+//
+// Update leads (PATCH /api/v4/campaigns/{id}/leads; not found for v4, built
+// as the help article describes it) takes the same array: each item names
+// its lead by phone_number (the lead's first number) and changes the
+// fields it gives, of name, source, priority and active (false skips a lead
+// still to be dialled, true puts a skipped one back; refused while a dial of
+// it runs). The answer is {"leads_update": {updated, not_found, rejected}},
+// each the numbers as sent, rejected holding the numbers that are not
+// phone numbers and the changes refused.
+//
+// A 409 or 422 the core raises without naming a field is
+// {"errors":{"base":["<why>"]}}: the two bodies of the overview are the only
+// ones a client parses.
+//
 // # Discrepancies in the inventory, and what we chose
 //
 // The list key. The overview shows items, every concrete page a key named

@@ -11,11 +11,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"switchboard"
 	"switchboard/internal/callcenter"
+	"switchboard/internal/dialer"
 	"switchboard/internal/engine"
 	"switchboard/internal/golden"
 	"switchboard/internal/httpapi"
@@ -39,23 +41,42 @@ type fixture struct {
 	keys map[string]string
 	// otherKey is a * key of the other tenant.
 	otherKey string
+	// skew moves the store's clock ahead (nanoseconds), past time rules
+	// such as the lead import cooldown.
+	skew atomic.Int64
 
 	agent, supervisor, deactivated switchboard.User
 	team                           switchboard.Team
 	skill                          switchboard.Skill
 	queue                          switchboard.Queue
+	campaign                       switchboard.Campaign
 	number                         string
 	// otherUser and otherQueue belong to the other tenant.
 	otherUser  switchboard.User
 	otherQueue switchboard.Queue
 }
 
+// eachEngine runs test on a fixture over each engine: SQLite always,
+// PostgreSQL when sqlstoretest.PostgresEnv is set.
+func eachEngine(t *testing.T, test func(t *testing.T, f *fixture)) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) { test(t, newFixtureAt(t, mk(t))) })
+	}
+}
+
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureAt(t, sqlstoretest.SQLiteURL(t))
+}
+
+func newFixtureAt(t *testing.T, dbURL string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	db := sqlstoretest.Open(t, sqlstoretest.SQLiteURL(t), sqlstore.Options{Logger: log})
-	f := &fixture{t: t, db: db, keys: map[string]string{}, number: "+18885658889"}
+	f := &fixture{t: t, keys: map[string]string{}, number: "+18885658889"}
+	db := sqlstoretest.Open(t, dbURL, sqlstore.Options{Logger: log,
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+	f.db = db
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -95,6 +116,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	_, err = db.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: f.number, QueueID: &f.queue.ID})
 	must(err)
+	f.campaign, err = db.CreateCampaign(ctx, tid, switchboard.Campaign{Name: "Summer Outreach", Mode: switchboard.ModePredictive,
+		QueueID: f.queue.ID, CallerID: f.number, MachineAction: switchboard.MachineHangup})
+	must(err)
 	f.otherUser, err = db.CreateUser(ctx, f.other.ID, switchboard.User{Email: "olga@other.example.com", FirstName: "Olga", Extension: "101"})
 	must(err)
 	f.otherQueue, err = db.CreateQueue(ctx, f.other.ID, switchboard.Queue{Name: "Theirs"})
@@ -117,8 +141,12 @@ func newFixture(t *testing.T) *fixture {
 	must(f.calls.Start(ctx, time.Time{}))
 	t.Cleanup(func() { f.calls.Close(context.Background()) })
 
+	dial := dialer.NewService(dialer.ServiceOptions{Store: db, Engine: f.calls.Engine(), Clock: clock, Log: log})
+	must(dial.Start(ctx))
+	t.Cleanup(func() { dial.Close(context.Background()) })
+
 	api := New(Options{Store: db, Auth: httpapi.NewAuthenticator(db, time.Minute, log), Limiter: httpapi.NewRateLimiter(0, 0),
-		Calls: f.calls, Log: log})
+		Calls: f.calls, Dialer: dial, Log: log})
 	f.srv = httptest.NewServer(api)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -45,7 +45,6 @@ func (a *API) buildSpec() openapi.Object {
 		},
 		Operation: func(e *httpapi.Endpoint[route], op openapi.Object) {
 			op["security"] = []openapi.Object{{"bearer": []string{}}}
-			op["x-voiso-scope"] = e.Scope
 			ok := openapi.Object{"description": http.StatusText(e.Status)}
 			if e.Result != nil {
 				ok["content"] = httpapi.JSONContent(s.Of(e.Result, false))

@@ -18,7 +18,7 @@ func TestOpenAPIGolden(t *testing.T) {
 	doc := api.OpenAPI()
 	var v struct {
 		Paths map[string]map[string]struct {
-			Scope string `json:"x-voiso-scope"`
+			Scope string `json:"x-required-scope"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(doc, &v); err != nil {
@@ -34,4 +34,30 @@ func TestOpenAPIGolden(t *testing.T) {
 		}
 	}
 	golden.File(t, "testdata/openapi.json", doc, *update)
+}
+
+// TestRoutesNeedTheirListedScope checks that every route served needs the
+// scope Scopes lists it under, so the scope table and the routes agree.
+func TestRoutesNeedTheirListedScope(t *testing.T) {
+	listed := map[string]string{}
+	for _, s := range Scopes {
+		for _, r := range s.Routes {
+			r, _, _ = strings.Cut(r, " (")
+			listed[r] = s.Name
+		}
+	}
+	n := 0
+	for _, r := range New(Options{}).Routes() {
+		if r.Public {
+			continue
+		}
+		name := r.Method + " " + strings.TrimPrefix(r.Path, "/api/v4")
+		if listed[name] != r.Scope {
+			t.Errorf("%s needs %q, Scopes lists it under %q", name, r.Scope, listed[name])
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("only %d routes", n)
+	}
 }

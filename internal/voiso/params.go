@@ -144,9 +144,11 @@ func comparisons(q url.Values, key string) (timeRange, error) {
 	return r, nil
 }
 
-// parseTime reads an RFC 3339 time, or a date alone as its midnight UTC.
+// parseTime reads an RFC 3339 time, or a date alone as its midnight UTC. A
+// client that did not encode the + of an offset sends a space, which is
+// read as the + it meant.
 func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, strings.Replace(s, " ", "+", 1)); err == nil {
 		return t, nil
 	}
 	return time.Parse(time.DateOnly, s)
@@ -207,13 +209,52 @@ func decode(r *http.Request, dst any) error {
 		return badRequest("request body is not JSON")
 	}
 	p := switchboard.Problems{}
-	if err := decodeObject(rawBody, reflect.ValueOf(dst).Elem(), "", p); err != nil {
+	v := reflect.ValueOf(dst).Elem()
+	if v.Kind() == reflect.Slice {
+		// A body that is an array of objects (add leads): each item's
+		// fields are named [i].field.
+		var items []json.RawMessage
+		if err := json.Unmarshal(rawBody, &items); err != nil {
+			return badRequest("request body must be a JSON array")
+		}
+		v.Set(reflect.MakeSlice(v.Type(), len(items), len(items)))
+		for i, item := range items {
+			if err := decodeObject(item, v.Index(i), "["+strconv.Itoa(i)+"]", p); err != nil {
+				return err
+			}
+		}
+	} else if err := decodeObject(rawBody, v, "", p); err != nil {
 		return err
 	}
-	if err := p.Err(); err != nil {
+	err = renameBodyFields(httpapi.CheckBody(dst))
+	if len(p) == 0 {
 		return err
 	}
-	return httpapi.CheckBody(dst)
+	// Every field's problem at once: the limits' too, when they are
+	// validation problems.
+	if switchboard.ErrorCode(err) == switchboard.CodeInvalid {
+		for f, msg := range switchboard.ErrorFields(err) {
+			p.Add(f, msg)
+		}
+	}
+	return p.Err()
+}
+
+// renameBodyFields names the items of an array body [i].field, as decode
+// does, where CheckBody names them body[i].field.
+func renameBodyFields(err error) error {
+	var e *switchboard.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	fields := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		if strings.HasPrefix(k, "body[") {
+			k = strings.TrimPrefix(k, "body")
+		}
+		fields[k] = v
+	}
+	return &switchboard.Error{Code: e.Code, Message: e.Message, Fields: fields}
 }
 
 // decodeObject decodes the object raw into the struct v field by field,
@@ -245,8 +286,13 @@ func decodeObject(raw []byte, v reflect.Value, path string, p switchboard.Proble
 			}
 			continue
 		}
-		fv := v.Field(i)
-		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshaler) && f.Type.PkgPath() != "time" {
+		fv, ft := v.Field(i), f.Type
+		if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+			// An optional object: decoded like a nested one, when given.
+			fv.Set(reflect.New(ft.Elem()))
+			fv, ft = fv.Elem(), ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshaler) && ft.PkgPath() != "time" {
 			if err := decodeObject(val, fv, full, p); err != nil {
 				return err
 			}

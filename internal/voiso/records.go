@@ -109,10 +109,10 @@ type cdrSMS struct {
 	CDRURL        string    `json:"cdr_url"`
 }
 
-// names resolves the ids of one answer's records to the objects they show,
+// recordNames resolves the ids of one answer's records to the objects they show,
 // each read once per answer: a page of 1,000 records costs one read of its
 // users and one of each distinct queue, team, campaign and channel profile.
-type names struct {
+type recordNames struct {
 	store     switchboard.Store
 	tenantID  int64
 	users     map[int64]*switchboard.User
@@ -122,13 +122,13 @@ type names struct {
 	profiles  map[int64]*switchboard.ChannelProfile
 }
 
-func newNames(store switchboard.Store, tenantID int64) *names {
-	return &names{store: store, tenantID: tenantID, users: map[int64]*switchboard.User{}, queues: map[int64]*named{},
+func newRecordNames(store switchboard.Store, tenantID int64) *recordNames {
+	return &recordNames{store: store, tenantID: tenantID, users: map[int64]*switchboard.User{}, queues: map[int64]*named{},
 		teams: map[int64]*named{}, campaigns: map[int64]*named{}, profiles: map[int64]*switchboard.ChannelProfile{}}
 }
 
 // loadUsers reads the users of ids not read yet, in one batch.
-func (n *names) loadUsers(ctx context.Context, ids []int64) error {
+func (n *recordNames) loadUsers(ctx context.Context, ids []int64) error {
 	var missing []int64
 	for _, id := range ids {
 		if _, ok := n.users[id]; !ok {
@@ -147,7 +147,7 @@ func (n *names) loadUsers(ctx context.Context, ids []int64) error {
 }
 
 // prepare reads in one batch the users the records name.
-func (n *names) prepare(ctx context.Context, recs []switchboard.Record) error {
+func (n *recordNames) prepare(ctx context.Context, recs []switchboard.Record) error {
 	var ids []int64
 	for _, r := range recs {
 		var id *int64
@@ -166,7 +166,7 @@ func (n *names) prepare(ctx context.Context, recs []switchboard.Record) error {
 	return n.loadUsers(ctx, ids)
 }
 
-func (n *names) user(ctx context.Context, id *int64) (*switchboard.User, error) {
+func (n *recordNames) user(ctx context.Context, id *int64) (*switchboard.User, error) {
 	if id == nil {
 		return nil, nil
 	}
@@ -176,7 +176,7 @@ func (n *names) user(ctx context.Context, id *int64) (*switchboard.User, error) 
 	return n.users[*id], nil
 }
 
-func (n *names) agent(ctx context.Context, id *int64) (*agentOut, error) {
+func (n *recordNames) agent(ctx context.Context, id *int64) (*agentOut, error) {
 	u, err := n.user(ctx, id)
 	if u == nil || err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (n *names) agent(ctx context.Context, id *int64) (*agentOut, error) {
 
 // team is the agent's first team: a record shows the team of the agent who
 // handled it.
-func (n *names) team(ctx context.Context, agentID *int64) (*named, error) {
+func (n *recordNames) team(ctx context.Context, agentID *int64) (*named, error) {
 	u, err := n.user(ctx, agentID)
 	if u == nil || len(u.TeamIDs) == 0 || err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (n *names) team(ctx context.Context, agentID *int64) (*named, error) {
 	})
 }
 
-func (n *names) queue(ctx context.Context, id *int64) (*named, error) {
+func (n *recordNames) queue(ctx context.Context, id *int64) (*named, error) {
 	if id == nil {
 		return nil, nil
 	}
@@ -207,7 +207,7 @@ func (n *names) queue(ctx context.Context, id *int64) (*named, error) {
 	})
 }
 
-func (n *names) campaign(ctx context.Context, id *int64) (*named, error) {
+func (n *recordNames) campaign(ctx context.Context, id *int64) (*named, error) {
 	if id == nil {
 		return nil, nil
 	}
@@ -217,7 +217,7 @@ func (n *names) campaign(ctx context.Context, id *int64) (*named, error) {
 	})
 }
 
-func (n *names) profile(ctx context.Context, id *int64) (*switchboard.ChannelProfile, error) {
+func (n *recordNames) profile(ctx context.Context, id *int64) (*switchboard.ChannelProfile, error) {
 	if id == nil {
 		return nil, nil
 	}
@@ -256,7 +256,7 @@ func lookup(ctx context.Context, cache map[int64]*named, id int64, read func(con
 }
 
 // render shapes one record.
-func (n *names) render(ctx context.Context, publicURL string, r switchboard.Record) (cdrOut, error) {
+func (n *recordNames) render(ctx context.Context, publicURL string, r switchboard.Record) (cdrOut, error) {
 	switch {
 	case r.Call != nil:
 		return n.renderCall(ctx, publicURL, *r.Call)
@@ -268,7 +268,7 @@ func (n *names) render(ctx context.Context, publicURL string, r switchboard.Reco
 	return cdrOut{}, errors.New("voiso: a record of no kind")
 }
 
-func (n *names) renderCall(ctx context.Context, publicURL string, c switchboard.CDR) (cdrOut, error) {
+func (n *recordNames) renderCall(ctx context.Context, publicURL string, c switchboard.CDR) (cdrOut, error) {
 	d := cdrCall{Subtype: switchboard.CallSubtype(&c.Call), Direction: string(c.Direction), Disposition: disposition(c.Call),
 		CallingNumber: digits(c.From), CalledNumber: digits(c.To), Recorded: c.Recorded, CDRURL: cdrURL(publicURL, c.UUID),
 		Duration: cdrCallDuration{Total: wholeSeconds(secondsOf(c.TotalSeconds)), QueueTime: wholeSeconds(secondsOf(c.WaitSeconds)),
@@ -334,7 +334,7 @@ func contactOf(u switchboard.EndUser, address string) contactOut {
 	return contactOut{ID: u.ID, Username: name, ChannelIdentifier: digits(id)}
 }
 
-func (n *names) renderConversation(ctx context.Context, publicURL string, c switchboard.Conversation) (cdrOut, error) {
+func (n *recordNames) renderConversation(ctx context.Context, publicURL string, c switchboard.Conversation) (cdrOut, error) {
 	d := cdrConversation{Subtype: string(c.Channel), Disposition: conversationDisposition(c.Status),
 		Channel: channelOut{Type: string(c.Channel)}, Contact: contactOf(c.EndUser, c.Address), MessagesCount: c.LastSeq,
 		CDRURL: cdrURL(publicURL, c.UUID)}
@@ -398,7 +398,7 @@ func segments(text string) int {
 	return (n + part - 1) / part
 }
 
-func (n *names) renderSMS(ctx context.Context, publicURL string, m switchboard.Message) (cdrOut, error) {
+func (n *recordNames) renderSMS(ctx context.Context, publicURL string, m switchboard.Message) (cdrOut, error) {
 	d := cdrSMS{Subtype: string(m.Direction) + "_sms", Disposition: smsDisposition[m.Status], CallingNumber: digits(m.From),
 		CalledNumber: digits(m.To), Segments: segments(m.Body), Text: m.Body, CDRURL: cdrURL(publicURL, m.UUID)}
 	var err error

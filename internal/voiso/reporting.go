@@ -311,7 +311,7 @@ func (a *API) recordEvents(ctx context.Context, tenantID int64, r switchboard.Re
 	if err != nil {
 		return nil, err
 	}
-	n := newNames(a.opt.Store, tenantID)
+	n := newRecordNames(a.opt.Store, tenantID)
 	out := make([]cdrEventOut, 0, len(events))
 	for _, e := range events {
 		ev := cdrEventOut{ID: e.ID, CDRID: uuid, Type: e.Type, OccurredAt: seconds(e.Time)}
@@ -387,7 +387,7 @@ func (a *API) reportingRoutes() []route {
 				if err != nil {
 					return cdrsList{}, err
 				}
-				n := newNames(a.opt.Store, c.tenantID())
+				n := newRecordNames(a.opt.Store, c.tenantID())
 				if err := n.prepare(ctx, page.Items); err != nil {
 					return cdrsList{}, err
 				}
@@ -411,7 +411,7 @@ func (a *API) reportingRoutes() []route {
 				if err != nil {
 					return cdrEnvelope{}, err
 				}
-				rec, err := newNames(a.opt.Store, c.tenantID()).render(ctx, a.opt.PublicURL, r)
+				rec, err := newRecordNames(a.opt.Store, c.tenantID()).render(ctx, a.opt.PublicURL, r)
 				return cdrEnvelope{CDR: rec}, err
 			}),
 		handler(route{Method: "GET", Path: "/reporting/cdrs/{cdr_id}/events", Summary: "List a CDR's events", Scope: switchboard.ScopeReportingCDREventsRead,

@@ -17,13 +17,14 @@ import (
 //
 //	func (a *API) xxxRoutes() []route
 //
-// returning its route values, each with Method, Path (under /api/v4), Summary,
-// Scope (one of Scopes' names) and a Serve built by handler (decoded body in,
-// JSON answer out) or raw (writes its own answer); New lists the method once
-// in routeSets. Handlers take the tenant from c.tenantID() and read path values
-// with c.r.PathValue; list handlers read limit and offset with pageOf and answer
-// list(...). Errors are the core's *switchboard.Error values: the error table
-// below renders them in Voiso's two bodies.
+// returning its routes, each with Method, Path (under /api/v4), Summary and
+// Scope (one of Scopes' names) and built by handler (decoded body in, JSON
+// answer out); New lists the method once in routeSets. Handlers take the
+// tenant from c.tenantID() and path values from c.r.PathValue (pathID for
+// integer ids); lists read limit and offset with listOptions and answer
+// {"<resource>": [...], "metadata": {"total": N}}. Errors are the core's
+// *switchboard.Error values: the error table below renders them in Voiso's
+// two bodies.
 
 // WebhookPolicy is the one check every dialect runs on a subscription before
 // it is created or updated (webhook.Policy): the SSRF guard on its URL and the
@@ -55,6 +56,9 @@ type Options struct {
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in answers and payloads (cdr_url).
 	PublicURL string
+	// SIPDomain is the domain of the users' sip_account (user@domain): the
+	// SIP realm; switchboard.DefaultSIPRealm when empty.
+	SIPDomain string
 	Log       *slog.Logger
 }
 
@@ -72,7 +76,7 @@ type route struct {
 	Query                        []param
 	// Doc says more than Summary in the OpenAPI document.
 	Doc string
-	// register adds the route to the table; handler and raw build it.
+	// register adds the route to the table; handler builds it.
 	register func(a *API, e httpapi.Endpoint[route])
 }
 
@@ -92,16 +96,6 @@ func (rt route) endpoint() httpapi.Endpoint[route] {
 // noBody), fn's Out rendered as JSON with rt.Status (nothing for noContent).
 func handler[In, Out any](rt route, fn func(ctx context.Context, c *call, in *In) (Out, error)) route {
 	rt.register = func(a *API, e httpapi.Endpoint[route]) { httpapi.Handle(a.table, e, fn) }
-	return rt
-}
-
-// raw makes rt serve a handler that writes its own answer; result documents
-// it (nil for none).
-func raw(rt route, result reflect.Type, serve func(http.ResponseWriter, *http.Request, *call)) route {
-	rt.register = func(a *API, e httpapi.Endpoint[route]) {
-		e.Result = result
-		a.table.HandleRaw(&e, serve)
-	}
 	return rt
 }
 
@@ -163,7 +157,8 @@ func New(opt Options) *API {
 // routeSets lists every file's routes, in the order the OpenAPI document
 // shows them.
 func (a *API) routeSets() [][]route {
-	return [][]route{a.callRoutes(), a.reportingRoutes(), a.taskRoutes(), a.billingRoutes()}
+	return [][]route{a.callRoutes(), a.reportingRoutes(), a.userRoutes(), a.routingRoutes(), a.campaignRoutes(), a.taskRoutes(),
+		a.billingRoutes()}
 }
 
 // ServeHTTP implements http.Handler.

@@ -120,8 +120,8 @@ type callDuration struct {
 	TalkTime      shown[int] `json:"talk_time,omitzero"`
 }
 
-// campaignOut is the campaign of a dialer call.
-type campaignOut struct {
+// webhookCampaign is the campaign of a dialer call.
+type webhookCampaign struct {
 	ID     int64  `json:"id"`
 	Name   string `json:"name"`
 	IsLive bool   `json:"is_live"`
@@ -129,24 +129,24 @@ type campaignOut struct {
 
 // callData is the call object of the call webhooks.
 type callData struct {
-	ID             string             `json:"id"`
-	Type           string             `json:"type"`
-	StartTime      string             `json:"start_time"`
-	AgentStartTime shown[string]      `json:"agent_start_time,omitzero"`
-	Duration       callDuration       `json:"duration"`
-	Queue          shown[string]      `json:"queue,omitzero"`
-	Script         shown[string]      `json:"script,omitzero"`
-	CallingNumber  string             `json:"calling_number"`
-	CalledNumber   string             `json:"called_number"`
-	ExtUserID      shown[string]      `json:"ext_user_id,omitzero"`
-	ContactsURL    shown[string]      `json:"contacts_url,omitzero"`
-	CDRURL         string             `json:"cdr_url"`
-	Agent          *agentOut          `json:"agent"`
-	Campaign       shown[campaignOut] `json:"campaign,omitzero"`
-	EndTime        shown[string]      `json:"end_time,omitzero"`
-	Disposition    shown[string]      `json:"disposition,omitzero"`
-	EndReason      shown[string]      `json:"end_reason,omitzero"`
-	WrapupCode     shown[string]      `json:"wrapup_code,omitzero"`
+	ID             string                 `json:"id"`
+	Type           string                 `json:"type"`
+	StartTime      string                 `json:"start_time"`
+	AgentStartTime shown[string]          `json:"agent_start_time,omitzero"`
+	Duration       callDuration           `json:"duration"`
+	Queue          shown[string]          `json:"queue,omitzero"`
+	Script         shown[string]          `json:"script,omitzero"`
+	CallingNumber  string                 `json:"calling_number"`
+	CalledNumber   string                 `json:"called_number"`
+	ExtUserID      shown[string]          `json:"ext_user_id,omitzero"`
+	ContactsURL    shown[string]          `json:"contacts_url,omitzero"`
+	CDRURL         string                 `json:"cdr_url"`
+	Agent          *agentOut              `json:"agent"`
+	Campaign       shown[webhookCampaign] `json:"campaign,omitzero"`
+	EndTime        shown[string]          `json:"end_time,omitzero"`
+	Disposition    shown[string]          `json:"disposition,omitzero"`
+	EndReason      shown[string]          `json:"end_reason,omitzero"`
+	WrapupCode     shown[string]          `json:"wrapup_code,omitzero"`
 }
 
 // analyticsData is the data of call.analytics.available.
@@ -301,7 +301,7 @@ func newCallData(publicURL string, p switchboard.CallEventPayload, c switchboard
 		d.Duration.DialingTime = show(ptr(wholeSeconds(dialing.Sub(c.CreatedAt))))
 		d.Duration.DialerWaiting = show(ptr(wholeSeconds(c.Wait())))
 		d.ContactsURL = show(ptr(strings.TrimRight(publicURL, "/") + "/api/v4/campaigns/" + strconv.FormatInt(p.Campaign.ID, 10)))
-		d.Campaign = show(&campaignOut{ID: p.Campaign.ID, Name: p.Campaign.Name})
+		d.Campaign = show(&webhookCampaign{ID: p.Campaign.ID, Name: p.Campaign.Name})
 	}
 	if step != "answered" {
 		d.Duration.TalkTime = show(ptr(wholeSeconds(c.Talk())))
@@ -418,7 +418,7 @@ func receiptStatus(st switchboard.ReceiptStatus) string {
 }
 
 // profileRef shows the channel profile an event named.
-func profileRef(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) channelOut {
+func eventChannel(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) channelOut {
 	out := channelOut{Type: string(ch)}
 	if p != nil {
 		out.ID, out.Name = p.UUID, p.Name
@@ -430,7 +430,7 @@ func profileRef(ch switchboard.ConversationChannel, p *switchboard.ChannelProfil
 // agent and its channel profile, for events written before payloads named
 // them: these are the names at delivery.
 func (r *Renderer) conversationParts(ctx context.Context, c switchboard.Conversation) (*agentOut, channelOut, error) {
-	n := newNames(r.API.opt.Store, c.TenantID)
+	n := newRecordNames(r.API.opt.Store, c.TenantID)
 	agent, err := n.agent(ctx, c.AgentID)
 	if err != nil {
 		return nil, channelOut{}, err
@@ -462,7 +462,7 @@ func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, e
 		d.ReferenceID = &m.ClientID
 	}
 	if p.ConversationUUID != "" && p.EndUser != nil { // the names as they were
-		d.ConversationID, d.Agent, d.Channel = p.ConversationUUID, agentOf(p.Agent), profileRef(p.Channel, p.Profile)
+		d.ConversationID, d.Agent, d.Channel = p.ConversationUUID, agentOf(p.Agent), eventChannel(p.Channel, p.Profile)
 		d.Contact = contactOf(switchboard.EndUser{ID: p.EndUser.ID, Name: p.EndUser.Name, Identifier: p.EndUser.Identifier}, p.EndUser.Address)
 		if p.Sender != nil {
 			d.Agent = agentOf(p.Sender)
@@ -477,7 +477,7 @@ func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, e
 		return nil, err
 	}
 	if m.AgentID != nil {
-		if d.Agent, err = newNames(r.API.opt.Store, e.TenantID).agent(ctx, m.AgentID); err != nil {
+		if d.Agent, err = newRecordNames(r.API.opt.Store, e.TenantID).agent(ctx, m.AgentID); err != nil {
 			return nil, err
 		}
 	}
@@ -503,7 +503,7 @@ func (r *Renderer) conversationData(ctx context.Context, e switchboard.Event) (a
 	}
 	named := (c.AgentID == nil || p.Agent != nil) && (c.ProfileID == nil || p.Profile != nil)
 	if named {
-		d.Agent, d.Channel = agentOf(p.Agent), profileRef(c.Channel, p.Profile)
+		d.Agent, d.Channel = agentOf(p.Agent), eventChannel(c.Channel, p.Profile)
 		return d, nil
 	}
 	var err error
