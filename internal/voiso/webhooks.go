@@ -417,7 +417,7 @@ func receiptStatus(st switchboard.ReceiptStatus) string {
 	return string(st)
 }
 
-// profileRef shows the channel profile an event named.
+// eventChannel shows the channel profile an event named.
 func eventChannel(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) channelOut {
 	out := channelOut{Type: string(ch)}
 	if p != nil {
