@@ -10,8 +10,9 @@ import (
 
 // TestBillingBalance reads the prepaid balance in major units, exactly, and
 // keeps it to the key's tenant.
-func TestBillingBalance(t *testing.T) {
-	f := newFixture(t)
+func TestBillingBalance(t *testing.T) { eachEngine(t, testBillingBalance) }
+
+func testBillingBalance(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	key := f.keyFor(switchboard.ScopeBillingBalanceRead)
 	f.expect("GET", "/api/v4/billing/balance", key, nil, 200, `{"balance": 0.00, "currency": "USD"}`)

@@ -21,9 +21,8 @@ type reportingWorld struct {
 	sms                  switchboard.Message
 }
 
-func newReportingWorld(t *testing.T) *reportingWorld {
+func newReportingWorld(t *testing.T, f *fixture) *reportingWorld {
 	t.Helper()
-	f := newFixture(t)
 	ctx := context.Background()
 	w := &reportingWorld{fixture: f}
 	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
@@ -84,8 +83,10 @@ func cdrIDs(t *testing.T, body []byte) ([]string, int, *string) {
 // TestCDRList lists the records of every kind in start order, each shaped
 // as its type's shape, filters them, and pages them by offset and by
 // cursor under Voiso's rules.
-func TestCDRList(t *testing.T) {
-	w := newReportingWorld(t)
+func TestCDRList(t *testing.T) { eachEngine(t, testCDRList) }
+
+func testCDRList(t *testing.T, f *fixture) {
+	w := newReportingWorld(t, f)
 	key := w.keyFor(switchboard.ScopeReportingCDRsRead)
 	shapes := loadShapes(t)
 	all := []string{w.inbound.UUID, w.clickToCall.UUID, w.conv.UUID, w.sms.UUID}
@@ -165,8 +166,10 @@ func TestCDRList(t *testing.T) {
 
 // TestCDRGetEventsAnalytics reads each kind of record by its id, a call's
 // events, and its speech analytics once available.
-func TestCDRGetEventsAnalytics(t *testing.T) {
-	w := newReportingWorld(t)
+func TestCDRGetEventsAnalytics(t *testing.T) { eachEngine(t, testCDRGetEventsAnalytics) }
+
+func testCDRGetEventsAnalytics(t *testing.T, f *fixture) {
+	w := newReportingWorld(t, f)
 	ctx := context.Background()
 	key := w.keyFor(switchboard.ScopeReportingCDRsRead)
 	shapes := loadShapes(t)

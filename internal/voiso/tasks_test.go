@@ -14,8 +14,9 @@ import (
 // TestTaskWebhooks creates, reads, updates and deletes a subscription
 // through the extension, checks every answer against its shape, and that
 // the list shows only this tenant's Voiso subscriptions.
-func TestTaskWebhooks(t *testing.T) {
-	f := newFixture(t)
+func TestTaskWebhooks(t *testing.T) { eachEngine(t, testTaskWebhooks) }
+
+func testTaskWebhooks(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	shapes := loadShapes(t)
 	read, manage := f.keyFor(switchboard.ScopeTasksWebhooksRead), f.keyFor(switchboard.ScopeTasksWebhooksManage)
@@ -129,8 +130,9 @@ func mustWebhookID(t *testing.T, f *fixture, uuid string) int64 {
 // the dispatcher records them: 24-hex ids (decimal accepted), Voiso's event
 // name from the body sent, newest first, created_at bounds, 409 on a
 // second retrigger, and other tenants' failures out of reach.
-func TestTaskWebhookFailures(t *testing.T) {
-	f := newFixture(t)
+func TestTaskWebhookFailures(t *testing.T) { eachEngine(t, testTaskWebhookFailures) }
+
+func testTaskWebhookFailures(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	shapes := loadShapes(t)
 	read, manage := f.keyFor(switchboard.ScopeTasksWebhooksRead), f.keyFor(switchboard.ScopeTasksWebhooksManage)

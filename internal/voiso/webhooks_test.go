@@ -82,8 +82,9 @@ func dispatch(t *testing.T, f *fixture, a *API) {
 // conversation objects and the analytics; a call of another kind is passed
 // over. Then a failing receiver makes a failure the tasks API shows with
 // Voiso's event name, and its retrigger delivers it.
-func TestWebhookEnvelopes(t *testing.T) {
-	f := newFixture(t)
+func TestWebhookEnvelopes(t *testing.T) { eachEngine(t, testWebhookEnvelopes) }
+
+func testWebhookEnvelopes(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	shapes := loadShapes(t)
 	rcv := newReceiver(t)
@@ -323,8 +324,9 @@ func TestRenderSkips(t *testing.T) {
 // TestRenderOlderPayloads renders message and conversation events written
 // before payloads named the conversation's agent, end user and profile: the
 // names are read at delivery, and the body is the same shape.
-func TestRenderOlderPayloads(t *testing.T) {
-	f := newFixture(t)
+func TestRenderOlderPayloads(t *testing.T) { eachEngine(t, testRenderOlderPayloads) }
+
+func testRenderOlderPayloads(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	shapes := loadShapes(t)
 	r := New(Options{Store: f.db}).Renderer()
