@@ -520,7 +520,10 @@ type Consent struct {
 // ConversationFilter narrows a conversation list. Zero fields do not filter.
 type ConversationFilter struct {
 	Channel ConversationChannel
-	Status  ConversationStatus
+	// ExcludeChannel leaves one channel out: Voiso lists SMS as their own
+	// records, so its conversation list is every channel but sms.
+	ExcludeChannel ConversationChannel
+	Status         ConversationStatus
 	// Open keeps only conversations not ended.
 	Open      bool
 	QueueID   int64
@@ -628,6 +631,8 @@ type ConversationStore interface {
 
 	CreateMessageTemplate(ctx context.Context, tenantID int64, t MessageTemplate) (MessageTemplate, error)
 	MessageTemplate(ctx context.Context, tenantID, id int64) (MessageTemplate, error)
+	// MessageTemplates lists the templates of one profile, or with
+	// profileID 0 every template of the tenant (one list, one total).
 	MessageTemplates(ctx context.Context, tenantID int64, profileID int64, opt ListOptions) (Page[MessageTemplate], error)
 	UpdateMessageTemplateFunc(ctx context.Context, tenantID, id int64, fn func(*MessageTemplate) error) (MessageTemplate, error)
 	DeleteMessageTemplate(ctx context.Context, tenantID, id int64) error

@@ -59,6 +59,15 @@ type UserFilter struct {
 	TeamID             int64 // 0: any team
 	Email              string
 	IncludeDeactivated bool
+	// Name keeps users whose "first last" name contains it, ignoring case.
+	Name string
+	// Extension, SIPUsername, OutboundNumber (E.164) and TimeZone match
+	// exactly; Role keeps users holding that role among others.
+	Extension      string
+	SIPUsername    string
+	OutboundNumber string
+	TimeZone       string
+	Role           string
 }
 
 // NewAPIKey is a freshly minted key: the stored record plus its secret, which

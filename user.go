@@ -52,6 +52,12 @@ type User struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	DeactivatedAt *time.Time `json:"deactivated_at"`
+	// Presence is the user's presence as the row stood when it was read, so
+	// that a page of users needs no presence read per user. It is read-only:
+	// writes ignore it (SetPresence changes it), and it stays off the wire
+	// and out of the user.* events, whose payloads predate it and which
+	// would otherwise carry a presence that agent.status_changed owns.
+	Presence Presence `json:"-"`
 }
 
 // UserSkill is a skill held by a user with a proficiency from 0 (novice) to 5

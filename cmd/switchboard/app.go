@@ -28,6 +28,7 @@ import (
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/voice360"
+	"switchboard/internal/voiso"
 	"switchboard/internal/voxloud"
 	"switchboard/internal/webhook"
 )
@@ -435,6 +436,8 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			TenantWrites:    limiter.TenantWrites(),
 			PublicPerMinute: m.Config.Voice360PublicRateLimit, Calls: cc, Messenger: messenger, WebhookPolicy: policy,
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
+		voiso.New(voiso.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, Dialer: dial, Conversations: orNil(convs),
+			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
@@ -458,7 +461,8 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
-			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json"})
+			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json",
+			"voiso_api": "/api/v4", "voiso_openapi": "/api/v4/openapi.json"})
 	})
 	return mux, dialects
 }

@@ -523,6 +523,9 @@ func (db *DB) Conversations(ctx context.Context, tenantID int64, f switchboard.C
 	if f.Channel != "" {
 		add("c.channel = ?", string(f.Channel))
 	}
+	if f.ExcludeChannel != "" {
+		add("c.channel <> ?", string(f.ExcludeChannel))
+	}
 	if f.Status != "" {
 		add("c.status = ?", string(f.Status))
 	}

@@ -60,6 +60,9 @@ func TestConversationListFilters(t *testing.T) {
 		}{
 			{"all, newest first", switchboard.ConversationFilter{}, []int64{c.ID, b.ID, a.ID}},
 			{"channel", switchboard.ConversationFilter{Channel: switchboard.ChannelWebChat}, []int64{c.ID, a.ID}},
+			{"all but a channel", switchboard.ConversationFilter{ExcludeChannel: switchboard.ChannelSMS}, []int64{c.ID, a.ID}},
+			{"all but another channel", switchboard.ConversationFilter{ExcludeChannel: switchboard.ChannelWebChat}, []int64{b.ID}},
+			{"a channel and its exclusion", switchboard.ConversationFilter{Channel: switchboard.ChannelSMS, ExcludeChannel: switchboard.ChannelSMS}, nil},
 			{"status", switchboard.ConversationFilter{Status: switchboard.ConversationInProgress}, []int64{b.ID}},
 			{"open", switchboard.ConversationFilter{Open: true}, []int64{b.ID, a.ID}},
 			{"queue", switchboard.ConversationFilter{QueueID: f.queue.ID}, []int64{b.ID, a.ID}},

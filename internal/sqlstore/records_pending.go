@@ -24,11 +24,3 @@ func (db *DB) MessageByUUID(ctx context.Context, tenantID int64, uuid string) (s
 func (db *DB) WebhookByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Webhook, error) {
 	return switchboard.Webhook{}, errPending
 }
-
-func (db *DB) UsersByID(ctx context.Context, tenantID int64, ids []int64) ([]switchboard.User, error) {
-	return nil, errPending
-}
-
-func (db *DB) QueueMemberships(ctx context.Context, tenantID int64, userIDs []int64) (map[int64][]int64, error) {
-	return nil, errPending
-}

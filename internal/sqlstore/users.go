@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,24 +16,31 @@ import (
 	"switchboard/internal/phone"
 )
 
-// userBaseCols are the user's own columns. The SIP password's digest hashes
-// are not among them: no API renders them, only SIPAccounts reads them, and
-// only a new password writes them.
+// userBaseCols are the user's own columns, its presence among them (with
+// whether its status takes calls, from the tenant's status list) so that a
+// page of users costs one query. The SIP password's digest hashes are not
+// among them: no API renders them, only SIPAccounts reads them, and only a
+// new password writes them.
 const userBaseCols = `id, tenant_id, uuid, email, first_name, last_name, agent_number, extension, location, roles,
 	max_chats, phone_numbers, outbound_number, time_zone, sip_username, created_at, updated_at, deactivated_at,
-	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number`
+	click_to_call_disabled, voicemail_enabled, forward_enabled, forward_number, presence_status, presence_since,
+	COALESCE((SELECT s.available FROM agent_statuses s WHERE s.tenant_id = users.tenant_id AND s.name = users.presence_status), FALSE)`
 
 // scanUser reads a user selected with db.userCols.
 func scanUser(s scanner) (switchboard.User, error) {
 	var u switchboard.User
 	var roles, numbers, teams, skills string
 	var created, updated int64
-	var deactivated sql.NullInt64
+	var deactivated, since sql.NullInt64
 	if err := s.Scan(&u.ID, &u.TenantID, &u.UUID, &u.Email, &u.FirstName, &u.LastName, &u.AgentNumber, &u.Extension,
 		&u.Location, &roles, &u.MaxChats, &numbers, &u.OutboundNumber, &u.TimeZone, &u.SIPUsername,
 		&created, &updated, &deactivated, &u.ClickToCallDisabled, &u.VoicemailEnabled, &u.ForwardEnabled,
-		&u.ForwardNumber, &teams, &skills); err != nil {
+		&u.ForwardNumber, &u.Presence.Status, &since, &u.Presence.Available, &teams, &skills); err != nil {
 		return u, err
+	}
+	u.Presence.UserID = u.ID
+	if since.Valid {
+		u.Presence.Since = fromMicros(since.Int64)
 	}
 	var err error
 	if u.TeamIDs, err = decodeIDs(teams); err != nil {
@@ -108,7 +117,9 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
+		// A new user is Offline (the column's default) since never.
 		u.ID, u.SIPPassword = id, ""
+		u.Presence = switchboard.Presence{UserID: id, Status: switchboard.StatusOffline}
 		if err := tx.writeUserLinks(ctx, &u); err != nil {
 			return err
 		}
@@ -232,6 +243,30 @@ func (db *DB) Users(ctx context.Context, tenantID int64, f switchboard.UserFilte
 		q.from += " AND id IN (SELECT user_id FROM user_teams WHERE team_id = ?)"
 		q.args = append(q.args, f.TeamID)
 	}
+	if f.Name != "" {
+		// SQLite's LOWER folds ASCII only; PostgreSQL's folds every letter.
+		q.from += " AND LOWER(TRIM(first_name || ' ' || last_name)) LIKE ?" + db.likeEscapeClause()
+		q.args = append(q.args, "%"+likeEscape(strings.ToLower(strings.TrimSpace(f.Name)))+"%")
+	}
+	for _, eq := range []struct{ col, v string }{
+		{"extension", f.Extension}, {"sip_username", f.SIPUsername},
+		{"outbound_number", f.OutboundNumber}, {"time_zone", f.TimeZone},
+	} {
+		if eq.v != "" {
+			q.from += " AND " + eq.col + " = ?"
+			q.args = append(q.args, eq.v)
+		}
+	}
+	if f.Role != "" {
+		if !slices.Contains(switchboard.Roles, f.Role) {
+			return switchboard.Page[switchboard.User]{}, &switchboard.Error{Code: switchboard.CodeInvalid,
+				Message: "invalid role", Fields: map[string]string{"role": "must be one of " + strings.Join(switchboard.Roles, ", ")}}
+		}
+		// roles is a JSON array of names from a fixed vocabulary without
+		// quotes, so the quoted name matches exactly one element.
+		q.from += " AND roles LIKE ?"
+		q.args = append(q.args, `%"`+f.Role+`"%`)
+	}
 	return listPage(ctx, db, q, opt, scanUser, func(u switchboard.User) int64 { return u.ID })
 }
 
@@ -269,7 +304,7 @@ func (t *tx) updateUser(ctx context.Context, tenantID int64, u switchboard.User)
 	if err := tx.checkUserRefs(ctx, tenantID, &u, u.ID); err != nil {
 		return u, err
 	}
-	u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt = tenantID, old.UUID, old.CreatedAt, tx.now
+	u.TenantID, u.UUID, u.CreatedAt, u.UpdatedAt, u.Presence = tenantID, old.UUID, old.CreatedAt, tx.now, old.Presence
 	// The stored hashes cover the old sip_username: keeping them under a
 	// new name would leave a phone that can never register, silently.
 	var hashed bool
@@ -407,4 +442,100 @@ func (db *DB) SIPBindings(ctx context.Context, now time.Time) ([]switchboard.SIP
 		return nil, fmt.Errorf("SIP bindings: %w", err)
 	}
 	return out, nil
+}
+
+// batchIDs bounds the ids one batch read binds: far below either engine's
+// limit on parameters, and far above a page (the dialects ask for at most a
+// page's worth, which is one query).
+const batchIDs = 500
+
+// UsersByID implements switchboard.Store: one query per batchIDs ids, the
+// users in ids' order (an id given twice is listed twice), ids outside the
+// tenant left out as if they did not exist.
+func (db *DB) UsersByID(ctx context.Context, tenantID int64, ids []int64) ([]switchboard.User, error) {
+	byID := make(map[int64]switchboard.User, len(ids))
+	for chunk := range slices.Chunk(uniqueIDs(ids), batchIDs) {
+		args := append([]any{tenantID}, idArgs(chunk)...)
+		rows, err := db.query(ctx, "SELECT "+db.userCols+" FROM users WHERE tenant_id = ? AND id IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("users by id: %w", err)
+		}
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("users by id: %w", err)
+			}
+			byID[u.ID] = u
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("users by id: %w", err)
+		}
+	}
+	out := make([]switchboard.User, 0, len(byID))
+	for _, id := range ids {
+		if u, ok := byID[id]; ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// QueueMemberships implements switchboard.Store: one query per batchIDs ids.
+// Every id of userIDs is a key, with an empty list when the user is in no
+// queue of the tenant (or is not the tenant's); each list is in queue id
+// order.
+func (db *DB) QueueMemberships(ctx context.Context, tenantID int64, userIDs []int64) (map[int64][]int64, error) {
+	out := make(map[int64][]int64, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = []int64{}
+	}
+	for chunk := range slices.Chunk(uniqueIDs(userIDs), batchIDs) {
+		args := append([]any{tenantID}, idArgs(chunk)...)
+		// queue_members has no tenant column: the queue's tenant is the
+		// member's, as AddQueueMember checks both.
+		rows, err := db.query(ctx, `SELECT m.user_id, m.queue_id FROM queue_members m JOIN queues q ON q.id = m.queue_id
+			WHERE q.tenant_id = ? AND m.user_id IN (`+placeholders(len(chunk))+`) ORDER BY m.user_id, m.queue_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("queue memberships: %w", err)
+		}
+		for rows.Next() {
+			var user, queue int64
+			if err := rows.Scan(&user, &queue); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("queue memberships: %w", err)
+			}
+			out[user] = append(out[user], queue)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("queue memberships: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// uniqueIDs returns ids without repeats, in first-seen order.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// idArgs returns ids as query arguments.
+func idArgs(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
