@@ -104,17 +104,17 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
-	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded`
+	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded, campaign_id`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
-	var queue, agent, parent, queued, ringing, connected, ended, scheduled sql.NullInt64
+	var queue, agent, parent, queued, ringing, connected, ended, scheduled, campaign sql.NullInt64
 	var holdMicros int64
 	var created int64
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &c.Direction, &c.Status, &c.From, &c.To, &queue, &agent, &parent, &c.Disposition,
 		&c.HangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
-		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded)
-	c.ScheduledAt = timePtr(scheduled)
+		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded, &campaign)
+	c.ScheduledAt, c.CampaignID = timePtr(scheduled), idPtr(campaign)
 	c.Hold = time.Duration(holdMicros) * time.Microsecond
 	c.HoldSeconds = c.Hold.Seconds()
 	c.QueueID, c.AgentID, c.ParentID, c.CreatedAt = idPtr(queue), idPtr(agent), idPtr(parent), fromMicros(created)
@@ -336,8 +336,8 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	}
 	res, err := t.exec(ctx, `INSERT INTO calls (id, tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 		agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros, campaign_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue_id = excluded.queue_id, agent_id = excluded.agent_id,
 		disposition = excluded.disposition, hangup_by = excluded.hangup_by, hangup_cause = excluded.hangup_cause,
 		queued_at = excluded.queued_at, ringing_at = excluded.ringing_at, connected_at = excluded.connected_at,
@@ -347,7 +347,7 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 		c.ID, c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 		c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
 		nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
-		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds())
+		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds(), nullID(c.CampaignID))
 	if err != nil {
 		return fmt.Errorf("save call %d: %w", c.ID, err)
 	}

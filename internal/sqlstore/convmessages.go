@@ -18,7 +18,7 @@ import (
 // writer (SQLite), so the numbers are gapless and never repeat however many
 // senders race; UNIQUE(conversation_id, seq) backs that up.
 
-const convMessageCols = `id, tenant_id, conversation_id, seq, direction, kind, text, attachment_id, template, agent_id, status,
+const convMessageCols = `id, uuid, tenant_id, conversation_id, seq, direction, kind, text, attachment_id, template, agent_id, status,
 	error, provider_id, client_id, created_at, updated_at, read_at`
 
 func scanConvMessage(s scanner) (switchboard.ConversationMessage, error) {
@@ -27,7 +27,7 @@ func scanConvMessage(s scanner) (switchboard.ConversationMessage, error) {
 	var template sql.NullString
 	var attachment, agent, read sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&m.ID, &m.TenantID, &m.ConversationID, &m.Seq, &direction, &kind, &m.Text, &attachment, &template, &agent,
+	if err := s.Scan(&m.ID, &m.UUID, &m.TenantID, &m.ConversationID, &m.Seq, &direction, &kind, &m.Text, &attachment, &template, &agent,
 		&status, &m.Error, &m.ProviderID, &m.ClientID, &created, &updated, &read); err != nil {
 		return m, err
 	}
@@ -141,15 +141,15 @@ func (t *tx) addMessage(ctx context.Context, tenantID int64, c *switchboard.Conv
 		}
 		template = string(b)
 	}
-	m.ID, m.TenantID, m.ConversationID, m.Seq = 0, tenantID, c.ID, c.LastSeq+1
+	m.ID, m.UUID, m.TenantID, m.ConversationID, m.Seq = 0, uuid.NewString(), tenantID, c.ID, c.LastSeq+1
 	m.CreatedAt, m.UpdatedAt, m.ReadAt = t.now, t.now, nil
 	if m.Status == switchboard.ReceiptRead {
 		now := t.now
 		m.ReadAt = &now
 	}
-	id, err := t.insert(ctx, `INSERT INTO conversation_messages (tenant_id, conversation_id, seq, direction, kind, text,
+	id, err := t.insert(ctx, `INSERT INTO conversation_messages (uuid, tenant_id, conversation_id, seq, direction, kind, text,
 		attachment_id, template, agent_id, status, error, provider_id, client_id, created_at, updated_at, read_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, c.ID, m.Seq, string(m.Direction), string(m.Kind),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.UUID, tenantID, c.ID, m.Seq, string(m.Direction), string(m.Kind),
 		m.Text, nullID(m.AttachmentID), template, nullID(m.AgentID), string(m.Status), m.Error, m.ProviderID, m.ClientID,
 		micros(t.now), micros(t.now), nullMicros(m.ReadAt))
 	if err != nil {

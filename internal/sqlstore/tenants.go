@@ -6,30 +6,33 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"switchboard"
 )
 
-const tenantCols = "id, slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status"
+const tenantCols = "id, slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status"
 
 func scanTenant(s scanner) (switchboard.Tenant, error) {
 	var t switchboard.Tenant
 	var created, updated int64
-	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated, &t.PublicStatus)
+	err := s.Scan(&t.ID, &t.Slug, &t.UUID, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated, &t.PublicStatus)
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return t, err
 }
 
 // CreateTenant implements switchboard.Store. The new tenant gets the system agent
-// statuses, so that presence works from its first minute.
+// statuses, so that presence works from its first minute, and a new UUID
+// (whatever t.UUID says: the store names it, once).
 func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboard.Tenant, error) {
 	t.Normalize()
 	if err := t.Validate(); err != nil {
 		return t, err
 	}
 	err := db.inTx(ctx, func(tx *tx) error {
-		t.CreatedAt, t.UpdatedAt = tx.now, tx.now
-		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now),
+		t.CreatedAt, t.UpdatedAt, t.UUID = tx.now, tx.now, uuid.NewString()
+		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.UUID, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now),
 			t.PublicStatus)
 		if err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
@@ -119,7 +122,8 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 	if err != nil {
 		return t, err
 	}
-	t.CreatedAt, t.UpdatedAt = old.CreatedAt, tx.now
+	// The UUID is the tenant's for good: an update cannot change it.
+	t.UUID, t.CreatedAt, t.UpdatedAt = old.UUID, old.CreatedAt, tx.now
 	if t.Currency != old.Currency {
 		// The balance and the ledger are in the old currency: converting
 		// them is a decision for the operator, not a relabelling.
