@@ -163,7 +163,7 @@ func New(opt Options) *API {
 // routeSets lists every file's routes, in the order the OpenAPI document
 // shows them.
 func (a *API) routeSets() [][]route {
-	return [][]route{a.callRoutes()}
+	return [][]route{a.callRoutes(), a.messagingRoutes()}
 }
 
 // ServeHTTP implements http.Handler.
