@@ -141,13 +141,13 @@ type convNames struct {
 	profiles map[int64]*switchboard.ChannelProfile
 }
 
-func (a *API) names(tenantID int64) *convNames {
+func (a *API) convNamesFor(tenantID int64) *convNames {
 	return &convNames{store: a.opt.Store, tenantID: tenantID, users: map[int64]*switchboard.User{},
 		queues: map[int64]*switchboard.Queue{}, teams: map[int64]*switchboard.Team{}, profiles: map[int64]*switchboard.ChannelProfile{}}
 }
 
-// lookup reads id through get once, keeping nil for what is not found.
-func lookup[T any](ctx context.Context, seen map[int64]*T, id int64, get func(context.Context, int64) (T, error)) (*T, error) {
+// convLookup reads id through get once, keeping nil for what is not found.
+func convLookup[T any](ctx context.Context, seen map[int64]*T, id int64, get func(context.Context, int64) (T, error)) (*T, error) {
 	if v, ok := seen[id]; ok {
 		return v, nil
 	}
@@ -167,7 +167,7 @@ func (n *convNames) agent(ctx context.Context, id *int64) (*convAgent, error) {
 	if id == nil {
 		return nil, nil
 	}
-	u, err := lookup(ctx, n.users, *id, func(ctx context.Context, id int64) (switchboard.User, error) {
+	u, err := convLookup(ctx, n.users, *id, func(ctx context.Context, id int64) (switchboard.User, error) {
 		return n.store.User(ctx, n.tenantID, id)
 	})
 	if u == nil {
@@ -180,7 +180,7 @@ func (n *convNames) queue(ctx context.Context, id *int64) (*convRef, error) {
 	if id == nil {
 		return nil, nil
 	}
-	q, err := lookup(ctx, n.queues, *id, func(ctx context.Context, id int64) (switchboard.Queue, error) {
+	q, err := convLookup(ctx, n.queues, *id, func(ctx context.Context, id int64) (switchboard.Queue, error) {
 		return n.store.Queue(ctx, n.tenantID, id)
 	})
 	if q == nil {
@@ -190,7 +190,7 @@ func (n *convNames) queue(ctx context.Context, id *int64) (*convRef, error) {
 }
 
 func (n *convNames) team(ctx context.Context, id int64) (*convRef, error) {
-	t, err := lookup(ctx, n.teams, id, func(ctx context.Context, id int64) (switchboard.Team, error) {
+	t, err := convLookup(ctx, n.teams, id, func(ctx context.Context, id int64) (switchboard.Team, error) {
 		return n.store.Team(ctx, n.tenantID, id)
 	})
 	if t == nil {
@@ -200,7 +200,7 @@ func (n *convNames) team(ctx context.Context, id int64) (*convRef, error) {
 }
 
 func (n *convNames) profile(ctx context.Context, id int64) (*switchboard.ChannelProfile, error) {
-	return lookup(ctx, n.profiles, id, func(ctx context.Context, id int64) (switchboard.ChannelProfile, error) {
+	return convLookup(ctx, n.profiles, id, func(ctx context.Context, id int64) (switchboard.ChannelProfile, error) {
 		return n.store.ChannelProfile(ctx, n.tenantID, id)
 	})
 }
@@ -210,7 +210,7 @@ func (n *convNames) profile(ctx context.Context, id int64) (*switchboard.Channel
 // and its Via, if any, as its name.
 func (n *convNames) conversation(ctx context.Context, cv switchboard.Conversation) (conversationOut, error) {
 	out := conversationOut{ID: cv.UUID, Status: convStatus(cv.Status), StartedAt: seconds(cv.CreatedAt), EndedAt: optSeconds(cv.EndedAt),
-		Channel: convChannel{Type: convChannelType(cv.Channel), Name: cv.Via}, Contact: contactOf(cv)}
+		Channel: convChannel{Type: convChannelType(cv.Channel), Name: cv.Via}, Contact: convContactOf(cv)}
 	if cv.EndReason != "" {
 		out.WrapupCode = &cv.EndReason
 	}
@@ -231,9 +231,9 @@ func (n *convNames) conversation(ctx context.Context, cv switchboard.Conversatio
 	return out, err
 }
 
-// contactOf is the conversation's end user: their name (their address when
+// convContactOf is the conversation's end user: their name (their address when
 // they gave none) and their address on the channel, numbers as digits.
-func contactOf(cv switchboard.Conversation) convContact {
+func convContactOf(cv switchboard.Conversation) convContact {
 	name := cv.EndUser.Name
 	if name == "" {
 		name = cv.EndUser.Identifier
@@ -334,7 +334,7 @@ func (a *API) listConversations(ctx context.Context, c *call, _ *noBody) (conver
 	if err != nil {
 		return out, err
 	}
-	n := a.names(c.tenantID())
+	n := a.convNamesFor(c.tenantID())
 	for _, cv := range page.Items {
 		o, err := n.conversation(ctx, cv)
 		if err != nil {
@@ -384,24 +384,28 @@ func (a *API) getConversation(ctx context.Context, c *call, _ *noBody) (conversa
 	if err != nil {
 		return conversationGetOut{}, err
 	}
-	out, err := a.names(c.tenantID()).conversation(ctx, cv)
+	out, err := a.convNamesFor(c.tenantID()).conversation(ctx, cv)
 	return conversationGetOut{Conversation: out}, err
 }
 
 // messageOut is one line of a conversation's transcript.
 type messageOut struct {
-	ID             string         `json:"id"`
-	ConversationID string         `json:"conversation_id"`
-	ContentType    string         `json:"content_type"`
-	ContentData    messageContent `json:"content_data"`
-	Activity       string         `json:"activity"`
-	ActivityType   string         `json:"activity_type"`
-	Participant    participant    `json:"participant"`
-	Attributes     struct{}       `json:"attributes"`
-	Status         string         `json:"status"`
-	CreatedAt      string         `json:"created_at"`
-	UpdatedAt      string         `json:"updated_at"`
+	ID             string            `json:"id"`
+	ConversationID string            `json:"conversation_id"`
+	ContentType    string            `json:"content_type"`
+	ContentData    messageContent    `json:"content_data"`
+	Activity       string            `json:"activity"`
+	ActivityType   string            `json:"activity_type"`
+	Participant    participant       `json:"participant"`
+	Attributes     messageAttributes `json:"attributes"`
+	Status         string            `json:"status"`
+	CreatedAt      string            `json:"created_at"`
+	UpdatedAt      string            `json:"updated_at"`
 }
+
+// messageAttributes are a message's extra attributes: none are kept, and
+// the object is always empty, as Voiso shows it for plain messages.
+type messageAttributes struct{}
 
 type messageContent struct {
 	Text string `json:"text"`
@@ -533,7 +537,7 @@ func (a *API) listCannedMessages(ctx context.Context, c *call, _ *noBody) (canne
 	if err != nil {
 		return out, err
 	}
-	n := a.names(c.tenantID())
+	n := a.convNamesFor(c.tenantID())
 	for _, r := range page.Items {
 		o := cannedMessageOut{ID: r.ID, Name: r.Name, Body: r.Body, Channels: []string{}, Teams: []convRef{}}
 		for _, ch := range r.Channels {
