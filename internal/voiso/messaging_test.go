@@ -95,7 +95,7 @@ func newMsgWorld(t *testing.T, dbURL string) *msgWorld {
 		w.eng.Close()
 	})
 	api := New(Options{Store: w.store, Auth: httpapi.NewAuthenticator(w.store, time.Second, log), Limiter: httpapi.NewRateLimiter(0, 1),
-		Conversations: w.conv, PublicURL: "http://cluster1.test", Log: log})
+		Conversations: w.conv, PublicURL: "http://cluster1.test", Cache: httpapi.NewResponseCache(w.store.EventHead, 1<<20), Log: log})
 	obs := &httpapi.Observer{Log: log, MaxBody: 64 << 10}
 	srv := httptest.NewServer(obs.Wrap(Name, api, WriteError(log)))
 	t.Cleanup(srv.Close)
@@ -505,6 +505,31 @@ func TestMessagingSettings(t *testing.T) {
 			t.Errorf("the template: %+v", got)
 		}
 
+		// The three lists are cached while the tenant's events stand still:
+		// each change shows at once.
+		ctx := context.Background()
+		if _, err := w.store.UpdateTeamFunc(ctx, w.tenant.ID, w.team.ID, func(tm *switchboard.Team) error { tm.Name = "Polyglots"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		w.get(t, "/api/v4/messaging/canned_messages").decode(t, &cl)
+		if got := cl.CannedMessages[0].Teams; len(got) != 1 || got[0].Name != "Polyglots" {
+			t.Errorf("the renamed team: %+v", got)
+		}
+		if _, err := w.store.UpdateChannelProfileFunc(ctx, w.tenant.ID, w.wa.ID, func(p *switchboard.ChannelProfile) error {
+			p.Identifier = "+18885658800"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w.get(t, "/api/v4/messaging/whatsapp_templates").decode(t, &tl)
+		if got := tl.WhatsAppTemplates[0].Number; got != "18885658800" {
+			t.Errorf("the template's number after its profile's changed: %s", got)
+		}
+		w.get(t, "/api/v4/messaging/channel_profiles").decode(t, &pl)
+		if got := pl.ChannelProfiles[1].Identifier; got != "18885658800" {
+			t.Errorf("the changed profile: %s", got)
+		}
+
 		for _, path := range []string{"/api/v4/messaging/channel_profiles", "/api/v4/messaging/canned_messages", "/api/v4/messaging/whatsapp_templates"} {
 			var empty struct {
 				Metadata listMetadata `json:"metadata"`
@@ -515,6 +540,40 @@ func TestMessagingSettings(t *testing.T) {
 			}
 			if a := w.do(t, "GET", path+"?limit=500", w.key, nil); a.status != http.StatusBadRequest {
 				t.Errorf("%s?limit=500: %d", path, a.status)
+			}
+		}
+
+		// A second WhatsApp number: its templates follow the first's, and
+		// the pages walk across both.
+		wa2, err := w.store.CreateChannelProfile(ctx, w.tenant.ID, switchboard.ChannelProfile{Channel: switchboard.ChannelWhatsApp,
+			Name: "WhatsApp Sales", Identifier: "+18885650000", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"promo_a", "promo_b"} {
+			if _, err := w.store.CreateMessageTemplate(ctx, w.tenant.ID, switchboard.MessageTemplate{ProfileID: wa2.ID, Name: name,
+				Body: "Hello {{1}}"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for query, want := range map[string][]string{
+			"":                  {"order_update", "promo_a", "promo_b"},
+			"?limit=2":          {"order_update", "promo_a"},
+			"?limit=1&offset=1": {"promo_a"},
+			"?offset=2":         {"promo_b"},
+			"?limit=5&offset=3": nil,
+		} {
+			w.get(t, "/api/v4/messaging/whatsapp_templates"+query).decode(t, &tl)
+			var names []string
+			for _, tm := range tl.WhatsAppTemplates {
+				names = append(names, tm.Name)
+			}
+			if !slices.Equal(names, want) || tl.Metadata.Total != 3 {
+				t.Errorf("templates%s: %v of %d, want %v of 3", query, names, tl.Metadata.Total, want)
+			}
+			if len(tl.WhatsAppTemplates) > 0 && tl.WhatsAppTemplates[len(tl.WhatsAppTemplates)-1].Name == "promo_b" &&
+				tl.WhatsAppTemplates[len(tl.WhatsAppTemplates)-1].Number != "18885650000" {
+				t.Errorf("templates%s: promo_b's number %s", query, tl.WhatsAppTemplates[len(tl.WhatsAppTemplates)-1].Number)
 			}
 		}
 	})

@@ -133,6 +133,7 @@ var cachedRoutes = []string{
 	"GET /api/v4/routing/queues", "GET /api/v4/routing/queues/{queue_id}",
 	"GET /api/v4/routing/queues/{queue_id}/users", "GET /api/v4/routing/queues/{queue_id}/supervisors",
 	"GET /api/v4/routing/skills",
+	"GET /api/v4/messaging/channel_profiles", "GET /api/v4/messaging/canned_messages", "GET /api/v4/messaging/whatsapp_templates",
 }
 
 // New returns the dialect's handler, serving /api/v4/.
