@@ -686,17 +686,29 @@ func (a *API) sendSMS(ctx context.Context, c *call, in *sendSMSBody) (sentSMSOut
 	if err != nil {
 		return sentSMSOut{}, err
 	}
-	cv, err := a.smsConversation(ctx, svc, tenantID, via, to)
+	cv, started, err := a.smsConversation(ctx, svc, tenantID, agent.ID, via, to)
 	if err != nil {
 		return sentSMSOut{}, err
 	}
 	msg, err := svc.Send(ctx, tenantID, cv.ID, switchboard.ConversationMessage{Direction: switchboard.Outbound,
 		Kind: switchboard.KindText, Text: in.Body, AgentID: &agent.ID})
+	if err != nil && started {
+		// The conversation was started for this text alone: it must not
+		// wait in its queue, empty, for an agent.
+		if _, ferr := svc.Finish(context.WithoutCancel(ctx), tenantID, cv.ID, switchboard.SideSystem, "failed"); ferr != nil {
+			a.opt.Log.Warn("voiso: an SMS conversation started for a text not sent stays open", "tenant_id", tenantID,
+				"conversation_id", cv.ID, "err", ferr)
+		}
+	}
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.CodeInvalid && switchboard.ErrorFields(err)["to"] != "":
 		return sentSMSOut{}, invalid("phone_number", switchboard.ErrorFields(err)["to"])
 	case switchboard.ErrorCode(err) == switchboard.CodeForbidden:
 		return sentSMSOut{}, conflict("user_id", "another agent holds the conversation with this number")
+	case switchboard.ErrorCode(err) == switchboard.CodeConflict:
+		// The agent cannot take the conversation now: not signed in, or
+		// every chat slot taken.
+		return sentSMSOut{}, conflict("user_id", switchboard.ErrorMessage(err))
 	case err != nil:
 		return sentSMSOut{}, err
 	case msg.Status == switchboard.ReceiptFailed:
@@ -751,45 +763,62 @@ func (a *API) smsSender(ctx context.Context, tenantID int64, agent switchboard.U
 
 // smsConversation is the open SMS conversation of to on via (on via's
 // channel profile when it has one), or a new one: in the profile's queue,
-// else the number's. A conversation another request opened meanwhile is
-// joined.
-func (a *API) smsConversation(ctx context.Context, svc switchboard.Conversations, tenantID int64, via, to string) (switchboard.Conversation, error) {
+// else the number's, else the agent's first. A conversation another
+// request opened meanwhile is joined.
+func (a *API) smsConversation(ctx context.Context, svc switchboard.Conversations, tenantID, agentID int64, via, to string) (cv switchboard.Conversation, started bool, err error) {
 	var profile *switchboard.ChannelProfile
 	switch p, err := a.opt.Store.ChannelProfileFor(ctx, tenantID, switchboard.ChannelSMS, via); {
 	case err == nil:
 		profile = &p
 	case switchboard.ErrorCode(err) != switchboard.CodeNotFound:
-		return switchboard.Conversation{}, err
+		return cv, false, err
 	}
 	var profileID int64
 	if profile != nil {
 		profileID = profile.ID
 	}
 	for attempt := 0; ; attempt++ {
-		cv, err := a.opt.Store.OpenConversation(ctx, tenantID, switchboard.ChannelSMS, profileID, to)
+		cv, err = a.opt.Store.OpenConversation(ctx, tenantID, switchboard.ChannelSMS, profileID, to)
 		if switchboard.ErrorCode(err) != switchboard.CodeNotFound {
-			return cv, err
+			return cv, false, err
 		}
 		start := switchboard.Conversation{Channel: switchboard.ChannelSMS, Address: to, Via: via,
 			EndUser: switchboard.EndUser{Identifier: to, Phone: to}}
 		if profile != nil {
 			start.ProfileID, start.QueueID = &profile.ID, profile.QueueID
 		}
+		switch last, err := a.opt.Store.LastConversation(ctx, tenantID, switchboard.ChannelSMS, to); {
+		case err == nil:
+			start.PreviousID = &last.ID
+		case switchboard.ErrorCode(err) != switchboard.CodeNotFound:
+			return cv, false, err
+		}
 		if start.QueueID == nil {
 			owner, err := a.opt.Store.NumberOwner(ctx, via)
 			if err != nil {
-				return cv, err
+				return cv, false, err
 			}
 			start.QueueID = owner.QueueID
 		}
 		if start.QueueID == nil {
-			return cv, invalid("sender_id", "has no queue for its SMS conversations: give its channel profile or the number a queue")
+			// An agent's own number routes to them, not to a queue: the
+			// conversation waits in the first queue they are a member of.
+			queues, err := a.opt.Store.QueueMemberships(ctx, tenantID, []int64{agentID})
+			if err != nil {
+				return cv, false, err
+			}
+			if q := queues[agentID]; len(q) > 0 {
+				start.QueueID = &q[0]
+			}
+		}
+		if start.QueueID == nil {
+			return cv, false, invalid("sender_id", "has no queue for its SMS conversations: give its channel profile or the number a queue, or the agent one")
 		}
 		cv, _, err = svc.Start(ctx, tenantID, start, "", nil)
 		if switchboard.ErrorCode(err) == switchboard.CodeConflict && attempt == 0 {
 			continue // opened meanwhile by another send or an inbound text: reply in it
 		}
-		return cv, err
+		return cv, err == nil, err
 	}
 }
 

@@ -670,13 +670,36 @@ func TestMessagingSendSMS(t *testing.T) {
 			}
 		}
 
+		// An agent who is not signed in cannot take the conversation; nor may
+		// one send from another agent's number.
+		bobs := "+18885550111"
+		if _, err := w.store.CreatePhoneNumber(ctx, w.tenant.ID, switchboard.PhoneNumber{Number: bobs, SMSEnabled: true,
+			UserID: &w.agent2.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.AddQueueMember(ctx, w.tenant.ID, switchboard.QueueMember{QueueID: w.queue.ID, UserID: w.agent2.ID}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = w.sendSMS(t, map[string]any{"user_id": w.agent2.ID, "phone_number": "15551234567", "body": "hi", "sender_id": bobs})
+		var refusal ValidationBody
+		if a.decode(t, &refusal); a.status != http.StatusConflict || len(refusal.Errors) != 1 || len(refusal.Errors["user_id"]) != 1 {
+			t.Errorf("an agent not signed in: %d %s", a.status, a.body)
+		}
+		if cv, err := w.store.OpenConversation(ctx, w.tenant.ID, switchboard.ChannelSMS, 0, "+15551234567"); switchboard.ErrorCode(err) != switchboard.CodeNotFound {
+			t.Errorf("the conversation started for the refused text is open: %+v %v", cv, err)
+		}
+		a, _ = w.sendSMS(t, map[string]any{"user_id": w.agent.ID, "phone_number": "15551234567", "body": "hi", "sender_id": bobs})
+		if string(a.body) != `{"errors":{"sender_id":["is another agent's number"]}}` {
+			t.Errorf("another agent's number: %d %s", a.status, a.body)
+		}
+
 		// A number that texted STOP refuses every message: 422 naming it.
 		if _, err := w.store.SetConsent(ctx, switchboard.Consent{TenantID: w.tenant.ID, Number: "+15557654321", OptedOut: true,
 			Channel: switchboard.ChannelSMS, Source: "keyword", Keyword: "STOP", At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		a, _ = w.sendSMS(t, map[string]any{"user_id": w.agent.ID, "phone_number": "15557654321", "body": "hi"})
-		var refusal ValidationBody
+		refusal = ValidationBody{}
 		if a.decode(t, &refusal); a.status != 422 || len(refusal.Errors) != 1 || len(refusal.Errors["phone_number"]) != 1 {
 			t.Errorf("an opted-out number: %d %s", a.status, a.body)
 		}
