@@ -29,7 +29,7 @@ func (a *API) messagingRoutes() []route {
 				{"queue_id", "integer", "its queue"},
 				{"contact_id", "integer", "its contact (end user)"},
 				{"started_at[gte]", "string", "started at or after (also gt, lt, lte, eq)"},
-			}, pageParams...)},
+			}, msgPageParams...)},
 			a.listConversations),
 		handler(route{Method: "GET", Path: "messaging/conversations/{conversation_id}", Scope: switchboard.ScopeMessagingConversationsRead,
 			Summary: "A conversation, by its UUID"},
@@ -38,17 +38,17 @@ func (a *API) messagingRoutes() []route {
 			Summary: "A conversation's messages, oldest first",
 			Doc: "Every line of the transcript: messages exchanged with the contact, agents' notes and system lines " +
 				"(activity message, note, system). offset counts lines from the first.",
-			Query: pageParams},
+			Query: msgPageParams},
 			a.conversationMessages),
 		handler(route{Method: "GET", Path: "messaging/channel_profiles", Scope: switchboard.ScopeMessagingChannelProfilesRead,
 			Summary: "Channel profiles: the numbers and accounts conversations run on",
-			Query:   append([]param{{"channel", "string", "only profiles of this channel"}}, pageParams...)},
+			Query:   append([]param{{"channel", "string", "only profiles of this channel"}}, msgPageParams...)},
 			a.listChannelProfiles),
 		handler(route{Method: "GET", Path: "messaging/canned_messages", Scope: switchboard.ScopeMessagingCannedMessagesRead,
-			Summary: "Canned messages: reusable agent replies, by name", Query: pageParams},
+			Summary: "Canned messages: reusable agent replies, by name", Query: msgPageParams},
 			a.listCannedMessages),
 		handler(route{Method: "GET", Path: "messaging/whatsapp_templates", Scope: switchboard.ScopeMessagingTemplatesRead,
-			Summary: "WhatsApp templates of every WhatsApp number of the contact center", Query: pageParams},
+			Summary: "WhatsApp templates of every WhatsApp number of the contact center", Query: msgPageParams},
 			a.listWhatsAppTemplates),
 		handler(route{Method: "POST", Path: "messaging/sms", Scope: switchboard.ScopeMessagingSMSManage,
 			Summary: "Send an SMS as an agent",
@@ -60,8 +60,8 @@ func (a *API) messagingRoutes() []route {
 	}
 }
 
-// pageParams documents limit and offset.
-var pageParams = []param{
+// msgPageParams documents limit and offset.
+var msgPageParams = []param{
 	{"limit", "integer", "1 to 100, default 100"},
 	{"offset", "integer", "items to skip, default 0"},
 }
@@ -116,13 +116,15 @@ type conversationOut struct {
 	WrapupCode *string     `json:"wrapup_code"`
 }
 
-type listMetadata struct {
+// msgListMetadata is a list's metadata: the number of every match, not the
+// page's.
+type msgListMetadata struct {
 	Total int `json:"total"`
 }
 
 type conversationsOut struct {
 	Conversations []conversationOut `json:"conversations"`
-	Metadata      listMetadata      `json:"metadata"`
+	Metadata      msgListMetadata   `json:"metadata"`
 }
 
 type conversationGetOut struct {
@@ -419,8 +421,8 @@ type participant struct {
 }
 
 type messagesOut struct {
-	Messages []messageOut `json:"messages"`
-	Metadata listMetadata `json:"metadata"`
+	Messages []messageOut    `json:"messages"`
+	Metadata msgListMetadata `json:"metadata"`
 }
 
 // conversationMessages pages the transcript by offset. Messages are
@@ -479,7 +481,7 @@ type channelProfileOut struct {
 
 type channelProfilesOut struct {
 	ChannelProfiles []channelProfileOut `json:"channel_profiles"`
-	Metadata        listMetadata        `json:"metadata"`
+	Metadata        msgListMetadata     `json:"metadata"`
 }
 
 // channelProfileOf renders p; a number is shown as digits.
@@ -524,7 +526,7 @@ type cannedMessageOut struct {
 
 type cannedMessagesOut struct {
 	CannedMessages []cannedMessageOut `json:"canned_messages"`
-	Metadata       listMetadata       `json:"metadata"`
+	Metadata       msgListMetadata    `json:"metadata"`
 }
 
 func (a *API) listCannedMessages(ctx context.Context, c *call, _ *noBody) (cannedMessagesOut, error) {
@@ -571,7 +573,7 @@ type whatsAppTemplateOut struct {
 
 type whatsAppTemplatesOut struct {
 	WhatsAppTemplates []whatsAppTemplateOut `json:"whatsapp_templates"`
-	Metadata          listMetadata          `json:"metadata"`
+	Metadata          msgListMetadata       `json:"metadata"`
 }
 
 // listWhatsAppTemplates lists the templates of every WhatsApp profile as

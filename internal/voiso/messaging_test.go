@@ -256,7 +256,7 @@ func (w *msgWorld) webChat(t *testing.T, who string, reply bool) switchboard.Con
 
 type conversationList struct {
 	Conversations []conversationOut `json:"conversations"`
-	Metadata      listMetadata      `json:"metadata"`
+	Metadata      msgListMetadata   `json:"metadata"`
 }
 
 func (w *msgWorld) conversationIDs(t *testing.T, query string) ([]string, int) {
@@ -532,7 +532,7 @@ func TestMessagingSettings(t *testing.T) {
 
 		for _, path := range []string{"/api/v4/messaging/channel_profiles", "/api/v4/messaging/canned_messages", "/api/v4/messaging/whatsapp_templates"} {
 			var empty struct {
-				Metadata listMetadata `json:"metadata"`
+				Metadata msgListMetadata `json:"metadata"`
 			}
 			a := w.do(t, "GET", path, w.otherKey, nil)
 			if a.decode(t, &empty); a.status != http.StatusOK || empty.Metadata.Total != 0 {
