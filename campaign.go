@@ -588,7 +588,18 @@ type ImportRowError struct {
 // LeadFilter narrows a lead list.
 type LeadFilter struct {
 	Status LeadStatus // "": any
+	// Number keeps the leads whose first number (PhoneNumber) is this
+	// E.164 number: how Voiso names the leads an update changes.
+	Number string
 }
+
+// LeadImportCooldown is how long after one import into a campaign ends
+// another is refused (Voiso's rule); LeadImportLease bounds how long an
+// import may hold its campaign if its process dies before releasing it.
+const (
+	LeadImportCooldown = 2 * time.Second
+	LeadImportLease    = 10 * time.Minute
+)
 
 // LeadTarget names where leads go: a campaign or a contact list.
 type LeadTarget struct {
@@ -640,6 +651,13 @@ type CampaignStore interface {
 	// campaign or list in one transaction, skipping duplicates of leads
 	// already there or earlier in the batch.
 	InsertLeads(ctx context.Context, tenantID int64, to LeadTarget, leads []Lead) (InsertLeadsResult, error)
+	// AddCampaignLeads is InsertLeads into a campaign as one import, which
+	// Voiso runs alone: while another import into the campaign runs, and
+	// for LeadImportCooldown after it ends however it ended, it is refused
+	// with CodeConflict naming campaign_id. The claim is held in the store,
+	// so the rule holds across processes; one whose process died lapses
+	// after LeadImportLease.
+	AddCampaignLeads(ctx context.Context, tenantID, campaignID int64, leads []Lead) (InsertLeadsResult, error)
 	Lead(ctx context.Context, tenantID, id int64) (Lead, error)
 	Leads(ctx context.Context, tenantID int64, to LeadTarget, f LeadFilter, opt ListOptions) (Page[Lead], error)
 	// UpdateLeadFunc changes a lead's own fields (name, numbers, zone,

@@ -31,7 +31,20 @@ type Tenant struct {
 	PublicStatus bool      `json:"public_status"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// SMSDailyPerRecipient caps the SMS one agent sends to one number per
+	// calendar day in Timezone (0: no cap). Nil on a write keeps what is
+	// stored (DefaultSMSDailyPerRecipient for a new tenant); every read
+	// sets it. It is a setting of the core that no API shows yet, so it
+	// stays off the wire and out of the tenant.* events.
+	SMSDailyPerRecipient *int `json:"-"`
 }
+
+// DefaultSMSDailyPerRecipient is Voiso's cap on the SMS one agent sends to
+// one number in a day, every tenant's until it sets its own.
+const DefaultSMSDailyPerRecipient = 20
+
+// MaxSMSDailyPerRecipient bounds the daily cap a tenant may set.
+const MaxSMSDailyPerRecipient = 100000
 
 var (
 	slugPattern     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -66,6 +79,9 @@ func (t *Tenant) Validate() error {
 		checkEmail(p, "admin_email", t.AdminEmail)
 	}
 	checkTimezone(p, "timezone", t.Timezone)
+	if n := t.SMSDailyPerRecipient; n != nil && (*n < 0 || *n > MaxSMSDailyPerRecipient) {
+		p.Add("sms_daily_per_recipient", "must be between 0 (no cap) and 100000")
+	}
 	if !currencyPattern.MatchString(t.Currency) {
 		p.Add("currency", "must be a three-letter ISO 4217 code")
 	}

@@ -351,8 +351,24 @@ func (s *Service) deliver(ctx context.Context, c switchboard.Conversation, msg s
 			sendErr = fmt.Errorf("SMS is not configured on this server")
 			break
 		}
-		sm, err := s.opt.SMS.Send(ctx, sms.Outbound{TenantID: c.TenantID, From: c.Via, To: c.Address, Body: out.Text})
+		// The sender is the message's agent, else the conversation's: the
+		// SMS limits count per agent.
+		agent := msg.AgentID
+		if agent == nil {
+			agent = c.AgentID
+		}
+		sm, err := s.opt.SMS.Send(ctx, sms.Outbound{TenantID: c.TenantID, UserID: agent, From: c.Via, To: c.Address, Body: out.Text, Reply: true})
 		switch {
+		case switchboard.ErrorCode(err) == switchboard.CodeRateLimited:
+			// Refused by the SMS limits before reaching the provider:
+			// the message is failed, and the caller gets the refusal to
+			// answer it as the rate limit it is.
+			failed, ferr := s.store.SetMessageStatus(ctx, c.TenantID, msg.ID, switchboard.ReceiptFailed, "",
+				switchboard.Clip(switchboard.ErrorMessage(err), 500))
+			if ferr != nil {
+				return failed, ferr
+			}
+			return failed, err
 		case err != nil:
 			sendErr = fmt.Errorf("%s", switchboard.ErrorMessage(err))
 		case sm.Status == switchboard.MessageFailed:

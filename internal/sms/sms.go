@@ -13,6 +13,11 @@
 // A number that withdrew its consent (texted STOP to one of the tenant's
 // numbers, which the conversation service records) is refused every
 // message until it texts START (NoConsent).
+//
+// An agent's messages (Outbound.UserID) also meet Voiso's limits, which the
+// store checks in the transaction that records them, so that racing sends
+// cannot both pass: at most the tenant's SMSDailyPerRecipient a day to one
+// number, and no identical text within 2 seconds (CodeRateLimited).
 package sms
 
 import (
@@ -102,10 +107,15 @@ const receiptWait = 3 * time.Second
 type Outbound struct {
 	TenantID int64
 	// UserID, when set, is the sender, who may only send from their own
-	// numbers or the tenant's shared ones.
+	// numbers or the tenant's shared ones. The store's limits count per
+	// sender: Tenant.SMSDailyPerRecipient texts a day to one number, and no
+	// identical text within 2 s (CodeRateLimited naming "to").
 	UserID   *int64
 	From, To string
 	Body     string
+	// Reply marks a reply on a conversation: From is the number the end
+	// user wrote to, which the sender may answer from whoever owns it.
+	Reply bool
 }
 
 // Send checks o, records it as queued and hands it to the provider: the
@@ -135,7 +145,7 @@ func (s *Service) Send(ctx context.Context, o Outbound) (switchboard.Message, er
 		return m, err
 	case !owner.SMSEnabled:
 		return m, invalid("from", "does not have SMS enabled")
-	case o.UserID != nil && owner.UserID != nil && *owner.UserID != *o.UserID:
+	case o.UserID != nil && owner.UserID != nil && *owner.UserID != *o.UserID && !o.Reply:
 		return m, invalid("from", "is another user's number")
 	}
 	// A number that texted STOP gets nothing more until it texts START: the

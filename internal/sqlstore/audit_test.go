@@ -54,6 +54,9 @@ var otherTables = map[string]string{
 	// (FinishCallAnalytics does): GET /v1/calls/{id}/analytics is not cached.
 	"call_analytics":     "pending analyses and their attempts are written without events: analytics GETs are not cached",
 	"follower_positions": "where event-log readers stopped; no GET shows them",
+	// Voiso rules (issue 16): a campaign's lead import claim is runtime
+	// state of AddCampaignLeads, like a lock.
+	"lead_import_claims": "a running lead import's claim on its campaign; no GET shows them",
 }
 
 // writers are the functions that write readTables, with how their

@@ -243,6 +243,10 @@ func (db *DB) Leads(ctx context.Context, tenantID int64, to switchboard.LeadTarg
 		}
 		q.from, q.args = "FROM leads WHERE contact_list_id = ? AND tenant_id = ?", []any{to.ContactListID, tenantID}
 	}
+	if f.Number != "" {
+		q.from += " AND phone_number = ?"
+		q.args = append(q.args, f.Number)
+	}
 	if f.Status != "" {
 		if !slices.Contains(switchboard.LeadStatuses, f.Status) {
 			return page, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -40,6 +41,11 @@ func (db *DB) CreateMessage(ctx context.Context, m switchboard.Message) (switchb
 				return err
 			}
 		}
+		if m.Direction == switchboard.Outbound {
+			if err := t.checkSMSLimits(ctx, m); err != nil {
+				return err
+			}
+		}
 		m.CreatedAt = t.now
 		id, err := t.insert(ctx, `INSERT INTO messages (tenant_id, uuid, direction, from_number, to_number, body, status, user_id,
 			provider_id, error, created_at, sent_at, delivered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -52,6 +58,69 @@ func (db *DB) CreateMessage(ctx context.Context, m switchboard.Message) (switchb
 		return t.appendEvent(ctx, m.TenantID, switchboard.MessageEventType(m.Status), "message", id, switchboard.NewMessageEventPayload(m))
 	})
 	return m, err
+}
+
+// DuplicateSMSWindow is how long an identical SMS (same sender number,
+// recipient, agent and text) is refused after the last: Voiso's rule against
+// a double-clicked send.
+const DuplicateSMSWindow = 2 * time.Second
+
+// checkSMSLimits refuses an agent's outbound SMS m, with CodeRateLimited
+// naming "to", when an identical one was stored within DuplicateSMSWindow,
+// or when the agent has sent the tenant's daily cap
+// (Tenant.SMSDailyPerRecipient) to the same number since midnight in the
+// tenant's time zone. Both are Voiso's rules for agents: a message without
+// one (an integration's, which may well repeat itself) is not checked, so
+// the dialects that send so behave as before. Messages that failed count
+// for neither: they reached no one. It runs in the transaction that inserts
+// m, serialized per (tenant, agent, recipient), so two sends racing cannot
+// both pass: SQLite's single writer does that by itself, PostgreSQL takes an
+// advisory lock held until the commit.
+func (t *tx) checkSMSLimits(ctx context.Context, m switchboard.Message) error {
+	if m.UserID == nil {
+		return nil
+	}
+	user := *m.UserID
+	if err := t.serialize(ctx, fmt.Sprintf("sms/%d/%s", user, m.To), m.TenantID); err != nil {
+		return err
+	}
+	var dup int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE tenant_id = ? AND user_id = ? AND to_number = ?
+		AND created_at > ? AND direction = ? AND status <> ? AND from_number = ? AND body = ?`,
+		m.TenantID, user, m.To, micros(t.now.Add(-DuplicateSMSWindow)), string(switchboard.Outbound), string(switchboard.MessageFailed),
+		m.From, m.Body).Scan(&dup); err != nil {
+		return fmt.Errorf("check duplicate SMS: %w", err)
+	}
+	if dup > 0 {
+		return &switchboard.Error{Code: switchboard.CodeRateLimited, Message: "the same message was just sent to this number",
+			Fields: map[string]string{"to": "was sent the same message less than 2 seconds ago"}}
+	}
+	var limit int
+	var zone string
+	if err := t.queryRow(ctx, "SELECT sms_daily_per_recipient, timezone FROM tenants WHERE id = ?", m.TenantID).Scan(&limit, &zone); err != nil {
+		return fmt.Errorf("check SMS daily cap: %w", err)
+	}
+	if limit == 0 {
+		return nil
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC // Validate admits only zones that load; a zone the system lost counts in UTC
+	}
+	local := t.now.In(loc)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	var sent int
+	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM messages WHERE tenant_id = ? AND user_id = ? AND to_number = ?
+		AND created_at >= ? AND direction = ? AND status <> ?`,
+		m.TenantID, user, m.To, micros(midnight), string(switchboard.Outbound), string(switchboard.MessageFailed)).Scan(&sent); err != nil {
+		return fmt.Errorf("check SMS daily cap: %w", err)
+	}
+	if sent >= limit {
+		return &switchboard.Error{Code: switchboard.CodeRateLimited,
+			Message: fmt.Sprintf("this agent has sent the %d messages a day allowed to this number", limit),
+			Fields:  map[string]string{"to": fmt.Sprintf("has had %d messages from this agent today, the daily limit", sent)}}
+	}
+	return nil
 }
 
 // UpdateMessage implements switchboard.Store.

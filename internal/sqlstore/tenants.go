@@ -11,13 +11,15 @@ import (
 	"switchboard"
 )
 
-const tenantCols = "id, slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status"
+const tenantCols = "id, slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status, sms_daily_per_recipient"
 
 func scanTenant(s scanner) (switchboard.Tenant, error) {
 	var t switchboard.Tenant
 	var created, updated int64
-	err := s.Scan(&t.ID, &t.Slug, &t.UUID, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated, &t.PublicStatus)
-	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	var smsCap int
+	err := s.Scan(&t.ID, &t.Slug, &t.UUID, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated,
+		&t.PublicStatus, &smsCap)
+	t.CreatedAt, t.UpdatedAt, t.SMSDailyPerRecipient = fromMicros(created), fromMicros(updated), &smsCap
 	return t, err
 }
 
@@ -31,9 +33,13 @@ func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 	}
 	err := db.inTx(ctx, func(tx *tx) error {
 		t.CreatedAt, t.UpdatedAt, t.UUID = tx.now, tx.now, uuid.NewString()
-		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.UUID, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now),
-			t.PublicStatus)
+		if t.SMSDailyPerRecipient == nil {
+			n := switchboard.DefaultSMSDailyPerRecipient
+			t.SMSDailyPerRecipient = &n
+		}
+		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at,
+			public_status, sms_daily_per_recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.UUID, t.Name, t.AdminEmail, t.Timezone,
+			t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient)
 		if err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
 		}
@@ -124,6 +130,9 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 	}
 	// The UUID is the tenant's for good: an update cannot change it.
 	t.UUID, t.CreatedAt, t.UpdatedAt = old.UUID, old.CreatedAt, tx.now
+	if t.SMSDailyPerRecipient == nil {
+		t.SMSDailyPerRecipient = old.SMSDailyPerRecipient
+	}
 	if t.Currency != old.Currency {
 		// The balance and the ledger are in the old currency: converting
 		// them is a decision for the operator, not a relabelling.
@@ -143,8 +152,8 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 		}
 	}
 	if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
-		currency = ?, updated_at = ?, public_status = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency,
-		micros(tx.now), t.PublicStatus, t.ID); err != nil {
+		currency = ?, updated_at = ?, public_status = ?, sms_daily_per_recipient = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone,
+		t.BalanceCents, t.Currency, micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient, t.ID); err != nil {
 		return t, fmt.Errorf("update tenant: %w", err)
 	}
 	return t, tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)
