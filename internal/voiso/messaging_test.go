@@ -715,3 +715,31 @@ func TestMessagingSendSMS(t *testing.T) {
 		}
 	})
 }
+
+// TestMessagingSMSLimits: Voiso's platform limits are the core's; an
+// identical text within 2 seconds and the daily cap per recipient are 429.
+func TestMessagingSMSLimits(t *testing.T) {
+	eachEngine(t, func(t *testing.T, w *msgWorld) {
+		body := map[string]any{"user_id": w.agent.ID, "phone_number": "15551234567", "body": "same text", "sender_id": w.smsNumber}
+		if a, _ := w.sendSMS(t, body); a.status != http.StatusOK {
+			t.Fatalf("first: %d %s", a.status, a.body)
+		}
+		if a, _ := w.sendSMS(t, body); a.status != http.StatusTooManyRequests || string(a.body) != `{"error":"Too many requests"}` {
+			t.Errorf("the same text again at once: %d %s, want 429", a.status, a.body)
+		}
+		for i := 2; i <= 20; i++ {
+			body["body"] = fmt.Sprint("text ", i)
+			if a, _ := w.sendSMS(t, body); a.status != http.StatusOK {
+				t.Fatalf("text %d: %d %s", i, a.status, a.body)
+			}
+		}
+		body["body"] = "one too many"
+		if a, _ := w.sendSMS(t, body); a.status != http.StatusTooManyRequests || string(a.body) != `{"error":"Too many requests"}` {
+			t.Errorf("the 21st text of the day: %d %s, want 429", a.status, a.body)
+		}
+		body["phone_number"] = "15559876543"
+		if a, _ := w.sendSMS(t, body); a.status != http.StatusOK {
+			t.Errorf("another recipient: %d %s", a.status, a.body)
+		}
+	})
+}
