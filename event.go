@@ -248,6 +248,14 @@ const (
 	EventCallDialing       = "call.dialing"   // a scheduled call is placed
 	EventCallEnded         = "call.ended"
 	EventCallRecovered     = "call.recovered" // a failed call later reached by its callback
+	// EventCallWrappedUp: the work of the call is over. It follows
+	// call.ended once the call's agent leaves its wrap-up, or at once when
+	// nobody wraps the call up (it reached no agent, its queue has no
+	// wrap-up, or it had no queue); a wrap-up cut by a restart ends at the
+	// next start. Its payload is the call as it ended, with the names of
+	// this moment. Voiso's *.call.ended webhooks ("ended, post-call work
+	// included") are rendered from it.
+	EventCallWrappedUp = "call.wrapped_up"
 )
 
 // EventCallsLoaded (subject "tenant"; payload CallsLoadedPayload) says that
@@ -271,7 +279,13 @@ var callChanges = map[string]string{
 	"agent_answered": EventCallAgentAnswered, "connected": EventCallConnected, "voicemail": EventCallVoicemail,
 	"dtmf": EventCallDTMF, "menu": EventCallMenu, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
 	"dialing": EventCallDialing, "ended": EventCallEnded, "recovered": EventCallRecovered,
+	CallWrappedUp: EventCallWrappedUp,
 }
+
+// CallWrappedUp is the call change that says the work of an ended call is
+// over (EventCallWrappedUp): it records the event only, never the call's row,
+// which its "ended" change wrote.
+const CallWrappedUp = "wrapped_up"
 
 // CallEventType returns the event type of a call step as the call engine
 // names it (Observer.CallChanged's what: "created", "ended"…), and false
@@ -303,7 +317,8 @@ type QueueRef struct {
 	Name string `json:"name"`
 }
 
-// CampaignRef is a campaign as an event saw it.
+// CampaignRef is a campaign as an event saw it (Name is empty when it was
+// gone).
 type CampaignRef struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
@@ -347,7 +362,8 @@ type CallEventPayload struct {
 	ParentID  *int64     `json:"parent_id"`
 	Source    CallSource `json:"source"`
 	// Campaign is the campaign whose dialer placed the call, named at the
-	// time (payload v2 on).
+	// time (Name empty when it was gone); absent for other calls, and in
+	// payloads written before calls knew their campaign.
 	Campaign    *CampaignRef `json:"campaign,omitempty"`
 	Recorded    bool         `json:"recorded"`
 	Media       string       `json:"media"`
@@ -373,6 +389,10 @@ func (p CallEventPayload) Call(tenantID int64) Call {
 		Hold: time.Duration(p.HoldSeconds * float64(time.Second)), HoldSeconds: p.HoldSeconds, Disposition: p.Disposition,
 		HangupBy: p.HangupBy, HangupCause: p.HangupCause, CreatedAt: p.CreatedAt, QueuedAt: p.QueuedAt, RingingAt: p.RingingAt,
 		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID, IVRMenuID: p.IVRMenuID}
+	if p.Campaign != nil {
+		id := p.Campaign.ID
+		c.CampaignID = &id
+	}
 	for _, u := range p.Ringing {
 		c.RingingAgents = append(c.RingingAgents, u.ID)
 	}
@@ -438,10 +458,43 @@ func ConversationStatusEvent(st ConversationStatus) string {
 }
 
 // ConversationEventPayload is the payload of the conversation.* events: the
-// conversation as it stood after the change.
+// conversation as it stood after the change (its UUID, its end user and
+// their address included), with its agent and channel profile as they were
+// named then, so that a webhook replayed later shows the names of the time.
 type ConversationEventPayload struct {
 	V            int          `json:"v"`
 	Conversation Conversation `json:"conversation"`
+	// Agent is Conversation.AgentID named; nil when there is none (or the
+	// store no longer knew the user). Profile is Conversation.ProfileID
+	// named; nil when there is none. Both are absent from payloads written
+	// before events carried them.
+	Agent   *UserRef           `json:"agent,omitempty"`
+	Profile *ChannelProfileRef `json:"channel_profile,omitempty"`
+}
+
+// ChannelProfileRef is a channel profile as an event saw it (Name is empty
+// when it was gone).
+type ChannelProfileRef struct {
+	ID         int64               `json:"id"`
+	UUID       string              `json:"uuid"`
+	Channel    ConversationChannel `json:"channel"`
+	Name       string              `json:"name"`
+	Identifier string              `json:"identifier"`
+}
+
+// EndUserRef is the end user of a conversation as an event saw them: Address
+// is where the conversation reaches them on its channel (their number, or
+// their web-chat identifier).
+type EndUserRef struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Identifier string `json:"identifier"`
+	Address    string `json:"address"`
+}
+
+// NewEndUserRef is the end user of c as its events name them.
+func NewEndUserRef(c Conversation) EndUserRef {
+	return EndUserRef{ID: c.EndUser.ID, Name: c.EndUser.Name, Identifier: c.EndUser.Identifier, Address: c.Address}
 }
 
 // Conversation messages (subject "conversation_message"; payload
@@ -462,8 +515,10 @@ const (
 func ConversationMessageEvent(st ReceiptStatus) string { return "message." + string(st) }
 
 // ConversationMessagePayload is the payload of the message.* events: the
-// message, with its conversation's id, channel, queue and agent so that a
-// consumer routes it without another read.
+// message (its UUID included), with its conversation's id, channel, queue and
+// agent so that a consumer routes it without another read, and the names a
+// webhook shows (Voiso's message webhooks: the agent, the end user, the
+// channel profile) as they were at the time.
 type ConversationMessagePayload struct {
 	V              int                 `json:"v"`
 	Message        ConversationMessage `json:"message"`
@@ -472,6 +527,19 @@ type ConversationMessagePayload struct {
 	QueueID        *int64              `json:"queue_id"`
 	AgentID        *int64              `json:"agent_id"`
 	EndUserID      int64               `json:"end_user_id"`
+	// The fields below are absent from payloads written before events
+	// carried them. ConversationUUID names the conversation as dialects do.
+	ConversationUUID string `json:"conversation_uuid,omitempty"`
+	// Agent is AgentID (the conversation's agent) named; Sender is the
+	// message's own agent (Message.AgentID) named, nil for the end user's
+	// and the system's messages. Each is nil when the store no longer knew
+	// the user.
+	Agent  *UserRef `json:"agent,omitempty"`
+	Sender *UserRef `json:"sender,omitempty"`
+	// EndUser is the conversation's end user and address; Profile the
+	// channel profile it runs on (nil when none).
+	EndUser *EndUserRef        `json:"end_user,omitempty"`
+	Profile *ChannelProfileRef `json:"channel_profile,omitempty"`
 }
 
 // Consent (subject "consent": the number's record; payload Consent with

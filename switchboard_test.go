@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -141,5 +142,57 @@ func TestBuildInfo(t *testing.T) {
 	got := switchboard.BuildInfo()
 	if !strings.HasPrefix(got, switchboard.Version+" (commit ") || !strings.HasSuffix(got, ", "+runtime.Version()+")") {
 		t.Errorf("BuildInfo() = %q", got)
+	}
+}
+
+// TestVoisoScopes checks Voiso's scope names as core scopes: a narrow key
+// reaches only its own name, the native scope covering a name grants it, and
+// a user key never carries one, whatever its list says.
+func TestVoisoScopes(t *testing.T) {
+	narrow := switchboard.APIKey{Scopes: []string{switchboard.ScopeVoiceCallManage}}
+	if err := narrow.Validate(); err != nil {
+		t.Fatalf("a voice.call.manage key: %v", err)
+	}
+	for _, s := range switchboard.Scopes[1:] {
+		if got, want := narrow.Allows(s), s == switchboard.ScopeVoiceCallManage; got != want {
+			t.Errorf("a voice.call.manage key allows %s: %v, want %v", s, got, want)
+		}
+	}
+	if got := narrow.EffectiveScopes(); !slices.Equal(got, []string{switchboard.ScopeVoiceCallManage}) {
+		t.Errorf("EffectiveScopes = %v", got)
+	}
+	if err := narrow.MayCreate(switchboard.APIKey{Scopes: []string{switchboard.ScopeCallsManage}}); switchboard.ErrorCode(err) != switchboard.CodeForbidden {
+		t.Errorf("a voice.call.manage key created a calls.manage key: %v", err)
+	}
+
+	native := switchboard.APIKey{Scopes: []string{switchboard.ScopeCallsManage}}
+	if !native.Allows(switchboard.ScopeVoiceCallManage) || native.Allows(switchboard.ScopeReportingCDRsRead) {
+		t.Errorf("a calls.manage key: voice.call.manage %v, reporting.cdrs.read %v", native.Allows(switchboard.ScopeVoiceCallManage),
+			native.Allows(switchboard.ScopeReportingCDRsRead))
+	}
+	if got := native.EffectiveScopes(); !slices.Equal(got, []string{switchboard.ScopeCallsManage, switchboard.ScopeVoiceCallManage}) {
+		t.Errorf("a calls.manage key's EffectiveScopes = %v", got)
+	}
+	if err := native.MayCreate(switchboard.APIKey{Scopes: []string{switchboard.ScopeVoiceCallManage}}); err != nil {
+		t.Errorf("a calls.manage key may not create a voice.call.manage key: %v", err)
+	}
+
+	user := int64(7)
+	for name, cover := range switchboard.ScopeCovers {
+		if !slices.Contains(switchboard.Scopes, name) || !slices.Contains(switchboard.Scopes, cover) {
+			t.Errorf("%s or its cover %s is not a scope a key may be given", name, cover)
+		}
+		for _, k := range []switchboard.APIKey{{Scopes: []string{cover}}, {Scopes: []string{switchboard.ScopeAll}}, {Scopes: []string{name}}} {
+			if !k.Allows(name) {
+				t.Errorf("a %v key does not allow %s", k.Scopes, name)
+			}
+			k.UserID = &user
+			if k.Allows(name) {
+				t.Errorf("a user key holding %v allows %s", k.Scopes, name)
+			}
+		}
+		if slices.Contains(switchboard.UserKeyScopes, name) {
+			t.Errorf("%s is among the user key scopes", name)
+		}
 	}
 }

@@ -217,6 +217,12 @@ func TestCampaignEndToEnd(t *testing.T) {
 				dials[r["number"].(string)]++
 				if checks["dnc"] != "pass" || checks["calling_hours"] != "pass" || r["time_zone"] != "America/New_York" || r["local_time"] == "" || r["call_id"] == nil {
 					t.Errorf("a dial's row: %v", r)
+					continue
+				}
+				// The call knows the campaign that placed it.
+				if status, call := c.do("GET", fmt.Sprintf("/v1/calls/%d", int64(r["call_id"].(float64))), nil); status != 200 ||
+					call["campaign_id"] != float64(id) {
+					t.Errorf("the call of %s: %d %v", r["number"], status, call)
 				}
 			}
 			for n, k := range dials {
@@ -254,7 +260,16 @@ func TestCampaignEndToEnd(t *testing.T) {
 			_, evs := c.do("GET", "/v1/events?limit=1000", nil)
 			seen := map[string]int{}
 			for _, e := range evs["items"].([]any) {
-				seen[e.(map[string]any)["type"].(string)]++
+				e := e.(map[string]any)
+				typ := e["type"].(string)
+				seen[typ]++
+				// Every call event names the campaign as it was then.
+				if strings.HasPrefix(typ, "call.") {
+					if camp, _ := e["payload"].(map[string]any)["campaign"].(map[string]any); camp == nil ||
+						camp["id"] != float64(id) || camp["name"] != "Spring renewals" {
+						t.Errorf("%s names campaign %v", typ, camp)
+					}
+				}
 			}
 			for _, typ := range []string{"campaign.created", "campaign.started", "campaign.paused", "campaign.resumed", "campaign.finished", "leads.imported"} {
 				if seen[typ] == 0 {

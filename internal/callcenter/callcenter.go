@@ -227,6 +227,15 @@ func (s *Service) CallChanged(c *switchboard.Call, what string) {
 	}
 }
 
+// CallWrappedUp implements engine.WrapUpObserver: call.wrapped_up joins the
+// writer's queue after the call's end, in the engine's order.
+func (s *Service) CallWrappedUp(c *switchboard.Call) {
+	if c.TenantID == 0 {
+		return
+	}
+	s.w.enqueue(switchboard.CallChange{Call: c.Clone(), What: switchboard.CallWrappedUp})
+}
+
 // AgentChanged implements engine.AgentObserver: the agent's shown presence
 // follows their calls (In-Call, Wrap-Up, then back), written by the writer in
 // order with the calls' changes.

@@ -20,7 +20,11 @@ func invalid(msg, field, why string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalid, Message: msg, Fields: map[string]string{field: why}}
 }
 
-// Dial implements switchboard.CallService.
+// Dial implements switchboard.CallService. The agent is checked in the
+// order Voiso's Start call lists its prerequisites (the user exists and is
+// active, has an extension or a sign-in identity, may place click-to-calls,
+// is signed in, is Available), so that each dialect reports the first one
+// missing; the engine checks the last two, which change without a write.
 func (s *Service) Dial(ctx context.Context, tenantID int64, r switchboard.DialRequest) (switchboard.Call, error) {
 	if err := s.catchUp(ctx); err != nil {
 		return switchboard.Call{}, err
@@ -32,6 +36,11 @@ func (s *Service) Dial(ctx context.Context, tenantID int64, r switchboard.DialRe
 	}
 	if u.DeactivatedAt != nil {
 		return switchboard.Call{}, invalid(msg, "user_id", "the user is deactivated")
+	}
+	if u.Extension == "" && u.SIPUsername == "" {
+		// Nothing to ring: the engine would refuse it too, but only as an
+		// agent without a phone, after the checks below.
+		return switchboard.Call{}, invalid(msg, "user_id", "has no extension or sign-in identity")
 	}
 	if u.ClickToCallDisabled {
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeForbidden, Message: "the agent may not place click-to-calls",

@@ -336,8 +336,9 @@ func (d *Dialer) place(r *run, a *attempt, agent int64) {
 	id, err := d.opt.Engine.Dial(engine.Dial{TenantID: r.c.TenantID, QueueID: r.c.QueueID, AgentID: agent, Number: a.row.Number,
 		CallerID: a.row.CallerID, Timeout: time.Duration(r.c.RingSeconds) * time.Second, AbandonAfter: 2 * time.Second,
 		AbandonMedia: media, MachineMedia: machine, MessageLength: d.opt.MessageLength,
-		Source: switchboard.CallSource{System: "campaign", AccountID: strconv.FormatInt(r.c.ID, 10)},
-		Report: func(rep engine.DialReport) { d.post(r, a, rep) }})
+		Source:     switchboard.CallSource{System: "campaign", AccountID: strconv.FormatInt(r.c.ID, 10)},
+		CampaignID: r.c.ID,
+		Report:     func(rep engine.DialReport) { d.post(r, a, rep) }})
 	if err != nil {
 		d.opt.Log.Warn("dialer: the engine refused a dial", "campaign", r.c.ID, "lead", a.lead.ID, "err", err)
 		d.apply(r, a, engine.DialReport{Result: engine.DialFailed, At: d.opt.Clock.Now(), Cause: err.Error()})

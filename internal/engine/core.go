@@ -193,6 +193,9 @@ type call struct {
 	menuPrompts int
 	// dial is a campaign dial's state (dial.go); nil for other calls.
 	dial *dialRT
+	// wrapsUp says the call's agent wraps it up once it has ended, so its
+	// wrapped-up report waits for the wrap-up's end (see end).
+	wrapsUp bool
 }
 
 // New returns an engine. Router defaults to one seeded from the clock.
@@ -468,25 +471,28 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	delete(e.legs, c.caller)
 	delete(e.legs, c.agent)
 	delete(e.calls, c.ID)
+	var q *queueRT
+	if c.QueueID != nil { // a click-to-call has no queue, so no wrap-up
+		q = e.queues[*c.QueueID]
+	}
+	wrap := time.Duration(0)
+	if q != nil {
+		wrap = time.Duration(q.cfg.WrapUpSeconds) * time.Second
+	}
+	c.wrapsUp = wrap > 0
 	e.changed(c, "ended")
 	if c.dial != nil {
 		e.dialFinished(c)
 	}
 	a := e.agents[*c.AgentID]
-	if c.QueueID == nil { // a click-to-call: no queue, no wrap-up
-		e.setState(a, agentIdle)
-		e.agentChanged(a.id, AgentFree)
-		e.dispatchAgent(a)
-		return
+	if q != nil {
+		a.lastEnd[q.cfg.ID] = now
+		if q.aht == 0 {
+			q.aht = c.Talk()
+		} else {
+			q.aht = (3*q.aht + c.Talk()) / 4
+		}
 	}
-	q := e.queues[*c.QueueID]
-	a.lastEnd[q.cfg.ID] = now
-	if q.aht == 0 {
-		q.aht = c.Talk()
-	} else {
-		q.aht = (3*q.aht + c.Talk()) / 4
-	}
-	wrap := time.Duration(q.cfg.WrapUpSeconds) * time.Second
 	if wrap <= 0 {
 		e.setState(a, agentIdle)
 		e.agentChanged(a.id, AgentFree)
@@ -497,11 +503,16 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	e.setState(a, agentWrapUp)
 	e.agentChanged(a.id, AgentWrapUp)
 	a.wrap = e.after(wrap, func() {
-		if a.state == agentWrapUp {
-			e.setState(a, agentIdle)
-			e.agentChanged(a.id, AgentFree)
-			e.dispatchAgent(a)
+		if a.state != agentWrapUp {
+			e.wrappedUp(c)
+			return
 		}
+		e.setState(a, agentIdle)
+		e.agentChanged(a.id, AgentFree)
+		// Before the agent is offered another call, whose changes would
+		// otherwise come first.
+		e.wrappedUp(c)
+		e.dispatchAgent(a)
 	})
 }
 
@@ -589,6 +600,9 @@ func (e *Engine) changed(c *call, what string) {
 	slices.Sort(c.RingingAgents)
 	if e.opt.Observer != nil {
 		e.opt.Observer.CallChanged(&c.Call, what)
+	}
+	if what == "ended" && !c.wrapsUp {
+		e.wrappedUp(c) // nobody wraps it up: its work is over as it ends
 	}
 }
 

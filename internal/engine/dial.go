@@ -56,6 +56,10 @@ type Dial struct {
 	// Source is recorded on the call (System "campaign", AccountID the
 	// campaign's id, or similar).
 	Source switchboard.CallSource
+	// CampaignID, when set, is recorded on the call as the campaign that
+	// placed it (Call.CampaignID), preview or not, so that reports and
+	// webhooks can tell a campaign's calls from other outbound calls.
+	CampaignID int64
 	// Report is told what happens to the dial, in order, under the engine's
 	// lock: it must not block and must not call the engine.
 	Report func(DialReport)
@@ -182,7 +186,7 @@ func (e *Engine) Dial(d Dial) (int64, error) {
 		}
 		return e.clickToCall(ClickToCall{TenantID: d.TenantID, AgentID: d.AgentID, Number: d.Number, CallerID: d.CallerID,
 			CustomerTimeout: d.Timeout, Source: d.Source}, func(c *call) {
-			c.QueueID, c.Media, c.dial = &q.cfg.ID, switchboard.MediaVoice, rt
+			c.QueueID, c.Media, c.dial, c.CampaignID = &q.cfg.ID, switchboard.MediaVoice, rt, campaignID(d.CampaignID)
 		})
 	}
 	id, err := e.newID()
@@ -191,7 +195,8 @@ func (e *Engine) Dial(d Dial) (int64, error) {
 	}
 	now := e.opt.Clock.Now()
 	c := &call{Call: switchboard.Call{ID: id, TenantID: d.TenantID, Direction: switchboard.Outbound, Status: switchboard.CallConnecting,
-		Media: switchboard.MediaVoice, From: d.CallerID, To: d.Number, QueueID: &q.cfg.ID, CreatedAt: now, Source: d.Source},
+		Media: switchboard.MediaVoice, From: d.CallerID, To: d.Number, QueueID: &q.cfg.ID, CreatedAt: now, Source: d.Source,
+		CampaignID: campaignID(d.CampaignID)},
 		ringing: map[LegID]int64{}, tried: map[int64]bool{}, customerTimeout: d.Timeout, dial: rt}
 	e.changed(c, "created")
 	e.calls[c.ID] = c
@@ -201,6 +206,14 @@ func (e *Engine) Dial(d Dial) (int64, error) {
 	e.changed(c, "dialing")
 	e.opt.Telephony.Originate(Originate{TenantID: c.TenantID, Leg: leg, To: Endpoint{Number: c.To}, CallerID: c.From, Timeout: d.Timeout})
 	return c.ID, nil
+}
+
+// campaignID is a Dial's campaign as a call holds it: nil for none.
+func campaignID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
 
 // dialLegEvent takes the events of a progressive or predictive dial's leg

@@ -35,6 +35,20 @@ type dialWorld struct {
 	changes map[int64][]string
 	ended   map[int64]switchboard.Call
 	reports map[int64][]engine.DialReport
+	// wrapped is when each call's work was reported over (WrapUpObserver).
+	wrapped map[int64]time.Time
+}
+
+func (w *dialWorld) CallWrappedUp(c *switchboard.Call) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.ended[c.ID]; !ok {
+		panic(fmt.Sprintf("call %d wrapped up before it ended", c.ID))
+	}
+	if _, ok := w.wrapped[c.ID]; ok {
+		panic(fmt.Sprintf("call %d wrapped up twice", c.ID))
+	}
+	w.wrapped[c.ID] = w.clock.Now()
 }
 
 func (w *dialWorld) CallChanged(c *switchboard.Call, what string) {
@@ -53,7 +67,7 @@ func newDialWorld(t *testing.T, q switchboard.Queue, devices ...sim.Device) *dia
 	clock := engine.NewVirtualClock(dialStart)
 	drv := sim.New(clock)
 	w := &dialWorld{clock: clock, drv: drv, changes: map[int64][]string{}, ended: map[int64]switchboard.Call{},
-		reports: map[int64][]engine.DialReport{}}
+		reports: map[int64][]engine.DialReport{}, wrapped: map[int64]time.Time{}}
 	w.eng = engine.New(engine.Options{Clock: clock, Telephony: drv, Observer: w,
 		Router: engine.NewRouter(rand.New(rand.NewPCG(1, 1))), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	drv.SetEngine(w.eng)
@@ -634,4 +648,69 @@ func TestDialConnectedBehavesAsAQueuedCall(t *testing.T) {
 		t.Errorf("transferred call %+v with %d reports: want agent 2's, not a dial", n, len(reports))
 	}
 	w.checkIdle(t)
+}
+
+// TestDialCampaignID checks that a dial's campaign is on its call from its
+// first change to its end, preview or not, and that a dial without one
+// leaves the call without a campaign.
+func TestDialCampaignID(t *testing.T) {
+	w := newDialWorld(t, switchboard.Queue{Name: "Campaign"}, answers(time.Second), answers(time.Second))
+	w.drv.SetNumber("+15550002222", sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second})
+	w.drv.SetNumber("+15550003333", sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second})
+	w.drv.SetNumber("+15550004444", sim.Script{Behavior: sim.Reject, AnswerAfter: time.Second})
+	progressive := w.dial(t, engine.Dial{Number: "+15550002222", CampaignID: 42})
+	preview := w.dial(t, engine.Dial{AgentID: 2, Number: "+15550003333", CampaignID: 43})
+	plain := w.dial(t, engine.Dial{Number: "+15550004444"})
+	w.clock.Advance(time.Hour)
+	for _, tt := range []struct {
+		id   int64
+		want string
+	}{{progressive, "42"}, {preview, "43"}, {plain, "<nil>"}} {
+		c, _, _, ok := w.call(tt.id)
+		got := "<nil>"
+		if c.CampaignID != nil {
+			got = fmt.Sprint(*c.CampaignID)
+		}
+		if !ok || got != tt.want {
+			t.Errorf("call %d ended %v with campaign %s, want %s", tt.id, ok, got, tt.want)
+		}
+	}
+	w.checkIdle(t)
+}
+
+// TestCallWrappedUp checks when the engine reports a call's work over: at the
+// end of its agent's wrap-up, or as it ends when nobody wraps it up (a dial
+// that reached no one, a queue without wrap-up).
+func TestCallWrappedUp(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		wrapUp  int
+		agent   int64 // preview
+		script  sim.Script
+		wrapped time.Duration // after the call's end
+	}{
+		{"connected, queue wraps up", 30, 0, sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second}, 30 * time.Second},
+		{"preview, queue wraps up", 30, 1, sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second}, 30 * time.Second},
+		{"connected, no wrap-up", 0, 0, sim.Script{Behavior: sim.Answer, AnswerAfter: 2 * time.Second, Talk: 10 * time.Second}, 0},
+		{"no answer", 30, 0, sim.Script{Behavior: sim.NoAnswer}, 0},
+		{"busy in preview", 30, 1, sim.Script{Behavior: sim.Reject, AnswerAfter: time.Second}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newDialWorld(t, switchboard.Queue{Name: "Campaign", WrapUpSeconds: tt.wrapUp}, answers(time.Second))
+			w.drv.SetNumber("+15550002222", tt.script)
+			id := w.dial(t, engine.Dial{AgentID: tt.agent, Number: "+15550002222"})
+			w.clock.Advance(time.Hour)
+			c, _, _, ok := w.call(id)
+			w.mu.Lock()
+			at, wrapped := w.wrapped[id]
+			w.mu.Unlock()
+			if !ok || !wrapped || c.EndedAt == nil {
+				t.Fatalf("call %d: ended %v, wrapped up %v", id, ok, wrapped)
+			}
+			if got := at.Sub(*c.EndedAt); got != tt.wrapped {
+				t.Errorf("wrapped up %v after the end, want %v", got, tt.wrapped)
+			}
+			w.checkIdle(t)
+		})
+	}
 }

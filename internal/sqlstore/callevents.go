@@ -12,9 +12,9 @@ import (
 
 // appendCallEvent appends the event typ of call c, as it stands after the
 // change, inside t. It is the one place a call's event payload is made: the
-// names renderers show (queue, agent, agents rung, the customer's contact)
-// are read in the same transaction, so the event keeps them as they were
-// when the call changed.
+// names renderers show (queue, agent, agents rung, the customer's contact,
+// the campaign) are read in the same transaction, so the event keeps them as
+// they were when the call changed.
 func (t *tx) appendCallEvent(ctx context.Context, c switchboard.Call, typ string) error {
 	p, err := t.callEventPayload(ctx, c)
 	if err != nil {
@@ -41,6 +41,12 @@ func (t *tx) callEventPayload(ctx context.Context, c switchboard.Call) (switchbo
 	if c.QueueID != nil {
 		p.Queue = &switchboard.QueueRef{ID: *c.QueueID}
 		if p.Queue.Name, err = t.names().queue(ctx, t, c.TenantID, *c.QueueID); err != nil {
+			return p, err
+		}
+	}
+	if c.CampaignID != nil {
+		p.Campaign = &switchboard.CampaignRef{ID: *c.CampaignID}
+		if p.Campaign.Name, err = t.names().campaign(ctx, t, c.TenantID, *c.CampaignID); err != nil {
 			return p, err
 		}
 	}
@@ -76,9 +82,10 @@ func (t *tx) callEventPayload(ctx context.Context, c switchboard.Call) (switchbo
 // callers again and again. Nothing renames them within one store call, so
 // what it read first is still what the store holds.
 type callNames struct {
-	users    map[[2]int64]*switchboard.UserRef // tenant, user → nil when there is none
-	queues   map[[2]int64]string
-	contacts map[contactKey]*switchboard.ContactRef
+	users     map[[2]int64]*switchboard.UserRef // tenant, user → nil when there is none
+	queues    map[[2]int64]string
+	campaigns map[[2]int64]string
+	contacts  map[contactKey]*switchboard.ContactRef
 }
 
 type contactKey struct {
@@ -89,7 +96,7 @@ type contactKey struct {
 func (t *tx) names() *callNames {
 	if t.callNames == nil {
 		t.callNames = &callNames{users: map[[2]int64]*switchboard.UserRef{}, queues: map[[2]int64]string{},
-			contacts: map[contactKey]*switchboard.ContactRef{}}
+			campaigns: map[[2]int64]string{}, contacts: map[contactKey]*switchboard.ContactRef{}}
 	}
 	return t.callNames
 }
@@ -126,6 +133,21 @@ func (n *callNames) queue(ctx context.Context, t *tx, tenantID, id int64) (strin
 		return "", fmt.Errorf("queue of call: %w", err)
 	}
 	n.queues[k] = name
+	return name, nil
+}
+
+// campaign returns the name of the tenant's campaign, empty when it is gone.
+func (n *callNames) campaign(ctx context.Context, t *tx, tenantID, id int64) (string, error) {
+	k := [2]int64{tenantID, id}
+	if name, ok := n.campaigns[k]; ok {
+		return name, nil
+	}
+	var name string
+	err := t.queryRow(ctx, "SELECT name FROM campaigns WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&name)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("campaign of call: %w", err)
+	}
+	n.campaigns[k] = name
 	return name, nil
 }
 

@@ -152,10 +152,10 @@ func (db *DB) SaveCalls(ctx context.Context, changes []switchboard.CallChange) e
 		}
 	}
 	// A call changed several times in the batch has its row written once,
-	// at its last change; every change still has its event.
+	// at its last change that writes it; every change still has its event.
 	last := map[int64]int{}
 	for i, ch := range changes {
-		if ch.Agent == nil && ch.Recover == nil {
+		if ch.Agent == nil && ch.Recover == nil && ch.What != switchboard.CallWrappedUp {
 			last[ch.Call.ID] = i
 		}
 	}
@@ -325,7 +325,9 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	if !ok {
 		return fmt.Errorf("save call %d: %q is no change of a call", c.ID, what)
 	}
-	if !write {
+	if !write || what == switchboard.CallWrappedUp {
+		// The row is written by another change (wrapped_up follows the
+		// call's end, which wrote it).
 		return t.appendCallEvent(ctx, *c, typ)
 	}
 	if c.Media == "" {
@@ -367,7 +369,8 @@ func (db *DB) Call(ctx context.Context, tenantID, id int64) (switchboard.Call, e
 // ones (which wait in the store, see ScheduledCalls): calls held by a driver
 // that is gone (this node restarted, or crashed). Calls that had been
 // connected finish as answered; the others fail; each ends with cause and its
-// call.ended event. It returns how many it closed.
+// call.ended event, followed by call.wrapped_up (no agent wraps up a call
+// the engine no longer holds). It returns how many it closed.
 func (db *DB) CloseOrphanCalls(ctx context.Context, cause string) (int, error) {
 	return db.CloseOrphanCallsAt(ctx, cause, time.Time{})
 }
@@ -417,7 +420,15 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 				c.Disposition = switchboard.DispositionFailed
 			}
 		}
-		if _, err := db.SaveCall(ctx, c, "ended"); err != nil {
+		// Nobody wraps up a call cut by a restart: its work is over as it
+		// ends.
+		err := db.inTx(ctx, func(t *tx) error {
+			if err := t.saveCall(ctx, &c, "ended"); err != nil {
+				return err
+			}
+			return t.saveCall(ctx, &c, switchboard.CallWrappedUp)
+		})
+		if err != nil {
 			return 0, err
 		}
 	}

@@ -245,8 +245,7 @@ func (db *DB) UpsertEndUser(ctx context.Context, tenantID int64, u switchboard.E
 			}
 		}
 		for _, c := range convs {
-			if err := t.appendEvent(ctx, tenantID, switchboard.EventConversationUpdated, "conversation", c.ID,
-				switchboard.ConversationEventPayload{V: switchboard.EventPayloadVersion, Conversation: c}); err != nil {
+			if err := t.conversationEvent(ctx, switchboard.EventConversationUpdated, c); err != nil {
 				return out, err
 			}
 		}
@@ -451,10 +450,49 @@ func nullBytes(b []byte) any {
 	return b
 }
 
-// conversationEvent appends event typ about c, its payload the conversation.
+// conversationEvent appends event typ about c, its payload the conversation
+// with its agent and channel profile named as they are now.
 func (t *tx) conversationEvent(ctx context.Context, typ string, c switchboard.Conversation) error {
-	return t.appendEvent(ctx, c.TenantID, typ, "conversation", c.ID,
-		switchboard.ConversationEventPayload{V: switchboard.EventPayloadVersion, Conversation: c})
+	p := switchboard.ConversationEventPayload{V: switchboard.EventPayloadVersion, Conversation: c}
+	var err error
+	if p.Agent, err = t.userRef(ctx, c.TenantID, c.AgentID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	if p.Profile, err = t.profileRef(ctx, c.TenantID, c.ProfileID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	return t.appendEvent(ctx, c.TenantID, typ, "conversation", c.ID, p)
+}
+
+// userRef names user id of the tenant for an event: nil for no id or a user
+// the store does not know. The ref is the event's own copy.
+func (t *tx) userRef(ctx context.Context, tenantID int64, id *int64) (*switchboard.UserRef, error) {
+	if id == nil {
+		return nil, nil
+	}
+	u, err := t.names().user(ctx, t, tenantID, *id)
+	if u == nil || err != nil {
+		return nil, err
+	}
+	ref := *u
+	return &ref, nil
+}
+
+// profileRef names channel profile id of the tenant for an event: nil for
+// no id, a ref with its id alone for a profile that is gone.
+func (t *tx) profileRef(ctx context.Context, tenantID int64, id *int64) (*switchboard.ChannelProfileRef, error) {
+	if id == nil {
+		return nil, nil
+	}
+	p := &switchboard.ChannelProfileRef{ID: *id}
+	var channel string
+	err := t.queryRow(ctx, "SELECT uuid, channel, name, identifier FROM channel_profiles WHERE tenant_id = ? AND id = ?",
+		tenantID, *id).Scan(&p.UUID, &channel, &p.Name, &p.Identifier)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("channel profile %d: %w", *id, err)
+	}
+	p.Channel = switchboard.ConversationChannel(channel)
+	return p, nil
 }
 
 // Conversation implements switchboard.ConversationStore.

@@ -192,11 +192,25 @@ func (t *tx) addMessage(ctx context.Context, tenantID int64, c *switchboard.Conv
 	return m, next, nil
 }
 
-// messageEvent appends message.<status> for m of conversation c.
+// messageEvent appends message.<status> for m of conversation c, with the
+// conversation's agent, the message's sender, the end user and the channel
+// profile named as they are now.
 func (t *tx) messageEvent(ctx context.Context, m switchboard.ConversationMessage, c switchboard.Conversation) error {
-	return t.appendEvent(ctx, m.TenantID, switchboard.ConversationMessageEvent(m.Status), "conversation_message", m.ID,
-		switchboard.ConversationMessagePayload{V: switchboard.EventPayloadVersion, Message: m, ConversationID: c.ID,
-			Channel: c.Channel, QueueID: c.QueueID, AgentID: c.AgentID, EndUserID: c.EndUser.ID})
+	typ := switchboard.ConversationMessageEvent(m.Status)
+	end := switchboard.NewEndUserRef(c)
+	p := switchboard.ConversationMessagePayload{V: switchboard.EventPayloadVersion, Message: m, ConversationID: c.ID,
+		Channel: c.Channel, QueueID: c.QueueID, AgentID: c.AgentID, EndUserID: c.EndUser.ID, ConversationUUID: c.UUID, EndUser: &end}
+	var err error
+	if p.Agent, err = t.userRef(ctx, c.TenantID, c.AgentID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	if p.Sender, err = t.userRef(ctx, c.TenantID, m.AgentID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	if p.Profile, err = t.profileRef(ctx, c.TenantID, c.ProfileID); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	return t.appendEvent(ctx, m.TenantID, typ, "conversation_message", m.ID, p)
 }
 
 // ConversationMessage implements switchboard.ConversationStore.

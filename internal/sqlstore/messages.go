@@ -147,6 +147,18 @@ func (db *DB) Message(ctx context.Context, tenantID, id int64) (switchboard.Mess
 	return getOne(ctx, db, "messages", messageCols, "message", scanMessage, tenantID, id)
 }
 
+// MessageByUUID implements switchboard.RecordStore.
+func (db *DB) MessageByUUID(ctx context.Context, tenantID int64, id string) (switchboard.Message, error) {
+	m, err := scanMessage(db.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE tenant_id = ? AND uuid = ?", tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) || id == "" {
+		return switchboard.Message{}, switchboard.Errorf(switchboard.CodeNotFound, "message %s not found", switchboard.Echo(id))
+	}
+	if err != nil {
+		return m, fmt.Errorf("get message: %w", err)
+	}
+	return m, nil
+}
+
 // MessageByProviderID implements switchboard.Store.
 func (db *DB) MessageByProviderID(ctx context.Context, tenantID int64, providerID string) (switchboard.Message, error) {
 	m, err := scanMessage(db.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE tenant_id = ? AND provider_id = ?", tenantID, providerID))

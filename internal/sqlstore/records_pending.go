@@ -16,11 +16,3 @@ var errPending = errors.New("sqlstore: not built yet")
 func (db *DB) Records(ctx context.Context, tenantID int64, f switchboard.RecordFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.Record], error) {
 	return switchboard.Page[switchboard.Record]{}, errPending
 }
-
-func (db *DB) MessageByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Message, error) {
-	return switchboard.Message{}, errPending
-}
-
-func (db *DB) WebhookByUUID(ctx context.Context, tenantID int64, uuid string) (switchboard.Webhook, error) {
-	return switchboard.Webhook{}, errPending
-}

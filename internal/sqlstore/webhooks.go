@@ -137,6 +137,19 @@ func (db *DB) Webhook(ctx context.Context, tenantID, id int64) (switchboard.Webh
 	return getOne(ctx, db, "webhooks", webhookCols, "webhook", scanWebhook, tenantID, id)
 }
 
+// WebhookByUUID implements switchboard.RecordStore. Subscriptions are few
+// per tenant, so the tenant's index finds it without one on uuid.
+func (db *DB) WebhookByUUID(ctx context.Context, tenantID int64, id string) (switchboard.Webhook, error) {
+	w, err := scanWebhook(db.queryRow(ctx, "SELECT "+webhookCols+" FROM webhooks WHERE tenant_id = ? AND uuid = ?", tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) || id == "" {
+		return switchboard.Webhook{}, switchboard.Errorf(switchboard.CodeNotFound, "webhook %s not found", switchboard.Echo(id))
+	}
+	if err != nil {
+		return w, fmt.Errorf("get webhook: %w", err)
+	}
+	return w, nil
+}
+
 // Webhooks implements switchboard.Store.
 func (db *DB) Webhooks(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.Webhook], error) {
 	return listAll(ctx, db, "webhooks", webhookCols, scanWebhook, func(w switchboard.Webhook) int64 { return w.ID }, tenantID, opt)

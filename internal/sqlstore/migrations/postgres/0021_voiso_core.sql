@@ -20,3 +20,7 @@ ALTER TABLE conversation_messages ADD COLUMN uuid TEXT;
 UPDATE conversation_messages SET uuid = gen_random_uuid()::text;
 ALTER TABLE conversation_messages ALTER COLUMN uuid SET NOT NULL;
 CREATE UNIQUE INDEX conversation_messages_uuid_key ON conversation_messages (uuid);
+
+-- Webhooks made before they had a UUID (0004) get one: dialects name
+-- subscriptions by it (Voiso's webhook id).
+UPDATE webhooks SET uuid = gen_random_uuid()::text WHERE uuid = '';

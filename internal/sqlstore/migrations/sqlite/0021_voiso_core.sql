@@ -22,3 +22,9 @@ UPDATE conversation_messages SET uuid = lower(hex(randomblob(4)) || '-' || hex(r
     substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) ||
     substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
 CREATE UNIQUE INDEX conversation_messages_uuid_key ON conversation_messages (uuid);
+
+-- Webhooks made before they had a UUID (0004) get one: dialects name
+-- subscriptions by it (Voiso's webhook id).
+UPDATE webhooks SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+    substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) ||
+    substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) WHERE uuid = '';
