@@ -165,6 +165,28 @@ func convLookup[T any](ctx context.Context, seen map[int64]*T, id int64, get fun
 	return &v, nil
 }
 
+// loadAgents reads a page's agents in one query: the conversations of a
+// page are held by many agents more often than they sit in many queues.
+func (n *convNames) loadAgents(ctx context.Context, page []switchboard.Conversation) error {
+	var ids []int64
+	for _, cv := range page {
+		if cv.AgentID != nil {
+			if _, seen := n.users[*cv.AgentID]; !seen {
+				ids = append(ids, *cv.AgentID)
+				n.users[*cv.AgentID] = nil // unless found below
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	users, err := n.store.UsersByID(ctx, n.tenantID, ids)
+	for i := range users {
+		n.users[users[i].ID] = &users[i]
+	}
+	return err
+}
+
 func (n *convNames) agent(ctx context.Context, id *int64) (*convAgent, error) {
 	if id == nil {
 		return nil, nil
@@ -337,6 +359,9 @@ func (a *API) listConversations(ctx context.Context, c *call, _ *noBody) (conver
 		return out, err
 	}
 	n := a.convNamesFor(c.tenantID())
+	if err := n.loadAgents(ctx, page.Items); err != nil {
+		return out, err
+	}
 	for _, cv := range page.Items {
 		o, err := n.conversation(ctx, cv)
 		if err != nil {
