@@ -169,8 +169,8 @@ func newMsgWorld(t *testing.T, dbURL string) *msgWorld {
 	return w
 }
 
-// eachEngine runs fn on a fresh world of every engine the test can reach.
-func eachEngine(t *testing.T, fn func(t *testing.T, w *msgWorld)) {
+// eachMsgEngine runs fn on a fresh world of every engine the test can reach.
+func eachMsgEngine(t *testing.T, fn func(t *testing.T, w *msgWorld)) {
 	for name, dbURL := range sqlstoretest.Engines(t) {
 		t.Run(name, func(t *testing.T) { fn(t, newMsgWorld(t, dbURL(t))) })
 	}
@@ -289,7 +289,7 @@ func (l conversationList) ids() ([]string, int) {
 // channel but SMS, newest first, in the shapes of shapes.json, by UUID, with
 // their transcripts paged by offset.
 func TestMessagingConversations(t *testing.T) {
-	eachEngine(t, func(t *testing.T, w *msgWorld) {
+	eachMsgEngine(t, func(t *testing.T, w *msgWorld) {
 		ctx := context.Background()
 		carla := w.webChat(t, "carla", true)
 		dan := w.webChat(t, "dan", false)
@@ -392,7 +392,7 @@ func TestMessagingConversations(t *testing.T) {
 // TestMessagingTranscript pages a conversation's messages by offset: the
 // lines are gapless by sequence, so offset n starts after line n.
 func TestMessagingTranscript(t *testing.T) {
-	eachEngine(t, func(t *testing.T, w *msgWorld) {
+	eachMsgEngine(t, func(t *testing.T, w *msgWorld) {
 		ctx := context.Background()
 		cv := w.webChat(t, "carla", true)
 		for i := range 3 {
@@ -458,7 +458,7 @@ func TestMessagingTranscript(t *testing.T) {
 // TestMessagingSettings lists channel profiles, canned messages (teams by
 // name) and WhatsApp templates (of every WhatsApp number, no other channel's).
 func TestMessagingSettings(t *testing.T) {
-	eachEngine(t, func(t *testing.T, w *msgWorld) {
+	eachMsgEngine(t, func(t *testing.T, w *msgWorld) {
 		profiles := w.get(t, "/api/v4/messaging/channel_profiles")
 		checkShape(t, loadShapes(t), "channel profiles list", profiles.body)
 		var pl channelProfilesOut
@@ -595,7 +595,7 @@ func (w *msgWorld) sendSMS(t *testing.T, body map[string]any) (msgAnswer, sentSM
 // answer names the SMS record and its segments; the dialect's and the
 // core's refusals answer Voiso's statuses.
 func TestMessagingSendSMS(t *testing.T) {
-	eachEngine(t, func(t *testing.T, w *msgWorld) {
+	eachMsgEngine(t, func(t *testing.T, w *msgWorld) {
 		ctx := context.Background()
 		a, sent := w.sendSMS(t, map[string]any{"user_id": w.agent.ID, "phone_number": "15551234567", "body": "Your code is 1234",
 			"sender_id": "18885550100"})
@@ -719,7 +719,7 @@ func TestMessagingSendSMS(t *testing.T) {
 // TestMessagingSMSLimits: Voiso's platform limits are the core's; an
 // identical text within 2 seconds and the daily cap per recipient are 429.
 func TestMessagingSMSLimits(t *testing.T) {
-	eachEngine(t, func(t *testing.T, w *msgWorld) {
+	eachMsgEngine(t, func(t *testing.T, w *msgWorld) {
 		body := map[string]any{"user_id": w.agent.ID, "phone_number": "15551234567", "body": "same text", "sender_id": w.smsNumber}
 		if a, _ := w.sendSMS(t, body); a.status != http.StatusOK {
 			t.Fatalf("first: %d %s", a.status, a.body)
