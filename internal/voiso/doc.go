@@ -132,8 +132,8 @@
 // conversation runs on ({id: its UUID, type, name}; type is the channel's
 // name, web chat's being "chat" as the message webhook shows; a conversation
 // on no profile has an empty id and its Via as name); contact is the end
-// user (username their name, else their identifier; channel_identifier their
-// address, numbers as digits). Filters, one value each: subtype (the
+// user (username their name, else Guest; channel_identifier their address,
+// numbers as digits). Filters, one value each: subtype (the
 // channel; chat means web_chat; sms matches nothing), status (active,
 // archived), user_id (who holds or last held it), queue_id, contact_id and
 // started_at with bracket comparisons.

@@ -255,12 +255,13 @@ func (n *convNames) conversation(ctx context.Context, cv switchboard.Conversatio
 	return out, err
 }
 
-// convContactOf is the conversation's end user: their name (their address when
-// they gave none) and their address on the channel, numbers as digits.
+// convContactOf is the conversation's end user: their name (Guest when they
+// gave none, as Voiso names anonymous visitors, and as the CDR list shows
+// them) and their address on the channel, numbers as digits.
 func convContactOf(cv switchboard.Conversation) convContact {
 	name := cv.EndUser.Name
 	if name == "" {
-		name = cv.EndUser.Identifier
+		name = "Guest"
 	}
 	return convContact{ID: cv.EndUser.ID, Username: name, ChannelIdentifier: digits(cv.Address)}
 }

@@ -326,7 +326,7 @@ func TestMessagingConversations(t *testing.T) {
 			got.Contact.Username != "Carla" || got.Contact.ChannelIdentifier != "carla" {
 			t.Errorf("the finished chat: %+v", got)
 		}
-		if d := l.Conversations[0]; d.Status != "active" || d.WrapupCode != nil || d.EndedAt != nil {
+		if d := l.Conversations[0]; d.Status != "active" || d.WrapupCode != nil || d.EndedAt != nil || d.Contact.Username != "Dan" {
 			t.Errorf("the open chat: %+v", d)
 		}
 
@@ -360,6 +360,20 @@ func TestMessagingConversations(t *testing.T) {
 				string(a.body) != `{"error":"Bad Request"}` {
 				t.Errorf("%s: %d %s, want 400 Bad Request", query, a.status, a.body)
 			}
+		}
+
+		// A WhatsApp thread of a contact who gave no name: Guest, their
+		// number as digits, the WhatsApp profile as the channel.
+		wa, err := w.conv.Inbound(ctx, w.tenant.ID, switchboard.ChannelWhatsApp, "+15550009999", "+18885658889", "hola", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wl conversationList
+		w.get(t, "/api/v4/messaging/conversations?subtype=whatsapp").decode(t, &wl)
+		if len(wl.Conversations) != 1 || wl.Conversations[0].ID != wa.UUID ||
+			wl.Conversations[0].Contact != (convContact{ID: wa.EndUser.ID, Username: "Guest", ChannelIdentifier: "15550009999"}) ||
+			wl.Conversations[0].Channel != (convChannel{ID: w.wa.UUID, Type: "whatsapp", Name: w.wa.Name}) {
+			t.Errorf("the WhatsApp thread: %+v", wl.Conversations)
 		}
 
 		// One conversation, by UUID.
