@@ -150,16 +150,65 @@
 // available; score is the core's 0-100 on Voiso's 0-5 scale with one
 // decimal ("4.7").
 //
+// # Conversations and messages
+//
+// GET /api/v4/messaging/conversations lists the conversations of every
+// channel but SMS, newest first, each named by its UUID (also the path of
+// GET .../conversations/{id}, where an SMS thread's UUID is not found).
+// status is Voiso's legacy pair: active until the conversation ends,
+// archived after; wrapup_code is the core's end reason (resolved, timeout …)
+// until the core has wrap-up codes. channel is the channel profile the
+// conversation runs on ({id: its UUID, type, name}; type is the channel's
+// name, web chat's being "chat" as the message webhook shows; a conversation
+// on no profile has an empty id and its Via as name); contact is the end
+// user (username their name, else Guest; channel_identifier their address,
+// numbers as digits). Filters, one value each: subtype (the
+// channel; chat means web_chat; sms matches nothing), status (active,
+// archived), user_id (who holds or last held it), queue_id, contact_id and
+// started_at with bracket comparisons.
+//
+// GET .../{id}/messages is the whole transcript, oldest first: messages
+// exchanged with the contact (activity "message"), agents' notes ("note")
+// and system lines ("system", content_type "notification"). Every line
+// counts: offset n starts after the n-th line, which is how the core numbers
+// them (gapless), so a deep page costs what a first one does, and
+// metadata.total is the number of lines. content_type is text, image, video,
+// document or template; participant is the contact (their id), the agent, or
+// the system (id 0); status is Voiso's vocabulary: waiting (queued), sent,
+// delivered, seen (read), failed, and accepted for what the contact sent (as
+// the message.received webhook shows). attributes is always {}.
+//
+// Channel profiles show their number as digits; GET .../channel_profiles
+// takes a channel filter. A canned message with no channels or no teams is
+// for every channel or team (the core's rule), shown as empty arrays.
+// GET .../whatsapp_templates lists the templates of every WhatsApp profile
+// (profiles in the order they were made, each one's templates in theirs):
+// templates belong to a profile, and another channel's profile may have
+// some that are not WhatsApp's. category is upper case, as v3 showed it;
+// number is the profile's, as digits.
+//
 // # SMS
 //
 // POST /api/v4/messaging/sms (not found for v4; v1's sendsms renamed as Start
 // call names things) sends {user_id, phone_number, body, sender_id} as the
-// agent user_id through the agent's SMS conversation with the number. body is
-// 1..1,600 characters. Voiso's platform limits are the core's: at most 20
-// SMS from one agent to one number per calendar day in the tenant's time
-// zone, and no identical text (same sender, recipient, agent and body) twice
-// within 2 seconds; either answers 429 {"error":"Too many requests"}, the
-// answer a client already retries later.
+// agent user_id through the agent's SMS conversation with the number: the
+// open one is replied in, else one is started (in the queue of sender_id's
+// SMS channel profile, else of the number). sender_id defaults to the
+// agent's outbound number, else their first own number; it must be one of
+// the contact center's numbers with SMS enabled and not another agent's
+// (422 naming sender_id otherwise). body is 1..1,600 characters; a body of
+// spaces alone is missing. Sending takes the conversation for the agent, as
+// an agent's reply does, so the agent must be signed in with a free chat
+// slot, and a conversation another agent holds refuses: both are 409 naming
+// user_id. A number that texted STOP is 422 naming phone_number. The answer is
+// 200 {"sms":{"id","segments"}}: id is the SMS record's (type sms of the CDR
+// list), segments how many SMS the carrier bills (160 GSM-7 characters, or
+// 70 UCS-2, in one; 153 or 67 per part of more). A carrier that refuses the
+// text leaves it failed and answers 503. Voiso's platform limits are the
+// core's: at most 20 SMS from one agent to one number per calendar day in
+// the tenant's time zone, and no identical text (same sender, recipient,
+// agent and body) twice within 2 seconds; either answers 429 {"error":"Too
+// many requests"}, the answer a client already retries later.
 //
 // # Identifiers
 //
