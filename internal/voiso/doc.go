@@ -133,8 +133,7 @@
 // from the disposition, else agent_hangup, customer_hangup or system. A
 // conversation's subtype is its channel, its disposition waiting, active or
 // archived, its wrapup_code why it ended (resolved, abandoned, …), its
-// contact the end user ("Guest" without a name) and its channel the channel
-// profile. An SMS's subtype is inbound_sms or outbound_sms, its disposition
+// contact and channel as the messages API shows them. An SMS's subtype is inbound_sms or outbound_sms, its disposition
 // waiting, sent, delivered or not_sent, and it ends when delivered, or sent
 // if no receipt says more; segments counts GSM or UCS-2 parts.
 //
@@ -389,11 +388,12 @@
 // and ended add end_time, disposition, end_reason and wrapup_code (null).
 // The agent is null when the call never reached one. Messages and
 // conversations of SMS threads are not sent (SMS is no conversation channel
-// in Voiso), nor agents' notes and system lines; a message's status is
-// accepted until it is sent, its reference_id the sender's client id, its
-// contact the end user and its channel the channel profile, named as the
-// event recorded them (events written before payloads named them are
-// completed by reads at delivery).
+// in Voiso), nor agents' notes and system lines. A message's status,
+// content_type, contact and channel are as the messages API shows them (see
+// Conversations and messages) and its reference_id is the sender's client
+// id; names are those the event recorded (events written before payloads
+// named them are completed by reads at delivery). A record's channel and
+// contact are shown the same way.
 //
 // A Voiso subscription gets Voiso's inactive rule whichever API makes it
 // (httpapi.WebhookDefaulter; /v1/webhooks applies it on creation and when a

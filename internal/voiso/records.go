@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"switchboard"
 )
@@ -62,20 +61,6 @@ type cdrCall struct {
 	CDRURL        string          `json:"cdr_url"`
 }
 
-// channelOut is a conversation's channel: its channel profile.
-type channelOut struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
-	Name string `json:"name"`
-}
-
-// contactOut is the end user of a conversation.
-type contactOut struct {
-	ID                int64  `json:"id"`
-	Username          string `json:"username"`
-	ChannelIdentifier string `json:"channel_identifier"`
-}
-
 type cdrConversationDuration struct {
 	Total             int `json:"total"`
 	QueueTime         int `json:"queue_time"`
@@ -86,8 +71,8 @@ type cdrConversationDuration struct {
 type cdrConversation struct {
 	Subtype       string                  `json:"subtype"`
 	Disposition   string                  `json:"disposition"`
-	Channel       channelOut              `json:"channel"`
-	Contact       contactOut              `json:"contact"`
+	Channel       convChannel             `json:"channel"`
+	Contact       convContact             `json:"contact"`
 	Agent         *agentOut               `json:"agent"`
 	Queue         *named                  `json:"queue"`
 	Team          *named                  `json:"team"`
@@ -320,23 +305,9 @@ func conversationDisposition(st switchboard.ConversationStatus) string {
 	return "archived"
 }
 
-// contactOf shows a conversation's end user; one who gave no name is Guest,
-// as Voiso names anonymous visitors.
-func contactOf(u switchboard.EndUser, address string) contactOut {
-	name := u.Name
-	if name == "" {
-		name = "Guest"
-	}
-	id := u.Identifier
-	if address != "" {
-		id = address
-	}
-	return contactOut{ID: u.ID, Username: name, ChannelIdentifier: digits(id)}
-}
-
 func (n *recordNames) renderConversation(ctx context.Context, publicURL string, c switchboard.Conversation) (cdrOut, error) {
 	d := cdrConversation{Subtype: string(c.Channel), Disposition: conversationDisposition(c.Status),
-		Channel: channelOut{Type: string(c.Channel)}, Contact: contactOf(c.EndUser, c.Address), MessagesCount: c.LastSeq,
+		Channel: convChannel{Type: convChannelType(c.Channel), Name: c.Via}, Contact: convContactOf(c), MessagesCount: c.LastSeq,
 		CDRURL: cdrURL(publicURL, c.UUID)}
 	end := c.EndedAt
 	if end != nil {
@@ -379,28 +350,9 @@ var smsDisposition = map[switchboard.MessageStatus]string{
 	switchboard.MessageReceived:  "delivered",
 }
 
-// segments counts the SMS parts a text is sent in: 160 GSM characters (153
-// each when split) or, with a character GSM lacks, 70 UCS-2 characters (67
-// each when split). Any character beyond printable ASCII is taken as one GSM
-// lacks, which overcounts the few accented letters GSM has.
-func segments(text string) int {
-	single, part := 160, 153
-	for _, r := range text {
-		if r > 0x7e || (r < 0x20 && r != '\n' && r != '\r') || r == '`' {
-			single, part = 70, 67
-			break
-		}
-	}
-	n := utf8.RuneCountInString(text)
-	if n <= single {
-		return 1
-	}
-	return (n + part - 1) / part
-}
-
 func (n *recordNames) renderSMS(ctx context.Context, publicURL string, m switchboard.Message) (cdrOut, error) {
 	d := cdrSMS{Subtype: string(m.Direction) + "_sms", Disposition: smsDisposition[m.Status], CallingNumber: digits(m.From),
-		CalledNumber: digits(m.To), Segments: segments(m.Body), Text: m.Body, CDRURL: cdrURL(publicURL, m.UUID)}
+		CalledNumber: digits(m.To), Segments: smsSegments(m.Body), Text: m.Body, CDRURL: cdrURL(publicURL, m.UUID)}
 	var err error
 	if d.Agent, err = n.agent(ctx, m.UserID); err != nil {
 		return cdrOut{}, err

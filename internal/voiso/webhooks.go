@@ -390,36 +390,26 @@ type messageData struct {
 	Status         string            `json:"status"`
 	ConversationID string            `json:"conversation_id"`
 	Agent          *agentOut         `json:"agent"`
-	Contact        contactOut        `json:"contact"`
-	Channel        channelOut        `json:"channel"`
+	Contact        convContact       `json:"contact"`
+	Channel        convChannel       `json:"channel"`
 }
 
 // conversationData is the data of conversation.ended: the conversation as
 // the record list shows it.
 type conversationData struct {
-	ID         string     `json:"id"`
-	Status     string     `json:"status"`
-	WrapupCode *string    `json:"wrapup_code"`
-	StartedAt  string     `json:"started_at"`
-	EndedAt    *string    `json:"ended_at"`
-	Agent      *agentOut  `json:"agent"`
-	Contact    contactOut `json:"contact"`
-	Channel    channelOut `json:"channel"`
-}
-
-// receiptStatus is a message's status in Voiso's words: accepted until it
-// is sent (or when it came in), then as the core says.
-func receiptStatus(st switchboard.ReceiptStatus) string {
-	switch st {
-	case switchboard.ReceiptQueued, switchboard.ReceiptReceived:
-		return "accepted"
-	}
-	return string(st)
+	ID         string      `json:"id"`
+	Status     string      `json:"status"`
+	WrapupCode *string     `json:"wrapup_code"`
+	StartedAt  string      `json:"started_at"`
+	EndedAt    *string     `json:"ended_at"`
+	Agent      *agentOut   `json:"agent"`
+	Contact    convContact `json:"contact"`
+	Channel    convChannel `json:"channel"`
 }
 
 // eventChannel shows the channel profile an event named.
-func eventChannel(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) channelOut {
-	out := channelOut{Type: string(ch)}
+func eventChannel(ch switchboard.ConversationChannel, p *switchboard.ChannelProfileRef) convChannel {
+	out := convChannel{Type: convChannelType(ch)}
 	if p != nil {
 		out.ID, out.Name = p.UUID, p.Name
 	}
@@ -429,13 +419,13 @@ func eventChannel(ch switchboard.ConversationChannel, p *switchboard.ChannelProf
 // conversationParts reads what a conversation's webhooks show beside it, its
 // agent and its channel profile, for events written before payloads named
 // them: these are the names at delivery.
-func (r *Renderer) conversationParts(ctx context.Context, c switchboard.Conversation) (*agentOut, channelOut, error) {
+func (r *Renderer) conversationParts(ctx context.Context, c switchboard.Conversation) (*agentOut, convChannel, error) {
 	n := newRecordNames(r.API.opt.Store, c.TenantID)
 	agent, err := n.agent(ctx, c.AgentID)
 	if err != nil {
-		return nil, channelOut{}, err
+		return nil, convChannel{}, err
 	}
-	ch := channelOut{Type: string(c.Channel)}
+	ch := convChannel{Type: convChannelType(c.Channel), Name: c.Via}
 	p, err := n.profile(ctx, c.ProfileID)
 	if p != nil {
 		ch.ID, ch.Name = p.UUID, p.Name
@@ -456,14 +446,14 @@ func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, e
 	if p.Channel == switchboard.ChannelSMS || m.Kind == switchboard.KindNote || m.Kind == switchboard.KindActivity {
 		return nil, webhook.ErrSkip
 	}
-	d := messageData{ID: m.UUID, ContentType: string(m.Kind), ContentData: map[string]string{"text": m.Text},
-		Status: receiptStatus(m.Status)}
+	d := messageData{ID: m.UUID, ContentType: msgContentType(m.Kind), ContentData: map[string]string{"text": m.Text},
+		Status: msgStatus(m.Status)}
 	if m.ClientID != "" {
 		d.ReferenceID = &m.ClientID
 	}
 	if p.ConversationUUID != "" && p.EndUser != nil { // the names as they were
 		d.ConversationID, d.Agent, d.Channel = p.ConversationUUID, agentOf(p.Agent), eventChannel(p.Channel, p.Profile)
-		d.Contact = contactOf(switchboard.EndUser{ID: p.EndUser.ID, Name: p.EndUser.Name, Identifier: p.EndUser.Identifier}, p.EndUser.Address)
+		d.Contact = convContactOf(switchboard.Conversation{EndUser: switchboard.EndUser{ID: p.EndUser.ID, Name: p.EndUser.Name}, Address: p.EndUser.Address})
 		if p.Sender != nil {
 			d.Agent = agentOf(p.Sender)
 		}
@@ -481,7 +471,7 @@ func (r *Renderer) messageData(ctx context.Context, e switchboard.Event) (any, e
 			return nil, err
 		}
 	}
-	d.ConversationID, d.Contact = c.UUID, contactOf(c.EndUser, c.Address)
+	d.ConversationID, d.Contact = c.UUID, convContactOf(c)
 	return d, nil
 }
 
@@ -497,7 +487,7 @@ func (r *Renderer) conversationData(ctx context.Context, e switchboard.Event) (a
 	}
 	c.TenantID = e.TenantID
 	d := conversationData{ID: c.UUID, Status: conversationDisposition(c.Status), StartedAt: seconds(c.CreatedAt),
-		EndedAt: optSeconds(c.EndedAt), Contact: contactOf(c.EndUser, c.Address)}
+		EndedAt: optSeconds(c.EndedAt), Contact: convContactOf(c)}
 	if c.EndReason != "" {
 		d.WrapupCode = &c.EndReason
 	}
