@@ -525,7 +525,9 @@ type ConversationFilter struct {
 	ExcludeChannel ConversationChannel
 	Status         ConversationStatus
 	// Open keeps only conversations not ended.
-	Open      bool
+	Open bool
+	// Ended keeps only conversations ended (Voiso's archived ones).
+	Ended     bool
 	QueueID   int64
 	AgentID   int64
 	EndUserID int64

@@ -92,6 +92,9 @@ type WebhookFailureFilter struct {
 	WebhookID int64
 	EventType string
 	Status    WebhookFailureStatus
+	// Undelivered leaves out the failures a retrigger delivered: what still
+	// needs the tenant's attention (Voiso's list).
+	Undelivered bool
 	// Since and Until bound the failures' creation, [Since, Until).
 	Since *time.Time
 	Until *time.Time

@@ -443,7 +443,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
 		Streams: native.StreamLimits{PerKey: m.Config.StreamsPerKey, PerTenant: m.Config.StreamsPerTenant,
 			WriteTimeout: m.Config.StreamWriteTimeout, MaxLifetime: m.Config.StreamMaxLifetime},
-		DialectEvents: vendors.Events(), SecretPrefixes: vendors.SecretPrefixes()})
+		DialectEvents: vendors.Events(), DialectDefaults: vendors.WebhookDefaults(), SecretPrefixes: vendors.SecretPrefixes()})
 	dialects := append(httpapi.Dialects{api}, vendors...)
 	auth.AcceptHeaders(dialects.KeyHeaders()...)
 	cache.VaryOn(dialects.KeyHeaders()...)

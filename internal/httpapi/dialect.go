@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"switchboard"
 	"switchboard/internal/webhook"
 )
 
@@ -73,6 +74,28 @@ func (ds Dialects) Events() map[string]map[string][]string {
 	for _, d := range ds {
 		if ev := d.Events(); ev != nil {
 			out[d.Name()] = ev
+		}
+	}
+	return out
+}
+
+// WebhookDefaulter is a dialect whose subscriptions follow rules of their
+// own: Voiso's turn the inactive rule on. Every API that makes a
+// subscription one of the dialect's applies them, so the rule holds whichever
+// API a tenant used.
+type WebhookDefaulter interface {
+	// WebhookDefaults sets the dialect's defaults on a subscription that
+	// becomes one of its own (created, or moved from another dialect).
+	WebhookDefaults(w *switchboard.Webhook)
+}
+
+// WebhookDefaults gives each dialect with rules for its subscriptions its
+// WebhookDefaulter's method.
+func (ds Dialects) WebhookDefaults() map[string]func(*switchboard.Webhook) {
+	out := map[string]func(*switchboard.Webhook){}
+	for _, d := range ds {
+		if wd, ok := d.(WebhookDefaulter); ok {
+			out[d.Name()] = wd.WebhookDefaults
 		}
 	}
 	return out

@@ -60,6 +60,9 @@ type Options struct {
 	// DialectEvents gives each vendor dialect's webhook event names and the
 	// core event types each is made of, for subscriptions made here.
 	DialectEvents map[string]map[string][]string
+	// DialectDefaults sets a vendor dialect's rules on a subscription made
+	// one of its own here (httpapi.WebhookDefaulter): Voiso's inactive rule.
+	DialectDefaults map[string]func(*switchboard.Webhook)
 	// SecretPrefixes are the markers the dialects registered for their
 	// vendors' developer keys, which POST /v1/api_keys may ask for.
 	SecretPrefixes []string

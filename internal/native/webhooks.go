@@ -56,11 +56,19 @@ func webhookToBody(w switchboard.Webhook) webhookBody {
 // applyWebhook copies b onto w. A vendor dialect's event names are kept as
 // the subscription's dialect types, and the core events they are made of
 // select what is delivered.
+//
+// A subscription that becomes a vendor dialect's (created so, or moved to it)
+// takes that dialect's defaults where the body left them zero: a Voiso
+// subscription gets Voiso's inactive rule whichever API made it.
 func (a *API) applyWebhook(b *webhookBody, w *switchboard.Webhook) error {
+	becomes := w.Dialect != b.Dialect
 	w.Name, w.URL, w.Method, w.Dialect, w.EventTypes, w.DialectTypes = b.Name, b.URL, b.Method, b.Dialect, b.EventTypes, nil
 	w.MaxAttempts, w.NotifyEmail, w.Headers = b.MaxAttempts, b.NotifyEmail, b.Headers
 	w.InactiveAfterFailures = b.InactiveAfterFailures
 	w.Enabled = b.Enabled == nil || *b.Enabled
+	if defaults := a.opt.DialectDefaults[b.Dialect]; becomes && defaults != nil {
+		defaults(w)
+	}
 	vocabulary, vendor := a.opt.DialectEvents[b.Dialect]
 	if !vendor {
 		return nil

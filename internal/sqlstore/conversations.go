@@ -570,6 +570,9 @@ func (db *DB) Conversations(ctx context.Context, tenantID int64, f switchboard.C
 	if f.Open {
 		add("c.status NOT IN " + endedStatuses)
 	}
+	if f.Ended {
+		add("c.status IN " + endedStatuses)
+	}
 	if f.QueueID != 0 {
 		add("c.queue_id = ?", f.QueueID)
 	}

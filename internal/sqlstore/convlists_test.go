@@ -65,6 +65,8 @@ func TestConversationListFilters(t *testing.T) {
 			{"a channel and its exclusion", switchboard.ConversationFilter{Channel: switchboard.ChannelSMS, ExcludeChannel: switchboard.ChannelSMS}, nil},
 			{"status", switchboard.ConversationFilter{Status: switchboard.ConversationInProgress}, []int64{b.ID}},
 			{"open", switchboard.ConversationFilter{Open: true}, []int64{b.ID, a.ID}},
+			{"ended", switchboard.ConversationFilter{Ended: true}, []int64{c.ID}},
+			{"open and ended", switchboard.ConversationFilter{Open: true, Ended: true}, nil},
 			{"queue", switchboard.ConversationFilter{QueueID: f.queue.ID}, []int64{b.ID, a.ID}},
 			{"agent", switchboard.ConversationFilter{AgentID: f.agent.ID}, []int64{b.ID}},
 			{"end user", switchboard.ConversationFilter{EndUserID: a.EndUser.ID}, []int64{a.ID}},

@@ -56,6 +56,10 @@ func (db *DB) WebhookFailures(ctx context.Context, tenantID int64, f switchboard
 		q.from += " AND status = ?"
 		q.args = append(q.args, f.Status)
 	}
+	if f.Undelivered {
+		q.from += " AND status <> ?"
+		q.args = append(q.args, switchboard.FailureDelivered)
+	}
 	if f.Since != nil {
 		q.from += " AND created_at >= ?"
 		q.args = append(q.args, micros(*f.Since))

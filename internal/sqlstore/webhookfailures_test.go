@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -248,6 +249,12 @@ func TestWebhookFailuresAndInactiveTypes(t *testing.T) {
 		}
 		_, err = db.RetriggerWebhookFailure(ctx, tn.ID, f0.ID)
 		wantCode(t, "retrigger a delivered failure", err, switchboard.CodeConflict)
+		// The failures still needing attention leave the delivered one out.
+		kept, _ := db.WebhookFailures(ctx, tn.ID, switchboard.WebhookFailureFilter{}, switchboard.ListOptions{Limit: 100})
+		open, err := db.WebhookFailures(ctx, tn.ID, switchboard.WebhookFailureFilter{Undelivered: true}, switchboard.ListOptions{Limit: 100})
+		if err != nil || open.Total != kept.Total-1 || slices.ContainsFunc(open.Items, func(f switchboard.WebhookFailure) bool { return f.ID == f0.ID }) {
+			t.Errorf("undelivered failures: %d of %d, %v; the delivered %d must be the one left out", open.Total, kept.Total, err, f0.ID)
+		}
 		for typ, want := range map[string]int{switchboard.EventWebhookFailureRecorded: 11, switchboard.EventWebhookFailureRetriggered: 2,
 			switchboard.EventWebhookFailureDelivered: 1, switchboard.EventWebhookTypeReactivated: 1} {
 			if n := r.countEvents(typ); n != want {

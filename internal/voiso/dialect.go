@@ -27,7 +27,7 @@ func (a *API) SecretPrefixes() []string { return nil }
 func (a *API) Events() map[string][]string { return EventTypes() }
 
 // Renderer implements httpapi.Dialect.
-func (a *API) Renderer() webhook.Renderer { return Renderer{API: a} }
+func (a *API) Renderer() webhook.Renderer { return &Renderer{API: a} }
 
 // ErrorWriter implements httpapi.Dialect.
 func (a *API) ErrorWriter() httpapi.ErrorWriter { return WriteError(a.opt.Log) }

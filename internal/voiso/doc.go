@@ -121,16 +121,93 @@
 // conversation too would count its texts twice. Records are ordered by
 // started_at, then type (call, conversation, sms), then id, oldest first.
 //
+// What a record shows, where the core has no field of that name: a call's
+// subtype is switchboard.CallSubtype (dialer, queue_callback, click_to_call,
+// outbound, inbound); its durations are whole seconds, total from start to
+// end, dialing_time from start to answer (outbound calls), queue_time
+// waiting in the queue, talk_time connected, hold_time on hold, and
+// wrapup_time 0, as the core keeps no wrap-up time per call; its team is
+// the first team of its agent; caller_id is the number an outbound call
+// showed (null inbound); wrapup_code is null (the core keeps no wrap-up
+// codes). end_reason says who or what ended it: busy, no_answer, failed
+// from the disposition, else agent_hangup, customer_hangup or system. A
+// conversation's subtype is its channel, its disposition waiting, active or
+// archived, its wrapup_code why it ended (resolved, abandoned, …), its
+// contact and channel as the messages API shows them. An SMS's subtype is inbound_sms or outbound_sms, its disposition
+// waiting, sent, delivered or not_sent, and it ends when delivered, or sent
+// if no receipt says more; segments counts GSM or UCS-2 parts.
+//
+// Filter values the core cannot decide are answered plainly: end_reason
+// takes busy, no_answer and failed (what a disposition decides); who hung up
+// an answered call is not a filter (400). disposition=machine_answered
+// matches nothing (the core marks answering machines by the call's status).
+// A subtype names its kind: asking only for SMS subtypes lists SMS alone. A
+// record is found by id as a call, else as a conversation (not an SMS
+// thread), else as an SMS; its events are the core's events of that subject,
+// named as the core names them (call.queued, call.connected, …). Speech
+// analytics are the core's analysis of a recorded call, 404 until
+// available; score is the core's 0-100 on Voiso's 0-5 scale with one
+// decimal ("4.7").
+//
+// # Conversations and messages
+//
+// GET /api/v4/messaging/conversations lists the conversations of every
+// channel but SMS, newest first, each named by its UUID (also the path of
+// GET .../conversations/{id}, where an SMS thread's UUID is not found).
+// status is Voiso's legacy pair: active until the conversation ends,
+// archived after; wrapup_code is the core's end reason (resolved, timeout …)
+// until the core has wrap-up codes. channel is the channel profile the
+// conversation runs on ({id: its UUID, type, name}; type is the channel's
+// name, web chat's being "chat" as the message webhook shows; a conversation
+// on no profile has an empty id and its Via as name); contact is the end
+// user (username their name, else Guest; channel_identifier their address,
+// numbers as digits). Filters, one value each: subtype (the
+// channel; chat means web_chat; sms matches nothing), status (active,
+// archived), user_id (who holds or last held it), queue_id, contact_id and
+// started_at with bracket comparisons.
+//
+// GET .../{id}/messages is the whole transcript, oldest first: messages
+// exchanged with the contact (activity "message"), agents' notes ("note")
+// and system lines ("system", content_type "notification"). Every line
+// counts: offset n starts after the n-th line, which is how the core numbers
+// them (gapless), so a deep page costs what a first one does, and
+// metadata.total is the number of lines. content_type is text, image, video,
+// document or template; participant is the contact (their id), the agent, or
+// the system (id 0); status is Voiso's vocabulary: waiting (queued), sent,
+// delivered, seen (read), failed, and accepted for what the contact sent (as
+// the message.received webhook shows). attributes is always {}.
+//
+// Channel profiles show their number as digits; GET .../channel_profiles
+// takes a channel filter. A canned message with no channels or no teams is
+// for every channel or team (the core's rule), shown as empty arrays.
+// GET .../whatsapp_templates lists the templates of every WhatsApp profile
+// (profiles in the order they were made, each one's templates in theirs):
+// templates belong to a profile, and another channel's profile may have
+// some that are not WhatsApp's. category is upper case, as v3 showed it;
+// number is the profile's, as digits.
+//
 // # SMS
 //
 // POST /api/v4/messaging/sms (not found for v4; v1's sendsms renamed as Start
 // call names things) sends {user_id, phone_number, body, sender_id} as the
-// agent user_id through the agent's SMS conversation with the number. body is
-// 1..1,600 characters. Voiso's platform limits are the core's: at most 20
-// SMS from one agent to one number per calendar day in the tenant's time
-// zone, and no identical text (same sender, recipient, agent and body) twice
-// within 2 seconds; either answers 429 {"error":"Too many requests"}, the
-// answer a client already retries later.
+// agent user_id through the agent's SMS conversation with the number: the
+// open one is replied in, else one is started (in the queue of sender_id's
+// SMS channel profile, else of the number). sender_id defaults to the
+// agent's outbound number, else their first own number; it must be one of
+// the contact center's numbers with SMS enabled and not another agent's
+// (422 naming sender_id otherwise). body is 1..1,600 characters; a body of
+// spaces alone is missing. Sending takes the conversation for the agent, as
+// an agent's reply does, so the agent must be signed in with a free chat
+// slot, and a conversation another agent holds refuses: both are 409 naming
+// user_id. A number that texted STOP is 422 naming phone_number. The answer is
+// 200 {"sms":{"id","segments"}}: id is the SMS record's (type sms of the CDR
+// list), segments how many SMS the carrier bills (160 GSM-7 characters, or
+// 70 UCS-2, in one; 153 or 67 per part of more). A carrier that refuses the
+// text leaves it failed and answers 503. Voiso's platform limits are the
+// core's: at most 20 SMS from one agent to one number per calendar day in
+// the tenant's time zone, and no identical text (same sender, recipient,
+// agent and body) twice within 2 seconds; either answers 429 {"error":"Too
+// many requests"}, the answer a client already retries later.
 //
 // # Identifiers
 //
@@ -290,13 +367,65 @@
 // Subscriptions of dialect "voiso" (made through /api/v4/tasks/webhooks, an
 // extension documented as such, or the native webhooks API) get Voiso's
 // envelope {event, object, timestamp, secret, contact_center_id, data}:
-// timestamp in seconds (RFC 3339, Z), secret the subscription's own,
-// contact_center_id the tenant's UUID. Events: inbound., outbound. and
-// dialer.call.answered|hangup|ended, message.received|sent,
-// conversation.ended and call.analytics.available. hangup is the call's end;
-// ended follows the agent's wrap-up (immediately when there is none). A call
-// is dialer when a campaign placed it, outbound when an agent or Start call
-// did, inbound otherwise. An event type of a subscription that fails 5
-// deliveries within 24 hours becomes inactive: it is not retried and shows
-// in /api/v4/tasks/webhook_failures until retriggered.
+// timestamp in seconds (RFC 3339, Z), secret the subscription's own signing
+// secret (the whsec_ secret the Standard Webhooks headers are signed with,
+// shown once when it is created), contact_center_id the tenant's UUID.
+// Events: inbound., outbound. and dialer.call.answered|hangup|ended,
+// message.received|sent, conversation.ended and call.analytics.available.
+// answered is the call's connection (an outbound call's: the customer
+// answering), hangup the call's end, ended the end of its agent's wrap-up
+// (call.wrapped_up; at once when there is none). A call is dialer when a
+// campaign placed it, outbound when an agent or Start call did, inbound
+// otherwise; a subscription's events of another kind, and fax calls, are
+// passed over. The call object has the fields of its kind as the inventory
+// shows them: durations in whole seconds (total from the start to the
+// event, to the connection for answered; queue_time and dialer_waiting
+// waiting in the queue; dialing_time from the start to the answer;
+// talk_time on hangup and ended), queue as a name and script null on
+// inbound calls, ext_user_id (source.account_id of Start call) on outbound
+// ones, the campaign with is_live false (no campaign here takes leads live)
+// and contacts_url (the campaign's page in this API) on dialer ones; hangup
+// and ended add end_time, disposition, end_reason and wrapup_code (null).
+// The agent is null when the call never reached one. Messages and
+// conversations of SMS threads are not sent (SMS is no conversation channel
+// in Voiso), nor agents' notes and system lines. A message's status,
+// content_type, contact and channel are as the messages API shows them (see
+// Conversations and messages) and its reference_id is the sender's client
+// id; names are those the event recorded (events written before payloads
+// named them are completed by reads at delivery). A record's channel and
+// contact are shown the same way.
+//
+// A Voiso subscription gets Voiso's inactive rule whichever API makes it
+// (httpapi.WebhookDefaulter; /v1/webhooks applies it on creation and when a
+// subscription is moved to this dialect): an event type that fails 5
+// deliveries within 24 hours becomes inactive, is not retried, and shows in
+// /api/v4/tasks/webhook_failures until retriggered. Events reach a receiver
+// in their order when the server sends one delivery at a time per
+// subscription (--webhook-per-endpoint 1); with more, deliveries overlap.
+//
+// # Tasks
+//
+// POST, PATCH and DELETE /api/v4/tasks/webhooks are our extension (Voiso's
+// v4 reference shows webhooks read-only): the body is the webhook object's
+// writable fields (name, url, http_method post or get, headers, events) and
+// authentication {method: none|basic|bearer, username, password, token},
+// kept as an Authorization header that no answer shows (the object says
+// only authentication_method). A secret in the body is 422: deliveries are
+// signed with the server's secret, which the creation's answer shows once
+// (webhook.secret). PATCH changes the fields it gives. The list and get show
+// this dialect's subscriptions only; timestamps have microseconds.
+//
+// The webhook failures are the tenant's failures still needing attention,
+// newest first: inactive (not retried automatically) or pending (retriggered,
+// its attempt to come; reason null). A failure a retrigger delivered leaves
+// the list (its get says delivered). event is the Voiso event of the body
+// that failed (outbound.call.ended), reason the last attempt's error, and
+// last_attempt_at the retrigger's time once retriggered. Retriggering a
+// failure that is pending or delivered is 409.
+//
+// # Billing
+//
+// GET /api/v4/billing/balance is v1's {"balance": 3562.67} with the
+// currency: the prepaid amount available for calls (on the account less what
+// running calls hold) in major units of the tenant's currency, exact.
 package voiso

@@ -62,7 +62,7 @@ func (a *API) buildSpec() openapi.Object {
 			if len(e.Query) > 0 {
 				responses["400"] = errResp("Bad Request: a query value out of range (limit, offset, a filter)")
 			}
-			if e.Method == http.MethodPost && strings.Contains(e.Path, "/campaigns/") {
+			if e.Method == http.MethodPost && (strings.Contains(e.Path, "/campaigns/") || strings.HasSuffix(e.Path, "/retrigger")) {
 				responses["409"] = validationResp("the object's state forbids the action")
 			}
 			op["responses"] = responses

@@ -127,6 +127,7 @@ var cachedRoutes = []string{
 	"GET /api/v4/routing/queues", "GET /api/v4/routing/queues/{queue_id}",
 	"GET /api/v4/routing/queues/{queue_id}/users", "GET /api/v4/routing/queues/{queue_id}/supervisors",
 	"GET /api/v4/routing/skills",
+	"GET /api/v4/messaging/channel_profiles", "GET /api/v4/messaging/canned_messages", "GET /api/v4/messaging/whatsapp_templates",
 }
 
 // New returns the dialect's handler, serving /api/v4/.
@@ -157,7 +158,8 @@ func New(opt Options) *API {
 // routeSets lists every file's routes, in the order the OpenAPI document
 // shows them.
 func (a *API) routeSets() [][]route {
-	return [][]route{a.callRoutes(), a.userRoutes(), a.routingRoutes(), a.campaignRoutes()}
+	return [][]route{a.callRoutes(), a.reportingRoutes(), a.messagingRoutes(), a.userRoutes(), a.routingRoutes(), a.campaignRoutes(),
+		a.taskRoutes(), a.billingRoutes()}
 }
 
 // ServeHTTP implements http.Handler.
