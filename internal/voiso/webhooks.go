@@ -177,6 +177,11 @@ type Renderer struct {
 var _ webhook.Renderer = (*Renderer)(nil)
 
 // Render implements webhook.Renderer.
+// Ordered implements webhook.OrderedRenderer: Voiso receivers take a call's
+// answered, hangup and ended in that order, so a subscription gets one
+// delivery at a time.
+func (r *Renderer) Ordered() bool { return true }
+
 func (r *Renderer) Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error) {
 	return webhook.FirstTaker(w, func(typ string) ([]byte, error) { return r.render(ctx, w, typ, e) })
 }

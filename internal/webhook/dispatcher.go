@@ -133,6 +133,17 @@ type Renderer interface {
 	Render(ctx context.Context, w switchboard.Webhook, e switchboard.Event) ([]byte, error)
 }
 
+// OrderedRenderer is a Renderer whose dialect's receivers expect a
+// subscription's deliveries one at a time, in the order of their events (a
+// call's answered, hangup and ended in that order, as its vendor sends them).
+// The dispatcher then keeps one attempt in flight per such subscription
+// instead of PerEndpoint; a delivery that is retrying does not hold the
+// later ones back, so order is kept while the receiver answers.
+type OrderedRenderer interface {
+	Renderer
+	Ordered() bool
+}
+
 // ErrSkip tells the dispatcher that a subscription does not take an event.
 var ErrSkip = errors.New("the subscription does not take this event")
 
@@ -148,7 +159,10 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	running  int           // attempts in flight, at most Workers
-	inflight map[int64]int // attempts in flight per webhook, at most PerEndpoint
+	inflight map[int64]int // attempts in flight per webhook, at most its bound
+	// bounds are the webhooks whose bound is not PerEndpoint (ordered
+	// dialects'), learnt from their claims.
+	bounds map[int64]int
 	waiting  map[int64][]*claim
 	// blocked lists webhooks with claims waiting for a worker rather than
 	// for their own PerEndpoint bound, in the order they were held back.
@@ -254,6 +268,7 @@ func New(opt Options) *Dispatcher {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		capacity: capacityRounds * opt.Workers,
 		inflight: map[int64]int{},
+		bounds:   map[int64]int{},
 		waiting:  map[int64][]*claim{},
 		latency:  map[int64]time.Duration{},
 		limiters: map[int64]*rate.Limiter{},
@@ -384,8 +399,11 @@ func (d *Dispatcher) claimAndSend(ctx context.Context) (int, bool, error) {
 	for _, c := range claims {
 		d.total++
 		id := c.Webhook.ID
+		if r, ok := d.opt.Renderers[c.Webhook.Dialect].(OrderedRenderer); ok && r.Ordered() {
+			d.bounds[id] = 1
+		}
 		switch {
-		case d.inflight[id] >= d.opt.PerEndpoint:
+		case d.inflight[id] >= d.bound(id):
 			// A webhook at its bound keeps the claim waiting (it is leased,
 			// so no one else takes it) until one of its attempts finishes.
 			d.waiting[id] = append(d.waiting[id], c)
@@ -450,7 +468,7 @@ func (d *Dispatcher) start(ctx context.Context, c *claim) {
 		for len(d.blocked) > 0 && d.running < d.opt.Workers {
 			other := d.blocked[0]
 			d.blocked = d.blocked[1:]
-			if d.inflight[other] >= d.opt.PerEndpoint {
+			if d.inflight[other] >= d.bound(other) {
 				continue // its own attempts will take its claims
 			}
 			if next := d.next(other, now); next != nil {
@@ -467,6 +485,15 @@ func (d *Dispatcher) start(ctx context.Context, c *claim) {
 		default:
 		}
 	}()
+}
+
+// bound is how many attempts to webhook id may be in flight at once; d.mu
+// is held.
+func (d *Dispatcher) bound(id int64) int {
+	if b, ok := d.bounds[id]; ok {
+		return b
+	}
+	return d.opt.PerEndpoint
 }
 
 // next takes the first claim waiting for webhook id that is still to be sent,
