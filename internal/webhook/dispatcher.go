@@ -162,8 +162,8 @@ type Dispatcher struct {
 	inflight map[int64]int // attempts in flight per webhook, at most its bound
 	// bounds are the webhooks whose bound is not PerEndpoint (ordered
 	// dialects'), learnt from their claims.
-	bounds map[int64]int
-	waiting  map[int64][]*claim
+	bounds  map[int64]int
+	waiting map[int64][]*claim
 	// blocked lists webhooks with claims waiting for a worker rather than
 	// for their own PerEndpoint bound, in the order they were held back.
 	blocked []int64
