@@ -34,9 +34,8 @@ type Tenant struct {
 	// SMSDailyPerRecipient caps the SMS one agent sends to one number per
 	// calendar day in Timezone (0: no cap). Nil on a write keeps what is
 	// stored (DefaultSMSDailyPerRecipient for a new tenant); every read
-	// sets it. It is a setting of the core that no API shows yet, so it
-	// stays off the wire and out of the tenant.* events.
-	SMSDailyPerRecipient *int `json:"-"`
+	// sets it. PATCH /v1/tenant sets it.
+	SMSDailyPerRecipient *int `json:"sms_daily_per_recipient"`
 }
 
 // DefaultSMSDailyPerRecipient is Voiso's cap on the SMS one agent sends to

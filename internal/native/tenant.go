@@ -23,6 +23,9 @@ type settingsBody struct {
 	// PublicStatus opens the Voice360 public status endpoints (agents online
 	// or offline, queue figures) to anyone, without a key.
 	PublicStatus bool `json:"public_status"`
+	// SMSDailyPerRecipient caps the texts one agent sends one number a day,
+	// in the tenant's time zone (0: no cap).
+	SMSDailyPerRecipient *int `json:"sms_daily_per_recipient" range:"0,100000"`
 }
 
 // tenantBody is the operator's view of a tenant.
@@ -55,10 +58,14 @@ func (a *API) tenantRoutes() {
 				return s.UpdateTenantFunc(ctx, c.tenantID(), change)
 			},
 			toBody: func(t switchboard.Tenant) settingsBody {
-				return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency, PublicStatus: t.PublicStatus}
+				return settingsBody{Name: t.Name, AdminEmail: t.AdminEmail, Timezone: t.Timezone, Currency: t.Currency, PublicStatus: t.PublicStatus,
+					SMSDailyPerRecipient: t.SMSDailyPerRecipient}
 			},
 			apply: func(in *settingsBody, t *switchboard.Tenant) error {
 				t.Name, t.AdminEmail, t.Timezone, t.Currency, t.PublicStatus = in.Name, in.AdminEmail, in.Timezone, in.Currency, in.PublicStatus
+				if in.SMSDailyPerRecipient != nil {
+					t.SMSDailyPerRecipient = in.SMSDailyPerRecipient
+				}
 				return nil
 			},
 			done: func(c *call, t switchboard.Tenant) { a.opt.Auth.ForgetTenant(t.ID) },

@@ -44,3 +44,33 @@ func TestTenantUUID(t *testing.T) {
 		t.Fatalf("POST /v1/admin/tenants: %d %s", res.status, res.body)
 	}
 }
+
+// TestTenantSMSDailyCap sets the daily cap on one agent's texts to one
+// number through PATCH /v1/tenant: shown by GET, bounded, and off at 0.
+func TestTenantSMSDailyCap(t *testing.T) {
+	ta := newTestAPI(t, nil)
+	a := newFixture(t, ta.store, "acme")
+	var got switchboard.Tenant
+	res := ta.do(t, "GET", "/v1/tenant", a.key, nil)
+	res.decode(t, &got)
+	if got.SMSDailyPerRecipient == nil || *got.SMSDailyPerRecipient != switchboard.DefaultSMSDailyPerRecipient {
+		t.Fatalf("a new tenant's cap: %s", res.body)
+	}
+	for _, n := range []int{3, 0} {
+		res = ta.do(t, "PATCH", "/v1/tenant", a.key, map[string]any{"sms_daily_per_recipient": n})
+		res.decode(t, &got)
+		if res.status != 200 || got.SMSDailyPerRecipient == nil || *got.SMSDailyPerRecipient != n {
+			t.Fatalf("PATCH to %d: %d %s", n, res.status, res.body)
+		}
+	}
+	// A PATCH without it keeps it.
+	res = ta.do(t, "PATCH", "/v1/tenant", a.key, map[string]any{"name": "Acme Two"})
+	res.decode(t, &got)
+	if got.SMSDailyPerRecipient == nil || *got.SMSDailyPerRecipient != 0 {
+		t.Fatalf("a PATCH of the name: %s", res.body)
+	}
+	res = ta.do(t, "PATCH", "/v1/tenant", a.key, map[string]any{"sms_daily_per_recipient": -1})
+	if res.status != 422 || res.errorBody(t).Fields["sms_daily_per_recipient"] == "" {
+		t.Fatalf("a negative cap: %d %s", res.status, res.body)
+	}
+}
