@@ -22,7 +22,27 @@ const (
 	CallScheduled  CallStatus = "scheduled"  // a callback waiting for its time
 	CallRecovered  CallStatus = "recovered"  // a failed call later reached by a callback
 	CallDeflected  CallStatus = "deflected"  // sent elsewhere (overflow to callback, another number)
-	CallVoicemail  CallStatus = "voicemail"  // the caller left a voicemail
+	CallVoicemail  CallStatus = "voicemail"  // the caller is leaving a voicemail
+	// CallVoicemailReceived is a voicemail left and not heard yet;
+	// CallVoicemailRead one an agent has opened.
+	CallVoicemailReceived CallStatus = "voicemail_received"
+	CallVoicemailRead     CallStatus = "voicemail_read"
+	// CallSwitching is a call whose carrier failed while connecting, being
+	// tried again through the tenant's next trunk.
+	CallSwitching CallStatus = "switching"
+	// CallActionOnly is a call carried by the customer's own telephony (an
+	// outside dialer handing it to an agent): Switchboard routes and records
+	// the interaction but does not carry its audio; CallActionOnlyFinished
+	// when it ended.
+	CallActionOnly         CallStatus = "action_only"
+	CallActionOnlyFinished CallStatus = "action_only_finished"
+)
+
+// Why a caller was offered voicemail (Call.VoicemailReason).
+const (
+	VoicemailAfterHours   = "after_hours"   // the queue was closed
+	VoicemailOverCapacity = "over_capacity" // the queue was full
+	VoicemailNoAnswer     = "no_answer"     // no agent answered in time (queue wait, a user's missed call)
 )
 
 // What a call carries.
@@ -116,6 +136,13 @@ type Call struct {
 	EndedAt     *time.Time    `json:"ended_at"`
 	// ScheduledAt is when a scheduled call (a callback) dials the customer.
 	ScheduledAt *time.Time `json:"scheduled_at"`
+	// VoicemailReason says why the caller was offered voicemail (one of
+	// the Voicemail… constants); empty for a call that was not.
+	VoicemailReason string `json:"voicemail_reason"`
+	// VoicemailReadAt and VoicemailReadBy say when and by whom a voicemail
+	// was first opened (status voicemail_read).
+	VoicemailReadAt *time.Time `json:"voicemail_read_at"`
+	VoicemailReadBy *int64     `json:"voicemail_read_by"`
 }
 
 // Wait is how long the caller waited in the queue: until an agent answered,

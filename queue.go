@@ -71,8 +71,23 @@ type Queue struct {
 	Language            string       `json:"language"`
 	ParentID            *int64       `json:"parent_id"`
 	RequiredSkills      []QueueSkill `json:"required_skills"`
-	CreatedAt           time.Time    `json:"created_at"`
-	UpdatedAt           time.Time    `json:"updated_at"`
+	// MenuType is how the app-style dialects (UJET) show the queue in their
+	// menu trees: ivr_menu, mobile_menu or web_menu. Empty shows a voice
+	// queue as an IVR menu and a chat queue as a web menu.
+	MenuType string `json:"menu_type"`
+	// Hours are when the queue takes interactions (nil: always). Outside
+	// them callers are refused, or offered voicemail when VoicemailEnabled.
+	Hours *OperatingHours `json:"hours"`
+	// VoicemailEnabled offers callers who find the queue closed or full, or
+	// who waited MaxWaitSeconds, to leave a voicemail instead.
+	VoicemailEnabled bool `json:"voicemail_enabled"`
+	// CallbackSlotMinutes divides the day into periods for scheduled
+	// callbacks, each taking at most CallbackSlotCapacity of them (0: no
+	// limit); 0 minutes means periods of 15 minutes.
+	CallbackSlotMinutes  int       `json:"callback_slot_minutes" range:"0,1440"`
+	CallbackSlotCapacity int       `json:"callback_slot_capacity" range:"0,100000"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 // QueueSkill is a skill a queue requires, with the lowest proficiency accepted.
@@ -143,6 +158,14 @@ func (q *Queue) Validate() error {
 		p.Add("language", "must be a language tag such as en or it-IT")
 	}
 	checkName(p, "music_on_hold", q.MusicOnHold, false)
+	switch q.MenuType {
+	case "", "ivr_menu", "mobile_menu", "web_menu":
+	default:
+		p.Add("menu_type", "must be ivr_menu, mobile_menu or web_menu (or empty)")
+	}
+	q.Hours.check("hours", p)
+	checkRange(p, "callback_slot_minutes", q.CallbackSlotMinutes, 0, 1440)
+	checkRange(p, "callback_slot_capacity", q.CallbackSlotCapacity, 0, 100000)
 	checkItems(p, "required_skills", len(q.RequiredSkills), MaxSkills)
 	if q.ParentID != nil && q.ID != 0 && *q.ParentID == q.ID {
 		p.Add("parent_id", "cannot be the queue itself")

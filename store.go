@@ -88,6 +88,13 @@ type Store interface {
 	BillingStore
 	AnalyticsStore
 	WebhookFailureStore
+	CallDataStore
+	CallbackStore
+	DNCStore
+	AgentSessionStore
+	UserJobStore
+	ContactListStore
+	QueueSettingsStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
 	Tenant(ctx context.Context, id int64) (Tenant, error)

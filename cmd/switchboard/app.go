@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"switchboard/internal/settings"
 	"switchboard/internal/sms"
 	"switchboard/internal/sqlstore"
+	"switchboard/internal/ujet"
 	"switchboard/internal/voice360"
 	"switchboard/internal/voiso"
 	"switchboard/internal/voxloud"
@@ -438,6 +440,9 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 		voiso.New(voiso.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, Dialer: dial, Conversations: orNil(convs),
 			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
+		ujet.New(ujet.Options{Store: m.store, Auth: auth, Limiter: ujetLimiter(m.Config.UJETRateLimit), TenantWrites: limiter.TenantWrites(),
+			Calls: cc, Dialer: dial, Conversations: orNil(convs), WebhookPolicy: policy, PublicURL: m.Config.PublicURL,
+			Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
@@ -462,9 +467,19 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"name": "switchboard", "version": switchboard.Version,
 			"native_api": "/v1", "openapi": "/v1/openapi.json", "voxloud_api": "/api/v1", "voxloud_openapi": "/api/v1/openapi.json",
 			"voice360_api": "/v3/voice/{account_id}", "voice360_openapi": "/v3/voice/openapi.json",
-			"voiso_api": "/api/v4", "voiso_openapi": "/api/v4/openapi.json"})
+			"voiso_api": "/api/v4", "voiso_openapi": "/api/v4/openapi.json",
+			"ujet_api": "/apps/api/v1", "ujet_openapi": "/apps/api/v1/openapi.json"})
 	})
 	return mux, dialects
+}
+
+// ujetLimiter is the UJET dialect's per-tenant request limiter: perSecond on
+// average with bursts of as many (at least one); nil when limiting is off.
+func ujetLimiter(perSecond float64) *httpapi.RateLimiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	return httpapi.NewRateLimiter(perSecond, max(1, int(math.Ceil(perSecond))))
 }
 
 // startMetrics serves /metrics on its own listener, --metrics-addr, so that

@@ -101,6 +101,9 @@ type Config struct {
 	// key; Voice360PublicRateLimit per client address on its public routes.
 	Voice360RateLimit       int
 	Voice360PublicRateLimit int
+	// UJETRateLimit is the UJET dialect's requests per second per tenant
+	// (UJET limits each customer); 0 disables it.
+	UJETRateLimit float64
 
 	// TenantWriteRate and TenantWriteBurst bound the mutating requests of one
 	// tenant across all its keys and dialects, so that no tenant can take the
@@ -182,6 +185,7 @@ func defaultConfig() Config {
 		WebChatRateLimit:        300,
 		Voice360RateLimit:       1000,
 		Voice360PublicRateLimit: 100,
+		UJETRateLimit:           10,
 		TenantWriteRate:         50,
 		TenantWriteBurst:        100,
 		StreamsPerKey:           5,
@@ -260,6 +264,7 @@ func (c *Config) bind(dbOnly bool) []settings.Setting {
 		setting("sms-sim-receipt-delay", "with --sms-provider sim, how long until a sent message is reported delivered", settings.Duration(&c.SMSSimReceipt)),
 		setting("voice360-rate-limit", "Voice360 dialect: requests per minute per API key", settings.Int(&c.Voice360RateLimit)),
 		setting("voice360-public-rate-limit", "Voice360 dialect: requests per minute per client address on the public status routes", settings.Int(&c.Voice360PublicRateLimit)),
+		setting("ujet-rate-limit", "UJET dialect: requests per second per tenant (UJET's documented 10; 1 is the seed's older limit); 0 disables the limit", settings.Float(&c.UJETRateLimit)),
 		setting("tenant-write-rate", "changes (POST, PUT, PATCH, DELETE) per second one tenant may make on average, across all its keys and dialects; 0 disables the limit", settings.Float(&c.TenantWriteRate)),
 		setting("tenant-write-burst", "changes one tenant may make at once above --tenant-write-rate", settings.Int(&c.TenantWriteBurst)),
 		setting("analytics-provider", "speech analytics of recorded calls: off, sim (a scripted transcript over the turns heard; for the simulator) or http (an OpenAI/Whisper-compatible server at --analytics-url)", settings.String(&c.AnalyticsProvider)),
@@ -340,6 +345,7 @@ func (c *Config) validate(dbOnly bool) error {
 			"--whatsapp-url must be an http:// or https:// URL with --whatsapp-provider http")
 	}
 	check(c.Voice360RateLimit < 1 || c.Voice360PublicRateLimit < 1, "--voice360-rate-limit and --voice360-public-rate-limit must be at least 1")
+	check(c.UJETRateLimit < 0, "--ujet-rate-limit must not be negative")
 	check(c.WebhookPoll < 10*time.Millisecond, "--webhook-poll must be at least 10ms")
 	check(c.BillingHoldMinutes < 1 || c.BillingHoldMinutes > 1440, "--billing-hold-minutes must be between 1 and 1440")
 	check(c.TenantWriteRate < 0, "--tenant-write-rate must not be negative")

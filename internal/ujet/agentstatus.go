@@ -1,0 +1,3 @@
+package ujet
+
+func (a *API) agentStatusRoutes() []route { return nil }

@@ -1,0 +1,3 @@
+package ujet
+
+func (a *API) campaignRoutes() []route { return nil }

@@ -1,0 +1,3 @@
+package ujet
+
+func (a *API) contactListRoutes() []route { return nil }

@@ -1,0 +1,83 @@
+// Package ujet serves UJET's Apps API (Google CCAI Platform) under
+// /apps/api/v1, over the core, as seed 004 (a Postman export without paths)
+// and the inventory in the project's specs (ujet-apps-api.md) describe it.
+//
+// # Conventions
+//
+//   - Auth: HTTP Basic, user = the tenant's slug (UJET's subdomain),
+//     password = a company API key (switchboard key create --tenant SLUG). A
+//     wrong slug for the key, an unknown or revoked key is 401; a user key
+//     (bound to one agent) is 403, since UJET tokens belong to the company.
+//     Every other credential style of the server works too (Bearer), so one
+//     key serves every dialect.
+//   - Rate limit: per tenant (UJET limits each customer, not each token),
+//     --ujet-rate-limit requests per second, 10 by default as Google's pages
+//     say today; 1 reproduces the seed's older limit. Over it: 429
+//     {"message": …} with Retry-After. Mutating requests also spend the
+//     tenant's write bucket shared with every dialect.
+//   - Errors: always {"message": text}. Validation is 400 (UJET has no 422)
+//     with the documented text where the seed or inventory gives one
+//     ("Invalid call type", "menu_id 9999 is not found", Rails'
+//     "param is missing or the value is empty: identifier") and the core's
+//     field message otherwise; an unknown object or route is 404
+//     {"message":"Not Found"} (an unknown method on a known path too, as a
+//     Rails router answers); 5xx texts are fixed and details are logged.
+//   - Times: ISO 8601 UTC with milliseconds ("2019-06-07T01:27:30.406Z"),
+//     except where UJET documents otherwise: a DNC entry's expires_at is
+//     "2022-10-29 00:00:00 UTC", queue-status callback periods are a date
+//     "20260225" with times "17:30". Times sent to us may be any ISO 8601 or
+//     RFC 3339 form.
+//   - Lists: bare JSON arrays; page (1-based) and per (100 by default, larger
+//     values clamped to 100); headers Total (records selected), Per-Page and
+//     Link (first, prev, next, last: the request's URL with page changed).
+//     Filters use brackets: x[from], x[to], x[]=a&x[]=b (also x=a,b).
+//   - Bodies: unknown keys are ignored (UJET tells clients to ignore unknown
+//     keys, and so do we); ids may be numbers or strings of digits, booleans
+//     true/false, "true"/"false" or 1/0, as the seed's Postman bodies quote
+//     them.
+//
+// # Menus
+//
+// UJET's menu tree (IVR, mobile and web menus; leaves are queues) is the
+// tenant's IVR menus and queues: queue q is menu 2·q and IVR menu m is menu
+// 2·m+1, so one integer names either without a table of its own. A queue's
+// parent is its ParentID queue, else the first IVR menu whose option leads to
+// it; an IVR menu's parent is the first IVR menu leading to it. A queue's
+// menu_type is its MenuType (ivr_menu, mobile_menu, web_menu), by default
+// ivr_menu for voice and web_menu for chat; an IVR menu is an ivr_menu. Its
+// language is the queue's Language (an IVR menu takes its first queue's).
+// materialized_path is the names from the root joined by " / " in wait times
+// and queue status, and the ids joined by "/" in the call object's menu_path
+// (the seed shows "9" there). selected_menu.hidden is a string ("false"), as
+// the seed types it.
+//
+// # Paths
+//
+// Confirmed paths (Google's CCAI Platform pages, release notes, or real
+// integrations) are served as documented. Where the inventory marks a path
+// inferred, this dialect serves the inferred path and the listed aliases:
+//
+//	GET  /calls, GET /calls/{id}                          inferred (Manager API has them)
+//	POST /calls/{id}/custom_data (also PATCH)             inferred
+//	GET  /chats                                           inferred
+//	GET  /chats/{id}/photos, GET /chats/{id}/videos       inferred
+//	PATCH /chats/{id}/customer_flag                       inferred (GET confirmed)
+//	POST /chats/{id}/custom_data                          inferred
+//	POST /bulk/users/proceed body {"id": job_id}          path confirmed, body inferred
+//	GET  /agent_statuses/force_logout/jobs[/{id}]         inferred; alias /agent_statuses/jobs[/{id}]
+//	GET  /outbound_dialer/dnc/check?phone_number=         inferred
+//	POST /outbound_dialer/dnc/remove (also DELETE)        method inferred
+//	GET  /outbound_dialer/campaigns[/{id}]                Manager API path, served here too
+//	GET  /queue_settings/export                           inferred (all of queue_settings)
+//	POST /queue_settings/import
+//	GET  /queue_settings/version_histories[/{id}[/download]]
+//	POST /queue_settings/version_histories                (auto_saved version)
+//	POST /queue_settings/version_histories/{id}/restore
+//	GET|POST /contact_lists, GET|PATCH|DELETE /contact_lists/{id}   inferred
+//	GET|POST /contact_lists/{id}/entries, PATCH|DELETE …/entries/{entry_id}
+//	GET  /users                                           inferred (Manager API /agents)
+//	GET  /menu, /menu/{id}; aliases /menus, /menus/{id}   Manager API names
+//	POST /pds/calls                                       inferred (the seed's PDS body)
+//
+// The sections each file adds below record the rest of its choices.
+package ujet

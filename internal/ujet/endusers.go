@@ -1,0 +1,3 @@
+package ujet
+
+func (a *API) endUserRoutes() []route { return nil }

@@ -1,0 +1,3 @@
+package ujet
+
+func (a *API) userRoutes() []route { return nil }
