@@ -549,3 +549,49 @@ func TestQueuesMenus(t *testing.T) {
 		w.refused(base+"?lang=fr", 400, "Language 'fr' is not available")
 	}
 }
+
+// TestQueuesOpenAPI checks that the dialect's document describes these
+// routes with their parameters and answers.
+func TestQueuesOpenAPI(t *testing.T) {
+	w := newQSWorld(t)
+	res, err := http.Get(w.srv.URL + "/apps/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name string `json:"name"`
+			} `json:"parameters"`
+			Responses map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, params := range map[string][]string{
+		"/wait_times":               {"lang", "menu_id", "menu_type", "channel_type", "wait[from]", "wait[to]"},
+		"/queue_operation_statuses": {"menu_id", "lang", "channel_type"},
+		"/queues/status":            {"lang", "menu_id[]", "menu_type", "callback_period_hours", "callback_start_from"},
+		"/menu":                     {"page", "per"},
+		"/menus":                    {"page", "per"},
+		"/menu/{id}":                nil,
+		"/menus/{id}":               nil,
+	} {
+		op, ok := doc.Paths["/apps/api/v1"+path]["get"]
+		if !ok || op.Responses["200"] == nil {
+			t.Errorf("the document lacks GET %s (or its 200)", path)
+			continue
+		}
+		var names []string
+		for _, p := range op.Parameters {
+			names = append(names, p.Name)
+		}
+		for _, p := range params {
+			if !slices.Contains(names, p) {
+				t.Errorf("GET %s documents %v, lacking %s", path, names, p)
+			}
+		}
+	}
+}
