@@ -38,7 +38,7 @@ var qsStart = time.Date(2026, 2, 25, 17, 30, 0, 0, time.UTC)
 //	Web Chat (chat queue)      Cat
 //	Soporte (voice, es)        nobody; callers may not join empty
 type qsWorld struct {
-	t                                 *testing.T
+	t                                 testing.TB
 	db                                *sqlstore.DB
 	srv                               *httptest.Server
 	clock                             *engine.VirtualClock
@@ -52,7 +52,7 @@ type qsWorld struct {
 	number                            string
 }
 
-func newQSWorld(t *testing.T) *qsWorld {
+func newQSWorld(t testing.TB) *qsWorld {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -470,6 +470,17 @@ func TestQueuesStatus(t *testing.T) {
 		got.Queues[0].ScheduledCallbackEWT != ewtCeiling {
 		t.Fatalf("from 13:01: %+v", got.Queues)
 	}
+	// The seed's "Queue Status" item names menu_id, lang and channel_type
+	// (call or chat): a queue that does not take the channel is left out.
+	w.get(fmt.Sprintf("/queues/status?menu_id=%d&lang=en&channel_type=chat", lap), &got)
+	if len(got.Queues) != 1 || got.Queues[0].MenuID != lap || got.Queues[0].AvailableAgents != 1 {
+		t.Fatalf("Laptop for chat: %+v", got.Queues)
+	}
+	w.get(fmt.Sprintf("/queues/status?menu_id=%d&lang=en&channel_type=chat", queueMenuID(w.support.ID)), &got)
+	if len(got.Queues) != 0 {
+		t.Fatalf("Support takes no chats: %+v", got.Queues)
+	}
+
 	// After hours.
 	w.clock.Advance(2 * time.Hour)
 	w.get(fmt.Sprintf("/queues/status?lang=en&menu_id=%d", lap), &got)
