@@ -8,13 +8,18 @@ import (
 	"switchboard"
 )
 
-// ScheduledCallbacks implements switchboard.CallbackStore. The partial index
-// calls_scheduled_queue (0027) holds only waiting callbacks, so the query
+// scheduledCallbacksQuery selects a queue's waiting callbacks in a period.
+// The status is written out, not bound: a planner uses the partial index
+// calls_scheduled_queue (0027) only when the query's terms imply its
+// condition as written. The index holds only waiting callbacks, so the query
 // does not depend on how many calls the tenant has made.
+const scheduledCallbacksQuery = `SELECT scheduled_at FROM calls
+	WHERE tenant_id = ? AND queue_id = ? AND status = '` + string(switchboard.CallScheduled) + `' AND ended_at IS NULL
+	AND scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at`
+
+// ScheduledCallbacks implements switchboard.CallbackStore.
 func (db *DB) ScheduledCallbacks(ctx context.Context, tenantID, queueID int64, from, to time.Time) ([]time.Time, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT scheduled_at FROM calls
-		WHERE tenant_id = ? AND queue_id = ? AND status = ? AND ended_at IS NULL AND scheduled_at >= ? AND scheduled_at < ?
-		ORDER BY scheduled_at`), tenantID, queueID, switchboard.CallScheduled, micros(from), micros(to))
+	rows, err := db.read.QueryContext(ctx, db.rebind(scheduledCallbacksQuery), tenantID, queueID, micros(from), micros(to))
 	if err != nil {
 		return nil, fmt.Errorf("scheduled callbacks: %w", err)
 	}

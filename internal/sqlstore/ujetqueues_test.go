@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,6 +168,15 @@ func TestScheduledCallbacks(t *testing.T) {
 		}
 		if got, err = db.ScheduledCallbacks(ctx, tn.ID, oq.ID, base, base.Add(time.Hour)); err != nil || len(got) != 0 {
 			t.Fatalf("another tenant's queue: %v, %v", got, err)
+		}
+		// SQLite reads the waiting callbacks from their partial index
+		// (PostgreSQL's planner may scan tables this small).
+		plan, err := sqlstore.ScheduledCallbacksPlan(ctx, db, tn.ID, q1.ID, base, base.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.Engine() == sqlstore.SQLite && !strings.Contains(plan, "calls_scheduled_queue") {
+			t.Fatalf("plan of ScheduledCallbacks:\n%s", plan)
 		}
 	})
 }
