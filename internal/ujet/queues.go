@@ -116,10 +116,12 @@ func (l queueLive) breakthrough(ch string) int {
 	return l.AgentsOnCall
 }
 
-// overcapacity says the queue refuses a new interaction of the channel now,
-// exactly as the engine decides at the door: MaxLength interactions already
-// wait (a caller is refused, or turned into a callback), or nobody is signed
-// in and the queue does not let callers join empty.
+// overcapacity says the queue is over its capacity for a new interaction of
+// the channel now: MaxLength of them already wait, or nobody is signed in
+// and the queue does not let callers join empty. For calls this is exactly
+// what call control refuses at the door (a caller is refused, or turned into
+// a callback); conversations are admitted regardless, so for chats it tells
+// a client the queue's own limits are reached before it starts one.
 func (l queueLive) overcapacity(q *switchboard.Queue, ch string) bool {
 	waiting := l.CallsWaiting
 	if ch == chanChat {
@@ -304,8 +306,8 @@ func (a *API) queueStatusRoutes() []route {
 		handler(route{Method: "GET", Path: "/queue_operation_statuses", Summary: "Whether a menu is after hours or over capacity",
 			Scope: switchboard.ScopeRoutingRead,
 			Doc: "after_hour: the queue's hours (and holidays) are closed now. overcapacity: the queue refuses a new " +
-				"interaction of the channel now, as call control does at its door: max_length interactions already wait, or " +
-				"nobody is signed in and the queue does not let callers join empty. An IVR menu is after hours when every " +
+				"interaction of the channel now: max_length interactions already wait, or nobody is signed in and the queue " +
+				"does not let callers join empty (for calls, what call control refuses). An IVR menu is after hours when every " +
 				"queue under it is, and over capacity when every queue under it is (or it has none).",
 			Query: []param{{"menu_id", "integer", "required"}, {"lang", "string", "required"},
 				{"channel_type", "string", "required: call or chat"}}},
