@@ -12,10 +12,10 @@ import (
 	"switchboard/internal/sqlstore/sqlstoretest"
 )
 
-// ujetGet sends GET path under /apps/api/v1 with UJET's credential (HTTP
+// queuesUJETGet sends GET path under /apps/api/v1 with UJET's credential (HTTP
 // Basic: the tenant's slug and a company key) and decodes the answer into
 // out; it returns the status and the body.
-func ujetGet(t *testing.T, base, slug, key, path string, out any) (int, []byte) {
+func queuesUJETGet(t *testing.T, base, slug, key, path string, out any) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest("GET", base+"/apps/api/v1"+path, nil)
 	if err != nil {
@@ -49,7 +49,7 @@ func TestUJETQueuesEndToEnd(t *testing.T) {
 	c := client{t: t, base: base, key: key}
 	get := func(path string, out any) {
 		t.Helper()
-		if status, body := ujetGet(t, base, "acme", key, path, out); status != 200 {
+		if status, body := queuesUJETGet(t, base, "acme", key, path, out); status != 200 {
 			t.Fatalf("GET %s: %d %s", path, status, body)
 		}
 	}
@@ -213,7 +213,7 @@ func TestUJETQueuesEndToEnd(t *testing.T) {
 	if len(menus) != 2 || menus[0]["id"] != float64(supMenu) || menus[0]["name"] != "Support" || menus[0]["parent_id"] != nil {
 		t.Fatalf("menus: %v", menus)
 	}
-	if status, body := ujetGet(t, base, "other", key, "/menus", nil); status != 401 {
+	if status, body := queuesUJETGet(t, base, "other", key, "/menus", nil); status != 401 {
 		t.Fatalf("another slug with acme's key: %d %s", status, body)
 	}
 }

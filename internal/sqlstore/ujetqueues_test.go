@@ -160,7 +160,7 @@ func TestScheduledCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []time.Time{base, base.Add(10 * time.Minute)}; !timesEqual(got, want) {
+		if want := []time.Time{base, base.Add(10 * time.Minute)}; !callbackTimesEqual(got, want) {
 			t.Fatalf("callbacks %v, want %v", got, want)
 		}
 		if got, err = db.ScheduledCallbacks(ctx, tn.ID, q1.ID, base, base.Add(time.Hour)); err != nil || len(got) != 3 {
@@ -181,7 +181,7 @@ func TestScheduledCallbacks(t *testing.T) {
 	})
 }
 
-func timesEqual(a, b []time.Time) bool {
+func callbackTimesEqual(a, b []time.Time) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -23,8 +23,8 @@ import (
 // The channels as the query parameters name them: wait times and menus say
 // voice_call and chat, the operation statuses call and chat.
 const (
-	chanVoice = "voice_call"
-	chanChat  = "chat"
+	wtVoice = "voice_call"
+	wtChat  = "chat"
 )
 
 // ewtCeiling is the longest estimated wait shown, in seconds (five hours):
@@ -32,34 +32,36 @@ const (
 // where the wait has no bound.
 const ewtCeiling = 18000
 
-// menuChannels are the channels a menu takes: an IVR menu answers calls; a
+// queueMenuChannels are the channels a menu takes: an IVR menu answers calls; a
 // queue takes calls when its channel is voice and chats when its channel is
 // chat or it is shown as a mobile or web menu (UJET's SDK menus take chats,
 // and a mobile menu calls too, as the wait times example shows both).
-func menuChannels(n *menuNode) []string {
+func queueMenuChannels(n *menuNode) []string {
 	if n.Queue == nil {
-		return []string{chanVoice}
+		return []string{wtVoice}
 	}
 	var out []string
 	if n.Queue.Channel != switchboard.ChannelChat {
-		out = append(out, chanVoice)
+		out = append(out, wtVoice)
 	}
 	if n.Queue.Channel == switchboard.ChannelChat || n.Type == menuMobile || n.Type == menuWeb {
-		out = append(out, chanChat)
+		out = append(out, wtChat)
 	}
 	return out
 }
 
 // serves says whether node n takes channel ch ("" is any).
-func serves(n *menuNode, ch string) bool { return ch == "" || slices.Contains(menuChannels(n), ch) }
+func servesChannel(n *menuNode, ch string) bool {
+	return ch == "" || slices.Contains(queueMenuChannels(n), ch)
+}
 
-// primaryChannel is the channel whose agents a queue's counts show when the
+// queuePrimaryChannel is the channel whose agents a queue's counts show when the
 // request names none: chat for a chat queue, else calls.
-func primaryChannel(n *menuNode) string {
+func queuePrimaryChannel(n *menuNode) string {
 	if n.Queue != nil && n.Queue.Channel == switchboard.ChannelChat {
-		return chanChat
+		return wtChat
 	}
-	return chanVoice
+	return wtVoice
 }
 
 // queueLive is what the engine knows of a queue now, with the counts UJET
@@ -71,7 +73,7 @@ type queueLive struct {
 
 // live reads a queue's state from the call engine. A queue the engine does
 // not run (yet) has nobody signed in.
-func (a *API) live(ctx context.Context, tenantID int64, q *switchboard.Queue) queueLive {
+func (a *API) queueLiveOf(ctx context.Context, tenantID int64, q *switchboard.Queue) queueLive {
 	l, ok := a.opt.Calls.QueueLive(ctx, tenantID, q.ID)
 	if !ok {
 		l = switchboard.QueueLive{EstimatedWait: -1, ChatEstimatedWait: -1}
@@ -85,7 +87,7 @@ func (a *API) live(ctx context.Context, tenantID int64, q *switchboard.Queue) qu
 // when nobody is signed in.
 func (l queueLive) ewt(ch string) int {
 	w := l.EstimatedWait
-	if ch == chanChat {
+	if ch == wtChat {
 		w = l.ChatEstimatedWait
 	}
 	if w < 0 || w > ewtCeiling {
@@ -98,7 +100,7 @@ func (l queueLive) ewt(ch string) int {
 // channel now: for calls, signed in, in a status that takes calls, with a
 // phone registered and idle; for chats, with a free chat slot.
 func (l queueLive) available(ch string) int {
-	if ch == chanChat {
+	if ch == wtChat {
 		return l.AgentsChatAvailable
 	}
 	return l.AgentsAvailable
@@ -110,7 +112,7 @@ func (l queueLive) available(ch string) int {
 // queue that does not is 0; chats have none (an agent's chat slots already
 // count them available).
 func (l queueLive) breakthrough(ch string) int {
-	if ch == chanChat || !l.ring {
+	if ch == wtChat || !l.ring {
 		return 0
 	}
 	return l.AgentsOnCall
@@ -124,7 +126,7 @@ func (l queueLive) breakthrough(ch string) int {
 // a client the queue's own limits are reached before it starts one.
 func (l queueLive) overcapacity(q *switchboard.Queue, ch string) bool {
 	waiting := l.CallsWaiting
-	if ch == chanChat {
+	if ch == wtChat {
 		waiting = l.ChatsWaiting
 	}
 	if q.MaxLength > 0 && waiting >= q.MaxLength {
@@ -134,16 +136,16 @@ func (l queueLive) overcapacity(q *switchboard.Queue, ch string) bool {
 }
 
 // calls is the running call center, or a 503 without one.
-func (a *API) calls() error {
+func (a *API) queuesCallControl() error {
 	if a.opt.Calls == nil {
 		return switchboard.Errorf(switchboard.CodeUnavailable, "call control is not running on this server")
 	}
 	return nil
 }
 
-// menuParam reads the single integer menu_id (or menu_id[]); required
+// queueMenuParam reads the single integer menu_id (or menu_id[]); required
 // reports its absence as Rails does.
-func menuParam(r *http.Request, required bool) (int64, bool, error) {
+func queueMenuParam(r *http.Request, required bool) (int64, bool, error) {
 	vals := multi(r, "menu_id")
 	if len(vals) == 0 {
 		if required {
@@ -161,11 +163,11 @@ func menuParam(r *http.Request, required bool) (int64, bool, error) {
 	return n, true, nil
 }
 
-// menuNotFound is UJET's refusal of a menu id the tenant has not.
-func menuNotFound(id int64) error { return badRequest(fmt.Sprintf("menu_id %d is not found", id)) }
+// queueMenuNotFound is UJET's refusal of a menu id the tenant has not.
+func queueMenuNotFound(id int64) error { return badRequest(fmt.Sprintf("menu_id %d is not found", id)) }
 
-// menuTypeParam reads menu_type: one of UJET's three, or "" for any.
-func menuTypeParam(r *http.Request) (string, error) {
+// queueMenuTypeParam reads menu_type: one of UJET's three, or "" for any.
+func queueMenuTypeParam(r *http.Request) (string, error) {
 	switch t := strings.TrimSpace(r.URL.Query().Get("menu_type")); t {
 	case "", menuIVR, menuMobile, menuWeb:
 		return t, nil
@@ -174,8 +176,8 @@ func menuTypeParam(r *http.Request) (string, error) {
 	}
 }
 
-// langParam reads the required lang and vets it against the tenant's menus.
-func langParam(r *http.Request, t *menuTree) (string, error) {
+// queueLangParam reads the required lang and vets it against the tenant's menus.
+func queueLangParam(r *http.Request, t *menuTree) (string, error) {
 	lang := strings.TrimSpace(r.URL.Query().Get("lang"))
 	if lang == "" {
 		return "", missing("lang")
@@ -215,23 +217,23 @@ func (a *API) waitTimes(ctx context.Context, c *call) ([]WaitTime, error) {
 	if err != nil {
 		return nil, err
 	}
-	lang, err := langParam(c.r, tree)
+	lang, err := queueLangParam(c.r, tree)
 	if err != nil {
 		return nil, err
 	}
-	menuID, byMenu, err := menuParam(c.r, false)
+	menuID, byMenu, err := queueMenuParam(c.r, false)
 	if err != nil {
 		return nil, err
 	}
-	mt, err := menuTypeParam(c.r)
+	mt, err := queueMenuTypeParam(c.r)
 	if err != nil {
 		return nil, err
 	}
 	ch := strings.TrimSpace(c.r.URL.Query().Get("channel_type"))
 	switch ch {
-	case "", chanVoice, chanChat:
+	case "", wtVoice, wtChat:
 	case "call", "voice":
-		ch = chanVoice
+		ch = wtVoice
 	default:
 		return nil, badRequest("channel_type '" + ch + "' is not valid: use voice_call or chat")
 	}
@@ -245,34 +247,34 @@ func (a *API) waitTimes(ctx context.Context, c *call) ([]WaitTime, error) {
 			bounds[i] = &n
 		}
 	}
-	if err := a.calls(); err != nil {
+	if err := a.queuesCallControl(); err != nil {
 		return nil, err
 	}
 	nodes := tree.all()
 	if byMenu {
 		if nodes = tree.subtree(menuID); nodes == nil {
-			return nil, menuNotFound(menuID)
+			return nil, queueMenuNotFound(menuID)
 		}
 	}
 	out := []WaitTime{}
 	for _, n := range nodes {
-		if n.Queue == nil || (mt != "" && n.Type != mt) || !serves(n, ch) || !n.servesLang(lang) {
+		if n.Queue == nil || (mt != "" && n.Type != mt) || !servesChannel(n, ch) || !n.servesLang(lang) {
 			continue
 		}
-		l := a.live(ctx, c.tenantID(), n.Queue)
+		l := a.queueLiveOf(ctx, c.tenantID(), n.Queue)
 		counted := ch
 		if counted == "" {
-			counted = primaryChannel(n)
+			counted = queuePrimaryChannel(n)
 		}
 		wt := WaitTime{MenuID: n.ID, MenuType: n.Type, MaterializedPath: tree.namePath(n.ID), LoggedInAgents: l.AgentsOnline,
 			AvailableAgents: l.available(counted), BreakthroughAgents: l.breakthrough(counted)}
 		inRange := false
-		for _, served := range menuChannels(n) {
+		for _, served := range queueMenuChannels(n) {
 			if ch != "" && served != ch {
 				continue
 			}
 			w := l.ewt(served)
-			if served == chanChat {
+			if served == wtChat {
 				wt.Chat = &w
 			} else {
 				wt.VoiceCall = &w
@@ -337,7 +339,7 @@ func (a *API) queueStatusRoutes() []route {
 
 func (a *API) operationStatus(ctx context.Context, c *call) (OperationStatus, error) {
 	q := c.r.URL.Query()
-	menuID, _, err := menuParam(c.r, true)
+	menuID, _, err := queueMenuParam(c.r, true)
 	if err != nil {
 		return OperationStatus{}, err
 	}
@@ -349,9 +351,9 @@ func (a *API) operationStatus(ctx context.Context, c *call) (OperationStatus, er
 	switch ch {
 	case "":
 		return OperationStatus{}, missing("channel_type")
-	case "call", chanVoice:
-		counted = chanVoice
-	case chanChat:
+	case "call", wtVoice:
+		counted = wtVoice
+	case wtChat:
 	default:
 		return OperationStatus{}, badRequest("channel_type '" + ch + "' is not valid: use call or chat")
 	}
@@ -359,15 +361,15 @@ func (a *API) operationStatus(ctx context.Context, c *call) (OperationStatus, er
 	if err != nil {
 		return OperationStatus{}, err
 	}
-	lang, err := langParam(c.r, tree)
+	lang, err := queueLangParam(c.r, tree)
 	if err != nil {
 		return OperationStatus{}, err
 	}
 	nodes := tree.subtree(menuID)
 	if nodes == nil {
-		return OperationStatus{}, menuNotFound(menuID)
+		return OperationStatus{}, queueMenuNotFound(menuID)
 	}
-	if err := a.calls(); err != nil {
+	if err := a.queuesCallControl(); err != nil {
 		return OperationStatus{}, err
 	}
 	now := a.now()
@@ -380,7 +382,7 @@ func (a *API) operationStatus(ctx context.Context, c *call) (OperationStatus, er
 		if queues++; n.Queue.Hours.OpenAt(now) {
 			open++
 		}
-		if !a.live(ctx, c.tenantID(), n.Queue).overcapacity(n.Queue, counted) {
+		if !a.queueLiveOf(ctx, c.tenantID(), n.Queue).overcapacity(n.Queue, counted) {
 			out.Overcapacity = false
 		}
 	}
@@ -418,9 +420,9 @@ type QueueStatus struct {
 	// AlwaysOpen is set for a queue without hours of operation.
 	AlwaysOpen bool `json:"always_open"`
 	// TimeZone is the zone of the hours, holidays and callback periods.
-	TimeZone         string       `json:"time_zone"`
-	HoursOfOperation []OpenPeriod `json:"hours_of_operation"`
-	Holidays         []Holiday    `json:"holidays"`
+	TimeZone         string            `json:"time_zone"`
+	HoursOfOperation []QueueOpenPeriod `json:"hours_of_operation"`
+	Holidays         []QueueHoliday    `json:"holidays"`
 }
 
 // CallbackPeriod is one period of scheduled callbacks, in the queue's time
@@ -434,16 +436,16 @@ type CallbackPeriod struct {
 	MaxSlots int `json:"max_slots"`
 }
 
-// OpenPeriod is one weekly opening of a queue.
-type OpenPeriod struct {
+// QueueOpenPeriod is one weekly opening of a queue.
+type QueueOpenPeriod struct {
 	Day       string `json:"day"` // monday … sunday
 	StartTime string `json:"start_time"`
 	EndTime   string `json:"end_time"`
 }
 
-// Holiday is a date whose hours replace the weekly ones: closed all day, or
+// QueueHoliday is a date whose hours replace the weekly ones: closed all day, or
 // open from start_time to end_time.
-type Holiday struct {
+type QueueHoliday struct {
 	Date      string `json:"date"` // "20261225"
 	Name      string `json:"name"`
 	Closed    bool   `json:"closed"`
@@ -463,7 +465,7 @@ func (a *API) queueStatus(ctx context.Context, c *call) (QueueStatusList, error)
 	if err != nil {
 		return QueueStatusList{}, err
 	}
-	lang, err := langParam(c.r, tree)
+	lang, err := queueLangParam(c.r, tree)
 	if err != nil {
 		return QueueStatusList{}, err
 	}
@@ -471,16 +473,16 @@ func (a *API) queueStatus(ctx context.Context, c *call) (QueueStatusList, error)
 	if err != nil {
 		return QueueStatusList{}, err
 	}
-	mt, err := menuTypeParam(c.r)
+	mt, err := queueMenuTypeParam(c.r)
 	if err != nil {
 		return QueueStatusList{}, err
 	}
 	ch := strings.TrimSpace(q.Get("channel_type"))
 	switch ch {
 	case "":
-	case "call", chanVoice:
-		ch = chanVoice
-	case chanChat:
+	case "call", wtVoice:
+		ch = wtVoice
+	case wtChat:
 	default:
 		return QueueStatusList{}, badRequest("channel_type '" + ch + "' is not valid: use call or chat")
 	}
@@ -506,7 +508,7 @@ func (a *API) queueStatus(ctx context.Context, c *call) (QueueStatusList, error)
 			from = t
 		}
 	}
-	if err := a.calls(); err != nil {
+	if err := a.queuesCallControl(); err != nil {
 		return QueueStatusList{}, err
 	}
 	var nodes []*menuNode
@@ -517,13 +519,13 @@ func (a *API) queueStatus(ctx context.Context, c *call) (QueueStatusList, error)
 	for _, id := range menuIDs {
 		sub := tree.subtree(id)
 		if sub == nil {
-			return QueueStatusList{}, menuNotFound(id)
+			return QueueStatusList{}, queueMenuNotFound(id)
 		}
 		nodes = append(nodes, sub...)
 	}
 	out := QueueStatusList{Queues: []QueueStatus{}}
 	for _, n := range nodes {
-		if seen[n.ID] || !n.Leaf() || (mt != "" && n.Type != mt) || !serves(n, ch) || !n.servesLang(lang) {
+		if seen[n.ID] || !n.Leaf() || (mt != "" && n.Type != mt) || !servesChannel(n, ch) || !n.servesLang(lang) {
 			continue
 		}
 		seen[n.ID] = true
@@ -542,14 +544,14 @@ func (a *API) leafStatus(ctx context.Context, tenantID int64, tree *menuTree, n 
 	window time.Duration) (QueueStatus, error) {
 	qu := n.Queue
 	if ch == "" {
-		ch = primaryChannel(n)
+		ch = queuePrimaryChannel(n)
 	}
-	l := a.live(ctx, tenantID, qu)
+	l := a.queueLiveOf(ctx, tenantID, qu)
 	loc := qu.CallbackLocation()
 	st := QueueStatus{MenuID: n.ID, MenuType: n.Type, Lang: n.langOf(), MaterializedPath: tree.namePath(n.ID),
 		CurrentQueueEWT: l.ewt(ch), LoggedInAgents: l.AgentsOnline, AvailableAgents: l.available(ch),
 		BreakthroughAgents: l.breakthrough(ch), CallbackPeriods: []CallbackPeriod{}, AfterHour: !qu.Hours.OpenAt(now),
-		AlwaysOpen: qu.Hours == nil, TimeZone: loc.String(), HoursOfOperation: []OpenPeriod{}, Holidays: []Holiday{}}
+		AlwaysOpen: qu.Hours == nil, TimeZone: loc.String(), HoursOfOperation: []QueueOpenPeriod{}, Holidays: []QueueHoliday{}}
 	first, _ := qu.CallbackPeriod(from)
 	end := from.Add(window)
 	taken, err := a.opt.Store.ScheduledCallbacks(ctx, tenantID, qu.ID, first, end.Add(qu.CallbackSlot()))
@@ -584,12 +586,12 @@ func (a *API) leafStatus(ctx context.Context, tenantID int64, tree *menuTree, n 
 	}
 	if h := qu.Hours; h != nil {
 		for _, r := range h.Weekly {
-			st.HoursOfOperation = append(st.HoursOfOperation, OpenPeriod{Day: strings.ToLower(time.Weekday(r.Day).String()),
+			st.HoursOfOperation = append(st.HoursOfOperation, QueueOpenPeriod{Day: strings.ToLower(time.Weekday(r.Day).String()),
 				StartTime: r.Open, EndTime: r.Close})
 		}
 		for _, d := range h.Holidays {
 			date := strings.ReplaceAll(d.Date, "-", "")
-			st.Holidays = append(st.Holidays, Holiday{Date: date, Name: d.Name, Closed: d.Open == "" && d.Close == "",
+			st.Holidays = append(st.Holidays, QueueHoliday{Date: date, Name: d.Name, Closed: d.Open == "" && d.Close == "",
 				StartTime: d.Open, EndTime: d.Close})
 		}
 	}
@@ -613,9 +615,9 @@ type Menu struct {
 	Channels         []string `json:"channels"`
 }
 
-func menuOf(t *menuTree, n *menuNode) Menu {
+func queueMenuOf(t *menuTree, n *menuNode) Menu {
 	return Menu{ID: n.ID, Name: n.Name, ParentID: n.ParentID, Position: n.Position, MenuType: n.Type, OutputMsg: n.OutputMsg,
-		MaterializedPath: t.namePath(n.ID), Lang: n.langOf(), Channels: menuChannels(n)}
+		MaterializedPath: t.namePath(n.ID), Lang: n.langOf(), Channels: queueMenuChannels(n)}
 }
 
 func (a *API) menuRoutes() []route {
@@ -647,7 +649,7 @@ func (a *API) menuRoutes() []route {
 					if n == nil {
 						return Menu{}, notFound()
 					}
-					return menuOf(tree, n), nil
+					return queueMenuOf(tree, n), nil
 				}))
 	}
 	return out
@@ -659,7 +661,7 @@ func (a *API) listMenus(w http.ResponseWriter, c *call) {
 		if err != nil {
 			return err
 		}
-		mt, err := menuTypeParam(c.r)
+		mt, err := queueMenuTypeParam(c.r)
 		if err != nil {
 			return err
 		}
@@ -676,7 +678,7 @@ func (a *API) listMenus(w http.ResponseWriter, c *call) {
 		var all []Menu
 		for _, n := range tree.all() {
 			if (mt == "" || n.Type == mt) && (lang == "" || n.servesLang(lang)) {
-				all = append(all, menuOf(tree, n))
+				all = append(all, queueMenuOf(tree, n))
 			}
 		}
 		lo := min((page-1)*per, len(all))

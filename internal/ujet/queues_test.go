@@ -155,10 +155,10 @@ func (w *qsWorld) refused(path string, status int, text string) {
 	}
 }
 
-// sameShape checks that got has exactly the keys of example and that each
+// qsSameShape checks that got has exactly the keys of example and that each
 // value has the example's JSON type (number, string, bool, array, object,
 // null).
-func sameShape(t *testing.T, what string, got, example map[string]any) {
+func qsSameShape(t *testing.T, what string, got, example map[string]any) {
 	t.Helper()
 	for k, v := range example {
 		g, ok := got[k]
@@ -177,7 +177,7 @@ func sameShape(t *testing.T, what string, got, example map[string]any) {
 	}
 }
 
-func decodeObject(t *testing.T, s string) map[string]any {
+func qsObject(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
@@ -186,7 +186,7 @@ func decodeObject(t *testing.T, s string) map[string]any {
 	return m
 }
 
-func byMenu[T any](items []T, id func(T) int64) map[int64]T {
+func qsByMenu[T any](items []T, id func(T) int64) map[int64]T {
 	out := map[int64]T{}
 	for _, it := range items {
 		out[id(it)] = it
@@ -194,7 +194,7 @@ func byMenu[T any](items []T, id func(T) int64) map[int64]T {
 	return out
 }
 
-func wtID(w WaitTime) int64 { return w.MenuID }
+func qsWaitID(w WaitTime) int64 { return w.MenuID }
 
 // TestQueuesWaitTimes checks GET /wait_times against live engine state: the
 // waits per channel the menus take, the agent counts as callers arrive, the
@@ -207,7 +207,7 @@ func TestQueuesWaitTimes(t *testing.T) {
 	if st, _, body := w.get("/wait_times?lang=en", &got); st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
-	m := byMenu(got, wtID)
+	m := qsByMenu(got, qsWaitID)
 	if len(got) != 3 || m[es].MenuID != 0 {
 		t.Fatalf("wait times for en: %+v (Soporte serves es)", got)
 	}
@@ -230,7 +230,7 @@ func TestQueuesWaitTimes(t *testing.T) {
 	if err := json.Unmarshal(body, &raw); err != nil || len(raw) != 1 {
 		t.Fatalf("Laptop subtree: %s", body)
 	}
-	sameShape(t, "wait time", raw[0], decodeObject(t, `{"menu_id":29,"menu_type":"mobile_menu","chat":10,"voice_call":10,
+	qsSameShape(t, "wait time", raw[0], qsObject(t, `{"menu_id":29,"menu_type":"mobile_menu","chat":10,"voice_call":10,
 		"materialized_path":"Laptop","logged_in_agents":3,"available_agents":2,"breakthrough_agents":1}`))
 
 	// Three callers for two agents who talk for ten minutes: both agents
@@ -247,7 +247,7 @@ func TestQueuesWaitTimes(t *testing.T) {
 		t.Fatalf("engine: %+v", live)
 	}
 	w.get("/wait_times?lang=en&channel_type=voice_call", &got)
-	s = byMenu(got, wtID)[sup]
+	s = qsByMenu(got, qsWaitID)[sup]
 	if s.VoiceCall == nil || *s.VoiceCall != int(live.EstimatedWait+0.5) || *s.VoiceCall <= 0 || s.AvailableAgents != 0 ||
 		s.LoggedInAgents != 2 || s.BreakthroughAgents != 0 {
 		t.Fatalf("Support busy: %+v, engine %+v", s, live)
@@ -260,7 +260,7 @@ func TestQueuesWaitTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.get("/wait_times?lang=en", &got)
-	if s = byMenu(got, wtID)[sup]; s.BreakthroughAgents != 2 {
+	if s = qsByMenu(got, qsWaitID)[sup]; s.BreakthroughAgents != 2 {
 		t.Fatalf("Support ringing agents in use: %+v", s)
 	}
 
@@ -293,7 +293,7 @@ func TestQueuesWaitTimes(t *testing.T) {
 		}
 	}
 	w.get("/wait_times?lang=en&channel_type=chat", &got)
-	if l := byMenu(got, wtID)[lap]; l.VoiceCall != nil || l.Chat == nil {
+	if l := qsByMenu(got, qsWaitID)[lap]; l.VoiceCall != nil || l.Chat == nil {
 		t.Fatalf("channel_type=chat shows only the chat wait: %+v", l)
 	}
 	// Nobody is signed in to Soporte: the wait has no bound.
@@ -327,9 +327,9 @@ func TestQueuesOperationStatus(t *testing.T) {
 		return out
 	}
 	_, _, body := w.get(fmt.Sprintf("/queue_operation_statuses?menu_id=%d&lang=en&channel_type=call", sup), nil)
-	example := decodeObject(t, `{"menu_id":1,"lang":"en","channel_type":"call","after_hour":false,"overcapacity":true}`)
+	example := qsObject(t, `{"menu_id":1,"lang":"en","channel_type":"call","after_hour":false,"overcapacity":true}`)
 	example["after_hours"] = false // the prose's name of after_hour, emitted alongside
-	sameShape(t, "operation status", decodeObject(t, string(body)), example)
+	qsSameShape(t, "operation status", qsObject(t, string(body)), example)
 
 	if s := status(sup, "en", "call"); s.MenuID != sup || s.Lang != "en" || s.ChannelType != "call" || s.AfterHour || s.AfterHours || s.Overcapacity {
 		t.Fatalf("Support: %+v", s)
@@ -403,7 +403,7 @@ func TestQueuesStatus(t *testing.T) {
 	if st != 200 || len(got.Queues) != 2 {
 		t.Fatalf("GET %s: %d %s", path, st, body)
 	}
-	q := byMenu(got.Queues, func(s QueueStatus) int64 { return s.MenuID })[lap]
+	q := qsByMenu(got.Queues, func(s QueueStatus) int64 { return s.MenuID })[lap]
 	want := []CallbackPeriod{ // open until 13:15
 		{Date: "20260225", StartTime: "12:30", EndTime: "12:45", ScheduledCalls: 0, MaxSlots: 1},
 		{Date: "20260225", StartTime: "12:45", EndTime: "13:00", ScheduledCalls: 0, MaxSlots: 1},
@@ -416,8 +416,8 @@ func TestQueuesStatus(t *testing.T) {
 		q.CurrentQueueEWT != 0 || q.ScheduledCallbackEWT != 0 || q.AfterHour || q.AlwaysOpen || q.TimeZone != "America/New_York" {
 		t.Fatalf("Laptop: %+v", q)
 	}
-	wantHours := []OpenPeriod{{Day: "wednesday", StartTime: "09:00", EndTime: "13:15"}, {Day: "thursday", StartTime: "09:00", EndTime: "17:00"}}
-	wantHolidays := []Holiday{{Date: "20261225", Name: "Christmas", Closed: true}, {Date: "20261224", Name: "Eve", StartTime: "09:00", EndTime: "12:00"}}
+	wantHours := []QueueOpenPeriod{{Day: "wednesday", StartTime: "09:00", EndTime: "13:15"}, {Day: "thursday", StartTime: "09:00", EndTime: "17:00"}}
+	wantHolidays := []QueueHoliday{{Date: "20261225", Name: "Christmas", Closed: true}, {Date: "20261224", Name: "Eve", StartTime: "09:00", EndTime: "12:00"}}
 	if !reflect.DeepEqual(q.HoursOfOperation, wantHours) || !reflect.DeepEqual(q.Holidays, wantHolidays) {
 		t.Fatalf("Laptop's hours %+v, holidays %+v", q.HoursOfOperation, q.Holidays)
 	}
@@ -429,14 +429,14 @@ func TestQueuesStatus(t *testing.T) {
 	if err := json.Unmarshal(body, &raw); err != nil {
 		t.Fatal(err)
 	}
-	example := decodeObject(t, `{"menu_id":2,"menu_type":"ivr_menu","lang":"en","materialized_path":"IVR Support","current_queue_ewt":18000,
+	example := qsObject(t, `{"menu_id":2,"menu_type":"ivr_menu","lang":"en","materialized_path":"IVR Support","current_queue_ewt":18000,
 		"scheduled_callback_ewt":0,"logged_in_agents":0,"available_agents":0,"breakthrough_agents":0,
 		"callback_periods":[{"date":"20260225","start_time":"17:30","end_time":"17:45","scheduled_calls":0,"max_slots":1}],
 		"after_hour":false,"always_open":false,"time_zone":"America/New_York","hours_of_operation":[],"holidays":[]}`)
 	for _, r := range raw.Queues {
-		sameShape(t, "queue status", r, example)
+		qsSameShape(t, "queue status", r, example)
 		if r["menu_id"] == float64(lap) {
-			sameShape(t, "callback period", r["callback_periods"].([]any)[0].(map[string]any),
+			qsSameShape(t, "callback period", r["callback_periods"].([]any)[0].(map[string]any),
 				example["callback_periods"].([]any)[0].(map[string]any))
 		}
 	}
@@ -455,7 +455,7 @@ func TestQueuesStatus(t *testing.T) {
 		t.Fatalf("leaf queues %v, want %v", menus, wantMenus)
 	}
 	// Support has no hours: always open, periods over the whole window.
-	s := byMenu(got.Queues, func(s QueueStatus) int64 { return s.MenuID })[queueMenuID(w.support.ID)]
+	s := qsByMenu(got.Queues, func(s QueueStatus) int64 { return s.MenuID })[queueMenuID(w.support.ID)]
 	if !s.AlwaysOpen || s.TimeZone != "UTC" || len(s.CallbackPeriods) != 16 || s.CallbackPeriods[0].StartTime != "17:30" ||
 		s.CallbackPeriods[0].MaxSlots != 0 || s.LoggedInAgents != 2 || s.AvailableAgents != 2 {
 		t.Fatalf("Support over four hours: %+v", s)
@@ -520,9 +520,9 @@ func TestQueuesMenus(t *testing.T) {
 		if i < 0 || i+2 >= len(order) || order[i+1] != queueMenuID(w.support.ID) || order[i+2] != queueMenuID(w.laptop.ID) {
 			t.Fatalf("%s order %v", base, order)
 		}
-		m := byMenu(got, func(m Menu) int64 { return m.ID })
+		m := qsByMenu(got, func(m Menu) int64 { return m.ID })
 		if l := m[queueMenuID(w.laptop.ID)]; l.ParentID == nil || *l.ParentID != main || l.Position != 2 || l.MenuType != menuMobile ||
-			l.MaterializedPath != "Main / Laptop" || l.Lang != "en" || !slices.Equal(l.Channels, []string{chanVoice, chanChat}) ||
+			l.MaterializedPath != "Main / Laptop" || l.Lang != "en" || !slices.Equal(l.Channels, []string{wtVoice, wtChat}) ||
 			l.OutputMsg != "You selected Laptop." || l.Deleted || l.Hidden {
 			t.Fatalf("Laptop: %+v", l)
 		}
@@ -531,7 +531,7 @@ func TestQueuesMenus(t *testing.T) {
 		}
 		var raw []map[string]any
 		json.Unmarshal(body, &raw)
-		sameShape(t, "menu", raw[0], decodeObject(t, `{"id":1,"name":"Lock Star","parent_id":null,"position":1,"deleted":false,
+		qsSameShape(t, "menu", raw[0], qsObject(t, `{"id":1,"name":"Lock Star","parent_id":null,"position":1,"deleted":false,
 			"hidden":false,"menu_type":"ivr_menu","output_msg":"You selected Lock Star.","materialized_path":"Lock Star",
 			"lang":"en","channels":["voice_call"]}`))
 
@@ -542,7 +542,7 @@ func TestQueuesMenus(t *testing.T) {
 			t.Fatalf("page 2: %v %+v", h, got)
 		}
 		w.get(base+"?menu_type=web_menu", &got)
-		if len(got) != 1 || got[0].ID != queueMenuID(w.webChat.ID) || !slices.Equal(got[0].Channels, []string{chanChat}) {
+		if len(got) != 1 || got[0].ID != queueMenuID(w.webChat.ID) || !slices.Equal(got[0].Channels, []string{wtChat}) {
 			t.Fatalf("web menus: %+v", got)
 		}
 		w.get(base+"?lang=es", &got)
