@@ -25,6 +25,9 @@ var (
 type Schemas struct {
 	// Enums gives the allowed values of string types.
 	Enums map[reflect.Type][]string
+	// Custom gives the schema of types that marshal themselves (a number
+	// accepted as a string too), which reflection cannot see.
+	Custom map[reflect.Type]Object
 	// Time overrides the schema of time.Time (a dialect may render times
 	// as epoch numbers); nil gives a date-time string.
 	Time       Object
@@ -48,6 +51,13 @@ func (s *Schemas) Components() Object {
 func (s *Schemas) Of(t reflect.Type, strict bool) Object {
 	if vals, ok := s.Enums[t]; ok {
 		return Object{"type": "string", "enum": vals}
+	}
+	if o, ok := s.Custom[t]; ok {
+		out := Object{}
+		for k, v := range o {
+			out[k] = v
+		}
+		return out
 	}
 	switch t {
 	case timeType:

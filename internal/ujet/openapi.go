@@ -16,7 +16,10 @@ func (a *API) OpenAPI() []byte { return a.table.Document(a.buildSpec) }
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 func (a *API) buildSpec() openapi.Object {
-	s := &openapi.Schemas{}
+	s := &openapi.Schemas{Custom: map[reflect.Type]openapi.Object{
+		typeOf[flexInt]():  {"type": []string{"integer", "string", "null"}, "description": "an integer, or a string of its digits"},
+		typeOf[flexBool](): {"type": []string{"boolean", "string", "integer", "null"}, "description": "true/false, \"true\"/\"false\" or 1/0"},
+	}}
 	errRef := s.Of(typeOf[ErrorBody](), false)
 	errResp := func(why string) openapi.Object {
 		return openapi.Object{"description": why, "content": httpapi.JSONContent(errRef)}

@@ -3,6 +3,7 @@ package ujet
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,18 @@ import (
 // an empty body is an empty object, and a key of the wrong type is a 400
 // naming it.
 func decode(r *http.Request, dst any) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return switchboard.Errorf(switchboard.CodeTooLarge, "request body exceeds %d bytes", tooLarge.Limit)
+		}
+		return switchboard.Errorf(switchboard.CodeBadRequest, "cannot read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = []byte("{}")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	return httpapi.DecodeJSON(r, dst, false)
 }
 
@@ -181,8 +194,8 @@ func pathID(c *call, name string) (int64, error) {
 // digits (the seed's menu_id is "String / Integer", its Postman bodies quote
 // ids). Null and "" leave it unset.
 type flexInt struct {
-	Set   bool
-	Value int64
+	Set   bool  `json:"-"`
+	Value int64 `json:"-"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -221,8 +234,8 @@ func (f flexInt) MarshalJSON() ([]byte, error) {
 // flexBool is a boolean a client may send as true/false, "true"/"false",
 // 1/0 or "1"/"0". Null leaves it unset.
 type flexBool struct {
-	Set   bool
-	Value bool
+	Set   bool `json:"-"`
+	Value bool `json:"-"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
