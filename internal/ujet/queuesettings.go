@@ -73,9 +73,10 @@ type autoSaveBody struct {
 // given, else by id (the body's, else the path's); email is the user
 // restoring.
 type restoreBody struct {
-	ID       flexInt `json:"id" range:"0,9223372036854775807"`
-	Email    string  `json:"email" limit:"254"`
-	Revision string  `json:"revision" limit:"64"`
+	// ID is a JSON number or a string of digits.
+	ID       json.Number `json:"id" limit:"20"`
+	Email    string      `json:"email" limit:"254"`
+	Revision string      `json:"revision" limit:"64"`
 }
 
 // appliedOut answers an import or a restore: the version applied, the
@@ -362,8 +363,12 @@ func (a *API) restore(ctx context.Context, c *call, in *restoreBody) (appliedOut
 			return appliedOut{}, badRequest("revision must be a version's UUID")
 		}
 		v, err = a.opt.Store.QueueSettingsVersionByRevision(ctx, c.tenantID(), rev)
-	case in.ID.Set:
-		v, err = a.opt.Store.QueueSettingsVersion(ctx, c.tenantID(), in.ID.Value)
+	case in.ID != "":
+		id, perr := in.ID.Int64()
+		if perr != nil || id <= 0 {
+			return appliedOut{}, badRequest("id must be a version history id")
+		}
+		v, err = a.opt.Store.QueueSettingsVersion(ctx, c.tenantID(), id)
 	case c.r.PathValue("id") == "latest" || c.r.PathValue("id") == "last":
 		var p switchboard.Page[switchboard.QueueSettingsVersion]
 		if p, err = a.opt.Store.QueueSettingsVersions(ctx, c.tenantID(), switchboard.ListOptions{Limit: 1, SkipTotal: true}); err == nil {

@@ -436,7 +436,9 @@ type applier struct {
 	sum      applySummary
 }
 
-func (p *applier) warn(format string, args ...any) { p.sum.Warnings = append(p.sum.Warnings, fmt.Sprintf(format, args...)) }
+func (p *applier) warn(format string, args ...any) {
+	p.sum.Warnings = append(p.sum.Warnings, fmt.Sprintf(format, args...))
+}
 
 // applySnapshot writes s onto the tenant, object by object: queues (then
 // their parents and members), IVR menus (created bare, then given their
