@@ -48,7 +48,8 @@ type versionOut struct {
 
 // fileName is the name a version downloads as.
 func fileName(v switchboard.QueueSettingsVersion) string {
-	return "queue_settings_" + v.CreatedAt.UTC().Format("20060102T150405Z") + "_" + v.Revision[:8] + ".json"
+	rev, _, _ := strings.Cut(v.Revision, "-")
+	return "queue_settings_" + v.CreatedAt.UTC().Format("20060102T150405Z") + "_" + rev + ".json"
 }
 
 func (a *API) renderVersion(v switchboard.QueueSettingsVersion) versionOut {
@@ -118,7 +119,10 @@ func (a *API) queueSettingsRoutes() []route {
 		handler(route{Method: "GET", Path: vh + "/{id}", Summary: "Get a version history", Scope: switchboard.ScopeRoutingRead},
 			func(ctx context.Context, c *call, _ *noBody) (versionOut, error) {
 				v, err := a.version(ctx, c)
-				return a.renderVersion(v), err
+				if err != nil {
+					return versionOut{}, err
+				}
+				return a.renderVersion(v), nil
 			}),
 		rawHandler(route{Method: "GET", Path: vh + "/{id}/download", Summary: "Download a version", Scope: switchboard.ScopeRoutingRead},
 			nil, reflect.TypeFor[settingsSnapshot](), a.downloadVersion),
@@ -203,7 +207,10 @@ func (a *API) autoSave(ctx context.Context, c *call, in *autoSaveBody) (versionO
 		return versionOut{}, badRequest(textNoAudio)
 	}
 	v, err := a.save(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, "", false, in.ExportAttachedFiles.Value)
-	return a.renderVersion(v), err
+	if err != nil {
+		return versionOut{}, err
+	}
+	return a.renderVersion(v), nil
 }
 
 // version is the version the path names.
