@@ -204,7 +204,9 @@ func (db *DB) UpdatePhonebookFunc(ctx context.Context, tenantID, id int64, fn fu
 
 // row is t.queryRow as a scanner, for the reads that run in or out of a
 // transaction.
-func (t *tx) row(ctx context.Context, q string, args ...any) scanner { return t.queryRow(ctx, q, args...) }
+func (t *tx) row(ctx context.Context, q string, args ...any) scanner {
+	return t.queryRow(ctx, q, args...)
+}
 
 func sameID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
@@ -302,7 +304,9 @@ func (db *DB) PhonebookEntries(ctx context.Context, tenantID, phonebookID int64,
 func (db *DB) UpdatePhonebookEntryFunc(ctx context.Context, tenantID, phonebookID, id int64, fn func(*switchboard.PhonebookEntry) error) (switchboard.PhonebookEntry, error) {
 	var old switchboard.PhonebookEntry
 	var numbers string
-	get := func(t *tx) (switchboard.PhonebookEntry, error) { return db.entryIn(ctx, t.row, tenantID, phonebookID, id) }
+	get := func(t *tx) (switchboard.PhonebookEntry, error) {
+		return db.entryIn(ctx, t.row, tenantID, phonebookID, id)
+	}
 	return modify(ctx, db, "phonebook_entries", "phonebook entry", tenantID, id,
 		func(t *tx) (switchboard.PhonebookEntry, error) {
 			var err error
