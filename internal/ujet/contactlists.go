@@ -37,23 +37,23 @@ type contactListOut struct {
 	UpdatedAt    string `json:"updated_at"`
 }
 
-// phoneNumberOut is one number of an entry.
-type phoneNumberOut struct {
+// contactPhoneOut is one number of an entry.
+type contactPhoneOut struct {
 	Label  string `json:"label"`
 	Number string `json:"number"`
 }
 
 // contactEntryOut is one entry (contact record) of a list.
 type contactEntryOut struct {
-	ID            int64            `json:"id"`
-	ContactListID int64            `json:"contact_list_id"`
-	Name          string           `json:"name"`
-	Company       string           `json:"company"`
-	Email         string           `json:"email"`
-	PhoneNumbers  []phoneNumberOut `json:"phone_numbers"`
-	Notes         string           `json:"notes"`
-	CreatedAt     string           `json:"created_at"`
-	UpdatedAt     string           `json:"updated_at"`
+	ID            int64             `json:"id"`
+	ContactListID int64             `json:"contact_list_id"`
+	Name          string            `json:"name"`
+	Company       string            `json:"company"`
+	Email         string            `json:"email"`
+	PhoneNumbers  []contactPhoneOut `json:"phone_numbers"`
+	Notes         string            `json:"notes"`
+	CreatedAt     string            `json:"created_at"`
+	UpdatedAt     string            `json:"updated_at"`
 }
 
 func renderContactList(p switchboard.Phonebook) contactListOut {
@@ -63,9 +63,9 @@ func renderContactList(p switchboard.Phonebook) contactListOut {
 
 func renderContactEntry(e switchboard.PhonebookEntry) contactEntryOut {
 	out := contactEntryOut{ID: e.ID, ContactListID: e.PhonebookID, Name: e.Name, Company: e.Company, Email: e.Email,
-		PhoneNumbers: make([]phoneNumberOut, len(e.Numbers)), Notes: e.Notes, CreatedAt: millis(e.CreatedAt), UpdatedAt: millis(e.UpdatedAt)}
+		PhoneNumbers: make([]contactPhoneOut, len(e.Numbers)), Notes: e.Notes, CreatedAt: millis(e.CreatedAt), UpdatedAt: millis(e.UpdatedAt)}
 	for i, n := range e.Numbers {
-		out.PhoneNumbers[i] = phoneNumberOut(n)
+		out.PhoneNumbers[i] = contactPhoneOut(n)
 	}
 	return out
 }
@@ -78,32 +78,32 @@ type contactListBody struct {
 	ListType    string  `json:"list_type" limit:"20"`
 }
 
-// phoneIn is a number of an entry as clients send it: "+14155550100" or
+// contactPhoneIn is a number of an entry as clients send it: "+14155550100" or
 // {"label": "office", "number": "+14155550100"}.
-type phoneIn struct {
+type contactPhoneIn struct {
 	Label  string `json:"label" limit:"50"`
 	Number string `json:"number" limit:"32"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
-func (p *phoneIn) UnmarshalJSON(b []byte) error {
+func (p *contactPhoneIn) UnmarshalJSON(b []byte) error {
 	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' {
-		*p = phoneIn{}
+		*p = contactPhoneIn{}
 		return json.Unmarshal(b, &p.Number)
 	}
-	type plain phoneIn
+	type plain contactPhoneIn
 	return json.Unmarshal(b, (*plain)(p))
 }
 
 // contactEntryBody creates or changes an entry; a PATCH changes the fields
 // it sends. phone_number is a shorthand for one unlabelled number.
 type contactEntryBody struct {
-	Name         *string    `json:"name" limit:"200"`
-	Company      *string    `json:"company" limit:"200"`
-	Email        *string    `json:"email" limit:"254"`
-	PhoneNumbers *[]phoneIn `json:"phone_numbers" limit:"10"`
-	PhoneNumber  *string    `json:"phone_number" limit:"32"`
-	Notes        *string    `json:"notes" limit:"2000"`
+	Name         *string           `json:"name" limit:"200"`
+	Company      *string           `json:"company" limit:"200"`
+	Email        *string           `json:"email" limit:"254"`
+	PhoneNumbers *[]contactPhoneIn `json:"phone_numbers" limit:"10"`
+	PhoneNumber  *string           `json:"phone_number" limit:"32"`
+	Notes        *string           `json:"notes" limit:"2000"`
 }
 
 // Texts of this file's refusals.
@@ -315,16 +315,16 @@ func (in *contactEntryBody) applyText(e *switchboard.PhonebookEntry) {
 // normalized to E.164: digits without a + are read as international, as
 // CRMs store them.
 func (in *contactEntryBody) numbers() (out []switchboard.PhonebookNumber, set bool, err error) {
-	var numbers []phoneIn
+	var numbers []contactPhoneIn
 	switch {
 	case in.PhoneNumbers != nil:
 		numbers = *in.PhoneNumbers
 		if in.PhoneNumber != nil && *in.PhoneNumber != "" {
-			numbers = append([]phoneIn{{Number: *in.PhoneNumber}}, numbers...)
+			numbers = append([]contactPhoneIn{{Number: *in.PhoneNumber}}, numbers...)
 		}
 	case in.PhoneNumber != nil:
 		if *in.PhoneNumber != "" {
-			numbers = []phoneIn{{Number: *in.PhoneNumber}}
+			numbers = []contactPhoneIn{{Number: *in.PhoneNumber}}
 		}
 	default:
 		return nil, false, nil
@@ -357,15 +357,15 @@ func (a *API) createContactEntry(ctx context.Context, c *call, in *contactEntryB
 	return renderContactEntry(e), err
 }
 
-// entryID is the entry the path names.
-func entryID(c *call) (int64, error) { return pathID(c, "id") }
+// contactEntryID is the entry the path names.
+func contactEntryID(c *call) (int64, error) { return pathID(c, "id") }
 
 func (a *API) updateContactEntry(ctx context.Context, c *call, in *contactEntryBody) (contactEntryOut, error) {
 	l, err := a.editableList(ctx, c)
 	if err != nil {
 		return contactEntryOut{}, err
 	}
-	id, err := entryID(c)
+	id, err := contactEntryID(c)
 	if err != nil {
 		return contactEntryOut{}, err
 	}
@@ -396,7 +396,7 @@ func (a *API) deleteContactEntry(ctx context.Context, c *call, _ *noBody) (conta
 	if err != nil {
 		return contactEntryOut{}, err
 	}
-	id, err := entryID(c)
+	id, err := contactEntryID(c)
 	if err != nil {
 		return contactEntryOut{}, err
 	}

@@ -9,10 +9,10 @@ import (
 	"switchboard"
 )
 
-var contactListTypes = map[string]string{"id": "number", "list_type": "string", "name": "string", "description": "string",
+var p7ContactListTypes = map[string]string{"id": "number", "list_type": "string", "name": "string", "description": "string",
 	"user_id": "number|null", "entries_count": "number", "editable": "boolean", "created_at": "string", "updated_at": "string"}
 
-var contactEntryTypes = map[string]string{"id": "number", "contact_list_id": "number", "name": "string", "company": "string",
+var p7ContactEntryTypes = map[string]string{"id": "number", "contact_list_id": "number", "name": "string", "company": "string",
 	"email": "string", "phone_numbers": "array", "notes": "string", "created_at": "string", "updated_at": "string"}
 
 // TestP7ContactLists runs the seed's contact-list operations: custom lists
@@ -41,7 +41,7 @@ func TestP7ContactLists(t *testing.T) {
 		}
 		var global map[string]any
 		for _, l := range got {
-			wantTypes(t, "listed contact list", l, contactListTypes)
+			p7WantTypes(t, "listed contact list", l, p7ContactListTypes)
 			switch l["list_type"] {
 			case "global":
 				global = l
@@ -70,7 +70,7 @@ func TestP7ContactLists(t *testing.T) {
 
 		// Custom lists: create, refuse other kinds and duplicates, edit.
 		created := r.do("POST", "contact_lists", all, `{"name":"Vendors","description":"suppliers"}`).want(t, 201, "").object(t)
-		wantTypes(t, "created contact list", created, contactListTypes)
+		p7WantTypes(t, "created contact list", created, p7ContactListTypes)
 		if created["list_type"] != "custom" || created["name"] != "Vendors" || created["description"] != "suppliers" ||
 			created["entries_count"] != float64(0) || !strings.HasSuffix(created["created_at"].(string), "Z") {
 			t.Fatalf("created %v", created)
@@ -94,17 +94,17 @@ func TestP7ContactLists(t *testing.T) {
 		entry := r.do("POST", fmt.Sprintf("contact_lists/%d/entries", vendors), all,
 			`{"name":"Acme Support","company":"Acme","email":"Help@Acme.test","notes":"24/7",
 			  "phone_numbers":["+1 415 555 0100",{"label":"mobile","number":"393471234567"}]}`).want(t, 201, "").object(t)
-		wantTypes(t, "created entry", entry, contactEntryTypes)
+		p7WantTypes(t, "created entry", entry, p7ContactEntryTypes)
 		nums := entry["phone_numbers"].([]any)
 		if entry["email"] != "help@acme.test" || len(nums) != 2 || entry["contact_list_id"] != float64(vendors) {
 			t.Fatalf("entry %v", entry)
 		}
 		first, second := nums[0].(map[string]any), nums[1].(map[string]any)
-		wantTypes(t, "entry number", first, map[string]string{"label": "string", "number": "string"})
+		p7WantTypes(t, "entry number", first, map[string]string{"label": "string", "number": "string"})
 		if first["number"] != "+14155550100" || second["number"] != "+393471234567" || second["label"] != "mobile" {
 			t.Fatalf("numbers %v", nums)
 		}
-		entryID := int64(entry["id"].(float64))
+		contactEntryID := int64(entry["id"].(float64))
 		r.do("POST", fmt.Sprintf("contact_lists/%d/entries", globalID), all, `{"name":"Front desk","phone_number":"+442071234567"}`).want(t, 201, "")
 		r.do("POST", fmt.Sprintf("contact_lists/%d/entries", fav.ID), all, `{"name":"X","phone_number":"+442071234567"}`).
 			want(t, 400, "Favorite contact lists are managed by their agent and are read-only through the API")
@@ -114,17 +114,17 @@ func TestP7ContactLists(t *testing.T) {
 			want(t, 400, "param is missing or the value is empty: name")
 		r.do("POST", fmt.Sprintf("contact_lists/%d/entries", vendors), all, `{"name":"Nobody"}`).want(t, 400, "")
 
-		patched := r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, entryID), all, `{"notes":"weekdays"}`).want(t, 200, "").object(t)
+		patched := r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, contactEntryID), all, `{"notes":"weekdays"}`).want(t, 200, "").object(t)
 		if patched["notes"] != "weekdays" || len(patched["phone_numbers"].([]any)) != 2 || patched["company"] != "Acme" {
 			t.Fatalf("a PATCH of notes changed more: %v", patched)
 		}
 		// An entry left with no way to reach the contact is refused, unchanged.
-		r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, entryID), all, `{"phone_numbers":[],"email":""}`).want(t, 400, "")
-		patched = r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, entryID), all, `{"phone_number":"+14155550199"}`).want(t, 200, "").object(t)
+		r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, contactEntryID), all, `{"phone_numbers":[],"email":""}`).want(t, 400, "")
+		patched = r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, contactEntryID), all, `{"phone_number":"+14155550199"}`).want(t, 200, "").object(t)
 		if n := patched["phone_numbers"].([]any); len(n) != 1 || n[0].(map[string]any)["number"] != "+14155550199" {
 			t.Fatalf("numbers replaced: %v", patched)
 		}
-		r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", globalID, entryID), all, `{"notes":"x"}`).want(t, 404, textNotFound)
+		r.do("PATCH", fmt.Sprintf("contact_lists/%d/entries/%d", globalID, contactEntryID), all, `{"notes":"x"}`).want(t, 404, textNotFound)
 
 		page := r.do("GET", fmt.Sprintf("contact_lists/%d/entries?per=1", globalID), read, nil).want(t, 200, "")
 		var listed []map[string]any
@@ -132,13 +132,13 @@ func TestP7ContactLists(t *testing.T) {
 		if len(listed) != 1 || page.header.Get("Total") != "1" || !strings.Contains(page.header.Get("Link"), `rel="last"`) {
 			t.Fatalf("global entries %s %v", page.body, page.header)
 		}
-		wantTypes(t, "listed entry", listed[0], contactEntryTypes)
+		p7WantTypes(t, "listed entry", listed[0], p7ContactEntryTypes)
 		if l := r.do("GET", fmt.Sprintf("contact_lists/%d", vendors), read, nil).object(t); l["entries_count"] != float64(1) {
 			t.Fatalf("entries_count %v", l)
 		}
 
-		r.do("DELETE", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, entryID), all, nil).want(t, 200, "")
-		r.do("DELETE", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, entryID), all, nil).want(t, 404, textNotFound)
+		r.do("DELETE", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, contactEntryID), all, nil).want(t, 200, "")
+		r.do("DELETE", fmt.Sprintf("contact_lists/%d/entries/%d", vendors, contactEntryID), all, nil).want(t, 404, textNotFound)
 		r.do("DELETE", fmt.Sprintf("contact_lists/%d", vendors), all, nil).want(t, 200, "")
 		r.do("GET", fmt.Sprintf("contact_lists/%d", vendors), read, nil).want(t, 404, textNotFound)
 		r.do("GET", fmt.Sprintf("contact_lists/%d/entries", vendors), read, nil).want(t, 404, textNotFound)

@@ -12,7 +12,7 @@ import (
 	"switchboard"
 )
 
-var versionTypes = map[string]string{"id": "number", "revision": "string", "version_type": "string", "created_by": "string|null",
+var p7VersionTypes = map[string]string{"id": "number", "revision": "string", "version_type": "string", "created_by": "string|null",
 	"export_audio_files": "boolean", "export_attached_files": "boolean", "file_name": "string", "file_size": "number",
 	"download_url": "string", "created_at": "string"}
 
@@ -77,10 +77,10 @@ func p7Configure(t *testing.T, r *p7Rig) p7Config {
 	return c
 }
 
-// settingsOf is an export's document without what differs from one export
+// p7SettingsOf is an export's document without what differs from one export
 // to the next (its revision and time), its lists sorted by name: objects
 // are exported in id order, and a restored queue has a new id.
-func settingsOf(t *testing.T, body []byte) map[string]any {
+func p7SettingsOf(t *testing.T, body []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -116,7 +116,7 @@ func TestP7QueueSettings(t *testing.T) {
 			want(t, 400, "param is missing or the value is empty: export_attached_files")
 		r.do("GET", "queue_settings/export?export_audio_files=maybe&export_attached_files=false", rd, nil).
 			want(t, 400, "export_audio_files must be true or false")
-		r.do("GET", "queue_settings/export?export_audio_files=true&export_attached_files=false", rd, nil).want(t, 400, textNoAudio)
+		r.do("GET", "queue_settings/export?export_audio_files=true&export_attached_files=false", rd, nil).want(t, 400, textSettingsNoAudio)
 		exp := r.do("GET", "queue_settings/export?export_audio_files=false&export_attached_files=false", rd, nil).want(t, 200, "")
 		if !strings.HasPrefix(exp.header.Get("Content-Type"), "application/json") ||
 			!strings.HasPrefix(exp.header.Get("Content-Disposition"), `attachment; filename=queue_settings_`) {
@@ -168,7 +168,7 @@ func TestP7QueueSettings(t *testing.T) {
 		if len(versions) != 1 || list.header.Get("Total") != "1" {
 			t.Fatalf("versions %s", list.body)
 		}
-		wantTypes(t, "version", versions[0], versionTypes)
+		p7WantTypes(t, "version", versions[0], p7VersionTypes)
 		exported := versions[0]
 		if exported["version_type"] != "exported" || exported["revision"] != doc.Revision || exported["file_size"] != float64(len(exp.body)) ||
 			exported["download_url"] != fmt.Sprintf("https://acme.example.test/apps/api/v1/queue_settings/version_histories/%v/download", exported["id"]) {
@@ -189,13 +189,17 @@ func TestP7QueueSettings(t *testing.T) {
 		// The seed's auto-save body.
 		auto := r.do("POST", "queue_settings/version_histories", mg, `{ "export_audio_files": false, "export_attached_files": true }`).
 			want(t, 201, "").object(t)
-		wantTypes(t, "auto-saved version", auto, versionTypes)
+		p7WantTypes(t, "auto-saved version", auto, p7VersionTypes)
 		if auto["version_type"] != "auto_saved" || auto["export_attached_files"] != true || auto["export_audio_files"] != false {
 			t.Fatalf("auto-saved %v", auto)
 		}
+		autoDoc := r.do("GET", fmt.Sprintf("queue_settings/version_histories/%v/download", auto["id"]), rd, nil).want(t, 200, "").object(t)
+		if files, ok := autoDoc["attached_files"].([]any); !ok || len(files) != 0 || autoDoc["export_attached_files"] != true {
+			t.Fatalf("an auto-save with attached files: attached_files %v", autoDoc["attached_files"])
+		}
 		r.do("POST", "queue_settings/version_histories", mg, `{"export_attached_files": true}`).
 			want(t, 400, "param is missing or the value is empty: export_audio_files")
-		r.do("POST", "queue_settings/version_histories", mg, `{"export_audio_files": true, "export_attached_files": true}`).want(t, 400, textNoAudio)
+		r.do("POST", "queue_settings/version_histories", mg, `{"export_audio_files": true, "export_attached_files": true}`).want(t, 400, textSettingsNoAudio)
 		r.do("POST", "queue_settings/version_histories", rd, `{"export_audio_files": false, "export_attached_files": true}`).want(t, 403, "")
 
 		// Delete the Sales queue the way an administrator must: nothing may
@@ -233,7 +237,7 @@ func TestP7QueueSettings(t *testing.T) {
 			`{"email":"ann@acme.test","revision":"e8a11621-50a2-41b0-9152-0a15c3a8391a"}`).want(t, 404, textNotFound)
 		res := r.do("POST", fmt.Sprintf("queue_settings/version_histories/%d/restore", vid), mg,
 			fmt.Sprintf(`{"id": %d, "email": "Ann@acme.test", "revision": %q}`, vid, doc.Revision)).want(t, 200, "")
-		var applied appliedOut
+		var applied settingsAppliedOut
 		res.json(t, &applied)
 		if applied.Summary.QueuesCreated != 1 || applied.Summary.QueuesUpdated != 1 || applied.Summary.NumbersRouted != 1 ||
 			applied.VersionHistory.VersionType != "restored" || applied.AutoSavedVersion.VersionType != "auto_saved" ||
@@ -268,7 +272,7 @@ func TestP7QueueSettings(t *testing.T) {
 			t.Fatalf("not re-linked: emea parent %v, menu %+v, number %+v", emea.ParentID, menu, num)
 		}
 		again := r.do("GET", "queue_settings/export?export_audio_files=false&export_attached_files=false", rd, nil).want(t, 200, "")
-		if before, after := settingsOf(t, exp.body), settingsOf(t, again.body); !reflect.DeepEqual(before, after) {
+		if before, after := p7SettingsOf(t, exp.body), p7SettingsOf(t, again.body); !reflect.DeepEqual(before, after) {
 			t.Fatalf("the configuration after the restore differs from the version:\nbefore %s\nafter  %s", exp.body, again.body)
 		}
 
@@ -294,14 +298,14 @@ func TestP7QueueSettings(t *testing.T) {
 		edit["queues"] = qs
 		file, _ := json.Marshal(edit)
 		countBefore := r.do("GET", "queue_settings/version_histories", rd, nil).header.Get("Total")
-		r.upload("queue_settings/import", "import.zip", []byte("PK\x03\x04rest"), map[string]string{"email": "ann@acme.test"}).want(t, 400, textNoZip)
-		r.upload("queue_settings/import", "", nil, map[string]string{"email": "ann@acme.test"}).want(t, 400, textNoFile)
+		r.upload("queue_settings/import", "import.zip", []byte("PK\x03\x04rest"), map[string]string{"email": "ann@acme.test"}).want(t, 400, textSettingsNoZip)
+		r.upload("queue_settings/import", "", nil, map[string]string{"email": "ann@acme.test"}).want(t, 400, textSettingsNoFile)
 		r.upload("queue_settings/import", "import.json", file, nil).want(t, 400, "param is missing or the value is empty: email")
 		r.upload("queue_settings/import", "import.json", []byte(`{"queues":[]}`), map[string]string{"email": "ann@acme.test"}).
 			want(t, 400, `file is not a queue settings export (format must be "switchboard.queue_settings/1")`)
 		r.upload("queue_settings/import", "import.json", []byte(`{"format":"switchboard.queue_settings/1","queues":[{"name":"X","parent":"Nowhere"}]}`),
 			map[string]string{"email": "ann@acme.test"}).want(t, 400, "queue X nests under queue Nowhere, which is neither in the file nor configured")
-		r.do("POST", "queue_settings/import", mg, string(file)).want(t, 400, textNoFile)
+		r.do("POST", "queue_settings/import", mg, string(file)).want(t, 400, textSettingsNoFile)
 		if n := r.do("GET", "queue_settings/version_histories", rd, nil).header.Get("Total"); n != countBefore {
 			t.Fatalf("refused imports saved versions: %s, then %s", countBefore, n)
 		}

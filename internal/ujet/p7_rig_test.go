@@ -180,10 +180,10 @@ func (a p7Resp) want(t *testing.T, status int, text string) p7Resp {
 	return a
 }
 
-// wantTypes checks that obj has exactly the keys of types with values of
+// p7WantTypes checks that obj has exactly the keys of types with values of
 // those JSON types: "string", "number", "boolean", "array", "object",
 // "null", or "string|null" for a nullable one.
-func wantTypes(t *testing.T, what string, obj map[string]any, types map[string]string) {
+func p7WantTypes(t *testing.T, what string, obj map[string]any, types map[string]string) {
 	t.Helper()
 	for k, typ := range types {
 		v, ok := obj[k]

@@ -31,8 +31,8 @@ import (
 	"switchboard/internal/httpapi"
 )
 
-// versionOut is a version history entry as this dialect shows it.
-type versionOut struct {
+// settingsVersionOut is a version history entry as this dialect shows it.
+type settingsVersionOut struct {
 	ID       int64  `json:"id"`
 	Revision string `json:"revision"`
 	// VersionType is exported, imported, auto_saved or restored.
@@ -46,15 +46,17 @@ type versionOut struct {
 	CreatedAt           string  `json:"created_at"`
 }
 
-// fileName is the name a version downloads as.
-func fileName(v switchboard.QueueSettingsVersion) string {
+// settingsFileName is the name a version downloads as.
+func settingsFileName(v switchboard.QueueSettingsVersion) string {
 	rev, _, _ := strings.Cut(v.Revision, "-")
 	return "queue_settings_" + v.CreatedAt.UTC().Format("20060102T150405Z") + "_" + rev + ".json"
 }
 
-func (a *API) renderVersion(v switchboard.QueueSettingsVersion) versionOut {
-	out := versionOut{ID: v.ID, Revision: v.Revision, VersionType: v.Type, ExportAudioFiles: v.ExportAudioFiles,
-		ExportAttachedFiles: v.ExportAttachedFiles, FileName: fileName(v), FileSize: v.Size,
+// renderSettingsVersion shows a version as UJET's version history entry,
+// with the URL of its download.
+func (a *API) renderSettingsVersion(v switchboard.QueueSettingsVersion) settingsVersionOut {
+	out := settingsVersionOut{ID: v.ID, Revision: v.Revision, VersionType: v.Type, ExportAudioFiles: v.ExportAudioFiles,
+		ExportAttachedFiles: v.ExportAttachedFiles, FileName: settingsFileName(v), FileSize: v.Size,
 		DownloadURL: absURL(a.opt.PublicURL, prefix+"queue_settings/version_histories/"+strconv.FormatInt(v.ID, 10)+"/download"),
 		CreatedAt:   millis(v.CreatedAt)}
 	if v.CreatedBy != "" {
@@ -63,40 +65,40 @@ func (a *API) renderVersion(v switchboard.QueueSettingsVersion) versionOut {
 	return out
 }
 
-// autoSaveBody asks for an auto_saved version; both flags are required, as
+// settingsAutoSaveBody asks for an auto_saved version; both flags are required, as
 // the seed marks them.
-type autoSaveBody struct {
+type settingsAutoSaveBody struct {
 	ExportAudioFiles    flexBool `json:"export_audio_files"`
 	ExportAttachedFiles flexBool `json:"export_attached_files"`
 }
 
-// restoreBody names the version to restore: by revision (a UUID) when
+// settingsRestoreBody names the version to restore: by revision (a UUID) when
 // given, else by id (the body's, else the path's); email is the user
 // restoring.
-type restoreBody struct {
+type settingsRestoreBody struct {
 	// ID is a JSON number or a string of digits.
 	ID       json.Number `json:"id" limit:"20"`
 	Email    string      `json:"email" limit:"254"`
 	Revision string      `json:"revision" limit:"64"`
 }
 
-// appliedOut answers an import or a restore: the version applied, the
+// settingsAppliedOut answers an import or a restore: the version applied, the
 // auto-saved state before it, and what applying did.
-type appliedOut struct {
-	Message          string       `json:"message"`
-	VersionHistory   versionOut   `json:"version_history"`
-	AutoSavedVersion versionOut   `json:"auto_saved_version_history"`
-	Summary          applySummary `json:"summary"`
+type settingsAppliedOut struct {
+	Message          string               `json:"message"`
+	VersionHistory   settingsVersionOut   `json:"version_history"`
+	AutoSavedVersion settingsVersionOut   `json:"auto_saved_version_history"`
+	Summary          settingsApplySummary `json:"summary"`
 }
 
 // Texts of this file's refusals.
 const (
-	textNoAudio  = "export_audio_files is not supported: audio files need a ZIP export, which this server does not produce; export with export_audio_files=false (prompts are kept by name)"
-	textNoZip    = "ZIP files cannot be imported: import the JSON file of an export made with export_audio_files=false"
-	textNoFile   = "file is required: a JSON file exported from queue settings, as multipart/form-data field file"
-	textBadUser  = "User with email %s is not found"
-	maxSnapshot  = switchboard.MaxQueueSettingsSnapshot
-	importMaxReq = maxSnapshot + 1<<20
+	textSettingsNoAudio = "export_audio_files is not supported: audio files need a ZIP export, which this server does not produce; export with export_audio_files=false (prompts are kept by name)"
+	textSettingsNoZip   = "ZIP files cannot be imported: import the JSON file of an export made with export_audio_files=false"
+	textSettingsNoFile  = "file is required: a JSON file exported from queue settings, as multipart/form-data field file"
+	textSettingsBadUser = "User with email %s is not found"
+	maxSettingsSnapshot = switchboard.MaxQueueSettingsSnapshot
+	maxSettingsImport   = maxSettingsSnapshot + 1<<20
 )
 
 func (a *API) queueSettingsRoutes() []route {
@@ -109,34 +111,34 @@ func (a *API) queueSettingsRoutes() []route {
 				"shortcuts and contact lists, names standing for ids; saved as a version of type exported."},
 			nil, reflect.TypeFor[settingsSnapshot](), a.exportSettings),
 		rawHandler(route{Method: "POST", Path: "queue_settings/import", Summary: "Import queue settings", Scope: switchboard.ScopeRoutingManage,
-			MaxBody: importMaxReq, Doc: "multipart/form-data: file (an export's JSON; ZIP is refused) and email (the user importing). " +
+			MaxBody: maxSettingsImport, Doc: "multipart/form-data: file (an export's JSON; ZIP is refused) and email (the user importing). " +
 				"Queues, menus, shortcuts and custom lists are created or updated by name, nothing is deleted; the state before is " +
 				"saved first as an auto_saved version."},
-			nil, reflect.TypeFor[appliedOut](), a.importSettings),
+			nil, reflect.TypeFor[settingsAppliedOut](), a.importSettings),
 		rawHandler(route{Method: "GET", Path: vh, Summary: "List version histories", Scope: switchboard.ScopeRoutingRead,
 			Query: []param{{Name: "page", Type: "integer", Doc: "page, from 1"}, {Name: "per", Type: "integer", Doc: "records per page (at most 100)"}}},
-			nil, reflect.TypeFor[[]versionOut](), a.listVersions),
+			nil, reflect.TypeFor[[]settingsVersionOut](), a.listSettingsVersions),
 		handler(route{Method: "GET", Path: vh + "/{id}", Summary: "Get a version history", Scope: switchboard.ScopeRoutingRead},
-			func(ctx context.Context, c *call, _ *noBody) (versionOut, error) {
-				v, err := a.version(ctx, c)
+			func(ctx context.Context, c *call, _ *noBody) (settingsVersionOut, error) {
+				v, err := a.settingsVersion(ctx, c)
 				if err != nil {
-					return versionOut{}, err
+					return settingsVersionOut{}, err
 				}
-				return a.renderVersion(v), nil
+				return a.renderSettingsVersion(v), nil
 			}),
 		rawHandler(route{Method: "GET", Path: vh + "/{id}/download", Summary: "Download a version", Scope: switchboard.ScopeRoutingRead},
-			nil, reflect.TypeFor[settingsSnapshot](), a.downloadVersion),
+			nil, reflect.TypeFor[settingsSnapshot](), a.downloadSettingsVersion),
 		handler(route{Method: "POST", Path: vh, Summary: "Create an auto_saved version history", Scope: switchboard.ScopeRoutingManage,
-			Status: http.StatusCreated}, a.autoSave),
+			Status: http.StatusCreated}, a.autoSaveSettings),
 		handler(route{Method: "POST", Path: vh + "/{id}/restore", Summary: "Restore a version", Scope: switchboard.ScopeRoutingManage,
 			Doc: "By revision when the body gives one, else by id (the body's, else the path's; \"latest\" is the newest version). " +
 				"The state before is saved as an auto_saved version; a deleted queue comes back with a new id, its members, hours " +
-				"and skills, and the menus and numbers that led to it lead to it again."}, a.restore),
+				"and skills, and the menus and numbers that led to it lead to it again."}, a.restoreSettings),
 	}
 }
 
-// boolParam reads a required boolean query parameter.
-func boolParam(r *http.Request, name string) (bool, error) {
+// settingsFlag reads a required boolean query parameter.
+func settingsFlag(r *http.Request, name string) (bool, error) {
 	v := strings.TrimSpace(r.URL.Query().Get(name))
 	if v == "" {
 		return false, missing(name)
@@ -148,8 +150,8 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	return b, nil
 }
 
-// save builds the tenant's snapshot and stores it as a version of typ.
-func (a *API) save(ctx context.Context, tenantID int64, typ, by string, audio, attached bool) (switchboard.QueueSettingsVersion, error) {
+// saveSettings builds the tenant's snapshot and stores it as a version of typ.
+func (a *API) saveSettings(ctx context.Context, tenantID int64, typ, by string, audio, attached bool) (switchboard.QueueSettingsVersion, error) {
 	rev := uuid.NewString()
 	s, err := a.buildSnapshot(ctx, tenantID, rev, audio, attached)
 	if err != nil {
@@ -163,11 +165,11 @@ func (a *API) save(ctx context.Context, tenantID int64, typ, by string, audio, a
 		ExportAudioFiles: audio, ExportAttachedFiles: attached, Snapshot: b})
 }
 
-// writeFile answers a version's document as a JSON download.
-func (a *API) writeFile(w http.ResponseWriter, v switchboard.QueueSettingsVersion) {
+// writeSettingsFile answers a version's document as a JSON download.
+func (a *API) writeSettingsFile(w http.ResponseWriter, v switchboard.QueueSettingsVersion) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fileName(v)}))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": settingsFileName(v)}))
 	h.Set("X-Version-History-Id", strconv.FormatInt(v.ID, 10))
 	h.Set("X-Revision", v.Revision)
 	w.WriteHeader(http.StatusOK)
@@ -176,45 +178,45 @@ func (a *API) writeFile(w http.ResponseWriter, v switchboard.QueueSettingsVersio
 
 func (a *API) exportSettings(w http.ResponseWriter, c *call) {
 	v, err := func() (switchboard.QueueSettingsVersion, error) {
-		audio, err := boolParam(c.r, "export_audio_files")
+		audio, err := settingsFlag(c.r, "export_audio_files")
 		if err != nil {
 			return switchboard.QueueSettingsVersion{}, err
 		}
-		attached, err := boolParam(c.r, "export_attached_files")
+		attached, err := settingsFlag(c.r, "export_attached_files")
 		if err != nil {
 			return switchboard.QueueSettingsVersion{}, err
 		}
 		if audio {
-			return switchboard.QueueSettingsVersion{}, badRequest(textNoAudio)
+			return switchboard.QueueSettingsVersion{}, badRequest(textSettingsNoAudio)
 		}
-		return a.save(c.r.Context(), c.tenantID(), switchboard.QueueSettingsExported, strings.TrimSpace(c.r.URL.Query().Get("email")), audio, attached)
+		return a.saveSettings(c.r.Context(), c.tenantID(), switchboard.QueueSettingsExported, strings.TrimSpace(c.r.URL.Query().Get("email")), audio, attached)
 	}()
 	if err != nil {
 		a.writeError(w, c.r, err)
 		return
 	}
-	a.writeFile(w, v)
+	a.writeSettingsFile(w, v)
 }
 
-func (a *API) autoSave(ctx context.Context, c *call, in *autoSaveBody) (versionOut, error) {
+func (a *API) autoSaveSettings(ctx context.Context, c *call, in *settingsAutoSaveBody) (settingsVersionOut, error) {
 	if !in.ExportAudioFiles.Set {
-		return versionOut{}, missing("export_audio_files")
+		return settingsVersionOut{}, missing("export_audio_files")
 	}
 	if !in.ExportAttachedFiles.Set {
-		return versionOut{}, missing("export_attached_files")
+		return settingsVersionOut{}, missing("export_attached_files")
 	}
 	if in.ExportAudioFiles.Value {
-		return versionOut{}, badRequest(textNoAudio)
+		return settingsVersionOut{}, badRequest(textSettingsNoAudio)
 	}
-	v, err := a.save(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, "", false, in.ExportAttachedFiles.Value)
+	v, err := a.saveSettings(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, "", false, in.ExportAttachedFiles.Value)
 	if err != nil {
-		return versionOut{}, err
+		return settingsVersionOut{}, err
 	}
-	return a.renderVersion(v), nil
+	return a.renderSettingsVersion(v), nil
 }
 
-// version is the version the path names.
-func (a *API) version(ctx context.Context, c *call) (switchboard.QueueSettingsVersion, error) {
+// settingsVersion is the version the path names.
+func (a *API) settingsVersion(ctx context.Context, c *call) (switchboard.QueueSettingsVersion, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return switchboard.QueueSettingsVersion{}, err
@@ -226,7 +228,7 @@ func (a *API) version(ctx context.Context, c *call) (switchboard.QueueSettingsVe
 	return v, err
 }
 
-func (a *API) listVersions(w http.ResponseWriter, c *call) {
+func (a *API) listSettingsVersions(w http.ResponseWriter, c *call) {
 	err := func() error {
 		opt, page, per, err := pageOptions(c.r)
 		if err != nil {
@@ -236,9 +238,9 @@ func (a *API) listVersions(w http.ResponseWriter, c *call) {
 		if err != nil {
 			return err
 		}
-		out := make([]versionOut, len(p.Items))
+		out := make([]settingsVersionOut, len(p.Items))
 		for i, v := range p.Items {
-			out[i] = a.renderVersion(v)
+			out[i] = a.renderSettingsVersion(v)
 		}
 		writeList(c, a.opt.PublicURL, out, p.Total, page, per)
 		return nil
@@ -248,68 +250,68 @@ func (a *API) listVersions(w http.ResponseWriter, c *call) {
 	}
 }
 
-func (a *API) downloadVersion(w http.ResponseWriter, c *call) {
-	v, err := a.version(c.r.Context(), c)
+func (a *API) downloadSettingsVersion(w http.ResponseWriter, c *call) {
+	v, err := a.settingsVersion(c.r.Context(), c)
 	if err != nil {
 		a.writeError(w, c.r, err)
 		return
 	}
-	a.writeFile(w, v)
+	a.writeSettingsFile(w, v)
 }
 
-// user checks that email names a user of the tenant, as the seed requires
+// settingsUser checks that email names a user of the tenant, as the seed requires
 // of imports and restores.
-func (a *API) user(ctx context.Context, c *call, email string) (string, error) {
+func (a *API) settingsUser(ctx context.Context, c *call, email string) (string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
 		return "", missing("email")
 	}
 	u, err := a.opt.Store.UserByEmail(ctx, c.tenantID(), email)
 	if switchboard.ErrorCode(err) == switchboard.CodeNotFound || switchboard.ErrorCode(err) == switchboard.CodeInvalid {
-		return "", badRequest(fmt.Sprintf(textBadUser, switchboard.Clip(email, 80)))
+		return "", badRequest(fmt.Sprintf(textSettingsBadUser, switchboard.Clip(email, 80)))
 	}
 	return u.Email, err
 }
 
-// apply saves the state before as auto_saved, applies doc, and saves doc as
+// applySettings saves the state before as auto_saved, applies doc, and saves doc as
 // a version of typ.
-func (a *API) apply(ctx context.Context, c *call, doc []byte, typ, by, message string) (appliedOut, error) {
-	ix, err := a.loadIndex(ctx, c.tenantID())
+func (a *API) applySettings(ctx context.Context, c *call, doc []byte, typ, by, message string) (settingsAppliedOut, error) {
+	ix, err := a.loadSettingsIndex(ctx, c.tenantID())
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
 	s, err := parseSnapshot(doc, ix)
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
-	before, err := a.save(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, by, false, s.ExportAttachedFiles)
+	before, err := a.saveSettings(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, by, false, s.ExportAttachedFiles)
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
 	sum, err := a.applySnapshot(ctx, c.tenantID(), s, ix)
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
 	applied, err := a.opt.Store.SaveQueueSettingsVersion(ctx, c.tenantID(), switchboard.QueueSettingsVersion{Type: typ, CreatedBy: by,
 		ExportAudioFiles: s.ExportAudioFiles, ExportAttachedFiles: s.ExportAttachedFiles, Snapshot: doc})
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
-	return appliedOut{Message: message, VersionHistory: a.renderVersion(applied), AutoSavedVersion: a.renderVersion(before), Summary: sum}, nil
+	return settingsAppliedOut{Message: message, VersionHistory: a.renderSettingsVersion(applied), AutoSavedVersion: a.renderSettingsVersion(before), Summary: sum}, nil
 }
 
 func (a *API) importSettings(w http.ResponseWriter, c *call) {
-	out, err := func() (appliedOut, error) {
+	out, err := func() (settingsAppliedOut, error) {
 		ctx := c.r.Context()
-		doc, email, err := readImport(c.r)
+		doc, email, err := readSettingsImport(c.r)
 		if err != nil {
-			return appliedOut{}, err
+			return settingsAppliedOut{}, err
 		}
-		by, err := a.user(ctx, c, email)
+		by, err := a.settingsUser(ctx, c, email)
 		if err != nil {
-			return appliedOut{}, err
+			return settingsAppliedOut{}, err
 		}
-		return a.apply(ctx, c, doc, switchboard.QueueSettingsImported, by, "Queue settings imported")
+		return a.applySettings(ctx, c, doc, switchboard.QueueSettingsImported, by, "Queue settings imported")
 	}()
 	if err != nil {
 		a.writeError(w, c.r, err)
@@ -318,12 +320,12 @@ func (a *API) importSettings(w http.ResponseWriter, c *call) {
 	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
-// readImport reads the multipart form of an import: its file (JSON; a ZIP
+// readSettingsImport reads the multipart form of an import: its file (JSON; a ZIP
 // is refused) and email.
-func readImport(r *http.Request) (doc []byte, email string, err error) {
+func readSettingsImport(r *http.Request) (doc []byte, email string, err error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, "", badRequest(textNoFile)
+		return nil, "", badRequest(textSettingsNoFile)
 	}
 	for {
 		part, err := mr.NextPart()
@@ -335,12 +337,12 @@ func readImport(r *http.Request) (doc []byte, email string, err error) {
 		}
 		switch part.FormName() {
 		case "file":
-			b, err := readAllLimited(part, maxSnapshot)
+			b, err := readAllLimited(part, maxSettingsSnapshot)
 			if err != nil {
 				return nil, "", err
 			}
 			if bytes.HasPrefix(b, []byte("PK\x03\x04")) || strings.EqualFold(path.Ext(part.FileName()), ".zip") {
-				return nil, "", badRequest(textNoZip)
+				return nil, "", badRequest(textSettingsNoZip)
 			}
 			doc = b
 		case "email":
@@ -353,45 +355,45 @@ func readImport(r *http.Request) (doc []byte, email string, err error) {
 		part.Close()
 	}
 	if len(bytes.TrimSpace(doc)) == 0 {
-		return nil, "", badRequest(textNoFile)
+		return nil, "", badRequest(textSettingsNoFile)
 	}
 	return doc, email, nil
 }
 
-func (a *API) restore(ctx context.Context, c *call, in *restoreBody) (appliedOut, error) {
-	by, err := a.user(ctx, c, in.Email)
+func (a *API) restoreSettings(ctx context.Context, c *call, in *settingsRestoreBody) (settingsAppliedOut, error) {
+	by, err := a.settingsUser(ctx, c, in.Email)
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
 	var v switchboard.QueueSettingsVersion
 	switch rev := strings.TrimSpace(in.Revision); {
 	case rev != "":
 		if _, perr := uuid.Parse(rev); perr != nil {
-			return appliedOut{}, badRequest("revision must be a version's UUID")
+			return settingsAppliedOut{}, badRequest("revision must be a version's UUID")
 		}
 		v, err = a.opt.Store.QueueSettingsVersionByRevision(ctx, c.tenantID(), rev)
 	case in.ID != "":
 		id, perr := in.ID.Int64()
 		if perr != nil || id <= 0 {
-			return appliedOut{}, badRequest("id must be a version history id")
+			return settingsAppliedOut{}, badRequest("id must be a version history id")
 		}
 		v, err = a.opt.Store.QueueSettingsVersion(ctx, c.tenantID(), id)
 	case c.r.PathValue("id") == "latest" || c.r.PathValue("id") == "last":
 		var p switchboard.Page[switchboard.QueueSettingsVersion]
 		if p, err = a.opt.Store.QueueSettingsVersions(ctx, c.tenantID(), switchboard.ListOptions{Limit: 1, SkipTotal: true}); err == nil {
 			if len(p.Items) == 0 {
-				return appliedOut{}, notFound()
+				return settingsAppliedOut{}, notFound()
 			}
 			v, err = a.opt.Store.QueueSettingsVersion(ctx, c.tenantID(), p.Items[0].ID)
 		}
 	default:
-		v, err = a.version(ctx, c)
+		v, err = a.settingsVersion(ctx, c)
 	}
 	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
-		return appliedOut{}, notFound()
+		return settingsAppliedOut{}, notFound()
 	}
 	if err != nil {
-		return appliedOut{}, err
+		return settingsAppliedOut{}, err
 	}
-	return a.apply(ctx, c, v.Snapshot, switchboard.QueueSettingsRestored, by, "Version "+v.Revision+" restored")
+	return a.applySettings(ctx, c, v.Snapshot, switchboard.QueueSettingsRestored, by, "Version "+v.Revision+" restored")
 }

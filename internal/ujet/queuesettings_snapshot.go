@@ -40,9 +40,9 @@ type settingsSnapshot struct {
 	// ContactLists are the company's phonebooks (global and custom);
 	// agents' personal and favorite lists are theirs, not settings.
 	ContactLists []snapList `json:"contact_lists"`
-	// AttachedFiles are the files attached to chat shortcuts: the core's
+	// AttachedFiles names the files attached to chat shortcuts: the core's
 	// shortcuts carry none, so it is empty when asked for.
-	AttachedFiles *[]struct{} `json:"attached_files,omitempty"`
+	AttachedFiles *[]string `json:"attached_files,omitempty"`
 }
 
 // snapQueue is a queue: switchboard.Queue's own JSON, its ids left out (the
@@ -123,15 +123,15 @@ type snapList struct {
 }
 
 type snapEntry struct {
-	Name         string           `json:"name"`
-	Company      string           `json:"company"`
-	Email        string           `json:"email"`
-	PhoneNumbers []phoneNumberOut `json:"phone_numbers"`
-	Notes        string           `json:"notes"`
+	Name         string            `json:"name"`
+	Company      string            `json:"company"`
+	Email        string            `json:"email"`
+	PhoneNumbers []contactPhoneOut `json:"phone_numbers"`
+	Notes        string            `json:"notes"`
 }
 
-// pages reads every page of a list.
-func pages[T any](ctx context.Context, list func(switchboard.ListOptions) (switchboard.Page[T], error)) ([]T, error) {
+// allPages reads every page of a list.
+func allPages[T any](ctx context.Context, list func(switchboard.ListOptions) (switchboard.Page[T], error)) ([]T, error) {
 	var out []T
 	opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit, SkipTotal: true}
 	for {
@@ -147,9 +147,9 @@ func pages[T any](ctx context.Context, list func(switchboard.ListOptions) (switc
 	}
 }
 
-// tenantIndex is the tenant's objects that snapshots name, by id and by
+// settingsIndex is the tenant's objects that snapshots name, by id and by
 // name.
-type tenantIndex struct {
+type settingsIndex struct {
 	users      []switchboard.User
 	userByID   map[int64]switchboard.User
 	userByMail map[string]switchboard.User
@@ -165,13 +165,15 @@ type tenantIndex struct {
 	menuID     map[string]int64
 }
 
-func (a *API) loadIndex(ctx context.Context, tenantID int64) (*tenantIndex, error) {
+// loadSettingsIndex reads the tenant's users, skills, teams, queues and IVR
+// menus once, for a snapshot to be built or applied.
+func (a *API) loadSettingsIndex(ctx context.Context, tenantID int64) (*settingsIndex, error) {
 	st := a.opt.Store
-	ix := &tenantIndex{userByID: map[int64]switchboard.User{}, userByMail: map[string]switchboard.User{}, skills: map[int64]string{},
+	ix := &settingsIndex{userByID: map[int64]switchboard.User{}, userByMail: map[string]switchboard.User{}, skills: map[int64]string{},
 		skillID: map[string]int64{}, teams: map[int64]string{}, teamID: map[string]int64{}, queueByID: map[int64]switchboard.Queue{},
 		queueID: map[string]int64{}, menuByID: map[int64]switchboard.IVRMenu{}, menuID: map[string]int64{}}
 	var err error
-	if ix.users, err = pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
+	if ix.users, err = allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.User], error) {
 		return st.Users(ctx, tenantID, switchboard.UserFilter{IncludeDeactivated: true}, o)
 	}); err != nil {
 		return nil, err
@@ -209,7 +211,7 @@ func (a *API) loadIndex(ctx context.Context, tenantID int64) (*tenantIndex, erro
 }
 
 // snapActionOf names an action's target.
-func (ix *tenantIndex) snapActionOf(act switchboard.IVRAction) snapAction {
+func (ix *settingsIndex) snapActionOf(act switchboard.IVRAction) snapAction {
 	out := snapAction{Action: act.Action}
 	switch {
 	case act.QueueID != nil:
@@ -225,7 +227,7 @@ func (ix *tenantIndex) snapActionOf(act switchboard.IVRAction) snapAction {
 // buildSnapshot reads the tenant's configuration into a document.
 func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string, audio, attached bool) (*settingsSnapshot, error) {
 	st := a.opt.Store
-	ix, err := a.loadIndex(ctx, tenantID)
+	ix, err := a.loadSettingsIndex(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +235,7 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 		ExportAttachedFiles: attached, Queues: []snapQueue{}, IVRMenus: []snapMenu{}, Numbers: []snapNumber{},
 		ChatShortcuts: []snapShortcut{}, ContactLists: []snapList{}}
 	if attached {
-		s.AttachedFiles = &[]struct{}{}
+		s.AttachedFiles = &[]string{}
 	}
 	for _, q := range ix.queues {
 		sq := snapQueue{Queue: q, RequiredSkills: []snapSkill{}, Members: []snapMember{}}
@@ -243,7 +245,7 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 		for _, rs := range q.RequiredSkills {
 			sq.RequiredSkills = append(sq.RequiredSkills, snapSkill{Skill: ix.skills[rs.SkillID], MinProficiency: rs.MinProficiency})
 		}
-		members, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+		members, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
 			return st.QueueMembers(ctx, tenantID, q.ID, o)
 		})
 		if err != nil {
@@ -275,7 +277,7 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 			s.Numbers = append(s.Numbers, snapNumber{Number: n.Number, IVRMenu: ix.menuByID[*n.IVRMenuID].Name})
 		}
 	}
-	replies, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.CannedReply], error) {
+	replies, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.CannedReply], error) {
 		return st.CannedReplies(ctx, tenantID, "", 0, o)
 	})
 	if err != nil {
@@ -291,14 +293,14 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 		}
 		s.ChatShortcuts = append(s.ChatShortcuts, sc)
 	}
-	books, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.Phonebook], error) {
+	books, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.Phonebook], error) {
 		return st.Phonebooks(ctx, tenantID, switchboard.PhonebookFilter{Kinds: []switchboard.PhonebookKind{switchboard.PhonebookGlobal, switchboard.PhonebookCustom}}, o)
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range books {
-		entries, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.PhonebookEntry], error) {
+		entries, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.PhonebookEntry], error) {
 			return st.PhonebookEntries(ctx, tenantID, b.ID, o)
 		})
 		if err != nil {
@@ -314,8 +316,8 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 	return s, nil
 }
 
-// applySummary says what applying a snapshot did.
-type applySummary struct {
+// settingsApplySummary says what applying a snapshot did.
+type settingsApplySummary struct {
 	QueuesCreated        int      `json:"queues_created"`
 	QueuesUpdated        int      `json:"queues_updated"`
 	MenusCreated         int      `json:"ivr_menus_created"`
@@ -332,7 +334,7 @@ type applySummary struct {
 // parseSnapshot decodes a document and checks what can be checked before
 // anything is written: its format, unique names, and every reference
 // resolving to an object of the document or of the tenant.
-func parseSnapshot(b []byte, ix *tenantIndex) (*settingsSnapshot, error) {
+func parseSnapshot(b []byte, ix *settingsIndex) (*settingsSnapshot, error) {
 	var s settingsSnapshot
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, badRequest("file is not valid JSON: " + switchboard.Clip(err.Error(), 200))
@@ -428,15 +430,15 @@ func parseSnapshot(b []byte, ix *tenantIndex) (*settingsSnapshot, error) {
 	return &s, nil
 }
 
-// applier applies one snapshot to one tenant.
-type applier struct {
+// settingsApplier applies one snapshot to one tenant.
+type settingsApplier struct {
 	a        *API
 	tenantID int64
-	ix       *tenantIndex
-	sum      applySummary
+	ix       *settingsIndex
+	sum      settingsApplySummary
 }
 
-func (p *applier) warn(format string, args ...any) {
+func (p *settingsApplier) warn(format string, args ...any) {
 	p.sum.Warnings = append(p.sum.Warnings, fmt.Sprintf(format, args...))
 }
 
@@ -445,8 +447,8 @@ func (p *applier) warn(format string, args ...any) {
 // options, since menus may lead to each other), number routes, chat
 // shortcuts and contact lists. The writes are not one transaction; the
 // caller saves the state before as a version, which a restore puts back.
-func (a *API) applySnapshot(ctx context.Context, tenantID int64, s *settingsSnapshot, ix *tenantIndex) (applySummary, error) {
-	p := &applier{a: a, tenantID: tenantID, ix: ix, sum: applySummary{Warnings: []string{}}}
+func (a *API) applySnapshot(ctx context.Context, tenantID int64, s *settingsSnapshot, ix *settingsIndex) (settingsApplySummary, error) {
+	p := &settingsApplier{a: a, tenantID: tenantID, ix: ix, sum: settingsApplySummary{Warnings: []string{}}}
 	for _, step := range []func(context.Context, *settingsSnapshot) error{p.queues, p.members, p.menus, p.numbers, p.shortcuts, p.lists} {
 		if err := step(ctx, s); err != nil {
 			return p.sum, err
@@ -456,13 +458,13 @@ func (a *API) applySnapshot(ctx context.Context, tenantID int64, s *settingsSnap
 }
 
 // skill is the id of the skill named name, created when the tenant lacks it.
-func (p *applier) skill(ctx context.Context, name string) (int64, error) {
+func (p *settingsApplier) skill(ctx context.Context, name string) (int64, error) {
 	if id, ok := p.ix.skillID[name]; ok {
 		return id, nil
 	}
 	sk, err := p.a.opt.Store.CreateSkill(ctx, p.tenantID, switchboard.Skill{Name: name})
 	if err != nil {
-		return 0, applyErr(fmt.Sprintf("skill %s", name), err)
+		return 0, settingsApplyErr(fmt.Sprintf("skill %s", name), err)
 	}
 	p.ix.skillID[name] = sk.ID
 	p.sum.SkillsCreated++
@@ -471,7 +473,7 @@ func (p *applier) skill(ctx context.Context, name string) (int64, error) {
 
 // queues creates or updates every queue, then sets their parents (a parent
 // may come later in the file).
-func (p *applier) queues(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) queues(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	for _, sq := range s.Queues {
 		q := sq.Queue
@@ -501,7 +503,7 @@ func (p *applier) queues(ctx context.Context, s *settingsSnapshot) error {
 				return nil
 			})
 			if err != nil {
-				return applyErr(fmt.Sprintf("queue %s", q.Name), err)
+				return settingsApplyErr(fmt.Sprintf("queue %s", q.Name), err)
 			}
 			p.ix.queueByID[id] = updated
 			p.sum.QueuesUpdated++
@@ -510,7 +512,7 @@ func (p *applier) queues(ctx context.Context, s *settingsSnapshot) error {
 		q.ID, q.TenantID, q.UUID = 0, 0, ""
 		created, err := st.CreateQueue(ctx, p.tenantID, q)
 		if err != nil {
-			return applyErr(fmt.Sprintf("queue %s", q.Name), err)
+			return settingsApplyErr(fmt.Sprintf("queue %s", q.Name), err)
 		}
 		p.ix.queueID[created.Name], p.ix.queueByID[created.ID] = created.ID, created
 		p.sum.QueuesCreated++
@@ -522,29 +524,29 @@ func (p *applier) queues(ctx context.Context, s *settingsSnapshot) error {
 			pid := p.ix.queueID[sq.Parent]
 			want = &pid
 		}
-		if sameIDPtr(p.ix.queueByID[id].ParentID, want) {
+		if sameOptID(p.ix.queueByID[id].ParentID, want) {
 			continue
 		}
 		if _, err := st.UpdateQueueFunc(ctx, p.tenantID, id, func(cur *switchboard.Queue) error {
 			cur.ParentID = want
 			return nil
 		}); err != nil {
-			return applyErr(fmt.Sprintf("queue %s: parent %s", sq.Name, sq.Parent), err)
+			return settingsApplyErr(fmt.Sprintf("queue %s: parent %s", sq.Name, sq.Parent), err)
 		}
 	}
 	return nil
 }
 
-func sameIDPtr(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+func sameOptID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // members makes each queue's members those of the file, in its order:
 // others are removed, penalties updated, missing ones added. A deactivated
 // user cannot rejoin and is reported.
-func (p *applier) members(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) members(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	for _, sq := range s.Queues {
 		qid := p.ix.queueID[strings.TrimSpace(sq.Name)]
-		cur, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
+		cur, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.QueueMember], error) {
 			return st.QueueMembers(ctx, p.tenantID, qid, o)
 		})
 		if err != nil {
@@ -558,7 +560,7 @@ func (p *applier) members(ctx context.Context, s *settingsSnapshot) error {
 		for _, m := range cur {
 			if _, ok := want[m.UserID]; !ok {
 				if err := st.RemoveQueueMember(ctx, p.tenantID, qid, m.UserID); err != nil {
-					return applyErr(fmt.Sprintf("queue %s: remove member %d", sq.Name, m.UserID), err)
+					return settingsApplyErr(fmt.Sprintf("queue %s: remove member %d", sq.Name, m.UserID), err)
 				}
 				continue
 			}
@@ -570,7 +572,7 @@ func (p *applier) members(ctx context.Context, s *settingsSnapshot) error {
 				if old.Penalty != m.Penalty {
 					old.Penalty = m.Penalty
 					if _, err := st.UpdateQueueMember(ctx, p.tenantID, old); err != nil {
-						return applyErr(fmt.Sprintf("queue %s: member %s", sq.Name, m.Email), err)
+						return settingsApplyErr(fmt.Sprintf("queue %s: member %s", sq.Name, m.Email), err)
 					}
 				}
 				continue
@@ -580,7 +582,7 @@ func (p *applier) members(ctx context.Context, s *settingsSnapshot) error {
 				continue
 			}
 			if _, err := st.AddQueueMember(ctx, p.tenantID, switchboard.QueueMember{QueueID: qid, UserID: u.ID, Penalty: m.Penalty}); err != nil {
-				return applyErr(fmt.Sprintf("queue %s: member %s", sq.Name, m.Email), err)
+				return settingsApplyErr(fmt.Sprintf("queue %s: member %s", sq.Name, m.Email), err)
 			}
 		}
 	}
@@ -588,7 +590,7 @@ func (p *applier) members(ctx context.Context, s *settingsSnapshot) error {
 }
 
 // action resolves an action's target by name.
-func (p *applier) action(sa snapAction) switchboard.IVRAction {
+func (p *settingsApplier) action(sa snapAction) switchboard.IVRAction {
 	act := switchboard.IVRAction{Action: sa.Action}
 	switch {
 	case sa.Queue != "":
@@ -606,7 +608,7 @@ func (p *applier) action(sa snapAction) switchboard.IVRAction {
 
 // menus creates the missing menus bare, then gives every menu its options
 // and actions.
-func (p *applier) menus(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) menus(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	created := map[string]bool{}
 	for _, sm := range s.IVRMenus {
@@ -616,7 +618,7 @@ func (p *applier) menus(ctx context.Context, s *settingsSnapshot) error {
 		}
 		m, err := st.CreateIVRMenu(ctx, p.tenantID, switchboard.IVRMenu{Name: name, Prompt: sm.Prompt})
 		if err != nil {
-			return applyErr(fmt.Sprintf("IVR menu %s", name), err)
+			return settingsApplyErr(fmt.Sprintf("IVR menu %s", name), err)
 		}
 		p.ix.menuID[name], p.ix.menuByID[m.ID] = m.ID, m
 		p.sum.MenusCreated++
@@ -637,7 +639,7 @@ func (p *applier) menus(ctx context.Context, s *settingsSnapshot) error {
 			cur.ID, cur.TenantID, cur.CreatedAt, cur.UpdatedAt = keep.ID, keep.TenantID, keep.CreatedAt, keep.UpdatedAt
 			return nil
 		}); err != nil {
-			return applyErr(fmt.Sprintf("IVR menu %s", name), err)
+			return settingsApplyErr(fmt.Sprintf("IVR menu %s", name), err)
 		}
 		if !created[name] {
 			p.sum.MenusUpdated++
@@ -648,7 +650,7 @@ func (p *applier) menus(ctx context.Context, s *settingsSnapshot) error {
 
 // numbers routes the tenant's numbers as the file says; numbers the tenant
 // does not have are reported.
-func (p *applier) numbers(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) numbers(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	if len(s.Numbers) == 0 {
 		return nil
@@ -668,14 +670,14 @@ func (p *applier) numbers(ctx context.Context, s *settingsSnapshot) error {
 			continue
 		}
 		act := p.action(snapAction{Queue: sn.Queue, Menu: sn.IVRMenu})
-		if sameIDPtr(n.QueueID, act.QueueID) && sameIDPtr(n.IVRMenuID, act.MenuID) && n.UserID == nil {
+		if sameOptID(n.QueueID, act.QueueID) && sameOptID(n.IVRMenuID, act.MenuID) && n.UserID == nil {
 			continue
 		}
 		if _, err := st.UpdatePhoneNumberFunc(ctx, p.tenantID, n.ID, func(cur *switchboard.PhoneNumber) error {
 			cur.UserID, cur.QueueID, cur.IVRMenuID = nil, act.QueueID, act.MenuID
 			return nil
 		}); err != nil {
-			return applyErr(fmt.Sprintf("phone number %s", sn.Number), err)
+			return settingsApplyErr(fmt.Sprintf("phone number %s", sn.Number), err)
 		}
 		p.sum.NumbersRouted++
 	}
@@ -684,12 +686,12 @@ func (p *applier) numbers(ctx context.Context, s *settingsSnapshot) error {
 
 // shortcuts creates or updates chat shortcuts by name; teams the tenant
 // lacks are reported and left out.
-func (p *applier) shortcuts(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) shortcuts(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	if len(s.ChatShortcuts) == 0 {
 		return nil
 	}
-	have, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.CannedReply], error) {
+	have, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.CannedReply], error) {
 		return st.CannedReplies(ctx, p.tenantID, "", 0, o)
 	})
 	if err != nil {
@@ -714,13 +716,13 @@ func (p *applier) shortcuts(ctx context.Context, s *settingsSnapshot) error {
 				cur.Body, cur.Channels, cur.TeamIDs = r.Body, r.Channels, r.TeamIDs
 				return nil
 			}); err != nil {
-				return applyErr(fmt.Sprintf("chat shortcut %s", sc.Name), err)
+				return settingsApplyErr(fmt.Sprintf("chat shortcut %s", sc.Name), err)
 			}
 			p.sum.ChatShortcutsUpdated++
 			continue
 		}
 		if _, err := st.CreateCannedReply(ctx, p.tenantID, r); err != nil {
-			return applyErr(fmt.Sprintf("chat shortcut %s", sc.Name), err)
+			return settingsApplyErr(fmt.Sprintf("chat shortcut %s", sc.Name), err)
 		}
 		p.sum.ChatShortcutsCreated++
 	}
@@ -729,12 +731,12 @@ func (p *applier) shortcuts(ctx context.Context, s *settingsSnapshot) error {
 
 // lists makes the global list and each custom list (by name) hold the
 // file's entries.
-func (p *applier) lists(ctx context.Context, s *settingsSnapshot) error {
+func (p *settingsApplier) lists(ctx context.Context, s *settingsSnapshot) error {
 	st := p.a.opt.Store
 	if len(s.ContactLists) == 0 {
 		return nil
 	}
-	customs, err := pages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.Phonebook], error) {
+	customs, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.Phonebook], error) {
 		return st.Phonebooks(ctx, p.tenantID, switchboard.PhonebookFilter{Kinds: []switchboard.PhonebookKind{switchboard.PhonebookCustom}}, o)
 	})
 	if err != nil {
@@ -761,7 +763,7 @@ func (p *applier) lists(ctx context.Context, s *settingsSnapshot) error {
 			p.sum.ContactListsCreated++
 		}
 		if err != nil {
-			return applyErr(fmt.Sprintf("contact list %s", sl.Name), err)
+			return settingsApplyErr(fmt.Sprintf("contact list %s", sl.Name), err)
 		}
 		entries := make([]switchboard.PhonebookEntry, len(sl.Entries))
 		for i, e := range sl.Entries {
@@ -772,16 +774,16 @@ func (p *applier) lists(ctx context.Context, s *settingsSnapshot) error {
 			}
 		}
 		if _, err := st.ReplacePhonebookEntries(ctx, p.tenantID, book.ID, entries); err != nil {
-			return applyErr(fmt.Sprintf("contact list %s", sl.Name), err)
+			return settingsApplyErr(fmt.Sprintf("contact list %s", sl.Name), err)
 		}
 	}
 	return nil
 }
 
-// applyErr names the object whose write failed. A refusal of the core
+// settingsApplyErr names the object whose write failed. A refusal of the core
 // (a setting out of range, a name taken) is the client's file: a 400 that
 // says what and why; other failures stay server errors.
-func applyErr(what string, err error) error {
+func settingsApplyErr(what string, err error) error {
 	var e *switchboard.Error
 	if !errors.As(err, &e) || e.Code == switchboard.CodeInternal || e.Code == switchboard.CodeUnavailable {
 		return fmt.Errorf("%s: %w", what, err)
