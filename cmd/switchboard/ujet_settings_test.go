@@ -84,9 +84,9 @@ func (s *ujetSettingsScene) nativeOK(method, path string, body any) map[string]a
 	return out
 }
 
-// exportDoc is an export with what differs between exports (revision,
+// ujetSettingsExportDoc is an export with what differs between exports (revision,
 // time) removed and lists sorted by name.
-func exportDoc(t *testing.T, raw []byte) map[string]any {
+func ujetSettingsExportDoc(t *testing.T, raw []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -183,7 +183,7 @@ func TestUJETSettingsRestore(t *testing.T) {
 		t.Fatalf("not re-linked: menu options %s, number %v", opts, n)
 	}
 	_, _, again := s.ujet("GET", "queue_settings/export?export_audio_files=false&export_attached_files=false", "", nil)
-	if before, after := exportDoc(t, exported), exportDoc(t, again); !reflect.DeepEqual(before, after) {
+	if before, after := ujetSettingsExportDoc(t, exported), ujetSettingsExportDoc(t, again); !reflect.DeepEqual(before, after) {
 		t.Fatalf("the configuration after the restore differs from the exported one:\nbefore %s\nafter  %s", exported, again)
 	}
 

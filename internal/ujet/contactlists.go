@@ -3,8 +3,9 @@ package ujet
 // Contact lists (seed "Contact Lists 6"; paths inferred, spec §2.12) are the
 // core's phonebooks: external contacts agents pick numbers from. A tenant has
 // one global list (created the first time the lists are read), each agent a
-// personal and a favorite list (kept by the agent's own tools), and any
-// number of custom lists. Through this API the company creates, renames and
+// personal and a favorite list (created the first time the lists are read
+// with user_id, and filled by the agent's own tools), and any number of
+// custom lists. Through this API the company creates, renames and
 // deletes custom lists and edits the entries of custom and global lists;
 // personal and favorite lists are the agents' own and read-only here (400).
 
@@ -182,6 +183,20 @@ func (a *API) listContactLists(w http.ResponseWriter, c *call) {
 		}
 		if _, err := a.opt.Store.EnsurePhonebook(ctx, c.tenantID(), switchboard.PhonebookGlobal, nil); err != nil {
 			return err
+		}
+		if f.OwnerUserID != 0 {
+			// An agent's own lists exist from the first time they are asked
+			// for, as the company's global one does.
+			if _, err := a.opt.Store.User(ctx, c.tenantID(), f.OwnerUserID); switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+				return badRequest(fmt.Sprintf("user_id %d is not found", f.OwnerUserID))
+			} else if err != nil {
+				return err
+			}
+			for _, k := range []switchboard.PhonebookKind{switchboard.PhonebookPersonal, switchboard.PhonebookFavorite} {
+				if _, err := a.opt.Store.EnsurePhonebook(ctx, c.tenantID(), k, &f.OwnerUserID); err != nil {
+					return err
+				}
+			}
 		}
 		p, err := a.opt.Store.Phonebooks(ctx, c.tenantID(), f, opt)
 		if err != nil {

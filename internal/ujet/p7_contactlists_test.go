@@ -63,10 +63,27 @@ func TestP7ContactLists(t *testing.T) {
 		only := r.do("GET", "contact_lists?list_type[]=favorite", read, nil).want(t, 200, "")
 		var favorites []map[string]any
 		only.json(t, &favorites)
-		if len(favorites) != 1 || favorites[0]["list_type"] != "favorite" {
+		if len(favorites) != 1 || favorites[0]["list_type"] != "favorite" || favorites[0]["user_id"] != float64(ann.ID) {
 			t.Fatalf("favorite only: %s", only.body)
 		}
 		r.do("GET", "contact_lists?list_type[]=team", read, nil).want(t, 400, "list_type must be personal, favorite, global or custom")
+		// Asking for an agent's lists makes their personal list (the
+		// favorite one exists): the company's and the agent's, no other's.
+		bob, err := r.db.CreateUser(ctx, r.tenant.ID, switchboard.User{Email: "bob@acme.test", FirstName: "Bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine []map[string]any
+		r.do("GET", fmt.Sprintf("contact_lists?user_id=%d", ann.ID), read, nil).want(t, 200, "").json(t, &mine)
+		if len(mine) != 3 || mine[0]["list_type"] != "favorite" || mine[1]["list_type"] != "global" || mine[2]["list_type"] != "personal" ||
+			mine[2]["user_id"] != float64(ann.ID) {
+			t.Fatalf("ann's lists %v", mine)
+		}
+		r.do("GET", fmt.Sprintf("contact_lists?user_id=%d", bob.ID), read, nil).want(t, 200, "").json(t, &mine)
+		if len(mine) != 3 || mine[0]["list_type"] != "global" || mine[1]["user_id"] != float64(bob.ID) || mine[2]["user_id"] != float64(bob.ID) {
+			t.Fatalf("bob's lists %v", mine)
+		}
+		r.do("GET", "contact_lists?user_id=999999", read, nil).want(t, 400, "user_id 999999 is not found")
 
 		// Custom lists: create, refuse other kinds and duplicates, edit.
 		created := r.do("POST", "contact_lists", all, `{"name":"Vendors","description":"suppliers"}`).want(t, 201, "").object(t)
