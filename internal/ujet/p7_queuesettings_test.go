@@ -305,6 +305,8 @@ func TestP7QueueSettings(t *testing.T) {
 			want(t, 400, `file is not a queue settings export (format must be "switchboard.queue_settings/1")`)
 		r.upload("queue_settings/import", "import.json", []byte(`{"format":"switchboard.queue_settings/1","queues":[{"name":"X","parent":"Nowhere"}]}`),
 			map[string]string{"email": "ann@acme.test"}).want(t, 400, "queue X nests under queue Nowhere, which is neither in the file nor configured")
+		r.upload("queue_settings/import", "import.json", []byte(`{"format":"switchboard.queue_settings/1","queues":[{"name":"A","parent":"B"},{"name":"B","parent":"A"}]}`),
+			map[string]string{"email": "ann@acme.test"}).want(t, 400, "queue A would nest under itself (through queue A)")
 		r.do("POST", "queue_settings/import", mg, string(file)).want(t, 400, textSettingsNoFile)
 		if n := r.do("GET", "queue_settings/version_histories", rd, nil).header.Get("Total"); n != countBefore {
 			t.Fatalf("refused imports saved versions: %s, then %s", countBefore, n)

@@ -386,6 +386,26 @@ func parseSnapshot(b []byte, ix *settingsIndex) (*settingsSnapshot, error) {
 			}
 		}
 	}
+	// The queues' parents once applied (the file's, else the tenant's)
+	// must not loop, or the menu tree would have no root.
+	parentOf := map[string]string{}
+	for _, q := range ix.queues {
+		if q.ParentID != nil {
+			parentOf[q.Name] = ix.queueByID[*q.ParentID].Name
+		}
+	}
+	for _, q := range s.Queues {
+		parentOf[strings.TrimSpace(q.Name)] = q.Parent
+	}
+	for _, q := range s.Queues {
+		seen := map[string]bool{}
+		for n := strings.TrimSpace(q.Name); n != ""; n = parentOf[n] {
+			if seen[n] {
+				return nil, badRequest(fmt.Sprintf("queue %s would nest under itself (through queue %s)", q.Name, n))
+			}
+			seen[n] = true
+		}
+	}
 	checkAction := func(act snapAction, where string) error {
 		switch {
 		case act.Queue != "" && !queueKnown(act.Queue):
