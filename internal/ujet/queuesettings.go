@@ -24,6 +24,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -276,6 +277,11 @@ func (a *API) settingsUser(ctx context.Context, c *call, email string) (string, 
 // applySettings saves the state before as auto_saved, applies doc, and saves doc as
 // a version of typ.
 func (a *API) applySettings(ctx context.Context, c *call, doc []byte, typ, by, message string) (settingsAppliedOut, error) {
+	unlock, err := lockSettings(ctx, c.tenantID())
+	if err != nil {
+		return settingsAppliedOut{}, err
+	}
+	defer unlock()
 	ix, err := a.loadSettingsIndex(ctx, c.tenantID())
 	if err != nil {
 		return settingsAppliedOut{}, err
@@ -396,4 +402,22 @@ func (a *API) restoreSettings(ctx context.Context, c *call, in *settingsRestoreB
 		return settingsAppliedOut{}, err
 	}
 	return a.applySettings(ctx, c, v.Snapshot, switchboard.QueueSettingsRestored, by, "Version "+v.Revision+" restored")
+}
+
+// settingsLocks holds one lock per tenant (a channel of one), so that two
+// imports or restores of a tenant in this process apply one after the
+// other rather than interleaving their writes. Processes sharing a database
+// are not serialized by it.
+var settingsLocks sync.Map
+
+// lockSettings takes the tenant's lock, or gives up when ctx ends.
+func lockSettings(ctx context.Context, tenantID int64) (func(), error) {
+	v, _ := settingsLocks.LoadOrStore(tenantID, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
