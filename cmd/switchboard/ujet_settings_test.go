@@ -104,18 +104,21 @@ func ujetSettingsExportDoc(t *testing.T, raw []byte) map[string]any {
 }
 
 // TestUJETSettingsRestore is the acceptance check: configured
-// through the native API, a queue with members, skills and settings,
+// through the native API, a queue with members, skills, hours and settings,
 // which a menu and a number lead to, is exported through the UJET dialect,
 // deleted, and brought back by restoring the export's version by its
-// revision: a new id, its members and settings, and the menu and the
+// revision: a new id, its members, hours and settings, and the menu and the
 // number leading to it again, so that a fresh export equals the first.
 func TestUJETSettingsRestore(t *testing.T) {
 	s := newUJETSettingsScene(t)
 	ann := s.nativeOK("POST", "/v1/users", map[string]any{"email": "ann@acme.test", "first_name": "Ann"})
 	bob := s.nativeOK("POST", "/v1/users", map[string]any{"email": "bob@acme.test", "first_name": "Bob"})
 	skill := s.nativeOK("POST", "/v1/skills", map[string]any{"name": "Spanish"})
+	hours := map[string]any{"time_zone": "America/New_York", "weekly": []any{map[string]any{"day": 1, "open": "09:00", "close": "17:00"}},
+		"holidays": []any{map[string]any{"date": "2026-12-25", "name": "Christmas", "open": "", "close": ""}}}
 	sales := s.nativeOK("POST", "/v1/queues", map[string]any{"name": "Sales", "strategy": "linear", "max_wait_seconds": 300,
-		"wrap_up_seconds": 20, "language": "es", "required_skills": []any{map[string]any{"skill_id": skill["id"], "min_proficiency": 3}}})
+		"wrap_up_seconds": 20, "language": "es", "hours": hours, "voicemail_enabled": true, "menu_type": "web_menu",
+		"callback_slot_minutes": 30, "callback_slot_capacity": 4, "required_skills": []any{map[string]any{"skill_id": skill["id"], "min_proficiency": 3}}})
 	salesID := sales["id"].(float64)
 	s.nativeOK("POST", fmt.Sprintf("/v1/queues/%v/members", salesID), map[string]any{"user_id": bob["id"], "penalty": 2})
 	s.nativeOK("POST", fmt.Sprintf("/v1/queues/%v/members", salesID), map[string]any{"user_id": ann["id"]})
@@ -167,8 +170,12 @@ func TestUJETSettingsRestore(t *testing.T) {
 			back = q
 		}
 	}
-	if back == nil || back["id"] == salesID || back["max_wait_seconds"] != float64(300) || back["strategy"] != "linear" {
+	if back == nil || back["id"] == salesID || back["max_wait_seconds"] != float64(300) || back["strategy"] != "linear" ||
+		back["voicemail_enabled"] != true || back["menu_type"] != "web_menu" || back["callback_slot_capacity"] != float64(4) {
 		t.Fatalf("restored queue %v", back)
+	}
+	if got, want := back["hours"], sales["hours"]; !reflect.DeepEqual(got, want) || got == nil {
+		t.Fatalf("restored hours %v, want %v", got, want)
 	}
 	newID := back["id"].(float64)
 	_, members := s.native.do("GET", fmt.Sprintf("/v1/queues/%v/members", newID), nil)

@@ -47,7 +47,10 @@ func p7Configure(t *testing.T, r *p7Rig) p7Config {
 	c.spanish, err = r.db.CreateSkill(ctx, tid, switchboard.Skill{Name: "Spanish"})
 	must(err)
 	c.sales, err = r.db.CreateQueue(ctx, tid, switchboard.Queue{Name: "Sales", Extension: "700", Strategy: switchboard.StrategyLinear,
-		MaxWaitSeconds: 300, WrapUpSeconds: 15, Language: "es", RequiredSkills: []switchboard.QueueSkill{{SkillID: c.spanish.ID, MinProficiency: 3}}})
+		MaxWaitSeconds: 300, WrapUpSeconds: 15, Language: "es", VoicemailEnabled: true, CallbackSlotMinutes: 30,
+		Hours: &switchboard.OperatingHours{TimeZone: "Europe/Madrid", Weekly: []switchboard.OpenRange{{Day: 1, Open: "09:00", Close: "18:00"}},
+			Holidays: []switchboard.Holiday{{Date: "2026-12-25", Name: "Navidad"}}},
+		RequiredSkills: []switchboard.QueueSkill{{SkillID: c.spanish.ID, MinProficiency: 3}}})
 	must(err)
 	c.emea, err = r.db.CreateQueue(ctx, tid, switchboard.Queue{Name: "Sales EMEA", ParentID: &c.sales.ID})
 	must(err)
@@ -252,7 +255,8 @@ func TestP7QueueSettings(t *testing.T) {
 		}
 		back := queues[i]
 		if back.ID == c.sales.ID || back.MaxWaitSeconds != 300 || back.Extension != "700" || back.Strategy != switchboard.StrategyLinear ||
-			back.Language != "es" || back.WrapUpSeconds != 15 || !reflect.DeepEqual(back.RequiredSkills, []switchboard.QueueSkill{{SkillID: c.spanish.ID, MinProficiency: 3}}) {
+			back.Language != "es" || back.WrapUpSeconds != 15 || !back.VoicemailEnabled || back.CallbackSlotMinutes != 30 ||
+			!reflect.DeepEqual(back.Hours, c.sales.Hours) || back.Hours == nil || !reflect.DeepEqual(back.RequiredSkills, []switchboard.QueueSkill{{SkillID: c.spanish.ID, MinProficiency: 3}}) {
 			t.Fatalf("restored queue %+v (was %+v)", back, c.sales)
 		}
 		members, err := r.db.QueueMembers(ctx, tid, back.ID, switchboard.ListOptions{})
