@@ -194,8 +194,8 @@ func TestUJETSettingsRestore(t *testing.T) {
 		t.Fatalf("the configuration after the restore differs from the exported one:\nbefore %s\nafter  %s", exported, again)
 	}
 
-	// The export's file imports as is: nothing to create, everything
-	// updated by name, and the state before saved.
+	// The export's file imports as is: nothing to create or change (the
+	// restore put it all back), and the state before saved.
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("file", "import.json")
@@ -205,7 +205,8 @@ func TestUJETSettingsRestore(t *testing.T) {
 	status, _, raw = s.ujet("POST", "queue_settings/import", mw.FormDataContentType(), &buf)
 	var imp map[string]any
 	json.Unmarshal(raw, &imp)
-	if status != 200 || imp["summary"].(map[string]any)["queues_created"] != float64(0) ||
+	if sum, _ := imp["summary"].(map[string]any); status != 200 || sum["queues_created"] != float64(0) || sum["queues_unchanged"] != float64(1) ||
+		sum["ivr_menus_unchanged"] != float64(1) ||
 		imp["version_history"].(map[string]any)["version_type"] != "imported" {
 		t.Fatalf("import: %d %s", status, raw)
 	}

@@ -317,9 +317,16 @@ func TestP7QueueSettings(t *testing.T) {
 		}
 		imp := r.upload("queue_settings/import", "import.json", file, map[string]string{"email": "ann@acme.test"}).want(t, 200, "")
 		imp.json(t, &applied)
-		if applied.Summary.QueuesCreated != 1 || applied.Summary.QueuesUpdated != 2 || applied.Summary.SkillsCreated != 1 ||
+		if applied.Summary.QueuesCreated != 1 || applied.Summary.QueuesUpdated != 2 || applied.Summary.MenusUpdated != 1 ||
+			applied.Summary.MenusUnchanged != 1 || applied.Summary.SkillsCreated != 1 ||
 			applied.VersionHistory.VersionType != "imported" || applied.VersionHistory.FileSize != len(file) {
 			t.Fatalf("import %s", imp.body)
+		}
+		// The same file again changes nothing: no queue or menu is written.
+		var twice settingsAppliedOut
+		r.upload("queue_settings/import", "import.json", file, map[string]string{"email": "ann@acme.test"}).want(t, 200, "").json(t, &twice)
+		if s := twice.Summary; s.QueuesUnchanged != 3 || s.QueuesUpdated != 0 || s.QueuesCreated != 0 || s.MenusUnchanged != 2 || s.MenusUpdated != 0 {
+			t.Fatalf("the same import again: %+v", s)
 		}
 		if q, _ := r.db.Queue(ctx, tid, back.ID); q.MaxWaitSeconds != 600 {
 			t.Fatalf("imported max_wait_seconds: %+v", q)
@@ -333,11 +340,11 @@ func TestP7QueueSettings(t *testing.T) {
 		if m, _ := r.db.QueueMembers(ctx, tid, queues[i].ID, switchboard.ListOptions{}); len(m.Items) != 1 || m.Items[0].UserID != c.bob.ID || m.Items[0].Penalty != 1 {
 			t.Fatalf("Support members %+v", m.Items)
 		}
-		// 11 versions: 2 exports, the auto-save, 3 restores and the import
-		// (each of those 4 with the auto-saved state before it).
+		// 13 versions: 2 exports, the auto-save, 3 restores and 2 imports
+		// (each of those 5 with the auto-saved state before it).
 		all := r.do("GET", "queue_settings/version_histories?per=2", rd, nil).want(t, 200, "")
 		all.json(t, &versions)
-		if all.header.Get("Total") != "11" || len(versions) != 2 || versions[0]["version_type"] != "imported" || versions[1]["version_type"] != "auto_saved" ||
+		if all.header.Get("Total") != "13" || len(versions) != 2 || versions[0]["version_type"] != "imported" || versions[1]["version_type"] != "auto_saved" ||
 			!strings.Contains(all.header.Get("Link"), `rel="next"`) {
 			t.Fatalf("versions after import: Total %s %s", all.header.Get("Total"), all.body)
 		}

@@ -23,7 +23,7 @@ import (
 // with company keys (one per scope the contact-list and queue-settings
 // routes take, and one with every scope), and a second tenant.
 type p7Rig struct {
-	t        *testing.T
+	t        testing.TB
 	db       *sqlstore.DB
 	srv      *httptest.Server
 	tenant   switchboard.Tenant
@@ -40,7 +40,7 @@ func p7Engines(t *testing.T, test func(t *testing.T, r *p7Rig)) {
 	}
 }
 
-func newP7Rig(t *testing.T, dbURL string) *p7Rig {
+func newP7Rig(t testing.TB, dbURL string) *p7Rig {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -81,7 +81,7 @@ type p7Resp struct {
 }
 
 // json decodes the body into v, failing the test when it is not JSON.
-func (a p7Resp) json(t *testing.T, v any) {
+func (a p7Resp) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(a.body, v); err != nil {
 		t.Fatalf("body %s: %v", a.body, err)
@@ -89,7 +89,7 @@ func (a p7Resp) json(t *testing.T, v any) {
 }
 
 // object is the body as a JSON object.
-func (a p7Resp) object(t *testing.T) map[string]any {
+func (a p7Resp) object(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	a.json(t, &m)
@@ -163,7 +163,7 @@ func (r *p7Rig) upload(path, name string, content []byte, fields map[string]stri
 
 // want fails unless the answer has status; for an error it also checks the
 // {"message": text} body when text is not empty.
-func (a p7Resp) want(t *testing.T, status int, text string) p7Resp {
+func (a p7Resp) want(t testing.TB, status int, text string) p7Resp {
 	t.Helper()
 	if a.status != status {
 		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)

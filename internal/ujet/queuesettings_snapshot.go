@@ -8,6 +8,7 @@ package ujet
 // deletes any.
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -320,8 +321,10 @@ func (a *API) buildSnapshot(ctx context.Context, tenantID int64, revision string
 type settingsApplySummary struct {
 	QueuesCreated        int      `json:"queues_created"`
 	QueuesUpdated        int      `json:"queues_updated"`
+	QueuesUnchanged      int      `json:"queues_unchanged"`
 	MenusCreated         int      `json:"ivr_menus_created"`
 	MenusUpdated         int      `json:"ivr_menus_updated"`
+	MenusUnchanged       int      `json:"ivr_menus_unchanged"`
 	SkillsCreated        int      `json:"skills_created"`
 	NumbersRouted        int      `json:"phone_numbers_routed"`
 	ChatShortcutsCreated int      `json:"chat_shortcuts_created"`
@@ -513,7 +516,7 @@ func (p *settingsApplier) queues(ctx context.Context, s *settingsSnapshot) error
 			}
 		}
 		if id, ok := p.ix.queueID[q.Name]; ok {
-			updated, err := st.UpdateQueueFunc(ctx, p.tenantID, id, func(cur *switchboard.Queue) error {
+			next := func(cur *switchboard.Queue) error {
 				keep := *cur
 				*cur = q
 				cur.ID, cur.TenantID, cur.UUID, cur.CreatedAt, cur.UpdatedAt = keep.ID, keep.TenantID, keep.UUID, keep.CreatedAt, keep.UpdatedAt
@@ -521,7 +524,16 @@ func (p *settingsApplier) queues(ctx context.Context, s *settingsSnapshot) error
 					cur.ParentID = keep.ParentID // set in the second pass
 				}
 				return nil
-			})
+			}
+			// A queue the file leaves as it is (once given the defaults
+			// the store gives) is not written: no queue.updated event for
+			// subscribers, no row rewritten.
+			was := p.ix.queueByID[id]
+			if cand := was; next(&cand) == nil && normalizedQueue(&cand) && sameJSON(cand, was) {
+				p.sum.QueuesUnchanged++
+				continue
+			}
+			updated, err := st.UpdateQueueFunc(ctx, p.tenantID, id, next)
 			if err != nil {
 				return settingsApplyErr(fmt.Sprintf("queue %s", q.Name), err)
 			}
@@ -653,12 +665,19 @@ func (p *settingsApplier) menus(ctx context.Context, s *settingsSnapshot) error 
 			m.Options = append(m.Options, switchboard.IVROption{Digit: o.Digit, IVRAction: p.action(o.snapAction)})
 		}
 		m.TimeoutAction, m.InvalidAction, m.FinalAction = p.action(sm.TimeoutAction), p.action(sm.InvalidAction), p.action(sm.FinalAction)
-		if _, err := st.UpdateIVRMenuFunc(ctx, p.tenantID, p.ix.menuID[name], func(cur *switchboard.IVRMenu) error {
+		next := func(cur *switchboard.IVRMenu) error {
 			keep := *cur
 			*cur = m
 			cur.ID, cur.TenantID, cur.CreatedAt, cur.UpdatedAt = keep.ID, keep.TenantID, keep.CreatedAt, keep.UpdatedAt
 			return nil
-		}); err != nil {
+		}
+		if was, ok := p.ix.menuByID[p.ix.menuID[name]]; ok && !created[name] {
+			if cand := was; next(&cand) == nil && normalizedMenu(&cand) && sameJSON(cand, was) {
+				p.sum.MenusUnchanged++
+				continue
+			}
+		}
+		if _, err := st.UpdateIVRMenuFunc(ctx, p.tenantID, p.ix.menuID[name], next); err != nil {
 			return settingsApplyErr(fmt.Sprintf("IVR menu %s", name), err)
 		}
 		if !created[name] {
@@ -818,4 +837,24 @@ func settingsApplyErr(what string, err error) error {
 		text += " (" + strings.Join(fields, "; ") + ")"
 	}
 	return badRequest(text)
+}
+
+// sameJSON says whether a and b render alike: how an object the file
+// leaves unchanged is told apart from one it changes.
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// normalizedQueue and normalizedMenu give a candidate the defaults the
+// store would, for the comparison with what it holds; they report true.
+func normalizedQueue(q *switchboard.Queue) bool {
+	q.Normalize()
+	return true
+}
+
+func normalizedMenu(m *switchboard.IVRMenu) bool {
+	m.Normalize()
+	return true
 }
