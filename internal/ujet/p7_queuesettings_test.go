@@ -322,10 +322,11 @@ func TestP7QueueSettings(t *testing.T) {
 			applied.VersionHistory.VersionType != "imported" || applied.VersionHistory.FileSize != len(file) {
 			t.Fatalf("import %s", imp.body)
 		}
-		// The same file again changes nothing: no queue or menu is written.
+		// The same file again changes nothing: nothing is written.
 		var twice settingsAppliedOut
 		r.upload("queue_settings/import", "import.json", file, map[string]string{"email": "ann@acme.test"}).want(t, 200, "").json(t, &twice)
-		if s := twice.Summary; s.QueuesUnchanged != 3 || s.QueuesUpdated != 0 || s.QueuesCreated != 0 || s.MenusUnchanged != 2 || s.MenusUpdated != 0 {
+		if s := twice.Summary; s.QueuesUnchanged != 3 || s.QueuesUpdated != 0 || s.QueuesCreated != 0 || s.MenusUnchanged != 2 || s.MenusUpdated != 0 ||
+			s.ChatShortcutsUpdated != 0 || s.ContactListsUpdated != 0 || s.NumbersRouted != 0 {
 			t.Fatalf("the same import again: %+v", s)
 		}
 		if q, _ := r.db.Queue(ctx, tid, back.ID); q.MaxWaitSeconds != 600 {

@@ -737,8 +737,9 @@ func (p *settingsApplier) shortcuts(ctx context.Context, s *settingsSnapshot) er
 		return err
 	}
 	byName := map[string]int64{}
+	current := map[string]switchboard.CannedReply{}
 	for _, r := range have {
-		byName[r.Name] = r.ID
+		byName[r.Name], current[r.Name] = r.ID, r
 	}
 	for _, sc := range s.ChatShortcuts {
 		r := switchboard.CannedReply{Name: sc.Name, Body: sc.Body, Channels: sc.Channels, TeamIDs: []int64{}}
@@ -751,6 +752,9 @@ func (p *settingsApplier) shortcuts(ctx context.Context, s *settingsSnapshot) er
 			r.TeamIDs = append(r.TeamIDs, id)
 		}
 		if id, ok := byName[sc.Name]; ok {
+			if cur := current[sc.Name]; cur.Body == r.Body && slices.Equal(cur.Channels, r.Channels) && slices.Equal(cur.TeamIDs, r.TeamIDs) {
+				continue
+			}
 			if _, err := st.UpdateCannedReplyFunc(ctx, p.tenantID, id, func(cur *switchboard.CannedReply) error {
 				cur.Body, cur.Channels, cur.TeamIDs = r.Body, r.Channels, r.TeamIDs
 				return nil
@@ -781,25 +785,27 @@ func (p *settingsApplier) lists(ctx context.Context, s *settingsSnapshot) error 
 	if err != nil {
 		return err
 	}
-	byName := map[string]int64{}
+	byName := map[string]switchboard.Phonebook{}
 	for _, b := range customs {
-		byName[b.Name] = b.ID
+		byName[b.Name] = b
 	}
 	for _, sl := range s.ContactLists {
 		var book switchboard.Phonebook
-		switch id, ok := byName[sl.Name]; {
+		changed, created := false, false
+		switch cur, ok := byName[sl.Name]; {
 		case sl.ListType == string(switchboard.PhonebookGlobal):
 			book, err = st.EnsurePhonebook(ctx, p.tenantID, switchboard.PhonebookGlobal, nil)
-			p.sum.ContactListsUpdated++
+		case ok && strings.TrimSpace(sl.Description) == cur.Description:
+			book = cur
 		case ok:
-			book, err = st.UpdatePhonebookFunc(ctx, p.tenantID, id, func(cur *switchboard.Phonebook) error {
+			book, err = st.UpdatePhonebookFunc(ctx, p.tenantID, cur.ID, func(cur *switchboard.Phonebook) error {
 				cur.Description = sl.Description
 				return nil
 			})
-			p.sum.ContactListsUpdated++
+			changed = true
 		default:
 			book, err = st.CreatePhonebook(ctx, p.tenantID, switchboard.Phonebook{Kind: switchboard.PhonebookCustom, Name: sl.Name, Description: sl.Description})
-			p.sum.ContactListsCreated++
+			created = true
 		}
 		if err != nil {
 			return settingsApplyErr(fmt.Sprintf("contact list %s", sl.Name), err)
@@ -812,8 +818,23 @@ func (p *settingsApplier) lists(ctx context.Context, s *settingsSnapshot) error 
 				entries[i].Numbers[j] = switchboard.PhonebookNumber(n)
 			}
 		}
-		if _, err := st.ReplacePhonebookEntries(ctx, p.tenantID, book.ID, entries); err != nil {
-			return settingsApplyErr(fmt.Sprintf("contact list %s", sl.Name), err)
+		have, err := allPages(ctx, func(o switchboard.ListOptions) (switchboard.Page[switchboard.PhonebookEntry], error) {
+			return st.PhonebookEntries(ctx, p.tenantID, book.ID, o)
+		})
+		if err != nil {
+			return err
+		}
+		if !sameEntries(have, entries) {
+			if _, err := st.ReplacePhonebookEntries(ctx, p.tenantID, book.ID, entries); err != nil {
+				return settingsApplyErr(fmt.Sprintf("contact list %s", sl.Name), err)
+			}
+			changed = true
+		}
+		switch {
+		case created:
+			p.sum.ContactListsCreated++
+		case changed:
+			p.sum.ContactListsUpdated++
 		}
 	}
 	return nil
@@ -857,4 +878,13 @@ func normalizedQueue(q *switchboard.Queue) bool {
 func normalizedMenu(m *switchboard.IVRMenu) bool {
 	m.Normalize()
 	return true
+}
+
+// sameEntries says whether a list already holds exactly the entries, in
+// order, so that a restore need not rewrite it.
+func sameEntries(have, want []switchboard.PhonebookEntry) bool {
+	return slices.EqualFunc(have, want, func(h, w switchboard.PhonebookEntry) bool {
+		w.Normalize()
+		return h.Name == w.Name && h.Company == w.Company && h.Email == w.Email && h.Notes == w.Notes && slices.Equal(h.Numbers, w.Numbers)
+	})
 }
