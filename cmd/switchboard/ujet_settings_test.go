@@ -213,11 +213,23 @@ func TestUJETSettingsRestore(t *testing.T) {
 }
 
 // TestUJETSettingsContactLists runs contact-list CRUD with entries through
-// the running server: the global list is there from the first read, a
+// the running server, whose key works with its tenant's slug only: the global list is there from the first read, a
 // custom list is created, renamed and deleted, and entries are added,
 // edited and deleted in it and in the global list.
 func TestUJETSettingsContactLists(t *testing.T) {
 	s := newUJETSettingsScene(t)
+	for _, path := range []string{"contact_lists", "queue_settings/version_histories"} {
+		req, _ := http.NewRequest("GET", s.base+"/apps/api/v1/"+path, nil)
+		req.SetBasicAuth("rival", s.key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Fatalf("GET %s with another slug: %d, want 401", path, res.StatusCode)
+		}
+	}
 	lists := s.json("GET", "contact_lists", "", 200).([]any)
 	if len(lists) != 1 || lists[0].(map[string]any)["list_type"] != "global" {
 		t.Fatalf("lists %v", lists)
