@@ -290,6 +290,9 @@ func (a *API) applySettings(ctx context.Context, c *call, doc []byte, typ, by, m
 	if err != nil {
 		return settingsAppliedOut{}, err
 	}
+	// Once the state before is being saved, the change runs to its end
+	// even if the client goes away: half an import is worse than a late one.
+	ctx = context.WithoutCancel(ctx)
 	before, err := a.saveSettings(ctx, c.tenantID(), switchboard.QueueSettingsAutoSaved, by, false, s.ExportAttachedFiles)
 	if err != nil {
 		return settingsAppliedOut{}, err
