@@ -93,7 +93,7 @@ type Store interface {
 	DNCStore
 	AgentSessionStore
 	UserJobStore
-	ContactListStore
+	PhonebookStore
 	QueueSettingsStore
 
 	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)

@@ -27,7 +27,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"billing_balances", "billing_ledger", "billing_rates",
 	// Webhook failures (issue 16): every write appends its webhook_failure.*
 	// event, so their routes may be cached.
-	"webhook_failures"}
+	"webhook_failures",
+	// Phonebooks and queue-settings versions (issue 17, P7): every write
+	// appends its phonebook*.* or queue_settings.* event.
+	"phonebooks", "phonebook_entries", "queue_settings_versions"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -107,6 +110,12 @@ var writers = map[string][]string{
 	// Webhook failures: recorded, retriggered and settled each with its
 	// webhook_failure.* event.
 	"recordFailure": nil, "settleRetrigger": nil, "RetriggerWebhookFailure": nil,
+	// Phonebooks (issue 17, P7): each write appends its phonebook.* or
+	// phonebook_entry.* event; a saved queue-settings version its
+	// queue_settings.version_saved.
+	"createPhonebook": nil, "UpdatePhonebookFunc": nil, "DeletePhonebook": nil, "UpdatePhonebookEntryFunc": nil,
+	"ReplacePhonebookEntries": nil, "insertEntry": {"CreatePhonebookEntry", "ReplacePhonebookEntries"},
+	"SaveQueueSettingsVersion": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a
