@@ -27,7 +27,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"billing_balances", "billing_ledger", "billing_rates",
 	// Webhook failures (issue 16): every write appends its webhook_failure.*
 	// event, so their routes may be cached.
-	"webhook_failures"}
+	"webhook_failures",
+	// UJET chats (issue 17): every escalation write appends its
+	// conversation.escalat* event.
+	"conversation_escalations"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
