@@ -181,8 +181,10 @@ func pathID(c *call, name string) (int64, error) {
 // digits (the seed's menu_id is "String / Integer", its Postman bodies quote
 // ids). Null and "" leave it unset.
 type flexInt struct {
-	Set   bool
-	Value int64
+	// The fields are the decoded value, not JSON keys (the kit's range
+	// check skips them: the value is an id).
+	Set   bool  `json:"-"`
+	Value int64 `json:"-"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -221,8 +223,8 @@ func (f flexInt) MarshalJSON() ([]byte, error) {
 // flexBool is a boolean a client may send as true/false, "true"/"false",
 // 1/0 or "1"/"0". Null leaves it unset.
 type flexBool struct {
-	Set   bool
-	Value bool
+	Set   bool `json:"-"`
+	Value bool `json:"-"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
