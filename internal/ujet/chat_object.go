@@ -374,8 +374,8 @@ func (a *API) newSMSChat(c *switchboard.Conversation, tree *menuTree, who people
 		CreatedAt: millis(c.CreatedAt), QueuedAt: optMillis(c.QueuedAt), AssignedAt: optMillis(c.AssignedAt), EndsAt: optMillis(c.EndedAt),
 		WaitDuration: wholeSeconds(c.WaitSeconds()), ChatDuration: wholeSeconds(c.HandleSeconds()),
 		Verified: hasFlag(c, flagVerified), DisconnectedBy: disconnectedBy(c), FailReason: failReason(c),
-		EndUser:  SMSEndUser{ID: c.EndUser.ID, Identifier: c.EndUser.Identifier},
-		Photos:   photos, Videos: videos, Transfers: []SMSTransfer{}, Participants: []SMSParticipant{},
+		EndUser: SMSEndUser{ID: c.EndUser.ID, Identifier: c.EndUser.Identifier},
+		Photos:  photos, Videos: videos, Transfers: []SMSTransfer{}, Participants: []SMSParticipant{},
 		OfferEvents: []OfferEvent{}, AnswerType: "manual", OutboundNumber: c.Via}
 	if out.ChatType == "" {
 		out.ChatType = chatTypeSMS
