@@ -39,7 +39,8 @@ func (a *API) chatRoutes() []route {
 			a.updateChat),
 		handler(route{Method: "PATCH", Path: "chats/{id}/resume", Summary: "Resume a dismissed chat", Scope: manage}, a.resumeChat),
 		handler(route{Method: "POST", Path: "chats/{id}/message", Summary: "Send a message in a chat", Scope: manage,
-			Doc: "from_user_id is the chat's end user (the default) or an agent of the company, who takes the chat. " +
+			Doc: "from_user_id is the chat's end user (the default) or an agent of the company, who takes the chat; " +
+				"from_user_type (end_user or agent) says which when an agent's id is also the end user's. " +
 				"message.content is {\"text\": …} or a plain string; photo and video messages name an attached media_id."},
 			a.chatMessage),
 		handler(route{Method: "POST", Path: "chats/{id}/escalations", Summary: "Escalate a chat to a human agent", Scope: manage,
@@ -542,8 +543,12 @@ func (a *API) resumeChat(ctx context.Context, c *call, _ *noBody) (Chat, error) 
 
 // chatMessageBody is POST /chats/{id}/message.
 type chatMessageBody struct {
-	FromUserID flexInt      `json:"from_user_id"`
-	Message    *chatMessage `json:"message"`
+	FromUserID flexInt `json:"from_user_id"`
+	// FromUserType says which kind of user from_user_id is, end_user or
+	// agent (the two are numbered apart and may share a number); without
+	// it, the chat's end user's id is the end user and any other an agent.
+	FromUserType string       `json:"from_user_type" limit:"16"`
+	Message      *chatMessage `json:"message"`
 }
 
 type chatMessage struct {
@@ -628,7 +633,23 @@ func (a *API) chatMessage(ctx context.Context, c *call, in *chatMessageBody) (Ch
 	}
 	var from *int64
 	sender := "end_user"
-	if in.FromUserID.Set && in.FromUserID.Value != cv.EndUser.ID {
+	asAgent := in.FromUserID.Set && in.FromUserID.Value != cv.EndUser.ID
+	switch in.FromUserType {
+	case "":
+	case "agent":
+		asAgent = in.FromUserID.Set
+		if !asAgent {
+			return ChatMessageOut{}, badRequest("from_user_id is required")
+		}
+	case "end_user":
+		if in.FromUserID.Set && in.FromUserID.Value != cv.EndUser.ID {
+			return ChatMessageOut{}, badRequest("from_user_id " + strconv.FormatInt(in.FromUserID.Value, 10) + " is not the chat's end user")
+		}
+		asAgent = false
+	default:
+		return ChatMessageOut{}, badRequest("from_user_type must be end_user or agent")
+	}
+	if asAgent {
 		u, err := a.opt.Store.User(ctx, c.tenantID(), in.FromUserID.Value)
 		if switchboard.ErrorCode(err) == switchboard.CodeNotFound || (err == nil && u.DeactivatedAt != nil) {
 			return ChatMessageOut{}, badRequest("from_user_id " + strconv.FormatInt(in.FromUserID.Value, 10) + " is not found")
