@@ -110,6 +110,9 @@ var writers = map[string][]string{
 	// Webhook failures: recorded, retriggered and settled each with its
 	// webhook_failure.* event.
 	"recordFailure": nil, "settleRetrigger": nil, "RetriggerWebhookFailure": nil,
+	// Conversation escalations (UJET chats): each write appends its
+	// conversation.escalat* event.
+	"CreateEscalation": nil, "UpdateEscalationFunc": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a
