@@ -667,6 +667,10 @@ func (a *API) chatMessage(ctx context.Context, c *call, in *chatMessageBody) (Ch
 		return ChatMessageOut{}, badRequest(textEnded)
 	case switchboard.ErrorCode(err) == switchboard.CodeForbidden:
 		return ChatMessageOut{}, badRequest("Chat is assigned to another agent")
+	case switchboard.ErrorCode(err) == switchboard.CodeConflict && m.AgentID != nil:
+		// The agent cannot take the chat now: not signed in, or every chat
+		// slot of theirs taken.
+		return ChatMessageOut{}, badRequest("Agent is not available to take this chat")
 	case err != nil:
 		return ChatMessageOut{}, err
 	}
