@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/httpapi"
 )
 
 // UploadTTL is how long an upload URL is good, as UJET's are.
@@ -47,12 +48,13 @@ func (a *API) chatMediaRoutes() []route {
 	return []route{
 		handler(route{Method: "POST", Path: "chats/{id}/photos/upload", Summary: "Get a presigned upload URL for a photo (JPEG, at most 2 MB)",
 			Scope: manage, Doc: "Answers url and fields: POST a multipart form with every field, then the file as \"file\", " +
-				"to url within 5 minutes; then attach it with POST /chats/{id}/photos and s3_path = fields.key."},
+				"to url within 5 minutes; then attach it with POST /chats/{id}/photos and s3_path = fields.key. " +
+				"Idempotency-Key is not honoured: the token is a credential, never kept in clear.", Replay: httpapi.ReplayOff},
 			func(ctx context.Context, c *call, _ *noBody) (PresignedUpload, error) {
 				return a.presign(ctx, c, switchboard.KindPhoto)
 			}),
 		handler(route{Method: "POST", Path: "chats/{id}/videos/upload", Summary: "Get a presigned upload URL for a video (MP4, at most 20 MB)",
-			Scope: manage}, func(ctx context.Context, c *call, _ *noBody) (PresignedUpload, error) {
+			Scope: manage, Replay: httpapi.ReplayOff}, func(ctx context.Context, c *call, _ *noBody) (PresignedUpload, error) {
 			return a.presign(ctx, c, switchboard.KindVideo)
 		}),
 		rawHandler(route{Method: "POST", Path: uploadPath, Summary: "The upload target of presigned chat media uploads",
@@ -254,9 +256,11 @@ type photoRef struct {
 
 // attachVideoBody is POST /chats/{id}/videos.
 type attachVideoBody struct {
-	Video *struct {
-		S3Path string `json:"s3_path" limit:"500"`
-	} `json:"video"`
+	Video *videoRef `json:"video"`
+}
+
+type videoRef struct {
+	S3Path string `json:"s3_path" limit:"500"`
 }
 
 // maxPhotos bounds one attach.

@@ -141,3 +141,33 @@ func TestChatMediaUploads(t *testing.T) {
 		t.Errorf("unknown media: %d", a.status)
 	}
 }
+
+// The dialect's document builds with the chat routes, the upload target
+// public and the presigned-upload routes not replayed.
+func TestChatRoutesDocumented(t *testing.T) {
+	w := newChatWorld(t)
+	res, err := http.Get(w.url + "/apps/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("openapi: %d %.300s", res.StatusCode, b)
+	}
+	for _, p := range []string{"/apps/api/v1/sms", "/apps/api/v1/chats/{id}/escalations/{escalation_id}", "/apps/api/v1/chat_uploads",
+		"/apps/api/v1/chats/{id}/media/{media_id}", "/apps/api/v1/chats/{id}/custom_data"} {
+		if !strings.Contains(string(b), `"`+p+`"`) {
+			t.Errorf("openapi lacks %s", p)
+		}
+	}
+	api := New(Options{Store: w.store})
+	for _, r := range api.Routes() {
+		if r.Path == "/apps/api/v1/openapi.json" {
+			continue
+		}
+		if r.Public != (r.Path == "/apps/api/v1/chat_uploads") {
+			t.Errorf("%s %s public=%v", r.Method, r.Path, r.Public)
+		}
+	}
+}
