@@ -144,7 +144,12 @@ type people map[int64]person
 // peopleOf reads the users of c from the store; users it no longer knows
 // are left out (and shown by id alone).
 func (a *API) peopleOf(ctx context.Context, c *switchboard.Conversation) (people, error) {
-	out := people{}
+	return a.morePeople(ctx, people{}, c)
+}
+
+// morePeople adds the users of c that out lacks (a list's chats share
+// their agents).
+func (a *API) morePeople(ctx context.Context, out people, c *switchboard.Conversation) (people, error) {
 	ids := []int64{}
 	if c.AgentID != nil {
 		ids = append(ids, *c.AgentID)

@@ -371,8 +371,9 @@ func (a *API) listChats(w http.ResponseWriter, c *call) {
 		return
 	}
 	out := make([]Chat, 0, len(res.Items))
+	who := people{}
 	for i := range res.Items {
-		who, err := a.peopleOf(ctx, &res.Items[i])
+		who, err = a.morePeople(ctx, who, &res.Items[i])
 		if err != nil {
 			fail(err)
 			return
@@ -481,6 +482,17 @@ func (a *API) deflect(ctx context.Context, svc switchboard.Conversations, cv *sw
 			return err
 		}
 		esc = &e
+	} else {
+		list, err := a.opt.Store.Escalations(ctx, tenantID, cv.ID)
+		if err != nil {
+			return err
+		}
+		for i := len(list) - 1; i >= 0; i-- {
+			if list[i].Status == switchboard.EscalationPending {
+				esc = &list[i]
+				break
+			}
+		}
 	}
 	if cv.Status.Ended() {
 		return badRequest(textEnded)

@@ -265,6 +265,19 @@ func TestChatEscalationsAndResume(t *testing.T) {
 	if e, _ := w.store.Escalation(ctx, w.tenant.ID, escs[0].ID); e.Status != switchboard.EscalationDeflected || e.DeflectionChannel != "email" {
 		t.Errorf("escalation after email: %+v", e)
 	}
+	// Without escalation_id the chat's pending escalation takes the choice.
+	third, err := w.store.UpsertEndUser(ctx, w.tenant.ID, switchboard.EndUser{Identifier: "user-44"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = w.ok(t, http.StatusOK, "POST", "chats", map[string]any{"chat": map[string]any{"menu_id": queueMenuID(w.chatQueue.ID), "end_user_id": third.ID}})
+	var c3 Chat
+	a.decode(t, &c3)
+	w.ok(t, http.StatusOK, "PATCH", "chats/"+itoa(c3.ID), `{"chat": {"deflection_channel": "external_link"}}`)
+	if escs, _ := w.store.Escalations(ctx, w.tenant.ID, c3.ID); len(escs) != 1 || escs[0].DeflectionChannel != "external_link" ||
+		escs[0].Status != switchboard.EscalationDeflected {
+		t.Errorf("pending escalation after external_link: %+v", escs)
+	}
 	if a := w.call(t, "PATCH", "chats/"+itoa(c.ID), `{"chat": {"deflection_channel": "pigeon"}}`); a.status != 400 || a.message(t) != "valid deflection channel needs to be provided" {
 		t.Errorf("unknown channel: %d %s", a.status, a.body)
 	}
