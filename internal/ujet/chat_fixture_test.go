@@ -34,6 +34,7 @@ type chatWorld struct {
 	conv    *conversation.Service
 	eng     *engine.Engine
 	carrier *sms.Sim
+	api     *API
 	url     string
 	// skew moves the dialect's clock ahead (nanoseconds).
 	skew atomic.Int64
@@ -71,6 +72,7 @@ func newChatWorld(t *testing.T) *chatWorld {
 	})
 	api := New(Options{Store: w.store, Auth: httpapi.NewAuthenticator(w.store, time.Second, log), Conversations: w.conv,
 		PublicURL: "http://ujet.test", Log: log, Now: func() time.Time { return time.Now().Add(time.Duration(w.skew.Load())) }})
+	w.api = api
 	obs := &httpapi.Observer{Log: log, MaxBody: 64 << 10}
 	srv := httptest.NewServer(obs.Wrap(Name, api, WriteError(log)))
 	t.Cleanup(srv.Close)

@@ -107,6 +107,11 @@ func TestChatMediaUploads(t *testing.T) {
 	if !strings.Contains(string(a.body), `"media_id":`+itoa(attached[0].MediaID)) {
 		t.Errorf("photo message %s", a.body)
 	}
+	// The seed's form: media_id beside content.
+	a = w.ok(t, http.StatusOK, "POST", chat+"/message", `{ "from_user_id": "`+itoa(w.endUser.ID)+`", "message": { "type": "photo", "content": "look", "media_id": "`+itoa(attached[0].MediaID)+`" } }`)
+	if !strings.Contains(string(a.body), `"content":{"text":"look","media_id":`+itoa(attached[0].MediaID)+`}`) {
+		t.Errorf("seed-form photo message %s", a.body)
+	}
 
 	// A video: MP4, attached as one object; an expired URL is refused.
 	a = w.ok(t, http.StatusOK, "POST", chat+"/videos/upload", nil)
