@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -209,6 +210,44 @@ func TestUJETChatsEndToEnd(t *testing.T) {
 				"message": map[string]any{"type": "text", "content": "On its way"}}); status != 200 {
 				t.Fatalf("agent message: %d %s", status, body)
 			}
+			// A photo through its presigned upload, posted to this server
+			// without credentials, then attached and downloaded.
+			status, body = u.do("POST", path+"/photos/upload", nil)
+			var up struct {
+				URL    string            `json:"url"`
+				Fields map[string]string `json:"fields"`
+			}
+			if json.Unmarshal(body, &up); status != 200 || !strings.HasSuffix(up.URL, "/apps/api/v1/chat_uploads") {
+				t.Fatalf("presigned upload: %d %s", status, body)
+			}
+			var form bytes.Buffer
+			mw := multipart.NewWriter(&form)
+			for k, v := range up.Fields {
+				mw.WriteField(k, v)
+			}
+			fw, _ := mw.CreateFormFile("file", "parcel.jpg")
+			photo := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte{7}, 300<<10)...)
+			fw.Write(photo)
+			mw.Close()
+			res, err := http.Post(base+"/apps/api/v1/chat_uploads", mw.FormDataContentType(), &form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusNoContent {
+				t.Fatalf("upload: %d", res.StatusCode)
+			}
+			status, body = u.do("POST", path+"/photos", map[string]any{"photo": []any{map[string]any{"s3_path": up.Fields["key"], "photo_type": "photo"}}})
+			var media []struct {
+				MediaID int64 `json:"media_id"`
+			}
+			if json.Unmarshal(body, &media); status != 200 || len(media) != 1 {
+				t.Fatalf("attach: %d %s", status, body)
+			}
+			if status, got := u.do("GET", path+"/media/"+strconv.FormatInt(media[0].MediaID, 10), nil); status != 200 || !bytes.Equal(got, photo) {
+				t.Errorf("download: %d, %d bytes of %d", status, len(got), len(photo))
+			}
+
 			status, body = u.do("GET", path, nil)
 			if status != 200 || !strings.Contains(string(body), `"status":"assigned"`) || !strings.Contains(string(body), `"name":"Jane Doe"`) {
 				t.Errorf("chat held by the agent: %d %s", status, body)
