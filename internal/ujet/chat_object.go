@@ -365,7 +365,7 @@ func failReason(c *switchboard.Conversation) string {
 	return "nothing"
 }
 
-// seconds rounds a duration in seconds to whole seconds.
+// wholeSeconds rounds a duration in seconds to whole seconds, never below 0.
 func wholeSeconds(s float64) int {
 	if s < 0 {
 		return 0

@@ -439,13 +439,12 @@ func (a *API) updateChat(ctx context.Context, c *call, in *updateChatBody) (Chat
 		}
 		by := switchboard.SideEndUser
 		if in.FinishedByUserID.Set && in.FinishedByUserID.Value != cv.EndUser.ID {
-			u, err := a.opt.Store.User(ctx, tenantID, in.FinishedByUserID.Value)
+			_, err := a.opt.Store.User(ctx, tenantID, in.FinishedByUserID.Value)
 			if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
 				return Chat{}, badRequest("finished_by_user_id " + strconv.FormatInt(in.FinishedByUserID.Value, 10) + " is not found")
 			} else if err != nil {
 				return Chat{}, err
 			}
-			_ = u
 			by = switchboard.SideAgent
 		}
 		if _, err := svc.Finish(ctx, tenantID, cv.ID, by, ""); err != nil {
