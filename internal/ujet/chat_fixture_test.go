@@ -50,7 +50,7 @@ type chatWorld struct {
 
 const webSecret = "company-secret"
 
-func newChatWorld(t *testing.T) *chatWorld {
+func newChatWorld(t testing.TB) *chatWorld {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
