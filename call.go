@@ -299,6 +299,9 @@ type QueueLive struct {
 	ChatEstimatedWait  float64 `json:"chat_estimated_wait_seconds"`
 	ChatAverageHandle  float64 `json:"chat_average_handle_seconds"`
 	AgentsChatCapacity int     `json:"agents_chat_capacity"` // free chat slots of members who may take chats now
+	// AgentsChatAvailable counts the members who may be offered a
+	// conversation now (a free chat slot): a chat queue's available agents.
+	AgentsChatAvailable int `json:"agents_chat_available"`
 }
 
 // CallSource is the outside system that started a call (a CRM's click-to-call).

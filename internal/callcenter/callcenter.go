@@ -112,6 +112,11 @@ type Service struct {
 
 	mu         sync.Mutex
 	userTenant map[int64]int64 // user id → tenant id
+
+	// slots serializes the callback-slot check with the scheduling it
+	// admits (Schedule), so that two requests cannot both take a period's
+	// last slot; one node at most runs call control.
+	slots sync.Mutex
 }
 
 var _ switchboard.CallService = (*Service)(nil)

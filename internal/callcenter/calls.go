@@ -3,8 +3,10 @@ package callcenter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"switchboard"
 	"switchboard/internal/engine"
@@ -218,6 +220,11 @@ func (s *Service) Schedule(ctx context.Context, tenantID int64, r switchboard.Sc
 	}
 	at := r.At.UTC()
 	q := r.QueueID
+	s.slots.Lock()
+	defer s.slots.Unlock()
+	if err := s.checkCallbackSlot(ctx, tenantID, q, at); err != nil {
+		return switchboard.Call{}, err
+	}
 	id, err := s.eng.Schedule(engine.Scheduled{Call: switchboard.Call{TenantID: tenantID, QueueID: &q, To: number, From: callerID,
 		ScheduledAt: &at, ParentID: r.ParentID}})
 	if errors.Is(err, engine.ErrNoCallID) {
@@ -227,6 +234,42 @@ func (s *Service) Schedule(ctx context.Context, tenantID int64, r switchboard.Sc
 		return switchboard.Call{}, invalid(msg, "queue_id", err.Error())
 	}
 	return s.recorded(ctx, tenantID, id)
+}
+
+// checkCallbackSlot refuses a callback at into a queue whose callback period
+// holding at is full (Queue.CallbackSlotCapacity; 0 is no limit), counting
+// the callbacks the store holds as scheduled (the engine's callbacks made
+// for callers who found the queue full are counted, never refused). s.slots
+// is held. An unknown
+// queue passes, for the engine to refuse.
+func (s *Service) checkCallbackSlot(ctx context.Context, tenantID, queueID int64, at time.Time) error {
+	q, err := s.store.Queue(ctx, tenantID, queueID)
+	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if q.CallbackSlotCapacity <= 0 {
+		return nil
+	}
+	// The engine's latest changes (callbacks scheduled or dialled) must be
+	// in the store before it is counted.
+	if err := s.sync(ctx); err != nil {
+		return err
+	}
+	start, end := q.CallbackPeriod(at)
+	taken, err := s.store.ScheduledCallbacks(ctx, tenantID, queueID, start, end)
+	if err != nil {
+		return err
+	}
+	if len(taken) >= q.CallbackSlotCapacity {
+		loc := q.CallbackLocation()
+		return invalid("cannot schedule the call", "scheduled_at", fmt.Sprintf(
+			"the callback period %s %s-%s of the queue is full (%d of %d slots taken)", start.In(loc).Format(time.DateOnly),
+			start.In(loc).Format("15:04"), end.In(loc).Format("15:04"), len(taken), q.CallbackSlotCapacity))
+	}
+	return nil
 }
 
 func engineScheduled(c switchboard.Call) engine.Scheduled { return engine.Scheduled{Call: c} }

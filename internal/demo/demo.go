@@ -66,7 +66,7 @@ var (
 		{"voiso", "/api/v4", "Authorization: Bearer %s", true},
 		{"voxloud", "/api/v1", "Voverc-Auth: %s", true},
 		{"voice360", "/v3/voice/{account_id}", "X-API-Key: %s", true},
-		{"ujet", "/apps/api/v1", "Authorization: Basic %s", false},
+		{"ujet", "/apps/api/v1", "Authorization: Basic %s", true},
 	}
 )
 

@@ -43,7 +43,9 @@ func (d *Center) Print(w io.Writer, base, adminToken string) {
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n", key)
 	fmt.Fprintf(w, "       -d '{\"email\":\"new.agent@demo.example\",\"first_name\":\"New\",\"last_name\":\"Agent\",\"extension\":\"1099\"}' %s/v1/users\n", base)
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/metrics\n", key, base)
-	fmt.Fprintf(w, "  curl -s %s/v1/openapi.json | head\n\n", base)
+	fmt.Fprintf(w, "  curl -s %s/v1/openapi.json | head\n", base)
+	fmt.Fprintf(w, "  curl -s -u '%s:%s' '%s/apps/api/v1/calls?per=3'   # UJET: the slug as user, the key as password\n\n",
+		d.tenant.Slug, d.keys["ujet"], base)
 }
 
 // Call is one simulated inbound call of the demo traffic.

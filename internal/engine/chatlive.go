@@ -45,6 +45,9 @@ func (e *Engine) chatLive(q *queueRT, l *switchboard.QueueLive) {
 		}
 		capacity += a.chat.max
 		l.AgentsChatCapacity += e.chatSlots(a)
+		if e.chatSlots(a) > 0 {
+			l.AgentsChatAvailable++
+		}
 	}
 	for _, c := range e.chats {
 		if c.q == q && c.agent != nil && !c.wrapping {

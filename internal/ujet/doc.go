@@ -79,5 +79,38 @@
 //	GET  /menu, /menu/{id}; aliases /menus, /menus/{id}   Manager API names
 //	POST /pds/calls                                       inferred (the seed's PDS body)
 //
-// The sections each file adds below record the rest of its choices.
+// The sections below record the rest of the choices.
+//
+// # Wait times, queue statuses and menus
+//
+// EWT is whole seconds from the engine's live state (CallService.QueueLive),
+// capped at 18000 (UJET's example for a queue no agent serves), which is also
+// what a queue with nobody signed in shows. A voice queue serves voice_call,
+// a chat queue chat, and a voice queue shown as mobile_menu or web_menu both
+// (UJET's mobile menu example carries both keys); only served channels'
+// keys appear. /wait_times lists the queue nodes of the tree or subtree (an
+// IVR menu has no wait of its own); /queues/status only leaf queues.
+// logged_in_agents are members signed in; available_agents members free now
+// (for chat: with a free chat slot); breakthrough_agents members ringing or
+// talking who are still offered calls because the queue rings agents in use
+// (RingInUse), 0 otherwise and for chat.
+//
+// Operation statuses send after_hour (the example's key) and after_hours
+// (the prose's) with one value, from Queue.Hours. overcapacity is true when
+// MaxLength interactions already wait, or when nobody is signed in and the
+// queue does not let callers join empty: exactly what the engine refuses for
+// calls. An IVR menu is after hours or over capacity only when every queue
+// under it is. channel_type takes call or chat (voice_call is read as call).
+//
+// Queue status callback periods are CallbackSlotMinutes long (15 by
+// default) from midnight in the hours' time zone, listed only while the
+// queue is open; scheduled_calls counts the callbacks waiting in the period
+// and max_slots is CallbackSlotCapacity (0: no limit), which
+// CallService.Schedule enforces. scheduled_callback_ewt is the seconds to
+// the first shown period with room (0 when the current one has, 18000 when
+// none does). Ours beside UJET's keys: after_hour, always_open, time_zone,
+// hours_of_operation [{day, start_time, end_time}] and holidays [{date
+// "20261225", name, closed, start_time, end_time}]. The menu object's deleted
+// and hidden are false (the core has neither state); it adds materialized_path,
+// lang and channels.
 package ujet
