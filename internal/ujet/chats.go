@@ -260,6 +260,9 @@ func (a *API) startChat(ctx context.Context, c *call, in *startChatBody) (Chat, 
 	if err != nil {
 		return Chat{}, err
 	}
+	if !node.Queue.Hours.OpenAt(a.now()) {
+		return Chat{}, badRequest(textAfterHoursChat)
+	}
 	lang := body.Lang
 	if lang == "" {
 		lang = node.langOf()
@@ -403,8 +406,13 @@ type chatUpdate struct {
 	EscalationID      flexInt `json:"escalation_id"`
 }
 
-// textEnded is UJET's refusal of an action on an ended chat.
-const textEnded = "Chat is already ended"
+// textEnded is UJET's refusal of an action on an ended chat;
+// textAfterHoursChat its refusal of a chat its menu's hours close (worded
+// as its refusal of calls).
+const (
+	textEnded          = "Chat is already ended"
+	textAfterHoursChat = "Menu is in 'after hours' state, can't accept incoming chats"
+)
 
 func (a *API) updateChat(ctx context.Context, c *call, in *updateChatBody) (Chat, error) {
 	svc, cv, err := a.chat(ctx, c)
@@ -539,8 +547,8 @@ func (a *API) resumeChat(ctx context.Context, c *call, _ *noBody) (Chat, error) 
 		if err != nil {
 			return Chat{}, err
 		}
-		if q.Hours != nil && !q.Hours.OpenAt(a.now()) {
-			return Chat{}, badRequest("Menu is in 'after hours' state, can't resume the chat")
+		if !q.Hours.OpenAt(a.now()) {
+			return Chat{}, badRequest(textAfterHoursChat)
 		}
 	}
 	cv, err = svc.Resume(ctx, c.tenantID(), cv.ID)

@@ -185,10 +185,38 @@ func TestChatStartErrors(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 %q", tc.name, a.status, a.body, tc.want)
 		}
 	}
-	w.startChat(t)
+	c := w.startChat(t)
 	if a := w.call(t, "POST", "chats", map[string]any{"chat": map[string]any{"menu_id": queueMenuID(w.chatQueue.ID), "end_user_id": w.endUser.ID}}); a.status != 400 ||
 		a.message(t) != "End user is already in an active chat" {
 		t.Errorf("second chat of the end user: %d %s", a.status, a.body)
+	}
+
+	// After hours (a holiday today, closed all day): no new chat, no
+	// resume of a dismissed one.
+	ctx := context.Background()
+	w.ok(t, http.StatusOK, "POST", "chats/"+itoa(c.ID)+"/message", map[string]any{"from_user_id": w.agent.ID, "from_user_type": "agent",
+		"message": map[string]any{"type": "text", "content": "one moment"}})
+	if _, err := w.conv.Dismiss(ctx, w.tenant.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	if _, err := w.store.UpdateQueueFunc(ctx, w.tenant.ID, w.chatQueue.ID, func(q *switchboard.Queue) error {
+		q.Hours = &switchboard.OperatingHours{Weekly: []switchboard.OpenRange{{Day: int(time.Now().UTC().Weekday()), Open: "00:00", Close: "24:00"}},
+			Holidays: []switchboard.Holiday{{Date: today, Name: "Closed"}}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := w.store.UpsertEndUser(ctx, w.tenant.ID, switchboard.EndUser{Identifier: "user-99"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := w.call(t, "POST", "chats", map[string]any{"chat": map[string]any{"menu_id": queueMenuID(w.chatQueue.ID), "end_user_id": other.ID}}); a.status != 400 ||
+		a.message(t) != textAfterHoursChat {
+		t.Errorf("chat after hours: %d %s", a.status, a.body)
+	}
+	if a := w.call(t, "PATCH", "chats/"+itoa(c.ID)+"/resume", nil); a.status != 400 || a.message(t) != textAfterHoursChat {
+		t.Errorf("resume after hours: %d %s", a.status, a.body)
 	}
 }
 
