@@ -30,7 +30,10 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 	"webhook_failures",
 	// Phonebooks and queue-settings versions (issue 17, P7): every write
 	// appends its phonebook*.* or queue_settings.* event.
-	"phonebooks", "phonebook_entries", "queue_settings_versions"}
+	"phonebooks", "phonebook_entries", "queue_settings_versions",
+	// UJET chats (issue 17): every escalation write appends its
+	// conversation.escalat* event.
+	"conversation_escalations"}
 
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
@@ -116,6 +119,9 @@ var writers = map[string][]string{
 	"createPhonebook": nil, "UpdatePhonebookFunc": nil, "DeletePhonebook": nil, "UpdatePhonebookEntryFunc": nil,
 	"ReplacePhonebookEntries": nil, "insertEntry": {"CreatePhonebookEntry", "ReplacePhonebookEntries"},
 	"SaveQueueSettingsVersion": nil,
+	// Conversation escalations (UJET chats): each write appends its
+	// conversation.escalat* event.
+	"CreateEscalation": nil, "UpdateEscalationFunc": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a

@@ -194,6 +194,8 @@ func pathID(c *call, name string) (int64, error) {
 // digits (the seed's menu_id is "String / Integer", its Postman bodies quote
 // ids). Null and "" leave it unset.
 type flexInt struct {
+	// The fields are the decoded value, not JSON keys (the kit's range
+	// check skips them: the value is an id).
 	Set   bool  `json:"-"`
 	Value int64 `json:"-"`
 }

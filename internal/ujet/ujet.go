@@ -82,6 +82,12 @@ type route struct {
 	Doc string
 	// MaxBody raises the body limit (uploads); 0 keeps the server's.
 	MaxBody int64
+	// Public routes take no credentials and no Scope: the request carries
+	// its own proof (the chat media upload target's token).
+	Public bool
+	// Replay overrides the Idempotency-Key default (on for POST): off
+	// where the answer is a credential that must not be kept in clear.
+	Replay httpapi.Replay
 	// register adds the route to the table; handler builds it.
 	register func(a *API, e *httpapi.Endpoint[route])
 }
@@ -91,7 +97,7 @@ type param struct{ Name, Type, Doc string }
 // endpoint is rt as the table keeps it.
 func (rt route) endpoint() *httpapi.Endpoint[route] {
 	e := &httpapi.Endpoint[route]{Route: httpapi.Route{Method: rt.Method, Path: prefix + strings.TrimPrefix(rt.Path, "/"),
-		Scope: rt.Scope, TenantKeys: true}, Summary: rt.Summary, Doc: rt.Doc, Status: rt.Status, MaxBody: rt.MaxBody, X: rt}
+		Scope: rt.Scope, TenantKeys: !rt.Public, Public: rt.Public}, Summary: rt.Summary, Doc: rt.Doc, Status: rt.Status, MaxBody: rt.MaxBody, Replay: rt.Replay, X: rt}
 	for _, q := range rt.Query {
 		e.Query = append(e.Query, httpapi.Param(q))
 	}
@@ -178,6 +184,9 @@ func (a *API) now() time.Time { return a.opt.Now() }
 // tokens belong to the company: a user key is refused.
 func (a *API) admit(w http.ResponseWriter, r *http.Request, e *httpapi.Endpoint[route]) (*call, error) {
 	c := &call{r: r, w: w}
+	if e.Public {
+		return c, nil
+	}
 	p, err := a.opt.Auth.Authenticate(r)
 	if err != nil {
 		return c, err

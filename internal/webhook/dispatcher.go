@@ -144,6 +144,19 @@ type OrderedRenderer interface {
 	Ordered() bool
 }
 
+// SigningRenderer is a Renderer whose dialect signs its deliveries its own
+// way (UJET's X-Signature and X-Signature-Timestamp): the dispatcher sends
+// the headers it returns in place of the Standard Webhooks ones
+// (webhook-id, webhook-timestamp, webhook-signature). Renderers that do not
+// implement it keep those, byte for byte.
+type SigningRenderer interface {
+	Renderer
+	// SignatureHeaders signs body, sent at now, with the subscription's
+	// secrets as its receiver holds them: the current one first, then the
+	// previous one while it is still valid after a rotation.
+	SignatureHeaders(secrets []string, now time.Time, body []byte) (http.Header, error)
+}
+
 // ErrSkip tells the dispatcher that a subscription does not take an event.
 var ErrSkip = errors.New("the subscription does not take this event")
 

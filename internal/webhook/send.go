@@ -201,7 +201,14 @@ func (d *Dispatcher) attempt(ctx context.Context, c *claim, body []byte, err err
 		},
 	})
 	msgID, ts := MessageID(c.Delivery.ID), now.Unix()
-	sig, err := c.signer.sign(msgID, now, body)
+	var sig string
+	own, ownSigns := d.opt.Renderers[c.Webhook.Dialect].(SigningRenderer)
+	var ownHeaders http.Header
+	if ownSigns {
+		ownHeaders, err = own.SignatureHeaders(c.signer.secrets(now), now, body)
+	} else {
+		sig, err = c.signer.sign(msgID, now, body)
+	}
 	if err != nil {
 		return 0, 0, "", err
 	}
@@ -233,9 +240,15 @@ func (d *Dispatcher) attempt(ctx context.Context, c *claim, body []byte, err err
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("User-Agent", "Switchboard-Webhooks/1")
-	req.Header.Set("webhook-id", msgID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
+	if ownSigns {
+		for k, v := range ownHeaders {
+			req.Header[http.CanonicalHeaderKey(k)] = v
+		}
+	} else {
+		req.Header.Set("webhook-id", msgID)
+		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+		req.Header.Set("webhook-signature", sig)
+	}
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, 0, "", err

@@ -62,16 +62,29 @@ type signer struct {
 	current, previous []byte
 	expires           time.Time
 	err               error
+	// raw are the secrets as the subscriber holds them, for a dialect's
+	// own signature (SigningRenderer).
+	raw []string
 }
 
 func newSigner(w switchboard.Webhook) *signer {
-	s := &signer{}
+	s := &signer{raw: []string{w.Secret}}
 	s.current, s.err = decodeSecret(w.Secret)
 	if s.err == nil && w.PreviousSecret != "" && w.PreviousSecretExpiresAt != nil {
 		s.expires = *w.PreviousSecretExpiresAt
 		s.previous, s.err = decodeSecret(w.PreviousSecret)
+		s.raw = append(s.raw, w.PreviousSecret)
 	}
 	return s
+}
+
+// secrets are the secrets that sign an attempt at now, as the subscriber
+// holds them: the current one, and the previous one while still valid.
+func (s *signer) secrets(now time.Time) []string {
+	if len(s.raw) > 1 && !now.Before(s.expires) {
+		return s.raw[:1]
+	}
+	return s.raw
 }
 
 func (s *signer) sign(msgID string, now time.Time, body []byte) (string, error) {
