@@ -15,7 +15,7 @@ func TestWebhookDialectIsRegistered(t *testing.T) {
 	c := client{t: t, base: base, key: key}
 	status, body := c.do("POST", "/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook", "dialect": "nosuch"})
 	fields, _ := body["error"].(map[string]any)["fields"].(map[string]any)
-	if status != 422 || fields["dialect"] != "must be one of native, voxloud, voice360, voiso" {
+	if status != 422 || fields["dialect"] != "must be one of native, voxloud, voice360, voiso, ujet" {
 		t.Errorf("unknown dialect: %d %v, want 422 naming the registered dialects", status, body)
 	}
 	for _, d := range []map[string]any{{"dialect": "native"}, {"dialect": "voice360", "event_types": []string{"CALL_ENDED"}}} {
