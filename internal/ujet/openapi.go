@@ -43,11 +43,21 @@ func (a *API) buildSpec() openapi.Object {
 			return openapi.Object{"type": "integer"}
 		},
 		Operation: func(e *httpapi.Endpoint[route], op openapi.Object) {
-			op["security"] = []openapi.Object{{"basic": []string{}}}
 			ok := openapi.Object{"description": http.StatusText(e.Status)}
 			if e.Result != nil {
 				ok["content"] = httpapi.JSONContent(s.Of(e.Result, false))
 			}
+			if e.Public {
+				// The request proves itself (an upload's token): no key.
+				op["security"] = []openapi.Object{}
+				op["responses"] = openapi.Object{strconv.Itoa(e.Status): ok,
+					"400":     errResp("the form is missing a part or a field is invalid"),
+					"403":     errResp("the token has expired, was used, or is not genuine"),
+					"413":     errResp("the file exceeds the size the upload URL allows"),
+					"default": errResp("Internal Server Error, Service Unavailable")}
+				return
+			}
+			op["security"] = []openapi.Object{{"basic": []string{}}}
 			op["responses"] = openapi.Object{strconv.Itoa(e.Status): ok,
 				"400":     errResp("a parameter is missing or invalid; the message says which"),
 				"401":     errResp("no credential, or a wrong slug, key, or a revoked key"),
