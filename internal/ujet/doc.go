@@ -112,5 +112,69 @@
 // hours_of_operation [{day, start_time, end_time}] and holidays [{date
 // "20261225", name, closed, start_time, end_time}]. The menu object's deleted
 // and hidden are false (the core has neither state); it adds materialized_path,
-// lang and channels.
+// lang and channels.//
+// # Chats and SMS
+//
+// A chat is a core conversation and has its id. POST /chats starts a web
+// chat in a chat queue's menu ("Only chat menu IDs are permitted"), for an
+// existing end user, in a language checkLang accepts (the queue's by
+// default); one open chat per end user ("End user is already in an active
+// chat"). context.value (or context) becomes the unsigned context; a
+// transcript's end-user lines are inbound, the rest outbound. Statuses:
+// queued; assigned and in_progress are assigned; dismissed; deflected;
+// finished and abandoned are finished. virtual_agent is null and timeout_at
+// null (the core runs neither). from_user_id is the end user when it is the
+// chat's end user's id, else an agent (from_user_type settles a clash); an
+// agent writing takes the chat. Signed custom data verifies with the HS256
+// secret of the tenant's web-chat channel profile; reserved_* fields set the
+// customer flags.
+//
+// Escalations are stored (conversation_escalations): POST …/escalations on a
+// queue over capacity (MaxLength chats waiting) without force_escalate is an
+// over_capacity escalation, pending; otherwise a virtual_agent escalation,
+// escalated (a dismissed chat resumes). human_agent keeps waiting (only on
+// over_capacity), email and external_link end the chat deflected. The
+// escalation object's keys are ours: id, chat_id, reason, escalation_type,
+// status, deflection_channel, force_escalate, created_at, updated_at.
+//
+// Photo and video uploads are presigned to this server: POST /chat_uploads
+// (public; the form's token is the proof) takes JPEG up to 2 MB or MP4 up to
+// 20 MB within 5 minutes, once; the key is the s3_path attach takes. Each
+// attachment is one end-user message, attached idempotently.
+//
+// POST /sms answers 200 with the SMS chat object in status queued (the spec's
+// example shows selecting; ours waits in its queue from the start). "SMS is
+// not enabled": no number of the tenant takes SMS; "Outbound SMS is not
+// enabled": the outbound number does not; "Non-US phone number not allowed":
+// a +1 outbound number texting outside +1; an opted-out number is "Outbound
+// SMS failed. Consumer has opted out of SMS." (ours). Its queue is the
+// number's channel profile's, else the number's, else the agent's first.
+//
+// Chat webhooks (subscriptions with dialect "ujet" through the native API):
+// chat_created, chat_assigned, chat_connected, message_received,
+// escalation_created, escalation_updated, chat_deflected, chat_dismissed,
+// chat_ended, each {event_type, timestamp, chat_id, chat|message|escalation},
+// signed X-Signature: primary=<b64> secondary=<b64> with
+// X-Signature-Timestamp, each base64(HMAC-SHA256(secret, timestamp+body));
+// secondary only while a rotated-out secret still signs.
+//
+// # Contact lists and queue settings
+//
+// Contact lists are the core's phonebooks (not the dialer's lead lists):
+// list_type personal, favorite, global or custom, with entries {name,
+// company, email, phone_numbers [{label, number}], notes}. The global list
+// exists from the first read, an agent's personal and favorite ones from the
+// first read with user_id. The API writes custom lists and the entries of
+// global and custom ones; personal and favorite lists are read-only (400).
+//
+// Queue settings are a JSON snapshot (format switchboard.queue_settings/1)
+// of queues (every setting, hours, skills, members), IVR menus, number
+// routes, chat shortcuts and the global and custom contact lists, naming
+// objects by name or e-mail, never by id. export_audio_files=true is refused
+// (no ZIP is written; prompts stay names). Import and restore vet the whole
+// file first, save the state before as auto_saved, then create or update by
+// name (never delete), so a restore brings a deleted queue back (with a new
+// id) and re-links the menus, numbers and child queues that named it.
+// Version types: exported, imported, auto_saved, restored; restore finds a
+// version by revision, then id (latest also works).
 package ujet
