@@ -111,7 +111,7 @@
 // none does). Ours beside UJET's keys: after_hour, always_open, time_zone,
 // hours_of_operation [{day, start_time, end_time}] and holidays [{date
 // "20261225", name, closed, start_time, end_time}]. The menu object's deleted
-// and hidden are false (the core has neither state); it adds materialized_path,
+// is false and hidden "false" (the core has neither state); it adds materialized_path,
 // lang and channels.//
 // # Chats and SMS
 //

@@ -602,12 +602,13 @@ func (a *API) leafStatus(ctx context.Context, tenantID int64, tree *menuTree, n 
 // API's menu object), with the name path, the language, and the channels
 // it takes (the channel_type values wait times answer for it).
 type Menu struct {
-	ID               int64    `json:"id"`
-	Name             string   `json:"name"`
-	ParentID         *int64   `json:"parent_id"`
-	Position         int      `json:"position"`
-	Deleted          bool     `json:"deleted"`
-	Hidden           bool     `json:"hidden"`
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	ParentID *int64 `json:"parent_id"`
+	Position int    `json:"position"`
+	Deleted  bool   `json:"deleted"`
+	// Hidden is a string, as the seed types the menu's hidden ("false").
+	Hidden           string   `json:"hidden"`
 	MenuType         string   `json:"menu_type"`
 	OutputMsg        string   `json:"output_msg"`
 	MaterializedPath string   `json:"materialized_path"`
@@ -616,7 +617,7 @@ type Menu struct {
 }
 
 func queueMenuOf(t *menuTree, n *menuNode) Menu {
-	return Menu{ID: n.ID, Name: n.Name, ParentID: n.ParentID, Position: n.Position, MenuType: n.Type, OutputMsg: n.OutputMsg,
+	return Menu{ID: n.ID, Name: n.Name, ParentID: n.ParentID, Position: n.Position, Hidden: "false", MenuType: n.Type, OutputMsg: n.OutputMsg,
 		MaterializedPath: t.namePath(n.ID), Lang: n.langOf(), Channels: queueMenuChannels(n)}
 }
 

@@ -523,7 +523,7 @@ func TestQueuesMenus(t *testing.T) {
 		m := qsByMenu(got, func(m Menu) int64 { return m.ID })
 		if l := m[queueMenuID(w.laptop.ID)]; l.ParentID == nil || *l.ParentID != main || l.Position != 2 || l.MenuType != menuMobile ||
 			l.MaterializedPath != "Main / Laptop" || l.Lang != "en" || !slices.Equal(l.Channels, []string{wtVoice, wtChat}) ||
-			l.OutputMsg != "You selected Laptop." || l.Deleted || l.Hidden {
+			l.OutputMsg != "You selected Laptop." || l.Deleted || l.Hidden != "false" {
 			t.Fatalf("Laptop: %+v", l)
 		}
 		if r := m[main]; r.ParentID != nil || r.MenuType != menuIVR || r.OutputMsg != "welcome" || r.Name != "Main" {
@@ -532,7 +532,7 @@ func TestQueuesMenus(t *testing.T) {
 		var raw []map[string]any
 		json.Unmarshal(body, &raw)
 		qsSameShape(t, "menu", raw[0], qsObject(t, `{"id":1,"name":"Lock Star","parent_id":null,"position":1,"deleted":false,
-			"hidden":false,"menu_type":"ivr_menu","output_msg":"You selected Lock Star.","materialized_path":"Lock Star",
+			"hidden":"false","menu_type":"ivr_menu","output_msg":"You selected Lock Star.","materialized_path":"Lock Star",
 			"lang":"en","channels":["voice_call"]}`))
 
 		// Pages of two: Link names the next and last pages.

@@ -128,6 +128,11 @@ type (
 	noContent = httpapi.NoContent
 )
 
+// notFoundRoute is the message of a request no route serves: UJET answers
+// {"message":"Not Found"} naming neither the method nor the path (the
+// format's two verbs print nothing).
+const notFoundRoute = textNotFound + "%.0s%.0s"
+
 // prefix is where the dialect is served.
 const prefix = "/apps/api/v1/"
 
@@ -150,7 +155,7 @@ func New(opt Options) *API {
 	}
 	a := &API{opt: opt}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Decode: decode,
-		NotFound: "no endpoint %s %s; see /apps/api/v1/openapi.json", Idempotency: opt.Idempotency, Cache: opt.Cache}
+		NotFound: notFoundRoute, Idempotency: opt.Idempotency, Cache: opt.Cache}
 	for _, set := range a.routeSets() {
 		for _, rt := range set {
 			rt.register(a, rt.endpoint())
