@@ -219,7 +219,7 @@ func newUJETWorld(t *testing.T, args ...string) *ujetWorld {
 		"outbound_number": "+17608675309", "end_user_number": "+14155550123", "end_user_number2": "+14155550124",
 		"end_user_number3": "+14155550125", "end_user_identifier": "acme-customer-42", "campaign_id": campaign.ID,
 		"scheduled_at":   now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z"),
-		"dnc_expires_at": now.Add(30 * 24 * time.Hour).Format("2006-01-02") + " 00:00:00 UTC",
+		"dnc_expires_at": now.Add(30*24*time.Hour).Format("2006-01-02") + " 00:00:00 UTC",
 	} {
 		w.vars[k] = v
 	}
