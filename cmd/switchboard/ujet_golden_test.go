@@ -118,6 +118,14 @@ type ujetWorld struct {
 
 func newUJETWorld(t *testing.T, args ...string) *ujetWorld {
 	t.Helper()
+	return newUJETWorldLimited(t, false, args...)
+}
+
+// newUJETWorldLimited is newUJETWorld with the dialect's rate limit left as
+// args set it (the default when they do not) when limited, and off
+// otherwise, as every other test has it.
+func newUJETWorldLimited(t *testing.T, limited bool, args ...string) *ujetWorld {
+	t.Helper()
 	db := sqlstoretest.SQLiteURL(t)
 	w := &ujetWorld{t: t, slug: "acme", otherSlug: "other", secret: "acme-company-secret-0123456789abcdef", vars: map[string]any{}}
 	for _, slug := range []string{"acme", "other"} {
@@ -134,8 +142,11 @@ func newUJETWorld(t *testing.T, args ...string) *ujetWorld {
 			w.otherKey = strings.TrimSpace(key)
 		}
 	}
-	w.m, w.base, _ = startServer(t, append([]string{"--db", db, "--ujet-rate-limit", "0", "--rate-limit", "0",
-		"--webhook-allow-cidr", "127.0.0.0/8"}, args...)...)
+	flags := []string{"--db", db, "--rate-limit", "0", "--webhook-allow-cidr", "127.0.0.0/8"}
+	if !limited {
+		flags = append(flags, "--ujet-rate-limit", "0")
+	}
+	w.m, w.base, _ = startServer(t, append(flags, args...)...)
 	w.native = client{t: t, base: w.base, key: w.key}
 	w.routes = ujet.New(ujet.Options{Store: w.m.store}).Routes()
 	loaded := map[string]ujetShape{}
