@@ -16,6 +16,7 @@ import (
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
 	"switchboard/internal/sqlstore/sqlstoretest"
+	"switchboard/internal/ujet"
 	"switchboard/internal/voice360"
 	"switchboard/internal/voiso"
 	"switchboard/internal/voxloud"
@@ -29,6 +30,7 @@ var publicRoutes = []string{
 	"GET /api/v1/openapi.json",
 	"GET /v3/voice/openapi.json",
 	"GET /api/v4/openapi.json",
+	"GET /apps/api/v1/openapi.json",
 	"GET /v3/voice/{account_id}/public/availability",
 	"GET /v3/voice/{account_id}/public/queues",
 	"GET /v3/voice/{account_id}/public/availability/queues",
@@ -73,6 +75,12 @@ func accessDialects(store switchboard.Store) []accessDialect {
 		}},
 		{"voiso", voiso.New(voiso.Options{Store: store}).Routes(), "Authorization: Bearer ", func(status int, body []byte) bool {
 			return status == 403 && string(bytes.TrimSpace(body)) == `{"error":"Forbidden"}`
+		}},
+		// UJET's clients send HTTP Basic (TestUJETAuthMatrix walks it);
+		// a bearer key works there too.
+		{"ujet", ujet.New(ujet.Options{Store: store}).Routes(), "Authorization: Bearer ", func(status int, body []byte) bool {
+			m, _ := field(body, "message").(string)
+			return status == 403 && m != "" && ujetRefusal(body) == ""
 		}},
 	}
 }
