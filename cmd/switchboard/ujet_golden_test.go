@@ -52,6 +52,7 @@ type ujetExample struct {
 	Capture  map[string]string          `json:"capture"`
 	RefShape string                     `json:"ref_shape"`
 	List     bool                       `json:"list"`
+	Paged    bool                       `json:"paged"`
 	Message  string                     `json:"message"`
 	Step     int                        `json:"step"`
 }
@@ -225,7 +226,7 @@ func newUJETWorldLimited(t *testing.T, limited bool, args ...string) *ujetWorld 
 	now := time.Now().UTC()
 	for k, v := range map[string]any{
 		"agent_email": ann.Email, "agent_id": ann.ID, "agent2_id": bob.ID, "agent3_id": cy.ID, "team_id": team.ID,
-		"logout_team_id": team.ID, "big_team_id": floor.ID, "admin_email": ann.Email,
+		"logout_team_id": team.ID, "tenant_slug": w.slug, "big_team_id": floor.ID, "admin_email": ann.Email,
 		"voice_menu": 2 * voice.ID, "mobile_menu": 2 * mobile.ID, "chat_menu": 2 * chat.ID,
 		"outbound_number": "+17608675309", "end_user_number": "+14155550123", "end_user_number2": "+14155550124",
 		"end_user_number3": "+14155550125", "end_user_identifier": "acme-customer-42", "campaign_id": campaign.ID,
@@ -567,7 +568,7 @@ func (w *ujetWorld) replay() []ujetResult {
 	sort.SliceStable(examples, func(i, j int) bool { return examples[i].Step < examples[j].Step })
 	var results []ujetResult
 	for _, ex := range examples {
-		if ex.Kind != "exchange" {
+		if ex.Kind != "exchange" && ex.Kind != "extra" {
 			continue
 		}
 		results = append(results, w.replayOne(ex))
@@ -602,9 +603,14 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 	}
 	// Steps the seed leaves to the client: a bulk upload is validated
 	// before it may proceed.
-	if ex.Name == "bulk users proceed" {
+	switch ex.Name {
+	case "bulk users proceed":
 		if err := w.waitJob(fmt.Sprintf("%sbulk/users/jobs/%v", ujetPrefix, w.vars["bulk_job_id"]), "valid_scheme"); err != nil {
 			fault("before proceeding: %v", err)
+		}
+	case "bulk users scheme errors":
+		if err := w.waitJob(fmt.Sprintf("%sbulk/users/jobs/%v", ujetPrefix, w.vars["bulk_bad_job_id"]), "invalid_scheme"); err != nil {
+			fault("before reading the scheme errors: %v", err)
 		}
 	}
 	header := map[string]string{}
@@ -638,7 +644,7 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 			} else if len(items) == 0 {
 				fault("the answer is an empty list: its items' shape %s went unchecked", ex.RefShape)
 			}
-			if ex.Method == "GET" {
+			if ex.Paged {
 				if n, err := strconv.Atoi(hdr.Get("Total")); err != nil || n < len(items) || hdr.Get("Per-Page") == "" {
 					fault("list headers Total %q, Per-Page %q for %d items", hdr.Get("Total"), hdr.Get("Per-Page"), len(items))
 				}

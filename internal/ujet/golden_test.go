@@ -58,8 +58,10 @@ type seedExample struct {
 	// position of the Postman item under it (0 for a response object).
 	Group string `json:"group"`
 	Item  int    `json:"item"`
-	// Kind is exchange (a request of the seed) or response (an object the
-	// seed shows).
+	// Kind is exchange (a request of the seed), response (an object the
+	// seed shows) or extra (a route the seed implies without an item of its
+	// own, such as the list of the calls it describes; not counted in its
+	// group).
 	Kind string `json:"kind"`
 	// SeedText is verbatim in the seed starting on Line; a body or response
 	// is its JSON once Comments (phrases of the Postman export's // notes)
@@ -88,7 +90,9 @@ type seedExample struct {
 	// expected refusal.
 	RefShape string `json:"ref_shape"`
 	List     bool   `json:"list"`
-	Message  string `json:"message"`
+	// Paged lists carry the Total, Per-Page and Link headers.
+	Paged   bool   `json:"paged"`
+	Message string `json:"message"`
 	// Step orders the replay (a chat is started before it is messaged).
 	Step int `json:"step"`
 }
@@ -423,12 +427,20 @@ func TestUJETSeedExamples(t *testing.T) {
 				t.Errorf("%s: no shape %q in %s", what, e.RefShape, shapesFile)
 			}
 		}
+		if e.Paged && (!e.List || e.Method != "GET") {
+			t.Errorf("%s: paged, but not a GET of a list", what)
+		}
 		switch e.Kind {
-		case "exchange":
-			if items[e.Group] == nil {
-				items[e.Group] = map[int]bool{}
+		case "exchange", "extra":
+			if e.Kind == "extra" && (e.Item != 0 || e.Note == "") {
+				t.Errorf("%s: an extra is no item of the seed (item 0) and says why it is here", what)
 			}
-			items[e.Group][e.Item] = true
+			if e.Kind == "exchange" {
+				if items[e.Group] == nil {
+					items[e.Group] = map[int]bool{}
+				}
+				items[e.Group][e.Item] = true
+			}
 			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, e.Method) || e.Status < 200 || e.Status > 499 {
 				t.Errorf("%s: %s answering %d is not a request", what, e.Method, e.Status)
 			}
@@ -468,7 +480,7 @@ func TestUJETSeedExamples(t *testing.T) {
 				t.Errorf("%s: against shape %s: %s", what, s.Name, d)
 			}
 		default:
-			t.Errorf("%s: kind %q, want exchange or response", what, e.Kind)
+			t.Errorf("%s: kind %q, want exchange, response or extra", what, e.Kind)
 		}
 	}
 	// Every group's items, as many as its heading says, 1..n.
