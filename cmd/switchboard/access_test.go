@@ -31,6 +31,9 @@ var publicRoutes = []string{
 	"GET /v3/voice/openapi.json",
 	"GET /api/v4/openapi.json",
 	"GET /apps/api/v1/openapi.json",
+	// UJET's presigned chat media uploads: the form's token is the
+	// credential (internal/ujet chat_media.go).
+	"POST /apps/api/v1/chat_uploads",
 	"GET /v3/voice/{account_id}/public/availability",
 	"GET /v3/voice/{account_id}/public/queues",
 	"GET /v3/voice/{account_id}/public/availability/queues",
@@ -98,7 +101,7 @@ type accessServer struct {
 
 func newAccessServer(t *testing.T, db string, args ...string) *accessServer {
 	t.Helper()
-	m, base, _ := startServer(t, append([]string{"--db", db, "--rate-limit", "0", "--voice360-rate-limit", "100000"}, args...)...)
+	m, base, _ := startServer(t, append([]string{"--db", db, "--rate-limit", "0", "--voice360-rate-limit", "100000", "--ujet-rate-limit", "0"}, args...)...)
 	ctx := context.Background()
 	tn, err := m.store.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme", Timezone: "UTC", Currency: "USD"})
 	if err != nil {
