@@ -645,8 +645,9 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 				fault("the answer is an empty list: its items' shape %s went unchecked", ex.RefShape)
 			}
 			if ex.Paged {
-				if n, err := strconv.Atoi(hdr.Get("Total")); err != nil || n < len(items) || hdr.Get("Per-Page") == "" {
-					fault("list headers Total %q, Per-Page %q for %d items", hdr.Get("Total"), hdr.Get("Per-Page"), len(items))
+				if n, err := strconv.Atoi(hdr.Get("Total")); err != nil || n < len(items) || hdr.Get("Per-Page") == "" ||
+					!strings.Contains(hdr.Get("Link"), `rel="first"`) {
+					fault("list headers Total %q, Per-Page %q, Link %q for %d items", hdr.Get("Total"), hdr.Get("Per-Page"), hdr.Get("Link"), len(items))
 				}
 			}
 		}
