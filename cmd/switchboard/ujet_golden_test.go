@@ -38,6 +38,7 @@ const (
 	ujetTestdata = "../../internal/ujet/testdata/"
 	ujetExamples = ujetTestdata + "seed_examples.json"
 	ujetShapes   = ujetTestdata + "shapes.json"
+	ujetErrors   = ujetTestdata + "error_texts.json"
 	ujetPrefix   = "/apps/api/v1/"
 )
 
@@ -55,6 +56,10 @@ type ujetExample struct {
 	Paged    bool                       `json:"paged"`
 	Message  string                     `json:"message"`
 	Step     int                        `json:"step"`
+	// As "other" sends the other tenant's credential; ItemError is the
+	// error an item of a 200 list must carry (error_texts.json).
+	As        string `json:"as"`
+	ItemError string `json:"item_error"`
 }
 
 // ujetShape is one shape of shapes.json: its fields' JSON types, the fields
@@ -183,6 +188,13 @@ func newUJETWorldLimited(t *testing.T, limited bool, args ...string) *ujetWorld 
 	ann := mkUser("ann@acme.test", "Ann", "Acme", "1001", team.ID)
 	bob := mkUser("bob@acme.test", "Bob", "Acme", "1002", team.ID)
 	cy := mkUser("cy@acme.test", "Cy", "Acme", "1003")
+	// An agent who is not signed in, and one without click-to-call.
+	dee, err := st.CreateUser(ctx, tid, switchboard.User{Email: "dee@acme.test", FirstName: "Dee", LastName: "Acme", Extension: "1004"})
+	must("user dee", err)
+	eve, err := st.CreateUser(ctx, tid, switchboard.User{Email: "eve@acme.test", FirstName: "Eve", LastName: "Acme", Extension: "1005", ClickToCallDisabled: true})
+	must("user eve", err)
+	_, err = st.SetPresence(ctx, tid, eve.ID, switchboard.StatusAvailable, false)
+	must("presence eve", err)
 	// A selection large enough for a force-logout background job.
 	for i := range 120 {
 		mkUser(fmt.Sprintf("floor%03d@acme.test", i), "Floor", fmt.Sprintf("Agent %d", i), fmt.Sprint(2000+i), floor.ID)
@@ -200,6 +212,12 @@ func newUJETWorldLimited(t *testing.T, limited bool, args ...string) *ujetWorld 
 	voice := mkQueue(switchboard.Queue{Name: "Acme Support", Extension: "700", JoinEmpty: true, Language: "en", MenuType: "ivr_menu"}, ann.ID, bob.ID)
 	mobile := mkQueue(switchboard.Queue{Name: "Acme Mobile", Extension: "701", JoinEmpty: true, Language: "en", MenuType: "mobile_menu"}, ann.ID)
 	chat := mkQueue(switchboard.Queue{Name: "Acme Chat", Channel: switchboard.ChannelChat, JoinEmpty: true, Language: "en", MenuType: "web_menu"}, ann.ID, bob.ID)
+	// A queue closed by its hours, without voicemail: after hours.
+	day := func(d int) switchboard.Holiday {
+		return switchboard.Holiday{Date: time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly), Name: "Closed"}
+	}
+	night := mkQueue(switchboard.Queue{Name: "Acme Night", Extension: "702", JoinEmpty: true, Language: "en", MenuType: "ivr_menu",
+		Hours: &switchboard.OperatingHours{TimeZone: "UTC", Holidays: []switchboard.Holiday{day(-1), day(0), day(1)}}}, bob.ID)
 	_, err = st.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: "+17608675309", QueueID: &voice.ID})
 	must("number", err)
 	_, err = st.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: "+16285550199", SMSEnabled: true, QueueID: &chat.ID})
@@ -224,10 +242,16 @@ func newUJETWorldLimited(t *testing.T, limited bool, args ...string) *ujetWorld 
 	}
 
 	now := time.Now().UTC()
+	ids := make([]string, 1001)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id[]=%d", i+1)
+	}
+	w.vars["ids_1001"] = strings.Join(ids, "&")
 	for k, v := range map[string]any{
 		"agent_email": ann.Email, "agent_id": ann.ID, "agent2_id": bob.ID, "agent3_id": cy.ID, "team_id": team.ID,
 		"logout_team_id": team.ID, "tenant_slug": w.slug, "big_team_id": floor.ID, "admin_email": ann.Email,
-		"voice_menu": 2 * voice.ID, "mobile_menu": 2 * mobile.ID, "chat_menu": 2 * chat.ID,
+		"voice_menu": 2 * voice.ID, "mobile_menu": 2 * mobile.ID, "chat_menu": 2 * chat.ID, "night_menu": 2 * night.ID,
+		"agent2_email": bob.Email, "offline_agent_email": dee.Email, "no_c2c_agent_email": eve.Email,
 		"outbound_number": "+17608675309", "end_user_number": "+14155550123", "end_user_number2": "+14155550124",
 		"end_user_number3": "+14155550125", "end_user_identifier": "acme-customer-42", "campaign_id": campaign.ID,
 		"scheduled_at":   now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z"),
@@ -359,7 +383,9 @@ func (w *ujetWorld) body(ex ujetExample) (raw []byte, missing []string) {
 			parent[last] = w.value(v, &missing)
 		}
 	}
-	raw, _ = json.Marshal(body)
+	// Bodies written for this dialect (error_texts.json) name the
+	// world's values in place.
+	raw, _ = json.Marshal(w.value(body, &missing))
 	return raw, missing
 }
 
@@ -580,7 +606,8 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 	res := ujetResult{name: ex.Name}
 	fault := func(format string, args ...any) { res.faults = append(res.faults, fmt.Sprintf(format, args...)) }
 	path, missing := w.fill(ex.Path)
-	if !w.served(ex.Method, path) {
+	native := strings.HasPrefix(path, "/v1/")
+	if !native && ex.Status != 404 && !w.served(ex.Method, path) {
 		res.missing = true
 		return res
 	}
@@ -619,7 +646,21 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 			header[k] = v
 		}
 	}
-	status, hdr, raw := w.send(ex.Method, path, w.slug, w.key, header, body, contentType)
+	slug, key := w.slug, w.key
+	if ex.As == "other" {
+		slug, key = w.otherSlug, w.otherKey
+	}
+	var status int
+	var hdr http.Header
+	var raw []byte
+	if native {
+		// Setup through the native API, as a tenant's own tools would.
+		var out map[string]any
+		status, out = w.native.do(ex.Method, path, nil)
+		raw, _ = json.Marshal(out)
+	} else {
+		status, hdr, raw = w.send(ex.Method, path, slug, key, header, body, contentType)
+	}
 	if status != ex.Status {
 		fault("%s %s = %d %.600s; want %d", ex.Method, path, status, raw, ex.Status)
 		return res
@@ -629,6 +670,14 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 		if json.Unmarshal(raw, &m) != nil || len(m) != 1 || m["message"] != ex.Message {
 			fault("answer %s, want {\"message\": %q}", raw, ex.Message)
 		}
+	}
+	if ex.ItemError != "" {
+		var items []map[string]any
+		json.Unmarshal(raw, &items)
+		if !slices.ContainsFunc(items, func(it map[string]any) bool { return it["error"] == ex.ItemError && it["status"] == "failed" }) {
+			fault("no item failed with %q: %.300s", ex.ItemError, raw)
+		}
+		ex.List = true
 	}
 	if ex.RefShape != "" {
 		s, ok := w.shapes[ex.RefShape]
@@ -703,5 +752,36 @@ func TestUJETSeedExamples(t *testing.T) {
 			lines = append(lines, fmt.Sprintf("  %-45s %s %s", name, examples[i].Method, examples[i].Path))
 		}
 		t.Errorf("%d of %d seed requests have no route in the dialect:\n%s", len(missing), len(results), strings.Join(lines, "\n"))
+	}
+}
+
+// TestUJETErrorTexts sends the request of every documented error text
+// (error_texts.json) and checks that the dialect answers that very text.
+func TestUJETErrorTexts(t *testing.T) {
+	w := newUJETWorld(t)
+	for _, f := range w.setupFaults {
+		t.Errorf("setup: %s", f)
+	}
+	examples := loadJSON[[]ujetExample](t, ujetErrors)
+	sort.SliceStable(examples, func(i, j int) bool { return examples[i].Step < examples[j].Step })
+	// The end user of the chat whose updates are refused once it ended.
+	status, _, raw := w.send("POST", ujetPrefix+"end_users", w.slug, w.key, nil, []byte(`{"identifier":"acme-errors-1"}`), "application/json")
+	var eu struct{ ID int64 }
+	if json.Unmarshal(raw, &eu) != nil || status != 200 || eu.ID == 0 {
+		t.Errorf("setup: POST /end_users: %d %s", status, raw)
+	}
+	w.vars["err_end_user_id"] = eu.ID
+	var missing []string
+	for _, ex := range examples {
+		r := w.replayOne(ex)
+		if r.missing {
+			missing = append(missing, fmt.Sprintf("  %-45s %s %s", ex.Name, ex.Method, ex.Path))
+		}
+		for _, f := range r.faults {
+			t.Errorf("%s: %s", r.name, f)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d error texts' requests have no route in the dialect:\n%s", len(missing), strings.Join(missing, "\n"))
 	}
 }
