@@ -26,6 +26,7 @@ import (
 
 	"switchboard/internal/golden"
 	"switchboard/internal/httpapi"
+	"switchboard/internal/openapi"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/openapi.json from the current routes")
@@ -794,6 +795,9 @@ func requestBody(keys []string) bool {
 // responses, every $ref resolved), pinned in testdata/openapi.json.
 func TestUJETOpenAPI(t *testing.T) {
 	f := newUJETFixture(t)
+	if faults := documentPanics(f.api); len(faults) > 0 {
+		t.Fatalf("building the document panics:\n%s", strings.Join(faults, "\n"))
+	}
 	res, err := http.Get(f.srv.URL + prefix + "openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -813,6 +817,31 @@ func TestUJETOpenAPI(t *testing.T) {
 		t.Fatalf("%s: %v; run go test ./internal/ujet -run TestUJETOpenAPI -update to write it, and review it", openAPIFile, err)
 	}
 	golden.File(t, openAPIFile, raw, *updateGolden)
+}
+
+// documentPanics builds the document, and when that panics, the schema of
+// each route's body and result alone, to name the types at fault.
+func documentPanics(api *API) (faults []string) {
+	try := func(what string, build func()) {
+		defer func() {
+			if r := recover(); r != nil {
+				faults = append(faults, fmt.Sprintf("%s: %v", what, r))
+			}
+		}()
+		build()
+	}
+	try("the document", func() { api.buildSpec() })
+	if len(faults) == 0 {
+		return nil
+	}
+	for _, e := range api.table.Endpoints() {
+		for _, ty := range []reflect.Type{e.Body, e.Result} {
+			if ty != nil {
+				try(fmt.Sprintf("%s %s: %v", e.Method, e.Path, ty), func() { (&openapi.Schemas{}).Of(ty, false) })
+			}
+		}
+	}
+	return faults
 }
 
 // validateOpenAPI checks the structure of an OpenAPI 3.1 document against
