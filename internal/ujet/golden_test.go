@@ -449,11 +449,26 @@ func TestUJETSeedExamples(t *testing.T) {
 				t.Errorf("%s: a refusal needs UJET's message and the error shape", what)
 			}
 			if e.Response != nil {
+				// The seed's answer of this request: its text's JSON,
+				// each item of the example's shape.
 				resp, err := decodeJSON(e.Response)
 				if err != nil {
 					t.Errorf("%s: the response does not parse: %v", what, err)
 				}
 				covered = append(covered, resp)
+				if v, err := decodeJSON([]byte(e.SeedText)); err != nil || !reflect.DeepEqual(v, resp) {
+					t.Errorf("%s: the response is not the seed's text (%v)", what, err)
+				}
+				items, _ := resp.([]any)
+				if !e.List || len(items) == 0 {
+					t.Errorf("%s: a seed answer of a list request is a non-empty list", what)
+				}
+				for _, it := range items {
+					one, _ := json.Marshal(it)
+					for _, d := range checkShapeFields(shapes[e.RefShape], one) {
+						t.Errorf("%s: the seed's answer against shape %s: %s", what, e.RefShape, d)
+					}
+				}
 			}
 			for _, v := range placeholderRE.FindAllString(e.Path, -1) {
 				if !slices.Contains([]string{"{call_id}", "{chat_id}"}, v) && !strings.HasSuffix(v, "_id}") && !strings.HasSuffix(v, "_menu}") {
