@@ -679,6 +679,9 @@ func (w *ujetWorld) replayOne(ex ujetExample) ujetResult {
 		}
 		ex.List = true
 	}
+	if ex.RefShape != "" && hdr != nil && !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		fault("Content-Type %q, want application/json", hdr.Get("Content-Type"))
+	}
 	if ex.RefShape != "" {
 		s, ok := w.shapes[ex.RefShape]
 		if !ok {
