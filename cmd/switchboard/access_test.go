@@ -16,6 +16,7 @@ import (
 	"switchboard/internal/httpapi"
 	"switchboard/internal/native"
 	"switchboard/internal/sqlstore/sqlstoretest"
+	"switchboard/internal/ujet"
 	"switchboard/internal/voice360"
 	"switchboard/internal/voiso"
 	"switchboard/internal/voxloud"
@@ -29,6 +30,10 @@ var publicRoutes = []string{
 	"GET /api/v1/openapi.json",
 	"GET /v3/voice/openapi.json",
 	"GET /api/v4/openapi.json",
+	"GET /apps/api/v1/openapi.json",
+	// UJET's presigned chat media uploads: the form's token is the
+	// credential (internal/ujet chat_media.go).
+	"POST /apps/api/v1/chat_uploads",
 	"GET /v3/voice/{account_id}/public/availability",
 	"GET /v3/voice/{account_id}/public/queues",
 	"GET /v3/voice/{account_id}/public/availability/queues",
@@ -74,6 +79,12 @@ func accessDialects(store switchboard.Store) []accessDialect {
 		{"voiso", voiso.New(voiso.Options{Store: store}).Routes(), "Authorization: Bearer ", func(status int, body []byte) bool {
 			return status == 403 && string(bytes.TrimSpace(body)) == `{"error":"Forbidden"}`
 		}},
+		// UJET's clients send HTTP Basic (TestUJETAuthMatrix walks it);
+		// a bearer key works there too.
+		{"ujet", ujet.New(ujet.Options{Store: store}).Routes(), "Authorization: Bearer ", func(status int, body []byte) bool {
+			m, _ := field(body, "message").(string)
+			return status == 403 && m != "" && ujetRefusal(body) == ""
+		}},
 	}
 }
 
@@ -90,7 +101,7 @@ type accessServer struct {
 
 func newAccessServer(t *testing.T, db string, args ...string) *accessServer {
 	t.Helper()
-	m, base, _ := startServer(t, append([]string{"--db", db, "--rate-limit", "0", "--voice360-rate-limit", "100000"}, args...)...)
+	m, base, _ := startServer(t, append([]string{"--db", db, "--rate-limit", "0", "--voice360-rate-limit", "100000", "--ujet-rate-limit", "0"}, args...)...)
 	ctx := context.Background()
 	tn, err := m.store.CreateTenant(ctx, switchboard.Tenant{Slug: "acme", Name: "Acme", Timezone: "UTC", Currency: "USD"})
 	if err != nil {
