@@ -112,4 +112,8 @@ type CallDataStore interface {
 	// CRM ticket (CodeNotFound when none does): how a ticket resolves to its
 	// end user's number when an API places a call by ticket.
 	CallByTicket(ctx context.Context, tenantID int64, ticket string) (Call, error)
+	// EndUsersByID reads many of the tenant's end users in one query (the
+	// end users of a page of calls), by id; ids that are not the tenant's
+	// are absent from the map. (Agents are read with UsersByID.)
+	EndUsersByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]EndUser, error)
 }

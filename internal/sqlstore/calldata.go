@@ -173,3 +173,34 @@ func (db *DB) CallByTicket(ctx context.Context, tenantID int64, ticket string) (
 	}
 	return db.Call(ctx, tenantID, id)
 }
+
+// EndUsersByID implements switchboard.Store: one query by primary key.
+func (db *DB) EndUsersByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]switchboard.EndUser, error) {
+	return byIDs(ctx, db, "SELECT "+endUserCols+" FROM end_users WHERE "+db.idList("id")+" AND tenant_id = ?", tenantID, ids, scanEndUser,
+		func(u switchboard.EndUser) int64 { return u.ID })
+}
+
+// byIDs runs q (ids as its first argument, tenantID its second) and maps
+// what it reads by id.
+func byIDs[T any](ctx context.Context, db *DB, q string, tenantID int64, ids []int64, scan func(scanner) (T, error), idOf func(T) int64) (map[int64]T, error) {
+	out := make(map[int64]T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := db.query(ctx, q, db.idsArg(ids), tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("read by ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read by ids: %w", err)
+		}
+		out[idOf(v)] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read by ids: %w", err)
+	}
+	return out, nil
+}
