@@ -18,6 +18,9 @@ type CallData struct {
 	// CallType is the call type the API that created the call named
 	// ("Voice Outbound (API)"); empty for calls no API typed.
 	CallType string `json:"call_type"`
+	// MenuID is the dialect's menu the API named for the call (an outbound
+	// call takes its settings from it); nil when none was.
+	MenuID *int64 `json:"menu_id"`
 	// EndUserID is the end user the call was linked to (mid-session
 	// authentication); nil until one is.
 	EndUserID *int64 `json:"end_user_id"`
@@ -116,4 +119,8 @@ type CallDataStore interface {
 	// end users of a page of calls), by id; ids that are not the tenant's
 	// are absent from the map. (Agents are read with UsersByID.)
 	EndUsersByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]EndUser, error)
+	// CallsByParent reads, in one query, the calls that continue each of
+	// parentIDs (transfers and callbacks link to their parent by ParentID),
+	// oldest first, by parent id.
+	CallsByParent(ctx context.Context, tenantID int64, parentIDs []int64) (map[int64][]Call, error)
 }

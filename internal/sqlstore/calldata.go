@@ -15,22 +15,20 @@ import (
 // never touch it. No cached route reads it, and it is written without an
 // event (audit_test.go's otherTables says so).
 
-const callDataCols = `call_id, tenant_id, call_type, end_user_id, verified_customer, bad_actor, repeat_customer, custom_data,
+const callDataCols = `call_id, tenant_id, call_type, menu_id, end_user_id, verified_customer, bad_actor, repeat_customer, custom_data,
 	signed_data, ticket_id, language, recording_permission, updated_at`
 
 func scanCallData(s scanner) (switchboard.CallData, error) {
 	var d switchboard.CallData
-	var endUser sql.NullInt64
+	var menu, endUser sql.NullInt64
 	var custom, signed string
 	var updated int64
-	err := s.Scan(&d.CallID, &d.TenantID, &d.CallType, &endUser, &d.VerifiedCustomer, &d.BadActor, &d.RepeatCustomer, &custom,
+	err := s.Scan(&d.CallID, &d.TenantID, &d.CallType, &menu, &endUser, &d.VerifiedCustomer, &d.BadActor, &d.RepeatCustomer, &custom,
 		&signed, &d.TicketID, &d.Language, &d.RecordingPermission, &updated)
 	if err != nil {
 		return d, err
 	}
-	if endUser.Valid {
-		d.EndUserID = &endUser.Int64
-	}
+	d.MenuID, d.EndUserID = idPtr(menu), idPtr(endUser)
 	d.UpdatedAt = fromMicros(updated)
 	if err := json.Unmarshal([]byte(custom), &d.CustomData); err != nil {
 		return d, fmt.Errorf("call %d custom_data: %w", d.CallID, err)
@@ -147,9 +145,9 @@ func (db *DB) UpdateCallDataFunc(ctx context.Context, tenantID, callID int64, fn
 		if err != nil {
 			return cur, fmt.Errorf("update call data: %w", err)
 		}
-		if _, err := t.exec(ctx, `UPDATE call_data SET call_type = ?, end_user_id = ?, verified_customer = ?, bad_actor = ?,
+		if _, err := t.exec(ctx, `UPDATE call_data SET call_type = ?, menu_id = ?, end_user_id = ?, verified_customer = ?, bad_actor = ?,
 			repeat_customer = ?, custom_data = ?, signed_data = ?, ticket_id = ?, language = ?, recording_permission = ?, updated_at = ?
-			WHERE call_id = ?`, cur.CallType, cur.EndUserID, cur.VerifiedCustomer, cur.BadActor, cur.RepeatCustomer, string(custom),
+			WHERE call_id = ?`, cur.CallType, cur.MenuID, cur.EndUserID, cur.VerifiedCustomer, cur.BadActor, cur.RepeatCustomer, string(custom),
 			string(signed), cur.TicketID, cur.Language, cur.RecordingPermission, micros(t.now), callID); err != nil {
 			return cur, fmt.Errorf("update call data: %w", err)
 		}
@@ -201,6 +199,32 @@ func byIDs[T any](ctx context.Context, db *DB, q string, tenantID int64, ids []i
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read by ids: %w", err)
+	}
+	return out, nil
+}
+
+// CallsByParent implements switchboard.Store, through the partial index on
+// calls.parent_id (migration 0025): only continued calls are in it.
+func (db *DB) CallsByParent(ctx context.Context, tenantID int64, parentIDs []int64) (map[int64][]switchboard.Call, error) {
+	out := make(map[int64][]switchboard.Call)
+	if len(parentIDs) == 0 {
+		return out, nil
+	}
+	rows, err := db.query(ctx, "SELECT "+callCols+" FROM calls WHERE "+db.idList("parent_id")+" AND +tenant_id = ? ORDER BY id",
+		db.idsArg(parentIDs), tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("calls by parent: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCall(rows)
+		if err != nil {
+			return nil, fmt.Errorf("calls by parent: %w", err)
+		}
+		out[*c.ParentID] = append(out[*c.ParentID], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("calls by parent: %w", err)
 	}
 	return out, nil
 }

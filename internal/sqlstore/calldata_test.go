@@ -52,6 +52,8 @@ func TestCallData(t *testing.T) {
 			d.CallType, d.TicketID, d.Language, d.RecordingPermission = "Voice Outbound (API)", "T-9", "pt-BR", switchboard.RecordingGranted
 			d.VerifiedCustomer, d.RepeatCustomer = true, true
 			d.EndUserID = &eu.ID
+			menu := int64(8)
+			d.MenuID = &menu
 			d.CustomData["field1"] = switchboard.CustomField{Label: "LABEL 4", Value: json.RawMessage(`"dummy1"`)}
 			d.SignedData["n"] = switchboard.CustomField{Value: json.RawMessage(`{"a":[1,2]}`)}
 			return nil
@@ -62,7 +64,7 @@ func TestCallData(t *testing.T) {
 		got, err := db.CallData(ctx, tn.ID, c1.ID)
 		if err != nil || got.CallType != "Voice Outbound (API)" || got.Language != "pt-BR" || got.RecordingPermission != "granted" ||
 			got.CustomData["field1"].Label != "LABEL 4" || string(got.CustomData["field1"].Value) != `"dummy1"` ||
-			string(got.SignedData["n"].Value) != `{"a":[1,2]}` || !got.UpdatedAt.Equal(d.UpdatedAt) {
+			string(got.SignedData["n"].Value) != `{"a":[1,2]}` || got.MenuID == nil || *got.MenuID != 8 || !got.UpdatedAt.Equal(d.UpdatedAt) {
 			t.Fatalf("CallData = %+v, %v (wrote %+v)", got, err, d)
 		}
 
@@ -140,6 +142,36 @@ func TestCallData(t *testing.T) {
 		}
 		_, err = db.CallByTicket(ctx, tn.ID, "T-404")
 		wantCode(t, "unknown ticket", err, switchboard.CodeNotFound)
+
+		// End users by id, within the tenant.
+		otherEU, err := db.UpsertEndUser(ctx, other.ID, switchboard.EndUser{Identifier: "cust-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := db.EndUsersByID(ctx, tn.ID, []int64{eu.ID, otherEU.ID}); err != nil || len(m) != 1 || m[eu.ID].Name != "Ada" {
+			t.Fatalf("EndUsersByID = %+v, %v", m, err)
+		}
+
+		// Continued calls by parent: a transfer and a callback of c1, none
+		// of another tenant's.
+		kid1, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Inbound, Status: switchboard.CallQueued,
+			From: "+15550002222", To: "+15550001111", ParentID: &c1.ID, CreatedAt: now}, "created")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(time.Hour)
+		kid2, err := db.SaveCall(ctx, switchboard.Call{TenantID: tn.ID, Direction: switchboard.Outbound, Status: switchboard.CallScheduled,
+			To: "+15550002222", ParentID: &c1.ID, ScheduledAt: &at, CreatedAt: now}, "created")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids, err := db.CallsByParent(ctx, tn.ID, []int64{c1.ID, c2.ID})
+		if err != nil || len(kids) != 1 || len(kids[c1.ID]) != 2 || kids[c1.ID][0].ID != kid1.ID || kids[c1.ID][1].ID != kid2.ID {
+			t.Fatalf("CallsByParent = %+v, %v", kids, err)
+		}
+		if kids, _ := db.CallsByParent(ctx, other.ID, []int64{c1.ID}); len(kids) != 0 {
+			t.Fatalf("CallsByParent crossed tenants: %+v", kids)
+		}
 
 		// The company secret: empty at first, set, kept by writes that do
 		// not name it, never in an event.
