@@ -147,9 +147,20 @@ func (a *API) createCall(ctx context.Context, c *call, in *createCallBody) (Call
 	if err != nil {
 		return CallObject{}, err
 	}
+	// The end user is the number called, as the conversations core names
+	// a phone's end user (its identifier is the E.164 number), until the
+	// call's end_user route names another.
+	number := placed.CustomerNumber()
+	eu, err := a.opt.Store.UpsertEndUser(ctx, tid, switchboard.EndUser{Identifier: number, Phone: number})
+	if err != nil {
+		return CallObject{}, err
+	}
 	if _, err := a.opt.Store.UpdateCallDataFunc(ctx, tid, placed.ID, func(d *switchboard.CallData) error {
 		d.CallType, d.MenuID, d.TicketID, d.Language, d.RecordingPermission = data.CallType, data.MenuID, data.TicketID, data.Language,
 			data.RecordingPermission
+		if d.EndUserID == nil {
+			d.EndUserID = &eu.ID
+		}
 		return nil
 	}); err != nil {
 		return CallObject{}, err
@@ -196,26 +207,30 @@ func (a *API) customerNumber(ctx context.Context, tid int64, ticket, number, mal
 }
 
 // callerID is outbound_number when it is one of the tenant's numbers (or
-// the agent's own), else "" for the default: UJET uses the default number
-// when the one given is empty or invalid.
-func (a *API) callerID(ctx context.Context, tid int64, outbound string, agent *switchboard.User) (string, error) {
-	if strings.TrimSpace(outbound) == "" {
-		return "", nil
-	}
-	e164, err := phone.Normalize(outbound, "")
-	if err != nil {
-		return "", nil
-	}
-	if agent != nil && agent.OutboundNumber == e164 {
-		return e164, nil
-	}
+// the agent's own); else, when the call has a queue's menu, the queue's own
+// number (UJET takes an outbound call's settings from its menu); else "" for
+// the call service's default. UJET uses the default number when the one
+// given is empty or invalid.
+func (a *API) callerID(ctx context.Context, tid int64, outbound string, agent *switchboard.User, menu *menuNode) (string, error) {
 	numbers, err := switchboard.All(ctx, a.opt.Store.PhoneNumbers, tid)
 	if err != nil {
 		return "", err
 	}
-	for _, n := range numbers {
-		if n.Number == e164 {
+	if e164, err := phone.Normalize(outbound, ""); strings.TrimSpace(outbound) != "" && err == nil {
+		if agent != nil && agent.OutboundNumber == e164 {
 			return e164, nil
+		}
+		for _, n := range numbers {
+			if n.Number == e164 {
+				return e164, nil
+			}
+		}
+	}
+	if menu != nil && menu.Queue != nil {
+		for _, n := range numbers {
+			if n.QueueID != nil && *n.QueueID == menu.Queue.ID {
+				return n.Number, nil
+			}
 		}
 	}
 	return "", nil
@@ -283,7 +298,7 @@ func (a *API) createOutbound(ctx context.Context, tid int64, tree *menuTree, in 
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	callerID, err := a.callerID(ctx, tid, in.OutboundNumber, &agent)
+	callerID, err := a.callerID(ctx, tid, in.OutboundNumber, &agent, menu)
 	if err != nil {
 		return switchboard.Call{}, err
 	}
@@ -389,7 +404,7 @@ func (a *API) createQueued(ctx context.Context, tid int64, tree *menuTree, kind 
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	callerID, err := a.callerID(ctx, tid, in.OutboundNumber, nil)
+	callerID, err := a.callerID(ctx, tid, in.OutboundNumber, nil, menu)
 	if err != nil {
 		return switchboard.Call{}, err
 	}

@@ -126,10 +126,14 @@ type customDataBody struct {
 	Signed     json.RawMessage            `json:"signed"`
 	Data       map[string]json.RawMessage `json:"data" limit:"100"`
 	SignedData string                     `json:"signed_data" limit:"16384"`
-	CustomData *struct {
-		Signed   string                     `json:"signed" limit:"16384"`
-		Unsigned map[string]json.RawMessage `json:"unsigned" limit:"100"`
-	} `json:"custom_data"`
+	CustomData *signedUnsigned            `json:"custom_data"`
+}
+
+// signedUnsigned is the spec's form of custom data: a signed token beside
+// unsigned fields.
+type signedUnsigned struct {
+	Signed   string                     `json:"signed" limit:"16384"`
+	Unsigned map[string]json.RawMessage `json:"unsigned" limit:"100"`
 }
 
 // CustomData is the custom data of a call as stored: unsigned fields under

@@ -409,6 +409,10 @@ func TestCallsList(t *testing.T) {
 	if code, h, _ := r.do("GET", "/calls", r.otherKey, nil); code != 200 || h.Get("Total") != "1" {
 		t.Errorf("other tenant: %d Total %q", code, h.Get("Total"))
 	}
+	// The dialect's OpenAPI document describes the routes.
+	if code, _, doc := r.do("GET", "/openapi.json", r.readKey, nil); code != 200 || !strings.Contains(string(doc), `"/apps/api/v1/calls/{id}/custom_data"`) {
+		t.Errorf("openapi.json: %d", code)
+	}
 	// A read-only key cannot create.
 	if code, _, _ := r.do("POST", "/calls", r.readKey, map[string]any{"call_type": typeOutboundAPI}); code != 403 {
 		t.Errorf("calls.read key created a call: %d", code)
@@ -552,7 +556,8 @@ func TestCallsCreate(t *testing.T) {
 	checkCallObject(t, mustJSON(t, o))
 	c, err := r.db.Call(ctx, r.tenant.ID, o.ID)
 	if err != nil || c.To != "+18596579625" || c.QueueID == nil || *c.QueueID != r.voice.ID || o.CallType != typeInboundAPI ||
-		o.RecordingPermission != "granted" || *o.OutTicketID != "76517" || o.SelectedMenu.ID != queueMenuID(r.voice.ID) {
+		o.RecordingPermission != "granted" || *o.OutTicketID != "76517" || o.SelectedMenu.ID != queueMenuID(r.voice.ID) ||
+		o.EndUser == nil || o.EndUser.Identifier != "+18596579625" {
 		t.Fatalf("inbound call %+v (%v); object %+v", c, err, o)
 	}
 	inbound := o.ID
