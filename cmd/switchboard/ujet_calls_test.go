@@ -116,7 +116,12 @@ var documentedStatuses = []string{"selecting", "queued", "assigned", "connecting
 // do-not-call list is refused; signed custom data verifies with the company
 // secret set through PATCH /v1/tenant.
 func TestUJETCallsEndToEnd(t *testing.T) {
-	db := sqlstoretest.SQLiteURL(t)
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) { ujetCallsEndToEnd(t, mk(t)) })
+	}
+}
+
+func ujetCallsEndToEnd(t *testing.T, db string) {
 	key := newTenantKey(t, db)
 	_, base, _ := startServer(t, "--db", db, "--ujet-rate-limit", "0")
 	c := client{t: t, base: base, key: key}
@@ -206,6 +211,7 @@ func TestUJETCallsEndToEnd(t *testing.T) {
 	signIn("Offline")
 	id, o = u.create(map[string]any{"call_type": "Voice Inbound (API)", "menu_id": 2 * voice, "end_user_number": "+15550003000",
 		"ticket_id": "76517", "recording_permission": "recording_permission_granted", "lang": "en"})
+	t.Logf("inbound call created with status %v", o["status"])
 	if o["call_type"] != "Voice Inbound (API)" || o["out_ticket_id"] != "76517" || o["recording_permission"] != "granted" {
 		t.Errorf("inbound call object %v", o)
 	}
