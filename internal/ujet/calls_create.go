@@ -253,8 +253,16 @@ func menuParam(tree *menuTree, raw json.RawMessage) (*menuNode, error) {
 }
 
 // callLanguage vets lang against the tenant's menus and, when a menu is given,
-// against the menu's own language.
+// against the menu's own language. A call that names none takes its menu's
+// language, else UJET's default, unchecked: only a language the client asks
+// for can be unavailable.
 func callLanguage(tree *menuTree, lang string, menu *menuNode) (string, error) {
+	if strings.TrimSpace(lang) == "" {
+		if menu != nil {
+			return menu.langOf(), nil
+		}
+		return defaultLang, nil
+	}
 	l, err := tree.checkLang(lang)
 	if err != nil {
 		return "", err

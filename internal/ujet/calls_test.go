@@ -46,8 +46,10 @@ type callsRig struct {
 	// voice is an IVR-type queue, mobile a mobile-menu queue, web a
 	// web-menu one, closed a voice queue whose hours never open.
 	voice, mobile, web, closed switchboard.Queue
-	ivr                        switchboard.IVRMenu
-	number                     string
+	// spanish is a voice queue serving Spanish alone.
+	spanish switchboard.Queue
+	ivr     switchboard.IVRMenu
+	number  string
 }
 
 // callsEngines runs test on a rig over each engine: SQLite always,
@@ -84,6 +86,8 @@ func newCallsRig(t *testing.T, dbURL string) *callsRig {
 	must(err)
 	r.closed, err = r.db.CreateQueue(ctx, tid, switchboard.Queue{Name: "Night", JoinEmpty: true, Language: "en",
 		Hours: &switchboard.OperatingHours{TimeZone: "UTC", Holidays: []switchboard.Holiday{{Date: "2026-11-27", Name: "Closed"}}}})
+	must(err)
+	r.spanish, err = r.db.CreateQueue(ctx, tid, switchboard.Queue{Name: "Soporte", JoinEmpty: true, Language: "es"})
 	must(err)
 	r.ivr, err = r.db.CreateIVRMenu(ctx, tid, switchboard.IVRMenu{Name: "Main", Prompt: "main-menu",
 		Options: []switchboard.IVROption{{Digit: "1", IVRAction: switchboard.IVRAction{Action: switchboard.IVRToQueue, QueueID: &r.voice.ID}}}})
@@ -498,6 +502,7 @@ func TestCallsCreateErrors(t *testing.T) {
 			{"unknown ticket", with(out, "ticket_id", "T-404", "end_user_number", nil), "Contact not found"},
 			{"unknown language", with(out, "lang", "xx-!"), "Language 'xx-!' is not found"},
 			{"unavailable language", with(out, "lang", "fr"), "Language 'fr' is not available"},
+			{"a language the menu does not serve", with(in, "lang", "en", "menu_id", queueMenuID(r.spanish.ID)), "Language 'en' is not available"},
 			{"outbound unknown menu", with(out, "menu_id", 9999), "menu_id 9999 is not found"},
 			{"outbound malformed menu", with(out, "menu_id", "nine"), "menu_id is not well formed"},
 			{"DNC outbound", with(out, "end_user_number", "+1 555-000-7777"), "end_user_number is in the company's Do Not Call list"},
@@ -623,6 +628,11 @@ func TestCallsCreate(t *testing.T) {
 		// refused for a scheduled call, as UJET refuses IVR menus.
 		noMenu := real(sch, fmt.Sprintf(`"menu_id": %d, `, queueMenuID(r.mobile.ID)), "")
 		r.expect("POST", "/calls", noMenu, 400, "Only mobile and web menu IDs are permitted")
+		// A call that names no language takes its menu's.
+		if err := json.Unmarshal(r.expect("POST", "/calls", map[string]any{"call_type": "IncomingCall", "menu_id": queueMenuID(r.spanish.ID),
+			"end_user_number": "+15550006000"}, 201, ""), &o); err != nil || o.Lang != "es" {
+			t.Errorf("inbound without lang: %+v %v", o, err)
+		}
 		// The legacy names are the same types.
 		if err := json.Unmarshal(r.expect("POST", "/calls", real(sch, "Voice Scheduled (API)", "ScheduledCall"), 201, ""), &o); err != nil || o.CallType != typeScheduledAPI {
 			t.Errorf("ScheduledCall: %+v %v", o, err)
