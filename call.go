@@ -199,6 +199,7 @@ type CDRFilter struct {
 	QueueIDs     []int64
 	CampaignIDs  []int64
 	SourceIDs    []string // Source.AccountID
+	Statuses     []CallStatus
 	// EndedSince and EndedUntil bound the call's end (Until exclusive).
 	EndedSince, EndedUntil *time.Time
 	// From and To match that side's number exactly (E.164), any of the

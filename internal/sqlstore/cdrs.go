@@ -128,6 +128,7 @@ func (db *DB) cdrQuery(ctx context.Context, tenantID int64, f switchboard.CDRFil
 	in("queue_id", len(f.QueueIDs), func(i int) any { return f.QueueIDs[i] })
 	in("campaign_id", len(f.CampaignIDs), func(i int) any { return f.CampaignIDs[i] })
 	in("source_account_id", len(f.SourceIDs), func(i int) any { return f.SourceIDs[i] })
+	in("status", len(f.Statuses), func(i int) any { return string(f.Statuses[i]) })
 	if f.EndedSince != nil {
 		add("ended_at >= ?", micros(*f.EndedSince))
 		filtered = true
