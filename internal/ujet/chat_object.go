@@ -328,20 +328,12 @@ type SMSChat struct {
 	OutboundNumber string           `json:"outbound_number"`
 }
 
-// OfferEvent is one round of offering the chat to agents; Switchboard's
-// engine offers one agent at a time and keeps no rounds, so the list is
-// empty.
-type OfferEvent struct {
-	CastingTime string `json:"casting_time"`
-	Group       string `json:"group"`
-}
-
-func agentInfo(p person) *SMSAgentInfo {
+func chatAgentInfo(p person) *SMSAgentInfo {
 	return &SMSAgentInfo{ID: p.ID, Name: p.name(), FirstName: p.FirstName, LastName: p.LastName, AgentNumber: p.Code, Email: p.Email}
 }
 
 // disconnectedBy says who ended the chat in UJET's words.
-func disconnectedBy(c *switchboard.Conversation) string {
+func chatDisconnectedBy(c *switchboard.Conversation) string {
 	switch c.EndedBy {
 	case switchboard.SideEndUser:
 		return "disconnected_by_end_user"
@@ -355,7 +347,7 @@ func disconnectedBy(c *switchboard.Conversation) string {
 
 // failReason is why a chat failed: nothing, or the core's reason for one
 // that ended unanswered.
-func failReason(c *switchboard.Conversation) string {
+func chatFailReason(c *switchboard.Conversation) string {
 	if c.Status == switchboard.ConversationAbandoned {
 		return "end_user_abandoned"
 	}
@@ -378,7 +370,7 @@ func (a *API) newSMSChat(c *switchboard.Conversation, tree *menuTree, who people
 	out := SMSChat{ID: c.ID, Lang: chatLang(c), ChatType: c.Context.Attributes[attrChatType], Status: chatStatus(c),
 		CreatedAt: millis(c.CreatedAt), QueuedAt: optMillis(c.QueuedAt), AssignedAt: optMillis(c.AssignedAt), EndsAt: optMillis(c.EndedAt),
 		WaitDuration: wholeSeconds(c.WaitSeconds()), ChatDuration: wholeSeconds(c.HandleSeconds()),
-		Verified: hasFlag(c, flagVerified), DisconnectedBy: disconnectedBy(c), FailReason: failReason(c),
+		Verified: hasFlag(c, flagVerified), DisconnectedBy: chatDisconnectedBy(c), FailReason: chatFailReason(c),
 		EndUser: SMSEndUser{ID: c.EndUser.ID, Identifier: c.EndUser.Identifier},
 		Photos:  photos, Videos: videos, Transfers: []SMSTransfer{}, Participants: []SMSParticipant{},
 		OfferEvents: []OfferEvent{}, AnswerType: "manual", OutboundNumber: c.Via}
@@ -403,7 +395,7 @@ func (a *API) newSMSChat(c *switchboard.Conversation, tree *menuTree, who people
 		out.MenuPath = tree.menuPath(queueMenuID(*c.QueueID))
 	}
 	if c.AgentID != nil {
-		out.AgentInfo = agentInfo(who.get(*c.AgentID))
+		out.AgentInfo = chatAgentInfo(who.get(*c.AgentID))
 	}
 	for i, t := range c.Transfers {
 		tr := SMSTransfer{ID: int64(i + 1), Status: "transferred", FailReason: "nothing", CreatedAt: millis(t.At)}
@@ -414,7 +406,7 @@ func (a *API) newSMSChat(c *switchboard.Conversation, tree *menuTree, who people
 			tr.ToMenu = tree.menuPath(queueMenuID(t.ToQueueID))
 		}
 		if t.FromAgentID != nil {
-			tr.FromAgent = agentInfo(who.get(*t.FromAgentID))
+			tr.FromAgent = chatAgentInfo(who.get(*t.FromAgentID))
 		}
 		out.Transfers = append(out.Transfers, tr)
 	}

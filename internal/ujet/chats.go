@@ -801,14 +801,7 @@ func (a *API) updateEscalation(ctx context.Context, c *call, in *updateEscalatio
 	return escalationOut(e), nil
 }
 
-// CustomerFlags are a chat's (or call's) reserved customer flags.
-type CustomerFlags struct {
-	VerifiedCustomer bool `json:"verified_customer"`
-	BadActor         bool `json:"bad_actor"`
-	RepeatCustomer   bool `json:"repeat_customer"`
-}
-
-func flagsOf(cv *switchboard.Conversation) CustomerFlags {
+func chatFlagsOf(cv *switchboard.Conversation) CustomerFlags {
 	return CustomerFlags{VerifiedCustomer: hasFlag(cv, flagVerified), BadActor: hasFlag(cv, flagBadActor), RepeatCustomer: hasFlag(cv, flagRepeat)}
 }
 
@@ -817,20 +810,11 @@ func (a *API) chatFlags(ctx context.Context, c *call, _ *noBody) (CustomerFlags,
 	if err != nil {
 		return CustomerFlags{}, err
 	}
-	return flagsOf(&cv), nil
-}
-
-// flagsBody is PATCH …/customer_flag; the seed's body spells the last flag
-// repeat_customers, Google's pages repeat_customer: both are read.
-type flagsBody struct {
-	VerifiedCustomer flexBool `json:"verified_customer"`
-	BadActor         flexBool `json:"bad_actor"`
-	RepeatCustomer   flexBool `json:"repeat_customer"`
-	RepeatCustomers  flexBool `json:"repeat_customers"`
+	return chatFlagsOf(&cv), nil
 }
 
 // setFlag sets or clears flag f in flags.
-func setFlag(flags []string, f string, on bool) []string {
+func setChatFlag(flags []string, f string, on bool) []string {
 	out := make([]string, 0, len(flags)+1)
 	for _, g := range flags {
 		if g != f {
@@ -847,7 +831,7 @@ func setFlag(flags []string, f string, on bool) []string {
 func applyFlags(flags []string, set map[string]flexBool) []string {
 	for _, f := range []string{flagVerified, flagBadActor, flagRepeat} {
 		if v := set[f]; v.Set {
-			flags = setFlag(flags, f, v.Value)
+			flags = setChatFlag(flags, f, v.Value)
 		}
 	}
 	return flags
@@ -870,24 +854,19 @@ func (a *API) setChatFlags(ctx context.Context, c *call, in *flagsBody) (Custome
 	if err != nil {
 		return CustomerFlags{}, err
 	}
-	return flagsOf(&cv), nil
+	return chatFlagsOf(&cv), nil
 }
 
 // customDataBody is POST /chats/{id}/custom_data (the seed's two forms).
-type customDataBody struct {
+type chatCustomDataBody struct {
 	Signed     flexBool       `json:"signed"`
 	Data       map[string]any `json:"data"`
 	SignedData string         `json:"signed_data" limit:"16384"`
 }
 
-// Accepted is UJET's answer to a request taken for processing.
-type Accepted struct {
-	Message string `json:"message"`
-}
-
 // reservedFlags reads the reserved customer-flag fields of custom data
 // ({"reserved_verified_customer": {"value": true}, …}).
-func reservedFlags(data map[string]any) map[string]flexBool {
+func chatReservedFlags(data map[string]any) map[string]flexBool {
 	out := map[string]flexBool{}
 	for key, flag := range map[string]string{"reserved_verified_customer": flagVerified, "reserved_bad_actor": flagBadActor,
 		"reserved_repeat_customer": flagRepeat} {
@@ -911,7 +890,7 @@ func reservedFlags(data map[string]any) map[string]flexBool {
 	return out
 }
 
-func (a *API) chatCustomData(ctx context.Context, c *call, in *customDataBody) (Accepted, error) {
+func (a *API) chatCustomData(ctx context.Context, c *call, in *chatCustomDataBody) (Accepted, error) {
 	svc, cv, err := a.chat(ctx, c)
 	if err != nil {
 		return Accepted{}, err
@@ -937,7 +916,7 @@ func (a *API) chatCustomData(ctx context.Context, c *call, in *customDataBody) (
 		}
 		data = in.Data
 	}
-	if set := reservedFlags(data); len(set) > 0 {
+	if set := chatReservedFlags(data); len(set) > 0 {
 		if _, err := svc.Update(ctx, c.tenantID(), cv.ID, func(cv *switchboard.Conversation) error {
 			cv.Flags = applyFlags(cv.Flags, set)
 			return nil
@@ -946,14 +925,6 @@ func (a *API) chatCustomData(ctx context.Context, c *call, in *customDataBody) (
 		}
 	}
 	return Accepted{Message: "accepted"}, nil
-}
-
-// endUserBody is POST /chats/{id}/end_user (mid-session authentication).
-type endUserBody struct {
-	Identifier string `json:"identifier" limit:"200"`
-	Name       string `json:"name" limit:"200"`
-	Email      string `json:"email" limit:"200"`
-	Phone      string `json:"phone" limit:"64"`
 }
 
 // chatEndUser updates the chat's end user: name and e-mail, and the phone
