@@ -1,0 +1,6 @@
+-- Voicemail (issue 17): why a caller was offered voicemail, and when and by
+-- whom the message was first opened (status voicemail_read). read_at is in
+-- microseconds like every time of a call.
+ALTER TABLE calls ADD COLUMN voicemail_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN voicemail_read_at INTEGER;
+ALTER TABLE calls ADD COLUMN voicemail_read_by INTEGER;
