@@ -76,6 +76,9 @@ type Options struct {
 	// than this many; and a call is offered only to an agent holding at most
 	// this many conversations. 0: calls and chats do not mix.
 	MaxChatsOnCall int
+	// VoicemailMaxLength bounds a caller's voicemail message (voicemail.go);
+	// 0 is DefaultVoicemailMaxLength.
+	VoicemailMaxLength time.Duration
 }
 
 // Engine runs the calls of one tenant's contact center: it takes inbound calls
@@ -383,6 +386,9 @@ func (e *Engine) Hangup(callID int64) bool {
 	switch {
 	case c.dial != nil && c.dial.phase == dialClosing:
 		e.closeDial(c, switchboard.SideSystem, "hung up through the API")
+	case c.Status == switchboard.CallVoicemail:
+		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
+		e.finishVoicemail(c, switchboard.SideSystem, "hung up through the API")
 	case c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
 		e.opt.Telephony.Hangup(c.agent, "hung up by the system")

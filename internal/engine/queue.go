@@ -122,9 +122,23 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	now := e.opt.Clock.Now()
 	// A campaign's call is never refused or timed out by the queue: its
 	// abandon timer bounds its wait (dial.go).
+	// An inbound caller who finds the queue closed leaves a voicemail or is
+	// refused (voicemail.go).
+	if c.dial == nil && c.Direction == switchboard.Inbound && !q.cfg.Hours.OpenAt(now) {
+		if q.cfg.VoicemailEnabled {
+			e.startVoicemail(c, switchboard.VoicemailAfterHours)
+			return
+		}
+		e.fail(c, switchboard.DispositionRejected, switchboard.CauseAfterHours)
+		return
+	}
 	if c.dial == nil && q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
 		if q.cfg.OverflowToCallback && c.ParentID == nil {
 			e.overflow(c, q)
+			return
+		}
+		if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
+			e.startVoicemail(c, switchboard.VoicemailOverCapacity)
 			return
 		}
 		e.fail(c, switchboard.DispositionRejected, "queue full")
@@ -159,6 +173,11 @@ func (e *Engine) waitTimeout(id int64, q *queueRT) {
 	}
 	q.waiting = remove(q.waiting, c)
 	freed := e.stopRinging(c, switchboard.CauseQueueTimeout)
+	if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
+		e.startVoicemail(c, switchboard.VoicemailNoAnswer)
+		e.dispatchAgents(freed)
+		return
+	}
 	e.opt.Telephony.Hangup(c.caller, switchboard.CauseQueueTimeout)
 	e.failBy(c, switchboard.DispositionNoAnswer, switchboard.SideSystem, switchboard.CauseQueueTimeout)
 	e.dispatchAgents(freed)
@@ -374,6 +393,10 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 // callerGone ends a call whose caller hung up.
 func (e *Engine) callerGone(c *call, cause string) {
 	if c.EndedAt != nil {
+		return
+	}
+	if c.Status == switchboard.CallVoicemail {
+		e.finishVoicemail(c, switchboard.SideCaller, cause)
 		return
 	}
 	if c.Media == switchboard.MediaFax {

@@ -80,7 +80,15 @@ type Script struct {
 	// FaxPages makes a caller a fax machine sending that many pages; it
 	// hangs up once they are sent, after Talk, or 20 s a page without one.
 	FaxPages int
+	// Message is how long a caller offered voicemail speaks after the
+	// greeting and the beep (VoicemailGreeting) before hanging up; 0 hangs
+	// up at the beep, leaving an empty message.
+	Message time.Duration
 }
+
+// VoicemailGreeting is how long the simulated voicemail greeting and beep
+// last before the caller's message is recorded.
+const VoicemailGreeting = 3 * time.Second
 
 // FaxPageTime is how long the simulated fax machine takes to send a page.
 const FaxPageTime = 20 * time.Second
@@ -101,8 +109,11 @@ type Driver struct {
 	legs       map[engine.LegID]*leg
 	next       int
 	recorded   int
-	prompts    int  // IVR prompts played
-	closed     bool // Close ran: no more legs
+	// messages are the voicemail messages recorded, by call id: the
+	// recording is synthesized from their length (Recording).
+	messages map[int64]message
+	prompts  int  // IVR prompts played
+	closed   bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -113,13 +124,18 @@ type leg struct {
 	done      bool
 	bridged   bool
 	playing   string // the media last played on the leg
-	timers    []engine.Timer
-	patience  engine.Timer // the hang-up of a leg never bridged
+	// voicemail is set while the leg hears the voicemail greeting or is
+	// recorded leaving a message; recordCall is the call recording it.
+	voicemail  bool
+	recordCall int64
+	timers     []engine.Timer
+	patience   engine.Timer // the hang-up of a leg never bridged
 }
 
 // New returns a driver on clock. Attach the engine with SetEngine before use.
 func New(clock engine.Clock) *Driver {
-	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{}}
+	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{},
+		messages: map[int64]message{}}
 }
 
 // SetEngine sets where the driver reports.
@@ -177,6 +193,9 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) engine.Ti
 		}
 		if ev.Type == engine.LegHungUp || ev.Type == engine.LegBusy || ev.Type == engine.LegFailed || ev.Type == engine.LegNoAnswer {
 			l.done = true
+			if l.recordCall != 0 {
+				d.endMessage(l)
+			}
 			delete(d.legs, l.id)
 		}
 		d.mu.Unlock()
@@ -272,7 +291,7 @@ func (d *Driver) Originate(o engine.Originate) {
 // Record implements engine.MediaControl. The simulator keeps no audio: it
 // synthesizes recordings from the call's talk time (see WriteRecording), and
 // counts the legs recorded.
-func (d *Driver) Record(id engine.LegID, _ int64, on bool) {
+func (d *Driver) Record(id engine.LegID, call int64, on bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
@@ -283,6 +302,31 @@ func (d *Driver) Record(id engine.LegID, _ int64, on bool) {
 		d.recorded++
 	}
 	l.recording = on
+	switch {
+	case on && l.voicemail:
+		// The message is recorded from the end of the greeting and beep.
+		l.recordCall = call
+		d.messages[call] = message{start: d.clock.Now().Add(VoicemailGreeting)}
+	case !on && l.recordCall != 0:
+		d.endMessage(l)
+	}
+}
+
+// message is a voicemail message recorded: from start to end (zero while it
+// is being recorded).
+type message struct{ start, end time.Time }
+
+// endMessage closes the message the leg is recording. d.mu is held.
+func (d *Driver) endMessage(l *leg) {
+	m, ok := d.messages[l.recordCall]
+	if ok && m.end.IsZero() {
+		m.end = d.clock.Now()
+		if m.end.Before(m.start) {
+			m.end = m.start // hung up during the greeting: an empty message
+		}
+		d.messages[l.recordCall] = m
+	}
+	l.recordCall = 0
 }
 
 // Recorded reports how many legs have been recorded, for tests.
@@ -322,8 +366,20 @@ func (d *Driver) Play(id engine.LegID, media string) {
 	if _, _, ok := engine.ParsePromptMedia(media); ok {
 		d.prompts++
 	}
-	if l, ok := d.legs[id]; ok {
-		l.playing = media
+	l, ok := d.legs[id]
+	if !ok {
+		return
+	}
+	l.playing = media
+	if _, vm := engine.ParseVoicemailMedia(media); vm && l.caller && !l.voicemail {
+		// The caller hears the greeting and the beep, speaks their
+		// message and hangs up; they no longer wait for an agent.
+		l.voicemail = true
+		if l.patience != nil {
+			l.patience.Stop()
+			l.patience = nil
+		}
+		d.emit(l, VoicemailGreeting+l.script.Message, engine.LegEvent{Leg: id, Type: engine.LegHungUp, Cause: "normal clearing"})
 	}
 }
 
@@ -380,6 +436,9 @@ func (d *Driver) Hangup(id engine.LegID, cause string) {
 	l.done = true
 	for _, t := range l.timers {
 		t.Stop()
+	}
+	if l.recordCall != 0 {
+		d.endMessage(l)
 	}
 	delete(d.legs, id)
 }
