@@ -184,6 +184,8 @@ type call struct {
 	awaitingCustomer bool
 	// reachedMachine marks a call answered by voicemail, not a person.
 	reachedMachine bool
+	// actionOnly marks a call an outside dialer carries (actiononly.go).
+	actionOnly bool
 	// holdSince is when the current hold began (zero when not on hold).
 	holdSince time.Time
 	// answered says the caller's leg has been answered (see answer).
@@ -386,6 +388,8 @@ func (e *Engine) Hangup(callID int64) bool {
 	switch {
 	case c.dial != nil && c.dial.phase == dialClosing:
 		e.closeDial(c, switchboard.SideSystem, "hung up through the API")
+	case c.actionOnly:
+		e.end(c, switchboard.SideSystem, "hung up through the API")
 	case c.Status == switchboard.CallVoicemail:
 		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
 		e.finishVoicemail(c, switchboard.SideSystem, "hung up through the API")
@@ -473,6 +477,9 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFinished, switchboard.DispositionAnswered, by, cause
 	if c.reachedMachine {
 		c.Status = switchboard.CallVoicemail
+	}
+	if c.actionOnly {
+		c.Status = switchboard.CallActionOnlyFinished
 	}
 	delete(e.legs, c.caller)
 	delete(e.legs, c.agent)
@@ -771,6 +778,9 @@ func (e *Engine) Hold(callID int64, on bool) error {
 	c, ok := e.calls[callID]
 	if !ok || c.ConnectedAt == nil || c.EndedAt != nil {
 		return errors.New("the call is not connected on this server")
+	}
+	if c.actionOnly {
+		return errors.New("the call is carried by an outside dialer: it is held there")
 	}
 	e.hold(c, on)
 	return nil

@@ -421,9 +421,21 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 			}
 		}
 		c.EndedAt, c.HangupBy, c.HangupCause = &end, switchboard.SideSystem, cause
-		if c.ConnectedAt != nil {
+		switch {
+		case c.Status == switchboard.CallActionOnly:
+			// The outside dialer's call may go on, but our record of it ends.
+			c.Status, c.Disposition = switchboard.CallActionOnlyFinished, switchboard.DispositionAnswered
+		case c.Status == switchboard.CallVoicemail && c.VoicemailReason != "":
+			// A caller's message as far as it was recorded is the voicemail
+			// (an outbound call's answering machine has no reason).
+			c.Status = switchboard.CallVoicemailReceived
+			c.Disposition = switchboard.DispositionRejected
+			if c.VoicemailReason == switchboard.VoicemailNoAnswer {
+				c.Disposition = switchboard.DispositionNoAnswer
+			}
+		case c.ConnectedAt != nil:
 			c.Status, c.Disposition = switchboard.CallFinished, switchboard.DispositionAnswered
-		} else {
+		default:
 			c.Status = switchboard.CallFailed
 			if c.RingingAt != nil {
 				c.Disposition = switchboard.DispositionMissed
