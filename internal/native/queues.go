@@ -28,6 +28,13 @@ type queueBody struct {
 	Language            string                   `json:"language" limit:"16"`
 	ParentID            *int64                   `json:"parent_id"`
 	RequiredSkills      []switchboard.QueueSkill `json:"required_skills" limit:"100"`
+	// MenuType, Hours, VoicemailEnabled and the callback slots are what the
+	// app-style dialects (UJET) show and enforce; see switchboard.Queue.
+	MenuType             string                      `json:"menu_type" limit:"20"`
+	Hours                *switchboard.OperatingHours `json:"hours"`
+	VoicemailEnabled     bool                        `json:"voicemail_enabled"`
+	CallbackSlotMinutes  int                         `json:"callback_slot_minutes" range:"0,1440"`
+	CallbackSlotCapacity int                         `json:"callback_slot_capacity" range:"0,100000"`
 }
 
 func queueToBody(q switchboard.Queue) queueBody {
@@ -35,7 +42,8 @@ func queueToBody(q switchboard.Queue) queueBody {
 		RetrySeconds: q.RetrySeconds, WrapUpSeconds: q.WrapUpSeconds, MaxLength: q.MaxLength, MaxWaitSeconds: q.MaxWaitSeconds, JoinEmpty: q.JoinEmpty,
 		LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, OverflowToCallback: q.OverflowToCallback, MusicOnHold: q.MusicOnHold,
 		ServiceLevelSeconds: q.ServiceLevelSeconds, Channel: q.Channel, Language: q.Language, ParentID: q.ParentID,
-		RequiredSkills: q.RequiredSkills}
+		RequiredSkills: q.RequiredSkills, MenuType: q.MenuType, Hours: q.Hours, VoicemailEnabled: q.VoicemailEnabled,
+		CallbackSlotMinutes: q.CallbackSlotMinutes, CallbackSlotCapacity: q.CallbackSlotCapacity}
 }
 
 func (b *queueBody) apply(q *switchboard.Queue) {
@@ -45,6 +53,8 @@ func (b *queueBody) apply(q *switchboard.Queue) {
 	q.OverflowToCallback, q.MaxWaitSeconds = b.OverflowToCallback, b.MaxWaitSeconds
 	q.ServiceLevelSeconds, q.Channel, q.Language = b.ServiceLevelSeconds, b.Channel, b.Language
 	q.ParentID, q.RequiredSkills = b.ParentID, b.RequiredSkills
+	q.MenuType, q.Hours, q.VoicemailEnabled = b.MenuType, b.Hours, b.VoicemailEnabled
+	q.CallbackSlotMinutes, q.CallbackSlotCapacity = b.CallbackSlotMinutes, b.CallbackSlotCapacity
 }
 
 type memberBody struct {

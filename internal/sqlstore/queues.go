@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -13,24 +14,46 @@ import (
 
 const queueBaseCols = `id, tenant_id, uuid, name, extension, strategy, timeout_seconds, retry_seconds, wrap_up_seconds,
 	max_length, join_empty, leave_when_empty, ring_in_use, music_on_hold, service_level_seconds, channel, language,
-	parent_id, created_at, updated_at, overflow_callback, max_wait_seconds`
+	parent_id, created_at, updated_at, overflow_callback, max_wait_seconds, menu_type, hours, voicemail_enabled,
+	callback_slot_minutes, callback_slot_capacity`
 
 func scanQueue(s scanner) (switchboard.Queue, error) {
 	var q switchboard.Queue
 	var parent sql.NullInt64
 	var created, updated int64
 	var skills string
+	var hours sql.NullString
 	err := s.Scan(&q.ID, &q.TenantID, &q.UUID, &q.Name, &q.Extension, &q.Strategy, &q.TimeoutSeconds, &q.RetrySeconds,
 		&q.WrapUpSeconds, &q.MaxLength, &q.JoinEmpty, &q.LeaveWhenEmpty, &q.RingInUse, &q.MusicOnHold,
-		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated, &q.OverflowToCallback, &q.MaxWaitSeconds, &skills)
+		&q.ServiceLevelSeconds, &q.Channel, &q.Language, &parent, &created, &updated, &q.OverflowToCallback, &q.MaxWaitSeconds,
+		&q.MenuType, &hours, &q.VoicemailEnabled, &q.CallbackSlotMinutes, &q.CallbackSlotCapacity, &skills)
 	if err != nil {
 		return q, err
+	}
+	if hours.Valid && hours.String != "" {
+		q.Hours = new(switchboard.OperatingHours)
+		if err := json.Unmarshal([]byte(hours.String), q.Hours); err != nil {
+			return q, fmt.Errorf("queue %d hours: %w", q.ID, err)
+		}
 	}
 	q.ParentID, q.CreatedAt, q.UpdatedAt = idPtr(parent), fromMicros(created), fromMicros(updated)
 	if err := decodeList(skills, &q.RequiredSkills); err != nil {
 		return q, fmt.Errorf("queue %d skills: %w", q.ID, err)
 	}
 	return q, nil
+}
+
+// queueHours is the hours column of a queue: its OperatingHours as JSON, or
+// NULL when the queue is always open.
+func queueHours(h *switchboard.OperatingHours) (any, error) {
+	if h == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("queue hours: %w", err)
+	}
+	return string(b), nil
 }
 
 // checkQueueRefs keeps a queue's parent, skills and extension inside its tenant
@@ -69,18 +92,24 @@ func (db *DB) CreateQueue(ctx context.Context, tenantID int64, q switchboard.Que
 	if err := q.Validate(); err != nil {
 		return q, err
 	}
-	err := db.inTx(ctx, func(t *tx) error {
+	hours, err := queueHours(q.Hours)
+	if err != nil {
+		return q, err
+	}
+	err = db.inTx(ctx, func(t *tx) error {
 		if err := t.checkQueueRefs(ctx, tenantID, &q); err != nil {
 			return err
 		}
 		q.TenantID, q.UUID, q.CreatedAt, q.UpdatedAt = tenantID, uuid.NewString(), t.now, t.now
 		id, err := t.insert(ctx, `INSERT INTO queues (tenant_id, uuid, name, extension, strategy, timeout_seconds,
 			retry_seconds, wrap_up_seconds, max_length, join_empty, leave_when_empty, ring_in_use, music_on_hold,
-			service_level_seconds, channel, language, parent_id, created_at, updated_at, overflow_callback, max_wait_seconds)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			service_level_seconds, channel, language, parent_id, created_at, updated_at, overflow_callback, max_wait_seconds,
+			menu_type, hours, voicemail_enabled, callback_slot_minutes, callback_slot_capacity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			tenantID, q.UUID, q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds,
 			q.MaxLength, q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel,
-			q.Language, nullID(q.ParentID), micros(t.now), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds)
+			q.Language, nullID(q.ParentID), micros(t.now), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds,
+			q.MenuType, hours, q.VoicemailEnabled, q.CallbackSlotMinutes, q.CallbackSlotCapacity)
 		if err != nil {
 			return fmt.Errorf("insert queue: %w", err)
 		}
@@ -132,14 +161,20 @@ func (t *tx) updateQueue(ctx context.Context, tenantID int64, q switchboard.Queu
 	if err := t.checkQueueRefs(ctx, tenantID, &q); err != nil {
 		return q, err
 	}
+	hours, err := queueHours(q.Hours)
+	if err != nil {
+		return q, err
+	}
 	q.TenantID, q.UUID, q.CreatedAt, q.UpdatedAt = tenantID, old.UUID, old.CreatedAt, t.now
 	if _, err := t.exec(ctx, `UPDATE queues SET name = ?, extension = ?, strategy = ?, timeout_seconds = ?,
 		retry_seconds = ?, wrap_up_seconds = ?, max_length = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
 		music_on_hold = ?, service_level_seconds = ?, channel = ?, language = ?, parent_id = ?, updated_at = ?,
-		overflow_callback = ?, max_wait_seconds = ? WHERE tenant_id = ? AND id = ?`,
+		overflow_callback = ?, max_wait_seconds = ?, menu_type = ?, hours = ?, voicemail_enabled = ?,
+		callback_slot_minutes = ?, callback_slot_capacity = ? WHERE tenant_id = ? AND id = ?`,
 		q.Name, q.Extension, q.Strategy, q.TimeoutSeconds, q.RetrySeconds, q.WrapUpSeconds, q.MaxLength, q.JoinEmpty,
 		q.LeaveWhenEmpty, q.RingInUse, q.MusicOnHold, q.ServiceLevelSeconds, q.Channel, q.Language,
-		nullID(q.ParentID), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds, tenantID, q.ID); err != nil {
+		nullID(q.ParentID), micros(t.now), q.OverflowToCallback, q.MaxWaitSeconds, q.MenuType, hours, q.VoicemailEnabled,
+		q.CallbackSlotMinutes, q.CallbackSlotCapacity, tenantID, q.ID); err != nil {
 		return q, fmt.Errorf("update queue: %w", err)
 	}
 	if err := t.writeQueueSkills(ctx, &q); err != nil {
