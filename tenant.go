@@ -36,11 +36,19 @@ type Tenant struct {
 	// stored (DefaultSMSDailyPerRecipient for a new tenant); every read
 	// sets it. PATCH /v1/tenant sets it.
 	SMSDailyPerRecipient *int `json:"sms_daily_per_recipient"`
+	// CompanySecret signs what clients send the tenant signed (UJET's signed
+	// custom data, an HS256 JWT). It is write-only: never rendered, never
+	// in an event. Nil on a write keeps what is stored; every read sets it
+	// ("" when none is set). PATCH /v1/tenant sets it.
+	CompanySecret *string `json:"-"`
 }
 
 // DefaultSMSDailyPerRecipient is Voiso's cap on the SMS one agent sends to
 // one number in a day, every tenant's until it sets its own.
 const DefaultSMSDailyPerRecipient = 20
+
+// MaxCompanySecretLength bounds a tenant's company secret.
+const MaxCompanySecretLength = 200
 
 // MaxSMSDailyPerRecipient bounds the daily cap a tenant may set.
 const MaxSMSDailyPerRecipient = 100000
@@ -78,6 +86,9 @@ func (t *Tenant) Validate() error {
 		checkEmail(p, "admin_email", t.AdminEmail)
 	}
 	checkTimezone(p, "timezone", t.Timezone)
+	if t.CompanySecret != nil {
+		checkLen(p, "company_secret", *t.CompanySecret, MaxCompanySecretLength)
+	}
 	if n := t.SMSDailyPerRecipient; n != nil && (*n < 0 || *n > MaxSMSDailyPerRecipient) {
 		p.Add("sms_daily_per_recipient", "must be between 0 (no cap) and 100000")
 	}

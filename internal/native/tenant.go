@@ -26,6 +26,10 @@ type settingsBody struct {
 	// SMSDailyPerRecipient caps the texts one agent sends one number a day,
 	// in the tenant's time zone (0: no cap).
 	SMSDailyPerRecipient *int `json:"sms_daily_per_recipient" range:"0,100000"`
+	// CompanySecret is the company secret that verifies signed data sent
+	// to the UJET dialect (HS256). Write-only: a read never shows it, and
+	// leaving it out keeps the one set.
+	CompanySecret *string `json:"company_secret,omitempty" limit:"200"`
 }
 
 // tenantBody is the operator's view of a tenant.
@@ -65,6 +69,9 @@ func (a *API) tenantRoutes() {
 				t.Name, t.AdminEmail, t.Timezone, t.Currency, t.PublicStatus = in.Name, in.AdminEmail, in.Timezone, in.Currency, in.PublicStatus
 				if in.SMSDailyPerRecipient != nil {
 					t.SMSDailyPerRecipient = in.SMSDailyPerRecipient
+				}
+				if in.CompanySecret != nil {
+					t.CompanySecret = in.CompanySecret
 				}
 				return nil
 			},

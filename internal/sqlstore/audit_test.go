@@ -56,6 +56,9 @@ var otherTables = map[string]string{
 	// Voiso rules (issue 16): a campaign's lead import claim is runtime
 	// state of AddCampaignLeads, like a lock.
 	"lead_import_claims": "a running lead import's claim on its campaign; no GET shows them",
+	// UJET call data (issue 17): written by the integration APIs without
+	// an event; the dialect caches none of its routes.
+	"call_data": "custom data, flags and the end user of calls, written without events: no cached route reads them",
 }
 
 // writers are the functions that write readTables, with how their

@@ -11,15 +11,17 @@ import (
 	"switchboard"
 )
 
-const tenantCols = "id, slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status, sms_daily_per_recipient"
+const tenantCols = "id, slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at, public_status, sms_daily_per_recipient, company_secret"
 
 func scanTenant(s scanner) (switchboard.Tenant, error) {
 	var t switchboard.Tenant
 	var created, updated int64
 	var smsCap int
+	var secret string
 	err := s.Scan(&t.ID, &t.Slug, &t.UUID, &t.Name, &t.AdminEmail, &t.Timezone, &t.BalanceCents, &t.Currency, &created, &updated,
-		&t.PublicStatus, &smsCap)
+		&t.PublicStatus, &smsCap, &secret)
 	t.CreatedAt, t.UpdatedAt, t.SMSDailyPerRecipient = fromMicros(created), fromMicros(updated), &smsCap
+	t.CompanySecret = &secret
 	return t, err
 }
 
@@ -37,9 +39,12 @@ func (db *DB) CreateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 			n := switchboard.DefaultSMSDailyPerRecipient
 			t.SMSDailyPerRecipient = &n
 		}
+		if t.CompanySecret == nil {
+			t.CompanySecret = new(string)
+		}
 		id, err := tx.insert(ctx, `INSERT INTO tenants (slug, uuid, name, admin_email, timezone, balance_cents, currency, created_at, updated_at,
-			public_status, sms_daily_per_recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.UUID, t.Name, t.AdminEmail, t.Timezone,
-			t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient)
+			public_status, sms_daily_per_recipient, company_secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.Slug, t.UUID, t.Name, t.AdminEmail, t.Timezone,
+			t.BalanceCents, t.Currency, micros(tx.now), micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient, *t.CompanySecret)
 		if err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
 		}
@@ -133,6 +138,9 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 	if t.SMSDailyPerRecipient == nil {
 		t.SMSDailyPerRecipient = old.SMSDailyPerRecipient
 	}
+	if t.CompanySecret == nil {
+		t.CompanySecret = old.CompanySecret
+	}
 	if t.Currency != old.Currency {
 		// The balance and the ledger are in the old currency: converting
 		// them is a decision for the operator, not a relabelling.
@@ -152,8 +160,8 @@ func (tx *tx) updateTenant(ctx context.Context, t switchboard.Tenant) (switchboa
 		}
 	}
 	if _, err := tx.exec(ctx, `UPDATE tenants SET slug = ?, name = ?, admin_email = ?, timezone = ?, balance_cents = ?,
-		currency = ?, updated_at = ?, public_status = ?, sms_daily_per_recipient = ? WHERE id = ?`, t.Slug, t.Name, t.AdminEmail, t.Timezone,
-		t.BalanceCents, t.Currency, micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient, t.ID); err != nil {
+		currency = ?, updated_at = ?, public_status = ?, sms_daily_per_recipient = ?, company_secret = ? WHERE id = ?`, t.Slug, t.Name,
+		t.AdminEmail, t.Timezone, t.BalanceCents, t.Currency, micros(tx.now), t.PublicStatus, *t.SMSDailyPerRecipient, *t.CompanySecret, t.ID); err != nil {
 		return t, fmt.Errorf("update tenant: %w", err)
 	}
 	return t, tx.appendEvent(ctx, t.ID, switchboard.EventTenantUpdated, "tenant", t.ID, t)
