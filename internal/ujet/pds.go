@@ -29,8 +29,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"switchboard"
@@ -69,8 +71,10 @@ func (p *pdsID) UnmarshalJSON(b []byte) error {
 type PDSCall struct {
 	// CallID is the dialer's id of the call.
 	CallID pdsID `json:"call_id" limit:"200"`
-	// AgentID is the agent the dialer hands the call to (a user id).
-	AgentID flexInt `json:"agent_id"`
+	// AgentID is the agent the dialer hands the call to (a user id), a
+	// string or a number. (Not a flexInt: its exported Value would need a
+	// range tag of the body kit.)
+	AgentID pdsID `json:"agent_id" limit:"20"`
 	// LCMKey is the dialer's list/campaign key of the record dialled.
 	LCMKey string `json:"lcm_key" limit:"200"`
 	// DNIS is the number the dialer dialled: the customer's.
@@ -135,23 +139,54 @@ func (a *API) pdsRoutes() []route {
 				}
 				httpapi.WriteJSON(w, status, out)
 			}),
-		handler(route{Method: "POST", Path: "/pds/calls/{call_id}/finish", Scope: switchboard.ScopeCallsManage,
+		// Raw, for its optional body (an empty body is an empty object).
+		rawHandler(route{Method: "POST", Path: "/pds/calls/{call_id}/finish", Scope: switchboard.ScopeCallsManage,
 			Summary: "PDS webhook: the outside dialer's call is over (action_only_finished; the agent wraps up)"},
-			func(ctx context.Context, c *call, in *PDSFinish) (PDSCallAnswer, error) {
-				return a.finishPDSCall(ctx, c, in)
+			reflect.TypeFor[PDSFinish](), reflect.TypeFor[PDSCallAnswer](),
+			func(w http.ResponseWriter, c *call) {
+				var in PDSFinish
+				err := decodeOptional(c.r, &in)
+				if err == nil {
+					err = httpapi.CheckBody(&in)
+				}
+				var out PDSCallAnswer
+				if err == nil {
+					out, err = a.finishPDSCall(c.r.Context(), c, &in)
+				}
+				if err != nil {
+					a.writeError(w, c.r, err)
+					return
+				}
+				httpapi.WriteJSON(w, http.StatusOK, out)
 			}),
 	}
+}
+
+// decodeOptional is decode for a body that may be left out: an empty body
+// (none, or only white space) is the zero value. (The body is already
+// bounded by the server's limit.)
+func decodeOptional(r *http.Request, dst any) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return badRequest("the request body could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return decode(r, dst)
 }
 
 // startPDSCall starts the action-only call of in, or finds the one in
 // progress under its call_id; created says which.
 func (a *API) startPDSCall(ctx context.Context, c *call, in *PDSCall) (_ PDSCallAnswer, created bool, _ error) {
+	agent, err := strconv.ParseInt(string(in.AgentID), 10, 64)
 	switch {
 	case in.CallID == "":
 		return PDSCallAnswer{}, false, badRequest("call_id is missing")
-	case !in.AgentID.Set:
+	case in.AgentID == "":
 		return PDSCallAnswer{}, false, badRequest("agent_id is missing")
-	case in.AgentID.Value <= 0:
+	case err != nil || agent <= 0:
 		return PDSCallAnswer{}, false, badRequest("agent_id is not an agent of this company")
 	case in.OrgID != "" && !strings.EqualFold(in.OrgID, c.principal.Tenant.Slug):
 		return PDSCallAnswer{}, false, badRequest("org_id is not this company")
@@ -160,7 +195,7 @@ func (a *API) startPDSCall(ctx context.Context, c *call, in *PDSCall) (_ PDSCall
 		return PDSCallAnswer{}, false, message(switchboard.CodeUnavailable, "Service Unavailable")
 	}
 	tenant := c.tenantID()
-	if _, err := a.opt.Store.User(ctx, tenant, in.AgentID.Value); err != nil {
+	if _, err := a.opt.Store.User(ctx, tenant, agent); err != nil {
 		if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
 			return PDSCallAnswer{}, false, badRequest("agent_id is not an agent of this company")
 		}
@@ -172,12 +207,12 @@ func (a *API) startPDSCall(ctx context.Context, c *call, in *PDSCall) (_ PDSCall
 	}
 	call := existing
 	if found && existing.EndedAt == nil {
-		if existing.AgentID == nil || *existing.AgentID != in.AgentID.Value {
+		if existing.AgentID == nil || *existing.AgentID != agent {
 			return PDSCallAnswer{}, false, badRequest("call_id is in progress with another agent")
 		}
 	} else {
 		created = true
-		call, err = a.opt.Calls.StartActionOnly(ctx, tenant, switchboard.ActionOnlyRequest{UserID: in.AgentID.Value, PhoneNumber: in.DNIS,
+		call, err = a.opt.Calls.StartActionOnly(ctx, tenant, switchboard.ActionOnlyRequest{UserID: agent, PhoneNumber: in.DNIS,
 			Source: switchboard.CallSource{System: PDSSystem, AccountID: string(in.CallID)}})
 		if err != nil {
 			return PDSCallAnswer{}, false, pdsRefusal(err)

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/sqlstore"
+	"switchboard/internal/sqlstore/sqlstoretest"
+)
+
+// The engine's part of the UJET dialect end to end, on every store engine
+// and the simulated telephony: a caller leaves a voicemail after hours (the
+// call walks voicemail → voicemail_received → voicemail_read), a queue
+// without voicemail refuses the closed case, and the seed's PDS webhook
+// starts and finishes an action-only call of an agent.
+
+// pdsSeedBody is seed 004's PDS webhook body, verbatim.
+const pdsSeedBody = `{ "call_id" : "1917", "agent_id" : "1", "lcm_key" : "2922|1|2|39|2|0|1", "dnis" : "8001992999", "org_id" : "tenant1", "contact" : { "first_name" : "Alex", "last_name" : "Phil", "account_no" : "10002-2989", "crm_id" : "220-39307-92", "address" : "", "city" : "", "loan_type" : "", "due_date" : "" }, "pacing_mode" : "Predictive", "call_type" : "OB_Regular" }`
+
+// ujetDo sends a raw body to the UJET dialect with Basic auth slug:key.
+func ujetDo(t *testing.T, base, slug, key, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+"/apps/api/v1"+path, strings.NewReader(body))
+	req.SetBasicAuth(slug, key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var v map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatalf("%s %s: %q is not a JSON object", method, path, raw)
+		}
+	}
+	return res.StatusCode, v
+}
+
+func TestUJETEngine(t *testing.T) {
+	for name, mk := range sqlstoretest.Engines(t) {
+		t.Run(name, func(t *testing.T) {
+			db := mk(t)
+			if _, err := run(t, "", "migrate", "--db", db); err != nil {
+				t.Fatal(err)
+			}
+			// The seed's org_id is tenant1: the company the key belongs to.
+			if _, err := run(t, "", "tenant", "create", "--db", db, "--slug", "tenant1", "--name", "Tenant One"); err != nil {
+				t.Fatal(err)
+			}
+			key, err := run(t, "", "key", "create", "--db", db, "--tenant", "tenant1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			key = strings.TrimSpace(key)
+			_, base, _ := startServer(t, "--db", db)
+			c := client{t: t, base: base, key: key}
+			// The seed's agent_id is "1": the first user.
+			_, ann := c.do("POST", "/v1/users", map[string]any{"email": "ann@t1.test", "first_name": "Ann", "extension": "1001"})
+			_, bob := c.do("POST", "/v1/users", map[string]any{"email": "bob@t1.test", "first_name": "Bob", "extension": "1002"})
+			if ann["id"] != float64(1) {
+				t.Fatalf("the seed's agent must be user 1: %v", ann)
+			}
+			annID, bobID := int64(1), int64(bob["id"].(float64))
+			closed := map[string]any{"time_zone": "UTC", "weekly": []any{}} // never open
+			status, q := c.do("POST", "/v1/queues", map[string]any{"name": "After hours", "extension": "8001", "hours": closed, "voicemail_enabled": true})
+			if status != 201 || q["voicemail_enabled"] != true {
+				t.Fatalf("queue: %d %v", status, q)
+			}
+			c.do("POST", fmt.Sprintf("/v1/queues/%d/members", int64(q["id"].(float64))), map[string]any{"user_id": annID})
+			if status, q := c.do("POST", "/v1/queues", map[string]any{"name": "Closed", "extension": "8002", "hours": closed}); status != 201 {
+				t.Fatalf("queue: %d %v", status, q)
+			}
+			if status, p := c.do("POST", "/v1/users/1/status", map[string]any{"status": "Available"}); status != 200 {
+				t.Fatalf("sign in: %d %v", status, p)
+			}
+
+			t.Run("voicemail after hours", func(t *testing.T) {
+				status, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001111", "to": "8001", "message_seconds": 1})
+				if status != 201 {
+					t.Fatalf("sim call: %d %v", status, call)
+				}
+				id := int64(call["id"].(float64))
+				leaving := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] != "selecting" })
+				if leaving["status"] != "voicemail" && leaving["status"] != "voicemail_received" {
+					t.Fatalf("the caller is not leaving a voicemail: %v", leaving)
+				}
+				got := waitCall(t, c, id, func(v map[string]any) bool { return v["status"] == "voicemail_received" })
+				if got["voicemail_reason"] != "after_hours" || got["recorded"] != true || got["disposition"] != "rejected" ||
+					got["hangup_by"] != "caller" || got["agent_id"] != nil || got["voicemail_read_at"] != nil {
+					t.Fatalf("voicemail %v", got)
+				}
+				res, err := http.DefaultClient.Do(authed(t, key, "GET", base+fmt.Sprintf("/v1/calls/%d/recording", id)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				audio, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				// The 1 s message at 8 kHz, 16 bits, after a 44-byte header (the
+				// simulator's timers run on the wall clock: allow some slack).
+				if secs := float64(len(audio)-44) / 16000; res.StatusCode != 200 || !bytes.HasPrefix(audio, []byte("RIFF")) || secs < 0.9 || secs > 1.5 {
+					t.Fatalf("recording: %d, %d bytes (%.2f s)", res.StatusCode, len(audio), secs)
+				}
+				path := fmt.Sprintf("/v1/calls/%d/voicemail/read", id)
+				status, read := c.do("POST", path, map[string]any{"user_id": annID})
+				if status != 200 || read["status"] != "voicemail_read" || read["voicemail_read_by"] != float64(annID) || read["voicemail_read_at"] == nil {
+					t.Fatalf("read: %d %v", status, read)
+				}
+				// The first reader stays.
+				if status, again := c.do("POST", path, map[string]any{"user_id": bobID}); status != 200 || again["voicemail_read_by"] != float64(annID) ||
+					again["voicemail_read_at"] != read["voicemail_read_at"] {
+					t.Fatalf("second read: %d %v", status, again)
+				}
+				if status, v := c.do("POST", path, map[string]any{}); status != 422 {
+					t.Errorf("read without a reader: %d %v", status, v)
+				}
+				if status, v := c.do("GET", fmt.Sprintf("/v1/calls/%d", id), nil); status != 200 || v["status"] != "voicemail_read" {
+					t.Errorf("the call after the read: %d %v", status, v)
+				}
+				var steps struct {
+					Items []struct {
+						Type string `json:"type"`
+					} `json:"items"`
+				}
+				_, evs := c.do("GET", fmt.Sprintf("/v1/cdrs/%d/events", id), nil)
+				b, _ := json.Marshal(evs)
+				json.Unmarshal(b, &steps)
+				var types []string
+				for _, e := range steps.Items {
+					types = append(types, e.Type)
+				}
+				want := []string{switchboard.EventCallCreated, switchboard.EventCallVoicemailStarted, switchboard.EventCallEnded,
+					switchboard.EventCallWrappedUp, switchboard.EventCallVoicemailRead}
+				if strings.Join(types, ",") != strings.Join(want, ",") {
+					t.Errorf("the call's steps %v, want %v", types, want)
+				}
+			})
+
+			t.Run("closed without voicemail", func(t *testing.T) {
+				_, call := c.do("POST", "/v1/sim/calls", map[string]any{"from": "+15550001112", "to": "8002", "message_seconds": 1})
+				id := int64(call["id"].(float64))
+				got := waitCall(t, c, id, func(v map[string]any) bool { return v["ended_at"] != nil })
+				if got["status"] != "failed" || got["disposition"] != "rejected" || got["hangup_cause"] != switchboard.CauseAfterHours ||
+					got["voicemail_reason"] != "" || got["recorded"] != false {
+					t.Fatalf("call %v", got)
+				}
+				if status, v := c.do("POST", fmt.Sprintf("/v1/calls/%d/voicemail/read", id), map[string]any{"user_id": annID}); status != 409 {
+					t.Errorf("reading a call without voicemail: %d %v", status, v)
+				}
+			})
+
+			t.Run("PDS action-only call", func(t *testing.T) {
+				status, got := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", pdsSeedBody)
+				if status != 201 {
+					t.Fatalf("PDS webhook: %d %v", status, got)
+				}
+				id, ok := got["id"].(float64)
+				created, _ := got["created_at"].(string)
+				if _, err := time.Parse("2006-01-02T15:04:05.000Z", created); !ok || id < 1 || got["status"] != "action_only" ||
+					got["call_id"] != "1917" || got["agent_id"] != float64(1) || err != nil || got["ended_at"] != nil || len(got) != 6 {
+					t.Fatalf("PDS answer %v", got)
+				}
+				callID := int64(id)
+				// The agent is busy with it.
+				if _, p := c.do("GET", "/v1/users/1/status", nil); p["live"].(map[string]any)["state"] != "in_call" {
+					t.Errorf("agent during the PDS call: %v", p)
+				}
+				// A retried webhook starts nothing twice.
+				if status, again := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", pdsSeedBody); status != 200 || again["id"] != got["id"] {
+					t.Errorf("repeated webhook: %d %v", status, again)
+				}
+				other := strings.Replace(pdsSeedBody, `"1917"`, `"1918"`, 1)
+				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", other); status != 400 || !strings.Contains(v["message"].(string), "already on a call") {
+					t.Errorf("a second call for the busy agent: %d %v", status, v)
+				}
+				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", strings.Replace(pdsSeedBody, `"tenant1"`, `"tenant2"`, 1)); status != 400 {
+					t.Errorf("another org: %d %v", status, v)
+				}
+				store, err := sqlstore.Open(context.Background(), db, sqlstore.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer store.Close()
+				tenantID := int64(1)
+				data, err := store.CallData(context.Background(), tenantID, callID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var contact map[string]string
+				json.Unmarshal(data.CustomData["contact"].Value, &contact)
+				if data.CallType != "OB_Regular" || string(data.CustomData["lcm_key"].Value) != `"2922|1|2|39|2|0|1"` ||
+					string(data.CustomData["pacing_mode"].Value) != `"Predictive"` || contact["crm_id"] != "220-39307-92" {
+					t.Errorf("call data %+v", data)
+				}
+				status, fin := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls/1917/finish", `{"disconnected_by": "end_user"}`)
+				if status != 200 || fin["status"] != "action_only_finished" || fin["ended_at"] == nil || fin["id"] != got["id"] {
+					t.Fatalf("finish: %d %v", status, fin)
+				}
+				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls/1917/finish", ""); status != 400 || v["message"] != "Call is already ended" {
+					t.Errorf("finish again: %d %v", status, v)
+				}
+				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls/nope/finish", ""); status != 404 {
+					t.Errorf("finish an unknown call: %d %v", status, v)
+				}
+				_, call := c.do("GET", fmt.Sprintf("/v1/calls/%d", callID), nil)
+				src, _ := call["source"].(map[string]any)
+				if call["status"] != "action_only_finished" || call["hangup_by"] != "caller" || call["direction"] != "outbound" ||
+					src["system"] != "ujet_pds" || src["account_id"] != "1917" || call["connected_at"] == nil {
+					t.Errorf("the call %v", call)
+				}
+				// Free again (no wrap-up in a call without a queue).
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					_, p := c.do("GET", "/v1/users/1/status", nil)
+					if p["status"] == "Available" && p["live"].(map[string]any)["state"] == "idle" {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the agent is not free after the PDS call: %v", p)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				if status, v := ujetDo(t, base, "tenant1", "wrong", "POST", "/pds/calls", pdsSeedBody); status != 401 {
+					t.Errorf("wrong key: %d %v", status, v)
+				}
+			})
+		})
+	}
+}
+
+// authed is a request with the native API's bearer key.
+func authed(t *testing.T, key, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	return req
+}
