@@ -432,6 +432,13 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
+	case ev.Type == LegSwitching:
+		// The call shows switching until the new attempt answers or fails:
+		// every flow sets the call's status when its leg answers or fails.
+		if ref.role == callerLeg && c.EndedAt == nil && c.Status != switchboard.CallSwitching {
+			c.Status = switchboard.CallSwitching
+			e.changed(c, "switching")
+		}
 	case ev.Type == LegHeld || ev.Type == LegResumed:
 		if ref.role == agentLeg && c.agent == ev.Leg && c.ConnectedAt != nil && c.EndedAt == nil {
 			e.hold(c, ev.Type == LegHeld)

@@ -112,8 +112,13 @@ type Driver struct {
 	// messages are the voicemail messages recorded, by call id: the
 	// recording is synthesized from their length (Recording).
 	messages map[int64]message
-	prompts  int  // IVR prompts played
-	closed   bool // Close ran: no more legs
+	// trunks are the carriers' trunks of each tenant, in the order an
+	// outside number is tried through them (SetTrunks); failedTrunks those
+	// failing now (FailTrunk).
+	trunks       map[int64][]string
+	failedTrunks map[string]bool
+	prompts      int  // IVR prompts played
+	closed       bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -135,7 +140,7 @@ type leg struct {
 // New returns a driver on clock. Attach the engine with SetEngine before use.
 func New(clock engine.Clock) *Driver {
 	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{},
-		messages: map[int64]message{}}
+		messages: map[int64]message{}, trunks: map[int64][]string{}, failedTrunks: map[string]bool{}}
 }
 
 // SetEngine sets where the driver reports.
@@ -152,6 +157,28 @@ func (d *Driver) SetDevice(name string, dev Device) {
 type tenantNumber struct {
 	tenant int64
 	number string
+}
+
+// TrunkFailTime is how long a failing simulated trunk takes to refuse a
+// call (its carrier's 503).
+const TrunkFailTime = 2 * time.Second
+
+// SetTrunks gives a tenant carriers' trunks, tried in this order for its
+// calls to outside numbers: a call whose trunk fails (FailTrunk) switches
+// to the next one (engine.LegSwitching) and fails when none is left. A
+// tenant without trunks reaches outside numbers directly, as before.
+func (d *Driver) SetTrunks(tenantID int64, names ...string) {
+	d.mu.Lock()
+	d.trunks[tenantID] = append([]string(nil), names...)
+	d.mu.Unlock()
+}
+
+// FailTrunk makes a trunk refuse every new call (failed) or carry them
+// again.
+func (d *Driver) FailTrunk(name string, failed bool) {
+	d.mu.Lock()
+	d.failedTrunks[name] = failed
+	d.mu.Unlock()
 }
 
 // SetTenantNumber scripts an outside number for the calls of one tenant.
@@ -266,24 +293,43 @@ func (d *Driver) Originate(o engine.Originate) {
 		l.script, b, after = s, s.Behavior, s.AnswerAfter
 	}
 	d.legs[l.id] = l
+	// An outside number is reached through the tenant's first trunk that
+	// works: each failing one before it costs TrunkFailTime and a switch.
+	var offset time.Duration
+	if trunks := d.trunks[o.TenantID]; o.To.Device == "" && len(trunks) > 0 {
+		k := 0
+		for k < len(trunks) && d.failedTrunks[trunks[k]] {
+			k++
+		}
+		for i := 1; i <= k && i < len(trunks); i++ {
+			d.emit(l, time.Duration(i)*TrunkFailTime, engine.LegEvent{Leg: l.id, Type: engine.LegSwitching,
+				Cause: "trunk " + trunks[i-1] + " failed (SIP 503): trying " + trunks[i]})
+		}
+		if k == len(trunks) {
+			d.emit(l, time.Duration(k)*TrunkFailTime, engine.LegEvent{Leg: l.id, Type: engine.LegFailed,
+				Cause: "every trunk failed (SIP 503, Q.850 38)"})
+			return
+		}
+		offset = time.Duration(k) * TrunkFailTime
+	}
 	switch b {
 	case Reject:
-		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
+		d.emit(l, offset+l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
 	case Invalid:
-		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+		d.emit(l, offset+l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
 	case Voicemail:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
-		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset+after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
 	case Ignore, NoAnswer:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		if o.Timeout > 0 {
-			d.emit(l, o.Timeout, engine.LegEvent{Leg: l.id, Type: engine.LegNoAnswer, Cause: "no answer"})
+			d.emit(l, max(o.Timeout, offset), engine.LegEvent{Leg: l.id, Type: engine.LegNoAnswer, Cause: "no answer"})
 		}
 	default:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
-		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset+after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
 		if l.script.Patience > 0 {
-			l.patience = d.emit(l, after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
+			l.patience = d.emit(l, offset+after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
 		}
 	}
 }
