@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/siptest"
 	"switchboard/internal/sqlstore"
 	"switchboard/internal/sqlstore/sqlstoretest"
 )
@@ -246,4 +247,60 @@ func authed(t *testing.T, key, method, url string) *http.Request {
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	return req
+}
+
+// TestUJETEngineSIPVoicemail has a carrier's caller (sipp, a SIP stack we
+// did not write) dial a closed queue that takes voicemail through the SIP
+// driver: the driver answers, plays the greeting (the default beep, 1 s),
+// then records what the caller says until they hang up. The call ends
+// voicemail_received, and its recording is the caller's tone, as long as
+// the call lasted after the greeting.
+func TestUJETEngineSIPVoicemail(t *testing.T) {
+	e := startSIPServer(t, 60*time.Second)
+	e.carrierTrunk()
+	ann := e.agents(1)[0]
+	status, q := e.c.do("POST", "/v1/queues", map[string]any{"name": "Closed", "extension": "8001", "join_empty": true,
+		"hours": map[string]any{"time_zone": "UTC", "weekly": []any{}}, "voicemail_enabled": true})
+	if status != 201 {
+		t.Fatalf("POST /v1/queues: %d %v", status, q)
+	}
+	qid := int64(q["id"].(float64))
+	e.c.do("POST", fmt.Sprintf("/v1/queues/%d/members", qid), map[string]any{"user_id": ann.id})
+	if status, n := e.c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+15550001234", "queue_id": qid}); status != 201 {
+		t.Fatalf("POST /v1/phone_numbers: %d %v", status, n)
+	}
+	const talk = 4 * time.Second
+	carrier := siptest.Sipp{Scenario: siptest.ScenarioCaller, Remote: e.sip, Service: "+15550001234", Calls: 1,
+		Audio: &siptest.Audio{Codec: siptest.PCMU, ToneHz: callerHz, Tone: talk, SSRC: 5},
+		Vars:  map[string]string{"talk_ms": fmt.Sprint(talk.Milliseconds()), "pt": "0"}, Timeout: 30 * time.Second}.Start(e.ctx, t)
+	if res := carrier.Wait(); res.ExitCode != 0 || res.Successful != 1 {
+		t.Fatalf("the caller's call failed: %v", res)
+	}
+	c := e.cdrs(1, 10*time.Second)
+	if len(c) != 1 || c[0]["status"] != "voicemail_received" || c[0]["voicemail_reason"] != "after_hours" || c[0]["hangup_by"] != "caller" ||
+		c[0]["recorded"] != true || c[0]["agent_id"] != nil {
+		t.Fatalf("CDR %v", c)
+	}
+	w, err := e.recording(int64(num(c[0]["id"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The call lasted the caller's talk time; the greeting took its first
+	// second, and the message is the rest.
+	total := num(c[0]["total_seconds"])
+	t.Logf("call %.2f s, message %.2f s", total, w.Duration().Seconds())
+	if d := w.Duration().Seconds(); d < total-1.6 || d > total-0.6 {
+		t.Errorf("the message lasts %.2f s of a %.2f s call, want the call less the 1 s greeting", d, total)
+	}
+	if l := w.ToneLevelWindowed(0, callerHz, siptest.Span{}, 100*time.Millisecond); l < 0.05 {
+		t.Errorf("the message lacks the caller's %.0f Hz tone (level %.4f, loudest near %.0f Hz)", callerHz, l,
+			w.DominantHz(0, siptest.Span{Length: time.Second}))
+	}
+	// Nothing but the caller is recorded: no greeting beep (880 Hz) in it.
+	if l := w.ToneLevelWindowed(0, 880, siptest.Span{}, 100*time.Millisecond); l > 0.05 {
+		t.Errorf("the greeting's beep is in the message (level %.4f)", l)
+	}
+	if w.Channels == 2 && w.RMS(1, siptest.Span{}) > 0.01 {
+		t.Errorf("the right channel holds %.4f RMS: nobody was bridged", w.RMS(1, siptest.Span{}))
+	}
 }
