@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +306,121 @@ func TestUJETEngineSIPVoicemail(t *testing.T) {
 	}
 	if w.Channels == 2 && w.RMS(1, siptest.Span{}) > 0.01 {
 		t.Errorf("the right channel holds %.4f RMS: nobody was bridged", w.RMS(1, siptest.Span{}))
+	}
+}
+
+// carrier503 is a carrier that refuses every INVITE with 503 Service
+// Unavailable (a trunk failing while the call connects), as a sipp UAS.
+const carrier503 = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="uas_503">
+  <recv request="INVITE"/>
+  <send><![CDATA[
+SIP/2.0 503 Service Unavailable
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag09[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+</scenario>
+`
+
+// TestUJETEngineSIPSwitching places a click-to-call whose customer leg
+// leaves through the tenant's default trunk, a carrier (sipp) that answers
+// 503: the call goes switching and is placed again through the tenant's
+// other trunk (sipp, with digest), where the customer answers and the call
+// connects.
+func TestUJETEngineSIPSwitching(t *testing.T) {
+	siptest.Require(t, siptest.BaresipBinary)
+	e := startSIPServer(t, 90*time.Second)
+	ann := e.agents(1)[0]
+	if status, n := e.c.do("POST", "/v1/phone_numbers", map[string]any{"number": "+15550001234", "user_id": ann.id}); status != 201 {
+		t.Fatalf("POST /v1/phone_numbers: %d %v", status, n)
+	}
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "uas_503.xml")
+	if err := os.WriteFile(scenario, []byte(carrier503), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failingPort := siptest.FreeUDPPort(t)
+	failing := exec.CommandContext(e.ctx, "sipp", "-sf", scenario, "-i", "127.0.0.1", "-p", fmt.Sprint(failingPort),
+		"-m", "1", "-nostdin", "-timeout", "60s", "-timeout_error")
+	var failingOut bytes.Buffer
+	failing.Stdout, failing.Stderr = &failingOut, &failingOut
+	if err := failing.Start(); err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan struct{})
+	var failingErr error
+	go func() {
+		failingErr = failing.Wait()
+		close(failed)
+	}()
+	t.Cleanup(func() {
+		failing.Process.Kill()
+		<-failed
+	})
+	backup := siptest.Sipp{Scenario: siptest.ScenarioAuthUAS, Calls: 1, Timeout: 40 * time.Second,
+		Audio: &siptest.Audio{Codec: siptest.PCMA, ToneHz: customerHz, Tone: 3 * time.Second, SSRC: 11},
+		Vars:  map[string]string{"username": "u", "password": "p", "ring_ms": "300"}}.Start(e.ctx, t)
+	for _, tr := range []map[string]any{
+		{"name": "primary", "outbound_uri": fmt.Sprintf("sip:127.0.0.1:%d", failingPort), "default_outbound": true},
+		{"name": "backup", "outbound_uri": fmt.Sprintf("sip:127.0.0.1:%d", backup.Port()), "username": "u", "password": "p"},
+	} {
+		if status, got := e.c.do("POST", "/v1/trunks", tr); status != 201 {
+			t.Fatalf("POST /v1/trunks: %d %v", status, got)
+		}
+	}
+	trunkSettles()
+	phone := siptest.StartBaresip(e.ctx, t, siptest.BaresipConfig{User: ann.ext, Password: ann.password, Registrar: e.sip,
+		RegisterSeconds: 60, AutoAnswer: true})
+	if err := phone.WaitRegistered(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.registered(true, ann)
+	status, call := e.c.do("POST", "/v1/calls", map[string]any{"user_id": ann.id, "phone_number": "+390112121212"})
+	if status != 201 {
+		t.Fatalf("POST /v1/calls: %d %v", status, call)
+	}
+	id := int64(num(call["id"]))
+	waitCall(t, e.c, id, func(v map[string]any) bool { return v["status"] == "connected" })
+	select {
+	case <-failed:
+		if failingErr != nil {
+			t.Errorf("the failing carrier's sipp: %v\n%s", failingErr, tail(failingOut.String(), 2000))
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the failing carrier never saw the INVITE through")
+	}
+	time.Sleep(time.Second)
+	if status, p := e.c.do("POST", fmt.Sprintf("/v1/calls/%d/hangup", id), nil); status != 200 {
+		t.Fatalf("hangup: %d %v", status, p)
+	}
+	if res := backup.Wait(); res.ExitCode != 0 || res.Successful != 1 {
+		t.Errorf("the backup trunk: %v", res)
+	}
+	var steps struct {
+		Items []struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Status string `json:"status"`
+			} `json:"payload"`
+		} `json:"items"`
+	}
+	_, evs := e.c.do("GET", fmt.Sprintf("/v1/cdrs/%d/events", id), nil)
+	b, _ := json.Marshal(evs)
+	json.Unmarshal(b, &steps)
+	var types []string
+	for _, s := range steps.Items {
+		types = append(types, s.Type+"/"+s.Payload.Status)
+	}
+	sw := slices.Index(types, switchboard.EventCallSwitching+"/switching")
+	conn := slices.Index(types, switchboard.EventCallConnected+"/connected")
+	if sw < 0 || conn < sw {
+		t.Errorf("the call's steps %v: want switching, then connected", types)
 	}
 }
