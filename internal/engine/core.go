@@ -149,6 +149,9 @@ type agentRT struct {
 	// connected call); wrapUntil when their wrap-up ends (PacingView).
 	connectedAt, wrapUntil time.Time
 	chat                   agentChats
+	// voicemail lets callers the agent misses leave a message
+	// (SetUserVoicemail).
+	voicemail bool
 }
 
 // arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
@@ -186,6 +189,8 @@ type call struct {
 	reachedMachine bool
 	// actionOnly marks a call an outside dialer carries (actiononly.go).
 	actionOnly bool
+	// vmDisposition is the disposition a voicemail call ends with.
+	vmDisposition switchboard.Disposition
 	// holdSince is when the current hold began (zero when not on hold).
 	holdSince time.Time
 	// answered says the caller's leg has been answered (see answer).

@@ -87,6 +87,10 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	if direct != nil {
 		// A number of the agent's own rings their phone, if they can take it.
 		if direct.device == "" || !direct.available || (direct.state != agentIdle) {
+			if direct.voicemail {
+				e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionMissed)
+				return c.ID, nil
+			}
 			e.opt.Telephony.Hangup(in.Leg, "agent not available")
 			e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent is not available")
 			return c.ID, nil
@@ -126,7 +130,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	// refused (voicemail.go).
 	if c.dial == nil && c.Direction == switchboard.Inbound && !q.cfg.Hours.OpenAt(now) {
 		if q.cfg.VoicemailEnabled {
-			e.startVoicemail(c, switchboard.VoicemailAfterHours)
+			e.startVoicemail(c, switchboard.VoicemailAfterHours, switchboard.DispositionRejected)
 			return
 		}
 		e.fail(c, switchboard.DispositionRejected, switchboard.CauseAfterHours)
@@ -138,7 +142,7 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 			return
 		}
 		if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
-			e.startVoicemail(c, switchboard.VoicemailOverCapacity)
+			e.startVoicemail(c, switchboard.VoicemailOverCapacity, switchboard.DispositionRejected)
 			return
 		}
 		e.fail(c, switchboard.DispositionRejected, "queue full")
@@ -174,7 +178,7 @@ func (e *Engine) waitTimeout(id int64, q *queueRT) {
 	q.waiting = remove(q.waiting, c)
 	freed := e.stopRinging(c, switchboard.CauseQueueTimeout)
 	if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
-		e.startVoicemail(c, switchboard.VoicemailNoAnswer)
+		e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionNoAnswer)
 		e.dispatchAgents(freed)
 		return
 	}
@@ -367,8 +371,12 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			e.release(a)
 			if len(c.ringing) == 0 && c.agent == "" && c.QueueID == nil {
 				// A call for one agent (transferred, or to their own number) that they
-				// did not take: there is nowhere else to offer it.
+				// did not take: there is nowhere else to offer it, but their voicemail.
 				e.stopRinging(c, "")
+				if a != nil && a.voicemail && c.Direction == switchboard.Inbound {
+					e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionMissed)
+					return
+				}
 				e.opt.Telephony.Hangup(c.caller, "not answered")
 				e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent did not answer")
 				return

@@ -18,9 +18,14 @@ import (
 // queue without voicemail refuses the closed case (disposition rejected,
 // cause CauseAfterHours) as it refuses a full queue.
 //
+// A user with VoicemailEnabled (SetUserVoicemail) takes messages the same
+// way for the calls to their own numbers, and the calls transferred to them,
+// that they cannot take or do not answer (VoicemailNoAnswer).
+//
 // The call's disposition is the routing outcome it would have had without
-// voicemail (rejected when closed or full, no_answer after the wait), so the
-// queue's statistics do not count a message as an answered call.
+// voicemail (rejected when closed or full, no_answer after the wait, missed
+// when the user did not take it), so the statistics do not count a message
+// as an answered call.
 
 // DefaultVoicemailMaxLength bounds a message when Options leaves it zero.
 const DefaultVoicemailMaxLength = 3 * time.Minute
@@ -47,7 +52,8 @@ func (e *Engine) voicemailMax() time.Duration {
 // startVoicemail answers c, plays it the greeting and records its message.
 // c must be out of every queue's waiting line and ringing no one. e.mu is
 // held.
-func (e *Engine) startVoicemail(c *call, reason string) {
+func (e *Engine) startVoicemail(c *call, reason string, d switchboard.Disposition) {
+	c.vmDisposition = d
 	e.answer(c)
 	c.Status, c.VoicemailReason, c.Recorded = switchboard.CallVoicemail, reason, true
 	e.opt.Telephony.Play(c.caller, VoicemailMedia(reason))
@@ -74,12 +80,16 @@ func (e *Engine) finishVoicemail(c *call, by switchboard.Side, cause string) {
 	}
 	e.opt.Telephony.Record(c.caller, c.ID, false)
 	now := e.opt.Clock.Now()
-	d := switchboard.DispositionRejected
-	if c.VoicemailReason == switchboard.VoicemailNoAnswer {
-		d = switchboard.DispositionNoAnswer
-	}
-	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallVoicemailReceived, d, by, cause
+	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallVoicemailReceived, c.vmDisposition, by, cause
 	delete(e.legs, c.caller)
 	delete(e.calls, c.ID)
 	e.changed(c, "ended")
+}
+
+// SetUserVoicemail says whether callers the user misses (on their own
+// numbers, or transferred to them) may leave a message.
+func (e *Engine) SetUserVoicemail(userID int64, on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.agent(userID).voicemail = on
 }

@@ -164,3 +164,47 @@ func TestVoicemailHungUpThroughTheAPI(t *testing.T) {
 	}
 	w.checkIdle(t)
 }
+
+func TestUserVoicemail(t *testing.T) {
+	const direct = "+15550009000"
+	for _, tc := range []struct {
+		name   string
+		device sim.Device
+		signIn bool
+		after  time.Duration // when the greeting starts
+	}{
+		{"not answered", sim.Device{Registered: true, Behavior: sim.NoAnswer}, true, 30 * time.Second},
+		{"not available", answers(time.Second), false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newDialWorld(t, switchboard.Queue{Name: "Q"}, tc.device)
+			w.eng.SetUserRoutes(1, tenant, []string{direct})
+			w.eng.SetUserVoicemail(1, true)
+			if !tc.signIn {
+				w.eng.SetStatus(1, "Lunch", false)
+			}
+			_, id, err := w.drv.Call("+15557770002", direct, sim.Script{Message: 8 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.clock.Advance(2 * time.Minute)
+			c, changes, _, ok := w.call(id)
+			if !ok || c.Status != switchboard.CallVoicemailReceived || c.VoicemailReason != switchboard.VoicemailNoAnswer ||
+				c.Disposition != switchboard.DispositionMissed || c.EndedAt.Sub(dialStart) != tc.after+sim.VoicemailGreeting+8*time.Second {
+				t.Fatalf("call %+v (%v)", c, changes)
+			}
+			if got := recordingLength(t, w.drv, c); got != 8*time.Second {
+				t.Errorf("the message lasts %v", got)
+			}
+			w.checkIdle(t)
+		})
+	}
+	// Without voicemail the missed call ends as before.
+	w := newDialWorld(t, switchboard.Queue{Name: "Q"}, sim.Device{Registered: true, Behavior: sim.NoAnswer})
+	w.eng.SetUserRoutes(1, tenant, []string{direct})
+	_, id, _ := w.drv.Call("+15557770002", direct, sim.Script{Message: 8 * time.Second})
+	w.clock.Advance(2 * time.Minute)
+	if c, _, _, _ := w.call(id); c.Status != switchboard.CallFailed || c.Disposition != switchboard.DispositionMissed || c.VoicemailReason != "" {
+		t.Fatalf("call %+v", c)
+	}
+}
