@@ -429,8 +429,12 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 			// A caller's message as far as it was recorded is the voicemail
 			// (an outbound call's answering machine has no reason).
 			c.Status = switchboard.CallVoicemailReceived
-			c.Disposition = switchboard.DispositionRejected
-			if c.VoicemailReason == switchboard.VoicemailNoAnswer {
+			switch {
+			case c.VoicemailReason != switchboard.VoicemailNoAnswer:
+				c.Disposition = switchboard.DispositionRejected
+			case c.QueueID == nil: // a user's missed call
+				c.Disposition = switchboard.DispositionMissed
+			default:
 				c.Disposition = switchboard.DispositionNoAnswer
 			}
 		case c.ConnectedAt != nil:

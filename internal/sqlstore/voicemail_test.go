@@ -157,7 +157,7 @@ func TestCallVoicemailFields(t *testing.T) {
 		for i, want := range []struct {
 			st switchboard.CallStatus
 			d  switchboard.Disposition
-		}{{switchboard.CallVoicemailReceived, switchboard.DispositionNoAnswer}, {switchboard.CallActionOnlyFinished, switchboard.DispositionAnswered}} {
+		}{{switchboard.CallVoicemailReceived, switchboard.DispositionMissed}, {switchboard.CallActionOnlyFinished, switchboard.DispositionAnswered}} {
 			if got, _ := db.Call(ctx, tn.ID, open[i].ID); got.Status != want.st || got.Disposition != want.d || got.EndedAt == nil {
 				t.Errorf("orphan %d closed as %+v, want %s", i, got, want.st)
 			}
