@@ -174,7 +174,7 @@ func (db *DB) LoadCalls(ctx context.Context, tenantID int64, n int, next func(*s
 // load adds the counters and the trigram entries itself). The uuid index
 // stays (it guards uniqueness), and so do the (tenant_id, id) index and the
 // index of open calls, which the load appends to or barely touches.
-var loadDropped = []string{"calls_tenant_created", "calls_tenant_from", "calls_tenant_to", "calls_tenant_agent", "calls_insert"}
+var loadDropped = []string{"calls_tenant_created", "calls_tenant_from", "calls_tenant_to", "calls_tenant_agent", "calls_source_account", "calls_insert"}
 
 // dropForLoad drops loadDropped and returns the statements that create them
 // again, as the schema holds them.
