@@ -187,8 +187,15 @@ func TestUJETEngine(t *testing.T) {
 				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", other); status != 400 || !strings.Contains(v["message"].(string), "already on a call") {
 					t.Errorf("a second call for the busy agent: %d %v", status, v)
 				}
-				if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", strings.Replace(pdsSeedBody, `"tenant1"`, `"tenant2"`, 1)); status != 400 {
-					t.Errorf("another org: %d %v", status, v)
+				for body, want := range map[string]string{
+					strings.Replace(pdsSeedBody, `"tenant1"`, `"tenant2"`, 1): "org_id is not this company",
+					`{"agent_id": 1}`: "call_id is missing",
+					`{"call_id": 77}`: "agent_id is missing",
+					strings.Replace(pdsSeedBody, `"agent_id" : "1"`, `"agent_id" : 999`, 1): "agent_id is not an agent of this company",
+				} {
+					if status, v := ujetDo(t, base, "tenant1", key, "POST", "/pds/calls", body); status != 400 || v["message"] != want {
+						t.Errorf("%s: %d %v, want 400 %q", body, status, v, want)
+					}
 				}
 				store, err := sqlstore.Open(context.Background(), db, sqlstore.Options{})
 				if err != nil {
