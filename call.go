@@ -78,6 +78,10 @@ const (
 // for the queue's MaxWaitSeconds without an agent.
 const CauseQueueTimeout = "queue timeout"
 
+// CauseAfterHours is the hang-up cause of a call refused because its queue
+// was closed (outside its Hours) and takes no voicemail.
+const CauseAfterHours = "after hours"
+
 // Side names a party of a call, for who hung up.
 type Side string
 

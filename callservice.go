@@ -38,6 +38,36 @@ type CallService interface {
 	Recording(ctx context.Context, c Call) (int64, io.ReadCloser, error)
 	// FaxDocument is a received fax's document (PDF).
 	FaxDocument(ctx context.Context, c Call) ([]byte, error)
+	// MarkVoicemailRead records that userID opened the voicemail of a call
+	// (voicemail_received → voicemail_read); the first reader stays.
+	MarkVoicemailRead(ctx context.Context, tenantID, callID, userID int64) (Call, error)
+	// StartActionOnly records a call an outside dialer connected to an
+	// agent (status action_only) and keeps the agent busy until
+	// FinishActionOnly (action_only_finished), after which they wrap up.
+	StartActionOnly(ctx context.Context, tenantID int64, r ActionOnlyRequest) (Call, error)
+	FinishActionOnly(ctx context.Context, tenantID, callID int64, r FinishActionOnly) (Call, error)
+}
+
+// ActionOnlyRequest hands an outside dialer's connected call to an agent.
+type ActionOnlyRequest struct {
+	UserID int64
+	// PhoneNumber is the customer the dialer reached (the number it
+	// dialled: PDS's DNIS); CallerID the number the customer was shown,
+	// when the dialer says. Both are kept as given when they are not phone
+	// numbers.
+	PhoneNumber, CallerID string
+	// QueueID, when set, is the queue the call counts for (its wrap-up).
+	QueueID *int64
+	// Source names the dialer and its id of the call.
+	Source CallSource
+}
+
+// FinishActionOnly says how an action-only call ended.
+type FinishActionOnly struct {
+	// By is who hung up (SideCaller, SideAgent or SideSystem; empty is
+	// SideSystem) and Cause why, as the dialer reported.
+	By    Side
+	Cause string
 }
 
 // DialRequest asks for a click-to-call.

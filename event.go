@@ -248,6 +248,15 @@ const (
 	EventCallDialing       = "call.dialing"   // a scheduled call is placed
 	EventCallEnded         = "call.ended"
 	EventCallRecovered     = "call.recovered" // a failed call later reached by its callback
+	// EventCallVoicemailStarted: an inbound caller was offered voicemail
+	// (VoicemailReason) and is recording a message; the call ends with
+	// status voicemail_received. EventCallVoicemailRead: an agent opened the
+	// message first (VoicemailReadAt, VoicemailReadBy).
+	EventCallVoicemailStarted = "call.voicemail_started"
+	EventCallVoicemailRead    = "call.voicemail_read"
+	// EventCallSwitching: the carrier leg failed while connecting and the
+	// call is tried again through the tenant's next trunk.
+	EventCallSwitching = "call.switching"
 	// EventCallWrappedUp: the work of the call is over. It follows
 	// call.ended once the call's agent leaves its wrap-up, or at once when
 	// nobody wraps the call up (it reached no agent, its queue has no
@@ -280,6 +289,7 @@ var callChanges = map[string]string{
 	"agent_answered": EventCallAgentAnswered, "connected": EventCallConnected, "voicemail": EventCallVoicemail,
 	"dtmf": EventCallDTMF, "menu": EventCallMenu, "held": EventCallHeld, "resumed": EventCallResumed, "scheduled": EventCallScheduled,
 	"dialing": EventCallDialing, "ended": EventCallEnded, "recovered": EventCallRecovered,
+	"voicemail_started": EventCallVoicemailStarted, "voicemail_read": EventCallVoicemailRead, "switching": EventCallSwitching,
 	CallWrappedUp: EventCallWrappedUp,
 }
 
@@ -380,6 +390,11 @@ type CallEventPayload struct {
 	ConnectedAt *time.Time   `json:"connected_at"`
 	EndedAt     *time.Time   `json:"ended_at"`
 	ScheduledAt *time.Time   `json:"scheduled_at"`
+	// VoicemailReason, VoicemailReadAt and VoicemailReadBy are the call's
+	// voicemail (absent for a call that was not offered one).
+	VoicemailReason string     `json:"voicemail_reason,omitempty"`
+	VoicemailReadAt *time.Time `json:"voicemail_read_at,omitempty"`
+	VoicemailReadBy *int64     `json:"voicemail_read_by,omitempty"`
 }
 
 // Call returns the call the payload describes, in tenant tenantID, for the
@@ -389,7 +404,8 @@ func (p CallEventPayload) Call(tenantID int64) Call {
 		ParentID: p.ParentID, Source: p.Source, Recorded: p.Recorded, Media: p.Media, FaxPages: p.FaxPages, DTMF: p.DTMF,
 		Hold: time.Duration(p.HoldSeconds * float64(time.Second)), HoldSeconds: p.HoldSeconds, Disposition: p.Disposition,
 		HangupBy: p.HangupBy, HangupCause: p.HangupCause, CreatedAt: p.CreatedAt, QueuedAt: p.QueuedAt, RingingAt: p.RingingAt,
-		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID, IVRMenuID: p.IVRMenuID}
+		ConnectedAt: p.ConnectedAt, EndedAt: p.EndedAt, ScheduledAt: p.ScheduledAt, QueueID: p.QueueID, AgentID: p.AgentID, IVRMenuID: p.IVRMenuID,
+		VoicemailReason: p.VoicemailReason, VoicemailReadAt: p.VoicemailReadAt, VoicemailReadBy: p.VoicemailReadBy}
 	if p.Campaign != nil {
 		id := p.Campaign.ID
 		c.CampaignID = &id

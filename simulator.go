@@ -49,6 +49,10 @@ type SimulatedCall struct {
 	DTMFAfter time.Duration
 	// FaxPages makes the caller a fax machine sending that many pages.
 	FaxPages int
+	// Message is how long the caller speaks when offered voicemail (a
+	// closed or full queue, or one whose wait ran out), from the beep
+	// until they hang up; 0 hangs up at the beep without a message.
+	Message time.Duration
 }
 
 // SimulatedPhone is how a user's virtual phone behaves.

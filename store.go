@@ -162,6 +162,11 @@ type Store interface {
 	// anyone else, and returns the first (they run first … first+n-1).
 	ReserveCallIDs(ctx context.Context, n int) (first int64, err error)
 	Call(ctx context.Context, tenantID, id int64) (Call, error)
+	// MarkVoicemailRead moves a call whose voicemail was received to
+	// voicemail_read, read by userID now, with its call.voicemail_read
+	// event. The first read wins: a voicemail already read is returned as
+	// it is; a call that holds no voicemail is a CodeConflict.
+	MarkVoicemailRead(ctx context.Context, tenantID, callID, userID int64) (Call, error)
 	CallByUUID(ctx context.Context, tenantID int64, uuid string) (Call, error)
 	// CDRs lists call records, oldest first.
 	CDRs(ctx context.Context, tenantID int64, f CDRFilter, opt ListOptions) (Page[CDR], error)

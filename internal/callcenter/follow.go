@@ -108,6 +108,7 @@ func (s *Service) loadUser(ctx context.Context, u switchboard.User) error {
 		}
 	}
 	s.eng.SetMaxChats(u.ID, u.MaxChats)
+	s.eng.SetUserVoicemail(u.ID, u.VoicemailEnabled && u.DeactivatedAt == nil)
 	skills := make(map[int64]int, len(u.Skills))
 	for _, sk := range u.Skills {
 		skills[sk.SkillID] = sk.Proficiency

@@ -76,6 +76,9 @@ type Options struct {
 	// than this many; and a call is offered only to an agent holding at most
 	// this many conversations. 0: calls and chats do not mix.
 	MaxChatsOnCall int
+	// VoicemailMaxLength bounds a caller's voicemail message (voicemail.go);
+	// 0 is DefaultVoicemailMaxLength.
+	VoicemailMaxLength time.Duration
 }
 
 // Engine runs the calls of one tenant's contact center: it takes inbound calls
@@ -146,6 +149,9 @@ type agentRT struct {
 	// connected call); wrapUntil when their wrap-up ends (PacingView).
 	connectedAt, wrapUntil time.Time
 	chat                   agentChats
+	// voicemail lets callers the agent misses leave a message
+	// (SetUserVoicemail).
+	voicemail bool
 }
 
 // arrivalWindow is how many recent arrivals estimate a queue's arrival rate.
@@ -181,6 +187,10 @@ type call struct {
 	awaitingCustomer bool
 	// reachedMachine marks a call answered by voicemail, not a person.
 	reachedMachine bool
+	// actionOnly marks a call an outside dialer carries (actiononly.go).
+	actionOnly bool
+	// vmDisposition is the disposition a voicemail call ends with.
+	vmDisposition switchboard.Disposition
 	// holdSince is when the current hold began (zero when not on hold).
 	holdSince time.Time
 	// answered says the caller's leg has been answered (see answer).
@@ -383,6 +393,11 @@ func (e *Engine) Hangup(callID int64) bool {
 	switch {
 	case c.dial != nil && c.dial.phase == dialClosing:
 		e.closeDial(c, switchboard.SideSystem, "hung up through the API")
+	case c.actionOnly:
+		e.end(c, switchboard.SideSystem, "hung up through the API")
+	case c.Status == switchboard.CallVoicemail:
+		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
+		e.finishVoicemail(c, switchboard.SideSystem, "hung up through the API")
 	case c.ConnectedAt != nil:
 		e.opt.Telephony.Hangup(c.caller, "hung up by the system")
 		e.opt.Telephony.Hangup(c.agent, "hung up by the system")
@@ -422,6 +437,13 @@ func (e *Engine) LegEvent(ev LegEvent) {
 		return
 	}
 	switch {
+	case ev.Type == LegSwitching:
+		// The call shows switching until the new attempt answers or fails:
+		// every flow sets the call's status when its leg answers or fails.
+		if ref.role == callerLeg && c.EndedAt == nil && c.Status != switchboard.CallSwitching {
+			c.Status = switchboard.CallSwitching
+			e.changed(c, "switching")
+		}
 	case ev.Type == LegHeld || ev.Type == LegResumed:
 		if ref.role == agentLeg && c.agent == ev.Leg && c.ConnectedAt != nil && c.EndedAt == nil {
 			e.hold(c, ev.Type == LegHeld)
@@ -467,6 +489,9 @@ func (e *Engine) end(c *call, by switchboard.Side, cause string) {
 	c.EndedAt, c.Status, c.Disposition, c.HangupBy, c.HangupCause = &now, switchboard.CallFinished, switchboard.DispositionAnswered, by, cause
 	if c.reachedMachine {
 		c.Status = switchboard.CallVoicemail
+	}
+	if c.actionOnly {
+		c.Status = switchboard.CallActionOnlyFinished
 	}
 	delete(e.legs, c.caller)
 	delete(e.legs, c.agent)
@@ -765,6 +790,9 @@ func (e *Engine) Hold(callID int64, on bool) error {
 	c, ok := e.calls[callID]
 	if !ok || c.ConnectedAt == nil || c.EndedAt != nil {
 		return errors.New("the call is not connected on this server")
+	}
+	if c.actionOnly {
+		return errors.New("the call is carried by an outside dialer: it is held there")
 	}
 	e.hold(c, on)
 	return nil

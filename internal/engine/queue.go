@@ -87,6 +87,10 @@ func (e *Engine) Inbound(in InboundCall) (int64, error) {
 	if direct != nil {
 		// A number of the agent's own rings their phone, if they can take it.
 		if direct.device == "" || !direct.available || (direct.state != agentIdle) {
+			if direct.voicemail {
+				e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionMissed)
+				return c.ID, nil
+			}
 			e.opt.Telephony.Hangup(in.Leg, "agent not available")
 			e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent is not available")
 			return c.ID, nil
@@ -122,9 +126,23 @@ func (e *Engine) enqueue(c *call, q *queueRT) {
 	now := e.opt.Clock.Now()
 	// A campaign's call is never refused or timed out by the queue: its
 	// abandon timer bounds its wait (dial.go).
+	// An inbound caller who finds the queue closed leaves a voicemail or is
+	// refused (voicemail.go).
+	if c.dial == nil && c.Direction == switchboard.Inbound && !q.cfg.Hours.OpenAt(now) {
+		if q.cfg.VoicemailEnabled {
+			e.startVoicemail(c, switchboard.VoicemailAfterHours, switchboard.DispositionRejected)
+			return
+		}
+		e.fail(c, switchboard.DispositionRejected, switchboard.CauseAfterHours)
+		return
+	}
 	if c.dial == nil && q.cfg.MaxLength > 0 && len(q.waiting) >= q.cfg.MaxLength {
 		if q.cfg.OverflowToCallback && c.ParentID == nil {
 			e.overflow(c, q)
+			return
+		}
+		if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
+			e.startVoicemail(c, switchboard.VoicemailOverCapacity, switchboard.DispositionRejected)
 			return
 		}
 		e.fail(c, switchboard.DispositionRejected, "queue full")
@@ -159,6 +177,11 @@ func (e *Engine) waitTimeout(id int64, q *queueRT) {
 	}
 	q.waiting = remove(q.waiting, c)
 	freed := e.stopRinging(c, switchboard.CauseQueueTimeout)
+	if q.cfg.VoicemailEnabled && c.Direction == switchboard.Inbound {
+		e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionNoAnswer)
+		e.dispatchAgents(freed)
+		return
+	}
 	e.opt.Telephony.Hangup(c.caller, switchboard.CauseQueueTimeout)
 	e.failBy(c, switchboard.DispositionNoAnswer, switchboard.SideSystem, switchboard.CauseQueueTimeout)
 	e.dispatchAgents(freed)
@@ -348,8 +371,12 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 			e.release(a)
 			if len(c.ringing) == 0 && c.agent == "" && c.QueueID == nil {
 				// A call for one agent (transferred, or to their own number) that they
-				// did not take: there is nowhere else to offer it.
+				// did not take: there is nowhere else to offer it, but their voicemail.
 				e.stopRinging(c, "")
+				if a != nil && a.voicemail && c.Direction == switchboard.Inbound {
+					e.startVoicemail(c, switchboard.VoicemailNoAnswer, switchboard.DispositionMissed)
+					return
+				}
 				e.opt.Telephony.Hangup(c.caller, "not answered")
 				e.failBy(c, switchboard.DispositionMissed, switchboard.SideSystem, "the agent did not answer")
 				return
@@ -374,6 +401,10 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 // callerGone ends a call whose caller hung up.
 func (e *Engine) callerGone(c *call, cause string) {
 	if c.EndedAt != nil {
+		return
+	}
+	if c.Status == switchboard.CallVoicemail {
+		e.finishVoicemail(c, switchboard.SideCaller, cause)
 		return
 	}
 	if c.Media == switchboard.MediaFax {

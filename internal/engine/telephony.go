@@ -126,6 +126,11 @@ const (
 	// LegTransfer says the far end asked to transfer the call blind to
 	// Target (a phone's REFER).
 	LegTransfer
+	// LegSwitching says an outside number's carrier failed while the leg
+	// was connecting and the driver is trying the tenant's next trunk
+	// (Cause names the failure); the leg's later events come from that
+	// attempt. A driver with no other trunk to try reports LegFailed.
+	LegSwitching
 )
 
 // CauseMachine on LegAnswered says an answering machine or voicemail picked up,

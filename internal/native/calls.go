@@ -73,6 +73,10 @@ type simCallBody struct {
 	// FaxPages makes the caller a fax machine that sends this many pages
 	// (1-200) and hangs up after talk_seconds, or 20 s a page.
 	FaxPages int `json:"fax_pages" range:"0,200"`
+	// MessageSeconds is how long the caller speaks when offered voicemail
+	// (a closed or full queue, or a wait that ran out), after the greeting
+	// and the beep; 0 hangs up at the beep.
+	MessageSeconds float64 `json:"message_seconds" range:"0,3600"`
 }
 
 // SimDevice is an agent's virtual phone.
@@ -315,7 +319,7 @@ func (a *API) callRoutes() {
 			}
 			return a.opt.Simulator.PlaceCall(ctx, c.tenantID(), switchboard.SimulatedCall{From: in.From, To: in.To,
 				AnswerAfter: secondsOf(in.AnswerAfterSeconds), Talk: secondsOf(in.TalkSeconds), Patience: secondsOf(in.PatienceSeconds),
-				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages})
+				DTMF: in.DTMF, DTMFAfter: secondsOf(in.DTMFAfterSeconds), FaxPages: in.FaxPages, Message: secondsOf(in.MessageSeconds)})
 		})
 	handle(a, route{Method: "PUT", Path: "/v1/sim/numbers/{number}", Summary: "Simulator: script how an outside number answers the tenant's calls", Tag: "Simulator", Scope: switchboard.ScopeCallsManage},
 		func(ctx context.Context, c *call, in *SimNumber) (SimNumber, error) {

@@ -16,6 +16,7 @@ func (a *API) registerRoutes() {
 	a.tenantRoutes()
 	a.userRoutes()
 	a.callRoutes()
+	a.voicemailRoutes()
 	a.cdrRoutes()
 	a.metricRoutes()
 	a.teamRoutes()

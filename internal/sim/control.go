@@ -36,7 +36,7 @@ func (c *Control) PlaceCall(ctx context.Context, tenantID int64, in switchboard.
 		return switchboard.Call{}, err
 	}
 	script := Script{Talk: in.Talk, Patience: in.Patience, Route: route, Ring: in.AnswerAfter, DTMF: in.DTMF, DTMFAfter: in.DTMFAfter,
-		FaxPages: in.FaxPages}
+		FaxPages: in.FaxPages, Message: in.Message}
 	_, id, err := c.drv.Call(in.From, in.To, script)
 	if err != nil {
 		return switchboard.Call{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",

@@ -49,10 +49,18 @@ func (d *Driver) Device(name string) (Device, bool) {
 // Recording implements engine.Recordings. The simulator keeps no audio: it
 // synthesizes the recording from the call's talk time (see WriteRecording);
 // a call still in progress gives what has been recorded so far.
+//
+// A voicemail's recording is the caller's message: as long as the message
+// the driver recorded, or, for one recorded before this process started
+// (the simulator keeps no audio across restarts), the call's time after the
+// greeting.
 func (d *Driver) Recording(_ context.Context, c switchboard.Call) (int64, io.ReadCloser, error) {
 	talk := c.Talk()
 	if c.EndedAt == nil && c.ConnectedAt != nil {
 		talk = d.clock.Now().Sub(*c.ConnectedAt)
+	}
+	if c.VoicemailReason != "" {
+		talk = d.messageLength(c)
 	}
 	pr, pw := io.Pipe()
 	go func() {
@@ -60,6 +68,26 @@ func (d *Driver) Recording(_ context.Context, c switchboard.Call) (int64, io.Rea
 		pw.CloseWithError(WriteRecording(pw, talk))
 	}()
 	return RecordingSize(talk), pr, nil
+}
+
+// messageLength is how long c's voicemail message is (so far).
+func (d *Driver) messageLength(c switchboard.Call) time.Duration {
+	d.mu.Lock()
+	m, ok := d.messages[c.ID]
+	d.mu.Unlock()
+	switch {
+	case ok && m.end.IsZero():
+		return max(d.clock.Now().Sub(m.start), 0)
+	case ok:
+		return m.end.Sub(m.start)
+	case c.EndedAt != nil:
+		start := c.CreatedAt
+		if c.QueuedAt != nil {
+			start = *c.QueuedAt
+		}
+		return max(c.EndedAt.Sub(start)-VoicemailGreeting, 0)
+	}
+	return 0
 }
 
 // FaxDocument implements engine.Faxes: the simulator makes the document of a

@@ -80,7 +80,15 @@ type Script struct {
 	// FaxPages makes a caller a fax machine sending that many pages; it
 	// hangs up once they are sent, after Talk, or 20 s a page without one.
 	FaxPages int
+	// Message is how long a caller offered voicemail speaks after the
+	// greeting and the beep (VoicemailGreeting) before hanging up; 0 hangs
+	// up at the beep, leaving an empty message.
+	Message time.Duration
 }
+
+// VoicemailGreeting is how long the simulated voicemail greeting and beep
+// last before the caller's message is recorded.
+const VoicemailGreeting = 3 * time.Second
 
 // FaxPageTime is how long the simulated fax machine takes to send a page.
 const FaxPageTime = 20 * time.Second
@@ -101,8 +109,16 @@ type Driver struct {
 	legs       map[engine.LegID]*leg
 	next       int
 	recorded   int
-	prompts    int  // IVR prompts played
-	closed     bool // Close ran: no more legs
+	// messages are the voicemail messages recorded, by call id: the
+	// recording is synthesized from their length (Recording).
+	messages map[int64]message
+	// trunks are the carriers' trunks of each tenant, in the order an
+	// outside number is tried through them (SetTrunks); failedTrunks those
+	// failing now (FailTrunk).
+	trunks       map[int64][]string
+	failedTrunks map[string]bool
+	prompts      int  // IVR prompts played
+	closed       bool // Close ran: no more legs
 }
 
 type leg struct {
@@ -113,13 +129,18 @@ type leg struct {
 	done      bool
 	bridged   bool
 	playing   string // the media last played on the leg
-	timers    []engine.Timer
-	patience  engine.Timer // the hang-up of a leg never bridged
+	// voicemail is set while the leg hears the voicemail greeting or is
+	// recorded leaving a message; recordCall is the call recording it.
+	voicemail  bool
+	recordCall int64
+	timers     []engine.Timer
+	patience   engine.Timer // the hang-up of a leg never bridged
 }
 
 // New returns a driver on clock. Attach the engine with SetEngine before use.
 func New(clock engine.Clock) *Driver {
-	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{}}
+	return &Driver{clock: clock, devices: map[string]Device{}, numbers: map[string]Script{}, legs: map[engine.LegID]*leg{},
+		messages: map[int64]message{}, trunks: map[int64][]string{}, failedTrunks: map[string]bool{}}
 }
 
 // SetEngine sets where the driver reports.
@@ -136,6 +157,28 @@ func (d *Driver) SetDevice(name string, dev Device) {
 type tenantNumber struct {
 	tenant int64
 	number string
+}
+
+// TrunkFailTime is how long a failing simulated trunk takes to refuse a
+// call (its carrier's 503).
+const TrunkFailTime = 2 * time.Second
+
+// SetTrunks gives a tenant carriers' trunks, tried in this order for its
+// calls to outside numbers: a call whose trunk fails (FailTrunk) switches
+// to the next one (engine.LegSwitching) and fails when none is left. A
+// tenant without trunks reaches outside numbers directly, as before.
+func (d *Driver) SetTrunks(tenantID int64, names ...string) {
+	d.mu.Lock()
+	d.trunks[tenantID] = append([]string(nil), names...)
+	d.mu.Unlock()
+}
+
+// FailTrunk makes a trunk refuse every new call (failed) or carry them
+// again.
+func (d *Driver) FailTrunk(name string, failed bool) {
+	d.mu.Lock()
+	d.failedTrunks[name] = failed
+	d.mu.Unlock()
 }
 
 // SetTenantNumber scripts an outside number for the calls of one tenant.
@@ -177,6 +220,9 @@ func (d *Driver) emit(l *leg, delay time.Duration, ev engine.LegEvent) engine.Ti
 		}
 		if ev.Type == engine.LegHungUp || ev.Type == engine.LegBusy || ev.Type == engine.LegFailed || ev.Type == engine.LegNoAnswer {
 			l.done = true
+			if l.recordCall != 0 {
+				d.endMessage(l)
+			}
 			delete(d.legs, l.id)
 		}
 		d.mu.Unlock()
@@ -247,24 +293,43 @@ func (d *Driver) Originate(o engine.Originate) {
 		l.script, b, after = s, s.Behavior, s.AnswerAfter
 	}
 	d.legs[l.id] = l
+	// An outside number is reached through the tenant's first trunk that
+	// works: each failing one before it costs TrunkFailTime and a switch.
+	var offset time.Duration
+	if trunks := d.trunks[o.TenantID]; o.To.Device == "" && len(trunks) > 0 {
+		k := 0
+		for k < len(trunks) && d.failedTrunks[trunks[k]] {
+			k++
+		}
+		for i := 1; i <= k && i < len(trunks); i++ {
+			d.emit(l, time.Duration(i)*TrunkFailTime, engine.LegEvent{Leg: l.id, Type: engine.LegSwitching,
+				Cause: "trunk " + trunks[i-1] + " failed (SIP 503): trying " + trunks[i]})
+		}
+		if k == len(trunks) {
+			d.emit(l, time.Duration(k)*TrunkFailTime, engine.LegEvent{Leg: l.id, Type: engine.LegFailed,
+				Cause: "every trunk failed (SIP 503, Q.850 38)"})
+			return
+		}
+		offset = time.Duration(k) * TrunkFailTime
+	}
 	switch b {
 	case Reject:
-		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
+		d.emit(l, offset+l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegBusy, Cause: "busy"})
 	case Invalid:
-		d.emit(l, l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
+		d.emit(l, offset+l.script.AnswerAfter, engine.LegEvent{Leg: l.id, Type: engine.LegFailed, Cause: "invalid number"})
 	case Voicemail:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
-		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset+after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered, Cause: engine.CauseMachine})
 	case Ignore, NoAnswer:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
 		if o.Timeout > 0 {
-			d.emit(l, o.Timeout, engine.LegEvent{Leg: l.id, Type: engine.LegNoAnswer, Cause: "no answer"})
+			d.emit(l, max(o.Timeout, offset), engine.LegEvent{Leg: l.id, Type: engine.LegNoAnswer, Cause: "no answer"})
 		}
 	default:
-		d.emit(l, 0, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
-		d.emit(l, after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
+		d.emit(l, offset, engine.LegEvent{Leg: l.id, Type: engine.LegRinging})
+		d.emit(l, offset+after, engine.LegEvent{Leg: l.id, Type: engine.LegAnswered})
 		if l.script.Patience > 0 {
-			l.patience = d.emit(l, after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
+			l.patience = d.emit(l, offset+after+l.script.Patience, engine.LegEvent{Leg: l.id, Type: engine.LegHungUp, Cause: "gave up waiting"})
 		}
 	}
 }
@@ -272,7 +337,7 @@ func (d *Driver) Originate(o engine.Originate) {
 // Record implements engine.MediaControl. The simulator keeps no audio: it
 // synthesizes recordings from the call's talk time (see WriteRecording), and
 // counts the legs recorded.
-func (d *Driver) Record(id engine.LegID, _ int64, on bool) {
+func (d *Driver) Record(id engine.LegID, call int64, on bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l, ok := d.legs[id]
@@ -283,6 +348,31 @@ func (d *Driver) Record(id engine.LegID, _ int64, on bool) {
 		d.recorded++
 	}
 	l.recording = on
+	switch {
+	case on && l.voicemail:
+		// The message is recorded from the end of the greeting and beep.
+		l.recordCall = call
+		d.messages[call] = message{start: d.clock.Now().Add(VoicemailGreeting)}
+	case !on && l.recordCall != 0:
+		d.endMessage(l)
+	}
+}
+
+// message is a voicemail message recorded: from start to end (zero while it
+// is being recorded).
+type message struct{ start, end time.Time }
+
+// endMessage closes the message the leg is recording. d.mu is held.
+func (d *Driver) endMessage(l *leg) {
+	m, ok := d.messages[l.recordCall]
+	if ok && m.end.IsZero() {
+		m.end = d.clock.Now()
+		if m.end.Before(m.start) {
+			m.end = m.start // hung up during the greeting: an empty message
+		}
+		d.messages[l.recordCall] = m
+	}
+	l.recordCall = 0
 }
 
 // Recorded reports how many legs have been recorded, for tests.
@@ -322,8 +412,20 @@ func (d *Driver) Play(id engine.LegID, media string) {
 	if _, _, ok := engine.ParsePromptMedia(media); ok {
 		d.prompts++
 	}
-	if l, ok := d.legs[id]; ok {
-		l.playing = media
+	l, ok := d.legs[id]
+	if !ok {
+		return
+	}
+	l.playing = media
+	if _, vm := engine.ParseVoicemailMedia(media); vm && l.caller && !l.voicemail {
+		// The caller hears the greeting and the beep, speaks their
+		// message and hangs up; they no longer wait for an agent.
+		l.voicemail = true
+		if l.patience != nil {
+			l.patience.Stop()
+			l.patience = nil
+		}
+		d.emit(l, VoicemailGreeting+l.script.Message, engine.LegEvent{Leg: id, Type: engine.LegHungUp, Cause: "normal clearing"})
 	}
 }
 
@@ -380,6 +482,9 @@ func (d *Driver) Hangup(id engine.LegID, cause string) {
 	l.done = true
 	for _, t := range l.timers {
 		t.Stop()
+	}
+	if l.recordCall != 0 {
+		d.endMessage(l)
 	}
 	delete(d.legs, id)
 }

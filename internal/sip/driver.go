@@ -79,6 +79,20 @@ type Route struct {
 	// Release gives the trunk's call slot back; the driver calls it when the
 	// leg ends.
 	Release func()
+	// TrunkID is the trunk the call leaves through (0 when the carrier set
+	// does not say), so that a retry goes through another one.
+	TrunkID int64
+}
+
+// AlternateCarriers, when the Carriers also implement it, lets a call whose
+// carrier failed while connecting (no answer from it at all, 408, 500, 502,
+// 503 or 504) be tried again through the tenant's next trunk: the engine is
+// told (engine.LegSwitching) and the leg's later events come from the new
+// attempt.
+type AlternateCarriers interface {
+	// RouteAlternate routes the call through a trunk of the tenant not in
+	// tried, taking one of its call slots; an error when none is left.
+	RouteAlternate(tenantID int64, number, callerID string, tried []int64) (Route, error)
 }
 
 // Carriers is the set of trunks as the driver uses it.

@@ -55,6 +55,10 @@ type leg struct {
 	held     bool   // the far end has put the call on hold
 	rec      *audio.Recorder
 	recCall  int64
+	// greeting is closed when the voicemail greeting playing on the leg
+	// has played out (or stopped): the caller's message is recorded from
+	// then (Record).
+	greeting chan struct{}
 }
 
 func (d *Driver) newLeg(id engine.LegID, inbound bool) *leg {

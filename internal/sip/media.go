@@ -194,6 +194,10 @@ func (l *leg) startPlay(name string) {
 	p := l.d.prompts.get(name, l.tenant)
 	loop := loops(name)
 	stop := make(chan struct{})
+	var greeting chan struct{}
+	if _, ok := engine.ParseVoicemailMedia(name); ok {
+		greeting = make(chan struct{})
+	}
 	l.mu.Lock()
 	if l.ended {
 		l.mu.Unlock()
@@ -203,8 +207,14 @@ func (l *leg) startPlay(name string) {
 	l.playStop = stop
 	l.marker = true
 	codec := l.codec
+	if greeting != nil {
+		l.greeting = greeting
+	}
 	l.mu.Unlock()
 	go func() {
+		if greeting != nil {
+			defer close(greeting)
+		}
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for i := 0; loop || i < p.Frames(); i++ {
@@ -229,7 +239,9 @@ func (l *leg) stopPlayLocked() {
 }
 
 // Record implements engine.MediaControl: the recording of call is written
-// from this leg (left) and whatever it is bridged to (right).
+// from this leg (left) and whatever it is bridged to (right). On a leg
+// hearing a voicemail greeting the recording starts once the greeting (and
+// its beep) has played: the message is what the caller says after it.
 func (d *Driver) Record(id engine.LegID, call int64, on bool) {
 	l := d.leg(id)
 	if l == nil {
@@ -243,7 +255,13 @@ func (d *Driver) Record(id engine.LegID, call int64, on bool) {
 		} else {
 			old = nil
 		}
-		ended := l.ended
+		ended, greeting := l.ended, l.greeting
+		if !on && l.recCall == call {
+			l.recCall = 0 // a start still waiting for the greeting is off
+		}
+		if on {
+			l.recCall = call
+		}
 		l.mu.Unlock()
 		if old != nil {
 			if err := old.Close(); err != nil {
@@ -253,20 +271,43 @@ func (d *Driver) Record(id engine.LegID, call int64, on bool) {
 		if !on || ended {
 			return
 		}
-		rec, err := audio.CreateRecorder(d.recordingPath(call), time.Now)
-		if err != nil {
-			d.log.Error("sip: cannot record", "call", call, "err", err)
+		if greeting == nil {
+			d.startRecording(l, call)
 			return
 		}
-		l.mu.Lock()
-		if l.ended {
-			l.mu.Unlock()
-			rec.Close()
-			return
-		}
-		l.rec, l.recCall = rec, call
-		l.mu.Unlock()
+		go func() {
+			select {
+			case <-greeting:
+				l.do(func() { d.startRecording(l, call) })
+			case <-l.done:
+			}
+		}()
 	})
+}
+
+// startRecording opens call's recording on the leg, unless the leg has
+// ended or its recording was turned off or over to another call meanwhile.
+// It runs on the leg's worker.
+func (d *Driver) startRecording(l *leg, call int64) {
+	l.mu.Lock()
+	wanted := !l.ended && l.rec == nil && l.recCall == call
+	l.mu.Unlock()
+	if !wanted {
+		return
+	}
+	rec, err := audio.CreateRecorder(d.recordingPath(call), time.Now)
+	if err != nil {
+		d.log.Error("sip: cannot record", "call", call, "err", err)
+		return
+	}
+	l.mu.Lock()
+	if l.ended || l.rec != nil || l.recCall != call {
+		l.mu.Unlock()
+		rec.Close()
+		return
+	}
+	l.rec = rec
+	l.mu.Unlock()
 }
 
 // watchRTP ends answered legs whose far end has gone silent for longer than

@@ -17,7 +17,9 @@ import (
 // "moh:<name>" is a queue's music on hold (moh/t<tenant>-<name>.wav, the
 // tenant's own, else moh/<name>.wav, shared), "prompt:<name>" a menu's
 // prompt (prompts/<name>.wav; the engine names menu prompts
-// t<tenant>-<name> already), "ringback" the ring tone. A name without a
+// t<tenant>-<name> already), "voicemail:<reason>" the greeting before a
+// caller's message (voicemail/t<tenant>-<reason>.wav, else
+// voicemail/<reason>.wav), "ringback" the ring tone. A name without a
 // file plays the generated default, so a fresh install has hold music and
 // menus beep.
 type promptCache struct {
@@ -55,6 +57,8 @@ func (c *promptCache) get(name string, tenant int64) *audio.Prompt {
 			files = []string{filepath.Join(c.dir, "moh", fmt.Sprintf("t%d-%s.wav", tenant, base)), filepath.Join(c.dir, "moh", base+".wav")}
 		case "prompt":
 			files = []string{filepath.Join(c.dir, "prompts", base+".wav")}
+		case "voicemail":
+			files = []string{filepath.Join(c.dir, "voicemail", fmt.Sprintf("t%d-%s.wav", tenant, base)), filepath.Join(c.dir, "voicemail", base+".wav")}
 		}
 		for _, path := range files {
 			loaded, err := audio.ReadWAVFile(name, path)

@@ -38,6 +38,9 @@ type Trunks struct {
 	bits6    []int
 	byUser   map[string]*trunkEntry // enabled trunks by inbound username
 	defaults map[int64]*trunkEntry  // tenant -> its enabled default outbound trunk
+	// outbound lists each tenant's enabled trunks that place calls, its
+	// default first and then by id: the order a failing call switches in.
+	outbound map[int64][]*trunkEntry
 	// changed wakes Run to start, restart or stop health checks.
 	changed chan struct{}
 }
@@ -211,6 +214,7 @@ func (ts *Trunks) reindex() {
 	ts.prefixes = map[netip.Prefix][]*trunkEntry{}
 	ts.byUser = map[string]*trunkEntry{}
 	ts.defaults = map[int64]*trunkEntry{}
+	ts.outbound = map[int64][]*trunkEntry{}
 	ids := make([]int64, 0, len(ts.byID))
 	for id := range ts.byID {
 		ids = append(ids, id)
@@ -241,6 +245,15 @@ func (ts *Trunks) reindex() {
 			if _, ok := ts.defaults[e.t.TenantID]; !ok {
 				ts.defaults[e.t.TenantID] = e
 			}
+		}
+		if e.t.OutboundURI != "" {
+			ts.outbound[e.t.TenantID] = append(ts.outbound[e.t.TenantID], e)
+		}
+	}
+	for tenant, list := range ts.outbound {
+		if d := ts.defaults[tenant]; d != nil {
+			i := slices.Index(list, d)
+			ts.outbound[tenant] = append(append([]*trunkEntry{d}, list[:i]...), list[i+1:]...)
 		}
 	}
 	ts.bits4, ts.bits6 = longestFirst(bits4), longestFirst(bits6)
@@ -440,12 +453,46 @@ func (ts *Trunks) RouteOutbound(tenantID int64, number, callerID string) (Route,
 	if err != nil {
 		return Route{}, err
 	}
+	return routeVia(t, release, number, callerID)
+}
+
+func routeVia(t switchboard.Trunk, release func(), number, callerID string) (Route, error) {
 	d, err := Dial(t, number, callerID, "")
 	if err != nil {
 		release()
 		return Route{}, err
 	}
-	return Route{URI: d.Recipient, Username: d.Auth.Username, Password: d.Auth.Password, CallerID: d.CallerID, Release: release}, nil
+	return Route{URI: d.Recipient, Username: d.Auth.Username, Password: d.Auth.Password, CallerID: d.CallerID, Release: release,
+		TrunkID: t.ID}, nil
+}
+
+// The driver switches failing calls through Trunks.
+var _ AlternateCarriers = (*Trunks)(nil)
+
+// RouteAlternate implements AlternateCarriers: a slot on the tenant's next
+// outbound trunk not tried yet (its default first, then the others by id),
+// skipping trunks that are down or at a limit. It fails with ErrNoTrunk
+// when none is left.
+func (ts *Trunks) RouteAlternate(tenantID int64, number, callerID string, tried []int64) (Route, error) {
+	ts.mu.RLock()
+	list := slices.Clone(ts.outbound[tenantID])
+	ts.mu.RUnlock()
+	var last error
+	for _, e := range list {
+		if slices.Contains(tried, e.t.ID) {
+			continue
+		}
+		t, release, err := ts.take(e)
+		if err != nil {
+			last = err
+			continue
+		}
+		return routeVia(t, release, number, callerID)
+	}
+	if last != nil {
+		return Route{}, fmt.Errorf("tenant %d: no other trunk: %w", tenantID, last)
+	}
+	return Route{}, fmt.Errorf("tenant %d: no other trunk: %w", tenantID, ErrNoTrunk)
 }
 
 // TrunkStatus reports the trunk's health as this node sees it, with its

@@ -13,7 +13,7 @@ import (
 )
 
 // Bulk loads read calls this many at a time (a transaction each on
-// PostgreSQL), and write this many rows per INSERT statement on SQLite (28
+// PostgreSQL), and write this many rows per INSERT statement on SQLite (31
 // values a row stays under SQLite's 32,766 parameters).
 const (
 	loadTxRows   = 50_000
@@ -24,14 +24,14 @@ const (
 var loadCols = []string{"id", "tenant_id", "uuid", "direction", "status", "from_number", "to_number", "queue_id",
 	"agent_id", "parent_id", "disposition", "hangup_by", "hangup_cause", "created_at", "queued_at", "ringing_at",
 	"connected_at", "ended_at", "updated_at", "source_system", "source_account_id", "scheduled_at", "dtmf", "media",
-	"fax_pages", "recorded", "hold_micros", "campaign_id"}
+	"fax_pages", "recorded", "hold_micros", "campaign_id", "voicemail_reason", "voicemail_read_at", "voicemail_read_by"}
 
 func loadValues(c *switchboard.Call, updated int64) []any {
 	return []any{c.ID, c.TenantID, c.UUID, string(c.Direction), string(c.Status), c.From, c.To, nullID(c.QueueID),
 		nullID(c.AgentID), nullID(c.ParentID), string(c.Disposition), string(c.HangupBy), c.HangupCause, micros(c.CreatedAt),
 		nullMicros(c.QueuedAt), nullMicros(c.RingingAt), nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), updated,
 		c.Source.System, c.Source.AccountID, nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded,
-		c.Hold.Microseconds(), nullID(c.CampaignID)}
+		c.Hold.Microseconds(), nullID(c.CampaignID), c.VoicemailReason, nullMicros(c.VoicemailReadAt), nullID(c.VoicemailReadBy)}
 }
 
 // LoadCalls bulk-loads n calls of one tenant drawn from next (which reports
@@ -174,7 +174,7 @@ func (db *DB) LoadCalls(ctx context.Context, tenantID int64, n int, next func(*s
 // load adds the counters and the trigram entries itself). The uuid index
 // stays (it guards uniqueness), and so do the (tenant_id, id) index and the
 // index of open calls, which the load appends to or barely touches.
-var loadDropped = []string{"calls_tenant_created", "calls_tenant_from", "calls_tenant_to", "calls_tenant_agent", "calls_insert"}
+var loadDropped = []string{"calls_tenant_created", "calls_tenant_from", "calls_tenant_to", "calls_tenant_agent", "calls_source_account", "calls_insert"}
 
 // dropForLoad drops loadDropped and returns the statements that create them
 // again, as the schema holds them.

@@ -36,7 +36,8 @@ func (t *tx) callEventPayload(ctx context.Context, c switchboard.Call) (switchbo
 		FaxPages: c.FaxPages, DTMF: c.DTMF, HoldSeconds: c.Hold.Truncate(time.Microsecond).Seconds(), Disposition: c.Disposition,
 		HangupBy: c.HangupBy, HangupCause: c.HangupCause, QueueID: c.QueueID, AgentID: c.AgentID, CreatedAt: *at(&c.CreatedAt),
 		QueuedAt: at(c.QueuedAt), RingingAt: at(c.RingingAt), ConnectedAt: at(c.ConnectedAt), EndedAt: at(c.EndedAt),
-		ScheduledAt: at(c.ScheduledAt), IVRMenuID: c.IVRMenuID}
+		ScheduledAt: at(c.ScheduledAt), IVRMenuID: c.IVRMenuID, VoicemailReason: c.VoicemailReason,
+		VoicemailReadAt: at(c.VoicemailReadAt), VoicemailReadBy: c.VoicemailReadBy}
 	var err error
 	if c.QueueID != nil {
 		p.Queue = &switchboard.QueueRef{ID: *c.QueueID}

@@ -104,11 +104,11 @@ func (db *DB) Presence(ctx context.Context, tenantID, userID int64) (switchboard
 
 const callCols = `id, tenant_id, uuid, direction, status, from_number, to_number, queue_id, agent_id, parent_id, disposition,
 	hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at, source_system, source_account_id,
-	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded, campaign_id`
+	scheduled_at, dtmf, hold_micros, media, fax_pages, recorded, campaign_id, voicemail_reason, voicemail_read_at, voicemail_read_by`
 
 func scanCall(s scanner) (switchboard.Call, error) {
 	var c switchboard.Call
-	var queue, agent, parent, queued, ringing, connected, ended, scheduled, campaign sql.NullInt64
+	var queue, agent, parent, queued, ringing, connected, ended, scheduled, campaign, vmReadAt, vmReadBy sql.NullInt64
 	var holdMicros int64
 	var created int64
 	// The named string types are scanned as plain strings: database/sql
@@ -117,7 +117,8 @@ func scanCall(s scanner) (switchboard.Call, error) {
 	var direction, status, disposition, hangupBy string
 	err := s.Scan(&c.ID, &c.TenantID, &c.UUID, &direction, &status, &c.From, &c.To, &queue, &agent, &parent, &disposition,
 		&hangupBy, &c.HangupCause, &created, &queued, &ringing, &connected, &ended, &c.Source.System, &c.Source.AccountID,
-		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded, &campaign)
+		&scheduled, &c.DTMF, &holdMicros, &c.Media, &c.FaxPages, &c.Recorded, &campaign, &c.VoicemailReason, &vmReadAt, &vmReadBy)
+	c.VoicemailReadAt, c.VoicemailReadBy = timePtr(vmReadAt), idPtr(vmReadBy)
 	c.Direction, c.Status, c.Disposition = switchboard.Direction(direction), switchboard.CallStatus(status), switchboard.Disposition(disposition)
 	c.HangupBy = switchboard.Side(hangupBy)
 	c.ScheduledAt, c.CampaignID = timePtr(scheduled), idPtr(campaign)
@@ -344,18 +345,22 @@ func (t *tx) saveCallChange(ctx context.Context, c *switchboard.Call, what strin
 	}
 	res, err := t.exec(ctx, `INSERT INTO calls (id, tenant_id, uuid, direction, status, from_number, to_number, queue_id,
 		agent_id, parent_id, disposition, hangup_by, hangup_cause, created_at, queued_at, ringing_at, connected_at, ended_at,
-		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros, campaign_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		updated_at, source_system, source_account_id, scheduled_at, dtmf, media, fax_pages, recorded, hold_micros, campaign_id,
+		voicemail_reason, voicemail_read_at, voicemail_read_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue_id = excluded.queue_id, agent_id = excluded.agent_id,
 		disposition = excluded.disposition, hangup_by = excluded.hangup_by, hangup_cause = excluded.hangup_cause,
 		queued_at = excluded.queued_at, ringing_at = excluded.ringing_at, connected_at = excluded.connected_at,
 		ended_at = excluded.ended_at, updated_at = excluded.updated_at, dtmf = excluded.dtmf, hold_micros = excluded.hold_micros,
-		media = excluded.media, fax_pages = excluded.fax_pages, recorded = excluded.recorded
+		media = excluded.media, fax_pages = excluded.fax_pages, recorded = excluded.recorded,
+		voicemail_reason = excluded.voicemail_reason, voicemail_read_at = excluded.voicemail_read_at,
+		voicemail_read_by = excluded.voicemail_read_by
 		WHERE calls.tenant_id = excluded.tenant_id`,
 		c.ID, c.TenantID, c.UUID, c.Direction, c.Status, c.From, c.To, nullID(c.QueueID), nullID(c.AgentID), nullID(c.ParentID), c.Disposition,
 		c.HangupBy, c.HangupCause, micros(c.CreatedAt), nullMicros(c.QueuedAt), nullMicros(c.RingingAt),
 		nullMicros(c.ConnectedAt), nullMicros(c.EndedAt), micros(t.now), c.Source.System, c.Source.AccountID,
-		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds(), nullID(c.CampaignID))
+		nullMicros(c.ScheduledAt), c.DTMF, c.Media, c.FaxPages, c.Recorded, c.Hold.Microseconds(), nullID(c.CampaignID),
+		c.VoicemailReason, nullMicros(c.VoicemailReadAt), nullID(c.VoicemailReadBy))
 	if err != nil {
 		return fmt.Errorf("save call %d: %w", c.ID, err)
 	}
@@ -416,9 +421,25 @@ func (db *DB) CloseOrphanCallsAt(ctx context.Context, cause string, at time.Time
 			}
 		}
 		c.EndedAt, c.HangupBy, c.HangupCause = &end, switchboard.SideSystem, cause
-		if c.ConnectedAt != nil {
+		switch {
+		case c.Status == switchboard.CallActionOnly:
+			// The outside dialer's call may go on, but our record of it ends.
+			c.Status, c.Disposition = switchboard.CallActionOnlyFinished, switchboard.DispositionAnswered
+		case c.Status == switchboard.CallVoicemail && c.VoicemailReason != "":
+			// A caller's message as far as it was recorded is the voicemail
+			// (an outbound call's answering machine has no reason).
+			c.Status = switchboard.CallVoicemailReceived
+			switch {
+			case c.VoicemailReason != switchboard.VoicemailNoAnswer:
+				c.Disposition = switchboard.DispositionRejected
+			case c.QueueID == nil: // a user's missed call
+				c.Disposition = switchboard.DispositionMissed
+			default:
+				c.Disposition = switchboard.DispositionNoAnswer
+			}
+		case c.ConnectedAt != nil:
 			c.Status, c.Disposition = switchboard.CallFinished, switchboard.DispositionAnswered
-		} else {
+		default:
 			c.Status = switchboard.CallFailed
 			if c.RingingAt != nil {
 				c.Disposition = switchboard.DispositionMissed
