@@ -613,6 +613,14 @@ type InsertLeadsResult struct {
 	Duplicates []int // the indexes (in the batch) of leads already present
 }
 
+// LeadCount is how many of a campaign's leads stand in Status after an
+// attempt that ended in Outcome ("" before any).
+type LeadCount struct {
+	Status  LeadStatus
+	Outcome DialOutcome
+	Count   int
+}
+
 // AttemptFilter narrows the ledger.
 type AttemptFilter struct {
 	Since, Until time.Time // zero: open
@@ -678,6 +686,10 @@ type CampaignStore interface {
 	Attempts(ctx context.Context, tenantID, campaignID int64, f AttemptFilter, opt ListOptions) (Page[DialAttempt], error)
 	// EachAttempt streams the ledger rows f selects, oldest first (CSV export).
 	EachAttempt(ctx context.Context, tenantID, campaignID int64, f AttemptFilter, fn func(*DialAttempt) error) error
+	// LeadCounts counts a campaign's leads by status and last outcome, for
+	// the dialects that tell more statuses than the core's (UJET's contact
+	// statuses tell an abandon by the dialer from one by the person).
+	LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]LeadCount, error)
 	// CampaignCounts fills the stored part of a campaign's stats: leads by
 	// status and outcomes from the ledger (Since zero: all; it bounds the
 	// window abandon rate otherwise).

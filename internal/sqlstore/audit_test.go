@@ -107,6 +107,9 @@ var writers = map[string][]string{
 	// Webhook failures: recorded, retriggered and settled each with its
 	// webhook_failure.* event.
 	"recordFailure": nil, "settleRetrigger": nil, "RetriggerWebhookFailure": nil,
+	// The do-not-call list's batches (issue 17): each entry added,
+	// refreshed or removed appends its dnc.* event.
+	"PutDNC": nil, "RemoveDNCNumbers": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a
