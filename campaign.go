@@ -591,6 +591,9 @@ type LeadFilter struct {
 	// Number keeps the leads whose first number (PhoneNumber) is this
 	// E.164 number: how Voiso names the leads an update changes.
 	Number string
+	// ExternalID keeps the lead with this external id (UJET names a
+	// contact by its external_unique_id).
+	ExternalID string
 }
 
 // LeadImportCooldown is how long after one import into a campaign ends

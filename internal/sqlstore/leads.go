@@ -247,6 +247,11 @@ func (db *DB) Leads(ctx context.Context, tenantID int64, to switchboard.LeadTarg
 		q.from += " AND phone_number = ?"
 		q.args = append(q.args, f.Number)
 	}
+	if f.ExternalID != "" {
+		// A lead with an external id is keyed by it: the unique index finds it.
+		q.from += " AND dedupe_key = ?"
+		q.args = append(q.args, "x:"+f.ExternalID)
+	}
 	if f.Status != "" {
 		if !slices.Contains(switchboard.LeadStatuses, f.Status) {
 			return page, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
