@@ -198,8 +198,13 @@ func renderImportJob(j switchboard.ImportJob) CampaignImportJob {
 	if j.CampaignID != nil {
 		o.CampaignID = *j.CampaignID
 	}
-	if o.Errors == nil {
-		o.Errors = []switchboard.ImportRowError{}
+	// Rows are named by UJET's field names.
+	o.Errors = make([]switchboard.ImportRowError, len(j.Errors))
+	for i, e := range j.Errors {
+		if e.Field == "external_id" {
+			e.Field = "external_unique_id"
+		}
+		o.Errors[i] = e
 	}
 	if j.Error != "" {
 		e := j.Error
@@ -240,13 +245,23 @@ func (a *API) campaignContactRoutes() []route {
 	}
 }
 
+// campaignNotFound is err, with the store's not-found texts ("campaign 7
+// not found") as UJET's one: {"message":"Not Found"}.
+func campaignNotFound(err error) error {
+	if switchboard.ErrorCode(err) == switchboard.CodeNotFound {
+		return notFound()
+	}
+	return err
+}
+
 // campaignOf reads the campaign the path names (404 unless the tenant's).
 func (a *API) campaignOf(ctx context.Context, c *call) (switchboard.Campaign, error) {
 	id, err := pathID(c, "campaign_id")
 	if err != nil {
 		return switchboard.Campaign{}, err
 	}
-	return a.opt.Store.Campaign(ctx, c.tenantID(), id)
+	cp, err := a.opt.Store.Campaign(ctx, c.tenantID(), id)
+	return cp, campaignNotFound(err)
 }
 
 // campaignContactFields checks and applies the contact fields of in to l: UJET's
@@ -433,7 +448,7 @@ func (a *API) campaignContactOf(ctx context.Context, c *call, cp switchboard.Cam
 	}
 	l, err := a.opt.Store.Lead(ctx, c.tenantID(), id.Value)
 	if err != nil {
-		return l, err
+		return l, campaignNotFound(err)
 	}
 	if l.CampaignID == nil || *l.CampaignID != cp.ID {
 		return l, notFound()
@@ -509,7 +524,7 @@ func (a *API) updateContact(ctx context.Context, c *call, in *CampaignContactBod
 	case switchboard.ErrorCode(err) == switchboard.CodeConflict:
 		return CampaignContact{}, badRequest(campaignContactConflict(err))
 	case err != nil:
-		return CampaignContact{}, err
+		return CampaignContact{}, campaignNotFound(err)
 	}
 	return renderCampaignContact(l), nil
 }
@@ -542,7 +557,7 @@ func (a *API) deleteContact(ctx context.Context, c *call, in *CampaignContactBod
 		return CampaignContact{}, badRequest("Contact is being dialed and cannot be removed now")
 	}
 	if err != nil {
-		return CampaignContact{}, err
+		return CampaignContact{}, campaignNotFound(err)
 	}
 	return renderCampaignContact(l), nil
 }
@@ -664,7 +679,7 @@ func (a *API) getImportJob(ctx context.Context, c *call, _ *noBody) (CampaignImp
 	}
 	j, err := a.opt.Store.ImportJob(ctx, c.tenantID(), id)
 	if err != nil {
-		return CampaignImportJob{}, err
+		return CampaignImportJob{}, campaignNotFound(err)
 	}
 	if j.CampaignID == nil || *j.CampaignID != cp.ID {
 		return CampaignImportJob{}, notFound()

@@ -242,3 +242,5 @@ func p5TypeOf(v any) string {
 	}
 	return "?"
 }
+
+func p5Unmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }

@@ -94,7 +94,7 @@ func (a *API) getCampaign(ctx context.Context, c *call, _ *noBody) (CampaignOut,
 	}
 	cp, err := a.opt.Store.Campaign(ctx, c.tenantID(), id)
 	if err != nil {
-		return CampaignOut{}, err
+		return CampaignOut{}, campaignNotFound(err)
 	}
 	tree, err := loadMenus(ctx, a.opt.Store, c.tenantID())
 	if err != nil {
