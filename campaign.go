@@ -463,6 +463,12 @@ type Lead struct {
 	UpdatedAt     time.Time   `json:"updated_at"`
 }
 
+// LeadFieldCallerID is the lead field that, set to one of the tenant's
+// numbers (E.164), is the caller ID of the lead's dials in place of the
+// campaign's (UJET's per-contact outbound_number). A number the tenant does
+// not own is not shown: the campaign's is.
+const LeadFieldCallerID = "outbound_number"
+
 // DedupeKey is what duplicates of a lead share within a campaign or list.
 func (l *Lead) DedupeKey() string {
 	if l.ExternalID != "" {

@@ -109,10 +109,19 @@ func TestUJETDNCCampaigns(t *testing.T) {
 			}
 			id := int64(camp["id"].(float64))
 			base := fmt.Sprintf("/outbound_dialer/campaigns/%d", id)
+			// The first contact is shown one of the tenant's numbers (its
+			// outbound_number), the others the campaign's (none here).
+			own := "+12125550900"
+			if status, p := c.do("POST", "/v1/phone_numbers", map[string]any{"number": own, "queue_id": s.queue}); status != 201 {
+				t.Fatalf("phone number: %d %v", status, p)
+			}
 			var ct map[string]any
 			for i, n := range []string{"+1 212 555 0101", "+1 212 555 0106"} {
-				if status := u.do("POST", base+"/contacts", map[string]any{"name": fmt.Sprintf("Contact %d", i), "phone_number": n,
-					"external_unique_id": fmt.Sprintf("C%d", i)}, &ct); status != 201 {
+				body := map[string]any{"name": fmt.Sprintf("Contact %d", i), "phone_number": n, "external_unique_id": fmt.Sprintf("C%d", i)}
+				if i == 0 {
+					body["outbound_number"] = own
+				}
+				if status := u.do("POST", base+"/contacts", body, &ct); status != 201 {
 					t.Fatalf("add contact %s: %d %v", n, status, ct)
 				}
 			}
@@ -192,6 +201,9 @@ func TestUJETDNCCampaigns(t *testing.T) {
 			// The native ledger says why the dialer refused it.
 			found := false
 			for _, r := range s.ledger(t, id) {
+				if r["number"] == "+12125550101" && r["caller_id"] != own {
+					t.Errorf("the contact's dial showed %v, want its outbound_number %s", r["caller_id"], own)
+				}
 				if r["number"] == listed {
 					found = true
 					if r["outcome"] != "blocked" || r["checks"].(map[string]any)["dnc"] != "blocked" {

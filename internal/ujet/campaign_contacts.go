@@ -99,12 +99,10 @@ func campaignContactStatus(s switchboard.LeadStatus, o switchboard.DialOutcome) 
 	return "Dialer General Error"
 }
 
-// The lead fields that keep what UJET's contact has and the core's lead
-// does not.
-const (
-	leadFieldEmail    = "email"
-	leadFieldOutbound = "outbound_number"
-)
+// leadFieldEmail is the lead field that keeps a contact's email, which the
+// core's lead has no column for (outbound_number is
+// switchboard.LeadFieldCallerID, which the dialer honours).
+const leadFieldEmail = "email"
 
 // CampaignContact is UJET's campaign contact object, the seed's fields in its
 // order, and phone (the number, as a real integration reads it back).
@@ -134,7 +132,7 @@ func renderCampaignContact(l switchboard.Lead) CampaignContact {
 	if l.CampaignID != nil {
 		o.CampaignID = *l.CampaignID
 	}
-	if n := l.Fields[leadFieldOutbound]; n != "" {
+	if n := l.Fields[switchboard.LeadFieldCallerID]; n != "" {
 		o.OutboundNumber = &n
 	}
 	if l.Priority != 0 {
@@ -295,7 +293,7 @@ func campaignContactFields(l *switchboard.Lead, in *CampaignContactBody) error {
 			}
 			n = e164
 		}
-		setLeadField(l, leadFieldOutbound, n)
+		setLeadField(l, switchboard.LeadFieldCallerID, n)
 	}
 	if in.PhoneNumber != nil {
 		n := strings.TrimSpace(*in.PhoneNumber)
@@ -362,6 +360,23 @@ func (a *API) campaignPhoneTaken(ctx context.Context, tenantID, campaignID int64
 
 const textCampaignPhoneTaken = "phone_number has already been taken"
 
+// checkCallerID refuses a contact's outbound_number the tenant does not
+// own: the dialer shows it as the caller ID of the contact's dials.
+func (a *API) checkCallerID(ctx context.Context, tenantID int64, l *switchboard.Lead) error {
+	n := l.Fields[switchboard.LeadFieldCallerID]
+	if n == "" {
+		return nil
+	}
+	owner, err := a.opt.Store.NumberOwner(ctx, n)
+	switch {
+	case err == nil && owner.TenantID == tenantID:
+		return nil
+	case err == nil || switchboard.ErrorCode(err) == switchboard.CodeNotFound:
+		return badRequest("outbound_number is invalid")
+	}
+	return err
+}
+
 func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
 	cp, err := a.campaignOf(ctx, c)
 	if err != nil {
@@ -372,6 +387,9 @@ func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) 
 	}
 	var l switchboard.Lead
 	if err := campaignContactFields(&l, in); err != nil {
+		return CampaignContact{}, err
+	}
+	if err := a.checkCallerID(ctx, c.tenantID(), &l); err != nil {
 		return CampaignContact{}, err
 	}
 	taken, err := a.campaignPhoneTaken(ctx, c.tenantID(), cp.ID, l.PhoneNumber, 0)
@@ -509,6 +527,15 @@ func (a *API) updateContact(ctx context.Context, c *call, in *CampaignContactBod
 		}
 		if taken {
 			return CampaignContact{}, badRequest(textCampaignPhoneTaken)
+		}
+	}
+	if in.OutboundNumber != nil {
+		probe := switchboard.Lead{Fields: map[string]string{}}
+		if err := campaignContactFields(&probe, &CampaignContactBody{OutboundNumber: in.OutboundNumber, PhoneNumber: &l.PhoneNumber}); err != nil {
+			return CampaignContact{}, err
+		}
+		if err := a.checkCallerID(ctx, c.tenantID(), &probe); err != nil {
+			return CampaignContact{}, err
 		}
 	}
 	var refused error

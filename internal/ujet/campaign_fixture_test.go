@@ -83,6 +83,9 @@ func newP5Fixture(t *testing.T, dbURL string) *p5Fixture {
 	must(err)
 	_, err = db.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: "+18885658889", QueueID: &f.queue.ID})
 	must(err)
+	// The seed's contact shows this number (outbound_number) to the person.
+	_, err = db.CreatePhoneNumber(ctx, tid, switchboard.PhoneNumber{Number: "+17608675309"})
+	must(err)
 	starts := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	f.campaign, err = db.CreateCampaign(ctx, tid, switchboard.Campaign{Name: "Winter Renewals", Mode: switchboard.ModePredictive,
 		QueueID: f.queue.ID, MaxRedials: 3, RedialIntervalSeconds: 1800, OverdialAdjustment: 1.5, TargetToProcess: 500,

@@ -99,6 +99,7 @@ func TestUJETCampaigns(t *testing.T) {
 			{map[string]any{"name": "No number"}, "param is missing or the value is empty: phone_number"},
 			{map[string]any{"phone_number": "+12125550151", "email": "not an email"}, "email is invalid"},
 			{map[string]any{"phone_number": "+12125550152", "outbound_number": "x"}, "outbound_number is invalid"},
+			{map[string]any{"phone_number": "+12125550152", "outbound_number": "+12125550999"}, "outbound_number is invalid"},
 		}
 		for _, r := range refusals {
 			status, _, raw := f.do("POST", base+"/contacts", "acme", f.key, r.body)
@@ -148,6 +149,7 @@ func TestUJETCampaigns(t *testing.T) {
 			status int
 			text   string
 		}{
+			{map[string]any{"contact_id": second, "outbound_number": "+18005550100"}, 400, "outbound_number is invalid"},
 			{map[string]any{"contact_id": second, "phone_number": "+11111111112"}, 400, "phone_number has already been taken"},
 			{map[string]any{"contact_id": second, "external_unique_id": "UID_123457"}, 400, "external_unique_id has already been taken"},
 			{map[string]any{"name": "Who"}, 400, "param is missing or the value is empty: contact_id"},
