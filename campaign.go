@@ -614,12 +614,20 @@ const (
 type LeadTarget struct {
 	CampaignID    int64
 	ContactListID int64
+	// UniquePhone also takes a lead whose phone number a lead of the
+	// campaign or list (or an earlier one of the batch) has for a
+	// duplicate, whatever its external id: UJET's rule for a campaign's
+	// contacts. Without it duplicates share the dedupe key alone.
+	UniquePhone bool
 }
 
 // InsertLeadsResult counts what an insert of leads did.
 type InsertLeadsResult struct {
 	Inserted   int
 	Duplicates []int // the indexes (in the batch) of leads already present
+	// DuplicateFields names, for each of Duplicates, what it shares with a
+	// lead already present: phone_number or external_id.
+	DuplicateFields []string
 }
 
 // LeadCount is how many of a campaign's leads stand in Status after an

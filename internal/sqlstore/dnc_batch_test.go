@@ -166,3 +166,54 @@ func TestLeadCounts(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertLeadsUniquePhone checks UJET's rule for a campaign's contacts:
+// with UniquePhone, a lead whose number the campaign (or an earlier lead of
+// the batch) has is a duplicate whatever its external id, named by the
+// field it shares; without it, only the dedupe key counts.
+func TestInsertLeadsUniquePhone(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newCampaignFixture(t, db)
+		to := switchboard.LeadTarget{CampaignID: f.camp.ID, UniquePhone: true}
+		res, err := db.InsertLeads(ctx, f.tn.ID, to, []switchboard.Lead{
+			{Name: "A", PhoneNumber: "+15550000001", ExternalID: "A"},
+			{Name: "B", PhoneNumber: "+15550000001", ExternalID: "B"}, // the batch's number
+			{Name: "C", PhoneNumber: "+15550000003", ExternalID: "A"}, // the batch's external id
+			{Name: "D", PhoneNumber: "+15550000004"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Inserted != 2 || fmt.Sprint(res.Duplicates) != "[1 2]" || fmt.Sprint(res.DuplicateFields) != "[phone_number external_id]" {
+			t.Fatalf("first batch = %+v", res)
+		}
+		res, err = db.InsertLeads(ctx, f.tn.ID, to, []switchboard.Lead{
+			{Name: "E", PhoneNumber: "+15550000004", ExternalID: "E"}, // a stored number
+			{Name: "F", PhoneNumber: "+15550000006", ExternalID: "A"}, // a stored external id
+			{Name: "G", PhoneNumber: "+15550000007", ExternalID: "G"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Inserted != 1 || fmt.Sprint(res.Duplicates) != "[0 1]" || fmt.Sprint(res.DuplicateFields) != "[phone_number external_id]" {
+			t.Fatalf("second batch = %+v", res)
+		}
+		// Without the rule, a new external id on a stored number goes in.
+		to.UniquePhone = false
+		res, err = db.InsertLeads(ctx, f.tn.ID, to, []switchboard.Lead{{Name: "H", PhoneNumber: "+15550000004", ExternalID: "H"}})
+		if err != nil || res.Inserted != 1 {
+			t.Fatalf("without UniquePhone = %+v, %v", res, err)
+		}
+		// Another campaign's numbers do not count.
+		other, err := db.CreateCampaign(ctx, f.tn.ID, switchboard.Campaign{Name: "Other", QueueID: f.queue.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err = db.InsertLeads(ctx, f.tn.ID, switchboard.LeadTarget{CampaignID: other.ID, UniquePhone: true},
+			[]switchboard.Lead{{Name: "I", PhoneNumber: "+15550000001"}})
+		if err != nil || res.Inserted != 1 {
+			t.Fatalf("another campaign = %+v, %v", res, err)
+		}
+	})
+}

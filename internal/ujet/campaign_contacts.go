@@ -392,20 +392,15 @@ func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) 
 	if err := a.checkCallerID(ctx, c.tenantID(), &l); err != nil {
 		return CampaignContact{}, err
 	}
-	taken, err := a.campaignPhoneTaken(ctx, c.tenantID(), cp.ID, l.PhoneNumber, 0)
-	if err != nil {
-		return CampaignContact{}, err
-	}
-	if taken {
-		return CampaignContact{}, badRequest(textCampaignPhoneTaken)
-	}
-	to := switchboard.LeadTarget{CampaignID: cp.ID}
+	// The store refuses, in its transaction, a number or external id the
+	// campaign has.
+	to := switchboard.LeadTarget{CampaignID: cp.ID, UniquePhone: true}
 	res, err := a.opt.Store.InsertLeads(ctx, c.tenantID(), to, []switchboard.Lead{l})
 	if err != nil {
 		return CampaignContact{}, err
 	}
 	if res.Inserted == 0 {
-		if l.ExternalID != "" {
+		if len(res.DuplicateFields) == 1 && res.DuplicateFields[0] == "external_id" {
 			return CampaignContact{}, badRequest("external_unique_id has already been taken")
 		}
 		return CampaignContact{}, badRequest(textCampaignPhoneTaken)
@@ -611,7 +606,7 @@ func (a *API) importContacts(w http.ResponseWriter, c *call) {
 		fail(err)
 		return
 	}
-	job, err := a.opt.Dialer.ImportLeads(ctx, c.tenantID(), switchboard.LeadTarget{CampaignID: cp.ID}, format, body)
+	job, err := a.opt.Dialer.ImportLeads(ctx, c.tenantID(), switchboard.LeadTarget{CampaignID: cp.ID, UniquePhone: true}, format, body)
 	if err != nil {
 		if switchboard.ErrorCode(err) == switchboard.CodeInvalid {
 			err = badRequest(switchboard.ErrorMessage(err))
