@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"switchboard/internal/sqlstore/sqlstoretest"
 	"testing"
 	"time"
 
@@ -350,5 +351,35 @@ func p5WaitJob(t *testing.T, f *p5Fixture, base string, id int64) map[string]any
 			t.Fatalf("job still processing: %v", job)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestUJETCampaignDNCOpenAPI checks that the dialect's document lists every
+// DNC and campaign operation with its method.
+func TestUJETCampaignDNCOpenAPI(t *testing.T) {
+	f := newP5Fixture(t, sqlstoretest.SQLiteURL(t))
+	status, _, raw := f.do("GET", "/openapi.json", "acme", f.key, nil)
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if status != 200 || p5Unmarshal(raw, &doc) != nil {
+		t.Fatalf("openapi.json: %d %.200s", status, raw)
+	}
+	for path, methods := range map[string][]string{
+		"/outbound_dialer/dnc":                                            {"post", "delete"},
+		"/outbound_dialer/dnc/remove":                                     {"post", "delete"},
+		"/outbound_dialer/dnc/check":                                      {"get"},
+		"/outbound_dialer/campaigns":                                      {"get"},
+		"/outbound_dialer/campaigns/{id}":                                 {"get"},
+		"/outbound_dialer/campaigns/{campaign_id}/contacts":               {"get", "post"},
+		"/outbound_dialer/campaigns/{campaign_id}/contact":                {"patch", "delete"},
+		"/outbound_dialer/campaigns/{campaign_id}/contacts/import":        {"post"},
+		"/outbound_dialer/campaigns/{campaign_id}/contacts/jobs/{job_id}": {"get"},
+	} {
+		for _, m := range methods {
+			if _, ok := doc.Paths["/apps/api/v1"+path][m]; !ok {
+				t.Errorf("the document has no %s %s", m, path)
+			}
+		}
 	}
 }
