@@ -30,7 +30,7 @@ import (
 // a tenant with a queue, an agent and a campaign, and a second tenant whose
 // objects the first must never see.
 type p5Fixture struct {
-	t        *testing.T
+	t        testing.TB
 	db       *sqlstore.DB
 	srv      *httptest.Server
 	calls    *callcenter.Service
@@ -56,7 +56,7 @@ func p5EachEngine(t *testing.T, test func(t *testing.T, f *p5Fixture)) {
 	}
 }
 
-func newP5Fixture(t *testing.T, dbURL string) *p5Fixture {
+func newP5Fixture(t testing.TB, dbURL string) *p5Fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
