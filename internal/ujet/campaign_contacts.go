@@ -185,12 +185,12 @@ type CampaignImportStarted struct {
 	Status string `json:"status"`
 }
 
-// importJobStatus names the core's import statuses as this dialect does.
-var importJobStatus = map[string]string{switchboard.ImportRunning: "processing", switchboard.ImportCompleted: "completed",
+// campaignJobStatus names the core's import statuses as this dialect does.
+var campaignJobStatus = map[string]string{switchboard.ImportRunning: "processing", switchboard.ImportCompleted: "completed",
 	switchboard.ImportFailed: "failed"}
 
-func renderImportJob(j switchboard.ImportJob) CampaignImportJob {
-	o := CampaignImportJob{ID: j.ID, Status: importJobStatus[j.Status], FileFormat: j.Format, TotalCount: j.Total,
+func renderCampaignImportJob(j switchboard.ImportJob) CampaignImportJob {
+	o := CampaignImportJob{ID: j.ID, Status: campaignJobStatus[j.Status], FileFormat: j.Format, TotalCount: j.Total,
 		ProcessedCount: j.Processed, SuccessCount: j.Imported, DuplicateCount: j.Duplicates, FailedCount: j.Rejected,
 		Errors: j.Errors, CreatedAt: millis(j.CreatedAt), FinishedAt: optMillis(j.FinishedAt)}
 	if j.CampaignID != nil {
@@ -221,25 +221,25 @@ func (a *API) campaignContactRoutes() []route {
 		handler(route{Method: http.MethodPost, Path: base + "/contacts", Summary: "Add a single contact to a campaign",
 			Doc: "A number already in the campaign is refused (phone_number has already been taken), as is an " +
 				"external_unique_id already there.",
-			Scope: switchboard.ScopeCampaignsManage, Status: http.StatusCreated}, a.addContact),
+			Scope: switchboard.ScopeCampaignsManage, Status: http.StatusCreated}, a.addCampaignContact),
 		rawHandler(route{Method: http.MethodGet, Path: base + "/contacts", Summary: "Get a campaign's contacts",
 			Scope: switchboard.ScopeCampaignsRead, Query: campaignPageParams},
-			nil, reflect.TypeFor[[]CampaignContact](), a.listContacts),
+			nil, reflect.TypeFor[[]CampaignContact](), a.listCampaignContacts),
 		handler(route{Method: http.MethodPatch, Path: base + "/contact", Summary: "Update a single contact",
 			Doc:   "contact_id names the contact; only the fields sent change. A contact being dialled is not changed.",
-			Scope: switchboard.ScopeCampaignsManage}, a.updateContact),
+			Scope: switchboard.ScopeCampaignsManage}, a.updateCampaignContact),
 		handler(route{Method: http.MethodDelete, Path: base + "/contact", Summary: "Remove a single contact",
 			Doc: "contact_id names the contact (or, without it, phone_number or external_unique_id); the answer is the " +
 				"contact as it was. A contact being dialled is not removed.",
-			Scope: switchboard.ScopeCampaignsManage}, a.deleteContact),
+			Scope: switchboard.ScopeCampaignsManage}, a.deleteCampaignContact),
 		rawHandler(route{Method: http.MethodPost, Path: base + "/contacts/import", Summary: "Import multiple contacts",
 			Doc: "multipart/form-data with a file part: a JSON array of contacts or a CSV file with a header row " +
 				"(name, phone_number, email, outbound_number, external_unique_id). The rows go in in the background; " +
 				"the answer is the job to poll. Rows that are refused or duplicate a contact are reported by the job.",
 			Scope: switchboard.ScopeCampaignsManage, MaxBody: maxCampaignFile + 1<<20},
-			nil, reflect.TypeFor[CampaignImportStarted](), a.importContacts),
+			nil, reflect.TypeFor[CampaignImportStarted](), a.importCampaignContacts),
 		handler(route{Method: http.MethodGet, Path: base + "/contacts/jobs/{job_id}", Summary: "Get a contacts import job",
-			Scope: switchboard.ScopeCampaignsRead}, a.getImportJob),
+			Scope: switchboard.ScopeCampaignsRead}, a.getCampaignImportJob),
 	}
 }
 
@@ -360,9 +360,9 @@ func (a *API) campaignPhoneTaken(ctx context.Context, tenantID, campaignID int64
 
 const textCampaignPhoneTaken = "phone_number has already been taken"
 
-// checkCallerID refuses a contact's outbound_number the tenant does not
+// campaignCallerIDCheck refuses a contact's outbound_number the tenant does not
 // own: the dialer shows it as the caller ID of the contact's dials.
-func (a *API) checkCallerID(ctx context.Context, tenantID int64, l *switchboard.Lead) error {
+func (a *API) campaignCallerIDCheck(ctx context.Context, tenantID int64, l *switchboard.Lead) error {
 	n := l.Fields[switchboard.LeadFieldCallerID]
 	if n == "" {
 		return nil
@@ -377,7 +377,7 @@ func (a *API) checkCallerID(ctx context.Context, tenantID int64, l *switchboard.
 	return err
 }
 
-func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
+func (a *API) addCampaignContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
 	cp, err := a.campaignOf(ctx, c)
 	if err != nil {
 		return CampaignContact{}, err
@@ -389,7 +389,7 @@ func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) 
 	if err := campaignContactFields(&l, in); err != nil {
 		return CampaignContact{}, err
 	}
-	if err := a.checkCallerID(ctx, c.tenantID(), &l); err != nil {
+	if err := a.campaignCallerIDCheck(ctx, c.tenantID(), &l); err != nil {
 		return CampaignContact{}, err
 	}
 	// The store refuses, in its transaction, a number or external id the
@@ -419,7 +419,7 @@ func (a *API) addContact(ctx context.Context, c *call, in *CampaignContactBody) 
 	return CampaignContact{}, fmt.Errorf("the contact added to campaign %d cannot be read back", cp.ID)
 }
 
-func (a *API) listContacts(w http.ResponseWriter, c *call) {
+func (a *API) listCampaignContacts(w http.ResponseWriter, c *call) {
 	ctx := c.r.Context()
 	opt, page, per, err := pageOptions(c.r)
 	if err != nil {
@@ -501,7 +501,7 @@ func (a *API) campaignContactByKey(ctx context.Context, c *call, cp switchboard.
 	return switchboard.Lead{}, missing("contact_id")
 }
 
-func (a *API) updateContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
+func (a *API) updateCampaignContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
 	cp, err := a.campaignOf(ctx, c)
 	if err != nil {
 		return CampaignContact{}, err
@@ -529,7 +529,7 @@ func (a *API) updateContact(ctx context.Context, c *call, in *CampaignContactBod
 		if err := campaignContactFields(&probe, &CampaignContactBody{OutboundNumber: in.OutboundNumber, PhoneNumber: &l.PhoneNumber}); err != nil {
 			return CampaignContact{}, err
 		}
-		if err := a.checkCallerID(ctx, c.tenantID(), &probe); err != nil {
+		if err := a.campaignCallerIDCheck(ctx, c.tenantID(), &probe); err != nil {
 			return CampaignContact{}, err
 		}
 	}
@@ -565,7 +565,7 @@ func campaignContactConflict(err error) string {
 	return "Contact is being dialed and cannot be changed now"
 }
 
-func (a *API) deleteContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
+func (a *API) deleteCampaignContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
 	cp, err := a.campaignOf(ctx, c)
 	if err != nil {
 		return CampaignContact{}, err
@@ -584,7 +584,7 @@ func (a *API) deleteContact(ctx context.Context, c *call, in *CampaignContactBod
 	return renderCampaignContact(l), nil
 }
 
-func (a *API) importContacts(w http.ResponseWriter, c *call) {
+func (a *API) importCampaignContacts(w http.ResponseWriter, c *call) {
 	ctx := c.r.Context()
 	fail := func(err error) { a.writeError(w, c.r, err) }
 	cp, err := a.campaignOf(ctx, c)
@@ -614,7 +614,7 @@ func (a *API) importContacts(w http.ResponseWriter, c *call) {
 		fail(err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, CampaignImportStarted{JobID: job.ID, Status: importJobStatus[job.Status]})
+	httpapi.WriteJSON(w, http.StatusOK, CampaignImportStarted{JobID: job.ID, Status: campaignJobStatus[job.Status]})
 }
 
 // campaignUpload reads the part field of a multipart/form-data body, up to
@@ -690,7 +690,7 @@ func campaignFileFormat(name, ctype string, body []byte) (string, error) {
 	return leadimport.FormatCSV, nil
 }
 
-func (a *API) getImportJob(ctx context.Context, c *call, _ *noBody) (CampaignImportJob, error) {
+func (a *API) getCampaignImportJob(ctx context.Context, c *call, _ *noBody) (CampaignImportJob, error) {
 	cp, err := a.campaignOf(ctx, c)
 	if err != nil {
 		return CampaignImportJob{}, err
@@ -706,5 +706,5 @@ func (a *API) getImportJob(ctx context.Context, c *call, _ *noBody) (CampaignImp
 	if j.CampaignID == nil || *j.CampaignID != cp.ID {
 		return CampaignImportJob{}, notFound()
 	}
-	return renderImportJob(j), nil
+	return renderCampaignImportJob(j), nil
 }
