@@ -631,12 +631,24 @@ type InsertLeadsResult struct {
 }
 
 // LeadCount is how many of a campaign's leads stand in Status after an
-// attempt that ended in Outcome ("" before any).
+// attempt that ended in Outcome ("" before any), their last call
+// transferred or not (Transfer).
 type LeadCount struct {
 	Status  LeadStatus
 	Outcome DialOutcome
-	Count   int
+	// Transfer is "" when the lead's last call was not transferred,
+	// TransferOpen while the call it was transferred to goes on,
+	// TransferEnded once that call ended.
+	Transfer string
+	Count    int
 }
+
+// The states of a lead's transferred call (LeadCount.Transfer,
+// LeadTransfers).
+const (
+	TransferOpen  = "open"
+	TransferEnded = "ended"
+)
 
 // AttemptFilter narrows the ledger.
 type AttemptFilter struct {
@@ -707,6 +719,11 @@ type CampaignStore interface {
 	// the dialects that tell more statuses than the core's (UJET's contact
 	// statuses tell an abandon by the dialer from one by the person).
 	LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]LeadCount, error)
+	// LeadTransfers says, of the calls callIDs (leads' last calls), which
+	// an agent transferred (the call ended "transferred" and a call
+	// continues it, linked by ParentID): TransferOpen while that call goes
+	// on, TransferEnded once it ended. Calls not transferred are absent.
+	LeadTransfers(ctx context.Context, tenantID int64, callIDs []int64) (map[int64]string, error)
 	// CampaignCounts fills the stored part of a campaign's stats: leads by
 	// status and outcomes from the ledger (Since zero: all; it bounds the
 	// window abandon rate otherwise).

@@ -131,14 +131,25 @@ func (db *DB) DNCByNumber(ctx context.Context, tenantID int64, number string) (s
 	return d, nil
 }
 
+// transferState is, for a lead l joined to its last call p when an agent
+// transferred it, the state of the calls continuing p (calls_parent finds
+// them): switchboard.TransferOpen, TransferEnded, or "".
+const transferState = `CASE WHEN p.id IS NULL THEN ''
+	WHEN EXISTS (SELECT 1 FROM calls ch WHERE ch.parent_id = p.id AND ch.tenant_id = p.tenant_id AND ch.ended_at IS NULL) THEN 'open'
+	WHEN EXISTS (SELECT 1 FROM calls ch WHERE ch.parent_id = p.id AND ch.tenant_id = p.tenant_id) THEN 'ended'
+	ELSE '' END`
+
 // LeadCounts implements switchboard.Store: the leads_campaign_status index
-// serves the grouping by status; the outcome is read from the rows.
+// serves the grouping by status; the outcome is read from the rows, and a
+// transfer from the lead's last call and the calls continuing it.
 func (db *DB) LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]switchboard.LeadCount, error) {
 	if err := db.exists(ctx, "campaigns", "campaign", tenantID, campaignID); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT status, last_outcome, COUNT(*) FROM leads WHERE campaign_id = ? AND tenant_id = ?
-		GROUP BY status, last_outcome ORDER BY status, last_outcome`, campaignID, tenantID)
+	rows, err := db.query(ctx, `SELECT l.status, l.last_outcome, `+transferState+` AS transfer, COUNT(*)
+		FROM leads l LEFT JOIN calls p ON p.id = l.last_call_id AND p.tenant_id = l.tenant_id AND p.hangup_cause = 'transferred'
+		WHERE l.campaign_id = ? AND l.tenant_id = ?
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("lead counts: %w", err)
 	}
@@ -147,7 +158,7 @@ func (db *DB) LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]swi
 	for rows.Next() {
 		var c switchboard.LeadCount
 		var status, outcome string
-		if err := rows.Scan(&status, &outcome, &c.Count); err != nil {
+		if err := rows.Scan(&status, &outcome, &c.Transfer, &c.Count); err != nil {
 			return nil, fmt.Errorf("lead counts: %w", err)
 		}
 		c.Status, c.Outcome = switchboard.LeadStatus(status), switchboard.DialOutcome(outcome)
@@ -155,6 +166,40 @@ func (db *DB) LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]swi
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lead counts: %w", err)
+	}
+	return out, nil
+}
+
+// LeadTransfers implements switchboard.Store.
+func (db *DB) LeadTransfers(ctx context.Context, tenantID int64, callIDs []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	for start := 0; start < len(callIDs); start += leadInsertRows {
+		chunk := callIDs[start:min(start+leadInsertRows, len(callIDs))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, tenantID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT p.id, `+transferState+` FROM calls p
+			WHERE p.tenant_id = ? AND p.hangup_cause = 'transferred' AND p.id IN (`+placeholders(len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("lead transfers: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var state string
+			if err := rows.Scan(&id, &state); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("lead transfers: %w", err)
+			}
+			if state != "" {
+				out[id] = state
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("lead transfers: %w", err)
+		}
 	}
 	return out, nil
 }

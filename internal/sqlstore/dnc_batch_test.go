@@ -155,9 +155,9 @@ func TestLeadCounts(t *testing.T) {
 		}
 		got := map[string]int{}
 		for _, c := range counts {
-			got[string(c.Status)+"/"+string(c.Outcome)] = c.Count
+			got[string(c.Status)+"/"+string(c.Outcome)+"/"+c.Transfer] = c.Count
 		}
-		want := map[string]int{"abandoned/abandoned": 1, "abandoned/hung_up": 1, "do_not_call/blocked": 1, "upcoming/": 1}
+		want := map[string]int{"abandoned/abandoned/": 1, "abandoned/hung_up/": 1, "do_not_call/blocked/": 1, "upcoming//": 1}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("LeadCounts = %v, want %v", got, want)
 		}
@@ -214,6 +214,71 @@ func TestInsertLeadsUniquePhone(t *testing.T) {
 			[]switchboard.Lead{{Name: "I", PhoneNumber: "+15550000001"}})
 		if err != nil || res.Inserted != 1 {
 			t.Fatalf("another campaign = %+v, %v", res, err)
+		}
+	})
+}
+
+// TestLeadTransfers checks how a lead's last call's transfer shows: a call
+// an agent transferred whose continuation goes on is open, one whose
+// continuation ended is ended; a call with a callback (a child not from a
+// transfer) or none is absent; another tenant's calls are absent; and the
+// campaign's counts group by it.
+func TestLeadTransfers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newCampaignFixture(t, db)
+		now := time.Now().UTC()
+		call := func(tenant int64, parent *int64, cause string, ended bool) int64 {
+			t.Helper()
+			c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tenant, Direction: switchboard.Outbound, Status: switchboard.CallConnected,
+				From: "+15550001111", To: "+15550002222", ParentID: parent, CreatedAt: now}, "created")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ended {
+				c.Status, c.EndedAt, c.HangupCause = switchboard.CallFinished, &now, cause
+				if c, err = db.SaveCall(ctx, c, "ended"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c.ID
+		}
+		open := call(f.tn.ID, nil, "transferred", true)
+		call(f.tn.ID, &open, "", false)
+		done := call(f.tn.ID, nil, "transferred", true)
+		call(f.tn.ID, &done, "hung up", true)
+		callback := call(f.tn.ID, nil, "queue full", true)
+		call(f.tn.ID, &callback, "", false)
+		plain := call(f.tn.ID, nil, "hung up", true)
+		theirs := call(f.other.ID, nil, "transferred", true)
+		call(f.other.ID, &theirs, "", false)
+
+		got, err := db.LeadTransfers(ctx, f.tn.ID, []int64{open, done, callback, plain, theirs, 999999})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]string{open: switchboard.TransferOpen, done: switchboard.TransferEnded}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("LeadTransfers = %v, want %v", got, want)
+		}
+
+		leads := insertLeads(t, db, f.tn.ID, switchboard.LeadTarget{CampaignID: f.camp.ID}, "+15550000001", "+15550000002", "+15550000003")
+		for i, id := range []int64{open, done, plain} {
+			leads[i].Status, leads[i].LastOutcome, leads[i].LastCallID, leads[i].Attempts = switchboard.LeadFinished, switchboard.DialConnected, &id, 1
+		}
+		if _, err := db.SaveDialProgress(ctx, f.tn.ID, leads, nil); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := db.LeadCounts(ctx, f.tn.ID, f.camp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byKey := map[string]int{}
+		for _, c := range counts {
+			byKey[string(c.Status)+"/"+c.Transfer] += c.Count
+		}
+		if want := map[string]int{"finished/": 1, "finished/open": 1, "finished/ended": 1}; fmt.Sprint(byKey) != fmt.Sprint(want) {
+			t.Fatalf("LeadCounts = %v, want %v", byKey, want)
 		}
 	})
 }

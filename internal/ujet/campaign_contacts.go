@@ -39,7 +39,8 @@ var campaignContactStatuses = []string{
 //	upcoming, previewing            Upcoming (an agent previewing it has not dialled yet)
 //	dialing / queued / connected    Dialing / Queued / Connected
 //	redial_scheduled                Redial Scheduled
-//	finished                        Finished
+//	finished                        Finished; Transferred while the call an agent transferred it to
+//	                                goes on, Transferred and Finished once that call ended
 //	not_picked_up                   Not Picked Up (no answer); Not Reached to Contact (busy);
 //	                                Abandoned by Contact (hung up before an agent took it)
 //	abandoned                       Abandoned by Dialer (no agent within 2 s)
@@ -50,9 +51,20 @@ var campaignContactStatuses = []string{
 //	skipped                         Skipped & Closed (never dialled again in the campaign)
 //	failed                          Carrier Error (the network failed it); Dialer General Error
 //
-// Skipped, Transferred, Transferred and Finished and Invalid Outbound Number
-// have no counterpart in the core's lead states and are never shown.
-func campaignContactStatus(s switchboard.LeadStatus, o switchboard.DialOutcome) string {
+// transfer is the state of the call the lead's last call was transferred
+// to (switchboard.TransferOpen, TransferEnded, or "" for none). Skipped (a
+// lead given back to be offered again is Upcoming) and Invalid Outbound
+// Number (an outbound number the tenant does not own is refused when the
+// contact is written) have no counterpart in the core and are never shown.
+func campaignContactStatus(s switchboard.LeadStatus, o switchboard.DialOutcome, transfer string) string {
+	if s == switchboard.LeadFinished || s == switchboard.LeadConnected {
+		switch transfer {
+		case switchboard.TransferOpen:
+			return "Transferred"
+		case switchboard.TransferEnded:
+			return "Transferred and Finished"
+		}
+	}
 	switch s {
 	case switchboard.LeadUpcoming, switchboard.LeadPreviewing:
 		return "Upcoming"
@@ -126,9 +138,15 @@ type CampaignContact struct {
 	Phone     string  `json:"phone"`
 }
 
-func renderCampaignContact(l switchboard.Lead) CampaignContact {
+// renderCampaignContact shows l; transfers are its last call's transfer
+// state (campaignTransfers).
+func renderCampaignContact(l switchboard.Lead, transfers map[int64]string) CampaignContact {
+	transfer := ""
+	if l.LastCallID != nil {
+		transfer = transfers[*l.LastCallID]
+	}
 	o := CampaignContact{AssignedCallID: l.LastCallID, CreatedAt: millis(l.CreatedAt), ID: l.ID, Name: l.Name,
-		Status: campaignContactStatus(l.Status, l.LastOutcome), UpdatedAt: millis(l.UpdatedAt), Phone: l.PhoneNumber}
+		Status: campaignContactStatus(l.Status, l.LastOutcome, transfer), UpdatedAt: millis(l.UpdatedAt), Phone: l.PhoneNumber}
 	if l.CampaignID != nil {
 		o.CampaignID = *l.CampaignID
 	}
@@ -250,6 +268,31 @@ func campaignNotFound(err error) error {
 		return notFound()
 	}
 	return err
+}
+
+// campaignTransfers reads the transfer state of the last calls of the
+// leads that reached an agent, for their labels.
+func (a *API) campaignTransfers(ctx context.Context, tenantID int64, leads ...switchboard.Lead) (map[int64]string, error) {
+	var ids []int64
+	for _, l := range leads {
+		if l.LastCallID != nil && (l.Status == switchboard.LeadFinished || l.Status == switchboard.LeadConnected) {
+			ids = append(ids, *l.LastCallID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return a.opt.Store.LeadTransfers(ctx, tenantID, ids)
+}
+
+// renderCampaignContactNow is renderCampaignContact of one lead, its
+// transfer read.
+func (a *API) renderCampaignContactNow(ctx context.Context, tenantID int64, l switchboard.Lead) (CampaignContact, error) {
+	tr, err := a.campaignTransfers(ctx, tenantID, l)
+	if err != nil {
+		return CampaignContact{}, err
+	}
+	return renderCampaignContact(l, tr), nil
 }
 
 // campaignOf reads the campaign the path names (404 unless the tenant's).
@@ -413,7 +456,7 @@ func (a *API) addCampaignContact(ctx context.Context, c *call, in *CampaignConta
 	// The newest lead of the number and id is the one just added.
 	for i := len(page.Items) - 1; i >= 0; i-- {
 		if got := page.Items[i]; got.ExternalID == l.ExternalID {
-			return renderCampaignContact(got), nil
+			return a.renderCampaignContactNow(ctx, c.tenantID(), got)
 		}
 	}
 	return CampaignContact{}, fmt.Errorf("the contact added to campaign %d cannot be read back", cp.ID)
@@ -436,9 +479,14 @@ func (a *API) listCampaignContacts(w http.ResponseWriter, c *call) {
 		a.writeError(w, c.r, err)
 		return
 	}
+	transfers, err := a.campaignTransfers(ctx, c.tenantID(), res.Items...)
+	if err != nil {
+		a.writeError(w, c.r, err)
+		return
+	}
 	out := make([]CampaignContact, len(res.Items))
 	for i, l := range res.Items {
-		out[i] = renderCampaignContact(l)
+		out[i] = renderCampaignContact(l, transfers)
 	}
 	writeList(c, a.opt.PublicURL, out, res.Total, page, per)
 }
@@ -548,7 +596,7 @@ func (a *API) updateCampaignContact(ctx context.Context, c *call, in *CampaignCo
 	case err != nil:
 		return CampaignContact{}, campaignNotFound(err)
 	}
-	return renderCampaignContact(l), nil
+	return a.renderCampaignContactNow(ctx, c.tenantID(), l)
 }
 
 // campaignContactConflict words the store's refusals of a change as UJET's texts.
@@ -581,7 +629,7 @@ func (a *API) deleteCampaignContact(ctx context.Context, c *call, in *CampaignCo
 	if err != nil {
 		return CampaignContact{}, campaignNotFound(err)
 	}
-	return renderCampaignContact(l), nil
+	return a.renderCampaignContactNow(ctx, c.tenantID(), l)
 }
 
 func (a *API) importCampaignContacts(w http.ResponseWriter, c *call) {

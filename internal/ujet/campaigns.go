@@ -115,7 +115,7 @@ func (a *API) renderCampaign(ctx context.Context, tree *menuTree, cp switchboard
 		stats[s] = 0
 	}
 	for _, n := range counts {
-		stats[campaignContactStatus(n.Status, n.Outcome)] += n.Count
+		stats[campaignContactStatus(n.Status, n.Outcome, n.Transfer)] += n.Count
 	}
 	return CampaignOut{ID: cp.ID, CampaignType: "default", Name: cp.Name, Mode: string(cp.Mode), Status: string(cp.Status),
 		Queue: tree.selectedMenu(queueMenuID(cp.QueueID)), MaxAbandonmentPercent: cp.MaxAbandonPercent,

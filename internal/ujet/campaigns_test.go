@@ -267,7 +267,21 @@ func TestUJETCampaignImport(t *testing.T) {
 			leads[i].Status, leads[i].LastOutcome, leads[i].Attempts = s.status, s.outcome, 1
 			attempts = append(attempts, switchboard.DialAttempt{CampaignID: f.campaign.ID, LeadID: leads[i].ID, Number: leads[i].PhoneNumber, At: at, Outcome: s.outcome})
 		}
-		if _, err := f.db.SaveDialProgress(ctx, f.tenant.ID, leads[:3], attempts); err != nil {
+		// The fourth reached an agent, who transferred the call; the call
+		// it goes on as is up.
+		parent, err := f.db.SaveCall(ctx, switchboard.Call{TenantID: f.tenant.ID, Direction: switchboard.Outbound, Status: switchboard.CallFinished,
+			From: "+18885658889", To: leads[3].PhoneNumber, CreatedAt: at, EndedAt: &at, HangupCause: "transferred"}, "ended")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.SaveCall(ctx, switchboard.Call{TenantID: f.tenant.ID, Direction: switchboard.Outbound, Status: switchboard.CallQueued,
+			From: "+18885658889", To: leads[3].PhoneNumber, CreatedAt: at, ParentID: &parent.ID}, "created"); err != nil {
+			t.Fatal(err)
+		}
+		leads[3].Status, leads[3].LastOutcome, leads[3].Attempts, leads[3].LastCallID = switchboard.LeadFinished, switchboard.DialConnected, 1, &parent.ID
+		attempts = append(attempts, switchboard.DialAttempt{CampaignID: f.campaign.ID, LeadID: leads[3].ID, Number: leads[3].PhoneNumber, At: at,
+			Outcome: switchboard.DialConnected, CallID: &parent.ID})
+		if _, err := f.db.SaveDialProgress(ctx, f.tenant.ID, leads, attempts); err != nil {
 			t.Fatal(err)
 		}
 		var list []map[string]any
@@ -276,13 +290,14 @@ func TestUJETCampaignImport(t *testing.T) {
 		for _, c := range list {
 			labels = append(labels, c["status"].(string))
 		}
-		if fmt.Sprint(labels) != "[Do Not Call Abandoned by Dialer Not Reached to Contact Upcoming]" {
+		if fmt.Sprint(labels) != "[Do Not Call Abandoned by Dialer Not Reached to Contact Transferred]" {
 			t.Errorf("labels = %q", labels)
 		}
 		var cp map[string]any
 		f.json("GET", base, nil, 200, &cp)
 		stats := cp["contact_stats"].(map[string]any)
-		if stats["Do Not Call"] != 1.0 || stats["Abandoned by Dialer"] != 1.0 || stats["Not Reached to Contact"] != 1.0 || stats["Upcoming"] != 1.0 {
+		if stats["Do Not Call"] != 1.0 || stats["Abandoned by Dialer"] != 1.0 || stats["Not Reached to Contact"] != 1.0 || stats["Transferred"] != 1.0 ||
+			stats["Upcoming"] != 0.0 {
 			t.Errorf("contact_stats = %v", stats)
 		}
 	})
@@ -301,11 +316,13 @@ func TestUJETCampaignContactStatuses(t *testing.T) {
 	reached := map[string]bool{}
 	for _, s := range switchboard.LeadStatuses {
 		for _, o := range outcomes {
-			label := campaignContactStatus(s, o)
-			if !slices.Contains(campaignContactStatuses, label) {
-				t.Errorf("%s/%s shows as %q, not a seed label", s, o, label)
+			for _, tr := range []string{"", switchboard.TransferOpen, switchboard.TransferEnded} {
+				label := campaignContactStatus(s, o, tr)
+				if !slices.Contains(campaignContactStatuses, label) {
+					t.Errorf("%s/%s/%s shows as %q, not a seed label", s, o, tr, label)
+				}
+				reached[label] = true
 			}
-			reached[label] = true
 		}
 	}
 	var unreached []string
@@ -314,8 +331,14 @@ func TestUJETCampaignContactStatuses(t *testing.T) {
 			unreached = append(unreached, l)
 		}
 	}
-	if want := "[Transferred Transferred and Finished Skipped Invalid Outbound Number]"; fmt.Sprint(unreached) != want {
+	if want := "[Skipped Invalid Outbound Number]"; fmt.Sprint(unreached) != want {
 		t.Errorf("labels the core cannot reach = %v, want %s (the package doc says so)", unreached, want)
+	}
+	if got := campaignContactStatus(switchboard.LeadFinished, switchboard.DialConnected, switchboard.TransferOpen); got != "Transferred" {
+		t.Errorf("a finished lead whose call was transferred, the transfer going on = %q", got)
+	}
+	if got := campaignContactStatus(switchboard.LeadFinished, switchboard.DialConnected, switchboard.TransferEnded); got != "Transferred and Finished" {
+		t.Errorf("a finished lead whose call was transferred, the transfer ended = %q", got)
 	}
 	for _, c := range []struct {
 		s    switchboard.LeadStatus
@@ -331,7 +354,7 @@ func TestUJETCampaignContactStatuses(t *testing.T) {
 		{switchboard.LeadSkipped, switchboard.DialSkipped, "Skipped & Closed"},
 		{switchboard.LeadPreviewing, "", "Upcoming"},
 	} {
-		if got := campaignContactStatus(c.s, c.o); got != c.want {
+		if got := campaignContactStatus(c.s, c.o, ""); got != c.want {
 			t.Errorf("%s/%s = %q, want %q", c.s, c.o, got, c.want)
 		}
 	}
