@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,43 +133,108 @@ func (db *DB) DNCByNumber(ctx context.Context, tenantID int64, number string) (s
 	return d, nil
 }
 
-// transferState is, for a lead l joined to its last call p when an agent
-// transferred it, the state of the calls continuing p (calls_parent finds
-// them): switchboard.TransferOpen, TransferEnded, or "".
-const transferState = `CASE WHEN p.id IS NULL THEN ''
+// transferState is, for a call p an agent transferred, the state of the
+// calls continuing it (calls_parent finds them): switchboard.TransferOpen,
+// TransferEnded, or "" when none does.
+const transferState = `CASE
 	WHEN EXISTS (SELECT 1 FROM calls ch WHERE ch.parent_id = p.id AND ch.tenant_id = p.tenant_id AND ch.ended_at IS NULL) THEN 'open'
 	WHEN EXISTS (SELECT 1 FROM calls ch WHERE ch.parent_id = p.id AND ch.tenant_id = p.tenant_id) THEN 'ended'
 	ELSE '' END`
 
-// LeadCounts implements switchboard.Store: the leads_campaign_status index
-// serves the grouping by status; the outcome is read from the rows, and a
-// transfer from the lead's last call and the calls continuing it.
+// LeadCounts implements switchboard.Store. The leads are grouped by status
+// and outcome alone (the leads_campaign_status index serves it); then the
+// campaign's transferred calls, which calls_transferred holds apart (few:
+// a transfer is rare), are matched to the leads that reached an agent, and
+// those leads move to their transfer's group.
 func (db *DB) LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]switchboard.LeadCount, error) {
 	if err := db.exists(ctx, "campaigns", "campaign", tenantID, campaignID); err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT l.status, l.last_outcome, `+transferState+` AS transfer, COUNT(*)
-		FROM leads l LEFT JOIN calls p ON p.id = l.last_call_id AND p.tenant_id = l.tenant_id AND p.hangup_cause = 'transferred'
-		WHERE l.campaign_id = ? AND l.tenant_id = ?
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID, tenantID)
+	type key struct {
+		status, outcome, transfer string
+	}
+	counts := map[key]int{}
+	err := db.campaignCountRows(ctx, func(rows *sql.Rows) error {
+		var k key
+		var n int
+		if err := rows.Scan(&k.status, &k.outcome, &n); err != nil {
+			return err
+		}
+		counts[k] += n
+		return nil
+	}, `SELECT status, last_outcome, COUNT(*) FROM leads WHERE campaign_id = ? AND tenant_id = ? GROUP BY status, last_outcome`,
+		campaignID, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("lead counts: %w", err)
 	}
-	defer rows.Close()
-	out := []switchboard.LeadCount{}
-	for rows.Next() {
-		var c switchboard.LeadCount
-		var status, outcome string
-		if err := rows.Scan(&status, &outcome, &c.Transfer, &c.Count); err != nil {
-			return nil, fmt.Errorf("lead counts: %w", err)
+	transferred := map[int64]string{}
+	err = db.campaignCountRows(ctx, func(rows *sql.Rows) error {
+		var id int64
+		var state string
+		if err := rows.Scan(&id, &state); err != nil {
+			return err
 		}
-		c.Status, c.Outcome = switchboard.LeadStatus(status), switchboard.DialOutcome(outcome)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+		if state != "" {
+			transferred[id] = state
+		}
+		return nil
+	}, `SELECT p.id, `+transferState+` FROM calls p WHERE p.tenant_id = ? AND p.campaign_id = ? AND p.hangup_cause = 'transferred'`,
+		tenantID, campaignID)
+	if err != nil {
 		return nil, fmt.Errorf("lead counts: %w", err)
 	}
+	ids := make([]int64, 0, len(transferred))
+	for id := range transferred {
+		ids = append(ids, id)
+	}
+	for start := 0; start < len(ids); start += leadInsertRows {
+		chunk := ids[start:min(start+leadInsertRows, len(ids))]
+		args := []any{campaignID, tenantID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		err = db.campaignCountRows(ctx, func(rows *sql.Rows) error {
+			var k key
+			var call int64
+			if err := rows.Scan(&k.status, &k.outcome, &call); err != nil {
+				return err
+			}
+			counts[k]--
+			k.transfer = transferred[call]
+			counts[k]++
+			return nil
+		}, `SELECT status, last_outcome, last_call_id FROM leads WHERE campaign_id = ? AND tenant_id = ?
+			AND status IN ('finished', 'connected') AND last_call_id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("lead counts: %w", err)
+		}
+	}
+	out := make([]switchboard.LeadCount, 0, len(counts))
+	for k, n := range counts {
+		if n > 0 {
+			out = append(out, switchboard.LeadCount{Status: switchboard.LeadStatus(k.status), Outcome: switchboard.DialOutcome(k.outcome),
+				Transfer: k.transfer, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b switchboard.LeadCount) int {
+		return cmp.Or(cmp.Compare(a.Status, b.Status), cmp.Compare(a.Outcome, b.Outcome), cmp.Compare(a.Transfer, b.Transfer))
+	})
 	return out, nil
+}
+
+// campaignCountRows runs q on the read pool and hands each row to fn.
+func (db *DB) campaignCountRows(ctx context.Context, fn func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := db.read.QueryContext(ctx, db.rebind(q), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // LeadTransfers implements switchboard.Store.

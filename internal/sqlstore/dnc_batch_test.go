@@ -230,8 +230,12 @@ func TestLeadTransfers(t *testing.T) {
 		now := time.Now().UTC()
 		call := func(tenant int64, parent *int64, cause string, ended bool) int64 {
 			t.Helper()
+			var campaign *int64
+			if tenant == f.tn.ID && parent == nil {
+				campaign = &f.camp.ID
+			}
 			c, err := db.SaveCall(ctx, switchboard.Call{TenantID: tenant, Direction: switchboard.Outbound, Status: switchboard.CallConnected,
-				From: "+15550001111", To: "+15550002222", ParentID: parent, CreatedAt: now}, "created")
+				From: "+15550001111", To: "+15550002222", ParentID: parent, CampaignID: campaign, CreatedAt: now}, "created")
 			if err != nil {
 				t.Fatal(err)
 			}

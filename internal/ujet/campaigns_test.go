@@ -270,7 +270,7 @@ func TestUJETCampaignImport(t *testing.T) {
 		// The fourth reached an agent, who transferred the call; the call
 		// it goes on as is up.
 		parent, err := f.db.SaveCall(ctx, switchboard.Call{TenantID: f.tenant.ID, Direction: switchboard.Outbound, Status: switchboard.CallFinished,
-			From: "+18885658889", To: leads[3].PhoneNumber, CreatedAt: at, EndedAt: &at, HangupCause: "transferred"}, "ended")
+			From: "+18885658889", To: leads[3].PhoneNumber, CreatedAt: at, EndedAt: &at, HangupCause: "transferred", CampaignID: &f.campaign.ID}, "ended")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,6 +440,64 @@ func BenchmarkUJETContactImport(b *testing.B) {
 						break
 					}
 					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUJETCampaignGet reads a campaign of 100,000 contacts, 20,000 of
+// them finished with a call, through GET /outbound_dialer/campaigns/{id}:
+// its contact_stats count every contact by label, transfers included.
+func BenchmarkUJETCampaignGet(b *testing.B) {
+	for name, mk := range sqlstoretest.Engines(b) {
+		b.Run(name, func(b *testing.B) {
+			f := newP5Fixture(b, mk(b))
+			ctx := context.Background()
+			to := switchboard.LeadTarget{CampaignID: f.campaign.ID}
+			for batch := range 10 {
+				leads := make([]switchboard.Lead, 10000)
+				for i := range leads {
+					leads[i] = switchboard.Lead{Name: "Contact", PhoneNumber: fmt.Sprintf("+1212%07d", batch*10000+i), TimeZone: "America/New_York"}
+				}
+				if _, err := f.db.InsertLeads(ctx, f.tenant.ID, to, leads); err != nil {
+					b.Fatal(err)
+				}
+			}
+			page, err := f.db.Leads(ctx, f.tenant.ID, to, switchboard.LeadFilter{}, switchboard.ListOptions{Limit: 1000, SkipTotal: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			at := time.Now().UTC()
+			for round := range 20 {
+				var leads []switchboard.Lead
+				if round > 0 {
+					if page, err = f.db.Leads(ctx, f.tenant.ID, to, switchboard.LeadFilter{}, switchboard.ListOptions{Limit: 1000, Offset: round * 1000, SkipTotal: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var attempts []switchboard.DialAttempt
+				for _, l := range page.Items {
+					c, err := f.db.SaveCall(ctx, switchboard.Call{TenantID: f.tenant.ID, Direction: switchboard.Outbound, Status: switchboard.CallFinished,
+						From: "+18885658889", To: l.PhoneNumber, CreatedAt: at, EndedAt: &at}, "ended")
+					if err != nil {
+						b.Fatal(err)
+					}
+					l.Status, l.LastOutcome, l.Attempts, l.LastCallID = switchboard.LeadFinished, switchboard.DialConnected, 1, &c.ID
+					leads = append(leads, l)
+					attempts = append(attempts, switchboard.DialAttempt{CampaignID: f.campaign.ID, LeadID: l.ID, Number: l.PhoneNumber, At: at,
+						Outcome: switchboard.DialConnected, CallID: &c.ID})
+				}
+				if _, err := f.db.SaveDialProgress(ctx, f.tenant.ID, leads, attempts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			path := fmt.Sprintf("/outbound_dialer/campaigns/%d", f.campaign.ID)
+			for b.Loop() {
+				var cp map[string]any
+				f.json("GET", path, nil, 200, &cp)
+				if st := cp["contact_stats"].(map[string]any); st["Finished"] != 20000.0 || st["Upcoming"] != 80000.0 {
+					b.Fatalf("contact_stats = %v", st)
 				}
 			}
 		})
