@@ -610,7 +610,7 @@ func campaignContactConflict(err error) string {
 			return textCampaignPhoneTaken
 		}
 	}
-	return "Contact is being dialed and cannot be changed now"
+	return switchboard.ErrorMessage(err)
 }
 
 func (a *API) deleteCampaignContact(ctx context.Context, c *call, in *CampaignContactBody) (CampaignContact, error) {
