@@ -244,7 +244,7 @@ func (a *API) campaignContactRoutes() []route {
 			Scope: switchboard.ScopeCampaignsRead, Query: campaignPageParams},
 			nil, reflect.TypeFor[[]CampaignContact](), a.listCampaignContacts),
 		handler(route{Method: http.MethodPatch, Path: base + "/contact", Summary: "Update a single contact",
-			Doc:   "contact_id names the contact; only the fields sent change. A contact being dialled is not changed.",
+			Doc:   "contact_id names the contact; only the fields sent change. Its dialling state is the dialer's: a contact being dialled keeps it.",
 			Scope: switchboard.ScopeCampaignsManage}, a.updateCampaignContact),
 		handler(route{Method: http.MethodDelete, Path: base + "/contact", Summary: "Remove a single contact",
 			Doc: "contact_id names the contact (or, without it, phone_number or external_unique_id); the answer is the " +
