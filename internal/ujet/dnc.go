@@ -189,8 +189,8 @@ func (a *API) removeDNC(ctx context.Context, c *call, in *DNCRemoveBody) ([]DNCR
 	var at []int
 	for i, raw := range in.PhoneNumbers {
 		out[i] = DNCRemoveResult{PhoneNumber: raw, Status: dncFailed}
-		// An emergency number is never listed: it reads as not found, not
-		// as a refusal, since removing it asks for nothing forbidden.
+		// A number is read as an add reads it; one never listed (an
+		// emergency number among them) is not_found.
 		e164, err := phone.Normalize(strings.TrimSpace(raw), "")
 		if strings.TrimSpace(raw) == "" {
 			out[i].Error = dncBlankNumber
