@@ -189,8 +189,8 @@ func (a *API) removeDNC(ctx context.Context, c *call, in *DNCRemoveBody) ([]DNCR
 	var at []int
 	for i, raw := range in.PhoneNumbers {
 		out[i] = DNCRemoveResult{PhoneNumber: raw, Status: dncFailed}
-		// A number is read as an add reads it; one never listed (an
-		// emergency number among them) is not_found.
+		// A number is read as an add reads it: one that is no phone number
+		// fails, one not on the list is not_found.
 		e164, err := phone.Normalize(strings.TrimSpace(raw), "")
 		if strings.TrimSpace(raw) == "" {
 			out[i].Error = dncBlankNumber
