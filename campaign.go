@@ -463,6 +463,12 @@ type Lead struct {
 	UpdatedAt     time.Time   `json:"updated_at"`
 }
 
+// LeadFieldCallerID is the lead field that, set to one of the tenant's
+// numbers (E.164), is the caller ID of the lead's dials in place of the
+// campaign's (UJET's per-contact outbound_number). A number the tenant does
+// not own is not shown: the campaign's is.
+const LeadFieldCallerID = "outbound_number"
+
 // DedupeKey is what duplicates of a lead share within a campaign or list.
 func (l *Lead) DedupeKey() string {
 	if l.ExternalID != "" {
@@ -591,6 +597,9 @@ type LeadFilter struct {
 	// Number keeps the leads whose first number (PhoneNumber) is this
 	// E.164 number: how Voiso names the leads an update changes.
 	Number string
+	// ExternalID keeps the lead with this external id (UJET names a
+	// contact by its external_unique_id).
+	ExternalID string
 }
 
 // LeadImportCooldown is how long after one import into a campaign ends
@@ -605,13 +614,41 @@ const (
 type LeadTarget struct {
 	CampaignID    int64
 	ContactListID int64
+	// UniquePhone also takes a lead whose phone number a lead of the
+	// campaign or list (or an earlier one of the batch) has for a
+	// duplicate, whatever its external id: UJET's rule for a campaign's
+	// contacts. Without it duplicates share the dedupe key alone.
+	UniquePhone bool
 }
 
 // InsertLeadsResult counts what an insert of leads did.
 type InsertLeadsResult struct {
 	Inserted   int
 	Duplicates []int // the indexes (in the batch) of leads already present
+	// DuplicateFields names, for each of Duplicates, what it shares with a
+	// lead already present: phone_number or external_id.
+	DuplicateFields []string
 }
+
+// LeadCount is how many of a campaign's leads stand in Status after an
+// attempt that ended in Outcome ("" before any), their last call
+// transferred or not (Transfer).
+type LeadCount struct {
+	Status  LeadStatus
+	Outcome DialOutcome
+	// Transfer is "" when the lead's last call was not transferred,
+	// TransferOpen while the call it was transferred to goes on,
+	// TransferEnded once that call ended.
+	Transfer string
+	Count    int
+}
+
+// The states of a lead's transferred call (LeadCount.Transfer,
+// LeadTransfers).
+const (
+	TransferOpen  = "open"
+	TransferEnded = "ended"
+)
 
 // AttemptFilter narrows the ledger.
 type AttemptFilter struct {
@@ -678,6 +715,15 @@ type CampaignStore interface {
 	Attempts(ctx context.Context, tenantID, campaignID int64, f AttemptFilter, opt ListOptions) (Page[DialAttempt], error)
 	// EachAttempt streams the ledger rows f selects, oldest first (CSV export).
 	EachAttempt(ctx context.Context, tenantID, campaignID int64, f AttemptFilter, fn func(*DialAttempt) error) error
+	// LeadCounts counts a campaign's leads by status and last outcome, for
+	// the dialects that tell more statuses than the core's (UJET's contact
+	// statuses tell an abandon by the dialer from one by the person).
+	LeadCounts(ctx context.Context, tenantID, campaignID int64) ([]LeadCount, error)
+	// LeadTransfers says, of the calls callIDs (leads' last calls), which
+	// an agent transferred (the call ended "transferred" and a call
+	// continues it, linked by ParentID): TransferOpen while that call goes
+	// on, TransferEnded once it ended. Calls not transferred are absent.
+	LeadTransfers(ctx context.Context, tenantID int64, callIDs []int64) (map[int64]string, error)
 	// CampaignCounts fills the stored part of a campaign's stats: leads by
 	// status and outcomes from the ledger (Since zero: all; it bounds the
 	// window abandon rate otherwise).

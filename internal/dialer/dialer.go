@@ -29,6 +29,9 @@ type Store interface {
 	// OptedOut says whether the number withdrew its consent (an SMS STOP):
 	// the dialer refuses it as it refuses the do-not-call list.
 	OptedOut(ctx context.Context, tenantID int64, number string) (bool, error)
+	// NumberOwner finds the number's owner (CodeNotFound when no tenant
+	// has it): a lead's own caller ID is shown only when its tenant owns it.
+	NumberOwner(ctx context.Context, number string) (switchboard.PhoneNumber, error)
 	SetCampaignStatus(ctx context.Context, tenantID, id int64, from []switchboard.CampaignStatus, to switchboard.CampaignStatus) (switchboard.Campaign, error)
 	DialableLeads(ctx context.Context, tenantID, campaignID int64, now time.Time, limit int) ([]switchboard.Lead, error)
 	SaveDialProgress(ctx context.Context, tenantID int64, leads []switchboard.Lead, attempts []switchboard.DialAttempt) ([]int64, error)

@@ -18,6 +18,7 @@ type Memory struct {
 	queues    map[int64]switchboard.Queue
 	dnc       map[string]bool
 	optedOut  map[string]bool
+	numbers   map[string]switchboard.PhoneNumber
 	campaigns map[int64]switchboard.Campaign
 	leads     []switchboard.Lead // in dialling order: priority desc, then id
 	index     map[int64]int
@@ -27,7 +28,8 @@ type Memory struct {
 
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory {
-	return &Memory{queues: map[int64]switchboard.Queue{}, dnc: map[string]bool{}, optedOut: map[string]bool{}, campaigns: map[int64]switchboard.Campaign{},
+	return &Memory{queues: map[int64]switchboard.Queue{}, dnc: map[string]bool{}, optedOut: map[string]bool{},
+		numbers: map[string]switchboard.PhoneNumber{}, campaigns: map[int64]switchboard.Campaign{},
 		index: map[int64]int{}}
 }
 
@@ -126,6 +128,24 @@ func (m *Memory) IsDNC(_ context.Context, _ int64, number string) (bool, error) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.dnc[number], nil
+}
+
+// AddNumber files a tenant's phone number.
+func (m *Memory) AddNumber(n switchboard.PhoneNumber) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.numbers[n.Number] = n
+}
+
+// NumberOwner implements Store.
+func (m *Memory) NumberOwner(_ context.Context, number string) (switchboard.PhoneNumber, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, ok := m.numbers[number]
+	if !ok {
+		return n, switchboard.Errorf(switchboard.CodeNotFound, "number %s not found", number)
+	}
+	return n, nil
 }
 
 // OptedOut implements Store.

@@ -125,7 +125,7 @@ func (d *Dialer) withdrawOffers(ctx context.Context, r *run) {
 // accept places an offered lead's call, the agent's phone first. The rules
 // are checked again: time has passed since the offer.
 func (d *Dialer) accept(ctx context.Context, r *run, o *offer, now time.Time) error {
-	lists, err := d.listed(ctx, r.c.TenantID, o.number)
+	lists, err := d.listed(ctx, r.c.TenantID, &o.lead, o.number)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ type verdict struct {
 	// locs are the zones the hours were checked in, zoneNames their names.
 	locs      []*time.Location
 	zoneNames string
+	// callerID is the lead's own caller ID (listing.callerID), "" for the
+	// campaign's.
+	callerID string
 }
 
 // zones caches loaded time zones: every lead names one, and loading reads
@@ -79,6 +82,9 @@ func (z *zones) leadZones(l *switchboard.Lead, number string) ([]*time.Location,
 type listing struct {
 	dnc      bool // on the do-not-call list
 	optedOut bool // consent withdrawn (STOP)
+	// callerID is the lead's switchboard.LeadFieldCallerID when the
+	// tenant owns that number.
+	callerID string
 }
 
 // check applies the rules to lead l about to be dialled on number at now:
@@ -128,7 +134,7 @@ func (z *zones) check(c *switchboard.Campaign, l *switchboard.Lead, number strin
 		v.reason = "outside the calling hours in the lead's time zone"
 		return v
 	}
-	v.dial = true
+	v.dial, v.callerID = true, lists.callerID
 	return v
 }
 

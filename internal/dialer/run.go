@@ -173,7 +173,7 @@ func (d *Dialer) take(ctx context.Context, r *run, n int, now time.Time) []candi
 		l := r.hopper[0]
 		r.hopper = r.hopper[1:]
 		number := leadNumber(&l)
-		lists, err := d.listed(ctx, r.c.TenantID, number)
+		lists, err := d.listed(ctx, r.c.TenantID, &l, number)
 		if err != nil {
 			// Unknown: do not dial. The lead stays upcoming for later.
 			d.opt.Log.Error("dialer: do-not-call and consent lookup", "campaign", r.c.ID, "err", err)
@@ -191,8 +191,9 @@ func (d *Dialer) take(ctx context.Context, r *run, n int, now time.Time) []candi
 }
 
 // listed reads what the tenant's lists say of number: on the do-not-call
-// list, or opted out of contact (consent withdrawn by an SMS STOP).
-func (d *Dialer) listed(ctx context.Context, tenantID int64, number string) (listing, error) {
+// list, or opted out of contact (consent withdrawn by an SMS STOP); and
+// whether the tenant owns the caller ID lead l asks for.
+func (d *Dialer) listed(ctx context.Context, tenantID int64, l *switchboard.Lead, number string) (listing, error) {
 	dnc, err := d.opt.Store.IsDNC(ctx, tenantID, number)
 	if err != nil {
 		return listing{}, err
@@ -201,7 +202,17 @@ func (d *Dialer) listed(ctx context.Context, tenantID int64, number string) (lis
 	if err != nil {
 		return listing{}, err
 	}
-	return listing{dnc: dnc, optedOut: out}, nil
+	res := listing{dnc: dnc, optedOut: out}
+	if own := l.Fields[switchboard.LeadFieldCallerID]; own != "" {
+		n, err := d.opt.Store.NumberOwner(ctx, own)
+		switch {
+		case err == nil && n.TenantID == tenantID:
+			res.callerID = own
+		case err != nil && switchboard.ErrorCode(err) != switchboard.CodeNotFound:
+			return listing{}, err
+		}
+	}
+	return res, nil
 }
 
 // refill reads more dialable leads into the hopper; false when none is left.
@@ -274,7 +285,10 @@ func (d *Dialer) ledgerRow(r *run, l *switchboard.Lead, number string, v verdict
 // writes: the lead becomes dialing, the ledger row is new.
 func (d *Dialer) newAttempt(r *run, l switchboard.Lead, number string, v verdict, now time.Time) *attempt {
 	a := &attempt{lead: l, row: d.ledgerRow(r, &l, number, v, now)}
-	a.row.CallerID = d.callerID(r)
+	a.row.CallerID = v.callerID
+	if a.row.CallerID == "" {
+		a.row.CallerID = d.callerID(r)
+	}
 	a.lead.Status, a.lead.Attempts, a.lead.LastAttemptAt, a.lead.NextAttemptAt, a.lead.UpdatedAt =
 		switchboard.LeadDialing, l.Attempts+1, &now, nil, now
 	r.attempts[a] = true

@@ -231,7 +231,7 @@ func (s *Service) ImportLeads(ctx context.Context, tenantID int64, to switchboar
 	s.imports.Add(1)
 	go func() {
 		defer s.imports.Done()
-		if _, err := leadimport.Run(s.importCtx, s.store, job, leads, rows); err != nil {
+		if _, err := leadimport.RunInto(s.importCtx, s.store, job, to, leads, rows); err != nil {
 			s.log.Warn("dialer: lead import failed", "job", job.ID, "err", err)
 		}
 	}()

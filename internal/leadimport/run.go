@@ -54,7 +54,13 @@ func Prepare(ctx context.Context, s Store, tenantID int64, to switchboard.LeadTa
 // It ends the job completed, or failed with the reason when the store
 // fails or ctx ends, and returns the job as it left it.
 func Run(ctx context.Context, s Store, job switchboard.ImportJob, leads []switchboard.Lead, rows []int) (switchboard.ImportJob, error) {
-	to := switchboard.LeadTarget{}
+	return RunInto(ctx, s, job, switchboard.LeadTarget{}, leads, rows)
+}
+
+// RunInto is Run with the target's rules (switchboard.LeadTarget's
+// UniquePhone); its campaign or list is the job's whatever to names.
+func RunInto(ctx context.Context, s Store, job switchboard.ImportJob, to switchboard.LeadTarget, leads []switchboard.Lead, rows []int) (switchboard.ImportJob, error) {
+	to.CampaignID, to.ContactListID = 0, 0
 	where := "campaign"
 	if job.CampaignID != nil {
 		to.CampaignID = *job.CampaignID
@@ -79,13 +85,16 @@ func Run(ctx context.Context, s Store, job switchboard.ImportJob, leads []switch
 		job.Processed += end - start
 		job.Imported += res.Inserted
 		job.Duplicates += len(res.Duplicates)
-		for _, i := range res.Duplicates {
+		for k, i := range res.Duplicates {
 			if len(job.Errors) >= switchboard.MaxImportErrors {
 				break
 			}
 			field := "phone_number"
 			if leads[start+i].ExternalID != "" {
 				field = "external_id"
+			}
+			if len(res.DuplicateFields) == len(res.Duplicates) {
+				field = res.DuplicateFields[k]
 			}
 			job.Errors = append(job.Errors, switchboard.ImportRowError{Row: rows[start+i], Field: field, Message: dup})
 		}

@@ -125,6 +125,9 @@ var writers = map[string][]string{
 	// Conversation escalations (UJET chats): each write appends its
 	// conversation.escalat* event.
 	"CreateEscalation": nil, "UpdateEscalationFunc": nil,
+	// The do-not-call list's batches (issue 17): each entry added,
+	// refreshed or removed appends its dnc.* event.
+	"PutDNC": nil, "RemoveDNCNumbers": nil,
 }
 
 // migrationWrites run only inside Migrate, before the store serves a

@@ -135,7 +135,7 @@ func (db *DB) InsertLeads(ctx context.Context, tenantID int64, to switchboard.Le
 		listID, subject, subjectID = &to.ContactListID, "contact_list", to.ContactListID
 	}
 	err := db.inTx(ctx, func(t *tx) error {
-		res = switchboard.InsertLeadsResult{Duplicates: []int{}}
+		res = switchboard.InsertLeadsResult{Duplicates: []int{}, DuplicateFields: []string{}}
 		if err := t.lockLeadTarget(ctx, tenantID, to); err != nil {
 			return err
 		}
@@ -150,6 +150,14 @@ func (db *DB) InsertLeads(ctx context.Context, tenantID int64, to switchboard.Le
 			first[keys[i]] = i
 			send = append(send, i)
 		}
+		// phoneDup marks the leads refused for their number alone.
+		var phoneDup map[int]bool
+		if to.UniquePhone {
+			var err error
+			if send, phoneDup, err = t.uniquePhones(ctx, campaignID, listID, leads, send); err != nil {
+				return err
+			}
+		}
 		inserted := make(map[string]bool, len(send))
 		for start := 0; start < len(send); start += leadInsertRows {
 			chunk := send[start:min(start+leadInsertRows, len(send))]
@@ -162,10 +170,19 @@ func (db *DB) InsertLeads(ctx context.Context, tenantID int64, to switchboard.Le
 			}
 		}
 		for i := range leads {
-			if first[keys[i]] == i && inserted[keys[i]] {
-				res.Inserted++
-			} else {
+			switch {
+			case phoneDup[i]:
 				res.Duplicates = append(res.Duplicates, i)
+				res.DuplicateFields = append(res.DuplicateFields, "phone_number")
+			case first[keys[i]] == i && inserted[keys[i]]:
+				res.Inserted++
+			default:
+				res.Duplicates = append(res.Duplicates, i)
+				field := "phone_number"
+				if leads[i].ExternalID != "" {
+					field = "external_id"
+				}
+				res.DuplicateFields = append(res.DuplicateFields, field)
 			}
 		}
 		return t.appendEvent(ctx, tenantID, switchboard.EventLeadsImported, subject, subjectID, switchboard.LeadsImportedPayload{
@@ -173,9 +190,58 @@ func (db *DB) InsertLeads(ctx context.Context, tenantID int64, to switchboard.Le
 			Inserted: res.Inserted, Duplicates: len(res.Duplicates)})
 	})
 	if err != nil {
-		return switchboard.InsertLeadsResult{Duplicates: []int{}}, err
+		return switchboard.InsertLeadsResult{Duplicates: []int{}, DuplicateFields: []string{}}, err
 	}
 	return res, nil
+}
+
+// uniquePhones drops from send (indexes of leads) those whose number an
+// earlier lead of send or a stored lead of the campaign or list has
+// (leads_campaign_number finds the campaign's), and returns the rest with
+// the dropped ones marked.
+func (t *tx) uniquePhones(ctx context.Context, campaignID, listID *int64, leads []switchboard.Lead, send []int) ([]int, map[int]bool, error) {
+	target, targetID := "campaign_id", nullID(campaignID)
+	if campaignID == nil {
+		target, targetID = "contact_list_id", nullID(listID)
+	}
+	stored := map[string]bool{}
+	for start := 0; start < len(send); start += leadInsertRows {
+		chunk := send[start:min(start+leadInsertRows, len(send))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, targetID)
+		for _, i := range chunk {
+			args = append(args, leads[i].PhoneNumber)
+		}
+		rows, err := t.query(ctx, "SELECT phone_number FROM leads WHERE "+target+" = ? AND phone_number IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find leads by number: %w", err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("find leads by number: %w", err)
+			}
+			stored[n] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("find leads by number: %w", err)
+		}
+	}
+	dup := map[int]bool{}
+	seen := make(map[string]bool, len(send))
+	kept := send[:0:0]
+	for _, i := range send {
+		n := leads[i].PhoneNumber
+		if stored[n] || seen[n] {
+			dup[i] = true
+			continue
+		}
+		seen[n] = true
+		kept = append(kept, i)
+	}
+	return kept, dup, nil
 }
 
 // insertLeads writes the leads at idx in one statement and returns the
@@ -246,6 +312,11 @@ func (db *DB) Leads(ctx context.Context, tenantID int64, to switchboard.LeadTarg
 	if f.Number != "" {
 		q.from += " AND phone_number = ?"
 		q.args = append(q.args, f.Number)
+	}
+	if f.ExternalID != "" {
+		// A lead with an external id is keyed by it: the unique index finds it.
+		q.from += " AND dedupe_key = ?"
+		q.args = append(q.args, "x:"+f.ExternalID)
 	}
 	if f.Status != "" {
 		if !slices.Contains(switchboard.LeadStatuses, f.Status) {
