@@ -16,14 +16,14 @@ import (
 
 // ujetClient calls the UJET dialect with HTTP Basic: the tenant's slug and
 // a key printed by "switchboard key create".
-type ujetClient struct {
+type campaignsClient struct {
 	t          *testing.T
 	base       string
 	slug, key  string
 	lastHeader http.Header
 }
 
-func (u *ujetClient) send(req *http.Request, v any) int {
+func (u *campaignsClient) send(req *http.Request, v any) int {
 	u.t.Helper()
 	req.SetBasicAuth(u.slug, u.key)
 	res, err := http.DefaultClient.Do(req)
@@ -41,7 +41,7 @@ func (u *ujetClient) send(req *http.Request, v any) int {
 	return res.StatusCode
 }
 
-func (u *ujetClient) do(method, path string, body, v any) int {
+func (u *campaignsClient) do(method, path string, body, v any) int {
 	u.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -53,7 +53,7 @@ func (u *ujetClient) do(method, path string, body, v any) int {
 	return u.send(req, v)
 }
 
-func (u *ujetClient) upload(path, name string, file []byte, v any) int {
+func (u *campaignsClient) upload(path, name string, file []byte, v any) int {
 	u.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -76,7 +76,7 @@ func TestUJETDNCCampaigns(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := mk(t)
 			_, c := newCallServer(t, db)
-			u := &ujetClient{t: t, base: c.base, slug: "acme", key: c.key}
+			u := &campaignsClient{t: t, base: c.base, slug: "acme", key: c.key}
 			s := newCampaignScene(t, c, 2)
 			listed := "+12125550106"
 			for _, n := range []string{"+12125550101", "+12125550102", "+12125550103", "+12125550104", listed} {
