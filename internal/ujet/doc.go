@@ -176,5 +176,96 @@
 // name (never delete), so a restore brings a deleted queue back (with a new
 // id) and re-links the menus, numbers and child queues that named it.
 // Version types: exported, imported, auto_saved, restored; restore finds a
-// version by revision, then id (latest also works).
+// version by revision, then id (latest also works).//
+// # Calls
+//
+// GET /calls lists newest first every call, in progress and scheduled ones
+// too, with created_at[from|to], updated_at[from|to] (a call's record stops
+// changing when it ends, so this bounds the end) and status[]. The call
+// object carries every key of the seed plus the spec's deflection_details,
+// offer_type, offer_events, answer_type and outbound_number. call_type is
+// the one the API gave; other calls are "Voice Inbound (IVR)", "Voice
+// Outbound (API)" (placed through another API), "Voice Outbound (Dialer)",
+// "Voice Outbound (Manual)" and "Voice Scheduled (Callback)". voip_provider
+// is voip_provider_switchboard; deflection voicemail, deflected or
+// no_deflection; disconnected_by from who hung up; fail_reason nothing,
+// no_answer, busy, connection_failed, end_user_abandoned, rejected,
+// agent_not_answered, queue_timeout or failed, with the hang-up cause as
+// fail_details; voicemail_reason not_voicemail or the core's reason; rating
+// null (no ratings), photos and videos empty. Transfers are the calls that
+// continue it; participants are the end user's leg (id 2·call) and the
+// agent's (2·call+1). recording_url is GET /calls/{id}/recording.
+//
+// What the APIs attach to a call (end user, flags, custom data, ticket,
+// language, recording permission, menu) lives beside it (CallData), never
+// overwritten by the engine. An API call links the called number's end user
+// until end_user names another. A ticket resolves to the number of the
+// newest call carrying it; unknown, the call falls back to end_user_number
+// ("Contact not found" without one). Inbound API calls take IVR and mobile
+// menus (as the error text says; the parameter table says IVR and web),
+// scheduled calls mobile and web; the menu must be a queue ("menu_id N is
+// not a leaf menu; calls queue in leaf menus", ours). An inbound API call is
+// a callback placed now: it answers 201 while the end user is dialled
+// (connecting) and queues once they answer. Signed custom data is an HS256
+// JWT verified with the tenant's company secret (PATCH /v1/tenant
+// company_secret, write-only), exp honoured; reserved_* fields set the flags.
+// A number on the DNC list is refused ("end_user_number is in the company's
+// Do Not Call list", ours), as the call service refuses it anyway. Not
+// reproduced: "Menu is in 'manual redirection' state" (no such state),
+// "Unsupported CRM request" and "Duplicate request" (no CRM connector;
+// retries use Idempotency-Key).
+//
+// # Voicemail, switching and the PDS webhook
+//
+// A queue with VoicemailEnabled offers voicemail when closed (after_hours),
+// full (over_capacity) or after MaxWaitSeconds (no_answer): the call is
+// voicemail while the caller records, voicemail_received after, and
+// voicemail_read once an agent opens it (native POST
+// /v1/calls/{id}/voicemail/read). A closed queue without it refuses the call
+// (failed, "after hours"). A call whose carrier fails while connecting goes
+// switching and is tried through the tenant's next outbound trunk.
+// POST /pds/calls takes the seed's PDS body (an outside predictive dialer
+// handing its call to agent_id, the native user id; org_id, when given, must
+// be the tenant's slug; dnis is the customer's number) and starts an
+// action_only call that keeps the agent busy; the same call_id again answers
+// 200 with that call; POST /pds/calls/{call_id}/finish ends it
+// (action_only_finished). lcm_key, pacing_mode, dnis, org_id and contact are
+// kept as the call's custom data.
+//
+// # Do-not-call list and campaigns
+//
+// DNC numbers are stored E.164 (digits without + read as international);
+// emergency numbers (libphonenumber's short-number data: 911, 112, …) are
+// refused. Adding a listed number answers updated with the new expiry; an
+// expired entry re-added is created. Removal answers each number removed,
+// not_found or failed (ours). The list is the one the dialer (contact status
+// "Do Not Call"), click-to-call, callbacks and API calls honour.
+//
+// Campaigns are the dialer's; campaign_type is "default", status and mode
+// the core's, contact_stats every one of the 21 labels. A contact is a lead:
+// unique_id is its external id, assigned_call_id its last call,
+// assigned_participant_id null, priority null when 0; email and
+// outbound_number are kept in its fields, and an outbound_number the tenant
+// owns is the caller id of its dials. Phone numbers are unique in a campaign
+// through this API. Imports (JSON array or CSV) run in the background:
+// POST …/contacts/import answers {job_id, status}. Lead states map to the
+// seed's labels (finished/connected with a transfer: Transferred, or
+// Transferred and Finished once the transfer ended; not_picked_up: Not Picked
+// Up, Not Reached to Contact when busy, Abandoned by Contact when hung up;
+// abandoned: Abandoned by Dialer; failed: Carrier Error or Dialer General
+// Error; skipped: Skipped & Closed); "Skipped" and "Invalid Outbound Number"
+// are never reached (a timed-out preview goes back to Upcoming; an unowned
+// outbound_number is refused when written).
+//
+// # Seed items and paths
+//
+// Where the seed lists an item with no more than its parameters: Calls item
+// 8 is GET /calls/{id}; Wait Times item 2 (the PDS body) is POST /pds/calls;
+// "Queue Status Endpoints 1" is GET /queues/status and "Queue Operation
+// Statuses 1" GET /queue_operation_statuses; Chats item 14 is GET
+// /chats/{id}/media/{media_id}; the seven campaign items are list campaigns,
+// add, get contacts, import, import job, update, delete; the six contact
+// list items create, update, delete, add entry, update entry, delete entry.
+// internal/ujet/testdata/seed_examples.json holds every item with its path
+// and the seed text it came from.
 package ujet
