@@ -82,6 +82,10 @@ const CauseQueueTimeout = "queue timeout"
 // was closed (outside its Hours) and takes no voicemail.
 const CauseAfterHours = "after hours"
 
+// CauseDoNotCall is the hang-up cause of a callback cancelled because its
+// number was put on the do-not-call list after it was scheduled.
+const CauseDoNotCall = "do not call"
+
 // Side names a party of a call, for who hung up.
 type Side string
 

@@ -204,6 +204,14 @@ func (s *Service) apply(ctx context.Context, e switchboard.Event) {
 		}
 	case switchboard.EventTenantCreated:
 		err = s.loadTenant(ctx, e.TenantID)
+	case switchboard.EventDNCAdded:
+		// Callbacks armed before the number was listed must not ring it.
+		var d switchboard.DNCNumber
+		if err = json.Unmarshal(e.Payload, &d); err == nil && d.Number != "" {
+			if n := s.eng.CancelScheduled(e.TenantID, d.Number, switchboard.CauseDoNotCall); n > 0 {
+				s.log.Info("callbacks cancelled: number put on the do-not-call list", "tenant_id", e.TenantID, "callbacks", n)
+			}
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("update the call engine", "event", e.Type, "tenant_id", e.TenantID, "err", err)
@@ -230,6 +238,11 @@ func (s *Service) restoreScheduled(ctx context.Context) error {
 	for _, c := range calls {
 		if _, err := s.eng.Schedule(engineScheduled(c)); err != nil {
 			s.log.Warn("scheduled call cannot be restored", "call_id", c.ID, "err", err)
+			continue
+		}
+		// A number listed while the server was down is not called either.
+		if dnc, err := s.store.IsDNC(ctx, c.TenantID, c.To); err == nil && dnc {
+			s.eng.CancelScheduled(c.TenantID, c.To, switchboard.CauseDoNotCall)
 		}
 	}
 	return nil

@@ -128,3 +128,24 @@ func (e *Engine) overflow(c *call, q *queueRT) {
 		e.opt.Log.Error("overflow to callback", "call", c.ID, "err", err)
 	}
 }
+
+// CancelScheduled ends the tenant's callbacks to number that have not been
+// dialled yet, rejected with cause, and says how many it ended: the number
+// was put on the do-not-call list after they were scheduled, and the
+// engine's timers dial without asking the store again.
+func (e *Engine) CancelScheduled(tenantID int64, number, cause string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, c := range e.calls {
+		if c.TenantID == tenantID && c.To == number && c.Status == switchboard.CallScheduled && c.EndedAt == nil && c.caller == "" {
+			if c.timer != nil {
+				c.timer.Stop()
+				c.timer = nil
+			}
+			e.failBy(c, switchboard.DispositionRejected, switchboard.SideSystem, cause)
+			n++
+		}
+	}
+	return n
+}
