@@ -1,0 +1,362 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"switchboard"
+)
+
+// Bulk user jobs (issue 17): the file, its validated rows and their
+// outcomes. Job and row progress is written without events (no cached
+// route shows it); the users a job creates or updates are written with
+// their user.* events, by createUser and updateUser.
+
+const userJobCols = `id, tenant_id, status, file_name, version, total, scheme_errors, processed, created, updated, failed, error,
+	created_at, updated_at, finished_at`
+
+func scanUserJob(s scanner) (switchboard.UserJob, error) {
+	var j switchboard.UserJob
+	var created, updated int64
+	var finished sql.NullInt64
+	err := s.Scan(&j.ID, &j.TenantID, &j.Status, &j.FileName, &j.Version, &j.Total, &j.SchemeErrors, &j.Processed,
+		&j.Created, &j.Updated, &j.Failed, &j.Error, &created, &updated, &finished)
+	j.CreatedAt, j.UpdatedAt, j.FinishedAt = fromMicros(created), fromMicros(updated), timePtr(finished)
+	return j, err
+}
+
+// maxUserJobFile bounds a bulk user file (a row is a few hundred bytes).
+const maxUserJobFile = 64 << 20
+
+func checkUserJobFile(fileName string, file []byte) error {
+	p := switchboard.Problems{}
+	if len(file) == 0 {
+		p.Add("file", "is required")
+	}
+	if len(file) > maxUserJobFile {
+		p.Add("file", fmt.Sprintf("must be at most %d bytes", maxUserJobFile))
+	}
+	if len(fileName) > 255 {
+		p.Add("file_name", "must be at most 255 characters")
+	}
+	return p.Err()
+}
+
+// CreateUserJob implements switchboard.Store.
+func (db *DB) CreateUserJob(ctx context.Context, tenantID int64, fileName string, file []byte) (switchboard.UserJob, error) {
+	j := switchboard.UserJob{TenantID: tenantID, Status: switchboard.UserJobCreated, FileName: fileName, Version: 1}
+	if err := checkUserJobFile(fileName, file); err != nil {
+		return j, err
+	}
+	err := db.inTx(ctx, func(t *tx) error {
+		if err := t.lockRow(ctx, "tenants", "tenant", tenantID, tenantID); err != nil {
+			return err
+		}
+		j.CreatedAt, j.UpdatedAt = t.now, t.now
+		var err error
+		j.ID, err = t.insert(ctx, `INSERT INTO user_jobs (tenant_id, status, file_name, file, version, total, scheme_errors,
+			processed, created, updated, failed, error, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 0, 0, 0, 0, 0, 0, '', ?, ?)`,
+			tenantID, j.Status, fileName, file, micros(t.now), micros(t.now))
+		if err != nil {
+			return fmt.Errorf("create user job: %w", err)
+		}
+		return nil
+	})
+	return j, err
+}
+
+// lockUserJob locks the job and reads it.
+func (t *tx) lockUserJob(ctx context.Context, tenantID, id int64) (switchboard.UserJob, error) {
+	if err := t.lockRow(ctx, "user_jobs", "user job", tenantID, id); err != nil {
+		return switchboard.UserJob{}, err
+	}
+	return getOneTx(ctx, t, "user_jobs", userJobCols, "user job", scanUserJob, tenantID, id)
+}
+
+// ReplaceUserJobFile implements switchboard.Store.
+func (db *DB) ReplaceUserJobFile(ctx context.Context, tenantID, id int64, fileName string, file []byte) (switchboard.UserJob, error) {
+	if err := checkUserJobFile(fileName, file); err != nil {
+		return switchboard.UserJob{}, err
+	}
+	return inTxValue(ctx, db, switchboard.UserJob{}, func(t *tx) (switchboard.UserJob, error) {
+		j, err := t.lockUserJob(ctx, tenantID, id)
+		if err != nil {
+			return j, err
+		}
+		switch j.Status {
+		case switchboard.UserJobCreated, switchboard.UserJobValidScheme, switchboard.UserJobInvalidScheme:
+		default:
+			return j, switchboard.Errorf(switchboard.CodeConflict, "the job is %s: its file can no longer be replaced", j.Status)
+		}
+		if _, err := t.exec(ctx, "DELETE FROM user_job_rows WHERE job_id = ?", id); err != nil {
+			return j, fmt.Errorf("drop user job rows: %w", err)
+		}
+		j.Status, j.FileName, j.Version, j.Total, j.SchemeErrors, j.Error, j.UpdatedAt =
+			switchboard.UserJobCreated, fileName, j.Version+1, 0, 0, "", t.now
+		if _, err := t.exec(ctx, `UPDATE user_jobs SET status = ?, file_name = ?, file = ?, version = ?, total = 0, scheme_errors = 0,
+			error = '', updated_at = ? WHERE id = ?`, j.Status, fileName, file, j.Version, micros(t.now), id); err != nil {
+			return j, fmt.Errorf("replace user job file: %w", err)
+		}
+		return j, nil
+	})
+}
+
+// UserJob implements switchboard.Store.
+func (db *DB) UserJob(ctx context.Context, tenantID, id int64) (switchboard.UserJob, error) {
+	return getOne(ctx, db, "user_jobs", userJobCols, "user job", scanUserJob, tenantID, id)
+}
+
+// UserJobFile implements switchboard.Store.
+func (db *DB) UserJobFile(ctx context.Context, tenantID, id int64) ([]byte, error) {
+	var file []byte
+	err := db.queryRow(ctx, "SELECT file FROM user_jobs WHERE tenant_id = ? AND id = ?", tenantID, id).Scan(&file)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user job", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user job file: %w", err)
+	}
+	return file, nil
+}
+
+// UserJobs implements switchboard.Store.
+func (db *DB) UserJobs(ctx context.Context, tenantID int64, opt switchboard.ListOptions) (switchboard.Page[switchboard.UserJob], error) {
+	q := listQuery{cols: userJobCols, from: "FROM user_jobs WHERE tenant_id = ?", args: []any{tenantID}, key: "id", desc: true}
+	return listPage(ctx, db, q, opt, scanUserJob, func(j switchboard.UserJob) int64 { return j.ID })
+}
+
+// SetUserJobScheme implements switchboard.Store: the rows are inserted in
+// the transaction that moves the job on.
+func (db *DB) SetUserJobScheme(ctx context.Context, tenantID, id int64, version int, rows []switchboard.UserJobRow, fileError string) (switchboard.UserJob, error) {
+	if len(rows) > switchboard.MaxUserJobRows {
+		return switchboard.UserJob{}, &switchboard.Error{Code: switchboard.CodeInvalid, Message: "validation failed",
+			Fields: map[string]string{"rows": fmt.Sprintf("must be at most %d", switchboard.MaxUserJobRows)}}
+	}
+	return inTxValue(ctx, db, switchboard.UserJob{}, func(t *tx) (switchboard.UserJob, error) {
+		j, err := t.lockUserJob(ctx, tenantID, id)
+		if err != nil {
+			return j, err
+		}
+		if j.Status != switchboard.UserJobCreated || j.Version != version {
+			return j, switchboard.Errorf(switchboard.CodeConflict, "the job's file changed or was validated meanwhile")
+		}
+		if _, err := t.exec(ctx, "DELETE FROM user_job_rows WHERE job_id = ?", id); err != nil {
+			return j, fmt.Errorf("drop user job rows: %w", err)
+		}
+		bad := 0
+		for _, r := range rows {
+			if r.Errors == nil {
+				r.Errors = []switchboard.FieldError{}
+			}
+			if len(r.Errors) > 0 {
+				bad++
+			}
+			data := string(r.Data)
+			if data == "" {
+				data = "null"
+			}
+			errs, _ := json.Marshal(r.Errors)
+			if _, err := t.exec(ctx, `INSERT INTO user_job_rows (job_id, row_num, email, data, errors, has_errors, outcome, reason)
+				VALUES (?, ?, ?, ?, ?, ?, '', '')`, id, r.Row, r.Email, data, string(errs), len(r.Errors) > 0); err != nil {
+				return j, fmt.Errorf("add user job row: %w", err)
+			}
+		}
+		j.Status = switchboard.UserJobValidScheme
+		if bad > 0 || fileError != "" {
+			j.Status = switchboard.UserJobInvalidScheme
+		}
+		j.Total, j.SchemeErrors, j.Error, j.UpdatedAt = len(rows), bad, fileError, t.now
+		if _, err := t.exec(ctx, "UPDATE user_jobs SET status = ?, total = ?, scheme_errors = ?, error = ?, updated_at = ? WHERE id = ?",
+			j.Status, j.Total, bad, fileError, micros(t.now), id); err != nil {
+			return j, fmt.Errorf("set user job scheme: %w", err)
+		}
+		return j, nil
+	})
+}
+
+// ProceedUserJob implements switchboard.Store.
+func (db *DB) ProceedUserJob(ctx context.Context, tenantID, id int64) (switchboard.UserJob, error) {
+	return inTxValue(ctx, db, switchboard.UserJob{}, func(t *tx) (switchboard.UserJob, error) {
+		j, err := t.lockUserJob(ctx, tenantID, id)
+		if err != nil {
+			return j, err
+		}
+		if j.Status != switchboard.UserJobValidScheme {
+			return j, switchboard.Errorf(switchboard.CodeConflict, "the job is %s: only a valid_scheme job can proceed", j.Status)
+		}
+		j.Status, j.UpdatedAt = switchboard.UserJobInProgress, t.now
+		if _, err := t.exec(ctx, "UPDATE user_jobs SET status = ?, updated_at = ? WHERE id = ?", j.Status, micros(t.now), id); err != nil {
+			return j, fmt.Errorf("proceed user job: %w", err)
+		}
+		return j, nil
+	})
+}
+
+const userJobRowCols = "row_num, email, data, errors, outcome, reason, user_id"
+
+func scanUserJobRow(s scanner) (switchboard.UserJobRow, error) {
+	var r switchboard.UserJobRow
+	var data, errs string
+	var user sql.NullInt64
+	if err := s.Scan(&r.Row, &r.Email, &data, &errs, &r.Outcome, &r.Reason, &user); err != nil {
+		return r, err
+	}
+	r.Data, r.UserID = json.RawMessage(data), idPtr(user)
+	return r, decodeList(errs, &r.Errors)
+}
+
+// UserJobRows implements switchboard.Store.
+func (db *DB) UserJobRows(ctx context.Context, tenantID, id int64, f switchboard.UserRowFilter, opt switchboard.ListOptions) (switchboard.Page[switchboard.UserJobRow], error) {
+	if _, err := db.UserJob(ctx, tenantID, id); err != nil {
+		return switchboard.Page[switchboard.UserJobRow]{}, err
+	}
+	q := listQuery{cols: userJobRowCols, from: "FROM user_job_rows WHERE job_id = ?", args: []any{id}, key: "row_num"}
+	if f.WithErrors {
+		q.from += " AND has_errors = ?"
+		q.args = append(q.args, true)
+	}
+	if f.Pending {
+		q.from += " AND outcome = ''"
+	}
+	return listPage(ctx, db, q, opt, scanUserJobRow, func(r switchboard.UserJobRow) int64 { return int64(r.Row) })
+}
+
+// ApplyUserJobRows implements switchboard.Store. Each row runs in its own
+// savepoint inside the one transaction, so a failing row (a collision, a
+// rule of the user model) is rolled back alone while the batch commits with
+// one fsync: that is what makes thousands of rows take seconds.
+func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes []switchboard.UserRowChange) ([]switchboard.UserJobRow, error) {
+	var out []switchboard.UserJobRow
+	err := db.inTx(ctx, func(t *tx) error {
+		out = out[:0]
+		j, err := t.lockUserJob(ctx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if j.Status != switchboard.UserJobInProgress {
+			return switchboard.Errorf(switchboard.CodeConflict, "the job is %s, not in_progress", j.Status)
+		}
+		for _, ch := range changes {
+			row, err := scanUserJobRow(t.queryRow(ctx, "SELECT "+userJobRowCols+" FROM user_job_rows WHERE job_id = ? AND row_num = ?", id, ch.Row))
+			if errors.Is(err, sql.ErrNoRows) {
+				return switchboard.Errorf(switchboard.CodeNotFound, "user job %d has no row %d", id, ch.Row)
+			}
+			if err != nil {
+				return fmt.Errorf("get user job row: %w", err)
+			}
+			if row.Outcome != "" {
+				continue // applied before a restart
+			}
+			if _, err := t.sql.ExecContext(t.ctx, "SAVEPOINT user_row"); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			u, created, rowErr := t.applyUserRow(ctx, tenantID, ch)
+			if rowErr != nil {
+				if _, err := t.sql.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT user_row"); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+				var se *switchboard.Error
+				if rowErr = db.translate(rowErr); !errors.As(rowErr, &se) {
+					return rowErr // not the row's fault: the batch is retried
+				}
+				row.Outcome, row.Reason = switchboard.RowFailed, strings.TrimPrefix(rowErr.Error(), string(se.Code)+": ")
+				j.Failed++
+			} else {
+				row.Outcome, row.UserID = switchboard.RowUpdated, &u.ID
+				j.Updated++
+				if created {
+					row.Outcome = switchboard.RowCreated
+					j.Updated--
+					j.Created++
+				}
+			}
+			if _, err := t.sql.ExecContext(t.ctx, "RELEASE SAVEPOINT user_row"); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+			j.Processed++
+			if _, err := t.exec(ctx, "UPDATE user_job_rows SET outcome = ?, reason = ?, user_id = ? WHERE job_id = ? AND row_num = ?",
+				row.Outcome, row.Reason, nullID(row.UserID), id, ch.Row); err != nil {
+				return fmt.Errorf("record user job row: %w", err)
+			}
+			out = append(out, row)
+		}
+		if _, err := t.exec(ctx, "UPDATE user_jobs SET processed = ?, created = ?, updated = ?, failed = ?, updated_at = ? WHERE id = ?",
+			j.Processed, j.Created, j.Updated, j.Failed, micros(t.now), id); err != nil {
+			return fmt.Errorf("record user job progress: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// applyUserRow creates or updates the user ch names by e-mail, as ch.Patch
+// has it, with the user's event.
+func (t *tx) applyUserRow(ctx context.Context, tenantID int64, ch switchboard.UserRowChange) (switchboard.User, bool, error) {
+	email := strings.ToLower(strings.TrimSpace(ch.Email))
+	u, err := scanUser(t.queryRow(ctx, "SELECT "+t.db.userCols+" FROM users WHERE tenant_id = ? AND email = ?", tenantID, email))
+	exists := err == nil
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		u = switchboard.User{Email: email}
+	case err != nil:
+		return u, false, fmt.Errorf("get user: %w", err)
+	default:
+		if err := t.lockRow(ctx, "users", "user", tenantID, u.ID); err != nil {
+			return u, false, err
+		}
+	}
+	if err := ch.Patch(&u, exists); err != nil {
+		return u, false, err
+	}
+	if exists {
+		u, err = t.updateUser(ctx, tenantID, u)
+		return u, false, err
+	}
+	if err := prepareUser(&u); err != nil {
+		return u, false, err
+	}
+	u, err = t.createUser(ctx, tenantID, u)
+	return u, true, err
+}
+
+// FinishUserJob implements switchboard.Store.
+func (db *DB) FinishUserJob(ctx context.Context, tenantID, id int64) (switchboard.UserJob, error) {
+	return inTxValue(ctx, db, switchboard.UserJob{}, func(t *tx) (switchboard.UserJob, error) {
+		j, err := t.lockUserJob(ctx, tenantID, id)
+		if err != nil {
+			return j, err
+		}
+		if j.Status != switchboard.UserJobInProgress {
+			return j, switchboard.Errorf(switchboard.CodeConflict, "the job is %s, not in_progress", j.Status)
+		}
+		now := t.now
+		j.Status, j.UpdatedAt, j.FinishedAt = switchboard.UserJobFinished, now, &now
+		if _, err := t.exec(ctx, "UPDATE user_jobs SET status = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+			j.Status, micros(now), micros(now), id); err != nil {
+			return j, fmt.Errorf("finish user job: %w", err)
+		}
+		return j, nil
+	})
+}
+
+// UnfinishedUserJobs implements switchboard.Store.
+func (db *DB) UnfinishedUserJobs(ctx context.Context) ([]switchboard.UserJob, error) {
+	rows, err := db.query(ctx, "SELECT "+userJobCols+" FROM user_jobs WHERE status IN ('created', 'in_progress') ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("unfinished user jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []switchboard.UserJob
+	for rows.Next() {
+		j, err := scanUserJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("unfinished user jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
