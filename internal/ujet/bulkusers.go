@@ -75,21 +75,21 @@ type jobCreated struct {
 // userJobView is a job as the job routes show it. Results (each row's
 // outcome) are shown by GET /bulk/users/jobs/{job_id} only.
 type userJobView struct {
-	ID               int64         `json:"id"`
-	Status           string        `json:"status"`
-	Link             string        `json:"link"`
-	FileName         string        `json:"file_name"`
-	TotalCount       int           `json:"total_count"`
-	SchemeErrorCount int           `json:"scheme_error_count"`
-	ProcessedCount   int           `json:"processed_count"`
-	CreatedCount     int           `json:"created_count"`
-	UpdatedCount     int           `json:"updated_count"`
-	FailedCount      int           `json:"failed_count"`
-	Error            *string       `json:"error"`
-	CreatedAt        string        `json:"created_at"`
-	UpdatedAt        string        `json:"updated_at"`
-	FinishedAt       *string       `json:"finished_at"`
-	Results          []rowOutcome  `json:"results,omitempty"`
+	ID               int64        `json:"id"`
+	Status           string       `json:"status"`
+	Link             string       `json:"link"`
+	FileName         string       `json:"file_name"`
+	TotalCount       int          `json:"total_count"`
+	SchemeErrorCount int          `json:"scheme_error_count"`
+	ProcessedCount   int          `json:"processed_count"`
+	CreatedCount     int          `json:"created_count"`
+	UpdatedCount     int          `json:"updated_count"`
+	FailedCount      int          `json:"failed_count"`
+	Error            *string      `json:"error"`
+	CreatedAt        string       `json:"created_at"`
+	UpdatedAt        string       `json:"updated_at"`
+	FinishedAt       *string      `json:"finished_at"`
+	Results          []rowOutcome `json:"results,omitempty"`
 }
 
 // rowOutcome is what a proceeded job did with one row.

@@ -290,7 +290,9 @@ func (a *API) userFilter(c *call, name string, refs *userRefsView) (func(switchb
 		want[b] = true
 	}
 	if name == "online" {
-		return func(u switchboard.User) bool { return want[u.Presence.Status != switchboard.StatusOffline && u.Presence.Status != ""] }, nil
+		return func(u switchboard.User) bool {
+			return want[u.Presence.Status != switchboard.StatusOffline && u.Presence.Status != ""]
+		}, nil
 	}
 	return func(u switchboard.User) bool { return want[u.Presence.Status == switchboard.StatusWrapUp] }, nil
 }
