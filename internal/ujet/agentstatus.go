@@ -235,7 +235,7 @@ func parseIPs(specs []string) ([]ipMatcher, error) {
 	var out []ipMatcher
 	for _, s := range specs {
 		s = strings.TrimSpace(s)
-		bad := badRequest("Invalid IP address: " + switchboard.Echo(s))
+		bad := badRequest("Invalid IP address: " + switchboard.Clip(s, 100))
 		switch {
 		case strings.Contains(s, "/"):
 			p, err := netip.ParsePrefix(s)

@@ -241,6 +241,9 @@ func (a *API) proceedUsers(ctx context.Context, c *call, in *proceedBody) (userJ
 	case switchboard.CodeNotFound:
 		return userJobView{}, notFound()
 	case switchboard.CodeConflict:
+		if j, err = a.opt.Store.UserJob(ctx, c.tenantID(), id); err != nil {
+			return userJobView{}, err
+		}
 		return userJobView{}, badRequest("Job status is " + j.Status + ": only a job with status valid_scheme can proceed")
 	default:
 		return userJobView{}, err
