@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"switchboard"
@@ -28,6 +29,10 @@ func scanUserJob(s scanner) (switchboard.UserJob, error) {
 	j.CreatedAt, j.UpdatedAt, j.FinishedAt = fromMicros(created), fromMicros(updated), timePtr(finished)
 	return j, err
 }
+
+// userJobRowsPerInsert bounds the rows of one multi-row INSERT of a job's
+// rows (6 values each, well inside both engines' limits on parameters).
+const userJobRowsPerInsert = 100
 
 // maxUserJobFile bounds a bulk user file (a row is a few hundred bytes).
 const maxUserJobFile = 64 << 20
@@ -148,21 +153,32 @@ func (db *DB) SetUserJobScheme(ctx context.Context, tenantID, id int64, version 
 			return j, fmt.Errorf("drop user job rows: %w", err)
 		}
 		bad := 0
-		for _, r := range rows {
-			if r.Errors == nil {
-				r.Errors = []switchboard.FieldError{}
+		// Many rows to a statement: a file of thousands of rows is one
+		// round trip per userJobRowsPerInsert of them.
+		for chunk := range slices.Chunk(rows, userJobRowsPerInsert) {
+			var q strings.Builder
+			q.WriteString("INSERT INTO user_job_rows (job_id, row_num, email, data, errors, has_errors, outcome, reason) VALUES ")
+			args := make([]any, 0, 6*len(chunk))
+			for i, r := range chunk {
+				if r.Errors == nil {
+					r.Errors = []switchboard.FieldError{}
+				}
+				if len(r.Errors) > 0 {
+					bad++
+				}
+				data := string(r.Data)
+				if data == "" {
+					data = "null"
+				}
+				errs, _ := json.Marshal(r.Errors)
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, '', '')")
+				args = append(args, id, r.Row, r.Email, data, string(errs), len(r.Errors) > 0)
 			}
-			if len(r.Errors) > 0 {
-				bad++
-			}
-			data := string(r.Data)
-			if data == "" {
-				data = "null"
-			}
-			errs, _ := json.Marshal(r.Errors)
-			if _, err := t.exec(ctx, `INSERT INTO user_job_rows (job_id, row_num, email, data, errors, has_errors, outcome, reason)
-				VALUES (?, ?, ?, ?, ?, ?, '', '')`, id, r.Row, r.Email, data, string(errs), len(r.Errors) > 0); err != nil {
-				return j, fmt.Errorf("add user job row: %w", err)
+			if _, err := t.exec(ctx, q.String(), args...); err != nil {
+				return j, fmt.Errorf("add user job rows: %w", err)
 			}
 		}
 		j.Status = switchboard.UserJobValidScheme
@@ -240,13 +256,17 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 		if j.Status != switchboard.UserJobInProgress {
 			return switchboard.Errorf(switchboard.CodeConflict, "the job is %s, not in_progress", j.Status)
 		}
+		rows, err := t.userJobRows(ctx, id, changes)
+		if err != nil {
+			return err
+		}
+		// The users' events are numbered and written together at the end
+		// (a failing row appends none: its event would be its last write).
+		t.batch = &eventBatch{}
 		for _, ch := range changes {
-			row, err := scanUserJobRow(t.queryRow(ctx, "SELECT "+userJobRowCols+" FROM user_job_rows WHERE job_id = ? AND row_num = ?", id, ch.Row))
-			if errors.Is(err, sql.ErrNoRows) {
+			row, ok := rows[ch.Row]
+			if !ok {
 				return switchboard.Errorf(switchboard.CodeNotFound, "user job %d has no row %d", id, ch.Row)
-			}
-			if err != nil {
-				return fmt.Errorf("get user job row: %w", err)
 			}
 			if row.Outcome != "" {
 				continue // applied before a restart
@@ -288,9 +308,40 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 			j.Processed, j.Created, j.Updated, j.Failed, micros(t.now), id); err != nil {
 			return fmt.Errorf("record user job progress: %w", err)
 		}
-		return nil
+		return t.flushEvents(ctx)
 	})
 	return out, err
+}
+
+// userJobRows reads the rows of job id that changes name, in one query per
+// batchIDs of them.
+func (t *tx) userJobRows(ctx context.Context, id int64, changes []switchboard.UserRowChange) (map[int]switchboard.UserJobRow, error) {
+	out := make(map[int]switchboard.UserJobRow, len(changes))
+	nums := make([]int64, len(changes))
+	for i, ch := range changes {
+		nums[i] = int64(ch.Row)
+	}
+	for chunk := range slices.Chunk(uniqueIDs(nums), batchIDs) {
+		rows, err := t.query(ctx, "SELECT "+userJobRowCols+" FROM user_job_rows WHERE job_id = ? AND row_num IN ("+placeholders(len(chunk))+")",
+			append([]any{id}, idArgs(chunk)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("get user job rows: %w", err)
+		}
+		for rows.Next() {
+			r, err := scanUserJobRow(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("get user job rows: %w", err)
+			}
+			out[r.Row] = r
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("get user job rows: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // applyUserRow creates or updates the user ch names by e-mail, as ch.Patch
