@@ -356,7 +356,9 @@ func TestUJETUsersForceLogoutCIDR(t *testing.T) {
 			if p := presence(busy); p != "In-Call" {
 				t.Fatalf("the busy agent is %s during the call", p)
 			}
-			waitCall(t, c, callID, func(v map[string]any) bool { return v["status"] == "finished" || v["status"] == "wrap_up" || v["ended_at"] != nil })
+			waitCall(t, c, callID, func(v map[string]any) bool {
+				return v["status"] == "finished" || v["status"] == "wrap_up" || v["ended_at"] != nil
+			})
 			deadline := time.Now().Add(15 * time.Second)
 			for presence(busy) != "Offline" {
 				if time.Now().After(deadline) {
