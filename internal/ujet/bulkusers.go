@@ -42,10 +42,11 @@ func (a *API) bulkUserRoutes() []route {
 			MaxBody: maxUserFile + 1<<20, Summary: "Replace the file of a job not yet proceeded (multipart id and file)",
 			Doc: "The job is validated again from scratch; a job in progress or finished is refused (400)."},
 			nil, reflect.TypeFor[jobCreated](), a.replaceUsersFile),
-		handler(route{Method: "POST", Path: "/bulk/users/proceed", Scope: switchboard.ScopeUsersManage,
+		rawHandler(route{Method: "POST", Path: "/bulk/users/proceed", Scope: switchboard.ScopeUsersManage,
 			Summary: "Run a valid_scheme job: its users are created or updated in the background",
-			Doc:     "Body {\"id\": job_id}. Only a job whose scheme is valid proceeds; any other status is a 400 naming it."},
-			a.proceedUsers),
+			Doc: "The job id as the form field id (multipart or urlencoded, as the seed's Postman body has it) or a JSON body " +
+				"{\"id\": job_id}. Only a job whose scheme is valid proceeds; any other status is a 400 naming it."},
+			reflect.TypeFor[proceedBody](), reflect.TypeFor[userJobView](), a.proceedUsersRaw),
 		rawHandler(route{Method: "GET", Path: "/bulk/users/jobs", Scope: switchboard.ScopeUsersRead,
 			Summary: "Bulk user jobs, newest first", Query: pageParams},
 			nil, reflect.TypeFor[[]userJobView](), a.listUserJobs),
@@ -225,6 +226,38 @@ func (a *API) replaceUsersFile(w http.ResponseWriter, c *call) {
 type proceedBody struct {
 	// ID is a number, or a string of digits as Postman sends {{job_id}}.
 	ID json.Number `json:"id" limit:"20"`
+}
+
+// proceedUsersRaw reads the job id from a form (multipart or urlencoded)
+// or a JSON body.
+func (a *API) proceedUsersRaw(w http.ResponseWriter, c *call) {
+	in := new(proceedBody)
+	ct, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	switch ct {
+	case "multipart/form-data":
+		if err := c.r.ParseMultipartForm(1 << 20); err != nil {
+			a.writeError(w, c.r, badRequest("Invalid multipart body"))
+			return
+		}
+		in.ID = json.Number(strings.TrimSpace(c.r.FormValue("id")))
+	case "application/x-www-form-urlencoded":
+		if err := c.r.ParseForm(); err != nil {
+			a.writeError(w, c.r, badRequest("Invalid form body"))
+			return
+		}
+		in.ID = json.Number(strings.TrimSpace(c.r.FormValue("id")))
+	default:
+		if err := decode(c.r, in); err != nil {
+			a.writeError(w, c.r, err)
+			return
+		}
+	}
+	v, err := a.proceedUsers(c.r.Context(), c, in)
+	if err != nil {
+		a.writeError(w, c.r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, v)
 }
 
 func (a *API) proceedUsers(ctx context.Context, c *call, in *proceedBody) (userJobView, error) {

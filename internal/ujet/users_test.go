@@ -89,12 +89,14 @@ func newUsersRig(t *testing.T, dbURL string) *usersRig {
 	ok2, err := r.db.CreateAPIKey(ctx, r.other.ID, switchboard.APIKey{Name: "ujet", Scopes: []string{"*"}})
 	must(err)
 	r.otherKey = ok2.Secret
+	// The listener exists before the server starts: the API learns its URL
+	// and is the handler from the start.
 	r.srv = httptest.NewUnstartedServer(nil)
+	r.api = New(Options{Store: r.db, Auth: httpapi.NewAuthenticator(r.db, time.Second, log),
+		PublicURL: "http://" + r.srv.Listener.Addr().String(), Log: log, SIPDomain: "sip.acme.test"})
+	r.srv.Config.Handler = r.api
 	r.srv.Start()
 	t.Cleanup(r.srv.Close)
-	r.api = New(Options{Store: r.db, Auth: httpapi.NewAuthenticator(r.db, time.Second, log), PublicURL: r.srv.URL, Log: log,
-		SIPDomain: "sip.acme.test"})
-	r.srv.Config.Handler = r.api
 	return r
 }
 
@@ -408,7 +410,10 @@ func TestForceLogoutSeed(t *testing.T) {
 		r.db.SetPresence(ctx, tid, r.ann.ID, switchboard.StatusAvailable, false)
 		r.db.SetPresence(ctx, tid, r.bob.ID, switchboard.StatusInCall, true)
 		var out []map[string]any
-		res := r.json("POST", "/agent_statuses/force_logout", fmt.Sprintf(`{ "agent_ids": [11, 12], "team_ids": [%d] }`, r.team.ID), &out)
+		if r.team.ID != 1 {
+			t.Fatalf("the team is %d, want the seed's 1", r.team.ID)
+		}
+		res := r.json("POST", "/agent_statuses/force_logout", `{ "agent_ids": [11, 12], "team_ids": [1] }`, &out)
 		if res.StatusCode != 200 || len(out) != 2 {
 			t.Fatalf("force logout = %d %v", res.StatusCode, out)
 		}
@@ -434,7 +439,23 @@ func TestForceLogoutSeed(t *testing.T) {
 		if pend, _ := r.db.PendingLogouts(ctx, 10); len(pend) != 0 {
 			t.Fatalf("pending after the sweep = %v", pend)
 		}
-		// By address: the seed's CIDR body, with single addresses and a range.
+		// The seed's body with addresses: agents, team 1 and a CIDR.
+		ou, _ := r.db.CreateUser(ctx, tid, switchboard.User{Email: "carl@example.com", FirstName: "Carl"})
+		for id, addr := range map[int64]string{r.ann.ID: "10.1.1.1", r.bob.ID: "10.1.1.2", ou.ID: "34.211.11.200"} {
+			r.db.SetPresence(ctx, tid, id, switchboard.StatusAvailable, false)
+			r.db.RecordSignIn(ctx, tid, id, addr, switchboard.SessionPresence)
+		}
+		res = r.json("POST", "/agent_statuses/force_logout", `{ "agent_ids": [11, 12], "team_ids": [1], "ip_addrs": ["34.211.11.0/24"] }`, &out)
+		if res.StatusCode != 200 || len(out) != 3 {
+			t.Fatalf("seed body with ip_addrs = %d %v, want ann, bob and carl", res.StatusCode, out)
+		}
+		for _, e := range out {
+			wantShape(t, "force logout", e, item)
+			if e["current_status"] != "Offline" {
+				t.Errorf("entry %v", e)
+			}
+		}
+		// By address alone, with single addresses and a range.
 		for id, addr := range map[int64]string{r.ann.ID: "34.211.11.7", r.bob.ID: "34.211.12.1"} {
 			r.db.SetPresence(ctx, tid, id, switchboard.StatusAvailable, false)
 			r.db.RecordSignIn(ctx, tid, id, addr, switchboard.SessionPresence)
@@ -599,7 +620,12 @@ func TestBulkUsersSeed(t *testing.T) {
 		if job["status"] != "valid_scheme" {
 			t.Fatalf("job after the new file = %v", job)
 		}
-		res = r.json("POST", "/bulk/users/proceed", `{"id": "`+id+`"}`, &job)
+		// The seed's proceed body is the form field id = {{job_id}}.
+		var form bytes.Buffer
+		fw := multipart.NewWriter(&form)
+		fw.WriteField("id", id)
+		fw.Close()
+		res = r.do("POST", "/bulk/users/proceed", &form, fw.FormDataContentType(), &job)
 		if res.StatusCode != 200 || job["status"] != "in_progress" {
 			t.Fatalf("proceed = %d %v", res.StatusCode, job)
 		}
