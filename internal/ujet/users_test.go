@@ -739,3 +739,21 @@ func TestBulkUsersResume(t *testing.T) {
 		t.Fatalf("users = %d, want 600 rows + 2", all.Total)
 	}
 }
+
+// TestUsersRoutesInOpenAPI: the document lists every route of the users and
+// agents group, with its method.
+func TestUsersRoutesInOpenAPI(t *testing.T) {
+	r := newUsersRig(t, sqlstoretest.SQLiteURL(t))
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if res := r.json("GET", "/openapi.json", "", &doc); res.StatusCode != 200 {
+		t.Fatalf("openapi.json: %d", res.StatusCode)
+	}
+	for _, rt := range append(append(append(r.api.bulkUserRoutes(), r.api.userRoutes()...), r.api.endUserRoutes()...), r.api.agentStatusRoutes()...) {
+		ops, ok := doc.Paths["/apps/api/v1"+rt.Path]
+		if !ok || ops[strings.ToLower(rt.Method)] == nil {
+			t.Errorf("the document lacks %s %s", rt.Method, rt.Path)
+		}
+	}
+}
