@@ -91,7 +91,7 @@ func (u ujetClient) waitJob(id string, within time.Duration, want ...string) map
 		if time.Now().After(deadline) {
 			u.t.Fatalf("job %s is %v after %s, want %v", id, job["status"], within, want)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -51,7 +51,7 @@ func (a *API) bulkUserRoutes() []route {
 			Summary: "Bulk user jobs, newest first", Query: pageParams},
 			nil, reflect.TypeFor[[]userJobView](), a.listUserJobs),
 		handler(route{Method: "GET", Path: "/bulk/users/jobs/{job_id}", Scope: switchboard.ScopeUsersRead,
-			Summary: "A bulk user job: status, counts and each row's outcome (created, updated, failed with its reason)"},
+			Summary: "A bulk user job: status, counts and, once finished, each row's outcome (created, updated, failed with its reason)"},
 			a.getUserJob),
 		handler(route{Method: "GET", Path: "/bulk/users_jobs/{job_id}", Scope: switchboard.ScopeUsersRead,
 			Summary: "The job the upload's Link header names (same as /bulk/users/jobs/{job_id})"},
@@ -74,7 +74,8 @@ type jobCreated struct {
 }
 
 // userJobView is a job as the job routes show it. Results (each row's
-// outcome) are shown by GET /bulk/users/jobs/{job_id} only.
+// outcome) are shown by GET /bulk/users/jobs/{job_id} only, once the job is
+// finished.
 type userJobView struct {
 	ID               int64        `json:"id"`
 	Status           string       `json:"status"`
@@ -316,7 +317,9 @@ func (a *API) getUserJob(ctx context.Context, c *call, _ *noBody) (userJobView, 
 		return userJobView{}, err
 	}
 	v := a.userJobView(j)
-	if j.Processed > 0 {
+	// Results come with the finished job: while it runs, the counts say
+	// how far it is, and a poller does not read every row each time.
+	if j.Status == switchboard.UserJobFinished {
 		v.Results = []rowOutcome{}
 		opt := switchboard.ListOptions{Limit: switchboard.MaxPageLimit, SkipTotal: true}
 		for {
