@@ -436,9 +436,6 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 	m.responseCache = cache
 	m.metrics.ObserveCache(cache)
 
-	m.ujet = ujet.New(ujet.Options{Store: m.store, Auth: auth, Limiter: ujetLimiter(m.Config.UJETRateLimit), TenantWrites: limiter.TenantWrites(),
-		Calls: cc, Dialer: dial, Conversations: orNil(convs), WebhookPolicy: policy, PublicURL: m.Config.PublicURL,
-		SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache})
 	// The vendor dialects, one line each; native, which lets subscriptions
 	// of every dialect be made, comes after them.
 	vendors := httpapi.Dialects{
@@ -450,7 +447,15 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			PublicURL: m.Config.PublicURL, Log: m.log, Idempotency: idem, Cache: cache}),
 		voiso.New(voiso.Options{Store: m.store, Auth: auth, Limiter: limiter, Calls: cc, Dialer: dial, Conversations: orNil(convs),
 			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
-		m.ujet,
+		ujet.New(ujet.Options{Store: m.store, Auth: auth, Limiter: ujetLimiter(m.Config.UJETRateLimit), TenantWrites: limiter.TenantWrites(),
+			Calls: cc, Dialer: dial, Conversations: orNil(convs), WebhookPolicy: policy, PublicURL: m.Config.PublicURL,
+			SIPDomain: m.Config.SIPRealm,
+			Log:       m.log, Idempotency: idem, Cache: cache}),
+	}
+	for _, d := range vendors {
+		if u, ok := d.(*ujet.API); ok {
+			m.ujet = u // its background jobs start with the call service
+		}
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
