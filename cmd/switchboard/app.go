@@ -449,8 +449,7 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
 		ujet.New(ujet.Options{Store: m.store, Auth: auth, Limiter: ujetLimiter(m.Config.UJETRateLimit), TenantWrites: limiter.TenantWrites(),
 			Calls: cc, Dialer: dial, Conversations: orNil(convs), WebhookPolicy: policy, PublicURL: m.Config.PublicURL,
-			SIPDomain: m.Config.SIPRealm,
-			Log:       m.log, Idempotency: idem, Cache: cache}),
+			SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
 	}
 	for _, d := range vendors {
 		if u, ok := d.(*ujet.API); ok {
