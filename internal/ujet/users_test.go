@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -215,7 +216,8 @@ func TestUsersSeedObject(t *testing.T) {
 	usersEngines(t, func(t *testing.T, r *usersRig) {
 		var list []map[string]any
 		res := r.json("GET", "/users", "", &list)
-		if res.StatusCode != 200 || len(list) != 2 || res.Header.Get("Total") != "2" || res.Header.Get("Per-Page") != "100" {
+		if res.StatusCode != 200 || len(list) != 2 || res.Header.Get("Total") != "2" || res.Header.Get("Per-Page") != "100" ||
+			list[0]["deactivated_at"] != nil {
 			t.Fatalf("GET /users = %d %v (Total %q)", res.StatusCode, list, res.Header.Get("Total"))
 		}
 		seed := map[string]string{"id": "number", "email": "string", "first_name": "string", "last_name": "string",
@@ -241,6 +243,22 @@ func TestUsersSeedObject(t *testing.T) {
 		}
 		if list[1]["max_chat_limit"] != float64(5) || list[1]["max_chat_limit_enabled"] != true {
 			t.Errorf("bob's chat limit = %v / %v", list[1]["max_chat_limit"], list[1]["max_chat_limit_enabled"])
+		}
+		// A deactivated user is listed, deactivated_at in UJET's form.
+		gone, err := r.db.CreateUser(context.Background(), r.tenant.ID, switchboard.User{Email: "gone@example.com", FirstName: "Gone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.db.UpdateUserFunc(context.Background(), r.tenant.ID, gone.ID, func(u *switchboard.User) error {
+			now := time.Now()
+			u.DeactivatedAt = &now
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r.json("GET", fmt.Sprintf("/users?id[]=%d", gone.ID), "", &list)
+		if len(list) != 1 || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(fmt.Sprint(list[0]["deactivated_at"])) {
+			t.Fatalf("deactivated user = %v", list)
 		}
 		// page/per: per 1, page 2 is bob; per 999 is accepted.
 		res = r.json("GET", "/users?page=2&per=1", "", &list)
