@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/siptest"
 	"switchboard/internal/sqlstore/sqlstoretest"
 )
 
@@ -388,5 +389,74 @@ func TestUJETUsersForceLogoutCIDR(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUJETUsersSIPSignIn: an agent's phone registering with the server's
+// registrar is a sign-in from the REGISTER's address: GET /users finds the
+// agent by last_login_time, and a force logout of that address logs them
+// out; a refresh of the registration is not a new sign-in.
+func TestUJETUsersSIPSignIn(t *testing.T) {
+	db := sqlstoretest.SQLiteURL(t)
+	key := newTenantKey(t, db)
+	port := siptest.FreeUDPPort(t)
+	lo := siptest.FreeUDPRange(t, 20)
+	m, base, _ := startServer(t, "--db", db, "--metrics-addr", "", "--ujet-rate-limit", "0", "--telephony", "sip",
+		"--sip-listen", fmt.Sprintf("udp:127.0.0.1:%d", port), "--rtp-ports", fmt.Sprintf("%d-%d", lo, lo+19))
+	c := client{t: t, base: base, key: key}
+	status, u := c.do("POST", "/v1/users", map[string]any{"email": "phone@acme.test", "first_name": "Phone", "extension": "1001",
+		"sip_password": "pw-1001-x9"})
+	if status != 201 {
+		t.Fatalf("create user: %d %v", status, u)
+	}
+	id := int64(u["id"].(float64))
+	// Signed in by an admin (a company key): no sign-in of the agent's own.
+	if status, p := c.do("POST", fmt.Sprintf("/v1/users/%d/status", id), map[string]any{"status": "Available"}); status != 200 {
+		t.Fatalf("status: %d %v", status, p)
+	}
+	ctx := context.Background()
+	tn, _ := m.store.TenantBySlug(ctx, "acme")
+	if last, _ := m.store.LastSignIns(ctx, tn.ID, nil); len(last) != 0 {
+		t.Fatalf("sign-ins before the phone registers: %v", last)
+	}
+	before := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
+	server := fmt.Sprintf("127.0.0.1:%d", port)
+	for range 2 { // the second is a refresh
+		if res := register(ctx, t, server, "1001", "pw-1001-x9"); res.Status != 200 {
+			t.Fatalf("REGISTER: %d", res.Status)
+		}
+	}
+	var sessions int
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		last, err := m.store.LastSignIns(ctx, tn.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := last[id]; ok {
+			if s.RemoteAddr != "127.0.0.1" || s.Source != switchboard.SessionSIP {
+				t.Fatalf("sign-in %+v", s)
+			}
+			sessions = int(s.ID)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the registration was not recorded as a sign-in")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sessions != 1 {
+		t.Fatalf("the refresh was recorded as another sign-in (session %d)", sessions)
+	}
+	uj := ujetClient{t: t, base: base, slug: "acme", key: key}
+	var users []map[string]any
+	uj.json("GET", "/users?last_login_time[from]="+before, nil, &users)
+	if len(users) != 1 || users[0]["id"] != float64(id) {
+		t.Fatalf("users by last_login_time: %v", users)
+	}
+	var out []map[string]any
+	if status := uj.json("POST", "/agent_statuses/force_logout", map[string]any{"ip_addrs": []string{"127.0.0.1"}}, &out); status != 200 ||
+		len(out) != 1 || out[0]["current_status"] != "Offline" {
+		t.Fatalf("force logout: %d %v", status, out)
 	}
 }
