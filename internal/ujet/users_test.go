@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"sort"
@@ -772,6 +773,41 @@ func TestUsersRoutesInOpenAPI(t *testing.T) {
 		ops, ok := doc.Paths["/apps/api/v1"+rt.Path]
 		if !ok || ops[strings.ToLower(rt.Method)] == nil {
 			t.Errorf("the document lacks %s %s", rt.Method, rt.Path)
+		}
+	}
+}
+
+// TestUsersParseIPs: ip_addrs entries are CIDRs, single IPv4 or IPv6
+// addresses, or ranges "a-b" of one family; v4-mapped addresses match as
+// IPv4.
+func TestUsersParseIPs(t *testing.T) {
+	ms, err := parseIPs([]string{"34.211.11.0/24", " 10.0.0.5 ", "2001:db8::/32", "192.168.1.10-192.168.1.20", "fe80::1-fe80::9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := func(addr string) bool {
+		a := netip.MustParseAddr(addr)
+		for _, m := range ms {
+			if m.match(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for addr, want := range map[string]bool{
+		"34.211.11.0": true, "34.211.11.255": true, "34.211.12.0": false, "::ffff:34.211.11.9": true,
+		"10.0.0.5": true, "10.0.0.6": false,
+		"2001:db8:1::7": true, "2001:db9::1": false,
+		"192.168.1.10": true, "192.168.1.20": true, "192.168.1.21": false, "192.168.1.9": false,
+		"fe80::5": true, "fe80::a": false,
+	} {
+		if got := match(addr); got != want {
+			t.Errorf("%s matches = %v, want %v", addr, got, want)
+		}
+	}
+	for _, bad := range []string{"", "10.0.0", "10.0.0.0/33", "10.0.0.9-10.0.0.1", "10.0.0.1-fe80::1", "host.example.com"} {
+		if _, err := parseIPs([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }
