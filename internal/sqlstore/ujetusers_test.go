@@ -288,3 +288,62 @@ func TestUserJobs(t *testing.T) {
 		}
 	})
 }
+
+// TestUserJobsOneBatchSeesItsOwnChanges: rows of one batch see the users the
+// rows before them created or renamed, as if applied one by one.
+func TestUserJobsOneBatchSeesItsOwnChanges(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a := mustTenant(t, db, "ujren")
+		old, err := db.CreateUser(ctx, a.ID, switchboard.User{Email: "old@a.test", FirstName: "Old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := db.CreateUserJob(ctx, a.ID, "f.json", []byte("[]"))
+		rows := []switchboard.UserJobRow{{Row: 1, Email: "old@a.test"}, {Row: 2, Email: "new@a.test"}, {Row: 3, Email: "fresh@a.test"},
+			{Row: 4, Email: "fresh@a.test"}}
+		if _, err := db.SetUserJobScheme(ctx, a.ID, j.ID, 1, rows, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ProceedUserJob(ctx, a.ID, j.ID); err != nil {
+			t.Fatal(err)
+		}
+		set := func(first, newEmail string) func(*switchboard.User, bool) error {
+			return func(u *switchboard.User, _ bool) error {
+				u.FirstName = first
+				if newEmail != "" {
+					u.Email = newEmail
+				}
+				return nil
+			}
+		}
+		out, err := db.ApplyUserJobRows(ctx, a.ID, j.ID, []switchboard.UserRowChange{
+			{Row: 1, Email: "old@a.test", Patch: set("Renamed", "new@a.test")},
+			{Row: 2, Email: "new@a.test", Patch: set("Again", "")},
+			{Row: 3, Email: "fresh@a.test", Patch: set("Fresh", "")},
+			{Row: 4, Email: "FRESH@a.test", Patch: set("Twice", "")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, r := range out {
+			got = append(got, r.Outcome)
+		}
+		if strings.Join(got, ",") != "updated,updated,created,updated" || *out[0].UserID != old.ID || *out[1].UserID != old.ID ||
+			*out[3].UserID != *out[2].UserID {
+			t.Fatalf("outcomes = %v (%+v)", got, out)
+		}
+		if u, _ := db.User(ctx, a.ID, old.ID); u.Email != "new@a.test" || u.FirstName != "Again" {
+			t.Fatalf("renamed user = %+v", u)
+		}
+		if u, _ := db.UserByEmail(ctx, a.ID, "fresh@a.test"); u.FirstName != "Twice" {
+			t.Fatalf("fresh user = %+v", u)
+		}
+		// The rows' outcomes are stored, with their data.
+		p, err := db.UserJobRows(ctx, a.ID, j.ID, switchboard.UserRowFilter{}, switchboard.ListOptions{Limit: 10})
+		if err != nil || len(p.Items) != 4 || p.Items[2].Outcome != switchboard.RowCreated || p.Items[2].Email != "fresh@a.test" {
+			t.Fatalf("stored rows = %+v, %v", p.Items, err)
+		}
+	})
+}

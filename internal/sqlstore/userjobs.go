@@ -260,6 +260,10 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 		if err != nil {
 			return err
 		}
+		known, err := t.userIDsByEmail(ctx, tenantID, changes)
+		if err != nil {
+			return err
+		}
 		// The users' events are numbered and written together at the end
 		// (a failing row appends none: its event would be its last write).
 		t.batch = &eventBatch{}
@@ -274,7 +278,7 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 			if _, err := t.sql.ExecContext(t.ctx, "SAVEPOINT user_row"); err != nil {
 				return fmt.Errorf("savepoint: %w", err)
 			}
-			u, created, rowErr := t.applyUserRow(ctx, tenantID, ch)
+			u, created, rowErr := t.applyUserRow(ctx, tenantID, ch, known)
 			if rowErr != nil {
 				if _, err := t.sql.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT user_row"); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
@@ -298,11 +302,11 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 				return fmt.Errorf("release savepoint: %w", err)
 			}
 			j.Processed++
-			if _, err := t.exec(ctx, "UPDATE user_job_rows SET outcome = ?, reason = ?, user_id = ? WHERE job_id = ? AND row_num = ?",
-				row.Outcome, row.Reason, nullID(row.UserID), id, ch.Row); err != nil {
-				return fmt.Errorf("record user job row: %w", err)
-			}
+			rows[ch.Row] = row
 			out = append(out, row)
+		}
+		if err := t.writeUserJobOutcomes(ctx, id, out); err != nil {
+			return err
 		}
 		if _, err := t.exec(ctx, "UPDATE user_jobs SET processed = ?, created = ?, updated = ?, failed = ?, updated_at = ? WHERE id = ?",
 			j.Processed, j.Created, j.Updated, j.Failed, micros(t.now), id); err != nil {
@@ -311,6 +315,74 @@ func (db *DB) ApplyUserJobRows(ctx context.Context, tenantID, id int64, changes 
 		return t.flushEvents(ctx)
 	})
 	return out, err
+}
+
+// writeUserJobOutcomes records the outcomes of rows of job id: the rows are
+// written again, many to a statement, rather than updated one by one.
+func (t *tx) writeUserJobOutcomes(ctx context.Context, id int64, rows []switchboard.UserJobRow) error {
+	for chunk := range slices.Chunk(rows, userJobRowsPerInsert) {
+		nums := make([]int64, len(chunk))
+		var q strings.Builder
+		q.WriteString("INSERT INTO user_job_rows (job_id, row_num, email, data, errors, has_errors, outcome, reason, user_id) VALUES ")
+		args := make([]any, 0, 9*len(chunk))
+		for i, r := range chunk {
+			nums[i] = int64(r.Row)
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			if r.Errors == nil {
+				r.Errors = []switchboard.FieldError{}
+			}
+			errs, _ := json.Marshal(r.Errors)
+			args = append(args, id, r.Row, r.Email, string(r.Data), string(errs), len(r.Errors) > 0, r.Outcome, r.Reason, nullID(r.UserID))
+		}
+		if _, err := t.exec(ctx, "DELETE FROM user_job_rows WHERE job_id = ? AND row_num IN ("+placeholders(len(nums))+")",
+			append([]any{id}, idArgs(nums)...)...); err != nil {
+			return fmt.Errorf("record user job rows: %w", err)
+		}
+		if _, err := t.exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("record user job rows: %w", err)
+		}
+	}
+	return nil
+}
+
+// userIDsByEmail finds the tenant's users the changes name, by e-mail (as
+// the store keeps it, lower case), in one query per batchIDs of them.
+func (t *tx) userIDsByEmail(ctx context.Context, tenantID int64, changes []switchboard.UserRowChange) (map[string]int64, error) {
+	out := make(map[string]int64, len(changes))
+	emails := make([]any, 0, len(changes))
+	seen := map[string]bool{}
+	for _, ch := range changes {
+		e := strings.ToLower(strings.TrimSpace(ch.Email))
+		if !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	for chunk := range slices.Chunk(emails, batchIDs) {
+		rows, err := t.query(ctx, "SELECT id, email FROM users WHERE tenant_id = ? AND email IN ("+placeholders(len(chunk))+")",
+			append([]any{tenantID}, chunk...)...)
+		if err != nil {
+			return nil, fmt.Errorf("users by email: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var email string
+			if err := rows.Scan(&id, &email); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("users by email: %w", err)
+			}
+			out[email] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("users by email: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // userJobRows reads the rows of job id that changes name, in one query per
@@ -345,32 +417,39 @@ func (t *tx) userJobRows(ctx context.Context, id int64, changes []switchboard.Us
 }
 
 // applyUserRow creates or updates the user ch names by e-mail, as ch.Patch
-// has it, with the user's event.
-func (t *tx) applyUserRow(ctx context.Context, tenantID int64, ch switchboard.UserRowChange) (switchboard.User, bool, error) {
+// has it, with the user's event. known maps the e-mails of the tenant's
+// users to their ids, as they stand in the transaction: applyUserRow keeps
+// it so as the rows rename and create users.
+func (t *tx) applyUserRow(ctx context.Context, tenantID int64, ch switchboard.UserRowChange, known map[string]int64) (switchboard.User, bool, error) {
 	email := strings.ToLower(strings.TrimSpace(ch.Email))
-	u, err := scanUser(t.queryRow(ctx, "SELECT "+t.db.userCols+" FROM users WHERE tenant_id = ? AND email = ?", tenantID, email))
-	exists := err == nil
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		u = switchboard.User{Email: email}
-	case err != nil:
-		return u, false, fmt.Errorf("get user: %w", err)
-	default:
-		if err := t.lockRow(ctx, "users", "user", tenantID, u.ID); err != nil {
+	id, exists := known[email]
+	u := switchboard.User{Email: email}
+	if exists {
+		if err := t.lockRow(ctx, "users", "user", tenantID, id); err != nil {
+			return u, false, err
+		}
+		var err error
+		if u, err = getOneTx(ctx, t, "users", t.db.userCols, "user", scanUser, tenantID, id); err != nil {
 			return u, false, err
 		}
 	}
 	if err := ch.Patch(&u, exists); err != nil {
 		return u, false, err
 	}
+	var err error
 	if exists {
-		u, err = t.updateUser(ctx, tenantID, u)
+		if u, err = t.updateUser(ctx, tenantID, u); err == nil && u.Email != email {
+			delete(known, email)
+			known[u.Email] = u.ID
+		}
 		return u, false, err
 	}
 	if err := prepareUser(&u); err != nil {
 		return u, false, err
 	}
-	u, err = t.createUser(ctx, tenantID, u)
+	if u, err = t.createUser(ctx, tenantID, u); err == nil {
+		known[u.Email] = u.ID
+	}
 	return u, true, err
 }
 
