@@ -32,6 +32,14 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
 var otherTables = map[string]string{
+	// UJET users and agents (issue 17): sign-ins, pending sign-outs and the
+	// bulk user and force logout jobs are written without events; the
+	// routes that show them are not cached.
+	"agent_sessions":        "sign-ins are written without events: GET /apps/api/v1/users is not cached",
+	"pending_logouts":       "pending sign-outs; no GET shows them",
+	"force_logout_jobs":     "job progress is written without events: force logout job GETs are not cached",
+	"user_jobs":             "job progress is written without events: bulk user job GETs are not cached",
+	"user_job_rows":         "as user_jobs",
 	"api_keys":              "last use is written without an event: GET /v1/api_keys is not cached",
 	"webhooks":              "delivery statistics are written without events: webhook GETs are not cached",
 	"webhook_deliveries":    "delivery outcomes are written without events: delivery GETs are not cached",
@@ -56,14 +64,6 @@ var otherTables = map[string]string{
 	// Voiso rules (issue 16): a campaign's lead import claim is runtime
 	// state of AddCampaignLeads, like a lock.
 	"lead_import_claims": "a running lead import's claim on its campaign; no GET shows them",
-	// UJET users and agents (issue 17): sign-ins, pending sign-outs and the
-	// bulk user and force logout jobs are written without events; the
-	// routes that show them are not cached.
-	"agent_sessions":    "sign-ins are written without events: GET /apps/api/v1/users is not cached",
-	"pending_logouts":   "pending sign-outs; no GET shows them",
-	"force_logout_jobs": "job progress is written without events: force logout job GETs are not cached",
-	"user_jobs":         "job progress is written without events: bulk user job GETs are not cached",
-	"user_job_rows":     "as user_jobs",
 }
 
 // writers are the functions that write readTables, with how their
