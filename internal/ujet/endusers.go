@@ -27,8 +27,8 @@ func (a *API) endUserRoutes() []route {
 	}
 }
 
-// endUserBody is the seed's end user.
-type endUserBody struct {
+// endUserUpsertBody is the seed's end user.
+type endUserUpsertBody struct {
 	Identifier string `json:"identifier" limit:"200"`
 	Email      string `json:"email" limit:"200"`
 	Name       string `json:"name" limit:"200"`
@@ -41,7 +41,7 @@ type endUserRef struct {
 	Identifier string `json:"identifier"`
 }
 
-func (a *API) upsertEndUser(ctx context.Context, c *call, in *endUserBody) (endUserRef, error) {
+func (a *API) upsertEndUser(ctx context.Context, c *call, in *endUserUpsertBody) (endUserRef, error) {
 	if strings.TrimSpace(in.Identifier) == "" {
 		return endUserRef{}, missing("identifier")
 	}
