@@ -19,15 +19,15 @@ import (
 	"switchboard/internal/sqlstore/sqlstoretest"
 )
 
-// ujetClient calls the UJET dialect as UJET's clients do: HTTP Basic with
+// ujetUsersClient calls the UJET dialect as UJET's clients do: HTTP Basic with
 // the tenant's slug and a key `switchboard key create --tenant` printed.
-type ujetClient struct {
+type ujetUsersClient struct {
 	t          *testing.T
 	base, slug string
 	key        string
 }
 
-func (u ujetClient) do(method, path string, body io.Reader, contentType string, out any) int {
+func (u ujetUsersClient) do(method, path string, body io.Reader, contentType string, out any) int {
 	u.t.Helper()
 	req, err := http.NewRequest(method, u.base+"/apps/api/v1"+path, body)
 	if err != nil {
@@ -51,7 +51,7 @@ func (u ujetClient) do(method, path string, body io.Reader, contentType string, 
 	return res.StatusCode
 }
 
-func (u ujetClient) json(method, path string, body any, out any) int {
+func (u ujetUsersClient) json(method, path string, body any, out any) int {
 	u.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -63,7 +63,7 @@ func (u ujetClient) json(method, path string, body any, out any) int {
 
 // upload sends rows as the multipart file of a bulk user upload (POST a new
 // job, or PUT into job id).
-func (u ujetClient) upload(method, id string, rows []map[string]any, out any) int {
+func (u ujetUsersClient) upload(method, id string, rows []map[string]any, out any) int {
 	u.t.Helper()
 	file, _ := json.Marshal(rows)
 	var buf bytes.Buffer
@@ -78,7 +78,7 @@ func (u ujetClient) upload(method, id string, rows []map[string]any, out any) in
 }
 
 // waitJob polls a bulk user job until its status is one of want.
-func (u ujetClient) waitJob(id string, within time.Duration, want ...string) map[string]any {
+func (u ujetUsersClient) waitJob(id string, within time.Duration, want ...string) map[string]any {
 	u.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -125,7 +125,7 @@ func TestUJETUsersBulkUpload5000(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			u := ujetClient{t: t, base: base, slug: "acme", key: key}
+			u := ujetUsersClient{t: t, base: base, slug: "acme", key: key}
 			row := func(i int) map[string]any {
 				return map[string]any{"email": fmt.Sprintf("user%d@acme.test", i), "first_name": "User", "last_name": fmt.Sprint(i),
 					"agent_number": fmt.Sprint(10000 + i), "status": "Active", "location": "berlin", "max_chat_limit": 4,
@@ -323,7 +323,7 @@ func TestUJETUsersForceLogoutCIDR(t *testing.T) {
 			callID := int64(call["id"].(float64))
 			waitCall(t, c, callID, func(v map[string]any) bool { return v["status"] == "connected" })
 
-			u := ujetClient{t: t, base: base, slug: "acme", key: key}
+			u := ujetUsersClient{t: t, base: base, slug: "acme", key: key}
 			var out []map[string]any
 			if status := u.json("POST", "/agent_statuses/force_logout", map[string]any{"agent_ids": []int64{}, "team_ids": []int64{},
 				"ip_addrs": []string{"127.0.0.1/32"}}, &out); status != 200 {
@@ -448,7 +448,7 @@ func TestUJETUsersSIPSignIn(t *testing.T) {
 	if sessions != 1 {
 		t.Fatalf("the refresh was recorded as another sign-in (session %d)", sessions)
 	}
-	uj := ujetClient{t: t, base: base, slug: "acme", key: key}
+	uj := ujetUsersClient{t: t, base: base, slug: "acme", key: key}
 	var users []map[string]any
 	uj.json("GET", "/users?last_login_time[from]="+before, nil, &users)
 	if len(users) != 1 || users[0]["id"] != float64(id) {
