@@ -53,7 +53,7 @@ func (a *API) bulkUserRoutes() []route {
 		handler(route{Method: "GET", Path: "/bulk/users/jobs/{job_id}", Scope: switchboard.ScopeUsersRead,
 			Summary: "A bulk user job: status, counts and, once finished, each row's outcome (created, updated, failed with its reason)"},
 			a.getUserJob),
-		handler(route{Method: "GET", Path: "/bulk/users_jobs/{job_id}", Scope: switchboard.ScopeUsersRead,
+		handler(route{Method: "GET", Path: "/bulk/users_jobs/{id}", Scope: switchboard.ScopeUsersRead,
 			Summary: "The job the upload's Link header names (same as /bulk/users/jobs/{job_id})"},
 			a.getUserJob),
 		rawHandler(route{Method: "GET", Path: "/bulk/users/errors/scheme/{job_id}", Scope: switchboard.ScopeUsersRead,
@@ -305,7 +305,11 @@ func (a *API) listUserJobs(w http.ResponseWriter, c *call) {
 }
 
 func (a *API) getUserJob(ctx context.Context, c *call, _ *noBody) (userJobView, error) {
-	id, err := pathID(c, "job_id")
+	name := "job_id"
+	if c.r.PathValue(name) == "" {
+		name = "id" // the Link header's path, /bulk/users_jobs/{id}
+	}
+	id, err := pathID(c, name)
 	if err != nil {
 		return userJobView{}, err
 	}
