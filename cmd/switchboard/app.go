@@ -64,6 +64,10 @@ type Main struct {
 	metricsSrv    *http.Server
 	metricsLn     net.Listener
 	stopBeat      func() // ends the heartbeat after writing a last one
+	// ujet is the UJET dialect, whose background jobs (bulk users, force
+	// logout, pending sign-outs) stopUJET ends.
+	ujet     *ujet.API
+	stopUJET func()
 }
 
 // NewMain returns a Main on the given streams and the process environment.
@@ -300,6 +304,9 @@ func (m *Main) Start(ctx context.Context, args []string) error {
 		m.Close()
 		return err
 	}
+	// The UJET dialect's jobs log agents out through the call service's
+	// view of who is busy, so they start after it.
+	m.stopUJET = background(m.ujet.Run)
 	// Speech analytics reads recordings through the call service, so it
 	// starts after it (and closes before it).
 	if err := m.startAnalytics(ctx, cc); err != nil {
@@ -442,7 +449,12 @@ func (m *Main) handler(guard *webhook.Guard, cc *calls, dial *dialer.Service, me
 			WebhookPolicy: policy, PublicURL: m.Config.PublicURL, SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
 		ujet.New(ujet.Options{Store: m.store, Auth: auth, Limiter: ujetLimiter(m.Config.UJETRateLimit), TenantWrites: limiter.TenantWrites(),
 			Calls: cc, Dialer: dial, Conversations: orNil(convs), WebhookPolicy: policy, PublicURL: m.Config.PublicURL,
-			Log: m.log, Idempotency: idem, Cache: cache}),
+			SIPDomain: m.Config.SIPRealm, Log: m.log, Idempotency: idem, Cache: cache}),
+	}
+	for _, d := range vendors {
+		if u, ok := d.(*ujet.API); ok {
+			m.ujet = u // its background jobs start with the call service
+		}
 	}
 	api := native.New(native.Options{Store: m.store, Auth: auth, Limiter: limiter, AdminToken: m.Config.AdminToken,
 		WebhookPolicy: policy, Calls: cc, Dialer: dial, Simulator: cc.simulator(), TrunkHealth: cc.trunkHealth(), Messenger: messenger, Conversations: orNil(convs), WebChatPerMinute: m.Config.WebChatRateLimit, Log: m.log, Idempotency: idem, Cache: cache,
@@ -586,6 +598,7 @@ func (m *Main) Close() error {
 		m.metricsSrv = nil
 	}
 	stop(&m.stopDispatch)
+	stop(&m.stopUJET)
 	if m.dialer != nil {
 		// The dialer stops before the engine: no dial starts on an engine
 		// that is closing, and imports stop at their next batch.

@@ -102,7 +102,8 @@ func newSIP(cfg Config, store *sqlstore.DB, log *slog.Logger, c *calls, ended fu
 		}
 		return p.registrar.KnownSource(a) || p.driver.Peer(a)
 	}})
-	p.registrar = sip.NewRegistrar(store, sip.RegistrarOptions{Realm: cfg.SIPRealm, Bindings: store, Guard: p.guard, Logger: log})
+	p.registrar = sip.NewRegistrar(store, sip.RegistrarOptions{Realm: cfg.SIPRealm, Bindings: store, Guard: p.guard, Logger: log,
+		SignedIn: func(acct switchboard.SIPAccount, from netip.Addr) { recordSIPSignIn(store, log, acct, from) }})
 	p.driver, err = sip.New(sip.Options{Listen: listen, Certificate: cert, External: cfg.SIPExternal, RTPPorts: [2]int{lo, hi},
 		RTPTimeout: cfg.RTPTimeout, Recordings: cfg.recordingsDir(), Prompts: cfg.PromptsDir,
 		UserAgent: "Switchboard", Phones: p.registrar, Carriers: p.trunks, Guard: p.guard.Middleware, Log: log,
@@ -260,5 +261,16 @@ func (o *dialOutcomes) Describe(ch chan<- *prometheus.Desc) { ch <- descDialOutc
 func (o *dialOutcomes) Collect(ch chan<- prometheus.Metric) {
 	for outcome, n := range o.d.Stats().Outcomes {
 		ch <- prometheus.MustNewConstMetric(descDialOutcomes, prometheus.CounterValue, float64(n), string(outcome))
+	}
+}
+
+// recordSIPSignIn records an agent's phone registering as a sign-in from
+// its address (for the UJET dialect's force logout by address and its
+// users' last_login_time).
+func recordSIPSignIn(store *sqlstore.DB, log *slog.Logger, acct switchboard.SIPAccount, from netip.Addr) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := store.RecordSignIn(ctx, acct.TenantID, acct.UserID, from.String(), switchboard.SessionSIP); err != nil {
+		log.Warn("sip: record sign-in", "tenant_id", acct.TenantID, "user_id", acct.UserID, "error", err)
 	}
 }

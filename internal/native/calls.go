@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -158,7 +159,15 @@ func (a *API) callRoutes() {
 			if err != nil {
 				return switchboard.Presence{}, err
 			}
-			return s.SetPresence(ctx, c.tenantID(), id, in.Status, false)
+			before, err := s.Presence(ctx, c.tenantID(), id)
+			if err != nil {
+				return before, err
+			}
+			p, err := s.SetPresence(ctx, c.tenantID(), id, in.Status, false)
+			if err == nil && c.principal.Key.UserID != nil && before.Status == switchboard.StatusOffline && p.Status != switchboard.StatusOffline {
+				a.recordSignIn(ctx, c, id)
+			}
+			return p, err
 		})
 	handle(a, route{Method: "GET", Path: "/v1/calls", Summary: "Calls in progress, oldest first (ended calls are CDRs)", Tag: "Calls", Scope: switchboard.ScopeCallsRead, Paged: true},
 		func(ctx context.Context, c *call, _ *noBody) (listBody[switchboard.CDR], error) {
@@ -475,4 +484,18 @@ func (a *API) metricRoutes() {
 				opt.Cursor = page.NextCursor
 			}
 		})
+}
+
+// recordSignIn records an agent signing in (Offline to another status) with
+// their own key, from the request's address: the sign-ins the UJET dialect's
+// force logout selects agents by. The address is the connection's: no
+// forwarding header is trusted. A failure is logged, not the caller's.
+func (a *API) recordSignIn(ctx context.Context, c *call, userID int64) {
+	host, _, err := net.SplitHostPort(c.r.RemoteAddr)
+	if err != nil {
+		host = c.r.RemoteAddr
+	}
+	if _, err := a.opt.Store.RecordSignIn(ctx, c.tenantID(), userID, host, switchboard.SessionPresence); err != nil {
+		a.opt.Log.Warn("record sign-in", "tenant_id", c.tenantID(), "user_id", userID, "remote", c.r.RemoteAddr, "error", err)
+	}
 }

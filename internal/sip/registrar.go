@@ -62,6 +62,11 @@ type RegistrarOptions struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// SignedIn, when set, hears of every phone that registers while its
+	// device had no binding (an agent's phone signing in), with the
+	// address the REGISTER came from: the sign-ins a force logout by
+	// address selects on. It runs after the 200 is sent.
+	SignedIn func(acct switchboard.SIPAccount, from netip.Addr)
 }
 
 // BindingStore keeps bindings across restarts (switchboard.Store does).
@@ -112,7 +117,8 @@ type Registrar struct {
 	algorithms    []string // offered in each challenge, in order
 	cache         accountCache
 
-	persist BindingStore
+	persist  BindingStore
+	signedIn func(acct switchboard.SIPAccount, from netip.Addr)
 
 	mu       sync.Mutex
 	devices  map[string][]Binding
@@ -133,7 +139,7 @@ func NewRegistrar(accounts Accounts, opt RegistrarOptions) *Registrar {
 		lookupTimeout: 5 * time.Second, defExpires: opt.DefaultExpires, minExpires: opt.MinExpires,
 		maxExpires: opt.MaxExpires, maxBindings: opt.MaxBindings,
 		devices: map[string][]Binding{}, sources: map[netip.Addr]int{}, dirty: map[string]bool{},
-		sockets: map[netip.AddrPort]int{}, persist: opt.Bindings,
+		sockets: map[netip.AddrPort]int{}, persist: opt.Bindings, signedIn: opt.SignedIn,
 	}
 	if r.realm == "" {
 		r.realm = switchboard.DefaultSIPRealm
@@ -588,6 +594,9 @@ func (r *Registrar) ServeREGISTER(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if err := tx.Respond(res); err != nil {
 		r.log.Debug("sip: respond to REGISTER", "error", err)
+	}
+	if !before && after && r.signedIn != nil && src.IsValid() {
+		r.signedIn(acct, src.Addr().Unmap())
 	}
 }
 

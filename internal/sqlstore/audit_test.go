@@ -38,6 +38,14 @@ var readTables = []string{"tenants", "users", "user_teams", "user_skills", "team
 // otherTables are written without events, and no cached route reads them:
 // the routes that show them are left out of the cache.
 var otherTables = map[string]string{
+	// UJET users and agents (issue 17): sign-ins, pending sign-outs and the
+	// bulk user and force logout jobs are written without events; the
+	// routes that show them are not cached.
+	"agent_sessions":        "sign-ins are written without events: GET /apps/api/v1/users is not cached",
+	"pending_logouts":       "pending sign-outs; no GET shows them",
+	"force_logout_jobs":     "job progress is written without events: force logout job GETs are not cached",
+	"user_jobs":             "job progress is written without events: bulk user job GETs are not cached",
+	"user_job_rows":         "as user_jobs",
 	"api_keys":              "last use is written without an event: GET /v1/api_keys is not cached",
 	"webhooks":              "delivery statistics are written without events: webhook GETs are not cached",
 	"webhook_deliveries":    "delivery outcomes are written without events: delivery GETs are not cached",
@@ -73,7 +81,7 @@ var otherTables = map[string]string{
 var writers = map[string][]string{
 	"AddDNC": nil, "AddQueueMember": nil, "CreateClickToCall": nil, "CreateContact": nil, "CreateMessage": nil,
 	"CreatePhoneNumber": nil, "CreateQueue": nil, "CreateSkill": nil, "CreateStatus": nil, "CreateTeam": nil,
-	"CreateTenant": nil, "CreateUser": nil, "DeleteContact": nil, "RemoveQueueMember": nil, "UpdateMessage": nil,
+	"CreateTenant": nil, "createUser": nil, "DeleteContact": nil, "RemoveQueueMember": nil, "UpdateMessage": nil,
 	"UpdateQueueMember": nil, "agentCallState": nil, "recoverCall": nil, "saveCallChange": nil, "setPresence": nil,
 	"updateContact": nil, "updatePhoneNumber": nil, "updateQueue": nil, "updateSkill": nil, "updateStatus": nil,
 	"updateTeam": nil, "updateTenant": nil, "updateUser": nil, "deleteOne": nil,
@@ -91,7 +99,7 @@ var writers = map[string][]string{
 	// Helpers of the writes above.
 	"writePhones":      {"CreateContact", "updateContact"},
 	"writeQueueSkills": {"CreateQueue", "updateQueue"},
-	"writeUserLinks":   {"CreateUser", "updateUser"},
+	"writeUserLinks":   {"createUser", "updateUser"},
 	"CreateIVRMenu":    nil, "updateIVRMenu": nil,
 	"writeIVRActions": {"CreateIVRMenu", "updateIVRMenu"},
 	// Campaigns and contact lists: every write appends its event (the

@@ -98,6 +98,18 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 		return u, err
 	}
 	err := db.inTx(ctx, func(tx *tx) error {
+		var err error
+		u, err = tx.createUser(ctx, tenantID, u)
+		return err
+	})
+	return u, err
+}
+
+// createUser is CreateUser in t, for a u prepareUser has prepared (the bulk
+// user jobs create many users in one transaction).
+func (t *tx) createUser(ctx context.Context, tenantID int64, u switchboard.User) (switchboard.User, error) {
+	db := t.db
+	err := func(tx *tx) error {
 		if err := tx.checkUserRefs(ctx, tenantID, &u, 0); err != nil {
 			return err
 		}
@@ -124,7 +136,7 @@ func (db *DB) CreateUser(ctx context.Context, tenantID int64, u switchboard.User
 			return err
 		}
 		return tx.appendEvent(ctx, tenantID, switchboard.EventUserCreated, "user", id, u)
-	})
+	}(t)
 	return u, err
 }
 

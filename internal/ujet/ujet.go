@@ -60,6 +60,9 @@ type Options struct {
 	// PublicURL is the base URL clients reach this server at, for the links
 	// in answers (Link headers, recording and media URLs).
 	PublicURL string
+	// SIPDomain is the domain of the agents' SIP addresses (ucaas_sip_uri);
+	// switchboard.DefaultSIPRealm when empty.
+	SIPDomain string
 	// Now is the clock (time.Now when nil), injected so that jobs and
 	// expiries are testable.
 	Now func() time.Time
@@ -70,6 +73,8 @@ type Options struct {
 type API struct {
 	opt   Options
 	table *httpapi.Table[*call, route]
+	// work wakes the background jobs Run does (userjobs.go).
+	work workers
 }
 
 // route is one operation of the dialect as a file of this package declares
@@ -153,7 +158,7 @@ func New(opt Options) *API {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	a := &API{opt: opt}
+	a := &API{opt: opt, work: newWorkers()}
 	a.table = &httpapi.Table[*call, route]{Admit: a.admit, Errors: a.writeError, Decode: decode,
 		NotFound: notFoundRoute, Idempotency: opt.Idempotency, Cache: opt.Cache}
 	for _, set := range a.routeSets() {
