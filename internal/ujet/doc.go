@@ -255,7 +255,42 @@
 // abandoned: Abandoned by Dialer; failed: Carrier Error or Dialer General
 // Error; skipped: Skipped & Closed); "Skipped" and "Invalid Outbound Number"
 // are never reached (a timed-out preview goes back to Upcoming; an unowned
-// outbound_number is refused when written).
+// outbound_number is refused when written).//
+// # Users, bulk users, agent statuses and end users
+//
+// GET /users shows the seed's user object: max_chat_limit_enabled is a
+// chat limit other than the default 3, unrestricted_international_calling
+// true and external_user false (the core has neither restriction),
+// ucaas_user_name the SIP username and ucaas_sip_uri sip:user@realm,
+// extension_numbers the extension as an integer. Its filters follow the
+// seed's response table as written: per is 1-999 there (the one exception to
+// the clamp at 100), a filter cannot be combined with page or per, one
+// filter at a time (a [from]/[to] pair is one), at most 1000 values; a
+// filtered answer is not paged. online is any status but Offline, wrap_up
+// the Wrap-Up status, last_login_time the latest recorded sign-in.
+//
+// Bulk users are jobs stored with their rows (created → valid_scheme or
+// invalid_scheme → in_progress → finished), run by the dialect's worker
+// (API.Run), which resumes an unfinished job after a restart; rows are
+// applied in batches, each row in its own savepoint, so a bad row fails
+// alone and a resumed job never applies a row twice. The Link header names
+// /bulk/users_jobs/{id}, which is served too. Row rules use the seed's texts;
+// locations are the distinct locations of the tenant's users, roles map
+// Admin/Manager/Agent to admin/supervisor/agent, teams match by name,
+// max_chat_limit is 1 to 50 (the core's bound), Inactive deactivates.
+//
+// Sign-ins (time and address) are recorded when an agent's own key brings
+// them online (the connection's address; no forwarding header is trusted)
+// and when a SIP phone registers its first binding. POST /agent_statuses
+// moves agents between Available and custom statuses; a target system status
+// refuses the request, an agent in a system status keeps it with an error in
+// their entry. Force logout selects agent_ids, team members and agents whose
+// latest sign-in address matches ip_addrs (CIDR, an address, or a range
+// a-b); idle agents go Offline at once, busy ones (ringing, talking, in
+// wrap-up or holding chats) get a pending sign-out applied when they are
+// free (pending_logout: true in their entry); more than 100 agents make a
+// job (202), listed at /agent_statuses/force_logout/jobs (alias
+// /agent_statuses/jobs).
 //
 // # Seed items and paths
 //
