@@ -45,3 +45,5 @@ echo "== conversations: web-chat messages through the API and out as webhooks vs
 bash bench/conversations.sh "$rounds"
 echo "== SIP trunks: inbound match among 10,000 trunks and an outbound slot, against parsing one INVITE"
 bash bench/trunks.sh "$rounds"
+echo "== UJET: GET /apps/api/v1/calls over 1,000,000 calls, page p99 against the store's query"
+bash bench/ujet_calls.sh
