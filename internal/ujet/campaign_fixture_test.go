@@ -206,44 +206,4 @@ func (f *p5Fixture) upload(path, name, contentType string, file []byte) (int, []
 	return status, raw
 }
 
-// p5Shape checks that obj has exactly the keys of want, each of the JSON
-// type want names: "string", "number", "boolean", "object", "array",
-// "null", or "string|null" and the like.
-func p5Shape(t *testing.T, what string, obj map[string]any, want map[string]string) {
-	t.Helper()
-	for k, typ := range want {
-		v, ok := obj[k]
-		if !ok {
-			t.Errorf("%s: no %q in %v", what, k, obj)
-			continue
-		}
-		if got := p5TypeOf(v); !strings.Contains("|"+typ+"|", "|"+got+"|") {
-			t.Errorf("%s.%s = %v (%s), want %s", what, k, v, got, typ)
-		}
-	}
-	for k := range obj {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected key %q", what, k)
-		}
-	}
-}
-
-func p5TypeOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return "?"
-}
-
 func p5Unmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }

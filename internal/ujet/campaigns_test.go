@@ -40,8 +40,8 @@ func TestUJETCampaigns(t *testing.T) {
 		}
 		var cp map[string]any
 		f.json("GET", fmt.Sprintf("/outbound_dialer/campaigns/%d", f.campaign.ID), nil, 200, &cp)
-		p5Shape(t, "campaign", cp, p5CampaignShape)
-		p5Shape(t, "campaign in the list", list[0], p5CampaignShape)
+		wantShape(t, "campaign", cp, p5CampaignShape)
+		wantShape(t, "campaign in the list", list[0], p5CampaignShape)
 		queue, _ := cp["queue"].(map[string]any)
 		want := map[string]any{"id": float64(f.campaign.ID), "campaign_type": "default", "name": "Winter Renewals", "mode": "predictive",
 			"status": "created", "max_abandonment_percent": 3.0, "max_redial_count": 3.0, "redial_interval_minutes": 30.0,
@@ -69,7 +69,7 @@ func TestUJETCampaigns(t *testing.T) {
 		var ct map[string]any
 		f.json("POST", base+"/contacts", `{ "name": "string", "email": "customer@somedomain.com", "phone_number": "+1 111-111-1111", "outbound_number": "+1 760-867-5309", "external_unique_id": "UID_123456" }`,
 			201, &ct)
-		p5Shape(t, "contact", ct, p5ContactShape)
+		wantShape(t, "contact", ct, p5ContactShape)
 		wantCt := map[string]any{"campaign_id": float64(f.campaign.ID), "name": "string", "outbound_number": "+17608675309",
 			"priority": nil, "status": "Upcoming", "unique_id": "UID_123456", "assigned_call_id": nil, "assigned_participant_id": nil,
 			"phone": "+11111111111"}
@@ -127,7 +127,7 @@ func TestUJETCampaigns(t *testing.T) {
 		if status != 200 || p5Unmarshal(raw, &list) != nil || len(list) != 1 || h.Get("Total") != "2" {
 			t.Fatalf("contacts page 2: %d %s %v", status, raw, h)
 		}
-		p5Shape(t, "listed contact", list[0], p5ContactShape)
+		wantShape(t, "listed contact", list[0], p5ContactShape)
 		if list[0]["id"] != float64(second) {
 			t.Errorf("page 2 = %v, want contact %d", list[0], second)
 		}
@@ -137,7 +137,7 @@ func TestUJETCampaigns(t *testing.T) {
 		var up map[string]any
 		f.json("PATCH", base+"/contact", fmt.Sprintf(`{ "contact_id": %d, "name": "Renamed", "email": "other@somedomain.com", "phone_number": "+1 111-111-1112", "external_unique_id": "UID_123457" }`, id),
 			200, &up)
-		p5Shape(t, "updated contact", up, p5ContactShape)
+		wantShape(t, "updated contact", up, p5ContactShape)
 		if up["name"] != "Renamed" || up["phone"] != "+11111111112" || up["unique_id"] != "UID_123457" || up["outbound_number"] != "+17608675309" {
 			t.Errorf("updated contact = %v", up)
 		}
@@ -210,9 +210,9 @@ func TestUJETCampaignImport(t *testing.T) {
 		if status != 200 || p5Unmarshal(raw, &started) != nil {
 			t.Fatalf("import: %d %s", status, raw)
 		}
-		p5Shape(t, "import", started, map[string]string{"job_id": "number", "status": "string"})
+		wantShape(t, "import", started, map[string]string{"job_id": "number", "status": "string"})
 		job := p5WaitJob(t, f, base, int64(started["job_id"].(float64)))
-		p5Shape(t, "job", job, map[string]string{"id": "number", "campaign_id": "number", "status": "string", "file_format": "string",
+		wantShape(t, "job", job, map[string]string{"id": "number", "campaign_id": "number", "status": "string", "file_format": "string",
 			"total_count": "number", "processed_count": "number", "success_count": "number", "duplicate_count": "number",
 			"failed_count": "number", "errors": "array", "error": "null", "created_at": "string", "finished_at": "string"})
 		if job["status"] != "completed" || job["file_format"] != "csv" || job["total_count"] != 6.0 || job["success_count"] != 2.0 ||

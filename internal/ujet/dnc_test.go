@@ -31,7 +31,7 @@ func TestUJETDNC(t *testing.T) {
 		}
 		entry := map[string]string{"phone_number": "string", "expires_at": "string|null", "status": "string"}
 		for i, e := range got {
-			p5Shape(t, fmt.Sprintf("entry %d", i), e, entry)
+			wantShape(t, fmt.Sprintf("entry %d", i), e, entry)
 		}
 		if got[0]["phone_number"] != "+17187309219" || got[0]["expires_at"] != futureText || got[0]["status"] != "created" {
 			t.Errorf("first entry = %v", got[0])
@@ -89,7 +89,7 @@ func TestUJETDNC(t *testing.T) {
 				t.Errorf("entry %d = %v, want %s %s %q", i, e, w.number, w.status, w.err)
 			}
 			if w.status == "failed" {
-				p5Shape(t, fmt.Sprintf("failed entry %d", i), e, map[string]string{"phone_number": "string", "expires_at": "string|null",
+				wantShape(t, fmt.Sprintf("failed entry %d", i), e, map[string]string{"phone_number": "string", "expires_at": "string|null",
 					"status": "string", "error": "string"})
 			}
 		}
@@ -103,7 +103,7 @@ func TestUJETDNC(t *testing.T) {
 			var v map[string]any
 			status, _, raw := f.do("GET", "/outbound_dialer/dnc/check?phone_number="+url.QueryEscape(number), slug, key, nil)
 			if status == 200 {
-				p5Shape(t, "check", p5Object(t, raw, &v), map[string]string{"phone_number": "string", "in_dnc": "boolean", "expires_at": "string|null"})
+				wantShape(t, "check", p5Object(t, raw, &v), map[string]string{"phone_number": "string", "in_dnc": "boolean", "expires_at": "string|null"})
 			}
 			return status, v
 		}
