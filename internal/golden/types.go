@@ -82,3 +82,27 @@ func typeIn(v any, types []string) bool {
 	}
 	return false
 }
+
+// TypeOK reports whether v, decoded from JSON, has the declared type:
+// string, integer, number, boolean, object, array, null or any, with
+// alternatives joined by "|" ("string|null").
+func TypeOK(declared string, v any) bool { return typeIn(v, strings.Split(declared, "|")) }
+
+// FieldPaths records in out each field path of v (the notation of
+// CheckTypes: a.b, a[].b) with its value; an array's first item stands for
+// all of them, so fixtures can be walked field by field.
+func FieldPaths(v any, path string, out map[string]any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			p := join(path, k)
+			out[p] = c
+			FieldPaths(c, p, out)
+		}
+	case []any:
+		if len(x) > 0 {
+			out[path+"[]"] = x[0]
+			FieldPaths(x[0], path+"[]", out)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"reflect"
@@ -549,61 +548,6 @@ func hasPath(v any, p string) bool {
 	return true
 }
 
-// typeOK reports whether v is of the declared type: string, integer,
-// number, boolean, object, array, null, alternatives joined by |.
-func typeOK(declared string, v any) bool {
-	for _, t := range strings.Split(declared, "|") {
-		switch x := v.(type) {
-		case nil:
-			if t == "null" {
-				return true
-			}
-		case string:
-			if t == "string" {
-				return true
-			}
-		case bool:
-			if t == "boolean" {
-				return true
-			}
-		case float64:
-			if t == "number" || t == "integer" && x == math.Trunc(x) {
-				return true
-			}
-		case []any:
-			if t == "array" {
-				return true
-			}
-		case map[string]any:
-			if t == "object" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// fieldPaths records each field path of v (golden's notation: a.b, a[].b)
-// with its value; an array's first item stands for all of them.
-func fieldPaths(v any, path string, out map[string]any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, c := range x {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			out[p] = c
-			fieldPaths(c, p, out)
-		}
-	case []any:
-		if len(x) > 0 {
-			out[path+"[]"] = x[0]
-			fieldPaths(x[0], path+"[]", out)
-		}
-	}
-}
-
 // checkShapeFields compares one answer object with shape s: golden.CheckTypes
 // over the shape's fields, less the absences its Optional allows and the
 // additions its Extra allows. cmd/switchboard's replay applies the same rule.
@@ -654,7 +598,7 @@ func TestUJETShapes(t *testing.T) {
 			continue
 		}
 		paths := map[string]any{}
-		fieldPaths(v, "", paths)
+		golden.FieldPaths(v, "", paths)
 		for p, val := range paths {
 			f, ok := s.Fields[p]
 			switch {
@@ -662,7 +606,7 @@ func TestUJETShapes(t *testing.T) {
 				t.Errorf("%s: %s is in the example but not in fields", name, p)
 			case !validType.MatchString(f.Type):
 				t.Errorf("%s: %s has type %q", name, p, f.Type)
-			case !typeOK(f.Type, val):
+			case !golden.TypeOK(f.Type, val):
 				t.Errorf("%s: %s is %v in the example, declared %s", name, p, val, f.Type)
 			}
 		}

@@ -3,7 +3,6 @@ package voiso
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -270,61 +269,6 @@ func checkCurl(t *testing.T, e example, doc string) {
 	}
 }
 
-// typeOK reports whether v is of the declared type: one of string, integer,
-// number, boolean, object, array, joined by | (string|null).
-func typeOK(declared string, v any) bool {
-	for _, t := range strings.Split(declared, "|") {
-		switch x := v.(type) {
-		case nil:
-			if t == "null" {
-				return true
-			}
-		case string:
-			if t == "string" {
-				return true
-			}
-		case bool:
-			if t == "boolean" {
-				return true
-			}
-		case float64:
-			if t == "number" || t == "integer" && x == math.Trunc(x) {
-				return true
-			}
-		case []any:
-			if t == "array" {
-				return true
-			}
-		case map[string]any:
-			if t == "object" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// walk records each field path of v (golden's notation: a.b, a[].b) with its
-// value; an array's first item stands for all of them.
-func walk(v any, path string, out map[string]any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, c := range x {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			out[p] = c
-			walk(c, p, out)
-		}
-	case []any:
-		if len(x) > 0 {
-			out[path+"[]"] = x[0]
-			walk(x[0], path+"[]", out)
-		}
-	}
-}
-
 var validType = regexp.MustCompile(`^(string|integer|number|boolean|object|array)(\|(string|integer|null))?$`)
 
 func TestShapes(t *testing.T) {
@@ -339,7 +283,7 @@ func TestShapes(t *testing.T) {
 			continue
 		}
 		paths := map[string]any{}
-		walk(v, "", paths)
+		golden.FieldPaths(v, "", paths)
 		for p, val := range paths {
 			f, ok := s.Fields[p]
 			switch {
@@ -347,7 +291,7 @@ func TestShapes(t *testing.T) {
 				t.Errorf("%s: %s is in the example but not in fields", name, p)
 			case !validType.MatchString(f.Type):
 				t.Errorf("%s: %s has type %q", name, p, f.Type)
-			case !typeOK(f.Type, val):
+			case !golden.TypeOK(f.Type, val):
 				t.Errorf("%s: %s is %v in the example, declared %s", name, p, val, f.Type)
 			}
 		}
