@@ -360,8 +360,14 @@ func (s *Service) startDue(ctx context.Context) {
 	}
 }
 
-// run makes one attempt at analysis a and stores its outcome.
+// run makes one attempt at analysis a and stores its outcome. The due list
+// a came from may have been read just before another worker stored a's
+// outcome and left the in-flight set, so a is read again first: an analysis
+// no longer pending, or attempted since, is not attempted twice.
 func (s *Service) run(ctx context.Context, a switchboard.CallAnalytics) {
+	if cur, err := s.opt.Store.CallAnalytics(ctx, a.TenantID, a.CallID); err != nil || cur.Status != switchboard.AnalyticsPending || cur.Attempts != a.Attempts {
+		return
+	}
 	res, err := s.attempt(ctx, a)
 	if ctx.Err() != nil {
 		return // cut by Close: not an attempt; the next start takes it
