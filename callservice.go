@@ -104,6 +104,9 @@ type ScheduleRequest struct {
 	At       time.Time
 	// ParentID links the callback to the call it follows up.
 	ParentID *int64
+	// NoRecording places the callback without recording it (the caller
+	// declined), as DialRequest.NoRecording does a click-to-call.
+	NoRecording bool
 }
 
 // TransferTarget is where a blind transfer sends the caller: a queue or one

@@ -226,7 +226,7 @@ func (s *Service) Schedule(ctx context.Context, tenantID int64, r switchboard.Sc
 		return switchboard.Call{}, err
 	}
 	id, err := s.eng.Schedule(engine.Scheduled{Call: switchboard.Call{TenantID: tenantID, QueueID: &q, To: number, From: callerID,
-		ScheduledAt: &at, ParentID: r.ParentID}})
+		ScheduledAt: &at, ParentID: r.ParentID}, NoRecording: r.NoRecording})
 	if errors.Is(err, engine.ErrNoCallID) {
 		return switchboard.Call{}, unavailable(err)
 	}

@@ -236,7 +236,13 @@ func (s *Service) restoreScheduled(ctx context.Context) error {
 		return err
 	}
 	for _, c := range calls {
-		if _, err := s.eng.Schedule(engineScheduled(c)); err != nil {
+		sc := engineScheduled(c)
+		// A caller who declined recording (UJET's recording_permission,
+		// kept in the call's data) stays unrecorded across a restart.
+		if d, err := s.store.CallData(ctx, c.TenantID, c.ID); err == nil && d.RecordingPermission == switchboard.RecordingDenied {
+			sc.NoRecording = true
+		}
+		if _, err := s.eng.Schedule(sc); err != nil {
 			s.log.Warn("scheduled call cannot be restored", "call_id", c.ID, "err", err)
 			continue
 		}

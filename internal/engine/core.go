@@ -181,7 +181,7 @@ type call struct {
 	// clickToCall marks the agent-first outbound flow; customerTimeout
 	// bounds the customer's ringing in it and in scheduled calls.
 	clickToCall     bool
-	noRecording     bool // a click-to-call placed without recording
+	noRecording     bool // a click-to-call or callback placed without recording
 	customerTimeout time.Duration
 	// awaitingCustomer marks a scheduled call not yet answered by the customer.
 	awaitingCustomer bool

@@ -51,3 +51,28 @@ func TestCancelScheduledBeforeItDials(t *testing.T) {
 		t.Errorf("cancelled %d callbacks already dialled", n)
 	}
 }
+
+// A callback placed without recording (the caller declined) is connected
+// to the agent unrecorded; one placed with recording is recorded.
+func TestScheduledWithoutRecording(t *testing.T) {
+	for _, noRec := range []bool{true, false} {
+		number := "+15550004451"
+		if noRec {
+			number = "+15550004452"
+		}
+		w := newDialWorld(t, switchboard.Queue{Name: "Q"}, answers(time.Second))
+		w.drv.SetNumber(number, sim.Script{Behavior: sim.Answer, AnswerAfter: time.Second, Talk: 10 * time.Second})
+		queue := int64(1)
+		at := dialStart.Add(time.Minute)
+		id, err := w.eng.Schedule(engine.Scheduled{Call: switchboard.Call{TenantID: tenant, QueueID: &queue, To: number, From: callerID, ScheduledAt: &at},
+			NoRecording: noRec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(5 * time.Minute)
+		c, _, _, ok := w.call(id)
+		if !ok || c.Status != switchboard.CallFinished || c.Recorded == noRec {
+			t.Errorf("NoRecording %v: %+v", noRec, c)
+		}
+	}
+}

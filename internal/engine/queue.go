@@ -357,8 +357,10 @@ func (e *Engine) agentLegEvent(c *call, agentID int64, ev LegEvent) {
 		e.agentChanged(a.id, AgentInCall)
 		c.AgentID, c.ConnectedAt, c.Status = &a.id, &now, switchboard.CallConnected
 		e.opt.Telephony.Bridge(c.caller, ev.Leg)
-		e.opt.Telephony.Record(c.caller, c.ID, true)
-		c.Recorded = true
+		if !c.noRecording {
+			e.opt.Telephony.Record(c.caller, c.ID, true)
+			c.Recorded = true
+		}
 		e.changed(c, "connected")
 		if c.dial != nil {
 			e.dialConnected(c, false, "")

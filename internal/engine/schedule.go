@@ -18,6 +18,8 @@ import (
 type Scheduled struct {
 	Call            switchboard.Call
 	CustomerTimeout time.Duration
+	// NoRecording leaves the call unrecorded once it is connected.
+	NoRecording bool
 }
 
 // Schedule arms a scheduled call and returns its id.
@@ -47,7 +49,7 @@ func (e *Engine) schedule(s Scheduled) (int64, error) {
 		s.CustomerTimeout = 45 * time.Second
 	}
 	c := &call{Call: s.Call, ringing: map[LegID]int64{}, tried: map[int64]bool{}, customerTimeout: s.CustomerTimeout,
-		awaitingCustomer: true}
+		awaitingCustomer: true, noRecording: s.NoRecording}
 	c.Direction, c.Status = switchboard.Outbound, switchboard.CallScheduled
 	if c.ID == 0 {
 		id, err := e.newID()

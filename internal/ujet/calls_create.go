@@ -416,7 +416,11 @@ func (a *API) createQueued(ctx context.Context, tid int64, tree *menuTree, kind 
 	if err != nil {
 		return switchboard.Call{}, err
 	}
-	req := switchboard.ScheduleRequest{QueueID: menu.Queue.ID, PhoneNumber: number, CallerID: callerID, At: at}
+	// A caller who declined recording is not recorded; without an answer
+	// (not_asked) the queue records as it always does, since the core has
+	// no per-queue "ask for permission" option.
+	req := switchboard.ScheduleRequest{QueueID: menu.Queue.ID, PhoneNumber: number, CallerID: callerID, At: at,
+		NoRecording: data.RecordingPermission == switchboard.RecordingDenied}
 	if parent != nil {
 		req.ParentID = &parent.ID
 	}

@@ -209,6 +209,9 @@
 // (connecting) and queues once they answer. Signed custom data is an HS256
 // JWT verified with the tenant's company secret (PATCH /v1/tenant
 // company_secret, write-only), exp honoured; reserved_* fields set the flags.
+// recording_permission_denied places the call unrecorded; not_asked and
+// granted record it as the queue always does (the core has no per-queue
+// "ask the caller" option, which UJET evaluates the value under).
 // A number on the DNC list is refused ("end_user_number is in the company's
 // Do Not Call list", ours), as the call service refuses it anyway. Not
 // reproduced: "Menu is in 'manual redirection' state" (no such state),
