@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard"
 )
@@ -29,6 +30,17 @@ func TestRegisterReportsSignIn(t *testing.T) {
 			t.Fatalf("REGISTER %d = %v", i, res)
 		}
 	}
+	// The registrar answers first and reports the sign-in after (the hook
+	// writes to the store): wait for the second report.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // a third, wrong, report would be late too
 	mu.Lock()
 	defer mu.Unlock()
 	want := fmt.Sprintf("%d/%d/1001@127.0.0.1", acme.ID, u.ID)
